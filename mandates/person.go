@@ -1,0 +1,137 @@
+package mandates
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Person is anyone with an account: a protected adult, a representative, an
+// aidant, an operator. Identity fields follow what French public services
+// already exchange (FranceConnect's pivot identity): given names, family
+// name, birth date, birth place as an INSEE code, birth country.
+type Person struct {
+	ID            string
+	GivenNames    string // all given names, space separated, as on the civil register
+	FamilyName    string // nom de naissance
+	PreferredName string // nom d'usage, empty when none
+	BirthDate     time.Time
+	BirthPlace    Place  // empty code when born abroad
+	BirthCountry  string // INSEE country code: "99100" for France
+	Gender        Gender
+	Email         string // optional: many protected adults have none
+	Phone         string // optional
+	Language      string // preferred language: "fr" or "en"
+	PasswordHash  string // argon2id PHC string; empty when the person cannot log in yet
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	// Version counts changes; stores use it to refuse lost updates.
+	Version int64
+}
+
+// Place is a commune of the INSEE Code officiel géographique.
+type Place struct {
+	Code  string // INSEE code, e.g. "75056"
+	Label string // e.g. "Paris"
+}
+
+// Gender as OpenID Connect Core §5.1 spells it.
+type Gender string
+
+const (
+	GenderUnspecified Gender = ""
+	GenderFemale      Gender = "female"
+	GenderMale        Gender = "male"
+)
+
+// Languages Relais speaks, French first.
+var Languages = []string{"fr", "en"}
+
+// EmailKey is the form of an email address that must be unique: trimmed and
+// lower-cased, so that Jean@Example.fr and jean@example.fr are one address.
+func EmailKey(email string) string {
+	return strings.ToLower(strings.TrimSpace(email))
+}
+
+// Validate reports the first field that breaks a rule, wrapped in ErrInvalid.
+func (p *Person) Validate() error {
+	switch {
+	case !IsID(p.ID):
+		return invalid("id", "is not a UUID")
+	case strings.TrimSpace(p.GivenNames) == "":
+		return invalid("given_names", "is empty")
+	case strings.TrimSpace(p.FamilyName) == "":
+		return invalid("family_name", "is empty")
+	case p.BirthDate.IsZero():
+		return invalid("birth_date", "is missing")
+	case p.BirthDate.Hour() != 0 || p.BirthDate.Minute() != 0 || p.BirthDate.Second() != 0 || p.BirthDate.Nanosecond() != 0 || p.BirthDate.Location() != time.UTC:
+		return invalid("birth_date", "must be a date at midnight UTC")
+	case p.BirthPlace.Code != "" && !isINSECode(p.BirthPlace.Code):
+		return invalid("birth_place", "is not a 5-character INSEE code")
+	case p.BirthCountry != "" && !isINSECode(p.BirthCountry):
+		return invalid("birth_country", "is not a 5-character INSEE code")
+	case p.Gender != GenderUnspecified && p.Gender != GenderFemale && p.Gender != GenderMale:
+		return invalid("gender", "must be female, male or empty")
+	case p.Email != "" && !isEmail(p.Email):
+		return invalid("email", "is not an email address")
+	case p.Language != "" && p.Language != "fr" && p.Language != "en":
+		return invalid("language", "must be fr or en")
+	}
+	for name, v := range map[string]string{"given_names": p.GivenNames, "family_name": p.FamilyName, "preferred_name": p.PreferredName, "phone": p.Phone} {
+		if !utf8.ValidString(v) || len(v) > 200 {
+			return invalid(name, "is not valid text of at most 200 bytes")
+		}
+	}
+	return nil
+}
+
+// Date returns the civil date y-m-d as Person.BirthDate holds it.
+func Date(y int, m time.Month, d int) time.Time {
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// isINSECode accepts the 5-character codes of the COG: digits, or 2A/2B for
+// Corsica.
+func isINSECode(s string) bool {
+	if len(s) != 5 {
+		return false
+	}
+	for i, c := range s {
+		if c >= '0' && c <= '9' {
+			continue
+		}
+		if i == 1 && (c == 'A' || c == 'B') && s[0] == '2' {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+func isEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s && a.Name == ""
+}
+
+func invalid(field, problem string) error {
+	return fmt.Errorf("%w: %s %s", ErrInvalid, field, problem)
+}
+
+// PersonStore keeps persons. Create refuses a taken id or email address with
+// a *UniqueError; Update runs fn on the current record inside one transaction
+// and saves what fn left, unless fn returns an error (then nothing changes).
+type PersonStore interface {
+	CreatePerson(ctx context.Context, p Person) error
+	Person(ctx context.Context, id string) (Person, error)
+	PersonByEmail(ctx context.Context, email string) (Person, error)
+	UpdatePerson(ctx context.Context, id string, fn func(*Person) error) (Person, error)
+}
+
+// Transactor runs fn in one transaction: every store call made with the ctx
+// that fn receives commits together, or none does when fn returns an error.
+type Transactor interface {
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
+}

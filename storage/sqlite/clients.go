@@ -1,0 +1,135 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/mandates"
+)
+
+const clientColumns = `id, name, redirect_uris, scopes, grant_types, sector_identifier, secret_hash, created_at, updated_at, version`
+
+func jsonList(v []string) string {
+	if v == nil {
+		v = []string{}
+	}
+	b, _ := json.Marshal(v) // a []string always marshals
+	return string(b)
+}
+
+func scanClient(row interface{ Scan(...any) error }) (authz.Client, error) {
+	var c authz.Client
+	var uris, scopes, grants string
+	var created, updated int64
+	if err := row.Scan(&c.ID, &c.Name, &uris, &scopes, &grants, &c.SectorIdentifier, &c.SecretHash, &created, &updated, &c.Version); err != nil {
+		return c, mapErr(err, "client")
+	}
+	for _, f := range []struct {
+		raw string
+		dst *[]string
+	}{{uris, &c.RedirectURIs}, {scopes, &c.Scopes}, {grants, &c.GrantTypes}} {
+		if err := json.Unmarshal([]byte(f.raw), f.dst); err != nil {
+			return c, fmt.Errorf("client %s: stored list %q: %w", c.ID, f.raw, err)
+		}
+	}
+	c.CreatedAt, c.UpdatedAt = fromMS(created), fromMS(updated)
+	return c, nil
+}
+
+// CreateClient implements authz.ClientStore.
+func (s *Store) CreateClient(ctx context.Context, c authz.Client) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	now := ms(s.now())
+	return s.write(ctx, func(q querier) error {
+		_, err := q.ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+			c.ID, c.Name, jsonList(c.RedirectURIs), jsonList(c.Scopes), jsonList(c.GrantTypes), c.SectorIdentifier, c.SecretHash, now, now)
+		if err != nil {
+			return fmt.Errorf("create client %s: %w", c.ID, mapErr(err, "client"))
+		}
+		return nil
+	})
+}
+
+// Client implements authz.ClientStore.
+func (s *Store) Client(ctx context.Context, id string) (authz.Client, error) {
+	c, err := scanClient(s.reader(ctx).QueryRowContext(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = ?`, id))
+	if err != nil {
+		return c, fmt.Errorf("client %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// Clients implements authz.ClientStore, ordered by id.
+func (s *Store) Clients(ctx context.Context) ([]authz.Client, error) {
+	rows, err := s.reader(ctx).QueryContext(ctx, `SELECT `+clientColumns+` FROM clients ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("list clients: %w", mapErr(err, "client"))
+	}
+	defer rows.Close()
+	var out []authz.Client
+	for rows.Next() {
+		c, err := scanClient(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list clients: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list clients: %w", mapErr(err, "client"))
+	}
+	return out, nil
+}
+
+// UpdateClient implements authz.ClientStore.
+func (s *Store) UpdateClient(ctx context.Context, id string, fn func(*authz.Client) error) (authz.Client, error) {
+	var out authz.Client
+	err := s.write(ctx, func(q querier) error {
+		c, err := scanClient(q.QueryRowContext(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = ?`, id))
+		if err != nil {
+			return fmt.Errorf("update client %s: %w", id, err)
+		}
+		old := c
+		if err := fn(&c); err != nil {
+			return err
+		}
+		if c.ID != old.ID {
+			return fmt.Errorf("update client %s: %w: the id cannot change", id, mandates.ErrInvalid)
+		}
+		if err := c.Validate(); err != nil {
+			return fmt.Errorf("update client %s: %w", id, err)
+		}
+		c.CreatedAt, c.UpdatedAt, c.Version = old.CreatedAt, s.now().UTC().Truncate(time.Millisecond), old.Version+1
+		res, err := q.ExecContext(ctx, `UPDATE clients SET name = ?, redirect_uris = ?, scopes = ?, grant_types = ?,
+			sector_identifier = ?, secret_hash = ?, updated_at = ?, version = ? WHERE id = ? AND version = ?`,
+			c.Name, jsonList(c.RedirectURIs), jsonList(c.Scopes), jsonList(c.GrantTypes), c.SectorIdentifier, c.SecretHash,
+			ms(c.UpdatedAt), c.Version, id, old.Version)
+		if err != nil {
+			return fmt.Errorf("update client %s: %w", id, mapErr(err, "client"))
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return fmt.Errorf("update client %s: %w", id, mandates.ErrConflict)
+		}
+		out = c
+		return nil
+	})
+	return out, err
+}
+
+// DeleteClient implements authz.ClientStore.
+func (s *Store) DeleteClient(ctx context.Context, id string) error {
+	return s.write(ctx, func(q querier) error {
+		res, err := q.ExecContext(ctx, `DELETE FROM clients WHERE id = ?`, id)
+		if err != nil {
+			return fmt.Errorf("delete client %s: %w", id, mapErr(err, "client"))
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("delete client %s: %w", id, mandates.ErrNotFound)
+		}
+		return nil
+	})
+}

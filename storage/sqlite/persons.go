@@ -1,0 +1,115 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/relais-fr/relais/mandates"
+)
+
+const personColumns = `id, given_names, family_name, preferred_name, birth_date, birth_place_code, birth_place_label,
+	birth_country, gender, email, phone, language, password_hash, created_at, updated_at, version`
+
+const dateLayout = "2006-01-02"
+
+func scanPerson(row interface{ Scan(...any) error }) (mandates.Person, error) {
+	var p mandates.Person
+	var birth string
+	var created, updated int64
+	err := row.Scan(&p.ID, &p.GivenNames, &p.FamilyName, &p.PreferredName, &birth, &p.BirthPlace.Code, &p.BirthPlace.Label,
+		&p.BirthCountry, &p.Gender, &p.Email, &p.Phone, &p.Language, &p.PasswordHash, &created, &updated, &p.Version)
+	if err != nil {
+		return p, mapErr(err, "person")
+	}
+	if p.BirthDate, err = time.Parse(dateLayout, birth); err != nil {
+		return p, fmt.Errorf("person %s: stored birth date %q: %w", p.ID, birth, err)
+	}
+	p.CreatedAt, p.UpdatedAt = fromMS(created), fromMS(updated)
+	return p, nil
+}
+
+// emailKey is NULL when there is no email, so persons without one do not
+// collide on the unique index.
+func emailKey(email string) any {
+	if k := mandates.EmailKey(email); k != "" {
+		return k
+	}
+	return nil
+}
+
+// CreatePerson implements mandates.PersonStore.
+func (s *Store) CreatePerson(ctx context.Context, p mandates.Person) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	now := ms(s.now())
+	return s.write(ctx, func(q querier) error {
+		_, err := q.ExecContext(ctx, `INSERT INTO persons (`+personColumns+`, email_key)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
+			p.ID, p.GivenNames, p.FamilyName, p.PreferredName, p.BirthDate.Format(dateLayout), p.BirthPlace.Code, p.BirthPlace.Label,
+			p.BirthCountry, string(p.Gender), p.Email, p.Phone, p.Language, p.PasswordHash, now, now, emailKey(p.Email))
+		if err != nil {
+			return fmt.Errorf("create person %s: %w", p.ID, mapErr(err, "person"))
+		}
+		return nil
+	})
+}
+
+// Person implements mandates.PersonStore.
+func (s *Store) Person(ctx context.Context, id string) (mandates.Person, error) {
+	p, err := scanPerson(s.reader(ctx).QueryRowContext(ctx, `SELECT `+personColumns+` FROM persons WHERE id = ?`, id))
+	if err != nil {
+		return p, fmt.Errorf("person %s: %w", id, err)
+	}
+	return p, nil
+}
+
+// PersonByEmail implements mandates.PersonStore.
+func (s *Store) PersonByEmail(ctx context.Context, email string) (mandates.Person, error) {
+	p, err := scanPerson(s.reader(ctx).QueryRowContext(ctx, `SELECT `+personColumns+` FROM persons WHERE email_key = ?`, mandates.EmailKey(email)))
+	if err != nil {
+		return p, fmt.Errorf("person by email: %w", err)
+	}
+	return p, nil
+}
+
+// UpdatePerson implements mandates.PersonStore. The single writer makes the
+// read and the write atomic; the version check guards against a writer in
+// another process all the same.
+func (s *Store) UpdatePerson(ctx context.Context, id string, fn func(*mandates.Person) error) (mandates.Person, error) {
+	var out mandates.Person
+	err := s.write(ctx, func(q querier) error {
+		p, err := scanPerson(q.QueryRowContext(ctx, `SELECT `+personColumns+` FROM persons WHERE id = ?`, id))
+		if err != nil {
+			return fmt.Errorf("update person %s: %w", id, err)
+		}
+		old := p
+		if err := fn(&p); err != nil {
+			return err
+		}
+		if p.ID != old.ID {
+			return fmt.Errorf("update person %s: %w: the id cannot change", id, mandates.ErrInvalid)
+		}
+		if err := p.Validate(); err != nil {
+			return fmt.Errorf("update person %s: %w", id, err)
+		}
+		p.CreatedAt, p.UpdatedAt, p.Version = old.CreatedAt, s.now().UTC().Truncate(time.Millisecond), old.Version+1
+		res, err := q.ExecContext(ctx, `UPDATE persons SET given_names = ?, family_name = ?, preferred_name = ?, birth_date = ?,
+			birth_place_code = ?, birth_place_label = ?, birth_country = ?, gender = ?, email = ?, email_key = ?, phone = ?,
+			language = ?, password_hash = ?, updated_at = ?, version = ? WHERE id = ? AND version = ?`,
+			p.GivenNames, p.FamilyName, p.PreferredName, p.BirthDate.Format(dateLayout), p.BirthPlace.Code, p.BirthPlace.Label,
+			p.BirthCountry, string(p.Gender), p.Email, emailKey(p.Email), p.Phone, p.Language, p.PasswordHash,
+			ms(p.UpdatedAt), p.Version, id, old.Version)
+		if err != nil {
+			return fmt.Errorf("update person %s: %w", id, mapErr(err, "person"))
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return fmt.Errorf("update person %s: %w", id, mandates.ErrConflict)
+		}
+		out = p
+		return nil
+	})
+	return out, err
+}
+

@@ -1,0 +1,64 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/relais-fr/relais/authz"
+)
+
+// CreateSession implements authz.SessionStore.
+func (s *Store) CreateSession(ctx context.Context, b authz.BrowserSession) error {
+	return s.write(ctx, func(q querier) error {
+		_, err := q.ExecContext(ctx, `INSERT INTO browser_sessions (id, person_id, auth_time, amr, created_at, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, b.ID, b.PersonID, ms(b.AuthTime), jsonList(b.AMR), ms(b.CreatedAt), ms(b.ExpiresAt))
+		if err != nil {
+			return fmt.Errorf("create session: %w", mapErr(err, "session"))
+		}
+		return nil
+	})
+}
+
+// Session implements authz.SessionStore.
+func (s *Store) Session(ctx context.Context, id string, now time.Time) (authz.BrowserSession, error) {
+	b := authz.BrowserSession{ID: id}
+	var authTime, created, expires int64
+	var amr string
+	err := s.reader(ctx).QueryRowContext(ctx, `SELECT person_id, auth_time, amr, created_at, expires_at
+		FROM browser_sessions WHERE id = ? AND expires_at > ?`, id, ms(now)).Scan(&b.PersonID, &authTime, &amr, &created, &expires)
+	if err != nil {
+		return b, fmt.Errorf("session: %w", mapErr(err, "session"))
+	}
+	if err := json.Unmarshal([]byte(amr), &b.AMR); err != nil {
+		return b, fmt.Errorf("session: stored amr %q: %w", amr, err)
+	}
+	b.AuthTime, b.CreatedAt, b.ExpiresAt = fromMS(authTime), fromMS(created), fromMS(expires)
+	return b, nil
+}
+
+// DeleteSession implements authz.SessionStore; deleting an unknown session
+// is not an error, as signing out twice is not one.
+func (s *Store) DeleteSession(ctx context.Context, id string) error {
+	return s.write(ctx, func(q querier) error {
+		if _, err := q.ExecContext(ctx, `DELETE FROM browser_sessions WHERE id = ?`, id); err != nil {
+			return fmt.Errorf("delete session: %w", mapErr(err, "session"))
+		}
+		return nil
+	})
+}
+
+// DeleteExpiredSessions implements authz.SessionStore.
+func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
+	var n int64
+	err := s.write(ctx, func(q querier) error {
+		res, err := q.ExecContext(ctx, `DELETE FROM browser_sessions WHERE expires_at <= ?`, ms(now))
+		if err != nil {
+			return fmt.Errorf("delete expired sessions: %w", mapErr(err, "session"))
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return n, err
+}
