@@ -14,7 +14,7 @@ import (
 func NewID(t time.Time) string {
 	var b [16]byte
 	binary.BigEndian.PutUint64(b[0:8], uint64(t.UnixMilli())<<16)
-	_, _ = rand.Read(b[6:]) // crypto/rand.Read never fails (Go 1.24+).
+	_, _ = rand.Read(b[6:])     // crypto/rand.Read never fails (Go 1.24+).
 	b[6] = 0x70 | (b[6] & 0x0f) // version 7
 	b[8] = 0x80 | (b[8] & 0x3f) // variant 10
 	var s [36]byte

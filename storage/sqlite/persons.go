@@ -112,4 +112,3 @@ func (s *Store) UpdatePerson(ctx context.Context, id string, fn func(*mandates.P
 	})
 	return out, err
 }
-
