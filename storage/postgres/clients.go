@@ -1,0 +1,111 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/mandates"
+)
+
+const clientColumns = `id, name, redirect_uris, scopes, grant_types, sector_identifier, secret_hash, created_at, updated_at, version`
+
+func scanClient(row interface{ Scan(...any) error }) (authz.Client, error) {
+	var c authz.Client
+	if err := row.Scan(&c.ID, &c.Name, &c.RedirectURIs, &c.Scopes, &c.GrantTypes, &c.SectorIdentifier, &c.SecretHash,
+		&c.CreatedAt, &c.UpdatedAt, &c.Version); err != nil {
+		return c, mapErr(err, "client")
+	}
+	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
+	return c, nil
+}
+
+// CreateClient implements authz.ClientStore.
+func (s *Store) CreateClient(ctx context.Context, c authz.Client) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	now := s.now().UTC()
+	return s.write(ctx, func(q querier) error {
+		_, err := q.Exec(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1)`,
+			c.ID, c.Name, list(c.RedirectURIs), list(c.Scopes), list(c.GrantTypes), c.SectorIdentifier, c.SecretHash, now)
+		if err != nil {
+			return fmt.Errorf("create client %s: %w", c.ID, mapErr(err, "client"))
+		}
+		return nil
+	})
+}
+
+// Client implements authz.ClientStore.
+func (s *Store) Client(ctx context.Context, id string) (authz.Client, error) {
+	c, err := scanClient(s.q(ctx).QueryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = $1`, id))
+	if err != nil {
+		return c, fmt.Errorf("client %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// Clients implements authz.ClientStore, ordered by id.
+func (s *Store) Clients(ctx context.Context) ([]authz.Client, error) {
+	rows, err := s.q(ctx).Query(ctx, `SELECT `+clientColumns+` FROM clients ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("list clients: %w", mapErr(err, "client"))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (authz.Client, error) { return scanClient(r) })
+	if err != nil {
+		return nil, fmt.Errorf("list clients: %w", mapErr(err, "client"))
+	}
+	return out, nil
+}
+
+// UpdateClient implements authz.ClientStore.
+func (s *Store) UpdateClient(ctx context.Context, id string, fn func(*authz.Client) error) (authz.Client, error) {
+	var out authz.Client
+	err := s.write(ctx, func(q querier) error {
+		c, err := scanClient(q.QueryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = $1 FOR UPDATE`, id))
+		if err != nil {
+			return fmt.Errorf("update client %s: %w", id, err)
+		}
+		old := c
+		if err := fn(&c); err != nil {
+			return err
+		}
+		if c.ID != old.ID {
+			return fmt.Errorf("update client %s: %w: the id cannot change", id, mandates.ErrInvalid)
+		}
+		if err := c.Validate(); err != nil {
+			return fmt.Errorf("update client %s: %w", id, err)
+		}
+		c.CreatedAt, c.UpdatedAt, c.Version = old.CreatedAt, s.now().UTC().Truncate(time.Microsecond), old.Version+1
+		tag, err := q.Exec(ctx, `UPDATE clients SET name = $1, redirect_uris = $2, scopes = $3, grant_types = $4,
+			sector_identifier = $5, secret_hash = $6, updated_at = $7, version = $8 WHERE id = $9 AND version = $10`,
+			c.Name, list(c.RedirectURIs), list(c.Scopes), list(c.GrantTypes), c.SectorIdentifier, c.SecretHash,
+			c.UpdatedAt, c.Version, id, old.Version)
+		if err != nil {
+			return fmt.Errorf("update client %s: %w", id, mapErr(err, "client"))
+		}
+		if tag.RowsAffected() != 1 {
+			return fmt.Errorf("update client %s: %w", id, mandates.ErrConflict)
+		}
+		out = c
+		return nil
+	})
+	return out, err
+}
+
+// DeleteClient implements authz.ClientStore.
+func (s *Store) DeleteClient(ctx context.Context, id string) error {
+	return s.write(ctx, func(q querier) error {
+		tag, err := q.Exec(ctx, `DELETE FROM clients WHERE id = $1`, id)
+		if err != nil {
+			return fmt.Errorf("delete client %s: %w", id, mapErr(err, "client"))
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("delete client %s: %w", id, mandates.ErrNotFound)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,58 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/relais-fr/relais/authz"
+)
+
+// CreateSession implements authz.SessionStore.
+func (s *Store) CreateSession(ctx context.Context, b authz.BrowserSession) error {
+	return s.write(ctx, func(q querier) error {
+		_, err := q.Exec(ctx, `INSERT INTO browser_sessions (id, person_id, auth_time, amr, created_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6)`, b.ID, b.PersonID, b.AuthTime.UTC(), list(b.AMR), b.CreatedAt.UTC(), b.ExpiresAt.UTC())
+		if err != nil {
+			return fmt.Errorf("create session: %w", mapErr(err, "session"))
+		}
+		return nil
+	})
+}
+
+// Session implements authz.SessionStore.
+func (s *Store) Session(ctx context.Context, id string, now time.Time) (authz.BrowserSession, error) {
+	b := authz.BrowserSession{ID: id}
+	err := s.q(ctx).QueryRow(ctx, `SELECT person_id::text, auth_time, amr, created_at, expires_at
+		FROM browser_sessions WHERE id = $1 AND expires_at > $2`, id, now.UTC()).Scan(&b.PersonID, &b.AuthTime, &b.AMR, &b.CreatedAt, &b.ExpiresAt)
+	if err != nil {
+		return b, fmt.Errorf("session: %w", mapErr(err, "session"))
+	}
+	b.AuthTime, b.CreatedAt, b.ExpiresAt = b.AuthTime.UTC(), b.CreatedAt.UTC(), b.ExpiresAt.UTC()
+	return b, nil
+}
+
+// DeleteSession implements authz.SessionStore; deleting an unknown session
+// is not an error, as signing out twice is not one.
+func (s *Store) DeleteSession(ctx context.Context, id string) error {
+	return s.write(ctx, func(q querier) error {
+		if _, err := q.Exec(ctx, `DELETE FROM browser_sessions WHERE id = $1`, id); err != nil {
+			return fmt.Errorf("delete session: %w", mapErr(err, "session"))
+		}
+		return nil
+	})
+}
+
+// DeleteExpiredSessions implements authz.SessionStore.
+func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
+	var n int64
+	err := s.write(ctx, func(q querier) error {
+		tag, err := q.Exec(ctx, `DELETE FROM browser_sessions WHERE expires_at <= $1`, now.UTC())
+		if err != nil {
+			return fmt.Errorf("delete expired sessions: %w", mapErr(err, "session"))
+		}
+		n = tag.RowsAffected()
+		return nil
+	})
+	return n, err
+}
