@@ -1,0 +1,86 @@
+package ui
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"net/http"
+
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+)
+
+//go:embed locales/*.json
+var locales embed.FS
+
+// Languages, French first: it is the default and the fallback.
+var supported = []language.Tag{language.French, language.English}
+
+var matcher = language.NewMatcher(supported)
+
+const langCookie = "relais_lang"
+
+func newBundle() (*i18n.Bundle, error) {
+	b := i18n.NewBundle(language.French)
+	b.RegisterUnmarshalFunc("json", json.Unmarshal)
+	for _, tag := range supported {
+		path := "locales/" + tag.String() + ".json"
+		buf, err := locales.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := b.ParseMessageFileBytes(buf, path); err != nil {
+			return nil, fmt.Errorf("catalogue %s: %w", path, err)
+		}
+	}
+	return b, nil
+}
+
+// requestLang picks the page language: the visible switch's choice (a
+// cookie) first, then the browser's languages, then French.
+func requestLang(r *http.Request) string {
+	if c, err := r.Cookie(langCookie); err == nil {
+		if c.Value == "fr" || c.Value == "en" {
+			return c.Value
+		}
+	}
+	tags, _, err := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
+	if err != nil || len(tags) == 0 {
+		return "fr"
+	}
+	_, i, _ := matcher.Match(tags...)
+	base, _ := supported[i].Base()
+	return base.String()
+}
+
+func otherLang(lang string) string {
+	if lang == "en" {
+		return "fr"
+	}
+	return "en"
+}
+
+// translate returns the message id in l's language. A missing id is a
+// programming error caught by the catalogue test; at run time it shows the
+// id rather than failing the page.
+func translate(l *i18n.Localizer, id string) string {
+	s, err := l.Localize(&i18n.LocalizeConfig{MessageID: id})
+	if err != nil {
+		return id
+	}
+	return s
+}
+
+func translateData(l *i18n.Localizer, id string, data any) string {
+	s, err := l.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
+	if err != nil {
+		return id
+	}
+	return s
+}
+
+var templateFuncs = template.FuncMap{
+	"t":     translate,
+	"tdata": translateData,
+}

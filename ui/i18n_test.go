@@ -1,0 +1,76 @@
+package ui
+
+import (
+	"encoding/json"
+	"io/fs"
+	"maps"
+	"regexp"
+	"slices"
+	"testing"
+)
+
+func catalogue(t *testing.T, lang string) map[string]string {
+	t.Helper()
+	buf, err := locales.ReadFile("locales/" + lang + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	if err := json.Unmarshal(buf, &m); err != nil {
+		t.Fatalf("%s.json: %v", lang, err)
+	}
+	return m
+}
+
+func TestCataloguesHaveTheSameKeys(t *testing.T) {
+	fr, en := catalogue(t, "fr"), catalogue(t, "en")
+	for k := range fr {
+		if _, ok := en[k]; !ok {
+			t.Errorf("%q is in French but not in English", k)
+		}
+	}
+	for k := range en {
+		if _, ok := fr[k]; !ok {
+			t.Errorf("%q is in English but not in French", k)
+		}
+	}
+	for k, v := range fr {
+		if v == "" || en[k] == "" {
+			t.Errorf("%q is empty in one language", k)
+		}
+	}
+}
+
+// Every literal key a template uses exists, and every error page status has
+// its three texts.
+func TestTemplatesUseOnlyKnownKeys(t *testing.T) {
+	fr := catalogue(t, "fr")
+	re := regexp.MustCompile(`\{\{t(?:data)? \.L "([^"]+)"`)
+	err := fs.WalkDir(templateFiles, "templates", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		buf, _ := templateFiles.ReadFile(path)
+		for _, m := range re.FindAllStringSubmatch(string(buf), -1) {
+			if _, ok := fr[m[1]]; !ok {
+				t.Errorf("%s uses unknown key %q", path, m[1])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, code := range slices.Sorted(maps.Keys(errorPageCodes)) {
+		for _, part := range []string{"title", "what", "todo"} {
+			if _, ok := fr["error."+itoa(code)+"."+part]; !ok {
+				t.Errorf("error page %d lacks its %s", code, part)
+			}
+		}
+	}
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
