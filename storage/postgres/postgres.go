@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -93,7 +94,31 @@ func Addr(dsn string) string {
 	if err != nil {
 		return "?"
 	}
-	return fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
+	addr := net.JoinHostPort(cfg.ConnConfig.Host, fmt.Sprint(cfg.ConnConfig.Port))
+	if cfg.ConnConfig.Database != "" {
+		addr += "/" + cfg.ConnConfig.Database
+	}
+	return addr
+}
+
+// Cause says in a few plain words why a connection failed, for the one
+// sentence an operator reads at start.
+func Cause(err error) string {
+	var dns *net.DNSError
+	var pe *pgconn.PgError
+	switch {
+	case errors.As(err, &dns):
+		return "the host name " + dns.Name + " is unknown"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "nothing accepts connections at that address"
+	case errors.As(err, &pe) && (pe.Code == "28P01" || pe.Code == "28000"):
+		return "the server refused the user or password"
+	case errors.As(err, &pe) && pe.Code == "3D000":
+		return "the database does not exist"
+	case errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err):
+		return "the server did not answer in time"
+	}
+	return "the server did not accept the connection"
 }
 
 // Close closes the pool, waiting for connections in use to be released.
@@ -243,7 +268,7 @@ func mapErr(err error, entity string) error {
 		case pe.Code == "40001" || pe.Code == "40P01":
 			return &retryError{err}
 		case strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P") || pe.Code == "53300":
-			return fmt.Errorf("%w: %v", mandates.ErrUnavailable, err)
+			return fmt.Errorf("%w: %w", mandates.ErrUnavailable, err)
 		}
 		return err
 	}
@@ -251,7 +276,7 @@ func mapErr(err error, entity string) error {
 	var ne net.Error
 	if errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		pgconn.SafeToRetry(err) || strings.Contains(err.Error(), "closed pool") {
-		return fmt.Errorf("%w: %v", mandates.ErrUnavailable, err)
+		return fmt.Errorf("%w: %w", mandates.ErrUnavailable, err)
 	}
 	return err
 }

@@ -45,6 +45,7 @@ type Options struct {
 // Store is the SQLite store.
 type Store struct {
 	path string
+	wDSN string
 	w    *sql.DB // exactly one connection: the single writer
 	r    *sql.DB // read-only pool
 	now  func() time.Time
@@ -52,6 +53,9 @@ type Store struct {
 
 // ErrPath: the database path cannot be used.
 var ErrPath = errors.New("sqlite: unusable database path")
+
+// ErrNotDatabase: the file exists but is not a SQLite database.
+var ErrNotDatabase = errors.New("sqlite: the file is not a SQLite database")
 
 // Open opens (creating if needed) the database file at path. It does not
 // migrate: call Migrations().Up.
@@ -93,7 +97,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxIdleTime(0)
 	w.SetConnMaxLifetime(0)
-	s := &Store{path: path, w: w, now: opt.Now}
+	s := &Store{path: path, wDSN: params("_txlock", "immediate"), w: w, now: opt.Now}
 	// The writer connects first: it creates the file and switches it to WAL
 	// before any reader opens it read-only.
 	if err := s.checkFile(ctx, w); err != nil {
@@ -134,13 +138,24 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Migrations returns the goose provider for this store's embedded schema.
+// Migrations returns the goose provider for this store's embedded schema,
+// on a connection of its own: close the provider when done.
 func (s *Store) Migrations() (*goose.Provider, error) {
 	fsys, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return nil, err
 	}
-	return goose.NewProvider(goose.DialectSQLite3, s.w, fsys)
+	db, err := sql.Open("sqlite", s.wDSN)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return p, nil
 }
 
 type querier interface {
@@ -220,8 +235,10 @@ func mapErr(err error, entity string) error {
 		return fmt.Errorf("%w: refers to a record that does not exist", mandates.ErrInvalid)
 	case code&0xff == sqlite3.SQLITE_BUSY, code&0xff == sqlite3.SQLITE_LOCKED:
 		return fmt.Errorf("%w: the database file is locked by another program: %v", mandates.ErrUnavailable, err)
+	case code&0xff == sqlite3.SQLITE_NOTADB:
+		return ErrNotDatabase
 	case code&0xff == sqlite3.SQLITE_IOERR, code&0xff == sqlite3.SQLITE_CANTOPEN, code&0xff == sqlite3.SQLITE_FULL,
-		code&0xff == sqlite3.SQLITE_READONLY, code&0xff == sqlite3.SQLITE_NOTADB, code&0xff == sqlite3.SQLITE_CORRUPT,
+		code&0xff == sqlite3.SQLITE_READONLY, code&0xff == sqlite3.SQLITE_CORRUPT,
 		code&0xff == sqlite3.SQLITE_PERM:
 		return fmt.Errorf("%w: %v", mandates.ErrUnavailable, err)
 	}

@@ -31,6 +31,7 @@ func openTemp(t *testing.T) *sqlite.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer p.Close()
 	if _, err := p.Up(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -80,6 +81,7 @@ func TestLockedByAnotherProcess(t *testing.T) {
 	if _, err := p.Up(t.Context()); err != nil {
 		t.Fatal(err)
 	}
+	p.Close()
 
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "RELAIS_TEST_HOLD_LOCK="+path)

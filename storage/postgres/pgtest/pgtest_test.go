@@ -3,9 +3,9 @@ package pgtest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -115,7 +115,7 @@ func TestDatabaseDroppedAtCleanup(t *testing.T) {
 		connect(t, dsn) // left open on purpose: the drop must force it closed
 	})
 	if name == "" {
-		t.Skip("subtest skipped")
+		t.Skip("no database (subtest skipped or failed)")
 	}
 	// Look from another database of the same server.
 	other := connect(t, pgtest.NewDatabase(t))
@@ -141,18 +141,17 @@ func migrate(dsn string) error {
 func TestTemplate(t *testing.T) {
 	t.Parallel()
 	// Concurrent first calls build the template once.
-	var wg sync.WaitGroup
 	names := make([]string, 4)
-	for i := range names {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			names[i] = pgtest.Template(t, "relais_tmpl", migrate)
-		}()
-	}
-	wg.Wait()
-	if t.Failed() {
-		t.FailNow()
+	t.Run("build", func(t *testing.T) {
+		for i := range names {
+			t.Run(fmt.Sprint(i), func(t *testing.T) {
+				t.Parallel()
+				names[i] = pgtest.Template(t, "relais_tmpl", migrate)
+			})
+		}
+	})
+	if names[0] == "" {
+		t.Fatal("no template (build subtests skipped or failed)")
 	}
 	for _, n := range names[1:] {
 		if n != names[0] {

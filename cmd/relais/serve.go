@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+
+	"github.com/relais-fr/relais/ui"
+)
+
+func newServe(stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {
+	var c Config
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the Relais server",
+		Long: "Run the Relais server. Every flag can also be set by a RELAIS_* variable:\n" +
+			"--listen is RELAIS_LISTEN, --db is RELAIS_DB, and so on.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyEnv(cmd.Flags(), getenv); err != nil {
+				return err
+			}
+			if err := c.validate(); err != nil {
+				return err
+			}
+			return serve(cmd.Context(), &c, stdout, stderr, nil)
+		},
+	}
+	bindServeFlags(cmd.Flags(), &c)
+	bindStoreFlags(cmd.Flags(), &c)
+	return cmd
+}
+
+func newLogger(c *Config, w io.Writer) *slog.Logger {
+	level, _ := parseLevel(c.LogLevel) // checked by validate
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
+	if c.LogFormat == "json" {
+		h = slog.NewJSONHandler(w, opts)
+	}
+	return slog.New(ui.LogHandler(h))
+}
+
+// listen opens the address first, so a port in use is reported before
+// anything else starts.
+func listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	switch {
+	case err == nil:
+		return ln, nil
+	case errors.Is(err, syscall.EADDRINUSE):
+		return nil, settingErr("--listen %s (RELAIS_LISTEN) is already in use by another program; stop it or choose another port.", addr)
+	case errors.Is(err, syscall.EACCES):
+		return nil, settingErr("--listen %s (RELAIS_LISTEN) needs privileges this process lacks; choose a port above 1023.", addr)
+	case errors.Is(err, syscall.EADDRNOTAVAIL) || strings.Contains(err.Error(), "no such host"):
+		return nil, settingErr("--listen %s (RELAIS_LISTEN) is not an address of this machine; use for example 127.0.0.1:8080.", addr)
+	}
+	return nil, settingErr("--listen %s (RELAIS_LISTEN) cannot be opened (%s); choose another address.", addr, shortCause(err))
+}
+
+// serve runs until ctx ends. mount, when not nil, adds routes: tests use it
+// to hold a request in flight across a shutdown.
+func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(*ui.Server)) error {
+	log := newLogger(c, stderr)
+	slog.SetDefault(log)
+
+	ln, err := listen(c.Listen)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+
+	st, kind, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			log.Error("close store", "err", err)
+		}
+	}()
+
+	if kind == "sqlite" || c.AutoMigrate {
+		res, err := migrateUp(ctx, st)
+		if err != nil {
+			if kind == "sqlite" {
+				_, path, _ := storeKind(c.DB)
+				return sqliteErr(path, err)
+			}
+			return fmt.Errorf("the database schema could not be updated: %w", err)
+		}
+		for _, r := range res {
+			log.Info("migration applied", "version", r.Source.Version, "duration_ms", r.Duration.Milliseconds())
+		}
+	} else if err := schemaCurrent(ctx, st); err != nil {
+		return err
+	}
+
+	if c.Demo {
+		if err := loadDemo(ctx, st, stdout, time.Now); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	site, err := ui.New(ui.Options{
+		Log:           log,
+		Store:         st,
+		Sessions:      st,
+		Registry:      reg,
+		MaxBodyBytes:  c.MaxBodyBytes,
+		SecureCookies: strings.HasPrefix(c.Issuer, "https://"),
+	})
+	if err != nil {
+		return err
+	}
+	if mount != nil {
+		mount(site)
+	}
+	srv := site.HTTPServer(c.Listen)
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	url := "http://" + ln.Addr().String() + "/"
+	fmt.Fprintf(stdout, "Relais is running: open %s (issuer %s, store %s). Stop with Ctrl+C.\n", url, c.Issuer, kind)
+	log.Info("listening", "addr", ln.Addr().String(), "issuer", c.Issuer, "store", kind)
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	// In-flight requests get ShutdownTimeout to finish; new ones are refused.
+	log.Info("stopping: waiting for requests in flight", "timeout", c.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("requests still running at the end of the shutdown timeout were cut", "err", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// schemaCurrent refuses to serve on a PostgreSQL schema that is behind:
+// migrations there are an operator's step (relais migrate up).
+func schemaCurrent(ctx context.Context, st store) error {
+	p, err := st.Migrations()
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	pending, err := p.HasPending(ctx)
+	if err != nil {
+		return fmt.Errorf("read the schema version: %w", err)
+	}
+	if pending {
+		return settingErr("--db (RELAIS_DB): the database schema is not up to date; run relais migrate up with the same --db, or start with --auto-migrate.")
+	}
+	return nil
+}
