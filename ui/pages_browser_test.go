@@ -1,0 +1,55 @@
+package ui_test
+
+import (
+	"net/http"
+	"path/filepath"
+	"testing"
+
+	"github.com/relais-fr/relais/mandates"
+	"github.com/relais-fr/relais/storage/sqlite"
+	"github.com/relais-fr/relais/ui"
+	"github.com/relais-fr/relais/ui/browsertest"
+)
+
+// newRelais builds the whole HTTP side on a real embedded store, as
+// relais serve does, plus two routes that fail on purpose so the 500 and
+// 503 pages can be audited like any other.
+func newRelais(t *testing.T) *ui.Server {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "relais.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	p, err := st.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Up(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	s, err := ui.New(ui.Options{Store: st, Sessions: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Router().HandleFunc("/test/panic", func(http.ResponseWriter, *http.Request) { panic("on purpose") })
+	s.Router().HandleFunc("/test/unavailable", func(w http.ResponseWriter, r *http.Request) {
+		s.StoreError(w, r, mandates.ErrUnavailable)
+	})
+	return s
+}
+
+func TestPagesInABrowser(t *testing.T) {
+	h := browsertest.Start(t, newRelais(t))
+	var pages []browsertest.Page
+	for _, lang := range []string{"fr", "en"} {
+		pages = append(pages,
+			browsertest.Page{Name: "home", Path: "/", Lang: lang},
+			browsertest.Page{Name: "error-404", Path: "/cette-page-n-existe-pas", Lang: lang, WantStatus: http.StatusNotFound},
+			browsertest.Page{Name: "error-500", Path: "/test/panic", Lang: lang, WantStatus: http.StatusInternalServerError},
+			browsertest.Page{Name: "error-503", Path: "/test/unavailable", Lang: lang, WantStatus: http.StatusServiceUnavailable},
+		)
+	}
+	h.Check(t, pages...)
+}
