@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -101,4 +102,25 @@ func ClientSecretMatches(hash, secret string) bool {
 		return false
 	}
 	return subtle.ConstantTimeCompare([]byte(hash), []byte(HashClientSecret(secret))) == 1
+}
+
+// ApplyClientUpdate is the part of ClientStore.UpdateClient every store
+// shares: it runs fn on a copy of old, refuses a changed id or an invalid
+// result, and stamps the new version.
+func ApplyClientUpdate(old Client, fn func(*Client) error, now time.Time) (Client, error) {
+	c := old
+	c.RedirectURIs = slices.Clone(old.RedirectURIs)
+	c.Scopes = slices.Clone(old.Scopes)
+	c.GrantTypes = slices.Clone(old.GrantTypes)
+	if err := fn(&c); err != nil {
+		return old, err
+	}
+	if c.ID != old.ID {
+		return old, fmt.Errorf("%w: the client id cannot change", mandates.ErrInvalid)
+	}
+	if err := c.Validate(); err != nil {
+		return old, err
+	}
+	c.CreatedAt, c.UpdatedAt, c.Version = old.CreatedAt, now.UTC().Truncate(time.Microsecond), old.Version+1
+	return c, nil
 }

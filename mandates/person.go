@@ -135,3 +135,21 @@ type PersonStore interface {
 type Transactor interface {
 	InTx(ctx context.Context, fn func(ctx context.Context) error) error
 }
+
+// ApplyUpdate is the part of PersonStore.UpdatePerson every store shares:
+// it runs fn on a copy of old, refuses a changed id or an invalid result,
+// and stamps the new version. Stores call it between their read and write.
+func ApplyUpdate(old Person, fn func(*Person) error, now time.Time) (Person, error) {
+	p := old
+	if err := fn(&p); err != nil {
+		return old, err
+	}
+	if p.ID != old.ID {
+		return old, fmt.Errorf("%w: the id cannot change", ErrInvalid)
+	}
+	if err := p.Validate(); err != nil {
+		return old, err
+	}
+	p.CreatedAt, p.UpdatedAt, p.Version = old.CreatedAt, now.UTC().Truncate(time.Microsecond), old.Version+1
+	return p, nil
+}

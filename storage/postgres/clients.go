@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -65,21 +64,14 @@ func (s *Store) Clients(ctx context.Context) ([]authz.Client, error) {
 func (s *Store) UpdateClient(ctx context.Context, id string, fn func(*authz.Client) error) (authz.Client, error) {
 	var out authz.Client
 	err := s.write(ctx, func(q querier) error {
-		c, err := scanClient(q.QueryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = $1 FOR UPDATE`, id))
+		old, err := scanClient(q.QueryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = $1 FOR UPDATE`, id))
 		if err != nil {
 			return fmt.Errorf("update client %s: %w", id, err)
 		}
-		old := c
-		if err := fn(&c); err != nil {
-			return err
-		}
-		if c.ID != old.ID {
-			return fmt.Errorf("update client %s: %w: the id cannot change", id, mandates.ErrInvalid)
-		}
-		if err := c.Validate(); err != nil {
+		c, err := authz.ApplyClientUpdate(old, fn, s.now())
+		if err != nil {
 			return fmt.Errorf("update client %s: %w", id, err)
 		}
-		c.CreatedAt, c.UpdatedAt, c.Version = old.CreatedAt, s.now().UTC().Truncate(time.Microsecond), old.Version+1
 		tag, err := q.Exec(ctx, `UPDATE clients SET name = $1, redirect_uris = $2, scopes = $3, grant_types = $4,
 			sector_identifier = $5, secret_hash = $6, updated_at = $7, version = $8 WHERE id = $9 AND version = $10`,
 			c.Name, list(c.RedirectURIs), list(c.Scopes), list(c.GrantTypes), c.SectorIdentifier, c.SecretHash,

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/relais-fr/relais/mandates"
 )
@@ -81,21 +80,14 @@ func (s *Store) UpdatePerson(ctx context.Context, id string, fn func(*mandates.P
 	}
 	var out mandates.Person
 	err := s.write(ctx, func(q querier) error {
-		p, err := scanPerson(q.QueryRow(ctx, `SELECT `+personColumns+` FROM persons WHERE id = $1 FOR UPDATE`, id))
+		old, err := scanPerson(q.QueryRow(ctx, `SELECT `+personColumns+` FROM persons WHERE id = $1 FOR UPDATE`, id))
 		if err != nil {
 			return fmt.Errorf("update person %s: %w", id, err)
 		}
-		old := p
-		if err := fn(&p); err != nil {
-			return err
-		}
-		if p.ID != old.ID {
-			return fmt.Errorf("update person %s: %w: the id cannot change", id, mandates.ErrInvalid)
-		}
-		if err := p.Validate(); err != nil {
+		p, err := mandates.ApplyUpdate(old, fn, s.now())
+		if err != nil {
 			return fmt.Errorf("update person %s: %w", id, err)
 		}
-		p.CreatedAt, p.UpdatedAt, p.Version = old.CreatedAt, s.now().UTC().Truncate(time.Microsecond), old.Version+1
 		tag, err := q.Exec(ctx, `UPDATE persons SET given_names = $1, family_name = $2, preferred_name = $3, birth_date = $4,
 			birth_place_code = $5, birth_place_label = $6, birth_country = $7, gender = $8, email = $9, email_key = $10, phone = $11,
 			language = $12, password_hash = $13, updated_at = $14, version = $15 WHERE id = $16 AND version = $17`,

@@ -89,21 +89,14 @@ func (s *Store) Clients(ctx context.Context) ([]authz.Client, error) {
 func (s *Store) UpdateClient(ctx context.Context, id string, fn func(*authz.Client) error) (authz.Client, error) {
 	var out authz.Client
 	err := s.write(ctx, func(q querier) error {
-		c, err := scanClient(q.QueryRowContext(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = ?`, id))
+		old, err := scanClient(q.QueryRowContext(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = ?`, id))
 		if err != nil {
 			return fmt.Errorf("update client %s: %w", id, err)
 		}
-		old := c
-		if err := fn(&c); err != nil {
-			return err
-		}
-		if c.ID != old.ID {
-			return fmt.Errorf("update client %s: %w: the id cannot change", id, mandates.ErrInvalid)
-		}
-		if err := c.Validate(); err != nil {
+		c, err := authz.ApplyClientUpdate(old, fn, s.now().Truncate(time.Millisecond))
+		if err != nil {
 			return fmt.Errorf("update client %s: %w", id, err)
 		}
-		c.CreatedAt, c.UpdatedAt, c.Version = old.CreatedAt, s.now().UTC().Truncate(time.Millisecond), old.Version+1
 		res, err := q.ExecContext(ctx, `UPDATE clients SET name = ?, redirect_uris = ?, scopes = ?, grant_types = ?,
 			sector_identifier = ?, secret_hash = ?, updated_at = ?, version = ? WHERE id = ? AND version = ?`,
 			c.Name, jsonList(c.RedirectURIs), jsonList(c.Scopes), jsonList(c.GrantTypes), c.SectorIdentifier, c.SecretHash,

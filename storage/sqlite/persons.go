@@ -80,21 +80,14 @@ func (s *Store) PersonByEmail(ctx context.Context, email string) (mandates.Perso
 func (s *Store) UpdatePerson(ctx context.Context, id string, fn func(*mandates.Person) error) (mandates.Person, error) {
 	var out mandates.Person
 	err := s.write(ctx, func(q querier) error {
-		p, err := scanPerson(q.QueryRowContext(ctx, `SELECT `+personColumns+` FROM persons WHERE id = ?`, id))
+		old, err := scanPerson(q.QueryRowContext(ctx, `SELECT `+personColumns+` FROM persons WHERE id = ?`, id))
 		if err != nil {
 			return fmt.Errorf("update person %s: %w", id, err)
 		}
-		old := p
-		if err := fn(&p); err != nil {
-			return err
-		}
-		if p.ID != old.ID {
-			return fmt.Errorf("update person %s: %w: the id cannot change", id, mandates.ErrInvalid)
-		}
-		if err := p.Validate(); err != nil {
+		p, err := mandates.ApplyUpdate(old, fn, s.now().Truncate(time.Millisecond))
+		if err != nil {
 			return fmt.Errorf("update person %s: %w", id, err)
 		}
-		p.CreatedAt, p.UpdatedAt, p.Version = old.CreatedAt, s.now().UTC().Truncate(time.Millisecond), old.Version+1
 		res, err := q.ExecContext(ctx, `UPDATE persons SET given_names = ?, family_name = ?, preferred_name = ?, birth_date = ?,
 			birth_place_code = ?, birth_place_label = ?, birth_country = ?, gender = ?, email = ?, email_key = ?, phone = ?,
 			language = ?, password_hash = ?, updated_at = ?, version = ? WHERE id = ? AND version = ?`,
