@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -44,7 +45,15 @@ func TestServeOnPostgreSQL(t *testing.T) {
 	if code, body := get(t, base+"/"); code != 200 || !strings.Contains(body, "Relais") {
 		t.Errorf("home while PostgreSQL is down: %d", code)
 	}
+	// A page that needs the store (a signed-in browser's session) says the
+	// service is stopped for a while, in plain words, instead of failing.
+	if code, body := getWithCookie(t, base+"/", "relais_session=some-token"); code != 503 || !strings.Contains(body, "Le service est arrêté pour un moment") {
+		t.Errorf("page with a session while PostgreSQL is down: %d", code)
+	}
 	c.Start(t)
+	if code, _ := getWithCookie(t, base+"/", "relais_session=some-token"); code != 200 {
+		t.Errorf("page with a session after PostgreSQL came back: %d", code)
+	}
 	if code, _ := get(t, base+"/readyz"); code != 200 {
 		t.Errorf("readyz after PostgreSQL came back: %d", code)
 	}
@@ -57,4 +66,17 @@ func TestServeOnPostgreSQL(t *testing.T) {
 		t.Errorf("second start added demo data again: %s", stdout.String())
 	}
 	stop()
+}
+
+func getWithCookie(t *testing.T, url, cookie string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Cookie", cookie)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
 }
