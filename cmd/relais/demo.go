@@ -53,12 +53,13 @@ var demoPersons = []demoPerson{
 const demoClientSecret = "demo-secret-for-local-trials-only"
 
 var demoClient = authz.Client{
-	ID:               "demo-site",
-	Name:             "Site de démonstration",
-	RedirectURIs:     []string{"http://localhost:8081/callback", "http://127.0.0.1:8081/callback"},
-	Scopes:           []string{"openid", "profile", "email"},
-	GrantTypes:       []string{"authorization_code", "refresh_token"},
-	SectorIdentifier: "localhost",
+	ID:                     "demo-site",
+	Name:                   "Site de démonstration",
+	RedirectURIs:           []string{"http://localhost:8081/callback", "http://127.0.0.1:8081/callback"},
+	PostLogoutRedirectURIs: []string{"http://localhost:8081/", "http://127.0.0.1:8081/"},
+	Scopes:                 []string{"openid", "profile", "email"},
+	GrantTypes:             []string{"authorization_code", "refresh_token"},
+	SectorIdentifier:       "localhost",
 }
 
 // loadDemo writes what is missing of the demo data, in one transaction,

@@ -10,7 +10,9 @@ import (
 	"github.com/relais-fr/relais/mandates"
 )
 
-const clientColumns = `id, name, redirect_uris, scopes, grant_types, sector_identifier, secret_hash, created_at, updated_at, version`
+const clientColumns = `id, name, redirect_uris, scopes, grant_types, sector_identifier, secret_hash,
+	post_logout_redirect_uris, token_endpoint_auth_method, jwks, jwks_uri, subject_type,
+	id_token_signed_response_alg, userinfo_signed_response_alg, created_at, updated_at, version`
 
 func jsonList(v []string) string {
 	if v == nil {
@@ -22,15 +24,17 @@ func jsonList(v []string) string {
 
 func scanClient(row interface{ Scan(...any) error }) (authz.Client, error) {
 	var c authz.Client
-	var uris, scopes, grants string
+	var uris, scopes, grants, logoutURIs string
 	var created, updated int64
-	if err := row.Scan(&c.ID, &c.Name, &uris, &scopes, &grants, &c.SectorIdentifier, &c.SecretHash, &created, &updated, &c.Version); err != nil {
+	if err := row.Scan(&c.ID, &c.Name, &uris, &scopes, &grants, &c.SectorIdentifier, &c.SecretHash,
+		&logoutURIs, &c.TokenEndpointAuthMethod, &c.JWKS, &c.JWKSURI, &c.SubjectType,
+		&c.IDTokenSignedResponseAlg, &c.UserinfoSignedResponseAlg, &created, &updated, &c.Version); err != nil {
 		return c, mapErr(err, "client")
 	}
 	for _, f := range []struct {
 		raw string
 		dst *[]string
-	}{{uris, &c.RedirectURIs}, {scopes, &c.Scopes}, {grants, &c.GrantTypes}} {
+	}{{uris, &c.RedirectURIs}, {scopes, &c.Scopes}, {grants, &c.GrantTypes}, {logoutURIs, &c.PostLogoutRedirectURIs}} {
 		if err := json.Unmarshal([]byte(f.raw), f.dst); err != nil {
 			return c, fmt.Errorf("client %s: stored list %q: %w", c.ID, f.raw, err)
 		}
@@ -41,13 +45,16 @@ func scanClient(row interface{ Scan(...any) error }) (authz.Client, error) {
 
 // CreateClient implements authz.ClientStore.
 func (s *Store) CreateClient(ctx context.Context, c authz.Client) error {
+	c.Normalize()
 	if err := c.Validate(); err != nil {
 		return err
 	}
 	now := ms(s.now())
 	return s.write(ctx, func(q querier) error {
-		_, err := q.ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
-			c.ID, c.Name, jsonList(c.RedirectURIs), jsonList(c.Scopes), jsonList(c.GrantTypes), c.SectorIdentifier, c.SecretHash, now, now)
+		_, err := q.ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+			c.ID, c.Name, jsonList(c.RedirectURIs), jsonList(c.Scopes), jsonList(c.GrantTypes), c.SectorIdentifier, c.SecretHash,
+			jsonList(c.PostLogoutRedirectURIs), c.TokenEndpointAuthMethod, c.JWKS, c.JWKSURI, c.SubjectType,
+			c.IDTokenSignedResponseAlg, c.UserinfoSignedResponseAlg, now, now)
 		if err != nil {
 			return fmt.Errorf("create client %s: %w", c.ID, mapErr(err, "client"))
 		}
@@ -98,9 +105,12 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(*authz.Clie
 			return fmt.Errorf("update client %s: %w", id, err)
 		}
 		res, err := q.ExecContext(ctx, `UPDATE clients SET name = ?, redirect_uris = ?, scopes = ?, grant_types = ?,
-			sector_identifier = ?, secret_hash = ?, updated_at = ?, version = ? WHERE id = ? AND version = ?`,
+			sector_identifier = ?, secret_hash = ?, post_logout_redirect_uris = ?, token_endpoint_auth_method = ?,
+			jwks = ?, jwks_uri = ?, subject_type = ?, id_token_signed_response_alg = ?, userinfo_signed_response_alg = ?,
+			updated_at = ?, version = ? WHERE id = ? AND version = ?`,
 			c.Name, jsonList(c.RedirectURIs), jsonList(c.Scopes), jsonList(c.GrantTypes), c.SectorIdentifier, c.SecretHash,
-			ms(c.UpdatedAt), c.Version, id, old.Version)
+			jsonList(c.PostLogoutRedirectURIs), c.TokenEndpointAuthMethod, c.JWKS, c.JWKSURI, c.SubjectType,
+			c.IDTokenSignedResponseAlg, c.UserinfoSignedResponseAlg, ms(c.UpdatedAt), c.Version, id, old.Version)
 		if err != nil {
 			return fmt.Errorf("update client %s: %w", id, mapErr(err, "client"))
 		}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -47,6 +49,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"a client is created, listed, updated and deleted", testClientLifecycle},
 		{"an unknown client is not found", testClientNotFound},
 		{"a taken client id is refused", testClientUnique},
+		{"an invalid client is refused on create and on update", testClientInvalid},
 		{"a browser session lives until it expires", testSessionLifecycle},
 		{"a store that is up answers ping", testPing},
 	}
@@ -367,13 +370,48 @@ func testPersonConcurrentCreates(t *testing.T, s Store) {
 func newClient(id string) authz.Client {
 	_, hash := authz.NewClientSecret()
 	return authz.Client{
-		ID:               id,
-		Name:             "Caisse d'allocations familiales",
-		RedirectURIs:     []string{"https://caf.example.fr/callback", "http://localhost:3000/cb"},
-		Scopes:           []string{"openid", "profile", "email"},
-		GrantTypes:       []string{"authorization_code", "refresh_token"},
-		SectorIdentifier: "caf.example.fr",
-		SecretHash:       hash,
+		ID:                     id,
+		Name:                   "Caisse d'allocations familiales",
+		RedirectURIs:           []string{"https://caf.example.fr/callback", "http://localhost:3000/cb"},
+		PostLogoutRedirectURIs: []string{"https://caf.example.fr/au-revoir"},
+		Scopes:                 []string{"openid", "profile", "email"},
+		GrantTypes:             []string{"authorization_code", "refresh_token"},
+		SectorIdentifier:       "caf.example.fr",
+		SecretHash:             hash,
+	}
+}
+
+// clientJWKS is one public P-256 key, as a private_key_jwt client
+// registers it (RFC 7591 §2 jwks).
+const clientJWKS = `{"keys":[{"use":"sig","kty":"EC","kid":"caf-2026","crv":"P-256","alg":"ES256",` +
+	`"x":"T95KPUhq3ko2LJyRTGwopJp5wlDjeCHX35WUeXAQi64","y":"B3yfYxpALECBTvi34TY7cIv3d4Aat91Rpx9Vz_c59_A"}]}`
+
+// sameClient compares what the caller wrote, with its defaults written
+// out, to what the store read back; timestamps and version are the store's.
+func sameClient(t *testing.T, got, want authz.Client) {
+	t.Helper()
+	want.Normalize()
+	for _, l := range []struct {
+		name      string
+		got, want *[]string
+	}{
+		{"redirect URIs", &got.RedirectURIs, &want.RedirectURIs},
+		{"post-logout redirect URIs", &got.PostLogoutRedirectURIs, &want.PostLogoutRedirectURIs},
+		{"scopes", &got.Scopes, &want.Scopes},
+		{"grant types", &got.GrantTypes, &want.GrantTypes},
+	} {
+		if *l.got == nil {
+			t.Errorf("%s read back as nil, want a list", l.name)
+		}
+		if !slices.Equal(*l.got, *l.want) {
+			t.Errorf("%s read back as %q, want %q", l.name, *l.got, *l.want)
+		}
+		*l.got, *l.want = nil, nil
+	}
+	got.CreatedAt, got.UpdatedAt, got.Version = time.Time{}, time.Time{}, 0
+	want.CreatedAt, want.UpdatedAt, want.Version = time.Time{}, time.Time{}, 0
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("client read back differs:\n got  %+v\n want %+v", got, want)
 	}
 }
 
@@ -476,45 +514,69 @@ func testTxRollbackOnPanic(t *testing.T, s Store) {
 
 func testClientLifecycle(t *testing.T, s Store) {
 	ctx := t.Context()
+	// b leaves every registration default empty: the store writes them out.
 	b := newClient("b-site")
 	b.Name = "Site B"
+	// a is a public client that sets every other field away from its default.
 	a := newClient("a-site")
 	a.Name = "Site A"
-	a.SecretHash = "" // a public client
-	for _, c := range []authz.Client{b, a} {
-		if err := s.CreateClient(ctx, c); err != nil {
-			t.Fatalf("CreateClient(%s): %v", c.ID, err)
+	a.SecretHash = ""
+	a.TokenEndpointAuthMethod = authz.AuthMethodNone
+	a.PostLogoutRedirectURIs = nil
+	a.JWKSURI = "https://a.example.fr/.well-known/jwks.json"
+	a.SubjectType = authz.SubjectPublic
+	a.IDTokenSignedResponseAlg = authz.AlgRS256
+	a.UserinfoSignedResponseAlg = authz.AlgES256
+	// c authenticates with a key it registered inline.
+	c := newClient("c-site")
+	c.SecretHash = ""
+	c.TokenEndpointAuthMethod = authz.AuthMethodPrivateKeyJWT
+	c.JWKS = clientJWKS
+	for _, cl := range []authz.Client{b, a, c} {
+		if err := s.CreateClient(ctx, cl); err != nil {
+			t.Fatalf("CreateClient(%s): %v", cl.ID, err)
 		}
 	}
-	got, err := s.Client(ctx, b.ID)
-	if err != nil {
-		t.Fatal(err)
+	for _, want := range []authz.Client{a, b, c} {
+		got, err := s.Client(ctx, want.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameClient(t, got, want)
+		if got.Version != 1 {
+			t.Errorf("%s: version = %d, want 1", want.ID, got.Version)
+		}
 	}
-	if got.Name != b.Name || !slices.Equal(got.RedirectURIs, b.RedirectURIs) || !slices.Equal(got.Scopes, b.Scopes) ||
-		!slices.Equal(got.GrantTypes, b.GrantTypes) || got.SectorIdentifier != b.SectorIdentifier || got.SecretHash != b.SecretHash || got.Version != 1 {
-		t.Errorf("client read back differs:\n got  %+v\n want %+v", got, b)
+	if got, _ := s.Client(ctx, b.ID); got.TokenEndpointAuthMethod != authz.AuthMethodSecretBasic ||
+		got.SubjectType != authz.SubjectPairwise || got.IDTokenSignedResponseAlg != authz.AlgES256 {
+		t.Errorf("defaults not stored: %+v", got)
 	}
 	list, err := s.Clients(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != 2 || list[0].ID != "a-site" || list[1].ID != "b-site" {
-		t.Errorf("Clients() = %v, want a-site then b-site", list)
+	if len(list) != 3 || list[0].ID != "a-site" || list[1].ID != "b-site" || list[2].ID != "c-site" {
+		t.Errorf("Clients() = %v, want a-site, b-site, c-site", list)
 	}
-	if list[0].SecretHash != "" || list[0].RedirectURIs == nil {
-		t.Errorf("public client read back as %+v", list[0])
+	if len(list) == 3 {
+		sameClient(t, list[0], a)
 	}
 
 	upd, err := s.UpdateClient(ctx, b.ID, func(c *authz.Client) error {
 		c.RedirectURIs = append(c.RedirectURIs, "https://caf.example.fr/other")
+		c.PostLogoutRedirectURIs = append(c.PostLogoutRedirectURIs, "http://localhost:3000/")
 		c.Scopes = nil
+		c.TokenEndpointAuthMethod = authz.AuthMethodSecretPost
+		c.SubjectType = authz.SubjectPublic
+		c.UserinfoSignedResponseAlg = authz.AlgRS256
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _ = s.Client(ctx, b.ID)
-	if len(got.RedirectURIs) != 3 || len(got.Scopes) != 0 || got.Version != 2 || upd.Version != 2 {
+	got, _ := s.Client(ctx, b.ID)
+	if len(got.RedirectURIs) != 3 || len(got.PostLogoutRedirectURIs) != 2 || len(got.Scopes) != 0 || got.Version != 2 || upd.Version != 2 ||
+		got.TokenEndpointAuthMethod != authz.AuthMethodSecretPost || got.SubjectType != authz.SubjectPublic || got.UserinfoSignedResponseAlg != authz.AlgRS256 {
 		t.Errorf("after update: %+v", got)
 	}
 	if _, err := s.UpdateClient(ctx, b.ID, func(c *authz.Client) error { c.RedirectURIs = []string{"https://x.example/#frag"}; return nil }); !errors.Is(err, mandates.ErrInvalid) {
@@ -529,6 +591,57 @@ func testClientLifecycle(t *testing.T, s Store) {
 	}
 	if err := s.DeleteClient(ctx, b.ID); !errors.Is(err, mandates.ErrNotFound) {
 		t.Errorf("deleting twice: %v, want ErrNotFound", err)
+	}
+}
+
+// testClientInvalid: the store refuses what authz.Client.Validate refuses,
+// on create and on update, and keeps nothing of it.
+func testClientInvalid(t *testing.T, s Store) {
+	ctx := t.Context()
+	keyJWT := func(c *authz.Client) { c.TokenEndpointAuthMethod, c.SecretHash = authz.AuthMethodPrivateKeyJWT, "" }
+	tests := []struct {
+		name   string
+		change func(*authz.Client)
+	}{
+		{"private_key_jwt without keys", keyJWT},
+		{"a key set holding a private key", func(c *authz.Client) {
+			keyJWT(c)
+			c.JWKS = strings.Replace(clientJWKS, `"kty"`, `"d":"c2VjcmV0","kty"`, 1)
+		}},
+		{"a public client with a secret", func(c *authz.Client) { c.TokenEndpointAuthMethod = authz.AuthMethodNone }},
+		{"a post-logout redirect URI over http", func(c *authz.Client) { c.PostLogoutRedirectURIs = []string{"http://caf.example.fr/"} }},
+		{"a key set URL over http", func(c *authz.Client) { c.JWKSURI = "http://caf.example.fr/jwks.json" }},
+		{"an unknown subject type", func(c *authz.Client) { c.SubjectType = "anonymous" }},
+		{"unsigned ID tokens", func(c *authz.Client) { c.IDTokenSignedResponseAlg = "none" }},
+		{"an unknown userinfo algorithm", func(c *authz.Client) { c.UserinfoSignedResponseAlg = "HS256" }},
+	}
+	existing := newClient("existing")
+	if err := s.CreateClient(ctx, existing); err != nil {
+		t.Fatal(err)
+	}
+	before, err := s.Client(ctx, existing.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tt := range tests {
+		c := newClient(fmt.Sprintf("invalid-%d", i))
+		tt.change(&c)
+		if err := s.CreateClient(ctx, c); !errors.Is(err, mandates.ErrInvalid) {
+			t.Errorf("create with %s: %v, want ErrInvalid", tt.name, err)
+		}
+		if _, err := s.Client(ctx, c.ID); !errors.Is(err, mandates.ErrNotFound) {
+			t.Errorf("create with %s stored the client anyway: %v", tt.name, err)
+		}
+		if _, err := s.UpdateClient(ctx, existing.ID, func(c *authz.Client) error { tt.change(c); return nil }); !errors.Is(err, mandates.ErrInvalid) {
+			t.Errorf("update to %s: %v, want ErrInvalid", tt.name, err)
+		}
+	}
+	after, err := s.Client(ctx, existing.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(after, before) {
+		t.Errorf("refused updates changed the client:\n before %+v\n after  %+v", before, after)
 	}
 }
 

@@ -1,0 +1,357 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/mandates"
+)
+
+// newClients is relais clients create|list|show|delete: how an operator
+// registers the relying parties (RFC 7591 §2 metadata) a deployment serves.
+func newClients(stdout io.Writer, getenv func(string) string) *cobra.Command {
+	var c Config
+	cmd := &cobra.Command{
+		Use:   "clients",
+		Short: "Register, list, show and delete relying parties (OpenID Connect clients)",
+	}
+	storeFlags := cmd.PersistentFlags()
+	bindStoreFlags(storeFlags, &c)
+	open := func(cmd *cobra.Command) (store, error) {
+		// Only the store flags take RELAIS_* defaults: a client id or a
+		// redirect URI left in the environment would silently register
+		// the wrong client.
+		if err := applyEnv(storeFlags, getenv); err != nil {
+			return nil, err
+		}
+		if c.BusyTimeout <= 0 {
+			return nil, settingErr("--busy-timeout (RELAIS_BUSY_TIMEOUT) must be positive, for example 5s.")
+		}
+		st, _, err := openStore(cmd.Context(), &c)
+		return st, err
+	}
+	cmd.AddCommand(newClientsCreate(stdout, open), newClientsList(stdout, open), newClientsShow(stdout, open), newClientsDelete(stdout, open))
+	return cmd
+}
+
+type openFunc func(cmd *cobra.Command) (store, error)
+
+// clientFlags are the flags of relais clients create.
+type clientFlags struct {
+	id, name, sector                  string
+	redirectURIs, logoutURIs          []string
+	scopes, grantTypes                []string
+	authMethod, jwksFile, jwksURI     string
+	subjectType, idTokenAlg, uinfoAlg string
+}
+
+func (f *clientFlags) bind(fs *pflag.FlagSet) {
+	fs.StringVar(&f.id, "id", "", "client_id (default: a new random id)")
+	fs.StringVar(&f.name, "name", "", "name people see when they sign in to the site (required)")
+	fs.StringArrayVar(&f.redirectURIs, "redirect-uri", nil, "redirect URI, matched exactly; https except on localhost (repeatable)")
+	fs.StringArrayVar(&f.logoutURIs, "post-logout-redirect-uri", nil, "where to send people after they sign out; same rules as --redirect-uri (repeatable)")
+	fs.StringVar(&f.sector, "sector-identifier", "", "host whose sites share pairwise subjects (default: the host of the first --redirect-uri)")
+	fs.StringArrayVar(&f.scopes, "scope", []string{"openid"}, "scope the client may ask for (repeatable, or several space-separated)")
+	fs.StringArrayVar(&f.grantTypes, "grant-type", []string{"authorization_code", "refresh_token"}, "grant type the client may use (repeatable)")
+	fs.StringVar(&f.authMethod, "auth-method", authz.AuthMethodSecretBasic, "token endpoint auth method: client_secret_basic, client_secret_post, private_key_jwt or none (public client)")
+	fs.StringVar(&f.jwksFile, "jwks-file", "", "file holding the client's public JSON Web Key Set (for private_key_jwt)")
+	fs.StringVar(&f.jwksURI, "jwks-uri", "", "https URL of the client's JSON Web Key Set (for private_key_jwt)")
+	fs.StringVar(&f.subjectType, "subject-type", authz.SubjectPairwise, "pairwise (a sub per sector) or public (OIDC Core §8)")
+	fs.StringVar(&f.idTokenAlg, "id-token-alg", authz.AlgES256, "ID token signing algorithm: ES256 or RS256")
+	fs.StringVar(&f.uinfoAlg, "userinfo-alg", "", "sign userinfo responses with ES256 or RS256 (default: plain JSON)")
+}
+
+// client builds the client the flags describe, reading the key set file.
+func (f *clientFlags) client() (authz.Client, error) {
+	c := authz.Client{
+		ID:                        f.id,
+		Name:                      f.name,
+		RedirectURIs:              f.redirectURIs,
+		PostLogoutRedirectURIs:    f.logoutURIs,
+		Scopes:                    splitScopes(f.scopes),
+		GrantTypes:                f.grantTypes,
+		SectorIdentifier:          f.sector,
+		TokenEndpointAuthMethod:   f.authMethod,
+		JWKSURI:                   f.jwksURI,
+		SubjectType:               f.subjectType,
+		IDTokenSignedResponseAlg:  f.idTokenAlg,
+		UserinfoSignedResponseAlg: f.uinfoAlg,
+	}
+	if c.ID == "" {
+		c.ID = mandates.NewID(time.Now())
+	}
+	// OIDC Core §8.1: without a sector_identifier_uri, the sector is the
+	// host of the redirect URI.
+	if c.SectorIdentifier == "" && len(c.RedirectURIs) > 0 {
+		if u, err := url.Parse(c.RedirectURIs[0]); err == nil {
+			c.SectorIdentifier = u.Hostname()
+		}
+	}
+	if f.jwksFile != "" {
+		b, err := os.ReadFile(f.jwksFile)
+		if err != nil {
+			return c, settingErr("--jwks-file %q cannot be read (%s); give the file holding the client's public key set.", f.jwksFile, shortCause(err))
+		}
+		c.JWKS = strings.TrimSpace(string(b))
+	}
+	return c, nil
+}
+
+// splitScopes also takes "openid profile" in one flag, as RFC 6749 §3.3
+// writes scopes.
+func splitScopes(in []string) []string {
+	out := []string{}
+	for _, s := range in {
+		out = append(out, strings.Fields(s)...)
+	}
+	return out
+}
+
+// clientFlag names the create flag behind an RFC 7591 field.
+func clientFlag(field string) (string, bool) {
+	switch field {
+	case "client_id":
+		return "--id", true
+	case "client_name":
+		return "--name", true
+	case "redirect_uris":
+		return "--redirect-uri", true
+	case "post_logout_redirect_uris":
+		return "--post-logout-redirect-uri", true
+	case "sector_identifier":
+		return "--sector-identifier", true
+	case "token_endpoint_auth_method", "client_secret":
+		return "--auth-method", true
+	case "jwks":
+		return "--jwks-file", true
+	case "jwks_uri":
+		return "--jwks-uri", true
+	case "subject_type":
+		return "--subject-type", true
+	case "id_token_signed_response_alg":
+		return "--id-token-alg", true
+	case "userinfo_signed_response_alg":
+		return "--userinfo-alg", true
+	}
+	return "", false
+}
+
+// invalidClientErr turns a refusal of authz.Client.Validate into a
+// setting to fix (exit 2), naming the flag when one is to blame.
+func invalidClientErr(c authz.Client, err error) error {
+	var ce *authz.ClientError
+	if !errors.As(err, &ce) {
+		return settingErr("the client is not valid: %s.", strings.TrimPrefix(shortCause(err), "mandates: "))
+	}
+	switch {
+	case ce.Field == "jwks" && c.JWKS == "" && c.JWKSURI == "":
+		return settingErr("--auth-method private_key_jwt needs the client's public keys: give --jwks-file or --jwks-uri.")
+	case ce.Field == "sector_identifier" && c.SectorIdentifier == "":
+		return settingErr("--sector-identifier is needed without a --redirect-uri: pairwise subjects are computed from it (OIDC Core §8.1); or choose --subject-type public.")
+	}
+	if flag, ok := clientFlag(ce.Field); ok {
+		return settingErr("%s: %s.", flag, ce.Reason)
+	}
+	return settingErr("the client is not valid: %s.", ce.Reason)
+}
+
+func usesSecret(method string) bool {
+	return method == authz.AuthMethodSecretBasic || method == authz.AuthMethodSecretPost
+}
+
+func newClientsCreate(stdout io.Writer, open openFunc) *cobra.Command {
+	var f clientFlags
+	cmd := &cobra.Command{
+		Use:   "create",
+		Short: "Register a relying party; prints its secret once",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := f.client()
+			if err != nil {
+				return err
+			}
+			// DESIGN.md §6: client secrets are made by Relais, high-entropy,
+			// and stored hashed; the operator sees this one once.
+			var secret string
+			if usesSecret(c.TokenEndpointAuthMethod) {
+				secret, c.SecretHash = authz.NewClientSecret()
+			}
+			c.Normalize()
+			// Check before touching the store: a bad flag changes nothing.
+			if err := c.Validate(); err != nil {
+				return invalidClientErr(c, err)
+			}
+			st, err := open(cmd)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			ctx := cmd.Context()
+			switch err := st.CreateClient(ctx, c); {
+			case errors.Is(err, mandates.ErrAlreadyExists):
+				return fmt.Errorf("a client with the id %q already exists; choose another --id, or delete that client first", c.ID)
+			case errors.Is(err, mandates.ErrInvalid):
+				return invalidClientErr(c, err)
+			case err != nil:
+				return err
+			}
+			stored, err := st.Client(ctx, c.ID)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "Client %q created.\n", c.ID)
+			printClient(stdout, stored)
+			if secret != "" {
+				fmt.Fprintf(stdout, "\nclient_secret: %s\n", secret)
+				fmt.Fprintln(stdout, "Copy this secret to the site now: it will not be shown again, as Relais keeps only its hash.")
+			}
+			return nil
+		},
+	}
+	f.bind(cmd.Flags())
+	return cmd
+}
+
+func newClientsList(stdout io.Writer, open openFunc) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List the registered relying parties",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := open(cmd)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			list, err := st.Clients(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if len(list) == 0 {
+				fmt.Fprintln(stdout, "No client is registered; add one with relais clients create.")
+				return nil
+			}
+			tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "CLIENT ID\tNAME\tAUTH METHOD\tSUBJECTS\tREDIRECT URIS")
+			for _, c := range list {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.Name, c.TokenEndpointAuthMethod, c.SubjectType, listOrNone(c.RedirectURIs))
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func newClientsShow(stdout io.Writer, open openFunc) *cobra.Command {
+	return &cobra.Command{
+		Use:   "show ID",
+		Short: "Show every setting of a relying party (never its secret)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := open(cmd)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			c, err := st.Client(cmd.Context(), args[0])
+			if err != nil {
+				return clientErr(args[0], err)
+			}
+			printClient(stdout, c)
+			return nil
+		},
+	}
+}
+
+func newClientsDelete(stdout io.Writer, open openFunc) *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete ID",
+		Short: "Delete a relying party; it can no longer sign anyone in",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := open(cmd)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			ctx := cmd.Context()
+			c, err := st.Client(ctx, args[0])
+			if err != nil {
+				return clientErr(args[0], err)
+			}
+			if err := st.DeleteClient(ctx, c.ID); err != nil {
+				return clientErr(c.ID, err)
+			}
+			fmt.Fprintf(stdout, "Client %q (%s) deleted.\n", c.ID, c.Name)
+			return nil
+		},
+	}
+}
+
+// clientErr says in one sentence that an id names no client (exit 1).
+func clientErr(id string, err error) error {
+	if errors.Is(err, mandates.ErrNotFound) {
+		return fmt.Errorf("no client has the id %q; relais clients list shows the registered ones", id)
+	}
+	return err
+}
+
+// printClient writes every field under its RFC 7591 name, so a site's
+// developer recognises them. The secret never appears, not even hashed.
+func printClient(w io.Writer, c authz.Client) {
+	secret := "none"
+	if c.SecretHash != "" {
+		secret = "set (shown only when the client was created)"
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, row := range [][2]string{
+		{"client_id", c.ID},
+		{"client_name", c.Name},
+		{"redirect_uris", listOrNone(c.RedirectURIs)},
+		{"post_logout_redirect_uris", listOrNone(c.PostLogoutRedirectURIs)},
+		{"scope", listOrNone(c.Scopes)},
+		{"grant_types", listOrNone(c.GrantTypes)},
+		{"token_endpoint_auth_method", c.TokenEndpointAuthMethod},
+		{"client_secret", secret},
+		{"jwks", orDefault(compactJSON(c.JWKS), "(none)")},
+		{"jwks_uri", orDefault(c.JWKSURI, "(none)")},
+		{"subject_type", c.SubjectType},
+		{"sector_identifier", orDefault(c.SectorIdentifier, "(none)")},
+		{"id_token_signed_response_alg", c.IDTokenSignedResponseAlg},
+		{"userinfo_signed_response_alg", orDefault(c.UserinfoSignedResponseAlg, "(none: plain JSON)")},
+		{"created_at", c.CreatedAt.UTC().Format(time.RFC3339)},
+		{"updated_at", c.UpdatedAt.UTC().Format(time.RFC3339)},
+		{"version", strconv.FormatInt(c.Version, 10)},
+	} {
+		fmt.Fprintf(tw, "%s\t%s\n", row[0], row[1])
+	}
+	tw.Flush()
+}
+
+func listOrNone(l []string) string {
+	if len(l) == 0 {
+		return "(none)"
+	}
+	return strings.Join(l, " ")
+}
+
+// compactJSON puts a key set on one line; it holds public keys only.
+func compactJSON(s string) string {
+	var b bytes.Buffer
+	if err := json.Compact(&b, []byte(s)); err != nil {
+		return s
+	}
+	return b.String()
+}
