@@ -153,3 +153,19 @@ func ApplyUpdate(old Person, fn func(*Person) error, now time.Time) (Person, err
 	p.CreatedAt, p.UpdatedAt, p.Version = old.CreatedAt, now.UTC().Truncate(time.Microsecond), old.Version+1
 	return p, nil
 }
+
+type noRetryKey struct{}
+
+// WithoutRetry marks ctx so that Transactor.InTx runs fn once, even when
+// the store would retry a serialization failure: for callers whose fn
+// cannot run twice (it hands its ctx to someone else, as authz does for
+// fosite's Begin/Commit transactions).
+func WithoutRetry(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noRetryKey{}, true)
+}
+
+// RetryAllowed says whether a store may run a transaction's fn again.
+func RetryAllowed(ctx context.Context) bool {
+	no, _ := ctx.Value(noRetryKey{}).(bool)
+	return !no
+}

@@ -83,4 +83,16 @@ func translateData(l *i18n.Localizer, id string, data any) string {
 var templateFuncs = template.FuncMap{
 	"t":     translate,
 	"tdata": translateData,
+	"dict":  dict,
+}
+
+// dict builds template data for a message: dict "Site" .Name.
+func dict(kv ...any) map[string]any {
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		if k, ok := kv[i].(string); ok {
+			m[k] = kv[i+1]
+		}
+	}
+	return m
 }

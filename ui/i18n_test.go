@@ -74,3 +74,17 @@ func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
 }
+
+func TestEveryScopeLabelIsInTheCatalogues(t *testing.T) {
+	fr, en := catalogue(t, "fr"), catalogue(t, "en")
+	for scope, id := range scopeLabels {
+		if fr[id] == "" || en[id] == "" {
+			t.Errorf("scope %s: label %q missing", scope, id)
+		}
+	}
+	for _, id := range []string{"login.bad_credentials", "login.too_many"} {
+		if fr[id] == "" || en[id] == "" {
+			t.Errorf("login problem %q missing", id)
+		}
+	}
+}

@@ -2,9 +2,12 @@ package ui_test
 
 import (
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/relais-fr/relais/authz"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/storage/sqlite"
 	"github.com/relais-fr/relais/ui"
@@ -49,6 +52,33 @@ func TestPagesInABrowser(t *testing.T) {
 			browsertest.Page{Name: "error-404", Path: "/cette-page-n-existe-pas", Lang: lang, WantStatus: http.StatusNotFound},
 			browsertest.Page{Name: "error-500", Path: "/test/panic", Lang: lang, WantStatus: http.StatusInternalServerError},
 			browsertest.Page{Name: "error-503", Path: "/test/unavailable", Lang: lang, WantStatus: http.StatusServiceUnavailable},
+		)
+	}
+	h.Check(t, pages...)
+}
+
+// TestLoginAndConsentPagesInABrowser audits the pages a person meets when a
+// site sends them to Relais: the login page, and the consent page once
+// signed in.
+func TestLoginAndConsentPagesInABrowser(t *testing.T) {
+	app := newOIDCApp(t)
+	h := browsertest.Start(t, app.handler)
+	token, id := authz.NewSessionToken()
+	now := time.Now()
+	if err := app.store.CreateSession(t.Context(), authz.BrowserSession{ID: id, PersonID: app.person.ID, AuthTime: now, AMR: []string{"pwd"},
+		CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	authorize := "/authorize?" + url.Values{"response_type": {"code"}, "client_id": {"caf"}, "redirect_uri": {"http://127.0.0.1/cb"},
+		"scope": {"openid identite_pivot email"}, "state": {"state-123456"}, "code_challenge": {"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"},
+		"code_challenge_method": {"S256"}}.Encode()
+	signedIn := map[string]string{"relais_session": token}
+	var pages []browsertest.Page
+	for _, lang := range []string{"fr", "en"} {
+		pages = append(pages,
+			browsertest.Page{Name: "login", Path: "/login?" + url.Values{"return": {authorize}}.Encode(), Lang: lang},
+			browsertest.Page{Name: "consent", Path: authorize, Lang: lang, Cookies: signedIn},
+			browsertest.Page{Name: "authorize-unknown-site", Path: "/authorize?client_id=nope&response_type=code", Lang: lang, WantStatus: http.StatusBadRequest},
 		)
 	}
 	h.Check(t, pages...)

@@ -40,6 +40,20 @@ type Options struct {
 	// SecureCookies marks cookies Secure: on whenever the issuer is https.
 	SecureCookies bool
 	Now           func() time.Time
+
+	// The OpenID provider and what its pages need. When Provider is nil
+	// the server has no protocol endpoints, login or consent pages.
+	OIDC *OIDC
+}
+
+// OIDC is what the login, consent and authorization pages need.
+type OIDC struct {
+	Provider *authz.Provider
+	Auth     *authz.Authenticator
+	Consents authz.ConsentStore
+	Clients  authz.ClientStore
+	// SessionTTL is how long a login lasts. Default 1 hour.
+	SessionTTL time.Duration
 }
 
 // Server is Relais's whole HTTP handler.
@@ -56,13 +70,17 @@ type Server struct {
 	now       func() time.Time
 	router    *mux.Router
 	pages     *mux.Router
+	oidc      *OIDC
 	handler   http.Handler
 }
 
 // New builds the server and its routes.
 func New(opt Options) (*Server, error) {
 	s := &Server{log: opt.Log, store: opt.Store, sessions: opt.Sessions, registry: opt.Registry,
-		maxBody: opt.MaxBodyBytes, secure: opt.SecureCookies, now: opt.Now}
+		maxBody: opt.MaxBodyBytes, secure: opt.SecureCookies, now: opt.Now, oidc: opt.OIDC}
+	if s.oidc != nil && s.oidc.SessionTTL <= 0 {
+		s.oidc.SessionTTL = time.Hour
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -129,6 +147,9 @@ func (s *Server) routes() {
 	pages.Use(csrf.Handler, s.loadSession)
 	pages.HandleFunc("/", s.home).Methods(http.MethodGet, http.MethodHead)
 	pages.HandleFunc("/lang/{lang:fr|en}", s.switchLang).Methods(http.MethodGet)
+	if s.oidc != nil {
+		s.mountOIDC(r, pages)
+	}
 	s.router, s.pages = r, pages
 }
 

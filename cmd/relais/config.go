@@ -27,6 +27,12 @@ type Config struct {
 	LogLevel        string        // --log-level, RELAIS_LOG_LEVEL
 	ShutdownTimeout time.Duration // --shutdown-timeout, RELAIS_SHUTDOWN_TIMEOUT
 	MaxBodyBytes    int64         // --max-body-bytes, RELAIS_MAX_BODY_BYTES
+	SecretKey       string        // --secret-key, RELAIS_SECRET_KEY: base64 of 32 bytes
+	CodeTTL         time.Duration // --code-ttl, RELAIS_CODE_TTL
+	AccessTokenTTL  time.Duration // --access-token-ttl, RELAIS_ACCESS_TOKEN_TTL
+	IDTokenTTL      time.Duration // --id-token-ttl, RELAIS_ID_TOKEN_TTL
+	RefreshTokenTTL time.Duration // --refresh-token-ttl, RELAIS_REFRESH_TOKEN_TTL
+	SessionTTL      time.Duration // --session-ttl, RELAIS_SESSION_TTL
 }
 
 // configError is a setting the operator must fix: exit status 2, one
@@ -53,6 +59,12 @@ func bindServeFlags(fs *pflag.FlagSet, c *Config) {
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long in-flight requests may take to finish at stop")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 1<<20, "largest request body accepted")
+	fs.StringVar(&c.SecretKey, "secret-key", "", "base64 of the 32-byte key that encrypts secrets at rest (prefer RELAIS_SECRET_KEY: a flag shows in the process list)")
+	fs.DurationVar(&c.CodeTTL, "code-ttl", 60*time.Second, "lifetime of an authorization code")
+	fs.DurationVar(&c.AccessTokenTTL, "access-token-ttl", 10*time.Minute, "lifetime of an access token")
+	fs.DurationVar(&c.IDTokenTTL, "id-token-ttl", 10*time.Minute, "lifetime of an ID token")
+	fs.DurationVar(&c.RefreshTokenTTL, "refresh-token-ttl", 30*24*time.Hour, "lifetime of a refresh token")
+	fs.DurationVar(&c.SessionTTL, "session-ttl", time.Hour, "how long a login at Relais lasts")
 }
 
 // envName is the variable that gives a flag its default: --busy-timeout is
@@ -133,6 +145,23 @@ func (c *Config) validate() error {
 	}
 	if c.BusyTimeout <= 0 {
 		return settingErr("--busy-timeout (RELAIS_BUSY_TIMEOUT) must be positive, for example 5s.")
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"code-ttl", c.CodeTTL}, {"access-token-ttl", c.AccessTokenTTL}, {"id-token-ttl", c.IDTokenTTL},
+		{"refresh-token-ttl", c.RefreshTokenTTL}, {"session-ttl", c.SessionTTL}} {
+		if d.v <= 0 {
+			return settingErr("--%s (%s) must be positive, for example 10m.", d.name, envName(d.name))
+		}
+	}
+	if c.CodeTTL > 10*time.Minute {
+		return settingErr("--code-ttl (RELAIS_CODE_TTL) must be 10m or less: codes are short-lived (RFC 6749 §4.1.2); 60s is the default.")
+	}
+	if c.SecretKey != "" {
+		if _, err := parseSecretKey(c.SecretKey); err != nil {
+			return err
+		}
 	}
 	if c.MaxBodyBytes < 1024 {
 		return settingErr("--max-body-bytes (RELAIS_MAX_BODY_BYTES) must be at least 1024.")

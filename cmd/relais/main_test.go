@@ -41,6 +41,9 @@ func (s *syncBuffer) String() string {
 
 func noEnv(string) string { return "" }
 
+// testSecretKey is a fixed RELAIS_SECRET_KEY for tests (32 bytes of 'k').
+const testSecretKey = "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s="
+
 func envOf(kv ...string) func(string) string {
 	m := map[string]string{}
 	for i := 0; i+1 < len(kv); i += 2 {
@@ -250,6 +253,7 @@ func TestShutdownLetsRequestsInFlightFinish(t *testing.T) {
 	bindDefaults(&c)
 	c.Listen = "127.0.0.1:0"
 	c.DB = "sqlite:" + filepath.Join(t.TempDir(), "relais.db")
+	c.SecretKey = testSecretKey
 
 	entered := make(chan struct{})
 	release := make(chan struct{})

@@ -27,7 +27,7 @@ func TestServeOnPostgreSQL(t *testing.T) {
 		t.Fatalf("migrate up: %d %s", code, out.String())
 	}
 
-	base, stdout, stop := startServe(t, []string{"--demo", "--db", db})
+	base, stdout, stop := startServe(t, []string{"--demo", "--db", db, "--secret-key", testSecretKey})
 	if !strings.Contains(stdout.String(), "records added") {
 		t.Errorf("demo not loaded: %s", stdout.String())
 	}
@@ -61,7 +61,7 @@ func TestServeOnPostgreSQL(t *testing.T) {
 		t.Errorf("exit %d", code)
 	}
 
-	_, stdout, stop = startServe(t, []string{"--demo", "--db", db})
+	_, stdout, stop = startServe(t, []string{"--demo", "--db", db, "--secret-key", testSecretKey})
 	if !strings.Contains(stdout.String(), "Demo data: 0 records added") {
 		t.Errorf("second start added demo data again: %s", stdout.String())
 	}

@@ -54,7 +54,8 @@ func newRoot(stdout, stderr io.Writer, getenv func(string) string) *cobra.Comman
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
-	root.AddCommand(newServe(stdout, stderr, getenv), newMigrate(stdout, getenv), newVersion(stdout))
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.AddCommand(newServe(stdout, stderr, getenv), newMigrate(stdout, getenv), newClients(stdout, getenv), newKeys(stdout, getenv), newVersion(stdout))
 	return root
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
+	"github.com/relais-fr/relais/authz"
 	"github.com/relais-fr/relais/ui"
 )
 
@@ -113,6 +114,11 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 		}
 	}
 
+	oidc, err := newOIDC(ctx, c, st, log, stdout)
+	if err != nil {
+		return err
+	}
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	site, err := ui.New(ui.Options{
@@ -122,6 +128,7 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 		Registry:      reg,
 		MaxBodyBytes:  c.MaxBodyBytes,
 		SecureCookies: strings.HasPrefix(c.Issuer, "https://"),
+		OIDC:          oidc,
 	})
 	if err != nil {
 		return err
@@ -172,4 +179,60 @@ func schemaCurrent(ctx context.Context, st store) error {
 		return settingErr("--db (RELAIS_DB): the database schema is not up to date; run relais migrate up with the same --db, or start with --auto-migrate.")
 	}
 	return nil
+}
+
+// newOIDC builds the OpenID provider: the secret key, the signing keys
+// (made at first start, shared by every instance through the store), the
+// provider and what its pages need.
+func newOIDC(ctx context.Context, c *Config, st store, log *slog.Logger, stdout io.Writer) (*ui.OIDC, error) {
+	var key []byte
+	var err error
+	switch {
+	case c.SecretKey != "":
+		key, err = parseSecretKey(c.SecretKey)
+	case c.Demo:
+		var created bool
+		key, created, err = demoSecretKey(c.DB)
+		if err == nil {
+			path, _ := demoSecretKeyFile(c.DB)
+			verb := "Using"
+			if created {
+				verb = "Generated"
+			}
+			fmt.Fprintf(stdout, "WARNING: %s the demo secret key in %s. It encrypts the signing keys: for a real deployment, set RELAIS_SECRET_KEY and keep it secret.\n", verb, path)
+		}
+	default:
+		return nil, settingErr("RELAIS_SECRET_KEY is not set; set it to the base64 of 32 random bytes (for example: openssl rand -base64 32), or start with --demo for a trial.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	box, err := authz.NewSecretBox(key)
+	if err != nil {
+		return nil, err
+	}
+	maxSigned := max(c.AccessTokenTTL, c.IDTokenTTL)
+	keys := authz.NewKeys(st, box, time.Now, time.Hour, maxSigned)
+	if err := keys.Ensure(ctx); err != nil {
+		return nil, secretKeyMismatch(err)
+	}
+	for _, alg := range authz.SigningAlgs {
+		if _, _, err := keys.Active(ctx, alg); err != nil {
+			return nil, secretKeyMismatch(err)
+		}
+	}
+	provider, err := authz.NewProvider(authz.ProviderConfig{
+		Issuer: c.Issuer, SecretKey: key, CodeTTL: c.CodeTTL, AccessTokenTTL: c.AccessTokenTTL,
+		IDTokenTTL: c.IDTokenTTL, RefreshTokenTTL: c.RefreshTokenTTL,
+	}, authz.Stores{Clients: st, Tokens: st, Persons: st, Tx: st}, keys, log)
+	if err != nil {
+		return nil, err
+	}
+	return &ui.OIDC{
+		Provider:   provider,
+		Auth:       authz.NewAuthenticator(st, st, authz.LoginLimits{}, time.Now),
+		Consents:   st,
+		Clients:    st,
+		SessionTTL: c.SessionTTL,
+	}, nil
 }

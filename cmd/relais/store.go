@@ -22,6 +22,10 @@ type store interface {
 	mandates.Transactor
 	authz.ClientStore
 	authz.SessionStore
+	authz.KeyStore
+	authz.TokenStore
+	authz.ConsentStore
+	authz.AttemptStore
 	Ping(ctx context.Context) error
 	Migrations() (*goose.Provider, error)
 	Close() error

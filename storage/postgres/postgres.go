@@ -183,10 +183,14 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context) error) er
 	if s.txFrom(ctx) != nil {
 		return fn(ctx)
 	}
+	attempts := maxAttempts
+	if !mandates.RetryAllowed(ctx) {
+		attempts = 1
+	}
 	var err error
-	for attempt := 1; attempt <= maxAttempts; attempt++ {
+	for attempt := 1; attempt <= attempts; attempt++ {
 		err = s.inTxOnce(ctx, fn)
-		if !retryable(err) {
+		if !retryable(err) || attempt == attempts {
 			return err
 		}
 		select {

@@ -111,3 +111,24 @@ func TestOpenRefusesAnUnreachableServer(t *testing.T) {
 		t.Errorf("Open(malformed) = %v, want ErrDSN", err)
 	}
 }
+
+func TestTokenStore(t *testing.T) {
+	tmpl := pgtest.Template(t, "relais_schema", func(dsn string) error { return migrate(context.Background(), dsn) })
+	storagetest.RunTokenStore(t, func(t *testing.T) storagetest.TokenStore {
+		return open(t, pgtest.NewDatabaseFrom(t, tmpl))
+	})
+}
+
+func TestKeyStore(t *testing.T) {
+	tmpl := pgtest.Template(t, "relais_schema", func(dsn string) error { return migrate(context.Background(), dsn) })
+	storagetest.RunKeyStore(t, func(t *testing.T) storagetest.KeyStore {
+		return open(t, pgtest.NewDatabaseFrom(t, tmpl))
+	})
+}
+
+func TestLoginStore(t *testing.T) {
+	tmpl := pgtest.Template(t, "relais_schema", func(dsn string) error { return migrate(context.Background(), dsn) })
+	storagetest.RunLoginStore(t, func(t *testing.T) storagetest.LoginStore {
+		return open(t, pgtest.NewDatabaseFrom(t, tmpl))
+	})
+}

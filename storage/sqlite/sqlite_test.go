@@ -127,3 +127,15 @@ func TestOpenRefusesWhatIsNotADatabase(t *testing.T) {
 		}
 	}
 }
+
+func TestTokenStore(t *testing.T) {
+	storagetest.RunTokenStore(t, func(t *testing.T) storagetest.TokenStore { return openTemp(t) })
+}
+
+func TestKeyStore(t *testing.T) {
+	storagetest.RunKeyStore(t, func(t *testing.T) storagetest.KeyStore { return openTemp(t) })
+}
+
+func TestLoginStore(t *testing.T) {
+	storagetest.RunLoginStore(t, func(t *testing.T) storagetest.LoginStore { return openTemp(t) })
+}

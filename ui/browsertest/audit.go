@@ -49,6 +49,9 @@ type Page struct {
 	Path       string // path on the test server, e.g. "/" or "/nope"
 	Lang       string // sent as the relais_lang cookie and expected in <html lang>; "" sends none and expects nothing
 	WantStatus int    // expected HTTP status of the document; 0 means 200
+	// Cookies are set on the test server's origin before loading, e.g. a
+	// signed-in session for pages behind login.
+	Cookies map[string]string
 }
 
 func (p Page) wantStatus() int {
@@ -124,11 +127,18 @@ func (h *Harness) Audit(ctx context.Context, p Page, width int) (Report, error) 
 
 	// The first call opens the tab in its new browser context, which is
 	// where the cookie must go.
+	cookies := map[string]string{}
+	for k, v := range p.Cookies {
+		cookies[k] = v
+	}
 	if p.Lang != "" {
+		cookies[LangCookie] = p.Lang
+	}
+	for name, value := range cookies {
 		if _, err := chromedp.Call(tab, network.SetCookie, network.SetCookieParams{
-			Name: LangCookie, Value: p.Lang, URL: h.URL("/"), Path: "/",
+			Name: name, Value: value, URL: h.URL("/"), Path: "/",
 		}); err != nil {
-			return fail("setting the lang cookie", err)
+			return fail("setting the cookie "+name, err)
 		}
 	}
 	// Not a mobile emulation: at 320 px this is the reflow case of a narrow

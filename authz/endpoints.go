@@ -1,0 +1,418 @@
+package authz
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/ory/fosite"
+
+	"github.com/relais-fr/relais/mandates"
+)
+
+// Endpoint is one protocol route; ui mounts them beside its pages, outside
+// the pages' cross-origin check (a site may POST here from elsewhere).
+type Endpoint struct {
+	Path    string
+	Methods []string
+	Handler http.Handler
+}
+
+// Endpoints lists the protocol routes. The authorization endpoint is not
+// here: it needs the login and consent pages, so ui serves it and calls
+// ParseAuthorize and Authorize.
+func (p *Provider) Endpoints() []Endpoint {
+	return []Endpoint{
+		{"/.well-known/openid-configuration", []string{http.MethodGet, http.MethodHead}, http.HandlerFunc(p.discovery)},
+		{"/jwks", []string{http.MethodGet, http.MethodHead}, http.HandlerFunc(p.jwks)},
+		{"/token", []string{http.MethodPost}, http.HandlerFunc(p.token)},
+		{"/userinfo", []string{http.MethodGet, http.MethodPost}, http.HandlerFunc(p.userinfo)},
+		{"/introspect", []string{http.MethodPost}, http.HandlerFunc(p.introspect)},
+		{"/revoke", []string{http.MethodPost}, http.HandlerFunc(p.revoke)},
+		{"/par", []string{http.MethodPost}, http.HandlerFunc(p.pushedAuthorize)},
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// discovery is OpenID Connect Discovery 1.0 §3's document.
+func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
+	iss := p.cfg.Issuer
+	doc := map[string]any{
+		"issuer":                                           iss,
+		"authorization_endpoint":                           iss + "/authorize",
+		"token_endpoint":                                   iss + "/token",
+		"userinfo_endpoint":                                iss + "/userinfo",
+		"jwks_uri":                                         iss + "/jwks",
+		"introspection_endpoint":                           iss + "/introspect",
+		"revocation_endpoint":                              iss + "/revoke",
+		"pushed_authorization_request_endpoint":            iss + "/par",
+		"scopes_supported":                                 append([]string{"openid", "offline_access"}, ClaimScopes()...),
+		"response_types_supported":                         []string{"code"},
+		"response_modes_supported":                         []string{"query"},
+		"grant_types_supported":                            []string{"authorization_code", "refresh_token", "client_credentials"},
+		"acr_values_supported":                             []string{"eidas1"},
+		"subject_types_supported":                          []string{SubjectPairwise, SubjectPublic},
+		"id_token_signing_alg_values_supported":            SigningAlgs,
+		"userinfo_signing_alg_values_supported":            SigningAlgs,
+		"token_endpoint_auth_methods_supported":            []string{AuthMethodSecretBasic, AuthMethodSecretPost, AuthMethodPrivateKeyJWT, AuthMethodNone},
+		"token_endpoint_auth_signing_alg_values_supported": SigningAlgs,
+		"introspection_endpoint_auth_methods_supported":    []string{AuthMethodSecretBasic, AuthMethodSecretPost},
+		"revocation_endpoint_auth_methods_supported":       []string{AuthMethodSecretBasic, AuthMethodSecretPost, AuthMethodNone},
+		"code_challenge_methods_supported":                 []string{"S256"},
+		"claims_supported":                                 SupportedClaims(),
+		"claims_parameter_supported":                       false,
+		"request_parameter_supported":                      false,
+		"request_uri_parameter_supported":                  false,
+		"require_pushed_authorization_requests":            false,
+		"authorization_response_iss_parameter_supported":   true,
+		"ui_locales_supported":                             []string{"fr", "en"},
+		"claims_locales_supported":                         []string{"fr"},
+		"prompt_values_supported":                          []string{"none", "login", "consent"},
+		"service_documentation":                            iss + "/",
+	}
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(doc)
+}
+
+// jwks publishes every key that may have signed a live token, and the next
+// key before it signs anything.
+func (p *Provider) jwks(w http.ResponseWriter, r *http.Request) {
+	set, err := p.keys.Public(r.Context())
+	if err != nil {
+		p.serverError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	w.Header().Set("Cache-Control", "public, max-age=60")
+	_ = json.NewEncoder(w).Encode(set)
+}
+
+func (p *Provider) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	status, code := http.StatusInternalServerError, "server_error"
+	if errors.Is(err, mandates.ErrUnavailable) {
+		status, code = http.StatusServiceUnavailable, "temporarily_unavailable"
+		w.Header().Set("Retry-After", "30")
+	}
+	p.log.ErrorContext(r.Context(), "protocol endpoint failed", "path", r.URL.Path, "err", err)
+	writeJSON(w, status, map[string]string{"error": code})
+}
+
+// protocolError maps what Relais's stores report onto the protocol's
+// errors, once, at the edge: a lost race on a code or refresh token is the
+// client's invalid_grant, not our server_error.
+func protocolError(err error) error {
+	switch {
+	case errors.Is(err, mandates.ErrConflict):
+		return fosite.ErrInvalidGrant.WithHint("The authorization code or refresh token has already been used.").WithWrap(err)
+	case errors.Is(err, mandates.ErrUnavailable):
+		return fosite.ErrTemporarilyUnavailable.WithWrap(err)
+	}
+	return err
+}
+
+// challenge adds RFC 6749 §5.2's WWW-Authenticate to an invalid_client
+// answer, which fosite leaves out.
+func challenge(w http.ResponseWriter, err error) {
+	if errors.Is(err, fosite.ErrInvalidClient) {
+		w.Header().Set("WWW-Authenticate", `Basic realm="relais", charset="UTF-8"`)
+	}
+}
+
+func (p *Provider) logIfServerError(ctx context.Context, msg string, err error) {
+	var rfc *fosite.RFC6749Error
+	if errors.As(err, &rfc) && rfc.CodeField >= 500 {
+		p.log.ErrorContext(ctx, msg, "err", err, "debug", rfc.DebugField)
+	}
+}
+
+// token is the token endpoint (RFC 6749 §3.2).
+func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	sess := NewSession()
+	ar, err := p.oauth.NewAccessRequest(ctx, r, sess)
+	if err != nil {
+		err = protocolError(err)
+		p.logIfServerError(ctx, "token request", err)
+		challenge(w, err)
+		p.oauth.WriteAccessError(ctx, w, ar, err)
+		return
+	}
+	client := ar.GetClient()
+	if ar.GetGrantTypes().ExactOne("client_credentials") {
+		// A server acting for itself: the subject is the client (RFC 9068 §2.2).
+		for _, s := range ar.GetRequestedScopes() {
+			ar.GrantScope(s)
+		}
+		sess.Subject = client.GetID()
+		sess.AccessClaims.Subject = client.GetID()
+	}
+	if len(ar.GetGrantedAudience()) == 0 {
+		ar.GrantAudience(client.GetID())
+	}
+	if s, ok := ar.GetSession().(*Session); ok {
+		s.AccessClaims.Extra["client_id"] = client.GetID()
+	}
+	resp, err := p.oauth.NewAccessResponse(ctx, ar)
+	if err != nil {
+		err = protocolError(err)
+		p.logIfServerError(ctx, "token response", err)
+		p.oauth.WriteAccessError(ctx, w, ar, err)
+		return
+	}
+	p.oauth.WriteAccessResponse(ctx, w, ar, resp)
+}
+
+// introspect is RFC 7662's endpoint, for authenticated clients.
+func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	resp, err := p.oauth.NewIntrospectionRequest(ctx, r, NewSession())
+	if err != nil {
+		err = protocolError(err)
+		p.logIfServerError(ctx, "introspection", err)
+		challenge(w, err)
+		p.oauth.WriteIntrospectionError(ctx, w, err)
+		return
+	}
+	p.oauth.WriteIntrospectionResponse(ctx, w, resp)
+}
+
+// revoke is RFC 7009's endpoint.
+func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	err := protocolError(p.oauth.NewRevocationRequest(ctx, r))
+	p.logIfServerError(ctx, "revocation", err)
+	challenge(w, err)
+	p.oauth.WriteRevocationResponse(ctx, w, err)
+}
+
+// pushedAuthorize is RFC 9126's endpoint.
+func (p *Provider) pushedAuthorize(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	ar, err := p.oauth.NewPushedAuthorizeRequest(ctx, r)
+	if err != nil {
+		p.oauth.WritePushedAuthorizeError(ctx, w, ar, protocolError(err))
+		return
+	}
+	resp, err := p.oauth.NewPushedAuthorizeResponse(ctx, ar, NewSession())
+	if err != nil {
+		p.oauth.WritePushedAuthorizeError(ctx, w, ar, protocolError(err))
+		return
+	}
+	p.oauth.WritePushedAuthorizeResponse(ctx, w, ar, resp)
+}
+
+// userinfo is OIDC Core §5.3's endpoint: the claims the granted scopes
+// allow, as JSON, or as a signed JWT when the client registered an alg.
+func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	token := fosite.AccessTokenFromRequest(r)
+	if token == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_request"`)
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_request", "error_description": "An access token is required."})
+		return
+	}
+	_, ar, err := p.oauth.IntrospectToken(ctx, token, fosite.AccessToken, NewSession())
+	if err != nil {
+		if errors.Is(err, mandates.ErrUnavailable) {
+			p.serverError(w, r, err)
+			return
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "The access token is not valid."})
+		return
+	}
+	sess, ok := ar.GetSession().(*Session)
+	if !ok || sess.PersonID == "" || !ar.GetGrantedScopes().Has("openid") {
+		w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope"`)
+		writeJSON(w, http.StatusForbidden, map[string]string{"error": "insufficient_scope", "error_description": "This token is not for a person's identity."})
+		return
+	}
+	person, err := p.persons.Person(ctx, sess.PersonID)
+	if err != nil {
+		if errors.Is(err, mandates.ErrNotFound) {
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token"})
+			return
+		}
+		p.serverError(w, r, err)
+		return
+	}
+	claims := IdentityClaims(person, ar.GetGrantedScopes())
+	claims["sub"] = sess.Subject
+	fc, _ := ar.GetClient().(*fositeClient)
+	if fc == nil || fc.c.UserinfoSignedResponseAlg == "" {
+		writeJSON(w, http.StatusOK, claims)
+		return
+	}
+	claims["iss"] = p.cfg.Issuer
+	claims["aud"] = fc.c.ID
+	jwt, err := p.signJWT(ctx, fc.c.UserinfoSignedResponseAlg, claims, "")
+	if err != nil {
+		p.serverError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/jwt")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write([]byte(jwt))
+}
+
+// signJWT signs claims with the active key of alg.
+func (p *Provider) signJWT(ctx context.Context, alg string, claims map[string]any, typ string) (string, error) {
+	kid, signer, err := p.keys.Active(ctx, alg)
+	if err != nil {
+		return "", err
+	}
+	opts := (&jose.SignerOptions{}).WithHeader(jose.HeaderKey("kid"), kid)
+	if typ != "" {
+		opts = opts.WithType(jose.ContentType(typ))
+	}
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(alg), Key: signer}, opts)
+	if err != nil {
+		return "", err
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", err
+	}
+	obj, err := s.Sign(payload)
+	if err != nil {
+		return "", err
+	}
+	return obj.CompactSerialize()
+}
+
+// AuthorizeRequest is a validated authorization request, as ui needs it
+// to decide on login and consent.
+type AuthorizeRequest struct {
+	ar     fosite.AuthorizeRequester
+	client Client
+}
+
+func (a *AuthorizeRequest) Client() Client { return a.client }
+
+// Scopes are the scopes the site asks for.
+func (a *AuthorizeRequest) Scopes() []string { return a.ar.GetRequestedScopes() }
+
+// Prompt lists OIDC Core §3.1.2.1's prompt values.
+func (a *AuthorizeRequest) Prompt() []string {
+	return strings.Fields(a.ar.GetRequestForm().Get("prompt"))
+}
+
+// MaxAge is the max_age parameter, if any.
+func (a *AuthorizeRequest) MaxAge() (time.Duration, bool) {
+	v := a.ar.GetRequestForm().Get("max_age")
+	if v == "" {
+		return 0, false
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return time.Duration(n) * time.Second, true
+}
+
+func (a *AuthorizeRequest) LoginHint() string { return a.ar.GetRequestForm().Get("login_hint") }
+
+// ParseAuthorize validates an authorization request. On error, the
+// request (possibly nil) comes back too, for AuthorizeError.
+func (p *Provider) ParseAuthorize(ctx context.Context, r *http.Request) (*AuthorizeRequest, error) {
+	ar, err := p.oauth.NewAuthorizeRequest(ctx, r)
+	a := &AuthorizeRequest{ar: ar}
+	if ar != nil {
+		if fc, ok := ar.GetClient().(*fositeClient); ok {
+			a.client = fc.c
+		}
+	}
+	if err != nil {
+		return a, protocolError(err)
+	}
+	return a, nil
+}
+
+// AuthorizeError sends err to the site's redirect URI when that URI was
+// checked as registered, and says so. Otherwise it writes nothing and
+// returns false: the person must see Relais's own error page, never a
+// redirect to an unverified address (RFC 6749 §4.1.2.1).
+func (p *Provider) AuthorizeError(w http.ResponseWriter, r *http.Request, a *AuthorizeRequest, err error) bool {
+	if a == nil || a.ar == nil || !a.ar.IsRedirectURIValid() {
+		return false
+	}
+	p.oauth.WriteAuthorizeError(r.Context(), w, a.ar, err)
+	return true
+}
+
+// Deny answers the site that the person refused (access_denied).
+func (p *Provider) Deny(w http.ResponseWriter, r *http.Request, a *AuthorizeRequest) bool {
+	return p.AuthorizeError(w, r, a, fosite.ErrAccessDenied.WithHint("The person refused to share this information."))
+}
+
+// Login says who logged in, when and how.
+type Login struct {
+	PersonID string
+	AuthTime time.Time
+	AMR      []string // "pwd", "otp" (RFC 8176)
+}
+
+// Authorize grants what the site asked for to the logged-in person and
+// redirects to the site with a code.
+func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request, a *AuthorizeRequest, login Login) {
+	ctx := r.Context()
+	ar := a.ar
+	for _, s := range ar.GetRequestedScopes() {
+		ar.GrantScope(s)
+	}
+	for _, aud := range ar.GetRequestedAudience() {
+		ar.GrantAudience(aud)
+	}
+	if len(ar.GetGrantedAudience()) == 0 {
+		ar.GrantAudience(a.client.ID)
+	}
+	sub := p.Subject(a.client, login.PersonID)
+	now := p.cfg.Now().UTC()
+	sess := NewSession()
+	sess.Subject, sess.PersonID, sess.AMR, sess.AuthTime = sub, login.PersonID, login.AMR, login.AuthTime
+	sess.Claims.Subject = sub
+	sess.Claims.Issuer = p.cfg.Issuer
+	sess.Claims.AuthTime = login.AuthTime.UTC()
+	sess.Claims.RequestedAt = now
+	sess.Claims.Extra["amr"] = login.AMR
+	// FranceConnect's answer to acr_values=eidas1, which a password login
+	// meets (eIDAS level "low").
+	sess.Claims.AuthenticationContextClassReference = "eidas1"
+	sess.AccessClaims.Subject = sub
+	sess.AccessClaims.Extra["client_id"] = a.client.ID
+	sess.AccessHeader.Extra["typ"] = "at+jwt" // RFC 9068 §2.1
+	resp, err := p.oauth.NewAuthorizeResponse(ctx, ar, sess)
+	if err != nil {
+		err = protocolError(err)
+		p.logIfServerError(ctx, "authorize response", err)
+		p.oauth.WriteAuthorizeError(ctx, w, ar, err)
+		return
+	}
+	// RFC 9207: the issuer in the response, against mix-up attacks.
+	resp.AddParameter("iss", p.cfg.Issuer)
+	p.oauth.WriteAuthorizeResponse(ctx, w, ar, resp)
+}
+
+// hasPrompt says whether the request carries prompt value v.
+func (a *AuthorizeRequest) HasPrompt(v string) bool { return slices.Contains(a.Prompt(), v) }
+
+// Errors ui sends back to a site through AuthorizeError (OIDC Core
+// §3.1.2.6), without importing fosite.
+var (
+	ErrLoginRequired   = fosite.ErrLoginRequired
+	ErrConsentRequired = fosite.ErrConsentRequired
+)

@@ -1,0 +1,100 @@
+package authz
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"slices"
+
+	// fosite v0.49 speaks go-jose v3 for a client's keys; this file is the
+	// only place Relais meets that version (STYLE-ANCHORS.md).
+	josev3 "github.com/go-jose/go-jose/v3"
+	"github.com/ory/fosite"
+)
+
+// fositeClient shows a Relais Client to fosite.
+type fositeClient struct{ c Client }
+
+var (
+	_ fosite.Client              = (*fositeClient)(nil)
+	_ fosite.OpenIDConnectClient = (*fositeClient)(nil)
+	_ fosite.ResponseModeClient  = (*fositeClient)(nil)
+)
+
+func (f *fositeClient) GetID() string             { return f.c.ID }
+func (f *fositeClient) GetHashedSecret() []byte   { return []byte(f.c.SecretHash) }
+func (f *fositeClient) GetRedirectURIs() []string { return f.c.RedirectURIs }
+func (f *fositeClient) GetGrantTypes() fosite.Arguments {
+	return fosite.Arguments(f.c.GrantTypes)
+}
+
+// GetResponseTypes: Relais offers the authorization code flow only, as the
+// OAuth 2.0 Security BCP recommends (RFC 9700 §2.1.2: no implicit flow).
+func (f *fositeClient) GetResponseTypes() fosite.Arguments {
+	if slices.Contains(f.c.GrantTypes, "authorization_code") {
+		return fosite.Arguments{"code"}
+	}
+	return fosite.Arguments{}
+}
+
+func (f *fositeClient) GetScopes() fosite.Arguments { return fosite.Arguments(f.c.Scopes) }
+func (f *fositeClient) IsPublic() bool              { return f.c.TokenEndpointAuthMethod == AuthMethodNone }
+
+// GetAudience lists the audiences the client may ask a token for: itself.
+// Token exchange towards other administrations widens this later.
+func (f *fositeClient) GetAudience() fosite.Arguments { return fosite.Arguments{f.c.ID} }
+
+func (f *fositeClient) GetRequestURIs() []string { return nil }
+
+// GetJSONWebKeys returns the inline key set for private_key_jwt; a set
+// that does not parse counts as none (Validate refuses it on registration).
+func (f *fositeClient) GetJSONWebKeys() *josev3.JSONWebKeySet {
+	if f.c.JWKS == "" {
+		return nil
+	}
+	var set josev3.JSONWebKeySet
+	if err := json.Unmarshal([]byte(f.c.JWKS), &set); err != nil {
+		return nil
+	}
+	return &set
+}
+
+func (f *fositeClient) GetJSONWebKeysURI() string                { return f.c.JWKSURI }
+func (f *fositeClient) GetRequestObjectSigningAlgorithm() string { return "" }
+func (f *fositeClient) GetTokenEndpointAuthMethod() string       { return f.c.TokenEndpointAuthMethod }
+
+// GetTokenEndpointAuthSigningAlgorithm: client assertions may be ES256 or
+// RS256; fosite checks the one it is given against this.
+func (f *fositeClient) GetTokenEndpointAuthSigningAlgorithm() string { return "" }
+
+// GetResponseModes: query only; fragment and form_post are not offered.
+func (f *fositeClient) GetResponseModes() []fosite.ResponseModeType {
+	return []fosite.ResponseModeType{fosite.ResponseModeDefault, fosite.ResponseModeQuery}
+}
+
+// secretHasher compares client secrets with SHA-256: the secrets are 256
+// random bits made by Relais, so a slow password hash would add cost on
+// every token request and no safety (STYLE.md, Libraries).
+type secretHasher struct{}
+
+var _ fosite.Hasher = secretHasher{}
+
+func (secretHasher) Compare(_ context.Context, hash, data []byte) error {
+	sum := sha256.Sum256(data)
+	want := make([]byte, hex.EncodedLen(len(sum)))
+	hex.Encode(want, sum[:])
+	if len(hash) == 0 || subtle.ConstantTimeCompare(hash, want) != 1 {
+		return errors.New("authz: client secret does not match")
+	}
+	return nil
+}
+
+func (secretHasher) Hash(_ context.Context, data []byte) ([]byte, error) {
+	sum := sha256.Sum256(data)
+	out := make([]byte, hex.EncodedLen(len(sum)))
+	hex.Encode(out, sum[:])
+	return out, nil
+}

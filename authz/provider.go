@@ -1,0 +1,198 @@
+package authz
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/handler/oauth2"
+	"github.com/ory/fosite/handler/openid"
+	"github.com/ory/fosite/handler/par"
+	"github.com/ory/fosite/handler/pkce"
+	fositehmac "github.com/ory/fosite/token/hmac"
+	"github.com/ory/fosite/token/jwt"
+
+	"github.com/relais-fr/relais/mandates"
+)
+
+// ProviderConfig is what the OpenID provider needs to know; cmd/relais
+// fills it from its settings.
+type ProviderConfig struct {
+	Issuer string
+	// SecretKey (32 bytes, RELAIS_SECRET_KEY) derives the HMAC key of codes
+	// and refresh tokens and the pairwise-subject salt, so every instance
+	// sharing it accepts the others' tokens.
+	SecretKey       []byte
+	CodeTTL         time.Duration // default 60 s (RFC 9700 §4.2.1: short-lived)
+	AccessTokenTTL  time.Duration // default 10 min
+	IDTokenTTL      time.Duration // default 10 min
+	RefreshTokenTTL time.Duration // default 30 days
+	Now             func() time.Time
+}
+
+// Stores is what the provider reads and writes.
+type Stores struct {
+	Clients ClientStore
+	Tokens  TokenStore
+	Persons mandates.PersonStore
+	Tx      mandates.Transactor
+}
+
+// Provider is Relais's OpenID provider: fosite's handlers composed with
+// Relais's storage adapter, signer and claims.
+type Provider struct {
+	cfg      ProviderConfig
+	log      *slog.Logger
+	oauth    fosite.OAuth2Provider
+	fconf    *fosite.Config
+	storage  *fositeStorage
+	keys     *Keys
+	persons  mandates.PersonStore
+	clients  ClientStore
+	atSigner *Signer
+	pairwise []byte
+}
+
+// derive gives each use of the secret key its own key (HMAC as a simple
+// KDF, RFC 5869's extract step with a label).
+func derive(secret []byte, label string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("relais/" + label))
+	return m.Sum(nil)
+}
+
+// NewProvider wires fosite's handlers by hand, with typed fields, rather
+// than through compose's interface{} factories, so the compiler checks what
+// compose would only assert at run time (STYLE-ANCHORS.md).
+func NewProvider(cfg ProviderConfig, st Stores, keys *Keys, log *slog.Logger) (*Provider, error) {
+	if len(cfg.SecretKey) != 32 {
+		return nil, errors.New("authz: the secret key must be 32 bytes")
+	}
+	if cfg.Issuer == "" {
+		return nil, errors.New("authz: the issuer is required")
+	}
+	cfg.Issuer = strings.TrimSuffix(cfg.Issuer, "/")
+	if cfg.CodeTTL <= 0 {
+		cfg.CodeTTL = 60 * time.Second
+	}
+	if cfg.AccessTokenTTL <= 0 {
+		cfg.AccessTokenTTL = 10 * time.Minute
+	}
+	if cfg.IDTokenTTL <= 0 {
+		cfg.IDTokenTTL = 10 * time.Minute
+	}
+	if cfg.RefreshTokenTTL <= 0 {
+		cfg.RefreshTokenTTL = 30 * 24 * time.Hour
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	fstore := &fositeStorage{clients: st.Clients, tokens: st.Tokens, tx: st.Tx, now: cfg.Now}
+	fconf := &fosite.Config{
+		AccessTokenLifespan:             cfg.AccessTokenTTL,
+		RefreshTokenLifespan:            cfg.RefreshTokenTTL,
+		AuthorizeCodeLifespan:           cfg.CodeTTL,
+		IDTokenLifespan:                 cfg.IDTokenTTL,
+		IDTokenIssuer:                   cfg.Issuer,
+		AccessTokenIssuer:               cfg.Issuer,
+		TokenURL:                        cfg.Issuer + "/token",
+		ScopeStrategy:                   fosite.ExactScopeStrategy,
+		AudienceMatchingStrategy:        fosite.ExactAudienceMatchingStrategy,
+		EnforcePKCE:                     true,  // RFC 9700 §2.1.1: every client
+		EnablePKCEPlainChallengeMethod:  false, // S256 only
+		SendDebugMessagesToClients:      false,
+		RefreshTokenScopes:              []string{"offline_access"},
+		JWTScopeClaimKey:                jwt.JWTScopeFieldString, // RFC 9068 §2.2.3: scope as a string
+		ClientSecretsHasher:             secretHasher{},
+		GlobalSecret:                    derive(cfg.SecretKey, "fosite-hmac"),
+		PushedAuthorizeRequestURIPrefix: "urn:ietf:params:oauth:request_uri:",
+		PushedAuthorizeContextLifespan:  90 * time.Second,
+		MinParameterEntropy:             fosite.MinParameterEntropy,
+		AllowedPromptValues:             []string{"login", "none", "consent"},
+		RedirectSecureChecker:           fosite.IsRedirectURISecureStrict,
+	}
+
+	atSigner, err := NewSigner(keys, ES256)
+	if err != nil {
+		return nil, err
+	}
+	hmacStrategy := oauth2.NewHMACSHAStrategy(&fositehmac.HMACStrategy{Config: fconf}, fconf)
+	jwtStrategy := &oauth2.DefaultJWTStrategy{Signer: atSigner, HMACSHAStrategy: hmacStrategy, Config: fconf}
+	idStrategy, err := newIDTokenStrategy(keys, fconf)
+	if err != nil {
+		return nil, err
+	}
+	validator := openid.NewOpenIDConnectRequestValidator(atSigner, fconf)
+	idHelper := &openid.IDTokenHandleHelper{IDTokenStrategy: idStrategy}
+	helper := &oauth2.HandleHelper{AccessTokenStrategy: jwtStrategy, AccessTokenStorage: fstore, Config: fconf}
+
+	code := &oauth2.AuthorizeExplicitGrantHandler{
+		AccessTokenStrategy: jwtStrategy, RefreshTokenStrategy: hmacStrategy, AuthorizeCodeStrategy: hmacStrategy,
+		CoreStorage: fstore, TokenRevocationStorage: fstore, Config: fconf,
+	}
+	refresh := &oauth2.RefreshTokenGrantHandler{
+		AccessTokenStrategy: jwtStrategy, RefreshTokenStrategy: hmacStrategy, TokenRevocationStorage: fstore, Config: fconf,
+	}
+	clientCredentials := &oauth2.ClientCredentialsGrantHandler{HandleHelper: helper, Config: fconf}
+	oidcCode := &openid.OpenIDConnectExplicitHandler{
+		IDTokenHandleHelper: idHelper, OpenIDConnectRequestStorage: fstore, OpenIDConnectRequestValidator: validator, Config: fconf,
+	}
+	oidcRefresh := &openid.OpenIDConnectRefreshHandler{IDTokenHandleHelper: idHelper, Config: fconf}
+	pkceHandler := &pkce.Handler{AuthorizeCodeStrategy: hmacStrategy, Storage: fstore, Config: fconf}
+	introspection := &oauth2.CoreValidator{CoreStrategy: jwtStrategy, CoreStorage: fstore, Config: fconf}
+	revocation := &oauth2.TokenRevocationHandler{TokenRevocationStorage: fstore, AccessTokenStrategy: jwtStrategy,
+		RefreshTokenStrategy: hmacStrategy}
+	pushed := &par.PushedAuthorizeHandler{Storage: fstore, Config: fconf}
+
+	// Order matters: PKCE and OpenID Connect run after the code handler has
+	// issued the code they attach to.
+	fconf.AuthorizeEndpointHandlers = fosite.AuthorizeEndpointHandlers{code, pkceHandler, oidcCode}
+	fconf.TokenEndpointHandlers = fosite.TokenEndpointHandlers{code, refresh, clientCredentials, pkceHandler, oidcCode, oidcRefresh}
+	fconf.TokenIntrospectionHandlers = fosite.TokenIntrospectionHandlers{introspection}
+	fconf.RevocationHandlers = fosite.RevocationHandlers{revocation}
+	fconf.PushedAuthorizeEndpointHandlers = fosite.PushedAuthorizeEndpointHandlers{pushed}
+
+	return &Provider{
+		cfg: cfg, log: log, oauth: fosite.NewOAuth2Provider(fstore, fconf), fconf: fconf, storage: fstore, keys: keys,
+		persons: st.Persons, clients: st.Clients, atSigner: atSigner, pairwise: derive(cfg.SecretKey, "pairwise-subject"),
+	}, nil
+}
+
+// idTokenStrategy signs each ID token with the algorithm its client
+// registered: ES256 by default, RS256 for older sites.
+type idTokenStrategy struct {
+	byAlg map[string]*openid.DefaultStrategy
+}
+
+func newIDTokenStrategy(keys *Keys, fconf *fosite.Config) (*idTokenStrategy, error) {
+	s := &idTokenStrategy{byAlg: map[string]*openid.DefaultStrategy{}}
+	for _, alg := range SigningAlgs {
+		signer, err := NewSigner(keys, alg)
+		if err != nil {
+			return nil, err
+		}
+		s.byAlg[alg] = &openid.DefaultStrategy{Signer: signer, Config: fconf}
+	}
+	return s, nil
+}
+
+func (s *idTokenStrategy) GenerateIDToken(ctx context.Context, lifespan time.Duration, r fosite.Requester) (string, error) {
+	alg := ES256
+	if fc, ok := r.GetClient().(*fositeClient); ok && fc.c.IDTokenSignedResponseAlg != "" {
+		alg = fc.c.IDTokenSignedResponseAlg
+	}
+	st, ok := s.byAlg[alg]
+	if !ok {
+		return "", fmt.Errorf("authz: no signer for %s", alg)
+	}
+	return st.GenerateIDToken(ctx, lifespan, r)
+}

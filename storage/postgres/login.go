@@ -1,0 +1,112 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/mandates"
+)
+
+var (
+	_ authz.ConsentStore = (*Store)(nil)
+	_ authz.AttemptStore = (*Store)(nil)
+)
+
+// Consent implements authz.ConsentStore.
+func (s *Store) Consent(ctx context.Context, personID, clientID string) (authz.Consent, error) {
+	c := authz.Consent{PersonID: personID, ClientID: clientID}
+	if !mandates.IsID(personID) {
+		return c, fmt.Errorf("consent: %w", mandates.ErrNotFound)
+	}
+	err := s.q(ctx).QueryRow(ctx, `SELECT scopes, granted_at FROM consents WHERE person_id = $1 AND client_id = $2`,
+		personID, clientID).Scan(&c.Scopes, &c.GrantedAt)
+	if err != nil {
+		return c, fmt.Errorf("consent: %w", mapErr(err, "consent"))
+	}
+	c.GrantedAt = c.GrantedAt.UTC()
+	return c, nil
+}
+
+// SaveConsent implements authz.ConsentStore.
+func (s *Store) SaveConsent(ctx context.Context, c authz.Consent) error {
+	return s.write(ctx, func(q querier) error {
+		_, err := q.Exec(ctx, `INSERT INTO consents (person_id, client_id, scopes, granted_at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (person_id, client_id) DO UPDATE SET scopes = excluded.scopes, granted_at = excluded.granted_at`,
+			c.PersonID, c.ClientID, list(c.Scopes), c.GrantedAt.UTC())
+		if err != nil {
+			return fmt.Errorf("save consent: %w", mapErr(err, "consent"))
+		}
+		return nil
+	})
+}
+
+// DeleteConsent implements authz.ConsentStore.
+func (s *Store) DeleteConsent(ctx context.Context, personID, clientID string) error {
+	if !mandates.IsID(personID) {
+		return fmt.Errorf("delete consent: %w", mandates.ErrNotFound)
+	}
+	return s.write(ctx, func(q querier) error {
+		tag, err := q.Exec(ctx, `DELETE FROM consents WHERE person_id = $1 AND client_id = $2`, personID, clientID)
+		if err != nil {
+			return fmt.Errorf("delete consent: %w", mapErr(err, "consent"))
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("delete consent: %w", mandates.ErrNotFound)
+		}
+		return nil
+	})
+}
+
+// AddFailure implements authz.AttemptStore: one statement, so concurrent
+// failures are all counted.
+func (s *Store) AddFailure(ctx context.Context, key string, window time.Time) (int, error) {
+	var n int
+	err := s.write(ctx, func(q querier) error {
+		err := q.QueryRow(ctx, `INSERT INTO login_attempts (key, window_start, failures) VALUES ($1, $2, 1)
+			ON CONFLICT (key, window_start) DO UPDATE SET failures = login_attempts.failures + 1 RETURNING failures`,
+			key, window.UTC()).Scan(&n)
+		if err != nil {
+			return fmt.Errorf("count a failed login: %w", mapErr(err, "attempt"))
+		}
+		return nil
+	})
+	return n, err
+}
+
+// Failures implements authz.AttemptStore.
+func (s *Store) Failures(ctx context.Context, key string, window time.Time) (int, error) {
+	var n int
+	err := mapErr(s.q(ctx).QueryRow(ctx, `SELECT failures FROM login_attempts WHERE key = $1 AND window_start = $2`,
+		key, window.UTC()).Scan(&n), "attempt")
+	if err != nil && !errors.Is(err, mandates.ErrNotFound) {
+		return 0, fmt.Errorf("read failed logins: %w", err)
+	}
+	return n, nil
+}
+
+// ClearFailures implements authz.AttemptStore.
+func (s *Store) ClearFailures(ctx context.Context, key string) error {
+	return s.write(ctx, func(q querier) error {
+		if _, err := q.Exec(ctx, `DELETE FROM login_attempts WHERE key = $1`, key); err != nil {
+			return fmt.Errorf("clear failed logins: %w", mapErr(err, "attempt"))
+		}
+		return nil
+	})
+}
+
+// DeleteOldAttempts implements authz.AttemptStore.
+func (s *Store) DeleteOldAttempts(ctx context.Context, t time.Time) (int64, error) {
+	var n int64
+	err := s.write(ctx, func(q querier) error {
+		tag, err := q.Exec(ctx, `DELETE FROM login_attempts WHERE window_start < $1`, t.UTC())
+		if err != nil {
+			return fmt.Errorf("delete old login attempts: %w", mapErr(err, "attempt"))
+		}
+		n = tag.RowsAffected()
+		return nil
+	})
+	return n, err
+}

@@ -1,0 +1,109 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/mandates"
+)
+
+var (
+	_ authz.ConsentStore = (*Store)(nil)
+	_ authz.AttemptStore = (*Store)(nil)
+)
+
+// Consent implements authz.ConsentStore.
+func (s *Store) Consent(ctx context.Context, personID, clientID string) (authz.Consent, error) {
+	c := authz.Consent{PersonID: personID, ClientID: clientID}
+	var scopes string
+	var granted int64
+	err := s.reader(ctx).QueryRowContext(ctx, `SELECT scopes, granted_at FROM consents WHERE person_id = ? AND client_id = ?`,
+		personID, clientID).Scan(&scopes, &granted)
+	if err != nil {
+		return c, fmt.Errorf("consent: %w", mapErr(err, "consent"))
+	}
+	if err := json.Unmarshal([]byte(scopes), &c.Scopes); err != nil {
+		return c, fmt.Errorf("consent: stored scopes %q: %w", scopes, err)
+	}
+	c.GrantedAt = fromMS(granted)
+	return c, nil
+}
+
+// SaveConsent implements authz.ConsentStore.
+func (s *Store) SaveConsent(ctx context.Context, c authz.Consent) error {
+	return s.write(ctx, func(q querier) error {
+		_, err := q.ExecContext(ctx, `INSERT INTO consents (person_id, client_id, scopes, granted_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (person_id, client_id) DO UPDATE SET scopes = excluded.scopes, granted_at = excluded.granted_at`,
+			c.PersonID, c.ClientID, jsonList(c.Scopes), ms(c.GrantedAt))
+		if err != nil {
+			return fmt.Errorf("save consent: %w", mapErr(err, "consent"))
+		}
+		return nil
+	})
+}
+
+// DeleteConsent implements authz.ConsentStore.
+func (s *Store) DeleteConsent(ctx context.Context, personID, clientID string) error {
+	return s.write(ctx, func(q querier) error {
+		res, err := q.ExecContext(ctx, `DELETE FROM consents WHERE person_id = ? AND client_id = ?`, personID, clientID)
+		if err != nil {
+			return fmt.Errorf("delete consent: %w", mapErr(err, "consent"))
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("delete consent: %w", mandates.ErrNotFound)
+		}
+		return nil
+	})
+}
+
+// AddFailure implements authz.AttemptStore.
+func (s *Store) AddFailure(ctx context.Context, key string, window time.Time) (int, error) {
+	var n int
+	err := s.write(ctx, func(q querier) error {
+		err := q.QueryRowContext(ctx, `INSERT INTO login_attempts (key, window_start, failures) VALUES (?, ?, 1)
+			ON CONFLICT (key, window_start) DO UPDATE SET failures = failures + 1 RETURNING failures`, key, ms(window)).Scan(&n)
+		if err != nil {
+			return fmt.Errorf("count a failed login: %w", mapErr(err, "attempt"))
+		}
+		return nil
+	})
+	return n, err
+}
+
+// Failures implements authz.AttemptStore.
+func (s *Store) Failures(ctx context.Context, key string, window time.Time) (int, error) {
+	var n int
+	err := s.reader(ctx).QueryRowContext(ctx, `SELECT failures FROM login_attempts WHERE key = ? AND window_start = ?`, key, ms(window)).Scan(&n)
+	if err := mapErr(err, "attempt"); err != nil && !errors.Is(err, mandates.ErrNotFound) {
+		return 0, fmt.Errorf("read failed logins: %w", err)
+	}
+	return n, nil
+}
+
+// ClearFailures implements authz.AttemptStore.
+func (s *Store) ClearFailures(ctx context.Context, key string) error {
+	return s.write(ctx, func(q querier) error {
+		if _, err := q.ExecContext(ctx, `DELETE FROM login_attempts WHERE key = ?`, key); err != nil {
+			return fmt.Errorf("clear failed logins: %w", mapErr(err, "attempt"))
+		}
+		return nil
+	})
+}
+
+// DeleteOldAttempts implements authz.AttemptStore.
+func (s *Store) DeleteOldAttempts(ctx context.Context, t time.Time) (int64, error) {
+	var n int64
+	err := s.write(ctx, func(q querier) error {
+		res, err := q.ExecContext(ctx, `DELETE FROM login_attempts WHERE window_start < ?`, ms(t))
+		if err != nil {
+			return fmt.Errorf("delete old login attempts: %w", mapErr(err, "attempt"))
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return n, err
+}

@@ -1,0 +1,251 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/mandates"
+)
+
+// mountOIDC adds the protocol endpoints (outside the pages' cross-origin
+// check: sites call them from elsewhere) and the login, consent and
+// authorization pages.
+func (s *Server) mountOIDC(r, pages *mux.Router) {
+	for _, e := range s.oidc.Provider.Endpoints() {
+		r.Handle(e.Path, e.Handler).Methods(e.Methods...)
+	}
+	// A site may send the person here by a cross-site form post (OIDC Core
+	// §3.1.2.1), so /authorize is not behind the cross-origin check; it
+	// changes nothing by itself: login and consent are separate pages.
+	r.Handle("/authorize", s.loadSession(http.HandlerFunc(s.authorize))).Methods(http.MethodGet, http.MethodPost)
+	pages.HandleFunc("/login", s.loginForm).Methods(http.MethodGet, http.MethodHead)
+	pages.HandleFunc("/login", s.login).Methods(http.MethodPost)
+	pages.HandleFunc("/consent", s.consent).Methods(http.MethodPost)
+}
+
+// authorizeQuery is the authorization request as a query string, without
+// the prompt value just satisfied, so that returning to /authorize after
+// login or consent does not ask again (OIDC Core §3.1.2.1).
+func authorizeQuery(form url.Values, satisfied string) string {
+	q := url.Values{}
+	for k, v := range form {
+		q[k] = append([]string(nil), v...)
+	}
+	if prompts := strings.Fields(q.Get("prompt")); len(prompts) > 0 {
+		prompts = slices.DeleteFunc(prompts, func(p string) bool { return p == satisfied })
+		if len(prompts) == 0 {
+			q.Del("prompt")
+		} else {
+			q.Set("prompt", strings.Join(prompts, " "))
+		}
+	}
+	return q.Encode()
+}
+
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	p := s.oidc.Provider
+	a, err := p.ParseAuthorize(ctx, r)
+	if err != nil {
+		if errors.Is(err, mandates.ErrUnavailable) {
+			s.StoreError(w, r, err)
+			return
+		}
+		if !p.AuthorizeError(w, r, a, err) {
+			// Unknown site or unregistered return address: never redirect.
+			s.log.InfoContext(ctx, "authorization request refused", "err", err)
+			s.Error(w, r, http.StatusBadRequest)
+		}
+		return
+	}
+	sess, signedIn := CurrentSession(ctx)
+	needLogin := !signedIn || a.HasPrompt("login")
+	if maxAge, ok := a.MaxAge(); ok && signedIn && s.now().Sub(sess.AuthTime) > maxAge {
+		needLogin = true
+	}
+	if needLogin {
+		if a.HasPrompt("none") {
+			p.AuthorizeError(w, r, a, authz.ErrLoginRequired)
+			return
+		}
+		back := "/authorize?" + authorizeQuery(r.Form, "login")
+		http.Redirect(w, r, "/login?"+url.Values{"return": {back}}.Encode(), http.StatusSeeOther)
+		return
+	}
+	consent, err := s.oidc.Consents.Consent(ctx, sess.PersonID, a.Client().ID)
+	if err != nil && !errors.Is(err, mandates.ErrNotFound) {
+		s.StoreError(w, r, err)
+		return
+	}
+	if err != nil || !consent.Covers(a.Scopes()) || a.HasPrompt("consent") {
+		if a.HasPrompt("none") {
+			p.AuthorizeError(w, r, a, authz.ErrConsentRequired)
+			return
+		}
+		s.render(w, r, http.StatusOK, "consent", "consent.title", s.consentData(r, a, authorizeQuery(r.Form, "consent")))
+		return
+	}
+	p.Authorize(w, r, a, authz.Login{PersonID: sess.PersonID, AuthTime: sess.AuthTime, AMR: sess.AMR})
+}
+
+// scopeLabels are the plain words for what a scope shares; a scope without
+// a label (openid) shares nothing the person must think about.
+var scopeLabels = map[string]string{
+	"profile": "scope.profile", "email": "scope.email", "phone": "scope.phone", "address": "scope.address",
+	"identite_pivot": "scope.identite_pivot", "given_name": "scope.given_name", "family_name": "scope.family_name",
+	"preferred_username": "scope.preferred_username", "birthdate": "scope.birthdate", "gender": "scope.gender",
+	"birthplace": "scope.birthplace", "birthcountry": "scope.birthcountry", "offline_access": "scope.offline_access",
+}
+
+type consentData struct {
+	Site    string
+	Items   []string // message ids
+	Request string
+}
+
+func (s *Server) consentData(r *http.Request, a *authz.AuthorizeRequest, query string) consentData {
+	d := consentData{Site: a.Client().Name, Request: query}
+	for _, sc := range a.Scopes() {
+		if id, ok := scopeLabels[sc]; ok {
+			d.Items = append(d.Items, id)
+		}
+	}
+	return d
+}
+
+// consent records the person's answer, then returns to /authorize, which
+// issues the code; or tells the site the person refused.
+func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := r.ParseForm(); err != nil {
+		s.formError(w, r, err)
+		return
+	}
+	sess, ok := CurrentSession(ctx)
+	query := r.PostForm.Get("request")
+	if !ok {
+		http.Redirect(w, r, "/login?"+url.Values{"return": {"/authorize?" + query}}.Encode(), http.StatusSeeOther)
+		return
+	}
+	original, err := http.NewRequestWithContext(ctx, http.MethodGet, "/authorize?"+query, nil)
+	if err != nil {
+		s.Error(w, r, http.StatusBadRequest)
+		return
+	}
+	a, err := s.oidc.Provider.ParseAuthorize(ctx, original)
+	if err != nil {
+		if !s.oidc.Provider.AuthorizeError(w, original, a, err) {
+			s.Error(w, r, http.StatusBadRequest)
+		}
+		return
+	}
+	if r.PostForm.Get("decision") != "accept" {
+		s.oidc.Provider.Deny(w, original, a)
+		return
+	}
+	err = s.oidc.Consents.SaveConsent(ctx, authz.Consent{PersonID: sess.PersonID, ClientID: a.Client().ID, Scopes: a.Scopes(), GrantedAt: s.now()})
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/authorize?"+query, http.StatusSeeOther)
+}
+
+type loginData struct {
+	Return  string
+	Email   string
+	Site    string
+	Problem string // message id of what went wrong, or ""
+}
+
+// returnPath keeps the page to go back to after login on this site.
+func returnPath(v string) string {
+	if v == "" {
+		return "/"
+	}
+	return localPath(v)
+}
+
+// siteName names the site a return URL is an authorization request of.
+func (s *Server) siteName(ctx context.Context, ret string) string {
+	u, err := url.Parse(ret)
+	if err != nil || u.Path != "/authorize" {
+		return ""
+	}
+	c, err := s.oidc.Clients.Client(ctx, u.Query().Get("client_id"))
+	if err != nil {
+		return ""
+	}
+	return c.Name
+}
+
+func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
+	ret := returnPath(r.URL.Query().Get("return"))
+	email := ""
+	if u, err := url.Parse(ret); err == nil {
+		email = u.Query().Get("login_hint")
+	}
+	s.render(w, r, http.StatusOK, "login", "login.title", loginData{Return: ret, Email: email, Site: s.siteName(r.Context(), ret)})
+}
+
+func clientAddress(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := r.ParseForm(); err != nil {
+		s.formError(w, r, err)
+		return
+	}
+	d := loginData{Return: returnPath(r.PostForm.Get("return")), Email: strings.TrimSpace(r.PostForm.Get("email"))}
+	d.Site = s.siteName(ctx, d.Return)
+	person, err := s.oidc.Auth.Authenticate(ctx, d.Email, r.PostForm.Get("password"), clientAddress(r))
+	switch {
+	case errors.Is(err, authz.ErrBadCredentials):
+		d.Problem = "login.bad_credentials"
+		s.render(w, r, http.StatusUnauthorized, "login", "login.title_error", d)
+		return
+	case errors.Is(err, authz.ErrTooManyAttempts):
+		d.Problem = "login.too_many"
+		w.Header().Set("Retry-After", "900")
+		s.render(w, r, http.StatusTooManyRequests, "login", "login.title_error", d)
+		return
+	case err != nil:
+		s.StoreError(w, r, err)
+		return
+	}
+	now := s.now().UTC()
+	token, id := authz.NewSessionToken()
+	err = s.sessions.CreateSession(ctx, authz.BrowserSession{ID: id, PersonID: person.ID, AuthTime: now, AMR: []string{"pwd"},
+		CreatedAt: now, ExpiresAt: now.Add(s.oidc.SessionTTL)})
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", MaxAge: int(s.oidc.SessionTTL.Seconds()),
+		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
+	s.log.InfoContext(ctx, "login", "person_id", person.ID)
+	http.Redirect(w, r, d.Return, http.StatusSeeOther)
+}
+
+// formError answers a form that could not be read.
+func (s *Server) formError(w http.ResponseWriter, r *http.Request, err error) {
+	if IsTooLarge(err) {
+		s.Error(w, r, http.StatusRequestEntityTooLarge)
+		return
+	}
+	s.Error(w, r, http.StatusBadRequest)
+}
