@@ -29,6 +29,8 @@ func (s *Server) mountOIDC(r, pages *mux.Router) {
 	pages.HandleFunc("/login", s.loginForm).Methods(http.MethodGet, http.MethodHead)
 	pages.HandleFunc("/login", s.login).Methods(http.MethodPost)
 	pages.HandleFunc("/consent", s.consent).Methods(http.MethodPost)
+	pages.HandleFunc("/logout", s.logoutForm).Methods(http.MethodGet, http.MethodHead)
+	pages.HandleFunc("/logout", s.logout).Methods(http.MethodPost)
 }
 
 // authorizeQuery is the authorization request as a query string, without

@@ -239,3 +239,44 @@ func between(s, start, end string) string {
 func htmlUnescape(s string) string {
 	return strings.NewReplacer("&amp;", "&", "&#43;", "+", "&lt;", "<", "&gt;", ">", "&#34;", `"`, "&#39;", "'").Replace(s)
 }
+
+func TestLogoutAsksThenSignsOutAndReturnsToTheSite(t *testing.T) {
+	app := newOIDCApp(t)
+	ctx := t.Context()
+	if _, err := app.store.UpdateClient(ctx, "caf", func(c *authz.Client) error {
+		c.PostLogoutRedirectURIs = []string{"http://127.0.0.1/bye"}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c := browserClient(t)
+	res, _ := c.PostForm(app.srv.URL+"/login", url.Values{"email": {testEmail}, "password": {testPassword}, "return": {"/"}})
+	res.Body.Close()
+
+	// An unregistered return address: Relais's own page, no redirect.
+	res = mustGet(t, c, app.srv.URL+"/logout?client_id=caf&post_logout_redirect_uri=https://evil.example/")
+	if res.StatusCode != 400 || res.Header.Get("Location") != "" {
+		t.Errorf("unregistered post_logout_redirect_uri: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	// A forged id_token_hint: refused too.
+	res = mustGet(t, c, app.srv.URL+"/logout?id_token_hint=eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.&post_logout_redirect_uri=http://127.0.0.1/bye")
+	if res.StatusCode != 400 {
+		t.Errorf("forged id_token_hint: %d", res.StatusCode)
+	}
+
+	res, _ = c.Get(app.srv.URL + "/logout?client_id=caf&post_logout_redirect_uri=http://127.0.0.1/bye&state=s-1")
+	page := readBody(t, res)
+	if res.StatusCode != 200 || !strings.Contains(page, "Me déconnecter") {
+		t.Fatalf("confirmation page: %d\n%.600s", res.StatusCode, page)
+	}
+	res, _ = c.PostForm(app.srv.URL+"/logout", url.Values{"request": {htmlUnescape(between(page, `name="request" value="`, `"`))}})
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "http://127.0.0.1/bye?state=s-1" {
+		t.Errorf("after logout: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	// Signed out: authorizing needs a login again.
+	res = mustGet(t, c, app.conf().AuthCodeURL("state-123456", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+	if !strings.HasPrefix(res.Header.Get("Location"), "/login?") {
+		t.Errorf("after logout, authorize goes to %q, want the login page", res.Header.Get("Location"))
+	}
+}

@@ -58,8 +58,8 @@ func TestPagesInABrowser(t *testing.T) {
 }
 
 // TestLoginAndConsentPagesInABrowser audits the pages a person meets when a
-// site sends them to Relais: the login page, and the consent page once
-// signed in.
+// site sends them to Relais: the login page, the consent page once signed
+// in, the error page for an unknown site, and the two logout pages.
 func TestLoginAndConsentPagesInABrowser(t *testing.T) {
 	app := newOIDCApp(t)
 	h := browsertest.Start(t, app.handler)
@@ -79,6 +79,8 @@ func TestLoginAndConsentPagesInABrowser(t *testing.T) {
 			browsertest.Page{Name: "login", Path: "/login?" + url.Values{"return": {authorize}}.Encode(), Lang: lang},
 			browsertest.Page{Name: "consent", Path: authorize, Lang: lang, Cookies: signedIn},
 			browsertest.Page{Name: "authorize-unknown-site", Path: "/authorize?client_id=nope&response_type=code", Lang: lang, WantStatus: http.StatusBadRequest},
+			browsertest.Page{Name: "logout", Path: "/logout?client_id=caf", Lang: lang, Cookies: signedIn},
+			browsertest.Page{Name: "logged-out", Path: "/logout", Lang: lang},
 		)
 	}
 	h.Check(t, pages...)

@@ -211,8 +211,9 @@ func newOIDC(ctx context.Context, c *Config, st store, log *slog.Logger, stdout 
 	if err != nil {
 		return nil, err
 	}
-	maxSigned := max(c.AccessTokenTTL, c.IDTokenTTL)
-	keys := authz.NewKeys(st, box, time.Now, time.Hour, maxSigned)
+	// The same lead and lifetime as relais keys rotate, so a retirement that
+	// serve finishes is the one the command started.
+	keys := authz.NewKeys(st, box, time.Now, defaultPublishLead, max(defaultMaxTokenLifetime, c.AccessTokenTTL, c.IDTokenTTL))
 	if err := keys.Ensure(ctx); err != nil {
 		return nil, secretKeyMismatch(err)
 	}
