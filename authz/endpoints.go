@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -119,6 +120,10 @@ func protocolError(err error) error {
 		return fosite.ErrInvalidGrant.WithHint("The authorization code or refresh token has already been used.").WithWrap(err)
 	case errors.Is(err, mandates.ErrUnavailable):
 		return fosite.ErrTemporarilyUnavailable.WithWrap(err)
+	case errors.Is(err, fosite.ErrJTIKnown):
+		// RFC 7523 §3: a replayed client assertion authenticates no one;
+		// fosite's own "jti_known" code is not one clients know.
+		return fosite.ErrInvalidClient.WithHint("The client assertion was already used.").WithWrap(err)
 	}
 	return err
 }
@@ -138,9 +143,33 @@ func (p *Provider) logIfServerError(ctx context.Context, msg string, err error) 
 	}
 }
 
+// repeatable lists the parameters a request may carry more than once
+// (RFC 8693 §2.1 audience and resource; RFC 8707 resource).
+var repeatable = map[string]bool{"audience": true, "resource": true}
+
+// duplicated names a parameter given twice: RFC 6749 §3.1 and §3.2 say
+// parameters "MUST NOT be included more than once", and a server that
+// reads only the first of two grant_type values may run the wrong grant.
+func duplicated(form url.Values) string {
+	for k, v := range form {
+		if len(v) > 1 && !repeatable[k] {
+			return k
+		}
+	}
+	return ""
+}
+
 // token is the token endpoint (RFC 6749 §3.2).
 func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	if err := r.ParseForm(); err != nil {
+		p.oauth.WriteAccessError(ctx, w, fosite.NewAccessRequest(NewSession()), fosite.ErrInvalidRequest.WithHint("The request body could not be read.").WithWrap(err))
+		return
+	}
+	if k := duplicated(r.PostForm); k != "" {
+		p.oauth.WriteAccessError(ctx, w, fosite.NewAccessRequest(NewSession()), fosite.ErrInvalidRequest.WithHintf("The parameter '%s' is included more than once.", k))
+		return
+	}
 	sess := NewSession()
 	ar, err := p.oauth.NewAccessRequest(ctx, r, sess)
 	if err != nil {
@@ -330,6 +359,11 @@ func (a *AuthorizeRequest) LoginHint() string { return a.ar.GetRequestForm().Get
 // request (possibly nil) comes back too, for AuthorizeError.
 func (p *Provider) ParseAuthorize(ctx context.Context, r *http.Request) (*AuthorizeRequest, error) {
 	ar, err := p.oauth.NewAuthorizeRequest(ctx, r)
+	if err == nil {
+		if k := duplicated(r.Form); k != "" {
+			err = fosite.ErrInvalidRequest.WithHintf("The parameter '%s' is included more than once.", k)
+		}
+	}
 	a := &AuthorizeRequest{ar: ar}
 	if ar != nil {
 		if fc, ok := ar.GetClient().(*fositeClient); ok {
@@ -388,7 +422,7 @@ func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request, a *Authoriz
 	sess.Claims.Issuer = p.cfg.Issuer
 	sess.Claims.AuthTime = login.AuthTime.UTC()
 	sess.Claims.RequestedAt = now
-	sess.Claims.Extra["amr"] = login.AMR
+	sess.Claims.AuthenticationMethodsReferences = login.AMR
 	// FranceConnect's answer to acr_values=eidas1, which a password login
 	// meets (eIDAS level "low").
 	sess.Claims.AuthenticationContextClassReference = "eidas1"

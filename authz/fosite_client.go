@@ -2,6 +2,7 @@ package authz
 
 import (
 	"context"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -66,9 +67,25 @@ func (f *fositeClient) GetJSONWebKeysURI() string                { return f.c.JW
 func (f *fositeClient) GetRequestObjectSigningAlgorithm() string { return "" }
 func (f *fositeClient) GetTokenEndpointAuthMethod() string       { return f.c.TokenEndpointAuthMethod }
 
-// GetTokenEndpointAuthSigningAlgorithm: client assertions may be ES256 or
-// RS256; fosite checks the one it is given against this.
-func (f *fositeClient) GetTokenEndpointAuthSigningAlgorithm() string { return "" }
+// GetTokenEndpointAuthSigningAlgorithm is the algorithm fosite requires of
+// a private_key_jwt assertion: the registered key's alg, or the one its key
+// type implies (RFC 7518 §3.1); ES256, Relais's own default, for a key set
+// given by URL.
+func (f *fositeClient) GetTokenEndpointAuthSigningAlgorithm() string {
+	set := f.GetJSONWebKeys()
+	if set == nil || len(set.Keys) == 0 {
+		return AlgES256
+	}
+	k := set.Keys[0]
+	if k.Algorithm != "" {
+		return k.Algorithm
+	}
+	switch k.Key.(type) {
+	case *rsa.PublicKey:
+		return AlgRS256
+	}
+	return AlgES256
+}
 
 // GetResponseModes: query only; fragment and form_post are not offered.
 func (f *fositeClient) GetResponseModes() []fosite.ResponseModeType {
