@@ -92,6 +92,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 			p.AuthorizeError(w, r, a, authz.ErrConsentRequired)
 			return
 		}
+		allowFormTarget(w, r.Form.Get("redirect_uri"))
 		s.render(w, r, http.StatusOK, "consent", "consent.title", s.consentData(r, a, authorizeQuery(r.Form, "consent")))
 		return
 	}
@@ -194,6 +195,7 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 	email := ""
 	if u, err := url.Parse(ret); err == nil {
 		email = u.Query().Get("login_hint")
+		allowFormTarget(w, u.Query().Get("redirect_uri"))
 	}
 	s.render(w, r, http.StatusOK, "login", "login.title", loginData{Return: ret, Email: email, Site: s.siteName(r.Context(), ret)})
 }
@@ -215,6 +217,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	d := loginData{Return: returnPath(r.PostForm.Get("return")), Email: strings.TrimSpace(r.PostForm.Get("email"))}
 	d.Site = s.siteName(ctx, d.Return)
 	person, err := s.oidc.Auth.Authenticate(ctx, d.Email, r.PostForm.Get("password"), clientAddress(r))
+	if u, err := url.Parse(d.Return); err == nil {
+		allowFormTarget(w, u.Query().Get("redirect_uri"))
+	}
 	switch {
 	case errors.Is(err, authz.ErrBadCredentials):
 		d.Problem = "login.bad_credentials"

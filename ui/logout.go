@@ -29,6 +29,7 @@ func (s *Server) logoutForm(w http.ResponseWriter, r *http.Request) {
 		s.loggedOut(w, r, lr)
 		return
 	}
+	allowFormTarget(w, lr.Redirect)
 	s.render(w, r, http.StatusOK, "logout", "logout.title", logoutData{Site: lr.ClientName, Request: r.Form.Encode()})
 }
 

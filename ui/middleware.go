@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -214,12 +216,30 @@ func IsTooLarge(err error) bool {
 	return errors.As(err, &mbe)
 }
 
-// securityHeaders: pages need no script at all, load only our own styles
-// and images, and are never framed.
+// contentSecurityPolicy: pages need no script at all, load only our own
+// styles and images, and are never framed. formTargets are origins a form
+// of the page may end up at through redirects (see allowFormTarget).
+func contentSecurityPolicy(formTargets ...string) string {
+	return "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'" + strings.Join(append([]string{""}, formTargets...), " ") +
+		"; frame-ancestors 'none'; base-uri 'none'"
+}
+
+// allowFormTarget lets a page's form lead, through Relais's redirects, to
+// the site at target: browsers apply form-action to every redirect after a
+// form post, so the login, consent and logout forms, whose answer ends at
+// the site, must name the site's origin.
+func allowFormTarget(w http.ResponseWriter, target string) {
+	u, err := url.Parse(target)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.ContainsAny(u.Host, " ;'") {
+		return
+	}
+	w.Header().Set("Content-Security-Policy", contentSecurityPolicy(u.Scheme+"://"+u.Host))
+}
+
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("Content-Security-Policy", contentSecurityPolicy())
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")

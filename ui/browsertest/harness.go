@@ -145,3 +145,16 @@ func Problems(p Page, r Report) []string {
 	}
 	return msgs
 }
+
+// Tab opens a tab in its own browser context at the given width, for tests
+// that drive a flow step by step (typing, pressing keys); t.Cleanup closes
+// it. The context carries no deadline: wrap calls in one.
+func (h *Harness) Tab(t *testing.T, width int) context.Context {
+	t.Helper()
+	tab, closeTab := chromedp.NewContext(h.browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(closeTab)
+	if err := chromedp.Do(tab, chromedp.EmulateViewport(int64(width), viewportHeight)); err != nil {
+		t.Fatalf("browsertest: opening a tab: %v", err)
+	}
+	return tab
+}
