@@ -119,5 +119,8 @@ func IdentityClaims(p mandates.Person, scopes []string) map[string]any {
 	// let a site assume it.
 	set("email_verified", false, p.Email != "")
 	set("phone_number", p.Phone, p.Phone != "")
+	a := p.Address
+	set("address", map[string]string{"formatted": a.Formatted(), "street_address": a.Street, "postal_code": a.PostalCode,
+		"locality": a.Locality, "country": a.Country}, !a.IsZero())
 	return out
 }

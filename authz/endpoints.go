@@ -128,10 +128,12 @@ func protocolError(err error) error {
 	return err
 }
 
-// challenge adds RFC 6749 §5.2's WWW-Authenticate to an invalid_client
-// answer, which fosite leaves out.
+// challenge adds the WWW-Authenticate that RFC 6749 §5.2 and RFC 7235
+// §3.1 require of every 401 (invalid_client, and introspection's
+// request_unauthorized), which fosite leaves out.
 func challenge(w http.ResponseWriter, err error) {
-	if errors.Is(err, fosite.ErrInvalidClient) {
+	var rfc *fosite.RFC6749Error
+	if errors.Is(err, fosite.ErrInvalidClient) || errors.As(err, &rfc) && rfc.CodeField == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Basic realm="relais", charset="UTF-8"`)
 	}
 }
@@ -232,12 +234,17 @@ func (p *Provider) pushedAuthorize(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	ar, err := p.oauth.NewPushedAuthorizeRequest(ctx, r)
 	if err != nil {
-		p.oauth.WritePushedAuthorizeError(ctx, w, ar, protocolError(err))
+		err = protocolError(err)
+		p.logIfServerError(ctx, "pushed authorization request", err)
+		challenge(w, err)
+		p.oauth.WritePushedAuthorizeError(ctx, w, ar, err)
 		return
 	}
 	resp, err := p.oauth.NewPushedAuthorizeResponse(ctx, ar, NewSession())
 	if err != nil {
-		p.oauth.WritePushedAuthorizeError(ctx, w, ar, protocolError(err))
+		err = protocolError(err)
+		p.logIfServerError(ctx, "pushed authorization response", err)
+		p.oauth.WritePushedAuthorizeError(ctx, w, ar, err)
 		return
 	}
 	p.oauth.WritePushedAuthorizeResponse(ctx, w, ar, resp)

@@ -22,10 +22,11 @@ type Person struct {
 	BirthPlace    Place  // empty code when born abroad
 	BirthCountry  string // INSEE country code: "99100" for France
 	Gender        Gender
-	Email         string // optional: many protected adults have none
-	Phone         string // optional
-	Language      string // preferred language: "fr" or "en"
-	PasswordHash  string // argon2id PHC string; empty when the person cannot log in yet
+	Email         string  // optional: many protected adults have none
+	Phone         string  // optional
+	Address       Address // postal address, for paper letters; optional
+	Language      string  // preferred language: "fr" or "en"
+	PasswordHash  string  // argon2id PHC string; empty when the person cannot log in yet
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 	// Version counts changes; stores use it to refuse lost updates.
@@ -36,6 +37,32 @@ type Person struct {
 type Place struct {
 	Code  string // INSEE code, e.g. "75056"
 	Label string // e.g. "Paris"
+}
+
+// Address is a postal address, as OpenID Connect Core §5.1.1 splits it.
+type Address struct {
+	Street     string // street_address: number, street, and any other lines
+	PostalCode string
+	Locality   string // commune
+	Country    string // country name, e.g. "France"
+}
+
+// IsZero says whether no part of the address is known.
+func (a Address) IsZero() bool { return a == Address{} }
+
+// Formatted is the address as it is written on an envelope.
+func (a Address) Formatted() string {
+	lines := []string{}
+	if a.Street != "" {
+		lines = append(lines, a.Street)
+	}
+	if city := strings.TrimSpace(a.PostalCode + " " + a.Locality); city != "" {
+		lines = append(lines, city)
+	}
+	if a.Country != "" {
+		lines = append(lines, a.Country)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // Gender as OpenID Connect Core §5.1 spells it.
@@ -80,7 +107,8 @@ func (p *Person) Validate() error {
 	case p.Language != "" && p.Language != "fr" && p.Language != "en":
 		return invalid("language", "must be fr or en")
 	}
-	for name, v := range map[string]string{"given_names": p.GivenNames, "family_name": p.FamilyName, "preferred_name": p.PreferredName, "phone": p.Phone} {
+	for name, v := range map[string]string{"given_names": p.GivenNames, "family_name": p.FamilyName, "preferred_name": p.PreferredName, "phone": p.Phone,
+		"address_street": p.Address.Street, "address_postal_code": p.Address.PostalCode, "address_locality": p.Address.Locality, "address_country": p.Address.Country} {
 		if !utf8.ValidString(v) || len(v) > 200 {
 			return invalid(name, "is not valid text of at most 200 bytes")
 		}

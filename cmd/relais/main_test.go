@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -91,7 +92,12 @@ func TestBadSettingsExitWithStatus2AndOneSentence(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 			defer cancel()
 			var stdout, stderr bytes.Buffer
-			code := run(ctx, tt.args, &stdout, &stderr, tt.env)
+			args := tt.args
+			// Away from the default port, which another program may hold.
+			if args[0] == "serve" && !slices.Contains(args, "--listen") && tt.env("RELAIS_LISTEN") == "" {
+				args = append(slices.Clone(args), "--listen", "127.0.0.1:0")
+			}
+			code := run(ctx, args, &stdout, &stderr, tt.env)
 			msg := stderr.String()
 			if code != 2 {
 				t.Fatalf("exit %d, want 2; stderr: %s", code, msg)

@@ -8,12 +8,14 @@ import (
 )
 
 const personColumns = `id::text, given_names, family_name, preferred_name, birth_date, birth_place_code, birth_place_label,
-	birth_country, gender, email, phone, language, password_hash, created_at, updated_at, version`
+	birth_country, gender, email, phone, language, password_hash, created_at, updated_at, version,
+	address_street, address_postal_code, address_locality, address_country`
 
 func scanPerson(row interface{ Scan(...any) error }) (mandates.Person, error) {
 	var p mandates.Person
 	err := row.Scan(&p.ID, &p.GivenNames, &p.FamilyName, &p.PreferredName, &p.BirthDate, &p.BirthPlace.Code, &p.BirthPlace.Label,
-		&p.BirthCountry, &p.Gender, &p.Email, &p.Phone, &p.Language, &p.PasswordHash, &p.CreatedAt, &p.UpdatedAt, &p.Version)
+		&p.BirthCountry, &p.Gender, &p.Email, &p.Phone, &p.Language, &p.PasswordHash, &p.CreatedAt, &p.UpdatedAt, &p.Version,
+		&p.Address.Street, &p.Address.PostalCode, &p.Address.Locality, &p.Address.Country)
 	if err != nil {
 		return p, mapErr(err, "person")
 	}
@@ -39,10 +41,12 @@ func (s *Store) CreatePerson(ctx context.Context, p mandates.Person) error {
 	now := s.now().UTC()
 	return s.write(ctx, func(q querier) error {
 		_, err := q.Exec(ctx, `INSERT INTO persons (id, given_names, family_name, preferred_name, birth_date, birth_place_code,
-			birth_place_label, birth_country, gender, email, phone, language, password_hash, created_at, updated_at, version, email_key)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, 1, $15)`,
+			birth_place_label, birth_country, gender, email, phone, language, password_hash, created_at, updated_at, version, email_key,
+			address_street, address_postal_code, address_locality, address_country)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, 1, $15, $16, $17, $18, $19)`,
 			p.ID, p.GivenNames, p.FamilyName, p.PreferredName, p.BirthDate, p.BirthPlace.Code, p.BirthPlace.Label,
-			p.BirthCountry, string(p.Gender), p.Email, p.Phone, p.Language, p.PasswordHash, now, emailKey(p.Email))
+			p.BirthCountry, string(p.Gender), p.Email, p.Phone, p.Language, p.PasswordHash, now, emailKey(p.Email),
+			p.Address.Street, p.Address.PostalCode, p.Address.Locality, p.Address.Country)
 		if err != nil {
 			return fmt.Errorf("create person %s: %w", p.ID, mapErr(err, "person"))
 		}
@@ -90,10 +94,11 @@ func (s *Store) UpdatePerson(ctx context.Context, id string, fn func(*mandates.P
 		}
 		tag, err := q.Exec(ctx, `UPDATE persons SET given_names = $1, family_name = $2, preferred_name = $3, birth_date = $4,
 			birth_place_code = $5, birth_place_label = $6, birth_country = $7, gender = $8, email = $9, email_key = $10, phone = $11,
-			language = $12, password_hash = $13, updated_at = $14, version = $15 WHERE id = $16 AND version = $17`,
+			language = $12, password_hash = $13, updated_at = $14, version = $15, address_street = $16, address_postal_code = $17,
+			address_locality = $18, address_country = $19 WHERE id = $20 AND version = $21`,
 			p.GivenNames, p.FamilyName, p.PreferredName, p.BirthDate, p.BirthPlace.Code, p.BirthPlace.Label,
 			p.BirthCountry, string(p.Gender), p.Email, emailKey(p.Email), p.Phone, p.Language, p.PasswordHash,
-			p.UpdatedAt, p.Version, id, old.Version)
+			p.UpdatedAt, p.Version, p.Address.Street, p.Address.PostalCode, p.Address.Locality, p.Address.Country, id, old.Version)
 		if err != nil {
 			return fmt.Errorf("update person %s: %w", id, mapErr(err, "person"))
 		}

@@ -9,7 +9,8 @@ import (
 )
 
 const personColumns = `id, given_names, family_name, preferred_name, birth_date, birth_place_code, birth_place_label,
-	birth_country, gender, email, phone, language, password_hash, created_at, updated_at, version`
+	birth_country, gender, email, phone, language, password_hash, created_at, updated_at, version,
+	address_street, address_postal_code, address_locality, address_country`
 
 const dateLayout = "2006-01-02"
 
@@ -18,7 +19,8 @@ func scanPerson(row interface{ Scan(...any) error }) (mandates.Person, error) {
 	var birth string
 	var created, updated int64
 	err := row.Scan(&p.ID, &p.GivenNames, &p.FamilyName, &p.PreferredName, &birth, &p.BirthPlace.Code, &p.BirthPlace.Label,
-		&p.BirthCountry, &p.Gender, &p.Email, &p.Phone, &p.Language, &p.PasswordHash, &created, &updated, &p.Version)
+		&p.BirthCountry, &p.Gender, &p.Email, &p.Phone, &p.Language, &p.PasswordHash, &created, &updated, &p.Version,
+		&p.Address.Street, &p.Address.PostalCode, &p.Address.Locality, &p.Address.Country)
 	if err != nil {
 		return p, mapErr(err, "person")
 	}
@@ -46,9 +48,10 @@ func (s *Store) CreatePerson(ctx context.Context, p mandates.Person) error {
 	now := ms(s.now())
 	return s.write(ctx, func(q querier) error {
 		_, err := q.ExecContext(ctx, `INSERT INTO persons (`+personColumns+`, email_key)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)`,
 			p.ID, p.GivenNames, p.FamilyName, p.PreferredName, p.BirthDate.Format(dateLayout), p.BirthPlace.Code, p.BirthPlace.Label,
-			p.BirthCountry, string(p.Gender), p.Email, p.Phone, p.Language, p.PasswordHash, now, now, emailKey(p.Email))
+			p.BirthCountry, string(p.Gender), p.Email, p.Phone, p.Language, p.PasswordHash, now, now,
+			p.Address.Street, p.Address.PostalCode, p.Address.Locality, p.Address.Country, emailKey(p.Email))
 		if err != nil {
 			return fmt.Errorf("create person %s: %w", p.ID, mapErr(err, "person"))
 		}
@@ -90,10 +93,11 @@ func (s *Store) UpdatePerson(ctx context.Context, id string, fn func(*mandates.P
 		}
 		res, err := q.ExecContext(ctx, `UPDATE persons SET given_names = ?, family_name = ?, preferred_name = ?, birth_date = ?,
 			birth_place_code = ?, birth_place_label = ?, birth_country = ?, gender = ?, email = ?, email_key = ?, phone = ?,
-			language = ?, password_hash = ?, updated_at = ?, version = ? WHERE id = ? AND version = ?`,
+			language = ?, password_hash = ?, updated_at = ?, version = ?, address_street = ?, address_postal_code = ?,
+			address_locality = ?, address_country = ? WHERE id = ? AND version = ?`,
 			p.GivenNames, p.FamilyName, p.PreferredName, p.BirthDate.Format(dateLayout), p.BirthPlace.Code, p.BirthPlace.Label,
 			p.BirthCountry, string(p.Gender), p.Email, emailKey(p.Email), p.Phone, p.Language, p.PasswordHash,
-			ms(p.UpdatedAt), p.Version, id, old.Version)
+			ms(p.UpdatedAt), p.Version, p.Address.Street, p.Address.PostalCode, p.Address.Locality, p.Address.Country, id, old.Version)
 		if err != nil {
 			return fmt.Errorf("update person %s: %w", id, mapErr(err, "person"))
 		}

@@ -72,6 +72,7 @@ func newPerson(email string) mandates.Person {
 		Gender:        mandates.GenderFemale,
 		Email:         email,
 		Phone:         "+33 6 12 34 56 78",
+		Address:       mandates.Address{Street: "12 rue de la République", PostalCode: "69002", Locality: "Lyon", Country: "France"},
 		Language:      "fr",
 		PasswordHash:  "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$a2V5",
 	}
