@@ -73,6 +73,13 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = opt.ConnectTimeout
 	}
+	// pgxpool's default (4 connections on a 2-core machine) queues a busy
+	// token endpoint behind a handful of commits; 16 lets commits group
+	// while staying far below PostgreSQL's max_connections. A DSN's
+	// pool_max_conns still wins.
+	if !strings.Contains(dsn, "pool_max_conns") {
+		cfg.MaxConns = 16
+	}
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
