@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/handler/oauth2"
@@ -186,7 +188,17 @@ func (s *fositeStorage) create(ctx context.Context, kind TokenKind, sig string, 
 }
 
 // get returns the request and whether it is still active.
+// plausible rules out what no token of ours can carry: fosite looks a
+// signature up before it checks it, so raw client text reaches the store,
+// and PostgreSQL refuses text that is not UTF-8 or holds NUL.
+func plausible(sig string) bool {
+	return sig != "" && len(sig) <= 512 && utf8.ValidString(sig) && !strings.ContainsRune(sig, 0)
+}
+
 func (s *fositeStorage) get(ctx context.Context, kind TokenKind, sig string, session fosite.Session) (fosite.Requester, bool, error) {
+	if !plausible(sig) {
+		return nil, false, fosite.ErrNotFound
+	}
 	rec, err := s.tokens.Token(ctx, kind, sig)
 	if err != nil {
 		return nil, false, toFosite(err)
@@ -347,6 +359,9 @@ func (s *fositeStorage) CreatePARSession(ctx context.Context, requestURI string,
 
 // GetPARSession implements fosite.PARStorage.
 func (s *fositeStorage) GetPARSession(ctx context.Context, requestURI string) (fosite.AuthorizeRequester, error) {
+	if !plausible(requestURI) {
+		return nil, fosite.ErrNotFound
+	}
 	rec, err := s.tokens.Token(ctx, KindPAR, requestURI)
 	if err != nil {
 		return nil, toFosite(err)

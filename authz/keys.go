@@ -34,10 +34,10 @@ var SigningAlgs = []string{ES256, RS256}
 // rsaBits: RFC 7518 §3.3 requires 2048 bits or more.
 const rsaBits = 2048
 
-// keyCacheTTL bounds how stale an instance's view of the key table may be.
+// KeyCacheTTL bounds how stale an instance's view of the key table may be.
 // Rotate never lets a key sign sooner than this after it is written, so a
 // cached list always picks the same key the store would (DESIGN.md §2).
-const keyCacheTTL = 3 * time.Second
+const KeyCacheTTL = 3 * time.Second
 
 // firstKeySkew backdates the first key of an algorithm, for clock skew
 // between instances starting together.
@@ -154,7 +154,7 @@ func utcMS(t time.Time) time.Time {
 }
 
 // Keys manages the provider's signing keys. All state lives in the store;
-// the in-memory copy lasts keyCacheTTL and never changes which key signs.
+// the in-memory copy lasts KeyCacheTTL and never changes which key signs.
 type Keys struct {
 	store       KeyStore
 	box         *SecretBox
@@ -264,7 +264,7 @@ func (k *Keys) Rotate(ctx context.Context, alg string) (SigningKey, error) {
 		return SigningKey{}, fmt.Errorf("rotate %s: %w", alg, err)
 	}
 	now := k.clock()
-	next, err := k.newKey(alg, newest.Generation+1, now, now.Add(max(k.lead, keyCacheTTL)))
+	next, err := k.newKey(alg, newest.Generation+1, now, now.Add(max(k.lead, KeyCacheTTL)))
 	if err != nil {
 		return SigningKey{}, err
 	}
@@ -295,7 +295,9 @@ func (k *Keys) retireBefore(ctx context.Context, of []SigningKey, gen int64, at 
 				s.RetiredAt = at
 				// The last token this key signs must verify until its exp
 				// (RFC 7519 §4.1.4), so the key stays in the JWKS that long.
-				s.PublishUntil = at.Add(k.maxLifetime)
+				// An instance whose cache still holds the old key may sign
+				// with it up to KeyCacheTTL past its retirement.
+				s.PublishUntil = at.Add(k.maxLifetime + KeyCacheTTL)
 			}
 			return nil
 		})
@@ -367,11 +369,11 @@ func (k *Keys) invalidate() {
 }
 
 // entries returns the key table, from memory if read less than
-// keyCacheTTL ago.
+// KeyCacheTTL ago.
 func (k *Keys) entries(ctx context.Context, fresh bool) ([]keyEntry, error) {
 	now := k.now()
 	k.mu.Lock()
-	if !fresh && k.cached != nil && !now.Before(k.cachedAt) && now.Sub(k.cachedAt) < keyCacheTTL {
+	if !fresh && k.cached != nil && !now.Before(k.cachedAt) && now.Sub(k.cachedAt) < KeyCacheTTL {
 		c := k.cached
 		k.mu.Unlock()
 		return c, nil

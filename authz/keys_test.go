@@ -111,6 +111,10 @@ func (c *clock) add(d time.Duration) {
 const (
 	lead        = time.Hour
 	maxLifetime = 2 * time.Hour
+	// publishedFor is how long a retired key stays in the JWKS: the
+	// longest token lifetime, plus the time another instance's cache may
+	// still sign with it.
+	publishedFor = maxLifetime + authz.KeyCacheTTL
 )
 
 func newKeys(t *testing.T, store authz.KeyStore, box *authz.SecretBox, c *clock) *authz.Keys {
@@ -233,8 +237,8 @@ func TestRotation(t *testing.T) {
 		{"right after the rotation the new key is published but the old one signs", 0, old, []string{old, next.ID, rs}},
 		{"just before the lead time the old key still signs", lead - time.Millisecond, old, []string{old, next.ID, rs}},
 		{"at the lead time the new key signs", lead, next.ID, []string{old, next.ID, rs}},
-		{"just before publish-until the old key still verifies", lead + maxLifetime - time.Millisecond, next.ID, []string{old, next.ID, rs}},
-		{"at publish-until the old key leaves the JWKS", lead + maxLifetime, next.ID, []string{next.ID, rs}},
+		{"just before publish-until the old key still verifies", lead + publishedFor - time.Millisecond, next.ID, []string{old, next.ID, rs}},
+		{"at publish-until the old key leaves the JWKS", lead + publishedFor, next.ID, []string{next.ID, rs}},
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
@@ -263,8 +267,8 @@ func TestRotation(t *testing.T) {
 
 	keys, _ := store.SigningKeys(t.Context())
 	for _, s := range keys {
-		if s.ID == old && (!s.RetiredAt.Equal(next.SignFrom) || !s.PublishUntil.Equal(next.SignFrom.Add(maxLifetime))) {
-			t.Errorf("old key retired at %v until %v; want %v until %v", s.RetiredAt, s.PublishUntil, next.SignFrom, next.SignFrom.Add(maxLifetime))
+		if s.ID == old && (!s.RetiredAt.Equal(next.SignFrom) || !s.PublishUntil.Equal(next.SignFrom.Add(publishedFor))) {
+			t.Errorf("old key retired at %v until %v; want %v until %v", s.RetiredAt, s.PublishUntil, next.SignFrom, next.SignFrom.Add(publishedFor))
 		}
 	}
 }
@@ -424,7 +428,7 @@ func TestStatusNamesEachKeysState(t *testing.T) {
 			map[string]authz.KeyState{first: authz.KeyPublished, second.ID: authz.KeySigning, third.ID: authz.KeyNext}},
 		{"when the third key takes over", lead,
 			map[string]authz.KeyState{first: authz.KeyPublished, second.ID: authz.KeyPublished, third.ID: authz.KeySigning}},
-		{"when the first key leaves the JWKS", maxLifetime - lead,
+		{"when the first key leaves the JWKS", publishedFor - lead,
 			map[string]authz.KeyState{first: authz.KeyWithdrawn, second.ID: authz.KeyPublished, third.ID: authz.KeySigning}},
 	}
 	for _, st := range steps {

@@ -149,7 +149,7 @@ func TestTokensOutliveARotation(t *testing.T) {
 			t.Errorf("%s token after the rotation: %v", name, err)
 		}
 	}
-	r.clock.set(next.SignFrom.Add(maxLifetime))
+	r.clock.set(next.SignFrom.Add(publishedFor))
 	_, err = r.signer.Validate(t.Context(), old)
 	wantValidationError(t, err, jwt.ValidationErrorUnverifiable)
 	// fosite's ValidationError keeps the key function's error in Inner

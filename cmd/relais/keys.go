@@ -16,7 +16,9 @@ import (
 // The defaults of the settings rotation reads; relais serve should use the
 // same flag names, variables and values.
 const (
-	defaultPublishLead      = time.Hour
+	defaultPublishLead = time.Hour
+	// jwksCacheAge is the max-age /jwks sends (authz/endpoints.go).
+	jwksCacheAge            = time.Minute
 	defaultMaxTokenLifetime = 24 * time.Hour
 )
 
@@ -112,6 +114,10 @@ func newKeys(stdout io.Writer, getenv func(string) string) *cobra.Command {
 			}
 			fmt.Fprintf(stdout, "added %s key %s: published now, signs from %s; the key it replaces stays published until %s\n",
 				next.Alg, next.ID, stamp(next.SignFrom), stamp(next.SignFrom.Add(lifetime)))
+			if lead < jwksCacheAge {
+				fmt.Fprintf(stdout, "warning: --publish-lead %s is shorter than the %s sites may cache the JWKS: a site may meet the new key before it has fetched it\n",
+					lead, jwksCacheAge)
+			}
 			return nil
 		},
 	}

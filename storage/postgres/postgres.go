@@ -274,6 +274,10 @@ func mapErr(err error, entity string) error {
 			return &mandates.UniqueError{Entity: entity, Field: constraintFields[pe.ConstraintName]}
 		case pe.Code == "23503":
 			return fmt.Errorf("%w: refers to a record that does not exist", mandates.ErrInvalid)
+		case pe.Code == "22021" || pe.Code == "22P05":
+			// Text that is not UTF-8 or holds NUL: no stored record can
+			// have such a key, and nothing valid can be written with it.
+			return fmt.Errorf("%w: %w: text is not valid UTF-8", mandates.ErrNotFound, mandates.ErrInvalid)
 		case pe.Code == "22P02" || pe.Code == "22007" || pe.Code == "22008":
 			return fmt.Errorf("%w: %s", mandates.ErrInvalid, pe.Message)
 		case pe.Code == "40001" || pe.Code == "40P01":
