@@ -31,6 +31,9 @@ func (s *Server) mountOIDC(r, pages *mux.Router) {
 	pages.HandleFunc("/consent", s.consent).Methods(http.MethodPost)
 	pages.HandleFunc("/logout", s.logoutForm).Methods(http.MethodGet, http.MethodHead)
 	pages.HandleFunc("/logout", s.logout).Methods(http.MethodPost)
+	if s.oidc.TOTP != nil {
+		s.mountTOTP(pages)
+	}
 }
 
 // authorizeQuery is the authorization request as a query string, without
@@ -167,6 +170,7 @@ type loginData struct {
 	Email   string
 	Site    string
 	Problem string // message id of what went wrong, or ""
+	Invalid bool   // the problem is in the fields (marked aria-invalid)
 }
 
 // returnPath keeps the page to go back to after login on this site.
@@ -222,11 +226,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case errors.Is(err, authz.ErrBadCredentials):
-		d.Problem = "login.bad_credentials"
+		d.Problem, d.Invalid = "login.bad_credentials", true
 		s.render(w, r, http.StatusUnauthorized, "login", "login.title_error", d)
 		return
 	case errors.Is(err, authz.ErrTooManyAttempts):
-		d.Problem = "login.too_many"
+		d.Problem, d.Invalid = "login.too_many", true
 		w.Header().Set("Retry-After", "900")
 		s.render(w, r, http.StatusTooManyRequests, "login", "login.title_error", d)
 		return
@@ -234,9 +238,27 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.StoreError(w, r, err)
 		return
 	}
+	if s.oidc.TOTP != nil {
+		active, err := s.oidc.TOTP.Active(ctx, person.ID)
+		if err != nil {
+			s.StoreError(w, r, err)
+			return
+		}
+		if active {
+			s.startPendingLogin(w, r, person, d.Return)
+			return
+		}
+	}
+	s.startSession(w, r, person.ID, []string{"pwd"}, d.Return)
+}
+
+// startSession signs the browser in, amr saying how (RFC 8176), and
+// goes back to ret.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, personID string, amr []string, ret string) {
+	ctx := r.Context()
 	now := s.now().UTC()
 	token, id := authz.NewSessionToken()
-	err = s.sessions.CreateSession(ctx, authz.BrowserSession{ID: id, PersonID: person.ID, AuthTime: now, AMR: []string{"pwd"},
+	err := s.sessions.CreateSession(ctx, authz.BrowserSession{ID: id, PersonID: personID, AuthTime: now, AMR: amr,
 		CreatedAt: now, ExpiresAt: now.Add(s.oidc.SessionTTL)})
 	if err != nil {
 		s.StoreError(w, r, err)
@@ -244,8 +266,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", MaxAge: int(s.oidc.SessionTTL.Seconds()),
 		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
-	s.log.InfoContext(ctx, "login", "person_id", person.ID)
-	http.Redirect(w, r, d.Return, http.StatusSeeOther)
+	s.log.InfoContext(ctx, "login", "person_id", personID, "amr", strings.Join(amr, " "))
+	http.Redirect(w, r, ret, http.StatusSeeOther)
 }
 
 // formError answers a form that could not be read.

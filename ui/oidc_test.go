@@ -2,15 +2,19 @@ package ui_test
 
 import (
 	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
 	"golang.org/x/oauth2"
 
 	"github.com/relais-fr/relais/authz"
@@ -27,6 +31,8 @@ type oidcApp struct {
 	store   *sqlite.Store
 	secret  string
 	person  mandates.Person
+	server  *ui.Server
+	totp    *authz.TOTP
 }
 
 const (
@@ -76,13 +82,16 @@ func newOIDCApp(t *testing.T) *oidcApp {
 	if err != nil {
 		t.Fatal(err)
 	}
+	auth := authz.NewAuthenticator(st, st, authz.LoginLimits{}, nil)
+	app.totp = authz.NewTOTP(st, st, box, auth, authz.TOTPConfig{})
 	s, err := ui.New(ui.Options{Store: st, Sessions: st, OIDC: &ui.OIDC{
-		Provider: provider, Auth: authz.NewAuthenticator(st, st, authz.LoginLimits{}, nil), Consents: st, Clients: st}})
+		Provider: provider, Auth: auth, Consents: st, Clients: st, TOTP: app.totp}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	handler = s
 	app.handler = s
+	app.server = s
 	return app
 }
 
@@ -278,5 +287,335 @@ func TestLogoutAsksThenSignsOutAndReturnsToTheSite(t *testing.T) {
 	res = mustGet(t, c, app.conf().AuthCodeURL("state-123456", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
 	if !strings.HasPrefix(res.Header.Get("Location"), "/login?") {
 		t.Errorf("after logout, authorize goes to %q, want the login page", res.Header.Get("Location"))
+	}
+}
+
+// enrolTOTP turns the test person's second factor on, as the setup pages
+// do, and returns the secret (as the app holds it) and the recovery codes.
+func (a *oidcApp) enrolTOTP(t *testing.T) (secret string, recovery []string) {
+	t.Helper()
+	ctx := t.Context()
+	if err := a.totp.Begin(ctx, a.person.ID); err != nil {
+		t.Fatal(err)
+	}
+	setup, err := a.totp.Setup(ctx, a.person.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recovery, err = a.totp.Confirm(ctx, a.person.ID, totpCode(t, setup.Secret, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return setup.Secret, recovery
+}
+
+// totpCode is what the person's app shows, steps time steps from now.
+// The server accepts one step either side of its clock, so a code one
+// step ahead is fresh without waiting for the clock.
+func totpCode(t *testing.T, secret string, steps int) string {
+	t.Helper()
+	c, err := totp.GenerateCode(secret, time.Now().Add(time.Duration(steps)*30*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// idTokenAMR reads the amr claim of an ID token (the signature is the
+// provider's tests' concern).
+func idTokenAMR(t *testing.T, tok *oauth2.Token) []string {
+	t.Helper()
+	raw, _ := tok.Extra("id_token").(string)
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		t.Fatalf("id_token %q is not a JWS", raw)
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims struct {
+		AMR []string `json:"amr"`
+	}
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		t.Fatal(err)
+	}
+	return claims.AMR
+}
+
+// passwordStep posts the right password for ret and returns where Relais
+// sends the browser next.
+func (a *oidcApp) passwordStep(t *testing.T, c *http.Client, ret string) string {
+	t.Helper()
+	res, err := c.PostForm(a.srv.URL+"/login", url.Values{"email": {testEmail}, "password": {testPassword}, "return": {ret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("password step: %d", res.StatusCode)
+	}
+	return res.Header.Get("Location")
+}
+
+// codeStep posts a code to the page path and returns the response.
+func (a *oidcApp) codeStep(t *testing.T, c *http.Client, path, code, ret string) (*http.Response, string) {
+	t.Helper()
+	res, err := c.PostForm(a.srv.URL+path, url.Values{"code": {code}, "return": {ret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, readBody(t, res)
+}
+
+func TestLoginWithTOTPGivesAMRPwdOTP(t *testing.T) {
+	app := newOIDCApp(t)
+	secret, _ := app.enrolTOTP(t)
+	c := browserClient(t)
+	conf := app.conf()
+	verifier := oauth2.GenerateVerifier()
+	authURL := conf.AuthCodeURL("state-123456", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("nonce", "nonce-123456"))
+	ret := strings.TrimPrefix(authURL, app.srv.URL)
+
+	// The right password alone signs nobody in: it leads to the code page.
+	next := app.passwordStep(t, c, ret)
+	if u, _ := url.Parse(next); u == nil || u.Path != "/login/code" || u.Query().Get("return") != ret {
+		t.Fatalf("after the password: to %q, want the code page", next)
+	}
+	if res := mustGet(t, c, authURL); !strings.HasPrefix(res.Header.Get("Location"), "/login?") {
+		t.Errorf("between password and code, authorize goes to %q, want the login page", res.Header.Get("Location"))
+	}
+	res, _ := c.Get(app.srv.URL + next)
+	page := readBody(t, res)
+	for _, want := range []string{`inputmode="numeric"`, `autocomplete="one-time-code"`, "Saisissez le code de votre application",
+		`href="/login/recovery?return=`, "Utiliser un code de secours", "Caisse d’allocations familiales"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("code page lacks %s:\n%.2000s", want, page)
+		}
+	}
+
+	// A wrong code: refused, said plainly, and still no session.
+	wrong := "000000"
+	if wrong == totpCode(t, secret, 0) || wrong == totpCode(t, secret, 1) {
+		wrong = "999999"
+	}
+	res, page = app.codeStep(t, c, "/login/code", wrong, ret)
+	if res.StatusCode != http.StatusUnauthorized || !strings.Contains(page, `role="alert"`) || !strings.Contains(page, "ne correspond pas") ||
+		!strings.Contains(page, `aria-invalid="true"`) {
+		t.Errorf("wrong code: %d\n%.1500s", res.StatusCode, page)
+	}
+
+	code := totpCode(t, secret, 1)
+	res, _ = app.codeStep(t, c, "/login/code", code, ret)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != ret {
+		t.Fatalf("right code: %d to %q, want back to %q", res.StatusCode, res.Header.Get("Location"), ret)
+	}
+	res, _ = c.Get(app.srv.URL + ret)
+	page = readBody(t, res)
+	res, _ = c.PostForm(app.srv.URL+"/consent", url.Values{"request": {htmlUnescape(between(page, `name="request" value="`, `"`))}, "decision": {"accept"}})
+	res.Body.Close()
+	res = mustGet(t, c, app.srv.URL+res.Header.Get("Location"))
+	final, _ := url.Parse(res.Header.Get("Location"))
+	if final == nil || final.Query().Get("code") == "" {
+		t.Fatalf("after consent: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	tok, err := conf.Exchange(t.Context(), final.Query().Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("exchange: %v", err)
+	}
+	if amr := idTokenAMR(t, tok); !slices.Equal(amr, []string{"pwd", "otp"}) {
+		t.Errorf("amr = %q, want [pwd otp]", amr)
+	}
+
+	// The same code, on another browser after the same password: refused.
+	other := browserClient(t)
+	app.passwordStep(t, other, ret)
+	res, page = app.codeStep(t, other, "/login/code", code, ret)
+	if res.StatusCode != http.StatusUnauthorized || !strings.Contains(page, "déjà servi") {
+		t.Errorf("replayed code: %d\n%.1500s", res.StatusCode, page)
+	}
+}
+
+func TestLoginWithoutTOTPGivesAMRPwd(t *testing.T) {
+	app := newOIDCApp(t)
+	c := browserClient(t)
+	conf := app.conf()
+	verifier := oauth2.GenerateVerifier()
+	authURL := conf.AuthCodeURL("state-123456", oauth2.S256ChallengeOption(verifier))
+	ret := strings.TrimPrefix(authURL, app.srv.URL)
+	if next := app.passwordStep(t, c, ret); next != ret {
+		t.Fatalf("without a second factor: to %q, want straight back", next)
+	}
+	res, _ := c.Get(app.srv.URL + ret)
+	page := readBody(t, res)
+	res, _ = c.PostForm(app.srv.URL+"/consent", url.Values{"request": {htmlUnescape(between(page, `name="request" value="`, `"`))}, "decision": {"accept"}})
+	res.Body.Close()
+	res = mustGet(t, c, app.srv.URL+res.Header.Get("Location"))
+	final, _ := url.Parse(res.Header.Get("Location"))
+	tok, err := conf.Exchange(t.Context(), final.Query().Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("exchange: %v", err)
+	}
+	if amr := idTokenAMR(t, tok); !slices.Equal(amr, []string{"pwd"}) {
+		t.Errorf("amr = %q, want [pwd]", amr)
+	}
+}
+
+func TestRecoveryCodeSignsInOnce(t *testing.T) {
+	app := newOIDCApp(t)
+	_, recovery := app.enrolTOTP(t)
+	c := browserClient(t)
+	next := app.passwordStep(t, c, "/")
+	res, _ := c.Get(app.srv.URL + strings.Replace(next, "/login/code", "/login/recovery", 1))
+	page := readBody(t, res)
+	if res.StatusCode != 200 || !strings.Contains(page, "Code de secours") || !strings.Contains(page, `action="/login/recovery"`) {
+		t.Fatalf("recovery page: %d\n%.1500s", res.StatusCode, page)
+	}
+	// Typed from paper: capitals and spaces.
+	typed := strings.ToUpper(strings.ReplaceAll(recovery[0], "-", " "))
+	res, _ = app.codeStep(t, c, "/login/recovery", typed, "/")
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/" {
+		t.Fatalf("recovery code: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	if !strings.Contains(strings.Join(res.Header.Values("Set-Cookie"), ";"), "relais_session=") {
+		t.Errorf("no session cookie after the recovery code: %q", res.Header.Values("Set-Cookie"))
+	}
+	// The pending login is spent: the same browser cannot finish it again.
+	res, page = app.codeStep(t, c, "/login/recovery", recovery[1], "/")
+	if res.StatusCode != 200 || !strings.Contains(page, "plus de 15 minutes") {
+		t.Errorf("finished pending login used again: %d\n%.1200s", res.StatusCode, page)
+	}
+
+	other := browserClient(t)
+	app.passwordStep(t, other, "/")
+	res, page = app.codeStep(t, other, "/login/recovery", recovery[0], "/")
+	if res.StatusCode != http.StatusUnauthorized || !strings.Contains(page, "déjà servi") || !strings.Contains(page, `role="alert"`) {
+		t.Errorf("recovery code used twice: %d\n%.1500s", res.StatusCode, page)
+	}
+	res, _ = app.codeStep(t, other, "/login/recovery", recovery[1], "/")
+	if res.StatusCode != http.StatusSeeOther {
+		t.Errorf("another recovery code: %d", res.StatusCode)
+	}
+}
+
+func TestCodePageWithoutPendingLoginAsksForThePassword(t *testing.T) {
+	app := newOIDCApp(t)
+	app.enrolTOTP(t)
+	c := browserClient(t)
+	res, page := app.codeStep(t, c, "/login/code", "123456", "/")
+	if res.StatusCode != 200 || !strings.Contains(page, `name="password"`) || !strings.Contains(page, "plus de 15 minutes") {
+		t.Errorf("code without a pending login: %d\n%.1500s", res.StatusCode, page)
+	}
+	if strings.Contains(page, `aria-invalid="true"`) {
+		t.Error("the fields are marked invalid although the person typed nothing wrong")
+	}
+}
+
+func TestTOTPSetupPages(t *testing.T) {
+	app := newOIDCApp(t)
+	c := browserClient(t)
+	// Not signed in: the login page, then back here.
+	res := mustGet(t, c, app.srv.URL+"/compte/double-authentification")
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/login?") {
+		t.Fatalf("not signed in: %d to %q", res.StatusCode, loc)
+	}
+	app.passwordStep(t, c, "/compte/double-authentification")
+	res, _ = c.Get(app.srv.URL + "/compte/double-authentification")
+	page := readBody(t, res)
+	if res.StatusCode != 200 || !strings.Contains(page, `action="/compte/double-authentification/commencer"`) {
+		t.Fatalf("setup page before start: %d\n%.1500s", res.StatusCode, page)
+	}
+	if res := mustGet(t, c, app.srv.URL+"/compte/double-authentification/qr.png"); res.StatusCode != http.StatusNotFound {
+		t.Errorf("QR code before start: %d, want 404", res.StatusCode)
+	}
+	res, _ = c.PostForm(app.srv.URL+"/compte/double-authentification/commencer", nil)
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("start: %d", res.StatusCode)
+	}
+	res, _ = c.Get(app.srv.URL + "/compte/double-authentification")
+	page = readBody(t, res)
+	secret := strings.ReplaceAll(between(page, `<span class="totp-secret__text" aria-hidden="true">`, "<"), " ", "")
+	for _, want := range []string{`src="/compte/double-authentification/qr.png"`, `alt="Code QR pour ajouter`, `href="otpauth://totp/`,
+		`class="sr-only">` + strings.Join(strings.Split(secret[:4], ""), " ") + ", "} {
+		if !strings.Contains(page, want) {
+			t.Errorf("setup page lacks %s:\n%.3000s", want, page)
+		}
+	}
+	if len(secret) != 32 {
+		t.Fatalf("secret written out as %q", secret)
+	}
+	res, _ = c.Get(app.srv.URL + "/compte/double-authentification/qr.png")
+	img := readBody(t, res)
+	if res.Header.Get("Content-Type") != "image/png" || !strings.HasPrefix(img, "\x89PNG") || res.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("QR code: %s %q %q", res.Status, res.Header.Get("Content-Type"), res.Header.Get("Cache-Control"))
+	}
+	// Until confirmed, logins need no code.
+	if next := app.passwordStep(t, browserClient(t), "/"); next != "/" {
+		t.Errorf("before confirmation, login goes to %q", next)
+	}
+
+	res, page = app.codeStep(t, c, "/compte/double-authentification", "12345", "")
+	if res.StatusCode != http.StatusUnauthorized || !strings.Contains(page, `role="alert"`) || !strings.Contains(page, `src="/compte/double-authentification/qr.png"`) {
+		t.Errorf("wrong first code: %d\n%.1500s", res.StatusCode, page)
+	}
+	res, page = app.codeStep(t, c, "/compte/double-authentification", totpCode(t, secret, 0), "")
+	if res.StatusCode != 200 || strings.Count(page, `<span class="recovery-codes__text" aria-hidden="true">`) != 10 || !strings.Contains(page, "papier") {
+		t.Fatalf("confirmation: %d\n%.3000s", res.StatusCode, page)
+	}
+	first := between(page, `<span class="recovery-codes__text" aria-hidden="true">`, "<")
+
+	// Now on: the page says so, the secret and its QR code are gone, and
+	// login needs a code.
+	res, _ = c.Get(app.srv.URL + "/compte/double-authentification")
+	page = readBody(t, res)
+	if !strings.Contains(page, "est active") || strings.Contains(page, secret[:4]+" ") || !strings.Contains(page, "10 sur 10") {
+		t.Errorf("page once on:\n%.2000s", page)
+	}
+	if res := mustGet(t, c, app.srv.URL+"/compte/double-authentification/qr.png"); res.StatusCode != http.StatusNotFound {
+		t.Errorf("QR code once on: %d, want 404", res.StatusCode)
+	}
+	if next := app.passwordStep(t, browserClient(t), "/"); !strings.HasPrefix(next, "/login/code?") {
+		t.Errorf("once on, login goes to %q, want the code page", next)
+	}
+
+	// Turning it off needs a code; a recovery code will do.
+	res, page = app.codeStep(t, c, "/compte/double-authentification/arreter", "abcd-efgh-jkmn", "")
+	if res.StatusCode != http.StatusUnauthorized || !strings.Contains(page, `role="alert"`) {
+		t.Errorf("turn off with a wrong code: %d\n%.1500s", res.StatusCode, page)
+	}
+	res, _ = app.codeStep(t, c, "/compte/double-authentification/arreter", first, "")
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/compte/double-authentification?") {
+		t.Fatalf("turn off: %d to %q", res.StatusCode, loc)
+	}
+	res, _ = c.Get(app.srv.URL + res.Header.Get("Location"))
+	if page := readBody(t, res); !strings.Contains(page, `role="status"`) || !strings.Contains(page, "arrêté") {
+		t.Errorf("after turning off:\n%.1500s", page)
+	}
+	if next := app.passwordStep(t, browserClient(t), "/"); next != "/" {
+		t.Errorf("once off, login goes to %q", next)
+	}
+}
+
+// TestTOTPSetupNeedsARecentLogin: a session left open for a while cannot
+// tie the account to another phone; the password comes first.
+func TestTOTPSetupNeedsARecentLogin(t *testing.T) {
+	app := newOIDCApp(t)
+	token, id := authz.NewSessionToken()
+	old := time.Now().Add(-time.Hour)
+	if err := app.store.CreateSession(t.Context(), authz.BrowserSession{ID: id, PersonID: app.person.ID, AuthTime: old, AMR: []string{"pwd"},
+		CreatedAt: old, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	c := browserClient(t)
+	u, _ := url.Parse(app.srv.URL)
+	c.Jar.SetCookies(u, []*http.Cookie{{Name: "relais_session", Value: token, Path: "/"}})
+	res, _ := c.PostForm(app.srv.URL+"/compte/double-authentification/commencer", nil)
+	res.Body.Close()
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/login?") {
+		t.Errorf("start with an hour-old login: %d to %q, want the login page", res.StatusCode, loc)
+	}
+	if st, err := app.totp.Status(t.Context(), app.person.ID); err != nil || st.Started {
+		t.Errorf("an hour-old login started the setup: %+v, %v", st, err)
 	}
 }

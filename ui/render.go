@@ -18,7 +18,7 @@ var templateFiles embed.FS
 var staticFiles embed.FS
 
 // pages are the page templates, each parsed with the layout.
-var pageNames = []string{"home", "error", "login", "consent", "logout", "logged_out"}
+var pageNames = []string{"home", "error", "login", "consent", "logout", "logged_out", "totp_login", "totp_setup", "totp_codes"}
 
 func parseTemplates() (map[string]*template.Template, error) {
 	out := make(map[string]*template.Template, len(pageNames))

@@ -52,6 +52,9 @@ type OIDC struct {
 	Auth     *authz.Authenticator
 	Consents authz.ConsentStore
 	Clients  authz.ClientStore
+	// TOTP is the optional second factor; when nil, logins need only the
+	// password and the second factor's pages are absent.
+	TOTP *authz.TOTP
 	// SessionTTL is how long a login lasts. Default 1 hour.
 	SessionTTL time.Duration
 }

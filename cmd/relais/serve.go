@@ -199,7 +199,7 @@ func newOIDC(ctx context.Context, c *Config, st store, log *slog.Logger, stdout 
 			if created {
 				verb = "Generated"
 			}
-			fmt.Fprintf(stdout, "WARNING: %s the demo secret key in %s. It encrypts the signing keys: for a real deployment, set RELAIS_SECRET_KEY and keep it secret.\n", verb, path)
+			fmt.Fprintf(stdout, "WARNING: %s the demo secret key in %s. It encrypts the signing keys and second-factor secrets: for a real deployment, set RELAIS_SECRET_KEY and keep it secret.\n", verb, path)
 		}
 	default:
 		return nil, settingErr("RELAIS_SECRET_KEY is not set; set it to the base64 of 32 random bytes (for example: openssl rand -base64 32), or start with --demo for a trial.")
@@ -229,11 +229,14 @@ func newOIDC(ctx context.Context, c *Config, st store, log *slog.Logger, stdout 
 	if err != nil {
 		return nil, err
 	}
+	auth := authz.NewAuthenticator(st, st, authz.LoginLimits{}, time.Now)
 	return &ui.OIDC{
-		Provider:   provider,
-		Auth:       authz.NewAuthenticator(st, st, authz.LoginLimits{}, time.Now),
-		Consents:   st,
-		Clients:    st,
+		Provider: provider,
+		Auth:     auth,
+		Consents: st,
+		Clients:  st,
+		// TOTP secrets are sealed with the same secret key as signing keys.
+		TOTP:       authz.NewTOTP(st, st, box, auth, authz.TOTPConfig{}),
 		SessionTTL: c.SessionTTL,
 	}, nil
 }

@@ -26,6 +26,8 @@ type store interface {
 	authz.TokenStore
 	authz.ConsentStore
 	authz.AttemptStore
+	authz.TOTPStore
+	authz.PendingLoginStore
 	Ping(ctx context.Context) error
 	Migrations() (*goose.Provider, error)
 	Close() error

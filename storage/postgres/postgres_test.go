@@ -132,3 +132,10 @@ func TestLoginStore(t *testing.T) {
 		return open(t, pgtest.NewDatabaseFrom(t, tmpl))
 	})
 }
+
+func TestTOTPStore(t *testing.T) {
+	tmpl := pgtest.Template(t, "relais_schema", func(dsn string) error { return migrate(context.Background(), dsn) })
+	storagetest.RunTOTPStore(t, func(t *testing.T) storagetest.TOTPStore {
+		return open(t, pgtest.NewDatabaseFrom(t, tmpl))
+	})
+}

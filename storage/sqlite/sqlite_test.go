@@ -139,3 +139,7 @@ func TestKeyStore(t *testing.T) {
 func TestLoginStore(t *testing.T) {
 	storagetest.RunLoginStore(t, func(t *testing.T) storagetest.LoginStore { return openTemp(t) })
 }
+
+func TestTOTPStore(t *testing.T) {
+	storagetest.RunTOTPStore(t, func(t *testing.T) storagetest.TOTPStore { return openTemp(t) })
+}

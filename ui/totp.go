@@ -1,0 +1,422 @@
+package ui
+
+import (
+	"errors"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/mandates"
+)
+
+// The second factor's pages. A login whose password is right, for a
+// person with the second factor on, becomes a pending login in the store
+// (authz.PendingLogin): the browser gets only a random token in a cookie
+// limited to /login, the store keeps its SHA-256, and the session is made
+// when a code is accepted, by whichever instance gets that request.
+const (
+	pendingCookie = "relais_pending_login"
+	totpPath      = "/compte/double-authentification"
+	codePath      = "/login/code"
+	recoveryPath  = "/login/recovery"
+	// recentLogin is how fresh a login must be to set up the second
+	// factor, so a session left open on a shared computer cannot tie the
+	// account to someone else's phone.
+	recentLogin = 15 * time.Minute
+)
+
+func (s *Server) mountTOTP(pages *mux.Router) {
+	pages.HandleFunc(codePath, s.codeForm).Methods(http.MethodGet, http.MethodHead)
+	pages.HandleFunc(codePath, s.codeLogin).Methods(http.MethodPost)
+	pages.HandleFunc(recoveryPath, s.codeForm).Methods(http.MethodGet, http.MethodHead)
+	pages.HandleFunc(recoveryPath, s.codeLogin).Methods(http.MethodPost)
+	pages.HandleFunc(totpPath, s.totpPage).Methods(http.MethodGet, http.MethodHead)
+	pages.HandleFunc(totpPath, s.totpConfirm).Methods(http.MethodPost)
+	pages.HandleFunc(totpPath+"/commencer", s.totpBegin).Methods(http.MethodPost)
+	pages.HandleFunc(totpPath+"/qr.png", s.totpQR).Methods(http.MethodGet, http.MethodHead)
+	pages.HandleFunc(totpPath+"/arreter", s.totpDisable).Methods(http.MethodPost)
+}
+
+// startPendingLogin keeps the login open until the second factor, and
+// sends the browser to the code page.
+func (s *Server) startPendingLogin(w http.ResponseWriter, r *http.Request, person mandates.Person, ret string) {
+	token, err := s.oidc.TOTP.StartLogin(r.Context(), person.ID, []string{"pwd"})
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: pendingCookie, Value: token, Path: "/login", MaxAge: int(s.oidc.TOTP.PendingTTL().Seconds()),
+		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
+	s.log.InfoContext(r.Context(), "password accepted, code to come", "person_id", person.ID)
+	http.Redirect(w, r, codePath+"?"+url.Values{"return": {ret}}.Encode(), http.StatusSeeOther)
+}
+
+func (s *Server) clearPendingCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: pendingCookie, Value: "", Path: "/login", MaxAge: -1,
+		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
+}
+
+type codeData struct {
+	Return   string
+	Site     string
+	Recovery bool   // a recovery code rather than the app's
+	Other    string // the page for the other kind of code
+	Problem  string // message id of what went wrong, or ""
+}
+
+func (s *Server) newCodeData(w http.ResponseWriter, r *http.Request, ret string) codeData {
+	d := codeData{Return: returnPath(ret), Recovery: r.URL.Path == recoveryPath}
+	d.Site = s.siteName(r.Context(), d.Return)
+	allowReturnTarget(w, d.Return)
+	other := recoveryPath
+	if d.Recovery {
+		other = codePath
+	}
+	d.Other = other + "?" + url.Values{"return": {d.Return}}.Encode()
+	return d
+}
+
+// allowReturnTarget lets the code form's answer reach the site when ret
+// is an authorization request (its redirects end there: see
+// allowFormTarget).
+func allowReturnTarget(w http.ResponseWriter, ret string) {
+	if u, err := url.Parse(ret); err == nil {
+		allowFormTarget(w, u.Query().Get("redirect_uri"))
+	}
+}
+
+func (d codeData) title(problem bool) string {
+	switch {
+	case d.Recovery && problem:
+		return "totp.recovery.title_error"
+	case d.Recovery:
+		return "totp.recovery.title"
+	case problem:
+		return "totp.login.title_error"
+	}
+	return "totp.login.title"
+}
+
+// pendingLogin reads the pending login the cookie names. When there is
+// none (expired, finished, or never started), the person gives the
+// password again: the login page says why.
+func (s *Server) pendingLogin(w http.ResponseWriter, r *http.Request, ret string) (authz.PendingLogin, string, bool) {
+	var token string
+	if c, err := r.Cookie(pendingCookie); err == nil {
+		token = c.Value
+	}
+	p, err := s.oidc.TOTP.PendingLogin(r.Context(), token)
+	switch {
+	case errors.Is(err, mandates.ErrNotFound):
+		s.clearPendingCookie(w)
+		allowReturnTarget(w, returnPath(ret))
+		s.render(w, r, http.StatusOK, "login", "login.title_error", loginData{Return: returnPath(ret),
+			Site: s.siteName(r.Context(), returnPath(ret)), Problem: "totp.expired"})
+		return p, "", false
+	case err != nil:
+		s.StoreError(w, r, err)
+		return p, "", false
+	}
+	return p, token, true
+}
+
+func (s *Server) codeForm(w http.ResponseWriter, r *http.Request) {
+	ret := r.URL.Query().Get("return")
+	if _, _, ok := s.pendingLogin(w, r, ret); !ok {
+		return
+	}
+	d := s.newCodeData(w, r, ret)
+	s.render(w, r, http.StatusOK, "totp_login", d.title(false), d)
+}
+
+// codeLogin checks the app's code (or a recovery code) of a pending login
+// and, when it is right, makes the session: amr says both factors.
+func (s *Server) codeLogin(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := r.ParseForm(); err != nil {
+		s.formError(w, r, err)
+		return
+	}
+	ret := r.PostForm.Get("return")
+	pending, token, ok := s.pendingLogin(w, r, ret)
+	if !ok {
+		return
+	}
+	d := s.newCodeData(w, r, ret)
+	code := strings.TrimSpace(r.PostForm.Get("code"))
+	var err error
+	switch {
+	case code == "":
+		d.Problem = "totp.missing"
+		s.render(w, r, http.StatusBadRequest, "totp_login", d.title(true), d)
+		return
+	case d.Recovery:
+		err = s.oidc.TOTP.UseRecoveryCode(ctx, pending.PersonID, code)
+	default:
+		err = s.oidc.TOTP.Verify(ctx, pending.PersonID, code)
+	}
+	if err != nil {
+		if d.Problem = codeProblem(err, d.Recovery); d.Problem == "" {
+			s.StoreError(w, r, err)
+			return
+		}
+		s.render(w, r, codeStatus(w, err), "totp_login", d.title(true), d)
+		return
+	}
+	// Finishing takes the pending login out of the store: a second request
+	// with the same cookie cannot make a second session.
+	if _, err := s.oidc.TOTP.FinishLogin(ctx, token); errors.Is(err, mandates.ErrNotFound) {
+		s.pendingLogin(w, r, ret)
+		return
+	} else if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	s.clearPendingCookie(w)
+	if d.Recovery {
+		s.log.InfoContext(ctx, "recovery code used", "person_id", pending.PersonID)
+	}
+	// A recovery code is a one-time password too (RFC 8176 §2: "otp").
+	s.startSession(w, r, pending.PersonID, append(pending.AMR, "otp"), d.Return)
+}
+
+// codeProblem is the message the person reads for a failed code, or ""
+// for a failure that is not theirs (the store's).
+func codeProblem(err error, recovery bool) string {
+	switch {
+	case errors.Is(err, authz.ErrBadCode) && recovery:
+		return "totp.recovery.bad_code"
+	case errors.Is(err, authz.ErrBadCode):
+		return "totp.bad_code"
+	case errors.Is(err, authz.ErrCodeUsed):
+		return "totp.code_used"
+	case errors.Is(err, authz.ErrTooManyAttempts):
+		return "totp.too_many"
+	}
+	return ""
+}
+
+// codeStatus is the status of a page that refuses a code.
+func codeStatus(w http.ResponseWriter, err error) int {
+	if errors.Is(err, authz.ErrTooManyAttempts) {
+		w.Header().Set("Retry-After", "900")
+		return http.StatusTooManyRequests
+	}
+	return http.StatusUnauthorized
+}
+
+// spoken is a code as shown, and as a screen reader should say it: one
+// character at a time, with a pause between groups.
+type spoken struct {
+	Text   string
+	Spoken string
+}
+
+func spell(groups []string) spoken {
+	parts := make([]string, len(groups))
+	for i, g := range groups {
+		parts[i] = strings.Join(strings.Split(g, ""), " ")
+	}
+	return spoken{Text: strings.Join(groups, " "), Spoken: strings.Join(parts, ", ")}
+}
+
+type totpData struct {
+	State        string // "off", "setup" or "on"
+	Secret       spoken
+	URL          template.URL // otpauth://…, which html/template would otherwise refuse as a link
+	RecoveryLeft int
+	FewLeft      bool
+	Problem      string
+	Done         string // message id of what just happened, or ""
+}
+
+// signedIn sends a person who is not signed in to the login page, to come
+// back here after.
+func (s *Server) signedIn(w http.ResponseWriter, r *http.Request) (authz.BrowserSession, bool) {
+	sess, ok := CurrentSession(r.Context())
+	if !ok {
+		http.Redirect(w, r, "/login?"+url.Values{"return": {totpPath}}.Encode(), http.StatusSeeOther)
+	}
+	return sess, ok
+}
+
+// totpPage shows where the person is: an explanation and a button to
+// begin, the QR code and the key while setting up, or the state and a
+// way to turn it off.
+func (s *Server) totpPage(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.signedIn(w, r)
+	if !ok {
+		return
+	}
+	d := totpData{}
+	if r.URL.Query().Get("fait") == "arret" {
+		d.Done = "totp.disabled"
+	}
+	s.renderTOTP(w, r, sess, http.StatusOK, d)
+}
+
+func (s *Server) renderTOTP(w http.ResponseWriter, r *http.Request, sess authz.BrowserSession, status int, d totpData) {
+	ctx := r.Context()
+	st, err := s.oidc.TOTP.Status(ctx, sess.PersonID)
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	title := "totp.title"
+	switch {
+	case st.Active:
+		d.State, d.RecoveryLeft, d.FewLeft = "on", st.RecoveryLeft, st.RecoveryLeft <= 3
+		title = "totp.on.heading"
+	case st.Started:
+		setup, err := s.oidc.TOTP.Setup(ctx, sess.PersonID)
+		if err != nil {
+			s.StoreError(w, r, err)
+			return
+		}
+		d.State, d.Secret, d.URL = "setup", spell(setup.SecretGroups()), template.URL(setup.URL)
+		title = "totp.setup.heading"
+	default:
+		d.State = "off"
+	}
+	if d.Problem != "" {
+		title = "totp.title_error"
+	}
+	s.render(w, r, status, "totp_setup", title, d)
+}
+
+// totpBegin makes a new secret, then shows it (Post/Redirect/Get). A
+// login older than recentLogin gives the password again first.
+func (s *Server) totpBegin(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.signedIn(w, r)
+	if !ok {
+		return
+	}
+	if s.now().Sub(sess.AuthTime) > recentLogin {
+		http.Redirect(w, r, "/login?"+url.Values{"return": {totpPath}}.Encode(), http.StatusSeeOther)
+		return
+	}
+	err := s.oidc.TOTP.Begin(r.Context(), sess.PersonID)
+	if err != nil && !errors.Is(err, authz.ErrTOTPActive) {
+		s.StoreError(w, r, err)
+		return
+	}
+	if err == nil {
+		s.log.InfoContext(r.Context(), "second factor setup started", "person_id", sess.PersonID)
+	}
+	http.Redirect(w, r, totpPath, http.StatusSeeOther)
+}
+
+// totpQR is the QR code of the secret being set up, served from here
+// since the pages' Content-Security-Policy allows images from 'self' only.
+func (s *Server) totpQR(w http.ResponseWriter, r *http.Request) {
+	sess, ok := CurrentSession(r.Context())
+	if !ok {
+		s.Error(w, r, http.StatusNotFound)
+		return
+	}
+	setup, err := s.oidc.TOTP.Setup(r.Context(), sess.PersonID)
+	if errors.Is(err, mandates.ErrNotFound) || errors.Is(err, authz.ErrTOTPActive) {
+		s.Error(w, r, http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	png, err := setup.QRCode(264)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "QR code", "err", err)
+		s.Error(w, r, http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "image/png")
+	h.Set("Cache-Control", "no-store") // it holds the secret
+	_, _ = w.Write(png)
+}
+
+type codesData struct {
+	Codes []spoken
+}
+
+// totpConfirm turns the second factor on with the first code, and shows
+// the recovery codes: the only time they exist in clear.
+func (s *Server) totpConfirm(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	sess, ok := s.signedIn(w, r)
+	if !ok {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.formError(w, r, err)
+		return
+	}
+	code := strings.TrimSpace(r.PostForm.Get("code"))
+	if code == "" {
+		s.renderTOTP(w, r, sess, http.StatusBadRequest, totpData{Problem: "totp.missing"})
+		return
+	}
+	codes, err := s.oidc.TOTP.Confirm(ctx, sess.PersonID, code)
+	switch {
+	case errors.Is(err, mandates.ErrNotFound), errors.Is(err, authz.ErrTOTPActive):
+		// Set up meanwhile in another tab, or never begun: show where it is.
+		http.Redirect(w, r, totpPath, http.StatusSeeOther)
+		return
+	case err != nil:
+		d := totpData{Problem: codeProblem(err, false)}
+		if d.Problem == "" {
+			s.StoreError(w, r, err)
+			return
+		}
+		s.renderTOTP(w, r, sess, codeStatus(w, err), d)
+		return
+	}
+	s.log.InfoContext(ctx, "second factor turned on", "person_id", sess.PersonID)
+	d := codesData{}
+	for _, c := range codes {
+		d.Codes = append(d.Codes, spoken{Text: c, Spoken: spell(strings.Split(c, "-")).Spoken})
+	}
+	s.render(w, r, http.StatusOK, "totp_codes", "totp.codes.title", d)
+}
+
+// totpDisable turns the second factor off once the person proves they
+// hold it, so a session left open on a shared computer cannot.
+func (s *Server) totpDisable(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	sess, ok := s.signedIn(w, r)
+	if !ok {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.formError(w, r, err)
+		return
+	}
+	code := strings.TrimSpace(r.PostForm.Get("code"))
+	if code == "" {
+		s.renderTOTP(w, r, sess, http.StatusBadRequest, totpData{Problem: "totp.missing"})
+		return
+	}
+	if err := s.oidc.TOTP.VerifyAny(ctx, sess.PersonID, code); err != nil {
+		d := totpData{Problem: codeProblem(err, false)}
+		switch d.Problem {
+		case "":
+			s.StoreError(w, r, err)
+			return
+		case "totp.bad_code":
+			d.Problem = "totp.off.bad_code" // either kind of code
+		}
+		s.renderTOTP(w, r, sess, codeStatus(w, err), d)
+		return
+	}
+	if err := s.oidc.TOTP.Disable(ctx, sess.PersonID); err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	s.log.InfoContext(ctx, "second factor turned off", "person_id", sess.PersonID)
+	http.Redirect(w, r, totpPath+"?fait=arret", http.StatusSeeOther)
+}
