@@ -59,6 +59,7 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 		"introspection_endpoint":                           iss + "/introspect",
 		"revocation_endpoint":                              iss + "/revoke",
 		"pushed_authorization_request_endpoint":            iss + "/par",
+		"end_session_endpoint":                             iss + "/logout",
 		"scopes_supported":                                 append([]string{"openid", "offline_access"}, ClaimScopes()...),
 		"response_types_supported":                         []string{"code"},
 		"response_modes_supported":                         []string{"query"},
@@ -145,6 +146,10 @@ func (p *Provider) logIfServerError(ctx context.Context, msg string, err error) 
 	}
 }
 
+// supportedGrants are the grant types a handler takes; fosite answers any
+// other with invalid_request, where RFC 6749 §5.2 says unsupported_grant_type.
+var supportedGrants = map[string]bool{"authorization_code": true, "refresh_token": true, "client_credentials": true}
+
 // repeatable lists the parameters a request may carry more than once
 // (RFC 8693 §2.1 audience and resource; RFC 8707 resource).
 var repeatable = map[string]bool{"audience": true, "resource": true}
@@ -170,6 +175,10 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	}
 	if k := duplicated(r.PostForm); k != "" {
 		p.oauth.WriteAccessError(ctx, w, fosite.NewAccessRequest(NewSession()), fosite.ErrInvalidRequest.WithHintf("The parameter '%s' is included more than once.", k))
+		return
+	}
+	if gt := r.PostForm.Get("grant_type"); gt != "" && !supportedGrants[gt] {
+		p.oauth.WriteAccessError(ctx, w, fosite.NewAccessRequest(NewSession()), fosite.ErrUnsupportedGrantType)
 		return
 	}
 	sess := NewSession()
@@ -211,6 +220,11 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	resp, err := p.oauth.NewIntrospectionRequest(ctx, r, NewSession())
 	if err != nil {
+		if errors.Is(err, fosite.ErrRequestUnauthorized) {
+			// RFC 7662 §2.1 authenticates the caller as a client: its
+			// failure is RFC 6749's invalid_client.
+			err = fosite.ErrInvalidClient.WithWrap(err)
+		}
 		err = protocolError(err)
 		p.logIfServerError(ctx, "introspection", err)
 		challenge(w, err)
@@ -362,6 +376,21 @@ func (a *AuthorizeRequest) MaxAge() (time.Duration, bool) {
 
 func (a *AuthorizeRequest) LoginHint() string { return a.ar.GetRequestForm().Get("login_hint") }
 
+// Form is the request's parameters, with those of a pushed request
+// (RFC 9126) in place of its request_uri, which works only once: pages
+// that come back to /authorize after login or consent send these.
+func (a *AuthorizeRequest) Form() url.Values {
+	f := url.Values{}
+	for k, v := range a.ar.GetRequestForm() {
+		f[k] = append([]string(nil), v...)
+	}
+	f.Del("request_uri")
+	if f.Get("client_id") == "" {
+		f.Set("client_id", a.client.ID)
+	}
+	return f
+}
+
 // ParseAuthorize validates an authorization request. On error, the
 // request (possibly nil) comes back too, for AuthorizeError.
 func (p *Provider) ParseAuthorize(ctx context.Context, r *http.Request) (*AuthorizeRequest, error) {
@@ -391,8 +420,27 @@ func (p *Provider) AuthorizeError(w http.ResponseWriter, r *http.Request, a *Aut
 	if a == nil || a.ar == nil || !a.ar.IsRedirectURIValid() {
 		return false
 	}
-	p.oauth.WriteAuthorizeError(r.Context(), w, a.ar, err)
+	p.oauth.WriteAuthorizeError(r.Context(), issWriter{w, p.cfg.Issuer}, a.ar, err)
 	return true
+}
+
+// issWriter adds iss to the redirect of an authorization error: RFC 9207
+// §2 wants it in error responses too, and fosite writes those itself.
+type issWriter struct {
+	http.ResponseWriter
+	issuer string
+}
+
+func (w issWriter) WriteHeader(code int) {
+	if code >= 300 && code < 400 {
+		if u, err := url.Parse(w.Header().Get("Location")); err == nil && u.Query().Get("iss") == "" {
+			q := u.Query()
+			q.Set("iss", w.issuer)
+			u.RawQuery = q.Encode()
+			w.Header().Set("Location", u.String())
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
 }
 
 // Deny answers the site that the person refused (access_denied).

@@ -180,7 +180,7 @@ func TestTokenErrorsAreProtocolErrors(t *testing.T) {
 		form url.Values
 		want string
 	}{
-		{"unknown grant type", url.Values{"grant_type": {"password-please"}}, "invalid_request"},
+		{"unknown grant type", url.Values{"grant_type": {"password-please"}}, "unsupported_grant_type"},
 		{"no grant type", url.Values{}, "invalid_request"},
 		{"two grant types", url.Values{"grant_type": {"client_credentials", "authorization_code"}}, "invalid_request"},
 		{"unknown code", url.Values{"grant_type": {"authorization_code"}, "code": {"nope.nope"}, "redirect_uri": {"http://127.0.0.1/cb"}, "code_verifier": {"x"}}, "invalid_grant"},

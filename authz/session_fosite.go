@@ -32,7 +32,8 @@ func NewSession() *Session {
 			ExpiresAt: map[fosite.TokenType]time.Time{},
 		},
 		AccessClaims: &jwt.JWTClaims{Extra: map[string]any{}},
-		AccessHeader: &jwt.Headers{Extra: map[string]any{}},
+		// RFC 9068 §2.1: every access token is typed at+jwt.
+		AccessHeader: &jwt.Headers{Extra: map[string]any{"typ": "at+jwt"}},
 	}
 }
 

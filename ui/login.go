@@ -81,7 +81,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 			p.AuthorizeError(w, r, a, authz.ErrLoginRequired)
 			return
 		}
-		back := "/authorize?" + authorizeQuery(r.Form, "login")
+		back := "/authorize?" + authorizeQuery(a.Form(), "login")
 		http.Redirect(w, r, "/login?"+url.Values{"return": {back}}.Encode(), http.StatusSeeOther)
 		return
 	}
@@ -96,7 +96,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		allowFormTarget(w, r.Form.Get("redirect_uri"))
-		s.render(w, r, http.StatusOK, "consent", "consent.title", s.consentData(r, a, authorizeQuery(r.Form, "consent")))
+		s.render(w, r, http.StatusOK, "consent", "consent.title", s.consentData(r, a, authorizeQuery(a.Form(), "consent")))
 		return
 	}
 	p.Authorize(w, r, a, authz.Login{PersonID: sess.PersonID, AuthTime: sess.AuthTime, AMR: sess.AMR})

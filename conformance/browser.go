@@ -1,0 +1,238 @@
+package conformance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Account is a person who can log in at the issuer.
+type Account struct {
+	Email, Password string
+}
+
+// Decisions a person can give on the consent page.
+const (
+	Accept = "accept"
+	Refuse = "refuse"
+)
+
+// Browser is one person's web browser: it keeps cookies, follows nothing
+// by itself, and fills the login and consent forms it is shown, as a person
+// would. It knows Relais's pages only by their form fields: a login form
+// posting to /login with email, password and hidden fields, and a consent
+// form posting to /consent with hidden fields and a decision button.
+type Browser struct {
+	client *http.Client
+}
+
+// NewBrowser returns a browser with an empty cookie jar. transport may be
+// nil (http.DefaultTransport).
+func NewBrowser(transport http.RoundTripper) *Browser {
+	jar, _ := cookiejar.New(nil) // never fails without options
+	return &Browser{client: &http.Client{
+		Transport: transport,
+		Jar:       jar,
+		Timeout:   30 * time.Second,
+		// A browser follows redirects, but the suite must see each one: the
+		// last is to the site, which does not exist.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// HTTPClient is the browser's client, cookies included, for requests the
+// browser makes outside a flow.
+func (b *Browser) HTTPClient() *http.Client { return b.client }
+
+// Visit is what one trip through the authorization endpoint looked like.
+type Visit struct {
+	// Callback is where the issuer sent the browser back to the site: the
+	// redirect URI with code, state and iss, or error.
+	Callback *url.URL
+	// LoginShown and ConsentShown say which pages the person saw.
+	LoginShown, ConsentShown bool
+	// Requests counts the HTTP requests the trip took.
+	Requests int
+}
+
+// PageError is a page the browser could not go on from: an error page, or
+// a page that is neither the login form nor the consent page.
+type PageError struct {
+	Method string
+	URL    string
+	Status int
+	Body   string // the start of the page's text
+}
+
+func (e *PageError) Error() string {
+	return fmt.Sprintf("%s %s answered %d, which is neither a redirect nor a login or consent form: %.300s", e.Method, e.URL, e.Status, e.Body)
+}
+
+// maxSteps bounds a trip: Relais needs at most authorize, login page,
+// login post, authorize, consent post, authorize (6).
+const maxSteps = 12
+
+// Authorize opens authURL and goes on through redirects, the login form
+// (as acc) and the consent page (answering decision), until the issuer
+// sends the browser to redirectURI. It never follows that last redirect.
+func (b *Browser) Authorize(ctx context.Context, authURL, redirectURI string, acc Account, decision string) (Visit, error) {
+	var v Visit
+	target, err := url.Parse(redirectURI)
+	if err != nil {
+		return v, fmt.Errorf("redirect URI %q: %w", redirectURI, err)
+	}
+	method, next, form := http.MethodGet, authURL, url.Values(nil)
+	for range maxSteps {
+		res, body, err := b.do(ctx, method, next, form)
+		v.Requests++
+		if err != nil {
+			return v, err
+		}
+		here := res.Request.URL
+		if res.StatusCode >= 300 && res.StatusCode < 400 {
+			loc, err := here.Parse(res.Header.Get("Location"))
+			if err != nil || res.Header.Get("Location") == "" {
+				return v, fmt.Errorf("%s %s: %d with Location %q", method, next, res.StatusCode, res.Header.Get("Location"))
+			}
+			if sameEndpoint(loc, target) {
+				v.Callback = loc
+				return v, nil
+			}
+			method, next, form = http.MethodGet, loc.String(), nil
+			continue
+		}
+		f, ok := findForm(here, body, "/login", "/consent")
+		if !ok || res.StatusCode != http.StatusOK {
+			return v, &PageError{Method: method, URL: next, Status: res.StatusCode, Body: pageText(body)}
+		}
+		switch f.path {
+		case "/login":
+			if v.LoginShown {
+				// The form came back: the credentials were refused.
+				return v, &PageError{Method: method, URL: next, Status: res.StatusCode, Body: "the login form was shown again: " + pageText(body)}
+			}
+			v.LoginShown = true
+			f.fields.Set("email", acc.Email)
+			f.fields.Set("password", acc.Password)
+		case "/consent":
+			if v.ConsentShown {
+				return v, &PageError{Method: method, URL: next, Status: res.StatusCode, Body: "the consent page was shown again: " + pageText(body)}
+			}
+			v.ConsentShown = true
+			f.fields.Set("decision", decision)
+		}
+		method, next, form = http.MethodPost, f.action.String(), f.fields
+	}
+	return v, fmt.Errorf("no redirect to %s after %d requests from %s", redirectURI, maxSteps, authURL)
+}
+
+// do makes one request and reads the whole answer.
+func (b *Browser) do(ctx context.Context, method, target string, form url.Values) (*http.Response, []byte, error) {
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, body)
+	if err != nil {
+		return nil, nil, err
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		// What a browser sends with a form it posts to the page's own site
+		// (Fetch Metadata), which cross-origin protection lets through.
+		req.Header.Set("Origin", req.URL.Scheme+"://"+req.URL.Host)
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+	}
+	req.Header.Set("Accept", "text/html")
+	res, err := b.client.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer res.Body.Close()
+	b2, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s %s: reading the answer: %w", method, target, err)
+	}
+	return res, b2, nil
+}
+
+// sameEndpoint compares scheme, host and path: the site's callback, whatever
+// its query.
+func sameEndpoint(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Host, b.Host) && a.Path == b.Path
+}
+
+type form struct {
+	path   string
+	action *url.URL
+	fields url.Values // the hidden fields
+}
+
+var (
+	formRe  = regexp.MustCompile(`(?is)<form\b([^>]*)>(.*?)</form>`)
+	inputRe = regexp.MustCompile(`(?is)<input\b([^>]*)>`)
+	attrRe  = regexp.MustCompile(`(?s)([a-zA-Z_:-]+)\s*=\s*"([^"]*)"`)
+	tagRe   = regexp.MustCompile(`(?s)<[^>]*>`)
+	spaceRe = regexp.MustCompile(`\s+`)
+)
+
+func attrs(tag string) map[string]string {
+	m := map[string]string{}
+	for _, a := range attrRe.FindAllStringSubmatch(tag, -1) {
+		m[strings.ToLower(a[1])] = html.UnescapeString(a[2])
+	}
+	return m
+}
+
+// findForm returns the first form of the page that posts to one of paths.
+func findForm(page *url.URL, body []byte, paths ...string) (form, bool) {
+	for _, m := range formRe.FindAllStringSubmatch(string(body), -1) {
+		a := attrs(m[1])
+		action, err := page.Parse(a["action"])
+		if err != nil || !strings.EqualFold(a["method"], "post") {
+			continue
+		}
+		for _, p := range paths {
+			if action.Path != p {
+				continue
+			}
+			f := form{path: p, action: action, fields: url.Values{}}
+			for _, in := range inputRe.FindAllStringSubmatch(m[2], -1) {
+				ia := attrs(in[1])
+				if strings.EqualFold(ia["type"], "hidden") && ia["name"] != "" {
+					f.fields.Add(ia["name"], ia["value"])
+				}
+			}
+			return f, true
+		}
+	}
+	return form{}, false
+}
+
+// pageText is the visible text of a page, briefly, for error messages.
+func pageText(body []byte) string {
+	s := string(body)
+	if i := strings.Index(strings.ToLower(s), "<main"); i >= 0 {
+		s = s[i:]
+	}
+	s = strings.TrimSpace(spaceRe.ReplaceAllString(html.UnescapeString(tagRe.ReplaceAllString(s, " ")), " "))
+	if len(s) > 400 {
+		s = s[:400]
+	}
+	return s
+}
+
+// IsPageError says whether err is a page the browser stopped at, and gives it.
+func IsPageError(err error) (*PageError, bool) {
+	var pe *PageError
+	ok := errors.As(err, &pe)
+	return pe, ok
+}

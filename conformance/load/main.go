@@ -1,0 +1,317 @@
+// Command load drives a running OpenID provider over HTTP only, for a fixed
+// time at a fixed concurrency, and prints requests per second, errors by
+// status and latency percentiles (issue 4, point 11):
+//
+//	go run ./conformance/load -issuer http://127.0.0.1:8080 \
+//	    -client-id conformance-bench -client-secret … \
+//	    -redirect-uri http://127.0.0.1:8082/callback \
+//	    -email jeanne.lefevre@demo.example -password jeanne-demo-2026 \
+//	    -scenario client_credentials -duration 20s -concurrency 32
+//
+// Scenarios:
+//
+//	client_credentials  POST /token grant_type=client_credentials
+//	introspection       POST /introspect of live access tokens (got first by
+//	                    client_credentials, or by the code flow)
+//	refresh             first obtains one refresh token per worker through the
+//	                    code flow, then rotates them (grant_type=refresh_token)
+//	discovery           GET the discovery document and the JWKS, in turn
+//	code                the whole authorization code flow in a new browser
+//	                    each time: authorize, login form, consent (prompt=consent),
+//	                    code exchange; counted per request and per flow
+//
+// -seed N stores N access tokens through HTTP (client_credentials in a loop)
+// to measure a store that holds many, in batches recorded in a progress
+// file so that an interrupted run resumes: see seed.go.
+//
+// It only targets loopback addresses: it is a measuring tool, not a way to
+// load someone else's server.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Bounds: a run is finite in time and in requests whatever the flags say.
+const (
+	maxDuration    = 10 * time.Minute
+	maxConcurrency = 1024
+	maxRequests    = 50_000_000
+)
+
+type options struct {
+	issuer       string
+	clientID     string
+	clientSecret string
+	authPost     bool
+	redirectURI  string
+	email        string
+	password     string
+	scope        string
+	scenario     string
+	duration     time.Duration
+	warmup       time.Duration
+	concurrency  int
+	maxRequests  int64
+	refreshPool  int
+	cpuProfile   string
+
+	seed        int64
+	seedBatch   int64
+	seedState   string
+	seedMaxTime time.Duration
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	var o options
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.issuer, "issuer", "", "issuer URL (loopback only), e.g. http://127.0.0.1:8080")
+	fs.StringVar(&o.clientID, "client-id", "", "client_id")
+	fs.StringVar(&o.clientSecret, "client-secret", "", "client secret (empty: a public client)")
+	fs.BoolVar(&o.authPost, "auth-post", false, "send the secret in the body (client_secret_post) instead of Basic")
+	fs.StringVar(&o.redirectURI, "redirect-uri", "", "registered redirect URI (code, refresh)")
+	fs.StringVar(&o.email, "email", "", "account to log in with (code, refresh)")
+	fs.StringVar(&o.password, "password", "", "its password")
+	fs.StringVar(&o.scope, "scope", "", "scope to ask for (default: openid for code, openid offline_access for refresh, none for client_credentials)")
+	fs.StringVar(&o.scenario, "scenario", "client_credentials", "client_credentials, introspection, refresh, discovery or code")
+	fs.DurationVar(&o.duration, "duration", 20*time.Second, "measured time (at most 10m)")
+	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured time before it, to open connections and warm caches")
+	fs.IntVar(&o.concurrency, "concurrency", 32, "requests in flight (workers)")
+	fs.Int64Var(&o.maxRequests, "max-requests", 0, "stop after this many measured requests (0: only the duration bounds the run)")
+	fs.IntVar(&o.refreshPool, "refresh-tokens", 0, "refresh: refresh token families to rotate (default and minimum: -concurrency)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the load generator's own CPU profile to this file")
+	fs.Int64Var(&o.seed, "seed", 0, "instead of a scenario, store this many access tokens through client_credentials")
+	fs.Int64Var(&o.seedBatch, "seed-batch", 10_000, "seed: tokens per batch; progress is recorded after each")
+	fs.StringVar(&o.seedState, "seed-state", "", "seed: progress file (default: in the temporary directory, named after issuer and client)")
+	fs.DurationVar(&o.seedMaxTime, "seed-max-time", 12*time.Hour, "seed: stop after this long (run again to resume)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if err := o.validate(); err != nil {
+		fmt.Fprintln(stderr, "load:", err)
+		return 2
+	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "load:", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "load:", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	if o.seed > 0 {
+		err = seed(ctx, &o, stdout)
+	} else {
+		err = bench(ctx, &o, stdout)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "load:", err)
+		return 1
+	}
+	return 0
+}
+
+func (o *options) validate() error {
+	if o.issuer == "" {
+		return errors.New("-issuer is required")
+	}
+	o.issuer = strings.TrimSuffix(o.issuer, "/")
+	if err := loopbackOnly(o.issuer); err != nil {
+		return err
+	}
+	switch {
+	case o.duration <= 0 || o.duration > maxDuration:
+		return fmt.Errorf("-duration must be between 0 and %s", maxDuration)
+	case o.warmup < 0 || o.warmup > time.Minute:
+		return errors.New("-warmup must be between 0 and 1m")
+	case o.concurrency < 1 || o.concurrency > maxConcurrency:
+		return fmt.Errorf("-concurrency must be between 1 and %d", maxConcurrency)
+	case o.maxRequests < 0 || o.maxRequests > maxRequests:
+		return fmt.Errorf("-max-requests must be between 0 and %d", maxRequests)
+	case o.seed < 0 || o.seed > maxRequests:
+		return fmt.Errorf("-seed must be between 0 and %d", maxRequests)
+	case o.seedBatch < 1:
+		return errors.New("-seed-batch must be positive")
+	}
+	if o.maxRequests == 0 {
+		o.maxRequests = maxRequests
+	}
+	if o.refreshPool < o.concurrency {
+		o.refreshPool = o.concurrency
+	}
+	needClient := o.seed > 0 || o.scenario != "discovery"
+	if needClient && o.clientID == "" {
+		return errors.New("-client-id is required")
+	}
+	if o.seed > 0 {
+		return nil
+	}
+	switch o.scenario {
+	case "client_credentials", "introspection", "discovery":
+	case "refresh", "code":
+		if o.redirectURI == "" || o.email == "" || o.password == "" {
+			return fmt.Errorf("-scenario %s logs in: give -redirect-uri, -email and -password", o.scenario)
+		}
+	default:
+		return fmt.Errorf("-scenario %q is unknown; use client_credentials, introspection, refresh, discovery or code", o.scenario)
+	}
+	if o.scope == "" {
+		switch o.scenario {
+		case "code":
+			o.scope = "openid"
+		case "refresh":
+			o.scope = "openid offline_access"
+		}
+	}
+	return nil
+}
+
+// loopbackOnly refuses a target that is not this machine.
+func loopbackOnly(issuer string) error {
+	u, err := url.Parse(issuer)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return fmt.Errorf("-issuer %q is not an http(s) URL", issuer)
+	}
+	host := u.Hostname()
+	ips := []net.IP{net.ParseIP(host)}
+	if ips[0] == nil {
+		addrs, err := net.LookupIP(host)
+		if err != nil || len(addrs) == 0 {
+			return fmt.Errorf("-issuer host %q does not resolve: %v", host, err)
+		}
+		ips = addrs
+	}
+	for _, ip := range ips {
+		if !ip.IsLoopback() {
+			return fmt.Errorf("-issuer %s is not a loopback address: this tool only measures a server on this machine", issuer)
+		}
+	}
+	return nil
+}
+
+func newTransport(concurrency int) *http.Transport {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = concurrency * 2
+	tr.MaxIdleConnsPerHost = concurrency * 2
+	tr.DisableCompression = true
+	return tr
+}
+
+// bench runs one scenario: set-up, warm-up, then the measured time.
+func bench(ctx context.Context, o *options, out io.Writer) error {
+	tr := newTransport(o.concurrency)
+	defer tr.CloseIdleConnections()
+	rec := &recorder{}
+	tm := &timing{base: tr, rec: rec}
+	client := &http.Client{Transport: tm, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	s, err := newScenario(ctx, o, client, tr)
+	if err != nil {
+		return fmt.Errorf("setting up %s: %w", o.scenario, err)
+	}
+	fmt.Fprintf(out, "scenario %s against %s: %d workers, %s warm-up, %s measured\n", o.scenario, o.issuer, o.concurrency, o.warmup, o.duration)
+
+	var budget atomic.Int64
+	budget.Store(o.maxRequests)
+	// A phase ends by a flag the workers read between steps, never by
+	// cancelling requests in flight: a refresh cancelled after the server
+	// rotated the token would leave the worker holding a used token, whose
+	// next use is a reuse that revokes the family.
+	runFor := func(d time.Duration, measure bool) time.Duration {
+		rec.reset(measure)
+		var stop atomic.Bool
+		timer := time.AfterFunc(d, func() { stop.Store(true) })
+		defer timer.Stop()
+		start := time.Now()
+		var wg sync.WaitGroup
+		for w := range o.concurrency {
+			wg.Go(func() {
+				for !stop.Load() && ctx.Err() == nil {
+					if measure && budget.Add(-1) < 0 {
+						return
+					}
+					t0 := time.Now()
+					if err := s.step(ctx, w); err == nil {
+						rec.flow(time.Since(t0))
+					} else if ctx.Err() == nil {
+						rec.flowError(err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		return time.Since(start)
+	}
+	if o.warmup > 0 {
+		runFor(o.warmup, false)
+	}
+	elapsed := runFor(o.duration, true)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	rec.print(out, elapsed, s.perFlow())
+	fmt.Fprintf(out, "all        %d requests made through the measured client, warm-up included\n", tm.all.Load())
+	return nil
+}
+
+// timing measures each request from its start to the end of its body, and
+// counts its status.
+type timing struct {
+	base http.RoundTripper
+	rec  *recorder
+	all  atomic.Int64 // every request, warm-up included: to share out CPU time
+}
+
+func (t *timing) RoundTrip(r *http.Request) (*http.Response, error) {
+	t.all.Add(1)
+	start := time.Now()
+	res, err := t.base.RoundTrip(r)
+	if err != nil {
+		if r.Context().Err() == nil {
+			t.rec.request(start, 0, err)
+		}
+		return nil, err
+	}
+	res.Body = &timedBody{ReadCloser: res.Body, done: func() { t.rec.request(start, res.StatusCode, nil) }}
+	return res, nil
+}
+
+type timedBody struct {
+	io.ReadCloser
+	once sync.Once
+	done func()
+}
+
+func (b *timedBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.done)
+	return err
+}
