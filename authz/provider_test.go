@@ -34,7 +34,10 @@ type flow struct {
 	now      time.Time
 }
 
-func newFlow(t *testing.T) *flow {
+func newFlow(t *testing.T) *flow { return newFlowWith(t, nil) }
+
+// newFlowWith lets a test change the provider's settings.
+func newFlowWith(t *testing.T, configure func(*authz.ProviderConfig)) *flow {
 	t.Helper()
 	ctx := t.Context()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "relais.db"), sqlite.Options{})
@@ -84,7 +87,11 @@ func newFlow(t *testing.T) *flow {
 	}
 	f.client, _ = st.Client(ctx, "caf")
 
-	f.provider, err = authz.NewProvider(authz.ProviderConfig{Issuer: f.srv.URL, SecretKey: key},
+	cfg := authz.ProviderConfig{Issuer: f.srv.URL, SecretKey: key}
+	if configure != nil {
+		configure(&cfg)
+	}
+	f.provider, err = authz.NewProvider(cfg,
 		authz.Stores{Clients: st, Tokens: st, Persons: st, Tx: st}, keys, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -372,5 +379,18 @@ func revoke(t *testing.T, f *flow, token string) {
 	t.Helper()
 	if code, m := postForm(t, f, "/revoke", url.Values{"token": {token}}); code != 200 {
 		t.Fatalf("revoke: %d %v", code, m)
+	}
+}
+
+// TestExpiredCodeIsRefused: a code past its lifetime is invalid_grant. The
+// lifetime is set to a millisecond, which the HTTP round trip outlasts.
+func TestExpiredCodeIsRefused(t *testing.T) {
+	f := newFlowWith(t, func(c *authz.ProviderConfig) { c.CodeTTL = time.Millisecond })
+	conf := f.oauth2Config("openid")
+	verifier := oauth2.GenerateVerifier()
+	q := f.authorize(t, conf.AuthCodeURL("state-123456", oauth2.S256ChallengeOption(verifier)))
+	time.Sleep(5 * time.Millisecond) // past a 1 ms lifetime, whatever the machine
+	if _, err := conf.Exchange(context.Background(), q.Get("code"), oauth2.VerifierOption(verifier)); !isOAuthError(err, "invalid_grant") {
+		t.Errorf("expired code: %v, want invalid_grant", err)
 	}
 }

@@ -349,7 +349,7 @@ func baseQuery(c *rp) url.Values {
 	}
 }
 
-// redirectedError reads an error sent back to c's redirect URI.
+// redirectedTo reads the query of a redirect to c's redirect URI.
 func redirectedTo(res *http.Response, c *rp) (url.Values, bool) {
 	if res.StatusCode < 300 || res.StatusCode >= 400 {
 		return nil, false

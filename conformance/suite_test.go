@@ -45,7 +45,6 @@ func cases() []conformanceCase {
 		{"refresh token rotates at each use", []role{roleFC}, testRefreshRotation},
 		{"refresh token reuse is refused and revokes the whole family", []role{roleFC}, testRefreshReuse},
 		{"code reuse is refused with invalid_grant and revokes the first exchange's tokens", nil, testCodeReuse},
-		{"expired code is refused with invalid_grant", nil, testExpiredCode},
 		{"a client cannot redeem another client's code", []role{roleFC}, testCodeOfAnotherClient},
 		{"token request with another redirect_uri than the authorization request's is refused", nil, testTokenRedirectMismatch},
 

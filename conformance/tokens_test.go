@@ -95,10 +95,6 @@ func testCodeReuse(t *testing.T, tg *target) {
 	}
 }
 
-func testExpiredCode(t *testing.T, tg *target) {
-	t.Skip("an expired code cannot be shown black-box without waiting out the code lifetime (60 s); authz's tests inject the clock")
-}
-
 func testCodeOfAnotherClient(t *testing.T, tg *target) {
 	web, fc := tg.clients[roleWeb], tg.clients[roleFC]
 	f := tg.authorize(t, tg.browser(t), web)
