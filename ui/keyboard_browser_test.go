@@ -54,34 +54,42 @@ func waitFor(t *testing.T, tab context.Context, prefix string) string {
 	}
 }
 
-// TestCodeFlowWithTheKeyboardAlone: a person who uses only the keyboard
-// signs in, agrees to share, and the site receives its code, at 320 px.
-func TestCodeFlowWithTheKeyboardAlone(t *testing.T) {
-	app := newOIDCApp(t)
+// keyboardRun is a sign-in in chromium at 320 px, done with the keyboard
+// alone, from a stand-in site's authorization request.
+type keyboardRun struct {
+	h        *browsertest.Harness
+	ctx      context.Context
+	conf     *oauth2.Config
+	verifier string
+	site     string
+}
+
+// signInWithKeyboard adds a stand-in site's callback to the client, opens
+// its authorization request and types the email and password.
+func signInWithKeyboard(t *testing.T, app *oidcApp) *keyboardRun {
+	t.Helper()
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Write([]byte(`<!doctype html><html lang="fr"><title>Site</title><h1>Retour sur le site</h1></html>`))
 	}))
-	defer site.Close()
+	t.Cleanup(site.Close)
 	if _, err := app.store.UpdateClient(t.Context(), "caf", func(c *authz.Client) error {
 		c.RedirectURIs = append(c.RedirectURIs, site.URL+"/cb")
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	h := browsertest.Start(t, app.handler)
-	tab := h.Tab(t, 320)
-	ctx, cancel := context.WithTimeout(tab, 60*time.Second)
-	defer cancel()
-
-	verifier := oauth2.GenerateVerifier()
-	conf := app.conf()
-	conf.RedirectURL = site.URL + "/cb"
-	authURL := strings.Replace(conf.AuthCodeURL("state-123456", oauth2.S256ChallengeOption(verifier)), app.srv.URL, h.URL(""), 1)
+	k := &keyboardRun{h: browsertest.Start(t, app.handler), verifier: oauth2.GenerateVerifier(), site: site.URL}
+	ctx, cancel := context.WithTimeout(k.h.Tab(t, 320), 60*time.Second)
+	t.Cleanup(cancel)
+	k.ctx = ctx
+	k.conf = app.conf()
+	k.conf.RedirectURL = site.URL + "/cb"
+	authURL := strings.Replace(k.conf.AuthCodeURL("state-123456", oauth2.S256ChallengeOption(k.verifier)), app.srv.URL, k.h.URL(""), 1)
 	if err := chromedp.Do(ctx, chromedp.Navigate(authURL)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, h.URL("/login"))
+	waitFor(t, ctx, k.h.URL("/login"))
 	tabTo(t, ctx, "#email")
 	if err := chromedp.Do(ctx, chromedp.KeyEvent(testEmail)); err != nil {
 		t.Fatal(err)
@@ -90,20 +98,36 @@ func TestCodeFlowWithTheKeyboardAlone(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.KeyEvent(testPassword), chromedp.KeyEvent(kb.Enter)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, h.URL("/authorize"))
-	tabTo(t, ctx, `button[value="accept"]`)
-	if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Enter)); err != nil {
-		t.Fatal(err)
-	}
-	loc, err := url.Parse(waitFor(t, ctx, site.URL+"/cb"))
+	return k
+}
+
+// finish waits until the browser is back on the site with a code, and
+// exchanges it.
+func (k *keyboardRun) finish(t *testing.T) *oauth2.Token {
+	t.Helper()
+	loc, err := url.Parse(waitFor(t, k.ctx, k.site+"/cb"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if loc.Query().Get("state") != "state-123456" || loc.Query().Get("code") == "" {
 		t.Fatalf("the site got %s", loc)
 	}
-	conf.Endpoint.TokenURL = h.URL("/token")
-	if _, err := conf.Exchange(t.Context(), loc.Query().Get("code"), oauth2.VerifierOption(verifier)); err != nil {
-		t.Errorf("the code from the keyboard flow does not exchange: %v", err)
+	k.conf.Endpoint.TokenURL = k.h.URL("/token")
+	tok, err := k.conf.Exchange(t.Context(), loc.Query().Get("code"), oauth2.VerifierOption(k.verifier))
+	if err != nil {
+		t.Fatalf("the code from the keyboard flow does not exchange: %v", err)
 	}
+	return tok
+}
+
+// TestCodeFlowWithTheKeyboardAlone: a person who uses only the keyboard
+// signs in, agrees to share, and the site receives its code, at 320 px.
+func TestCodeFlowWithTheKeyboardAlone(t *testing.T) {
+	k := signInWithKeyboard(t, newOIDCApp(t))
+	waitFor(t, k.ctx, k.h.URL("/authorize"))
+	tabTo(t, k.ctx, `button[value="accept"]`)
+	if err := chromedp.Do(k.ctx, chromedp.KeyEvent(kb.Enter)); err != nil {
+		t.Fatal(err)
+	}
+	k.finish(t)
 }

@@ -1,9 +1,7 @@
 package ui_test
 
 import (
-	"context"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"slices"
@@ -13,7 +11,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-	"golang.org/x/oauth2"
 
 	"github.com/relais-fr/relais/authz"
 	"github.com/relais-fr/relais/mandates"
@@ -239,60 +236,17 @@ func TestTOTPPagesInABrowser(t *testing.T) {
 func TestTOTPLoginWithTheKeyboardAlone(t *testing.T) {
 	app := newOIDCApp(t)
 	secret, _ := app.enrolTOTP(t)
-	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Write([]byte(`<!doctype html><html lang="fr"><title>Site</title><h1>Retour sur le site</h1></html>`))
-	}))
-	defer site.Close()
-	ctx := t.Context()
-	if _, err := app.store.UpdateClient(ctx, "caf", func(c *authz.Client) error {
-		c.RedirectURIs = append(c.RedirectURIs, site.URL+"/cb")
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if err := app.store.SaveConsent(ctx, authz.Consent{PersonID: app.person.ID, ClientID: "caf", Scopes: []string{"openid", "identite_pivot"},
+	if err := app.store.SaveConsent(t.Context(), authz.Consent{PersonID: app.person.ID, ClientID: "caf", Scopes: []string{"openid", "identite_pivot"},
 		GrantedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	h := browsertest.Start(t, app.handler)
-	tab := h.Tab(t, 320)
-	tctx, cancel := context.WithTimeout(tab, 60*time.Second)
-	defer cancel()
-
-	verifier := oauth2.GenerateVerifier()
-	conf := app.conf()
-	conf.RedirectURL = site.URL + "/cb"
-	authURL := strings.Replace(conf.AuthCodeURL("state-123456", oauth2.S256ChallengeOption(verifier)), app.srv.URL, h.URL(""), 1)
-	if err := chromedp.Do(tctx, chromedp.Navigate(authURL)); err != nil {
+	k := signInWithKeyboard(t, app)
+	waitFor(t, k.ctx, k.h.URL("/login/code"))
+	tabTo(t, k.ctx, "#code")
+	if err := chromedp.Do(k.ctx, chromedp.KeyEvent(totpCode(t, secret, 1)), chromedp.KeyEvent(kb.Enter)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, tctx, h.URL("/login"))
-	tabTo(t, tctx, "#email")
-	if err := chromedp.Do(tctx, chromedp.KeyEvent(testEmail)); err != nil {
-		t.Fatal(err)
-	}
-	tabTo(t, tctx, "#password")
-	if err := chromedp.Do(tctx, chromedp.KeyEvent(testPassword), chromedp.KeyEvent(kb.Enter)); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, tctx, h.URL("/login/code"))
-	tabTo(t, tctx, "#code")
-	if err := chromedp.Do(tctx, chromedp.KeyEvent(totpCode(t, secret, 1)), chromedp.KeyEvent(kb.Enter)); err != nil {
-		t.Fatal(err)
-	}
-	loc, err := url.Parse(waitFor(t, tctx, site.URL+"/cb"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if loc.Query().Get("state") != "state-123456" || loc.Query().Get("code") == "" {
-		t.Fatalf("the site got %s", loc)
-	}
-	conf.Endpoint.TokenURL = h.URL("/token")
-	tok, err := conf.Exchange(t.Context(), loc.Query().Get("code"), oauth2.VerifierOption(verifier))
-	if err != nil {
-		t.Fatalf("the code from the keyboard flow does not exchange: %v", err)
-	}
+	tok := k.finish(t)
 	if amr := idTokenAMR(t, tok); !slices.Equal(amr, []string{"pwd", "otp"}) {
 		t.Errorf("amr = %q, want [pwd otp]", amr)
 	}
