@@ -1,0 +1,68 @@
+package mandates
+
+import (
+	"context"
+	"time"
+)
+
+// EventType names a change to a representation, an organisation or a
+// consent. The journal records each one.
+type EventType string
+
+const (
+	EventCreated          EventType = "representation.created"
+	EventConsentGiven     EventType = "representation.consent_given"
+	EventConsentCodeSent  EventType = "representation.consent_code_sent"
+	EventConsentCodeWrong EventType = "representation.consent_code_wrong"
+	EventActivated        EventType = "representation.activated"
+	EventSuspended        EventType = "representation.suspended"
+	EventResumed          EventType = "representation.resumed"
+	EventRevoked          EventType = "representation.revoked"   // by an operator, or a cancelled request
+	EventWithdrawn        EventType = "representation.withdrawn" // by the represented person
+	EventAreaWithdrawn    EventType = "representation.area_withdrawn"
+	EventUpdated          EventType = "representation.updated"
+	EventDelegatesChanged EventType = "representation.delegates_changed"
+	EventAccepted         EventType = "representation.accepted" // a proxy, by the trusted person
+	EventDeclined         EventType = "representation.declined"
+
+	EventOrganisationCreated EventType = "organisation.created"
+	EventMemberHabilitated   EventType = "organisation.member_habilitated"
+	EventMemberWithdrawn     EventType = "organisation.member_withdrawn"
+)
+
+// Change is one entry of a representation's history.
+type Change struct {
+	Seq            int64 // 1 for the creation, then one more each change
+	At             time.Time
+	ActorID        string // who made the change
+	OrganisationID string // the organisation the actor acted for, if any
+	Type           EventType
+	From, To       Status            // the stored status before and after
+	Detail         map[string]string // what changed, in ids and codes only
+}
+
+// Event is a domain event: what the journal records. PersonID is the
+// person whose journal it belongs to.
+type Event struct {
+	Type             EventType
+	At               time.Time
+	ActorID          string
+	OrganisationID   string
+	PersonID         string
+	RepresentationID string
+	Areas            []Area
+	Detail           map[string]string
+}
+
+// EventSink receives domain events inside the transaction of the change
+// they describe, so the change and its event commit together or neither
+// does. The journal implements it.
+type EventSink interface {
+	Emit(ctx context.Context, e Event) error
+}
+
+// eventOf turns a history entry into the event the journal records.
+func eventOf(r *Representation, c Change) Event {
+	return Event{Type: c.Type, At: c.At, ActorID: c.ActorID, OrganisationID: c.OrganisationID, PersonID: r.PersonID,
+		RepresentationID: r.ID, Areas: r.Areas, Detail: c.Detail}
+}

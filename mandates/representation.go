@@ -1,0 +1,366 @@
+package mandates
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Representation is every kind of "who may act for whom": a court measure,
+// a mandat de protection future, an aidant mandate or a proxy (DESIGN.md §1).
+// Co-representatives under one decision each have a representation of their
+// own, with their own role; they share the decision's source.
+type Representation struct {
+	ID             string
+	Kind           Kind
+	PersonID       string // the represented person
+	Representative Representative
+	Role           Role
+	// Areas are the procedure areas it covers; empty means every area, which
+	// only court measures may have.
+	Areas []Area
+	// Granted are the action classes a proxy gives (consult, manage); empty
+	// for other kinds, whose actions come from the policy.
+	Granted []Action
+	// Adjustments are the court decision's changes to the default policy,
+	// area by area; they win over the policy file.
+	Adjustments []Adjustment
+	ValidFrom   time.Time
+	ValidUntil  time.Time // zero: no set end (a mandat de protection future)
+	Status      Status    // as stored; EffectiveStatus applies the clock
+	Source      Source
+	// History is every change, oldest first. Stores fill it when reading
+	// one representation, and leave it empty in lists.
+	History   []Change
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	Version   int64
+}
+
+// Representative is a person acting in their own name, or an organisation
+// (an MJPM service, a France Services structure) acting through the persons
+// it designates, who can change without a new court registration.
+type Representative struct {
+	PersonID       string
+	OrganisationID string
+	// Delegates are the members the organisation names for this
+	// representation; empty means any of its active members.
+	Delegates []string
+}
+
+// IsOrganisation says whether an organisation holds the representation.
+func (r Representative) IsOrganisation() bool { return r.OrganisationID != "" }
+
+// Source says where a representation comes from: a court decision, or a
+// consent.
+type Source struct {
+	Decision *CourtDecision `json:"decision,omitempty"`
+	Consent  *ConsentRecord `json:"consent,omitempty"`
+}
+
+// CourtDecision is the decision an operator registered. For a mandat de
+// protection future, it is the mandate as the court clerk stamped it.
+type CourtDecision struct {
+	Jurisdiction string    `json:"jurisdiction"` // e.g. "Tribunal judiciaire de Lyon"
+	Date         time.Time `json:"date"`
+	Reference    string    `json:"reference"` // the number on the decision
+	Renewal      bool      `json:"renewal,omitempty"`
+	RegisteredBy string    `json:"registered_by"` // the operator's person id
+	RegisteredAt time.Time `json:"registered_at"`
+}
+
+// Key identifies a decision across its co-representatives: the same
+// jurisdiction and reference is the same decision, however it is typed.
+func (d CourtDecision) Key() string {
+	norm := func(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
+	return norm(d.Jurisdiction) + "|" + norm(d.Reference)
+}
+
+// ConsentMethod is how a person consented.
+type ConsentMethod string
+
+const (
+	// The person confirmed with their own login, on the aidant's device.
+	ConsentInPersonLogin ConsentMethod = "in_person_login"
+	// The aidant recorded an in-person consent; the person keeps and signs
+	// the printed attestation.
+	ConsentInPersonAttestation ConsentMethod = "in_person_attestation"
+	// A one-time code sent to the person's phone, read back to the aidant.
+	ConsentRemoteCode ConsentMethod = "remote_code"
+	// The person gave it themselves, logged in (a proxy).
+	ConsentOwnAccount ConsentMethod = "own_account"
+)
+
+// ConsentRecord is the consent a representation rests on.
+type ConsentRecord struct {
+	Method    ConsentMethod `json:"method"`
+	GivenAt   time.Time     `json:"given_at"`
+	WitnessID string        `json:"witness_id,omitempty"` // the aidant who witnessed it
+	// AttestationHash is the SHA-256 of the attestation text the person
+	// signs, so the signed paper can be matched later.
+	AttestationHash string `json:"attestation_hash,omitempty"`
+	// AcceptedAt is when the trusted person accepted a proxy.
+	AcceptedAt time.Time `json:"accepted_at,omitzero"`
+}
+
+// Party is who acts: the person themselves, or a representative.
+type Party string
+
+const (
+	PartyPerson         Party = "person"
+	PartyRepresentative Party = "representative"
+)
+
+// Adjustment is one change a court decision makes to the policy: "the
+// person under tutelle may do this alone", "the curator represents in this
+// area", or an act a sauvegarde's mandataire spécial is named for.
+type Adjustment struct {
+	Party    Party    `json:"party"`
+	Area     Area     `json:"area,omitempty"` // empty: every area
+	Action   Action   `json:"action"`
+	Decision Decision `json:"decision"`
+	Note     string   `json:"note,omitempty"` // the act as the decision words it
+}
+
+// Validate checks one adjustment.
+func (a Adjustment) Validate() error {
+	switch {
+	case a.Party != PartyPerson && a.Party != PartyRepresentative:
+		return invalid("adjustments", fmt.Sprintf("party %q is neither person nor representative", a.Party))
+	case a.Area != "" && !a.Area.Valid():
+		return invalid("adjustments", fmt.Sprintf("holds the unknown procedure area %q", a.Area))
+	case a.Action == Personal:
+		return invalid("adjustments", "cannot open strictly personal acts: they stay the person's alone")
+	case !a.Action.Valid():
+		return invalid("adjustments", fmt.Sprintf("action %q is not consult, manage or dispose", a.Action))
+	case !a.Decision.Valid():
+		return invalid("adjustments", fmt.Sprintf("decision %q is not allowed, cosign or no", a.Decision))
+	case !utf8.ValidString(a.Note) || len(a.Note) > 500:
+		return invalid("adjustments", "note is not valid text of at most 500 bytes")
+	}
+	return nil
+}
+
+// Duration is one of the lengths aidants already know for a mandate.
+type Duration string
+
+const (
+	OneDay      Duration = "1d"
+	OneMonth    Duration = "1m"
+	SixMonths   Duration = "6m"
+	TwelveMonth Duration = "12m"
+)
+
+// Durations lists the mandate lengths, shortest first.
+var Durations = []Duration{OneDay, OneMonth, SixMonths, TwelveMonth}
+
+// Valid says whether d is one of Durations.
+func (d Duration) Valid() bool { return slices.Contains(Durations, d) }
+
+// End is when a mandate of this length that starts at from ends.
+func (d Duration) End(from time.Time) time.Time {
+	switch d {
+	case OneDay:
+		return from.AddDate(0, 0, 1)
+	case OneMonth:
+		return from.AddDate(0, 1, 0)
+	case SixMonths:
+		return from.AddDate(0, 6, 0)
+	case TwelveMonth:
+		return from.AddDate(1, 0, 0)
+	}
+	return from
+}
+
+// Label names the length in plain words.
+func (d Duration) Label() Text {
+	switch d {
+	case OneDay:
+		return Text{"1 jour", "1 day"}
+	case OneMonth:
+		return Text{"1 mois", "1 month"}
+	case SixMonths:
+		return Text{"6 mois", "6 months"}
+	case TwelveMonth:
+		return Text{"12 mois", "12 months"}
+	}
+	return Text{string(d), string(d)}
+}
+
+// maxYears is the law's longest first term of each court measure (Code
+// civil art. 441 and 494-6: five years, ten by a reasoned decision;
+// art. 433: a sauvegarde lasts one year), and of a renewal (art. 442: up to
+// twenty years).
+func maxYears(k Kind, renewal bool) int {
+	switch k {
+	case SauvegardeJustice:
+		if renewal {
+			return 2
+		}
+		return 1
+	case Tutelle, CuratelleSimple, CuratelleRenforcee, HabilitationAssistance, HabilitationRepresentation:
+		if renewal {
+			return 20
+		}
+		return 10
+	}
+	return 0
+}
+
+// EffectiveStatus is the status at now: an active representation outside
+// its dates is expired (or not yet in force, shown as pending), with no
+// background job to flip it.
+func (r *Representation) EffectiveStatus(now time.Time) Status {
+	if r.Status == StatusRevoked {
+		return StatusRevoked
+	}
+	if !r.ValidUntil.IsZero() && !now.Before(r.ValidUntil) {
+		return StatusExpired
+	}
+	if r.Status == StatusActive && now.Before(r.ValidFrom) {
+		return StatusPending
+	}
+	return r.Status
+}
+
+// ActiveAt says whether the representation can be used at now.
+func (r *Representation) ActiveAt(now time.Time) bool {
+	return r.EffectiveStatus(now) == StatusActive
+}
+
+// Covers says whether it covers the procedure area a.
+func (r *Representation) Covers(a Area) bool { return covers(r.Areas, a) }
+
+// Validate reports the first field that breaks a rule of the law's shape,
+// wrapped in ErrInvalid.
+func (r *Representation) Validate() error {
+	rep := r.Representative
+	switch {
+	case !IsID(r.ID):
+		return invalid("id", "is not a UUID")
+	case !r.Kind.Valid():
+		return invalid("kind", fmt.Sprintf("%q is not a kind of representation", r.Kind))
+	case !IsID(r.PersonID):
+		return invalid("person", "is not a person id")
+	case (rep.PersonID == "") == (rep.OrganisationID == ""):
+		return invalid("representative", "must be one person or one organisation")
+	case rep.PersonID != "" && !IsID(rep.PersonID):
+		return invalid("representative", "is not a person id")
+	case rep.OrganisationID != "" && !IsID(rep.OrganisationID):
+		return invalid("representative", "is not an organisation id")
+	case rep.PersonID == r.PersonID:
+		return invalid("representative", "is the represented person: nobody represents themselves")
+	case len(rep.Delegates) > 0 && !rep.IsOrganisation():
+		return invalid("delegates", "only an organisation designates delegates")
+	case r.Kind == AidantMandate && !rep.IsOrganisation():
+		return invalid("representative", "of an aidant mandate is the aidants' organisation")
+	case r.Kind == Proxy && rep.IsOrganisation():
+		return invalid("representative", "of a proxy is a person")
+	case !r.Role.ValidFor(r.Kind):
+		return invalid("role", fmt.Sprintf("%q is not a role under %s", r.Role, r.Kind))
+	case !r.Status.Valid():
+		return invalid("status", fmt.Sprintf("%q is not a status", r.Status))
+	}
+	for i, d := range rep.Delegates {
+		if !IsID(d) || d == r.PersonID || slices.Contains(rep.Delegates[:i], d) {
+			return invalid("delegates", "must be distinct person ids, other than the represented person")
+		}
+	}
+	if err := CheckAreas("procedure_areas", r.Areas); err != nil {
+		return err
+	}
+	if len(r.Areas) == 0 && !r.Kind.IsMeasure() {
+		return invalid("procedure_areas", "must name at least one procedure area")
+	}
+	if r.Kind == Proxy {
+		if len(r.Granted) == 0 {
+			return invalid("granted", "must give consult, manage or both")
+		}
+		for i, a := range r.Granted {
+			if (a != Consult && a != Manage) || slices.Contains(r.Granted[:i], a) {
+				return invalid("granted", "holds only consult and manage, once each")
+			}
+		}
+	} else if len(r.Granted) > 0 {
+		return invalid("granted", "is for proxies only")
+	}
+	if len(r.Adjustments) > 0 && !r.Kind.IsMeasure() {
+		return invalid("adjustments", "come from a court decision only")
+	}
+	for _, a := range r.Adjustments {
+		if err := a.Validate(); err != nil {
+			return err
+		}
+	}
+	if err := r.validateDates(); err != nil {
+		return err
+	}
+	return r.validateSource()
+}
+
+func (r *Representation) validateDates() error {
+	switch {
+	case r.ValidFrom.IsZero():
+		return invalid("valid_from", "is missing")
+	case !r.ValidUntil.IsZero() && !r.ValidUntil.After(r.ValidFrom):
+		return invalid("valid_until", "must be after the start")
+	case r.ValidUntil.IsZero() && r.Kind != MandatProtectionFuture:
+		return invalid("valid_until", "is missing: this kind always has an end")
+	}
+	var renewal bool
+	if d := r.Source.Decision; d != nil {
+		renewal = d.Renewal
+	}
+	if y := maxYears(r.Kind, renewal); y > 0 && r.ValidUntil.After(r.ValidFrom.AddDate(y, 0, 0)) {
+		return invalid("valid_until", fmt.Sprintf("is more than %d years after the start, the law's maximum for this measure", y))
+	}
+	if r.Kind == AidantMandate || r.Kind == Proxy {
+		ok := false
+		for _, d := range Durations {
+			ok = ok || d.End(r.ValidFrom).Equal(r.ValidUntil)
+		}
+		if !ok {
+			return invalid("valid_until", "must end 1 day, 1 month, 6 months or 12 months after the start")
+		}
+	}
+	return nil
+}
+
+func (r *Representation) validateSource() error {
+	if r.Kind.IsMeasure() {
+		d := r.Source.Decision
+		switch {
+		case d == nil:
+			return invalid("decision", "is missing: a measure is registered from a decision")
+		case strings.TrimSpace(d.Jurisdiction) == "" || len(d.Jurisdiction) > 200 || !utf8.ValidString(d.Jurisdiction):
+			return invalid("decision_jurisdiction", "is empty or too long")
+		case strings.TrimSpace(d.Reference) == "" || len(d.Reference) > 100 || !utf8.ValidString(d.Reference):
+			return invalid("decision_reference", "is empty or too long")
+		case d.Date.IsZero():
+			return invalid("decision_date", "is missing")
+		case !IsID(d.RegisteredBy):
+			return invalid("decision", "does not say which operator registered it")
+		}
+		if r.Kind == SauvegardeJustice && !slices.ContainsFunc(r.Adjustments, func(a Adjustment) bool {
+			return a.Party == PartyRepresentative && a.Decision != No
+		}) {
+			return invalid("adjustments", "must list the acts the mandataire spécial is named for")
+		}
+		return nil
+	}
+	c := r.Source.Consent
+	if r.Status == StatusPendingConsent && c == nil {
+		return nil
+	}
+	switch {
+	case c == nil:
+		return invalid("consent", "is missing: this representation rests on the person's consent")
+	case c.GivenAt.IsZero():
+		return invalid("consent", "has no date")
+	case r.Kind == AidantMandate && !IsID(c.WitnessID):
+		return invalid("consent", "does not name the aidant who witnessed it")
+	}
+	return nil
+}

@@ -1,0 +1,93 @@
+package mandates
+
+import (
+	"context"
+	"time"
+)
+
+// RepresentationStore keeps representations and their history.
+//
+// CreateRepresentation writes r (Version 1) and its first history entry in
+// one transaction; it refuses a taken id, and a second representation of
+// the same court decision (Source.Decision.Key()) for the same
+// representative, with a *UniqueError (Entity "representation", Field
+// "decision").
+//
+// UpdateRepresentation reads the current record, runs fn on it inside one
+// transaction, and saves what fn left with Version+1 and the Change fn
+// returned appended to the history (its Seq set by the store). When fn
+// fails nothing changes. A concurrent writer makes it fail with
+// ErrConflict rather than lose either change.
+type RepresentationStore interface {
+	CreateRepresentation(ctx context.Context, r Representation, first Change) error
+	Representation(ctx context.Context, id string) (Representation, error)
+	UpdateRepresentation(ctx context.Context, id string, fn func(*Representation) (Change, error)) (Representation, error)
+	// RepresentationsOf lists the representations of the represented
+	// person, newest first, without history.
+	RepresentationsOf(ctx context.Context, personID string) ([]Representation, error)
+	// RepresentationsBy lists those held by the person in their own name
+	// or by one of the organisations, newest first, without history.
+	RepresentationsBy(ctx context.Context, personID string, organisationIDs []string) ([]Representation, error)
+	// SearchMeasures finds court measures (kinds where IsMeasure) by the
+	// represented person's name or email, or by the decision's reference;
+	// an empty query lists the latest. At most limit, newest first.
+	SearchMeasures(ctx context.Context, query string, limit int) ([]Representation, error)
+	// DecisionRegistered says whether any representation rests on the
+	// decision with this key.
+	DecisionRegistered(ctx context.Context, key string) (bool, error)
+}
+
+// OrganisationStore keeps organisations and their members.
+//
+// SaveMembership creates or replaces the membership of (OrganisationID,
+// PersonID); when m.Version is not 0 it must match the stored version, or
+// the save fails with ErrConflict.
+type OrganisationStore interface {
+	CreateOrganisation(ctx context.Context, o Organisation) error
+	Organisation(ctx context.Context, id string) (Organisation, error)
+	Organisations(ctx context.Context) ([]Organisation, error)
+	UpdateOrganisation(ctx context.Context, id string, fn func(*Organisation) error) (Organisation, error)
+	SaveMembership(ctx context.Context, m Membership) error
+	Membership(ctx context.Context, organisationID, personID string) (Membership, error)
+	// Members lists an organisation's members, active and withdrawn.
+	Members(ctx context.Context, organisationID string) ([]Membership, error)
+	// MembershipsOf lists a person's memberships, active and withdrawn.
+	MembershipsOf(ctx context.Context, personID string) ([]Membership, error)
+}
+
+// ConsentCode is a one-time code sent to a person's phone so they can
+// consent to an aidant mandate at a distance. Only its hash is stored.
+type ConsentCode struct {
+	RepresentationID string
+	CodeHash         []byte // SHA-256 of the representation id and the code
+	Attempts         int    // wrong codes so far
+	SentAt           time.Time
+	ExpiresAt        time.Time
+	UsedAt           time.Time // zero until the right code is given
+}
+
+// ConsentCodeStore keeps the codes; one per representation, a new one
+// replacing the old.
+type ConsentCodeStore interface {
+	SaveConsentCode(ctx context.Context, c ConsentCode) error
+	ConsentCode(ctx context.Context, representationID string) (ConsentCode, error)
+	// UpdateConsentCode runs fn on the stored code in one transaction.
+	UpdateConsentCode(ctx context.Context, representationID string, fn func(*ConsentCode) error) (ConsentCode, error)
+}
+
+// RoleStore keeps back-office roles.
+type RoleStore interface {
+	GrantRole(ctx context.Context, personID string, role StaffRole) error
+	RevokeRole(ctx context.Context, personID string, role StaffRole) error
+	HasRole(ctx context.Context, personID string, role StaffRole) (bool, error)
+}
+
+// Store is everything the representation service needs of a store.
+type Store interface {
+	PersonStore
+	RepresentationStore
+	OrganisationStore
+	ConsentCodeStore
+	RoleStore
+	Transactor
+}
