@@ -34,3 +34,26 @@ func (e *UniqueError) Error() string {
 
 // Is makes errors.Is(err, ErrAlreadyExists) true for a *UniqueError.
 func (e *UniqueError) Is(target error) bool { return target == ErrAlreadyExists }
+
+// Failures of the representation service, for callers to map to a page or
+// a JSON error.
+var (
+	// ErrNotPermitted: the actor may not make this change (not an
+	// operator, not the organisation's administrator, not the person…).
+	ErrNotPermitted = errors.New("mandates: not permitted")
+	// ErrInactive: the representation is not in a state that allows this
+	// (already withdrawn, expired, not waiting for consent…).
+	ErrInactive = errors.New("mandates: representation not in the right state")
+	// ErrSecondFactor: aidants act only after a login with a second factor.
+	ErrSecondFactor = errors.New("mandates: a second factor is required")
+	// ErrCodeWrong: the consent code is not the one sent.
+	ErrCodeWrong = errors.New("mandates: wrong consent code")
+	// ErrCodeExpired: the consent code is too old, or was already used.
+	ErrCodeExpired = errors.New("mandates: consent code expired or used")
+	// ErrTooManyCodes: too many wrong codes, or too many sent: the request
+	// is cancelled.
+	ErrTooManyCodes = errors.New("mandates: too many consent codes")
+	// ErrNoSender: remote consent needs a way to send codes that this
+	// deployment does not have, or a phone number the person does not have.
+	ErrNoSender = errors.New("mandates: no way to send the consent code")
+)

@@ -1,0 +1,79 @@
+package mandates
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// AttestationVersion names the wording of the attestation, like Aidants
+// Connect's dated mandate templates: a change of words is a new version,
+// and the hash kept with each consent says which text was signed.
+const AttestationVersion = "2026-11-29"
+
+var monthsFR = [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}
+
+// FormatDate writes a date in full, as people say it: "3 mars 2027", "3
+// March 2027". Times are shown in France's time zone.
+func FormatDate(t time.Time, lang string) string {
+	t = t.In(paris)
+	if lang == "en" {
+		return t.Format("2 January 2006")
+	}
+	day := fmt.Sprint(t.Day())
+	if t.Day() == 1 {
+		day = "1er"
+	}
+	return fmt.Sprintf("%s %s %d", day, monthsFR[t.Month()-1], t.Year())
+}
+
+// FormatTime writes an hour as people say it: "14 h 05", "2:05 pm".
+func FormatTime(t time.Time, lang string) string {
+	t = t.In(paris)
+	if lang == "en" {
+		return t.Format("3:04 pm")
+	}
+	return fmt.Sprintf("%d h %02d", t.Hour(), t.Minute())
+}
+
+// paris is France's time zone; UTC when the system has no zone database,
+// so dates are never wrong by more than the offset.
+var paris = func() *time.Location {
+	if l, err := time.LoadLocation("Europe/Paris"); err == nil {
+		return l
+	}
+	return time.UTC
+}()
+
+// Attestation is the text of the in-person consent the person keeps and
+// signs: who may act, for which areas, for how long, and how to stop it.
+// It is built before the consent is recorded, and its SHA-256 is kept.
+func Attestation(r Representation, person Person, org Organisation, aidant Person, day time.Time, lang string) string {
+	var b strings.Builder
+	d := durationOf(&r)
+	if lang == "en" {
+		fmt.Fprintf(&b, "Aidant mandate: consent given in person (text of %s)\n\n", AttestationVersion)
+		fmt.Fprintf(&b, "I, %s, born on %s, agree that the aidants of %s do some procedures for me.\n\n", DisplayName(person), FormatDate(person.BirthDate, "en"), org.Name)
+		b.WriteString("The procedures they may do for me:\n")
+	} else {
+		fmt.Fprintf(&b, "Mandat d’aidant : accord donné en personne (texte du %s)\n\n", AttestationVersion)
+		fmt.Fprintf(&b, "Moi, %s, né ou née le %s, je suis d’accord pour que les aidants de %s fassent certaines démarches pour moi.\n\n", DisplayName(person), FormatDate(person.BirthDate, "fr"), org.Name)
+		b.WriteString("Les démarches qu’ils peuvent faire pour moi :\n")
+	}
+	for _, a := range r.Areas {
+		info, _ := a.Info()
+		fmt.Fprintf(&b, "- %s\n", info.Label.In(lang))
+	}
+	if lang == "en" {
+		fmt.Fprintf(&b, "\nThis mandate lasts %s from %s.\n", d.Label().EN, FormatDate(day, "en"))
+		b.WriteString("I can stop it at any time, on Relais (page “Who can act for me?”) or by asking the organisation.\n")
+		fmt.Fprintf(&b, "\nAidant who saw me give my consent: %s, %s.\n", DisplayName(aidant), org.Name)
+		fmt.Fprintf(&b, "Mandate number: %s\n\nSigned on %s.\n\nSignature:\n", r.ID, FormatDate(day, "en"))
+	} else {
+		fmt.Fprintf(&b, "\nCe mandat dure %s à partir du %s.\n", d.Label().FR, FormatDate(day, "fr"))
+		b.WriteString("Je peux l’arrêter quand je veux, sur Relais (page « Qui peut agir pour moi ? ») ou en le demandant à la structure.\n")
+		fmt.Fprintf(&b, "\nAidant qui a vu mon accord : %s, %s.\n", DisplayName(aidant), org.Name)
+		fmt.Fprintf(&b, "Numéro du mandat : %s\n\nSigné le %s.\n\nSignature :\n", r.ID, FormatDate(day, "fr"))
+	}
+	return b.String()
+}

@@ -1,0 +1,355 @@
+package mandates
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Actor is who asks for a change: a logged-in person, and whether their
+// login used a second factor (aidants must).
+type Actor struct {
+	PersonID     string
+	SecondFactor bool
+}
+
+// CodeSender sends a consent code to a person's phone. Relais's deployment
+// supplies one (an SMS gateway); without it, remote consent is unavailable.
+type CodeSender interface {
+	SendConsentCode(ctx context.Context, to Person, code string) error
+}
+
+// ServiceConfig tunes a Service; zero fields take the defaults.
+type ServiceConfig struct {
+	Policy *Policy          // default: DefaultPolicy()
+	Now    func() time.Time // default: time.Now
+	Events EventSink        // default: none
+	Codes  CodeSender       // default: none (remote consent unavailable)
+	// CodeTTL is how long a consent code can be used. Default 10 minutes.
+	CodeTTL time.Duration
+	// MaxCodeAttempts wrong codes cancel the request. Default 3.
+	MaxCodeAttempts int
+	// MaxCodesSent bounds how many codes one request may send. Default 3.
+	MaxCodesSent int
+}
+
+// Service is every operation on representations, organisations and
+// consents, with the rule of who may do it. Each change runs in one
+// transaction with its history entry and its domain event.
+type Service struct {
+	store Store
+	cfg   ServiceConfig
+}
+
+// NewService builds the service over a store.
+func NewService(st Store, cfg ServiceConfig) *Service {
+	if cfg.Policy == nil {
+		cfg.Policy = DefaultPolicy()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.CodeTTL <= 0 {
+		cfg.CodeTTL = 10 * time.Minute
+	}
+	if cfg.MaxCodeAttempts <= 0 {
+		cfg.MaxCodeAttempts = 3
+	}
+	if cfg.MaxCodesSent <= 0 {
+		cfg.MaxCodesSent = 3
+	}
+	return &Service{store: st, cfg: cfg}
+}
+
+// Policy is the policy the service decides with.
+func (s *Service) Policy() *Policy { return s.cfg.Policy }
+
+// RemoteConsent says whether codes can be sent to phones.
+func (s *Service) RemoteConsent() bool { return s.cfg.Codes != nil }
+
+func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Millisecond) }
+
+func (s *Service) emit(ctx context.Context, e Event) error {
+	if s.cfg.Events == nil {
+		return nil
+	}
+	if err := s.cfg.Events.Emit(ctx, e); err != nil {
+		return fmt.Errorf("record event %s: %w", e.Type, err)
+	}
+	return nil
+}
+
+// create writes a new representation with its first history entry and
+// event, inside the caller's transaction.
+func (s *Service) create(ctx context.Context, r Representation, actor, org string) error {
+	c := Change{Seq: 1, At: s.now(), ActorID: actor, OrganisationID: org, Type: EventCreated, To: r.Status}
+	if err := s.store.CreateRepresentation(ctx, r, c); err != nil {
+		return err
+	}
+	return s.emit(ctx, eventOf(&r, c))
+}
+
+// change applies fn to the stored representation in one transaction,
+// checks the caller's version (0: any), appends fn's change to the history
+// and emits it.
+func (s *Service) change(ctx context.Context, id string, version int64, fn func(*Representation) (Change, error)) (Representation, error) {
+	var out Representation
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		var last Change
+		r, err := s.store.UpdateRepresentation(ctx, id, func(r *Representation) (Change, error) {
+			if version != 0 && r.Version != version {
+				return Change{}, fmt.Errorf("%w: the representation changed since it was read (version %d, now %d)", ErrConflict, version, r.Version)
+			}
+			c, err := fn(r)
+			if err != nil {
+				return c, err
+			}
+			c.At = s.now()
+			last = c
+			return c, nil
+		})
+		if err != nil {
+			return err
+		}
+		if n := len(r.History); n > 0 {
+			last = r.History[n-1]
+		}
+		out = r
+		return s.emit(ctx, eventOf(&r, last))
+	})
+	if err != nil {
+		return Representation{}, fmt.Errorf("representation %s: %w", id, err)
+	}
+	return out, nil
+}
+
+func (s *Service) isOperator(ctx context.Context, personID string) (bool, error) {
+	if !IsID(personID) {
+		return false, nil
+	}
+	return s.store.HasRole(ctx, personID, RoleOperator)
+}
+
+func (s *Service) requireOperator(ctx context.Context, a Actor) error {
+	ok, err := s.isOperator(ctx, a.PersonID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%w: only an operator may do this", ErrNotPermitted)
+	}
+	return nil
+}
+
+// IsOperator says whether the person holds the operator role.
+func (s *Service) IsOperator(ctx context.Context, personID string) (bool, error) {
+	return s.isOperator(ctx, personID)
+}
+
+// personExists turns an unknown person into ErrInvalid naming the field.
+func (s *Service) personExists(ctx context.Context, field, id string) (Person, error) {
+	if !IsID(id) {
+		return Person{}, invalid(field, "is not a person id")
+	}
+	p, err := s.store.Person(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return p, invalid(field, "is not a known person")
+	}
+	return p, err
+}
+
+// Decide answers a question with the store's facts at q.At.
+func (s *Service) Decide(ctx context.Context, q Question) (Answer, error) {
+	if q.At.IsZero() {
+		q.At = s.cfg.Now()
+	}
+	if !IsID(q.PersonID) || !IsID(q.ActorID) {
+		return s.cfg.Policy.Decide(q, Facts{})
+	}
+	reps, err := s.store.RepresentationsOf(ctx, q.PersonID)
+	if err != nil {
+		return Answer{}, err
+	}
+	var ms []Membership
+	if q.ActorID != q.PersonID {
+		if ms, err = s.store.MembershipsOf(ctx, q.ActorID); err != nil {
+			return Answer{}, err
+		}
+	}
+	orgs := map[string]Organisation{}
+	for _, r := range reps {
+		if id := r.Representative.OrganisationID; id != "" {
+			if _, ok := orgs[id]; ok {
+				continue
+			}
+			o, err := s.store.Organisation(ctx, id)
+			if err != nil {
+				return Answer{}, err
+			}
+			orgs[id] = o
+		}
+	}
+	return s.cfg.Policy.Decide(q, Facts{Representations: reps, Memberships: ms, Organisations: orgs})
+}
+
+// Representation returns one representation, with its history, to someone
+// who may see it: the person, the representative (or a member of the
+// organisation holding it), or an operator. Anyone else gets ErrNotFound,
+// so nobody learns who has a representation.
+func (s *Service) Representation(ctx context.Context, viewer, id string) (Representation, error) {
+	r, err := s.store.Representation(ctx, id)
+	if err != nil {
+		return r, err
+	}
+	ok, err := s.maySee(ctx, viewer, &r)
+	if err != nil {
+		return Representation{}, err
+	}
+	if !ok {
+		return Representation{}, fmt.Errorf("representation %s: %w", id, ErrNotFound)
+	}
+	return r, nil
+}
+
+func (s *Service) maySee(ctx context.Context, viewer string, r *Representation) (bool, error) {
+	if viewer == r.PersonID || viewer == r.Representative.PersonID {
+		return true, nil
+	}
+	if org := r.Representative.OrganisationID; org != "" {
+		m, err := s.store.Membership(ctx, org, viewer)
+		if err == nil && m.Active {
+			return true, nil
+		}
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return false, err
+		}
+	}
+	return s.isOperator(ctx, viewer)
+}
+
+// View is a representation with the names a page shows.
+type View struct {
+	Representation
+	Status           Status // at the time of reading
+	PersonName       string
+	RepresentativeOf string // the representative: a person's name, or the organisation's
+	Organisation     *Organisation
+	Delegates        []string // names of the delegates, if any
+	Actions          map[Action]Decision
+	PersonActions    map[Action]Decision // what the person may do alone under it
+}
+
+// Describe adds names and the effective status to representations.
+func (s *Service) Describe(ctx context.Context, reps []Representation) ([]View, error) {
+	now := s.cfg.Now()
+	names := map[string]string{}
+	name := func(id string) (string, error) {
+		if n, ok := names[id]; ok {
+			return n, nil
+		}
+		p, err := s.store.Person(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		names[id] = DisplayName(p)
+		return names[id], nil
+	}
+	orgs := map[string]*Organisation{}
+	out := make([]View, 0, len(reps))
+	for _, r := range reps {
+		v := View{Representation: r, Status: r.EffectiveStatus(now), Actions: map[Action]Decision{}, PersonActions: map[Action]Decision{}}
+		var err error
+		if v.PersonName, err = name(r.PersonID); err != nil {
+			return nil, err
+		}
+		if id := r.Representative.PersonID; id != "" {
+			if v.RepresentativeOf, err = name(id); err != nil {
+				return nil, err
+			}
+		}
+		if id := r.Representative.OrganisationID; id != "" {
+			o, ok := orgs[id]
+			if !ok {
+				org, err := s.store.Organisation(ctx, id)
+				if err != nil {
+					return nil, err
+				}
+				o = &org
+				orgs[id] = o
+			}
+			v.Organisation, v.RepresentativeOf = o, o.Name
+		}
+		for _, d := range r.Representative.Delegates {
+			n, err := name(d)
+			if err != nil {
+				return nil, err
+			}
+			v.Delegates = append(v.Delegates, n)
+		}
+		for _, a := range []Action{Consult, Manage, Dispose} {
+			v.Actions[a] = s.cfg.Policy.RepresentativeDecision(&r, a, "")
+			v.PersonActions[a] = s.cfg.Policy.PersonDecision(&r, a, "")
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// DisplayName is how pages name a person: given names and the name they
+// use.
+func DisplayName(p Person) string {
+	family := p.FamilyName
+	if p.PreferredName != "" {
+		family = p.PreferredName
+	}
+	return p.GivenNames + " " + family
+}
+
+// Of lists the representations of the person, with names: "who may act
+// for me?".
+func (s *Service) Of(ctx context.Context, personID string) ([]View, error) {
+	reps, err := s.store.RepresentationsOf(ctx, personID)
+	if err != nil {
+		return nil, err
+	}
+	return s.Describe(ctx, reps)
+}
+
+// For lists the representations the actor may use or accept, in their own
+// name or through an organisation that habilitates them and names them (or
+// nobody in particular): "for whom do I act?".
+func (s *Service) For(ctx context.Context, actorID string) ([]View, error) {
+	ms, err := s.store.MembershipsOf(ctx, actorID)
+	if err != nil {
+		return nil, err
+	}
+	var orgs []string
+	for _, m := range ms {
+		if m.Active {
+			orgs = append(orgs, m.OrganisationID)
+		}
+	}
+	reps, err := s.store.RepresentationsBy(ctx, actorID, orgs)
+	if err != nil {
+		return nil, err
+	}
+	reps = slices.DeleteFunc(reps, func(r Representation) bool {
+		d := r.Representative.Delegates
+		return r.Representative.IsOrganisation() && len(d) > 0 && !slices.Contains(d, actorID)
+	})
+	return s.Describe(ctx, reps)
+}
+
+// SearchMeasures is the operator's search over registered measures.
+func (s *Service) SearchMeasures(ctx context.Context, op Actor, query string) ([]View, error) {
+	if err := s.requireOperator(ctx, op); err != nil {
+		return nil, err
+	}
+	reps, err := s.store.SearchMeasures(ctx, query, 50)
+	if err != nil {
+		return nil, err
+	}
+	return s.Describe(ctx, reps)
+}

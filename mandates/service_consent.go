@@ -1,0 +1,394 @@
+package mandates
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/big"
+	"slices"
+	"strconv"
+)
+
+// MandateInput is what an aidant and the person choose together.
+type MandateInput struct {
+	OrganisationID string
+	PersonID       string
+	Areas          []Area
+	Duration       Duration
+}
+
+// requireAidant checks the actor may act for the organisation now: logged
+// in with a second factor, and an active member.
+func (s *Service) requireAidant(ctx context.Context, a Actor, orgID string) error {
+	if !a.SecondFactor {
+		return ErrSecondFactor
+	}
+	m, err := s.store.Membership(ctx, orgID, a.PersonID)
+	if errors.Is(err, ErrNotFound) || (err == nil && !m.Active) {
+		return fmt.Errorf("%w: this person is not an active member of the organisation", ErrNotPermitted)
+	}
+	return err
+}
+
+// StartMandate creates an aidant mandate waiting for the person's consent.
+func (s *Service) StartMandate(ctx context.Context, a Actor, in MandateInput) (Representation, error) {
+	if err := s.requireAidant(ctx, a, in.OrganisationID); err != nil {
+		return Representation{}, err
+	}
+	if !in.Duration.Valid() {
+		return Representation{}, invalid("duration", "must be 1 day, 1 month, 6 months or 12 months")
+	}
+	if in.PersonID == a.PersonID {
+		return Representation{}, invalid("person", "is the aidant: an aidant does not make a mandate for themselves")
+	}
+	o, err := s.store.Organisation(ctx, in.OrganisationID)
+	if err != nil {
+		return Representation{}, err
+	}
+	for _, area := range in.Areas {
+		if area.Valid() && !o.Covers(area) {
+			return Representation{}, invalid("procedure_areas", fmt.Sprintf("the organisation does not act in %q", area))
+		}
+	}
+	now := s.now()
+	r := Representation{ID: NewID(now), Kind: AidantMandate, PersonID: in.PersonID, Representative: Representative{OrganisationID: o.ID},
+		Role: RoleAidant, Areas: SortAreas(in.Areas), ValidFrom: now, ValidUntil: in.Duration.End(now), Status: StatusPendingConsent}
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		if _, err := s.personExists(ctx, "person", in.PersonID); err != nil {
+			return err
+		}
+		if err := r.Validate(); err != nil {
+			return err
+		}
+		return s.create(ctx, r, a.PersonID, o.ID)
+	})
+	if err != nil {
+		return Representation{}, fmt.Errorf("start mandate: %w", err)
+	}
+	return r, nil
+}
+
+// durationOf finds the length a mandate was made for.
+func durationOf(r *Representation) Duration {
+	for _, d := range Durations {
+		if d.End(r.ValidFrom).Equal(r.ValidUntil) {
+			return d
+		}
+	}
+	return OneDay
+}
+
+// consent activates a mandate waiting for consent; its term starts now.
+func (s *Service) consent(ctx context.Context, a Actor, id string, rec ConsentRecord, check func(*Representation) error) (Representation, error) {
+	r, err := s.store.Representation(ctx, id)
+	if err != nil {
+		return r, err
+	}
+	if r.Kind != AidantMandate {
+		return Representation{}, fmt.Errorf("%w: this is not an aidant mandate", ErrInactive)
+	}
+	if err := s.requireAidant(ctx, a, r.Representative.OrganisationID); err != nil {
+		return Representation{}, err
+	}
+	return s.change(ctx, id, 0, func(r *Representation) (Change, error) {
+		if r.Status != StatusPendingConsent {
+			return Change{}, fmt.Errorf("%w: this mandate is not waiting for consent", ErrInactive)
+		}
+		if check != nil {
+			if err := check(r); err != nil {
+				return Change{}, err
+			}
+		}
+		now := s.now()
+		d := durationOf(r)
+		rec.GivenAt, rec.WitnessID = now, a.PersonID
+		r.ValidFrom, r.ValidUntil, r.Status, r.Source.Consent = now, d.End(now), StatusActive, &rec
+		return Change{Type: EventConsentGiven, ActorID: a.PersonID, OrganisationID: r.Representative.OrganisationID,
+			Detail: detail("method", string(rec.Method))}, nil
+	})
+}
+
+// ConfirmByLogin records the consent the person gave by logging in with
+// their own account on the aidant's device; confirmedID is the person the
+// login proved.
+func (s *Service) ConfirmByLogin(ctx context.Context, a Actor, id, confirmedID string) (Representation, error) {
+	return s.consent(ctx, a, id, ConsentRecord{Method: ConsentInPersonLogin}, func(r *Representation) error {
+		if confirmedID != r.PersonID {
+			return fmt.Errorf("%w: the account that confirmed is not the person's", ErrNotPermitted)
+		}
+		return nil
+	})
+}
+
+// RecordInPersonConsent records a consent given in person, for which the
+// aidant prints an attestation that the person keeps and signs. Its hash
+// is kept, so the signed paper can be matched later.
+func (s *Service) RecordInPersonConsent(ctx context.Context, a Actor, id string, attestation []byte) (Representation, error) {
+	if len(attestation) == 0 {
+		return Representation{}, invalid("attestation", "is empty")
+	}
+	sum := sha256.Sum256(attestation)
+	return s.consent(ctx, a, id, ConsentRecord{Method: ConsentInPersonAttestation, AttestationHash: hex.EncodeToString(sum[:])}, nil)
+}
+
+func codeHash(id, code string) []byte {
+	h := sha256.Sum256([]byte(id + ":" + code))
+	return h[:]
+}
+
+// SendConsentCode sends a one-time code to the person's phone; the aidant
+// types what the person reads back to them.
+func (s *Service) SendConsentCode(ctx context.Context, a Actor, id string) error {
+	if s.cfg.Codes == nil {
+		return fmt.Errorf("%w: this Relais has no way to send text messages", ErrNoSender)
+	}
+	r, err := s.store.Representation(ctx, id)
+	if err != nil {
+		return err
+	}
+	if r.Kind != AidantMandate {
+		return fmt.Errorf("%w: this is not an aidant mandate", ErrInactive)
+	}
+	if err := s.requireAidant(ctx, a, r.Representative.OrganisationID); err != nil {
+		return err
+	}
+	p, err := s.store.Person(ctx, r.PersonID)
+	if err != nil {
+		return err
+	}
+	if p.Phone == "" {
+		return fmt.Errorf("%w: the person has no phone number", ErrNoSender)
+	}
+	n, _ := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	code := fmt.Sprintf("%06d", n.Int64())
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		_, err := s.change(ctx, id, 0, func(r *Representation) (Change, error) {
+			if r.Status != StatusPendingConsent {
+				return Change{}, fmt.Errorf("%w: this mandate is not waiting for consent", ErrInactive)
+			}
+			sent := 0
+			for _, c := range r.History {
+				if c.Type == EventConsentCodeSent {
+					sent++
+				}
+			}
+			if sent >= s.cfg.MaxCodesSent {
+				return Change{}, fmt.Errorf("%w: %d codes were already sent for this request", ErrTooManyCodes, sent)
+			}
+			return Change{Type: EventConsentCodeSent, ActorID: a.PersonID, OrganisationID: r.Representative.OrganisationID}, nil
+		})
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		return s.store.SaveConsentCode(ctx, ConsentCode{RepresentationID: id, CodeHash: codeHash(id, code), SentAt: now, ExpiresAt: now.Add(s.cfg.CodeTTL)})
+	})
+	if err != nil {
+		return fmt.Errorf("send consent code: %w", err)
+	}
+	// Sent once the code is stored: a failed send leaves a code nobody
+	// has, which the aidant replaces by asking again.
+	return s.cfg.Codes.SendConsentCode(ctx, p, code)
+}
+
+// CodeAttemptsLeft is how many more wrong codes a request can take; the
+// error of a wrong code wraps it.
+type CodeAttemptsLeft int
+
+func (n CodeAttemptsLeft) Error() string { return strconv.Itoa(int(n)) + " attempts left" }
+
+// CheckConsentCode activates the mandate when code is the one sent. A
+// wrong code counts (and is recorded even though the call fails); after
+// MaxCodeAttempts the request is cancelled. A used or expired code is
+// refused: it cannot be replayed.
+func (s *Service) CheckConsentCode(ctx context.Context, a Actor, id, code string) (Representation, error) {
+	r, err := s.store.Representation(ctx, id)
+	if err != nil {
+		return r, err
+	}
+	if r.Kind != AidantMandate {
+		return Representation{}, fmt.Errorf("%w: this is not an aidant mandate", ErrInactive)
+	}
+	if err := s.requireAidant(ctx, a, r.Representative.OrganisationID); err != nil {
+		return Representation{}, err
+	}
+	var verdict error
+	var out Representation
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		verdict = nil
+		c, err := s.store.ConsentCode(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			verdict = fmt.Errorf("%w: no code was sent for this request", ErrCodeExpired)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if !c.UsedAt.IsZero() || !now.Before(c.ExpiresAt) {
+			verdict = ErrCodeExpired
+			return nil
+		}
+		if subtle.ConstantTimeCompare(c.CodeHash, codeHash(id, normaliseCode(code))) == 1 {
+			if _, err := s.store.UpdateConsentCode(ctx, id, func(c *ConsentCode) error { c.UsedAt = now; return nil }); err != nil {
+				return err
+			}
+			out, err = s.consent(ctx, a, id, ConsentRecord{Method: ConsentRemoteCode}, nil)
+			return err
+		}
+		c, err = s.store.UpdateConsentCode(ctx, id, func(c *ConsentCode) error { c.Attempts++; return nil })
+		if err != nil {
+			return err
+		}
+		left := s.cfg.MaxCodeAttempts - c.Attempts
+		if left > 0 {
+			_, err = s.change(ctx, id, 0, func(r *Representation) (Change, error) {
+				return Change{Type: EventConsentCodeWrong, ActorID: a.PersonID, OrganisationID: r.Representative.OrganisationID,
+					Detail: detail("attempts", strconv.Itoa(c.Attempts))}, nil
+			})
+			verdict = fmt.Errorf("%w (%w)", ErrCodeWrong, CodeAttemptsLeft(left))
+			return err
+		}
+		_, err = s.change(ctx, id, 0, func(r *Representation) (Change, error) {
+			if r.Status != StatusPendingConsent {
+				return Change{}, fmt.Errorf("%w: this mandate is not waiting for consent", ErrInactive)
+			}
+			r.Status = StatusRevoked
+			return Change{Type: EventRevoked, ActorID: a.PersonID, OrganisationID: r.Representative.OrganisationID,
+				Detail: detail("reason", "too_many_wrong_codes")}, nil
+		})
+		verdict = ErrTooManyCodes
+		return err
+	})
+	if err != nil {
+		return Representation{}, fmt.Errorf("check consent code: %w", err)
+	}
+	if verdict != nil {
+		return Representation{}, fmt.Errorf("check consent code: %w", verdict)
+	}
+	return out, nil
+}
+
+func normaliseCode(s string) string {
+	out := make([]byte, 0, 6)
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			out = append(out, s[i])
+		}
+	}
+	return string(out)
+}
+
+// ProxyInput is what a capable adult gives a person they trust.
+type ProxyInput struct {
+	HolderID string
+	Areas    []Area
+	Granted  []Action
+	Duration Duration
+}
+
+// GiveProxy records a proxy from the logged-in person; it waits for the
+// trusted person to accept. A person whose measure limits what they do
+// alone cannot give one: their representative acts for them.
+func (s *Service) GiveProxy(ctx context.Context, a Actor, in ProxyInput) (Representation, error) {
+	if !in.Duration.Valid() {
+		return Representation{}, invalid("duration", "must be 1 day, 1 month, 6 months or 12 months")
+	}
+	now := s.now()
+	r := Representation{ID: NewID(now), Kind: Proxy, PersonID: a.PersonID, Representative: Representative{PersonID: in.HolderID},
+		Role: RoleProxyHolder, Areas: SortAreas(in.Areas), Granted: in.Granted, ValidFrom: now, ValidUntil: in.Duration.End(now),
+		Status: StatusPendingConsent, Source: Source{Consent: &ConsentRecord{Method: ConsentOwnAccount, GivenAt: now}}}
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		if _, err := s.personExists(ctx, "holder", in.HolderID); err != nil {
+			return err
+		}
+		mine, err := s.store.RepresentationsOf(ctx, a.PersonID)
+		if err != nil {
+			return err
+		}
+		if slices.ContainsFunc(mine, func(m Representation) bool {
+			return m.Kind.IsMeasure() && m.Kind != SauvegardeJustice && m.ActiveAt(now)
+		}) {
+			return fmt.Errorf("%w: a person under a protection measure gives no proxy; their representative acts for them", ErrNotPermitted)
+		}
+		if err := r.Validate(); err != nil {
+			return err
+		}
+		return s.create(ctx, r, a.PersonID, "")
+	})
+	if err != nil {
+		return Representation{}, fmt.Errorf("give proxy: %w", err)
+	}
+	return r, nil
+}
+
+// AnswerProxy records the trusted person's answer: accepted, the proxy is
+// in force from now for its length; declined, it ends.
+func (s *Service) AnswerProxy(ctx context.Context, a Actor, id string, accept bool) (Representation, error) {
+	return s.change(ctx, id, 0, func(r *Representation) (Change, error) {
+		if r.Kind != Proxy || r.Representative.PersonID != a.PersonID {
+			return Change{}, fmt.Errorf("%w: %w", ErrNotFound, ErrNotPermitted)
+		}
+		if r.Status != StatusPendingConsent || r.EffectiveStatus(s.cfg.Now()) == StatusExpired {
+			return Change{}, fmt.Errorf("%w: this proxy is not waiting for an answer", ErrInactive)
+		}
+		now := s.now()
+		if !accept {
+			r.Status = StatusRevoked
+			return Change{Type: EventDeclined, ActorID: a.PersonID}, nil
+		}
+		d := durationOf(r)
+		rec := *r.Source.Consent
+		rec.AcceptedAt = now
+		r.ValidFrom, r.ValidUntil, r.Status, r.Source.Consent = now, d.End(now), StatusActive, &rec
+		return Change{Type: EventAccepted, ActorID: a.PersonID}, nil
+	})
+}
+
+// Withdraw is the person stopping a proxy or an aidant mandate, at once.
+// A court measure cannot be withdrawn by the person (ErrNotPermitted): a
+// judge decides it.
+func (s *Service) Withdraw(ctx context.Context, a Actor, id string) (Representation, error) {
+	return s.change(ctx, id, 0, func(r *Representation) (Change, error) {
+		if r.PersonID != a.PersonID {
+			return Change{}, fmt.Errorf("%w: %w", ErrNotFound, ErrNotPermitted)
+		}
+		if r.Kind.IsMeasure() {
+			return Change{}, fmt.Errorf("%w: a court measure is changed only by a judge", ErrNotPermitted)
+		}
+		if r.Status == StatusRevoked || r.EffectiveStatus(s.cfg.Now()) == StatusExpired {
+			return Change{}, fmt.Errorf("%w: it has already ended", ErrInactive)
+		}
+		r.Status = StatusRevoked
+		return Change{Type: EventWithdrawn, ActorID: a.PersonID}, nil
+	})
+}
+
+// WithdrawArea is the person taking one procedure area out of a proxy or
+// an aidant mandate; without any area left, it ends.
+func (s *Service) WithdrawArea(ctx context.Context, a Actor, id string, area Area) (Representation, error) {
+	return s.change(ctx, id, 0, func(r *Representation) (Change, error) {
+		if r.PersonID != a.PersonID {
+			return Change{}, fmt.Errorf("%w: %w", ErrNotFound, ErrNotPermitted)
+		}
+		if r.Kind.IsMeasure() {
+			return Change{}, fmt.Errorf("%w: a court measure is changed only by a judge", ErrNotPermitted)
+		}
+		if r.Status == StatusRevoked || r.EffectiveStatus(s.cfg.Now()) == StatusExpired {
+			return Change{}, fmt.Errorf("%w: it has already ended", ErrInactive)
+		}
+		if !slices.Contains(r.Areas, area) {
+			return Change{}, invalid("procedure_area", fmt.Sprintf("%q is not in this representation", area))
+		}
+		if len(r.Areas) == 1 {
+			r.Status = StatusRevoked
+			return Change{Type: EventWithdrawn, ActorID: a.PersonID, Detail: detail("area", string(area))}, nil
+		}
+		r.Areas = slices.DeleteFunc(slices.Clone(r.Areas), func(x Area) bool { return x == area })
+		return Change{Type: EventAreaWithdrawn, ActorID: a.PersonID, Detail: detail("area", string(area))}, nil
+	})
+}
