@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"net/http"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -24,8 +25,13 @@ const langCookie = "relais_lang"
 func newBundle() (*i18n.Bundle, error) {
 	b := i18n.NewBundle(language.French)
 	b.RegisterUnmarshalFunc("json", json.Unmarshal)
-	for _, tag := range supported {
-		path := "locales/" + tag.String() + ".json"
+	// One file per language and subject: fr.json, en.json, and
+	// <subject>.fr.json, <subject>.en.json.
+	files, err := fs.Glob(locales, "locales/*.json")
+	if err != nil {
+		return nil, err
+	}
+	for _, path := range files {
 		buf, err := locales.ReadFile(path)
 		if err != nil {
 			return nil, err

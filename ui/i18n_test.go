@@ -6,18 +6,37 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 )
 
+// catalogue merges every file of one language; a key given twice is an
+// error, since which one wins would depend on file order.
 func catalogue(t *testing.T, lang string) map[string]string {
 	t.Helper()
-	buf, err := locales.ReadFile("locales/" + lang + ".json")
+	files, err := fs.Glob(locales, "locales/*.json")
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := map[string]string{}
-	if err := json.Unmarshal(buf, &m); err != nil {
-		t.Fatalf("%s.json: %v", lang, err)
+	for _, f := range files {
+		if f != "locales/"+lang+".json" && !strings.HasSuffix(f, "."+lang+".json") {
+			continue
+		}
+		buf, err := locales.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		one := map[string]string{}
+		if err := json.Unmarshal(buf, &one); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for k, v := range one {
+			if _, dup := m[k]; dup {
+				t.Errorf("%s: key %q is also in another %s file", f, k, lang)
+			}
+			m[k] = v
+		}
 	}
 	return m
 }

@@ -5,8 +5,12 @@ import (
 	"embed"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"net/http"
 	"net/url"
+	"path"
+	"slices"
+	"strings"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 )
@@ -17,13 +21,29 @@ var templateFiles embed.FS
 //go:embed static
 var staticFiles embed.FS
 
-// pages are the page templates, each parsed with the layout.
-var pageNames = []string{"home", "error", "login", "consent", "logout", "logged_out", "totp_login", "totp_setup", "totp_codes"}
-
+// parseTemplates parses every page template (each file of templates/ but
+// the layout, and partials whose names start with "_"), each with the
+// layout and the partials.
 func parseTemplates() (map[string]*template.Template, error) {
+	files, err := fs.Glob(templateFiles, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	shared := []string{"templates/layout.html"}
+	var pageNames []string
+	for _, f := range files {
+		name := strings.TrimSuffix(path.Base(f), ".html")
+		switch {
+		case name == "layout":
+		case strings.HasPrefix(name, "_"):
+			shared = append(shared, f)
+		default:
+			pageNames = append(pageNames, name)
+		}
+	}
 	out := make(map[string]*template.Template, len(pageNames))
 	for _, name := range pageNames {
-		t, err := template.New(name).Funcs(templateFuncs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html")
+		t, err := template.New(name).Funcs(templateFuncs).Funcs(representationFuncs).ParseFS(templateFiles, append(slices.Clone(shared), "templates/"+name+".html")...)
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", name, err)
 		}
@@ -39,7 +59,9 @@ type pageData struct {
 	Title        string
 	OtherLang    string
 	OtherLangURL string
-	Data         any
+	// SignedIn shows the links to the person's space and to sign out.
+	SignedIn bool
+	Data     any
 }
 
 func (s *Server) pageData(r *http.Request, titleID string, data any) pageData {
@@ -52,6 +74,7 @@ func (s *Server) pageData(r *http.Request, titleID string, data any) pageData {
 		Title:        translateData(l, titleID, data),
 		OtherLang:    other,
 		OtherLangURL: "/lang/" + other + "?next=" + url.QueryEscape(r.URL.RequestURI()),
+		SignedIn:     signedIn(r),
 		Data:         data,
 	}
 }
@@ -73,4 +96,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	h.Add("Vary", "Cookie, Accept-Language")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+}
+
+func signedIn(r *http.Request) bool {
+	_, ok := CurrentSession(r.Context())
+	return ok
 }

@@ -44,6 +44,8 @@ type Options struct {
 	// The OpenID provider and what its pages need. When Provider is nil
 	// the server has no protocol endpoints, login or consent pages.
 	OIDC *OIDC
+	// Mandates, with OIDC, adds the pages and API about representations.
+	Mandates *Mandates
 }
 
 // OIDC is what the login, consent and authorization pages need.
@@ -74,13 +76,14 @@ type Server struct {
 	router    *mux.Router
 	pages     *mux.Router
 	oidc      *OIDC
+	mandates  *Mandates
 	handler   http.Handler
 }
 
 // New builds the server and its routes.
 func New(opt Options) (*Server, error) {
 	s := &Server{log: opt.Log, store: opt.Store, sessions: opt.Sessions, registry: opt.Registry,
-		maxBody: opt.MaxBodyBytes, secure: opt.SecureCookies, now: opt.Now, oidc: opt.OIDC}
+		maxBody: opt.MaxBodyBytes, secure: opt.SecureCookies, now: opt.Now, oidc: opt.OIDC, mandates: opt.Mandates}
 	if s.oidc != nil && s.oidc.SessionTTL <= 0 {
 		s.oidc.SessionTTL = time.Hour
 	}
@@ -152,6 +155,9 @@ func (s *Server) routes() {
 	pages.HandleFunc("/lang/{lang:fr|en}", s.switchLang).Methods(http.MethodGet)
 	if s.oidc != nil {
 		s.mountOIDC(r, pages)
+		if s.mandates != nil {
+			s.mountRepresentations(r, pages)
+		}
 	}
 	s.router, s.pages = r, pages
 }

@@ -1,0 +1,159 @@
+package ui
+
+import (
+	"errors"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/mandates"
+)
+
+// Mandates is what the pages about representations need: the domain
+// service, and the authenticator a person uses to confirm an aidant
+// mandate with their own login on the aidant's device.
+type Mandates struct {
+	Service *mandates.Service
+	Auth    *authz.Authenticator
+}
+
+// The pages about representations. Each group lives in its own file:
+// operator.go (court measures, organisations), organisation.go (an
+// organisation's administrator), api.go (the same operations as JSON),
+// space.go (a person's own space: who may act for me, for whom I act,
+// proxies) and aidant.go (the aidant's workspace and consent).
+func (s *Server) mountRepresentations(r, pages *mux.Router) {
+	s.mountOperator(pages)
+	s.mountOrganisation(pages)
+	s.mountAPI(r)
+	s.mountSpace(pages)
+	s.mountAidant(pages)
+}
+
+// requireSession returns the browser's session; without one it sends the
+// browser to the login page and back here (to the person's space after a
+// form post), or answers an API call with 401, and returns false.
+func (s *Server) requireSession(w http.ResponseWriter, r *http.Request) (authz.BrowserSession, bool) {
+	sess, ok := CurrentSession(r.Context())
+	if ok {
+		return sess, true
+	}
+	if wantsJSON(r) || r.Method != http.MethodGet {
+		if wantsJSON(r) {
+			w.Header().Set("WWW-Authenticate", `Cookie realm="relais"`)
+			writeJSONProblem(w, http.StatusUnauthorized, "login_required", "Sign in to Relais first.")
+			return sess, false
+		}
+		http.Redirect(w, r, "/login?"+url.Values{"return": {"/espace"}}.Encode(), http.StatusSeeOther)
+		return sess, false
+	}
+	http.Redirect(w, r, "/login?"+url.Values{"return": {r.URL.RequestURI()}}.Encode(), http.StatusSeeOther)
+	return sess, false
+}
+
+// actor is the signed-in person as the domain sees them: a second factor
+// counts when the login used one (RFC 8176 "otp").
+func actor(sess authz.BrowserSession) mandates.Actor {
+	return mandates.Actor{PersonID: sess.PersonID, SecondFactor: slices.Contains(sess.AMR, "otp")}
+}
+
+// domainStatus is the HTTP status for a failure of the representation
+// service, and the JSON error code that goes with it.
+func domainStatus(err error) (int, string) {
+	var unique *mandates.UniqueError
+	switch {
+	case errors.As(err, &unique):
+		return http.StatusConflict, "already_exists"
+	case errors.Is(err, mandates.ErrConflict):
+		return http.StatusConflict, "conflict"
+	case errors.Is(err, mandates.ErrNotFound):
+		return http.StatusNotFound, "not_found"
+	case errors.Is(err, mandates.ErrInvalid):
+		return http.StatusBadRequest, "invalid_request"
+	case errors.Is(err, mandates.ErrSecondFactor):
+		return http.StatusForbidden, "second_factor_required"
+	case errors.Is(err, mandates.ErrNotPermitted):
+		return http.StatusForbidden, "access_denied"
+	case errors.Is(err, mandates.ErrInactive):
+		return http.StatusConflict, "inactive"
+	case errors.Is(err, mandates.ErrCodeWrong):
+		return http.StatusBadRequest, "wrong_code"
+	case errors.Is(err, mandates.ErrCodeExpired):
+		return http.StatusBadRequest, "code_expired"
+	case errors.Is(err, mandates.ErrTooManyCodes):
+		return http.StatusTooManyRequests, "too_many_codes"
+	case errors.Is(err, mandates.ErrNoSender):
+		return http.StatusServiceUnavailable, "no_sender"
+	case errors.Is(err, mandates.ErrUnavailable):
+		return http.StatusServiceUnavailable, "temporarily_unavailable"
+	}
+	return http.StatusInternalServerError, "server_error"
+}
+
+// writeJSONProblem writes an error in the shape of RFC 6749 §5.2, with a
+// description a developer can read.
+func writeJSONProblem(w http.ResponseWriter, code int, errCode, description string) {
+	writeJSON(w, code, map[string]string{"error": errCode, "error_description": description})
+}
+
+// domainJSONError answers a failed API call; internal failures are logged
+// and never described to the client.
+func (s *Server) domainJSONError(w http.ResponseWriter, r *http.Request, err error) {
+	code, errCode := domainStatus(err)
+	desc := err.Error()
+	if code >= 500 {
+		if code == http.StatusInternalServerError {
+			s.log.ErrorContext(r.Context(), "api error", "err", err)
+		}
+		desc = http.StatusText(code)
+	}
+	writeJSONProblem(w, code, errCode, desc)
+}
+
+// representationFuncs are the template functions of these pages:
+// {{text .Lang $x}} shows a mandates.Text in the page's language, {{date
+// .Lang $t}} a date in full ("3 mars 2027"), {{time .Lang $t}} an hour
+// ("14 h 05"), {{area .Lang "social"}} an area's label, {{areas}} every
+// area, {{has $list $v}} whether a list holds a value.
+var representationFuncs = template.FuncMap{
+	"text": func(lang string, t mandates.Text) string { return t.In(lang) },
+	"date": func(lang string, t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return mandates.FormatDate(t, lang)
+	},
+	"time": func(lang string, t time.Time) string { return mandates.FormatTime(t, lang) },
+	"area": func(lang string, a mandates.Area) string {
+		if info, ok := a.Info(); ok {
+			return info.Label.In(lang)
+		}
+		return string(a)
+	},
+	"areas": func() []mandates.AreaInfo { return mandates.Areas },
+	"has": func(list any, v any) bool {
+		switch l := list.(type) {
+		case []mandates.Area:
+			a, _ := v.(mandates.Area)
+			if s, ok := v.(string); ok {
+				a = mandates.Area(s)
+			}
+			return slices.Contains(l, a)
+		case []mandates.Action:
+			a, _ := v.(mandates.Action)
+			if s, ok := v.(string); ok {
+				a = mandates.Action(s)
+			}
+			return slices.Contains(l, a)
+		case []string:
+			s, _ := v.(string)
+			return slices.Contains(l, s)
+		}
+		return false
+	},
+}
