@@ -2,4 +2,4 @@ package ui
 
 import "github.com/gorilla/mux"
 
-func (s *Server) mountAPI(r *mux.Router) {}
+func (s *Server) mountAPI(pages *mux.Router) {}

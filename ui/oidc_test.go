@@ -33,6 +33,8 @@ type oidcApp struct {
 	person  mandates.Person
 	server  *ui.Server
 	totp    *authz.TOTP
+	service *mandates.Service
+	codes   *codeBox
 }
 
 const (
@@ -84,8 +86,11 @@ func newOIDCApp(t *testing.T) *oidcApp {
 	}
 	auth := authz.NewAuthenticator(st, st, authz.LoginLimits{}, nil)
 	app.totp = authz.NewTOTP(st, st, box, auth, authz.TOTPConfig{})
+	app.codes = &codeBox{last: map[string]string{}}
+	app.service = mandates.NewService(st, mandates.ServiceConfig{Codes: app.codes})
 	s, err := ui.New(ui.Options{Store: st, Sessions: st, OIDC: &ui.OIDC{
-		Provider: provider, Auth: auth, Consents: st, Clients: st, TOTP: app.totp}})
+		Provider: provider, Auth: auth, Consents: st, Clients: st, TOTP: app.totp},
+		Mandates: &ui.Mandates{Service: app.service, Auth: auth}})
 	if err != nil {
 		t.Fatal(err)
 	}

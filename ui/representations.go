@@ -24,13 +24,15 @@ type Mandates struct {
 
 // The pages about representations. Each group lives in its own file:
 // operator.go (court measures, organisations), organisation.go (an
-// organisation's administrator), api.go (the same operations as JSON),
-// space.go (a person's own space: who may act for me, for whom I act,
-// proxies) and aidant.go (the aidant's workspace and consent).
-func (s *Server) mountRepresentations(r, pages *mux.Router) {
+// organisation's administrator), api.go (the same operations as JSON,
+// for back-office integration, with the same session and the same
+// cross-origin check as the pages), space.go (a person's own space: who
+// may act for me, for whom I act, proxies) and aidant.go (the aidant's
+// workspace and consent).
+func (s *Server) mountRepresentations(pages *mux.Router) {
 	s.mountOperator(pages)
 	s.mountOrganisation(pages)
-	s.mountAPI(r)
+	s.mountAPI(pages)
 	s.mountSpace(pages)
 	s.mountAidant(pages)
 }

@@ -156,7 +156,7 @@ func (s *Server) routes() {
 	if s.oidc != nil {
 		s.mountOIDC(r, pages)
 		if s.mandates != nil {
-			s.mountRepresentations(r, pages)
+			s.mountRepresentations(pages)
 		}
 	}
 	s.router, s.pages = r, pages
