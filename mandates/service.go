@@ -353,3 +353,14 @@ func (s *Service) SearchMeasures(ctx context.Context, op Actor, query string) ([
 	}
 	return s.Describe(ctx, reps)
 }
+
+// PersonByEmail finds the account a form names by its email address
+// (ErrNotFound when none has it).
+func (s *Service) PersonByEmail(ctx context.Context, email string) (Person, error) {
+	return s.store.PersonByEmail(ctx, email)
+}
+
+// Person reads one account.
+func (s *Service) Person(ctx context.Context, id string) (Person, error) {
+	return s.store.Person(ctx, id)
+}
