@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/storage/postgres"
 )
 
@@ -33,6 +35,9 @@ type Config struct {
 	IDTokenTTL      time.Duration // --id-token-ttl, RELAIS_ID_TOKEN_TTL
 	RefreshTokenTTL time.Duration // --refresh-token-ttl, RELAIS_REFRESH_TOKEN_TTL
 	SessionTTL      time.Duration // --session-ttl, RELAIS_SESSION_TTL
+	Policy          string        // --policy, RELAIS_POLICY: a policy file replacing the default
+
+	policy *mandates.Policy // the parsed --policy, or the default
 }
 
 // configError is a setting the operator must fix: exit status 2, one
@@ -65,6 +70,7 @@ func bindServeFlags(fs *pflag.FlagSet, c *Config) {
 	fs.DurationVar(&c.IDTokenTTL, "id-token-ttl", 10*time.Minute, "lifetime of an ID token")
 	fs.DurationVar(&c.RefreshTokenTTL, "refresh-token-ttl", 30*24*time.Hour, "lifetime of a refresh token")
 	fs.DurationVar(&c.SessionTTL, "session-ttl", time.Hour, "how long a login at Relais lasts")
+	fs.StringVar(&c.Policy, "policy", "", "policy file replacing the default table of who may do what (relais policy show prints the default)")
 }
 
 // envName is the variable that gives a flag its default: --busy-timeout is
@@ -166,7 +172,30 @@ func (c *Config) validate() error {
 	if c.MaxBodyBytes < 1024 {
 		return settingErr("--max-body-bytes (RELAIS_MAX_BODY_BYTES) must be at least 1024.")
 	}
+	p, err := loadPolicy(c.Policy)
+	if err != nil {
+		return err
+	}
+	c.policy = p
 	return nil
+}
+
+// loadPolicy reads and checks a policy file; an empty path is the default
+// policy. A bad file is a setting to fix, named with its line.
+func loadPolicy(path string) (*mandates.Policy, error) {
+	if path == "" {
+		return mandates.DefaultPolicy(), nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, settingErr("--policy %s (RELAIS_POLICY) cannot be read (%s); check the path, or remove --policy to use the default policy.", path, shortCause(err))
+	}
+	p, err := mandates.ParsePolicy(b)
+	var pe *mandates.PolicyError
+	if errors.As(err, &pe) {
+		return nil, settingErr("--policy %s (RELAIS_POLICY), line %d: %s; fix the file (relais policy show prints the default one).", path, pe.Line, pe.Problem)
+	}
+	return p, err
 }
 
 func orDefault(s, def string) string {

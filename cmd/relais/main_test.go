@@ -64,6 +64,8 @@ func TestBadSettingsExitWithStatus2AndOneSentence(t *testing.T) {
 	dir := t.TempDir()
 	notDB := filepath.Join(dir, "notes.txt")
 	os.WriteFile(notDB, []byte(strings.Repeat("not a database\n", 200)), 0o600)
+	badPolicy := filepath.Join(dir, "policy.txt")
+	os.WriteFile(badPolicy, []byte("version test\n# a comment\ntutele person allowed no no\n"), 0o600)
 
 	tests := []struct {
 		name  string
@@ -86,6 +88,9 @@ func TestBadSettingsExitWithStatus2AndOneSentence(t *testing.T) {
 		{"an unknown flag", []string{"serve", "--bogus"}, noEnv, "--bogus"},
 		{"an unknown command", []string{"serve-me"}, noEnv, "serve-me"},
 		{"migrate on an unknown store", []string{"migrate", "up", "--db", "oracle://x"}, noEnv, "unknown store"},
+		{"a policy file with an unknown kind", []string{"serve", "--policy", badPolicy}, noEnv, "line 3: \"tutele\" is not a kind"},
+		{"a missing policy file", []string{"serve"}, envOf("RELAIS_POLICY", filepath.Join(dir, "none.policy")), "--policy"},
+		{"policy check of a bad file", []string{"policy", "check", badPolicy}, noEnv, "line 3"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -192,7 +197,10 @@ func count(t *testing.T, path, table string) int {
 
 func TestServeDemoTwiceAddsNothingTheSecondTime(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "relais.db")
-	for i, wantAdded := range []int{len(demoPersons) + 1, 0} {
+	// Persons, the client, organisations, the aidant's membership and the
+	// representations.
+	records := len(demoPersons) + 1 + len(demoOrganisations) + 1 + len(demoRepresentations(time.Now()))
+	for i, wantAdded := range []int{records, 0} {
 		base, stdout, stop := startServe(t, []string{"--demo", "--db", "sqlite:" + path})
 		code, body := get(t, base+"/")
 		if code != 200 || !strings.Contains(body, "Relais vous aide") {
@@ -216,6 +224,17 @@ func TestServeDemoTwiceAddsNothingTheSecondTime(t *testing.T) {
 		if !strings.Contains(out, "client_id=demo-site") {
 			t.Errorf("start %d: demo client not printed", i+1)
 		}
+		for _, c := range demoCases {
+			if !strings.Contains(out, c) {
+				t.Errorf("start %d: demo case not printed: %s", i+1, c)
+			}
+		}
+		if !strings.Contains(out, demoTOTPSecret) {
+			t.Errorf("start %d: the aidant's second-factor key is not printed", i+1)
+		}
+	}
+	if n := count(t, path, "representations"); n != len(demoRepresentations(time.Now())) {
+		t.Errorf("%d representations after two starts, want %d", n, len(demoRepresentations(time.Now())))
 	}
 	if n := count(t, path, "persons"); n != len(demoPersons) {
 		t.Errorf("%d persons after two starts, want %d", n, len(demoPersons))
@@ -355,4 +374,24 @@ func TestSQLiteFileLockedByAnotherProgram(t *testing.T) {
 		t.Errorf("exit %d: %s", code, stderr.String())
 	}
 	conn.ExecContext(t.Context(), "ROLLBACK")
+}
+
+// TestPolicyShowPrintsAFileThatChecks: the default policy, as printed for a
+// deployment to adapt, passes the check serve --policy makes.
+func TestPolicyShowPrintsAFileThatChecks(t *testing.T) {
+	var out, stderr bytes.Buffer
+	if code := run(t.Context(), []string{"policy", "show"}, &out, &stderr, noEnv); code != 0 {
+		t.Fatalf("policy show: exit %d: %s", code, stderr.String())
+	}
+	path := filepath.Join(t.TempDir(), "relais.policy")
+	if err := os.WriteFile(path, out.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if code := run(t.Context(), []string{"policy", "check", path}, &out, &stderr, noEnv); code != 0 {
+		t.Fatalf("policy check: exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(out.String(), "is valid") {
+		t.Errorf("policy check says %q", out.String())
+	}
 }

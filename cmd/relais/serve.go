@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/ui"
 )
 
@@ -108,16 +109,23 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 		return err
 	}
 
-	if c.Demo {
-		if err := loadDemo(ctx, st, stdout, time.Now); err != nil {
-			return fmt.Errorf("demo data: %w", err)
-		}
-	}
-
-	oidc, err := newOIDC(ctx, c, st, log, stdout)
+	oidc, box, err := newOIDC(ctx, c, st, log, stdout)
 	if err != nil {
 		return err
 	}
+	svcCfg := mandates.ServiceConfig{Policy: c.policy}
+	if c.Demo {
+		// Without an SMS gateway, the demo prints the consent codes it
+		// would send, so remote consent can be tried.
+		svcCfg.Codes = demoTexts{stdout}
+	}
+	service := mandates.NewService(st, svcCfg)
+	if c.Demo {
+		if err := loadDemo(ctx, st, box, stdout, time.Now); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+	}
+	log.Info("policy", "version", c.policy.Version, "file", orDefault(c.Policy, "default"))
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -129,6 +137,7 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 		MaxBodyBytes:  c.MaxBodyBytes,
 		SecureCookies: strings.HasPrefix(c.Issuer, "https://"),
 		OIDC:          oidc,
+		Mandates:      &ui.Mandates{Service: service, Auth: oidc.Auth},
 	})
 	if err != nil {
 		return err
@@ -184,7 +193,7 @@ func schemaCurrent(ctx context.Context, st store) error {
 // newOIDC builds the OpenID provider: the secret key, the signing keys
 // (made at first start, shared by every instance through the store), the
 // provider and what its pages need.
-func newOIDC(ctx context.Context, c *Config, st store, log *slog.Logger, stdout io.Writer) (*ui.OIDC, error) {
+func newOIDC(ctx context.Context, c *Config, st store, log *slog.Logger, stdout io.Writer) (*ui.OIDC, *authz.SecretBox, error) {
 	var key []byte
 	var err error
 	switch {
@@ -202,24 +211,24 @@ func newOIDC(ctx context.Context, c *Config, st store, log *slog.Logger, stdout 
 			fmt.Fprintf(stdout, "WARNING: %s the demo secret key in %s. It encrypts the signing keys and second-factor secrets: for a real deployment, set RELAIS_SECRET_KEY and keep it secret.\n", verb, path)
 		}
 	default:
-		return nil, settingErr("RELAIS_SECRET_KEY is not set; set it to the base64 of 32 random bytes (for example: openssl rand -base64 32), or start with --demo for a trial.")
+		return nil, nil, settingErr("RELAIS_SECRET_KEY is not set; set it to the base64 of 32 random bytes (for example: openssl rand -base64 32), or start with --demo for a trial.")
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	box, err := authz.NewSecretBox(key)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// The same lead and lifetime as relais keys rotate, so a retirement that
 	// serve finishes is the one the command started.
 	keys := authz.NewKeys(st, box, time.Now, defaultPublishLead, max(defaultMaxTokenLifetime, c.AccessTokenTTL, c.IDTokenTTL))
 	if err := keys.Ensure(ctx); err != nil {
-		return nil, secretKeyMismatch(err)
+		return nil, nil, secretKeyMismatch(err)
 	}
 	for _, alg := range authz.SigningAlgs {
 		if _, _, err := keys.Active(ctx, alg); err != nil {
-			return nil, secretKeyMismatch(err)
+			return nil, nil, secretKeyMismatch(err)
 		}
 	}
 	provider, err := authz.NewProvider(authz.ProviderConfig{
@@ -227,7 +236,7 @@ func newOIDC(ctx context.Context, c *Config, st store, log *slog.Logger, stdout 
 		IDTokenTTL: c.IDTokenTTL, RefreshTokenTTL: c.RefreshTokenTTL,
 	}, authz.Stores{Clients: st, Tokens: st, Persons: st, Tx: st}, keys, log)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	auth := authz.NewAuthenticator(st, st, authz.LoginLimits{}, time.Now)
 	return &ui.OIDC{
@@ -238,5 +247,5 @@ func newOIDC(ctx context.Context, c *Config, st store, log *slog.Logger, stdout 
 		// TOTP secrets are sealed with the same secret key as signing keys.
 		TOTP:       authz.NewTOTP(st, st, box, auth, authz.TOTPConfig{}),
 		SessionTTL: c.SessionTTL,
-	}, nil
+	}, box, nil
 }

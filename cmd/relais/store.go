@@ -18,8 +18,7 @@ import (
 
 // store is what the command needs of either store.
 type store interface {
-	mandates.PersonStore
-	mandates.Transactor
+	mandates.Store
 	authz.ClientStore
 	authz.SessionStore
 	authz.KeyStore
