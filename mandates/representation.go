@@ -351,7 +351,8 @@ func (r *Representation) validateSource() error {
 		return nil
 	}
 	c := r.Source.Consent
-	if r.Status == StatusPendingConsent && c == nil {
+	if c == nil && (r.Status == StatusPendingConsent || r.Status == StatusRevoked) {
+		// Waiting for consent, or a request cancelled before it.
 		return nil
 	}
 	switch {

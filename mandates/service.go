@@ -82,13 +82,17 @@ func (s *Service) emit(ctx context.Context, e Event) error {
 }
 
 // create writes a new representation with its first history entry and
-// event, inside the caller's transaction.
-func (s *Service) create(ctx context.Context, r Representation, actor, org string) error {
+// event, inside the caller's transaction, and returns it as stored (with
+// its version and history).
+func (s *Service) create(ctx context.Context, r Representation, actor, org string) (Representation, error) {
 	c := Change{Seq: 1, At: s.now(), ActorID: actor, OrganisationID: org, Type: EventCreated, To: r.Status}
 	if err := s.store.CreateRepresentation(ctx, r, c); err != nil {
-		return err
+		return r, err
 	}
-	return s.emit(ctx, eventOf(&r, c))
+	if err := s.emit(ctx, eventOf(&r, c)); err != nil {
+		return r, err
+	}
+	return s.store.Representation(ctx, r.ID)
 }
 
 // change applies fn to the stored representation in one transaction,

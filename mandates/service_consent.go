@@ -64,7 +64,8 @@ func (s *Service) StartMandate(ctx context.Context, a Actor, in MandateInput) (R
 		if err := r.Validate(); err != nil {
 			return err
 		}
-		return s.create(ctx, r, a.PersonID, o.ID)
+		r, err = s.create(ctx, r, a.PersonID, o.ID)
+		return err
 	})
 	if err != nil {
 		return Representation{}, fmt.Errorf("start mandate: %w", err)
@@ -318,7 +319,8 @@ func (s *Service) GiveProxy(ctx context.Context, a Actor, in ProxyInput) (Repres
 		if err := r.Validate(); err != nil {
 			return err
 		}
-		return s.create(ctx, r, a.PersonID, "")
+		r, err = s.create(ctx, r, a.PersonID, "")
+		return err
 	})
 	if err != nil {
 		return Representation{}, fmt.Errorf("give proxy: %w", err)

@@ -93,10 +93,11 @@ func (s *Service) RegisterMeasure(ctx context.Context, op Actor, in MeasureInput
 			if err := r.Validate(); err != nil {
 				return err
 			}
-			if err := s.create(ctx, r, op.PersonID, ""); err != nil {
+			stored, err := s.create(ctx, r, op.PersonID, "")
+			if err != nil {
 				return err
 			}
-			out = append(out, r)
+			out = append(out, stored)
 		}
 		return nil
 	})
