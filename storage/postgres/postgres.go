@@ -27,10 +27,15 @@ import (
 var migrations embed.FS
 
 var (
-	_ mandates.PersonStore = (*Store)(nil)
-	_ mandates.Transactor  = (*Store)(nil)
-	_ authz.ClientStore    = (*Store)(nil)
-	_ authz.SessionStore   = (*Store)(nil)
+	_ mandates.PersonStore         = (*Store)(nil)
+	_ mandates.Transactor          = (*Store)(nil)
+	_ mandates.RepresentationStore = (*Store)(nil)
+	_ mandates.OrganisationStore   = (*Store)(nil)
+	_ mandates.ConsentCodeStore    = (*Store)(nil)
+	_ mandates.RoleStore           = (*Store)(nil)
+	_ mandates.Store               = (*Store)(nil)
+	_ authz.ClientStore            = (*Store)(nil)
+	_ authz.SessionStore           = (*Store)(nil)
 )
 
 // Options tune a store; the zero value is the production default.
@@ -252,10 +257,13 @@ func retryable(err error) bool {
 
 // constraintFields names the field behind each unique constraint.
 var constraintFields = map[string]string{
-	"persons_pkey":          "id",
-	"persons_email_key":     "email",
-	"clients_pkey":          "id",
-	"browser_sessions_pkey": "id",
+	"persons_pkey":             "id",
+	"persons_email_key":        "email",
+	"clients_pkey":             "id",
+	"browser_sessions_pkey":    "id",
+	"representations_pkey":     "id",
+	"representations_decision": "decision",
+	"organisations_pkey":       "id",
 }
 
 // mapErr turns pgx's errors into the domain's. entity names what was

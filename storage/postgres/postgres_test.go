@@ -139,3 +139,10 @@ func TestTOTPStore(t *testing.T) {
 		return open(t, pgtest.NewDatabaseFrom(t, tmpl))
 	})
 }
+
+func TestRepresentationStore(t *testing.T) {
+	tmpl := pgtest.Template(t, "relais_schema", func(dsn string) error { return migrate(context.Background(), dsn) })
+	storagetest.RunRepresentationStore(t, func(t *testing.T) storagetest.RepresentationStore {
+		return open(t, pgtest.NewDatabaseFrom(t, tmpl))
+	})
+}

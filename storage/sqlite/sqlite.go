@@ -25,10 +25,15 @@ import (
 var migrations embed.FS
 
 var (
-	_ mandates.PersonStore = (*Store)(nil)
-	_ mandates.Transactor  = (*Store)(nil)
-	_ authz.ClientStore    = (*Store)(nil)
-	_ authz.SessionStore   = (*Store)(nil)
+	_ mandates.PersonStore         = (*Store)(nil)
+	_ mandates.Transactor          = (*Store)(nil)
+	_ mandates.RepresentationStore = (*Store)(nil)
+	_ mandates.OrganisationStore   = (*Store)(nil)
+	_ mandates.ConsentCodeStore    = (*Store)(nil)
+	_ mandates.RoleStore           = (*Store)(nil)
+	_ mandates.Store               = (*Store)(nil)
+	_ authz.ClientStore            = (*Store)(nil)
+	_ authz.SessionStore           = (*Store)(nil)
 )
 
 // Options tune a store; the zero value is the production default.
@@ -245,7 +250,8 @@ func mapErr(err error, entity string) error {
 	return err
 }
 
-// uniqueField reads the column from "UNIQUE constraint failed: persons.email_key".
+// uniqueField reads the column from "UNIQUE constraint failed: persons.email_key",
+// or the first of several: "…: representations.decision_key, representations.representative_key".
 func uniqueField(msg string) string {
 	i := strings.LastIndex(msg, "failed: ")
 	if i < 0 {
@@ -253,7 +259,7 @@ func uniqueField(msg string) string {
 	}
 	col, _, _ := strings.Cut(msg[i+len("failed: "):], " ")
 	_, col, _ = strings.Cut(col, ".")
-	col = strings.TrimSuffix(col, ")")
+	col = strings.TrimRight(col, "),")
 	return strings.TrimSuffix(col, "_key")
 }
 

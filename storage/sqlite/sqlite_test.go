@@ -143,3 +143,7 @@ func TestLoginStore(t *testing.T) {
 func TestTOTPStore(t *testing.T) {
 	storagetest.RunTOTPStore(t, func(t *testing.T) storagetest.TOTPStore { return openTemp(t) })
 }
+
+func TestRepresentationStore(t *testing.T) {
+	storagetest.RunRepresentationStore(t, func(t *testing.T) storagetest.RepresentationStore { return openTemp(t) })
+}
