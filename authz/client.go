@@ -38,6 +38,11 @@ type Client struct {
 	SubjectType               string // subject_type: SubjectPairwise or SubjectPublic
 	IDTokenSignedResponseAlg  string // id_token_signed_response_alg: AlgES256 or AlgRS256
 	UserinfoSignedResponseAlg string // userinfo_signed_response_alg: "" for plain JSON, or AlgES256, AlgRS256
+	// ProcedureAreas are the procedure areas (mandates.Area) the site's
+	// procedures belong to: a representative sees, for this site, only
+	// the people whose representation covers one of them. Relais's own
+	// metadata field "procedure_areas".
+	ProcedureAreas []string
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -171,6 +176,11 @@ func (c *Client) validate() error {
 	case "", AlgES256, AlgRS256:
 	default:
 		return invalid("userinfo_signed_response_alg", "userinfo signing algorithm %q is not offered; leave it empty for plain JSON, or use ES256 or RS256", c.UserinfoSignedResponseAlg)
+	}
+	for i, a := range c.ProcedureAreas {
+		if !mandates.Area(a).Valid() || slices.Contains(c.ProcedureAreas[:i], a) {
+			return invalid("procedure_areas", "procedure area %q is unknown or repeated; use the codes papiers, famille, social, travail, logement, transports, argent, justice, etranger, loisirs", a)
+		}
 	}
 	return nil
 }
@@ -346,6 +356,7 @@ func ApplyClientUpdate(old Client, fn func(*Client) error, now time.Time) (Clien
 	c.Scopes = slices.Clone(old.Scopes)
 	c.GrantTypes = slices.Clone(old.GrantTypes)
 	c.PostLogoutRedirectURIs = slices.Clone(old.PostLogoutRedirectURIs)
+	c.ProcedureAreas = slices.Clone(old.ProcedureAreas)
 	if err := fn(&c); err != nil {
 		return old, err
 	}

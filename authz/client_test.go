@@ -78,6 +78,7 @@ func validClient() Client {
 		GrantTypes:       []string{"authorization_code", "refresh_token"},
 		SectorIdentifier: "caf.example.fr",
 		SecretHash:       HashClientSecret("s"),
+		ProcedureAreas:   []string{"social"},
 	}
 }
 
@@ -141,6 +142,8 @@ func TestClientValidate(t *testing.T) {
 		{"public subjects are accepted", func(c *Client) { c.SubjectType = SubjectPublic }, ""},
 		{"public subjects need no sector identifier", func(c *Client) { c.SubjectType, c.SectorIdentifier = SubjectPublic, "" }, ""},
 		{"an unknown subject type is refused", func(c *Client) { c.SubjectType = "anonymous" }, "subject_type"},
+		{"an unknown procedure area is refused", func(c *Client) { c.ProcedureAreas = []string{"impots"} }, "procedure_areas"},
+		{"a procedure area given twice is refused", func(c *Client) { c.ProcedureAreas = []string{"social", "social"} }, "procedure_areas"},
 		{"pairwise subjects without a sector identifier are refused", func(c *Client) { c.SectorIdentifier = "" }, "sector_identifier"},
 		{"a sector identifier written as a URL is refused", func(c *Client) { c.SectorIdentifier = "https://caf.example.fr/" }, "sector_identifier"},
 
@@ -218,11 +221,16 @@ func TestApplyClientUpdateClonesEverySlice(t *testing.T) {
 	want := old
 	want.RedirectURIs, want.PostLogoutRedirectURIs = slices.Clone(old.RedirectURIs), slices.Clone(old.PostLogoutRedirectURIs)
 	want.Scopes, want.GrantTypes = slices.Clone(old.Scopes), slices.Clone(old.GrantTypes)
+	want.ProcedureAreas = slices.Clone(old.ProcedureAreas)
 
 	got, err := ApplyClientUpdate(old, func(c *Client) error {
 		v := reflect.ValueOf(c).Elem()
 		for _, name := range lists {
-			v.FieldByName(name).Index(0).SetString("https://changed.example.fr/")
+			changed := "https://changed.example.fr/"
+			if name == "ProcedureAreas" { // a list of codes, not of URLs
+				changed = "famille"
+			}
+			v.FieldByName(name).Index(0).SetString(changed)
 		}
 		return nil
 	}, time.Now())

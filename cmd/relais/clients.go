@@ -56,6 +56,7 @@ type clientFlags struct {
 	scopes, grantTypes                []string
 	authMethod, jwksFile, jwksURI     string
 	subjectType, idTokenAlg, uinfoAlg string
+	areas                             []string
 }
 
 func (f *clientFlags) bind(fs *pflag.FlagSet) {
@@ -72,6 +73,7 @@ func (f *clientFlags) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&f.subjectType, "subject-type", authz.SubjectPairwise, "pairwise (a sub per sector) or public (OIDC Core §8)")
 	fs.StringVar(&f.idTokenAlg, "id-token-alg", authz.AlgES256, "ID token signing algorithm: ES256 or RS256")
 	fs.StringVar(&f.uinfoAlg, "userinfo-alg", "", "sign userinfo responses with ES256 or RS256 (default: plain JSON)")
+	fs.StringSliceVar(&f.areas, "procedure-area", nil, "procedure area the site's procedures belong to: papiers, famille, social, travail, logement, transports, argent, justice, etranger or loisirs (repeatable, or comma-separated)")
 }
 
 // client builds the client the flags describe, reading the key set file.
@@ -89,6 +91,7 @@ func (f *clientFlags) client() (authz.Client, error) {
 		SubjectType:               f.subjectType,
 		IDTokenSignedResponseAlg:  f.idTokenAlg,
 		UserinfoSignedResponseAlg: f.uinfoAlg,
+		ProcedureAreas:            f.areas,
 	}
 	if c.ID == "" {
 		c.ID = mandates.NewID(time.Now())
@@ -145,6 +148,8 @@ func clientFlag(field string) (string, bool) {
 		return "--id-token-alg", true
 	case "userinfo_signed_response_alg":
 		return "--userinfo-alg", true
+	case "procedure_areas":
+		return "--procedure-area", true
 	}
 	return "", false
 }
@@ -331,6 +336,7 @@ func printClient(w io.Writer, c authz.Client) {
 		{"sector_identifier", orDefault(c.SectorIdentifier, "(none)")},
 		{"id_token_signed_response_alg", c.IDTokenSignedResponseAlg},
 		{"userinfo_signed_response_alg", orDefault(c.UserinfoSignedResponseAlg, "(none: plain JSON)")},
+		{"procedure_areas", listOrNone(c.ProcedureAreas)},
 		{"created_at", c.CreatedAt.UTC().Format(time.RFC3339)},
 		{"updated_at", c.UpdatedAt.UTC().Format(time.RFC3339)},
 		{"version", strconv.FormatInt(c.Version, 10)},

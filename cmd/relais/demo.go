@@ -87,6 +87,9 @@ var demoClient = authz.Client{
 		"preferred_username", "birthdate", "gender", "birthplace", "birthcountry", "offline_access"},
 	GrantTypes:       []string{"authorization_code", "refresh_token", "client_credentials"},
 	SectorIdentifier: "localhost",
+	// A site for benefits, papers and money, so each demo case has
+	// someone to act for there.
+	ProcedureAreas: []string{"social", "papiers", "argent", "logement"},
 }
 
 // The demo's ids, fixed so a second start finds what the first wrote.

@@ -113,6 +113,9 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 	if err != nil {
 		return err
 	}
+	if c.policy == nil { // a Config that skipped validate, as tests build
+		c.policy = mandates.DefaultPolicy()
+	}
 	svcCfg := mandates.ServiceConfig{Policy: c.policy}
 	if c.Demo {
 		// Without an SMS gateway, the demo prints the consent codes it

@@ -379,6 +379,7 @@ func newClient(id string) authz.Client {
 		GrantTypes:             []string{"authorization_code", "refresh_token"},
 		SectorIdentifier:       "caf.example.fr",
 		SecretHash:             hash,
+		ProcedureAreas:         []string{"social", "famille"},
 	}
 }
 
@@ -400,6 +401,7 @@ func sameClient(t *testing.T, got, want authz.Client) {
 		{"post-logout redirect URIs", &got.PostLogoutRedirectURIs, &want.PostLogoutRedirectURIs},
 		{"scopes", &got.Scopes, &want.Scopes},
 		{"grant types", &got.GrantTypes, &want.GrantTypes},
+		{"procedure areas", &got.ProcedureAreas, &want.ProcedureAreas},
 	} {
 		if *l.got == nil {
 			t.Errorf("%s read back as nil, want a list", l.name)
