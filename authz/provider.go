@@ -42,6 +42,9 @@ type Stores struct {
 	Tokens  TokenStore
 	Persons mandates.PersonStore
 	Tx      mandates.Transactor
+	// Subjects records the pairwise subjects issued; without it, sites
+	// cannot name people to the access evaluation endpoint.
+	Subjects SubjectStore
 }
 
 // Provider is Relais's OpenID provider: fosite's handlers composed with
@@ -57,6 +60,7 @@ type Provider struct {
 	clients  ClientStore
 	atSigner *Signer
 	pairwise []byte
+	subjects SubjectStore
 }
 
 // derive gives each use of the secret key its own key (HMAC as a simple
@@ -164,6 +168,7 @@ func NewProvider(cfg ProviderConfig, st Stores, keys *Keys, log *slog.Logger) (*
 	return &Provider{
 		cfg: cfg, log: log, oauth: fosite.NewOAuth2Provider(fstore, fconf), fconf: fconf, storage: fstore, keys: keys,
 		persons: st.Persons, clients: st.Clients, atSigner: atSigner, pairwise: derive(cfg.SecretKey, "pairwise-subject"),
+		subjects: st.Subjects,
 	}, nil
 }
 

@@ -20,6 +20,10 @@ type Session struct {
 	PersonID string    `json:"person_id"`
 	AMR      []string  `json:"amr"`
 	AuthTime time.Time `json:"auth_time"`
+	// ActorID is who logged in and acts, when they act for PersonID under
+	// RepresentationID; both empty when the person acts for themselves.
+	ActorID          string `json:"actor_id,omitempty"`
+	RepresentationID string `json:"representation_id,omitempty"`
 }
 
 // NewSession returns an empty session with every part allocated, as fosite
