@@ -168,28 +168,50 @@ func (p *Policy) decideRepresentative(q Question, f Facts) Answer {
 // actorHolds says whether the actor may use r now in the area, or why not
 // (an empty reason when r is simply not the actor's).
 func (p *Policy) actorHolds(r *Representation, q Question, f Facts) (bool, Text) {
+	if ok, why := p.holds(r, q.ActorID, q.At, f.Memberships); !ok {
+		return false, why
+	}
+	k := r.Kind.The()
+	if !r.Covers(q.Area) {
+		return false, Text{"refusé : " + k.FR + " ne couvre pas ce domaine.", "refused: " + k.EN + " does not cover this area."}
+	}
+	if rep := r.Representative; rep.IsOrganisation() {
+		if o, ok := f.Organisations[rep.OrganisationID]; !ok || !o.Covers(q.Area) {
+			return false, Text{"refusé : la structure n’agit pas dans ce domaine.",
+				"refused: the organisation does not act in this area."}
+		}
+	}
+	return true, Text{}
+}
+
+// holds says whether the actor may use r at `at`, whatever the area: r is
+// in force and the actor holds it, in their own name or as an active (and
+// designated) member of the organisation holding it. The reason is empty
+// when r is simply not the actor's.
+func (p *Policy) holds(r *Representation, actorID string, at time.Time, ms []Membership) (bool, Text) {
 	rep := r.Representative
 	k := r.Kind.The()
 	if rep.IsOrganisation() {
-		i := slices.IndexFunc(f.Memberships, func(m Membership) bool {
-			return m.OrganisationID == rep.OrganisationID && m.PersonID == q.ActorID
+		i := slices.IndexFunc(ms, func(m Membership) bool {
+			return m.OrganisationID == rep.OrganisationID && m.PersonID == actorID
 		})
 		if i < 0 {
 			return false, Text{}
 		}
-		if !f.Memberships[i].Active {
+		if !ms[i].Active {
 			return false, Text{"refusé : la structure a retiré son habilitation à cet aidant.",
 				"refused: the organisation withdrew this aidant’s habilitation."}
 		}
-		if len(rep.Delegates) > 0 && !slices.Contains(rep.Delegates, q.ActorID) {
+		if len(rep.Delegates) > 0 && !slices.Contains(rep.Delegates, actorID) {
 			return false, Text{"refusé : la structure n’a pas désigné cette personne pour ce suivi.",
 				"refused: the organisation has not named this person for this case."}
 		}
-	} else if rep.PersonID != q.ActorID {
+	} else if rep.PersonID != actorID {
 		return false, Text{}
 	}
-	switch r.EffectiveStatus(q.At) {
+	switch r.EffectiveStatus(at) {
 	case StatusActive:
+		return true, Text{}
 	case StatusExpired:
 		return false, Text{"refusé : " + k.FR + " ne s’applique plus : sa date de fin est passée.",
 			"refused: " + k.EN + " no longer applies: its end date has passed."}
@@ -200,17 +222,6 @@ func (p *Policy) actorHolds(r *Representation, q Question, f Facts) (bool, Text)
 		return false, Text{"refusé : " + k.FR + " est en pause.", "refused: " + k.EN + " is paused."}
 	case StatusPendingConsent:
 		return false, Text{"refusé : " + k.FR + " attend encore un accord.", "refused: " + k.EN + " is still waiting for agreement."}
-	default:
-		return false, Text{"refusé : " + k.FR + " ne s’applique pas encore.", "refused: " + k.EN + " does not apply yet."}
 	}
-	if !r.Covers(q.Area) {
-		return false, Text{"refusé : " + k.FR + " ne couvre pas ce domaine.", "refused: " + k.EN + " does not cover this area."}
-	}
-	if rep.IsOrganisation() {
-		if o, ok := f.Organisations[rep.OrganisationID]; !ok || !o.Covers(q.Area) {
-			return false, Text{"refusé : la structure n’agit pas dans ce domaine.",
-				"refused: the organisation does not act in this area."}
-		}
-	}
-	return true, Text{}
+	return false, Text{"refusé : " + k.FR + " ne s’applique pas encore.", "refused: " + k.EN + " does not apply yet."}
 }

@@ -368,3 +368,46 @@ func (s *Service) PersonByEmail(ctx context.Context, email string) (Person, erro
 func (s *Service) Person(ctx context.Context, id string) (Person, error) {
 	return s.store.Person(ctx, id)
 }
+
+// Usable returns the representation, with names, when the actor may use it
+// at `at`: in force, and held by the actor (in their own name, or as an
+// active and designated member of the organisation holding it). Otherwise
+// ErrNotFound when it is not the actor's, or ErrInactive wrapping the
+// reason. Tokens are checked with it at every use, so a suspension, a
+// withdrawal or the end date stops them at once.
+func (s *Service) Usable(ctx context.Context, actorID, id string, at time.Time) (View, error) {
+	r, err := s.store.Representation(ctx, id)
+	if err != nil {
+		return View{}, err
+	}
+	var ms []Membership
+	if r.Representative.IsOrganisation() {
+		if ms, err = s.store.MembershipsOf(ctx, actorID); err != nil {
+			return View{}, err
+		}
+	}
+	ok, why := s.cfg.Policy.holds(&r, actorID, at, ms)
+	if !ok {
+		if why == (Text{}) {
+			return View{}, fmt.Errorf("representation %s: %w", id, ErrNotFound)
+		}
+		return View{}, fmt.Errorf("%w: %s", ErrInactive, why.EN)
+	}
+	vs, err := s.Describe(ctx, []Representation{r})
+	if err != nil {
+		return View{}, err
+	}
+	return vs[0], nil
+}
+
+// Protection lists the court measures in force over the person at `at`,
+// with what each leaves them to do alone: what a site learns with the
+// protection scope.
+func (s *Service) Protection(ctx context.Context, personID string, at time.Time) ([]View, error) {
+	reps, err := s.store.RepresentationsOf(ctx, personID)
+	if err != nil {
+		return nil, err
+	}
+	reps = slices.DeleteFunc(reps, func(r Representation) bool { return !r.Kind.IsMeasure() || !r.ActiveAt(at) })
+	return s.Describe(ctx, reps)
+}
