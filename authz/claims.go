@@ -75,7 +75,10 @@ func ClaimScopes() []string {
 // SupportedClaims lists every claim Relais can give, for discovery.
 func SupportedClaims() []string {
 	seen := map[string]bool{"sub": true, "iss": true, "aud": true, "exp": true, "iat": true, "auth_time": true,
-		"nonce": true, "acr": true, "amr": true}
+		"nonce": true, "acr": true, "amr": true,
+		// Acting for someone (DESIGN.md §4): who acts, under which
+		// representation; and a person's own measure, with its scope.
+		"act": true, "representation": true, ScopeProtection: true}
 	for _, cs := range scopeClaims {
 		for _, c := range cs {
 			seen[c] = true

@@ -60,7 +60,8 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 		"revocation_endpoint":                              iss + "/revoke",
 		"pushed_authorization_request_endpoint":            iss + "/par",
 		"end_session_endpoint":                             iss + "/logout",
-		"scopes_supported":                                 append([]string{"openid", "offline_access"}, ClaimScopes()...),
+		"scopes_supported":                                 append([]string{"openid", "offline_access", ScopeProtection}, ClaimScopes()...),
+		"authorization_details_types_supported":            []string{AuthorizationDetailType}, // RFC 9396 §10
 		"response_types_supported":                         []string{"code"},
 		"response_modes_supported":                         []string{"query"},
 		"grant_types_supported":                            []string{"authorization_code", "refresh_token", "client_credentials"},
@@ -190,6 +191,20 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		p.oauth.WriteAccessError(ctx, w, ar, err)
 		return
 	}
+	if s, ok := ar.GetSession().(*Session); ok && s.RepresentationID != "" {
+		// The representation may have been suspended, withdrawn or ended
+		// since the code or the last refresh: the grant dies with it.
+		if _, err := p.checkActing(ctx, s); err != nil {
+			if errors.Is(err, ErrRepresentationInactive) {
+				p.revokeGrant(ctx, ar.GetID())
+				err = fosite.ErrInvalidGrant.WithHint("The representation this grant rests on is no longer in force.").WithWrap(err)
+			}
+			err = protocolError(err)
+			p.logIfServerError(ctx, "token request: representation", err)
+			p.oauth.WriteAccessError(ctx, w, ar, err)
+			return
+		}
+	}
 	client := ar.GetClient()
 	if ar.GetGrantTypes().ExactOne("client_credentials") {
 		// A server acting for itself: the subject is the client (RFC 9068 §2.2).
@@ -212,7 +227,21 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		p.oauth.WriteAccessError(ctx, w, ar, err)
 		return
 	}
+	if s, ok := ar.GetSession().(*Session); ok && len(s.AuthorizationDetails) > 0 {
+		resp.SetExtra("authorization_details", s.AuthorizationDetails) // RFC 9396 §7
+	}
 	p.oauth.WriteAccessResponse(ctx, w, ar, resp)
+}
+
+// revokeGrant ends every token of a grant (its refresh family and access
+// tokens), as reuse detection does.
+func (p *Provider) revokeGrant(ctx context.Context, requestID string) {
+	if err := p.storage.RevokeRefreshToken(ctx, requestID); err != nil && !errors.Is(err, fosite.ErrNotFound) {
+		p.log.ErrorContext(ctx, "revoke refresh tokens", "request_id", requestID, "err", err)
+	}
+	if err := p.storage.RevokeAccessToken(ctx, requestID); err != nil && !errors.Is(err, fosite.ErrNotFound) {
+		p.log.ErrorContext(ctx, "revoke access tokens", "request_id", requestID, "err", err)
+	}
 }
 
 // introspect is RFC 7662's endpoint, for authenticated clients.
@@ -230,6 +259,19 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 		challenge(w, err)
 		p.oauth.WriteIntrospectionError(ctx, w, err)
 		return
+	}
+	if resp.IsActive() {
+		if s, ok := resp.GetAccessRequester().GetSession().(*Session); ok && s.RepresentationID != "" {
+			if _, err := p.checkActing(ctx, s); errors.Is(err, ErrRepresentationInactive) {
+				// RFC 7662 §2.2: a token that may no longer be used is
+				// simply inactive.
+				writeJSON(w, http.StatusOK, map[string]bool{"active": false})
+				return
+			} else if err != nil {
+				p.serverError(w, r, err)
+				return
+			}
+		}
 	}
 	p.oauth.WriteIntrospectionResponse(ctx, w, resp)
 }
@@ -290,6 +332,15 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusForbidden, map[string]string{"error": "insufficient_scope", "error_description": "This token is not for a person's identity."})
 		return
 	}
+	if _, err := p.checkActing(ctx, sess); err != nil {
+		if errors.Is(err, ErrRepresentationInactive) {
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "The representation is no longer in force."})
+			return
+		}
+		p.serverError(w, r, err)
+		return
+	}
 	person, err := p.persons.Person(ctx, sess.PersonID)
 	if err != nil {
 		if errors.Is(err, mandates.ErrNotFound) {
@@ -302,6 +353,11 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 	}
 	claims := IdentityClaims(person, ar.GetGrantedScopes())
 	claims["sub"] = sess.Subject
+	for _, k := range []string{"act", "representation", ScopeProtection} {
+		if v, ok := sess.Claims.Extra[k]; ok {
+			claims[k] = v
+		}
+	}
 	fc, _ := ar.GetClient().(*fositeClient)
 	if fc == nil || fc.c.UserinfoSignedResponseAlg == "" {
 		writeJSON(w, http.StatusOK, claims)
@@ -347,9 +403,13 @@ func (p *Provider) signJWT(ctx context.Context, alg string, claims map[string]an
 // AuthorizeRequest is a validated authorization request, as ui needs it
 // to decide on login and consent.
 type AuthorizeRequest struct {
-	ar     fosite.AuthorizeRequester
-	client Client
+	ar      fosite.AuthorizeRequester
+	client  Client
+	details []AuthorizationDetail
 }
+
+// AuthorizationDetails are the RFC 9396 details the site asks for.
+func (a *AuthorizeRequest) AuthorizationDetails() []AuthorizationDetail { return a.details }
 
 func (a *AuthorizeRequest) Client() Client { return a.client }
 
@@ -401,6 +461,9 @@ func (p *Provider) ParseAuthorize(ctx context.Context, r *http.Request) (*Author
 		}
 	}
 	a := &AuthorizeRequest{ar: ar}
+	if err == nil {
+		a.details, err = ParseAuthorizationDetails(ar.GetRequestForm().Get("authorization_details"))
+	}
 	if ar != nil {
 		if fc, ok := ar.GetClient().(*fositeClient); ok {
 			a.client = fc.c
@@ -448,11 +511,15 @@ func (p *Provider) Deny(w http.ResponseWriter, r *http.Request, a *AuthorizeRequ
 	return p.AuthorizeError(w, r, a, fosite.ErrAccessDenied.WithHint("The person refused to share this information."))
 }
 
-// Login says who logged in, when and how.
+// Login says who logged in, when and how, and under which representation
+// they act, when they act for someone else.
 type Login struct {
 	PersonID string
 	AuthTime time.Time
 	AMR      []string // "pwd", "otp" (RFC 8176)
+	// RepresentationID, when set, is the representation the person chose
+	// to act under; the account is then the represented person's.
+	RepresentationID string
 }
 
 // Authorize grants what the site asked for to the logged-in person and
@@ -460,7 +527,14 @@ type Login struct {
 func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request, a *AuthorizeRequest, login Login) {
 	ctx := r.Context()
 	ar := a.ar
-	for _, s := range ar.GetRequestedScopes() {
+	g, err := p.grantFor(ctx, a, login)
+	if err != nil {
+		err = protocolError(err)
+		p.logIfServerError(ctx, "authorize: acting for someone", err)
+		p.oauth.WriteAuthorizeError(ctx, issWriter{w, p.cfg.Issuer}, ar, err)
+		return
+	}
+	for _, s := range g.scopes {
 		ar.GrantScope(s)
 	}
 	for _, aud := range ar.GetRequestedAudience() {
@@ -469,10 +543,15 @@ func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request, a *Authoriz
 	if len(ar.GetGrantedAudience()) == 0 {
 		ar.GrantAudience(a.client.ID)
 	}
-	sub := p.Subject(a.client, login.PersonID)
+	sub := g.sub
 	now := p.cfg.Now().UTC()
 	sess := NewSession()
-	sess.Subject, sess.PersonID, sess.AMR, sess.AuthTime = sub, login.PersonID, login.AMR, login.AuthTime
+	sess.Subject, sess.PersonID, sess.AMR, sess.AuthTime = sub, g.personID, login.AMR, login.AuthTime
+	sess.ActorID, sess.RepresentationID, sess.AuthorizationDetails = g.actorID, g.representationID, g.details
+	for k, v := range g.claims {
+		sess.Claims.Extra[k] = v
+		sess.AccessClaims.Extra[k] = v
+	}
 	sess.Claims.Subject = sub
 	sess.Claims.Issuer = p.cfg.Issuer
 	sess.Claims.AuthTime = login.AuthTime.UTC()
@@ -484,6 +563,9 @@ func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request, a *Authoriz
 	sess.AccessClaims.Subject = sub
 	sess.AccessClaims.Extra["client_id"] = a.client.ID
 	sess.AccessHeader.Extra["typ"] = "at+jwt" // RFC 9068 §2.1
+	if len(g.details) > 0 {
+		sess.AccessClaims.Extra["authorization_details"] = g.details
+	}
 	resp, err := p.oauth.NewAuthorizeResponse(ctx, ar, sess)
 	if err != nil {
 		err = protocolError(err)

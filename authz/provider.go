@@ -45,22 +45,27 @@ type Stores struct {
 	// Subjects records the pairwise subjects issued; without it, sites
 	// cannot name people to the access evaluation endpoint.
 	Subjects SubjectStore
+	// Delegation is the representation service; without it, nobody acts
+	// for anyone else.
+	Delegation Delegation
 }
 
 // Provider is Relais's OpenID provider: fosite's handlers composed with
 // Relais's storage adapter, signer and claims.
 type Provider struct {
-	cfg      ProviderConfig
-	log      *slog.Logger
-	oauth    fosite.OAuth2Provider
-	fconf    *fosite.Config
-	storage  *fositeStorage
-	keys     *Keys
-	persons  mandates.PersonStore
-	clients  ClientStore
-	atSigner *Signer
-	pairwise []byte
-	subjects SubjectStore
+	cfg        ProviderConfig
+	log        *slog.Logger
+	oauth      fosite.OAuth2Provider
+	fconf      *fosite.Config
+	storage    *fositeStorage
+	keys       *Keys
+	persons    mandates.PersonStore
+	clients    ClientStore
+	atSigner   *Signer
+	pairwise   []byte
+	subjects   SubjectStore
+	delegation Delegation
+	choiceKey  []byte
 }
 
 // derive gives each use of the secret key its own key (HMAC as a simple
@@ -168,7 +173,7 @@ func NewProvider(cfg ProviderConfig, st Stores, keys *Keys, log *slog.Logger) (*
 	return &Provider{
 		cfg: cfg, log: log, oauth: fosite.NewOAuth2Provider(fstore, fconf), fconf: fconf, storage: fstore, keys: keys,
 		persons: st.Persons, clients: st.Clients, atSigner: atSigner, pairwise: derive(cfg.SecretKey, "pairwise-subject"),
-		subjects: st.Subjects,
+		subjects: st.Subjects, delegation: st.Delegation, choiceKey: derive(cfg.SecretKey, "acting-choice"),
 	}, nil
 }
 

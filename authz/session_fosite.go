@@ -24,6 +24,9 @@ type Session struct {
 	// RepresentationID; both empty when the person acts for themselves.
 	ActorID          string `json:"actor_id,omitempty"`
 	RepresentationID string `json:"representation_id,omitempty"`
+	// AuthorizationDetails are the RFC 9396 details granted, returned in
+	// the token response and carried in the access token.
+	AuthorizationDetails []AuthorizationDetail `json:"authorization_details,omitempty"`
 }
 
 // NewSession returns an empty session with every part allocated, as fosite
@@ -78,6 +81,7 @@ func (s *Session) Clone() fosite.Session {
 		c.AccessHeader = &jwt.Headers{Extra: cloneMap(s.AccessHeader.Extra)}
 	}
 	c.AMR = append([]string(nil), s.AMR...)
+	c.AuthorizationDetails = append([]AuthorizationDetail(nil), s.AuthorizationDetails...)
 	return &c
 }
 
