@@ -1,0 +1,462 @@
+package mandates
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// A co-signature is the other party's agreement to one described act that
+// the policy allows only with it (Decide answers Cosign): a person under
+// curatelle disposing needs the curator's agreement; a curator disposing
+// needs the person's. A site opens the request, the party who must agree
+// approves or refuses it in their space, and the site's next evaluation of
+// that very act answers allowed, once, within CosignatureTTL.
+
+// Events of a co-signature, recorded in the represented person's journal.
+const (
+	EventCosignRequested EventType = "cosignature.requested"
+	EventCosignApproved  EventType = "cosignature.approved"
+	EventCosignRefused   EventType = "cosignature.refused"
+	EventCosignUsed      EventType = "cosignature.used"
+)
+
+const (
+	// CosignatureTTL is how long an approval can be used: the act is about
+	// to happen, the agreement is not a standing permission.
+	CosignatureTTL = 15 * time.Minute
+	// CosignaturePendingTTL is how long a request waits for an answer.
+	CosignaturePendingTTL = 7 * 24 * time.Hour
+	// maxDescription bounds the act's description, in bytes.
+	maxDescription = 1000
+)
+
+// CosignatureStatus is where a request stands. Expired is never stored:
+// the clock decides it at every reading (EffectiveStatus).
+type CosignatureStatus string
+
+const (
+	CosignPending  CosignatureStatus = "pending"
+	CosignApproved CosignatureStatus = "approved"
+	CosignRefused  CosignatureStatus = "refused"
+	CosignUsed     CosignatureStatus = "used"
+	CosignExpired  CosignatureStatus = "expired"
+)
+
+// Cosignature is one request for agreement to one act.
+type Cosignature struct {
+	ID          string
+	ClientID    string // the site that opened it, the only one that may use it
+	PersonID    string // whose account the act is in
+	ActorID     string // who will do the act
+	Action      Action
+	Area        Area
+	Description string // the act, as the site describes it
+	// RepresentationID is the representation whose rule asks for the
+	// agreement: the measure over the person when the person acts, the
+	// actor's representation when a representative acts.
+	RepresentationID string
+	// Party is who must agree: PartyPerson (the represented person) or
+	// PartyRepresentative (whoever holds RepresentationID).
+	Party     Party
+	Status    CosignatureStatus // as stored
+	CreatedAt time.Time
+	// ExpiresAt ends the pending request, then, once approved, the
+	// approval.
+	ExpiresAt time.Time
+	DecidedAt time.Time
+	DecidedBy string
+	UsedAt    time.Time
+	Version   int64
+}
+
+// EffectiveStatus is the status at now: a pending request or an unused
+// approval past ExpiresAt is expired.
+func (c *Cosignature) EffectiveStatus(now time.Time) CosignatureStatus {
+	if (c.Status == CosignPending || c.Status == CosignApproved) && !now.Before(c.ExpiresAt) {
+		return CosignExpired
+	}
+	return c.Status
+}
+
+// Matches says whether the cosignature was asked for exactly this act by
+// this site: same actor, person, action, area and client.
+func (c *Cosignature) Matches(q Question, clientID string) bool {
+	return c.ActorID == q.ActorID && c.PersonID == q.PersonID && c.Action == q.Action && c.Area == q.Area && c.ClientID == clientID
+}
+
+// Validate reports the first field that breaks a rule.
+func (c *Cosignature) Validate() error {
+	switch {
+	case !IsID(c.ID):
+		return invalid("id", "is not a UUID")
+	case strings.TrimSpace(c.ClientID) == "":
+		return invalid("client_id", "is missing")
+	case !IsID(c.PersonID):
+		return invalid("person", "is not a person id")
+	case !IsID(c.ActorID):
+		return invalid("actor", "is not a person id")
+	case !c.Action.Valid():
+		return invalid("action", fmt.Sprintf("%q is not consult, manage, dispose or personal", c.Action))
+	case !c.Area.Valid():
+		return invalid("procedure_area", fmt.Sprintf("%q is not a procedure area", c.Area))
+	case strings.TrimSpace(c.Description) == "" || len(c.Description) > maxDescription || !utf8.ValidString(c.Description):
+		return invalid("description", fmt.Sprintf("is empty, longer than %d bytes or not UTF-8", maxDescription))
+	case !IsID(c.RepresentationID):
+		return invalid("representation", "is not a representation id")
+	case c.Party != PartyPerson && c.Party != PartyRepresentative:
+		return invalid("party", fmt.Sprintf("%q is neither person nor representative", c.Party))
+	}
+	switch c.Status {
+	case CosignPending, CosignApproved, CosignRefused, CosignUsed:
+	default:
+		return invalid("status", fmt.Sprintf("%q is not a status a co-signature is stored with", c.Status))
+	}
+	if c.CreatedAt.IsZero() || c.ExpiresAt.IsZero() {
+		return invalid("expires_at", "is missing")
+	}
+	return nil
+}
+
+// CosignatureStore keeps co-signature requests.
+//
+// UpdateCosignature reads the stored request, runs fn on it and saves what
+// fn left with Version+1, in one transaction that holds the row: two
+// concurrent updates never both see the same version (one waits, or fails
+// with ErrConflict). When fn fails nothing changes.
+type CosignatureStore interface {
+	CreateCosignature(ctx context.Context, c Cosignature) error
+	Cosignature(ctx context.Context, id string) (Cosignature, error)
+	UpdateCosignature(ctx context.Context, id string, fn func(*Cosignature) error) (Cosignature, error)
+	// CosignaturesAwaiting lists the pending requests, newest first, that
+	// ask personID's agreement as the represented person, or the agreement
+	// of the holder of one of representationIDs.
+	CosignaturesAwaiting(ctx context.Context, personID string, representationIDs []string) ([]Cosignature, error)
+}
+
+// Failures of co-signatures, for callers to map to a page or a JSON error.
+var (
+	// ErrNoCosignNeeded: the policy does not answer cosign for this act
+	// (it is allowed, or refused whatever anyone agrees).
+	ErrNoCosignNeeded = errors.New("mandates: this act does not call for a co-signature")
+	// ErrCosignDecided: the request was already approved, refused or used,
+	// or it expired.
+	ErrCosignDecided = errors.New("mandates: co-signature already decided or expired")
+	// ErrNoCosignStore: the store keeps no co-signatures.
+	ErrNoCosignStore = errors.New("mandates: the store keeps no co-signatures")
+)
+
+// CosignatureRequest is what a site sends to open a request.
+type CosignatureRequest struct {
+	ClientID    string
+	PersonID    string
+	ActorID     string
+	Action      Action
+	Area        Area
+	Description string
+}
+
+func (s *Service) cosignStore() (CosignatureStore, error) {
+	cs, ok := s.store.(CosignatureStore)
+	if !ok {
+		return nil, ErrNoCosignStore
+	}
+	return cs, nil
+}
+
+func cosignEvent(c *Cosignature, t EventType, actor string, at time.Time) Event {
+	return Event{Type: t, At: at, ActorID: actor, PersonID: c.PersonID, RepresentationID: c.RepresentationID,
+		Areas: []Area{c.Area}, Detail: map[string]string{"cosignature_id": c.ID, "client_id": c.ClientID,
+			"action": string(c.Action), "acting": c.ActorID}}
+}
+
+// RequestCosignature opens a request for one act, where the policy answers
+// cosign for it now. The request names the party who must agree; it is
+// written with its event in one transaction.
+func (s *Service) RequestCosignature(ctx context.Context, in CosignatureRequest) (Cosignature, error) {
+	cs, err := s.cosignStore()
+	if err != nil {
+		return Cosignature{}, err
+	}
+	now := s.now()
+	ans, err := s.Decide(ctx, Question{ActorID: in.ActorID, PersonID: in.PersonID, Action: in.Action, Area: in.Area, At: now})
+	if err != nil {
+		return Cosignature{}, err
+	}
+	if ans.Decision != Cosign || ans.Representation == nil {
+		return Cosignature{}, fmt.Errorf("%w: the policy answers %s (%s)", ErrNoCosignNeeded, ans.Decision, ans.Reason.EN)
+	}
+	c := Cosignature{ID: NewID(now), ClientID: in.ClientID, PersonID: in.PersonID, ActorID: in.ActorID, Action: in.Action,
+		Area: in.Area, Description: strings.TrimSpace(in.Description), RepresentationID: ans.Representation.ID,
+		Party: PartyRepresentative, Status: CosignPending, CreatedAt: now, ExpiresAt: now.Add(CosignaturePendingTTL), Version: 1}
+	if in.ActorID != in.PersonID {
+		c.Party = PartyPerson
+	}
+	if err := c.Validate(); err != nil {
+		return Cosignature{}, err
+	}
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		if err := cs.CreateCosignature(ctx, c); err != nil {
+			return err
+		}
+		return s.emit(ctx, cosignEvent(&c, EventCosignRequested, in.ActorID, now))
+	})
+	if err != nil {
+		return Cosignature{}, fmt.Errorf("request co-signature: %w", err)
+	}
+	return c, nil
+}
+
+// CosignatureOf returns a request to the site that opened it; to any other
+// it does not exist.
+func (s *Service) CosignatureOf(ctx context.Context, clientID, id string) (Cosignature, error) {
+	cs, err := s.cosignStore()
+	if err != nil {
+		return Cosignature{}, err
+	}
+	if !IsID(id) {
+		return Cosignature{}, fmt.Errorf("co-signature %q: %w", id, ErrNotFound)
+	}
+	c, err := cs.Cosignature(ctx, id)
+	if err != nil {
+		return Cosignature{}, err
+	}
+	if c.ClientID != clientID {
+		return Cosignature{}, fmt.Errorf("co-signature %s: %w", id, ErrNotFound)
+	}
+	return c, nil
+}
+
+// mayAgree says whether personID is the party who must agree to c at now:
+// the represented person, or the holder of the representation (the person
+// named, or an active member of the organisation holding it, among its
+// delegates when it names some). A representation no longer in force has
+// nobody to agree.
+func (s *Service) mayAgree(ctx context.Context, c *Cosignature, personID string, now time.Time) (bool, error) {
+	if personID == c.ActorID {
+		return false, nil
+	}
+	if c.Party == PartyPerson {
+		return personID == c.PersonID, nil
+	}
+	r, err := s.store.Representation(ctx, c.RepresentationID)
+	if err != nil {
+		return false, err
+	}
+	if !r.ActiveAt(now) {
+		return false, nil
+	}
+	rep := r.Representative
+	if !rep.IsOrganisation() {
+		return rep.PersonID == personID, nil
+	}
+	if len(rep.Delegates) > 0 && !slices.Contains(rep.Delegates, personID) {
+		return false, nil
+	}
+	m, err := s.store.Membership(ctx, rep.OrganisationID, personID)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil && m.Active, err
+}
+
+// CosignatureToAgree returns a request to the party who must agree to it;
+// to anyone else it does not exist (ErrNotFound), so nobody learns of
+// another's acts.
+func (s *Service) CosignatureToAgree(ctx context.Context, viewer, id string) (Cosignature, error) {
+	cs, err := s.cosignStore()
+	if err != nil {
+		return Cosignature{}, err
+	}
+	if !IsID(id) {
+		return Cosignature{}, fmt.Errorf("co-signature %q: %w", id, ErrNotFound)
+	}
+	c, err := cs.Cosignature(ctx, id)
+	if err != nil {
+		return Cosignature{}, err
+	}
+	ok, err := s.mayAgree(ctx, &c, viewer, s.now())
+	if err != nil {
+		return Cosignature{}, err
+	}
+	if !ok && c.DecidedBy != viewer {
+		return Cosignature{}, fmt.Errorf("co-signature %s: %w", id, ErrNotFound)
+	}
+	return c, nil
+}
+
+// CosignaturesAwaiting lists the requests waiting for the person's
+// agreement, newest first: as the represented person, and as the holder of
+// representations.
+func (s *Service) CosignaturesAwaiting(ctx context.Context, personID string) ([]Cosignature, error) {
+	cs, err := s.cosignStore()
+	if err != nil {
+		return nil, err
+	}
+	held, err := s.For(ctx, personID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var ids []string
+	for _, v := range held {
+		if v.Representation.ActiveAt(now) {
+			ids = append(ids, v.ID)
+		}
+	}
+	list, err := cs.CosignaturesAwaiting(ctx, personID, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := list[:0]
+	for _, c := range list {
+		if c.EffectiveStatus(now) != CosignPending {
+			continue
+		}
+		if ok, err := s.mayAgree(ctx, &c, personID, now); err != nil {
+			return nil, err
+		} else if ok {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// AnswerCosignature records the agreement (approve) or the refusal of the
+// party who must agree. Someone else gets ErrNotFound; a request already
+// answered, used or expired gets ErrCosignDecided. An approval can be used
+// for CosignatureTTL.
+func (s *Service) AnswerCosignature(ctx context.Context, a Actor, id string, approve bool) (Cosignature, error) {
+	cs, err := s.cosignStore()
+	if err != nil {
+		return Cosignature{}, err
+	}
+	if !IsID(id) {
+		return Cosignature{}, fmt.Errorf("co-signature %q: %w", id, ErrNotFound)
+	}
+	now := s.now()
+	var out Cosignature
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		c, err := cs.UpdateCosignature(ctx, id, func(c *Cosignature) error {
+			ok, err := s.mayAgree(ctx, c, a.PersonID, now)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return fmt.Errorf("co-signature %s: %w", id, ErrNotFound)
+			}
+			if st := c.EffectiveStatus(now); st != CosignPending {
+				return fmt.Errorf("%w: it is %s", ErrCosignDecided, st)
+			}
+			c.DecidedAt, c.DecidedBy = now, a.PersonID
+			if approve {
+				c.Status, c.ExpiresAt = CosignApproved, now.Add(CosignatureTTL)
+			} else {
+				c.Status = CosignRefused
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		out = c
+		t := EventCosignRefused
+		if approve {
+			t = EventCosignApproved
+		}
+		return s.emit(ctx, cosignEvent(&c, t, a.PersonID, now))
+	})
+	if err != nil {
+		return Cosignature{}, fmt.Errorf("answer co-signature: %w", err)
+	}
+	return out, nil
+}
+
+// Evaluate answers q as Decide does, for the site clientID; where Decide
+// answers cosign and cosignatureID names an approval of exactly this act
+// (same actor, person, action, area and site), unused and unexpired, the
+// answer is allowed and the approval is used up, in one transaction: of
+// concurrent evaluations, exactly one is allowed. A co-signature that
+// cannot be used leaves the answer at cosign and says why; an unknown one
+// (or another site's) is ErrNotFound.
+func (s *Service) Evaluate(ctx context.Context, q Question, clientID, cosignatureID string) (Answer, error) {
+	if q.At.IsZero() {
+		q.At = s.now()
+	}
+	ans, err := s.Decide(ctx, q)
+	if err != nil || cosignatureID == "" || ans.Decision != Cosign {
+		return ans, err
+	}
+	cs, err := s.cosignStore()
+	if err != nil {
+		return Answer{}, err
+	}
+	if !IsID(cosignatureID) {
+		return Answer{}, fmt.Errorf("co-signature %q: %w", cosignatureID, ErrNotFound)
+	}
+	var why Text
+	var used Cosignature
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		why = Text{}
+		c, err := cs.UpdateCosignature(ctx, cosignatureID, func(c *Cosignature) error {
+			if c.ClientID != clientID {
+				return fmt.Errorf("co-signature %s: %w", cosignatureID, ErrNotFound)
+			}
+			why = cosignUnusable(c, q, clientID)
+			if why != (Text{}) {
+				return errUnusable
+			}
+			c.Status, c.UsedAt = CosignUsed, q.At
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		used = c
+		return s.emit(ctx, cosignEvent(&c, EventCosignUsed, q.ActorID, q.At))
+	})
+	switch {
+	case errors.Is(err, errUnusable):
+		ans.Reason = why
+		return ans, nil
+	case errors.Is(err, ErrConflict):
+		// A concurrent evaluation used it first.
+		ans.Reason = cosignTexts[CosignUsed]
+		return ans, nil
+	case err != nil:
+		return Answer{}, fmt.Errorf("evaluate with co-signature: %w", err)
+	}
+	ans.Decision = Allowed
+	who := Text{"de la personne protégée", "of the protected person"}
+	if used.Party == PartyRepresentative {
+		who = Text{"du représentant", "of the representative"}
+	}
+	ans.Reason = Text{"autorisé : l’accord " + who.FR + " a été donné pour cet acte. Il ne sert qu’une fois.",
+		"allowed: the agreement " + who.EN + " was given for this act. It can be used once."}
+	return ans, nil
+}
+
+var errUnusable = errors.New("mandates: co-signature unusable")
+
+var cosignTexts = map[CosignatureStatus]Text{
+	CosignPending: {"refusé : l’accord demandé n’a pas encore été donné.", "refused: the agreement asked for has not been given yet."},
+	CosignRefused: {"refusé : l’accord a été refusé.", "refused: the agreement was refused."},
+	CosignUsed:    {"refusé : cet accord a déjà servi. Demandez un nouvel accord.", "refused: this agreement was already used. Ask for a new one."},
+	CosignExpired: {"refusé : cet accord n’est plus valable. Demandez un nouvel accord.", "refused: this agreement is no longer valid. Ask for a new one."},
+}
+
+// cosignUnusable says why c cannot make q allowed for clientID, or
+// nothing when it can.
+func cosignUnusable(c *Cosignature, q Question, clientID string) Text {
+	if !c.Matches(q, clientID) {
+		return Text{"refusé : cet accord a été donné pour un autre acte.", "refused: this agreement was given for another act."}
+	}
+	if st := c.EffectiveStatus(q.At); st != CosignApproved {
+		return cosignTexts[st]
+	}
+	return Text{}
+}

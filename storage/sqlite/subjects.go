@@ -1,0 +1,38 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/mandates"
+)
+
+var _ authz.SubjectStore = (*Store)(nil)
+
+// SaveSubject implements authz.SubjectStore. The sub is an HMAC of the
+// sector and the person: a second save of the same pair changes nothing.
+func (s *Store) SaveSubject(ctx context.Context, sector, subject, personID string) error {
+	if sector == "" || subject == "" || !mandates.IsID(personID) {
+		return fmt.Errorf("%w: subject: sector, subject and person id are required", mandates.ErrInvalid)
+	}
+	return s.write(ctx, func(q querier) error {
+		_, err := q.ExecContext(ctx, `INSERT INTO pairwise_subjects (sector, subject, person_id) VALUES (?, ?, ?)
+			ON CONFLICT (sector, subject) DO NOTHING`, sector, subject, personID)
+		if err != nil {
+			return fmt.Errorf("save subject: %w", mapErr(err, "subject"))
+		}
+		return nil
+	})
+}
+
+// SubjectPerson implements authz.SubjectStore.
+func (s *Store) SubjectPerson(ctx context.Context, sector, subject string) (string, error) {
+	var id string
+	err := s.reader(ctx).QueryRowContext(ctx, `SELECT person_id FROM pairwise_subjects WHERE sector = ? AND subject = ?`,
+		sector, subject).Scan(&id)
+	if err != nil {
+		return "", fmt.Errorf("subject: %w", mapErr(err, "subject"))
+	}
+	return id, nil
+}
