@@ -50,6 +50,7 @@ type Event struct {
 	OrganisationID   string
 	PersonID         string
 	RepresentationID string
+	ClientID         string // the relying party the act was for, if any
 	Areas            []Area
 	Detail           map[string]string
 }

@@ -1,0 +1,138 @@
+package journal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/relais-fr/relais/mandates"
+)
+
+// Store keeps the journal. Stores report mandates.ErrNotFound and
+// mandates.ErrUnavailable as elsewhere.
+type Store interface {
+	Reader
+	// JournalHead returns the last entry of chain, mandates.ErrNotFound for
+	// a chain with none. Inside a transaction it reads what the
+	// transaction sees.
+	JournalHead(ctx context.Context, chain string) (Entry, error)
+	// AppendJournal writes e and its detail, in the transaction in ctx or
+	// in its own. When the chain already holds e.Seq it writes nothing and
+	// returns ErrSeqTaken, leaving the transaction usable: another writer
+	// got there first.
+	AppendJournal(ctx context.Context, e Entry, d Detail) error
+	// JournalHeads returns the last entry of every chain.
+	JournalHeads(ctx context.Context) ([]Head, error)
+	// EraseJournalDetails erases, in chain ("" for every chain), the
+	// details of entries written before before and not yet erased, marking
+	// them erased at at for reason; it returns how many it erased.
+	EraseJournalDetails(ctx context.Context, chain string, before, at time.Time, reason string) (int64, error)
+	// CreateCheckpoint writes a checkpoint and the heads it lists; a taken
+	// number is a *mandates.UniqueError.
+	CreateCheckpoint(ctx context.Context, c Checkpoint) error
+	// AcquireJournalLease takes the journal's background-work lease for
+	// holder until until, if it is free or expired at now or already
+	// holder's, and says whether it did.
+	AcquireJournalLease(ctx context.Context, holder string, now, until time.Time) (bool, error)
+}
+
+// Reader is what verification reads.
+type Reader interface {
+	// JournalEntries calls fn with the entries of chain ("" for all),
+	// ordered by chain then seq, each with its detail.
+	JournalEntries(ctx context.Context, chain string, fn func(Stored) error) error
+	// Checkpoints returns every checkpoint with the heads it lists, by
+	// number.
+	Checkpoints(ctx context.Context) ([]Checkpoint, error)
+}
+
+// ErrSeqTaken: another writer appended that sequence number first.
+var ErrSeqTaken = errors.New("journal: sequence number taken by another writer")
+
+// maxAppendAttempts bounds how often Emit re-reads the head after losing a
+// race for the next sequence number.
+const maxAppendAttempts = 20
+
+// Options tune a Journal; zero fields take the defaults.
+type Options struct {
+	Now func() time.Time // for events without a time; default time.Now
+}
+
+// Journal records domain events in per-person chains. It implements
+// mandates.EventSink.
+type Journal struct {
+	store Store
+	now   func() time.Time
+}
+
+var _ mandates.EventSink = (*Journal)(nil)
+
+// New returns a journal over a store.
+func New(st Store, opt Options) *Journal {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	return &Journal{store: st, now: opt.Now}
+}
+
+// Emit appends e to its chain inside the transaction in ctx, so the change
+// it records and the entry commit together. Two writers racing on one
+// chain both succeed, one after the other: the loser of a sequence number
+// reads the new head and tries the next. Writers on different chains never
+// touch the same row.
+func (j *Journal) Emit(ctx context.Context, e mandates.Event) error {
+	if e.Type == "" {
+		return fmt.Errorf("%w: journal event without a type", mandates.ErrInvalid)
+	}
+	if e.At.IsZero() {
+		e.At = j.now()
+	}
+	chain := ChainOf(e)
+	d := NewDetail(e.Detail)
+	dh := DetailHash(d.Salt, d.Fields)
+	for range maxAppendAttempts {
+		var head *Entry
+		h, err := j.store.JournalHead(ctx, chain)
+		switch {
+		case err == nil:
+			head = &h
+		case !errors.Is(err, mandates.ErrNotFound):
+			return fmt.Errorf("journal %s: read head: %w", chain, err)
+		}
+		entry := Next(head, chain, e, dh)
+		err = j.store.AppendJournal(ctx, entry, d)
+		if errors.Is(err, ErrSeqTaken) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("journal %s: append %d: %w", chain, entry.Seq, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("journal %s: %d writers in a row took the next entry: %w", chain, maxAppendAttempts, mandates.ErrConflict)
+}
+
+// Erase removes the details of chain's entries written before before
+// (lawful erasure); the chain still verifies and each entry shows as
+// erased.
+func (j *Journal) Erase(ctx context.Context, chain string, before time.Time) (int64, error) {
+	if chain == "" {
+		return 0, fmt.Errorf("%w: erasure needs a chain", mandates.ErrInvalid)
+	}
+	n, err := j.store.EraseJournalDetails(ctx, chain, before, j.now(), ReasonErasure)
+	if err != nil {
+		return n, fmt.Errorf("erase journal %s: %w", chain, err)
+	}
+	return n, nil
+}
+
+// Expire erases, in every chain, the details older than retention.
+func (j *Journal) Expire(ctx context.Context, retention time.Duration) (int64, error) {
+	now := j.now()
+	n, err := j.store.EraseJournalDetails(ctx, "", now.Add(-retention), now, ReasonRetention)
+	if err != nil {
+		return n, fmt.Errorf("journal retention: %w", err)
+	}
+	return n, nil
+}
