@@ -12,11 +12,11 @@ import (
 type Kind string
 
 const (
-	Edited           Kind = "edited"     // an entry's content or detail no longer matches its hash, or was rewritten
-	Deleted          Kind = "deleted"    // an entry is missing from the middle of its chain
-	Reordered        Kind = "reordered"  // two entries swapped places
-	Inserted         Kind = "inserted"   // an entry was added inside the chain
-	Truncated        Kind = "truncated"  // a chain lost entries a checkpoint covered
+	Edited           Kind = "edited"    // an entry's content or detail no longer matches its hash, or was rewritten
+	Deleted          Kind = "deleted"   // an entry is missing from the middle of its chain
+	Reordered        Kind = "reordered" // two entries swapped places
+	Inserted         Kind = "inserted"  // an entry was added inside the chain
+	Truncated        Kind = "truncated" // a chain lost entries a checkpoint covered
 	ChainDropped     Kind = "chain dropped"
 	BadSignature     Kind = "bad signature"
 	CheckpointEdited Kind = "checkpoint edited" // a checkpoint's row or heads differ from what was signed
