@@ -29,7 +29,7 @@ type Endpoint struct {
 // here: it needs the login and consent pages, so ui serves it and calls
 // ParseAuthorize and Authorize.
 func (p *Provider) Endpoints() []Endpoint {
-	return []Endpoint{
+	return append([]Endpoint{
 		{"/.well-known/openid-configuration", []string{http.MethodGet, http.MethodHead}, http.HandlerFunc(p.discovery)},
 		{"/jwks", []string{http.MethodGet, http.MethodHead}, http.HandlerFunc(p.jwks)},
 		{"/token", []string{http.MethodPost}, http.HandlerFunc(p.token)},
@@ -37,7 +37,7 @@ func (p *Provider) Endpoints() []Endpoint {
 		{"/introspect", []string{http.MethodPost}, http.HandlerFunc(p.introspect)},
 		{"/revoke", []string{http.MethodPost}, http.HandlerFunc(p.revoke)},
 		{"/par", []string{http.MethodPost}, http.HandlerFunc(p.pushedAuthorize)},
-	}
+	}, p.accessEndpoints()...)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -60,6 +60,8 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 		"revocation_endpoint":                              iss + "/revoke",
 		"pushed_authorization_request_endpoint":            iss + "/par",
 		"end_session_endpoint":                             iss + "/logout",
+		"access_evaluation_endpoint":                       iss + evaluationPath,  // OpenID AuthZEN 1.0
+		"access_evaluations_endpoint":                      iss + evaluationsPath, // OpenID AuthZEN 1.0
 		"scopes_supported":                                 append([]string{"openid", "offline_access", ScopeProtection}, ClaimScopes()...),
 		"authorization_details_types_supported":            []string{AuthorizationDetailType}, // RFC 9396 §10
 		"response_types_supported":                         []string{"code"},
@@ -584,6 +586,7 @@ func (a *AuthorizeRequest) HasPrompt(v string) bool { return slices.Contains(a.P
 // Errors ui sends back to a site through AuthorizeError (OIDC Core
 // §3.1.2.6), without importing fosite.
 var (
-	ErrLoginRequired   = fosite.ErrLoginRequired
-	ErrConsentRequired = fosite.ErrConsentRequired
+	ErrLoginRequired       = fosite.ErrLoginRequired
+	ErrConsentRequired     = fosite.ErrConsentRequired
+	ErrInteractionRequired = fosite.ErrInteractionRequired
 )

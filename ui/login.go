@@ -29,6 +29,9 @@ func (s *Server) mountOIDC(r, pages *mux.Router) {
 	pages.HandleFunc("/login", s.loginForm).Methods(http.MethodGet, http.MethodHead)
 	pages.HandleFunc("/login", s.login).Methods(http.MethodPost)
 	pages.HandleFunc("/consent", s.consent).Methods(http.MethodPost)
+	if s.mandates != nil {
+		pages.HandleFunc(forWhomPath, s.chooseForWhom).Methods(http.MethodPost)
+	}
 	pages.HandleFunc("/logout", s.logoutForm).Methods(http.MethodGet, http.MethodHead)
 	pages.HandleFunc("/logout", s.logout).Methods(http.MethodPost)
 	if s.oidc.TOTP != nil {
@@ -85,28 +88,52 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login?"+url.Values{"return": {back}}.Encode(), http.StatusSeeOther)
 		return
 	}
+	login := authz.Login{PersonID: sess.PersonID, AuthTime: sess.AuthTime, AMR: sess.AMR}
+	if s.mandates != nil {
+		repID, ok := s.actingChoice(w, r, a, sess)
+		if !ok {
+			return
+		}
+		login.RepresentationID = repID
+	}
+	var acting *actingData
+	if login.RepresentationID != "" {
+		if acting, err = s.actingFor(ctx, sess.PersonID, login.RepresentationID); err != nil {
+			// Ended between the choice and now: the site hears it.
+			if errors.Is(err, mandates.ErrInactive) || errors.Is(err, mandates.ErrNotFound) {
+				p.Authorize(w, r, a, login)
+				return
+			}
+			s.StoreError(w, r, err)
+			return
+		}
+	}
 	consent, err := s.oidc.Consents.Consent(ctx, sess.PersonID, a.Client().ID)
 	if err != nil && !errors.Is(err, mandates.ErrNotFound) {
 		s.StoreError(w, r, err)
 		return
 	}
-	if err != nil || !consent.Covers(a.Scopes()) || a.HasPrompt("consent") {
+	// Acting for someone, the person confirms what is shared every time:
+	// it is another person's information.
+	if acting != nil || err != nil || !consent.Covers(a.Scopes()) || a.HasPrompt("consent") {
 		if a.HasPrompt("none") {
 			p.AuthorizeError(w, r, a, authz.ErrConsentRequired)
 			return
 		}
 		allowFormTarget(w, r.Form.Get("redirect_uri"))
-		s.render(w, r, http.StatusOK, "consent", "consent.title", s.consentData(r, a, authorizeQuery(a.Form(), "consent")))
+		d := s.consentData(r, a, authorizeQuery(a.Form(), "consent"))
+		d.Acting = acting
+		s.render(w, r, http.StatusOK, "consent", "consent.title", d)
 		return
 	}
-	p.Authorize(w, r, a, authz.Login{PersonID: sess.PersonID, AuthTime: sess.AuthTime, AMR: sess.AMR})
+	p.Authorize(w, r, a, login)
 }
 
 // scopeLabels are the plain words for what a scope shares; a scope without
 // a label (openid) shares nothing the person must think about.
 var scopeLabels = map[string]string{
 	"profile": "scope.profile", "email": "scope.email", "phone": "scope.phone", "address": "scope.address",
-	"identite_pivot": "scope.identite_pivot", "given_name": "scope.given_name", "family_name": "scope.family_name",
+	"identite_pivot": "scope.identite_pivot", "protection": "scope.protection", "given_name": "scope.given_name", "family_name": "scope.family_name",
 	"preferred_username": "scope.preferred_username", "birthdate": "scope.birthdate", "gender": "scope.gender",
 	"birthplace": "scope.birthplace", "birthcountry": "scope.birthcountry", "offline_access": "scope.offline_access",
 }
@@ -115,6 +142,12 @@ type consentData struct {
 	Site    string
 	Items   []string // message ids
 	Request string
+	// Acting says for whom the person acts, when not for themselves.
+	Acting *actingData
+	// Details are the acts the site asks to do (RFC 9396), in plain words.
+	Details []string
+	// Sensitive: the site asks which measure protects the person.
+	Sensitive bool
 }
 
 func (s *Server) consentData(r *http.Request, a *authz.AuthorizeRequest, query string) consentData {
@@ -122,6 +155,26 @@ func (s *Server) consentData(r *http.Request, a *authz.AuthorizeRequest, query s
 	for _, sc := range a.Scopes() {
 		if id, ok := scopeLabels[sc]; ok {
 			d.Items = append(d.Items, id)
+		}
+		d.Sensitive = d.Sensitive || sc == authz.ScopeProtection
+	}
+	lang := requestLang(r)
+	for _, det := range a.AuthorizationDetails() {
+		var areas []string
+		for _, code := range det.ProcedureAreas {
+			if info, ok := mandates.Area(code).Info(); ok {
+				areas = append(areas, info.Label.In(lang))
+			}
+		}
+		for _, act := range det.Actions {
+			line := mandates.Action(act).Label().In(lang)
+			switch {
+			case len(areas) > 0 && lang == "en":
+				line += ": " + strings.Join(areas, "; ")
+			case len(areas) > 0: // French puts a non-breaking space before : and ;
+				line += "\u00a0: " + strings.Join(areas, "\u00a0; ")
+			}
+			d.Details = append(d.Details, line)
 		}
 	}
 	return d
@@ -156,6 +209,15 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 	if r.PostForm.Get("decision") != "accept" {
 		s.oidc.Provider.Deny(w, original, a)
 		return
+	}
+	if s.mandates != nil {
+		// Acting for someone: the answer holds for this request only, and
+		// the grant is made now, with the choice checked once more.
+		if choice, ok := s.oidc.Provider.OpenChoice(original.URL.Query().Get(choiceParam), sess.ID, a.Client().ID); ok && choice != authz.ActingSelf {
+			s.oidc.Provider.Authorize(w, original, a, authz.Login{PersonID: sess.PersonID, AuthTime: sess.AuthTime, AMR: sess.AMR,
+				RepresentationID: choice})
+			return
+		}
 	}
 	err = s.oidc.Consents.SaveConsent(ctx, authz.Consent{PersonID: sess.PersonID, ClientID: a.Client().ID, Scopes: a.Scopes(), GrantedAt: s.now()})
 	if err != nil {

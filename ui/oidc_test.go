@@ -26,15 +26,16 @@ import (
 // oidcApp is the whole HTTP side with the OpenID provider, on a real
 // embedded store, served on a loopback port.
 type oidcApp struct {
-	srv     *httptest.Server
-	handler http.Handler
-	store   *sqlite.Store
-	secret  string
-	person  mandates.Person
-	server  *ui.Server
-	totp    *authz.TOTP
-	service *mandates.Service
-	codes   *codeBox
+	srv      *httptest.Server
+	handler  http.Handler
+	store    *sqlite.Store
+	secret   string
+	person   mandates.Person
+	server   *ui.Server
+	totp     *authz.TOTP
+	service  *mandates.Service
+	codes    *codeBox
+	provider *authz.Provider
 }
 
 const (
@@ -79,15 +80,16 @@ func newOIDCApp(t *testing.T) *oidcApp {
 	var handler http.Handler
 	app.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(app.srv.Close)
+	app.codes = &codeBox{last: map[string]string{}}
+	app.service = mandates.NewService(st, mandates.ServiceConfig{Codes: app.codes})
 	provider, err := authz.NewProvider(authz.ProviderConfig{Issuer: app.srv.URL, SecretKey: key},
-		authz.Stores{Clients: st, Tokens: st, Persons: st, Tx: st}, keys, nil)
+		authz.Stores{Clients: st, Tokens: st, Persons: st, Tx: st, Delegation: app.service, Subjects: st}, keys, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	auth := authz.NewAuthenticator(st, st, authz.LoginLimits{}, nil)
 	app.totp = authz.NewTOTP(st, st, box, auth, authz.TOTPConfig{})
-	app.codes = &codeBox{last: map[string]string{}}
-	app.service = mandates.NewService(st, mandates.ServiceConfig{Codes: app.codes})
+	app.provider = provider
 	s, err := ui.New(ui.Options{Store: st, Sessions: st, OIDC: &ui.OIDC{
 		Provider: provider, Auth: auth, Consents: st, Clients: st, TOTP: app.totp},
 		Mandates: &ui.Mandates{Service: app.service, Auth: auth}})

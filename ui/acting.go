@@ -1,0 +1,186 @@
+package ui
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/mandates"
+)
+
+// "Pour qui faites-vous cette démarche ?": after login at a site, a person
+// who represents others chooses for whom they act there. The choice goes
+// back to /authorize sealed (authz.SealChoice), bound to this browser
+// session and this site, so a site cannot choose for the person.
+const (
+	forWhomPath = "/pour-qui"
+	choiceParam = "relais_for"
+	// forHintParam lets a site preselect the person (by the sub it knows
+	// for them, or their email); the person still confirms.
+	forHintParam = "for_hint"
+)
+
+// candidate is one person the actor may act for at a site.
+type candidate struct {
+	ID       string // the representation's id
+	Name     string // the represented person
+	Kind     mandates.Text
+	Role     mandates.Text
+	Until    time.Time
+	Selected bool
+}
+
+type forWhomData struct {
+	Site       string
+	Request    string
+	Candidates []candidate
+	SelfChosen bool
+	Problem    string
+}
+
+// actingCandidates are the representations the actor may use at the site
+// now: in force, and covering at least one of the site's procedure areas
+// (any area when the site registered none).
+func (s *Server) actingCandidates(ctx context.Context, actorID string, c authz.Client) ([]mandates.View, error) {
+	vs, err := s.mandates.Service.For(ctx, actorID)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(vs, func(v mandates.View) bool {
+		if v.Status != mandates.StatusActive {
+			return true
+		}
+		if len(c.ProcedureAreas) == 0 {
+			return false
+		}
+		for _, a := range c.ProcedureAreas {
+			if v.Covers(mandates.Area(a)) {
+				return false
+			}
+		}
+		return true
+	}), nil
+}
+
+// actingChoice returns the representation the person chose for this
+// request ("" for themselves). When they must still choose, it shows the
+// page (or answers interaction_required for prompt=none) and returns false.
+func (s *Server) actingChoice(w http.ResponseWriter, r *http.Request, a *authz.AuthorizeRequest, sess authz.BrowserSession) (string, bool) {
+	ctx := r.Context()
+	p := s.oidc.Provider
+	if sealed := a.Form().Get(choiceParam); sealed != "" {
+		if choice, ok := p.OpenChoice(sealed, sess.ID, a.Client().ID); ok {
+			if choice == authz.ActingSelf {
+				return "", true
+			}
+			return choice, true
+		}
+	}
+	cands, err := s.actingCandidates(ctx, sess.PersonID, a.Client())
+	if err != nil {
+		s.StoreError(w, r, err)
+		return "", false
+	}
+	if len(cands) == 0 {
+		return "", true // nobody to choose: the page is skipped
+	}
+	if a.HasPrompt("none") {
+		p.AuthorizeError(w, r, a, authz.ErrInteractionRequired)
+		return "", false
+	}
+	q := a.Form()
+	q.Del(choiceParam)
+	allowFormTarget(w, q.Get("redirect_uri"))
+	s.render(w, r, http.StatusOK, "forwhom", "forwhom.title", s.forWhomData(ctx, a.Client(), cands, q.Encode(), q.Get(forHintParam)))
+	return "", false
+}
+
+func (s *Server) forWhomData(ctx context.Context, c authz.Client, cands []mandates.View, request, hint string) forWhomData {
+	d := forWhomData{Site: c.Name, Request: request}
+	hinted := ""
+	if hint != "" {
+		if strings.Contains(hint, "@") {
+			if p, err := s.mandates.Service.PersonByEmail(ctx, hint); err == nil {
+				hinted = p.ID
+			}
+		} else if id, err := s.oidc.Provider.PersonOf(ctx, c, hint); err == nil {
+			hinted = id
+		}
+	}
+	for _, v := range cands {
+		cd := candidate{ID: v.ID, Name: v.PersonName, Kind: v.Kind.Label(), Role: v.Role.Label(), Selected: hinted != "" && v.PersonID == hinted}
+		cd.Until = v.ValidUntil
+		d.Candidates = append(d.Candidates, cd)
+	}
+	slices.SortFunc(d.Candidates, func(a, b candidate) int { return strings.Compare(a.Name, b.Name) })
+	return d
+}
+
+// chooseForWhom takes the person's choice, checks it is theirs to make,
+// and goes back to /authorize with it sealed.
+func (s *Server) chooseForWhom(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := r.ParseForm(); err != nil {
+		s.formError(w, r, err)
+		return
+	}
+	query := r.PostForm.Get("request")
+	sess, ok := CurrentSession(ctx)
+	if !ok {
+		http.Redirect(w, r, "/login?"+url.Values{"return": {"/authorize?" + query}}.Encode(), http.StatusSeeOther)
+		return
+	}
+	original, err := http.NewRequestWithContext(ctx, http.MethodGet, "/authorize?"+query, nil)
+	if err != nil {
+		s.Error(w, r, http.StatusBadRequest)
+		return
+	}
+	a, err := s.oidc.Provider.ParseAuthorize(ctx, original)
+	if err != nil {
+		if !s.oidc.Provider.AuthorizeError(w, original, a, err) {
+			s.Error(w, r, http.StatusBadRequest)
+		}
+		return
+	}
+	choice := r.PostForm.Get("for")
+	cands, err := s.actingCandidates(ctx, sess.PersonID, a.Client())
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	valid := choice == authz.ActingSelf || slices.ContainsFunc(cands, func(v mandates.View) bool { return v.ID == choice })
+	if !valid {
+		// Nothing chosen, or a choice that is not the person's (a forged
+		// field, or a representation that ended meanwhile): ask again.
+		d := s.forWhomData(ctx, a.Client(), cands, query, "")
+		d.Problem = "forwhom.problem_choose"
+		if choice != "" {
+			d.Problem = "forwhom.problem_not_yours"
+		}
+		allowFormTarget(w, original.URL.Query().Get("redirect_uri"))
+		s.render(w, r, http.StatusBadRequest, "forwhom", "forwhom.title_error", d)
+		return
+	}
+	q := original.URL.Query()
+	q.Set(choiceParam, s.oidc.Provider.SealChoice(sess.ID, a.Client().ID, choice))
+	http.Redirect(w, r, "/authorize?"+q.Encode(), http.StatusSeeOther)
+}
+
+// actingData is what the consent page says about acting for someone.
+type actingData struct {
+	PersonName string
+	Kind       mandates.Text
+	Role       mandates.Text
+}
+
+func (s *Server) actingFor(ctx context.Context, actorID, representationID string) (*actingData, error) {
+	v, err := s.mandates.Service.Usable(ctx, actorID, representationID, s.now())
+	if err != nil {
+		return nil, err
+	}
+	return &actingData{PersonName: v.PersonName, Kind: v.Kind.Label(), Role: v.Role.Label()}, nil
+}
