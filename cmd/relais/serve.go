@@ -109,10 +109,6 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 		return err
 	}
 
-	oidc, box, err := newOIDC(ctx, c, st, log, stdout)
-	if err != nil {
-		return err
-	}
 	if c.policy == nil { // a Config that skipped validate, as tests build
 		c.policy = mandates.DefaultPolicy()
 	}
@@ -123,6 +119,10 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 		svcCfg.Codes = demoTexts{stdout}
 	}
 	service := mandates.NewService(st, svcCfg)
+	oidc, box, err := newOIDC(ctx, c, st, service, log, stdout)
+	if err != nil {
+		return err
+	}
 	if c.Demo {
 		if err := loadDemo(ctx, st, box, stdout, time.Now); err != nil {
 			return fmt.Errorf("demo data: %w", err)
@@ -196,7 +196,7 @@ func schemaCurrent(ctx context.Context, st store) error {
 // newOIDC builds the OpenID provider: the secret key, the signing keys
 // (made at first start, shared by every instance through the store), the
 // provider and what its pages need.
-func newOIDC(ctx context.Context, c *Config, st store, log *slog.Logger, stdout io.Writer) (*ui.OIDC, *authz.SecretBox, error) {
+func newOIDC(ctx context.Context, c *Config, st store, service *mandates.Service, log *slog.Logger, stdout io.Writer) (*ui.OIDC, *authz.SecretBox, error) {
 	var key []byte
 	var err error
 	switch {
@@ -237,7 +237,7 @@ func newOIDC(ctx context.Context, c *Config, st store, log *slog.Logger, stdout 
 	provider, err := authz.NewProvider(authz.ProviderConfig{
 		Issuer: c.Issuer, SecretKey: key, CodeTTL: c.CodeTTL, AccessTokenTTL: c.AccessTokenTTL,
 		IDTokenTTL: c.IDTokenTTL, RefreshTokenTTL: c.RefreshTokenTTL,
-	}, authz.Stores{Clients: st, Tokens: st, Persons: st, Tx: st}, keys, log)
+	}, authz.Stores{Clients: st, Tokens: st, Persons: st, Tx: st, Delegation: service}, keys, log)
 	if err != nil {
 		return nil, nil, err
 	}
