@@ -43,6 +43,10 @@ type Client struct {
 	// the people whose representation covers one of them. Relais's own
 	// metadata field "procedure_areas".
 	ProcedureAreas []string
+	// ExchangeAudiences are the other clients (other administrations' APIs)
+	// this client may exchange a person's token for, by RFC 8693 token
+	// exchange. Relais's own metadata field "token_exchange_audiences".
+	ExchangeAudiences []string
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -176,6 +180,11 @@ func (c *Client) validate() error {
 	case "", AlgES256, AlgRS256:
 	default:
 		return invalid("userinfo_signed_response_alg", "userinfo signing algorithm %q is not offered; leave it empty for plain JSON, or use ES256 or RS256", c.UserinfoSignedResponseAlg)
+	}
+	for i, a := range c.ExchangeAudiences {
+		if strings.TrimSpace(a) == "" || a == c.ID || slices.Contains(c.ExchangeAudiences[:i], a) {
+			return invalid("token_exchange_audiences", "audience %q is empty, the client itself, or repeated", a)
+		}
 	}
 	for i, a := range c.ProcedureAreas {
 		if !mandates.Area(a).Valid() || slices.Contains(c.ProcedureAreas[:i], a) {
@@ -357,6 +366,7 @@ func ApplyClientUpdate(old Client, fn func(*Client) error, now time.Time) (Clien
 	c.GrantTypes = slices.Clone(old.GrantTypes)
 	c.PostLogoutRedirectURIs = slices.Clone(old.PostLogoutRedirectURIs)
 	c.ProcedureAreas = slices.Clone(old.ProcedureAreas)
+	c.ExchangeAudiences = slices.Clone(old.ExchangeAudiences)
 	if err := fn(&c); err != nil {
 		return old, err
 	}

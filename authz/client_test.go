@@ -71,14 +71,15 @@ func TestSessionTokensAreStoredHashed(t *testing.T) {
 // validClient is a confidential client that breaks no rule.
 func validClient() Client {
 	return Client{
-		ID:               "caf",
-		Name:             "Caisse d'allocations familiales",
-		RedirectURIs:     []string{"https://caf.example.fr/callback"},
-		Scopes:           []string{"openid"},
-		GrantTypes:       []string{"authorization_code", "refresh_token"},
-		SectorIdentifier: "caf.example.fr",
-		SecretHash:       HashClientSecret("s"),
-		ProcedureAreas:   []string{"social"},
+		ID:                "caf",
+		Name:              "Caisse d'allocations familiales",
+		RedirectURIs:      []string{"https://caf.example.fr/callback"},
+		Scopes:            []string{"openid"},
+		GrantTypes:        []string{"authorization_code", "refresh_token"},
+		SectorIdentifier:  "caf.example.fr",
+		SecretHash:        HashClientSecret("s"),
+		ProcedureAreas:    []string{"social"},
+		ExchangeAudiences: []string{"api-impots"},
 	}
 }
 
@@ -144,6 +145,7 @@ func TestClientValidate(t *testing.T) {
 		{"an unknown subject type is refused", func(c *Client) { c.SubjectType = "anonymous" }, "subject_type"},
 		{"an unknown procedure area is refused", func(c *Client) { c.ProcedureAreas = []string{"impots"} }, "procedure_areas"},
 		{"a procedure area given twice is refused", func(c *Client) { c.ProcedureAreas = []string{"social", "social"} }, "procedure_areas"},
+		{"a client exchanging towards itself is refused", func(c *Client) { c.ExchangeAudiences = []string{c.ID} }, "token_exchange_audiences"},
 		{"pairwise subjects without a sector identifier are refused", func(c *Client) { c.SectorIdentifier = "" }, "sector_identifier"},
 		{"a sector identifier written as a URL is refused", func(c *Client) { c.SectorIdentifier = "https://caf.example.fr/" }, "sector_identifier"},
 
@@ -222,13 +224,17 @@ func TestApplyClientUpdateClonesEverySlice(t *testing.T) {
 	want.RedirectURIs, want.PostLogoutRedirectURIs = slices.Clone(old.RedirectURIs), slices.Clone(old.PostLogoutRedirectURIs)
 	want.Scopes, want.GrantTypes = slices.Clone(old.Scopes), slices.Clone(old.GrantTypes)
 	want.ProcedureAreas = slices.Clone(old.ProcedureAreas)
+	want.ExchangeAudiences = slices.Clone(old.ExchangeAudiences)
 
 	got, err := ApplyClientUpdate(old, func(c *Client) error {
 		v := reflect.ValueOf(c).Elem()
 		for _, name := range lists {
 			changed := "https://changed.example.fr/"
-			if name == "ProcedureAreas" { // a list of codes, not of URLs
+			switch name {
+			case "ProcedureAreas": // a list of codes, not of URLs
 				changed = "famille"
+			case "ExchangeAudiences": // client ids
+				changed = "api-caf"
 			}
 			v.FieldByName(name).Index(0).SetString(changed)
 		}

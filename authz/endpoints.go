@@ -66,7 +66,7 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 		"authorization_details_types_supported":            []string{AuthorizationDetailType}, // RFC 9396 §10
 		"response_types_supported":                         []string{"code"},
 		"response_modes_supported":                         []string{"query"},
-		"grant_types_supported":                            []string{"authorization_code", "refresh_token", "client_credentials"},
+		"grant_types_supported":                            []string{"authorization_code", "refresh_token", "client_credentials", GrantTypeTokenExchange},
 		"acr_values_supported":                             []string{"eidas1"},
 		"subject_types_supported":                          []string{SubjectPairwise, SubjectPublic},
 		"id_token_signing_alg_values_supported":            SigningAlgs,
@@ -151,7 +151,8 @@ func (p *Provider) logIfServerError(ctx context.Context, msg string, err error) 
 
 // supportedGrants are the grant types a handler takes; fosite answers any
 // other with invalid_request, where RFC 6749 §5.2 says unsupported_grant_type.
-var supportedGrants = map[string]bool{"authorization_code": true, "refresh_token": true, "client_credentials": true}
+var supportedGrants = map[string]bool{"authorization_code": true, "refresh_token": true, "client_credentials": true,
+	GrantTypeTokenExchange: true}
 
 // repeatable lists the parameters a request may carry more than once
 // (RFC 8693 §2.1 audience and resource; RFC 8707 resource).

@@ -44,9 +44,11 @@ func (f *fositeClient) GetResponseTypes() fosite.Arguments {
 func (f *fositeClient) GetScopes() fosite.Arguments { return fosite.Arguments(f.c.Scopes) }
 func (f *fositeClient) IsPublic() bool              { return f.c.TokenEndpointAuthMethod == AuthMethodNone }
 
-// GetAudience lists the audiences the client may ask a token for: itself.
-// Token exchange towards other administrations widens this later.
-func (f *fositeClient) GetAudience() fosite.Arguments { return fosite.Arguments{f.c.ID} }
+// GetAudience lists the audiences the client may ask a token for: itself,
+// and the other administrations it may exchange tokens for (RFC 8693).
+func (f *fositeClient) GetAudience() fosite.Arguments {
+	return append(fosite.Arguments{f.c.ID}, f.c.ExchangeAudiences...)
+}
 
 func (f *fositeClient) GetRequestURIs() []string { return nil }
 

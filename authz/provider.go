@@ -161,20 +161,23 @@ func NewProvider(cfg ProviderConfig, st Stores, keys *Keys, log *slog.Logger) (*
 	revocation := &oauth2.TokenRevocationHandler{TokenRevocationStorage: fstore, AccessTokenStrategy: jwtStrategy,
 		RefreshTokenStrategy: hmacStrategy}
 	pushed := &par.PushedAuthorizeHandler{Storage: fstore, Config: fconf}
+	exchange := &tokenExchange{helper: helper} // its provider is set below
 
 	// Order matters: PKCE and OpenID Connect run after the code handler has
 	// issued the code they attach to.
 	fconf.AuthorizeEndpointHandlers = fosite.AuthorizeEndpointHandlers{code, pkceHandler, oidcCode}
-	fconf.TokenEndpointHandlers = fosite.TokenEndpointHandlers{code, refresh, clientCredentials, pkceHandler, oidcCode, oidcRefresh}
+	fconf.TokenEndpointHandlers = fosite.TokenEndpointHandlers{code, refresh, clientCredentials, exchange, pkceHandler, oidcCode, oidcRefresh}
 	fconf.TokenIntrospectionHandlers = fosite.TokenIntrospectionHandlers{introspection}
 	fconf.RevocationHandlers = fosite.RevocationHandlers{revocation}
 	fconf.PushedAuthorizeEndpointHandlers = fosite.PushedAuthorizeEndpointHandlers{pushed}
 
-	return &Provider{
+	p := &Provider{
 		cfg: cfg, log: log, oauth: fosite.NewOAuth2Provider(fstore, fconf), fconf: fconf, storage: fstore, keys: keys,
 		persons: st.Persons, clients: st.Clients, atSigner: atSigner, pairwise: derive(cfg.SecretKey, "pairwise-subject"),
 		subjects: st.Subjects, delegation: st.Delegation, choiceKey: derive(cfg.SecretKey, "acting-choice"),
-	}, nil
+	}
+	exchange.p = p
+	return p, nil
 }
 
 // idTokenStrategy signs each ID token with the algorithm its client

@@ -346,3 +346,121 @@ func asRetrieveError(err error, re **oauth2.RetrieveError) bool {
 	}
 	return ok
 }
+
+// exchange calls the token endpoint with an RFC 8693 token exchange, as
+// clientID, and returns the status and the JSON answer.
+func exchange(t *testing.T, app *oidcApp, clientID, secret string, form url.Values) (int, map[string]any) {
+	t.Helper()
+	form.Set("grant_type", authz.GrantTypeTokenExchange)
+	req, _ := http.NewRequest(http.MethodPost, app.srv.URL+"/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(clientID, secret)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var m map[string]any
+	json.NewDecoder(res.Body).Decode(&m)
+	return res.StatusCode, m
+}
+
+func TestTokenExchangeKeepsThePersonAndNestsTheActors(t *testing.T) {
+	a := newActingRun(t)
+	ctx := t.Context()
+	// The tax office's API, in another sector; and a site not allowed to
+	// exchange.
+	_, apiHash := authz.NewClientSecret()
+	if err := a.app.store.CreateClient(ctx, authz.Client{ID: "api-impots", Name: "API impots", RedirectURIs: []string{"https://impots.example.fr/cb"},
+		Scopes: []string{"openid", "identite_pivot"}, GrantTypes: []string{"client_credentials"}, SecretHash: apiHash, SectorIdentifier: "impots.example.fr"}); err != nil {
+		t.Fatal(err)
+	}
+	otherSecret, otherHash := authz.NewClientSecret()
+	if err := a.app.store.CreateClient(ctx, authz.Client{ID: "mairie", Name: "Mairie", RedirectURIs: []string{"https://mairie.example.fr/cb"},
+		Scopes: []string{"openid"}, GrantTypes: []string{"authorization_code"}, SecretHash: otherHash, SectorIdentifier: "mairie.example.fr"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.app.store.UpdateClient(ctx, "caf", func(c *authz.Client) error {
+		c.GrantTypes = append(c.GrantTypes, authz.GrantTypeTokenExchange)
+		c.ExchangeAudiences = []string{"api-impots"}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tok := a.accept(t, a.choose(t, a.repID))
+	form := func() url.Values {
+		return url.Values{"subject_token": {tok.AccessToken}, "subject_token_type": {authz.TokenTypeAccessToken}, "audience": {"api-impots"},
+			"scope": {"openid identite_pivot"}}
+	}
+	status, body := exchange(t, a.app, "caf", a.app.secret, form())
+	if status != http.StatusOK || body["issued_token_type"] != authz.TokenTypeAccessToken {
+		t.Fatalf("exchange: %d %v", status, body)
+	}
+	api, _ := a.app.store.Client(ctx, "api-impots")
+	claims := claimsOf(t, body["access_token"].(string))
+	if claims["sub"] != a.app.provider.Subject(api, a.cast.jeanne.ID) {
+		t.Errorf("sub %v, want Jeanne's sub in the tax office's sector", claims["sub"])
+	}
+	if aud := mustJSON(t, claims["aud"]); aud != `["api-impots"]` {
+		t.Errorf("aud %s", aud)
+	}
+	act, _ := claims["act"].(map[string]any)
+	inner, _ := act["act"].(map[string]any)
+	if act["sub"] != "caf" || inner == nil || inner["sub"] != a.app.provider.Subject(api, a.cast.marie.ID) || inner["given_name"] != "Marie" {
+		t.Errorf("act %s, want caf acting for Marie (with her sub at the tax office)", mustJSON(t, claims["act"]))
+	}
+	if rep, _ := claims["representation"].(map[string]any); rep["id"] != a.repID {
+		t.Errorf("representation %v", claims["representation"])
+	}
+	if strings.Contains(mustJSON(t, claims["scope"]), "offline_access") {
+		t.Errorf("scope %v carries offline_access", claims["scope"])
+	}
+
+	bad := []struct {
+		name, client, secret string
+		change               func(url.Values)
+		status               int
+		code                 string
+	}{
+		{"a client not allowed to exchange", "mairie", otherSecret, func(url.Values) {}, 400, "unauthorized_client"},
+		{"an audience not allowed", "caf", a.app.secret, func(f url.Values) { f.Set("audience", "mairie") }, 400, "invalid_target"},
+		{"a scope beyond the subject token", "caf", a.app.secret, func(f url.Values) { f.Set("scope", "openid email") }, 400, "invalid_scope"},
+		{"a token of another issuer", "caf", a.app.secret, func(f url.Values) {
+			f.Set("subject_token", "eyJhbGciOiJFUzI1NiIsImtpZCI6Im5vcGUifQ.eyJzdWIiOiJ4In0.c2ln")
+		}, 400, "invalid_request"},
+		{"a refresh token as the subject", "caf", a.app.secret, func(f url.Values) {
+			f.Set("subject_token", tok.RefreshToken)
+			f.Set("subject_token_type", "urn:ietf:params:oauth:token-type:refresh_token")
+		}, 400, "invalid_request"},
+		{"a wrong client secret", "caf", "wrong", func(url.Values) {}, 401, "invalid_client"},
+	}
+	for _, tt := range bad {
+		f := form()
+		tt.change(f)
+		if status, body := exchange(t, a.app, tt.client, tt.secret, f); status != tt.status || body["error"] != tt.code {
+			t.Errorf("%s: %d %v, want %d %s", tt.name, status, body, tt.status, tt.code)
+		}
+	}
+
+	// A revoked subject token no longer exchanges.
+	tok2 := a.accept(t, a.choose(t, a.repID))
+	req, _ := http.NewRequest(http.MethodPost, a.app.srv.URL+"/revoke", strings.NewReader(url.Values{"token": {tok2.AccessToken}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("caf", a.app.secret)
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 200 {
+		t.Fatalf("revoke: %v %v", res, err)
+	}
+	f := form()
+	f.Set("subject_token", tok2.AccessToken)
+	if status, body := exchange(t, a.app, "caf", a.app.secret, f); status != 400 || body["error"] != "invalid_request" {
+		t.Errorf("a revoked subject token: %d %v", status, body)
+	}
+
+	// Withdrawn or suspended, the representation no longer exchanges.
+	if _, err := a.app.service.Suspend(ctx, mandates.Actor{PersonID: a.cast.operator.ID}, a.repID, 0, ""); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := exchange(t, a.app, "caf", a.app.secret, form()); status != 400 || body["error"] != "invalid_request" {
+		t.Errorf("after the suspension: %d %v", status, body)
+	}
+}

@@ -56,7 +56,7 @@ type clientFlags struct {
 	scopes, grantTypes                []string
 	authMethod, jwksFile, jwksURI     string
 	subjectType, idTokenAlg, uinfoAlg string
-	areas                             []string
+	areas, audiences                  []string
 }
 
 func (f *clientFlags) bind(fs *pflag.FlagSet) {
@@ -73,6 +73,7 @@ func (f *clientFlags) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&f.subjectType, "subject-type", authz.SubjectPairwise, "pairwise (a sub per sector) or public (OIDC Core §8)")
 	fs.StringVar(&f.idTokenAlg, "id-token-alg", authz.AlgES256, "ID token signing algorithm: ES256 or RS256")
 	fs.StringVar(&f.uinfoAlg, "userinfo-alg", "", "sign userinfo responses with ES256 or RS256 (default: plain JSON)")
+	fs.StringArrayVar(&f.audiences, "exchange-audience", nil, "another client (an administration's API) this client may exchange a person's token for, by RFC 8693 token exchange (repeatable); also add --grant-type urn:ietf:params:oauth:grant-type:token-exchange")
 	fs.StringSliceVar(&f.areas, "procedure-area", nil, "procedure area the site's procedures belong to: papiers, famille, social, travail, logement, transports, argent, justice, etranger or loisirs (repeatable, or comma-separated)")
 }
 
@@ -92,6 +93,7 @@ func (f *clientFlags) client() (authz.Client, error) {
 		IDTokenSignedResponseAlg:  f.idTokenAlg,
 		UserinfoSignedResponseAlg: f.uinfoAlg,
 		ProcedureAreas:            f.areas,
+		ExchangeAudiences:         f.audiences,
 	}
 	if c.ID == "" {
 		c.ID = mandates.NewID(time.Now())
@@ -150,6 +152,8 @@ func clientFlag(field string) (string, bool) {
 		return "--userinfo-alg", true
 	case "procedure_areas":
 		return "--procedure-area", true
+	case "token_exchange_audiences":
+		return "--exchange-audience", true
 	}
 	return "", false
 }
@@ -337,6 +341,7 @@ func printClient(w io.Writer, c authz.Client) {
 		{"id_token_signed_response_alg", c.IDTokenSignedResponseAlg},
 		{"userinfo_signed_response_alg", orDefault(c.UserinfoSignedResponseAlg, "(none: plain JSON)")},
 		{"procedure_areas", listOrNone(c.ProcedureAreas)},
+		{"token_exchange_audiences", listOrNone(c.ExchangeAudiences)},
 		{"created_at", c.CreatedAt.UTC().Format(time.RFC3339)},
 		{"updated_at", c.UpdatedAt.UTC().Format(time.RFC3339)},
 		{"version", strconv.FormatInt(c.Version, 10)},

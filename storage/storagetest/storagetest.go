@@ -380,6 +380,7 @@ func newClient(id string) authz.Client {
 		SectorIdentifier:       "caf.example.fr",
 		SecretHash:             hash,
 		ProcedureAreas:         []string{"social", "famille"},
+		ExchangeAudiences:      []string{"api-impots"},
 	}
 }
 
@@ -402,6 +403,7 @@ func sameClient(t *testing.T, got, want authz.Client) {
 		{"scopes", &got.Scopes, &want.Scopes},
 		{"grant types", &got.GrantTypes, &want.GrantTypes},
 		{"procedure areas", &got.ProcedureAreas, &want.ProcedureAreas},
+		{"token exchange audiences", &got.ExchangeAudiences, &want.ExchangeAudiences},
 	} {
 		if *l.got == nil {
 			t.Errorf("%s read back as nil, want a list", l.name)

@@ -1,0 +1,173 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/handler/oauth2"
+
+	"github.com/relais-fr/relais/mandates"
+)
+
+// RFC 8693 token exchange: a site holding a person's access token calls
+// another administration's API for that person. The new token keeps the
+// person (sub, re-derived for the target's sector), narrows audience and
+// scope, and nests the chain of actors in act (§4.1): the calling site
+// acts now, on behalf of whoever acted before.
+const (
+	GrantTypeTokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange"
+	TokenTypeAccessToken   = "urn:ietf:params:oauth:token-type:access_token"
+)
+
+// ErrInvalidTarget is RFC 8693 §2.2.2's error for an audience the client
+// may not obtain a token for.
+var ErrInvalidTarget = &fosite.RFC6749Error{
+	ErrorField: "invalid_target", DescriptionField: "The requested audience is not one this client may obtain a token for.",
+	CodeField: 400,
+}
+
+// tokenExchange is fosite's handler for the grant; fosite v0.49 has none.
+type tokenExchange struct {
+	p      *Provider
+	helper *oauth2.HandleHelper
+}
+
+var _ fosite.TokenEndpointHandler = (*tokenExchange)(nil)
+
+func (h *tokenExchange) CanSkipClientAuth(context.Context, fosite.AccessRequester) bool { return false }
+
+func (h *tokenExchange) CanHandleTokenEndpointRequest(_ context.Context, r fosite.AccessRequester) bool {
+	return r.GetGrantTypes().ExactOne(GrantTypeTokenExchange)
+}
+
+func invalidSubjectToken(hint string) error {
+	// RFC 8693 §2.2.2: an invalid or unacceptable subject_token is
+	// invalid_request.
+	return fosite.ErrInvalidRequest.WithHint(hint)
+}
+
+func (h *tokenExchange) HandleTokenEndpointRequest(ctx context.Context, r fosite.AccessRequester) error {
+	if !h.CanHandleTokenEndpointRequest(ctx, r) {
+		return fosite.ErrUnknownRequest
+	}
+	fc, ok := r.GetClient().(*fositeClient)
+	if !ok || !fc.GetGrantTypes().Has(GrantTypeTokenExchange) || fc.IsPublic() {
+		return fosite.ErrUnauthorizedClient.WithHint("This client may not exchange tokens.")
+	}
+	form := r.GetRequestForm()
+	switch {
+	case form.Get("actor_token") != "":
+		return fosite.ErrInvalidRequest.WithHint("actor_token is not supported: the client calling is the actor.")
+	case form.Get("requested_token_type") != "" && form.Get("requested_token_type") != TokenTypeAccessToken:
+		return fosite.ErrInvalidRequest.WithHint("Only access tokens can be requested.")
+	case form.Get("subject_token") == "":
+		return fosite.ErrInvalidRequest.WithHint("subject_token is missing.")
+	case form.Get("subject_token_type") != TokenTypeAccessToken:
+		return fosite.ErrInvalidRequest.WithHint("subject_token_type must be " + TokenTypeAccessToken + ": only access tokens issued by Relais are exchanged.")
+	}
+	auds := r.GetRequestedAudience()
+	if len(auds) != 1 {
+		return ErrInvalidTarget.WithHint("Name exactly one audience: the client id of the API to call.")
+	}
+	if !slices.Contains(fc.c.ExchangeAudiences, auds[0]) {
+		return ErrInvalidTarget
+	}
+	target, err := h.p.clients.Client(ctx, auds[0])
+	if errors.Is(err, mandates.ErrNotFound) {
+		return ErrInvalidTarget
+	}
+	if err != nil {
+		return err
+	}
+
+	_, orig, err := h.p.oauth.IntrospectToken(ctx, form.Get("subject_token"), fosite.AccessToken, NewSession())
+	if err != nil {
+		if errors.Is(err, mandates.ErrUnavailable) {
+			return fosite.ErrTemporarilyUnavailable.WithWrap(err)
+		}
+		return invalidSubjectToken("The subject token is not a valid access token of this issuer: malformed, expired, revoked or signed by someone else.")
+	}
+	osess, ok := orig.GetSession().(*Session)
+	if !ok || osess.PersonID == "" {
+		return invalidSubjectToken("The subject token is not for a person.")
+	}
+	if orig.GetClient().GetID() != fc.c.ID {
+		return invalidSubjectToken("The subject token was issued to another client.")
+	}
+	if _, err := h.p.checkActing(ctx, osess); err != nil {
+		if errors.Is(err, ErrRepresentationInactive) {
+			return invalidSubjectToken("The representation the subject token rests on is no longer in force.")
+		}
+		return err
+	}
+
+	// Scope narrows: what the site asks, within what the subject token has
+	// and what the target may receive; never a refresh token.
+	requested := r.GetRequestedScopes()
+	if len(requested) == 0 {
+		requested = orig.GetGrantedScopes()
+	}
+	for _, s := range requested {
+		if !orig.GetGrantedScopes().Has(s) || !slices.Contains(target.Scopes, s) {
+			return fosite.ErrInvalidScope.WithHintf("The scope '%s' is not in the subject token, or not one the audience may receive.", s)
+		}
+		if s != "offline_access" {
+			r.GrantScope(s)
+		}
+	}
+	r.GrantAudience(target.ID)
+
+	sess, ok := r.GetSession().(*Session)
+	if !ok {
+		return fosite.ErrServerError.WithHint("Unexpected session type.")
+	}
+	sub, err := h.p.rememberSubject(ctx, target, osess.PersonID)
+	if err != nil {
+		return err
+	}
+	sess.Subject, sess.PersonID, sess.AMR, sess.AuthTime = sub, osess.PersonID, osess.AMR, osess.AuthTime
+	sess.ActorID, sess.RepresentationID = osess.ActorID, osess.RepresentationID
+	sess.AccessClaims.Subject = sub
+	act := map[string]any{"sub": fc.c.ID, "client_id": fc.c.ID}
+	if prev, ok := osess.AccessClaims.Extra["act"].(map[string]any); ok {
+		act["act"] = h.p.resubjectAct(ctx, target, osess.ActorID, prev)
+	}
+	sess.AccessClaims.Extra["act"] = act
+	if rep, ok := osess.AccessClaims.Extra["representation"]; ok {
+		sess.AccessClaims.Extra["representation"] = rep
+	}
+	sess.SetExpiresAt(fosite.AccessToken, h.p.cfg.Now().UTC().Add(h.p.cfg.AccessTokenTTL))
+	return nil
+}
+
+// resubjectAct copies a chain of actors for the target: the person who
+// acted gets the sub the target's sector knows them by (pairwise subjects
+// differ by sector); clients, named by their id, stay as they are.
+func (p *Provider) resubjectAct(ctx context.Context, target Client, actorID string, act map[string]any) map[string]any {
+	out := make(map[string]any, len(act))
+	for k, v := range act {
+		out[k] = v
+	}
+	if _, isClient := act["client_id"]; !isClient && actorID != "" {
+		if sub, err := p.rememberSubject(ctx, target, actorID); err == nil {
+			out["sub"] = sub
+		}
+	}
+	if inner, ok := act["act"].(map[string]any); ok {
+		out["act"] = p.resubjectAct(ctx, target, actorID, inner)
+	}
+	return out
+}
+
+func (h *tokenExchange) PopulateTokenEndpointResponse(ctx context.Context, r fosite.AccessRequester, resp fosite.AccessResponder) error {
+	if !h.CanHandleTokenEndpointRequest(ctx, r) {
+		return fosite.ErrUnknownRequest
+	}
+	if _, err := h.helper.IssueAccessToken(ctx, h.p.cfg.AccessTokenTTL, r, resp); err != nil {
+		return err
+	}
+	resp.SetExtra("issued_token_type", TokenTypeAccessToken) // RFC 8693 §2.2.1
+	return nil
+}
