@@ -1,5 +1,705 @@
 package ui
 
-import "github.com/gorilla/mux"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
-func (s *Server) mountAPI(pages *mux.Router) {}
+	"github.com/gorilla/mux"
+
+	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/mandates"
+)
+
+// The JSON API for back-office integration: the operations of the
+// operator's and the organisation administrator's pages, with the same
+// session cookie and the same cross-origin check (it is mounted on the
+// pages router). Errors have the shape of RFC 6749 §5.2; dates are written
+// "YYYY-MM-DD" on the way in, instants RFC 3339 in UTC on the way out.
+func (s *Server) mountAPI(pages *mux.Router) {
+	api := pages.PathPrefix("/api/v1").Subrouter()
+	api.HandleFunc("/measures", s.apiSearchMeasures).Methods(http.MethodGet)
+	api.HandleFunc("/measures", s.apiRegisterMeasure).Methods(http.MethodPost)
+	api.HandleFunc("/representations/{id}", s.apiRepresentation).Methods(http.MethodGet)
+	api.HandleFunc("/representations/{id}", s.apiEditMeasure).Methods(http.MethodPatch)
+	api.HandleFunc("/representations/{id}/{action:activate|suspend|resume|end}", s.apiMeasureStatus).Methods(http.MethodPost)
+	api.HandleFunc("/representations/{id}/delegates", s.apiSetDelegates).Methods(http.MethodPut)
+	api.HandleFunc("/organisations", s.apiOrganisations).Methods(http.MethodGet)
+	api.HandleFunc("/organisations", s.apiCreateOrganisation).Methods(http.MethodPost)
+	api.HandleFunc("/organisations/{id}", s.apiOrganisation).Methods(http.MethodGet)
+	api.HandleFunc("/organisations/{id}/members", s.apiMembers).Methods(http.MethodGet)
+	api.HandleFunc("/organisations/{id}/members", s.apiHabilitate).Methods(http.MethodPost)
+	api.HandleFunc("/organisations/{id}/members/{person_id}", s.apiWithdrawMember).Methods(http.MethodDelete)
+	api.HandleFunc("/organisations/{id}/mandates", s.apiOrgMandates).Methods(http.MethodGet)
+}
+
+// apiRepresentation is the JSON shape of a representation, the one every
+// endpoint that returns representations uses.
+type apiRepresentation struct {
+	ID             string                `json:"id"`
+	Kind           mandates.Kind         `json:"kind"`
+	PersonID       string                `json:"person_id"`
+	Representative apiRepresentative     `json:"representative"`
+	Role           mandates.Role         `json:"role"`
+	ProcedureAreas []mandates.Area       `json:"procedure_areas"` // empty: every area
+	Granted        []mandates.Action     `json:"granted"`
+	Adjustments    []mandates.Adjustment `json:"adjustments"`
+	ValidFrom      time.Time             `json:"valid_from"`
+	ValidUntil     time.Time             `json:"valid_until,omitzero"`
+	// Status is the effective status now (expiry applied by the clock);
+	// StoredStatus is the one recorded.
+	Status       mandates.Status `json:"status"`
+	StoredStatus mandates.Status `json:"stored_status"`
+	Source       mandates.Source `json:"source"`
+	Version      int64           `json:"version"`
+	History      []apiChange     `json:"history,omitempty"` // only when one representation is read
+}
+
+type apiRepresentative struct {
+	PersonID       string   `json:"person_id,omitempty"`
+	OrganisationID string   `json:"organisation_id,omitempty"`
+	Delegates      []string `json:"delegates"`
+}
+
+type apiChange struct {
+	Seq            int64              `json:"seq"`
+	At             time.Time          `json:"at"`
+	ActorID        string             `json:"actor_id,omitempty"`
+	OrganisationID string             `json:"organisation_id,omitempty"`
+	Type           mandates.EventType `json:"type"`
+	From           mandates.Status    `json:"from,omitempty"`
+	To             mandates.Status    `json:"to,omitempty"`
+	Detail         map[string]string  `json:"detail,omitempty"`
+}
+
+// representationJSON turns a representation into its JSON shape, its
+// status as it is at now.
+func representationJSON(r *mandates.Representation, now time.Time) apiRepresentation {
+	nonNil := func(s []string) []string {
+		if s == nil {
+			return []string{}
+		}
+		return s
+	}
+	out := apiRepresentation{ID: r.ID, Kind: r.Kind, PersonID: r.PersonID, Role: r.Role,
+		Representative: apiRepresentative{PersonID: r.Representative.PersonID, OrganisationID: r.Representative.OrganisationID,
+			Delegates: nonNil(r.Representative.Delegates)},
+		ProcedureAreas: r.Areas, Granted: r.Granted, Adjustments: r.Adjustments,
+		ValidFrom: r.ValidFrom.UTC(), ValidUntil: r.ValidUntil.UTC(), Status: r.EffectiveStatus(now), StoredStatus: r.Status,
+		Source: r.Source, Version: r.Version}
+	if out.ProcedureAreas == nil {
+		out.ProcedureAreas = []mandates.Area{}
+	}
+	if out.Granted == nil {
+		out.Granted = []mandates.Action{}
+	}
+	if out.Adjustments == nil {
+		out.Adjustments = []mandates.Adjustment{}
+	}
+	for _, c := range r.History {
+		out.History = append(out.History, apiChange{Seq: c.Seq, At: c.At.UTC(), ActorID: c.ActorID, OrganisationID: c.OrganisationID,
+			Type: c.Type, From: c.From, To: c.To, Detail: c.Detail})
+	}
+	return out
+}
+
+func representationsJSON(reps []mandates.Representation, now time.Time) []apiRepresentation {
+	out := make([]apiRepresentation, 0, len(reps))
+	for i := range reps {
+		out = append(out, representationJSON(&reps[i], now))
+	}
+	return out
+}
+
+func viewsJSON(views []mandates.View, now time.Time) []apiRepresentation {
+	out := make([]apiRepresentation, 0, len(views))
+	for i := range views {
+		out = append(out, representationJSON(&views[i].Representation, now))
+	}
+	return out
+}
+
+type apiOrganisation struct {
+	ID             string                    `json:"id"`
+	Name           string                    `json:"name"`
+	Kind           mandates.OrganisationKind `json:"kind"`
+	ProcedureAreas []mandates.Area           `json:"procedure_areas"` // empty: every area
+	CreatedBy      string                    `json:"created_by,omitempty"`
+	CreatedAt      time.Time                 `json:"created_at,omitzero"`
+	Version        int64                     `json:"version"`
+}
+
+func organisationJSON(o mandates.Organisation) apiOrganisation {
+	areas := o.Areas
+	if areas == nil {
+		areas = []mandates.Area{}
+	}
+	return apiOrganisation{ID: o.ID, Name: o.Name, Kind: o.Kind, ProcedureAreas: areas, CreatedBy: o.CreatedBy,
+		CreatedAt: o.CreatedAt.UTC(), Version: o.Version}
+}
+
+type apiMember struct {
+	OrganisationID string              `json:"organisation_id"`
+	PersonID       string              `json:"person_id"`
+	Name           string              `json:"name,omitempty"`
+	Email          string              `json:"email,omitempty"`
+	Role           mandates.MemberRole `json:"role"`
+	Active         bool                `json:"active"`
+	HabilitatedBy  string              `json:"habilitated_by,omitempty"`
+	HabilitatedAt  time.Time           `json:"habilitated_at,omitzero"`
+	WithdrawnBy    string              `json:"withdrawn_by,omitempty"`
+	WithdrawnAt    time.Time           `json:"withdrawn_at,omitzero"`
+}
+
+func memberJSON(m mandates.Membership, name, email string) apiMember {
+	return apiMember{OrganisationID: m.OrganisationID, PersonID: m.PersonID, Name: name, Email: email, Role: m.Role, Active: m.Active,
+		HabilitatedBy: m.HabilitatedBy, HabilitatedAt: m.HabilitatedAt.UTC(), WithdrawnBy: m.WithdrawnBy, WithdrawnAt: m.WithdrawnAt.UTC()}
+}
+
+// invalidf is a bad input found before the domain sees it, worded as the
+// domain words its own (the field first), so pages and the API read it
+// the same way.
+func invalidf(field, format string, a ...any) error {
+	return fmt.Errorf("%w: %s %s", mandates.ErrInvalid, field, fmt.Sprintf(format, a...))
+}
+
+// invalidField is the field an ErrInvalid names, "" for another error.
+func invalidField(err error) string {
+	if !errors.Is(err, mandates.ErrInvalid) {
+		return ""
+	}
+	const marker = "mandates: invalid: "
+	msg := err.Error()
+	i := strings.Index(msg, marker)
+	if i < 0 {
+		return ""
+	}
+	f, _, _ := strings.Cut(msg[i+len(marker):], " ")
+	return f
+}
+
+// parseDate reads a date written YYYY-MM-DD, and nothing else, as midnight
+// UTC; an empty value is the zero time.
+func parseDate(field, v string) (time.Time, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.DateOnly, v)
+	if err != nil || len(v) != len(time.DateOnly) {
+		return time.Time{}, invalidf(field, "is not a date written YYYY-MM-DD")
+	}
+	return t, nil
+}
+
+// personID resolves a person named by id or by email address; an unknown
+// email is a bad input of field, never a 404.
+func (s *Server) personID(ctx context.Context, field, id, email string) (string, error) {
+	id, email = strings.TrimSpace(id), strings.TrimSpace(email)
+	switch {
+	case id != "" && email != "":
+		return "", invalidf(field, "is given both by id and by email: give one")
+	case email != "":
+		p, err := s.mandates.Service.PersonByEmail(ctx, email)
+		if errors.Is(err, mandates.ErrNotFound) {
+			return "", invalidf(field, "is not the email address of a Relais account")
+		}
+		if err != nil {
+			return "", err
+		}
+		return p.ID, nil
+	}
+	return id, nil
+}
+
+// apiSession is the signed-in person, or a 401 whatever the Accept header
+// says: the API never redirects to the login page.
+func (s *Server) apiSession(w http.ResponseWriter, r *http.Request) (authz.BrowserSession, bool) {
+	sess, ok := CurrentSession(r.Context())
+	if !ok {
+		w.Header().Set("WWW-Authenticate", `Cookie realm="relais"`)
+		writeJSONProblem(w, http.StatusUnauthorized, "login_required", "Sign in to Relais first.")
+	}
+	return sess, ok
+}
+
+// apiOperator is the signed-in operator, or a 401 or 403.
+func (s *Server) apiOperator(w http.ResponseWriter, r *http.Request) (authz.BrowserSession, bool) {
+	sess, ok := s.apiSession(w, r)
+	if !ok {
+		return sess, false
+	}
+	isOp, err := s.mandates.Service.IsOperator(r.Context(), sess.PersonID)
+	if err != nil {
+		s.domainJSONError(w, r, err)
+		return sess, false
+	}
+	if !isOp {
+		writeJSONProblem(w, http.StatusForbidden, "access_denied", "Only an operator may do this.")
+		return sess, false
+	}
+	return sess, true
+}
+
+// decodeJSON reads one JSON value of exactly the expected fields; a
+// malformed body is a 400, a body over the limit a 413.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		if _, extra := dec.Token(); extra != io.EOF {
+			err = errors.New("the body holds more than one JSON value")
+		}
+	}
+	if err == nil {
+		return true
+	}
+	if IsTooLarge(err) {
+		writeJSONProblem(w, http.StatusRequestEntityTooLarge, "request_too_large", "The body is too large.")
+		return false
+	}
+	desc := "The body is not valid JSON of the expected shape."
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		desc = fmt.Sprintf("The field %s has the wrong type.", typeErr.Field)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		desc = "The body has an " + strings.TrimPrefix(err.Error(), "json: ") + "."
+	}
+	writeJSONProblem(w, http.StatusBadRequest, "invalid_request", desc)
+	return false
+}
+
+func (s *Server) apiSearchMeasures(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.apiSession(w, r)
+	if !ok {
+		return
+	}
+	views, err := s.mandates.Service.SearchMeasures(r.Context(), actor(sess), r.URL.Query().Get("q"))
+	if err != nil {
+		s.domainJSONError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"measures": viewsJSON(views, s.now())})
+}
+
+type apiMeasureBody struct {
+	Kind            mandates.Kind         `json:"kind"`
+	PersonID        string                `json:"person_id"`
+	PersonEmail     string                `json:"person_email"`
+	Representatives []apiRepresentativeIn `json:"representatives"`
+	ProcedureAreas  []mandates.Area       `json:"procedure_areas"`
+	Adjustments     []mandates.Adjustment `json:"adjustments"`
+	ValidFrom       string                `json:"valid_from"`
+	ValidUntil      string                `json:"valid_until"`
+	Decision        struct {
+		Jurisdiction string `json:"jurisdiction"`
+		Date         string `json:"date"`
+		Reference    string `json:"reference"`
+		Renewal      bool   `json:"renewal"`
+	} `json:"decision"`
+}
+
+type apiRepresentativeIn struct {
+	PersonID       string          `json:"person_id"`
+	PersonEmail    string          `json:"person_email"`
+	OrganisationID string          `json:"organisation_id"`
+	Role           mandates.Role   `json:"role"`
+	Delegates      []string        `json:"delegates"`
+	ProcedureAreas []mandates.Area `json:"procedure_areas"`
+}
+
+// measureInput checks the body's dates and resolves the emails it names.
+func (s *Server) measureInput(ctx context.Context, b apiMeasureBody) (mandates.MeasureInput, error) {
+	in := mandates.MeasureInput{Kind: b.Kind, Areas: b.ProcedureAreas, Adjustments: b.Adjustments,
+		Decision: mandates.CourtDecision{Jurisdiction: b.Decision.Jurisdiction, Reference: b.Decision.Reference, Renewal: b.Decision.Renewal}}
+	var err error
+	if in.ValidFrom, err = parseDate("valid_from", b.ValidFrom); err != nil {
+		return in, err
+	}
+	if in.ValidUntil, err = parseDate("valid_until", b.ValidUntil); err != nil {
+		return in, err
+	}
+	if in.Decision.Date, err = parseDate("decision_date", b.Decision.Date); err != nil {
+		return in, err
+	}
+	if in.PersonID, err = s.personID(ctx, "person", b.PersonID, b.PersonEmail); err != nil {
+		return in, err
+	}
+	for i, ri := range b.Representatives {
+		field := fmt.Sprintf("representatives[%d]", i)
+		id, err := s.personID(ctx, field, ri.PersonID, ri.PersonEmail)
+		if err != nil {
+			return in, err
+		}
+		in.Representatives = append(in.Representatives, mandates.RepresentativeInput{PersonID: id, OrganisationID: strings.TrimSpace(ri.OrganisationID),
+			Delegates: ri.Delegates, Role: ri.Role, Areas: ri.ProcedureAreas})
+	}
+	return in, nil
+}
+
+func (s *Server) apiRegisterMeasure(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.apiOperator(w, r)
+	if !ok {
+		return
+	}
+	var b apiMeasureBody
+	if !decodeJSON(w, r, &b) {
+		return
+	}
+	in, err := s.measureInput(r.Context(), b)
+	if err != nil {
+		s.domainJSONError(w, r, err)
+		return
+	}
+	reps, err := s.mandates.Service.RegisterMeasure(r.Context(), actor(sess), in)
+	if err != nil {
+		s.domainJSONError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/representations/"+reps[0].ID)
+	writeJSON(w, http.StatusCreated, map[string]any{"representations": representationsJSON(reps, s.now())})
+}
+
+func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
+
+// writeRepresentation answers with one representation and its version as
+// the ETag.
+func (s *Server) writeRepresentation(w http.ResponseWriter, code int, rep mandates.Representation) {
+	w.Header().Set("ETag", etag(rep.Version))
+	writeJSON(w, code, representationJSON(&rep, s.now()))
+}
+
+func (s *Server) apiRepresentation(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.apiSession(w, r)
+	if !ok {
+		return
+	}
+	rep, err := s.mandates.Service.Representation(r.Context(), sess.PersonID, mux.Vars(r)["id"])
+	if err != nil {
+		s.domainJSONError(w, r, err)
+		return
+	}
+	s.writeRepresentation(w, http.StatusOK, rep)
+}
+
+// apiEditBody is a change to a measure: fields left out keep their value.
+type apiEditBody struct {
+	Version        int64                  `json:"version"`
+	ValidUntil     *string                `json:"valid_until"`
+	ProcedureAreas *[]mandates.Area       `json:"procedure_areas"`
+	Adjustments    *[]mandates.Adjustment `json:"adjustments"`
+}
+
+func requireVersion(v int64) error {
+	if v <= 0 {
+		return invalidf("version", "is required: send the version of the representation you read")
+	}
+	return nil
+}
+
+func (s *Server) apiEditMeasure(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.apiOperator(w, r)
+	if !ok {
+		return
+	}
+	var b apiEditBody
+	if !decodeJSON(w, r, &b) {
+		return
+	}
+	ctx, id := r.Context(), mux.Vars(r)["id"]
+	if err := requireVersion(b.Version); err != nil {
+		s.domainJSONError(w, r, err)
+		return
+	}
+	cur, err := s.mandates.Service.Representation(ctx, sess.PersonID, id)
+	if err != nil {
+		s.domainJSONError(w, r, err)
+		return
+	}
+	e := mandates.MeasureEdit{ValidUntil: cur.ValidUntil, Areas: cur.Areas, Adjustments: cur.Adjustments}
+	if b.ValidUntil != nil {
+		if e.ValidUntil, err = parseDate("valid_until", *b.ValidUntil); err != nil {
+			s.domainJSONError(w, r, err)
+			return
+		}
+	}
+	if b.ProcedureAreas != nil {
+		e.Areas = *b.ProcedureAreas
+	}
+	if b.Adjustments != nil {
+		e.Adjustments = *b.Adjustments
+	}
+	rep, err := s.mandates.Service.EditMeasure(ctx, actor(sess), id, b.Version, e)
+	if err != nil {
+		s.domainJSONError(w, r, err)
+		return
+	}
+	s.writeRepresentation(w, http.StatusOK, rep)
+}
+
+type apiStatusBody struct {
+	Version int64  `json:"version"`
+	Reason  string `json:"reason"` // kept in the history of a pause or an end
+}
+
+func (s *Server) apiMeasureStatus(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.apiOperator(w, r)
+	if !ok {
+		return
+	}
+	var b apiStatusBody
+	if !decodeJSON(w, r, &b) {
+		return
+	}
+	if err := requireVersion(b.Version); err != nil {
+		s.domainJSONError(w, r, err)
+		return
+	}
+	rep, err := s.statusChange(r.Context(), actor(sess), mux.Vars(r)["action"], mux.Vars(r)["id"], b.Version, b.Reason)
+	if err != nil {
+		s.domainJSONError(w, r, err)
+		return
+	}
+	s.writeRepresentation(w, http.StatusOK, rep)
+}
+
+// statusChange runs one of the operator's status changes by its name.
+func (s *Server) statusChange(ctx context.Context, op mandates.Actor, action, id string, version int64, reason string) (mandates.Representation, error) {
+	svc := s.mandates.Service
+	reason = strings.TrimSpace(reason)
+	if len(reason) > 500 {
+		return mandates.Representation{}, invalidf("reason", "is longer than 500 bytes")
+	}
+	switch action {
+	case "activate":
+		return svc.ActivateMeasure(ctx, op, id, version)
+	case "suspend":
+		return svc.Suspend(ctx, op, id, version, reason)
+	case "resume":
+		return svc.Resume(ctx, op, id, version)
+	case "end":
+		return svc.End(ctx, op, id, version, reason)
+	}
+	return mandates.Representation{}, fmt.Errorf("status change %q: %w", action, mandates.ErrNotFound)
+}
+
+type apiDelegatesBody struct {
+	Version   int64    `json:"version"`
+	Delegates []string `json:"delegates"`
+}
+
+func (s *Server) apiSetDelegates(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.apiSession(w, r)
+	if !ok {
+		return
+	}
+	var b apiDelegatesBody
+	if !decodeJSON(w, r, &b) {
+		return
+	}
+	if err := requireVersion(b.Version); err != nil {
+		s.domainJSONError(w, r, err)
+		return
+	}
+	if b.Delegates == nil {
+		b.Delegates = []string{}
+	}
+	rep, err := s.mandates.Service.SetDelegates(r.Context(), actor(sess), mux.Vars(r)["id"], b.Version, b.Delegates)
+	if err != nil {
+		s.domainJSONError(w, r, err)
+		return
+	}
+	s.writeRepresentation(w, http.StatusOK, rep)
+}
+
+// apiOrganisations lists every organisation to an operator, and to anyone
+// else the organisations they are an active member of.
+func (s *Server) apiOrganisations(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.apiSession(w, r)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	svc := s.mandates.Service
+	isOp, err := svc.IsOperator(ctx, sess.PersonID)
+	if err != nil {
+		s.domainJSONError(w, r, err)
+		return
+	}
+	var orgs []mandates.Organisation
+	if isOp {
+		if orgs, err = svc.Organisations(ctx, actor(sess)); err != nil {
+			s.domainJSONError(w, r, err)
+			return
+		}
+	} else {
+		ms, err := svc.MembershipsOf(ctx, sess.PersonID)
+		if err != nil {
+			s.domainJSONError(w, r, err)
+			return
+		}
+		for _, m := range ms {
+			if m.Active {
+				orgs = append(orgs, m.Organisation)
+			}
+		}
+	}
+	out := make([]apiOrganisation, 0, len(orgs))
+	for _, o := range orgs {
+		out = append(out, organisationJSON(o))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"organisations": out})
+}
+
+type apiOrganisationBody struct {
+	Name           string                    `json:"name"`
+	Kind           mandates.OrganisationKind `json:"kind"`
+	ProcedureAreas []mandates.Area           `json:"procedure_areas"`
+	AdminID        string                    `json:"admin_id"`
+	AdminEmail     string                    `json:"admin_email"`
+}
+
+func (s *Server) apiCreateOrganisation(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.apiOperator(w, r)
+	if !ok {
+		return
+	}
+	var b apiOrganisationBody
+	if !decodeJSON(w, r, &b) {
+		return
+	}
+	ctx := r.Context()
+	admin, err := s.personID(ctx, "admin", b.AdminID, b.AdminEmail)
+	if err != nil {
+		s.domainJSONError(w, r, err)
+		return
+	}
+	if admin == "" {
+		s.domainJSONError(w, r, invalidf("admin", "is missing: give admin_id or admin_email"))
+		return
+	}
+	o, err := s.mandates.Service.CreateOrganisation(ctx, actor(sess), mandates.Organisation{Name: strings.TrimSpace(b.Name), Kind: b.Kind,
+		Areas: b.ProcedureAreas}, admin)
+	if err != nil {
+		s.domainJSONError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/organisations/"+o.ID)
+	writeJSON(w, http.StatusCreated, organisationJSON(o))
+}
+
+func (s *Server) apiOrganisation(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.apiSession(w, r)
+	if !ok {
+		return
+	}
+	o, err := s.mandates.Service.Organisation(r.Context(), sess.PersonID, mux.Vars(r)["id"])
+	if err != nil {
+		s.domainJSONError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, organisationJSON(o))
+}
+
+func (s *Server) apiMembers(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.apiSession(w, r)
+	if !ok {
+		return
+	}
+	ms, err := s.mandates.Service.Members(r.Context(), actor(sess), mux.Vars(r)["id"])
+	if err != nil {
+		s.domainJSONError(w, r, err)
+		return
+	}
+	out := make([]apiMember, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, memberJSON(m.Membership, m.Name, m.Email))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"members": out})
+}
+
+type apiMemberBody struct {
+	PersonID    string              `json:"person_id"`
+	PersonEmail string              `json:"person_email"`
+	Role        mandates.MemberRole `json:"role"`
+}
+
+// memberRole checks a role before the domain stores it.
+func memberRole(role mandates.MemberRole) error {
+	if role != mandates.MemberAidant && role != mandates.MemberAdmin {
+		return invalidf("role", "%q is neither aidant nor admin", role)
+	}
+	return nil
+}
+
+func (s *Server) apiHabilitate(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.apiSession(w, r)
+	if !ok {
+		return
+	}
+	var b apiMemberBody
+	if !decodeJSON(w, r, &b) {
+		return
+	}
+	ctx, orgID := r.Context(), mux.Vars(r)["id"]
+	// The administrator's right first, so that nobody else learns which
+	// email addresses have an account.
+	if _, err := s.mandates.Service.Members(ctx, actor(sess), orgID); err != nil {
+		s.domainJSONError(w, r, err)
+		return
+	}
+	if err := memberRole(b.Role); err != nil {
+		s.domainJSONError(w, r, err)
+		return
+	}
+	pid, err := s.personID(ctx, "person", b.PersonID, b.PersonEmail)
+	if err == nil && pid == "" {
+		err = invalidf("person", "is missing: give person_id or person_email")
+	}
+	if err != nil {
+		s.domainJSONError(w, r, err)
+		return
+	}
+	m, err := s.mandates.Service.Habilitate(ctx, actor(sess), orgID, pid, b.Role)
+	if err != nil {
+		s.domainJSONError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/organisations/"+orgID+"/members/"+pid)
+	writeJSON(w, http.StatusCreated, memberJSON(m, "", ""))
+}
+
+func (s *Server) apiWithdrawMember(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.apiSession(w, r)
+	if !ok {
+		return
+	}
+	v := mux.Vars(r)
+	if err := s.mandates.Service.WithdrawMember(r.Context(), actor(sess), v["id"], v["person_id"]); err != nil {
+		s.domainJSONError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) apiOrgMandates(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.apiSession(w, r)
+	if !ok {
+		return
+	}
+	views, err := s.mandates.Service.Mandates(r.Context(), actor(sess), mux.Vars(r)["id"])
+	if err != nil {
+		s.domainJSONError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"mandates": viewsJSON(views, s.now())})
+}

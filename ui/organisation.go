@@ -1,5 +1,266 @@
 package ui
 
-import "github.com/gorilla/mux"
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
 
-func (s *Server) mountOrganisation(pages *mux.Router) {}
+	"github.com/gorilla/mux"
+
+	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/mandates"
+)
+
+// The organisation's page, for its administrator (or an operator): its
+// members, habilitating and withdrawing aidants, its mandates and the
+// delegates it names for the court measures it holds. Anyone else gets
+// the 404 page.
+func (s *Server) mountOrganisation(pages *mux.Router) {
+	pages.HandleFunc("/structure/{id}", s.organisationPage).Methods(http.MethodGet, http.MethodHead)
+	pages.HandleFunc("/structure/{id}/membres", s.habilitateMember).Methods(http.MethodPost)
+	pages.HandleFunc("/structure/{id}/membres/{person}/retirer", s.withdrawMember).Methods(http.MethodPost)
+	pages.HandleFunc("/structure/{id}/mandats/{rep}/delegues", s.setDelegates).Methods(http.MethodPost)
+}
+
+// orgAdminOnly is the signed-in administrator of the organisation in the
+// path, or an operator, with the organisation; anyone else gets the login
+// page or the 404 page.
+func (s *Server) orgAdminOnly(w http.ResponseWriter, r *http.Request) (authz.BrowserSession, mandates.Organisation, bool) {
+	sess, ok := s.requireSession(w, r)
+	if !ok {
+		return sess, mandates.Organisation{}, false
+	}
+	ctx, id := r.Context(), mux.Vars(r)["id"]
+	if !mandates.IsID(id) {
+		s.Error(w, r, http.StatusNotFound)
+		return sess, mandates.Organisation{}, false
+	}
+	// Members is the administrator's right: its refusal is a 404 here.
+	if _, err := s.mandates.Service.Members(ctx, actor(sess), id); err != nil {
+		if errors.Is(err, mandates.ErrNotPermitted) {
+			err = mandates.ErrNotFound
+		}
+		s.StoreError(w, r, err)
+		return sess, mandates.Organisation{}, false
+	}
+	o, err := s.mandates.Service.Organisation(ctx, sess.PersonID, id)
+	if err != nil {
+		s.StoreError(w, r, err)
+		return sess, mandates.Organisation{}, false
+	}
+	return sess, o, true
+}
+
+// orgMandate is one of the organisation's mandates in force, and whether
+// the organisation names its delegates (a court measure it holds).
+type orgMandate struct {
+	mandates.View
+	Measure  bool
+	Checked  []string // the delegates, as stored or as typed
+	Problem  string
+	Conflict bool
+}
+
+type orgData struct {
+	Org        mandates.Organisation
+	Name       string // for the title
+	IsOperator bool
+	Self       string
+	Members    []mandates.MembershipView
+	Active     []mandates.MembershipView
+	Mandates   []orgMandate
+	Done       string
+	Problems   []problem
+	Errors     map[string]string
+	// The habilitation form as typed.
+	Email, Role string
+}
+
+func (s *Server) orgData(ctx context.Context, sess authz.BrowserSession, o mandates.Organisation) (orgData, error) {
+	svc := s.mandates.Service
+	d := orgData{Org: o, Name: o.Name, Self: sess.PersonID, Role: string(mandates.MemberAidant), Errors: map[string]string{}}
+	var err error
+	if d.IsOperator, err = svc.IsOperator(ctx, sess.PersonID); err != nil {
+		return d, err
+	}
+	if d.Members, err = svc.Members(ctx, actor(sess), o.ID); err != nil {
+		return d, err
+	}
+	for _, m := range d.Members {
+		if m.Active {
+			d.Active = append(d.Active, m)
+		}
+	}
+	views, err := svc.Mandates(ctx, actor(sess), o.ID)
+	if err != nil {
+		return d, err
+	}
+	for _, v := range views {
+		if v.Status != mandates.StatusActive {
+			continue
+		}
+		d.Mandates = append(d.Mandates, orgMandate{View: v, Measure: v.Kind.IsMeasure(), Checked: v.Representative.Delegates})
+	}
+	return d, nil
+}
+
+func (s *Server) organisationPage(w http.ResponseWriter, r *http.Request) {
+	sess, o, ok := s.orgAdminOnly(w, r)
+	if !ok {
+		return
+	}
+	d, err := s.orgData(r.Context(), sess, o)
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	d.Done = doneMessages[r.URL.Query().Get("fait")]
+	s.render(w, r, http.StatusOK, "org_home", "org.title", d)
+}
+
+// renderOrgProblem shows the organisation's page again with the problem
+// and what was typed.
+func (s *Server) renderOrgProblem(w http.ResponseWriter, r *http.Request, sess authz.BrowserSession, o mandates.Organisation, status int,
+	p *formProblems, edit func(*orgData)) {
+	d, err := s.orgData(r.Context(), sess, o)
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	d.Problems, d.Errors = p.list(), p.byID
+	if edit != nil {
+		edit(&d)
+	}
+	s.render(w, r, status, "org_home", "org.title_error", d)
+}
+
+func (s *Server) habilitateMember(w http.ResponseWriter, r *http.Request) {
+	sess, o, ok := s.orgAdminOnly(w, r)
+	if !ok {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.formError(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	email, role := strings.TrimSpace(r.PostForm.Get("email")), r.PostForm.Get("role")
+	p := s.formProblems(r, "member_email", "role-aidant")
+	status := http.StatusBadRequest
+	if memberRole(mandates.MemberRole(role)) != nil {
+		p.add("role-aidant", "org.problem.role")
+	}
+	var personID string
+	if email == "" {
+		p.add("member_email", "org.problem.email_missing")
+	} else if person, err := s.mandates.Service.PersonByEmail(ctx, email); errors.Is(err, mandates.ErrNotFound) {
+		p.add("member_email", "org.problem.email_unknown")
+	} else if err != nil {
+		s.StoreError(w, r, err)
+		return
+	} else {
+		personID = person.ID
+	}
+	if p.empty() {
+		_, err := s.mandates.Service.Habilitate(ctx, actor(sess), o.ID, personID, mandates.MemberRole(role))
+		switch {
+		case err == nil:
+			http.Redirect(w, r, "/structure/"+o.ID+"?fait=habilite", http.StatusSeeOther)
+			return
+		case errors.Is(err, mandates.ErrAlreadyExists):
+			status = http.StatusConflict
+			p.add("member_email", "org.problem.already_member")
+		case invalidField(err) != "":
+			p.add("member_email", "org.problem.email_unknown")
+		default:
+			s.StoreError(w, r, err)
+			return
+		}
+	}
+	s.renderOrgProblem(w, r, sess, o, status, p, func(d *orgData) { d.Email, d.Role = email, role })
+}
+
+func (s *Server) withdrawMember(w http.ResponseWriter, r *http.Request) {
+	sess, o, ok := s.orgAdminOnly(w, r)
+	if !ok {
+		return
+	}
+	person := mux.Vars(r)["person"]
+	err := s.mandates.Service.WithdrawMember(r.Context(), actor(sess), o.ID, person)
+	p := s.formProblems(r)
+	switch {
+	case err == nil:
+		http.Redirect(w, r, "/structure/"+o.ID+"?fait=retire", http.StatusSeeOther)
+		return
+	case errors.Is(err, mandates.ErrInactive):
+		p.add("", "org.problem.already_withdrawn")
+	case errors.Is(err, mandates.ErrNotPermitted):
+		p.add("", "org.problem.withdraw_self")
+	default:
+		s.StoreError(w, r, err)
+		return
+	}
+	s.renderOrgProblem(w, r, sess, o, http.StatusConflict, p, nil)
+}
+
+func (s *Server) setDelegates(w http.ResponseWriter, r *http.Request) {
+	sess, o, ok := s.orgAdminOnly(w, r)
+	if !ok {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.formError(w, r, err)
+		return
+	}
+	ctx, svc := r.Context(), s.mandates.Service
+	repID := mux.Vars(r)["rep"]
+	version, err := strconv.ParseInt(r.PostForm.Get("version"), 10, 64)
+	if err != nil || version <= 0 {
+		s.Error(w, r, http.StatusBadRequest)
+		return
+	}
+	rep, err := svc.Representation(ctx, sess.PersonID, repID)
+	if err == nil && rep.Representative.OrganisationID != o.ID {
+		err = mandates.ErrNotFound
+	}
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	delegates := []string{}
+	for _, d := range r.PostForm["delegate"] {
+		if d != "" && !slices.Contains(delegates, d) {
+			delegates = append(delegates, d)
+		}
+	}
+	_, err = svc.SetDelegates(ctx, actor(sess), repID, version, delegates)
+	p := s.formProblems(r)
+	status := http.StatusBadRequest
+	switch {
+	case err == nil:
+		http.Redirect(w, r, "/structure/"+o.ID+"?fait=delegues#mandat-"+repID, http.StatusSeeOther)
+		return
+	case errors.Is(err, mandates.ErrConflict):
+		status = http.StatusConflict
+		p.add("del-"+repID, "org.problem.delegates_conflict")
+	case invalidField(err) == "delegates" && strings.Contains(err.Error(), "unchanged"):
+		p.add("del-"+repID, "org.problem.delegates_unchanged")
+	case invalidField(err) == "delegates":
+		p.add("del-"+repID, "org.problem.delegates_members")
+	default:
+		s.StoreError(w, r, err)
+		return
+	}
+	s.renderOrgProblem(w, r, sess, o, status, p, func(d *orgData) {
+		for i := range d.Mandates {
+			if d.Mandates[i].ID == repID {
+				d.Mandates[i].Checked = delegates
+				d.Mandates[i].Problem = p.byID["del-"+repID]
+				d.Mandates[i].Conflict = status == http.StatusConflict
+			}
+		}
+	})
+}
