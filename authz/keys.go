@@ -166,6 +166,21 @@ type Keys struct {
 	cached   []keyEntry
 	cachedAt time.Time
 	signers  map[string]crypto.Signer // by kid; key material never changes
+	also     []PublicKeySource
+}
+
+// PublicKeySource adds to the JWKS keys that never sign tokens (the
+// journal's): Public lists them, Verifier, which checks tokens, never
+// returns them.
+type PublicKeySource interface {
+	PublicKeys(ctx context.Context) ([]jose.JSONWebKey, error)
+}
+
+// PublishAlso adds src's keys to the JWKS. Call it before serving.
+func (k *Keys) PublishAlso(src PublicKeySource) {
+	k.mu.Lock()
+	k.also = append(k.also, src)
+	k.mu.Unlock()
 }
 
 type keyEntry struct {
@@ -499,6 +514,16 @@ func (k *Keys) Public(ctx context.Context) (jose.JSONWebKeySet, error) {
 		if publishedAt(e.SigningKey, now) {
 			set.Keys = append(set.Keys, e.jwk)
 		}
+	}
+	k.mu.Lock()
+	also := k.also
+	k.mu.Unlock()
+	for _, src := range also {
+		keys, err := src.PublicKeys(ctx)
+		if err != nil {
+			return jose.JSONWebKeySet{}, err
+		}
+		set.Keys = append(set.Keys, keys...)
 	}
 	return set, nil
 }

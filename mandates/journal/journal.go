@@ -51,8 +51,11 @@ type Reader interface {
 var ErrSeqTaken = errors.New("journal: sequence number taken by another writer")
 
 // maxAppendAttempts bounds how often Emit re-reads the head after losing a
-// race for the next sequence number.
-const maxAppendAttempts = 20
+// race for the next sequence number. Each lost race waited for the
+// winner's commit, so this is no busy loop; it only stops a writer that
+// loses every time (with eight writers on one chain, the chance of losing
+// a hundred races in a row is below 2 in a million).
+const maxAppendAttempts = 100
 
 // Options tune a Journal; zero fields take the defaults.
 type Options struct {
@@ -92,6 +95,9 @@ func (j *Journal) Emit(ctx context.Context, e mandates.Event) error {
 	d := NewDetail(e.Detail)
 	dh := DetailHash(d.Salt, d.Fields)
 	for range maxAppendAttempts {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		var head *Entry
 		h, err := j.store.JournalHead(ctx, chain)
 		switch {

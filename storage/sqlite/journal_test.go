@@ -1,0 +1,49 @@
+package sqlite_test
+
+import (
+	"database/sql"
+	"net/url"
+	"path/filepath"
+	"testing"
+
+	"github.com/relais-fr/relais/storage/sqlite"
+	"github.com/relais-fr/relais/storage/storagetest"
+)
+
+// openWithSQL is openTemp with a connection of its own to the same file,
+// for tampering behind the store's back.
+func openWithSQL(t *testing.T) (*sqlite.Store, storagetest.SQL) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "relais.db")
+	s, err := sqlite.Open(t.Context(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	p, err := s.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if _, err := p.Up(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	q := url.Values{}
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "busy_timeout(5000)")
+	db, err := sql.Open("sqlite", path+"?"+q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return s, func(t *testing.T, statement string) {
+		t.Helper()
+		if _, err := db.ExecContext(t.Context(), statement); err != nil {
+			t.Fatalf("%s: %v", statement, err)
+		}
+	}
+}
+
+func TestJournalStore(t *testing.T) {
+	storagetest.RunJournalStore(t, func(t *testing.T) (storagetest.JournalStore, storagetest.SQL) { return openWithSQL(t) })
+}

@@ -1,0 +1,627 @@
+package storagetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/mandates"
+	"github.com/relais-fr/relais/mandates/journal"
+)
+
+// JournalStore is what the journal runs on, with the representation
+// service's store so that the service can journal into it.
+type JournalStore interface {
+	journal.Store
+	authz.JournalKeyStore
+	mandates.Store
+}
+
+// SQL runs one statement on the store's database behind its back, as
+// someone tampering with the journal would. Statements are written to
+// mean the same in SQLite and PostgreSQL.
+type SQL func(t *testing.T, statement string)
+
+// RunJournalStore runs the journal's part of the suite. newStore must
+// return a fresh, empty, migrated store for each call, closed at
+// t.Cleanup, and a way to run SQL on its database directly.
+func RunJournalStore(t *testing.T, newStore func(t *testing.T) (JournalStore, SQL)) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s JournalStore, exec SQL)
+	}{
+		{"an entry and its detail are read back as written", testJournalRoundTrip},
+		{"a taken sequence number is reported and the transaction goes on", testJournalSeqTaken},
+		{"an entry commits with the caller's transaction, or not at all", testJournalInCallersTx},
+		{"heads are the last entry of each chain", testJournalHeads},
+		{"erasure removes details and the journal still verifies", testJournalErasure},
+		{"checkpoints are read back with their heads; a number is taken once", testJournalCheckpoints},
+		{"the lease goes to one holder until it expires", testJournalLease},
+		{"journal keys: one per generation, published, never a token key", testJournalKeys},
+		{"many writers for one person: no gap, no fork, no loss", testJournalConcurrentOnePerson},
+		{"an untouched journal verifies", testJournalUntouched},
+		{"tampering in SQL is found and named", testJournalTamper},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, exec := newStore(t)
+			tt.fn(t, s, exec)
+		})
+	}
+	t.Run("every event the representation service emits lands in the right chain", func(t *testing.T) {
+		ops := []struct {
+			name string
+			fn   func(t *testing.T, w *world)
+		}{
+			{"a measure registered", testRegisterMeasure},
+			{"a mandate by code", testMandateByCode},
+			{"a mandate by guessed codes", testMandateCodeGuessed},
+			{"a proxy", testProxy},
+			{"areas withdrawn", testWithdrawArea},
+			{"a mandat de protection future", testMandatProtectionFuture},
+			{"a withdrawn aidant", testWithdrawnAidant},
+		}
+		types := map[mandates.EventType]bool{}
+		for _, op := range ops {
+			t.Run(op.name, func(t *testing.T) {
+				s, _ := newStore(t)
+				for _, ty := range testJournalService(t, s, op.fn) {
+					types[ty] = true
+				}
+			})
+		}
+		for _, want := range []mandates.EventType{mandates.EventCreated, mandates.EventConsentGiven, mandates.EventConsentCodeSent,
+			mandates.EventConsentCodeWrong, mandates.EventActivated, mandates.EventRevoked, mandates.EventWithdrawn,
+			mandates.EventAreaWithdrawn, mandates.EventAccepted, mandates.EventOrganisationCreated, mandates.EventMemberHabilitated,
+			mandates.EventMemberWithdrawn} {
+			if !types[want] {
+				t.Errorf("no %s event was journaled by these operations", want)
+			}
+		}
+	})
+}
+
+var journalT0 = time.Date(2026, 3, 3, 14, 5, 0, 0, time.UTC)
+
+func journalEvent(person string, i int) mandates.Event {
+	return mandates.Event{Type: mandates.EventActivated, At: journalT0.Add(time.Duration(i) * time.Minute), ActorID: mandates.NewID(journalT0),
+		PersonID: person, RepresentationID: mandates.NewID(journalT0), ClientID: "caf", Areas: []mandates.Area{"social", "argent"},
+		Detail: map[string]string{"n": fmt.Sprint(i), "motif": "décision « urgente »"}}
+}
+
+func emitN(t *testing.T, j *journal.Journal, person string, n int) {
+	t.Helper()
+	for i := range n {
+		if err := j.Emit(t.Context(), journalEvent(person, i)); err != nil {
+			t.Fatalf("emit %d for %s: %v", i, person, err)
+		}
+	}
+}
+
+func chainOf(t *testing.T, s journal.Reader, chain string) []journal.Stored {
+	t.Helper()
+	var out []journal.Stored
+	if err := s.JournalEntries(t.Context(), chain, func(e journal.Stored) error { out = append(out, e); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// journalKeys is the real ES256 signer over the store, with a verifier.
+func journalKeys(t *testing.T, s JournalStore) (*authz.JournalKeys, journal.SignatureVerifier) {
+	t.Helper()
+	box, err := authz.NewSecretBox([]byte(strings.Repeat("j", 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := authz.NewJournalKeys(s, box, time.Now)
+	if err := k.Ensure(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	v, err := k.Verifier(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k, v
+}
+
+func testJournalRoundTrip(t *testing.T, s JournalStore, _ SQL) {
+	j := journal.New(s, journal.Options{})
+	person := mandates.NewID(time.Now())
+	e := journalEvent(person, 0)
+	if err := j.Emit(t.Context(), e); err != nil {
+		t.Fatal(err)
+	}
+	rows := chainOf(t, s, person)
+	if len(rows) != 1 {
+		t.Fatalf("%d entries, want 1", len(rows))
+	}
+	got := rows[0]
+	if got.Chain != person || got.Seq != 1 || got.Type != e.Type || !got.At.Equal(e.At) || got.At.Location() != time.UTC ||
+		got.ActorID != e.ActorID || got.PersonID != person || got.RepresentationID != e.RepresentationID || got.ClientID != "caf" ||
+		!slices.Equal(got.Areas, e.Areas) || got.Prev != (journal.Hash{}) || got.Hash != got.ComputeHash() {
+		t.Errorf("entry read back differs: %+v", got.Entry)
+	}
+	if d := got.Detail; d == nil || d.Erased() || len(d.Salt) != 16 || d.Fields["motif"] != e.Detail["motif"] ||
+		journal.DetailHash(d.Salt, d.Fields) != got.DetailHash {
+		t.Errorf("detail read back differs: %+v", got.Detail)
+	}
+	head, err := s.JournalHead(t.Context(), person)
+	if err != nil || head.Hash != got.Hash {
+		t.Errorf("head: %+v, %v", head, err)
+	}
+	if _, err := s.JournalHead(t.Context(), "nobody"); !errors.Is(err, mandates.ErrNotFound) {
+		t.Errorf("head of an empty chain: %v, want ErrNotFound", err)
+	}
+	// An event without a person or areas, with no detail.
+	if err := j.Emit(t.Context(), mandates.Event{Type: mandates.EventOrganisationCreated, At: journalT0, OrganisationID: "o1"}); err != nil {
+		t.Fatal(err)
+	}
+	org := chainOf(t, s, "org:o1")
+	if len(org) != 1 || org[0].Areas != nil || org[0].Hash != org[0].ComputeHash() || org[0].Detail == nil {
+		t.Errorf("organisation chain: %+v", org)
+	}
+}
+
+func testJournalSeqTaken(t *testing.T, s JournalStore, _ SQL) {
+	d := journal.NewDetail(nil)
+	dh := journal.DetailHash(d.Salt, nil)
+	first := journal.Next(nil, "p", journalEvent("p", 0), dh)
+	rival := journal.Next(nil, "p", journalEvent("p", 1), dh)
+	err := s.InTx(t.Context(), func(ctx context.Context) error {
+		if err := s.AppendJournal(ctx, first, d); err != nil {
+			return err
+		}
+		if err := s.AppendJournal(ctx, rival, d); !errors.Is(err, journal.ErrSeqTaken) {
+			return fmt.Errorf("second entry 1: %v, want ErrSeqTaken", err)
+		}
+		second := journal.Next(&first, "p", journalEvent("p", 1), dh)
+		return s.AppendJournal(ctx, second, d)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows := chainOf(t, s, "p"); len(rows) != 2 || rows[0].Hash != first.Hash {
+		t.Errorf("after a lost race inside a transaction: %d entries", len(rows))
+	}
+}
+
+func testJournalInCallersTx(t *testing.T, s JournalStore, _ SQL) {
+	j := journal.New(s, journal.Options{})
+	boom := errors.New("the change failed")
+	err := s.InTx(t.Context(), func(ctx context.Context) error {
+		if err := j.Emit(ctx, journalEvent("p", 0)); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatal(err)
+	}
+	if rows := chainOf(t, s, "p"); len(rows) != 0 {
+		t.Errorf("%d entries left by a rolled back transaction", len(rows))
+	}
+	err = s.InTx(t.Context(), func(ctx context.Context) error {
+		for i := range 3 {
+			if err := j.Emit(ctx, journalEvent("p", i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows := chainOf(t, s, "p"); len(rows) != 3 || rows[2].Seq != 3 || rows[2].Prev != rows[1].Hash {
+		t.Errorf("three entries in one transaction: %d", len(rows))
+	}
+}
+
+func testJournalHeads(t *testing.T, s JournalStore, _ SQL) {
+	j := journal.New(s, journal.Options{})
+	emitN(t, j, "b", 3)
+	emitN(t, j, "a", 2)
+	heads, err := s.JournalHeads(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := chainOf(t, s, "a"), chainOf(t, s, "b")
+	want := []journal.Head{a[1].Head(), b[2].Head()}
+	slices.SortFunc(heads, func(x, y journal.Head) int { return strings.Compare(x.Chain, y.Chain) })
+	if !slices.Equal(heads, want) {
+		t.Errorf("heads %+v, want %+v", heads, want)
+	}
+}
+
+func testJournalErasure(t *testing.T, s JournalStore, _ SQL) {
+	j := journal.New(s, journal.Options{Now: func() time.Time { return journalT0.Add(time.Hour) }})
+	emitN(t, j, "p", 5)
+	emitN(t, j, "q", 5)
+	keys, v := journalKeys(t, s)
+	if _, err := journal.MakeCheckpoint(t.Context(), s, keys, journal.CheckpointOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := j.Erase(t.Context(), "p", journalT0.Add(2*time.Minute))
+	if err != nil || n != 2 {
+		t.Fatalf("erase: %d, %v; want 2", n, err)
+	}
+	rows := chainOf(t, s, "p")
+	if d := rows[0].Detail; !d.Erased() || d.Salt != nil || d.Fields != nil || d.Reason != journal.ReasonErasure || !d.ErasedAt.Equal(journalT0.Add(time.Hour)) {
+		t.Errorf("erased detail: %+v", d)
+	}
+	if d := rows[2].Detail; d.Erased() || d.Fields["n"] != "2" {
+		t.Errorf("detail after the date: %+v", d)
+	}
+	if n, _ := j.Erase(t.Context(), "p", journalT0.Add(2*time.Minute)); n != 0 {
+		t.Errorf("erased again: %d", n)
+	}
+	n, err = j.Expire(t.Context(), 58*time.Minute) // before 14:07
+	if err != nil || n != 2 {
+		t.Errorf("retention: %d, %v; want 2 (q's first two)", n, err)
+	}
+	rep, err := journal.Verify(t.Context(), s, v, "")
+	if err != nil || !rep.OK() || rep.Erased != 4 {
+		t.Errorf("verify after erasure: %+v, %v", rep, err)
+	}
+}
+
+func testJournalCheckpoints(t *testing.T, s JournalStore, _ SQL) {
+	c := journal.Checkpoint{Number: 1, At: journalT0, TreeSize: 2, Root: journal.Hash{1}, KeyID: "journal-k", JWS: "a.b.c",
+		Heads: []journal.Head{{Chain: "a", Seq: 3, Hash: journal.Hash{2}}, {Chain: "b", Seq: 1, Hash: journal.Hash{3}}}}
+	if err := s.CreateCheckpoint(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	c2 := journal.Checkpoint{Number: 2, At: journalT0.Add(time.Hour), TreeSize: 2, Root: journal.Hash{4}, Prev: journal.Hash{5}, KeyID: "journal-k", JWS: "d.e.f"}
+	if err := s.CreateCheckpoint(t.Context(), c2); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateCheckpoint(t.Context(), c); !errors.Is(err, mandates.ErrAlreadyExists) {
+		t.Errorf("number taken: %v, want ErrAlreadyExists", err)
+	}
+	got, err := s.Checkpoints(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Number != 1 || !got[0].At.Equal(journalT0) || got[0].Root != c.Root || got[0].JWS != c.JWS ||
+		!slices.Equal(got[0].Heads, c.Heads) || got[1].Prev != c2.Prev || len(got[1].Heads) != 0 {
+		t.Errorf("checkpoints read back: %+v", got)
+	}
+}
+
+func testJournalLease(t *testing.T, s JournalStore, _ SQL) {
+	ctx := t.Context()
+	take := func(holder string, now time.Time) bool {
+		t.Helper()
+		ok, err := s.AcquireJournalLease(ctx, holder, now, now.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !take("a", journalT0) {
+		t.Fatal("a free lease was refused")
+	}
+	if take("b", journalT0.Add(59*time.Minute)) {
+		t.Error("b took a's lease before it expired")
+	}
+	if !take("a", journalT0.Add(30*time.Minute)) {
+		t.Error("a could not renew its own lease")
+	}
+	if !take("b", journalT0.Add(91*time.Minute)) {
+		t.Error("b could not take an expired lease")
+	}
+	// Two holders at once on a free lease: exactly one wins.
+	var wg sync.WaitGroup
+	wins := make(chan string, 8)
+	at := journalT0.Add(10 * time.Hour)
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if ok, err := s.AcquireJournalLease(ctx, fmt.Sprint("h", i), at, at.Add(time.Hour)); err == nil && ok {
+				wins <- fmt.Sprint("h", i)
+			}
+		}()
+	}
+	wg.Wait()
+	close(wins)
+	if n := len(wins); n != 1 {
+		t.Errorf("%d holders took the lease at once, want 1", n)
+	}
+}
+
+func testJournalKeys(t *testing.T, s JournalStore, _ SQL) {
+	box, _ := authz.NewSecretBox([]byte(strings.Repeat("j", 32)))
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 { // instances starting together
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- authz.NewJournalKeys(s, box, time.Now).Ensure(t.Context())
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := s.JournalKeys(t.Context())
+	if err != nil || len(all) != 1 || !strings.HasPrefix(all[0].ID, authz.JournalKeyPrefix) {
+		t.Fatalf("journal keys after four starts: %+v, %v", all, err)
+	}
+	k := all[0]
+	k2 := k
+	k2.ID = authz.JournalKeyPrefix + "other"
+	if err := s.CreateJournalKey(t.Context(), k2); !errors.Is(err, mandates.ErrAlreadyExists) {
+		t.Errorf("generation taken: %v", err)
+	}
+	k2.Generation = 2
+	k2.ID = k.ID
+	if err := s.CreateJournalKey(t.Context(), k2); !errors.Is(err, mandates.ErrAlreadyExists) {
+		t.Errorf("id taken: %v", err)
+	}
+	if err := s.CreateJournalKey(t.Context(), authz.JournalKey{ID: "not-journal", Generation: 3}); !errors.Is(err, mandates.ErrInvalid) {
+		t.Errorf("invalid key: %v", err)
+	}
+}
+
+func testJournalConcurrentOnePerson(t *testing.T, s JournalStore, _ SQL) {
+	const writers, each = 8, 25
+	j := journal.New(s, journal.Options{})
+	person, other := mandates.NewID(time.Now()), mandates.NewID(time.Now())
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*writers*each)
+	for w := range writers {
+		wg.Add(2)
+		write := func(p string) {
+			defer wg.Done()
+			for i := range each {
+				e := journalEvent(p, w*each+i)
+				// Inside a transaction, as the service emits.
+				errs <- s.InTx(t.Context(), func(ctx context.Context) error { return j.Emit(ctx, e) })
+			}
+		}
+		go write(person)
+		go write(other)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []string{person, other} {
+		rows := chainOf(t, s, p)
+		if len(rows) != writers*each {
+			t.Fatalf("%d entries, want %d", len(rows), writers*each)
+		}
+		seen := map[string]bool{}
+		for _, r := range rows {
+			seen[r.Detail.Fields["n"]] = true
+		}
+		if len(seen) != writers*each {
+			t.Errorf("%d distinct events, want %d: some were lost or written twice", len(seen), writers*each)
+		}
+	}
+	keys, v := journalKeys(t, s)
+	if _, err := journal.MakeCheckpoint(t.Context(), s, keys, journal.CheckpointOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := journal.Verify(t.Context(), s, v, ""); err != nil || !rep.OK() || rep.Entries != 2*writers*each {
+		t.Errorf("verify: %+v, %v", rep, err)
+	}
+}
+
+func testJournalUntouched(t *testing.T, s JournalStore, _ SQL) {
+	j := journal.New(s, journal.Options{})
+	keys, v := journalKeys(t, s)
+	emitN(t, j, "a", 4)
+	emitN(t, j, "b", 2)
+	if _, err := journal.MakeCheckpoint(t.Context(), s, keys, journal.CheckpointOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	emitN(t, j, "b", 2)
+	emitN(t, j, "c", 1)
+	if _, err := journal.MakeCheckpoint(t.Context(), s, keys, journal.CheckpointOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	emitN(t, j, "a", 1) // after the last checkpoint
+	rep, err := journal.Verify(t.Context(), s, v, "")
+	if err != nil || !rep.OK() || rep.Chains != 3 || rep.Entries != 10 || rep.Checkpoints != 2 {
+		t.Errorf("verify: %+v, %v", rep, err)
+	}
+	x, err := journal.BuildExport(t.Context(), s, "b", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if xr := journal.VerifyExport(x, v); xr.Failure != nil || xr.Checkpoint != 2 || xr.SignedUpTo != 4 {
+		t.Errorf("export of b: %+v", xr)
+	}
+}
+
+func testJournalTamper(t *testing.T, s JournalStore, exec SQL) {
+	// Each case starts from its own journal: three chains of six entries,
+	// checkpointed. The chain tampered with is "p".
+	tests := []struct {
+		name  string
+		sql   []string
+		chain string
+		seq   int64
+		kind  journal.Kind
+	}{
+		{"a field edited", []string{`UPDATE journal_entries SET actor_id = 'intrus' WHERE chain = 'p' AND seq = 3`}, "p", 3, journal.Edited},
+		{"a detail edited", []string{`UPDATE journal_details SET detail = '{"n":"9"}' WHERE chain = 'p' AND seq = 2`}, "p", 2, journal.Edited},
+		{"an entry deleted", []string{`DELETE FROM journal_entries WHERE chain = 'p' AND seq = 3`}, "p", 3, journal.Deleted},
+		{"two entries reordered", []string{
+			`UPDATE journal_entries SET seq = 1000 WHERE chain = 'p' AND seq = 3`,
+			`UPDATE journal_entries SET seq = 3 WHERE chain = 'p' AND seq = 4`,
+			`UPDATE journal_entries SET seq = 4 WHERE chain = 'p' AND seq = 1000`,
+		}, "p", 3, journal.Reordered},
+		{"an entry inserted", []string{
+			`UPDATE journal_entries SET seq = seq + 1000 WHERE chain = 'p' AND seq >= 3`,
+			`UPDATE journal_entries SET seq = seq - 999 WHERE chain = 'p' AND seq >= 1000`,
+			`INSERT INTO journal_entries (chain, seq, type, at, actor_id, organisation_id, person_id, representation_id, client_id, areas,
+				detail_hash, prev_hash, hash) SELECT chain, 3, type, at, 'intrus', organisation_id, person_id, representation_id, client_id,
+				areas, detail_hash, hash, hash FROM journal_entries WHERE chain = 'p' AND seq = 2`,
+		}, "p", 3, journal.Inserted},
+		{"a chain's tail truncated", []string{`DELETE FROM journal_entries WHERE chain = 'p' AND seq >= 5`}, "p", 5, journal.Truncated},
+		{"a whole chain dropped", []string{`DELETE FROM journal_entries WHERE chain = 'p'`}, "p", 0, journal.ChainDropped},
+		{"a checkpoint's root edited", []string{`UPDATE journal_checkpoints SET root = prev`}, "", 0, journal.CheckpointEdited},
+		{"a chain dropped with its checkpoint heads", []string{
+			`DELETE FROM journal_checkpoint_heads WHERE chain = 'p'`,
+			`DELETE FROM journal_entries WHERE chain = 'p'`,
+		}, "", 0, journal.CheckpointEdited},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if i > 0 {
+				// A fresh store per case would be cleaner but slow on
+				// PostgreSQL: clear this one instead.
+				for _, q := range []string{`DELETE FROM journal_checkpoint_heads`, `DELETE FROM journal_checkpoints`,
+					`DELETE FROM journal_details`, `DELETE FROM journal_entries`} {
+					exec(t, q)
+				}
+			}
+			j := journal.New(s, journal.Options{})
+			keys, v := journalKeys(t, s)
+			for _, c := range []string{"o", "p", "q"} {
+				emitN(t, j, c, 6)
+			}
+			if _, err := journal.MakeCheckpoint(t.Context(), s, keys, journal.CheckpointOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if rep, err := journal.Verify(t.Context(), s, v, ""); err != nil || !rep.OK() {
+				t.Fatalf("before tampering: %v, %v", rep.Failure, err)
+			}
+			for _, q := range tt.sql {
+				exec(t, q)
+			}
+			rep, err := journal.Verify(t.Context(), s, v, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := rep.Failure
+			if f == nil {
+				t.Fatal("verification passed")
+			}
+			if f.Chain != tt.chain || f.Seq != tt.seq || f.Kind != tt.kind {
+				t.Errorf("failure %q, want chain %q entry %d %s", f, tt.chain, tt.seq, tt.kind)
+			}
+			if tt.chain != "" {
+				// Checking only that person names the same failure.
+				one, err := journal.Verify(t.Context(), s, v, tt.chain)
+				if err != nil || one.Failure == nil || one.Failure.Kind != tt.kind {
+					t.Errorf("verify %s alone: %v, %v", tt.chain, one.Failure, err)
+				}
+				if other, _ := journal.Verify(t.Context(), s, v, "q"); !other.OK() {
+					t.Errorf("verify q alone: %v", other.Failure)
+				}
+			}
+		})
+	}
+}
+
+// teeSink records into the journal, then into the test's recorder.
+type teeSink struct {
+	journal  *journal.Journal
+	recorder *recorder
+}
+
+func (s teeSink) Emit(ctx context.Context, e mandates.Event) error {
+	if err := s.journal.Emit(ctx, e); err != nil {
+		return err
+	}
+	return s.recorder.Emit(ctx, e)
+}
+
+// testJournalService runs op with the journal as the service's sink and
+// checks each event is in its chain, in order; it returns the types seen.
+func testJournalService(t *testing.T, s JournalStore, op func(*testing.T, *world)) []mandates.EventType {
+	rec := &recorder{}
+	j := journal.New(s, journal.Options{})
+	w := newWorldWith(t, s, teeSink{j, rec})
+	o, err := w.svc.CreateOrganisation(t.Context(), w.op(), mandates.Organisation{Name: "CCAS de Villeurbanne", Kind: mandates.OrgCCAS}, w.admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op(t, w)
+	byChain := map[string][]mandates.Event{}
+	var types []mandates.EventType
+	for _, e := range rec.events {
+		c := journal.ChainOf(e)
+		byChain[c] = append(byChain[c], e)
+		types = append(types, e.Type)
+	}
+	for c, events := range byChain {
+		rows := chainOf(t, s, c)
+		if len(rows) != len(events) {
+			t.Errorf("chain %s: %d entries for %d events", c, len(rows), len(events))
+			continue
+		}
+		for i, e := range events {
+			r := rows[i]
+			if r.Type != e.Type || r.ActorID != e.ActorID || r.PersonID != e.PersonID || r.RepresentationID != e.RepresentationID ||
+				r.OrganisationID != e.OrganisationID || !r.At.Equal(e.At) || len(r.Detail.Fields) != len(e.Detail) {
+				t.Errorf("chain %s entry %d: %+v, want %+v", c, i+1, r.Entry, e)
+			}
+		}
+	}
+	if len(byChain["org:"+o.ID]) != 1 || len(byChain[w.admin]) != 2 {
+		t.Errorf("the organisation's chain has %d entries, its admin's %d", len(byChain["org:"+o.ID]), len(byChain[w.admin]))
+	}
+	keys, v := journalKeys(t, s)
+	if _, err := journal.MakeCheckpoint(t.Context(), s, keys, journal.CheckpointOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := journal.Verify(t.Context(), s, v, ""); err != nil || !rep.OK() {
+		t.Errorf("verify: %v, %v", rep.Failure, err)
+	}
+	return types
+}
+
+// newWorldWith is newWorld with the service's events going to sink, whose
+// recorder the world's tests read.
+func newWorldWith(t *testing.T, st mandates.Store, sink teeSink) *world {
+	t.Helper()
+	w := &world{st: st, now: time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC), events: sink.recorder, texts: &phone{last: map[string]string{}}}
+	w.svc = mandates.NewService(st, mandates.ServiceConfig{Now: func() time.Time { return w.now }, Events: sink, Codes: w.texts})
+	add := func(given, email, phone string) string {
+		p := newPerson(email)
+		p.GivenNames, p.Phone = given, phone
+		if err := st.CreatePerson(t.Context(), p); err != nil {
+			t.Fatal(err)
+		}
+		return p.ID
+	}
+	w.operator = add("Olivier", "olivier@example.fr", "")
+	w.admin = add("Nadia", "nadia@example.fr", "")
+	w.aidant = add("Sophie", "sophie@example.fr", "")
+	w.jeanne = add("Jeanne", "jeanne@example.fr", "06 00 00 00 01")
+	w.marie = add("Marie", "marie@example.fr", "")
+	w.fatima = add("Fatima", "fatima@example.fr", "")
+	w.karim = add("Karim", "karim@example.fr", "")
+	ctx := t.Context()
+	if err := st.GrantRole(ctx, w.operator, mandates.RoleOperator); err != nil {
+		t.Fatal(err)
+	}
+	o, err := w.svc.CreateOrganisation(ctx, w.op(), mandates.Organisation{Name: "France Services Lyon 8e", Kind: mandates.OrgFranceServices,
+		Areas: []mandates.Area{"social", "papiers", "logement"}}, w.admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.org = o.ID
+	if _, err := w.svc.Habilitate(ctx, mandates.Actor{PersonID: w.admin}, o.ID, w.aidant, mandates.MemberAidant); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
