@@ -35,6 +35,7 @@ func (s *Server) mountRepresentations(pages *mux.Router) {
 	s.mountAPI(pages)
 	s.mountSpace(pages)
 	s.mountAidant(pages)
+	s.mountCosign(pages)
 }
 
 // requireSession returns the browser's session; without one it sends the

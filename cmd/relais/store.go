@@ -12,6 +12,7 @@ import (
 
 	"github.com/relais-fr/relais/authz"
 	"github.com/relais-fr/relais/mandates"
+	"github.com/relais-fr/relais/mandates/journal"
 	"github.com/relais-fr/relais/storage/postgres"
 	"github.com/relais-fr/relais/storage/sqlite"
 )
@@ -27,6 +28,10 @@ type store interface {
 	authz.AttemptStore
 	authz.TOTPStore
 	authz.PendingLoginStore
+	authz.SubjectStore
+	mandates.CosignatureStore
+	authz.JournalKeyStore
+	journal.Store
 	Ping(ctx context.Context) error
 	Migrations() (*goose.Provider, error)
 	Close() error

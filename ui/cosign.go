@@ -1,0 +1,176 @@
+package ui
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/relais-fr/relais/mandates"
+)
+
+// Co-signature pages (issue 6, point 7): the requests waiting for the
+// signed-in person's agreement, and one request shown in plain words with
+// "J’accepte" and "Je refuse". Only the party who must agree sees a
+// request; anyone else gets 404. Pages a protected adult reads: plain
+// words, one idea a sentence (PLAIN-LANGUAGE.md).
+const cosignListPath = "/espace/accords"
+
+func (s *Server) mountCosign(pages *mux.Router) {
+	get := []string{http.MethodGet, http.MethodHead}
+	pages.HandleFunc(cosignListPath, s.cosignList).Methods(get...)
+	pages.HandleFunc(cosignListPath+"/{id}", s.cosignPage).Methods(get...)
+	pages.HandleFunc(cosignListPath+"/{id}", s.cosignAnswer).Methods(http.MethodPost)
+}
+
+// cosignView is one request with every word in the page's language.
+type cosignView struct {
+	ID          string
+	Actor       string // who will do the act
+	Person      string // whose account it is
+	Site        string
+	Description string
+	Action      string
+	Area        string
+	Kind        string // the measure or representation, in a sentence
+	AsPerson    bool   // the reader is the represented person (a representative acts)
+	Asked       string // date of the request
+	Until       string // date and time the request, or the approval, ends
+	Status      mandates.CosignatureStatus
+	DecidedByMe bool
+}
+
+func (s *Server) cosignView(r *http.Request, viewer string, c mandates.Cosignature) (cosignView, error) {
+	ctx := r.Context()
+	lang := requestLang(r)
+	svc := s.mandates.Service
+	name := func(id string) (string, error) {
+		p, err := svc.Person(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		return mandates.DisplayName(p), nil
+	}
+	v := cosignView{ID: c.ID, Description: c.Description, Action: c.Action.Label().In(lang), Status: c.EffectiveStatus(s.clock()),
+		AsPerson: c.Party == mandates.PartyPerson, DecidedByMe: c.DecidedBy == viewer,
+		Asked: mandates.FormatDate(c.CreatedAt, lang),
+		Until: mandates.FormatDate(c.ExpiresAt, lang) + " " + mandates.FormatTime(c.ExpiresAt, lang)}
+	if info, ok := c.Area.Info(); ok {
+		v.Area = info.Label.In(lang)
+	}
+	var err error
+	if v.Actor, err = name(c.ActorID); err != nil {
+		return v, err
+	}
+	if v.Person, err = name(c.PersonID); err != nil {
+		return v, err
+	}
+	v.Site = c.ClientID
+	if s.oidc != nil && s.oidc.Clients != nil {
+		if cl, err := s.oidc.Clients.Client(ctx, c.ClientID); err == nil && cl.Name != "" {
+			v.Site = cl.Name
+		}
+	}
+	if rep, err := svc.Representation(ctx, viewer, c.RepresentationID); err == nil {
+		v.Kind = rep.Kind.The().In(lang)
+	}
+	return v, nil
+}
+
+func (s *Server) clock() time.Time {
+	if s.now != nil {
+		return s.now()
+	}
+	return time.Now()
+}
+
+type cosignListData struct {
+	Requests []cosignView
+}
+
+// cosignList is "Demandes d’accord": what waits for my answer.
+func (s *Server) cosignList(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.requireSession(w, r)
+	if !ok {
+		return
+	}
+	list, err := s.mandates.Service.CosignaturesAwaiting(r.Context(), sess.PersonID)
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	var d cosignListData
+	for _, c := range list {
+		v, err := s.cosignView(r, sess.PersonID, c)
+		if err != nil {
+			s.StoreError(w, r, err)
+			return
+		}
+		d.Requests = append(d.Requests, v)
+	}
+	s.render(w, r, http.StatusOK, "cosign_list", "cosign.list.title", d)
+}
+
+type cosignPageData struct {
+	Request cosignView
+	// Again: the reader answered a request that already had an answer.
+	Again bool
+}
+
+// cosignPage shows one request: the act in plain words and the two
+// answers, or, once answered, what happened.
+func (s *Server) cosignPage(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.requireSession(w, r)
+	if !ok {
+		return
+	}
+	s.showCosign(w, r, sess.PersonID, http.StatusOK, false)
+}
+
+func (s *Server) showCosign(w http.ResponseWriter, r *http.Request, viewer string, status int, again bool) {
+	c, err := s.mandates.Service.CosignatureToAgree(r.Context(), viewer, mux.Vars(r)["id"])
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	v, err := s.cosignView(r, viewer, c)
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	s.render(w, r, status, "cosign_request", "cosign.request.title", cosignPageData{Request: v, Again: again})
+}
+
+// cosignAnswer records "J’accepte" or "Je refuse", then shows what
+// happened (post, redirect, get).
+func (s *Server) cosignAnswer(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.requireSession(w, r)
+	if !ok {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.Error(w, r, http.StatusBadRequest)
+		return
+	}
+	var approve bool
+	switch r.PostForm.Get("answer") {
+	case "accept":
+		approve = true
+	case "refuse":
+	default:
+		s.Error(w, r, http.StatusBadRequest)
+		return
+	}
+	id := mux.Vars(r)["id"]
+	_, err := s.mandates.Service.AnswerCosignature(r.Context(), actor(sess), id, approve)
+	switch {
+	case errors.Is(err, mandates.ErrCosignDecided):
+		s.showCosign(w, r, sess.PersonID, http.StatusConflict, true)
+		return
+	case err != nil:
+		s.StoreError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, cosignListPath+"/"+id, http.StatusSeeOther)
+}
