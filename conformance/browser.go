@@ -12,12 +12,22 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/pquerna/otp/totp"
 )
 
 // Account is a person who can log in at the issuer.
 type Account struct {
 	Email, Password string
+	// TOTPSecret (base32), when set, answers the second-factor code page.
+	TOTPSecret string
+	// ForWhom answers the "for whom?" page Relais shows to someone who
+	// represents others: Self, or words of the represented person's name.
+	ForWhom string
 }
+
+// Self is the "for whom?" answer of a person acting for themselves.
+const Self = "self"
 
 // Decisions a person can give on the consent page.
 const (
@@ -57,8 +67,9 @@ type Visit struct {
 	// Callback is where the issuer sent the browser back to the site: the
 	// redirect URI with code, state and iss, or error.
 	Callback *url.URL
-	// LoginShown and ConsentShown say which pages the person saw.
-	LoginShown, ConsentShown bool
+	// LoginShown, ConsentShown, ForWhomShown and CodeShown say which pages
+	// the person saw.
+	LoginShown, ConsentShown, ForWhomShown, CodeShown bool
 	// Requests counts the HTTP requests the trip took.
 	Requests int
 }
@@ -77,8 +88,9 @@ func (e *PageError) Error() string {
 }
 
 // maxSteps bounds a trip: Relais needs at most authorize, login page,
-// login post, authorize, consent post, authorize (6).
-const maxSteps = 12
+// login post, code page, code post, authorize, for-whom post, authorize,
+// consent post (9).
+const maxSteps = 16
 
 // Authorize opens authURL and goes on through redirects, the login form
 // (as acc) and the consent page (answering decision), until the issuer
@@ -109,7 +121,7 @@ func (b *Browser) Authorize(ctx context.Context, authURL, redirectURI string, ac
 			method, next, form = http.MethodGet, loc.String(), nil
 			continue
 		}
-		f, ok := findForm(here, body, "/login", "/consent")
+		f, ok := findForm(here, body, "/login", "/consent", "/pour-qui", "/login/code")
 		if !ok || res.StatusCode != http.StatusOK {
 			return v, &PageError{Method: method, URL: next, Status: res.StatusCode, Body: pageText(body)}
 		}
@@ -122,6 +134,26 @@ func (b *Browser) Authorize(ctx context.Context, authURL, redirectURI string, ac
 			v.LoginShown = true
 			f.fields.Set("email", acc.Email)
 			f.fields.Set("password", acc.Password)
+		case "/pour-qui":
+			if v.ForWhomShown || acc.ForWhom == "" {
+				return v, &PageError{Method: method, URL: next, Status: res.StatusCode, Body: "the for-whom page, with no answer to give: " + pageText(body)}
+			}
+			v.ForWhomShown = true
+			choice, found := radioFor(body, "for", acc.ForWhom)
+			if !found {
+				return v, &PageError{Method: method, URL: next, Status: res.StatusCode, Body: "no choice for " + acc.ForWhom + " on: " + pageText(body)}
+			}
+			f.fields.Set("for", choice)
+		case "/login/code":
+			if v.CodeShown || acc.TOTPSecret == "" {
+				return v, &PageError{Method: method, URL: next, Status: res.StatusCode, Body: "the second-factor page, with no code to give: " + pageText(body)}
+			}
+			v.CodeShown = true
+			code, err := totp.GenerateCode(acc.TOTPSecret, time.Now())
+			if err != nil {
+				return v, fmt.Errorf("second-factor code: %w", err)
+			}
+			f.fields.Set("code", code)
 		case "/consent":
 			if v.ConsentShown {
 				return v, &PageError{Method: method, URL: next, Status: res.StatusCode, Body: "the consent page was shown again: " + pageText(body)}
@@ -215,6 +247,30 @@ func findForm(page *url.URL, body []byte, paths ...string) (form, bool) {
 		}
 	}
 	return form{}, false
+}
+
+var (
+	radioRe = regexp.MustCompile(`(?is)<input\b([^>]*type="radio"[^>]*)>`)
+	labelRe = regexp.MustCompile(`(?is)<label\b([^>]*)>(.*?)</label>`)
+)
+
+// radioFor finds the value of the radio button named name whose label
+// contains words (case-insensitive), or whose value is words.
+func radioFor(body []byte, name, words string) (string, bool) {
+	labels := map[string]string{}
+	for _, m := range labelRe.FindAllStringSubmatch(string(body), -1) {
+		labels[attrs(m[1])["for"]] = strings.ToLower(html.UnescapeString(tagRe.ReplaceAllString(m[2], " ")))
+	}
+	for _, m := range radioRe.FindAllStringSubmatch(string(body), -1) {
+		a := attrs(m[1])
+		if a["name"] != name {
+			continue
+		}
+		if a["value"] == words || strings.Contains(labels[a["id"]], strings.ToLower(words)) {
+			return a["value"], true
+		}
+	}
+	return "", false
 }
 
 // pageText is the visible text of a page, briefly, for error messages.

@@ -183,6 +183,12 @@ func (tg *target) authorize(t testing.TB, b *Browser, c *rp, opts ...oauth2.Auth
 // startFlow is authorize without the checks: the callback may be an error.
 func (tg *target) startFlow(t testing.TB, b *Browser, c *rp, decision string, opts ...oauth2.AuthCodeOption) *flow {
 	t.Helper()
+	return tg.startFlowAs(t, b, c, tg.account, decision, opts...)
+}
+
+// startFlowAs is startFlow for another account.
+func (tg *target) startFlowAs(t testing.TB, b *Browser, c *rp, acc Account, decision string, opts ...oauth2.AuthCodeOption) *flow {
+	t.Helper()
 	f := &flow{client: c, conf: tg.oauth(t, c), verifier: oauth2.GenerateVerifier(), state: random(), nonce: random()}
 	all := append([]oauth2.AuthCodeOption{oauth2.S256ChallengeOption(f.verifier), oidc.Nonce(f.nonce)}, opts...)
 	authURL := f.conf.AuthCodeURL(f.state, all...)
@@ -190,7 +196,7 @@ func (tg *target) startFlow(t testing.TB, b *Browser, c *rp, decision string, op
 	if u, err := url.Parse(authURL); err == nil {
 		f.state = u.Query().Get("state")
 	}
-	v, err := b.Authorize(t.Context(), authURL, c.RedirectURI, tg.account, decision)
+	v, err := b.Authorize(t.Context(), authURL, c.RedirectURI, acc, decision)
 	if err != nil {
 		t.Fatalf("authorization for %s: %v", c.ID, err)
 	}

@@ -81,6 +81,11 @@ func cases() []conformanceCase {
 		{"duplicated grant_type answers invalid_request", nil, testDuplicatedGrantType},
 		{"unknown grant_type answers unsupported_grant_type", nil, testUnknownGrantType},
 		{"token endpoint answers carry Cache-Control no-store, errors included", nil, testTokenNoStore},
+
+		// Acting for someone (Relais's demo data).
+		{"a tutor's token carries the person's sub, act with the tutor's sub and names, and the representation", nil, testActingTokens},
+		{"a person acting for themselves gets no act and no representation", nil, testOwnTokenHasNoAct},
+		{"token exchange keeps the person, narrows the audience and nests the actors in act", []role{roleExchanger, roleAPI}, testActingTokenExchange},
 	}
 }
 

@@ -43,6 +43,8 @@ const (
 	rolePublic     role = "PUBLIC_"      // token_endpoint_auth_method none, public subjects
 	roleService    role = "SERVICE_"     // client_credentials
 	roleRS256      role = "RS256_"       // RS256 ID tokens
+	roleExchanger  role = "EXCHANGE_"    // may exchange tokens (RFC 8693) towards the API client
+	roleAPI        role = "API_"         // another administration's API, the exchange's audience
 )
 
 func (r role) String() string {
@@ -72,6 +74,9 @@ type target struct {
 	// (FranceConnect claims, eidas1, pairwise by default, PAR…).
 	relaisRules bool
 	transport   http.RoundTripper
+	// demo is what relais serve --demo printed: its accounts and cases,
+	// for the cases about acting for someone; empty for another issuer.
+	demo string
 
 	metaMu sync.Mutex
 	meta   map[string]any // discovery, once fetched
@@ -228,6 +233,16 @@ func registrations(webSector string) []registration {
 			Scopes: []string{"openid"}},
 			[]string{"--name", "Older site with RS256 (conformance)", "--scope", "openid", "--id-token-alg", "RS256",
 				"--sector-identifier", "rs256.conformance.example"}},
+		{roleExchanger, rp{ID: "conformance-exchanger", RedirectURI: "http://127.0.0.1:8086/callback", AuthStyle: oauth2.AuthStyleInHeader,
+			Scopes: []string{"openid", "profile"}},
+			[]string{"--name", "Site calling another administration (conformance)", "--scope", "openid profile",
+				"--grant-type", "authorization_code", "--grant-type", "urn:ietf:params:oauth:grant-type:token-exchange",
+				"--exchange-audience", "conformance-api", "--procedure-area", "social", "--procedure-area", "argent",
+				"--sector-identifier", "exchanger.conformance.example"}},
+		{roleAPI, rp{ID: "conformance-api", AuthStyle: oauth2.AuthStyleInHeader, Scopes: []string{"openid", "profile"}},
+			[]string{"--name", "Another administration's API (conformance)", "--scope", "openid profile",
+				"--grant-type", "client_credentials", "--redirect-uri", "https://api.conformance.example/unused",
+				"--sector-identifier", "api.conformance.example"}},
 	}
 }
 
@@ -286,6 +301,7 @@ func startRelais(t *testing.T, db string) *target {
 	}
 	tg.clients[roleWeb] = web
 	tg.account = demoAccount(t, out, "jeanne.lefevre@demo.example")
+	tg.demo = out
 	tg.person = demoClaims[tg.account.Email]
 	return tg
 }
