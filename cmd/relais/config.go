@@ -37,6 +37,9 @@ type Config struct {
 	SessionTTL      time.Duration // --session-ttl, RELAIS_SESSION_TTL
 	Policy          string        // --policy, RELAIS_POLICY: a policy file replacing the default
 
+	JournalCheckpointInterval time.Duration // --journal-checkpoint-interval, RELAIS_JOURNAL_CHECKPOINT_INTERVAL
+	JournalRetention          time.Duration // --journal-retention, RELAIS_JOURNAL_RETENTION: 0 keeps details
+
 	policy *mandates.Policy // the parsed --policy, or the default
 }
 
@@ -71,6 +74,7 @@ func bindServeFlags(fs *pflag.FlagSet, c *Config) {
 	fs.DurationVar(&c.RefreshTokenTTL, "refresh-token-ttl", 30*24*time.Hour, "lifetime of a refresh token")
 	fs.DurationVar(&c.SessionTTL, "session-ttl", time.Hour, "how long a login at Relais lasts")
 	fs.StringVar(&c.Policy, "policy", "", "policy file replacing the default table of who may do what (relais policy show prints the default)")
+	bindJournalFlags(fs, c)
 }
 
 // envName is the variable that gives a flag its default: --busy-timeout is
@@ -171,6 +175,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxBodyBytes < 1024 {
 		return settingErr("--max-body-bytes (RELAIS_MAX_BODY_BYTES) must be at least 1024.")
+	}
+	if err := c.validateJournal(); err != nil {
+		return err
 	}
 	p, err := loadPolicy(c.Policy)
 	if err != nil {

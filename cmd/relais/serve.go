@@ -18,6 +18,7 @@ import (
 
 	"github.com/relais-fr/relais/authz"
 	"github.com/relais-fr/relais/mandates"
+	"github.com/relais-fr/relais/mandates/journal"
 	"github.com/relais-fr/relais/ui"
 )
 
@@ -112,7 +113,8 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 	if c.policy == nil { // a Config that skipped validate, as tests build
 		c.policy = mandates.DefaultPolicy()
 	}
-	svcCfg := mandates.ServiceConfig{Policy: c.policy}
+	jr := journal.New(st, journal.Options{})
+	svcCfg := mandates.ServiceConfig{Policy: c.policy, Events: jr}
 	if c.Demo {
 		// Without an SMS gateway, the demo prints the consent codes it
 		// would send, so remote consent can be tried.
@@ -123,6 +125,11 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 	if err != nil {
 		return err
 	}
+	stopJournal, err := startJournal(ctx, c, st, jr, box, log)
+	if err != nil {
+		return err
+	}
+	defer stopJournal()
 	if c.Demo {
 		if err := loadDemo(ctx, st, box, stdout, time.Now); err != nil {
 			return fmt.Errorf("demo data: %w", err)
@@ -229,6 +236,8 @@ func newOIDC(ctx context.Context, c *Config, st store, service *mandates.Service
 	if err := keys.Ensure(ctx); err != nil {
 		return nil, nil, secretKeyMismatch(err)
 	}
+	// The journal's checkpoint keys are published beside the token keys.
+	keys.PublishAlso(authz.NewJournalKeys(st, nil, time.Now))
 	for _, alg := range authz.SigningAlgs {
 		if _, _, err := keys.Active(ctx, alg); err != nil {
 			return nil, nil, secretKeyMismatch(err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/relais-fr/relais/authz"
 	"github.com/relais-fr/relais/mandates"
+	"github.com/relais-fr/relais/mandates/journal"
 	"github.com/relais-fr/relais/storage/postgres"
 	"github.com/relais-fr/relais/storage/sqlite"
 )
@@ -29,6 +30,8 @@ type store interface {
 	authz.PendingLoginStore
 	authz.SubjectStore
 	mandates.CosignatureStore
+	authz.JournalKeyStore
+	journal.Store
 	Ping(ctx context.Context) error
 	Migrations() (*goose.Provider, error)
 	Close() error

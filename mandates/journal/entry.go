@@ -118,12 +118,22 @@ func NewDetail(fields map[string]string) Detail {
 	return Detail{Salt: salt, Fields: fields}
 }
 
-func putStr(b *bytes.Buffer, s string) {
-	_ = binary.Write(b, binary.BigEndian, uint32(len(s)))
-	b.WriteString(s)
+func putU32(b *bytes.Buffer, v uint32) {
+	var a [4]byte
+	binary.BigEndian.PutUint32(a[:], v)
+	b.Write(a[:])
 }
 
-func putU64(b *bytes.Buffer, v uint64) { _ = binary.Write(b, binary.BigEndian, v) }
+func putU64(b *bytes.Buffer, v uint64) {
+	var a [8]byte
+	binary.BigEndian.PutUint64(a[:], v)
+	b.Write(a[:])
+}
+
+func putStr(b *bytes.Buffer, s string) {
+	putU32(b, uint32(len(s)))
+	b.WriteString(s)
+}
 
 // DetailHash is SHA-256 of the canonical encoding of a detail (package
 // comment).
@@ -136,7 +146,7 @@ func DetailHash(salt []byte, fields map[string]string) Hash {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	_ = binary.Write(&b, binary.BigEndian, uint32(len(keys)))
+	putU32(&b, uint32(len(keys)))
 	for _, k := range keys {
 		putStr(&b, k)
 		putStr(&b, fields[k])
@@ -148,6 +158,7 @@ func DetailHash(salt []byte, fields map[string]string) Hash {
 // comment); its Hash field is not part of it.
 func (e *Entry) Encode() []byte {
 	var b bytes.Buffer
+	b.Grow(256)
 	b.WriteString("RJE1")
 	putStr(&b, e.Chain)
 	putU64(&b, uint64(e.Seq))
@@ -156,7 +167,7 @@ func (e *Entry) Encode() []byte {
 	for _, s := range []string{e.ActorID, e.OrganisationID, e.PersonID, e.RepresentationID, e.ClientID} {
 		putStr(&b, s)
 	}
-	_ = binary.Write(&b, binary.BigEndian, uint32(len(e.Areas)))
+	putU32(&b, uint32(len(e.Areas)))
 	for _, a := range e.Areas {
 		putStr(&b, string(a))
 	}

@@ -169,3 +169,14 @@ func TestJournalAppendChild(t *testing.T) {
 		}
 	}
 }
+
+// TestJournalVerifySpeed measures verification: RELAIS_JOURNAL_BENCH=1000000
+// go test ./storage/postgres -run TestJournalVerifySpeed -v -timeout 1h
+func TestJournalVerifySpeed(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("RELAIS_JOURNAL_BENCH"))
+	if n <= 0 {
+		t.Skip("set RELAIS_JOURNAL_BENCH to a number of entries")
+	}
+	tmpl := pgtest.Template(t, "relais_schema", func(dsn string) error { return migrate(context.Background(), dsn) })
+	storagetest.MeasureJournalVerify(t, open(t, pgtest.NewDatabaseFrom(t, tmpl)), n, 1000)
+}

@@ -3,7 +3,9 @@ package sqlite_test
 import (
 	"database/sql"
 	"net/url"
+	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/relais-fr/relais/storage/sqlite"
@@ -46,4 +48,15 @@ func openWithSQL(t *testing.T) (*sqlite.Store, storagetest.SQL) {
 
 func TestJournalStore(t *testing.T) {
 	storagetest.RunJournalStore(t, func(t *testing.T) (storagetest.JournalStore, storagetest.SQL) { return openWithSQL(t) })
+}
+
+// TestJournalVerifySpeed measures verification: RELAIS_JOURNAL_BENCH=1000000
+// go test ./storage/sqlite -run TestJournalVerifySpeed -v -timeout 1h
+func TestJournalVerifySpeed(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("RELAIS_JOURNAL_BENCH"))
+	if n <= 0 {
+		t.Skip("set RELAIS_JOURNAL_BENCH to a number of entries")
+	}
+	s, _ := openWithSQL(t)
+	storagetest.MeasureJournalVerify(t, s, n, 1000)
 }

@@ -625,3 +625,52 @@ func newWorldWith(t *testing.T, st mandates.Store, sink teeSink) *world {
 	}
 	return w
 }
+
+// MeasureJournalVerify fills s with n entries in chains of perChain, signs
+// a checkpoint and times a full verification; it returns the seconds per
+// million entries. Stores run it from a test gated by an environment
+// variable (RELAIS_JOURNAL_BENCH=N).
+func MeasureJournalVerify(t *testing.T, s JournalStore, n, perChain int) float64 {
+	t.Helper()
+	ctx := t.Context()
+	const batch = 5000
+	start := time.Now()
+	var head *journal.Entry
+	chain := ""
+	for done := 0; done < n; {
+		err := s.InTx(ctx, func(ctx context.Context) error {
+			for i := 0; i < batch && done < n; i, done = i+1, done+1 {
+				if done%perChain == 0 {
+					chain, head = mandates.NewID(time.Now()), nil
+				}
+				e := journalEvent(chain, done%perChain)
+				d := journal.NewDetail(e.Detail)
+				next := journal.Next(head, chain, e, journal.DetailHash(d.Salt, d.Fields))
+				if err := s.AppendJournal(ctx, next, d); err != nil {
+					return err
+				}
+				head = &next
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("wrote %d entries in %d chains in %s", n, (n+perChain-1)/perChain, time.Since(start).Round(time.Millisecond))
+	keys, v := journalKeys(t, s)
+	start = time.Now()
+	if _, err := journal.MakeCheckpoint(ctx, s, keys, journal.CheckpointOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("checkpoint over %d chains in %s", (n+perChain-1)/perChain, time.Since(start).Round(time.Millisecond))
+	start = time.Now()
+	rep, err := journal.Verify(ctx, s, v, "")
+	took := time.Since(start)
+	if err != nil || !rep.OK() || rep.Entries != int64(n) {
+		t.Fatalf("verify: %+v, %v", rep, err)
+	}
+	perMillion := took.Seconds() / float64(n) * 1e6
+	t.Logf("verified %d entries in %s: %.1f s per million entries", n, took.Round(time.Millisecond), perMillion)
+	return perMillion
+}
