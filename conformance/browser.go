@@ -292,3 +292,70 @@ func IsPageError(err error) (*PageError, bool) {
 	ok := errors.As(err, &pe)
 	return pe, ok
 }
+
+// Login signs the browser in at the issuer's login page as acc (with the
+// second factor's code when the page asks for it), outside any site's
+// request, so the browser can then use the person's own pages.
+func (b *Browser) Login(ctx context.Context, issuer string, acc Account) error {
+	method, next, form := http.MethodGet, issuer+"/login", url.Values(nil)
+	for range maxSteps {
+		res, body, err := b.do(ctx, method, next, form)
+		if err != nil {
+			return err
+		}
+		here := res.Request.URL
+		if res.StatusCode >= 300 && res.StatusCode < 400 {
+			loc, err := here.Parse(res.Header.Get("Location"))
+			if err != nil {
+				return err
+			}
+			if loc.Path != "/login" && loc.Path != "/login/code" {
+				return nil // signed in: sent on to the page after login
+			}
+			method, next, form = http.MethodGet, loc.String(), nil
+			continue
+		}
+		f, ok := findForm(here, body, "/login", "/login/code")
+		if !ok || res.StatusCode != http.StatusOK {
+			return &PageError{Method: method, URL: next, Status: res.StatusCode, Body: pageText(body)}
+		}
+		if method == http.MethodPost && f.path == "/login" {
+			return &PageError{Method: method, URL: next, Status: res.StatusCode, Body: "the login form was shown again: " + pageText(body)}
+		}
+		switch f.path {
+		case "/login":
+			f.fields.Set("email", acc.Email)
+			f.fields.Set("password", acc.Password)
+		case "/login/code":
+			code, err := totp.GenerateCode(acc.TOTPSecret, time.Now())
+			if err != nil {
+				return fmt.Errorf("second-factor code: %w", err)
+			}
+			f.fields.Set("code", code)
+		}
+		method, next, form = http.MethodPost, f.action.String(), f.fields
+	}
+	return fmt.Errorf("no login after %d requests", maxSteps)
+}
+
+// Submit opens page and posts its form whose action is formPath, with the
+// page's hidden fields and fields set, as a person pressing its button;
+// it returns the answer's status and where it sent the browser.
+func (b *Browser) Submit(ctx context.Context, page, formPath string, fields url.Values) (int, string, error) {
+	res, body, err := b.do(ctx, http.MethodGet, page, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	f, ok := findForm(res.Request.URL, body, formPath)
+	if !ok || res.StatusCode != http.StatusOK {
+		return 0, "", &PageError{Method: http.MethodGet, URL: page, Status: res.StatusCode, Body: "no form to " + formPath + ": " + pageText(body)}
+	}
+	for k, v := range fields {
+		f.fields[k] = v
+	}
+	res, _, err = b.do(ctx, http.MethodPost, f.action.String(), f.fields)
+	if err != nil {
+		return 0, "", err
+	}
+	return res.StatusCode, res.Header.Get("Location"), nil
+}

@@ -86,6 +86,8 @@ func cases() []conformanceCase {
 		{"a tutor's token carries the person's sub, act with the tutor's sub and names, and the representation", nil, testActingTokens},
 		{"a person acting for themselves gets no act and no representation", nil, testOwnTokenHasNoAct},
 		{"token exchange keeps the person, narrows the audience and nests the actors in act", []role{roleExchanger, roleAPI}, testActingTokenExchange},
+		{"access evaluation answers each demo case as the default policy does; a suspended representation's tokens stop at once (introspection, refresh, userinfo)", nil, testEvaluationThenSuspension},
+		{"a co-signed dispose act evaluates true once", nil, testCosignedDisposeEvaluatesTrueOnce},
 	}
 }
 

@@ -19,6 +19,10 @@
 //	code                the whole authorization code flow in a new browser
 //	                    each time: authorize, login form, consent (prompt=consent),
 //	                    code exchange; counted per request and per flow
+//	evaluation          POST the AuthZEN access evaluation endpoint (client
+//	                    authentication in HTTP Basic) about the account of one
+//	                    code flow first (-for: whom the person acts for, or self);
+//	                    -action and -procedure-area say what is asked
 //
 // -seed N stores N access tokens through HTTP (client_credentials in a loop)
 // to measure a store that holds many, in batches recorded in a progress
@@ -69,6 +73,9 @@ type options struct {
 	password     string
 	scope        string
 	scenario     string
+	forWhom      string
+	action       string
+	area         string
 	duration     time.Duration
 	warmup       time.Duration
 	concurrency  int
@@ -98,7 +105,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.email, "email", "", "account to log in with (code, refresh)")
 	fs.StringVar(&o.password, "password", "", "its password")
 	fs.StringVar(&o.scope, "scope", "", "scope to ask for (default: openid for code, openid offline_access for refresh, none for client_credentials)")
-	fs.StringVar(&o.scenario, "scenario", "client_credentials", "client_credentials, introspection, refresh, discovery or code")
+	fs.StringVar(&o.scenario, "scenario", "client_credentials", "client_credentials, introspection, refresh, discovery, code or evaluation")
+	fs.StringVar(&o.forWhom, "for", "", "evaluation: answer to the \"for whom?\" page: words of the represented person's name, or self (default)")
+	fs.StringVar(&o.action, "action", "consult", "evaluation: consult, manage, dispose or personal")
+	fs.StringVar(&o.area, "procedure-area", "social", "evaluation: the procedure area asked about")
 	fs.DurationVar(&o.duration, "duration", 20*time.Second, "measured time (at most 10m)")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured time before it, to open connections and warm caches")
 	fs.IntVar(&o.concurrency, "concurrency", 32, "requests in flight (workers)")
@@ -181,12 +191,12 @@ func (o *options) validate() error {
 	}
 	switch o.scenario {
 	case "client_credentials", "introspection", "discovery":
-	case "refresh", "code":
+	case "refresh", "code", "evaluation":
 		if o.redirectURI == "" || o.email == "" || o.password == "" {
 			return fmt.Errorf("-scenario %s logs in: give -redirect-uri, -email and -password", o.scenario)
 		}
 	default:
-		return fmt.Errorf("-scenario %q is unknown; use client_credentials, introspection, refresh, discovery or code", o.scenario)
+		return fmt.Errorf("-scenario %q is unknown; use client_credentials, introspection, refresh, discovery, code or evaluation", o.scenario)
 	}
 	if o.scope == "" {
 		switch o.scenario {

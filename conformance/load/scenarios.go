@@ -54,6 +54,8 @@ func newScenario(ctx context.Context, o *options, timed *http.Client, tr http.Ro
 		return newRefresh(ctx, is)
 	case "code":
 		return &codeFlow{is}, nil
+	case "evaluation":
+		return newEvaluation(ctx, is)
 	}
 	return nil, fmt.Errorf("unknown scenario %q", o.scenario)
 }
