@@ -80,15 +80,7 @@ func representationClaim(v mandates.View, policy *mandates.Policy) map[string]an
 	for a, d := range policy.Actions(&v.Representation, "") {
 		actions[string(a)] = string(d)
 	}
-	areas := make([]string, 0, len(v.Areas))
-	for _, a := range v.Areas {
-		areas = append(areas, string(a))
-	}
-	if len(areas) == 0 {
-		for _, a := range mandates.Areas {
-			areas = append(areas, string(a.Code))
-		}
-	}
+	areas := areaCodes(v.Areas)
 	role := v.Role.Label()
 	claim := map[string]any{
 		"id": v.ID, "kind": string(v.Kind), "role": string(v.Role),
@@ -102,6 +94,21 @@ func representationClaim(v mandates.View, policy *mandates.Policy) map[string]an
 	return claim
 }
 
+// areaCodes lists areas as claims give them: every area, named, when
+// a general measure covers them all (an empty list).
+func areaCodes(areas []mandates.Area) []string {
+	out := make([]string, 0, len(mandates.Areas))
+	for _, a := range areas {
+		out = append(out, string(a))
+	}
+	if len(out) == 0 {
+		for _, a := range mandates.Areas {
+			out = append(out, string(a.Code))
+		}
+	}
+	return out
+}
+
 // protectionClaim lists the measures that limit a person acting for
 // themselves, and what each leaves them to do alone.
 func protectionClaim(vs []mandates.View, policy *mandates.Policy) []any {
@@ -111,11 +118,7 @@ func protectionClaim(vs []mandates.View, policy *mandates.Policy) []any {
 		for _, a := range mandates.Actions {
 			alone[string(a)] = string(policy.PersonDecision(&v.Representation, a, ""))
 		}
-		areas := make([]string, 0, len(v.Areas))
-		for _, a := range v.Areas {
-			areas = append(areas, string(a))
-		}
-		m := map[string]any{"kind": string(v.Kind), "actions": alone, "procedure_areas": areas}
+		m := map[string]any{"kind": string(v.Kind), "actions": alone, "procedure_areas": areaCodes(v.Areas)}
 		if !v.ValidUntil.IsZero() {
 			m["valid_until"] = v.ValidUntil.Unix()
 		}

@@ -216,10 +216,18 @@ func (s *Service) SetDelegates(ctx context.Context, a Actor, id string, version 
 		return r, err
 	}
 	org := r.Representative.OrganisationID
+	// Someone who may not change it learns nothing of it, not even that
+	// it exists.
 	if org == "" {
+		if ok, err := s.isOperator(ctx, a.PersonID); err != nil || !ok {
+			return Representation{}, errors.Join(fmt.Errorf("representation %s: %w", id, ErrNotFound), err)
+		}
 		return Representation{}, invalid("delegates", "only an organisation designates delegates")
 	}
 	if err := s.requireAdmin(ctx, a, org); err != nil {
+		if errors.Is(err, ErrNotPermitted) {
+			return Representation{}, fmt.Errorf("representation %s: %w", id, ErrNotFound)
+		}
 		return Representation{}, err
 	}
 	for _, d := range delegates {

@@ -84,7 +84,9 @@ var demoClient = authz.Client{
 	PostLogoutRedirectURIs: []string{"http://localhost:8081/", "http://127.0.0.1:8081/"},
 	// FranceConnect's scopes, so a site written for it can be tried as is.
 	Scopes: []string{"openid", "profile", "email", "phone", "address", "identite_pivot", "given_name", "family_name",
-		"preferred_username", "birthdate", "gender", "birthplace", "birthcountry", "offline_access"},
+		"preferred_username", "birthdate", "gender", "birthplace", "birthcountry", "offline_access",
+		// Relais's own: what measure limits a person acting for themselves.
+		"protection"},
 	GrantTypes:       []string{"authorization_code", "refresh_token", "client_credentials"},
 	SectorIdentifier: "localhost",
 	// A site for benefits, papers and money, so each demo case has
