@@ -100,12 +100,16 @@ func (h *Harness) URL(path string) string {
 
 // Check audits each page at 320 and 1280 px, in subtests named
 // "<name>/<lang>/<width>" (e.g. "home/fr/320"), and fails them on every
-// problem that Problems finds.
+// problem that Problems finds. The audits run in parallel (as many at once
+// as go test's -parallel), each in its own tab and browser context, once
+// the calling test's function has returned: a test must not undo with
+// defer what its pages need (t.Cleanup runs after them).
 func (h *Harness) Check(t *testing.T, pages ...Page) {
 	t.Helper()
 	for _, p := range pages {
 		for _, w := range checkWidths {
 			t.Run(fmt.Sprintf("%s/%s/%d", p.Name, p.langLabel(), w), func(t *testing.T) {
+				t.Parallel()
 				r, err := h.Audit(t.Context(), p, w)
 				if err != nil {
 					t.Fatal(err)
