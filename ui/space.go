@@ -1,5 +1,716 @@
 package ui
 
-import "github.com/gorilla/mux"
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
 
-func (s *Server) mountSpace(pages *mux.Router) {}
+	"github.com/gorilla/mux"
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+
+	"github.com/relais-fr/relais/mandates"
+)
+
+// A person's own space (issue 5, point 5): what they can do here, who may
+// act for them (and stopping a proxy or an aidant mandate at once), for
+// whom they act (and answering a proxy), and giving a proxy. Pages a
+// protected adult reads: plain words, one idea a sentence (PLAIN-LANGUAGE.md).
+const (
+	spacePath    = "/espace"
+	ofPath       = "/espace/qui-agit-pour-moi"
+	forPath      = "/espace/pour-qui-j-agis"
+	proxyNewPath = "/espace/procuration/nouvelle"
+)
+
+func (s *Server) mountSpace(pages *mux.Router) {
+	get := []string{http.MethodGet, http.MethodHead}
+	pages.HandleFunc(spacePath, s.spaceHome).Methods(get...)
+	pages.HandleFunc(ofPath, s.spaceOf).Methods(get...)
+	pages.HandleFunc("/espace/representations/{id}/arreter", s.spaceStop).Methods(append(get, http.MethodPost)...)
+	pages.HandleFunc("/espace/representations/{id}/domaines/{area}/retirer", s.spaceStop).Methods(append(get, http.MethodPost)...)
+	pages.HandleFunc(forPath, s.spaceFor).Methods(get...)
+	pages.HandleFunc("/espace/procurations/{id}/{answer:accepter|refuser}", s.spaceAnswerProxy).Methods(http.MethodPost)
+	pages.HandleFunc(proxyNewPath, s.spaceProxyPage).Methods(get...)
+	pages.HandleFunc(proxyNewPath, s.spaceGiveProxy).Methods(http.MethodPost)
+	pages.HandleFunc("/espace/procurations/{id}/envoyee", s.spaceProxySent).Methods(get...)
+}
+
+// spaceLocalizer is the page language's catalogue, for words a handler
+// prepares before the template runs.
+func (s *Server) spaceLocalizer(r *http.Request) (string, *i18n.Localizer) {
+	lang := requestLang(r)
+	return lang, i18n.NewLocalizer(s.bundle, lang)
+}
+
+// spaceCard is one representation as a card shows it, every word already
+// in the page's language.
+type spaceCard struct {
+	ID            string
+	Who           string // the representative: a person's or an organisation's name
+	Person        string // the represented person
+	Kind, Explain string
+	Role          string
+	Org           string // the organisation holding it, if any
+	Delegates     []string
+	Actions       []spaceActionLine
+	Areas         []spaceArea // empty: every area
+	From, Until   string      // Until is empty when there is no set end
+	Duration      string      // its length, for a proxy or an aidant mandate
+	Status        string
+	Tag           string // the tag's class modifier; the status is also written
+	Ended         bool
+	Measure       bool
+	AidantMandate bool
+	Proxy         bool
+	Waiting       bool // waiting for the person's consent or the trusted person's answer
+	CanStop       bool // the represented person may stop it
+	Decision      *spaceDecision
+}
+
+type spaceActionLine struct{ Label, Answer string }
+
+type spaceArea struct {
+	Code               mandates.Area
+	Label, Description string
+}
+
+type spaceDecision struct{ Jurisdiction, Date, Reference string }
+
+// spaceChoice is one checkbox, radio button or option of a form.
+type spaceChoice struct {
+	Value, Label, Hint string
+	Checked            bool
+}
+
+// spaceProblem is one thing wrong with a form: its message, and the id of the
+// field the error summary links to.
+type spaceProblem struct {
+	ID     string
+	Data   map[string]any
+	Target string
+}
+
+// spaceProblems keeps a form's problems in order, by field.
+type spaceProblems struct {
+	List []*spaceProblem
+	By   map[string]*spaceProblem
+}
+
+func (f *spaceProblems) add(field, target, id string, data map[string]any) {
+	if f.By == nil {
+		f.By = map[string]*spaceProblem{}
+	}
+	if _, ok := f.By[field]; ok {
+		return
+	}
+	p := &spaceProblem{ID: id, Data: data, Target: target}
+	f.List = append(f.List, p)
+	f.By[field] = p
+}
+
+func (f *spaceProblems) Any() bool { return len(f.List) > 0 }
+
+// spaceSpan is the length a proxy or an aidant mandate was made for.
+func spaceSpan(r *mandates.Representation) (mandates.Duration, bool) {
+	for _, d := range mandates.Durations {
+		if d.End(r.ValidFrom).Equal(r.ValidUntil) {
+			return d, true
+		}
+	}
+	return "", false
+}
+
+func spaceAreas(areas []mandates.Area, lang string) []spaceArea {
+	out := make([]spaceArea, 0, len(areas))
+	for _, a := range areas {
+		info, ok := a.Info()
+		if !ok {
+			out = append(out, spaceArea{Code: a, Label: string(a)})
+			continue
+		}
+		out = append(out, spaceArea{Code: a, Label: info.Label.In(lang), Description: info.Description.In(lang)})
+	}
+	return out
+}
+
+func spaceEnded(st mandates.Status) bool {
+	return st == mandates.StatusRevoked || st == mandates.StatusExpired
+}
+
+func spaceStatusTag(st mandates.Status) string {
+	switch st {
+	case mandates.StatusActive:
+		return ""
+	case mandates.StatusRevoked, mandates.StatusExpired:
+		return "tag--off"
+	}
+	return "tag--wait"
+}
+
+// spaceCardOf puts a representation in plain words.
+func spaceCardOf(v mandates.View, lang string, l *i18n.Localizer) spaceCard {
+	c := spaceCard{ID: v.ID, Who: v.RepresentativeOf, Person: v.PersonName, Kind: v.Kind.Label().In(lang), Explain: v.Kind.Explain().In(lang),
+		Role: v.Role.Label().In(lang), Delegates: v.Delegates, Areas: spaceAreas(v.Areas, lang),
+		Status: v.Status.Label().In(lang), Tag: spaceStatusTag(v.Status), Ended: spaceEnded(v.Status), Measure: v.Kind.IsMeasure(),
+		AidantMandate: v.Kind == mandates.AidantMandate, Proxy: v.Kind == mandates.Proxy}
+	if v.Organisation != nil {
+		c.Org = v.Organisation.Name
+	}
+	c.Waiting = v.Status == mandates.StatusPendingConsent
+	c.CanStop = !c.Measure && !c.Ended
+	for _, a := range []mandates.Action{mandates.Consult, mandates.Manage, mandates.Dispose} {
+		c.Actions = append(c.Actions, spaceActionLine{Label: a.Label().In(lang), Answer: v.Actions[a].Label().In(lang)})
+	}
+	c.From = mandates.FormatDate(v.ValidFrom, lang)
+	if !v.ValidUntil.IsZero() {
+		if c.Measure {
+			c.Until = mandates.FormatDate(v.ValidUntil, lang)
+		} else {
+			// A mandate of one day ends at the hour it began: say the hour.
+			c.Until = translateData(l, "space.date_at", map[string]any{
+				"Date": mandates.FormatDate(v.ValidUntil, lang), "Time": mandates.FormatTime(v.ValidUntil, lang)})
+		}
+	}
+	if d, ok := spaceSpan(&v.Representation); ok && !c.Measure {
+		c.Duration = d.Label().In(lang)
+	}
+	if d := v.Source.Decision; d != nil {
+		c.Decision = &spaceDecision{Jurisdiction: d.Jurisdiction, Date: mandates.FormatDate(d.Date, lang), Reference: d.Reference}
+	}
+	return c
+}
+
+func spaceCardsOf(vs []mandates.View, lang string, l *i18n.Localizer) []spaceCard {
+	out := make([]spaceCard, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, spaceCardOf(v, lang, l))
+	}
+	return out
+}
+
+// spaceUnderMeasure says whether a court measure in force limits what the
+// person does alone: such a person gives no proxy, their representative
+// acts for them (a sauvegarde de justice leaves them free to).
+func spaceUnderMeasure(vs []mandates.View) bool {
+	return slices.ContainsFunc(vs, func(v mandates.View) bool {
+		return v.Kind.IsMeasure() && v.Kind != mandates.SauvegardeJustice && v.Status == mandates.StatusActive
+	})
+}
+
+// spaceDomainError answers a failed call of the representation service with
+// the error page that matches it; internal failures are logged.
+func (s *Server) spaceDomainError(w http.ResponseWriter, r *http.Request, err error) {
+	code, _ := domainStatus(err)
+	switch {
+	case code == http.StatusInternalServerError || code == http.StatusServiceUnavailable:
+		s.StoreError(w, r, err)
+	case code == http.StatusConflict || code == http.StatusTooManyRequests:
+		s.Error(w, r, http.StatusBadRequest)
+	default:
+		s.Error(w, r, code)
+	}
+}
+
+type spaceLink struct {
+	Href, Label, Text string // Label and Text are message ids
+	Data              map[string]any
+}
+
+type spaceHomeData struct {
+	Name  string
+	Links []spaceLink
+}
+
+// spaceHome is "Mon espace": plain links to what this person can do here.
+func (s *Server) spaceHome(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.requireSession(w, r)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	svc := s.mandates.Service
+	me, err := svc.Person(ctx, sess.PersonID)
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	of, err := svc.Of(ctx, me.ID)
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	forViews, err := svc.For(ctx, me.ID)
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	ms, err := svc.MembershipsOf(ctx, me.ID)
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	operator, err := svc.IsOperator(ctx, me.ID)
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	d := spaceHomeData{Name: mandates.DisplayName(me)}
+	d.Links = append(d.Links, spaceLink{Href: ofPath, Label: "space.home.of", Text: "space.home.of_text"})
+	if len(forViews) > 0 {
+		d.Links = append(d.Links, spaceLink{Href: forPath, Label: "space.home.for", Text: "space.home.for_text"})
+	}
+	if !spaceUnderMeasure(of) {
+		d.Links = append(d.Links, spaceLink{Href: proxyNewPath, Label: "space.home.proxy", Text: "space.home.proxy_text"})
+	}
+	aidant := slices.ContainsFunc(ms, func(m mandates.MembershipView) bool { return m.Active })
+	if aidant {
+		d.Links = append(d.Links, spaceLink{Href: aidantPath, Label: "space.home.aidant", Text: "space.home.aidant_text"})
+	}
+	for _, m := range ms {
+		if m.Active && m.Role == mandates.MemberAdmin {
+			d.Links = append(d.Links, spaceLink{Href: "/structure/" + m.OrganisationID, Label: "space.home.org",
+				Text: "space.home.org_text", Data: map[string]any{"Name": m.Organisation.Name}})
+		}
+	}
+	if operator {
+		d.Links = append(d.Links, spaceLink{Href: "/operateur", Label: "space.home.operator", Text: "space.home.operator_text"})
+	}
+	if s.oidc.TOTP != nil {
+		d.Links = append(d.Links, spaceLink{Href: totpPath, Label: "space.home.totp", Text: "space.home.totp_text"})
+	}
+	s.render(w, r, http.StatusOK, "space_home", "space.home.title", d)
+}
+
+type spaceOfData struct {
+	Current, Ended []spaceCard
+	Measure        bool   // under a court measure: no proxy to give
+	Notice         string // message id of what just happened, or ""
+	NoticeData     map[string]any
+}
+
+// spaceOf is "Qui peut agir pour moi ?": every representation of the
+// person, newest first, those in force before those that ended.
+func (s *Server) spaceOf(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.requireSession(w, r)
+	if !ok {
+		return
+	}
+	views, err := s.mandates.Service.Of(r.Context(), sess.PersonID)
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	lang, l := s.spaceLocalizer(r)
+	d := spaceOfData{Measure: spaceUnderMeasure(views)}
+	for _, c := range spaceCardsOf(views, lang, l) {
+		if c.Ended {
+			d.Ended = append(d.Ended, c)
+		} else {
+			d.Current = append(d.Current, c)
+		}
+	}
+	// The notice says what the person just did; it is shown only when the
+	// representation is in the state it describes.
+	q := r.URL.Query()
+	for _, v := range views {
+		if v.ID != q.Get("r") {
+			continue
+		}
+		switch area := mandates.Area(q.Get("domaine")); {
+		case q.Get("fait") == "arret" && v.Status == mandates.StatusRevoked:
+			d.Notice, d.NoticeData = "space.of.done_stop", map[string]any{"Name": v.RepresentativeOf}
+		case q.Get("fait") == "domaine" && area.Valid() && !slices.Contains(v.Areas, area):
+			info, _ := area.Info()
+			d.Notice, d.NoticeData = "space.of.done_area", map[string]any{"Name": v.RepresentativeOf, "Area": info.Label.In(lang)}
+		}
+	}
+	s.render(w, r, http.StatusOK, "space_of", "space.of.title", d)
+}
+
+type spaceStopData struct {
+	Card   spaceCard
+	Name   string     // for the title
+	Area   *spaceArea // withdrawing this area only
+	Left   []spaceArea
+	State  string // "confirm", "measure" (a judge decided it) or "ended"
+	Action string
+}
+
+// spaceStop is the confirmation page before the person stops a
+// proxy or an aidant mandate (or one of its areas), and its answer. A
+// court measure cannot be stopped here: the page says who decides it.
+func (s *Server) spaceStop(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.requireSession(w, r)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	vars := mux.Vars(r)
+	id, area := vars["id"], mandates.Area(vars["area"])
+	if !mandates.IsID(id) {
+		s.Error(w, r, http.StatusNotFound)
+		return
+	}
+	views, err := s.mandates.Service.Of(ctx, sess.PersonID)
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	i := slices.IndexFunc(views, func(v mandates.View) bool { return v.ID == id })
+	if i < 0 {
+		// Someone else's, or none: nobody learns which.
+		s.Error(w, r, http.StatusNotFound)
+		return
+	}
+	v := views[i]
+	if area != "" && !slices.Contains(v.Areas, area) {
+		s.Error(w, r, http.StatusNotFound)
+		return
+	}
+	lang, l := s.spaceLocalizer(r)
+	d := spaceStopData{Card: spaceCardOf(v, lang, l), Name: v.RepresentativeOf, State: "confirm", Action: r.URL.Path}
+	if area != "" {
+		d.Area = &spaceAreas([]mandates.Area{area}, lang)[0]
+		d.Left = spaceAreas(slices.DeleteFunc(slices.Clone(v.Areas), func(a mandates.Area) bool { return a == area }), lang)
+	}
+	switch {
+	case v.Kind.IsMeasure():
+		d.State = "measure"
+		s.render(w, r, http.StatusForbidden, "space_stop", "space.stop.measure_title", d)
+		return
+	case spaceEnded(v.Status):
+		d.State = "ended"
+		s.render(w, r, http.StatusConflict, "space_stop", "space.stop.ended_title", d)
+		return
+	}
+	title := "space.stop.title"
+	if area != "" {
+		title = "space.stop.area_title"
+	}
+	if r.Method != http.MethodPost {
+		s.render(w, r, http.StatusOK, "space_stop", title, d)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.formError(w, r, err)
+		return
+	}
+	a := actor(sess)
+	back := url.Values{"r": {id}}
+	if area == "" {
+		_, err = s.mandates.Service.Withdraw(ctx, a, id)
+		back.Set("fait", "arret")
+	} else {
+		_, err = s.mandates.Service.WithdrawArea(ctx, a, id, area)
+		back.Set("fait", "domaine")
+		back.Set("domaine", string(area))
+	}
+	switch {
+	case errors.Is(err, mandates.ErrNotPermitted) && !errors.Is(err, mandates.ErrNotFound):
+		d.State = "measure"
+		s.render(w, r, http.StatusForbidden, "space_stop", "space.stop.measure_title", d)
+		return
+	case errors.Is(err, mandates.ErrInactive):
+		d.State = "ended"
+		s.render(w, r, http.StatusConflict, "space_stop", "space.stop.ended_title", d)
+		return
+	case err != nil:
+		s.spaceDomainError(w, r, err)
+		return
+	}
+	s.log.InfoContext(ctx, "representation withdrawn by the person", "representation_id", id, "area", string(area))
+	http.Redirect(w, r, ofPath+"?"+back.Encode(), http.StatusSeeOther)
+}
+
+type spaceForData struct {
+	Waiting, Current, Ended []spaceCard
+	Notice                  string
+	NoticeData              map[string]any
+	Problem                 string
+}
+
+// spaceFor is "Pour qui j’agis": the representations the person holds,
+// in their own name (a family tutor, a trusted person) or through an
+// organisation; proxies waiting for their answer come first.
+func (s *Server) spaceFor(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.requireSession(w, r)
+	if !ok {
+		return
+	}
+	views, err := s.mandates.Service.For(r.Context(), sess.PersonID)
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	lang, l := s.spaceLocalizer(r)
+	var d spaceForData
+	for _, v := range views {
+		c := spaceCardOf(v, lang, l)
+		switch {
+		case v.Kind == mandates.Proxy && v.Status == mandates.StatusPendingConsent && v.Representative.PersonID == sess.PersonID:
+			d.Waiting = append(d.Waiting, c)
+		case c.Ended:
+			d.Ended = append(d.Ended, c)
+		default:
+			d.Current = append(d.Current, c)
+		}
+	}
+	q := r.URL.Query()
+	for _, v := range views {
+		if v.ID != q.Get("r") || v.Kind != mandates.Proxy {
+			continue
+		}
+		switch {
+		case q.Get("fait") == "accepte" && v.Status == mandates.StatusActive:
+			d.Notice, d.NoticeData = "space.for.done_accept", map[string]any{"Name": v.PersonName, "Until": spaceCardOf(v, lang, l).Until}
+		case q.Get("fait") == "refuse" && v.Status == mandates.StatusRevoked:
+			d.Notice, d.NoticeData = "space.for.done_decline", map[string]any{"Name": v.PersonName}
+		}
+	}
+	if q.Get("fait") == "deja" {
+		d.Problem = "space.for.not_waiting"
+	}
+	s.render(w, r, http.StatusOK, "space_for", "space.for.title", d)
+}
+
+// spaceAnswerProxy records the trusted person's answer to a proxy.
+func (s *Server) spaceAnswerProxy(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.requireSession(w, r)
+	if !ok {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.formError(w, r, err)
+		return
+	}
+	vars := mux.Vars(r)
+	id, accept := vars["id"], vars["answer"] == "accepter"
+	if !mandates.IsID(id) {
+		s.Error(w, r, http.StatusNotFound)
+		return
+	}
+	_, err := s.mandates.Service.AnswerProxy(r.Context(), actor(sess), id, accept)
+	back := url.Values{"r": {id}, "fait": {"refuse"}}
+	if accept {
+		back.Set("fait", "accepte")
+	}
+	switch {
+	case errors.Is(err, mandates.ErrNotFound):
+		s.Error(w, r, http.StatusNotFound)
+		return
+	case errors.Is(err, mandates.ErrInactive):
+		back = url.Values{"fait": {"deja"}}
+	case err != nil:
+		s.spaceDomainError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, forPath+"?"+back.Encode(), http.StatusSeeOther)
+}
+
+type spaceProxyFormData struct {
+	Email     string
+	Areas     []spaceChoice
+	Granted   []spaceChoice
+	Durations []spaceChoice
+	Problems  spaceProblems
+	Measure   bool // the person is under a measure: no proxy
+}
+
+func spaceGrantedChoices(chosen []string, lang string) []spaceChoice {
+	var out []spaceChoice
+	for _, a := range []mandates.Action{mandates.Consult, mandates.Manage} {
+		out = append(out, spaceChoice{Value: string(a), Label: a.Label().In(lang), Checked: slices.Contains(chosen, string(a))})
+	}
+	return out
+}
+
+func spaceAreaChoices(allowed []mandates.AreaInfo, chosen []string, lang string) []spaceChoice {
+	var out []spaceChoice
+	for _, a := range allowed {
+		out = append(out, spaceChoice{Value: string(a.Code), Label: a.Label.In(lang), Hint: a.Description.In(lang),
+			Checked: slices.Contains(chosen, string(a.Code))})
+	}
+	return out
+}
+
+func spaceDurationChoices(chosen string, lang string) []spaceChoice {
+	var out []spaceChoice
+	for _, d := range mandates.Durations {
+		out = append(out, spaceChoice{Value: string(d), Label: d.Label().In(lang), Checked: string(d) == chosen})
+	}
+	return out
+}
+
+func (s *Server) spaceNewProxyForm(r *http.Request, email string, areas, granted []string, duration string) spaceProxyFormData {
+	lang := requestLang(r)
+	return spaceProxyFormData{Email: email, Areas: spaceAreaChoices(mandates.Areas, areas, lang), Granted: spaceGrantedChoices(granted, lang),
+		Durations: spaceDurationChoices(duration, lang)}
+}
+
+func (s *Server) spaceProxyPage(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.requireSession(w, r)
+	if !ok {
+		return
+	}
+	of, err := s.mandates.Service.Of(r.Context(), sess.PersonID)
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	d := s.spaceNewProxyForm(r, "", nil, nil, "")
+	d.Measure = spaceUnderMeasure(of)
+	s.render(w, r, http.StatusOK, "space_proxy_new", "space.proxy.title", d)
+}
+
+// spaceChosenAreas reads the areas of a form: at least one, each known and
+// once, and (when covers is set) each one it allows.
+func spaceChosenAreas(values []string, covers func(mandates.Area) bool, p *spaceProblems, target string) []mandates.Area {
+	var out []mandates.Area
+	for _, v := range values {
+		a := mandates.Area(v)
+		if !a.Valid() || slices.Contains(out, a) || (covers != nil && !covers(a)) {
+			p.add("areas", target, "space.form.err_areas_unknown", nil)
+			return nil
+		}
+		out = append(out, a)
+	}
+	if len(out) == 0 {
+		p.add("areas", target, "space.form.err_areas_empty", nil)
+	}
+	return out
+}
+
+func spaceChosenDuration(v string, p *spaceProblems) mandates.Duration {
+	d := mandates.Duration(v)
+	switch {
+	case v == "":
+		p.add("duration", "duree-"+string(mandates.Durations[0]), "space.form.err_duration_empty", nil)
+	case !d.Valid():
+		p.add("duration", "duree-"+string(mandates.Durations[0]), "space.form.err_duration_unknown", nil)
+	}
+	return d
+}
+
+// spacePersonByEmail finds the account a form names; a problem says why not.
+func (s *Server) spacePersonByEmail(r *http.Request, email, self string, p *spaceProblems, selfMessage string) (mandates.Person, error) {
+	switch {
+	case email == "":
+		p.add("email", "email", "space.form.err_email_empty", nil)
+		return mandates.Person{}, nil
+	case len(email) > 320:
+		p.add("email", "email", "space.form.err_email_unknown", map[string]any{"Email": email[:320]})
+		return mandates.Person{}, nil
+	}
+	person, err := s.mandates.Service.PersonByEmail(r.Context(), email)
+	switch {
+	case errors.Is(err, mandates.ErrNotFound) || errors.Is(err, mandates.ErrInvalid):
+		p.add("email", "email", "space.form.err_email_unknown", map[string]any{"Email": email})
+		return person, nil
+	case err != nil:
+		return person, err
+	case person.ID == self:
+		p.add("email", "email", selfMessage, nil)
+	}
+	return person, nil
+}
+
+// spaceGiveProxy checks the whole form, so every problem is shown at once and
+// nothing is written until all is right.
+func (s *Server) spaceGiveProxy(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.requireSession(w, r)
+	if !ok {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.formError(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	f := r.PostForm
+	email := strings.TrimSpace(f.Get("email"))
+	d := s.spaceNewProxyForm(r, email, f["domaines"], f["droits"], f.Get("duree"))
+	of, err := s.mandates.Service.Of(ctx, sess.PersonID)
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	if spaceUnderMeasure(of) {
+		d.Measure = true
+		s.render(w, r, http.StatusForbidden, "space_proxy_new", "space.proxy.title", d)
+		return
+	}
+	p := &d.Problems
+	holder, err := s.spacePersonByEmail(r, email, sess.PersonID, p, "space.proxy.err_self")
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	areas := spaceChosenAreas(f["domaines"], nil, p, "domaine-"+string(mandates.Areas[0].Code))
+	var granted []mandates.Action
+	for _, v := range f["droits"] {
+		a := mandates.Action(v)
+		if (a != mandates.Consult && a != mandates.Manage) || slices.Contains(granted, a) {
+			p.add("granted", "droit-consult", "space.proxy.err_granted_unknown", nil)
+			granted = nil
+			break
+		}
+		granted = append(granted, a)
+	}
+	if len(granted) == 0 {
+		p.add("granted", "droit-consult", "space.proxy.err_granted_empty", nil)
+	}
+	duration := spaceChosenDuration(f.Get("duree"), p)
+	if p.Any() {
+		s.render(w, r, http.StatusBadRequest, "space_proxy_new", "space.proxy.title_error", d)
+		return
+	}
+	rep, err := s.mandates.Service.GiveProxy(ctx, actor(sess), mandates.ProxyInput{HolderID: holder.ID, Areas: areas, Granted: granted, Duration: duration})
+	switch {
+	case errors.Is(err, mandates.ErrNotPermitted):
+		d.Measure = true
+		s.render(w, r, http.StatusForbidden, "space_proxy_new", "space.proxy.title", d)
+		return
+	case errors.Is(err, mandates.ErrInvalid):
+		p.add("form", "email", "space.form.err_invalid", nil)
+		s.render(w, r, http.StatusBadRequest, "space_proxy_new", "space.proxy.title_error", d)
+		return
+	case err != nil:
+		s.spaceDomainError(w, r, err)
+		return
+	}
+	s.log.InfoContext(ctx, "proxy given", "representation_id", rep.ID)
+	http.Redirect(w, r, "/espace/procurations/"+rep.ID+"/envoyee", http.StatusSeeOther)
+}
+
+type spaceProxySentData struct {
+	Card spaceCard
+	Name string
+}
+
+// spaceProxySent says the proxy waits for the trusted person's answer.
+func (s *Server) spaceProxySent(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.requireSession(w, r)
+	if !ok {
+		return
+	}
+	id := mux.Vars(r)["id"]
+	if !mandates.IsID(id) {
+		s.Error(w, r, http.StatusNotFound)
+		return
+	}
+	views, err := s.mandates.Service.Of(r.Context(), sess.PersonID)
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	i := slices.IndexFunc(views, func(v mandates.View) bool { return v.ID == id && v.Kind == mandates.Proxy })
+	if i < 0 {
+		s.Error(w, r, http.StatusNotFound)
+		return
+	}
+	lang, l := s.spaceLocalizer(r)
+	c := spaceCardOf(views[i], lang, l)
+	s.render(w, r, http.StatusOK, "space_proxy_sent", "space.sent.title", spaceProxySentData{Card: c, Name: c.Who})
+}
