@@ -326,6 +326,7 @@ func jsonStrict(b []byte, v any) error {
 // which representation, which scopes, claims and details.
 type grant struct {
 	personID, actorID, representationID, sub string
+	organisationID                           string // the organisation the actor acts for, if any
 	scopes                                   []string
 	claims                                   map[string]any
 	details                                  []AuthorizationDetail
@@ -370,6 +371,7 @@ func (p *Provider) grantFor(ctx context.Context, a *AuthorizeRequest, login Logi
 	}
 	policy := p.delegation.Policy()
 	g.personID, g.actorID, g.representationID = v.PersonID, actor.ID, v.ID
+	g.organisationID = v.Representative.OrganisationID
 	if g.sub, err = p.rememberSubject(ctx, a.client, v.PersonID); err != nil {
 		return g, err
 	}

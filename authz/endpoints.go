@@ -282,7 +282,7 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 // revoke is RFC 7009's endpoint.
 func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	err := protocolError(p.oauth.NewRevocationRequest(ctx, r))
+	err := protocolError(p.revokeJournaled(ctx, func(ctx context.Context) error { return p.oauth.NewRevocationRequest(ctx, r) }))
 	p.logIfServerError(ctx, "revocation", err)
 	challenge(w, err)
 	p.oauth.WriteRevocationResponse(ctx, w, err)
@@ -551,6 +551,7 @@ func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request, a *Authoriz
 	sess := NewSession()
 	sess.Subject, sess.PersonID, sess.AMR, sess.AuthTime = sub, g.personID, login.AMR, login.AuthTime
 	sess.ActorID, sess.RepresentationID, sess.AuthorizationDetails = g.actorID, g.representationID, g.details
+	sess.OrganisationID = g.organisationID
 	for k, v := range g.claims {
 		sess.Claims.Extra[k] = v
 		sess.AccessClaims.Extra[k] = v

@@ -27,6 +27,7 @@ type fositeStorage struct {
 	tokens  TokenStore
 	tx      mandates.Transactor
 	now     func() time.Time
+	ev      events
 }
 
 var (
@@ -243,7 +244,10 @@ func (s *fositeStorage) InvalidateAuthorizeCodeSession(ctx context.Context, sig 
 
 // CreateAccessTokenSession implements oauth2.AccessTokenStorage.
 func (s *fositeStorage) CreateAccessTokenSession(ctx context.Context, sig string, r fosite.Requester) error {
-	return s.create(ctx, KindAccessToken, sig, r, expiry(r, fosite.AccessToken))
+	if err := s.create(ctx, KindAccessToken, sig, r, expiry(r, fosite.AccessToken)); err != nil {
+		return err
+	}
+	return s.tokenIssued(ctx, r)
 }
 
 // GetAccessTokenSession implements oauth2.AccessTokenStorage.
@@ -255,6 +259,7 @@ func (s *fositeStorage) GetAccessTokenSession(ctx context.Context, sig string, s
 	if !active {
 		return r, fosite.ErrInactiveToken
 	}
+	s.noteRevoked(ctx, r)
 	return r, nil
 }
 
@@ -280,6 +285,7 @@ func (s *fositeStorage) GetRefreshTokenSession(ctx context.Context, sig string, 
 	if !active {
 		return r, fosite.ErrInactiveToken
 	}
+	s.noteRevoked(ctx, r)
 	return r, nil
 }
 
@@ -287,6 +293,9 @@ func (s *fositeStorage) GetRefreshTokenSession(ctx context.Context, sig string, 
 // calls it on reuse before revoking the family; the record is kept inactive
 // instead, so a third use is recognised too.
 func (s *fositeStorage) DeleteRefreshTokenSession(ctx context.Context, sig string) error {
+	if err := s.refreshReused(ctx, sig); err != nil {
+		return err
+	}
 	err := s.tokens.DeactivateToken(ctx, KindRefreshToken, sig)
 	if errors.Is(err, mandates.ErrConflict) {
 		return nil

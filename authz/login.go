@@ -75,10 +75,11 @@ type Authenticator struct {
 	limits   LoginLimits
 	now      func() time.Time
 	dummy    string // a hash to verify against for unknown accounts
+	ev       events
 }
 
 // NewAuthenticator makes an Authenticator.
-func NewAuthenticator(persons mandates.PersonStore, attempts AttemptStore, limits LoginLimits, now func() time.Time) *Authenticator {
+func NewAuthenticator(persons mandates.PersonStore, attempts AttemptStore, limits LoginLimits, now func() time.Time, opts ...AuthenticatorOption) *Authenticator {
 	if limits.Window <= 0 {
 		limits.Window = 15 * time.Minute
 	}
@@ -91,8 +92,12 @@ func NewAuthenticator(persons mandates.PersonStore, attempts AttemptStore, limit
 	if now == nil {
 		now = time.Now
 	}
-	return &Authenticator{persons: persons, attempts: attempts, limits: limits, now: now,
+	a := &Authenticator{persons: persons, attempts: attempts, limits: limits, now: now,
 		dummy: HashPassword("relais: a password nobody has")}
+	for _, o := range opts {
+		o(a)
+	}
+	return a
 }
 
 // Window is how long a person waits after too many failures.
@@ -126,15 +131,30 @@ func (a *Authenticator) Authenticate(ctx context.Context, email, password, addre
 	}
 	ok, verr := VerifyPassword(hash, password)
 	if err == nil && verr == nil && ok {
-		if err := a.attempts.ClearFailures(ctx, accountKey); err != nil {
-			return mandates.Person{}, fmt.Errorf("clear login attempts: %w", err)
+		err := a.ev.inTx(ctx, func(ctx context.Context) error {
+			if err := a.attempts.ClearFailures(ctx, accountKey); err != nil {
+				return fmt.Errorf("clear login attempts: %w", err)
+			}
+			return a.ev.emit(ctx, personEvent(mandates.EventLoginSucceeded, p.ID, a.now().UTC(), map[string]string{"method": "pwd"}))
+		})
+		if err != nil {
+			return mandates.Person{}, err
 		}
 		return p, nil
 	}
-	for _, key := range []string{accountKey, addressKey} {
-		if _, err := a.attempts.AddFailure(ctx, key, window); err != nil {
-			return mandates.Person{}, fmt.Errorf("count a failed login: %w", err)
+	err = a.ev.inTx(ctx, func(ctx context.Context) error {
+		for _, key := range []string{accountKey, addressKey} {
+			if _, err := a.attempts.AddFailure(ctx, key, window); err != nil {
+				return fmt.Errorf("count a failed login: %w", err)
+			}
 		}
+		if p.ID == "" { // no such account: see journal_events.go
+			return nil
+		}
+		return a.ev.emit(ctx, personEvent(mandates.EventLoginFailed, p.ID, a.now().UTC(), map[string]string{"method": "pwd"}))
+	})
+	if err != nil {
+		return mandates.Person{}, err
 	}
 	return mandates.Person{}, ErrBadCredentials
 }

@@ -48,6 +48,10 @@ type Stores struct {
 	// Delegation is the representation service; without it, nobody acts
 	// for anyone else.
 	Delegation Delegation
+	// Events journals the provider's acts (tokens issued, exchanged,
+	// revoked, refresh-token reuse) in the transaction of each act; nil
+	// journals nothing.
+	Events mandates.EventSink
 }
 
 // Provider is Relais's OpenID provider: fosite's handlers composed with
@@ -105,7 +109,7 @@ func NewProvider(cfg ProviderConfig, st Stores, keys *Keys, log *slog.Logger) (*
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	fstore := &fositeStorage{clients: st.Clients, tokens: st.Tokens, tx: st.Tx, now: cfg.Now}
+	fstore := &fositeStorage{clients: st.Clients, tokens: st.Tokens, tx: st.Tx, now: cfg.Now, ev: events{sink: st.Events, tx: st.Tx}}
 	fconf := &fosite.Config{
 		AccessTokenLifespan:             cfg.AccessTokenTTL,
 		RefreshTokenLifespan:            cfg.RefreshTokenTTL,

@@ -39,6 +39,13 @@ func newFlow(t *testing.T) *flow { return newFlowWith(t, nil) }
 // newFlowWith lets a test change the provider's settings.
 func newFlowWith(t *testing.T, configure func(*authz.ProviderConfig)) *flow {
 	t.Helper()
+	return newFlowEvents(t, configure, nil)
+}
+
+// newFlowEvents journals the provider's acts in events, made on the
+// flow's store.
+func newFlowEvents(t *testing.T, configure func(*authz.ProviderConfig), events func(*sqlite.Store) mandates.EventSink) *flow {
+	t.Helper()
 	ctx := t.Context()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "relais.db"), sqlite.Options{})
 	if err != nil {
@@ -91,8 +98,11 @@ func newFlowWith(t *testing.T, configure func(*authz.ProviderConfig)) *flow {
 	if configure != nil {
 		configure(&cfg)
 	}
-	f.provider, err = authz.NewProvider(cfg,
-		authz.Stores{Clients: st, Tokens: st, Persons: st, Tx: st}, keys, nil)
+	stores := authz.Stores{Clients: st, Tokens: st, Persons: st, Tx: st}
+	if events != nil {
+		stores.Events = events(st)
+	}
+	f.provider, err = authz.NewProvider(cfg, stores, keys, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

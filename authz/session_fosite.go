@@ -24,6 +24,9 @@ type Session struct {
 	// RepresentationID; both empty when the person acts for themselves.
 	ActorID          string `json:"actor_id,omitempty"`
 	RepresentationID string `json:"representation_id,omitempty"`
+	// OrganisationID is the organisation the actor acts for (an aidant's),
+	// for the journal.
+	OrganisationID string `json:"organisation_id,omitempty"`
 	// AuthorizationDetails are the RFC 9396 details granted, returned in
 	// the token response and carried in the access token.
 	AuthorizationDetails []AuthorizationDetail `json:"authorization_details,omitempty"`

@@ -128,7 +128,7 @@ func (h *tokenExchange) HandleTokenEndpointRequest(ctx context.Context, r fosite
 		return err
 	}
 	sess.Subject, sess.PersonID, sess.AMR, sess.AuthTime = sub, osess.PersonID, osess.AMR, osess.AuthTime
-	sess.ActorID, sess.RepresentationID = osess.ActorID, osess.RepresentationID
+	sess.ActorID, sess.RepresentationID, sess.OrganisationID = osess.ActorID, osess.RepresentationID, osess.OrganisationID
 	sess.AccessClaims.Subject = sub
 	act := map[string]any{"sub": fc.c.ID, "client_id": fc.c.ID}
 	if prev, ok := osess.AccessClaims.Extra["act"].(map[string]any); ok {
@@ -165,7 +165,12 @@ func (h *tokenExchange) PopulateTokenEndpointResponse(ctx context.Context, r fos
 	if !h.CanHandleTokenEndpointRequest(ctx, r) {
 		return fosite.ErrUnknownRequest
 	}
-	if _, err := h.helper.IssueAccessToken(ctx, h.p.cfg.AccessTokenTTL, r, resp); err != nil {
+	// The token and its journal entry commit together (DESIGN.md §5).
+	err := h.p.storage.ev.inTx(ctx, func(ctx context.Context) error {
+		_, err := h.helper.IssueAccessToken(ctx, h.p.cfg.AccessTokenTTL, r, resp)
+		return err
+	})
+	if err != nil {
 		return err
 	}
 	resp.SetExtra("issued_token_type", TokenTypeAccessToken) // RFC 8693 §2.2.1

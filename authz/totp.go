@@ -293,7 +293,12 @@ func (t *TOTP) Confirm(ctx context.Context, personID, code string) ([]string, er
 		return nil, fmt.Errorf("confirm second factor: %w", err)
 	}
 	codes, hashes := newRecoveryCodes(personID)
-	err = t.store.ConfirmTOTP(ctx, personID, e.Secret, step, t.auth.now().UTC(), hashes)
+	err = t.auth.ev.inTx(ctx, func(ctx context.Context) error {
+		if err := t.store.ConfirmTOTP(ctx, personID, e.Secret, step, t.auth.now().UTC(), hashes); err != nil {
+			return err
+		}
+		return t.clear(ctx, key, mandates.EventSecondFactorEnrolled)
+	})
 	if errors.Is(err, mandates.ErrNotFound) {
 		// Another request confirmed or replaced the secret meanwhile: this
 		// code belongs to a secret that is no longer the one set up.
@@ -302,7 +307,7 @@ func (t *TOTP) Confirm(ctx context.Context, personID, code string) ([]string, er
 	if err != nil {
 		return nil, fmt.Errorf("confirm second factor: %w", err)
 	}
-	return codes, t.clear(ctx, key)
+	return codes, nil
 }
 
 // Verify checks a code from the person's app. It fails with ErrBadCode,
@@ -321,7 +326,12 @@ func (t *TOTP) Verify(ctx context.Context, personID, code string) error {
 	}
 	step, err := t.match(e, code)
 	if err == nil {
-		err = t.store.AcceptTOTPStep(ctx, personID, step)
+		err = t.auth.ev.inTx(ctx, func(ctx context.Context) error {
+			if err := t.store.AcceptTOTPStep(ctx, personID, step); err != nil {
+				return err
+			}
+			return t.clear(ctx, key, mandates.EventSecondFactorUsed)
+		})
 	}
 	switch {
 	case errors.Is(err, ErrBadCode), errors.Is(err, ErrCodeUsed):
@@ -331,7 +341,7 @@ func (t *TOTP) Verify(ctx context.Context, personID, code string) error {
 	case err != nil:
 		return fmt.Errorf("verify code: %w", err)
 	}
-	return t.clear(ctx, key)
+	return nil
 }
 
 // UseRecoveryCode accepts one of the person's recovery codes, once.
@@ -344,14 +354,19 @@ func (t *TOTP) UseRecoveryCode(ctx context.Context, personID, code string) error
 	if len(norm) != recoveryCodeLen {
 		return t.fail(ctx, key, window, ErrBadCode)
 	}
-	err = t.store.UseRecoveryCode(ctx, personID, recoveryHash(personID, norm), t.auth.now().UTC())
+	err = t.auth.ev.inTx(ctx, func(ctx context.Context) error {
+		if err := t.store.UseRecoveryCode(ctx, personID, recoveryHash(personID, norm), t.auth.now().UTC()); err != nil {
+			return err
+		}
+		return t.clear(ctx, key, mandates.EventRecoveryCodeUsed)
+	})
 	if errors.Is(err, mandates.ErrNotFound) {
 		return t.fail(ctx, key, window, ErrBadCode)
 	}
 	if err != nil {
 		return fmt.Errorf("use recovery code: %w", err)
 	}
-	return t.clear(ctx, key)
+	return nil
 }
 
 // VerifyAny accepts a code from the app or a recovery code, for a page
@@ -366,10 +381,12 @@ func (t *TOTP) VerifyAny(ctx context.Context, personID, code string) error {
 // Disable turns the second factor off and forgets its secret and codes.
 // The caller checks a code first (VerifyAny).
 func (t *TOTP) Disable(ctx context.Context, personID string) error {
-	if err := t.store.DeleteTOTP(ctx, personID); err != nil {
-		return fmt.Errorf("turn second factor off: %w", err)
-	}
-	return nil
+	return t.auth.ev.inTx(ctx, func(ctx context.Context) error {
+		if err := t.store.DeleteTOTP(ctx, personID); err != nil {
+			return fmt.Errorf("turn second factor off: %w", err)
+		}
+		return t.auth.ev.emit(ctx, personEvent(mandates.EventSecondFactorDisabled, personID, t.auth.now().UTC(), nil))
+	})
 }
 
 // StartLogin records that the person gave the right password and must now
@@ -419,18 +436,36 @@ func (t *TOTP) limit(ctx context.Context, personID string) (key string, window t
 }
 
 // fail counts a failed code and returns why it failed.
+// Each failure is journaled in the person's chain with the count.
 func (t *TOTP) fail(ctx context.Context, key string, window time.Time, cause error) error {
-	if _, err := t.auth.attempts.AddFailure(ctx, key, window); err != nil {
-		return fmt.Errorf("count a failed code: %w", err)
+	personID := strings.TrimPrefix(key, "otp:")
+	err := t.auth.ev.inTx(ctx, func(ctx context.Context) error {
+		if _, err := t.auth.attempts.AddFailure(ctx, key, window); err != nil {
+			return fmt.Errorf("count a failed code: %w", err)
+		}
+		reason := "bad_code"
+		if errors.Is(cause, ErrCodeUsed) {
+			reason = "code_used"
+		}
+		return t.auth.ev.emit(ctx, personEvent(mandates.EventSecondFactorFailed, personID, t.auth.now().UTC(),
+			map[string]string{"reason": reason}))
+	})
+	if err != nil {
+		return err
 	}
 	return cause
 }
 
-func (t *TOTP) clear(ctx context.Context, key string) error {
-	if err := t.auth.attempts.ClearFailures(ctx, key); err != nil {
-		return fmt.Errorf("clear code attempts: %w", err)
-	}
-	return nil
+// clear forgets the failures after a success, and journals the success
+// (t of the act) in the same transaction.
+func (t *TOTP) clear(ctx context.Context, key string, typ mandates.EventType) error {
+	personID := strings.TrimPrefix(key, "otp:")
+	return t.auth.ev.inTx(ctx, func(ctx context.Context) error {
+		if err := t.auth.attempts.ClearFailures(ctx, key); err != nil {
+			return fmt.Errorf("clear code attempts: %w", err)
+		}
+		return t.auth.ev.emit(ctx, personEvent(typ, personID, t.auth.now().UTC(), nil))
+	})
 }
 
 // match finds the time step, within the skew around now, whose code is

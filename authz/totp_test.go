@@ -22,11 +22,16 @@ type totpFixture struct {
 	st     *sqlite.Store
 	now    time.Time
 	totp   *authz.TOTP
+	auth   *authz.Authenticator
 	person mandates.Person
 	secret string // base32, once Begin ran
 }
 
-func newTOTPFixture(t *testing.T) *totpFixture {
+func newTOTPFixture(t *testing.T) *totpFixture { return newTOTPFixtureWith(t, nil) }
+
+// newTOTPFixtureWith journals the logins and second-factor acts in events,
+// made on the fixture's store.
+func newTOTPFixtureWith(t *testing.T, events func(*sqlite.Store) mandates.EventSink) *totpFixture {
 	t.Helper()
 	ctx := t.Context()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "relais.db"), sqlite.Options{})
@@ -46,7 +51,12 @@ func newTOTPFixture(t *testing.T) *totpFixture {
 		t.Fatal(err)
 	}
 	box, _ := authz.NewSecretBox(bytes.Repeat([]byte{7}, 32))
-	auth := authz.NewAuthenticator(st, st, authz.LoginLimits{Window: 15 * time.Minute, PerAccount: 5}, func() time.Time { return f.now })
+	var opts []authz.AuthenticatorOption
+	if events != nil {
+		opts = append(opts, authz.WithEvents(events(st), st))
+	}
+	f.auth = authz.NewAuthenticator(st, st, authz.LoginLimits{Window: 15 * time.Minute, PerAccount: 5}, func() time.Time { return f.now }, opts...)
+	auth := f.auth
 	f.totp = authz.NewTOTP(st, st, box, auth, authz.TOTPConfig{PendingTTL: 10 * time.Minute})
 	return f
 }

@@ -28,6 +28,28 @@ const (
 	EventOrganisationCreated EventType = "organisation.created"
 	EventMemberHabilitated   EventType = "organisation.member_habilitated"
 	EventMemberWithdrawn     EventType = "organisation.member_withdrawn"
+
+	// The provider's events (authz): a login, a second factor, a token
+	// given to a site, a consent at a site. Detail holds ids and codes
+	// only, never a token, a secret or a name.
+	EventLoginSucceeded       EventType = "login.succeeded"
+	EventLoginFailed          EventType = "login.failed" // a wrong password for an existing account
+	EventLoggedOut            EventType = "login.logged_out"
+	EventSecondFactorUsed     EventType = "second_factor.used"
+	EventSecondFactorFailed   EventType = "second_factor.failed"
+	EventRecoveryCodeUsed     EventType = "second_factor.recovery_code_used"
+	EventSecondFactorEnrolled EventType = "second_factor.enrolled"
+	EventSecondFactorDisabled EventType = "second_factor.disabled"
+	EventTokenIssued          EventType = "token.issued" // code exchange or refresh: Detail grant_type, scope
+	EventTokenExchanged       EventType = "token.exchanged"
+	EventRefreshTokenReused   EventType = "token.refresh_reused"
+	EventTokenRevoked         EventType = "token.revoked"
+	EventSiteConsentGiven     EventType = "site.consent_given"
+
+	// Administrative events, in the journal's admin chain.
+	EventClientCreated EventType = "client.created"
+	EventClientDeleted EventType = "client.deleted"
+	EventKeyRotated    EventType = "key.rotated"
 )
 
 // Change is one entry of a representation's history.

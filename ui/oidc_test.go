@@ -19,6 +19,7 @@ import (
 
 	"github.com/relais-fr/relais/authz"
 	"github.com/relais-fr/relais/mandates"
+	"github.com/relais-fr/relais/mandates/journal"
 	"github.com/relais-fr/relais/storage/sqlite"
 	"github.com/relais-fr/relais/ui"
 )
@@ -36,6 +37,7 @@ type oidcApp struct {
 	service  *mandates.Service
 	codes    *codeBox
 	provider *authz.Provider
+	journal  *journal.Journal // every act of the app is journaled, as relais serve does
 }
 
 const (
@@ -81,17 +83,18 @@ func newOIDCApp(t *testing.T) *oidcApp {
 	app.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(app.srv.Close)
 	app.codes = &codeBox{last: map[string]string{}}
-	app.service = mandates.NewService(st, mandates.ServiceConfig{Codes: app.codes})
+	app.journal = journal.New(st, journal.Options{})
+	app.service = mandates.NewService(st, mandates.ServiceConfig{Codes: app.codes, Events: app.journal})
 	provider, err := authz.NewProvider(authz.ProviderConfig{Issuer: app.srv.URL, SecretKey: key},
-		authz.Stores{Clients: st, Tokens: st, Persons: st, Tx: st, Delegation: app.service, Subjects: st}, keys, nil)
+		authz.Stores{Clients: st, Tokens: st, Persons: st, Tx: st, Delegation: app.service, Subjects: st, Events: app.journal}, keys, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth := authz.NewAuthenticator(st, st, authz.LoginLimits{}, nil)
+	auth := authz.NewAuthenticator(st, st, authz.LoginLimits{}, nil, authz.WithEvents(app.journal, st))
 	app.totp = authz.NewTOTP(st, st, box, auth, authz.TOTPConfig{})
 	app.provider = provider
-	s, err := ui.New(ui.Options{Store: st, Sessions: st, OIDC: &ui.OIDC{
-		Provider: provider, Auth: auth, Consents: st, Clients: st, TOTP: app.totp},
+	s, err := ui.New(ui.Options{Store: st, Sessions: authz.JournaledSessions(st, app.journal, st, nil), OIDC: &ui.OIDC{
+		Provider: provider, Auth: auth, Consents: authz.JournaledConsents(st, app.journal, st), Clients: st, TOTP: app.totp},
 		Mandates: &ui.Mandates{Service: app.service, Auth: auth}})
 	if err != nil {
 		t.Fatal(err)

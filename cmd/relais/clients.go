@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/relais-fr/relais/authz"
 	"github.com/relais-fr/relais/mandates"
+	"github.com/relais-fr/relais/mandates/journal"
 )
 
 // newClients is relais clients create|list|show|delete: how an operator
@@ -209,7 +211,15 @@ func newClientsCreate(stdout io.Writer, open openFunc) *cobra.Command {
 			}
 			defer st.Close()
 			ctx := cmd.Context()
-			switch err := st.CreateClient(ctx, c); {
+			// The client and its entry in the journal's admin chain commit
+			// together (DESIGN.md §5: administrative changes are journaled).
+			err = st.InTx(ctx, func(ctx context.Context) error {
+				if err := st.CreateClient(ctx, c); err != nil {
+					return err
+				}
+				return adminEvent(ctx, st, mandates.EventClientCreated, c.ID, nil)
+			})
+			switch {
 			case errors.Is(err, mandates.ErrAlreadyExists):
 				return fmt.Errorf("a client with the id %q already exists; choose another --id, or delete that client first", c.ID)
 			case errors.Is(err, mandates.ErrInvalid):
@@ -300,13 +310,30 @@ func newClientsDelete(stdout io.Writer, open openFunc) *cobra.Command {
 			if err != nil {
 				return clientErr(args[0], err)
 			}
-			if err := st.DeleteClient(ctx, c.ID); err != nil {
+			err = st.InTx(ctx, func(ctx context.Context) error {
+				if err := st.DeleteClient(ctx, c.ID); err != nil {
+					return err
+				}
+				return adminEvent(ctx, st, mandates.EventClientDeleted, c.ID, nil)
+			})
+			if err != nil {
 				return clientErr(c.ID, err)
 			}
 			fmt.Fprintf(stdout, "Client %q (%s) deleted.\n", c.ID, c.Name)
 			return nil
 		},
 	}
+}
+
+// adminEvent journals an administrative change made from the command line
+// in the journal's admin chain: no person, no actor account (whoever runs
+// the command has the database's credentials), the client concerned.
+func adminEvent(ctx context.Context, st journal.Store, t mandates.EventType, clientID string, detail map[string]string) error {
+	if detail == nil {
+		detail = map[string]string{}
+	}
+	detail["via"] = "command"
+	return journal.New(st, journal.Options{}).Emit(ctx, mandates.Event{Type: t, ClientID: clientID, Detail: detail})
 }
 
 // clientErr says in one sentence that an id names no client (exit 1).

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -105,7 +106,14 @@ func newKeys(stdout io.Writer, getenv func(string) string) *cobra.Command {
 				return err
 			}
 			keys := authz.NewKeys(st, box, time.Now, lead, lifetime)
-			next, err := keys.Rotate(cmd.Context(), alg)
+			var next authz.SigningKey
+			err = st.InTx(cmd.Context(), func(ctx context.Context) error {
+				var err error
+				if next, err = keys.Rotate(ctx, alg); err != nil {
+					return err
+				}
+				return adminEvent(ctx, st, mandates.EventKeyRotated, "", map[string]string{"kid": next.ID, "alg": next.Alg})
+			})
 			switch {
 			case errors.Is(err, mandates.ErrConflict):
 				return fmt.Errorf("another rotation of %s was written at the same moment; run relais keys list to see it", alg)

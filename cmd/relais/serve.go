@@ -121,7 +121,7 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 		svcCfg.Codes = demoTexts{stdout}
 	}
 	service := mandates.NewService(st, svcCfg)
-	oidc, box, err := newOIDC(ctx, c, st, service, log, stdout)
+	oidc, box, err := newOIDC(ctx, c, st, service, jr, log, stdout)
 	if err != nil {
 		return err
 	}
@@ -142,7 +142,7 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 	site, err := ui.New(ui.Options{
 		Log:           log,
 		Store:         st,
-		Sessions:      st,
+		Sessions:      authz.JournaledSessions(st, jr, st, time.Now), // logouts are journaled
 		Registry:      reg,
 		MaxBodyBytes:  c.MaxBodyBytes,
 		SecureCookies: strings.HasPrefix(c.Issuer, "https://"),
@@ -203,7 +203,9 @@ func schemaCurrent(ctx context.Context, st store) error {
 // newOIDC builds the OpenID provider: the secret key, the signing keys
 // (made at first start, shared by every instance through the store), the
 // provider and what its pages need.
-func newOIDC(ctx context.Context, c *Config, st store, service *mandates.Service, log *slog.Logger, stdout io.Writer) (*ui.OIDC, *authz.SecretBox, error) {
+// newOIDC journals the provider's acts (logins, second factors, tokens,
+// consents) in events, each in the transaction of its act.
+func newOIDC(ctx context.Context, c *Config, st store, service *mandates.Service, events mandates.EventSink, log *slog.Logger, stdout io.Writer) (*ui.OIDC, *authz.SecretBox, error) {
 	var key []byte
 	var err error
 	switch {
@@ -246,15 +248,15 @@ func newOIDC(ctx context.Context, c *Config, st store, service *mandates.Service
 	provider, err := authz.NewProvider(authz.ProviderConfig{
 		Issuer: c.Issuer, SecretKey: key, CodeTTL: c.CodeTTL, AccessTokenTTL: c.AccessTokenTTL,
 		IDTokenTTL: c.IDTokenTTL, RefreshTokenTTL: c.RefreshTokenTTL,
-	}, authz.Stores{Clients: st, Tokens: st, Persons: st, Tx: st, Delegation: service, Subjects: st}, keys, log)
+	}, authz.Stores{Clients: st, Tokens: st, Persons: st, Tx: st, Delegation: service, Subjects: st, Events: events}, keys, log)
 	if err != nil {
 		return nil, nil, err
 	}
-	auth := authz.NewAuthenticator(st, st, authz.LoginLimits{}, time.Now)
+	auth := authz.NewAuthenticator(st, st, authz.LoginLimits{}, time.Now, authz.WithEvents(events, st))
 	return &ui.OIDC{
 		Provider: provider,
 		Auth:     auth,
-		Consents: st,
+		Consents: authz.JournaledConsents(st, events, st),
 		Clients:  st,
 		// TOTP secrets are sealed with the same secret key as signing keys.
 		TOTP:       authz.NewTOTP(st, st, box, auth, authz.TOTPConfig{}),

@@ -1,0 +1,273 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ory/fosite"
+
+	"github.com/relais-fr/relais/mandates"
+)
+
+// The provider's acts are journaled in the transaction of the act, so an
+// act and its entry commit together or neither does (DESIGN.md §5): a
+// journal that fails makes the act fail. Events carry ids and codes only:
+// never a token, a secret, an email or a name.
+//
+// Who gets an entry:
+//   - a login or a second factor goes to the chain of the account's
+//     person. A failed login for an email no account has goes nowhere: it
+//     has no person, and writing it to the admin chain would let anyone
+//     fill that one chain (every writer of a chain waits for the others);
+//     the failure counters and the logs keep it. A login refused because
+//     of too many failures writes nothing either, for the same reason.
+//   - a token goes to the chain of the person whose account it opens, with
+//     the actor, the representation, the organisation and the areas when
+//     someone acts for them. A client's own token (client credentials)
+//     has no person and is not journaled.
+
+// events is where authz sends what it journals; its zero value sends
+// nothing.
+type events struct {
+	sink mandates.EventSink
+	tx   mandates.Transactor
+}
+
+func (e events) on() bool { return e.sink != nil }
+
+func (e events) emit(ctx context.Context, ev mandates.Event) error {
+	if e.sink == nil {
+		return nil
+	}
+	return e.sink.Emit(ctx, ev)
+}
+
+// inTx runs fn in one transaction when acts are journaled, so that the
+// act's writes and its entry commit together.
+func (e events) inTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if e.sink == nil || e.tx == nil {
+		return fn(ctx)
+	}
+	return e.tx.InTx(ctx, fn)
+}
+
+// AuthenticatorOption tunes NewAuthenticator.
+type AuthenticatorOption func(*Authenticator)
+
+// WithEvents journals logins and second-factor acts in sink, each in a
+// transaction of tx with the writes of its act.
+func WithEvents(sink mandates.EventSink, tx mandates.Transactor) AuthenticatorOption {
+	return func(a *Authenticator) { a.ev = events{sink: sink, tx: tx} }
+}
+
+// personEvent is an act of a person for themselves.
+func personEvent(t mandates.EventType, personID string, at time.Time, detail map[string]string) mandates.Event {
+	return mandates.Event{Type: t, At: at, ActorID: personID, PersonID: personID, Detail: detail}
+}
+
+// tokenEvent describes an act done with a grant: the account opened is the
+// session's person, the actor who logged in.
+func tokenEvent(t mandates.EventType, at time.Time, clientID string, s *Session, detail map[string]string) mandates.Event {
+	actor := s.ActorID
+	if actor == "" {
+		actor = s.PersonID
+	}
+	return mandates.Event{Type: t, At: at, ActorID: actor, OrganisationID: s.OrganisationID, PersonID: s.PersonID,
+		RepresentationID: s.RepresentationID, ClientID: clientID, Areas: sessionAreas(s), Detail: detail}
+}
+
+// sessionAreas are the procedure areas a grant covers: those of its
+// authorization details, else those of its representation claim.
+func sessionAreas(s *Session) []mandates.Area {
+	var out []mandates.Area
+	add := func(a string) {
+		if a != "" && !slices.Contains(out, mandates.Area(a)) {
+			out = append(out, mandates.Area(a))
+		}
+	}
+	for _, d := range s.AuthorizationDetails {
+		for _, a := range d.ProcedureAreas {
+			add(a)
+		}
+	}
+	if len(out) > 0 || s.AccessClaims == nil {
+		return out
+	}
+	if rep, ok := s.AccessClaims.Extra["representation"].(map[string]any); ok {
+		switch areas := rep["procedure_areas"].(type) {
+		case []string:
+			for _, a := range areas {
+				add(a)
+			}
+		case []any:
+			for _, a := range areas {
+				s, _ := a.(string)
+				add(s)
+			}
+		}
+	}
+	return out
+}
+
+// grantDetail is what an entry says of a token: its grant type and scope.
+func grantDetail(r fosite.Requester) map[string]string {
+	d := map[string]string{"grant_type": r.GetRequestForm().Get("grant_type")}
+	if sc := r.GetGrantedScopes(); len(sc) > 0 {
+		d["scope"] = strings.Join(sc, " ")
+	}
+	if aud := r.GetGrantedAudience(); len(aud) > 0 {
+		d["audience"] = strings.Join(aud, " ")
+	}
+	return d
+}
+
+// tokenIssued journals a token given to a site on a person's behalf, in
+// the transaction fosite opened for the grant (code exchange, refresh) or
+// ours (token exchange).
+func (s *fositeStorage) tokenIssued(ctx context.Context, r fosite.Requester) error {
+	sess, ok := r.GetSession().(*Session)
+	if !s.ev.on() || !ok || sess.PersonID == "" {
+		return nil
+	}
+	t := mandates.EventTokenIssued
+	if r.GetRequestForm().Get("grant_type") == GrantTypeTokenExchange {
+		t = mandates.EventTokenExchanged
+	}
+	return s.ev.emit(ctx, tokenEvent(t, s.now().UTC(), r.GetClient().GetID(), sess, grantDetail(r)))
+}
+
+// refreshReused journals a refresh token used again after its rotation:
+// fosite then revokes the whole grant, in the same transaction.
+func (s *fositeStorage) refreshReused(ctx context.Context, sig string) error {
+	if !s.ev.on() {
+		return nil
+	}
+	r, _, err := s.get(ctx, KindRefreshToken, sig, nil)
+	if errors.Is(err, fosite.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	sess, ok := r.GetSession().(*Session)
+	if !ok || sess.PersonID == "" {
+		return nil
+	}
+	return s.ev.emit(ctx, tokenEvent(mandates.EventRefreshTokenReused, s.now().UTC(), r.GetClient().GetID(), sess,
+		map[string]string{"grant_id": r.GetID()}))
+}
+
+// revocation remembers, during one revocation request, the grant the token
+// belongs to, so that the endpoint can journal it.
+type revocation struct{ found fosite.Requester }
+
+type revocationKey struct{}
+
+func (s *fositeStorage) noteRevoked(ctx context.Context, r fosite.Requester) {
+	if h, ok := ctx.Value(revocationKey{}).(*revocation); ok && h.found == nil {
+		h.found = r
+	}
+}
+
+// errRevocationRefused rolls back a revocation request that failed.
+var errRevocationRefused = errors.New("authz: revocation refused")
+
+// revokeJournaled runs a revocation request (RFC 7009) in a transaction
+// with its journal entry; it returns fosite's answer.
+func (p *Provider) revokeJournaled(ctx context.Context, run func(ctx context.Context) error) error {
+	ev := p.storage.ev
+	if !ev.on() {
+		return run(ctx)
+	}
+	var answer error
+	err := ev.inTx(ctx, func(ctx context.Context) error {
+		h := &revocation{}
+		answer = run(context.WithValue(ctx, revocationKey{}, h))
+		if answer != nil {
+			return errRevocationRefused
+		}
+		sess, ok := sessionOf(h.found)
+		if !ok || sess.PersonID == "" {
+			return nil
+		}
+		return ev.emit(ctx, tokenEvent(mandates.EventTokenRevoked, p.cfg.Now().UTC(), h.found.GetClient().GetID(), sess,
+			map[string]string{"grant_id": h.found.GetID()}))
+	})
+	if answer != nil {
+		return answer
+	}
+	if err != nil {
+		return fosite.ErrServerError.WithWrap(err)
+	}
+	return nil
+}
+
+func sessionOf(r fosite.Requester) (*Session, bool) {
+	if r == nil {
+		return nil, false
+	}
+	s, ok := r.GetSession().(*Session)
+	return s, ok
+}
+
+// JournaledConsents journals each consent a person gives a site, in the
+// transaction that saves it.
+func JournaledConsents(store ConsentStore, sink mandates.EventSink, tx mandates.Transactor) ConsentStore {
+	if sink == nil {
+		return store
+	}
+	return journaledConsents{ConsentStore: store, ev: events{sink: sink, tx: tx}}
+}
+
+type journaledConsents struct {
+	ConsentStore
+	ev events
+}
+
+func (j journaledConsents) SaveConsent(ctx context.Context, c Consent) error {
+	return j.ev.inTx(ctx, func(ctx context.Context) error {
+		if err := j.ConsentStore.SaveConsent(ctx, c); err != nil {
+			return err
+		}
+		e := personEvent(mandates.EventSiteConsentGiven, c.PersonID, c.GrantedAt, map[string]string{"scope": strings.Join(c.Scopes, " ")})
+		e.ClientID = c.ClientID
+		return j.ev.emit(ctx, e)
+	})
+}
+
+// JournaledSessions journals each logout (the end of a browser session)
+// in the transaction that deletes the session.
+func JournaledSessions(store SessionStore, sink mandates.EventSink, tx mandates.Transactor, now func() time.Time) SessionStore {
+	if sink == nil {
+		return store
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return journaledSessions{SessionStore: store, ev: events{sink: sink, tx: tx}, now: now}
+}
+
+type journaledSessions struct {
+	SessionStore
+	ev  events
+	now func() time.Time
+}
+
+func (j journaledSessions) DeleteSession(ctx context.Context, id string) error {
+	return j.ev.inTx(ctx, func(ctx context.Context) error {
+		s, err := j.SessionStore.Session(ctx, id, j.now())
+		if errors.Is(err, mandates.ErrNotFound) {
+			return j.SessionStore.DeleteSession(ctx, id)
+		}
+		if err != nil {
+			return err
+		}
+		if err := j.SessionStore.DeleteSession(ctx, id); err != nil {
+			return err
+		}
+		return j.ev.emit(ctx, personEvent(mandates.EventLoggedOut, s.PersonID, j.now().UTC(), nil))
+	})
+}
