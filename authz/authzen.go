@@ -276,26 +276,19 @@ func (p *Provider) question(ctx context.Context, c Client, e evaluation) (mandat
 		}
 		cosign = s
 	}
-	actor, err := p.personOfSub(ctx, c, e.Subject.ID, "subject.id")
-	if err != nil {
-		return q, "", err
+	actor, person, err := p.PersonsOf(ctx, c, e.Subject.ID, e.Resource.ID)
+	var se *SubError
+	if errors.As(err, &se) && (errors.Is(err, mandates.ErrNotFound) || errors.Is(err, mandates.ErrInvalid)) {
+		field := "resource.id"
+		if se.Actor {
+			field = "subject.id"
+		}
+		return q, "", badRequest("%s is not a subject Relais gave this client.", field)
 	}
-	person, err := p.personOfSub(ctx, c, e.Resource.ID, "resource.id")
 	if err != nil {
 		return q, "", err
 	}
 	return mandates.Question{ActorID: actor, PersonID: person, Action: mandates.Action(e.Action.Name), Area: area}, cosign, nil
-}
-
-func (p *Provider) personOfSub(ctx context.Context, c Client, sub, field string) (string, error) {
-	id, err := p.PersonOf(ctx, c, sub)
-	switch {
-	case err == nil:
-		return id, nil
-	case errors.Is(err, mandates.ErrNotFound) || errors.Is(err, mandates.ErrInvalid):
-		return "", badRequest("%s is not a subject Relais gave this client.", field)
-	}
-	return "", err
 }
 
 // evaluate answers one evaluation as AuthZEN's response object.

@@ -2,7 +2,10 @@ package authz
 
 import (
 	"context"
+	"errors"
 	"fmt"
+
+	"github.com/relais-fr/relais/mandates"
 )
 
 // SubjectStore remembers which person each pairwise subject stands for, per
@@ -17,6 +20,10 @@ type SubjectStore interface {
 	// SubjectPerson returns the person a subject stands for in sector, or
 	// mandates.ErrNotFound.
 	SubjectPerson(ctx context.Context, sector, subject string) (string, error)
+	// SubjectPersons returns, in one read, the persons that two subjects
+	// stand for in sector (an evaluation's actor and person), by subject; a
+	// subject Relais never issued in sector is absent.
+	SubjectPersons(ctx context.Context, sector, subject, other string) (map[string]string, error)
 }
 
 // rememberSubject records the sub client c sees for personID, so the site
@@ -47,3 +54,50 @@ func (p *Provider) PersonOf(ctx context.Context, c Client, sub string) (string, 
 	}
 	return p.subjects.SubjectPerson(ctx, sector(c), sub)
 }
+
+// PersonsOf is PersonOf for an evaluation's two subs, read together: the
+// actor's and the person's. A sub Relais never gave c is mandates.ErrNotFound
+// wrapped in a *SubError naming which.
+func (p *Provider) PersonsOf(ctx context.Context, c Client, actorSub, personSub string) (actor, person string, err error) {
+	var ids map[string]string
+	if c.SubjectType != SubjectPublic && p.subjects != nil {
+		ids, err = p.subjects.SubjectPersons(ctx, sector(c), actorSub, personSub)
+		if err != nil && !errors.Is(err, mandates.ErrNotFound) && !errors.Is(err, mandates.ErrInvalid) {
+			return "", "", err
+		}
+	}
+	if ids == nil {
+		// Public subjects, or a sub the store cannot even look up (text
+		// PostgreSQL refuses): one at a time, to say which.
+		if actor, err = p.PersonOf(ctx, c, actorSub); err != nil {
+			return "", "", &SubError{Actor: true, Err: err}
+		}
+		if person, err = p.PersonOf(ctx, c, personSub); err != nil {
+			return "", "", &SubError{Err: err}
+		}
+		return actor, person, nil
+	}
+	actor, ok := ids[actorSub]
+	if !ok {
+		return "", "", &SubError{Actor: true, Err: fmt.Errorf("subject: %w", mandates.ErrNotFound)}
+	}
+	if person, ok = ids[personSub]; !ok {
+		return "", "", &SubError{Err: fmt.Errorf("subject: %w", mandates.ErrNotFound)}
+	}
+	return actor, person, nil
+}
+
+// SubError says which of an evaluation's subs could not be resolved.
+type SubError struct {
+	Actor bool // the actor's sub; otherwise the person's
+	Err   error
+}
+
+func (e *SubError) Error() string {
+	if e.Actor {
+		return "actor's sub: " + e.Err.Error()
+	}
+	return "person's sub: " + e.Err.Error()
+}
+
+func (e *SubError) Unwrap() error { return e.Err }

@@ -172,13 +172,24 @@ func (s *Service) Decide(ctx context.Context, q Question) (Answer, error) {
 	if !IsID(q.PersonID) || !IsID(q.ActorID) {
 		return s.cfg.Policy.Decide(q, Facts{})
 	}
+	actor := q.ActorID
+	if actor == q.PersonID {
+		actor = "" // acting for oneself: no membership counts
+	}
+	if fs, ok := s.store.(FactsStore); ok {
+		f, err := fs.DecisionFacts(ctx, q.PersonID, actor)
+		if err != nil {
+			return Answer{}, err
+		}
+		return s.cfg.Policy.Decide(q, f)
+	}
 	reps, err := s.store.RepresentationsOf(ctx, q.PersonID)
 	if err != nil {
 		return Answer{}, err
 	}
 	var ms []Membership
-	if q.ActorID != q.PersonID {
-		if ms, err = s.store.MembershipsOf(ctx, q.ActorID); err != nil {
+	if actor != "" {
+		if ms, err = s.store.MembershipsOf(ctx, actor); err != nil {
 			return Answer{}, err
 		}
 	}

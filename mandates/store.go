@@ -55,6 +55,21 @@ type OrganisationStore interface {
 	MembershipsOf(ctx context.Context, personID string) ([]Membership, error)
 }
 
+// FactsStore reads what a decision needs in one call, where a store can do
+// it in one statement or one read transaction: every access evaluation
+// asks, so the separate reads (the person's representations, the actor's
+// memberships, then each organisation) would cost several round trips.
+// Service.Decide uses it when the store has it. It reads the store every
+// time: nothing may be cached, so a revocation stops the next evaluation.
+type FactsStore interface {
+	// DecisionFacts returns the representations of personID (any status,
+	// newest first, without history), the organisations holding any of
+	// them, and, when actorID is not empty, the actor's memberships (any
+	// status): exactly what RepresentationsOf, Organisation and
+	// MembershipsOf would return.
+	DecisionFacts(ctx context.Context, personID, actorID string) (Facts, error)
+}
+
 // ConsentCode is a one-time code sent to a person's phone so they can
 // consent to an aidant mandate at a distance. Only its hash is stored.
 type ConsentCode struct {

@@ -34,3 +34,26 @@ func (s *Store) SubjectPerson(ctx context.Context, sector, subject string) (stri
 	}
 	return id, nil
 }
+
+// SubjectPersons implements authz.SubjectStore: both subjects of an
+// evaluation in one query.
+func (s *Store) SubjectPersons(ctx context.Context, sector, subject, other string) (map[string]string, error) {
+	rows, err := s.q(ctx).Query(ctx, `SELECT subject, person_id::text FROM pairwise_subjects
+		WHERE sector = $1 AND subject IN ($2, $3)`, sector, subject, other)
+	if err != nil {
+		return nil, fmt.Errorf("subjects: %w", mapErr(err, "subject"))
+	}
+	defer rows.Close()
+	out := make(map[string]string, 2)
+	for rows.Next() {
+		var sub, id string
+		if err := rows.Scan(&sub, &id); err != nil {
+			return nil, fmt.Errorf("subjects: %w", mapErr(err, "subject"))
+		}
+		out[sub] = id
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("subjects: %w", mapErr(err, "subject"))
+	}
+	return out, nil
+}

@@ -64,7 +64,18 @@ func (s *Store) CreateClient(ctx context.Context, c authz.Client) error {
 
 // Client implements authz.ClientStore.
 func (s *Store) Client(ctx context.Context, id string) (authz.Client, error) {
-	c, err := scanClient(s.reader(ctx).QueryRowContext(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = ?`, id))
+	rows, err := s.queryHot(ctx, &s.hot.client, id)
+	if err != nil {
+		return authz.Client{}, fmt.Errorf("client %s: %w", id, mapErr(err, "client"))
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return authz.Client{}, fmt.Errorf("client %s: %w", id, mapErr(err, "client"))
+		}
+		return authz.Client{}, fmt.Errorf("client %s: %w", id, mandates.ErrNotFound)
+	}
+	c, err := scanClient(rows)
 	if err != nil {
 		return c, fmt.Errorf("client %s: %w", id, err)
 	}

@@ -207,7 +207,15 @@ func (s *Store) Members(ctx context.Context, organisationID string) ([]mandates.
 // MembershipsOf implements mandates.OrganisationStore, in the order they
 // were habilitated.
 func (s *Store) MembershipsOf(ctx context.Context, personID string) ([]mandates.Membership, error) {
-	return s.memberships(ctx, "memberships of a person", `person_id = ?`, personID)
+	rows, err := s.queryHot(ctx, &s.hot.memberships, personID)
+	if err != nil {
+		return nil, fmt.Errorf("memberships of a person: %w", mapErr(err, "membership"))
+	}
+	out, err := scanMemberships(rows)
+	if err != nil {
+		return nil, fmt.Errorf("memberships of a person: %w", err)
+	}
+	return out, nil
 }
 
 // GrantRole implements mandates.RoleStore; granting a role held is a no-op.

@@ -36,3 +36,25 @@ func (s *Store) SubjectPerson(ctx context.Context, sector, subject string) (stri
 	}
 	return id, nil
 }
+
+// SubjectPersons implements authz.SubjectStore: both subjects of an
+// evaluation in one prepared statement.
+func (s *Store) SubjectPersons(ctx context.Context, sector, subject, other string) (map[string]string, error) {
+	rows, err := s.queryHot(ctx, &s.hot.subjects, sector, subject, other)
+	if err != nil {
+		return nil, fmt.Errorf("subjects: %w", mapErr(err, "subject"))
+	}
+	defer rows.Close()
+	out := make(map[string]string, 2)
+	for rows.Next() {
+		var sub, id string
+		if err := rows.Scan(&sub, &id); err != nil {
+			return nil, fmt.Errorf("subjects: %w", mapErr(err, "subject"))
+		}
+		out[sub] = id
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("subjects: %w", mapErr(err, "subject"))
+	}
+	return out, nil
+}

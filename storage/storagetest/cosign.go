@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"errors"
+	"maps"
 	"sync"
 	"testing"
 	"time"
@@ -26,6 +27,7 @@ func RunSubjectStore(t *testing.T, newStore func(t *testing.T) SubjectStore) {
 		{"a subject is found in its sector, and in no other", testSubjectRoundTrip},
 		{"saving a subject twice, even at once, is not an error", testSubjectTwice},
 		{"a subject of an unknown person, or without a sector, is refused", testSubjectRefused},
+		{"an evaluation's two subjects are found together, each in its sector only", testSubjectPersons},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
@@ -89,6 +91,45 @@ func testSubjectRefused(t *testing.T, s SubjectStore) {
 	}
 	if _, err := s.SubjectPerson(ctx, "caf.example.fr", "sub"); !errors.Is(err, mandates.ErrNotFound) {
 		t.Errorf("a refused subject was written: %v", err)
+	}
+}
+
+func testSubjectPersons(t *testing.T, s SubjectStore) {
+	ctx := t.Context()
+	jeanne, paul := newPerson("jeanne@example.fr"), newPerson("paul@example.fr")
+	for _, p := range []mandates.Person{jeanne, paul} {
+		if err := s.CreatePerson(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, sv := range []struct{ sector, sub, person string }{
+		{"caf.example.fr", "sub-jeanne", jeanne.ID}, {"caf.example.fr", "sub-paul", paul.ID}, {"impots.example.fr", "sub-other", paul.ID},
+	} {
+		if err := s.SaveSubject(ctx, sv.sector, sv.sub, sv.person); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name           string
+		sector         string
+		subject, other string
+		want           map[string]string
+	}{
+		{"both known", "caf.example.fr", "sub-paul", "sub-jeanne", map[string]string{"sub-paul": paul.ID, "sub-jeanne": jeanne.ID}},
+		{"one and the same", "caf.example.fr", "sub-paul", "sub-paul", map[string]string{"sub-paul": paul.ID}},
+		{"one unknown", "caf.example.fr", "sub-paul", "sub-nobody", map[string]string{"sub-paul": paul.ID}},
+		{"one of another sector", "caf.example.fr", "sub-other", "sub-jeanne", map[string]string{"sub-jeanne": jeanne.ID}},
+		{"none", "impots.example.fr", "sub-paul", "sub-jeanne", map[string]string{}},
+	}
+	for _, tt := range tests {
+		got, err := s.SubjectPersons(ctx, tt.sector, tt.subject, tt.other)
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		if !maps.Equal(got, tt.want) {
+			t.Errorf("%s: SubjectPersons = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }
 

@@ -51,6 +51,7 @@ func RunRepresentationStore(t *testing.T, newStore func(t *testing.T) Representa
 		{"concurrent wrong consent codes are all counted", testConsentCodeConcurrent},
 		{"roles are granted and revoked, each twice without harm", testRoles},
 		{"a transaction that writes a representation and then fails leaves nothing behind", testRepresentationTx},
+		{"a decision's facts are read in one call exactly as the separate reads give them, a revocation at once", testDecisionFacts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })

@@ -1,0 +1,187 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/relais-fr/relais/mandates"
+)
+
+var _ mandates.FactsStore = (*Store)(nil)
+
+// Every access evaluation runs these statements. They are prepared once
+// per read connection (a *sql.Stmt keeps one prepared statement per
+// connection of its pool) instead of parsed at every call, which was most
+// of their cost: SQLite has no statement cache of its own.
+const (
+	factsRepresentationsSQL = `SELECT ` + representationColumns + `,
+		o.id, o.name, o.kind, o.areas, o.created_by, o.created_at, o.updated_at, o.version
+		FROM representations r LEFT JOIN organisations o ON o.id = r.representative_org_id
+		WHERE r.person_id = ? ORDER BY r.created_at DESC, r.id DESC`
+	membershipsOfSQL = `SELECT ` + membershipColumns + ` FROM organisation_members
+		WHERE person_id = ? ORDER BY habilitated_at, organisation_id, person_id`
+	subjectPersonsSQL = `SELECT subject, person_id FROM pairwise_subjects WHERE sector = ? AND subject IN (?, ?)`
+	clientSQL         = `SELECT ` + clientColumns + ` FROM clients WHERE id = ?`
+)
+
+// hot are the read pool's prepared statements, each prepared on first
+// use (the store opens before its migrations run).
+type hot struct {
+	facts, memberships, subjects, client hotStmt
+}
+
+type hotStmt struct {
+	text string
+	st   atomic.Pointer[sql.Stmt]
+}
+
+func newHot() *hot {
+	h := &hot{}
+	h.facts.text, h.memberships.text, h.subjects.text, h.client.text =
+		factsRepresentationsSQL, membershipsOfSQL, subjectPersonsSQL, clientSQL
+	return h
+}
+
+// stmt is h's statement prepared on the read pool.
+func (s *Store) stmt(ctx context.Context, h *hotStmt) (*sql.Stmt, error) {
+	if st := h.st.Load(); st != nil {
+		return st, nil
+	}
+	st, err := s.r.PrepareContext(ctx, h.text)
+	if err != nil {
+		return nil, err
+	}
+	if !h.st.CompareAndSwap(nil, st) {
+		st.Close()
+		return h.st.Load(), nil
+	}
+	return st, nil
+}
+
+func (h *hot) close() error {
+	var errs []error
+	for _, p := range []*hotStmt{&h.facts, &h.memberships, &h.subjects, &h.client} {
+		if st := p.st.Load(); st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// readHot runs fn in one read transaction on one reader connection, so its
+// statements see one snapshot and take a connection once; inside a write
+// transaction fn runs in that one, which reads its own writes. query runs
+// a statement: prepared on the reader, or its text on the writer (a
+// statement of the read pool cannot run on the writer's connection).
+func (s *Store) readHot(ctx context.Context, fn func(query func(h *hotStmt, args ...any) (*sql.Rows, error)) error) error {
+	if tx := s.txFrom(ctx); tx != nil {
+		return fn(func(h *hotStmt, args ...any) (*sql.Rows, error) {
+			return tx.QueryContext(ctx, h.text, args...)
+		})
+	}
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("begin: %w", mapErr(err, ""))
+	}
+	defer func() { _ = tx.Rollback() }() // a read transaction has nothing to undo
+	return fn(func(h *hotStmt, args ...any) (*sql.Rows, error) {
+		st, err := s.stmt(ctx, h)
+		if err != nil {
+			return nil, err
+		}
+		return tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	})
+}
+
+// queryHot runs h prepared on the read pool, or its text in the write
+// transaction in ctx.
+func (s *Store) queryHot(ctx context.Context, h *hotStmt, args ...any) (*sql.Rows, error) {
+	if tx := s.txFrom(ctx); tx != nil {
+		return tx.QueryContext(ctx, h.text, args...)
+	}
+	st, err := s.stmt(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// DecisionFacts implements mandates.FactsStore: the person's
+// representations with their organisations in one statement, and the
+// actor's memberships, in one read transaction.
+func (s *Store) DecisionFacts(ctx context.Context, personID, actorID string) (mandates.Facts, error) {
+	var f mandates.Facts
+	err := s.readHot(ctx, func(query func(*hotStmt, ...any) (*sql.Rows, error)) error {
+		rows, err := query(&s.hot.facts, personID)
+		if err != nil {
+			return mapErr(err, "representation")
+		}
+		if f.Representations, f.Organisations, err = scanFacts(rows); err != nil {
+			return err
+		}
+		if actorID == "" {
+			return nil
+		}
+		rows, err = query(&s.hot.memberships, actorID)
+		if err != nil {
+			return mapErr(err, "membership")
+		}
+		f.Memberships, err = scanMemberships(rows)
+		return err
+	})
+	if err != nil {
+		return mandates.Facts{}, fmt.Errorf("facts of a decision: %w", err)
+	}
+	return f, nil
+}
+
+// scanFacts reads factsRepresentationsSQL's rows and closes them.
+func scanFacts(rows *sql.Rows) ([]mandates.Representation, map[string]mandates.Organisation, error) {
+	defer rows.Close()
+	var reps []mandates.Representation
+	orgs := map[string]mandates.Organisation{}
+	for rows.Next() {
+		var id, name, kind, areas, createdBy sql.NullString
+		var created, updated, version sql.NullInt64
+		r, err := scanRepresentation(rows, &id, &name, &kind, &areas, &createdBy, &created, &updated, &version)
+		if err != nil {
+			return nil, nil, err
+		}
+		reps = append(reps, r)
+		if !id.Valid {
+			continue
+		}
+		o := mandates.Organisation{ID: id.String, Name: name.String, Kind: mandates.OrganisationKind(kind.String),
+			CreatedBy: createdBy.String, CreatedAt: fromMS(created.Int64), UpdatedAt: fromMS(updated.Int64), Version: version.Int64}
+		if err := json.Unmarshal([]byte(areas.String), &o.Areas); err != nil {
+			return nil, nil, fmt.Errorf("organisation %s: stored areas: %w", o.ID, err)
+		}
+		o.Areas = orNil(o.Areas)
+		orgs[o.ID] = o
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, mapErr(err, "representation")
+	}
+	return reps, orgs, nil
+}
+
+// scanMemberships reads membershipColumns' rows and closes them.
+func scanMemberships(rows *sql.Rows) ([]mandates.Membership, error) {
+	defer rows.Close()
+	var out []mandates.Membership
+	for rows.Next() {
+		m, err := scanMembership(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err, "membership")
+	}
+	return out, nil
+}
