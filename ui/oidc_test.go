@@ -95,7 +95,7 @@ func newOIDCApp(t *testing.T) *oidcApp {
 	app.provider = provider
 	s, err := ui.New(ui.Options{Store: st, Sessions: authz.JournaledSessions(st, app.journal, st, nil), OIDC: &ui.OIDC{
 		Provider: provider, Auth: auth, Consents: authz.JournaledConsents(st, app.journal, st), Clients: st, TOTP: app.totp},
-		Mandates: &ui.Mandates{Service: app.service, Auth: auth}})
+		Mandates: &ui.Mandates{Service: app.service, Auth: auth, Journal: st}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,8 @@ import (
 type Mandates struct {
 	Service *mandates.Service
 	Auth    *authz.Authenticator
+	// Journal, when set, adds the journal's pages (journal.go).
+	Journal JournalReader
 }
 
 // The pages about representations. Each group lives in its own file:
@@ -36,6 +38,7 @@ func (s *Server) mountRepresentations(pages *mux.Router) {
 	s.mountSpace(pages)
 	s.mountAidant(pages)
 	s.mountCosign(pages)
+	s.mountJournal(pages)
 }
 
 // requireSession returns the browser's session; without one it sends the

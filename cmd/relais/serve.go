@@ -147,7 +147,7 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 		MaxBodyBytes:  c.MaxBodyBytes,
 		SecureCookies: strings.HasPrefix(c.Issuer, "https://"),
 		OIDC:          oidc,
-		Mandates:      &ui.Mandates{Service: service, Auth: oidc.Auth},
+		Mandates:      &ui.Mandates{Service: service, Auth: oidc.Auth, Journal: st},
 	})
 	if err != nil {
 		return err

@@ -75,6 +75,38 @@ func (m *memStore) JournalEntries(_ context.Context, chain string, fn func(journ
 	return nil
 }
 
+func (m *memStore) JournalPage(_ context.Context, q journal.Query) ([]journal.Stored, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var all []journal.Stored
+	for _, rows := range m.entries {
+		for _, s := range rows {
+			if (q.Chain == "" || s.Chain == q.Chain) && (q.OrganisationID == "" || s.OrganisationID == q.OrganisationID) &&
+				(q.ActorID == "" || s.ActorID == q.ActorID) && (q.ClientID == "" || s.ClientID == q.ClientID) &&
+				(q.Before.IsZero() || older(s.Position(), q.Before)) {
+				all = append(all, s)
+			}
+		}
+	}
+	slices.SortFunc(all, func(a, b journal.Stored) int {
+		if older(a.Position(), b.Position()) {
+			return 1
+		}
+		return -1
+	})
+	return all[:min(len(all), q.PageLimit())], nil
+}
+
+func older(a, b journal.Position) bool {
+	if !a.At.Equal(b.At) {
+		return a.At.Before(b.At)
+	}
+	if a.Chain != b.Chain {
+		return a.Chain < b.Chain
+	}
+	return a.Seq < b.Seq
+}
+
 func (m *memStore) JournalHeads(context.Context) ([]journal.Head, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

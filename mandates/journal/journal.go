@@ -13,6 +13,7 @@ import (
 // mandates.ErrUnavailable as elsewhere.
 type Store interface {
 	Reader
+	Pager
 	// JournalHead returns the last entry of chain, mandates.ErrNotFound for
 	// a chain with none. Inside a transaction it reads what the
 	// transaction sees.

@@ -47,6 +47,7 @@ func RunJournalStore(t *testing.T, newStore func(t *testing.T) (JournalStore, SQ
 		{"journal keys: one per generation, published, never a token key", testJournalKeys},
 		{"many writers for one person: no gap, no fork, no loss", testJournalConcurrentOnePerson},
 		{"an untouched journal verifies", testJournalUntouched},
+		{"a page reads newest first, filtered, from where the last one ended", testJournalPage},
 		{"tampering in SQL is found and named", testJournalTamper},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,78 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/relais-fr/relais/mandates/journal"
+)
+
+// JournalPage implements journal.Pager. One chain reads by its primary
+// key (chain, seq); the other filters scan by time (journal_entries_at).
+// Chains compare in byte order (COLLATE "C"), as everywhere in the journal.
+func (s *Store) JournalPage(ctx context.Context, q journal.Query) ([]journal.Stored, error) {
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	for _, f := range []struct{ col, v string }{{"e.chain", q.Chain}, {"e.organisation_id", q.OrganisationID},
+		{"e.actor_id", q.ActorID}, {"e.client_id", q.ClientID}} {
+		if f.v != "" {
+			where = append(where, f.col+" = "+arg(f.v))
+		}
+	}
+	if !q.Before.IsZero() {
+		at, chain := arg(q.Before.At.UTC()), arg(q.Before.Chain)
+		where = append(where, fmt.Sprintf(`(e.at < %[1]s OR e.at = %[1]s AND (e.chain COLLATE "C" < %[2]s OR e.chain = %[2]s AND e.seq < %[3]s))`,
+			at, chain, arg(q.Before.Seq)))
+	}
+	text := `SELECT ` + entryColumns + `, d.chain IS NOT NULL, d.salt, d.detail, d.erased_at, coalesce(d.erasure_reason, '')
+		FROM journal_entries e LEFT JOIN journal_details d ON d.chain = e.chain AND d.seq = e.seq`
+	if len(where) > 0 {
+		text += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	text += ` ORDER BY e.at DESC, e.chain COLLATE "C" DESC, e.seq DESC LIMIT ` + arg(q.PageLimit())
+	var out []journal.Stored
+	err := s.readTx(ctx, func(tx querier) error {
+		rows, err := tx.Query(ctx, text, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var has bool
+			var salt []byte
+			var detail *string
+			var erased *time.Time
+			var reason string
+			e, err := scanEntry(rows, &has, &salt, &detail, &erased, &reason)
+			if err != nil {
+				return err
+			}
+			st := journal.Stored{Entry: e}
+			if has {
+				d := &journal.Detail{Salt: salt, Reason: reason}
+				if detail != nil {
+					if err := json.Unmarshal([]byte(*detail), &d.Fields); err != nil {
+						return fmt.Errorf("journal %s detail %d: %w", e.Chain, e.Seq, err)
+					}
+				}
+				if erased != nil {
+					d.ErasedAt = erased.UTC()
+				}
+				st.Detail = d
+			}
+			out = append(out, st)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("journal page: %w", mapErr(err, ""))
+	}
+	return out, nil
+}

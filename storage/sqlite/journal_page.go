@@ -1,0 +1,69 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/relais-fr/relais/mandates/journal"
+)
+
+// JournalPage implements journal.Pager. One chain reads by its primary
+// key (chain, seq); the other filters scan by time (journal_entries_at).
+func (s *Store) JournalPage(ctx context.Context, q journal.Query) ([]journal.Stored, error) {
+	var where []string
+	var args []any
+	for _, f := range []struct{ col, v string }{{"e.chain", q.Chain}, {"e.organisation_id", q.OrganisationID},
+		{"e.actor_id", q.ActorID}, {"e.client_id", q.ClientID}} {
+		if f.v != "" {
+			where = append(where, f.col+" = ?")
+			args = append(args, f.v)
+		}
+	}
+	if !q.Before.IsZero() {
+		at := ms(q.Before.At)
+		where = append(where, "(e.at < ? OR e.at = ? AND (e.chain < ? OR e.chain = ? AND e.seq < ?))")
+		args = append(args, at, at, q.Before.Chain, q.Before.Chain, q.Before.Seq)
+	}
+	text := `SELECT ` + entryColumns + `, d.chain IS NOT NULL, d.salt, d.detail, d.erased_at, coalesce(d.erasure_reason, '')
+		FROM journal_entries e LEFT JOIN journal_details d ON d.chain = e.chain AND d.seq = e.seq`
+	if len(where) > 0 {
+		text += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	text += ` ORDER BY e.at DESC, e.chain DESC, e.seq DESC LIMIT ?`
+	args = append(args, q.PageLimit())
+	rows, err := s.reader(ctx).QueryContext(ctx, text, args...)
+	if err != nil {
+		return nil, fmt.Errorf("journal page: %w", mapErr(err, ""))
+	}
+	defer rows.Close()
+	var out []journal.Stored
+	for rows.Next() {
+		var has bool
+		var salt []byte
+		var detail sql.NullString
+		var erased sql.NullInt64
+		var reason string
+		e, err := scanEntry(rows, &has, &salt, &detail, &erased, &reason)
+		if err != nil {
+			return nil, err
+		}
+		st := journal.Stored{Entry: e}
+		if has {
+			d := &journal.Detail{Salt: salt, ErasedAt: fromNullMS(erased), Reason: reason}
+			if detail.Valid {
+				if err := json.Unmarshal([]byte(detail.String), &d.Fields); err != nil {
+					return nil, fmt.Errorf("journal %s detail %d: %w", e.Chain, e.Seq, err)
+				}
+			}
+			st.Detail = d
+		}
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("journal page: %w", mapErr(err, ""))
+	}
+	return out, nil
+}

@@ -1,0 +1,504 @@
+package ui
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+
+	"github.com/relais-fr/relais/mandates"
+	"github.com/relais-fr/relais/mandates/journal"
+)
+
+// "Mon journal" (issue 7, point 5): each entry of a journal as one plain
+// sentence, newest first, with filters by who acted and by site, a page at
+// a time; the person's export with its proofs and a page to print. A
+// representative reads the journal of a person they act for when their
+// representation lets them consult; an organisation's administrator reads
+// what its aidants did; an operator reads the administrative chain.
+// Anyone else gets 404, so nobody learns whose journal exists.
+//
+// The export carries the latest signed checkpoint. Relais does not sign a
+// checkpoint for an export: anyone signed in could then make Relais sign
+// at will. Entries written since the last checkpoint are in the export,
+// linked to the chain but not yet signed; relais serve signs a checkpoint
+// every --journal-checkpoint-interval, and the page says so.
+
+// JournalReader is what the journal's pages read: pages of entries, and a
+// chain and its checkpoints for the export.
+type JournalReader interface {
+	journal.Pager
+	journal.Reader
+}
+
+const (
+	journalPath     = "/espace/journal"
+	journalPageSize = 20
+	// journalPrintMax bounds the printed journal: beyond, the export holds
+	// everything.
+	journalPrintMax = 1000
+)
+
+func (s *Server) mountJournal(pages *mux.Router) {
+	if s.mandates == nil || s.mandates.Journal == nil {
+		return
+	}
+	get := []string{http.MethodGet, http.MethodHead}
+	pages.HandleFunc(journalPath, s.journalOwn).Methods(get...)
+	pages.HandleFunc(journalPath+"/export.json", s.journalExport).Methods(get...)
+	pages.HandleFunc(journalPath+"/imprimer", s.journalPrint).Methods(get...)
+	pages.HandleFunc(journalPath+"/{person}", s.journalOfPerson).Methods(get...)
+	pages.HandleFunc("/structure/{id}/journal", s.journalOfOrganisation).Methods(get...)
+	pages.HandleFunc("/operateur/journal", s.journalAdmin).Methods(get...)
+}
+
+// journalLine is one entry as the page shows it.
+type journalLine struct {
+	When     string // "3 mars 2027 à 14 h 05"
+	Datetime string // for <time datetime>
+	Text     string
+	Areas    string // the procedure areas, named
+	Erased   bool
+}
+
+type journalOption struct {
+	Value, Label string
+	Selected     bool
+}
+
+type journalData struct {
+	Heading  string
+	Lead     string
+	Action   string // the page's path, for the filter form
+	Own      bool   // the reader's own journal: export and print links
+	Lines    []journalLine
+	Who      []journalOption
+	Sites    []journalOption
+	Filtered bool
+	Older    string // the link to the next page, or ""
+	Newest   string // the link back to the first page, when paged
+	Person   string // whose journal, for print
+	Printed  string // date of printing
+	Limited  bool   // the printed journal stops at journalPrintMax entries
+}
+
+// journalView names people and sites once per page.
+type journalView struct {
+	s       *Server
+	r       *http.Request
+	lang    string
+	loc     *i18n.Localizer
+	viewer  string // the signed-in person
+	owner   string // whose journal ("" for an organisation's or the admin chain)
+	names   map[string]string
+	sites   map[string]string
+	kinds   map[string]string
+	allowed []mandates.Area // for a representative limited to some areas; nil: all
+}
+
+func (s *Server) newJournalView(r *http.Request, viewer, owner string) *journalView {
+	return &journalView{s: s, r: r, lang: requestLang(r), loc: s.localizer(r), viewer: viewer, owner: owner,
+		names: map[string]string{}, sites: map[string]string{}, kinds: map[string]string{}}
+}
+
+func (v *journalView) msg(id string, data map[string]any) string {
+	out, err := v.loc.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
+	if err != nil {
+		return id
+	}
+	return out
+}
+
+// person is a person's name; "" when unknown.
+func (v *journalView) person(id string) string {
+	if id == "" {
+		return ""
+	}
+	if n, ok := v.names[id]; ok {
+		return n
+	}
+	n := ""
+	if p, err := v.s.mandates.Service.Person(v.r.Context(), id); err == nil {
+		n = mandates.DisplayName(p)
+	}
+	v.names[id] = n
+	return n
+}
+
+// site is a site's name as registered; its id when it has none.
+func (v *journalView) site(id string) string {
+	if id == "" {
+		return ""
+	}
+	if n, ok := v.sites[id]; ok {
+		return n
+	}
+	n := id
+	if v.s.oidc != nil && v.s.oidc.Clients != nil {
+		if c, err := v.s.oidc.Clients.Client(v.r.Context(), id); err == nil && c.Name != "" {
+			n = c.Name
+		}
+	}
+	v.sites[id] = n
+	return n
+}
+
+// kind is the representation's kind in a sentence ("la tutelle"), as far
+// as the reader may see it.
+func (v *journalView) kind(repID string) string {
+	if n, ok := v.kinds[repID]; ok {
+		return n
+	}
+	n := v.msg("journal.a_representation", nil)
+	if repID != "" {
+		if r, err := v.s.mandates.Service.Representation(v.r.Context(), v.viewer, repID); err == nil {
+			if t := r.Kind.The().In(v.lang); t != "" {
+				n = t
+			}
+		}
+	}
+	v.kinds[repID] = n
+	return n
+}
+
+// sentence says what an entry records, in one plain sentence. Messages
+// come in two forms: "you" when the reader did it, "other" otherwise.
+func (v *journalView) sentence(e journal.Stored) string {
+	data := map[string]any{}
+	you := e.ActorID != "" && e.ActorID == v.viewer
+	switch {
+	case you:
+	case e.ActorID == "":
+		data["Actor"] = v.msg("journal.an_administrator", nil)
+	default:
+		name := v.person(e.ActorID)
+		if name == "" {
+			name = v.msg("journal.someone", nil)
+		}
+		data["Actor"] = name
+	}
+	// Whose account: "votre compte" in one's own journal, else the person's.
+	switch {
+	case e.PersonID == "":
+	case e.PersonID == v.viewer:
+		data["Account"] = v.msg("journal.your_account", nil)
+	default:
+		data["Account"] = v.msg("journal.account_of", map[string]any{"Name": v.person(e.PersonID)})
+	}
+	data["Site"] = v.site(e.ClientID)
+	data["Kind"] = v.kind(e.RepresentationID)
+	typ := string(e.Type)
+	if e.Type == mandates.EventTokenIssued && e.Detail != nil && e.Detail.Fields["grant_type"] == "refresh_token" {
+		typ = "token.refreshed"
+	}
+	if e.Type == mandates.EventTokenExchanged && e.Detail != nil {
+		var targets []string
+		for _, a := range strings.Fields(e.Detail.Fields["audience"]) {
+			targets = append(targets, v.site(a))
+		}
+		data["Target"] = strings.Join(targets, ", ")
+	}
+	form := "other"
+	if you {
+		form = "you"
+	}
+	id := "journal.event." + typ + "." + form
+	out, err := v.loc.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
+	if err != nil {
+		data["Type"] = typ
+		return v.msg("journal.event.unknown", data)
+	}
+	return out
+}
+
+func (v *journalView) line(e journal.Stored) journalLine {
+	l := journalLine{Datetime: e.At.UTC().Format(time.RFC3339), Text: v.sentence(e),
+		When:   v.msg("journal.when", map[string]any{"Date": mandates.FormatDate(e.At, v.lang), "Time": mandates.FormatTime(e.At, v.lang)}),
+		Erased: e.Detail != nil && e.Detail.Erased()}
+	var areas []string
+	for _, a := range e.Areas {
+		if info, ok := a.Info(); ok {
+			areas = append(areas, info.Label.In(v.lang))
+		}
+	}
+	l.Areas = strings.Join(areas, ", ")
+	return l
+}
+
+// visible says whether a representative limited to some areas may see e.
+func (v *journalView) visible(e journal.Stored) bool {
+	if v.allowed == nil {
+		return true
+	}
+	for _, a := range e.Areas {
+		if slices.Contains(v.allowed, a) {
+			return true
+		}
+	}
+	return false
+}
+
+// encodeCursor and decodeCursor carry a page's position in the link to
+// the next one.
+func encodeCursor(p journal.Position) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("%d|%d|%s", p.At.UnixMilli(), p.Seq, p.Chain)))
+}
+
+func decodeCursor(s string) (journal.Position, bool) {
+	if s == "" {
+		return journal.Position{}, true
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return journal.Position{}, false
+	}
+	parts := strings.SplitN(string(b), "|", 3)
+	if len(parts) != 3 {
+		return journal.Position{}, false
+	}
+	ms, err1 := strconv.ParseInt(parts[0], 10, 64)
+	seq, err2 := strconv.ParseInt(parts[1], 10, 64)
+	if err1 != nil || err2 != nil || seq < 1 {
+		return journal.Position{}, false
+	}
+	return journal.Position{At: time.UnixMilli(ms).UTC(), Seq: seq, Chain: parts[2]}, true
+}
+
+// journalPage renders one page of entries matching base, with the
+// reader's filters (qui: who acted, site) and position (avant).
+func (s *Server) journalPage(w http.ResponseWriter, r *http.Request, v *journalView, base journal.Query, d journalData) {
+	ctx := r.Context()
+	q := base
+	form := r.URL.Query()
+	before, ok := decodeCursor(form.Get("avant"))
+	if !ok {
+		s.Error(w, r, http.StatusBadRequest)
+		return
+	}
+	// The filters offer who acted and which sites appear in the newest
+	// entries of this journal.
+	recent, err := s.mandates.Journal.JournalPage(ctx, journal.Query{Chain: base.Chain, OrganisationID: base.OrganisationID, Limit: journal.MaxPage})
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	who, site := form.Get("qui"), form.Get("site")
+	seenWho, seenSite := map[string]bool{}, map[string]bool{}
+	for _, e := range recent {
+		if !v.visible(e) {
+			continue
+		}
+		if e.ActorID != "" && !seenWho[e.ActorID] {
+			seenWho[e.ActorID] = true
+			label := v.person(e.ActorID)
+			if e.ActorID == v.viewer {
+				label = v.msg("journal.filter.you", nil)
+			}
+			if label != "" {
+				d.Who = append(d.Who, journalOption{Value: e.ActorID, Label: label, Selected: e.ActorID == who})
+			}
+		}
+		if e.ClientID != "" && !seenSite[e.ClientID] {
+			seenSite[e.ClientID] = true
+			d.Sites = append(d.Sites, journalOption{Value: e.ClientID, Label: v.site(e.ClientID), Selected: e.ClientID == site})
+		}
+	}
+	if who != "" {
+		q.ActorID = who
+	}
+	if site != "" {
+		q.ClientID = site
+	}
+	d.Filtered = who != "" || site != ""
+	q.Before, q.Limit = before, journalPageSize+1
+	var shown []journal.Stored
+	for len(shown) <= journalPageSize {
+		page, err := s.mandates.Journal.JournalPage(ctx, q)
+		if err != nil {
+			s.StoreError(w, r, err)
+			return
+		}
+		for _, e := range page {
+			if v.visible(e) {
+				shown = append(shown, e)
+			}
+		}
+		if len(page) < q.Limit {
+			break
+		}
+		q.Before = page[len(page)-1].Position()
+	}
+	more := len(shown) > journalPageSize
+	shown = shown[:min(len(shown), journalPageSize)]
+	for _, e := range shown {
+		d.Lines = append(d.Lines, v.line(e))
+	}
+	link := func(avant string) string {
+		u := url.Values{}
+		if who != "" {
+			u.Set("qui", who)
+		}
+		if site != "" {
+			u.Set("site", site)
+		}
+		if avant != "" {
+			u.Set("avant", avant)
+		}
+		if len(u) == 0 {
+			return d.Action
+		}
+		return d.Action + "?" + u.Encode()
+	}
+	if more {
+		d.Older = link(encodeCursor(shown[len(shown)-1].Position()))
+	}
+	if !before.IsZero() {
+		d.Newest = link("")
+	}
+	s.render(w, r, http.StatusOK, "journal_list", "journal.title", d)
+}
+
+// journalOwn is "Mon journal".
+func (s *Server) journalOwn(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.requireSession(w, r)
+	if !ok {
+		return
+	}
+	v := s.newJournalView(r, sess.PersonID, sess.PersonID)
+	d := journalData{Heading: v.msg("journal.own.heading", nil), Lead: v.msg("journal.own.lead", nil), Action: journalPath, Own: true}
+	s.journalPage(w, r, v, journal.Query{Chain: sess.PersonID}, d)
+}
+
+// journalOfPerson is the journal of someone the reader represents, as far
+// as the representation lets them consult.
+func (s *Server) journalOfPerson(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.requireSession(w, r)
+	if !ok {
+		return
+	}
+	ctx, person := r.Context(), mux.Vars(r)["person"]
+	if !mandates.IsID(person) {
+		s.Error(w, r, http.StatusNotFound)
+		return
+	}
+	if person == sess.PersonID {
+		http.Redirect(w, r, journalPath, http.StatusSeeOther)
+		return
+	}
+	v := s.newJournalView(r, sess.PersonID, person)
+	// The representation must let the reader consult, area by area: a
+	// representative of every area reads the whole journal, one of some
+	// areas (an aidant mandate, a proxy) the entries about those areas.
+	var allowed []mandates.Area
+	for _, info := range mandates.Areas {
+		a, err := s.mandates.Service.Decide(ctx, mandates.Question{ActorID: sess.PersonID, PersonID: person, Action: mandates.Consult, Area: info.Code})
+		if err != nil {
+			s.StoreError(w, r, err)
+			return
+		}
+		if a.Decision == mandates.Allowed && a.Representation != nil {
+			allowed = append(allowed, info.Code)
+		}
+	}
+	switch len(allowed) {
+	case 0:
+		s.Error(w, r, http.StatusNotFound)
+		return
+	case len(mandates.Areas):
+	default:
+		v.allowed = allowed
+	}
+	name := v.person(person)
+	d := journalData{Heading: v.msg("journal.of.heading", map[string]any{"Name": name}),
+		Lead: v.msg("journal.of.lead", map[string]any{"Name": name}), Action: journalPath + "/" + person}
+	s.journalPage(w, r, v, journal.Query{Chain: person}, d)
+}
+
+// journalOfOrganisation is what the organisation's aidants did, for its
+// administrator (or an operator).
+func (s *Server) journalOfOrganisation(w http.ResponseWriter, r *http.Request) {
+	sess, o, ok := s.orgAdminOnly(w, r)
+	if !ok {
+		return
+	}
+	v := s.newJournalView(r, sess.PersonID, "")
+	d := journalData{Heading: v.msg("journal.org.heading", map[string]any{"Name": o.Name}),
+		Lead: v.msg("journal.org.lead", nil), Action: "/structure/" + o.ID + "/journal"}
+	s.journalPage(w, r, v, journal.Query{OrganisationID: o.ID}, d)
+}
+
+// journalAdmin is the administrative chain, for operators.
+func (s *Server) journalAdmin(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.operatorOnly(w, r)
+	if !ok {
+		return
+	}
+	v := s.newJournalView(r, sess.PersonID, "")
+	d := journalData{Heading: v.msg("journal.admin.heading", nil), Lead: v.msg("journal.admin.lead", nil), Action: "/operateur/journal"}
+	s.journalPage(w, r, v, journal.Query{Chain: journal.AdminChain}, d)
+}
+
+// journalExport is the person's journal as JSON, with the latest
+// checkpoint and the inclusion proof (docs/journal.md), to keep or to
+// give to anyone who wants to check it.
+func (s *Server) journalExport(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.requireSession(w, r)
+	if !ok {
+		return
+	}
+	x, err := journal.BuildExport(r.Context(), s.mandates.Journal, sess.PersonID, s.clock())
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	b, err := json.MarshalIndent(x, "", "  ")
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Disposition", `attachment; filename="journal-relais.json"`)
+	h.Set("Cache-Control", "no-store")
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// journalPrint is the whole journal on one page made for paper, newest
+// first.
+func (s *Server) journalPrint(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.requireSession(w, r)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	v := s.newJournalView(r, sess.PersonID, sess.PersonID)
+	d := journalData{Heading: v.msg("journal.print.heading", nil), Person: v.person(sess.PersonID), Own: true,
+		Printed: mandates.FormatDate(s.clock(), v.lang)}
+	q := journal.Query{Chain: sess.PersonID, Limit: journal.MaxPage}
+	for len(d.Lines) < journalPrintMax {
+		page, err := s.mandates.Journal.JournalPage(ctx, q)
+		if err != nil {
+			s.StoreError(w, r, err)
+			return
+		}
+		for _, e := range page {
+			d.Lines = append(d.Lines, v.line(e))
+		}
+		if len(page) < q.Limit {
+			break
+		}
+		q.Before = page[len(page)-1].Position()
+	}
+	if len(d.Lines) >= journalPrintMax {
+		d.Lines, d.Limited = d.Lines[:journalPrintMax], true
+	}
+	s.render(w, r, http.StatusOK, "journal_print", "journal.print.title", d)
+}

@@ -1,0 +1,141 @@
+package ui_test
+
+import (
+	"html"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/relais-fr/relais/mandates"
+	"github.com/relais-fr/relais/mandates/journal"
+)
+
+// journalRun is Marie, Jeanne's tutor, having opened Jeanne's account at
+// the caf site once, and an administrative change in the admin chain.
+func newJournalRun(t *testing.T) *actingRun {
+	t.Helper()
+	a := newActingRun(t)
+	a.accept(t, a.choose(t, a.repID))
+	if err := a.app.journal.Emit(t.Context(), mandates.Event{Type: mandates.EventClientCreated, ClientID: "caf",
+		Detail: map[string]string{"via": "command"}}); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func getAs(t *testing.T, a *actingRun, p mandates.Person, path string) (int, string) {
+	t.Helper()
+	c := signedInClient(t, a.app, p)
+	res, err := c.Get(a.app.srv.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, html.UnescapeString(readBody(t, res))
+}
+
+// TestJournalPagesShowWhoMaySeeWhat: each reader sees the journals they
+// may see, in plain sentences; anyone else gets 404.
+func TestJournalPagesShowWhoMaySeeWhat(t *testing.T) {
+	a := newJournalRun(t)
+	c := a.cast
+	cases := []struct {
+		name   string
+		reader mandates.Person
+		path   string
+		status int
+		says   []string
+	}{
+		{"Jeanne reads her journal", c.jeanne, "/espace/journal", 200,
+			[]string{"Marie Martin a ouvert votre compte sur le site « Caisse d’allocations familiales »", "Olivier Roux a enregistré la tutelle"}},
+		{"Marie, her tutor, reads Jeanne's journal", c.marie, "/espace/journal/" + c.jeanne.ID, 200,
+			[]string{"Le journal de Jeanne Petit", "vous avez ouvert le compte de Jeanne Petit sur le site « Caisse d’allocations familiales »"}},
+		{"Marie's own journal holds what she did for herself only", c.marie, "/espace/journal", 200, []string{"Mon journal"}},
+		{"a stranger may not read Jeanne's journal", c.karim, "/espace/journal/" + c.jeanne.ID, 404, nil},
+		{"an id nobody has", c.marie, "/espace/journal/" + mandates.NewID(time.Now()), 404, nil},
+		{"something that is no id", c.marie, "/espace/journal/marie", 404, nil},
+		{"the organisation's administrator reads its journal", c.admin, "/structure/" + c.org.ID + "/journal", 200,
+			[]string{"France Services Lyon 8e", "a donné à une personne le droit d’aider"}},
+		{"someone else may not read the organisation's journal", c.marie, "/structure/" + c.org.ID + "/journal", 404, nil},
+		{"an operator reads the administrative journal", c.operator, "/operateur/journal", 200,
+			[]string{"un administrateur de Relais a enregistré le site « Caisse d’allocations familiales »"}},
+		{"someone else may not read the administrative journal", c.jeanne, "/operateur/journal", 404, nil},
+		{"Jeanne's journal filtered by site", c.jeanne, "/espace/journal?site=caf", 200, []string{"Marie Martin a ouvert votre compte"}},
+		{"a forged page position", c.jeanne, "/espace/journal?avant=zzz", 400, nil},
+		{"the printable journal", c.jeanne, "/espace/journal/imprimer", 200, []string{"Journal de Jeanne Petit, imprimé le", "Marie Martin a ouvert votre compte"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			status, page := getAs(t, a, tc.reader, tc.path)
+			if status != tc.status {
+				t.Fatalf("%s: %d, want %d\n%.1500s", tc.path, status, tc.status, page)
+			}
+			for _, s := range tc.says {
+				if !strings.Contains(page, s) {
+					t.Errorf("%s does not say %q:\n%s", tc.path, s, between(page, "<main", "</main>"))
+				}
+			}
+			for _, id := range []string{c.jeanne.ID, c.marie.ID, a.repID} {
+				if tc.status == 200 && strings.Contains(between(page, `id="actes"`, "</section>"), id) {
+					t.Errorf("%s shows the id %s", tc.path, id)
+				}
+			}
+		})
+	}
+	// Filtered by another site: no act, and the page says how to see all.
+	if _, page := getAs(t, a, c.jeanne, "/espace/journal?site=impots"); !strings.Contains(page, "Aucun acte ne correspond") {
+		t.Errorf("a filter matching nothing:\n%s", between(page, "<main", "</main>"))
+	}
+}
+
+// TestJournalIsPaged: 25 more entries make two pages, newest first, the
+// second from the link on the first.
+func TestJournalIsPaged(t *testing.T) {
+	a := newJournalRun(t)
+	for i := range 25 {
+		if err := a.app.journal.Emit(t.Context(), mandates.Event{Type: mandates.EventLoginSucceeded, PersonID: a.cast.jeanne.ID,
+			ActorID: a.cast.jeanne.ID, At: time.Now().Add(time.Duration(i) * time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, first := getAs(t, a, a.cast.jeanne, "/espace/journal")
+	if n := strings.Count(first, "vous avez ouvert une session sur Relais"); n != 20 {
+		t.Errorf("the first page shows %d logins, want 20", n)
+	}
+	older := "/espace/journal?avant=" + between(first, "/espace/journal?avant=", `"`)
+	if !strings.Contains(first, "Voir les actes plus anciens") || older == "/espace/journal?avant=" {
+		t.Fatalf("no link to older acts: %q", older)
+	}
+	_, second := getAs(t, a, a.cast.jeanne, older)
+	if n := strings.Count(second, "vous avez ouvert une session sur Relais"); n != 5 {
+		t.Errorf("the second page shows %d logins, want 5", n)
+	}
+	if !strings.Contains(second, "Marie Martin a ouvert votre compte") || !strings.Contains(second, "Revenir aux actes les plus récents") {
+		t.Errorf("the second page lacks the older acts or the way back:\n%s", between(second, "<main", "</main>"))
+	}
+}
+
+// TestJournalExportIsTheChainWithItsProofs: the JSON export parses as
+// an export of the reader's own chain.
+func TestJournalExportIsTheChainWithItsProofs(t *testing.T) {
+	a := newJournalRun(t)
+	c := signedInClient(t, a.app, a.cast.jeanne)
+	res, err := c.Get(a.app.srv.URL + "/espace/journal/export.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := readBody(t, res)
+	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") ||
+		!strings.Contains(res.Header.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("export: %d %v", res.StatusCode, res.Header)
+	}
+	x, err := journal.ParseExport([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Chain != a.cast.jeanne.ID || len(x.Entries) < 2 {
+		t.Errorf("export of chain %s with %d entries, want Jeanne's with every entry", x.Chain, len(x.Entries))
+	}
+	if rep := journal.VerifyExport(x, nil); rep.Entries != int64(len(x.Entries)) {
+		t.Errorf("export check: %+v", rep)
+	}
+}
