@@ -213,8 +213,8 @@ func sessionOf(r fosite.Requester) (*Session, bool) {
 	return s, ok
 }
 
-// JournaledConsents journals each consent a person gives a site, in the
-// transaction that saves it.
+// JournaledConsents journals each consent a person gives a site, and its
+// withdrawal, in the transaction that saves or deletes it.
 func JournaledConsents(store ConsentStore, sink mandates.EventSink, tx mandates.Transactor) ConsentStore {
 	if sink == nil {
 		return store
@@ -234,6 +234,17 @@ func (j journaledConsents) SaveConsent(ctx context.Context, c Consent) error {
 		}
 		e := personEvent(mandates.EventSiteConsentGiven, c.PersonID, c.GrantedAt, map[string]string{"scope": strings.Join(c.Scopes, " ")})
 		e.ClientID = c.ClientID
+		return j.ev.emit(ctx, e)
+	})
+}
+
+func (j journaledConsents) DeleteConsent(ctx context.Context, personID, clientID string) error {
+	return j.ev.inTx(ctx, func(ctx context.Context) error {
+		if err := j.ConsentStore.DeleteConsent(ctx, personID, clientID); err != nil {
+			return err
+		}
+		e := personEvent(mandates.EventSiteConsentWithdrawn, personID, time.Time{}, nil) // the journal stamps it
+		e.ClientID = clientID
 		return j.ev.emit(ctx, e)
 	})
 }

@@ -227,8 +227,14 @@ func TestConsentAndLogoutEvents(t *testing.T) {
 	if err := sessions.DeleteSession(ctx, id); err != nil {
 		t.Fatal(err)
 	}
+	if err := consents.DeleteConsent(ctx, f.person.ID, f.client.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := consents.SaveConsent(ctx, authz.Consent{PersonID: f.person.ID, ClientID: f.client.ID, Scopes: []string{"openid"}, GrantedAt: now}); err != nil {
+		t.Fatal(err)
+	}
 	got := recorded(t, f.store)
-	want := []mandates.EventType{mandates.EventSiteConsentGiven, mandates.EventLoggedOut}
+	want := []mandates.EventType{mandates.EventSiteConsentGiven, mandates.EventLoggedOut, mandates.EventSiteConsentWithdrawn, mandates.EventSiteConsentGiven}
 	if !slices.Equal(types(got), want) {
 		t.Fatalf("journal holds %v, want %v", types(got), want)
 	}

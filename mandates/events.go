@@ -45,12 +45,25 @@ const (
 	EventRefreshTokenReused   EventType = "token.refresh_reused"
 	EventTokenRevoked         EventType = "token.revoked"
 	EventSiteConsentGiven     EventType = "site.consent_given"
+	EventSiteConsentWithdrawn EventType = "site.consent_withdrawn"
 
 	// Administrative events, in the journal's admin chain.
 	EventClientCreated EventType = "client.created"
 	EventClientDeleted EventType = "client.deleted"
 	EventKeyRotated    EventType = "key.rotated"
 )
+
+// EventTypes lists every event type, for the pages that put each one in
+// words.
+var EventTypes = []EventType{
+	EventCreated, EventConsentGiven, EventConsentCodeSent, EventConsentCodeWrong, EventActivated, EventSuspended,
+	EventResumed, EventRevoked, EventWithdrawn, EventAreaWithdrawn, EventUpdated, EventDelegatesChanged, EventAccepted,
+	EventDeclined, EventOrganisationCreated, EventMemberHabilitated, EventMemberWithdrawn,
+	EventLoginSucceeded, EventLoginFailed, EventLoggedOut, EventSecondFactorUsed, EventSecondFactorFailed,
+	EventRecoveryCodeUsed, EventSecondFactorEnrolled, EventSecondFactorDisabled, EventTokenIssued, EventTokenExchanged,
+	EventRefreshTokenReused, EventTokenRevoked, EventSiteConsentGiven, EventSiteConsentWithdrawn,
+	EventClientCreated, EventClientDeleted, EventKeyRotated,
+}
 
 // Change is one entry of a representation's history.
 type Change struct {

@@ -1,7 +1,9 @@
 package ui_test
 
 import (
+	"encoding/json"
 	"html"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -137,5 +139,27 @@ func TestJournalExportIsTheChainWithItsProofs(t *testing.T) {
 	}
 	if rep := journal.VerifyExport(x, nil); rep.Entries != int64(len(x.Entries)) {
 		t.Errorf("export check: %+v", rep)
+	}
+}
+
+// TestEveryEventTypeHasItsSentence: each event type reads as a sentence in
+// both languages, whoever did it.
+func TestEveryEventTypeHasItsSentence(t *testing.T) {
+	for _, lang := range []string{"fr", "en"} {
+		b, err := os.ReadFile("locales/journal." + lang + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var msgs map[string]string
+		if err := json.Unmarshal(b, &msgs); err != nil {
+			t.Fatal(err)
+		}
+		for _, typ := range mandates.EventTypes {
+			for _, form := range []string{"you", "other"} {
+				if msgs["journal.event."+string(typ)+"."+form] == "" {
+					t.Errorf("%s: no sentence for %s (%s)", lang, typ, form)
+				}
+			}
+		}
 	}
 }
