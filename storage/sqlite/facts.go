@@ -75,13 +75,21 @@ func (h *hot) close() error {
 // readHot runs fn in one read transaction on one reader connection, so its
 // statements see one snapshot and take a connection once; inside a write
 // transaction fn runs in that one, which reads its own writes. query runs
-// a statement: prepared on the reader, or its text on the writer (a
+// one of hs: prepared on the reader, or its text on the writer (a
 // statement of the read pool cannot run on the writer's connection).
-func (s *Store) readHot(ctx context.Context, fn func(query func(h *hotStmt, args ...any) (*sql.Rows, error)) error) error {
+func (s *Store) readHot(ctx context.Context, hs []*hotStmt, fn func(query func(h *hotStmt, args ...any) (*sql.Rows, error)) error) error {
 	if tx := s.txFrom(ctx); tx != nil {
 		return fn(func(h *hotStmt, args ...any) (*sql.Rows, error) {
 			return tx.QueryContext(ctx, h.text, args...)
 		})
+	}
+	// Preparing takes a connection of the pool: it must happen before the
+	// transaction holds one, or transactions holding every connection would
+	// wait forever for another to prepare on.
+	for _, h := range hs {
+		if _, err := s.stmt(ctx, h); err != nil {
+			return fmt.Errorf("prepare: %w", mapErr(err, ""))
+		}
 	}
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
@@ -89,11 +97,7 @@ func (s *Store) readHot(ctx context.Context, fn func(query func(h *hotStmt, args
 	}
 	defer func() { _ = tx.Rollback() }() // a read transaction has nothing to undo
 	return fn(func(h *hotStmt, args ...any) (*sql.Rows, error) {
-		st, err := s.stmt(ctx, h)
-		if err != nil {
-			return nil, err
-		}
-		return tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+		return tx.StmtContext(ctx, h.st.Load()).QueryContext(ctx, args...)
 	})
 }
 
@@ -115,7 +119,7 @@ func (s *Store) queryHot(ctx context.Context, h *hotStmt, args ...any) (*sql.Row
 // actor's memberships, in one read transaction.
 func (s *Store) DecisionFacts(ctx context.Context, personID, actorID string) (mandates.Facts, error) {
 	var f mandates.Facts
-	err := s.readHot(ctx, func(query func(*hotStmt, ...any) (*sql.Rows, error)) error {
+	err := s.readHot(ctx, []*hotStmt{&s.hot.facts, &s.hot.memberships}, func(query func(*hotStmt, ...any) (*sql.Rows, error)) error {
 		rows, err := query(&s.hot.facts, personID)
 		if err != nil {
 			return mapErr(err, "representation")
