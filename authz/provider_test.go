@@ -44,7 +44,7 @@ func newFlowWith(t *testing.T, configure func(*authz.ProviderConfig)) *flow {
 
 // newFlowEvents journals the provider's acts in events, made on the
 // flow's store.
-func newFlowEvents(t *testing.T, configure func(*authz.ProviderConfig), events func(*sqlite.Store) mandates.EventSink) *flow {
+func newFlowEvents(t testing.TB, configure func(*authz.ProviderConfig), events func(*sqlite.Store) mandates.EventSink) *flow {
 	t.Helper()
 	ctx := t.Context()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "relais.db"), sqlite.Options{})
@@ -133,7 +133,7 @@ var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request
 
 // authorize follows the authorization endpoint once and returns the
 // redirect's query.
-func (f *flow) authorize(t *testing.T, authURL string) url.Values {
+func (f *flow) authorize(t testing.TB, authURL string) url.Values {
 	t.Helper()
 	res, err := noRedirect.Get(authURL)
 	if err != nil {

@@ -14,9 +14,11 @@ import (
 type Store interface {
 	Reader
 	Pager
-	// JournalHead returns the last entry of chain, mandates.ErrNotFound for
-	// a chain with none. Inside a transaction it reads what the
-	// transaction sees.
+	// JournalHead returns the chain, sequence number and hash of the last
+	// entry of chain (what the next entry links to; the other fields may
+	// be left empty: the token endpoint pays for each column),
+	// mandates.ErrNotFound for a chain with none. Inside a transaction it
+	// reads what the transaction sees.
 	JournalHead(ctx context.Context, chain string) (Entry, error)
 	// AppendJournal writes e and its detail, in the transaction in ctx or
 	// in its own. When the chain already holds e.Seq it writes nothing and

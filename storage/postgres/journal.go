@@ -52,10 +52,15 @@ func scanEntry(row interface{ Scan(...any) error }, extra ...any) (journal.Entry
 // statement sees what committed before it, so after losing a race the
 // next read finds the winner's entry.
 func (s *Store) JournalHead(ctx context.Context, chain string) (journal.Entry, error) {
-	e, err := scanEntry(s.q(ctx).QueryRow(ctx, `SELECT `+entryColumns+` FROM journal_entries e
-		WHERE e.chain = $1 ORDER BY e.seq DESC LIMIT 1`, chain))
+	e := journal.Entry{Chain: chain}
+	var h []byte
+	err := s.q(ctx).QueryRow(ctx, `SELECT seq, hash FROM journal_entries WHERE chain = $1 ORDER BY seq DESC LIMIT 1`,
+		chain).Scan(&e.Seq, &h)
+	if err == nil {
+		e.Hash, err = journal.HashOf(h)
+	}
 	if err != nil {
-		return e, fmt.Errorf("journal head %s: %w", chain, err)
+		return e, fmt.Errorf("journal head %s: %w", chain, mapErr(err, "journal entry"))
 	}
 	return e, nil
 }
