@@ -202,11 +202,9 @@ func (p *Provider) readAccessRequest(w http.ResponseWriter, r *http.Request, v a
 }
 
 func (p *Provider) authenticateClient(ctx context.Context, r *http.Request, form url.Values) (Client, error) {
-	f, ok := p.oauth.(*fosite.Fosite)
-	if !ok {
-		return Client{}, errors.New("authz: the OAuth2 provider cannot authenticate clients")
-	}
-	fclient, err := f.AuthenticateClient(ctx, r, form)
+	// As the token endpoint does, with client records cached for
+	// ClientCacheTTL (client_cache.go says why that is safe).
+	fclient, err := p.accessAuth.AuthenticateClient(ctx, r, form)
 	if err == nil && fclient.IsPublic() {
 		err = fosite.ErrInvalidClient.WithHint("A public client cannot use this endpoint.")
 	}

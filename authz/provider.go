@@ -60,6 +60,7 @@ type Provider struct {
 	cfg        ProviderConfig
 	log        *slog.Logger
 	oauth      fosite.OAuth2Provider
+	accessAuth *fosite.Fosite // authenticates the access endpoints' clients (client_cache.go)
 	fconf      *fosite.Config
 	storage    *fositeStorage
 	keys       *Keys
@@ -177,7 +178,8 @@ func NewProvider(cfg ProviderConfig, st Stores, keys *Keys, log *slog.Logger) (*
 
 	p := &Provider{
 		cfg: cfg, log: log, oauth: fosite.NewOAuth2Provider(fstore, fconf), fconf: fconf, storage: fstore, keys: keys,
-		persons: st.Persons, clients: st.Clients, atSigner: atSigner, pairwise: derive(cfg.SecretKey, "pairwise-subject"),
+		accessAuth: &fosite.Fosite{Store: accessClients{fstore, newClientCache(cfg.Now)}, Config: fconf},
+		persons:    st.Persons, clients: st.Clients, atSigner: atSigner, pairwise: derive(cfg.SecretKey, "pairwise-subject"),
 		subjects: st.Subjects, delegation: st.Delegation, choiceKey: derive(cfg.SecretKey, "acting-choice"),
 	}
 	exchange.p = p

@@ -1,0 +1,103 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/relais-fr/relais/mandates"
+)
+
+// countingClients is a client store of one client that counts its reads.
+type countingClients struct {
+	ClientStore
+	c       *Client
+	reads   int
+	failing bool
+}
+
+func (s *countingClients) Client(_ context.Context, id string) (Client, error) {
+	s.reads++
+	switch {
+	case s.failing:
+		return Client{}, mandates.ErrUnavailable
+	case s.c == nil || s.c.ID != id:
+		return Client{}, mandates.ErrNotFound
+	}
+	return *s.c, nil
+}
+
+func TestClientCache(t *testing.T) {
+	now := time.Date(2026, time.March, 2, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	ctx := t.Context()
+	tests := []struct {
+		name string
+		run  func(t *testing.T, st *countingClients, cc *clientCache)
+	}{
+		{"a client is read once within the TTL, again after it", func(t *testing.T, st *countingClients, cc *clientCache) {
+			for range 3 {
+				if _, err := cc.client(ctx, st, "caf"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if st.reads != 1 {
+				t.Errorf("%d reads within the TTL, want 1", st.reads)
+			}
+			now = now.Add(ClientCacheTTL)
+			if _, err := cc.client(ctx, st, "caf"); err != nil || st.reads != 2 {
+				t.Errorf("after the TTL: %v, %d reads; want a second read", err, st.reads)
+			}
+		}},
+		{"a deleted client is refused once the TTL has passed", func(t *testing.T, st *countingClients, cc *clientCache) {
+			if _, err := cc.client(ctx, st, "caf"); err != nil {
+				t.Fatal(err)
+			}
+			st.c = nil
+			now = now.Add(ClientCacheTTL - time.Millisecond)
+			if _, err := cc.client(ctx, st, "caf"); err != nil {
+				t.Errorf("within the TTL: %v; the cached record is still used", err)
+			}
+			now = now.Add(time.Millisecond)
+			if _, err := cc.client(ctx, st, "caf"); !errors.Is(err, mandates.ErrNotFound) {
+				t.Errorf("after the TTL: %v, want ErrNotFound", err)
+			}
+		}},
+		{"an unknown client and a failed read are never kept", func(t *testing.T, st *countingClients, cc *clientCache) {
+			for range 2 {
+				if _, err := cc.client(ctx, st, "nobody"); !errors.Is(err, mandates.ErrNotFound) {
+					t.Errorf("unknown client: %v, want ErrNotFound", err)
+				}
+			}
+			st.failing = true
+			if _, err := cc.client(ctx, st, "caf"); !errors.Is(err, mandates.ErrUnavailable) {
+				t.Errorf("failing store: %v", err)
+			}
+			st.failing = false
+			if _, err := cc.client(ctx, st, "caf"); err != nil {
+				t.Errorf("after the store recovers: %v", err)
+			}
+			if st.reads != 4 || len(cc.m) != 1 {
+				t.Errorf("%d reads and %d records kept; want 4 and 1", st.reads, len(cc.m))
+			}
+		}},
+		{"the cache never grows past its bound", func(t *testing.T, st *countingClients, cc *clientCache) {
+			for i := range maxCachedClients + 10 {
+				st.c.ID = "site-" + string(rune('a'+i%26)) + time.Duration(i).String()
+				if _, err := cc.client(ctx, st, st.c.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if len(cc.m) > maxCachedClients {
+				t.Errorf("%d records kept, bound %d", len(cc.m), maxCachedClients)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := &countingClients{c: &Client{ID: "caf", SecretHash: "h"}}
+			tt.run(t, st, newClientCache(clock))
+		})
+	}
+}
