@@ -258,6 +258,10 @@ func (s *Server) spaceHome(w http.ResponseWriter, r *http.Request) {
 	}
 	d := spaceHomeData{Name: mandates.DisplayName(me)}
 	d.Links = append(d.Links, spaceLink{Href: ofPath, Label: "space.home.of", Text: "space.home.of_text"})
+	if s.mandates.Journal != nil {
+		d.Links = append(d.Links, spaceLink{Href: "/espace/journal", Label: "space.home.journal", Text: "space.home.journal_text"})
+	}
+	d.Links = append(d.Links, spaceLink{Href: "/espace/accords", Label: "space.home.agreements", Text: "space.home.agreements_text"})
 	if len(forViews) > 0 {
 		d.Links = append(d.Links, spaceLink{Href: forPath, Label: "space.home.for", Text: "space.home.for_text"})
 	}
