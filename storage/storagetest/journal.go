@@ -595,37 +595,7 @@ func testJournalService(t *testing.T, s JournalStore, op func(*testing.T, *world
 // recorder the world's tests read.
 func newWorldWith(t *testing.T, st mandates.Store, sink teeSink) *world {
 	t.Helper()
-	w := &world{st: st, now: time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC), events: sink.recorder, texts: &phone{last: map[string]string{}}}
-	w.svc = mandates.NewService(st, mandates.ServiceConfig{Now: func() time.Time { return w.now }, Events: sink, Codes: w.texts})
-	add := func(given, email, phone string) string {
-		p := newPerson(email)
-		p.GivenNames, p.Phone = given, phone
-		if err := st.CreatePerson(t.Context(), p); err != nil {
-			t.Fatal(err)
-		}
-		return p.ID
-	}
-	w.operator = add("Olivier", "olivier@example.fr", "")
-	w.admin = add("Nadia", "nadia@example.fr", "")
-	w.aidant = add("Sophie", "sophie@example.fr", "")
-	w.jeanne = add("Jeanne", "jeanne@example.fr", "06 00 00 00 01")
-	w.marie = add("Marie", "marie@example.fr", "")
-	w.fatima = add("Fatima", "fatima@example.fr", "")
-	w.karim = add("Karim", "karim@example.fr", "")
-	ctx := t.Context()
-	if err := st.GrantRole(ctx, w.operator, mandates.RoleOperator); err != nil {
-		t.Fatal(err)
-	}
-	o, err := w.svc.CreateOrganisation(ctx, w.op(), mandates.Organisation{Name: "France Services Lyon 8e", Kind: mandates.OrgFranceServices,
-		Areas: []mandates.Area{"social", "papiers", "logement"}}, w.admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.org = o.ID
-	if _, err := w.svc.Habilitate(ctx, mandates.Actor{PersonID: w.admin}, o.ID, w.aidant, mandates.MemberAidant); err != nil {
-		t.Fatal(err)
-	}
-	return w
+	return buildWorld(t, st, sink, sink.recorder)
 }
 
 // MeasureJournalVerify fills s with n entries in chains of perChain, signs

@@ -101,8 +101,16 @@ func (p *phone) SendConsentCode(_ context.Context, to mandates.Person, code stri
 
 func newWorld(t *testing.T, st mandates.Store) *world {
 	t.Helper()
-	w := &world{st: st, now: time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC), events: &recorder{}, texts: &phone{last: map[string]string{}}}
-	w.svc = mandates.NewService(st, mandates.ServiceConfig{Now: func() time.Time { return w.now }, Events: w.events, Codes: w.texts})
+	rec := &recorder{}
+	return buildWorld(t, st, rec, rec)
+}
+
+// buildWorld makes the world with the service's events going to sink;
+// rec is what the tests read them from.
+func buildWorld(t *testing.T, st mandates.Store, sink mandates.EventSink, rec *recorder) *world {
+	t.Helper()
+	w := &world{st: st, now: time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC), events: rec, texts: &phone{last: map[string]string{}}}
+	w.svc = mandates.NewService(st, mandates.ServiceConfig{Now: func() time.Time { return w.now }, Events: sink, Codes: w.texts})
 	add := func(given, email, phone string) string {
 		p := newPerson(email)
 		p.GivenNames, p.Phone = given, phone
