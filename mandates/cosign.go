@@ -146,8 +146,6 @@ var (
 	// ErrCosignDecided: the request was already approved, refused or used,
 	// or it expired.
 	ErrCosignDecided = errors.New("mandates: co-signature already decided or expired")
-	// ErrNoCosignStore: the store keeps no co-signatures.
-	ErrNoCosignStore = errors.New("mandates: the store keeps no co-signatures")
 )
 
 // CosignatureRequest is what a site sends to open a request.
@@ -160,14 +158,6 @@ type CosignatureRequest struct {
 	Description string
 }
 
-func (s *Service) cosignStore() (CosignatureStore, error) {
-	cs, ok := s.store.(CosignatureStore)
-	if !ok {
-		return nil, ErrNoCosignStore
-	}
-	return cs, nil
-}
-
 func cosignEvent(c *Cosignature, t EventType, actor string, at time.Time) Event {
 	return Event{Type: t, At: at, ActorID: actor, PersonID: c.PersonID, RepresentationID: c.RepresentationID,
 		Areas: []Area{c.Area}, Detail: map[string]string{"cosignature_id": c.ID, "client_id": c.ClientID,
@@ -178,10 +168,6 @@ func cosignEvent(c *Cosignature, t EventType, actor string, at time.Time) Event 
 // cosign for it now. The request names the party who must agree; it is
 // written with its event in one transaction.
 func (s *Service) RequestCosignature(ctx context.Context, in CosignatureRequest) (Cosignature, error) {
-	cs, err := s.cosignStore()
-	if err != nil {
-		return Cosignature{}, err
-	}
 	now := s.now()
 	ans, err := s.Decide(ctx, Question{ActorID: in.ActorID, PersonID: in.PersonID, Action: in.Action, Area: in.Area, At: now})
 	if err != nil {
@@ -200,7 +186,7 @@ func (s *Service) RequestCosignature(ctx context.Context, in CosignatureRequest)
 		return Cosignature{}, err
 	}
 	err = s.store.InTx(ctx, func(ctx context.Context) error {
-		if err := cs.CreateCosignature(ctx, c); err != nil {
+		if err := s.store.CreateCosignature(ctx, c); err != nil {
 			return err
 		}
 		return s.emit(ctx, cosignEvent(&c, EventCosignRequested, in.ActorID, now))
@@ -214,14 +200,10 @@ func (s *Service) RequestCosignature(ctx context.Context, in CosignatureRequest)
 // CosignatureOf returns a request to the site that opened it; to any other
 // it does not exist.
 func (s *Service) CosignatureOf(ctx context.Context, clientID, id string) (Cosignature, error) {
-	cs, err := s.cosignStore()
-	if err != nil {
-		return Cosignature{}, err
-	}
 	if !IsID(id) {
 		return Cosignature{}, fmt.Errorf("co-signature %q: %w", id, ErrNotFound)
 	}
-	c, err := cs.Cosignature(ctx, id)
+	c, err := s.store.Cosignature(ctx, id)
 	if err != nil {
 		return Cosignature{}, err
 	}
@@ -268,14 +250,10 @@ func (s *Service) mayAgree(ctx context.Context, c *Cosignature, personID string,
 // to anyone else it does not exist (ErrNotFound), so nobody learns of
 // another's acts.
 func (s *Service) CosignatureToAgree(ctx context.Context, viewer, id string) (Cosignature, error) {
-	cs, err := s.cosignStore()
-	if err != nil {
-		return Cosignature{}, err
-	}
 	if !IsID(id) {
 		return Cosignature{}, fmt.Errorf("co-signature %q: %w", id, ErrNotFound)
 	}
-	c, err := cs.Cosignature(ctx, id)
+	c, err := s.store.Cosignature(ctx, id)
 	if err != nil {
 		return Cosignature{}, err
 	}
@@ -293,10 +271,6 @@ func (s *Service) CosignatureToAgree(ctx context.Context, viewer, id string) (Co
 // agreement, newest first: as the represented person, and as the holder of
 // representations.
 func (s *Service) CosignaturesAwaiting(ctx context.Context, personID string) ([]Cosignature, error) {
-	cs, err := s.cosignStore()
-	if err != nil {
-		return nil, err
-	}
 	held, err := s.For(ctx, personID)
 	if err != nil {
 		return nil, err
@@ -308,7 +282,7 @@ func (s *Service) CosignaturesAwaiting(ctx context.Context, personID string) ([]
 			ids = append(ids, v.ID)
 		}
 	}
-	list, err := cs.CosignaturesAwaiting(ctx, personID, ids)
+	list, err := s.store.CosignaturesAwaiting(ctx, personID, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -331,17 +305,13 @@ func (s *Service) CosignaturesAwaiting(ctx context.Context, personID string) ([]
 // answered, used or expired gets ErrCosignDecided. An approval can be used
 // for CosignatureTTL.
 func (s *Service) AnswerCosignature(ctx context.Context, a Actor, id string, approve bool) (Cosignature, error) {
-	cs, err := s.cosignStore()
-	if err != nil {
-		return Cosignature{}, err
-	}
 	if !IsID(id) {
 		return Cosignature{}, fmt.Errorf("co-signature %q: %w", id, ErrNotFound)
 	}
 	now := s.now()
 	var out Cosignature
-	err = s.store.InTx(ctx, func(ctx context.Context) error {
-		c, err := cs.UpdateCosignature(ctx, id, func(c *Cosignature) error {
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		c, err := s.store.UpdateCosignature(ctx, id, func(c *Cosignature) error {
 			ok, err := s.mayAgree(ctx, c, a.PersonID, now)
 			if err != nil {
 				return err
@@ -391,10 +361,6 @@ func (s *Service) Evaluate(ctx context.Context, q Question, clientID, cosignatur
 	if err != nil || cosignatureID == "" || ans.Decision != Cosign {
 		return ans, err
 	}
-	cs, err := s.cosignStore()
-	if err != nil {
-		return Answer{}, err
-	}
 	if !IsID(cosignatureID) {
 		return Answer{}, fmt.Errorf("co-signature %q: %w", cosignatureID, ErrNotFound)
 	}
@@ -402,7 +368,7 @@ func (s *Service) Evaluate(ctx context.Context, q Question, clientID, cosignatur
 	var used Cosignature
 	err = s.store.InTx(ctx, func(ctx context.Context) error {
 		why = Text{}
-		c, err := cs.UpdateCosignature(ctx, cosignatureID, func(c *Cosignature) error {
+		c, err := s.store.UpdateCosignature(ctx, cosignatureID, func(c *Cosignature) error {
 			if c.ClientID != clientID {
 				return fmt.Errorf("co-signature %s: %w", cosignatureID, ErrNotFound)
 			}

@@ -176,37 +176,11 @@ func (s *Service) Decide(ctx context.Context, q Question) (Answer, error) {
 	if actor == q.PersonID {
 		actor = "" // acting for oneself: no membership counts
 	}
-	if fs, ok := s.store.(FactsStore); ok {
-		f, err := fs.DecisionFacts(ctx, q.PersonID, actor)
-		if err != nil {
-			return Answer{}, err
-		}
-		return s.cfg.Policy.Decide(q, f)
-	}
-	reps, err := s.store.RepresentationsOf(ctx, q.PersonID)
+	f, err := s.store.DecisionFacts(ctx, q.PersonID, actor)
 	if err != nil {
 		return Answer{}, err
 	}
-	var ms []Membership
-	if actor != "" {
-		if ms, err = s.store.MembershipsOf(ctx, actor); err != nil {
-			return Answer{}, err
-		}
-	}
-	orgs := map[string]Organisation{}
-	for _, r := range reps {
-		if id := r.Representative.OrganisationID; id != "" {
-			if _, ok := orgs[id]; ok {
-				continue
-			}
-			o, err := s.store.Organisation(ctx, id)
-			if err != nil {
-				return Answer{}, err
-			}
-			orgs[id] = o
-		}
-	}
-	return s.cfg.Policy.Decide(q, Facts{Representations: reps, Memberships: ms, Organisations: orgs})
+	return s.cfg.Policy.Decide(q, f)
 }
 
 // Representation returns one representation, with its history, to someone

@@ -104,5 +104,7 @@ type Store interface {
 	OrganisationStore
 	ConsentCodeStore
 	RoleStore
+	FactsStore
+	CosignatureStore
 	Transactor
 }
