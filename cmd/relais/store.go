@@ -29,7 +29,6 @@ type store interface {
 	authz.TOTPStore
 	authz.PendingLoginStore
 	authz.SubjectStore
-	mandates.CosignatureStore
 	authz.JournalKeyStore
 	journal.Store
 	Ping(ctx context.Context) error
