@@ -24,6 +24,10 @@ const (
 	EventDelegatesChanged EventType = "representation.delegates_changed"
 	EventAccepted         EventType = "representation.accepted" // a proxy, by the trusted person
 	EventDeclined         EventType = "representation.declined"
+	// EventExpired: the end date of a representation in force passed. The
+	// status follows the clock at every reading; this entry records, once,
+	// that it happened. Detail: valid_until (RFC 3339).
+	EventExpired EventType = "representation.expired"
 
 	EventOrganisationCreated EventType = "organisation.created"
 	EventMemberHabilitated   EventType = "organisation.member_habilitated"
@@ -46,6 +50,11 @@ const (
 	EventTokenRevoked         EventType = "token.revoked"
 	EventSiteConsentGiven     EventType = "site.consent_given"
 	EventSiteConsentWithdrawn EventType = "site.consent_withdrawn"
+	// EventAccessEvaluated: a site asked whether the actor may do an act
+	// for the person (access evaluation) and got this answer. Detail:
+	// action, decision (allowed, refused, cosign), and cosignature_id when
+	// an agreement was used.
+	EventAccessEvaluated EventType = "access.evaluated"
 
 	// Administrative events, in the journal's admin chain.
 	EventClientCreated EventType = "client.created"
@@ -58,10 +67,11 @@ const (
 var EventTypes = []EventType{
 	EventCreated, EventConsentGiven, EventConsentCodeSent, EventConsentCodeWrong, EventActivated, EventSuspended,
 	EventResumed, EventRevoked, EventWithdrawn, EventAreaWithdrawn, EventUpdated, EventDelegatesChanged, EventAccepted,
-	EventDeclined, EventOrganisationCreated, EventMemberHabilitated, EventMemberWithdrawn,
+	EventDeclined, EventExpired, EventOrganisationCreated, EventMemberHabilitated, EventMemberWithdrawn,
 	EventLoginSucceeded, EventLoginFailed, EventLoggedOut, EventSecondFactorUsed, EventSecondFactorFailed,
 	EventRecoveryCodeUsed, EventSecondFactorEnrolled, EventSecondFactorDisabled, EventTokenIssued, EventTokenExchanged,
-	EventRefreshTokenReused, EventTokenRevoked, EventSiteConsentGiven, EventSiteConsentWithdrawn,
+	EventRefreshTokenReused, EventTokenRevoked, EventSiteConsentGiven, EventSiteConsentWithdrawn, EventAccessEvaluated,
+	EventCosignRequested, EventCosignApproved, EventCosignRefused, EventCosignUsed,
 	EventClientCreated, EventClientDeleted, EventKeyRotated,
 }
 
