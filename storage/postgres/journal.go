@@ -73,34 +73,35 @@ func strs(a []mandates.Area) []string {
 	return out
 }
 
-// AppendJournal implements journal.Store. ON CONFLICT DO NOTHING waits for
-// a concurrent writer of the same (chain, seq) to finish and, if it
-// committed, writes nothing: the transaction stays usable, where a unique
-// violation would abort it.
+// AppendJournal implements journal.Store, in one statement (one round
+// trip): the entry, then its detail from what the entry's insert returns.
+// ON CONFLICT DO NOTHING waits for a concurrent writer of the same
+// (chain, seq) to finish and, if it committed, writes nothing, so no
+// detail either: the transaction stays usable, where a unique violation
+// would abort it. The detail's foreign key is checked at the statement's
+// end, when the entry is there.
 func (s *Store) AppendJournal(ctx context.Context, e journal.Entry, d journal.Detail) error {
+	fields := d.Fields
+	if fields == nil {
+		fields = map[string]string{}
+	}
+	detail, err := json.Marshal(fields)
+	if err != nil {
+		return err
+	}
 	return s.write(ctx, func(q querier) error {
-		tag, err := q.Exec(ctx, `INSERT INTO journal_entries (chain, seq, type, at, actor_id, organisation_id, person_id,
+		tag, err := q.Exec(ctx, `WITH entry AS (
+			INSERT INTO journal_entries (chain, seq, type, at, actor_id, organisation_id, person_id,
 			representation_id, client_id, areas, detail_hash, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-			ON CONFLICT (chain, seq) DO NOTHING`,
+			ON CONFLICT (chain, seq) DO NOTHING RETURNING chain, seq)
+			INSERT INTO journal_details (chain, seq, salt, detail) SELECT chain, seq, $14::bytea, $15::text FROM entry`,
 			e.Chain, e.Seq, string(e.Type), e.At.UTC(), e.ActorID, e.OrganisationID, e.PersonID, e.RepresentationID, e.ClientID,
-			strs(e.Areas), e.DetailHash[:], e.Prev[:], e.Hash[:])
+			strs(e.Areas), e.DetailHash[:], e.Prev[:], e.Hash[:], d.Salt, string(detail))
 		if err != nil {
 			return fmt.Errorf("append journal %s entry %d: %w", e.Chain, e.Seq, mapErr(err, "journal entry"))
 		}
 		if tag.RowsAffected() == 0 {
 			return journal.ErrSeqTaken
-		}
-		fields := d.Fields
-		if fields == nil {
-			fields = map[string]string{}
-		}
-		detail, err := json.Marshal(fields)
-		if err != nil {
-			return err
-		}
-		if _, err := q.Exec(ctx, `INSERT INTO journal_details (chain, seq, salt, detail) VALUES ($1, $2, $3, $4)`,
-			e.Chain, e.Seq, d.Salt, string(detail)); err != nil {
-			return fmt.Errorf("append journal %s detail %d: %w", e.Chain, e.Seq, mapErr(err, "journal detail"))
 		}
 		return nil
 	})

@@ -34,6 +34,72 @@ type hot struct {
 	facts, memberships, subjects, client hotStmt
 }
 
+// The journal's writes run with every journaled act (every token issued,
+// every evaluation): they are prepared once on the single writer
+// connection, so each append only binds and steps.
+const (
+	journalHeadSQL  = `SELECT seq, hash FROM journal_entries WHERE chain = ? ORDER BY seq DESC LIMIT 1`
+	journalEntrySQL = `INSERT INTO journal_entries (chain, seq, type, at, actor_id, organisation_id, person_id,
+		representation_id, client_id, areas, detail_hash, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (chain, seq) DO NOTHING`
+	journalDetailSQL = `INSERT INTO journal_details (chain, seq, salt, detail) VALUES (?, ?, ?, ?)`
+)
+
+// writeHot are the writer's prepared statements. They are prepared before
+// a transaction takes the writer's only connection (InTx): preparing
+// inside one would wait for that connection forever.
+type writeHot struct {
+	head, entry, detail hotStmt
+	ready               atomic.Bool
+}
+
+func newWriteHot() *writeHot {
+	h := &writeHot{}
+	h.head.text, h.entry.text, h.detail.text = journalHeadSQL, journalEntrySQL, journalDetailSQL
+	return h
+}
+
+// prepareWriter prepares the writer's statements once. Before the
+// migrations made their tables it fails, and statements then run as text
+// until a later call succeeds.
+func (s *Store) prepareWriter(ctx context.Context) {
+	h := s.whot
+	if h.ready.Load() {
+		return
+	}
+	for _, p := range []*hotStmt{&h.head, &h.entry, &h.detail} {
+		if p.st.Load() != nil {
+			continue
+		}
+		st, err := s.w.PrepareContext(ctx, p.text)
+		if err != nil {
+			return
+		}
+		if !p.st.CompareAndSwap(nil, st) {
+			st.Close()
+		}
+	}
+	h.ready.Store(true)
+}
+
+// inWriteTx is h prepared for tx, or nil when it is not prepared.
+func inWriteTx(ctx context.Context, tx *sql.Tx, h *hotStmt) *sql.Stmt {
+	if st := h.st.Load(); st != nil {
+		return tx.StmtContext(ctx, st)
+	}
+	return nil
+}
+
+func (h *writeHot) close() error {
+	var errs []error
+	for _, p := range []*hotStmt{&h.head, &h.entry, &h.detail} {
+		if st := p.st.Load(); st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
 type hotStmt struct {
 	text string
 	st   atomic.Pointer[sql.Stmt]

@@ -54,8 +54,16 @@ func scanEntry(row interface{ Scan(...any) error }, extra ...any) (journal.Entry
 func (s *Store) JournalHead(ctx context.Context, chain string) (journal.Entry, error) {
 	e := journal.Entry{Chain: chain}
 	var h []byte
-	err := s.reader(ctx).QueryRowContext(ctx, `SELECT seq, hash FROM journal_entries WHERE chain = ? ORDER BY seq DESC LIMIT 1`,
-		chain).Scan(&e.Seq, &h)
+	var row *sql.Row
+	if tx := s.txFrom(ctx); tx != nil {
+		if st := inWriteTx(ctx, tx, &s.whot.head); st != nil {
+			row = st.QueryRowContext(ctx, chain)
+		}
+	}
+	if row == nil {
+		row = s.reader(ctx).QueryRowContext(ctx, journalHeadSQL, chain)
+	}
+	err := row.Scan(&e.Seq, &h)
 	if err == nil {
 		e.Hash, err = journal.HashOf(h)
 	}
@@ -85,9 +93,15 @@ func detailJSON(f map[string]string) string {
 // the transaction usable when another writer took the number.
 func (s *Store) AppendJournal(ctx context.Context, e journal.Entry, d journal.Detail) error {
 	return s.write(ctx, func(q querier) error {
-		res, err := q.ExecContext(ctx, `INSERT INTO journal_entries (chain, seq, type, at, actor_id, organisation_id, person_id,
-			representation_id, client_id, areas, detail_hash, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (chain, seq) DO NOTHING`,
+		exec := func(h *hotStmt, args ...any) (sql.Result, error) {
+			if tx, ok := q.(*sql.Tx); ok {
+				if st := inWriteTx(ctx, tx, h); st != nil {
+					return st.ExecContext(ctx, args...)
+				}
+			}
+			return q.ExecContext(ctx, h.text, args...)
+		}
+		res, err := exec(&s.whot.entry,
 			e.Chain, e.Seq, string(e.Type), ms(e.At), e.ActorID, e.OrganisationID, e.PersonID, e.RepresentationID, e.ClientID,
 			areasJSON(e.Areas), e.DetailHash[:], e.Prev[:], e.Hash[:])
 		if err != nil {
@@ -96,8 +110,7 @@ func (s *Store) AppendJournal(ctx context.Context, e journal.Entry, d journal.De
 		if n, _ := res.RowsAffected(); n == 0 {
 			return journal.ErrSeqTaken
 		}
-		if _, err := q.ExecContext(ctx, `INSERT INTO journal_details (chain, seq, salt, detail) VALUES (?, ?, ?, ?)`,
-			e.Chain, e.Seq, d.Salt, detailJSON(d.Fields)); err != nil {
+		if _, err := exec(&s.whot.detail, e.Chain, e.Seq, d.Salt, detailJSON(d.Fields)); err != nil {
 			return fmt.Errorf("append journal %s detail %d: %w", e.Chain, e.Seq, mapErr(err, "journal detail"))
 		}
 		return nil

@@ -51,9 +51,10 @@ type Options struct {
 type Store struct {
 	path string
 	wDSN string
-	w    *sql.DB // exactly one connection: the single writer
-	r    *sql.DB // read-only pool
-	hot  *hot    // r's prepared statements
+	w    *sql.DB   // exactly one connection: the single writer
+	r    *sql.DB   // read-only pool
+	hot  *hot      // r's prepared statements
+	whot *writeHot // w's prepared statements
 	now  func() time.Time
 }
 
@@ -103,7 +104,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxIdleTime(0)
 	w.SetConnMaxLifetime(0)
-	s := &Store{path: path, wDSN: params("_txlock", "immediate"), w: w, hot: newHot(), now: opt.Now}
+	s := &Store{path: path, wDSN: params("_txlock", "immediate"), w: w, hot: newHot(), whot: newWriteHot(), now: opt.Now}
 	// The writer connects first: it creates the file and switches it to WAL
 	// before any reader opens it read-only.
 	if err := s.checkFile(ctx, w); err != nil {
@@ -132,7 +133,7 @@ func (s *Store) checkFile(ctx context.Context, db *sql.DB) error {
 
 // Close closes both pools.
 func (s *Store) Close() error {
-	return errors.Join(s.hot.close(), s.r.Close(), s.w.Close())
+	return errors.Join(s.hot.close(), s.whot.close(), s.r.Close(), s.w.Close())
 }
 
 // Ping checks that the file can still be read.
@@ -193,6 +194,7 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context) error) (e
 	if s.txFrom(ctx) != nil {
 		return fn(ctx)
 	}
+	s.prepareWriter(ctx)
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", mapErr(err, ""))
