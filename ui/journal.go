@@ -193,18 +193,41 @@ func (v *journalView) sentence(e journal.Stored) string {
 	default:
 		data["Account"] = v.msg("journal.account_of", map[string]any{"Name": v.person(e.PersonID)})
 	}
-	data["Site"] = v.site(e.ClientID)
-	data["Kind"] = v.kind(e.RepresentationID)
-	typ := string(e.Type)
-	if e.Type == mandates.EventTokenIssued && e.Detail != nil && e.Detail.Fields["grant_type"] == "refresh_token" {
-		typ = "token.refreshed"
+	var fields map[string]string // nil once erased
+	if e.Detail != nil {
+		fields = e.Detail.Fields
 	}
-	if e.Type == mandates.EventTokenExchanged && e.Detail != nil {
+	// A co-signature's entry names its site in the detail.
+	client := e.ClientID
+	if client == "" {
+		client = fields["client_id"]
+	}
+	data["Site"] = v.site(client)
+	data["Kind"] = v.kind(e.RepresentationID)
+	// The act a site asked about, in the words the other pages use.
+	if a := mandates.Action(fields["action"]); a.Valid() {
+		data["Action"] = a.Label().In(v.lang)
+	}
+	typ := string(e.Type)
+	switch e.Type {
+	case mandates.EventTokenIssued:
+		if fields["grant_type"] == "refresh_token" {
+			typ = "token.refreshed"
+		}
+	case mandates.EventTokenExchanged:
 		var targets []string
-		for _, a := range strings.Fields(e.Detail.Fields["audience"]) {
+		for _, a := range strings.Fields(fields["audience"]) {
 			targets = append(targets, v.site(a))
 		}
 		data["Target"] = strings.Join(targets, ", ")
+	case mandates.EventAccessEvaluated:
+		if d, ok := evaluationAnswer(fields["decision"]); ok {
+			data["Decision"] = d.Label().In(v.lang)
+		}
+	case mandates.EventExpired:
+		if t, err := time.Parse(time.RFC3339, fields["valid_until"]); err == nil {
+			data["Until"] = mandates.FormatDate(t, v.lang)
+		}
 	}
 	form := "other"
 	if you {
@@ -217,6 +240,20 @@ func (v *journalView) sentence(e journal.Stored) string {
 		return v.msg("journal.event.unknown", data)
 	}
 	return out
+}
+
+// evaluationAnswer reads the answer an access evaluation's entry records
+// (detail decision: allowed, refused or cosign).
+func evaluationAnswer(s string) (mandates.Decision, bool) {
+	switch s {
+	case string(mandates.Allowed):
+		return mandates.Allowed, true
+	case string(mandates.Cosign):
+		return mandates.Cosign, true
+	case "refused", string(mandates.No):
+		return mandates.No, true
+	}
+	return "", false
 }
 
 func (v *journalView) line(e journal.Stored) journalLine {

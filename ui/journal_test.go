@@ -10,6 +10,7 @@ import (
 
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/journal"
+	"github.com/relais-fr/relais/ui"
 )
 
 // journalRun is Marie, Jeanne's tutor, having opened Jeanne's account at
@@ -161,5 +162,73 @@ func TestEveryEventTypeHasItsSentence(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestNewEventTypesReadAsPlainSentences renders one entry of each event
+// type added for expiries, access evaluations and co-signatures, as
+// Jeanne reads them in her journal: the site, who would act, the act in
+// the words of the other pages, and the answer.
+func TestNewEventTypesReadAsPlainSentences(t *testing.T) {
+	a := newActingRun(t)
+	c := a.cast
+	at := time.Date(2027, 3, 3, 13, 5, 0, 0, time.UTC)
+	entry := func(typ mandates.EventType, actor, client string, fields map[string]string) journal.Stored {
+		e := journal.Stored{Entry: journal.Entry{Chain: c.jeanne.ID, Seq: 1, Type: typ, At: at, ActorID: actor, PersonID: c.jeanne.ID,
+			RepresentationID: a.repID, ClientID: client, Areas: []mandates.Area{"social"}}}
+		if fields != nil {
+			e.Detail = &journal.Detail{Salt: []byte("0123456789abcdef"), Fields: fields}
+		}
+		return e
+	}
+	cases := []struct {
+		name   string
+		e      journal.Stored
+		fr, en []string
+	}{
+		{"a tutelle that reached its end date", entry(mandates.EventExpired, "", "", map[string]string{"valid_until": "2031-03-03T12:00:00Z"}),
+			[]string{"la tutelle a pris fin le 3 mars 2031, à la date prévue."},
+			[]string{"guardianship ended on 3 March 2031, as planned."}},
+		{"a site asked whether Marie may consult: yes", entry(mandates.EventAccessEvaluated, c.marie.ID, "caf", map[string]string{"action": "consult", "decision": "allowed"}),
+			[]string{"le site « Caisse d’allocations familiales » a demandé si Marie Martin", "peut faire un acte avec votre compte. L’acte : « Voir le dossier ». La réponse de Relais : oui."},
+			[]string{"the site “Caisse d’allocations familiales” asked whether Marie Martin", "may do an act with your account. The act: “See the file”. Relais answered: yes."}},
+		{"a site asked whether Marie may sell: only with an agreement", entry(mandates.EventAccessEvaluated, c.marie.ID, "caf", map[string]string{"action": "dispose", "decision": "cosign"}),
+			[]string{"L’acte : « Faire les actes importants (vendre, signer un engagement) ». La réponse de Relais : oui, avec l’accord de l’autre personne."},
+			[]string{"The act: “Do important acts (sell, sign a commitment)”. Relais answered: yes, with the other person’s agreement."}},
+		{"a site asked whether Jeanne herself may do a procedure: no", entry(mandates.EventAccessEvaluated, c.jeanne.ID, "caf", map[string]string{"action": "manage", "decision": "refused"}),
+			[]string{"le site « Caisse d’allocations familiales » a demandé si vous pouvez faire un acte avec votre compte. L’acte : « Faire les démarches courantes ». La réponse de Relais : non."},
+			[]string{"the site “Caisse d’allocations familiales” asked whether you may do an act with your account. The act: “Do everyday procedures”. Relais answered: no."}},
+		{"an evaluation whose detail was erased", entry(mandates.EventAccessEvaluated, c.marie.ID, "caf", nil),
+			[]string{"peut faire un acte avec votre compte."},
+			[]string{"may do an act with your account."}},
+		{"Marie asked for an agreement", entry(mandates.EventCosignRequested, c.marie.ID, "", map[string]string{"client_id": "caf", "action": "dispose", "cosignature_id": "x", "acting": c.marie.ID}),
+			[]string{"Marie Martin", "a demandé un accord pour un acte avec votre compte sur le site « Caisse d’allocations familiales ». L’acte : « Faire les actes importants (vendre, signer un engagement) »."},
+			[]string{"Marie Martin", "asked for an agreement to an act with your account on the site “Caisse d’allocations familiales”. The act: “Do important acts (sell, sign a commitment)”."}},
+		{"Jeanne gave her agreement", entry(mandates.EventCosignApproved, c.jeanne.ID, "", map[string]string{"client_id": "caf", "action": "dispose"}),
+			[]string{"vous avez donné votre accord pour un acte avec votre compte sur le site « Caisse d’allocations familiales ». L’acte : « Faire les actes importants"},
+			[]string{"you gave your agreement to an act with your account on the site “Caisse d’allocations familiales”. The act: “Do important acts"}},
+		{"Jeanne refused her agreement", entry(mandates.EventCosignRefused, c.jeanne.ID, "", map[string]string{"client_id": "caf", "action": "manage"}),
+			[]string{"vous avez refusé de donner votre accord pour un acte avec votre compte sur le site « Caisse d’allocations familiales ». L’acte : « Faire les démarches courantes »."},
+			[]string{"you refused your agreement to an act with your account on the site “Caisse d’allocations familiales”. The act: “Do everyday procedures”."}},
+		{"the site used the agreement for Marie's act", entry(mandates.EventCosignUsed, c.marie.ID, "", map[string]string{"client_id": "caf", "action": "dispose"}),
+			[]string{"le site « Caisse d’allocations familiales » a utilisé l’accord donné pour un acte de Marie Martin", "avec votre compte. L’acte : « Faire les actes importants"},
+			[]string{"the site “Caisse d’allocations familiales” used the agreement given for an act by Marie Martin", "with your account. The act: “Do important acts"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for lang, want := range map[string][]string{"fr": tc.fr, "en": tc.en} {
+				got := ui.JournalSentence(t.Context(), a.app.server, c.jeanne.ID, c.jeanne.ID, lang, tc.e)
+				for _, w := range want {
+					if !strings.Contains(got, w) {
+						t.Errorf("%s: %q\ndoes not say %q", lang, got, w)
+					}
+				}
+				for _, bad := range []string{"{{", "<no value>", "journal.event", "L’acte : « »", "The act: “”"} {
+					if strings.Contains(got, bad) {
+						t.Errorf("%s: %q holds %q", lang, got, bad)
+					}
+				}
+			}
+		})
 	}
 }
