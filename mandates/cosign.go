@@ -358,8 +358,14 @@ func (s *Service) Evaluate(ctx context.Context, q Question, clientID, cosignatur
 		q.At = s.now()
 	}
 	ans, err := s.Decide(ctx, q)
-	if err != nil || cosignatureID == "" || ans.Decision != Cosign {
+	if err != nil {
 		return ans, err
+	}
+	if cosignatureID == "" || ans.Decision != Cosign {
+		if err := s.record(ctx, evaluationEvent(q, clientID, ans, "")); err != nil {
+			return Answer{}, err
+		}
+		return ans, nil
 	}
 	if !IsID(cosignatureID) {
 		return Answer{}, fmt.Errorf("co-signature %q: %w", cosignatureID, ErrNotFound)
@@ -383,15 +389,21 @@ func (s *Service) Evaluate(ctx context.Context, q Question, clientID, cosignatur
 			return err
 		}
 		used = c
-		return s.emit(ctx, cosignEvent(&c, EventCosignUsed, q.ActorID, q.At))
+		if err := s.emit(ctx, cosignEvent(&c, EventCosignUsed, q.ActorID, q.At)); err != nil {
+			return err
+		}
+		return s.emit(ctx, evaluationEvent(q, clientID, Answer{Decision: Allowed, Representation: ans.Representation}, c.ID))
 	})
 	switch {
-	case errors.Is(err, errUnusable):
+	case errors.Is(err, errUnusable), errors.Is(err, ErrConflict):
 		ans.Reason = why
-		return ans, nil
-	case errors.Is(err, ErrConflict):
-		// A concurrent evaluation used it first.
-		ans.Reason = cosignTexts[CosignUsed]
+		if errors.Is(err, ErrConflict) {
+			// A concurrent evaluation used it first.
+			ans.Reason = cosignTexts[CosignUsed]
+		}
+		if err := s.record(ctx, evaluationEvent(q, clientID, ans, cosignatureID)); err != nil {
+			return Answer{}, err
+		}
 		return ans, nil
 	case err != nil:
 		return Answer{}, fmt.Errorf("evaluate with co-signature: %w", err)
@@ -407,6 +419,34 @@ func (s *Service) Evaluate(ctx context.Context, q Question, clientID, cosignatur
 }
 
 var errUnusable = errors.New("mandates: co-signature unusable")
+
+// evaluationEvent is the journal's entry for a site's question and the
+// answer it got: in the person's journal, with who would act, the
+// representation the answer rests on and the area asked about.
+func evaluationEvent(q Question, clientID string, ans Answer, cosignatureID string) Event {
+	decision := "refused"
+	switch ans.Decision {
+	case Allowed:
+		decision = "allowed"
+	case Cosign:
+		decision = "cosign"
+	}
+	e := Event{Type: EventAccessEvaluated, At: q.At, ActorID: q.ActorID, PersonID: q.PersonID, ClientID: clientID,
+		Areas: []Area{q.Area}, Detail: map[string]string{"action": string(q.Action), "decision": decision}}
+	if r := ans.Representation; r != nil {
+		e.RepresentationID = r.ID
+		if q.ActorID != q.PersonID {
+			// The actor acts through the representation, so for its
+			// organisation if one holds it; a person acting for
+			// themselves acts for nobody else.
+			e.OrganisationID = r.Representative.OrganisationID
+		}
+	}
+	if cosignatureID != "" {
+		e.Detail["cosignature_id"] = cosignatureID
+	}
+	return e
+}
 
 var cosignTexts = map[CosignatureStatus]Text{
 	CosignPending: {"refusé : l’accord demandé n’a pas encore été donné.", "refused: the agreement asked for has not been given yet."},

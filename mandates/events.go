@@ -107,6 +107,13 @@ type EventSink interface {
 	Emit(ctx context.Context, e Event) error
 }
 
+// EventRecorder records an event that belongs to no change's
+// transaction: an access evaluation changes nothing stored, its entry is
+// its only write. When Record returns nil, the event is stored.
+type EventRecorder interface {
+	Record(ctx context.Context, e Event) error
+}
+
 // eventOf turns a history entry into the event the journal records.
 func eventOf(r *Representation, c Change) Event {
 	return Event{Type: c.Type, At: c.At, ActorID: c.ActorID, OrganisationID: c.OrganisationID, PersonID: r.PersonID,

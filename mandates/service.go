@@ -26,7 +26,11 @@ type ServiceConfig struct {
 	Policy *Policy          // default: DefaultPolicy()
 	Now    func() time.Time // default: time.Now
 	Events EventSink        // default: none
-	Codes  CodeSender       // default: none (remote consent unavailable)
+	// Recorder records the events of acts that change nothing stored
+	// (access evaluations). Default: Events, each in a transaction of its
+	// own.
+	Recorder EventRecorder
+	Codes    CodeSender // default: none (remote consent unavailable)
 	// CodeTTL is how long a consent code can be used. Default 10 minutes.
 	CodeTTL time.Duration
 	// MaxCodeAttempts wrong codes cancel the request. Default 3.
@@ -76,6 +80,23 @@ func (s *Service) emit(ctx context.Context, e Event) error {
 		return nil
 	}
 	if err := s.cfg.Events.Emit(ctx, e); err != nil {
+		return fmt.Errorf("record event %s: %w", e.Type, err)
+	}
+	return nil
+}
+
+// record stores an event of an act that changed nothing stored.
+func (s *Service) record(ctx context.Context, e Event) error {
+	var err error
+	switch {
+	case s.cfg.Recorder != nil:
+		err = s.cfg.Recorder.Record(ctx, e)
+	case s.cfg.Events != nil:
+		err = s.store.InTx(ctx, func(ctx context.Context) error { return s.cfg.Events.Emit(ctx, e) })
+	default:
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("record event %s: %w", e.Type, err)
 	}
 	return nil

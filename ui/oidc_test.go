@@ -84,7 +84,10 @@ func newOIDCApp(t *testing.T) *oidcApp {
 	t.Cleanup(app.srv.Close)
 	app.codes = &codeBox{last: map[string]string{}}
 	app.journal = journal.New(st, journal.Options{})
-	app.service = mandates.NewService(st, mandates.ServiceConfig{Codes: app.codes, Events: app.journal})
+	// Evaluations are journaled by group commit, as relais serve does.
+	decisions := journal.NewBatcher(app.journal, st, journal.BatchOptions{})
+	t.Cleanup(decisions.Close)
+	app.service = mandates.NewService(st, mandates.ServiceConfig{Codes: app.codes, Events: app.journal, Recorder: decisions})
 	provider, err := authz.NewProvider(authz.ProviderConfig{Issuer: app.srv.URL, SecretKey: key},
 		authz.Stores{Clients: st, Tokens: st, Persons: st, Tx: st, Delegation: app.service, Subjects: st, Events: app.journal}, keys, nil)
 	if err != nil {

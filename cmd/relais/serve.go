@@ -114,7 +114,16 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 		c.policy = mandates.DefaultPolicy()
 	}
 	jr := journal.New(st, journal.Options{})
-	svcCfg := mandates.ServiceConfig{Policy: c.policy, Events: jr}
+	// Access evaluations change nothing stored: their entries are written
+	// by group commit, several to a transaction. SQLite has one writer;
+	// PostgreSQL writes a few transactions at once.
+	workers := 1
+	if kind == "postgres" {
+		workers = 4
+	}
+	decisions := journal.NewBatcher(jr, st, journal.BatchOptions{Workers: workers})
+	defer decisions.Close() // after the requests in flight, before the store
+	svcCfg := mandates.ServiceConfig{Policy: c.policy, Events: jr, Recorder: decisions}
 	if c.Demo {
 		// Without an SMS gateway, the demo prints the consent codes it
 		// would send, so remote consent can be tried.

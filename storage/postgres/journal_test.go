@@ -46,6 +46,14 @@ func TestJournalStore(t *testing.T) {
 	})
 }
 
+func TestJournalBatcher(t *testing.T) {
+	tmpl := pgtest.Template(t, "relais_schema", func(dsn string) error { return migrate(context.Background(), dsn) })
+	storagetest.RunJournalBatcher(t, func(t *testing.T) (storagetest.JournalStore, storagetest.SQL) {
+		dsn := pgtest.NewDatabaseFrom(t, tmpl)
+		return open(t, dsn), rawSQL(t, dsn)
+	})
+}
+
 // TestJournalTwoProcesses: two processes append to one person's chain at
 // once, as two relais instances would; both succeed, in order: no gap,
 // no fork, no loss.

@@ -50,6 +50,10 @@ func TestJournalStore(t *testing.T) {
 	storagetest.RunJournalStore(t, func(t *testing.T) (storagetest.JournalStore, storagetest.SQL) { return openWithSQL(t) })
 }
 
+func TestJournalBatcher(t *testing.T) {
+	storagetest.RunJournalBatcher(t, func(t *testing.T) (storagetest.JournalStore, storagetest.SQL) { return openWithSQL(t) })
+}
+
 // TestJournalVerifySpeed measures verification: RELAIS_JOURNAL_BENCH=1000000
 // go test ./storage/sqlite -run TestJournalVerifySpeed -v -timeout 1h
 func TestJournalVerifySpeed(t *testing.T) {

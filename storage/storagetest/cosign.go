@@ -3,6 +3,7 @@ package storagetest
 import (
 	"errors"
 	"maps"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -282,11 +283,19 @@ func testCosignPersonActs(t *testing.T, w *world, _ CosignatureStore) {
 	if a.Decision != mandates.Cosign || a.Reason.EN == "" {
 		t.Errorf("second use: %+v, want cosign with a reason", a)
 	}
-	want := []mandates.EventType{mandates.EventCosignRequested, mandates.EventCosignApproved, mandates.EventCosignUsed}
+	// Each evaluation is journaled too, with the answer it got: cosign
+	// before the approval, allowed once, cosign again.
+	want := []mandates.EventType{mandates.EventCosignRequested, mandates.EventAccessEvaluated, mandates.EventCosignApproved,
+		mandates.EventCosignUsed, mandates.EventAccessEvaluated, mandates.EventAccessEvaluated}
+	wantDecisions := []string{"cosign", "allowed", "cosign"}
 	var got []mandates.EventType
+	var decisions []string
 	for _, e := range w.events.events {
 		if e.Detail["cosignature_id"] == c.ID {
 			got = append(got, e.Type)
+			if e.Type == mandates.EventAccessEvaluated {
+				decisions = append(decisions, e.Detail["decision"])
+			}
 			if e.PersonID != w.jeanne || e.RepresentationID != r.ID {
 				t.Errorf("event %s is not in Jeanne's journal under the measure: %+v", e.Type, e)
 			}
@@ -294,6 +303,9 @@ func testCosignPersonActs(t *testing.T, w *world, _ CosignatureStore) {
 	}
 	if show(got) != show(want) {
 		t.Errorf("events %v, want %v", got, want)
+	}
+	if !slices.Equal(decisions, wantDecisions) {
+		t.Errorf("evaluations answered %v, want %v", decisions, wantDecisions)
 	}
 }
 
