@@ -100,13 +100,13 @@ type journalView struct {
 	owner   string // whose journal ("" for an organisation's or the admin chain)
 	names   map[string]string
 	sites   map[string]string
-	kinds   map[string]string
-	allowed []mandates.Area // for a representative limited to some areas; nil: all
+	reps    map[string]*mandates.Representation // nil: the reader may not see it
+	allowed []mandates.Area                     // for a representative limited to some areas; nil: all
 }
 
 func (s *Server) newJournalView(r *http.Request, viewer, owner string) *journalView {
 	return &journalView{s: s, r: r, lang: requestLang(r), loc: s.localizer(r), viewer: viewer, owner: owner,
-		names: map[string]string{}, sites: map[string]string{}, kinds: map[string]string{}}
+		names: map[string]string{}, sites: map[string]string{}, reps: map[string]*mandates.Representation{}}
 }
 
 func (v *journalView) msg(id string, data map[string]any) string {
@@ -151,22 +151,67 @@ func (v *journalView) site(id string) string {
 	return n
 }
 
+// representation is the representation an entry names, when the reader
+// may see it (the service decides), else nil.
+func (v *journalView) representation(id string) *mandates.Representation {
+	if id == "" {
+		return nil
+	}
+	if r, ok := v.reps[id]; ok {
+		return r
+	}
+	var rep *mandates.Representation
+	if r, err := v.s.mandates.Service.Representation(v.r.Context(), v.viewer, id); err == nil {
+		rep = &r
+	}
+	v.reps[id] = rep
+	return rep
+}
+
 // kind is the representation's kind in a sentence ("la tutelle"), as far
 // as the reader may see it.
 func (v *journalView) kind(repID string) string {
-	if n, ok := v.kinds[repID]; ok {
-		return n
-	}
-	n := v.msg("journal.a_representation", nil)
-	if repID != "" {
-		if r, err := v.s.mandates.Service.Representation(v.r.Context(), v.viewer, repID); err == nil {
-			if t := r.Kind.The().In(v.lang); t != "" {
-				n = t
-			}
+	if r := v.representation(repID); r != nil {
+		if t := r.Kind.The().In(v.lang); t != "" {
+			return t
 		}
 	}
-	v.kinds[repID] = n
-	return n
+	return v.msg("journal.a_representation", nil)
+}
+
+// role says what the actor of e is to the represented person, from the
+// representation e names: "qui exerce votre tutelle". Persons have no
+// stored gender, so the words never depend on one. It is "" when the
+// actor is the journal's owner or the reader, when the reader may not see
+// the representation or the actor does not hold it (an operator who
+// registered it), and for the representation's own events, whose
+// sentence names it already.
+func (v *journalView) role(e journal.Stored) string {
+	if e.ActorID == "" || e.ActorID == v.viewer || e.ActorID == v.owner || strings.HasPrefix(string(e.Type), "representation.") {
+		return ""
+	}
+	r := v.representation(e.RepresentationID)
+	if r == nil || e.ActorID == r.PersonID {
+		return ""
+	}
+	holder := r.Representative
+	if holder.PersonID != e.ActorID && (!holder.IsOrganisation() ||
+		e.OrganisationID != holder.OrganisationID && !slices.Contains(holder.Delegates, e.ActorID)) {
+		return ""
+	}
+	// A subrogé watches over the measure rather than exercising it.
+	key := "journal.role." + string(r.Kind)
+	if r.Role == mandates.RoleSubrogeTuteur || r.Role == mandates.RoleSubrogeCurateur {
+		key = "journal.role." + string(r.Role)
+	}
+	if r.PersonID == v.viewer {
+		return v.msg(key+".your", nil)
+	}
+	name := v.person(r.PersonID)
+	if name == "" {
+		return ""
+	}
+	return v.msg(key+".of", map[string]any{"Person": name})
 }
 
 // sentence says what an entry records, in one plain sentence. Messages
@@ -180,8 +225,11 @@ func (v *journalView) sentence(e journal.Stored) string {
 		data["Actor"] = v.msg("journal.an_administrator", nil)
 	default:
 		name := v.person(e.ActorID)
-		if name == "" {
+		switch role := v.role(e); {
+		case name == "":
 			name = v.msg("journal.someone", nil)
+		case role != "":
+			name = v.msg("journal.actor_role", map[string]any{"Name": name, "Role": role})
 		}
 		data["Actor"] = name
 	}

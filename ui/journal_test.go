@@ -49,7 +49,7 @@ func TestJournalPagesShowWhoMaySeeWhat(t *testing.T) {
 		says   []string
 	}{
 		{"Jeanne reads her journal", c.jeanne, "/espace/journal", 200,
-			[]string{"Marie Martin a ouvert votre compte sur le site « Caisse d’allocations familiales »", "Olivier Roux a enregistré la tutelle"}},
+			[]string{"Marie Martin, qui exerce votre tutelle, a ouvert votre compte sur le site « Caisse d’allocations familiales »", "Olivier Roux a enregistré la tutelle"}},
 		{"Marie, her tutor, reads Jeanne's journal", c.marie, "/espace/journal/" + c.jeanne.ID, 200,
 			[]string{"Le journal de Jeanne Petit", "vous avez ouvert le compte de Jeanne Petit sur le site « Caisse d’allocations familiales »"}},
 		{"Marie's own journal holds what she did for herself only", c.marie, "/espace/journal", 200, []string{"Mon journal"}},
@@ -62,9 +62,9 @@ func TestJournalPagesShowWhoMaySeeWhat(t *testing.T) {
 		{"an operator reads the administrative journal", c.operator, "/operateur/journal", 200,
 			[]string{"un administrateur de Relais a enregistré le site « Caisse d’allocations familiales »"}},
 		{"someone else may not read the administrative journal", c.jeanne, "/operateur/journal", 404, nil},
-		{"Jeanne's journal filtered by site", c.jeanne, "/espace/journal?site=caf", 200, []string{"Marie Martin a ouvert votre compte"}},
+		{"Jeanne's journal filtered by site", c.jeanne, "/espace/journal?site=caf", 200, []string{"Marie Martin, qui exerce votre tutelle, a ouvert votre compte"}},
 		{"a forged page position", c.jeanne, "/espace/journal?avant=zzz", 400, nil},
-		{"the printable journal", c.jeanne, "/espace/journal/imprimer", 200, []string{"Journal de Jeanne Petit, imprimé le", "Marie Martin a ouvert votre compte"}},
+		{"the printable journal", c.jeanne, "/espace/journal/imprimer", 200, []string{"Journal de Jeanne Petit, imprimé le", "Marie Martin, qui exerce votre tutelle, a ouvert votre compte"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -112,7 +112,7 @@ func TestJournalIsPaged(t *testing.T) {
 	if n := strings.Count(second, "vous avez ouvert une session sur Relais"); n != 5 {
 		t.Errorf("the second page shows %d logins, want 5", n)
 	}
-	if !strings.Contains(second, "Marie Martin a ouvert votre compte") || !strings.Contains(second, "Revenir aux actes les plus récents") {
+	if !strings.Contains(second, "Marie Martin, qui exerce votre tutelle, a ouvert votre compte") || !strings.Contains(second, "Revenir aux actes les plus récents") {
 		t.Errorf("the second page lacks the older acts or the way back:\n%s", between(second, "<main", "</main>"))
 	}
 }
@@ -230,5 +230,112 @@ func TestNewEventTypesReadAsPlainSentences(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSentencesNameTheActorsRole: an act by someone who holds the
+// representation the entry names says what they are to the person, in
+// words without gender, from the real representations of the cast: a
+// tutelle, a proxy and an aidant mandate. Nobody's role is named to
+// themselves, to the journal's owner, to a reader who may not see the
+// representation, nor for someone who does not hold it.
+func TestSentencesNameTheActorsRole(t *testing.T) {
+	a := newJournalRun(t)
+	c := a.cast
+	ctx := t.Context()
+	proxy, err := a.app.service.GiveProxy(ctx, mandates.Actor{PersonID: c.ahmed.ID}, mandates.ProxyInput{HolderID: c.karim.ID,
+		Areas: []mandates.Area{"social"}, Granted: []mandates.Action{mandates.Consult}, Duration: mandates.SixMonths})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.app.service.AnswerProxy(ctx, mandates.Actor{PersonID: c.karim.ID}, proxy.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	mandate := activeMandate(t, a.app, c, c.ahmed, "social")
+	issued := ofType(chainOf(t, a.app, c.jeanne.ID), mandates.EventTokenIssued)
+	if len(issued) != 1 {
+		t.Fatalf("Jeanne's journal holds %d tokens issued, want Marie's one", len(issued))
+	}
+	tutor := issued[0]
+	opened := func(person, actor, org, rep string) journal.Stored {
+		return journal.Stored{Entry: journal.Entry{Chain: person, Seq: 1, Type: mandates.EventTokenIssued, At: time.Now(), ActorID: actor,
+			OrganisationID: org, PersonID: person, RepresentationID: rep, ClientID: "caf", Areas: []mandates.Area{"social"}},
+			Detail: &journal.Detail{Fields: map[string]string{"grant_type": "authorization_code"}}}
+	}
+	created := ofType(chainOf(t, a.app, c.jeanne.ID), mandates.EventCreated)
+	cases := []struct {
+		name          string
+		reader, owner string
+		e             journal.Stored
+		fr, en        string
+	}{
+		{"Jeanne reads what her tutor did", c.jeanne.ID, c.jeanne.ID, tutor,
+			"Marie Martin, qui exerce votre tutelle, a ouvert votre compte sur le site « Caisse d’allocations familiales ».",
+			"Marie Martin, your guardian, opened your account on the site “Caisse d’allocations familiales”."},
+		{"Ahmed reads what the person he trusts did", c.ahmed.ID, c.ahmed.ID, opened(c.ahmed.ID, c.karim.ID, "", proxy.ID),
+			"Karim Benali, qui a votre procuration, a ouvert votre compte",
+			"Karim Benali, who holds your proxy, opened your account"},
+		{"Ahmed reads what the aidant did", c.ahmed.ID, c.ahmed.ID, opened(c.ahmed.ID, c.aidant.ID, c.org.ID, mandate.ID),
+			"Sophie Bernard, qui vous aide avec un mandat, a ouvert votre compte",
+			"Sophie Bernard, who helps you under a mandate, opened your account"},
+		{"the organisation's administrator reads what its aidant did", c.admin.ID, "", opened(c.ahmed.ID, c.aidant.ID, c.org.ID, mandate.ID),
+			"Sophie Bernard, qui aide Ahmed Benali avec un mandat, a ouvert le compte de Ahmed Benali",
+			"Sophie Bernard, who helps Ahmed Benali under a mandate, opened Ahmed Benali’s account"},
+		{"the site extended the tutor's access", c.jeanne.ID, c.jeanne.ID,
+			func() journal.Stored {
+				e := opened(c.jeanne.ID, c.marie.ID, "", a.repID)
+				e.Detail.Fields["grant_type"] = "refresh_token"
+				return e
+			}(),
+			"le site « Caisse d’allocations familiales » a prolongé l’accès de Marie Martin, qui exerce votre tutelle, à votre compte.",
+			"the site “Caisse d’allocations familiales” extended the access of Marie Martin, your guardian, to your account."},
+		{"Marie reads what she did herself", c.marie.ID, c.jeanne.ID, tutor,
+			"vous avez ouvert le compte de Jeanne Petit sur le site",
+			"you opened Jeanne Petit’s account on the site"},
+		{"a reader who may not see the tutelle", c.karim.ID, c.jeanne.ID, tutor,
+			"Marie Martin a ouvert le compte de Jeanne Petit",
+			"Marie Martin opened Jeanne Petit’s account"},
+		{"the operator who registered the tutelle holds no role in it", c.jeanne.ID, c.jeanne.ID, created[0],
+			"Olivier Roux a enregistré la tutelle.",
+			"Olivier Roux registered guardianship."},
+		{"someone who does not hold the representation named", c.jeanne.ID, c.jeanne.ID, opened(c.jeanne.ID, c.operator.ID, "", a.repID),
+			"Olivier Roux a ouvert votre compte",
+			"Olivier Roux opened your account"},
+		{"the owner of the journal acting under the measure over them", c.marie.ID, c.jeanne.ID, opened(c.jeanne.ID, c.jeanne.ID, "", a.repID),
+			"Jeanne Petit a ouvert le compte de Jeanne Petit",
+			"Jeanne Petit opened Jeanne Petit’s account"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for lang, want := range map[string]string{"fr": tc.fr, "en": tc.en} {
+				if got := ui.JournalSentence(ctx, a.app.server, tc.reader, tc.owner, lang, tc.e); !strings.Contains(got, want) {
+					t.Errorf("%s: %q\ndoes not say %q", lang, got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestEveryKindNamesItsRepresentativesRole: each kind, and the subrogés,
+// have the words for the actor's role, for the person and for others.
+func TestEveryKindNamesItsRepresentativesRole(t *testing.T) {
+	keys := []string{string(mandates.RoleSubrogeTuteur), string(mandates.RoleSubrogeCurateur)}
+	for _, k := range mandates.Kinds {
+		keys = append(keys, string(k))
+	}
+	for _, lang := range []string{"fr", "en"} {
+		b, err := os.ReadFile("locales/journal." + lang + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var msgs map[string]string
+		if err := json.Unmarshal(b, &msgs); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range keys {
+			if msgs["journal.role."+k+".your"] == "" || !strings.Contains(msgs["journal.role."+k+".of"], "{{.Person}}") {
+				t.Errorf("%s: no words for the role under %s", lang, k)
+			}
+		}
 	}
 }
