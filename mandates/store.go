@@ -17,7 +17,9 @@ import (
 // transaction, and saves what fn left with Version+1 and the Change fn
 // returned appended to the history (its Seq set by the store). When fn
 // fails nothing changes. A concurrent writer makes it fail with
-// ErrConflict rather than lose either change.
+// ErrConflict rather than lose either change. A change of ValidUntil
+// clears the record of an expiry (ExpiryStore): a measure whose end an
+// operator moves expires, and is recorded, again at its new end.
 type RepresentationStore interface {
 	CreateRepresentation(ctx context.Context, r Representation, first Change) error
 	Representation(ctx context.Context, id string) (Representation, error)
@@ -35,6 +37,26 @@ type RepresentationStore interface {
 	// DecisionRegistered says whether any representation rests on the
 	// decision with this key.
 	DecisionRegistered(ctx context.Context, key string) (bool, error)
+}
+
+// ExpiryStore finds the representations whose end date has passed and
+// records, once, that it did. The stored status does not change: the
+// status follows the clock at every reading (EffectiveStatus), and a
+// marker beside it says the expiry is in the history and the journal.
+type ExpiryStore interface {
+	// ExpiriesDue lists, at most limit, soonest end first, without
+	// history, the representations in force as stored (active or
+	// suspended) whose ValidUntil is at or before now and whose expiry is
+	// not recorded.
+	ExpiriesDue(ctx context.Context, now time.Time, limit int) ([]Representation, error)
+	// RecordExpiry, in the transaction in ctx or in its own, marks the
+	// expiry of representation id recorded and appends c to its history
+	// (Seq, From and To set by the store; the status stays as it is), with
+	// Version+1, provided its version is still version and its expiry is
+	// not recorded yet. Otherwise it changes nothing and fails with
+	// ErrConflict (ErrNotFound for an unknown id). It returns the
+	// representation as stored, with its history.
+	RecordExpiry(ctx context.Context, id string, version int64, c Change) (Representation, error)
 }
 
 // OrganisationStore keeps organisations and their members.
@@ -101,6 +123,7 @@ type RoleStore interface {
 type Store interface {
 	PersonStore
 	RepresentationStore
+	ExpiryStore
 	OrganisationStore
 	ConsentCodeStore
 	RoleStore

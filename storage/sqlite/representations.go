@@ -4,12 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/relais-fr/relais/mandates"
 )
+
+var _ mandates.ExpiryStore = (*Store)(nil)
 
 const representationColumns = `r.id, r.kind, r.person_id, r.representative_person_id, r.representative_org_id, r.delegates,
 	r.role, r.areas, r.granted, r.adjustments, r.valid_from, r.valid_until, r.status, r.source, r.created_at, r.updated_at, r.version`
@@ -236,10 +239,13 @@ func (s *Store) UpdateRepresentation(ctx context.Context, id string, fn func(*ma
 		if err != nil {
 			return fmt.Errorf("update representation %s: %w", id, err)
 		}
+		// A new end date is a new expiry to record (mandates.ExpiryStore).
+		newEnd := !r.ValidUntil.Equal(old.ValidUntil)
 		res, err := q.ExecContext(ctx, `UPDATE representations SET kind = ?, person_id = ?, representative_person_id = ?,
 			representative_org_id = ?, representative_key = ?, delegates = ?, role = ?, areas = ?, granted = ?, adjustments = ?,
 			valid_from = ?, valid_until = ?, status = ?, source = ?, decision_key = ?, decision_reference = ?, updated_at = ?,
-			version = ? WHERE id = ? AND version = ?`, append(row, id, old.Version)...)
+			version = ?, expiry_recorded_at = CASE WHEN ? THEN NULL ELSE expiry_recorded_at END
+			WHERE id = ? AND version = ?`, append(row, newEnd, id, old.Version)...)
 		if err != nil {
 			return fmt.Errorf("update representation %s: %w", id, mapErr(err, "representation"))
 		}
@@ -259,8 +265,14 @@ func (s *Store) UpdateRepresentation(ctx context.Context, id string, fn func(*ma
 
 // representations runs a listing query, newest first, without history.
 func (s *Store) representations(ctx context.Context, what, where string, args ...any) ([]mandates.Representation, error) {
-	rows, err := s.reader(ctx).QueryContext(ctx, `SELECT `+representationColumns+` FROM representations r
+	return s.listRepresentations(ctx, what, `SELECT `+representationColumns+` FROM representations r
 		WHERE `+where+` ORDER BY r.created_at DESC, r.id DESC`, args...)
+}
+
+// listRepresentations runs a query of representationColumns, without
+// history.
+func (s *Store) listRepresentations(ctx context.Context, what, query string, args ...any) ([]mandates.Representation, error) {
+	rows, err := s.reader(ctx).QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, mapErr(err, "representation"))
 	}
@@ -289,6 +301,65 @@ func (s *Store) RepresentationsBy(ctx context.Context, personID string, organisa
 	return s.representations(ctx, "representations held by a person",
 		`r.representative_person_id = ? OR r.representative_org_id IN (SELECT value FROM json_each(?))`,
 		personID, jsonArray(organisationIDs))
+}
+
+// expiryDue is the condition of the index representations_expiry_due
+// (migration 00015), word for word, so that SQLite uses it: in force as
+// stored (mandates.StatusActive, mandates.StatusSuspended), expiry not
+// recorded.
+const expiryDue = `r.expiry_recorded_at IS NULL AND r.status IN ('active', 'suspended')`
+
+// ExpiriesDue implements mandates.ExpiryStore.
+func (s *Store) ExpiriesDue(ctx context.Context, now time.Time, limit int) ([]mandates.Representation, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	return s.listRepresentations(ctx, "expiries due", `SELECT `+representationColumns+` FROM representations r
+		WHERE `+expiryDue+` AND r.valid_until <= ? ORDER BY r.valid_until, r.id LIMIT ?`, ms(now), limit)
+}
+
+// RecordExpiry implements mandates.ExpiryStore. The conditional update is
+// what keeps two instances from both recording one expiry: the second
+// finds the version moved and the marker set, and writes nothing.
+func (s *Store) RecordExpiry(ctx context.Context, id string, version int64, c mandates.Change) (mandates.Representation, error) {
+	var out mandates.Representation
+	err := s.write(ctx, func(q querier) error {
+		now := fromMS(ms(s.now()))
+		at := now
+		if !c.At.IsZero() {
+			at = c.At
+		}
+		var status mandates.Status
+		err := q.QueryRowContext(ctx, `UPDATE representations SET expiry_recorded_at = ?, updated_at = ?, version = version + 1
+			WHERE id = ? AND version = ? AND expiry_recorded_at IS NULL RETURNING status`,
+			ms(at), ms(now), id, version).Scan(&status)
+		if errors.Is(err, sql.ErrNoRows) {
+			var found bool
+			if err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM representations WHERE id = ?)`, id).Scan(&found); err != nil {
+				return fmt.Errorf("record expiry of representation %s: %w", id, mapErr(err, "representation"))
+			}
+			if !found {
+				return fmt.Errorf("record expiry of representation %s: %w", id, mandates.ErrNotFound)
+			}
+			return fmt.Errorf("record expiry of representation %s: %w: changed or recorded since version %d", id, mandates.ErrConflict, version)
+		}
+		if err != nil {
+			return fmt.Errorf("record expiry of representation %s: %w", id, mapErr(err, "representation"))
+		}
+		// Each write adds one version and one history entry: the entry's
+		// seq is the new version (history reads up to it).
+		if c, err = stampChange(c, version+1, status, status, now); err != nil {
+			return fmt.Errorf("record expiry of representation %s: %w", id, err)
+		}
+		if err := appendChange(ctx, q, id, c); err != nil {
+			return err
+		}
+		if out, err = representation(ctx, q, id); err != nil {
+			return fmt.Errorf("record expiry of representation %s: %w", id, err)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // measureKinds are the kinds SearchMeasures looks at.

@@ -1,0 +1,89 @@
+package mandates
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// DefaultExpiryBatch is how many expiries RecordExpiries records when
+// asked for no particular number.
+const DefaultExpiryBatch = 500
+
+// RecordExpiries records in the history and the journal, once each, the
+// expiries of representations in force (active or suspended as stored)
+// whose end date has passed at now: at most limit of them, soonest end
+// first. Each is recorded in its own transaction with its event, by
+// nobody (ActorID ""): the clock did it. Pending requests whose term
+// passed (a mandate never consented to, a proxy never accepted) were never
+// in force and are not recorded.
+//
+// Instances may run it at once: a representation another instance
+// recorded meanwhile, or that someone changed since it was listed, is
+// skipped and not counted (a change leaves it to the next run). It
+// returns how many it recorded; when some fail otherwise, it goes on
+// with the others and reports the first failure with the count.
+//
+// Readers never wait for it: EffectiveStatus turns the representation to
+// expired the moment its end passes.
+func (s *Service) RecordExpiries(ctx context.Context, limit int) (int, error) {
+	if limit <= 0 {
+		limit = DefaultExpiryBatch
+	}
+	now := s.now()
+	due, err := s.store.ExpiriesDue(ctx, now, limit)
+	if err != nil {
+		return 0, fmt.Errorf("record expiries: %w", err)
+	}
+	var recorded, failed int
+	var first error
+	for _, r := range due {
+		if err := ctx.Err(); err != nil {
+			return recorded, fmt.Errorf("record expiries: %w", err)
+		}
+		ok, err := s.recordExpiry(ctx, r, now)
+		switch {
+		case err != nil:
+			failed++
+			if first == nil {
+				first = err
+			}
+		case ok:
+			recorded++
+		}
+	}
+	if first != nil {
+		return recorded, fmt.Errorf("record expiries: %d of %d failed: %w", failed, len(due), first)
+	}
+	return recorded, nil
+}
+
+// recordExpiry records one expiry with its event, in one transaction, and
+// says whether it did: false when another writer got there first.
+func (s *Service) recordExpiry(ctx context.Context, r Representation, now time.Time) (bool, error) {
+	// The store chose it; the rule is checked here all the same, so a
+	// store that lists too much records nothing wrong.
+	if (r.Status != StatusActive && r.Status != StatusSuspended) || r.EffectiveStatus(now) != StatusExpired {
+		return false, nil
+	}
+	c := Change{At: now, Type: EventExpired, Detail: detail("valid_until", r.ValidUntil.UTC().Format(time.RFC3339Nano))}
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		stored, err := s.store.RecordExpiry(ctx, r.ID, r.Version, c)
+		if err != nil {
+			return err
+		}
+		last := c
+		if n := len(stored.History); n > 0 {
+			last = stored.History[n-1]
+		}
+		return s.emit(ctx, eventOf(&stored, last))
+	})
+	switch {
+	case errors.Is(err, ErrConflict):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("representation %s: %w", r.ID, err)
+	}
+	return true, nil
+}
