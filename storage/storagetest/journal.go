@@ -49,6 +49,7 @@ func RunJournalStore(t *testing.T, newStore func(t *testing.T) (JournalStore, SQ
 		{"an untouched journal verifies", testJournalUntouched},
 		{"a page reads newest first, filtered, from where the last one ended", testJournalPage},
 		{"tampering in SQL is found and named", testJournalTamper},
+		{"an expiry lands once in the person's chain, with its representation, areas and end", testJournalExpiry},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -68,6 +69,7 @@ func RunJournalStore(t *testing.T, newStore func(t *testing.T) (JournalStore, SQ
 			{"areas withdrawn", testWithdrawArea},
 			{"a mandat de protection future", testMandatProtectionFuture},
 			{"a withdrawn aidant", testWithdrawnAidant},
+			{"expiries recorded", testRecordExpiries},
 		}
 		types := map[mandates.EventType]bool{}
 		for _, op := range ops {
@@ -81,7 +83,7 @@ func RunJournalStore(t *testing.T, newStore func(t *testing.T) (JournalStore, SQ
 		for _, want := range []mandates.EventType{mandates.EventCreated, mandates.EventConsentGiven, mandates.EventConsentCodeSent,
 			mandates.EventConsentCodeWrong, mandates.EventActivated, mandates.EventRevoked, mandates.EventWithdrawn,
 			mandates.EventAreaWithdrawn, mandates.EventAccepted, mandates.EventOrganisationCreated, mandates.EventMemberHabilitated,
-			mandates.EventMemberWithdrawn} {
+			mandates.EventMemberWithdrawn, mandates.EventExpired} {
 			if !types[want] {
 				t.Errorf("no %s event was journaled by these operations", want)
 			}

@@ -41,6 +41,11 @@ func RunService(t *testing.T, newStore func(t *testing.T) ServiceStore) {
 		{"the person withdraws one area, then the last one", testWithdrawArea},
 		{"a court measure cannot be withdrawn by the person", testMeasureNotWithdrawable},
 		{"an expired mandate answers no the moment it ends", testExpiry},
+		{"an expiry is recorded once, by nobody, for representations in force only", testRecordExpiries},
+		{"an instance that loses the race to record an expiry skips it without failing", testRecordExpiriesLostRace},
+		{"instances recording expiries at once record each one once", testRecordExpiriesConcurrently},
+		{"a measure whose end an operator moves expires again at its new end", testExpiryAtNewEnd},
+		{"the store lists expiries due soonest first and records each once, on its version", testExpiryStore},
 		{"an event that cannot be recorded undoes its change", testEventFailureRollsBack},
 		{"others cannot see a representation", testVisibility},
 	}
