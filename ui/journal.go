@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 
+	"github.com/relais-fr/relais/authz"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/journal"
 )
@@ -56,6 +57,8 @@ func (s *Server) mountJournal(pages *mux.Router) {
 	pages.HandleFunc(journalPath+"/export.json", s.journalExport).Methods(get...)
 	pages.HandleFunc(journalPath+"/imprimer", s.journalPrint).Methods(get...)
 	pages.HandleFunc(journalPath+"/{person}", s.journalOfPerson).Methods(get...)
+	pages.HandleFunc(journalPath+"/{person}/export.json", s.journalExportOf).Methods(get...)
+	pages.HandleFunc(journalPath+"/{person}/imprimer", s.journalPrintOf).Methods(get...)
 	pages.HandleFunc("/structure/{id}/journal", s.journalOfOrganisation).Methods(get...)
 	pages.HandleFunc("/operateur/journal", s.journalAdmin).Methods(get...)
 }
@@ -78,7 +81,8 @@ type journalData struct {
 	Heading  string
 	Lead     string
 	Action   string // the page's path, for the filter form
-	Own      bool   // the reader's own journal: export and print links
+	Keep     *journalKeep
+	Partial  []string // for a representative limited to some areas: what they see, and why no export
 	Lines    []journalLine
 	Who      []journalOption
 	Sites    []journalOption
@@ -87,7 +91,18 @@ type journalData struct {
 	Newest   string // the link back to the first page, when paged
 	Person   string // whose journal, for print
 	Printed  string // date of printing
-	Limited  bool   // the printed journal stops at journalPrintMax entries
+	Limited  string // says the printed journal stops at journalPrintMax entries
+	Back     string // the print page's link back to the journal, and its words
+	BackText string
+	Proof    string // how to prove the printed journal exact
+}
+
+// journalKeep is how the reader keeps a journal they may read whole or in
+// part: a page to print, and the export when they may read it all.
+type journalKeep struct {
+	Title                        string
+	Print, PrintText, PrintHint  string
+	Export, ExportText, ExportHt string // Export is "" when the reader may not export
 }
 
 // journalView names people and sites once per page.
@@ -458,36 +473,35 @@ func (s *Server) journalOwn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := s.newJournalView(r, sess.PersonID, sess.PersonID)
-	d := journalData{Heading: v.msg("journal.own.heading", nil), Lead: v.msg("journal.own.lead", nil), Action: journalPath, Own: true}
+	d := journalData{Heading: v.msg("journal.own.heading", nil), Lead: v.msg("journal.own.lead", nil), Action: journalPath,
+		Keep: &journalKeep{Title: v.msg("journal.keep.title", nil),
+			Print: journalPath + "/imprimer", PrintText: v.msg("journal.keep.print", nil), PrintHint: v.msg("journal.keep.print_hint", nil),
+			Export: journalPath + "/export.json", ExportText: v.msg("journal.keep.export", nil), ExportHt: v.msg("journal.keep.export_hint", nil)}}
 	s.journalPage(w, r, v, journal.Query{Chain: sess.PersonID}, d)
 }
 
-// journalOfPerson is the journal of someone the reader represents, as far
-// as the representation lets them consult.
-func (s *Server) journalOfPerson(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requireSession(w, r)
-	if !ok {
-		return
-	}
-	ctx, person := r.Context(), mux.Vars(r)["person"]
+// consultable reads the {person} of the path and the areas in which the
+// reader may consult that person's journal: all of them (nil) for a
+// representation of every area, those of an aidant mandate or a proxy
+// otherwise. The reader's own id redirects to own, their own journal's
+// page; anyone the reader does not act for answers 404 (never 403: nobody
+// learns whose journal exists). ok is false when the answer is written.
+func (s *Server) consultable(w http.ResponseWriter, r *http.Request, sess authz.BrowserSession, own string) (person string, allowed []mandates.Area, ok bool) {
+	person = mux.Vars(r)["person"]
 	if !mandates.IsID(person) {
 		s.Error(w, r, http.StatusNotFound)
-		return
+		return "", nil, false
 	}
 	if person == sess.PersonID {
-		http.Redirect(w, r, journalPath, http.StatusSeeOther)
-		return
+		http.Redirect(w, r, own, http.StatusSeeOther)
+		return "", nil, false
 	}
-	v := s.newJournalView(r, sess.PersonID, person)
-	// The representation must let the reader consult, area by area: a
-	// representative of every area reads the whole journal, one of some
-	// areas (an aidant mandate, a proxy) the entries about those areas.
-	var allowed []mandates.Area
+	// The representation must let the reader consult, area by area.
 	for _, info := range mandates.Areas {
-		a, err := s.mandates.Service.Decide(ctx, mandates.Question{ActorID: sess.PersonID, PersonID: person, Action: mandates.Consult, Area: info.Code})
+		a, err := s.mandates.Service.Decide(r.Context(), mandates.Question{ActorID: sess.PersonID, PersonID: person, Action: mandates.Consult, Area: info.Code})
 		if err != nil {
 			s.StoreError(w, r, err)
-			return
+			return "", nil, false
 		}
 		if a.Decision == mandates.Allowed && a.Representation != nil {
 			allowed = append(allowed, info.Code)
@@ -496,14 +510,48 @@ func (s *Server) journalOfPerson(w http.ResponseWriter, r *http.Request) {
 	switch len(allowed) {
 	case 0:
 		s.Error(w, r, http.StatusNotFound)
-		return
+		return "", nil, false
 	case len(mandates.Areas):
-	default:
-		v.allowed = allowed
+		return person, nil, true
 	}
+	return person, allowed, true
+}
+
+// partial says, to a representative limited to some areas, what they see
+// of the journal and why they get no export.
+func (v *journalView) partial(name string) []string {
+	if v.allowed == nil {
+		return nil
+	}
+	return []string{v.msg("journal.partial.what", map[string]any{"Name": name}), v.msg("journal.partial.no_export", nil)}
+}
+
+// journalOfPerson is the journal of someone the reader represents, as far
+// as the representation lets them consult, with the page to print it and,
+// when they may read it all, the export.
+func (s *Server) journalOfPerson(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.requireSession(w, r)
+	if !ok {
+		return
+	}
+	person, allowed, ok := s.consultable(w, r, sess, journalPath)
+	if !ok {
+		return
+	}
+	v := s.newJournalView(r, sess.PersonID, person)
+	v.allowed = allowed
 	name := v.person(person)
-	d := journalData{Heading: v.msg("journal.of.heading", map[string]any{"Name": name}),
-		Lead: v.msg("journal.of.lead", map[string]any{"Name": name}), Action: journalPath + "/" + person}
+	base := journalPath + "/" + person
+	named := map[string]any{"Name": name}
+	d := journalData{Heading: v.msg("journal.of.heading", named), Lead: v.msg("journal.of.lead", named), Action: base,
+		Keep: &journalKeep{Title: v.msg("journal.keep.title_of", named),
+			Print: base + "/imprimer", PrintText: v.msg("journal.keep.print_of", named), PrintHint: v.msg("journal.keep.print_hint", nil)},
+		Partial: v.partial(name)}
+	if allowed == nil {
+		d.Keep.Export, d.Keep.ExportText, d.Keep.ExportHt = base+"/export.json", v.msg("journal.keep.export_of", named), v.msg("journal.keep.export_hint_of", nil)
+	} else {
+		d.Keep.PrintHint = v.msg("journal.keep.print_hint_partial", nil)
+	}
 	s.journalPage(w, r, v, journal.Query{Chain: person}, d)
 }
 
@@ -539,7 +587,30 @@ func (s *Server) journalExport(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	x, err := journal.BuildExport(r.Context(), s.mandates.Journal, sess.PersonID, s.clock())
+	s.writeExport(w, r, sess.PersonID)
+}
+
+// journalExportOf is the export of a person's journal for a
+// representative who may read all of it. One limited to some areas gets
+// 404: an export holds the whole chain, or its proofs would not verify.
+func (s *Server) journalExportOf(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.requireSession(w, r)
+	if !ok {
+		return
+	}
+	person, allowed, ok := s.consultable(w, r, sess, journalPath+"/export.json")
+	if !ok {
+		return
+	}
+	if allowed != nil {
+		s.Error(w, r, http.StatusNotFound)
+		return
+	}
+	s.writeExport(w, r, person)
+}
+
+func (s *Server) writeExport(w http.ResponseWriter, r *http.Request, chain string) {
+	x, err := journal.BuildExport(r.Context(), s.mandates.Journal, chain, s.clock())
 	if err != nil {
 		s.StoreError(w, r, err)
 		return
@@ -563,18 +634,55 @@ func (s *Server) journalPrint(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ctx := r.Context()
 	v := s.newJournalView(r, sess.PersonID, sess.PersonID)
-	d := journalData{Heading: v.msg("journal.print.heading", nil), Person: v.person(sess.PersonID), Own: true,
-		Printed: mandates.FormatDate(s.clock(), v.lang)}
-	q := journal.Query{Chain: sess.PersonID, Limit: journal.MaxPage}
-	for len(d.Lines) < journalPrintMax {
-		page, err := s.mandates.Journal.JournalPage(ctx, q)
+	d := journalData{Person: v.person(sess.PersonID), Back: journalPath, BackText: v.msg("journal.print.back", nil),
+		Proof: v.msg("journal.print.proof", nil), Limited: v.msg("journal.print.limited", nil)}
+	s.printJournal(w, r, v, sess.PersonID, "journal.print.title", d)
+}
+
+// journalPrintOf is the printed journal of a person the reader acts for:
+// whole, or the entries of the areas they may consult.
+func (s *Server) journalPrintOf(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.requireSession(w, r)
+	if !ok {
+		return
+	}
+	person, allowed, ok := s.consultable(w, r, sess, journalPath+"/imprimer")
+	if !ok {
+		return
+	}
+	v := s.newJournalView(r, sess.PersonID, person)
+	v.allowed = allowed
+	name := v.person(person)
+	named := map[string]any{"Name": name}
+	d := journalData{Person: name, Back: journalPath + "/" + person, BackText: v.msg("journal.print.back_of", named),
+		Proof: v.msg("journal.print.proof_of", named), Limited: v.msg("journal.print.limited", nil), Partial: v.partial(name)}
+	if allowed != nil {
+		d.Proof, d.Limited = "", v.msg("journal.print.limited_partial", nil)
+	}
+	s.printJournal(w, r, v, person, "journal.print.title_of", d)
+}
+
+// printJournal renders the entries of chain the reader may see, newest
+// first, up to journalPrintMax.
+func (s *Server) printJournal(w http.ResponseWriter, r *http.Request, v *journalView, chain, titleID string, d journalData) {
+	d.Heading, d.Printed = v.msg("journal.print.heading", nil), mandates.FormatDate(s.clock(), v.lang)
+	q := journal.Query{Chain: chain, Limit: journal.MaxPage}
+	more := false
+	for !more {
+		page, err := s.mandates.Journal.JournalPage(r.Context(), q)
 		if err != nil {
 			s.StoreError(w, r, err)
 			return
 		}
 		for _, e := range page {
+			if !v.visible(e) {
+				continue
+			}
+			if len(d.Lines) == journalPrintMax {
+				more = true
+				break
+			}
 			d.Lines = append(d.Lines, v.line(e))
 		}
 		if len(page) < q.Limit {
@@ -582,8 +690,8 @@ func (s *Server) journalPrint(w http.ResponseWriter, r *http.Request) {
 		}
 		q.Before = page[len(page)-1].Position()
 	}
-	if len(d.Lines) >= journalPrintMax {
-		d.Lines, d.Limited = d.Lines[:journalPrintMax], true
+	if !more {
+		d.Limited = ""
 	}
-	s.render(w, r, http.StatusOK, "journal_print", "journal.print.title", d)
+	s.render(w, r, http.StatusOK, "journal_print", titleID, d)
 }

@@ -339,3 +339,114 @@ func TestEveryKindNamesItsRepresentativesRole(t *testing.T) {
 		}
 	}
 }
+
+// TestRepresentativesKeepTheJournalsTheyRead: Marie, Jeanne's tutor in
+// every area, prints and exports Jeanne's journal; Karim, who holds
+// Ahmed's proxy for benefits only, prints the entries of that area and
+// gets no export; anyone else gets 404.
+func TestRepresentativesKeepTheJournalsTheyRead(t *testing.T) {
+	a := newJournalRun(t)
+	c := a.cast
+	ctx := t.Context()
+	proxy, err := a.app.service.GiveProxy(ctx, mandates.Actor{PersonID: c.ahmed.ID}, mandates.ProxyInput{HolderID: c.karim.ID,
+		Areas: []mandates.Area{"social"}, Granted: []mandates.Action{mandates.Consult}, Duration: mandates.SixMonths})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.app.service.AnswerProxy(ctx, mandates.Actor{PersonID: c.karim.ID}, proxy.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	for _, area := range []mandates.Area{"social", "logement"} {
+		if err := a.app.journal.Emit(ctx, mandates.Event{Type: mandates.EventTokenIssued, PersonID: c.ahmed.ID, ActorID: c.ahmed.ID,
+			ClientID: "site-" + string(area), Areas: []mandates.Area{area}, Detail: map[string]string{"grant_type": "authorization_code"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	jeanne, ahmed := "/espace/journal/"+c.jeanne.ID, "/espace/journal/"+c.ahmed.ID
+	cases := []struct {
+		name     string
+		reader   mandates.Person
+		path     string
+		status   int
+		says     []string
+		saysNot  []string
+		location string
+	}{
+		{"Jeanne's tutor has the links to keep her journal", c.marie, jeanne, 200,
+			[]string{"Garder le journal de Jeanne Petit", `href="` + jeanne + `/imprimer"`, "Imprimer le journal de Jeanne Petit",
+				`href="` + jeanne + `/export.json"`, "Télécharger le journal de Jeanne Petit (fichier JSON)"},
+			[]string{"Vous voyez seulement"}, ""},
+		{"Jeanne's tutor prints her journal", c.marie, jeanne + "/imprimer", 200,
+			[]string{"Journal de Jeanne Petit, imprimé le", "vous avez ouvert le compte de Jeanne Petit", `href="` + jeanne + `"`,
+				"Revenir au journal de Jeanne Petit", "téléchargez aussi le fichier signé par Relais depuis le journal de Jeanne Petit"},
+			[]string{"Vous voyez seulement"}, ""},
+		{"the proxy holder has the page to print, and the reason for no export", c.karim, ahmed, 200,
+			[]string{`href="` + ahmed + `/imprimer"`, "Une page prête pour le papier, avec les actes que vous pouvez voir.",
+				"Vous voyez seulement les actes des domaines où vous agissez pour Ahmed Benali.",
+				"Pour être vérifié, le fichier signé par Relais doit contenir tous les actes du journal. Vous ne pouvez donc pas télécharger ce fichier."},
+			[]string{"export.json", "Télécharger"}, ""},
+		{"the proxy holder prints the entries of the benefits area only", c.karim, ahmed + "/imprimer", 200,
+			[]string{"Journal de Ahmed Benali, imprimé le", "« site-social »", "Vous voyez seulement les actes des domaines où vous agissez pour Ahmed Benali.",
+				"Revenir au journal de Ahmed Benali"},
+			[]string{"site-logement", "téléchargez aussi"}, ""},
+		{"the proxy holder may not export", c.karim, ahmed + "/export.json", 404, nil, nil, ""},
+		{"a stranger may not print Jeanne's journal", c.karim, jeanne + "/imprimer", 404, nil, nil, ""},
+		{"a stranger may not export Jeanne's journal", c.karim, jeanne + "/export.json", 404, nil, nil, ""},
+		{"the tutor may not print the journal of someone else", c.marie, ahmed + "/imprimer", 404, nil, nil, ""},
+		{"an id nobody has", c.marie, "/espace/journal/" + mandates.NewID(time.Now()) + "/export.json", 404, nil, nil, ""},
+		{"something that is no id", c.marie, "/espace/journal/jeanne/imprimer", 404, nil, nil, ""},
+		{"one's own id leads to one's own page to print", c.jeanne, jeanne + "/imprimer", 303, nil, nil, "/espace/journal/imprimer"},
+		{"one's own id leads to one's own export", c.jeanne, jeanne + "/export.json", 303, nil, nil, "/espace/journal/export.json"},
+		{"Jeanne still has the links to keep her own journal", c.jeanne, "/espace/journal", 200,
+			[]string{`href="/espace/journal/imprimer"`, "Imprimer mon journal", `href="/espace/journal/export.json"`, "Télécharger mon journal (fichier JSON)"}, nil, ""},
+		{"Jeanne still prints her own journal", c.jeanne, "/espace/journal/imprimer", 200,
+			[]string{"Journal de Jeanne Petit, imprimé le", `href="/espace/journal"`, "Revenir à mon journal", "depuis « Mon journal »"}, nil, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := signedInClient(t, a.app, tc.reader).Get(a.app.srv.URL + tc.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			page := html.UnescapeString(readBody(t, res))
+			if res.StatusCode != tc.status {
+				t.Fatalf("%s: %d, want %d\n%.1500s", tc.path, res.StatusCode, tc.status, page)
+			}
+			if got := res.Header.Get("Location"); got != tc.location {
+				t.Errorf("%s leads to %q, want %q", tc.path, got, tc.location)
+			}
+			main := between(page, "<main", "</main>")
+			for _, s := range tc.says {
+				if !strings.Contains(main, s) {
+					t.Errorf("%s does not say %q:\n%s", tc.path, s, main)
+				}
+			}
+			for _, s := range tc.saysNot {
+				if strings.Contains(main, s) {
+					t.Errorf("%s says %q:\n%s", tc.path, s, main)
+				}
+			}
+		})
+	}
+
+	// The tutor's export is Jeanne's whole chain, and it verifies.
+	res, err := signedInClient(t, a.app, c.marie).Get(a.app.srv.URL + jeanne + "/export.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := readBody(t, res)
+	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") ||
+		!strings.Contains(res.Header.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("the tutor's export: %d %v", res.StatusCode, res.Header)
+	}
+	x, err := journal.ParseExport([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if whole := chainOf(t, a.app, c.jeanne.ID); x.Chain != c.jeanne.ID || len(x.Entries) != len(whole) {
+		t.Errorf("the tutor's export holds chain %s with %d entries, want Jeanne's %d", x.Chain, len(x.Entries), len(whole))
+	}
+	if rep := journal.VerifyExport(x, nil); rep.Entries != int64(len(x.Entries)) {
+		t.Errorf("the tutor's export does not verify: %+v", rep)
+	}
+}
