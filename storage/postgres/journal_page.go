@@ -11,32 +11,12 @@ import (
 )
 
 // JournalPage implements journal.Pager. One chain reads by its primary
-// key (chain, seq); the other filters scan by time (journal_entries_at).
-// Chains compare in byte order (COLLATE "C"), as everywhere in the journal.
+// key (chain, seq); an organisation's entries by journal_entries_organisation
+// (organisation_id, at, chain COLLATE "C", seq), in the page's order; the
+// other filters scan by time (journal_entries_at). Chains compare in byte
+// order (COLLATE "C"), as everywhere in the journal.
 func (s *Store) JournalPage(ctx context.Context, q journal.Query) ([]journal.Stored, error) {
-	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
-	for _, f := range []struct{ col, v string }{{"e.chain", q.Chain}, {"e.organisation_id", q.OrganisationID},
-		{"e.actor_id", q.ActorID}, {"e.client_id", q.ClientID}} {
-		if f.v != "" {
-			where = append(where, f.col+" = "+arg(f.v))
-		}
-	}
-	if !q.Before.IsZero() {
-		at, chain := arg(q.Before.At.UTC()), arg(q.Before.Chain)
-		where = append(where, fmt.Sprintf(`(e.at < %[1]s OR e.at = %[1]s AND (e.chain COLLATE "C" < %[2]s OR e.chain = %[2]s AND e.seq < %[3]s))`,
-			at, chain, arg(q.Before.Seq)))
-	}
-	text := `SELECT ` + entryColumns + `, d.chain IS NOT NULL, d.salt, d.detail, d.erased_at, coalesce(d.erasure_reason, '')
-		FROM journal_entries e LEFT JOIN journal_details d ON d.chain = e.chain AND d.seq = e.seq`
-	if len(where) > 0 {
-		text += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	text += ` ORDER BY e.at DESC, e.chain COLLATE "C" DESC, e.seq DESC LIMIT ` + arg(q.PageLimit())
+	text, args := journalPageQuery(q)
 	var out []journal.Stored
 	err := s.readTx(ctx, func(tx querier) error {
 		rows, err := tx.Query(ctx, text, args...)
@@ -75,4 +55,34 @@ func (s *Store) JournalPage(ctx context.Context, q journal.Query) ([]journal.Sto
 		return nil, fmt.Errorf("journal page: %w", mapErr(err, ""))
 	}
 	return out, nil
+}
+
+// journalPageQuery is the statement JournalPage runs for q, and its
+// arguments.
+func journalPageQuery(q journal.Query) (string, []any) {
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	for _, f := range []struct{ col, v string }{{"e.chain", q.Chain}, {"e.organisation_id", q.OrganisationID},
+		{"e.actor_id", q.ActorID}, {"e.client_id", q.ClientID}} {
+		if f.v != "" {
+			where = append(where, f.col+" = "+arg(f.v))
+		}
+	}
+	if !q.Before.IsZero() {
+		// A row comparison: an index that ends with (at, chain COLLATE "C",
+		// seq) starts the page at the position, where OR-ed terms would not.
+		where = append(where, fmt.Sprintf(`(e.at, e.chain COLLATE "C", e.seq) < (%s, %s, %s)`,
+			arg(q.Before.At.UTC()), arg(q.Before.Chain), arg(q.Before.Seq)))
+	}
+	text := `SELECT ` + entryColumns + `, d.chain IS NOT NULL, d.salt, d.detail, d.erased_at, coalesce(d.erasure_reason, '')
+		FROM journal_entries e LEFT JOIN journal_details d ON d.chain = e.chain AND d.seq = e.seq`
+	if len(where) > 0 {
+		text += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	text += ` ORDER BY e.at DESC, e.chain COLLATE "C" DESC, e.seq DESC LIMIT ` + arg(q.PageLimit())
+	return text, args
 }

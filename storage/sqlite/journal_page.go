@@ -11,29 +11,11 @@ import (
 )
 
 // JournalPage implements journal.Pager. One chain reads by its primary
-// key (chain, seq); the other filters scan by time (journal_entries_at).
+// key (chain, seq); an organisation's entries by journal_entries_organisation
+// (organisation_id, at, chain, seq), in the page's order; the other filters
+// scan by time (journal_entries_at).
 func (s *Store) JournalPage(ctx context.Context, q journal.Query) ([]journal.Stored, error) {
-	var where []string
-	var args []any
-	for _, f := range []struct{ col, v string }{{"e.chain", q.Chain}, {"e.organisation_id", q.OrganisationID},
-		{"e.actor_id", q.ActorID}, {"e.client_id", q.ClientID}} {
-		if f.v != "" {
-			where = append(where, f.col+" = ?")
-			args = append(args, f.v)
-		}
-	}
-	if !q.Before.IsZero() {
-		at := ms(q.Before.At)
-		where = append(where, "(e.at < ? OR e.at = ? AND (e.chain < ? OR e.chain = ? AND e.seq < ?))")
-		args = append(args, at, at, q.Before.Chain, q.Before.Chain, q.Before.Seq)
-	}
-	text := `SELECT ` + entryColumns + `, d.chain IS NOT NULL, d.salt, d.detail, d.erased_at, coalesce(d.erasure_reason, '')
-		FROM journal_entries e LEFT JOIN journal_details d ON d.chain = e.chain AND d.seq = e.seq`
-	if len(where) > 0 {
-		text += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	text += ` ORDER BY e.at DESC, e.chain DESC, e.seq DESC LIMIT ?`
-	args = append(args, q.PageLimit())
+	text, args := journalPageQuery(q)
 	rows, err := s.reader(ctx).QueryContext(ctx, text, args...)
 	if err != nil {
 		return nil, fmt.Errorf("journal page: %w", mapErr(err, ""))
@@ -66,4 +48,31 @@ func (s *Store) JournalPage(ctx context.Context, q journal.Query) ([]journal.Sto
 		return nil, fmt.Errorf("journal page: %w", mapErr(err, ""))
 	}
 	return out, nil
+}
+
+// journalPageQuery is the statement JournalPage runs for q, and its
+// arguments.
+func journalPageQuery(q journal.Query) (string, []any) {
+	var where []string
+	var args []any
+	for _, f := range []struct{ col, v string }{{"e.chain", q.Chain}, {"e.organisation_id", q.OrganisationID},
+		{"e.actor_id", q.ActorID}, {"e.client_id", q.ClientID}} {
+		if f.v != "" {
+			where = append(where, f.col+" = ?")
+			args = append(args, f.v)
+		}
+	}
+	if !q.Before.IsZero() {
+		// A row value: an index that ends with (at, chain, seq) starts
+		// the page at the position, where OR-ed terms would not.
+		where = append(where, "(e.at, e.chain, e.seq) < (?, ?, ?)")
+		args = append(args, ms(q.Before.At), q.Before.Chain, q.Before.Seq)
+	}
+	text := `SELECT ` + entryColumns + `, d.chain IS NOT NULL, d.salt, d.detail, d.erased_at, coalesce(d.erasure_reason, '')
+		FROM journal_entries e LEFT JOIN journal_details d ON d.chain = e.chain AND d.seq = e.seq`
+	if len(where) > 0 {
+		text += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	text += ` ORDER BY e.at DESC, e.chain DESC, e.seq DESC LIMIT ?`
+	return text, append(args, q.PageLimit())
 }
