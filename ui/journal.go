@@ -23,7 +23,9 @@ import (
 // sentence, newest first, with filters by who acted and by site, a page at
 // a time; the person's export with its proofs and a page to print. A
 // representative reads the journal of a person they act for when their
-// representation lets them consult; an organisation's administrator reads
+// representation lets them consult, and prints what they read; one who
+// may consult every area also gets the export, which must hold the whole
+// chain for its proofs to verify. An organisation's administrator reads
 // what its aidants did; an operator reads the administrative chain.
 // Anyone else gets 404, so nobody learns whose journal exists.
 //
@@ -100,9 +102,9 @@ type journalData struct {
 // journalKeep is how the reader keeps a journal they may read whole or in
 // part: a page to print, and the export when they may read it all.
 type journalKeep struct {
-	Title                        string
-	Print, PrintText, PrintHint  string
-	Export, ExportText, ExportHt string // Export is "" when the reader may not export
+	Title                          string
+	Print, PrintText, PrintHint    string
+	Export, ExportText, ExportHint string // Export is "" when the reader may not export
 }
 
 // journalView names people and sites once per page.
@@ -476,7 +478,7 @@ func (s *Server) journalOwn(w http.ResponseWriter, r *http.Request) {
 	d := journalData{Heading: v.msg("journal.own.heading", nil), Lead: v.msg("journal.own.lead", nil), Action: journalPath,
 		Keep: &journalKeep{Title: v.msg("journal.keep.title", nil),
 			Print: journalPath + "/imprimer", PrintText: v.msg("journal.keep.print", nil), PrintHint: v.msg("journal.keep.print_hint", nil),
-			Export: journalPath + "/export.json", ExportText: v.msg("journal.keep.export", nil), ExportHt: v.msg("journal.keep.export_hint", nil)}}
+			Export: journalPath + "/export.json", ExportText: v.msg("journal.keep.export", nil), ExportHint: v.msg("journal.keep.export_hint", nil)}}
 	s.journalPage(w, r, v, journal.Query{Chain: sess.PersonID}, d)
 }
 
@@ -548,7 +550,7 @@ func (s *Server) journalOfPerson(w http.ResponseWriter, r *http.Request) {
 			Print: base + "/imprimer", PrintText: v.msg("journal.keep.print_of", named), PrintHint: v.msg("journal.keep.print_hint", nil)},
 		Partial: v.partial(name)}
 	if allowed == nil {
-		d.Keep.Export, d.Keep.ExportText, d.Keep.ExportHt = base+"/export.json", v.msg("journal.keep.export_of", named), v.msg("journal.keep.export_hint_of", nil)
+		d.Keep.Export, d.Keep.ExportText, d.Keep.ExportHint = base+"/export.json", v.msg("journal.keep.export_of", named), v.msg("journal.keep.export_hint_of", nil)
 	} else {
 		d.Keep.PrintHint = v.msg("journal.keep.print_hint_partial", nil)
 	}
