@@ -186,7 +186,7 @@ func TestNewEventTypesReadAsPlainSentences(t *testing.T) {
 		e      journal.Stored
 		fr, en []string
 	}{
-		{"a tutelle that reached its end date", entry(mandates.EventExpired, "", "", map[string]string{"valid_until": "2031-03-03T12:00:00Z"}),
+		{"a tutelle that reached its end date", entry(mandates.EventExpired, "", "", map[string]string{"valid_until": "2031-03-03T12:00:00.5Z"}),
 			[]string{"la tutelle a pris fin le 3 mars 2031, à la date prévue."},
 			[]string{"guardianship ended on 3 March 2031, as planned."}},
 		{"a site asked whether Marie may consult: yes", entry(mandates.EventAccessEvaluated, c.marie.ID, "caf", map[string]string{"action": "consult", "decision": "allowed"}),
