@@ -160,7 +160,7 @@ type CosignatureRequest struct {
 
 func cosignEvent(c *Cosignature, t EventType, actor string, at time.Time) Event {
 	return Event{Type: t, At: at, ActorID: actor, PersonID: c.PersonID, RepresentationID: c.RepresentationID,
-		Areas: []Area{c.Area}, Detail: map[string]string{"cosignature_id": c.ID, "client_id": c.ClientID,
+		ClientID: c.ClientID, Areas: []Area{c.Area}, Detail: map[string]string{"cosignature_id": c.ID, "client_id": c.ClientID,
 			"action": string(c.Action), "acting": c.ActorID}}
 }
 

@@ -93,8 +93,8 @@ func TestEvaluationsAreJournaled(t *testing.T) {
 			want{actor: w.paul.ID, rep: w.curatelle, area: "argent", action: "dispose", decision: "allowed", cosign: id},
 			want{actor: w.paul.ID, rep: w.curatelle, area: "argent", action: "dispose", decision: "cosign", cosign: id})
 		used := ofType(chainOf(t, w.app, w.paul.ID), mandates.EventCosignUsed)
-		if len(used) != 1 {
-			t.Errorf("%d cosignature.used entries, want 1", len(used))
+		if len(used) != 1 || used[0].ClientID != "caf" {
+			t.Errorf("cosignature.used entries: %+v, want one, for the site that asked", used)
 		}
 	})
 }
