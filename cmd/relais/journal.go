@@ -307,9 +307,10 @@ func parseBefore(s string) (time.Time, error) {
 }
 
 // journalJobs is the journal's background work in relais serve: a
-// checkpoint every interval and, if set, the retention's erasures. Any
-// instance may do it; the lease in the store keeps two from doing it at
-// once, and its expiry lets another take over if one stops.
+// checkpoint every interval, if set the retention's erasures, and the
+// representations' expiries. Any instance may do it; the lease in the
+// store keeps two from doing it at once, and its expiry lets another take
+// over if one stops.
 type journalJobs struct {
 	store     journal.Store
 	journal   *journal.Journal
@@ -317,9 +318,20 @@ type journalJobs struct {
 	holder    string
 	interval  time.Duration
 	retention time.Duration
+	expiries  expiryRecorder // nil: none
 	now       func() time.Time
 	log       *slog.Logger
 }
+
+// expiryRecorder records the expiries of representations whose end date
+// passed (mandates.Service).
+type expiryRecorder interface {
+	RecordExpiries(ctx context.Context, limit int) (int, error)
+}
+
+// expiryBatch is how many expiries one call records; a round calls again
+// while calls come back full.
+const expiryBatch = 500
 
 // once runs the work if this instance holds the lease, and says whether
 // it did.
@@ -353,7 +365,27 @@ func (jj *journalJobs) once(ctx context.Context) (bool, error) {
 			jj.log.InfoContext(ctx, "journal details erased at the end of retention", "entries", n)
 		}
 	}
-	return true, nil
+	return true, jj.recordExpiries(ctx)
+}
+
+// recordExpiries journals the expiries due. Readers do not wait for it:
+// a representation reads as expired the moment its end passes; this
+// records, once, that it did. Instances racing here record each once.
+func (jj *journalJobs) recordExpiries(ctx context.Context) error {
+	if jj.expiries == nil {
+		return nil
+	}
+	total := 0
+	for {
+		n, err := jj.expiries.RecordExpiries(ctx, expiryBatch)
+		total += n
+		if err != nil || n < expiryBatch {
+			if total > 0 {
+				jj.log.InfoContext(ctx, "representation expiries recorded", "representations", total)
+			}
+			return err
+		}
+	}
 }
 
 // run calls once at each tick until ctx ends.
@@ -371,8 +403,9 @@ func (jj *journalJobs) run(ctx context.Context, ticks <-chan time.Time) {
 }
 
 // startJournal makes sure the journal key exists and starts the periodic
-// checkpoint; stop waits for the work in progress to end.
-func startJournal(ctx context.Context, c *Config, st store, j *journal.Journal, box *authz.SecretBox, log *slog.Logger) (stop func(), err error) {
+// checkpoint, erasures and expiries; stop waits for the work in progress
+// to end.
+func startJournal(ctx context.Context, c *Config, st store, j *journal.Journal, box *authz.SecretBox, expiries expiryRecorder, log *slog.Logger) (stop func(), err error) {
 	keys := authz.NewJournalKeys(st, box, time.Now)
 	if err := keys.Ensure(ctx); err != nil {
 		return nil, secretKeyMismatch(err)
@@ -384,7 +417,7 @@ func startJournal(ctx context.Context, c *Config, st store, j *journal.Journal, 
 		interval = defaultCheckpointInterval
 	}
 	jobs := &journalJobs{store: st, journal: j, signer: keys, holder: hex.EncodeToString(holder), interval: interval,
-		retention: c.JournalRetention, now: time.Now, log: log}
+		retention: c.JournalRetention, expiries: expiries, now: time.Now, log: log}
 	ticker := time.NewTicker(interval)
 	jctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup

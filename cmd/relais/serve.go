@@ -134,7 +134,7 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 	if err != nil {
 		return err
 	}
-	stopJournal, err := startJournal(ctx, c, st, jr, box, log)
+	stopJournal, err := startJournal(ctx, c, st, jr, box, service, log)
 	if err != nil {
 		return err
 	}
