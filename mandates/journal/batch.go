@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"sync"
 	"time"
@@ -29,7 +30,9 @@ var ErrClosed = fmt.Errorf("journal: closed: %w", mandates.ErrUnavailable)
 type BatchOptions struct {
 	// Workers is how many transactions may run at once. Default 1: right
 	// for SQLite, whose one writer takes them in turn anyway. PostgreSQL
-	// gains from a few.
+	// gains from a few when many people's journals are written. Each
+	// chain goes to one worker, so two transactions of one instance never
+	// race for a chain's next entry.
 	Workers int
 	// MaxBatch bounds the entries of one transaction. Default 128.
 	MaxBatch int
@@ -40,10 +43,10 @@ type BatchOptions struct {
 // Batcher records events outside any change's transaction, many to a
 // transaction. It implements mandates.EventRecorder.
 type Batcher struct {
-	j     *Journal
-	tx    mandates.Transactor
-	opt   BatchOptions
-	queue chan *pending
+	j      *Journal
+	tx     mandates.Transactor
+	opt    BatchOptions
+	queues []chan *pending // one per worker; a chain always goes to the same
 
 	mu     sync.RWMutex // held to send, taken whole to close
 	closed bool
@@ -70,10 +73,11 @@ func NewBatcher(j *Journal, tx mandates.Transactor, opt BatchOptions) *Batcher {
 	if opt.Timeout <= 0 {
 		opt.Timeout = 10 * time.Second
 	}
-	b := &Batcher{j: j, tx: tx, opt: opt, queue: make(chan *pending, opt.MaxBatch*opt.Workers)}
+	b := &Batcher{j: j, tx: tx, opt: opt, queues: make([]chan *pending, opt.Workers)}
 	b.wg.Add(opt.Workers)
-	for range opt.Workers {
-		go b.work()
+	for i := range b.queues {
+		b.queues[i] = make(chan *pending, opt.MaxBatch)
+		go b.work(b.queues[i])
 	}
 	return b
 }
@@ -94,8 +98,10 @@ func (b *Batcher) Record(ctx context.Context, e mandates.Event) error {
 		b.mu.RUnlock()
 		return ErrClosed
 	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(p.chain))
 	select {
-	case b.queue <- p:
+	case b.queues[h.Sum32()%uint32(len(b.queues))] <- p:
 	case <-ctx.Done():
 		b.mu.RUnlock()
 		return ctx.Err()
@@ -111,21 +117,23 @@ func (b *Batcher) Close() {
 	b.mu.Lock()
 	if !b.closed {
 		b.closed = true
-		close(b.queue)
+		for _, q := range b.queues {
+			close(q)
+		}
 	}
 	b.mu.Unlock()
 	b.wg.Wait()
 }
 
-func (b *Batcher) work() {
+func (b *Batcher) work(queue chan *pending) {
 	defer b.wg.Done()
 	batch := make([]*pending, 0, b.opt.MaxBatch)
-	for first := range b.queue {
+	for first := range queue {
 		batch = append(batch[:0], first)
 	fill:
 		for len(batch) < b.opt.MaxBatch {
 			select {
-			case p, ok := <-b.queue:
+			case p, ok := <-queue:
 				if !ok {
 					break fill
 				}
@@ -139,8 +147,8 @@ func (b *Batcher) work() {
 }
 
 // write commits batch in one transaction. Entries go in chain order (each
-// chain's in arrival order), so that two transactions on PostgreSQL take
-// their rows' locks in one order and never deadlock. When the transaction
+// chain's in arrival order), so that two transactions on PostgreSQL (of
+// two instances) take their rows' locks in one order and never deadlock. When the transaction
 // fails, each entry is tried alone, so that one bad event fails alone.
 func (b *Batcher) write(batch []*pending) {
 	live := batch[:0:0]
