@@ -69,6 +69,8 @@ func RunJournalStore(t *testing.T, newStore func(t *testing.T) (JournalStore, SQ
 			{"areas withdrawn", testWithdrawArea},
 			{"a mandat de protection future", testMandatProtectionFuture},
 			{"a withdrawn aidant", testWithdrawnAidant},
+			{"a measure paused, resumed and corrected", testMeasureLifecycle},
+			{"delegates named, a proxy declined", testDelegatesAndDeclinedProxy},
 			{"expiries recorded", testRecordExpiries},
 		}
 		types := map[mandates.EventType]bool{}
@@ -83,7 +85,8 @@ func RunJournalStore(t *testing.T, newStore func(t *testing.T) (JournalStore, SQ
 		for _, want := range []mandates.EventType{mandates.EventCreated, mandates.EventConsentGiven, mandates.EventConsentCodeSent,
 			mandates.EventConsentCodeWrong, mandates.EventActivated, mandates.EventRevoked, mandates.EventWithdrawn,
 			mandates.EventAreaWithdrawn, mandates.EventAccepted, mandates.EventOrganisationCreated, mandates.EventMemberHabilitated,
-			mandates.EventMemberWithdrawn, mandates.EventExpired} {
+			mandates.EventMemberWithdrawn, mandates.EventExpired, mandates.EventSuspended, mandates.EventResumed, mandates.EventUpdated,
+			mandates.EventDelegatesChanged, mandates.EventDeclined} {
 			if !types[want] {
 				t.Errorf("no %s event was journaled by these operations", want)
 			}
