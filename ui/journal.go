@@ -97,6 +97,7 @@ type journalData struct {
 	Back     string // the print page's link back to the journal, and its words
 	BackText string
 	Proof    string // how to prove the printed journal exact
+	Own      bool   // the reader's own journal ("votre journal est vide")
 }
 
 // journalKeep is how the reader keeps a journal they may read whole or in
@@ -475,7 +476,7 @@ func (s *Server) journalOwn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := s.newJournalView(r, sess.PersonID, sess.PersonID)
-	d := journalData{Heading: v.msg("journal.own.heading", nil), Lead: v.msg("journal.own.lead", nil), Action: journalPath,
+	d := journalData{Own: true, Heading: v.msg("journal.own.heading", nil), Lead: v.msg("journal.own.lead", nil), Action: journalPath,
 		Keep: &journalKeep{Title: v.msg("journal.keep.title", nil),
 			Print: journalPath + "/imprimer", PrintText: v.msg("journal.keep.print", nil), PrintHint: v.msg("journal.keep.print_hint", nil),
 			Export: journalPath + "/export.json", ExportText: v.msg("journal.keep.export", nil), ExportHint: v.msg("journal.keep.export_hint", nil)}}
@@ -637,7 +638,7 @@ func (s *Server) journalPrint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := s.newJournalView(r, sess.PersonID, sess.PersonID)
-	d := journalData{Person: v.person(sess.PersonID), Back: journalPath, BackText: v.msg("journal.print.back", nil),
+	d := journalData{Own: true, Person: v.person(sess.PersonID), Back: journalPath, BackText: v.msg("journal.print.back", nil),
 		Proof: v.msg("journal.print.proof", nil), Limited: v.msg("journal.print.limited", nil)}
 	s.printJournal(w, r, v, sess.PersonID, "journal.print.title", d)
 }

@@ -84,6 +84,10 @@ func TestJournalPagesShowWhoMaySeeWhat(t *testing.T) {
 			}
 		})
 	}
+	// An empty journal of one's own is "votre journal".
+	if _, page := getAs(t, a, c.karim, "/espace/journal"); !strings.Contains(page, "Pour l’instant, votre journal est vide.") {
+		t.Errorf("Karim's empty journal:\n%s", between(page, "<main", "</main>"))
+	}
 	// Filtered by another site: no act, and the page says how to see all.
 	if _, page := getAs(t, a, c.jeanne, "/espace/journal?site=impots"); !strings.Contains(page, "Aucun acte ne correspond") {
 		t.Errorf("a filter matching nothing:\n%s", between(page, "<main", "</main>"))
