@@ -223,7 +223,7 @@ func TestBackofficeOperatorAndOrganisationInChromium(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`main form button[type="submit"]`)),
 	)
 	boWaitFor(t, op, "fait=enregistree")
-	if h1 := boText(t, op, "h1"); h1 != "Curatelle renforcée de Ahmed Benali" {
+	if h1 := boText(t, op, "h1"); h1 != "Curatelle renforcée d’Ahmed Benali" {
 		t.Errorf("measure page heading %q", h1)
 	}
 	main := boText(t, op, "main")

@@ -7,6 +7,8 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"regexp"
+	"strings"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
@@ -79,11 +81,30 @@ func translate(l *i18n.Localizer, id string) string {
 }
 
 func translateData(l *i18n.Localizer, id string, data any) string {
-	s, err := l.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
+	s, tag, err := l.LocalizeWithTag(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
 	if err != nil {
 		return id
 	}
+	if base, _ := tag.Base(); base.String() == "fr" {
+		s = elideFrench(s)
+	}
 	return s
+}
+
+// deBeforeVowel is « de » before a name that starts with a vowel sound:
+// a capital vowel, or a Y before a consonant (Yvette, Yves; not Yasmine).
+// An H is left alone: whether it is silent depends on the name.
+var deBeforeVowel = regexp.MustCompile(`(^|[\s(])([Dd])e ([AEIOUÀÂÄÉÈÊËÎÏÔÖÙÛÜ]|Y[^AEIOUYaeiouy\s])`)
+
+// elideFrench writes « d’ » for « de » before a name put in a message
+// that starts with a vowel sound, as French does: « le compte d’Ahmed
+// Benali », « la procuration d’Yvette Garnier ». Messages are written with
+// « de {{.Name}} »; only what is put in them starts with a capital.
+func elideFrench(s string) string {
+	if !strings.Contains(s, "e ") {
+		return s
+	}
+	return deBeforeVowel.ReplaceAllString(s, "$1$2’$3")
 }
 
 var templateFuncs = template.FuncMap{

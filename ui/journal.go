@@ -132,7 +132,16 @@ func (v *journalView) msg(id string, data map[string]any) string {
 	if err != nil {
 		return id
 	}
-	return out
+	return v.elide(out)
+}
+
+// elide writes « d’ » for « de » before a name with a vowel sound, in
+// French (elideFrench).
+func (v *journalView) elide(s string) string {
+	if v.lang != "fr" {
+		return s
+	}
+	return elideFrench(s)
 }
 
 // person is a person's name; "" when unknown.
@@ -305,7 +314,7 @@ func (v *journalView) sentence(e journal.Stored) string {
 		data["Type"] = typ
 		return v.msg("journal.event.unknown", data)
 	}
-	return out
+	return v.elide(out)
 }
 
 // evaluationAnswer reads the answer an access evaluation's entry records

@@ -405,7 +405,7 @@ func TestProxyGivenThenAnswered(t *testing.T) {
 		t.Errorf("the giver accepts their own proxy: %d", a.status)
 	}
 	a = getPage(t, app, karim, "/espace/pour-qui-j-agis")
-	if !a.has("Ahmed Benali vous propose une procuration") || !a.has("Accepter la procuration de Ahmed Benali") {
+	if !a.has("Ahmed Benali vous propose une procuration") || !a.has("Accepter la procuration d’Ahmed Benali") {
 		t.Fatalf("for page:\n%.3000s", a.body)
 	}
 	a = postForm(t, app, karim, "/espace/procurations/"+id+"/accepter", url.Values{})
@@ -552,7 +552,7 @@ func TestConsentByThePersonsOwnLogin(t *testing.T) {
 		t.Errorf("wrong password: %d\n%.2000s", a.status, a.body)
 	}
 	a = postForm(t, app, aidant, page, url.Values{"email": {c.karim.Email}, "password": {testPassword}})
-	if a.status != http.StatusForbidden || !a.has("Ce compte n’est pas celui de Ahmed Benali") {
+	if a.status != http.StatusForbidden || !a.has("Ce compte n’est pas celui d’Ahmed Benali") {
 		t.Errorf("someone else's account: %d\n%.2000s", a.status, a.body)
 	}
 	if got := stored(t, app, id).Status; got != mandates.StatusPendingConsent {
