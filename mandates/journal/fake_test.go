@@ -83,13 +83,13 @@ func (m *memStore) JournalPage(_ context.Context, q journal.Query) ([]journal.St
 		for _, s := range rows {
 			if (q.Chain == "" || s.Chain == q.Chain) && (q.OrganisationID == "" || s.OrganisationID == q.OrganisationID) &&
 				(q.ActorID == "" || s.ActorID == q.ActorID) && (q.ClientID == "" || s.ClientID == q.ClientID) &&
-				(q.Before.IsZero() || older(s.Position(), q.Before)) {
+				(q.Before.IsZero() || older(q.Chain, s.Position(), q.Before)) {
 				all = append(all, s)
 			}
 		}
 	}
 	slices.SortFunc(all, func(a, b journal.Stored) int {
-		if older(a.Position(), b.Position()) {
+		if older(q.Chain, a.Position(), b.Position()) {
 			return 1
 		}
 		return -1
@@ -97,7 +97,12 @@ func (m *memStore) JournalPage(_ context.Context, q journal.Query) ([]journal.St
 	return all[:min(len(all), q.PageLimit())], nil
 }
 
-func older(a, b journal.Position) bool {
+// older orders as the stores do: one chain by sequence number, several by
+// time, chain, then sequence number.
+func older(chain string, a, b journal.Position) bool {
+	if chain != "" {
+		return a.Seq < b.Seq
+	}
 	if !a.At.Equal(b.At) {
 		return a.At.Before(b.At)
 	}

@@ -9,7 +9,11 @@ import (
 type Pager interface {
 	// JournalPage returns up to q.Limit entries that match q, each with its
 	// detail, newest first: by time, then chain, then sequence number, all
-	// descending. With q.Before set, only entries older than that position.
+	// descending. With q.Chain set, in the chain's own order: by sequence
+	// number descending, its order of writing (two writers racing may
+	// stamp times a few milliseconds out of that order), which its primary
+	// key reads without sorting however long the chain. With q.Before set,
+	// only entries older than that position.
 	JournalPage(ctx context.Context, q Query) ([]Stored, error)
 }
 

@@ -77,7 +77,12 @@ func journalPageQuery(q journal.Query) (string, []any) {
 		// planner knows the partial index holds every row asked for.
 		where = append(where, "e.organisation_id <> ''")
 	}
-	if !q.Before.IsZero() {
+	switch {
+	case q.Before.IsZero():
+	case q.Chain != "":
+		// One chain reads by its primary key, in the chain's order.
+		where = append(where, "e.seq < "+arg(q.Before.Seq))
+	default:
 		// A row comparison: an index that ends with (at, chain COLLATE "C",
 		// seq) starts the page at the position, where OR-ed terms would not.
 		where = append(where, fmt.Sprintf(`(e.at, e.chain COLLATE "C", e.seq) < (%s, %s, %s)`,
@@ -88,6 +93,10 @@ func journalPageQuery(q journal.Query) (string, []any) {
 	if len(where) > 0 {
 		text += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	text += ` ORDER BY e.at DESC, e.chain COLLATE "C" DESC, e.seq DESC LIMIT ` + arg(q.PageLimit())
+	if q.Chain != "" {
+		text += ` ORDER BY e.seq DESC LIMIT ` + arg(q.PageLimit())
+	} else {
+		text += ` ORDER BY e.at DESC, e.chain COLLATE "C" DESC, e.seq DESC LIMIT ` + arg(q.PageLimit())
+	}
 	return text, args
 }

@@ -67,7 +67,13 @@ func journalPageQuery(q journal.Query) (string, []any) {
 		// planner knows the partial index holds every row asked for.
 		where = append(where, "e.organisation_id <> ''")
 	}
-	if !q.Before.IsZero() {
+	switch {
+	case q.Before.IsZero():
+	case q.Chain != "":
+		// One chain reads by its primary key, in the chain's order.
+		where = append(where, "e.seq < ?")
+		args = append(args, q.Before.Seq)
+	default:
 		// A row value: an index that ends with (at, chain, seq) starts
 		// the page at the position, where OR-ed terms would not.
 		where = append(where, "(e.at, e.chain, e.seq) < (?, ?, ?)")
@@ -78,6 +84,10 @@ func journalPageQuery(q journal.Query) (string, []any) {
 	if len(where) > 0 {
 		text += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	text += ` ORDER BY e.at DESC, e.chain DESC, e.seq DESC LIMIT ?`
+	if q.Chain != "" {
+		text += ` ORDER BY e.seq DESC LIMIT ?`
+	} else {
+		text += ` ORDER BY e.at DESC, e.chain DESC, e.seq DESC LIMIT ?`
+	}
 	return text, append(args, q.PageLimit())
 }

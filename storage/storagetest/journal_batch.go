@@ -178,3 +178,37 @@ func testBatcherClose(t *testing.T, s JournalStore) {
 		t.Errorf("%d entries, want 10", len(rows))
 	}
 }
+
+// testJournalChainPageInWritingOrder: one person's journal pages in the
+// order the chain was written, even where two writers racing stamped
+// their times out of that order.
+func testJournalChainPageInWritingOrder(t *testing.T, s JournalStore, _ SQL) {
+	ctx := t.Context()
+	j := journal.New(s, journal.Options{})
+	person := mandates.NewID(time.Now())
+	// The second entry was stamped a minute before the first.
+	for _, minute := range []int{2, 1, 3} {
+		e := journalEvent(person, minute)
+		if err := j.Emit(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var seqs []int64
+	q := journal.Query{Chain: person, Limit: 2}
+	for {
+		page, err := s.JournalPage(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range page {
+			seqs = append(seqs, e.Seq)
+		}
+		if len(page) < q.Limit {
+			break
+		}
+		q.Before = page[len(page)-1].Position()
+	}
+	if len(seqs) != 3 || seqs[0] != 3 || seqs[1] != 2 || seqs[2] != 1 {
+		t.Errorf("pages read entries %v, want [3 2 1]", seqs)
+	}
+}
