@@ -147,9 +147,10 @@ func (b *Batcher) work(queue chan *pending) {
 }
 
 // write commits batch in one transaction. Entries go in chain order (each
-// chain's in arrival order), so that two transactions on PostgreSQL (of
-// two instances) take their rows' locks in one order and never deadlock. When the transaction
-// fails, each entry is tried alone, so that one bad event fails alone.
+// chain's in arrival order), so that two instances' transactions on
+// PostgreSQL take their rows' locks in one order and never deadlock. When
+// the transaction fails, each entry is tried alone, so that one bad event
+// fails alone.
 func (b *Batcher) write(batch []*pending) {
 	live := batch[:0:0]
 	for _, p := range batch {
