@@ -3,6 +3,8 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -12,7 +14,17 @@ import (
 	"github.com/relais-fr/relais/storage/storagetest"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) {
+	if dsn := os.Getenv("RELAIS_TEST_JOURNAL_DSN"); dsn != "" {
+		// A child process of TestJournalTwoProcesses, not a test run.
+		if err := journalAppendChild(dsn); err != nil {
+			fmt.Fprintln(os.Stderr, "journal child:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	pgtest.Main(m)
+}
 
 func migrate(ctx context.Context, dsn string) error {
 	s, err := postgres.Open(ctx, dsn, postgres.Options{})

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -604,10 +606,18 @@ func newWorldWith(t *testing.T, st mandates.Store, sink teeSink) *world {
 	return buildWorld(t, st, sink, sink.recorder)
 }
 
+// JournalBenchSize is the journal MeasureJournalVerify writes:
+// RELAIS_JOURNAL_BENCH entries, or 20,000 (a test's worth) without it.
+func JournalBenchSize() int {
+	if n, err := strconv.Atoi(os.Getenv("RELAIS_JOURNAL_BENCH")); err == nil && n > 0 {
+		return n
+	}
+	return 20_000
+}
+
 // MeasureJournalVerify fills s with n entries in chains of perChain, signs
 // a checkpoint and times a full verification; it returns the seconds per
-// million entries. Stores run it from a test gated by an environment
-// variable (RELAIS_JOURNAL_BENCH=N).
+// million entries. Stores run it from a test, on JournalBenchSize entries.
 func MeasureJournalVerify(t *testing.T, s JournalStore, n, perChain int) float64 {
 	t.Helper()
 	ctx := t.Context()
