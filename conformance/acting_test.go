@@ -16,7 +16,7 @@ import (
 func (tg *target) demoPerson(t *testing.T, email, forWhom string) Account {
 	t.Helper()
 	if tg.demo == "" {
-		t.Skip("needs Relais's demo data: only run against relais serve --demo")
+		t.Fatal("a case on Relais's demo data ran against another issuer: mark it demo in cases()")
 	}
 	acc := demoAccount(t, tg.demo, email)
 	acc.ForWhom = forWhom
