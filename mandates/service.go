@@ -190,18 +190,48 @@ func (s *Service) Decide(ctx context.Context, q Question) (Answer, error) {
 	if q.At.IsZero() {
 		q.At = s.cfg.Now()
 	}
+	f, err := s.facts(ctx, q)
+	if err != nil {
+		return Answer{}, err
+	}
+	return s.cfg.Policy.Decide(q, f)
+}
+
+// AreasAllowed says in which procedure areas the policy allows q's act
+// through a representation (q.Area is ignored), reading the facts once:
+// where a page asks the same question of every area.
+func (s *Service) AreasAllowed(ctx context.Context, q Question) ([]Area, error) {
+	if q.At.IsZero() {
+		q.At = s.cfg.Now()
+	}
+	f, err := s.facts(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	var out []Area
+	for _, info := range Areas {
+		q.Area = info.Code
+		a, err := s.cfg.Policy.Decide(q, f)
+		if err != nil {
+			return nil, err
+		}
+		if a.Decision == Allowed && a.Representation != nil {
+			out = append(out, info.Code)
+		}
+	}
+	return out, nil
+}
+
+// facts are what deciding q reads from the store.
+func (s *Service) facts(ctx context.Context, q Question) (Facts, error) {
 	if !IsID(q.PersonID) || !IsID(q.ActorID) {
-		return s.cfg.Policy.Decide(q, Facts{})
+		return Facts{}, nil
 	}
 	actor := q.ActorID
 	if actor == q.PersonID {
 		actor = "" // acting for oneself: no membership counts
 	}
-	f, err := s.store.DecisionFacts(ctx, q.PersonID, actor)
-	if err != nil {
-		return Answer{}, err
-	}
-	return s.cfg.Policy.Decide(q, f)
+	return s.store.DecisionFacts(ctx, q.PersonID, actor)
 }
 
 // Representation returns one representation, with its history, to someone

@@ -509,15 +509,10 @@ func (s *Server) consultable(w http.ResponseWriter, r *http.Request, sess authz.
 		return "", nil, false
 	}
 	// The representation must let the reader consult, area by area.
-	for _, info := range mandates.Areas {
-		a, err := s.mandates.Service.Decide(r.Context(), mandates.Question{ActorID: sess.PersonID, PersonID: person, Action: mandates.Consult, Area: info.Code})
-		if err != nil {
-			s.StoreError(w, r, err)
-			return "", nil, false
-		}
-		if a.Decision == mandates.Allowed && a.Representation != nil {
-			allowed = append(allowed, info.Code)
-		}
+	allowed, err := s.mandates.Service.AreasAllowed(r.Context(), mandates.Question{ActorID: sess.PersonID, PersonID: person, Action: mandates.Consult})
+	if err != nil {
+		s.StoreError(w, r, err)
+		return "", nil, false
 	}
 	switch len(allowed) {
 	case 0:

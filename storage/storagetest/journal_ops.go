@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/relais-fr/relais/mandates"
@@ -44,5 +45,37 @@ func testDelegatesAndDeclinedProxy(t *testing.T, w *world) {
 	}
 	if _, err := w.svc.AnswerProxy(t.Context(), mandates.Actor{PersonID: w.karim}, p.ID, false); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func testAreasAllowed(t *testing.T, w *world) {
+	if _, err := w.svc.RegisterMeasure(t.Context(), w.op(), w.tutelle(t, "RG 26/00043")); err != nil {
+		t.Fatal(err)
+	}
+	r := w.start(t)
+	if _, err := w.svc.ConfirmByLogin(t.Context(), w.sophie(), r.ID, w.jeanne); err != nil {
+		t.Fatal(err)
+	}
+	consult := func(actor string) []mandates.Area {
+		t.Helper()
+		got, err := w.svc.AreasAllowed(t.Context(), mandates.Question{ActorID: actor, PersonID: w.jeanne, Action: mandates.Consult, At: w.now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := consult(w.marie); len(got) != len(mandates.Areas) {
+		t.Errorf("the tutor consults %v, want every area", got)
+	}
+	if got := consult(w.aidant); len(got) != 2 || !slices.Contains(got, "social") || !slices.Contains(got, "papiers") {
+		t.Errorf("the aidant consults %v, want social and papiers", got)
+	}
+	for _, a := range consult(w.aidant) {
+		if want := w.decide(t, w.aidant, w.jeanne, mandates.Consult, a); want.Decision != mandates.Allowed {
+			t.Errorf("AreasAllowed lists %s, Decide answers %s", a, want.Decision)
+		}
+	}
+	if got := consult(w.karim); len(got) != 0 {
+		t.Errorf("a stranger consults %v", got)
 	}
 }

@@ -37,6 +37,7 @@ func RunService(t *testing.T, newStore func(t *testing.T) ServiceStore) {
 		{"an aidant mandate by a code: wrong codes cancel the request", testMandateCodeGuessed},
 		{"an aidant needs the second factor and an active habilitation", testAidantRules},
 		{"a withdrawn aidant can no longer act; the mandate stays with the organisation", testWithdrawnAidant},
+		{"the areas a representative may consult: all for a tutor, the mandate's for an aidant, none for a stranger", testAreasAllowed},
 		{"a proxy is active once accepted, and the person withdraws it at once", testProxy},
 		{"the person withdraws one area, then the last one", testWithdrawArea},
 		{"a court measure cannot be withdrawn by the person", testMeasureNotWithdrawable},
