@@ -128,11 +128,7 @@ func (s *Server) newJournalView(r *http.Request, viewer, owner string) *journalV
 }
 
 func (v *journalView) msg(id string, data map[string]any) string {
-	out, err := v.loc.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
-	if err != nil {
-		return id
-	}
-	return v.elide(out)
+	return translateData(v.loc, id, data)
 }
 
 // elide writes « d’ » for « de » before a name with a vowel sound, in
