@@ -247,14 +247,7 @@ func TestSentencesNameTheActorsRole(t *testing.T) {
 	a := newJournalRun(t)
 	c := a.cast
 	ctx := t.Context()
-	proxy, err := a.app.service.GiveProxy(ctx, mandates.Actor{PersonID: c.ahmed.ID}, mandates.ProxyInput{HolderID: c.karim.ID,
-		Areas: []mandates.Area{"social"}, Granted: []mandates.Action{mandates.Consult}, Duration: mandates.SixMonths})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.app.service.AnswerProxy(ctx, mandates.Actor{PersonID: c.karim.ID}, proxy.ID, true); err != nil {
-		t.Fatal(err)
-	}
+	proxy := karimHoldsAhmedsProxy(t, a)
 	mandate := activeMandate(t, a.app, c, c.ahmed, "social")
 	issued := ofType(chainOf(t, a.app, c.jeanne.ID), mandates.EventTokenIssued)
 	if len(issued) != 1 {
@@ -352,14 +345,7 @@ func TestRepresentativesKeepTheJournalsTheyRead(t *testing.T) {
 	a := newJournalRun(t)
 	c := a.cast
 	ctx := t.Context()
-	proxy, err := a.app.service.GiveProxy(ctx, mandates.Actor{PersonID: c.ahmed.ID}, mandates.ProxyInput{HolderID: c.karim.ID,
-		Areas: []mandates.Area{"social"}, Granted: []mandates.Action{mandates.Consult}, Duration: mandates.SixMonths})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.app.service.AnswerProxy(ctx, mandates.Actor{PersonID: c.karim.ID}, proxy.ID, true); err != nil {
-		t.Fatal(err)
-	}
+	karimHoldsAhmedsProxy(t, a)
 	for _, area := range []mandates.Area{"social", "logement"} {
 		if err := a.app.journal.Emit(ctx, mandates.Event{Type: mandates.EventTokenIssued, PersonID: c.ahmed.ID, ActorID: c.ahmed.ID,
 			ClientID: "site-" + string(area), Areas: []mandates.Area{area}, Detail: map[string]string{"grant_type": "authorization_code"}}); err != nil {
@@ -453,4 +439,20 @@ func TestRepresentativesKeepTheJournalsTheyRead(t *testing.T) {
 	if rep := journal.VerifyExport(x, nil); rep.Entries != int64(len(x.Entries)) {
 		t.Errorf("the tutor's export does not verify: %+v", rep)
 	}
+}
+
+// karimHoldsAhmedsProxy: Ahmed gives Karim a proxy to consult his social
+// benefits, and Karim accepts it.
+func karimHoldsAhmedsProxy(t *testing.T, a *actingRun) mandates.Representation {
+	t.Helper()
+	c := a.cast
+	proxy, err := a.app.service.GiveProxy(t.Context(), mandates.Actor{PersonID: c.ahmed.ID}, mandates.ProxyInput{HolderID: c.karim.ID,
+		Areas: []mandates.Area{"social"}, Granted: []mandates.Action{mandates.Consult}, Duration: mandates.SixMonths})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.app.service.AnswerProxy(t.Context(), mandates.Actor{PersonID: c.karim.ID}, proxy.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	return proxy
 }
