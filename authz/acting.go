@@ -23,7 +23,7 @@ import (
 // (mandates.Service implements it): whether an actor may use a
 // representation now, the measures over a person, and the policy.
 type Delegation interface {
-	Usable(ctx context.Context, actorID, representationID string, at time.Time) (mandates.View, error)
+	Usable(ctx context.Context, a mandates.Actor, representationID string, at time.Time) (mandates.View, error)
 	Protection(ctx context.Context, personID string, at time.Time) ([]mandates.View, error)
 	Policy() *mandates.Policy
 }
@@ -49,14 +49,20 @@ func (p *Provider) checkActing(ctx context.Context, s *Session) (mandates.View, 
 	if p.delegation == nil {
 		return mandates.View{}, fmt.Errorf("%w: no representation service", ErrRepresentationInactive)
 	}
-	v, err := p.delegation.Usable(ctx, s.ActorID, s.RepresentationID, p.cfg.Now())
+	v, err := p.delegation.Usable(ctx, actorOf(s.ActorID, s.AMR), s.RepresentationID, p.cfg.Now())
 	switch {
 	case err == nil && v.PersonID == s.PersonID:
 		return v, nil
-	case err == nil, errors.Is(err, mandates.ErrNotFound), errors.Is(err, mandates.ErrInactive):
+	case err == nil, errors.Is(err, mandates.ErrNotFound), errors.Is(err, mandates.ErrInactive), errors.Is(err, mandates.ErrSecondFactor):
 		return mandates.View{}, fmt.Errorf("%w: %v", ErrRepresentationInactive, err)
 	}
 	return mandates.View{}, err
+}
+
+// actorOf is the actor of a login: who, and whether a second factor
+// (RFC 8176 "otp") proved it.
+func actorOf(personID string, amr []string) mandates.Actor {
+	return mandates.Actor{PersonID: personID, SecondFactor: slices.Contains(amr, "otp")}
 }
 
 // actClaim is RFC 8693 §4.1's act: who acts, as the site knows them
@@ -358,7 +364,10 @@ func (p *Provider) grantFor(ctx context.Context, a *AuthorizeRequest, login Logi
 	if p.delegation == nil {
 		return g, fosite.ErrAccessDenied.WithHint("Acting for someone else is not available.")
 	}
-	v, err := p.delegation.Usable(ctx, login.PersonID, login.RepresentationID, now)
+	v, err := p.delegation.Usable(ctx, actorOf(login.PersonID, login.AMR), login.RepresentationID, now)
+	if errors.Is(err, mandates.ErrSecondFactor) {
+		return g, fosite.ErrAccessDenied.WithHint("Acting for an organisation needs a login with a second factor.").WithWrap(err)
+	}
 	if errors.Is(err, mandates.ErrNotFound) || errors.Is(err, mandates.ErrInactive) {
 		return g, fosite.ErrAccessDenied.WithHint("The representation chosen is no longer in force.").WithWrap(err)
 	}

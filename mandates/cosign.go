@@ -179,13 +179,33 @@ func (s *Service) RequestCosignature(ctx context.Context, in CosignatureRequest)
 	c := Cosignature{ID: NewID(now), ClientID: in.ClientID, PersonID: in.PersonID, ActorID: in.ActorID, Action: in.Action,
 		Area: in.Area, Description: strings.TrimSpace(in.Description), RepresentationID: ans.Representation.ID,
 		Party: PartyRepresentative, Status: CosignPending, CreatedAt: now, ExpiresAt: now.Add(CosignaturePendingTTL), Version: 1}
-	if in.ActorID != in.PersonID {
+	switch {
+	case ans.Agreement != nil:
+		// A measure over the person asks its representative's agreement.
+		c.RepresentationID, c.Party = ans.Agreement.ID, PartyRepresentative
+	case in.ActorID != in.PersonID:
 		c.Party = PartyPerson
 	}
 	if err := c.Validate(); err != nil {
 		return Cosignature{}, err
 	}
+	out := c
 	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		// Asking again for an act still waiting returns the request
+		// waiting: one request per act and parties, even when two ask at
+		// once (the person is held until the transaction ends).
+		if err := s.store.LockPerson(ctx, c.PersonID); err != nil {
+			return err
+		}
+		pending, err := s.store.CosignaturesAwaiting(ctx, c.PersonID, []string{c.RepresentationID})
+		if err != nil {
+			return err
+		}
+		if i := slices.IndexFunc(pending, func(p Cosignature) bool { return sameAct(&p, &c, now) }); i >= 0 {
+			out = pending[i]
+			return nil
+		}
+		out = c
 		if err := s.store.CreateCosignature(ctx, c); err != nil {
 			return err
 		}
@@ -194,7 +214,15 @@ func (s *Service) RequestCosignature(ctx context.Context, in CosignatureRequest)
 	if err != nil {
 		return Cosignature{}, fmt.Errorf("request co-signature: %w", err)
 	}
-	return c, nil
+	return out, nil
+}
+
+// sameAct says whether p, stored, is a request still waiting for the very
+// act c asks about, of the same parties and site.
+func sameAct(p, c *Cosignature, now time.Time) bool {
+	return p.EffectiveStatus(now) == CosignPending && p.ClientID == c.ClientID && p.PersonID == c.PersonID && p.ActorID == c.ActorID &&
+		p.Action == c.Action && p.Area == c.Area && p.Description == c.Description && p.RepresentationID == c.RepresentationID &&
+		p.Party == c.Party
 }
 
 // CosignatureOf returns a request to the site that opened it; to any other

@@ -24,6 +24,11 @@ type Answer struct {
 	Decision       Decision
 	Representation *Representation
 	Reason         Text
+	// Agreement is set when the answer is cosign because a measure over
+	// the person asks its representative's agreement for an act done
+	// under a mandate or a proxy (an aidant acting for a person under
+	// curatelle): that measure's representative agrees.
+	Agreement *Representation
 }
 
 // Facts are what a decision reads from the store.
@@ -34,6 +39,9 @@ type Facts struct {
 	Memberships []Membership
 	// Organisations holding any of those representations, by id.
 	Organisations map[string]Organisation
+	// ActorSecondFactor: the actor has a confirmed second factor, without
+	// which no representation held through an organisation is usable.
+	ActorSecondFactor bool
 }
 
 // Decide answers q from the facts: the one function behind every "may A do
@@ -117,7 +125,7 @@ func (p *Policy) decideRepresentative(q Question, f Facts) Answer {
 			"refusé : cet acte est strictement personnel. Seule la personne peut le faire.",
 			"refused: this act is strictly personal. Only the person can do it."}}
 	}
-	var best *Representation
+	var best, limit *Representation
 	d := No
 	var why Text
 	for i := range f.Representations {
@@ -132,8 +140,10 @@ func (p *Policy) decideRepresentative(q Question, f Facts) Answer {
 			}
 			continue
 		}
-		if rd := p.RepresentativeDecision(r, q.Action, q.Area); best == nil || rd.rank() > d.rank() {
-			best, d = r, rd
+		// Never more than the measures over the person leave.
+		rd, by := p.capped(r, p.RepresentativeDecision(r, q.Action, q.Area), q.Action, q.Area, f.Representations, q.At)
+		if best == nil || rd.rank() > d.rank() {
+			best, d, limit = r, rd, by
 		}
 	}
 	if best == nil {
@@ -142,6 +152,13 @@ func (p *Policy) decideRepresentative(q Question, f Facts) Answer {
 				"refused: nothing lets this actor act for this person."}
 		}
 		return Answer{Decision: No, Reason: why}
+	}
+	if limit != nil {
+		ans := Answer{Decision: d, Representation: best, Reason: p.cappedReason(best, limit, d)}
+		if d == Cosign {
+			ans.Agreement = limit
+		}
+		return ans
 	}
 	k, to := best.Kind.The(), roleText[best.Role].to
 	_, adj := p.representativeDecision(best, q.Action, q.Area)
@@ -168,7 +185,7 @@ func (p *Policy) decideRepresentative(q Question, f Facts) Answer {
 // actorHolds says whether the actor may use r now in the area, or why not
 // (an empty reason when r is simply not the actor's).
 func (p *Policy) actorHolds(r *Representation, q Question, f Facts) (bool, Text) {
-	if ok, why := p.holds(r, q.ActorID, q.At, f.Memberships); !ok {
+	if ok, why := p.holds(r, Actor{PersonID: q.ActorID, SecondFactor: f.ActorSecondFactor}, q.At, f.Memberships); !ok {
 		return false, why
 	}
 	k := r.Kind.The()
@@ -186,10 +203,12 @@ func (p *Policy) actorHolds(r *Representation, q Question, f Facts) (bool, Text)
 
 // holds says whether the actor may use r at `at`, whatever the area: r is
 // in force and the actor holds it, in their own name or as an active (and
-// designated) member of the organisation holding it. The reason is empty
-// when r is simply not the actor's.
-func (p *Policy) holds(r *Representation, actorID string, at time.Time, ms []Membership) (bool, Text) {
+// designated) member of the organisation holding it, with a second factor
+// (DESIGN.md §4: a professional act needs one). The reason is empty when r
+// is simply not the actor's.
+func (p *Policy) holds(r *Representation, a Actor, at time.Time, ms []Membership) (bool, Text) {
 	rep := r.Representative
+	actorID := a.PersonID
 	k := r.Kind.The()
 	if rep.IsOrganisation() {
 		i := slices.IndexFunc(ms, func(m Membership) bool {
@@ -211,6 +230,9 @@ func (p *Policy) holds(r *Representation, actorID string, at time.Time, ms []Mem
 	}
 	switch r.EffectiveStatus(at) {
 	case StatusActive:
+		if rep.IsOrganisation() && !a.SecondFactor {
+			return false, textSecondFactor
+		}
 		return true, Text{}
 	case StatusExpired:
 		return false, Text{"refusé : " + k.FR + " ne s’applique plus : sa date de fin est passée.",
@@ -225,3 +247,8 @@ func (p *Policy) holds(r *Representation, actorID string, at time.Time, ms []Mem
 	}
 	return false, Text{"refusé : " + k.FR + " ne s’applique pas encore.", "refused: " + k.EN + " does not apply yet."}
 }
+
+// textSecondFactor is why a professional without a second factor cannot
+// act through their organisation.
+var textSecondFactor = Text{"refusé : pour agir au nom de la structure, il faut se connecter avec un code de confirmation.",
+	"refused: to act for the organisation, log in with a confirmation code."}

@@ -53,7 +53,29 @@ var (
 	// ErrTooManyCodes: too many wrong codes, or too many sent: the request
 	// is cancelled.
 	ErrTooManyCodes = errors.New("mandates: too many consent codes")
+	// ErrRepresentativeGives: under the person's measure the representative
+	// gives or refuses a mandate or a proxy for the person (under tutelle,
+	// the tutor); the person's own word is not enough.
+	ErrRepresentativeGives = errors.New("mandates: under this measure, the representative gives it for the person")
+	// ErrNoSecondFactor: the person has no second factor yet, so cannot be
+	// habilitated as an aidant until they turn one on.
+	ErrNoSecondFactor = errors.New("mandates: no second factor enrolled")
 	// ErrNoSender: remote consent needs a way to send codes that this
 	// deployment does not have, or a phone number the person does not have.
 	ErrNoSender = errors.New("mandates: no way to send the consent code")
 )
+
+// OpenError says a mandate or a proxy between the same parties is already
+// in force or waiting: change that one rather than add another. It matches
+// ErrAlreadyExists with errors.Is.
+type OpenError struct {
+	ID     string // the one already there
+	Status Status // its status now
+}
+
+func (e *OpenError) Error() string {
+	return "mandates: representation " + e.ID + " between the same parties is already " + string(e.Status)
+}
+
+// Is makes errors.Is(err, ErrAlreadyExists) true for an *OpenError.
+func (e *OpenError) Is(target error) bool { return target == ErrAlreadyExists }

@@ -24,6 +24,14 @@ const (
 	EventDelegatesChanged EventType = "representation.delegates_changed"
 	EventAccepted         EventType = "representation.accepted" // a proxy, by the trusted person
 	EventDeclined         EventType = "representation.declined"
+	// EventAgreed: the representative under the person's measure agreed
+	// to a mandate or a proxy the person gave (curatelle renforcée).
+	// Detail: measure_id, role.
+	EventAgreed EventType = "representation.agreed"
+	// EventRefused: a request about a mandate or a proxy was refused and
+	// nothing changed. Detail: reason (representative_gives, duplicate),
+	// and existing_id for a duplicate.
+	EventRefused EventType = "representation.refused"
 	// EventExpired: the end date of a representation in force passed. The
 	// status follows the clock at every reading; this entry records, once,
 	// that it happened. Detail: valid_until (RFC 3339).
@@ -67,7 +75,7 @@ const (
 var EventTypes = []EventType{
 	EventCreated, EventConsentGiven, EventConsentCodeSent, EventConsentCodeWrong, EventActivated, EventSuspended,
 	EventResumed, EventRevoked, EventWithdrawn, EventAreaWithdrawn, EventUpdated, EventDelegatesChanged, EventAccepted,
-	EventDeclined, EventExpired, EventOrganisationCreated, EventMemberHabilitated, EventMemberWithdrawn,
+	EventDeclined, EventAgreed, EventRefused, EventExpired, EventOrganisationCreated, EventMemberHabilitated, EventMemberWithdrawn,
 	EventLoginSucceeded, EventLoginFailed, EventLoggedOut, EventSecondFactorUsed, EventSecondFactorFailed,
 	EventRecoveryCodeUsed, EventSecondFactorEnrolled, EventSecondFactorDisabled, EventTokenIssued, EventTokenExchanged,
 	EventRefreshTokenReused, EventTokenRevoked, EventSiteConsentGiven, EventSiteConsentWithdrawn, EventAccessEvaluated,

@@ -21,6 +21,7 @@ func DefaultPolicyFile() []byte { return bytes.Clone(defaultPolicy) }
 type Policy struct {
 	Version string
 	cells   map[policyKey][3]Decision // consult, manage, dispose
+	givers  map[Kind]Giver            // who gives a mandate or a proxy under each measure
 }
 
 type policyKey struct {
@@ -52,8 +53,9 @@ func DefaultPolicy() *Policy {
 // problem: a malformed line, an unknown kind, role or answer, a repeated
 // row, or a missing one (reported at the last line).
 func ParsePolicy(b []byte) (*Policy, error) {
-	p := &Policy{cells: map[policyKey][3]Decision{}}
+	p := &Policy{cells: map[policyKey][3]Decision{}, givers: map[Kind]Giver{}}
 	seen := map[policyKey]int{}
+	seenGive := map[Kind]int{}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	n := 0
 	for sc.Scan() {
@@ -68,6 +70,17 @@ func ParsePolicy(b []byte) (*Policy, error) {
 				return nil, &PolicyError{n, `the first line must be "version" and a version name, e.g. "version 2026-11-29"`}
 			}
 			p.Version = f[1]
+			continue
+		}
+		if f[0] == "give" {
+			k, g, problem := parseGiveRow(f)
+			if problem != "" {
+				return nil, &PolicyError{n, problem}
+			}
+			if first, dup := seenGive[k]; dup {
+				return nil, &PolicyError{n, fmt.Sprintf("give %s is given twice (first on line %d)", k, first)}
+			}
+			seenGive[k], p.givers[k] = n, g
 			continue
 		}
 		if len(f) != 5 {
@@ -102,6 +115,9 @@ func ParsePolicy(b []byte) (*Policy, error) {
 		return nil, &PolicyError{max(n, 1), "the file is empty: it needs a version line and one row per kind and party"}
 	}
 	for _, k := range Kinds {
+		if _, ok := p.givers[k]; k.IsMeasure() && !ok {
+			return nil, &PolicyError{n, fmt.Sprintf("the give row for %s is missing (who gives a mandate or a proxy under it)", k)}
+		}
 		for _, party := range append([]string{string(PartyPerson)}, roleStrings(RolesOf[k])...) {
 			if _, ok := p.cells[policyKey{k, party}]; !ok {
 				return nil, &PolicyError{n, fmt.Sprintf("the row for %s %s is missing", k, party)}

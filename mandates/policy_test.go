@@ -66,7 +66,8 @@ func sample(k Kind, role Role) Representation {
 
 func facts(rs ...Representation) Facts {
 	return Facts{Representations: rs, Memberships: []Membership{{OrganisationID: orgID, PersonID: actorID, Role: MemberAidant, Active: true,
-		HabilitatedAt: t0.AddDate(-1, 0, 0)}}, Organisations: map[string]Organisation{orgID: {ID: orgID, Name: "France Services Lyon 8e", Kind: OrgFranceServices}}}
+		HabilitatedAt: t0.AddDate(-1, 0, 0)}}, Organisations: map[string]Organisation{orgID: {ID: orgID, Name: "France Services Lyon 8e", Kind: OrgFranceServices}},
+		ActorSecondFactor: true}
 }
 
 func TestDefaultPolicyFileParses(t *testing.T) {
@@ -74,7 +75,7 @@ func TestDefaultPolicyFileParses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Version != "2026-11-29" {
+	if p.Version != "2026-12-06" {
 		t.Errorf("version %q", p.Version)
 	}
 }
@@ -250,6 +251,15 @@ func TestWhoMayUseARepresentation(t *testing.T) {
 		{"not when the organisation withdrew the aidant", func() Representation { return mandate },
 			func(f Facts) Facts { f.Memberships[0].Active = false; f.Memberships[0].WithdrawnAt = t0; return f }, actorID, "social", No, "retiré"},
 		{"not a stranger to the organisation", func() Representation { return mandate }, nil, other, "social", No, "rien ne permet"},
+		{"not an aidant without a second factor", func() Representation { return mandate },
+			func(f Facts) Facts { f.ActorSecondFactor = false; return f }, actorID, "social", No, "code de confirmation"},
+		{"not an MJPM delegate without a second factor", func() Representation {
+			r := sample(CuratelleRenforcee, RoleCurateur)
+			r.Representative = Representative{OrganisationID: orgID, Delegates: []string{actorID}}
+			return r
+		}, func(f Facts) Facts { f.ActorSecondFactor = false; return f }, actorID, "argent", No, "code de confirmation"},
+		{"a tutor in their own name needs no second factor", func() Representation { return sample(Tutelle, RoleTuteur) },
+			func(f Facts) Facts { f.ActorSecondFactor = false; return f }, actorID, "social", Allowed, "autorisé"},
 		{"not when the organisation is limited to other areas", func() Representation { return mandate },
 			func(f Facts) Facts {
 				o := f.Organisations[orgID]

@@ -58,6 +58,9 @@ func (r Representative) IsOrganisation() bool { return r.OrganisationID != "" }
 type Source struct {
 	Decision *CourtDecision `json:"decision,omitempty"`
 	Consent  *ConsentRecord `json:"consent,omitempty"`
+	// Measure is, for a mandate or a proxy asked for a person under a
+	// measure, the measure whose rule it follows (who gives, who agrees).
+	Measure *UnderMeasure `json:"measure,omitempty"`
 }
 
 // CourtDecision is the decision an operator registered. For a mandat de
@@ -91,6 +94,9 @@ const (
 	ConsentRemoteCode ConsentMethod = "remote_code"
 	// The person gave it themselves, logged in (a proxy).
 	ConsentOwnAccount ConsentMethod = "own_account"
+	// The representative under the measure gave it for the person (under
+	// tutelle, the tutor).
+	ConsentByRepresentative ConsentMethod = "by_representative"
 )
 
 // ConsentRecord is the consent a representation rests on.
@@ -103,6 +109,12 @@ type ConsentRecord struct {
 	AttestationHash string `json:"attestation_hash,omitempty"`
 	// AcceptedAt is when the trusted person accepted a proxy.
 	AcceptedAt time.Time `json:"accepted_at,omitzero"`
+	// GivenBy is who consented: the person, or the representative who gave
+	// it for them (ConsentByRepresentative).
+	GivenBy string `json:"given_by,omitempty"`
+	// PhoneEnd is the last two digits of the number a consent code was
+	// sent to, so the journal can say which phone consented.
+	PhoneEnd string `json:"phone_end,omitempty"`
 }
 
 // Party is who acts: the person themselves, or a representative.

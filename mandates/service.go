@@ -231,7 +231,14 @@ func (s *Service) facts(ctx context.Context, q Question) (Facts, error) {
 	if actor == q.PersonID {
 		actor = "" // acting for oneself: no membership counts
 	}
-	return s.store.DecisionFacts(ctx, q.PersonID, actor)
+	f, err := s.store.DecisionFacts(ctx, q.PersonID, actor)
+	if err != nil || actor == "" || !slices.ContainsFunc(f.Representations, func(r Representation) bool { return r.Representative.IsOrganisation() }) {
+		return f, err
+	}
+	// Only where an organisation holds a representation of the person
+	// does the actor's second factor matter: one more read, then.
+	f.ActorSecondFactor, err = s.store.SecondFactorEnrolled(ctx, actor)
+	return f, err
 }
 
 // Representation returns one representation, with its history, to someone
@@ -407,11 +414,13 @@ func (s *Service) Person(ctx context.Context, id string) (Person, error) {
 
 // Usable returns the representation, with names, when the actor may use it
 // at `at`: in force, and held by the actor (in their own name, or as an
-// active and designated member of the organisation holding it). Otherwise
-// ErrNotFound when it is not the actor's, or ErrInactive wrapping the
-// reason. Tokens are checked with it at every use, so a suspension, a
-// withdrawal or the end date stops them at once.
-func (s *Service) Usable(ctx context.Context, actorID, id string, at time.Time) (View, error) {
+// active and designated member of the organisation holding it, logged in
+// with a second factor). Otherwise ErrNotFound when it is not the actor's,
+// ErrSecondFactor when only the second factor is missing, or ErrInactive
+// wrapping the reason. Tokens are checked with it at every use, so a
+// suspension, a withdrawal or the end date stops them at once.
+func (s *Service) Usable(ctx context.Context, a Actor, id string, at time.Time) (View, error) {
+	actorID := a.PersonID
 	r, err := s.store.Representation(ctx, id)
 	if err != nil {
 		return View{}, err
@@ -422,10 +431,13 @@ func (s *Service) Usable(ctx context.Context, actorID, id string, at time.Time) 
 			return View{}, err
 		}
 	}
-	ok, why := s.cfg.Policy.holds(&r, actorID, at, ms)
+	ok, why := s.cfg.Policy.holds(&r, a, at, ms)
 	if !ok {
 		if why == (Text{}) {
 			return View{}, fmt.Errorf("representation %s: %w", id, ErrNotFound)
+		}
+		if why == textSecondFactor {
+			return View{}, fmt.Errorf("representation %s: %w", id, ErrSecondFactor)
 		}
 		return View{}, fmt.Errorf("%w: %s", ErrInactive, why.EN)
 	}

@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"slices"
 	"strconv"
+	"time"
 )
 
 // MandateInput is what an aidant and the person choose together.
@@ -34,7 +35,12 @@ func (s *Service) requireAidant(ctx context.Context, a Actor, orgID string) erro
 	return err
 }
 
-// StartMandate creates an aidant mandate waiting for the person's consent.
+// StartMandate creates an aidant mandate waiting for consent. For a person
+// under a measure it follows the measure's rule (Policy.Giver): it waits
+// for the representative to give it, or for the person's consent and then
+// the representative's agreement. A mandate between the person and the
+// organisation already in force or waiting is not added again: the
+// *OpenError names it, to be changed instead (ChangeMandate).
 func (s *Service) StartMandate(ctx context.Context, a Actor, in MandateInput) (Representation, error) {
 	if err := s.requireAidant(ctx, a, in.OrganisationID); err != nil {
 		return Representation{}, err
@@ -64,13 +70,61 @@ func (s *Service) StartMandate(ctx context.Context, a Actor, in MandateInput) (R
 		if err := r.Validate(); err != nil {
 			return err
 		}
+		reps, err := s.lockedRepresentations(ctx, in.PersonID)
+		if err != nil {
+			return err
+		}
+		if open := openBetween(reps, &r, now); open != nil {
+			return &OpenError{ID: open.ID, Status: open.EffectiveStatus(now)}
+		}
+		r.Source.Measure = s.cfg.Policy.underMeasure(s.cfg.Policy.Rule(reps, r.PersonID, r.Areas, now))
 		r, err = s.create(ctx, r, a.PersonID, o.ID)
 		return err
 	})
+	var open *OpenError
+	if errors.As(err, &open) {
+		err = errors.Join(err, s.refused(ctx, Event{ActorID: a.PersonID, OrganisationID: o.ID, PersonID: in.PersonID,
+			RepresentationID: open.ID, Areas: r.Areas, Detail: detail("reason", "duplicate")}))
+	}
 	if err != nil {
 		return Representation{}, fmt.Errorf("start mandate: %w", err)
 	}
 	return r, nil
+}
+
+// lockedRepresentations holds the person (LockPerson) for the transaction
+// in ctx and reads their representations: what is checked before a new
+// one is created cannot change until it is.
+func (s *Service) lockedRepresentations(ctx context.Context, personID string) ([]Representation, error) {
+	if err := s.store.LockPerson(ctx, personID); err != nil {
+		return nil, err
+	}
+	return s.store.RepresentationsOf(ctx, personID)
+}
+
+// openBetween finds, among the person's representations, a mandate or a
+// proxy of r's kind with r's holder that is in force or waiting at now.
+func openBetween(reps []Representation, r *Representation, now time.Time) *Representation {
+	for i := range reps {
+		o := &reps[i]
+		if o.ID == r.ID || o.Kind != r.Kind || o.PersonID != r.PersonID || o.Representative.PersonID != r.Representative.PersonID ||
+			o.Representative.OrganisationID != r.Representative.OrganisationID {
+			continue
+		}
+		switch o.EffectiveStatus(now) {
+		case StatusActive, StatusPendingConsent, StatusSuspended, StatusPending:
+			return o
+		}
+	}
+	return nil
+}
+
+// refused records a refused request in the person's journal (EventRefused):
+// nothing changed, but the person and their representatives see that it
+// was asked.
+func (s *Service) refused(ctx context.Context, e Event) error {
+	e.Type, e.At = EventRefused, s.now()
+	return s.record(ctx, e)
 }
 
 // durationOf finds the length a mandate was made for.
@@ -83,7 +137,11 @@ func durationOf(r *Representation) Duration {
 	return OneDay
 }
 
-// consent activates a mandate waiting for consent; its term starts now.
+// consent records the person's consent to a mandate waiting for it. The
+// mandate is in force from now for its length, unless the measure over the
+// person asks the representative's agreement too: it then waits for it.
+// Under a measure whose representative gives mandates, the person's word
+// is refused (ErrRepresentativeGives) and the refusal journaled.
 func (s *Service) consent(ctx context.Context, a Actor, id string, rec ConsentRecord, check func(*Representation) error) (Representation, error) {
 	r, err := s.store.Representation(ctx, id)
 	if err != nil {
@@ -95,9 +153,12 @@ func (s *Service) consent(ctx context.Context, a Actor, id string, rec ConsentRe
 	if err := s.requireAidant(ctx, a, r.Representative.OrganisationID); err != nil {
 		return Representation{}, err
 	}
+	if err := s.personMayConsent(ctx, a, &r); err != nil {
+		return Representation{}, err
+	}
 	return s.change(ctx, id, 0, func(r *Representation) (Change, error) {
-		if r.Status != StatusPendingConsent {
-			return Change{}, fmt.Errorf("%w: this mandate is not waiting for consent", ErrInactive)
+		if r.Waits() != WaitingPerson {
+			return Change{}, fmt.Errorf("%w: this mandate is not waiting for the person's consent", ErrInactive)
 		}
 		if check != nil {
 			if err := check(r); err != nil {
@@ -106,11 +167,37 @@ func (s *Service) consent(ctx context.Context, a Actor, id string, rec ConsentRe
 		}
 		now := s.now()
 		d := durationOf(r)
-		rec.GivenAt, rec.WitnessID = now, a.PersonID
-		r.ValidFrom, r.ValidUntil, r.Status, r.Source.Consent = now, d.End(now), StatusActive, &rec
-		return Change{Type: EventConsentGiven, ActorID: a.PersonID, OrganisationID: r.Representative.OrganisationID,
-			Detail: detail("method", string(rec.Method))}, nil
+		rec.GivenAt, rec.WitnessID, rec.GivenBy = now, a.PersonID, r.PersonID
+		r.ValidFrom, r.ValidUntil, r.Source.Consent = now, d.End(now), &rec
+		if r.Waits() == WaitingNobody {
+			r.Status = StatusActive
+		}
+		// The person consented, before the aidant who witnessed it.
+		c := Change{Type: EventConsentGiven, ActorID: r.PersonID, OrganisationID: r.Representative.OrganisationID,
+			Detail: consentDetail(&rec, r.Source.Measure)}
+		return c, nil
 	})
+}
+
+// personMayConsent refuses, and journals, the person's own consent where
+// the measure over them says the representative gives it.
+func (s *Service) personMayConsent(ctx context.Context, a Actor, r *Representation) error {
+	if r.Waits() != WaitingRepresentative || r.Source.Measure.Giver != GivenByRepresentative {
+		return nil
+	}
+	err := fmt.Errorf("representation %s: %w", r.ID, ErrRepresentativeGives)
+	return errors.Join(err, s.refused(ctx, Event{ActorID: a.PersonID, OrganisationID: r.Representative.OrganisationID, PersonID: r.PersonID,
+		RepresentationID: r.ID, Areas: r.Areas, Detail: detail("reason", "representative_gives", "measure_id", r.Source.Measure.MeasureID)}))
+}
+
+// consentDetail is what the journal keeps of a consent: how it was given,
+// by whom, before which aidant, and the measure's rule it followed.
+func consentDetail(rec *ConsentRecord, u *UnderMeasure) map[string]string {
+	d := detail("method", string(rec.Method), "given_by", rec.GivenBy, "witness", rec.WitnessID, "phone_end", rec.PhoneEnd)
+	if u != nil {
+		d["measure_id"], d["rule"] = u.MeasureID, string(u.Giver)
+	}
+	return d
 }
 
 // ConfirmByLogin records the consent the person gave by logging in with
@@ -157,6 +244,9 @@ func (s *Service) SendConsentCode(ctx context.Context, a Actor, id string) error
 	if err := s.requireAidant(ctx, a, r.Representative.OrganisationID); err != nil {
 		return err
 	}
+	if err := s.personMayConsent(ctx, a, &r); err != nil {
+		return err
+	}
 	p, err := s.store.Person(ctx, r.PersonID)
 	if err != nil {
 		return err
@@ -168,8 +258,8 @@ func (s *Service) SendConsentCode(ctx context.Context, a Actor, id string) error
 	code := fmt.Sprintf("%06d", n.Int64())
 	err = s.store.InTx(ctx, func(ctx context.Context) error {
 		_, err := s.change(ctx, id, 0, func(r *Representation) (Change, error) {
-			if r.Status != StatusPendingConsent {
-				return Change{}, fmt.Errorf("%w: this mandate is not waiting for consent", ErrInactive)
+			if r.Waits() != WaitingPerson {
+				return Change{}, fmt.Errorf("%w: this mandate is not waiting for the person's consent", ErrInactive)
 			}
 			sent := 0
 			for _, c := range r.History {
@@ -217,6 +307,13 @@ func (s *Service) CheckConsentCode(ctx context.Context, a Actor, id, code string
 	if err := s.requireAidant(ctx, a, r.Representative.OrganisationID); err != nil {
 		return Representation{}, err
 	}
+	if err := s.personMayConsent(ctx, a, &r); err != nil {
+		return Representation{}, err
+	}
+	p, err := s.store.Person(ctx, r.PersonID)
+	if err != nil {
+		return Representation{}, err
+	}
 	var verdict error
 	var out Representation
 	err = s.store.InTx(ctx, func(ctx context.Context) error {
@@ -238,7 +335,7 @@ func (s *Service) CheckConsentCode(ctx context.Context, a Actor, id, code string
 			if _, err := s.store.UpdateConsentCode(ctx, id, func(c *ConsentCode) error { c.UsedAt = now; return nil }); err != nil {
 				return err
 			}
-			out, err = s.consent(ctx, a, id, ConsentRecord{Method: ConsentRemoteCode}, nil)
+			out, err = s.consent(ctx, a, id, ConsentRecord{Method: ConsentRemoteCode, PhoneEnd: phoneEnd(p.Phone)}, nil)
 			return err
 		}
 		c, err = s.store.UpdateConsentCode(ctx, id, func(c *ConsentCode) error { c.Attempts++; return nil })
@@ -274,8 +371,20 @@ func (s *Service) CheckConsentCode(ctx context.Context, a Actor, id, code string
 	return out, nil
 }
 
-func normaliseCode(s string) string {
-	out := make([]byte, 0, 6)
+// phoneEnd is the last two digits of a phone number: enough for the person
+// to recognise their phone in the journal, too few to find the number.
+func phoneEnd(phone string) string {
+	digits := normaliseDigits(phone)
+	if len(digits) < 2 {
+		return ""
+	}
+	return digits[len(digits)-2:]
+}
+
+func normaliseCode(s string) string { return normaliseDigits(s) }
+
+func normaliseDigits(s string) string {
+	out := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
 		if s[i] >= '0' && s[i] <= '9' {
 			out = append(out, s[i])
@@ -284,59 +393,111 @@ func normaliseCode(s string) string {
 	return string(out)
 }
 
-// ProxyInput is what a capable adult gives a person they trust.
+// ProxyInput is what a capable adult gives a person they trust, or what
+// the representative under a measure gives for the person (ForPersonID).
 type ProxyInput struct {
 	HolderID string
 	Areas    []Area
 	Granted  []Action
 	Duration Duration
+	// ForPersonID, when set and not the actor, is the person the proxy is
+	// given for by their representative (under tutelle, the tutor).
+	ForPersonID string
 }
 
-// GiveProxy records a proxy from the logged-in person; it waits for the
-// trusted person to accept. A person whose measure limits what they do
-// alone cannot give one: their representative acts for them.
+// GiveProxy records a proxy; it waits for the trusted person to accept.
+// The person gives it, following the rule of a measure over them: under a
+// measure whose representative gives it, only that representative gives
+// it (ForPersonID), and the person's own request is refused and journaled
+// (ErrRepresentativeGives); under curatelle renforcée it waits for the
+// curator's agreement too. A proxy to the same person already in force or
+// waiting is not added again (*OpenError).
 func (s *Service) GiveProxy(ctx context.Context, a Actor, in ProxyInput) (Representation, error) {
 	if !in.Duration.Valid() {
 		return Representation{}, invalid("duration", "must be 1 day, 1 month, 6 months or 12 months")
 	}
+	personID := a.PersonID
+	if in.ForPersonID != "" {
+		personID = in.ForPersonID
+	}
 	now := s.now()
-	r := Representation{ID: NewID(now), Kind: Proxy, PersonID: a.PersonID, Representative: Representative{PersonID: in.HolderID},
+	r := Representation{ID: NewID(now), Kind: Proxy, PersonID: personID, Representative: Representative{PersonID: in.HolderID},
 		Role: RoleProxyHolder, Areas: SortAreas(in.Areas), Granted: in.Granted, ValidFrom: now, ValidUntil: in.Duration.End(now),
-		Status: StatusPendingConsent, Source: Source{Consent: &ConsentRecord{Method: ConsentOwnAccount, GivenAt: now}}}
+		Status: StatusPendingConsent, Source: Source{Consent: &ConsentRecord{Method: ConsentOwnAccount, GivenAt: now, GivenBy: a.PersonID}}}
+	var refusal *Event
 	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		refusal = nil
 		if _, err := s.personExists(ctx, "holder", in.HolderID); err != nil {
 			return err
 		}
-		mine, err := s.store.RepresentationsOf(ctx, a.PersonID)
-		if err != nil {
+		if _, err := s.personExists(ctx, "person", personID); err != nil {
 			return err
-		}
-		if slices.ContainsFunc(mine, func(m Representation) bool {
-			return m.Kind.IsMeasure() && m.Kind != SauvegardeJustice && m.ActiveAt(now)
-		}) {
-			return fmt.Errorf("%w: a person under a protection measure gives no proxy; their representative acts for them", ErrNotPermitted)
 		}
 		if err := r.Validate(); err != nil {
 			return err
 		}
+		reps, err := s.lockedRepresentations(ctx, personID)
+		if err != nil {
+			return err
+		}
+		m := s.cfg.Policy.Rule(reps, personID, r.Areas, now)
+		r.Source.Measure = s.cfg.Policy.underMeasure(m)
+		if err := s.proxyGiver(ctx, a, &r, m, now); err != nil {
+			if errors.Is(err, ErrRepresentativeGives) {
+				refusal = &Event{ActorID: a.PersonID, PersonID: personID, Areas: r.Areas,
+					Detail: detail("reason", "representative_gives", "measure_id", m.ID)}
+			}
+			return err
+		}
+		if open := openBetween(reps, &r, now); open != nil {
+			refusal = &Event{ActorID: a.PersonID, PersonID: personID, RepresentationID: open.ID, Areas: r.Areas, Detail: detail("reason", "duplicate")}
+			return &OpenError{ID: open.ID, Status: open.EffectiveStatus(now)}
+		}
 		r, err = s.create(ctx, r, a.PersonID, "")
 		return err
 	})
+	if refusal != nil {
+		err = errors.Join(err, s.refused(ctx, *refusal))
+	}
 	if err != nil {
 		return Representation{}, fmt.Errorf("give proxy: %w", err)
 	}
 	return r, nil
 }
 
+// proxyGiver checks the actor may give r under measure m (nil: none over
+// the person), and records a representative's gift.
+func (s *Service) proxyGiver(ctx context.Context, a Actor, r *Representation, m *Representation, now time.Time) error {
+	byPerson := r.PersonID == a.PersonID
+	switch {
+	case m != nil && s.cfg.Policy.Giver(m.Kind) == GivenByRepresentative && byPerson:
+		return fmt.Errorf("%w: a person under %s gives no proxy; their representative gives it", ErrRepresentativeGives, m.Kind)
+	case byPerson:
+		return nil
+	case m == nil || s.cfg.Policy.Giver(m.Kind) != GivenByRepresentative:
+		return fmt.Errorf("%w: only the person gives a proxy for themselves", ErrNotPermitted)
+	}
+	answerer, err := s.answerer(ctx, a, r.Source.Measure, r.PersonID, now)
+	if err != nil {
+		return err
+	}
+	u := r.Source.Measure
+	u.MeasureID, u.AnsweredBy, u.AnsweredAt = answerer.ID, a.PersonID, now
+	r.Source.Consent.Method = ConsentByRepresentative
+	return nil
+}
+
 // AnswerProxy records the trusted person's answer: accepted, the proxy is
-// in force from now for its length; declined, it ends.
+// in force from now for its length, unless it still waits for the
+// representative's agreement under the person's measure; declined, it
+// ends.
 func (s *Service) AnswerProxy(ctx context.Context, a Actor, id string, accept bool) (Representation, error) {
 	return s.change(ctx, id, 0, func(r *Representation) (Change, error) {
 		if r.Kind != Proxy || r.Representative.PersonID != a.PersonID {
 			return Change{}, fmt.Errorf("%w: %w", ErrNotFound, ErrNotPermitted)
 		}
-		if r.Status != StatusPendingConsent || r.EffectiveStatus(s.cfg.Now()) == StatusExpired {
-			return Change{}, fmt.Errorf("%w: this proxy is not waiting for an answer", ErrInactive)
+		if r.Waits() != WaitingHolder || r.EffectiveStatus(s.cfg.Now()) == StatusExpired {
+			return Change{}, fmt.Errorf("%w: this proxy is not waiting for your answer", ErrInactive)
 		}
 		now := s.now()
 		if !accept {
@@ -346,7 +507,10 @@ func (s *Service) AnswerProxy(ctx context.Context, a Actor, id string, accept bo
 		d := durationOf(r)
 		rec := *r.Source.Consent
 		rec.AcceptedAt = now
-		r.ValidFrom, r.ValidUntil, r.Status, r.Source.Consent = now, d.End(now), StatusActive, &rec
+		r.ValidFrom, r.ValidUntil, r.Source.Consent = now, d.End(now), &rec
+		if r.Waits() == WaitingNobody {
+			r.Status = StatusActive
+		}
 		return Change{Type: EventAccepted, ActorID: a.PersonID}, nil
 	})
 }

@@ -119,9 +119,22 @@ type RoleStore interface {
 	HasRole(ctx context.Context, personID string, role StaffRole) (bool, error)
 }
 
+// GuardStore holds what the rules of who may act need beside the records.
+type GuardStore interface {
+	// LockPerson holds the person's record until the transaction in ctx
+	// ends, so two requests that check then create something for one
+	// person (a mandate, a proxy, an agreement asked) run one after the
+	// other and never both create it. ErrNotFound for an unknown person.
+	LockPerson(ctx context.Context, personID string) error
+	// SecondFactorEnrolled says whether the person has a confirmed second
+	// factor: professionals act for people only with one.
+	SecondFactorEnrolled(ctx context.Context, personID string) (bool, error)
+}
+
 // Store is everything the representation service needs of a store.
 type Store interface {
 	PersonStore
+	GuardStore
 	RepresentationStore
 	ExpiryStore
 	OrganisationStore

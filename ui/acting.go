@@ -177,8 +177,8 @@ type actingData struct {
 	Role       mandates.Text
 }
 
-func (s *Server) actingFor(ctx context.Context, actorID, representationID string) (*actingData, error) {
-	v, err := s.mandates.Service.Usable(ctx, actorID, representationID, s.now())
+func (s *Server) actingFor(ctx context.Context, a mandates.Actor, representationID string) (*actingData, error) {
+	v, err := s.mandates.Service.Usable(ctx, a, representationID, s.now())
 	if err != nil {
 		return nil, err
 	}

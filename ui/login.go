@@ -98,9 +98,9 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	var acting *actingData
 	if login.RepresentationID != "" {
-		if acting, err = s.actingFor(ctx, sess.PersonID, login.RepresentationID); err != nil {
+		if acting, err = s.actingFor(ctx, actor(sess), login.RepresentationID); err != nil {
 			// Ended between the choice and now: the site hears it.
-			if errors.Is(err, mandates.ErrInactive) || errors.Is(err, mandates.ErrNotFound) {
+			if errors.Is(err, mandates.ErrInactive) || errors.Is(err, mandates.ErrNotFound) || errors.Is(err, mandates.ErrSecondFactor) {
 				p.Authorize(w, r, a, login)
 				return
 			}

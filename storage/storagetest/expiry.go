@@ -12,11 +12,15 @@ import (
 	"github.com/relais-fr/relais/mandates/journal"
 )
 
-// mandateRequest is an aidant mandate for Jeanne waiting for her consent (start
-// without its check that nothing else lets the aidant act for her).
+// mandateRequest is an aidant mandate waiting for consent, for a new person
+// each time (one mandate between a person and an organisation at once).
 func (w *world) mandateRequest(t *testing.T) mandates.Representation {
 	t.Helper()
-	r, err := w.svc.StartMandate(t.Context(), w.sophie(), mandates.MandateInput{OrganisationID: w.org, PersonID: w.jeanne,
+	p := newPerson("usager-" + mandates.NewID(w.now) + "@example.fr")
+	if err := w.st.CreatePerson(t.Context(), p); err != nil {
+		t.Fatal(err)
+	}
+	r, err := w.svc.StartMandate(t.Context(), w.sophie(), mandates.MandateInput{OrganisationID: w.org, PersonID: p.ID,
 		Areas: []mandates.Area{"social", "papiers"}, Duration: mandates.TwelveMonth})
 	if err != nil {
 		t.Fatal(err)
@@ -24,7 +28,8 @@ func (w *world) mandateRequest(t *testing.T) mandates.Representation {
 	return r
 }
 
-// consented is an aidant mandate for Jeanne, in force from now for a year.
+// consented is an aidant mandate, for a new person, in force from now for a
+// year.
 func (w *world) consented(t *testing.T) mandates.Representation {
 	t.Helper()
 	r, err := w.svc.RecordInPersonConsent(t.Context(), w.sophie(), w.mandateRequest(t).ID, []byte("attestation"))
@@ -88,7 +93,7 @@ func testRecordExpiries(t *testing.T, w *world) {
 	ctx := t.Context()
 	mandate := w.consented(t)
 	withdrawn := w.consented(t)
-	if _, err := w.svc.Withdraw(ctx, mandates.Actor{PersonID: w.jeanne}, withdrawn.ID); err != nil {
+	if _, err := w.svc.Withdraw(ctx, mandates.Actor{PersonID: withdrawn.PersonID}, withdrawn.ID); err != nil {
 		t.Fatal(err)
 	}
 	w.mandateRequest(t) // never consented to: its term lapses with the others
@@ -349,7 +354,7 @@ func testJournalExpiry(t *testing.T, s JournalStore, _ SQL) {
 	if errs[0] != nil || errs[1] != nil || counts[0]+counts[1] != 1 {
 		t.Fatalf("two instances recorded %v, %v", counts, errs)
 	}
-	chain := chainOf(t, s, w.jeanne)
+	chain := chainOf(t, s, m.PersonID)
 	var expired []journal.Stored
 	for _, e := range chain {
 		if e.Type == mandates.EventExpired {
@@ -360,7 +365,7 @@ func testJournalExpiry(t *testing.T, s JournalStore, _ SQL) {
 		t.Fatalf("%d expiry entries in Jeanne's chain, want 1", len(expired))
 	}
 	e := expired[0]
-	if e.Seq != chain[len(chain)-1].Seq || e.PersonID != w.jeanne || e.RepresentationID != m.ID || e.ActorID != "" ||
+	if e.Seq != chain[len(chain)-1].Seq || e.PersonID != m.PersonID || e.RepresentationID != m.ID || e.ActorID != "" ||
 		e.OrganisationID != "" || e.ClientID != "" || !slices.Equal(e.Areas, m.Areas) || !e.At.Equal(w.now) {
 		t.Errorf("entry %+v, want the last of the chain, for %s over %v at %s", e.Entry, m.ID, m.Areas, w.now)
 	}

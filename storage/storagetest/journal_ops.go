@@ -53,7 +53,8 @@ func testAreasAllowed(t *testing.T, w *world) {
 		t.Fatal(err)
 	}
 	r := w.start(t)
-	if _, err := w.svc.ConfirmByLogin(t.Context(), w.sophie(), r.ID, w.jeanne); err != nil {
+	// Under tutelle, the tutor gives the mandate for Jeanne.
+	if _, err := w.svc.AnswerForPerson(t.Context(), mandates.Actor{PersonID: w.marie}, r.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	consult := func(actor string) []mandates.Area {

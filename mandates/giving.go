@@ -1,0 +1,238 @@
+package mandates
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Giver says who gives an aidant mandate or a proxy for a person under a
+// measure (DESIGN.md §3), as the policy file's "give" rows set it for each
+// kind of measure.
+type Giver string
+
+const (
+	// GivenByRepresentative: the representative gives or refuses it for
+	// the person (tutelle, habilitation familiale with representation, a
+	// mandat de protection future in force); the person's own word is not
+	// enough.
+	GivenByRepresentative Giver = "representative"
+	// GivenWithAgreement: the person gives it and the representative must
+	// agree (curatelle renforcée: the curator manages the person's income
+	// and expenses).
+	GivenWithAgreement Giver = "person_with_agreement"
+	// GivenByPerson: the person gives it; the representative is told
+	// (curatelle simple, habilitation familiale with assistance,
+	// sauvegarde de justice).
+	GivenByPerson Giver = "person_told"
+)
+
+// Valid says whether g is one of the three rules.
+func (g Giver) Valid() bool {
+	return g == GivenByRepresentative || g == GivenWithAgreement || g == GivenByPerson
+}
+
+// strictness orders the rules: where two measures are in force, the
+// stricter one decides.
+func (g Giver) strictness() int {
+	switch g {
+	case GivenByRepresentative:
+		return 2
+	case GivenWithAgreement:
+		return 1
+	}
+	return 0
+}
+
+// Giver is the rule of who gives a mandate or a proxy for a person under a
+// measure of kind k. Kinds that are not measures have no rule: the person
+// gives.
+func (p *Policy) Giver(k Kind) Giver {
+	if g, ok := p.givers[k]; ok {
+		return g
+	}
+	return GivenByPerson
+}
+
+// UnderMeasure records, on a mandate or a proxy asked for a person under a
+// measure, the measure whose rule it follows and where it stands.
+type UnderMeasure struct {
+	// MeasureID is the representation of the measure's representative who
+	// must give or agree; DecisionKey is the decision's, so that a
+	// co-representative of the same decision may answer too.
+	MeasureID   string `json:"measure_id"`
+	DecisionKey string `json:"decision_key"`
+	Kind        Kind   `json:"kind"`
+	Giver       Giver  `json:"giver"`
+	// AnsweredBy and AnsweredAt: the representative who gave it or agreed
+	// to it (empty while waiting).
+	AnsweredBy string    `json:"answered_by,omitempty"`
+	AnsweredAt time.Time `json:"answered_at,omitzero"`
+}
+
+// Rule is the measure whose rule a new mandate or proxy for a person
+// follows, in the areas asked: of the measures in force over the person at
+// `at` that cover one of the areas, the strictest (nil when none). reps are
+// the person's representations.
+func (p *Policy) Rule(reps []Representation, personID string, areas []Area, at time.Time) *Representation {
+	var best *Representation
+	rank := func(m *Representation) int {
+		n := 2 * p.Giver(m.Kind).strictness()
+		if p.mayAnswer(m) {
+			n++
+		}
+		return n
+	}
+	for i := range reps {
+		m := &reps[i]
+		if m.PersonID != personID || !m.Kind.IsMeasure() || !m.ActiveAt(at) || !coversAny(m, areas) {
+			continue
+		}
+		if best == nil || rank(m) > rank(best) {
+			best = m
+		}
+	}
+	return best
+}
+
+func coversAny(m *Representation, areas []Area) bool {
+	return len(areas) == 0 || slices.ContainsFunc(areas, m.Covers)
+}
+
+// mayAnswer says whether the representative of measure m is one who gives
+// or agrees for the person: one the policy lets manage the person's
+// affairs (a tutor, a curator under curatelle renforcée), not a deputy
+// who only watches. Under a measure whose rule is GivenByPerson, whoever
+// represents is told.
+func (p *Policy) mayAnswer(m *Representation) bool {
+	return p.Giver(m.Kind) == GivenByPerson || p.RepresentativeDecision(m, Manage, "") == Allowed
+}
+
+// underMeasure is the record a new mandate or proxy keeps of the rule it
+// follows.
+func (p *Policy) underMeasure(m *Representation) *UnderMeasure {
+	if m == nil {
+		return nil
+	}
+	u := &UnderMeasure{MeasureID: m.ID, Kind: m.Kind, Giver: p.Giver(m.Kind)}
+	if m.Source.Decision != nil {
+		u.DecisionKey = m.Source.Decision.Key()
+	}
+	return u
+}
+
+// Waiting is who a mandate or proxy waiting for consent waits for.
+type Waiting string
+
+const (
+	WaitingNobody         Waiting = ""
+	WaitingPerson         Waiting = "person"         // the person's consent (an aidant mandate)
+	WaitingHolder         Waiting = "holder"         // the trusted person's acceptance (a proxy)
+	WaitingRepresentative Waiting = "representative" // the representative under the measure: to give it, or to agree
+)
+
+// Waits says who the representation waits for now. Under a measure whose
+// representative gives it, the representative first; then, for a mandate,
+// the person's consent; then the representative's agreement where the
+// measure asks it; then, for a proxy, the trusted person's acceptance.
+func (r *Representation) Waits() Waiting {
+	if r.Status != StatusPendingConsent {
+		return WaitingNobody
+	}
+	u := r.Source.Measure
+	representative := u != nil && u.AnsweredBy == "" && u.Giver != GivenByPerson
+	consented := r.Source.Consent != nil && !r.Source.Consent.GivenAt.IsZero()
+	switch {
+	case representative && u.Giver == GivenByRepresentative:
+		return WaitingRepresentative
+	case r.Kind == AidantMandate && !consented:
+		return WaitingPerson
+	case representative:
+		return WaitingRepresentative
+	case r.Kind == Proxy && (r.Source.Consent == nil || r.Source.Consent.AcceptedAt.IsZero()):
+		return WaitingHolder
+	}
+	return WaitingNobody
+}
+
+// capped is what the holder of r, a mandate or a proxy, may do for action
+// a in area once the measures in force over the person are applied (never
+// more than the measure leaves): under a measure whose representative
+// gives mandates, the holder does what that representative may do when
+// the representative gave it, and only what the person may do alone
+// otherwise; under the other measures, what the person may do alone, with
+// the same agreement (an act that needs the curator's agreement still
+// needs it). It returns the decision and, when a measure lowered it, that
+// measure.
+func (p *Policy) capped(r *Representation, d Decision, a Action, area Area, reps []Representation, at time.Time) (Decision, *Representation) {
+	if r.Kind.IsMeasure() || d == No {
+		return d, nil
+	}
+	var by *Representation
+	for i := range reps {
+		m := &reps[i]
+		if m.PersonID != r.PersonID || !m.Kind.IsMeasure() || !m.ActiveAt(at) || !m.Covers(area) {
+			continue
+		}
+		c, ok := p.measureCap(r, m, a, area)
+		if !ok {
+			continue
+		}
+		if c.rank() < d.rank() || (by != nil && c == d && p.RepresentativeDecision(by, a, area) == No) {
+			d, by = c, m
+		}
+	}
+	return d, by
+}
+
+// measureCap is what measure m leaves the holder of r, a mandate or a
+// proxy; false when m sets no limit (another record of the decision whose
+// representative gave r).
+func (p *Policy) measureCap(r *Representation, m *Representation, a Action, area Area) (Decision, bool) {
+	u := r.Source.Measure
+	if p.Giver(m.Kind) == GivenByRepresentative && u != nil && u.AnsweredBy != "" && sameDecision(u, m) {
+		if m.ID != u.MeasureID {
+			return No, false
+		}
+		return p.RepresentativeDecision(m, a, area), true
+	}
+	return p.PersonDecision(m, a, area), true
+}
+
+func sameDecision(u *UnderMeasure, m *Representation) bool {
+	if m.ID == u.MeasureID {
+		return true
+	}
+	return m.Source.Decision != nil && u.DecisionKey != "" && m.Source.Decision.Key() == u.DecisionKey
+}
+
+// cappedReason says why a measure lowered what a mandate or proxy allows.
+func (p *Policy) cappedReason(r, m *Representation, d Decision) Text {
+	k, mk := r.Kind.The(), m.Kind.The()
+	if d == Cosign {
+		return Text{"refusé : avec " + mk.FR + ", cet acte demande aussi l’accord " + roleOf(m.Role).FR + ", même avec " + k.FR + ".",
+			"refused: under " + mk.EN + ", this act also needs " + roleOf(m.Role).EN + " agreement, even with " + k.EN + "."}
+	}
+	if u := r.Source.Measure; (u == nil || u.AnsweredBy == "") && p.Giver(m.Kind) == GivenByRepresentative {
+		return Text{"refusé : avec " + mk.FR + ", c’est " + m.Role.The().FR + " qui donne " + k.FR + ". Demandez-lui son accord.",
+			"refused: under " + mk.EN + ", " + m.Role.The().EN + " gives " + k.EN + ". Ask them to agree."}
+	}
+	return Text{"refusé : avec " + mk.FR + ", " + k.FR + " ne permet pas cet acte.",
+		"refused: under " + mk.EN + ", " + k.EN + " does not allow this act."}
+}
+
+// parseGiveRow reads a "give KIND RULE" row of a policy file.
+func parseGiveRow(f []string) (Kind, Giver, string) {
+	if len(f) != 3 {
+		return "", "", fmt.Sprintf("want 3 words (give, kind, who gives), found %d", len(f))
+	}
+	k := Kind(f[1])
+	if !k.IsMeasure() {
+		return "", "", fmt.Sprintf("%q is not a kind of measure: a give row names a measure", f[1])
+	}
+	g := Giver(f[2])
+	if !g.Valid() {
+		return "", "", fmt.Sprintf("%q is not who gives: use representative, person_with_agreement or person_told", f[2])
+	}
+	return k, g, ""
+}

@@ -1,0 +1,187 @@
+package mandates
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// answerer is the measure representation through which the actor gives or
+// agrees to a mandate or proxy that follows u for personID: one the actor
+// holds and may use now (a second factor when an organisation holds it),
+// of u's decision, whose role answers for the person (Policy.mayAnswer).
+// Anyone else gets ErrNotPermitted.
+func (s *Service) answerer(ctx context.Context, a Actor, u *UnderMeasure, personID string, at time.Time) (*Representation, error) {
+	if u == nil || u.Giver == GivenByPerson {
+		return nil, fmt.Errorf("%w: no representative answers for this person", ErrNotPermitted)
+	}
+	reps, err := s.store.RepresentationsOf(ctx, personID)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := s.store.MembershipsOf(ctx, a.PersonID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range reps {
+		m := &reps[i]
+		if !m.Kind.IsMeasure() || !sameDecision(u, m) || !s.cfg.Policy.mayAnswer(m) {
+			continue
+		}
+		if ok, _ := s.cfg.Policy.holds(m, a, at, ms); ok {
+			return m, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: only the representative under the measure answers for this person", ErrNotPermitted)
+}
+
+// RequestsAwaiting lists the mandates and proxies waiting for the actor's
+// answer as a representative under a measure, newest first: « Demandes
+// pour Jeanne ».
+func (s *Service) RequestsAwaiting(ctx context.Context, a Actor) ([]View, error) {
+	held, err := s.For(ctx, a.PersonID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var out []Representation
+	seen := map[string]bool{}
+	for _, m := range held {
+		if !m.Kind.IsMeasure() || !m.Representation.ActiveAt(now) || seen[m.PersonID] || !s.cfg.Policy.mayAnswer(&m.Representation) {
+			continue
+		}
+		seen[m.PersonID] = true
+		reps, err := s.store.RepresentationsOf(ctx, m.PersonID)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range reps {
+			if r.Waits() != WaitingRepresentative || r.EffectiveStatus(now) != StatusPendingConsent {
+				continue
+			}
+			if _, err := s.answerer(ctx, a, r.Source.Measure, r.PersonID, now); err == nil {
+				out = append(out, r)
+			} else if !errors.Is(err, ErrNotPermitted) {
+				return nil, err
+			}
+		}
+	}
+	slices.SortFunc(out, func(x, y Representation) int { return y.CreatedAt.Compare(x.CreatedAt) })
+	return s.Describe(ctx, out)
+}
+
+// AnswerForPerson is the representative's answer to a mandate or proxy
+// waiting for them: under a measure whose representative gives it (under
+// tutelle), they give it for the person or refuse it; under curatelle
+// renforcée, they agree to what the person gave, or refuse. Anyone else
+// gets ErrNotFound, so nobody learns of the request.
+func (s *Service) AnswerForPerson(ctx context.Context, a Actor, id string, accept bool) (Representation, error) {
+	r, err := s.store.Representation(ctx, id)
+	if err != nil {
+		return Representation{}, err
+	}
+	now := s.now()
+	m, err := s.answerer(ctx, a, r.Source.Measure, r.PersonID, now)
+	if errors.Is(err, ErrNotPermitted) {
+		return Representation{}, fmt.Errorf("representation %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Representation{}, err
+	}
+	asker := requester(&r)
+	return s.change(ctx, id, 0, func(r *Representation) (Change, error) {
+		if r.Waits() != WaitingRepresentative || r.EffectiveStatus(now) != StatusPendingConsent {
+			return Change{}, fmt.Errorf("%w: this request is not waiting for your answer", ErrInactive)
+		}
+		u := *r.Source.Measure
+		d := detail("measure_id", m.ID, "role", string(m.Role), "rule", string(u.Giver), "by", "representative")
+		if !accept {
+			r.Status = StatusRevoked
+			return Change{Type: EventDeclined, ActorID: a.PersonID, Detail: d}, nil
+		}
+		u.MeasureID, u.AnsweredBy, u.AnsweredAt = m.ID, a.PersonID, now
+		r.Source.Measure = &u
+		c := Change{Type: EventAgreed, ActorID: a.PersonID, Detail: d}
+		if u.Giver == GivenByRepresentative && r.Kind == AidantMandate {
+			// The representative gives it for the person: that is the
+			// consent, witnessed by the aidant who asked.
+			rec := ConsentRecord{Method: ConsentByRepresentative, GivenAt: now, GivenBy: a.PersonID, WitnessID: asker}
+			r.Source.Consent = &rec
+			c = Change{Type: EventConsentGiven, ActorID: a.PersonID, Detail: consentDetail(&rec, &u)}
+			c.Detail["role"] = string(m.Role)
+		}
+		if r.Waits() == WaitingNobody {
+			dur := durationOf(r)
+			r.ValidFrom, r.ValidUntil, r.Status = now, dur.End(now), StatusActive
+		}
+		return c, nil
+	})
+}
+
+// requester is who asked for a representation: its first history entry's
+// actor.
+func requester(r *Representation) string {
+	if len(r.History) > 0 {
+		return r.History[0].ActorID
+	}
+	return ""
+}
+
+// ChangeMandate changes the areas and length of an aidant mandate in force
+// or waiting, instead of adding a second one: the person (or, under a
+// measure, the representative) is asked again, so it waits for consent
+// until then.
+func (s *Service) ChangeMandate(ctx context.Context, a Actor, id string, areas []Area, d Duration) (Representation, error) {
+	if !d.Valid() {
+		return Representation{}, invalid("duration", "must be 1 day, 1 month, 6 months or 12 months")
+	}
+	r, err := s.store.Representation(ctx, id)
+	if err != nil {
+		return Representation{}, err
+	}
+	if r.Kind != AidantMandate {
+		return Representation{}, fmt.Errorf("%w: this is not an aidant mandate", ErrInactive)
+	}
+	if err := s.requireAidant(ctx, a, r.Representative.OrganisationID); err != nil {
+		return Representation{}, err
+	}
+	o, err := s.store.Organisation(ctx, r.Representative.OrganisationID)
+	if err != nil {
+		return Representation{}, err
+	}
+	for _, area := range areas {
+		if area.Valid() && !o.Covers(area) {
+			return Representation{}, invalid("procedure_areas", fmt.Sprintf("the organisation does not act in %q", area))
+		}
+	}
+	var out Representation
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		reps, err := s.lockedRepresentations(ctx, r.PersonID)
+		if err != nil {
+			return err
+		}
+		out, err = s.change(ctx, id, 0, func(r *Representation) (Change, error) {
+			now := s.now()
+			switch r.EffectiveStatus(now) {
+			case StatusActive, StatusPendingConsent, StatusSuspended:
+			default:
+				return Change{}, fmt.Errorf("%w: this mandate has ended", ErrInactive)
+			}
+			r.Areas, r.ValidFrom, r.ValidUntil, r.Status = SortAreas(areas), now, d.End(now), StatusPendingConsent
+			r.Source.Consent = nil
+			r.Source.Measure = s.cfg.Policy.underMeasure(s.cfg.Policy.Rule(reps, r.PersonID, r.Areas, now))
+			if err := r.Validate(); err != nil {
+				return Change{}, err
+			}
+			return Change{Type: EventUpdated, ActorID: a.PersonID, OrganisationID: r.Representative.OrganisationID,
+				Detail: detail("duration", string(d), "consent", "asked_again")}, nil
+		})
+		return err
+	})
+	if err != nil {
+		return Representation{}, fmt.Errorf("change mandate: %w", err)
+	}
+	return out, nil
+}
