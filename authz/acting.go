@@ -83,8 +83,8 @@ func (p *Provider) actClaim(c Client, actor mandates.Person, v mandates.View) ma
 // what it allows, for the site to show and to check before an act.
 func representationClaim(v mandates.View, policy *mandates.Policy) map[string]any {
 	actions := map[string]any{}
-	for a, d := range policy.Actions(&v.Representation, "") {
-		actions[string(a)] = string(d)
+	for _, a := range mandates.Actions {
+		actions[string(a)] = string(policy.Allows(&v, a, ""))
 	}
 	areas := areaCodes(v.Areas)
 	role := v.Role.Label()
@@ -145,7 +145,7 @@ func actingScopes(requested []string, v mandates.View, policy *mandates.Policy) 
 		}
 	}
 	for _, a := range areas {
-		if policy.RepresentativeDecision(&v.Representation, mandates.Consult, a) != mandates.No {
+		if policy.Allows(&v, mandates.Consult, a) != mandates.No {
 			canSee = true
 		}
 	}
@@ -290,11 +290,11 @@ func grantDetails(ds []AuthorizationDetail, c Client, v *mandates.View, policy *
 		for _, act := range d.Actions {
 			ok := len(g.ProcedureAreas) > 0 || len(areas) == 0
 			for _, a := range g.ProcedureAreas {
-				if policy.RepresentativeDecision(&v.Representation, mandates.Action(act), mandates.Area(a)) == mandates.No {
+				if policy.Allows(v, mandates.Action(act), mandates.Area(a)) == mandates.No {
 					ok = false
 				}
 			}
-			if len(areas) == 0 && policy.RepresentativeDecision(&v.Representation, mandates.Action(act), "") == mandates.No {
+			if len(areas) == 0 && policy.Allows(v, mandates.Action(act), "") == mandates.No {
 				ok = false
 			}
 			switch {

@@ -274,6 +274,23 @@ func (s *Service) mayAgree(ctx context.Context, c *Cosignature, personID string,
 	return err == nil && m.Active, err
 }
 
+// agreesWithSecondFactor refuses an agreement given through a
+// representation an organisation holds (an MJPM service's delegate) from a
+// login without a second factor: a professional act needs one.
+func (s *Service) agreesWithSecondFactor(ctx context.Context, c *Cosignature, a Actor) error {
+	if c.Party != PartyRepresentative || a.SecondFactor {
+		return nil
+	}
+	r, err := s.store.Representation(ctx, c.RepresentationID)
+	if err != nil {
+		return err
+	}
+	if r.Representative.IsOrganisation() {
+		return fmt.Errorf("co-signature %s: %w", c.ID, ErrSecondFactor)
+	}
+	return nil
+}
+
 // CosignatureToAgree returns a request to the party who must agree to it;
 // to anyone else it does not exist (ErrNotFound), so nobody learns of
 // another's acts.
@@ -346,6 +363,9 @@ func (s *Service) AnswerCosignature(ctx context.Context, a Actor, id string, app
 			}
 			if !ok {
 				return fmt.Errorf("co-signature %s: %w", id, ErrNotFound)
+			}
+			if err := s.agreesWithSecondFactor(ctx, c, a); err != nil {
+				return err
 			}
 			if st := c.EffectiveStatus(now); st != CosignPending {
 				return fmt.Errorf("%w: it is %s", ErrCosignDecided, st)

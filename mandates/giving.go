@@ -121,6 +121,31 @@ func (p *Policy) underMeasure(m *Representation) *UnderMeasure {
 	return u
 }
 
+// CheckGiven says whether r, a mandate or a proxy written in force by a
+// loader rather than through the service (the demo data), was given as
+// the measures over the person among reps require at `at`: under a measure
+// whose representative gives it, that representative gave it
+// (ErrRepresentativeGives otherwise); under one that asks the
+// representative's agreement, they agreed (ErrNotPermitted otherwise).
+func (p *Policy) CheckGiven(r *Representation, reps []Representation, at time.Time) error {
+	if r.Kind.IsMeasure() || r.Status != StatusActive {
+		return nil
+	}
+	m := p.Rule(reps, r.PersonID, r.Areas, at)
+	if m == nil {
+		return nil
+	}
+	u := r.Source.Measure
+	answered := u != nil && u.AnsweredBy != "" && sameDecision(u, m)
+	switch g := p.Giver(m.Kind); {
+	case g == GivenByRepresentative && !answered:
+		return fmt.Errorf("representation %s: %w", r.ID, ErrRepresentativeGives)
+	case g == GivenWithAgreement && !answered:
+		return fmt.Errorf("%w: representation %s needs the agreement of the representative under %s", ErrNotPermitted, r.ID, m.Kind)
+	}
+	return nil
+}
+
 // Waiting is who a mandate or proxy waiting for consent waits for.
 type Waiting string
 
@@ -235,4 +260,23 @@ func parseGiveRow(f []string) (Kind, Giver, string) {
 		return "", "", fmt.Sprintf("%q is not who gives: use representative, person_with_agreement or person_told", f[2])
 	}
 	return k, g, ""
+}
+
+// Allows is what the holder of v may do for action a in area, as a token's
+// claims say it: the policy's answer for v's representative, never more
+// than the measures in v.Limits leave. With area empty, it is the
+// strictest answer over the areas v covers.
+func (p *Policy) Allows(v *View, a Action, area Area) Decision {
+	r := &v.Representation
+	if area != "" || len(r.Areas) == 0 {
+		d, _ := p.capped(r, p.RepresentativeDecision(r, a, area), a, area, v.Limits, v.LimitsAt)
+		return d
+	}
+	d := Allowed
+	for _, ar := range r.Areas {
+		if c := p.Allows(v, a, ar); c.rank() < d.rank() {
+			d = c
+		}
+	}
+	return d
 }

@@ -280,3 +280,29 @@ func TestOneOpenMandateBetweenTheSameParties(t *testing.T) {
 		t.Errorf("%v is not ErrAlreadyExists", err)
 	}
 }
+
+func TestALoaderWritesOnlyWhatTheMeasureAllows(t *testing.T) {
+	p := DefaultPolicy()
+	tutelle, renforcee := measureOver(Tutelle, RoleTuteur), measureOver(CuratelleRenforcee, RoleCurateur)
+	mandate := sample(AidantMandate, RoleAidant)
+	tests := []struct {
+		name string
+		rep  Representation
+		reps []Representation
+		want error
+	}{
+		{"no measure", mandate, nil, nil},
+		{"under tutelle, given by the person", mandate, []Representation{tutelle}, ErrRepresentativeGives},
+		{"under tutelle, given by the tutor", under(p, mandate, &tutelle, true), []Representation{tutelle}, nil},
+		{"under curatelle renforcée, without the curator", under(p, mandate, &renforcee, false), []Representation{renforcee}, ErrNotPermitted},
+		{"under curatelle renforcée, with the curator", under(p, mandate, &renforcee, true), []Representation{renforcee}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := p.CheckGiven(&tt.rep, append(tt.reps, tt.rep), t0)
+			if (tt.want == nil) != (err == nil) || (tt.want != nil && !errors.Is(err, tt.want)) {
+				t.Errorf("CheckGiven = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}

@@ -199,8 +199,14 @@ func (s *Service) Decide(ctx context.Context, q Question) (Answer, error) {
 
 // AreasAllowed says in which procedure areas the policy allows q's act
 // through a representation (q.Area is ignored), reading the facts once:
-// where a page asks the same question of every area.
-func (s *Service) AreasAllowed(ctx context.Context, q Question) ([]Area, error) {
+// where a page asks the same question of every area. The actor is a, as
+// their login proves them (q.ActorID is set to a.PersonID): a
+// representation held through an organisation counts only when that login
+// used a second factor (DESIGN.md §4), an enrolment alone is not enough.
+// When nothing is allowed and a second factor would change that, the
+// answer is ErrSecondFactor, so the page can say what to do.
+func (s *Service) AreasAllowed(ctx context.Context, a Actor, q Question) ([]Area, error) {
+	q.ActorID = a.PersonID
 	if q.At.IsZero() {
 		q.At = s.cfg.Now()
 	}
@@ -208,6 +214,19 @@ func (s *Service) AreasAllowed(ctx context.Context, q Question) ([]Area, error) 
 	if err != nil {
 		return nil, err
 	}
+	f.ActorSecondFactor = f.ActorSecondFactor && a.SecondFactor
+	out, err := s.areasAllowed(q, f)
+	if err != nil || len(out) > 0 || f.ActorSecondFactor {
+		return out, err
+	}
+	f.ActorSecondFactor = true
+	if with, err := s.areasAllowed(q, f); err != nil || len(with) == 0 {
+		return nil, err
+	}
+	return nil, fmt.Errorf("areas of %s for %s: %w", q.PersonID, q.ActorID, ErrSecondFactor)
+}
+
+func (s *Service) areasAllowed(q Question, f Facts) ([]Area, error) {
 	var out []Area
 	for _, info := range Areas {
 		q.Area = info.Code
@@ -286,6 +305,11 @@ type View struct {
 	Delegates        []string // names of the delegates, if any
 	Actions          map[Action]Decision
 	PersonActions    map[Action]Decision // what the person may do alone under it
+	// Limits are, for a mandate or a proxy that Usable returns, the
+	// measures over the person in force at LimitsAt: what it allows never
+	// goes beyond what they leave (Policy.Allows).
+	Limits   []Representation
+	LimitsAt time.Time
 }
 
 // Describe adds names and the effective status to representations.
@@ -445,7 +469,21 @@ func (s *Service) Usable(ctx context.Context, a Actor, id string, at time.Time) 
 	if err != nil {
 		return View{}, err
 	}
-	return vs[0], nil
+	v := vs[0]
+	if !r.Kind.IsMeasure() {
+		// A token's claims say what the mandate or proxy allows under the
+		// measures over the person, as Decide would answer.
+		all, err := s.store.RepresentationsOf(ctx, r.PersonID)
+		if err != nil {
+			return View{}, err
+		}
+		v.Limits = slices.DeleteFunc(all, func(m Representation) bool { return !m.Kind.IsMeasure() || !m.ActiveAt(at) })
+		v.LimitsAt = at
+		for a := range v.Actions {
+			v.Actions[a] = s.cfg.Policy.Allows(&v, a, "")
+		}
+	}
+	return v, nil
 }
 
 // Protection lists the court measures in force over the person at `at`,

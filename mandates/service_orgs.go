@@ -145,7 +145,8 @@ func (s *Service) Mandates(ctx context.Context, a Actor, orgID string) ([]View, 
 }
 
 // Habilitate makes a person a member of the organisation (again, if they
-// had been withdrawn).
+// had been withdrawn). An aidant must have turned on a second factor
+// first: ErrNoSecondFactor otherwise.
 func (s *Service) Habilitate(ctx context.Context, a Actor, orgID, personID string, role MemberRole) (Membership, error) {
 	var out Membership
 	err := s.store.InTx(ctx, func(ctx context.Context) error {
@@ -161,6 +162,18 @@ func (s *Service) Habilitate(ctx context.Context, a Actor, orgID, personID strin
 			return &UniqueError{Entity: "membership", Field: "person"}
 		case err != nil && !errors.Is(err, ErrNotFound):
 			return err
+		}
+		if role == MemberAidant {
+			// An aidant acts for people only with a second factor
+			// (DESIGN.md §4): habilitating one without it would give a
+			// right they cannot use.
+			ok, err := s.store.SecondFactorEnrolled(ctx, personID)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return fmt.Errorf("%w: person must turn on a second factor in their space before being habilitated as an aidant", ErrNoSecondFactor)
+			}
 		}
 		now := s.now()
 		out = Membership{OrganisationID: orgID, PersonID: personID, Role: role, Active: true, HabilitatedBy: a.PersonID, HabilitatedAt: now,

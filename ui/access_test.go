@@ -63,6 +63,13 @@ func newAccessWorld(t *testing.T) *accessWorld {
 			Active: true, HabilitatedBy: op.ID, HabilitatedAt: now}); err != nil {
 			t.Fatal(err)
 		}
+		// Professionals act for an organisation only with a second factor.
+		if err := app.store.StartTOTP(ctx, authz.TOTPEnrolment{PersonID: o.who, Secret: []byte("sealed"), CreatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		if err := app.store.ConfirmTOTP(ctx, o.who, []byte("sealed"), 1, now, nil); err != nil {
+			t.Fatal(err)
+		}
 	}
 	decision := func(ref string) mandates.Source {
 		return mandates.Source{Decision: &mandates.CourtDecision{Jurisdiction: "Tribunal judiciaire de Lyon", Date: now.AddDate(0, -2, 0),
@@ -390,7 +397,7 @@ func (w *accessWorld) approveByPage(t *testing.T, p mandates.Person, id, answer 
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, w.app.srv.URL+"/espace/accords/"+id,
 		strings.NewReader(url.Values{"answer": {answer}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.AddCookie(&http.Cookie{Name: "relais_session", Value: sessionFor(t, w.app, p)["relais_session"]})
+	req.AddCookie(&http.Cookie{Name: "relais_session", Value: sessionFor(t, w.app, p, "pwd", "otp")["relais_session"]})
 	res, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -116,6 +116,10 @@ const (
 // authenticator app or oathtool. A demo only: never a real account's.
 const demoTOTPSecret = "RELAISDEMOSOPHIEAIDANTTOTPSECRET"
 
+// demoLucieTOTPSecret is the MJPM delegate's: a representation held
+// through an organisation is used only with a second factor.
+const demoLucieTOTPSecret = "RELAISDEMOLUCIEMJPMDELEGATETOTPS"
+
 var demoOrganisations = []struct {
 	org   mandates.Organisation
 	admin string
@@ -241,7 +245,14 @@ func loadDemo(ctx context.Context, st store, box *authz.SecretBox, out io.Writer
 				return err
 			}
 		}
-		for _, r := range demoRepresentations(t) {
+		all := demoRepresentations(t)
+		policy := mandates.DefaultPolicy()
+		for _, r := range all {
+			// Written directly, so checked against the rule of who gives
+			// a mandate or a proxy as the service would.
+			if err := policy.CheckGiven(&r, all, t); err != nil {
+				return fmt.Errorf("demo representation %s: %w", r.Kind, err)
+			}
 			_, err := st.Representation(ctx, r.ID)
 			if write, err := missing(err); err != nil {
 				return err
@@ -276,26 +287,36 @@ func loadDemo(ctx context.Context, st store, box *authz.SecretBox, out io.Writer
 	}
 	fmt.Fprintf(out, "Sophie's second factor (aidants must use one): add the key %s to an authenticator app, or run: oathtool --totp -b %s\n",
 		demoTOTPSecret, demoTOTPSecret)
+	fmt.Fprintf(out, "Lucie's second factor (professionals acting for an organisation must use one): the key %s, or run: oathtool --totp -b %s\n",
+		demoLucieTOTPSecret, demoLucieTOTPSecret)
 	fmt.Fprintf(out, "Demo client: client_id=%s client_secret=%s redirect_uri=%s\n", demoClient.ID, demoClientSecret, demoClient.RedirectURIs[0])
 	return nil
 }
 
-// demoSecondFactor turns the demo aidant's second factor on with the
-// printed key, unless she already has one.
+// demoSecondFactor turns the second factor of the demo aidant and of the
+// MJPM delegate on with the printed keys, unless they already have one.
 func demoSecondFactor(ctx context.Context, st store, box *authz.SecretBox, now time.Time) error {
-	_, err := st.TOTP(ctx, demoSophie)
-	if !errors.Is(err, mandates.ErrNotFound) {
-		return err
+	for person, key := range map[string]string{demoSophie: demoTOTPSecret, demoLucie: demoLucieTOTPSecret} {
+		_, err := st.TOTP(ctx, person)
+		if !errors.Is(err, mandates.ErrNotFound) {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		secret, err := base32.StdEncoding.DecodeString(key)
+		if err != nil {
+			return err
+		}
+		sealed := box.Seal(person, secret)
+		if err := st.StartTOTP(ctx, authz.TOTPEnrolment{PersonID: person, Secret: sealed, CreatedAt: now}); err != nil {
+			return err
+		}
+		if err := st.ConfirmTOTP(ctx, person, sealed, 1, now, nil); err != nil {
+			return err
+		}
 	}
-	secret, err := base32.StdEncoding.DecodeString(demoTOTPSecret)
-	if err != nil {
-		return err
-	}
-	sealed := box.Seal(demoSophie, secret)
-	if err := st.StartTOTP(ctx, authz.TOTPEnrolment{PersonID: demoSophie, Secret: sealed, CreatedAt: now}); err != nil {
-		return err
-	}
-	return st.ConfirmTOTP(ctx, demoSophie, sealed, 1, now, nil)
+	return nil
 }
 
 // demoTexts stands in for an SMS gateway in the demo: it prints the
