@@ -195,18 +195,21 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s, ok := ar.GetSession().(*Session); ok && s.RepresentationID != "" {
-		// The representation may have been suspended, withdrawn or ended
-		// since the code or the last refresh: the grant dies with it.
-		if _, err := p.checkActing(ctx, s); err != nil {
-			if errors.Is(err, ErrRepresentationInactive) {
+		// The representation may have been suspended, withdrawn, ended or
+		// narrowed since the code or the last refresh: the grant dies or
+		// narrows with it before any token is made of it (DESIGN.md §4).
+		scopes, err := p.grantNow(ctx, s, ar.GetGrantedScopes())
+		if err != nil {
+			if grantEnded(err) {
 				p.revokeGrant(ctx, ar.GetID())
-				err = fosite.ErrInvalidGrant.WithHint("The representation this grant rests on is no longer in force.").WithWrap(err)
+				err = fosite.ErrInvalidGrant.WithHint(endedHint(err)).WithWrap(err)
 			}
 			err = protocolError(err)
 			p.logIfServerError(ctx, "token request: representation", err)
 			p.oauth.WriteAccessError(ctx, w, ar, err)
 			return
 		}
+		setGrantedScopes(ar, scopes)
 	}
 	client := ar.GetClient()
 	if ar.GetGrantTypes().ExactOne("client_credentials") {
@@ -233,6 +236,7 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	if s, ok := ar.GetSession().(*Session); ok && len(s.AuthorizationDetails) > 0 {
 		resp.SetExtra("authorization_details", s.AuthorizationDetails) // RFC 9396 §7
 	}
+	withholdRefreshToken(ar, resp)
 	p.oauth.WriteAccessResponse(ctx, w, ar, resp)
 }
 
@@ -264,8 +268,11 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if resp.IsActive() {
-		if s, ok := resp.GetAccessRequester().GetSession().(*Session); ok && s.RepresentationID != "" {
-			if _, err := p.checkActing(ctx, s); errors.Is(err, ErrRepresentationInactive) {
+		ar := resp.GetAccessRequester()
+		if s, ok := ar.GetSession().(*Session); ok && s.RepresentationID != "" {
+			// The answer says what the token allows now, not at its issue.
+			scopes, err := p.grantNow(ctx, s, ar.GetGrantedScopes())
+			if grantEnded(err) {
 				// RFC 7662 §2.2: a token that may no longer be used is
 				// simply inactive.
 				writeJSON(w, http.StatusOK, map[string]bool{"active": false})
@@ -274,6 +281,7 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 				p.serverError(w, r, err)
 				return
 			}
+			setGrantedScopes(ar, scopes)
 		}
 	}
 	p.oauth.WriteIntrospectionResponse(ctx, w, resp)
@@ -335,10 +343,12 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusForbidden, map[string]string{"error": "insufficient_scope", "error_description": "This token is not for a person's identity."})
 		return
 	}
-	if _, err := p.checkActing(ctx, sess); err != nil {
-		if errors.Is(err, ErrRepresentationInactive) {
+	// The claims are those the representation allows now (DESIGN.md §4).
+	scopes, err := p.grantNow(ctx, sess, ar.GetGrantedScopes())
+	if err != nil {
+		if grantEnded(err) {
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "The representation is no longer in force."})
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": endedHint(err)})
 			return
 		}
 		p.serverError(w, r, err)
@@ -354,7 +364,7 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 		p.serverError(w, r, err)
 		return
 	}
-	claims := IdentityClaims(person, ar.GetGrantedScopes())
+	claims := IdentityClaims(person, scopes)
 	claims["sub"] = sess.Subject
 	for _, k := range []string{"act", "representation", ScopeProtection} {
 		if v, ok := sess.Claims.Extra[k]; ok {
@@ -549,7 +559,12 @@ func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request, a *Authoriz
 	sub := g.sub
 	now := p.cfg.Now().UTC()
 	sess := NewSession()
-	sess.Subject, sess.PersonID, sess.AMR, sess.AuthTime = sub, g.personID, login.AMR, login.AuthTime
+	// RFC 8176 §2: a second factor ("otp") makes the login multi-factor.
+	amr := slices.Clone(login.AMR)
+	if slices.Contains(amr, "otp") && !slices.Contains(amr, "mfa") {
+		amr = append(amr, "mfa")
+	}
+	sess.Subject, sess.PersonID, sess.AMR, sess.AuthTime = sub, g.personID, amr, login.AuthTime
 	sess.ActorID, sess.RepresentationID, sess.AuthorizationDetails = g.actorID, g.representationID, g.details
 	sess.OrganisationID = g.organisationID
 	for k, v := range g.claims {
@@ -560,12 +575,13 @@ func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request, a *Authoriz
 	sess.Claims.Issuer = p.cfg.Issuer
 	sess.Claims.AuthTime = login.AuthTime.UTC()
 	sess.Claims.RequestedAt = now
-	sess.Claims.AuthenticationMethodsReferences = login.AMR
+	sess.Claims.AuthenticationMethodsReferences = amr
 	// FranceConnect's answer to acr_values=eidas1, which a password login
 	// meets (eIDAS level "low").
 	sess.Claims.AuthenticationContextClassReference = "eidas1"
 	sess.AccessClaims.Subject = sub
 	sess.AccessClaims.Extra["client_id"] = a.client.ID
+	sess.AccessClaims.Extra["amr"] = amr // RFC 9068 §2.2.1
 	sess.AccessHeader.Extra["typ"] = "at+jwt" // RFC 9068 §2.1
 	if len(g.details) > 0 {
 		sess.AccessClaims.Extra["authorization_details"] = g.details

@@ -32,6 +32,9 @@ type flow struct {
 	client   authz.Client
 	secret   string
 	now      time.Time
+	// login is who the authorization endpoint logs in: the flow's person,
+	// unless a test has them act for someone.
+	login authz.Login
 }
 
 func newFlow(t *testing.T) *flow { return newFlowWith(t, nil) }
@@ -45,6 +48,17 @@ func newFlowWith(t *testing.T, configure func(*authz.ProviderConfig)) *flow {
 // newFlowEvents journals the provider's acts in events, made on the
 // flow's store.
 func newFlowEvents(t testing.TB, configure func(*authz.ProviderConfig), events func(*sqlite.Store) mandates.EventSink) *flow {
+	t.Helper()
+	return newFlowStores(t, configure, func(st *sqlite.Store, s *authz.Stores) {
+		if events != nil {
+			s.Events = events(st)
+		}
+	})
+}
+
+// newFlowStores lets a test add to the provider's stores (a journal, the
+// representation service), made on the flow's store.
+func newFlowStores(t testing.TB, configure func(*authz.ProviderConfig), add func(*sqlite.Store, *authz.Stores)) *flow {
 	t.Helper()
 	ctx := t.Context()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "relais.db"), sqlite.Options{})
@@ -79,6 +93,7 @@ func newFlowEvents(t testing.TB, configure func(*authz.ProviderConfig), events f
 	if err := st.CreatePerson(ctx, f.person); err != nil {
 		t.Fatal(err)
 	}
+	f.login = authz.Login{PersonID: f.person.ID, AMR: []string{"pwd"}}
 
 	mux := http.NewServeMux()
 	f.srv = httptest.NewServer(mux)
@@ -99,8 +114,8 @@ func newFlowEvents(t testing.TB, configure func(*authz.ProviderConfig), events f
 		configure(&cfg)
 	}
 	stores := authz.Stores{Clients: st, Tokens: st, Persons: st, Tx: st}
-	if events != nil {
-		stores.Events = events(st)
+	if add != nil {
+		add(st, &stores)
 	}
 	f.provider, err = authz.NewProvider(cfg, stores, keys, nil)
 	if err != nil {
@@ -117,7 +132,9 @@ func newFlowEvents(t testing.TB, configure func(*authz.ProviderConfig), events f
 			}
 			return
 		}
-		f.provider.Authorize(w, r, a, authz.Login{PersonID: f.person.ID, AuthTime: time.Now(), AMR: []string{"pwd"}})
+		login := f.login
+		login.AuthTime = time.Now()
+		f.provider.Authorize(w, r, a, login)
 	})
 	return f
 }

@@ -64,6 +64,23 @@ func (s *Session) GetJWTHeader() *jwt.Headers {
 	return s.AccessHeader
 }
 
+// GetExtraClaims gives introspection (RFC 7662 §2.2) what the access token
+// says of who acts and what for, as the endpoint derived it at the time of
+// asking; fosite leaves out the names it sets itself. The person's own
+// measure (protection) stays out: any authenticated client may introspect.
+func (s *Session) GetExtraClaims() map[string]any {
+	out := map[string]any{}
+	if s.AccessClaims == nil {
+		return out
+	}
+	for _, k := range []string{"act", "representation", "authorization_details"} {
+		if v, ok := s.AccessClaims.Extra[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
 // Clone is a deep enough copy for fosite, which clones before it changes.
 func (s *Session) Clone() fosite.Session {
 	if s == nil {

@@ -96,10 +96,8 @@ func (h *tokenExchange) HandleTokenEndpointRequest(ctx context.Context, r fosite
 	if orig.GetClient().GetID() != fc.c.ID {
 		return invalidSubjectToken("The subject token was issued to another client.")
 	}
-	if _, err := h.p.checkActing(ctx, osess); err != nil {
-		if errors.Is(err, ErrRepresentationInactive) {
-			return invalidSubjectToken("The representation the subject token rests on is no longer in force.")
-		}
+	granted, details, err := h.p.subjectGrant(ctx, osess, orig.GetGrantedScopes(), fc.c, form.Get("authorization_details"))
+	if err != nil {
 		return err
 	}
 
@@ -107,10 +105,10 @@ func (h *tokenExchange) HandleTokenEndpointRequest(ctx context.Context, r fosite
 	// and what the target may receive; never a refresh token.
 	requested := r.GetRequestedScopes()
 	if len(requested) == 0 {
-		requested = orig.GetGrantedScopes()
+		requested = granted
 	}
 	for _, s := range requested {
-		if !orig.GetGrantedScopes().Has(s) || !slices.Contains(target.Scopes, s) {
+		if !slices.Contains(granted, s) || !slices.Contains(target.Scopes, s) {
 			return fosite.ErrInvalidScope.WithHintf("The scope '%s' is not in the subject token, or not one the audience may receive.", s)
 		}
 		if s != "offline_access" {
@@ -138,8 +136,112 @@ func (h *tokenExchange) HandleTokenEndpointRequest(ctx context.Context, r fosite
 	if rep, ok := osess.AccessClaims.Extra["representation"]; ok {
 		sess.AccessClaims.Extra["representation"] = rep
 	}
+	sess.AuthorizationDetails = details
+	if len(details) > 0 {
+		sess.AccessClaims.Extra["authorization_details"] = details
+	}
 	sess.SetExpiresAt(fosite.AccessToken, h.p.cfg.Now().UTC().Add(h.p.cfg.AccessTokenTTL))
 	return nil
+}
+
+// subjectGrant is what the subject token allows now (its session narrowed
+// to the representation as it is, DESIGN.md §4) and the authorization
+// details the exchanged token gets: token exchange only narrows.
+func (p *Provider) subjectGrant(ctx context.Context, osess *Session, granted []string, c Client, rawDetails string) ([]string, []AuthorizationDetail, error) {
+	var v *mandates.View
+	var policy *mandates.Policy
+	if osess.RepresentationID != "" {
+		now, err := p.checkActing(ctx, osess)
+		if err == nil {
+			v, policy = &now, p.delegation.Policy()
+			granted, err = narrowSession(osess, granted, now, policy)
+		}
+		switch {
+		case errors.Is(err, ErrNothingLeft):
+			return nil, nil, invalidSubjectToken("The representation no longer allows anything the subject token was for.")
+		case errors.Is(err, ErrRepresentationInactive):
+			return nil, nil, invalidSubjectToken("The representation the subject token rests on is no longer in force.")
+		case err != nil:
+			return nil, nil, err
+		}
+	}
+	details, err := exchangeDetails(osess.AuthorizationDetails, rawDetails, c, v, policy)
+	return granted, details, err
+}
+
+// exchangeDetails are the exchanged token's authorization details: the
+// subject token's, or those the request names (RFC 9396 §6 lets a token
+// request carry them), each within the subject token's, then checked
+// against the client and the representation as an authorization is.
+func exchangeDetails(have []AuthorizationDetail, raw string, c Client, v *mandates.View, policy *mandates.Policy) ([]AuthorizationDetail, error) {
+	if raw == "" {
+		return have, nil
+	}
+	want, err := ParseAuthorizationDetails(raw)
+	if err != nil {
+		return nil, err
+	}
+	if len(have) > 0 {
+		if want, err = withinDetails(want, have); err != nil {
+			return nil, err
+		}
+	}
+	return grantDetails(want, c, v, policy)
+}
+
+// withinDetails keeps each asked detail that one of the subject token's
+// holds whole; one that goes beyond them is refused, or cut down to them
+// when the site asked to narrow.
+func withinDetails(want, have []AuthorizationDetail) ([]AuthorizationDetail, error) {
+	var out []AuthorizationDetail
+	for _, d := range want {
+		var parts []AuthorizationDetail
+		for _, h := range have {
+			g, ok := intersectDetail(d, h)
+			if ok && len(g.Actions) == len(d.Actions) && (len(d.ProcedureAreas) == 0 || len(g.ProcedureAreas) == len(d.ProcedureAreas)) {
+				parts = []AuthorizationDetail{g} // held whole by h
+				break
+			}
+			if ok && d.Narrow {
+				parts = append(parts, g)
+			}
+		}
+		if len(parts) == 0 && !d.Narrow {
+			return nil, ErrInvalidAuthorizationDetails.WithHint("An authorization detail asks for more than the subject token carries.")
+		}
+		out = append(out, parts...)
+	}
+	if len(out) == 0 {
+		return nil, ErrInvalidAuthorizationDetails.WithHint("Nothing asked for is in the subject token.")
+	}
+	return out, nil
+}
+
+// intersectDetail is what d asks for within h: the actions of both, and
+// the areas of both (an empty list is every area h or d has).
+func intersectDetail(d, h AuthorizationDetail) (AuthorizationDetail, bool) {
+	g := AuthorizationDetail{Type: d.Type, Narrow: d.Narrow}
+	for _, a := range d.Actions {
+		if slices.Contains(h.Actions, a) {
+			g.Actions = append(g.Actions, a)
+		}
+	}
+	switch {
+	case len(h.ProcedureAreas) == 0:
+		g.ProcedureAreas = d.ProcedureAreas
+	case len(d.ProcedureAreas) == 0:
+		g.ProcedureAreas = h.ProcedureAreas
+	default:
+		for _, a := range d.ProcedureAreas {
+			if slices.Contains(h.ProcedureAreas, a) {
+				g.ProcedureAreas = append(g.ProcedureAreas, a)
+			}
+		}
+		if len(g.ProcedureAreas) == 0 {
+			return g, false
+		}
+	}
+	return g, len(g.Actions) > 0
 }
 
 // resubjectAct copies a chain of actors for the target: the person who

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 
 	"golang.org/x/oauth2"
@@ -69,9 +68,6 @@ var demoActingCases = []actingCase{
 func (tg *target) actingSubs(t *testing.T, c actingCase, opts ...oauth2.AuthCodeOption) (actor, person string, tok *oauth2.Token) {
 	t.Helper()
 	acc := tg.demoPerson(t, c.actor, c.forWhom)
-	if strings.HasPrefix(c.actor, "sophie.") {
-		acc.TOTPSecret = field(tg.demo, "add the key ")
-	}
 	_, tok = tg.loginAs(t, tg.clients[roleWeb], acc, opts...)
 	_, claims := decodeJWT(t, tok.AccessToken)
 	act, _ := claims["act"].(map[string]any)

@@ -94,6 +94,8 @@ func demoCases() []conformanceCase {
 		{"token exchange keeps the person, narrows the audience and nests the actors in act", []role{roleExchanger, roleAPI}, testActingTokenExchange},
 		{"access evaluation answers each demo case as the default policy does; a suspended representation's tokens stop at once (introspection, refresh, userinfo)", nil, testEvaluationThenSuspension},
 		{"a co-signed dispose act evaluates true once", nil, testCosignedDisposeEvaluatesTrueOnce},
+		{"a measure narrowed by the operator narrows the next refresh, userinfo and introspection at once: no dispose in an area taken away", nil, testNarrowedMeasure},
+		{"token exchange keeps the subject token's authorization_details and refuses to widen them", []role{roleExchanger, roleAPI}, testExchangeKeepsDetails},
 	}
 }
 

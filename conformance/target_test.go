@@ -326,7 +326,9 @@ func demoAccount(t *testing.T, out, email string) Account {
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
 		if len(f) >= 2 && f[0] == email {
-			return Account{Email: f[0], Password: f[1]}
+			// Professionals acting for an organisation log in with
+			// their second factor.
+			return Account{Email: f[0], Password: f[1], TOTPSecret: DemoTOTPKey(out, email)}
 		}
 	}
 	t.Fatalf("relais serve --demo printed no account %s:\n%s", email, out)

@@ -133,6 +133,11 @@ func TestNeverMoreThanTheMeasureLeaves(t *testing.T) {
 			if got := ans.Agreement != nil && ans.Agreement.ID == tt.measure.ID; got != tt.agreement {
 				t.Errorf("agreement asked of the measure: %v, want %v", got, tt.agreement)
 			}
+			// A token's claims say the same.
+			v := View{Representation: tt.rep, Limits: []Representation{tt.measure}, LimitsAt: t0}
+			if got := tt.policy.Allows(&v, tt.action, "social"); got != tt.want {
+				t.Errorf("Allows = %s, want %s", got, tt.want)
+			}
 		})
 	}
 }

@@ -33,7 +33,8 @@ func TestEachDemoCaseAgainstRelais(t *testing.T) {
 	// "for whom?" page, and returns the browser and the account page.
 	signIn := func(t *testing.T, email, forWhom string) (*conformance.Browser, string) {
 		t.Helper()
-		return signInWith(t, conformance.Account{Email: email, Password: rl.password(email), ForWhom: forWhom})
+		return signInWith(t, conformance.Account{Email: email, Password: rl.password(email), ForWhom: forWhom,
+			TOTPSecret: conformance.DemoTOTPKey(rl.stdout.String(), email)})
 	}
 	signInWith = func(t *testing.T, acc conformance.Account) (*conformance.Browser, string) {
 		t.Helper()
@@ -114,7 +115,7 @@ func TestEachDemoCaseAgainstRelais(t *testing.T) {
 	t.Run("the aidant, with her second factor, may not dispose outside the mandate's areas", func(t *testing.T) {
 		email := "sophie.bernard@demo.example"
 		b, page := signInWith(t, conformance.Account{Email: email, Password: rl.password(email), ForWhom: "Yvette",
-			TOTPSecret: field(rl.stdout.String(), "add the key ")})
+			TOTPSecret: conformance.DemoTOTPKey(rl.stdout.String(), email)})
 		if !strings.Contains(page, "Sophie Bernard, aidant ou aidante (France Services Nantes Bellevue), pour Yvette Garnier") {
 			t.Errorf("the account page:\n%s", page)
 		}
