@@ -33,6 +33,7 @@ func (s *Server) mountAidant(pages *mux.Router) {
 	pages.HandleFunc(mandate+"/attestation", s.aidantAttestation).Methods(both...)
 	pages.HandleFunc(mandate+"/attestation/imprimer", s.aidantPrint).Methods(get...)
 	pages.HandleFunc(mandate+"/code", s.aidantCode).Methods(both...)
+	pages.HandleFunc(mandate+"/changer", s.aidantChangeMandate).Methods(both...)
 }
 
 func aidantMandatePath(id string) string { return "/aidant/mandats/" + id }
@@ -245,7 +246,12 @@ func (s *Server) aidantNewMandate(w http.ResponseWriter, r *http.Request) {
 	}
 	rep, err := s.mandates.Service.StartMandate(ctx, actor(sess), mandates.MandateInput{OrganisationID: org.ID, PersonID: person.ID,
 		Areas: areas, Duration: duration})
+	var open *mandates.OpenError
 	switch {
+	case errors.As(err, &open):
+		// One mandate between the person and the organisation: change it.
+		s.aidantExisting(w, r, aidantMandate{sess: sess}, open, f["domaines"], f.Get("duree"))
+		return
 	case errors.Is(err, mandates.ErrSecondFactor):
 		s.aidantSecondFactorPage(w, r)
 		return
@@ -263,6 +269,12 @@ func (s *Server) aidantNewMandate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.InfoContext(ctx, "aidant mandate started", "representation_id", rep.ID, "organisation_id", org.ID)
+	if rep.Waits() != mandates.WaitingPerson {
+		// Under the person's measure, their representative gives it: the
+		// mandate's page says who.
+		http.Redirect(w, r, aidantMandatePath(rep.ID), http.StatusSeeOther)
+		return
+	}
 	http.Redirect(w, r, aidantMandatePath(rep.ID)+"/"+method, http.StatusSeeOther)
 }
 
@@ -321,10 +333,15 @@ func (s *Server) reloadAidantMandate(r *http.Request, m *aidantMandate, id strin
 type aidantMandateData struct {
 	Card      spaceCard
 	Name      string
-	State     string // "active", "waiting", "cancelled" or "ended"
+	State     string // "active", "waiting", "waiting_representative", "waiting_agreement", "cancelled" or "ended"
 	Done      bool   // the consent was just given
+	Changed   bool   // the mandate was just changed
 	Printable bool   // an aidantAttestation to print
 	Remote    bool
+	// Waiting for the representative under the person's measure: their
+	// name, the words that name them (« Marie Martin, tutrice de Jeanne
+	// Lefèvre ») and the measure (« la tutelle »).
+	Holder, Who, Kind string
 }
 
 // aidantMandatePage says where a mandate stands: in force (and until
@@ -346,19 +363,30 @@ func (s *Server) aidantMandatePage(w http.ResponseWriter, r *http.Request) {
 		d.Printable = c != nil && c.Method == mandates.ConsentInPersonAttestation
 	case mandates.StatusPendingConsent:
 		d.State, title = "waiting", "aidant.mandate.title_waiting"
+		d.Changed = r.URL.Query().Get("fait") == "change"
+		t, err := s.aidantWaiting(r, m, &d)
+		if err != nil {
+			s.StoreError(w, r, err)
+			return
+		}
+		if t != "" {
+			title = t
+		}
 	case mandates.StatusRevoked:
 		d.State, title = "cancelled", "aidant.mandate.title_cancelled"
 	default:
 		d.State, title = "ended", "aidant.mandate.title_ended"
 	}
-	d.Done = d.Done && d.State == "active"
+	d.Done = d.Done && (d.State == "active" || d.State == "waiting_agreement")
 	s.render(w, r, http.StatusOK, "aidant_mandate", title, d)
 }
 
 // aidantNotWaiting sends consent pages of a mandate that no longer waits for
-// consent to the mandate's page, which says where it stands.
+// the person's consent to the mandate's page, which says where it stands
+// (waiting for the representative under the person's measure, say). A
+// form sent all the same gets the service's answer.
 func aidantNotWaiting(w http.ResponseWriter, r *http.Request, m aidantMandate) bool {
-	if m.view.Status == mandates.StatusPendingConsent {
+	if m.view.Status == mandates.StatusPendingConsent && (r.Method == http.MethodPost || m.rep.Waits() == mandates.WaitingPerson) {
 		return false
 	}
 	http.Redirect(w, r, aidantMandatePath(m.rep.ID), http.StatusSeeOther)
@@ -426,6 +454,8 @@ func (s *Server) aidantConsentFailed(w http.ResponseWriter, r *http.Request, m a
 		return false
 	case errors.Is(err, mandates.ErrSecondFactor):
 		s.aidantSecondFactorPage(w, r)
+	case errors.Is(err, mandates.ErrRepresentativeGives):
+		s.aidantRepresentativeGives(w, r, m)
 	case errors.Is(err, mandates.ErrInactive):
 		http.Redirect(w, r, aidantMandatePath(m.rep.ID), http.StatusSeeOther)
 	default:

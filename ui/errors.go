@@ -51,6 +51,8 @@ func (s *Server) StoreError(w http.ResponseWriter, r *http.Request, err error) {
 		s.Error(w, r, http.StatusNotFound)
 	case errors.Is(err, mandates.ErrInvalid):
 		s.Error(w, r, http.StatusBadRequest)
+	case errors.Is(err, mandates.ErrSecondFactor):
+		s.secondFactorPage(w, r)
 	default:
 		s.log.ErrorContext(r.Context(), "store error", "err", err)
 		s.Error(w, r, http.StatusInternalServerError)
@@ -83,4 +85,15 @@ func writeJSONError(w http.ResponseWriter, code int) {
 		"error":             jsonErrorCodes[code],
 		"error_description": http.StatusText(code),
 	})
+}
+
+// refusal answers a request the domain refused (the person's own word
+// where their representative gives, a request no longer waiting…) with a
+// plain page: what happened, why, what to do now, and where to go.
+func (s *Server) refusal(w http.ResponseWriter, r *http.Request, status int, d refusalData) {
+	if wantsJSON(r) {
+		s.Error(w, r, status)
+		return
+	}
+	s.render(w, r, status, "refusal", "refusal.title", d)
 }

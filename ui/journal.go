@@ -120,6 +120,7 @@ type journalView struct {
 	sites   map[string]string
 	reps    map[string]*mandates.Representation // nil: the reader may not see it
 	allowed []mandates.Area                     // for a representative limited to some areas; nil: all
+	of      map[string][]mandates.View          // a person's representations, for who gave what (journal_giving.go)
 }
 
 func (s *Server) newJournalView(r *http.Request, viewer, owner string) *journalView {
@@ -275,6 +276,8 @@ func (v *journalView) sentence(e journal.Stored) string {
 	}
 	data["Site"] = v.site(client)
 	data["Kind"] = v.kind(e.RepresentationID)
+	// French contracts « à le » and « de le »: « au mandat d’aidant ».
+	data["ToKind"], data["OfKind"] = toKind(v.lang, data["Kind"].(string)), ofKind(v.lang, data["Kind"].(string))
 	// The act a site asked about, in the words the other pages use.
 	if a := mandates.Action(fields["action"]); a.Valid() {
 		data["Action"] = a.Label().In(v.lang)
@@ -299,6 +302,10 @@ func (v *journalView) sentence(e journal.Stored) string {
 		if t, err := time.Parse(time.RFC3339, fields["valid_until"]); err == nil {
 			data["Until"] = mandates.FormatDate(t, v.lang)
 		}
+	}
+	// Who gave or refused a mandate or a proxy, and how (journal_giving.go).
+	if out, ok := v.givingSentence(e, fields); ok {
+		return v.elide(out)
 	}
 	form := "other"
 	if you {
@@ -505,7 +512,7 @@ func (s *Server) consultable(w http.ResponseWriter, r *http.Request, sess authz.
 		return "", nil, false
 	}
 	// The representation must let the reader consult, area by area.
-	allowed, err := s.mandates.Service.AreasAllowed(r.Context(), mandates.Question{ActorID: sess.PersonID, PersonID: person, Action: mandates.Consult})
+	allowed, err := s.mandates.Service.AreasAllowed(r.Context(), actor(sess), mandates.Question{PersonID: person, Action: mandates.Consult})
 	if err != nil {
 		s.StoreError(w, r, err)
 		return "", nil, false

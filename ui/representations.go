@@ -72,7 +72,14 @@ func actor(sess authz.BrowserSession) mandates.Actor {
 // service, and the JSON error code that goes with it.
 func domainStatus(err error) (int, string) {
 	var unique *mandates.UniqueError
+	var open *mandates.OpenError
 	switch {
+	case errors.As(err, &open):
+		// A mandate or a proxy between the same parties is there: change
+		// that one (domainJSONError names it).
+		return http.StatusConflict, "already_exists"
+	case errors.Is(err, mandates.ErrRepresentativeGives):
+		return http.StatusForbidden, "representative_gives"
 	case errors.As(err, &unique):
 		return http.StatusConflict, "already_exists"
 	case errors.Is(err, mandates.ErrConflict):
@@ -83,6 +90,8 @@ func domainStatus(err error) (int, string) {
 		return http.StatusBadRequest, "invalid_request"
 	case errors.Is(err, mandates.ErrSecondFactor):
 		return http.StatusForbidden, "second_factor_required"
+	case errors.Is(err, mandates.ErrNoSecondFactor):
+		return http.StatusConflict, "second_factor_not_enrolled"
 	case errors.Is(err, mandates.ErrNotPermitted):
 		return http.StatusForbidden, "access_denied"
 	case errors.Is(err, mandates.ErrInactive):
@@ -117,6 +126,11 @@ func (s *Server) domainJSONError(w http.ResponseWriter, r *http.Request, err err
 			s.log.ErrorContext(r.Context(), "api error", "err", err)
 		}
 		desc = http.StatusText(code)
+	}
+	var open *mandates.OpenError
+	if errors.As(err, &open) {
+		writeJSON(w, code, map[string]string{"error": errCode, "error_description": desc, "existing_id": open.ID, "existing_status": string(open.Status)})
+		return
 	}
 	writeJSONProblem(w, code, errCode, desc)
 }

@@ -32,8 +32,12 @@ func (s *Server) mountSpace(pages *mux.Router) {
 	pages.HandleFunc("/espace/representations/{id}/domaines/{area}/retirer", s.spaceStop).Methods(append(get, http.MethodPost)...)
 	pages.HandleFunc(forPath, s.spaceFor).Methods(get...)
 	pages.HandleFunc("/espace/procurations/{id}/{answer:accepter|refuser}", s.spaceAnswerProxy).Methods(http.MethodPost)
+	pages.HandleFunc("/espace/demandes/{id}/{answer:accord|refus}", s.spaceAnswerRequest).Methods(http.MethodPost)
 	pages.HandleFunc(proxyNewPath, s.spaceProxyPage).Methods(get...)
 	pages.HandleFunc(proxyNewPath, s.spaceGiveProxy).Methods(http.MethodPost)
+	// A tutor gives a proxy for the person (giving.go).
+	pages.HandleFunc(givingProxyPath, s.spaceProxyPage).Methods(get...)
+	pages.HandleFunc(givingProxyPath, s.spaceGiveProxy).Methods(http.MethodPost)
 	pages.HandleFunc("/espace/procurations/{id}/envoyee", s.spaceProxySent).Methods(get...)
 }
 
@@ -64,8 +68,10 @@ type spaceCard struct {
 	Measure       bool
 	AidantMandate bool
 	Proxy         bool
-	Waiting       bool // waiting for the person's consent or the trusted person's answer
-	CanStop       bool // the represented person may stop it
+	Waiting       bool   // waiting for the person's consent or the trusted person's answer
+	WaitsFor      string // waiting for the representative under the person's measure: who, in words
+	CanStop       bool   // the represented person may stop it
+	GiveProxy     string // a measure whose representative, the reader, gives proxies for the person: the form's path
 	Decision      *spaceDecision
 }
 
@@ -190,13 +196,13 @@ func spaceCardsOf(vs []mandates.View, lang string, l *i18n.Localizer) []spaceCar
 	return out
 }
 
-// spaceUnderMeasure says whether a court measure in force limits what the
-// person does alone: such a person gives no proxy, their representative
-// acts for them (a sauvegarde de justice leaves them free to).
-func spaceUnderMeasure(vs []mandates.View) bool {
-	return slices.ContainsFunc(vs, func(v mandates.View) bool {
-		return v.Kind.IsMeasure() && v.Kind != mandates.SauvegardeJustice && v.Status == mandates.StatusActive
-	})
+// spaceUnderMeasure says whether a court measure in force means that the
+// person gives no proxy: their representative gives it for them (under
+// tutelle; the policy's "give" rows). Under curatelle, the person gives
+// it, with the curator's agreement where the measure asks it.
+func (s *Server) spaceUnderMeasure(vs []mandates.View) bool {
+	_, ok := s.representativeGives(vs)
+	return ok
 }
 
 // spaceDomainError answers a failed call of the representation service with
@@ -257,6 +263,12 @@ func (s *Server) spaceHome(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := spaceHomeData{Name: mandates.DisplayName(me)}
+	if link, err := s.givingHomeLink(r, actor(sess)); err != nil {
+		s.StoreError(w, r, err)
+		return
+	} else if link != nil {
+		d.Links = append(d.Links, *link)
+	}
 	d.Links = append(d.Links, spaceLink{Href: ofPath, Label: "space.home.of", Text: "space.home.of_text"})
 	if s.mandates.Journal != nil {
 		d.Links = append(d.Links, spaceLink{Href: "/espace/journal", Label: "space.home.journal", Text: "space.home.journal_text"})
@@ -265,7 +277,7 @@ func (s *Server) spaceHome(w http.ResponseWriter, r *http.Request) {
 	if len(forViews) > 0 {
 		d.Links = append(d.Links, spaceLink{Href: forPath, Label: "space.home.for", Text: "space.home.for_text"})
 	}
-	if !spaceUnderMeasure(of) {
+	if !s.spaceUnderMeasure(of) {
 		d.Links = append(d.Links, spaceLink{Href: proxyNewPath, Label: "space.home.proxy", Text: "space.home.proxy_text"})
 	}
 	aidant := slices.ContainsFunc(ms, func(m mandates.MembershipView) bool { return m.Active })
@@ -307,8 +319,13 @@ func (s *Server) spaceOf(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang, l := s.spaceLocalizer(r)
-	d := spaceOfData{Measure: spaceUnderMeasure(views)}
-	for _, c := range spaceCardsOf(views, lang, l) {
+	d := spaceOfData{Measure: s.spaceUnderMeasure(views)}
+	for _, v := range views {
+		c := spaceCardOf(v, lang, l)
+		if c.WaitsFor, err = s.spaceWaitsFor(r.Context(), l, lang, v); err != nil {
+			s.StoreError(w, r, err)
+			return
+		}
 		if c.Ended {
 			d.Ended = append(d.Ended, c)
 		} else {
@@ -429,6 +446,8 @@ func (s *Server) spaceStop(w http.ResponseWriter, r *http.Request) {
 }
 
 type spaceForData struct {
+	Requests                []givingGroup // waiting for the reader's answer as a representative
+	NeedCode                string        // a login with the second factor would show the requests of an organisation's measures: where to log in
 	Waiting, Current, Ended []spaceCard
 	Notice                  string
 	NoticeData              map[string]any
@@ -450,8 +469,14 @@ func (s *Server) spaceFor(w http.ResponseWriter, r *http.Request) {
 	}
 	lang, l := s.spaceLocalizer(r)
 	var d spaceForData
+	if d.Requests, err = s.givingRequests(r, actor(sess)); err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	d.NeedCode = givingNeedCode(sess, views)
 	for _, v := range views {
 		c := spaceCardOf(v, lang, l)
+		c.GiveProxy = s.givingProxyLink(v)
 		switch {
 		case v.Kind == mandates.Proxy && v.Status == mandates.StatusPendingConsent && v.Representative.PersonID == sess.PersonID:
 			d.Waiting = append(d.Waiting, c)
@@ -475,6 +500,12 @@ func (s *Server) spaceFor(w http.ResponseWriter, r *http.Request) {
 	}
 	if q.Get("fait") == "deja" {
 		d.Problem = "space.for.not_waiting"
+	}
+	if f := q.Get("fait"); f == "accord" || f == "refus" || f == "procuration" {
+		if d.Notice, d.NoticeData, err = s.givingNotice(r, views, q.Get("p"), q.Get("r"), f); err != nil {
+			s.StoreError(w, r, err)
+			return
+		}
 	}
 	s.render(w, r, http.StatusOK, "space_for", "space.for.title", d)
 }
@@ -520,6 +551,12 @@ type spaceProxyFormData struct {
 	Durations []spaceChoice
 	Problems  spaceProblems
 	Measure   bool // the person is under a measure: no proxy
+	// Under a measure whose representative gives proxies: the words that
+	// name them (« Marie Martin, votre tutrice ») and their name.
+	Giver, GiverName string
+	// For is the person a tutor gives the proxy for ("": the reader's
+	// own), Action the form's path.
+	For, ForID, Action string
 }
 
 func spaceGrantedChoices(chosen []string, lang string) []spaceChoice {
@@ -550,12 +587,20 @@ func spaceDurationChoices(chosen string, lang string) []spaceChoice {
 func (s *Server) spaceNewProxyForm(r *http.Request, email string, areas, granted []string, duration string) spaceProxyFormData {
 	lang := requestLang(r)
 	return spaceProxyFormData{Email: email, Areas: spaceAreaChoices(mandates.Areas, areas, lang), Granted: spaceGrantedChoices(granted, lang),
-		Durations: spaceDurationChoices(duration, lang)}
+		Durations: spaceDurationChoices(duration, lang), Action: proxyNewPath}
 }
 
 func (s *Server) spaceProxyPage(w http.ResponseWriter, r *http.Request) {
 	sess, ok := s.requireSession(w, r)
 	if !ok {
+		return
+	}
+	if forID := mux.Vars(r)["person"]; forID != "" {
+		d := s.spaceNewProxyForm(r, "", nil, nil, "")
+		if d.For, ok = s.givingProxyFor(w, r, sess, forID); ok {
+			d.ForID, d.Action = forID, r.URL.Path
+			s.render(w, r, http.StatusOK, "space_proxy_new", "giving.tutor_proxy.title", d)
+		}
 		return
 	}
 	of, err := s.mandates.Service.Of(r.Context(), sess.PersonID)
@@ -564,7 +609,12 @@ func (s *Server) spaceProxyPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := s.spaceNewProxyForm(r, "", nil, nil, "")
-	d.Measure = spaceUnderMeasure(of)
+	d.Measure = s.spaceUnderMeasure(of)
+	lang, l := s.spaceLocalizer(r)
+	if d.Giver, d.GiverName, err = s.spaceProxyGiver(r.Context(), l, lang, of); err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
 	s.render(w, r, http.StatusOK, "space_proxy_new", "space.proxy.title", d)
 }
 
@@ -635,21 +685,21 @@ func (s *Server) spaceGiveProxy(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
 	email := strings.TrimSpace(f.Get("email"))
 	d := s.spaceNewProxyForm(r, email, f["domaines"], f["droits"], f.Get("duree"))
-	of, err := s.mandates.Service.Of(ctx, sess.PersonID)
-	if err != nil {
-		s.StoreError(w, r, err)
-		return
-	}
-	if spaceUnderMeasure(of) {
-		d.Measure = true
-		s.render(w, r, http.StatusForbidden, "space_proxy_new", "space.proxy.title", d)
-		return
+	title := "space.proxy.title"
+	if forID := mux.Vars(r)["person"]; forID != "" {
+		if d.For, ok = s.givingProxyFor(w, r, sess, forID); !ok {
+			return
+		}
+		d.ForID, d.Action, title = forID, r.URL.Path, "giving.tutor_proxy.title"
 	}
 	p := &d.Problems
 	holder, err := s.spacePersonByEmail(r, email, sess.PersonID, p, "space.proxy.err_self")
 	if err != nil {
 		s.StoreError(w, r, err)
 		return
+	}
+	if d.ForID != "" && holder.ID == d.ForID {
+		p.add("email", "email", "giving.tutor_proxy.err_person", map[string]any{"Name": d.For})
 	}
 	areas := spaceChosenAreas(f["domaines"], nil, p, "domaine-"+string(mandates.Areas[0].Code))
 	var granted []mandates.Action
@@ -667,24 +717,51 @@ func (s *Server) spaceGiveProxy(w http.ResponseWriter, r *http.Request) {
 	}
 	duration := spaceChosenDuration(f.Get("duree"), p)
 	if p.Any() {
-		s.render(w, r, http.StatusBadRequest, "space_proxy_new", "space.proxy.title_error", d)
+		if d.ForID == "" {
+			// Under tutelle the page to show is who gives it, whatever
+			// the form says.
+			of, err := s.mandates.Service.Of(ctx, sess.PersonID)
+			if err != nil {
+				s.StoreError(w, r, err)
+				return
+			}
+			if s.spaceUnderMeasure(of) {
+				s.spaceProxyRefused(w, r, d)
+				return
+			}
+		}
+		s.render(w, r, http.StatusBadRequest, "space_proxy_new", title+"_error", d)
 		return
 	}
-	rep, err := s.mandates.Service.GiveProxy(ctx, actor(sess), mandates.ProxyInput{HolderID: holder.ID, Areas: areas, Granted: granted, Duration: duration})
+	// The service decides whether the person gives it (and journals a
+	// refusal): under tutelle, their tutor does.
+	rep, err := s.mandates.Service.GiveProxy(ctx, actor(sess), mandates.ProxyInput{HolderID: holder.ID, Areas: areas, Granted: granted, Duration: duration,
+		ForPersonID: d.ForID})
+	var open *mandates.OpenError
 	switch {
-	case errors.Is(err, mandates.ErrNotPermitted):
-		d.Measure = true
-		s.render(w, r, http.StatusForbidden, "space_proxy_new", "space.proxy.title", d)
+	case d.ForID != "" && errors.Is(err, mandates.ErrNotPermitted):
+		// Not, or no longer, the person's tutor.
+		s.Error(w, r, http.StatusNotFound)
+		return
+	case errors.Is(err, mandates.ErrRepresentativeGives) || errors.Is(err, mandates.ErrNotPermitted):
+		s.spaceProxyRefused(w, r, d)
+		return
+	case errors.As(err, &open):
+		s.spaceProxyExists(w, r, open, holder)
 		return
 	case errors.Is(err, mandates.ErrInvalid):
 		p.add("form", "email", "space.form.err_invalid", nil)
-		s.render(w, r, http.StatusBadRequest, "space_proxy_new", "space.proxy.title_error", d)
+		s.render(w, r, http.StatusBadRequest, "space_proxy_new", title+"_error", d)
 		return
 	case err != nil:
 		s.spaceDomainError(w, r, err)
 		return
 	}
 	s.log.InfoContext(ctx, "proxy given", "representation_id", rep.ID)
+	if d.ForID != "" {
+		http.Redirect(w, r, forPath+"?"+url.Values{"r": {rep.ID}, "p": {d.ForID}, "fait": {"procuration"}}.Encode(), http.StatusSeeOther)
+		return
+	}
 	http.Redirect(w, r, "/espace/procurations/"+rep.ID+"/envoyee", http.StatusSeeOther)
 }
 
@@ -716,5 +793,9 @@ func (s *Server) spaceProxySent(w http.ResponseWriter, r *http.Request) {
 	}
 	lang, l := s.spaceLocalizer(r)
 	c := spaceCardOf(views[i], lang, l)
+	if c.WaitsFor, err = s.spaceWaitsFor(r.Context(), l, lang, views[i]); err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
 	s.render(w, r, http.StatusOK, "space_proxy_sent", "space.sent.title", spaceProxySentData{Card: c, Name: c.Who})
 }

@@ -673,7 +673,11 @@ func TestConsentByACodeRefusesReplaysAndGuesses(t *testing.T) {
 		t.Errorf("%d consents recorded, want 1", n)
 	}
 
-	// Guessing: the third wrong code cancels the request.
+	// Guessing: the third wrong code cancels the request. (Ahmed stops
+	// the first mandate: there is one mandate at a time with a structure.)
+	if _, err := app.service.Withdraw(t.Context(), mandates.Actor{PersonID: c.ahmed.ID}, rep.ID); err != nil {
+		t.Fatal(err)
+	}
 	other := startMandate(t, app, c, c.ahmed, "papiers")
 	page = "/aidant/mandats/" + other.ID + "/code"
 	postForm(t, app, aidant, page, url.Values{"etape": {"envoyer"}})
