@@ -64,6 +64,9 @@ type UnderMeasure struct {
 	DecisionKey string `json:"decision_key"`
 	Kind        Kind   `json:"kind"`
 	Giver       Giver  `json:"giver"`
+	// RequestedBy is who asked for it (the aidant), so the representative
+	// knows who is asking.
+	RequestedBy string `json:"requested_by,omitempty"`
 	// AnsweredBy and AnsweredAt: the representative who gave it or agreed
 	// to it (empty while waiting).
 	AnsweredBy string    `json:"answered_by,omitempty"`
@@ -108,13 +111,20 @@ func (p *Policy) mayAnswer(m *Representation) bool {
 	return p.Giver(m.Kind) == GivenByPerson || p.RepresentativeDecision(m, Manage, "") == Allowed
 }
 
+// GivesFor says whether the holder of measure m gives mandates and proxies
+// for the person (under tutelle, the tutor, not the deputy who watches):
+// pages offer them the form; GiveProxy and AnswerForPerson decide.
+func (p *Policy) GivesFor(m *Representation) bool {
+	return m.Kind.IsMeasure() && p.Giver(m.Kind) == GivenByRepresentative && p.mayAnswer(m)
+}
+
 // underMeasure is the record a new mandate or proxy keeps of the rule it
 // follows.
-func (p *Policy) underMeasure(m *Representation) *UnderMeasure {
+func (p *Policy) underMeasure(m *Representation, requestedBy string) *UnderMeasure {
 	if m == nil {
 		return nil
 	}
-	u := &UnderMeasure{MeasureID: m.ID, Kind: m.Kind, Giver: p.Giver(m.Kind)}
+	u := &UnderMeasure{MeasureID: m.ID, Kind: m.Kind, Giver: p.Giver(m.Kind), RequestedBy: requestedBy}
 	if m.Source.Decision != nil {
 		u.DecisionKey = m.Source.Decision.Key()
 	}

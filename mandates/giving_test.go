@@ -64,7 +64,7 @@ func TestBadGiveRowsStopNamingTheirLine(t *testing.T) {
 // under puts r under measure m's rule, as StartMandate or GiveProxy do,
 // answered by m's representative when given is true.
 func under(p *Policy, r Representation, m *Representation, given bool) Representation {
-	r.Source.Measure = p.underMeasure(m)
+	r.Source.Measure = p.underMeasure(m, actorID)
 	if given {
 		r.Source.Measure.AnsweredBy, r.Source.Measure.AnsweredAt = m.Representative.PersonID, t0
 	}

@@ -77,7 +77,7 @@ func (s *Service) StartMandate(ctx context.Context, a Actor, in MandateInput) (R
 		if open := openBetween(reps, &r, now); open != nil {
 			return &OpenError{ID: open.ID, Status: open.EffectiveStatus(now)}
 		}
-		r.Source.Measure = s.cfg.Policy.underMeasure(s.cfg.Policy.Rule(reps, r.PersonID, r.Areas, now))
+		r.Source.Measure = s.cfg.Policy.underMeasure(s.cfg.Policy.Rule(reps, r.PersonID, r.Areas, now), a.PersonID)
 		r, err = s.create(ctx, r, a.PersonID, o.ID)
 		return err
 	})
@@ -441,7 +441,7 @@ func (s *Service) GiveProxy(ctx context.Context, a Actor, in ProxyInput) (Repres
 			return err
 		}
 		m := s.cfg.Policy.Rule(reps, personID, r.Areas, now)
-		r.Source.Measure = s.cfg.Policy.underMeasure(m)
+		r.Source.Measure = s.cfg.Policy.underMeasure(m, a.PersonID)
 		if err := s.proxyGiver(ctx, a, &r, m, now); err != nil {
 			if errors.Is(err, ErrRepresentativeGives) {
 				refusal = &Event{ActorID: a.PersonID, PersonID: personID, Areas: r.Areas,

@@ -171,7 +171,7 @@ func (s *Service) ChangeMandate(ctx context.Context, a Actor, id string, areas [
 			}
 			r.Areas, r.ValidFrom, r.ValidUntil, r.Status = SortAreas(areas), now, d.End(now), StatusPendingConsent
 			r.Source.Consent = nil
-			r.Source.Measure = s.cfg.Policy.underMeasure(s.cfg.Policy.Rule(reps, r.PersonID, r.Areas, now))
+			r.Source.Measure = s.cfg.Policy.underMeasure(s.cfg.Policy.Rule(reps, r.PersonID, r.Areas, now), a.PersonID)
 			if err := r.Validate(); err != nil {
 				return Change{}, err
 			}

@@ -249,10 +249,15 @@ func (s *Server) givingRequestOf(ctx context.Context, l *i18n.Localizer, lang st
 	if v.Organisation != nil {
 		asked["Name"] = v.Organisation.Name
 	}
-	if c := v.Source.Consent; c != nil {
-		id := c.GivenBy
-		if mandate {
+	if c := v.Source.Consent; c != nil || (v.Source.Measure != nil && v.Source.Measure.RequestedBy != "") {
+		var id string
+		switch {
+		case v.Source.Measure != nil && v.Source.Measure.RequestedBy != "":
+			id = v.Source.Measure.RequestedBy
+		case mandate:
 			id = c.WitnessID
+		default:
+			id = c.GivenBy
 		}
 		if id != "" {
 			p, err := s.mandates.Service.Person(ctx, id)
@@ -261,6 +266,10 @@ func (s *Server) givingRequestOf(ctx context.Context, l *i18n.Localizer, lang st
 			}
 			if err == nil {
 				asked["Name"] = mandates.DisplayName(p)
+				if v.Organisation != nil {
+					// « Sophie Bernard, de France Services Lyon 8e »
+					asked["Name"] = translateData(l, "giving.request.asked_from", map[string]any{"Name": mandates.DisplayName(p), "Org": v.Organisation.Name})
+				}
 			}
 		}
 	}
@@ -641,9 +650,7 @@ const givingProxyPath = "/espace/pour/{person}/procuration/nouvelle"
 // person of v, when v is a measure in force under which its holder (the
 // reader) gives proxies for the person; "" otherwise.
 func (s *Server) givingProxyLink(v mandates.View) string {
-	p := s.mandates.Service.Policy()
-	if !v.Kind.IsMeasure() || v.Status != mandates.StatusActive || p.Giver(v.Kind) != mandates.GivenByRepresentative ||
-		p.RepresentativeDecision(&v.Representation, mandates.Manage, "") != mandates.Allowed {
+	if v.Status != mandates.StatusActive || !s.mandates.Service.Policy().GivesFor(&v.Representation) {
 		return ""
 	}
 	return "/espace/pour/" + v.PersonID + "/procuration/nouvelle"

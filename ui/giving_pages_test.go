@@ -94,7 +94,7 @@ func TestTutorGivesTheMandateAskedForThePerson(t *testing.T) {
 	}
 	a = getPage(t, w.app, marie, forPathT)
 	for _, want := range []string{"Demandes pour Jeanne Petit", "Mandat d’aidant avec France Services Lyon 8e",
-		"France Services Lyon 8e a fait la demande le", "Avec la tutelle, c’est vous qui donnez ce mandat pour Jeanne Petit.",
+		"Sophie Bernard, de France Services Lyon 8e, a fait la demande le", "Avec la tutelle, c’est vous qui donnez ce mandat pour Jeanne Petit.",
 		"Social, santé", "12 mois, à partir de votre accord", "Donner l’accord pour Jeanne Petit", "Refuser",
 		`action="/espace/demandes/` + rep.ID + `/accord"`, `action="/espace/demandes/` + rep.ID + `/refus"`} {
 		if !a.has(want) {

@@ -41,7 +41,8 @@ func testTutorGivesTheMandate(t *testing.T, w *world) {
 	ctx := t.Context()
 	tutelle := w.under(t, mandates.Tutelle, mandates.RoleTuteur, "RG 26/01201")
 	r := w.start(t)
-	if r.Waits() != mandates.WaitingRepresentative || r.Source.Measure == nil || r.Source.Measure.MeasureID != tutelle.ID {
+	if r.Waits() != mandates.WaitingRepresentative || r.Source.Measure == nil || r.Source.Measure.MeasureID != tutelle.ID ||
+		r.Source.Measure.RequestedBy != w.aidant {
 		t.Fatalf("the request waits for %q under %+v, want the tutor", r.Waits(), r.Source.Measure)
 	}
 	// The person's own word is not enough, whichever way it is given.
