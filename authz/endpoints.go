@@ -581,7 +581,7 @@ func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request, a *Authoriz
 	sess.Claims.AuthenticationContextClassReference = "eidas1"
 	sess.AccessClaims.Subject = sub
 	sess.AccessClaims.Extra["client_id"] = a.client.ID
-	sess.AccessClaims.Extra["amr"] = amr // RFC 9068 §2.2.1
+	sess.AccessClaims.Extra["amr"] = amr      // RFC 9068 §2.2.1
 	sess.AccessHeader.Extra["typ"] = "at+jwt" // RFC 9068 §2.1
 	if len(g.details) > 0 {
 		sess.AccessClaims.Extra["authorization_details"] = g.details

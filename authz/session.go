@@ -28,6 +28,10 @@ type SessionStore interface {
 	// Session returns mandates.ErrNotFound for an unknown or expired id.
 	Session(ctx context.Context, id string, now time.Time) (BrowserSession, error)
 	DeleteSession(ctx context.Context, id string) error
+	// RenewSession replaces session oldID by s (a new id, after the second
+	// factor is given) in one transaction, so the old token stops working
+	// when the new one starts. mandates.ErrNotFound when oldID is gone.
+	RenewSession(ctx context.Context, oldID string, s BrowserSession) error
 	// DeleteExpiredSessions removes sessions that expired before now and
 	// says how many.
 	DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error)

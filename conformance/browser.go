@@ -89,7 +89,10 @@ func (e *PageError) Error() string {
 
 // maxSteps bounds a trip: Relais needs at most authorize, login page,
 // login post, code page, code post, authorize, for-whom post, authorize,
-// consent post (9).
+// consent post (9), or, when a password-only login chooses an
+// organisation's representation, authorize, login page, login post,
+// authorize, for-whom post, authorize, code page, code post, authorize,
+// consent post (10).
 const maxSteps = 16
 
 // Authorize opens authURL and goes on through redirects, the login form
@@ -102,6 +105,7 @@ func (b *Browser) Authorize(ctx context.Context, authURL, redirectURI string, ac
 		return v, fmt.Errorf("redirect URI %q: %w", redirectURI, err)
 	}
 	method, next, form := http.MethodGet, authURL, url.Values(nil)
+	codeTries := 0
 	for range maxSteps {
 		res, body, err := b.do(ctx, method, next, form)
 		v.Requests++
@@ -122,7 +126,7 @@ func (b *Browser) Authorize(ctx context.Context, authURL, redirectURI string, ac
 			continue
 		}
 		f, ok := findForm(here, body, "/login", "/consent", "/pour-qui", "/login/code")
-		if !ok || res.StatusCode != http.StatusOK {
+		if !ok || (res.StatusCode != http.StatusOK && !codeRefusedOnce(f, res, codeTries)) {
 			return v, &PageError{Method: method, URL: next, Status: res.StatusCode, Body: pageText(body)}
 		}
 		switch f.path {
@@ -145,14 +149,15 @@ func (b *Browser) Authorize(ctx context.Context, authURL, redirectURI string, ac
 			}
 			f.fields.Set("for", choice)
 		case "/login/code":
-			if v.CodeShown || acc.TOTPSecret == "" {
+			if (v.CodeShown && !codeRefusedOnce(f, res, codeTries)) || acc.TOTPSecret == "" {
 				return v, &PageError{Method: method, URL: next, Status: res.StatusCode, Body: "the second-factor page, with no code to give: " + pageText(body)}
 			}
 			v.CodeShown = true
-			code, err := totp.GenerateCode(acc.TOTPSecret, time.Now())
+			code, err := stepCode(acc.TOTPSecret, codeTries)
 			if err != nil {
-				return v, fmt.Errorf("second-factor code: %w", err)
+				return v, err
 			}
+			codeTries++
 			f.fields.Set("code", code)
 		case "/consent":
 			if v.ConsentShown {
@@ -298,6 +303,7 @@ func IsPageError(err error) (*PageError, bool) {
 // request, so the browser can then use the person's own pages.
 func (b *Browser) Login(ctx context.Context, issuer string, acc Account) error {
 	method, next, form := http.MethodGet, issuer+"/login", url.Values(nil)
+	codeTries := 0
 	for range maxSteps {
 		res, body, err := b.do(ctx, method, next, form)
 		if err != nil {
@@ -316,7 +322,7 @@ func (b *Browser) Login(ctx context.Context, issuer string, acc Account) error {
 			continue
 		}
 		f, ok := findForm(here, body, "/login", "/login/code")
-		if !ok || res.StatusCode != http.StatusOK {
+		if !ok || (res.StatusCode != http.StatusOK && !codeRefusedOnce(f, res, codeTries)) {
 			return &PageError{Method: method, URL: next, Status: res.StatusCode, Body: pageText(body)}
 		}
 		if method == http.MethodPost && f.path == "/login" {
@@ -327,15 +333,34 @@ func (b *Browser) Login(ctx context.Context, issuer string, acc Account) error {
 			f.fields.Set("email", acc.Email)
 			f.fields.Set("password", acc.Password)
 		case "/login/code":
-			code, err := totp.GenerateCode(acc.TOTPSecret, time.Now())
+			code, err := stepCode(acc.TOTPSecret, codeTries)
 			if err != nil {
-				return fmt.Errorf("second-factor code: %w", err)
+				return err
 			}
+			codeTries++
 			f.fields.Set("code", code)
 		}
 		method, next, form = http.MethodPost, f.action.String(), f.fields
 	}
 	return fmt.Errorf("no login after %d requests", maxSteps)
+}
+
+// codeRefusedOnce says whether the page is the second-factor form given
+// back once with 401: the issuer refuses a code of a time step already used
+// (RFC 6238 §5.2), as when the same account logged in elsewhere at once.
+// A person would wait for the next code; the browser gives the next step's
+// code, which issuers accept within their clock skew.
+func codeRefusedOnce(f form, res *http.Response, tries int) bool {
+	return f.path == "/login/code" && res.StatusCode == http.StatusUnauthorized && tries == 1
+}
+
+// stepCode is the code of the try-th attempt: now's, then the next step's.
+func stepCode(secret string, try int) (string, error) {
+	code, err := totp.GenerateCode(secret, time.Now().Add(time.Duration(try)*30*time.Second))
+	if err != nil {
+		return "", fmt.Errorf("second-factor code: %w", err)
+	}
+	return code, nil
 }
 
 // Submit opens page and posts its form whose action is formPath, with the

@@ -94,6 +94,7 @@ func demoCases() []conformanceCase {
 		{"token exchange keeps the person, narrows the audience and nests the actors in act", []role{roleExchanger, roleAPI}, testActingTokenExchange},
 		{"access evaluation answers each demo case as the default policy does; a suspended representation's tokens stop at once (introspection, refresh, userinfo)", nil, testEvaluationThenSuspension},
 		{"a co-signed dispose act evaluates true once", nil, testCosignedDisposeEvaluatesTrueOnce},
+		{"a password-only member gets no token under the organisation's representation (access_denied if forced); after the code, the tokens carry amr otp and mfa", nil, testOrganisationNeedsTheSecondFactor},
 		{"a measure narrowed by the operator narrows the next refresh, userinfo and introspection at once: no dispose in an area taken away", nil, testNarrowedMeasure},
 		{"token exchange keeps the subject token's authorization_details and refuses to widen them", []role{roleExchanger, roleAPI}, testExchangeKeepsDetails},
 	}

@@ -26,18 +26,28 @@ const (
 
 // candidate is one person the actor may act for at a site.
 type candidate struct {
-	ID       string // the representation's id
-	Name     string // the represented person
-	Kind     mandates.Text
-	Role     mandates.Text
-	Until    time.Time
-	Selected bool
+	ID           string // the representation's id
+	Name         string // the represented person
+	Kind         mandates.Text
+	Role         mandates.Text
+	Organisation string // the organisation holding it, when one does
+	Until        time.Time
+	Selected     bool
+	// Confirm: held through an organisation, chosen from a login without
+	// the second factor: the code is asked after the choice.
+	Confirm bool
 }
 
 type forWhomData struct {
 	Site       string
 	Request    string
 	Candidates []candidate
+	// Locked are held through an organisation by someone who has not
+	// turned the second factor on: not a choice yet, and Setup is where to
+	// turn it on ("" when this deployment has none).
+	Locked     []candidate
+	Setup      string
+	Confirm    bool // some candidate asks for the code
 	SelfChosen bool
 	Problem    string
 }
@@ -95,11 +105,22 @@ func (s *Server) actingChoice(w http.ResponseWriter, r *http.Request, a *authz.A
 	q := a.Form()
 	q.Del(choiceParam)
 	allowFormTarget(w, q.Get("redirect_uri"))
-	s.render(w, r, http.StatusOK, "forwhom", "forwhom.title", s.forWhomData(ctx, a.Client(), cands, q.Encode(), q.Get(forHintParam)))
+	d, err := s.forWhomData(ctx, actor(sess), a.Client(), cands, q.Encode(), q.Get(forHintParam))
+	if err != nil {
+		s.StoreError(w, r, err)
+		return "", false
+	}
+	s.render(w, r, http.StatusOK, "forwhom", "forwhom.title", d)
 	return "", false
 }
 
-func (s *Server) forWhomData(ctx context.Context, c authz.Client, cands []mandates.View, request, hint string) forWhomData {
+// forWhomData lists the people the actor may choose, each once. A
+// representation held through an organisation is used only from a login
+// with the second factor (DESIGN.md §4): to a login without it, its entry
+// says « Confirmez avec votre code » and the code is asked after the
+// choice; to someone who has not turned the code on, it is listed apart,
+// with the way to turn it on.
+func (s *Server) forWhomData(ctx context.Context, a mandates.Actor, c authz.Client, cands []mandates.View, request, hint string) (forWhomData, error) {
 	d := forWhomData{Site: c.Name, Request: request}
 	hinted := ""
 	if hint != "" {
@@ -111,13 +132,43 @@ func (s *Server) forWhomData(ctx context.Context, c authz.Client, cands []mandat
 			hinted = id
 		}
 	}
+	seen := map[string]bool{}
+	enrolled, checked := false, false
 	for _, v := range cands {
+		if seen[v.ID] {
+			continue
+		}
+		seen[v.ID] = true
 		cd := candidate{ID: v.ID, Name: v.PersonName, Kind: v.Kind.Label(), Role: v.Role.Label(), Selected: hinted != "" && v.PersonID == hinted}
 		cd.Until = v.ValidUntil
+		if v.Organisation != nil {
+			// Two organisations may help one person: their names tell
+			// the entries apart.
+			cd.Organisation = v.Organisation.Name
+		}
+		if v.Representative.IsOrganisation() && !a.SecondFactor {
+			if !checked {
+				var err error
+				if enrolled, err = s.secondFactorOn(ctx, a.PersonID); err != nil {
+					return d, err
+				}
+				checked = true
+			}
+			if !enrolled {
+				d.Locked = append(d.Locked, cd)
+				continue
+			}
+			cd.Confirm, d.Confirm = true, true
+		}
 		d.Candidates = append(d.Candidates, cd)
 	}
-	slices.SortFunc(d.Candidates, func(a, b candidate) int { return strings.Compare(a.Name, b.Name) })
-	return d
+	byName := func(a, b candidate) int { return strings.Compare(a.Name, b.Name) }
+	slices.SortFunc(d.Candidates, byName)
+	slices.SortFunc(d.Locked, byName)
+	if len(d.Locked) > 0 && s.oidc.TOTP != nil {
+		d.Setup = totpPath
+	}
+	return d, nil
 }
 
 // chooseForWhom takes the person's choice, checks it is theirs to make,
@@ -156,7 +207,11 @@ func (s *Server) chooseForWhom(w http.ResponseWriter, r *http.Request) {
 	if !valid {
 		// Nothing chosen, or a choice that is not the person's (a forged
 		// field, or a representation that ended meanwhile): ask again.
-		d := s.forWhomData(ctx, a.Client(), cands, query, "")
+		d, err := s.forWhomData(ctx, actor(sess), a.Client(), cands, query, "")
+		if err != nil {
+			s.StoreError(w, r, err)
+			return
+		}
 		d.Problem = "forwhom.problem_choose"
 		if choice != "" {
 			d.Problem = "forwhom.problem_not_yours"

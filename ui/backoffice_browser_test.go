@@ -81,6 +81,7 @@ func newBoSetup(t *testing.T, app *oidcApp, c *cast) boSetup {
 	if _, err := svc.SetDelegates(ctx, admin, s.curatelle, 1, []string{c.aidant.ID}); err != nil {
 		t.Fatal(err)
 	}
+	app.enrolTOTPOf(t, c.karim.ID)
 	if _, err := svc.Habilitate(ctx, admin, c.org.ID, c.karim.ID, mandates.MemberAidant); err != nil {
 		t.Fatal(err)
 	}

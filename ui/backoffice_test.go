@@ -3,6 +3,7 @@ package ui_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -380,6 +381,12 @@ func TestBackofficeAPIOrganisationsAndMembers(t *testing.T) {
 	if code, out := admin.api(http.MethodPost, members, map[string]any{"person_email": "personne@example.fr", "role": "aidant"}); code != http.StatusBadRequest {
 		t.Errorf("unknown email: %d %v", code, out)
 	}
+	// Karim has no second factor: he cannot be an aidant yet, and the
+	// answer names the field and what to do.
+	if code, out := admin.api(http.MethodPost, members, map[string]any{"person_email": c.karim.Email, "role": "aidant"}); code != http.StatusConflict ||
+		out["error"] != "second_factor_not_enrolled" || !strings.Contains(fmt.Sprint(out["error_description"]), "person") {
+		t.Errorf("an aidant without a second factor: %d %v, want 409 second_factor_not_enrolled naming the person", code, out)
+	}
 	if code, out := admin.api(http.MethodPost, members, map[string]any{"person_email": c.aidant.Email, "role": "aidant"}); code != http.StatusCreated || out["active"] != true {
 		t.Fatalf("habilitate: %d %v", code, out)
 	}
@@ -693,6 +700,14 @@ func TestBackofficeOrganisationForms(t *testing.T) {
 	if code, text, _ := admin.do(http.MethodPost, org+"/membres", url.Values{"email": {c.karim.Email}, "role": {"chef"}}); code != http.StatusBadRequest || !invalidInput(text, "role-aidant") {
 		t.Errorf("habilitating with an unknown role: %d", code)
 	}
+	// Karim has no second factor yet: the page says so at the field, and
+	// what to do.
+	code, refused, _ := admin.do(http.MethodPost, org+"/membres", url.Values{"email": {c.karim.Email}, "role": {"aidant"}})
+	if code != http.StatusBadRequest || !invalidInput(refused, "member_email") || !strings.Contains(refused, `role="alert"`) ||
+		!strings.Contains(htmlUnescape(refused), "Karim Benali n’a pas encore activé son code de confirmation") {
+		t.Errorf("habilitating an aidant without a second factor: %d\n%s", code, between(htmlUnescape(refused), "<main", "</main>"))
+	}
+	app.enrolTOTPOf(t, c.karim.ID)
 	if code, _, _ := admin.do(http.MethodPost, org+"/membres", url.Values{"email": {c.karim.Email}, "role": {"aidant"}}); code != http.StatusSeeOther {
 		t.Fatalf("habilitate: %d", code)
 	}

@@ -32,7 +32,8 @@ func cosignRequests(t *testing.T, w *accessWorld) (pendingForLucie, pendingForPa
 		return c.ID
 	}
 	answer := func(id string, approve bool) {
-		if _, err := svc.AnswerCosignature(ctx, mandates.Actor{PersonID: w.lucie.ID}, id, approve); err != nil {
+		// Lucie agrees for her service: with her second factor.
+		if _, err := svc.AnswerCosignature(ctx, mandates.Actor{PersonID: w.lucie.ID, SecondFactor: true}, id, approve); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -58,7 +59,7 @@ func TestCosignPagesAccessible(t *testing.T) {
 	w := newAccessWorld(t)
 	pendingForLucie, pendingForPaul, approved, refused, used := cosignRequests(t, w)
 	h := browsertest.Start(t, w.app.handler)
-	lucie, paul, karim := sessionFor(t, w.app, w.lucie), sessionFor(t, w.app, w.paul), sessionFor(t, w.app, w.karim)
+	lucie, paul, karim := sessionFor(t, w.app, w.lucie, "pwd", "otp"), sessionFor(t, w.app, w.paul), sessionFor(t, w.app, w.karim)
 	var pages []browsertest.Page
 	for _, lang := range []string{"fr", "en"} {
 		pages = append(pages,
@@ -84,7 +85,7 @@ func TestCosignApprovedWithKeyboard(t *testing.T) {
 	pending, _, _, _, _ := cosignRequests(t, w)
 	h := browsertest.Start(t, w.app.handler)
 	tab := h.Tab(t, 320)
-	cookies := sessionFor(t, w.app, w.lucie)
+	cookies := sessionFor(t, w.app, w.lucie, "pwd", "otp")
 	cookies[browsertest.LangCookie] = "fr"
 	for name, value := range cookies {
 		if _, err := chromedp.Call(tab, network.SetCookie, network.SetCookieParams{Name: name, Value: value, URL: h.URL("/"), Path: "/"}); err != nil {

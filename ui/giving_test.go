@@ -30,7 +30,13 @@ func withGender(t *testing.T, app *oidcApp, p *mandates.Person, g mandates.Gende
 
 func newGivingWorld(t *testing.T) *givingWorld {
 	t.Helper()
-	app := newOIDCApp(t)
+	return givingWorldOn(t, newOIDCApp(t))
+}
+
+// givingWorldOn is newGivingWorld on an app of one's own (one built with
+// another policy, say).
+func givingWorldOn(t *testing.T, app *oidcApp) *givingWorld {
+	t.Helper()
 	c := newCast(t, app)
 	w := &givingWorld{app: app, c: c,
 		paul:  newPerson(t, app, "Paul", "Durand", "paul.durand@example.fr", "06 00 00 00 78"),

@@ -99,7 +99,22 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	var acting *actingData
 	if login.RepresentationID != "" {
 		if acting, err = s.actingFor(ctx, actor(sess), login.RepresentationID); err != nil {
-			// Ended between the choice and now: the site hears it.
+			// Held through an organisation, chosen with a password only:
+			// the code first (DESIGN.md §4), then this same request.
+			if errors.Is(err, mandates.ErrSecondFactor) && !a.HasPrompt("none") {
+				on, err := s.secondFactorOn(ctx, sess.PersonID)
+				if err != nil {
+					s.StoreError(w, r, err)
+					return
+				}
+				if on {
+					back := "/authorize?" + authorizeQuery(a.Form(), "")
+					http.Redirect(w, r, codePath+"?"+url.Values{"return": {back}}.Encode(), http.StatusSeeOther)
+					return
+				}
+			}
+			// Ended between the choice and now, or forced without the
+			// second factor: the site hears it.
 			if errors.Is(err, mandates.ErrInactive) || errors.Is(err, mandates.ErrNotFound) || errors.Is(err, mandates.ErrSecondFactor) {
 				p.Authorize(w, r, a, login)
 				return

@@ -17,6 +17,8 @@ type cast struct {
 	operator, admin, aidant, jeanne, marie, ahmed, karim mandates.Person
 	org                                                  mandates.Organisation
 	codes                                                *codeBox
+	// aidantTOTP is the aidant's second-factor secret, as her app holds it.
+	aidantTOTP string
 }
 
 // codeBox catches the consent codes that would go to a phone.
@@ -79,6 +81,8 @@ func newCast(t *testing.T, app *oidcApp) *cast {
 		t.Fatal(err)
 	}
 	c.org = org
+	// An aidant is habilitated once her second factor is on.
+	c.aidantTOTP, _ = app.enrolTOTPOf(t, c.aidant.ID)
 	if _, err := app.service.Habilitate(ctx, mandates.Actor{PersonID: c.admin.ID}, org.ID, c.aidant.ID, mandates.MemberAidant); err != nil {
 		t.Fatal(err)
 	}

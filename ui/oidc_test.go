@@ -47,6 +47,13 @@ const (
 
 func newOIDCApp(t *testing.T) *oidcApp {
 	t.Helper()
+	return newOIDCAppWithPolicy(t, nil)
+}
+
+// newOIDCAppWithPolicy is newOIDCApp deciding with policy, as relais serve
+// --policy does (nil: the default policy).
+func newOIDCAppWithPolicy(t *testing.T, policy *mandates.Policy) *oidcApp {
+	t.Helper()
 	ctx := t.Context()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "relais.db"), sqlite.Options{})
 	if err != nil {
@@ -87,7 +94,7 @@ func newOIDCApp(t *testing.T) *oidcApp {
 	// Evaluations are journaled by group commit, as relais serve does.
 	decisions := journal.NewBatcher(app.journal, st, journal.BatchOptions{})
 	t.Cleanup(decisions.Close)
-	app.service = mandates.NewService(st, mandates.ServiceConfig{Codes: app.codes, Events: app.journal, Recorder: decisions})
+	app.service = mandates.NewService(st, mandates.ServiceConfig{Codes: app.codes, Events: app.journal, Recorder: decisions, Policy: policy})
 	provider, err := authz.NewProvider(authz.ProviderConfig{Issuer: app.srv.URL, SecretKey: key},
 		authz.Stores{Clients: st, Tokens: st, Persons: st, Tx: st, Delegation: app.service, Subjects: st, Events: app.journal}, keys, nil)
 	if err != nil {
@@ -307,15 +314,21 @@ func TestLogoutAsksThenSignsOutAndReturnsToTheSite(t *testing.T) {
 // do, and returns the secret (as the app holds it) and the recovery codes.
 func (a *oidcApp) enrolTOTP(t *testing.T) (secret string, recovery []string) {
 	t.Helper()
+	return a.enrolTOTPOf(t, a.person.ID)
+}
+
+// enrolTOTPOf turns on the second factor of any person of the app.
+func (a *oidcApp) enrolTOTPOf(t *testing.T, personID string) (secret string, recovery []string) {
+	t.Helper()
 	ctx := t.Context()
-	if err := a.totp.Begin(ctx, a.person.ID); err != nil {
+	if err := a.totp.Begin(ctx, personID); err != nil {
 		t.Fatal(err)
 	}
-	setup, err := a.totp.Setup(ctx, a.person.ID)
+	setup, err := a.totp.Setup(ctx, personID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	recovery, err = a.totp.Confirm(ctx, a.person.ID, totpCode(t, setup.Secret, 0))
+	recovery, err = a.totp.Confirm(ctx, personID, totpCode(t, setup.Secret, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -436,8 +449,10 @@ func TestLoginWithTOTPGivesAMRPwdOTP(t *testing.T) {
 	if err != nil {
 		t.Fatalf("exchange: %v", err)
 	}
-	if amr := idTokenAMR(t, tok); !slices.Equal(amr, []string{"pwd", "otp"}) {
-		t.Errorf("amr = %q, want [pwd otp]", amr)
+	// RFC 8176: the code is a one-time password, and with the password
+	// the login is multi-factor.
+	if amr := idTokenAMR(t, tok); !slices.Equal(amr, []string{"pwd", "otp", "mfa"}) {
+		t.Errorf("amr = %q, want [pwd otp mfa]", amr)
 	}
 
 	// The same code, on another browser after the same password: refused.
@@ -493,10 +508,12 @@ func TestRecoveryCodeSignsInOnce(t *testing.T) {
 	if !strings.Contains(strings.Join(res.Header.Values("Set-Cookie"), ";"), "relais_session=") {
 		t.Errorf("no session cookie after the recovery code: %q", res.Header.Values("Set-Cookie"))
 	}
-	// The pending login is spent: the same browser cannot finish it again.
+	// The pending login is spent: the same browser, signed in with the
+	// second factor now, is sent on, and no second session is made (nor
+	// is the code used up: it serves below).
 	res, page = app.codeStep(t, c, "/login/recovery", recovery[1], "/")
-	if res.StatusCode != 200 || !strings.Contains(page, "plus de 15 minutes") {
-		t.Errorf("finished pending login used again: %d\n%.1200s", res.StatusCode, page)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/" || strings.Contains(strings.Join(res.Header.Values("Set-Cookie"), ";"), "relais_session=") {
+		t.Errorf("finished pending login used again: %d to %q, cookies %q\n%.1200s", res.StatusCode, res.Header.Get("Location"), res.Header.Values("Set-Cookie"), page)
 	}
 
 	other := browserClient(t)

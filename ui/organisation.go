@@ -153,17 +153,18 @@ func (s *Server) habilitateMember(w http.ResponseWriter, r *http.Request) {
 	if memberRole(mandates.MemberRole(role)) != nil {
 		p.add("role-aidant", "org.problem.role")
 	}
-	var personID string
+	var person mandates.Person
 	if email == "" {
 		p.add("member_email", "org.problem.email_missing")
-	} else if person, err := s.mandates.Service.PersonByEmail(ctx, email); errors.Is(err, mandates.ErrNotFound) {
+	} else if found, err := s.mandates.Service.PersonByEmail(ctx, email); errors.Is(err, mandates.ErrNotFound) {
 		p.add("member_email", "org.problem.email_unknown")
 	} else if err != nil {
 		s.StoreError(w, r, err)
 		return
 	} else {
-		personID = person.ID
+		person = found
 	}
+	personID := person.ID
 	if p.empty() {
 		_, err := s.mandates.Service.Habilitate(ctx, actor(sess), o.ID, personID, mandates.MemberRole(role))
 		switch {
@@ -173,6 +174,8 @@ func (s *Server) habilitateMember(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, mandates.ErrAlreadyExists):
 			status = http.StatusConflict
 			p.add("member_email", "org.problem.already_member")
+		case errors.Is(err, mandates.ErrNoSecondFactor):
+			p.add("member_email", "org.problem.no_second_factor", map[string]any{"Name": mandates.DisplayName(person)})
 		case invalidField(err) != "":
 			p.add("member_email", "org.problem.email_unknown")
 		default:

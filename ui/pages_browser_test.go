@@ -247,7 +247,7 @@ func TestTOTPLoginWithTheKeyboardAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	tok := k.finish(t)
-	if amr := idTokenAMR(t, tok); !slices.Equal(amr, []string{"pwd", "otp"}) {
-		t.Errorf("amr = %q, want [pwd otp]", amr)
+	if amr := idTokenAMR(t, tok); !slices.Equal(amr, []string{"pwd", "otp", "mfa"}) {
+		t.Errorf("amr = %q, want [pwd otp mfa] (RFC 8176)", amr)
 	}
 }

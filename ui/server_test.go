@@ -48,6 +48,14 @@ func (f *fakeStore) Session(_ context.Context, id string, now time.Time) (authz.
 }
 
 func (f *fakeStore) DeleteSession(context.Context, string) error { return nil }
+func (f *fakeStore) RenewSession(_ context.Context, old string, s authz.BrowserSession) error {
+	if _, ok := f.sessions[old]; !ok {
+		return mandates.ErrNotFound
+	}
+	delete(f.sessions, old)
+	f.sessions[s.ID] = s
+	return nil
+}
 func (f *fakeStore) DeleteExpiredSessions(context.Context, time.Time) (int64, error) {
 	return 0, nil
 }

@@ -36,38 +36,43 @@ func newSpaceFixtures(t *testing.T, app *oidcApp, c *cast) spaceFixtures {
 	t.Helper()
 	ctx := t.Context()
 	var f spaceFixtures
-	f.active = startMandate(t, app, c, c.ahmed, "papiers", "social")
-	text := mandates.Attestation(f.active, c.ahmed, c.org, c.aidant, time.Now(), "fr")
+	// One mandate between a person and an organisation at a time: the
+	// withdrawn one first, then the one in force; the requests waiting
+	// are other people's.
 	var err error
-	if f.active, err = app.service.RecordInPersonConsent(ctx, aidantActor(c), f.active.ID, []byte(text)); err != nil {
-		t.Fatal(err)
-	}
 	f.withdrawn = activeMandate(t, app, c, c.ahmed, "logement")
 	if f.withdrawn, err = app.service.Withdraw(ctx, mandates.Actor{PersonID: c.ahmed.ID}, f.withdrawn.ID); err != nil {
 		t.Fatal(err)
 	}
-	give := func() mandates.Representation {
-		p, err := app.service.GiveProxy(ctx, mandates.Actor{PersonID: c.ahmed.ID}, mandates.ProxyInput{HolderID: c.karim.ID,
+	f.active = startMandate(t, app, c, c.ahmed, "papiers", "social")
+	text := mandates.Attestation(f.active, c.ahmed, c.org, c.aidant, time.Now(), "fr")
+	if f.active, err = app.service.RecordInPersonConsent(ctx, aidantActor(c), f.active.ID, []byte(text)); err != nil {
+		t.Fatal(err)
+	}
+	give := func(holder mandates.Person) mandates.Representation {
+		p, err := app.service.GiveProxy(ctx, mandates.Actor{PersonID: c.ahmed.ID}, mandates.ProxyInput{HolderID: holder.ID,
 			Areas: []mandates.Area{"social", "argent"}, Granted: []mandates.Action{mandates.Consult, mandates.Manage}, Duration: mandates.SixMonths})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return p
 	}
-	f.accepted = give()
+	f.accepted = give(c.karim)
 	if f.accepted, err = app.service.AnswerProxy(ctx, mandates.Actor{PersonID: c.karim.ID}, f.accepted.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	f.proxy = give()
+	// One proxy to a person at a time: the one waiting is to someone else.
+	f.proxy = give(newPerson(t, app, "Nora", "Benali", "nora.benali@example.fr", ""))
 	f.forKarim = startMandate(t, app, c, c.karim, "travail")
-	f.codeSent = startMandate(t, app, c, c.ahmed, "transports")
+	f.codeSent = startMandate(t, app, c, newPerson(t, app, "Hélène", "Roux", "helene.roux@example.fr", "06 00 00 00 07"), "transports")
 	if err := app.service.SendConsentCode(ctx, aidantActor(c), f.codeSent.ID); err != nil {
 		t.Fatal(err)
 	}
-	f.noCode = startMandate(t, app, c, c.ahmed, "loisirs")
+	f.noCode = startMandate(t, app, c, newPerson(t, app, "Inès", "Garnier", "ines.garnier@example.fr", ""), "loisirs")
 	f.tutelle = tutelleOf(t, app, c)
 	f.paul = newPerson(t, app, "Paul", "Moreau", "paul.moreau@example.fr", "")
 	admin := mandates.Actor{PersonID: c.admin.ID}
+	app.enrolTOTPOf(t, f.paul.ID)
 	if _, err := app.service.Habilitate(ctx, admin, c.org.ID, f.paul.ID, mandates.MemberAidant); err != nil {
 		t.Fatal(err)
 	}
@@ -104,16 +109,19 @@ func captureSpacePostPages(t *testing.T, app *oidcApp, c *cast, lang string) []s
 	post("space-proxy-errors", ahmed, "/espace/procuration/nouvelle", url.Values{"email": {"inconnu@example.fr"}}, http.StatusBadRequest)
 	post("aidant-new-errors", aidant, "/aidant/mandats/nouveau", url.Values{"domaines": {"lune"}}, http.StatusBadRequest)
 
-	m := startMandate(t, app, c, c.ahmed, "justice")
+	// Someone with no mandate yet: a request cancelled by wrong codes
+	// leaves room for the next one.
+	lina := newPerson(t, app, "Lina", "Morel", "lina.morel."+lang+"@example.fr", "06 00 00 00 08")
+	m := startMandate(t, app, c, lina, "justice")
 	mp := "/aidant/mandats/" + m.ID
-	post("aidant-login-wrong-password", aidant, mp+"/connexion", url.Values{"email": {c.ahmed.Email}, "password": {"faux"}}, http.StatusUnauthorized)
+	post("aidant-login-wrong-password", aidant, mp+"/connexion", url.Values{"email": {lina.Email}, "password": {"faux"}}, http.StatusUnauthorized)
 	post("aidant-login-other-account", aidant, mp+"/connexion", url.Values{"email": {c.karim.Email}, "password": {testPassword}}, http.StatusForbidden)
 	post("aidant-attestation-unticked", aidant, mp+"/attestation", url.Values{}, http.StatusBadRequest)
 
 	if err := app.service.SendConsentCode(t.Context(), aidantActor(c), m.ID); err != nil {
 		t.Fatal(err)
 	}
-	code := c.codes.last[c.ahmed.ID]
+	code := c.codes.last[lina.ID]
 	wrong := "000000"
 	if code == wrong {
 		wrong = "111111"
@@ -124,12 +132,12 @@ func captureSpacePostPages(t *testing.T, app *oidcApp, c *cast, lang string) []s
 	}
 	post("aidant-code-cancelled", aidant, mp+"/code", url.Values{"etape": {"verifier"}, "code": {wrong}}, http.StatusTooManyRequests)
 
-	m = startMandate(t, app, c, c.ahmed, "justice")
+	m = startMandate(t, app, c, lina, "justice")
 	mp = "/aidant/mandats/" + m.ID
 	if err := app.service.SendConsentCode(t.Context(), aidantActor(c), m.ID); err != nil {
 		t.Fatal(err)
 	}
-	code = c.codes.last[c.ahmed.ID]
+	code = c.codes.last[lina.ID]
 	if _, err := app.service.CheckConsentCode(t.Context(), aidantActor(c), m.ID, code); err != nil {
 		t.Fatal(err)
 	}

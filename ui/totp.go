@@ -1,10 +1,12 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -67,6 +69,9 @@ type codeData struct {
 	Recovery bool   // a recovery code rather than the app's
 	Other    string // the page for the other kind of code
 	Problem  string // message id of what went wrong, or ""
+	// StepUp: the person is signed in with their password only, and gives
+	// the code to act for an organisation (see stepUp).
+	StepUp bool
 }
 
 func (s *Server) newCodeData(w http.ResponseWriter, r *http.Request, ret string) codeData {
@@ -96,6 +101,10 @@ func (d codeData) title(problem bool) string {
 		return "totp.recovery.title_error"
 	case d.Recovery:
 		return "totp.recovery.title"
+	case d.StepUp && problem:
+		return "totp.stepup.title_error"
+	case d.StepUp:
+		return "totp.stepup.title"
 	case problem:
 		return "totp.login.title_error"
 	}
@@ -127,15 +136,23 @@ func (s *Server) pendingLogin(w http.ResponseWriter, r *http.Request, ret string
 
 func (s *Server) codeForm(w http.ResponseWriter, r *http.Request) {
 	ret := r.URL.Query().Get("return")
-	if _, _, ok := s.pendingLogin(w, r, ret); !ok {
+	_, up, done := s.stepUp(w, r, ret)
+	if done {
 		return
 	}
+	if !up {
+		if _, _, ok := s.pendingLogin(w, r, ret); !ok {
+			return
+		}
+	}
 	d := s.newCodeData(w, r, ret)
+	d.StepUp = up
 	s.render(w, r, http.StatusOK, "totp_login", d.title(false), d)
 }
 
 // codeLogin checks the app's code (or a recovery code) of a pending login
-// and, when it is right, makes the session: amr says both factors.
+// and, when it is right, makes the session: amr says both factors. For a
+// step-up, the signed-in session gains the second factor instead.
 func (s *Server) codeLogin(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if err := r.ParseForm(); err != nil {
@@ -143,11 +160,22 @@ func (s *Server) codeLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ret := r.PostForm.Get("return")
-	pending, token, ok := s.pendingLogin(w, r, ret)
-	if !ok {
+	sess, up, done := s.stepUp(w, r, ret)
+	if done {
 		return
 	}
+	var pending authz.PendingLogin
+	var token string
+	if up {
+		pending.PersonID = sess.PersonID
+	} else {
+		var ok bool
+		if pending, token, ok = s.pendingLogin(w, r, ret); !ok {
+			return
+		}
+	}
 	d := s.newCodeData(w, r, ret)
+	d.StepUp = up
 	code := strings.TrimSpace(r.PostForm.Get("code"))
 	var err error
 	switch {
@@ -168,6 +196,10 @@ func (s *Server) codeLogin(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, codeStatus(w, err), "totp_login", d.title(true), d)
 		return
 	}
+	if up {
+		s.raiseSession(w, r, sess, d.Return)
+		return
+	}
 	// Finishing takes the pending login out of the store: a second request
 	// with the same cookie cannot make a second session.
 	if _, err := s.oidc.TOTP.FinishLogin(ctx, token); errors.Is(err, mandates.ErrNotFound) {
@@ -183,6 +215,126 @@ func (s *Server) codeLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	// A recovery code is a one-time password too (RFC 8176 §2: "otp").
 	s.startSession(w, r, pending.PersonID, append(pending.AMR, "otp"), d.Return)
+}
+
+// secondFactorOn says whether the person has turned the second factor on
+// (false when this deployment has none).
+func (s *Server) secondFactorOn(ctx context.Context, personID string) (bool, error) {
+	if s.oidc.TOTP == nil {
+		return false, nil
+	}
+	return s.oidc.TOTP.Active(ctx, personID)
+}
+
+// stepUp is the code page for a person signed in with their password
+// only, who must give the code to act for an organisation (DESIGN.md §4):
+// up when the browser has no pending login and the session lacks the
+// second factor. done when the answer is written instead: back to ret
+// when the session has it already, or to the page to turn it on for
+// someone who has none.
+func (s *Server) stepUp(w http.ResponseWriter, r *http.Request, ret string) (sess authz.BrowserSession, up, done bool) {
+	if c, err := r.Cookie(pendingCookie); err == nil && c.Value != "" {
+		return sess, false, false
+	}
+	sess, ok := CurrentSession(r.Context())
+	if !ok {
+		return sess, false, false
+	}
+	if actor(sess).SecondFactor {
+		http.Redirect(w, r, returnPath(ret), http.StatusSeeOther)
+		return sess, false, true
+	}
+	on, err := s.secondFactorOn(r.Context(), sess.PersonID)
+	if err != nil {
+		s.StoreError(w, r, err)
+		return sess, false, true
+	}
+	if !on {
+		http.Redirect(w, r, totpPath, http.StatusSeeOther)
+		return sess, false, true
+	}
+	return sess, true, false
+}
+
+type secondFactorData struct {
+	Confirm string // the code page, then back here
+	Setup   string // the page to turn the code on
+}
+
+// secondFactorPage answers a request that acts through an organisation
+// from a login without the second factor (mandates.ErrSecondFactor, as
+// StoreError maps it): the way to give the code and come back here, or,
+// for someone who has not turned it on, the way to do that first.
+func (s *Server) secondFactorPage(w http.ResponseWriter, r *http.Request) {
+	if wantsJSON(r) {
+		writeJSONProblem(w, http.StatusForbidden, "second_factor_required", "Acting for an organisation needs a login with a second factor.")
+		return
+	}
+	ret := "/espace"
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		ret = r.URL.RequestURI()
+	}
+	var d secondFactorData
+	if sess, ok := CurrentSession(r.Context()); ok {
+		on, err := s.secondFactorOn(r.Context(), sess.PersonID)
+		if err != nil {
+			s.StoreError(w, r, err)
+			return
+		}
+		switch {
+		case on:
+			d.Confirm = codePath + "?" + url.Values{"return": {ret}}.Encode()
+		case s.oidc.TOTP != nil:
+			d.Setup = totpPath
+		}
+	}
+	s.render(w, r, http.StatusForbidden, "second_factor", "second.title", d)
+}
+
+// raiseSession gives the session the second factor once its code is
+// right. The session gets a new token (OWASP: renew the session id when
+// its rights grow), so a token copied before the code is worthless; the
+// person, the login time and the end stay. A choice the for-whom page
+// sealed for the old session is sealed again for the new one, so the
+// authorization request goes on where it was.
+func (s *Server) raiseSession(w http.ResponseWriter, r *http.Request, sess authz.BrowserSession, ret string) {
+	ctx := r.Context()
+	token, id := authz.NewSessionToken()
+	raised := sess
+	raised.ID, raised.AMR = id, append(slices.Clone(sess.AMR), "otp")
+	err := s.sessions.RenewSession(ctx, sess.ID, raised)
+	if errors.Is(err, mandates.ErrNotFound) {
+		// Signed out meanwhile (another tab): log in again.
+		http.Redirect(w, r, "/login?"+url.Values{"return": {ret}}.Encode(), http.StatusSeeOther)
+		return
+	}
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	maxAge := int(raised.ExpiresAt.Sub(s.now()).Seconds())
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", MaxAge: max(maxAge, 1),
+		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
+	s.log.InfoContext(ctx, "second factor added to the session", "person_id", sess.PersonID)
+	http.Redirect(w, r, s.resealChoice(ret, sess.ID, id), http.StatusSeeOther)
+}
+
+// resealChoice seals again, for session newID, the choice an authorization
+// request ret carries for session oldID; any other return is unchanged.
+func (s *Server) resealChoice(ret, oldID, newID string) string {
+	u, err := url.Parse(ret)
+	if err != nil || u.Path != "/authorize" {
+		return ret
+	}
+	q := u.Query()
+	clientID := q.Get("client_id")
+	if choice, ok := s.oidc.Provider.OpenChoice(q.Get(choiceParam), oldID, clientID); ok {
+		q.Set(choiceParam, s.oidc.Provider.SealChoice(newID, clientID, choice))
+	} else {
+		q.Del(choiceParam) // the page asks again
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // codeProblem is the message the person reads for a failed code, or ""

@@ -43,6 +43,32 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	})
 }
 
+// RenewSession implements authz.SessionStore. A retry of a renewal whose
+// COMMIT was reported failed but happened finds the new session there and
+// succeeds (DESIGN.md §6: writes are safe to retry).
+func (s *Store) RenewSession(ctx context.Context, oldID string, b authz.BrowserSession) error {
+	return s.write(ctx, func(q querier) error {
+		tag, err := q.Exec(ctx, `DELETE FROM browser_sessions WHERE id = $1`, oldID)
+		if err != nil {
+			return fmt.Errorf("renew session: %w", mapErr(err, "session"))
+		}
+		if tag.RowsAffected() == 0 {
+			var one int
+			err := q.QueryRow(ctx, `SELECT 1 FROM browser_sessions WHERE id = $1 AND person_id = $2`, b.ID, b.PersonID).Scan(&one)
+			if err != nil {
+				return fmt.Errorf("renew session: %w", mapErr(err, "session"))
+			}
+			return nil // renewed already, by this request's first try
+		}
+		_, err = q.Exec(ctx, `INSERT INTO browser_sessions (id, person_id, auth_time, amr, created_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6)`, b.ID, b.PersonID, b.AuthTime.UTC(), list(b.AMR), b.CreatedAt.UTC(), b.ExpiresAt.UTC())
+		if err != nil {
+			return fmt.Errorf("renew session: %w", mapErr(err, "session"))
+		}
+		return nil
+	})
+}
+
 // DeleteExpiredSessions implements authz.SessionStore.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
 	var n int64

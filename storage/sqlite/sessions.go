@@ -49,6 +49,31 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	})
 }
 
+// RenewSession implements authz.SessionStore. A retry of a renewal that
+// was written finds the new session there and succeeds.
+func (s *Store) RenewSession(ctx context.Context, oldID string, b authz.BrowserSession) error {
+	return s.write(ctx, func(q querier) error {
+		res, err := q.ExecContext(ctx, `DELETE FROM browser_sessions WHERE id = ?`, oldID)
+		if err != nil {
+			return fmt.Errorf("renew session: %w", mapErr(err, "session"))
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			var one int
+			err := q.QueryRowContext(ctx, `SELECT 1 FROM browser_sessions WHERE id = ? AND person_id = ?`, b.ID, b.PersonID).Scan(&one)
+			if err != nil {
+				return fmt.Errorf("renew session: %w", mapErr(err, "session"))
+			}
+			return nil // renewed already, by this request's first try
+		}
+		_, err = q.ExecContext(ctx, `INSERT INTO browser_sessions (id, person_id, auth_time, amr, created_at, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, b.ID, b.PersonID, ms(b.AuthTime), jsonList(b.AMR), ms(b.CreatedAt), ms(b.ExpiresAt))
+		if err != nil {
+			return fmt.Errorf("renew session: %w", mapErr(err, "session"))
+		}
+		return nil
+	})
+}
+
 // DeleteExpiredSessions implements authz.SessionStore.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
 	var n int64

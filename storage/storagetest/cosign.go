@@ -136,7 +136,7 @@ func testSubjectPersons(t *testing.T, s SubjectStore) {
 
 // CosignatureStore is what RunCosignatures needs.
 type CosignatureStore interface {
-	mandates.Store
+	ServiceStore
 	mandates.CosignatureStore
 }
 
@@ -414,6 +414,7 @@ func testCosignOrganisation(t *testing.T, w *world, _ CosignatureStore) {
 		t.Fatal(err)
 	}
 	for _, p := range []string{w.marie, w.karim} {
+		enrolSecondFactor(t, w.st, p, w.now)
 		if _, err := w.svc.Habilitate(ctx, mandates.Actor{PersonID: w.admin}, o.ID, p, mandates.MemberAidant); err != nil {
 			t.Fatal(err)
 		}
@@ -434,7 +435,11 @@ func testCosignOrganisation(t *testing.T, w *world, _ CosignatureStore) {
 	if list, err := w.svc.CosignaturesAwaiting(ctx, w.marie); err != nil || len(list) != 1 {
 		t.Fatalf("awaiting the delegate: %v, %v", list, err)
 	}
-	if _, err := w.svc.AnswerCosignature(ctx, mandates.Actor{PersonID: w.marie}, c.ID, true); err != nil {
+	// The delegate agrees for the organisation: with her second factor.
+	if _, err := w.svc.AnswerCosignature(ctx, mandates.Actor{PersonID: w.marie}, c.ID, true); !errors.Is(err, mandates.ErrSecondFactor) {
+		t.Errorf("answer by the delegate with a password only: %v, want ErrSecondFactor", err)
+	}
+	if _, err := w.svc.AnswerCosignature(ctx, mandates.Actor{PersonID: w.marie, SecondFactor: true}, c.ID, true); err != nil {
 		t.Fatal(err)
 	}
 }

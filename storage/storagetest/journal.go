@@ -23,7 +23,7 @@ import (
 type JournalStore interface {
 	journal.Store
 	authz.JournalKeyStore
-	mandates.Store
+	ServiceStore
 }
 
 // SQL runs one statement on the store's database behind its back, as
@@ -601,7 +601,7 @@ func testJournalService(t *testing.T, s JournalStore, op func(*testing.T, *world
 
 // newWorldWith is newWorld with the service's events going to sink, whose
 // recorder the world's tests read.
-func newWorldWith(t *testing.T, st mandates.Store, sink teeSink) *world {
+func newWorldWith(t *testing.T, st ServiceStore, sink teeSink) *world {
 	t.Helper()
 	return buildWorld(t, st, sink, sink.recorder)
 }

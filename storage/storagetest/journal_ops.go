@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"errors"
 	"slices"
 	"testing"
 
@@ -57,9 +58,13 @@ func testAreasAllowed(t *testing.T, w *world) {
 	if _, err := w.svc.AnswerForPerson(t.Context(), mandates.Actor{PersonID: w.marie}, r.ID, true); err != nil {
 		t.Fatal(err)
 	}
+	areas := func(a mandates.Actor) ([]mandates.Area, error) {
+		t.Helper()
+		return w.svc.AreasAllowed(t.Context(), a, mandates.Question{PersonID: w.jeanne, Action: mandates.Consult, At: w.now})
+	}
 	consult := func(actor string) []mandates.Area {
 		t.Helper()
-		got, err := w.svc.AreasAllowed(t.Context(), mandates.Question{ActorID: actor, PersonID: w.jeanne, Action: mandates.Consult, At: w.now})
+		got, err := areas(mandates.Actor{PersonID: actor, SecondFactor: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,6 +72,9 @@ func testAreasAllowed(t *testing.T, w *world) {
 	}
 	if got := consult(w.marie); len(got) != len(mandates.Areas) {
 		t.Errorf("the tutor consults %v, want every area", got)
+	}
+	if got, err := areas(mandates.Actor{PersonID: w.marie}); err != nil || len(got) != len(mandates.Areas) {
+		t.Errorf("the tutor without a second factor consults %v, %v: her own measure needs none", got, err)
 	}
 	if got := consult(w.aidant); len(got) != 2 || !slices.Contains(got, "social") || !slices.Contains(got, "papiers") {
 		t.Errorf("the aidant consults %v, want social and papiers", got)
@@ -76,7 +84,19 @@ func testAreasAllowed(t *testing.T, w *world) {
 			t.Errorf("AreasAllowed lists %s, Decide answers %s", a, want.Decision)
 		}
 	}
+	// The organisation's mandate is used only from a session with the
+	// second factor: enrolled is not enough (Sophie), nor is a session
+	// that says so for someone who never enrolled (Nadia, the admin).
+	for name, a := range map[string]mandates.Actor{"the aidant logged in with her password only": {PersonID: w.aidant},
+		"the admin, never enrolled": {PersonID: w.admin, SecondFactor: true}, "the admin with her password": {PersonID: w.admin}} {
+		if got, err := areas(a); !errors.Is(err, mandates.ErrSecondFactor) || len(got) != 0 {
+			t.Errorf("%s consults %v, %v; want ErrSecondFactor", name, got, err)
+		}
+	}
 	if got := consult(w.karim); len(got) != 0 {
 		t.Errorf("a stranger consults %v", got)
+	}
+	if got, err := areas(mandates.Actor{PersonID: w.karim}); err != nil || len(got) != 0 {
+		t.Errorf("a stranger with a password only consults %v, %v; want nothing, and no word of a second factor", got, err)
 	}
 }

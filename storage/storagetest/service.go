@@ -8,12 +8,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relais-fr/relais/authz"
 	"github.com/relais-fr/relais/mandates"
 )
 
-// ServiceStore is what the representation service runs on.
+// ServiceStore is what the representation service runs on, with the
+// second factors aidants turn on before they are habilitated.
 type ServiceStore interface {
 	mandates.Store
+	authz.TOTPStore
 }
 
 // RunService runs the representation service's operations on a real
@@ -36,6 +39,7 @@ func RunService(t *testing.T, newStore func(t *testing.T) ServiceStore) {
 		{"an aidant mandate by a code: right code activates, replay is refused", testMandateByCode},
 		{"an aidant mandate by a code: wrong codes cancel the request", testMandateCodeGuessed},
 		{"an aidant needs the second factor and an active habilitation", testAidantRules},
+		{"an aidant without a second factor is not habilitated", testHabilitateNeedsSecondFactor},
 		{"a withdrawn aidant can no longer act; the mandate stays with the organisation", testWithdrawnAidant},
 		{"the areas a representative may consult: all for a tutor, the mandate's for an aidant, none for a stranger", testAreasAllowed},
 		{"a proxy is active once accepted, and the person withdraws it at once", testProxy},
@@ -49,6 +53,14 @@ func RunService(t *testing.T, newStore func(t *testing.T) ServiceStore) {
 		{"the store lists expiries due soonest first and records each once, on its version", testExpiryStore},
 		{"an event that cannot be recorded undoes its change", testEventFailureRollsBack},
 		{"others cannot see a representation", testVisibility},
+		{"under tutelle, the tutor gives the mandate; the person's word is refused and journaled", testTutorGivesTheMandate},
+		{"under tutelle, the tutor refuses the mandate", testTutorRefusesTheMandate},
+		{"under curatelle renforcée, the person consents, the curator agrees, and acts still need the curator", testCuratorAgrees},
+		{"under curatelle simple, the person gives the mandate alone", testCuratorIsTold},
+		{"a proxy under curatelle renforcée waits for the curator, then the holder", testProxyUnderMeasures},
+		{"under tutelle, the tutor gives a proxy for the person", testTutorGivesAProxy},
+		{"a second mandate with the same organisation is refused, even at once; the first is changed", testNoDuplicateMandate},
+		{"asking again for a pending agreement returns it, even at once", testNoDuplicateAgreement},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newWorld(t, newStore(t))) })
@@ -58,7 +70,7 @@ func RunService(t *testing.T, newStore func(t *testing.T) ServiceStore) {
 // world is a store with the people of a small town, a clock the test
 // moves, a recorder of events and a phone that keeps the last code.
 type world struct {
-	st                                                    mandates.Store
+	st                                                    ServiceStore
 	svc                                                   *mandates.Service
 	now                                                   time.Time
 	events                                                *recorder
@@ -105,7 +117,7 @@ func (p *phone) SendConsentCode(_ context.Context, to mandates.Person, code stri
 	return nil
 }
 
-func newWorld(t *testing.T, st mandates.Store) *world {
+func newWorld(t *testing.T, st ServiceStore) *world {
 	t.Helper()
 	rec := &recorder{}
 	return buildWorld(t, st, rec, rec)
@@ -113,7 +125,7 @@ func newWorld(t *testing.T, st mandates.Store) *world {
 
 // buildWorld makes the world with the service's events going to sink;
 // rec is what the tests read them from.
-func buildWorld(t *testing.T, st mandates.Store, sink mandates.EventSink, rec *recorder) *world {
+func buildWorld(t *testing.T, st ServiceStore, sink mandates.EventSink, rec *recorder) *world {
 	t.Helper()
 	w := &world{st: st, now: time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC), events: rec, texts: &phone{last: map[string]string{}}}
 	w.svc = mandates.NewService(st, mandates.ServiceConfig{Now: func() time.Time { return w.now }, Events: sink, Codes: w.texts})
@@ -142,10 +154,24 @@ func buildWorld(t *testing.T, st mandates.Store, sink mandates.EventSink, rec *r
 		t.Fatal(err)
 	}
 	w.org = o.ID
+	enrolSecondFactor(t, st, w.aidant, w.now)
 	if _, err := w.svc.Habilitate(ctx, mandates.Actor{PersonID: w.admin}, o.ID, w.aidant, mandates.MemberAidant); err != nil {
 		t.Fatal(err)
 	}
 	return w
+}
+
+// enrolSecondFactor turns the person's second factor on, as authz.TOTP does
+// once their first code is right: an aidant is habilitated only with one.
+func enrolSecondFactor(t *testing.T, st authz.TOTPStore, personID string, at time.Time) {
+	t.Helper()
+	secret := []byte("sealed secret " + personID)
+	if err := st.StartTOTP(t.Context(), authz.TOTPEnrolment{PersonID: personID, Secret: secret, CreatedAt: at}); err != nil {
+		t.Fatalf("StartTOTP: %v", err)
+	}
+	if err := st.ConfirmTOTP(t.Context(), personID, secret, 1, at, nil); err != nil {
+		t.Fatalf("ConfirmTOTP: %v", err)
+	}
 }
 
 func (w *world) op() mandates.Actor { return mandates.Actor{PersonID: w.operator} }
@@ -474,6 +500,28 @@ func testAidantRules(t *testing.T, w *world) {
 	}
 }
 
+func testHabilitateNeedsSecondFactor(t *testing.T, w *world) {
+	ctx, admin := t.Context(), mandates.Actor{PersonID: w.admin}
+	_, err := w.svc.Habilitate(ctx, admin, w.org, w.karim, mandates.MemberAidant)
+	if !errors.Is(err, mandates.ErrNoSecondFactor) {
+		t.Fatalf("habilitating an aidant without a second factor: %v, want ErrNoSecondFactor", err)
+	}
+	if _, err := w.st.Membership(ctx, w.org, w.karim); !errors.Is(err, mandates.ErrNotFound) {
+		t.Errorf("a refused habilitation was written: %v", err)
+	}
+	// A started but unconfirmed second factor is not one yet.
+	if err := w.st.StartTOTP(ctx, authz.TOTPEnrolment{PersonID: w.karim, Secret: []byte("s"), CreatedAt: w.now}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.Habilitate(ctx, admin, w.org, w.karim, mandates.MemberAidant); !errors.Is(err, mandates.ErrNoSecondFactor) {
+		t.Errorf("with a second factor begun, not confirmed: %v, want ErrNoSecondFactor", err)
+	}
+	enrolSecondFactor(t, w.st, w.karim, w.now)
+	if _, err := w.svc.Habilitate(ctx, admin, w.org, w.karim, mandates.MemberAidant); err != nil {
+		t.Errorf("once the second factor is on: %v", err)
+	}
+}
+
 func testWithdrawnAidant(t *testing.T, w *world) {
 	r := w.start(t)
 	if _, err := w.svc.ConfirmByLogin(t.Context(), w.sophie(), r.ID, w.jeanne); err != nil {
@@ -543,8 +591,8 @@ func testProxy(t *testing.T, w *world) {
 	if _, err := w.svc.RegisterMeasure(t.Context(), w.op(), w.tutelle(t, "RG 26/00006")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.svc.GiveProxy(t.Context(), mandates.Actor{PersonID: w.jeanne}, in); !errors.Is(err, mandates.ErrNotPermitted) {
-		t.Errorf("a person under tutelle gives a proxy: %v", err)
+	if _, err := w.svc.GiveProxy(t.Context(), mandates.Actor{PersonID: w.jeanne}, in); !errors.Is(err, mandates.ErrRepresentativeGives) {
+		t.Errorf("a person under tutelle gives a proxy: %v, want ErrRepresentativeGives", err)
 	}
 }
 

@@ -51,6 +51,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"a taken client id is refused", testClientUnique},
 		{"an invalid client is refused on create and on update", testClientInvalid},
 		{"a browser session lives until it expires", testSessionLifecycle},
+		{"a session renewed with its second factor replaces the old one, once", testSessionRenew},
 		{"a store that is up answers ping", testPing},
 	}
 	for _, tt := range tests {
@@ -710,6 +711,42 @@ func testSessionLifecycle(t *testing.T, s Store) {
 	}
 	if err := s.CreateSession(ctx, authz.BrowserSession{ID: "x", PersonID: mandates.NewID(now), CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); !errors.Is(err, mandates.ErrInvalid) {
 		t.Errorf("a session for an unknown person: %v, want ErrInvalid", err)
+	}
+}
+
+func testSessionRenew(t *testing.T, s Store) {
+	ctx := t.Context()
+	p := newPerson("")
+	mustCreatePerson(t, s, p)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	_, oldID := authz.NewSessionToken()
+	old := authz.BrowserSession{ID: oldID, PersonID: p.ID, AuthTime: now, AMR: []string{"pwd"}, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := s.CreateSession(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	_, newID := authz.NewSessionToken()
+	raised := old
+	raised.ID, raised.AMR = newID, []string{"pwd", "otp"}
+	if err := s.RenewSession(ctx, oldID, raised); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Session(ctx, oldID, now); !errors.Is(err, mandates.ErrNotFound) {
+		t.Errorf("the old session after renewal: %v, want ErrNotFound", err)
+	}
+	got, err := s.Session(ctx, newID, now)
+	if err != nil || got.PersonID != p.ID || !got.AuthTime.Equal(now) || !got.ExpiresAt.Equal(old.ExpiresAt) || !slices.Equal(got.AMR, raised.AMR) {
+		t.Errorf("the renewed session read back as %+v, %v; want %+v", got, err, raised)
+	}
+	// Renewing a session that is gone (signed out, or renewed by another
+	// request) creates nothing.
+	_, other := authz.NewSessionToken()
+	again := raised
+	again.ID = other
+	if err := s.RenewSession(ctx, oldID, again); !errors.Is(err, mandates.ErrNotFound) {
+		t.Errorf("renewing a session that is gone: %v, want ErrNotFound", err)
+	}
+	if _, err := s.Session(ctx, other, now); !errors.Is(err, mandates.ErrNotFound) {
+		t.Errorf("a failed renewal left a session behind: %v", err)
 	}
 }
 
