@@ -414,3 +414,45 @@ func stringOr(v any) string {
 	s, _ := v.(string)
 	return s
 }
+
+// The person takes one area out of a proxy they gave: the holder's next
+// refresh and userinfo no longer list it (DESIGN.md §4, the same as a
+// measure narrowed by an operator).
+func TestAnAreaWithdrawnFromAProxyNarrowsTheNextRefresh(t *testing.T) {
+	a := &actingFlow{}
+	a.flow = newFlowStores(t, nil, func(st *sqlite.Store, s *authz.Stores) {
+		a.service = mandates.NewService(st, mandates.ServiceConfig{})
+		s.Delegation, s.Subjects = a.service, st
+	})
+	ctx := t.Context()
+	now := time.Now().UTC()
+	karim := mandates.Person{ID: mandates.NewID(now), GivenNames: "Karim", FamilyName: "Benali", BirthDate: mandates.Date(1980, 1, 2),
+		Email: "karim@example.fr", Language: "fr"}
+	if err := a.store.CreatePerson(ctx, karim); err != nil {
+		t.Fatal(err)
+	}
+	person := mandates.Actor{PersonID: a.person.ID}
+	p, err := a.service.GiveProxy(ctx, person, mandates.ProxyInput{HolderID: karim.ID, Areas: []mandates.Area{"social", "argent"},
+		Granted: []mandates.Action{mandates.Consult, mandates.Manage}, Duration: mandates.SixMonths})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.service.AnswerProxy(ctx, mandates.Actor{PersonID: karim.ID}, p.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	a.login = authz.Login{PersonID: karim.ID, AMR: []string{"pwd"}, RepresentationID: p.ID}
+	tok := a.tokens(t, nil, "openid", "profile", "offline_access")
+	if got := repAreas(claimsOfJWT(t, tok.AccessToken)); !slices.Equal(got, []string{"social", "argent"}) {
+		t.Fatalf("before: procedure_areas %v", got)
+	}
+	if _, err := a.service.WithdrawArea(ctx, person, p.ID, "argent"); err != nil {
+		t.Fatal(err)
+	}
+	if status, ui := a.userinfo(t, tok.AccessToken); status != http.StatusOK || !slices.Equal(repAreas(ui), []string{"social"}) {
+		t.Errorf("userinfo after the area was withdrawn: %d %v, want social only", status, repAreas(ui))
+	}
+	refreshed := refresh(t, a.flow, tok.RefreshToken)
+	if got := repAreas(claimsOfJWT(t, refreshed.AccessToken)); !slices.Equal(got, []string{"social"}) {
+		t.Errorf("refreshed: procedure_areas %v, want social only", got)
+	}
+}
