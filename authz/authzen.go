@@ -328,7 +328,10 @@ func (p *Provider) answerJSON(ans mandates.Answer, q mandates.Question) map[stri
 		how := mandates.Text{
 			FR: "Ouvrez une demande d’accord pour cet acte. La personne protégée l’accepte ou la refuse dans son espace Relais.",
 			EN: "Open an agreement request for this act. The protected person accepts or refuses it in their Relais space."}
-		if q.ActorID == q.PersonID {
+		// The person acting needs their representative's agreement; so does
+		// an aidant or a trusted person where a measure over the person asks
+		// for it (ans.Agreement).
+		if q.ActorID == q.PersonID || ans.Agreement != nil {
 			agreement = "representative"
 			how = mandates.Text{
 				FR: "Ouvrez une demande d’accord pour cet acte. Le représentant l’accepte ou la refuse dans son espace Relais.",
