@@ -188,6 +188,9 @@ func (p *Policy) actorHolds(r *Representation, q Question, f Facts) (bool, Text)
 	if ok, why := p.holds(r, Actor{PersonID: q.ActorID, SecondFactor: f.ActorSecondFactor}, q.At, f.Memberships); !ok {
 		return false, why
 	}
+	if why := p.basisEnded(r, f.Representations, q.At); why != (Text{}) {
+		return false, why
+	}
 	k := r.Kind.The()
 	if !r.Covers(q.Area) {
 		return false, Text{"refusé : " + k.FR + " ne couvre pas ce domaine.", "refused: " + k.EN + " does not cover this area."}

@@ -102,6 +102,15 @@ func coversAny(m *Representation, areas []Area) bool {
 	return len(areas) == 0 || slices.ContainsFunc(areas, m.Covers)
 }
 
+func coversAll(m *Representation, areas []Area) bool {
+	for _, a := range areas {
+		if !m.Covers(a) {
+			return false
+		}
+	}
+	return true
+}
+
 // mayAnswer says whether the representative of measure m is one who gives
 // or agrees for the person: one the policy lets manage the person's
 // affairs (a tutor, a curator under curatelle renforcée), not a deputy
@@ -209,10 +218,7 @@ func (p *Policy) capped(r *Representation, d Decision, a Action, area Area, reps
 		if m.PersonID != r.PersonID || !m.Kind.IsMeasure() || !m.ActiveAt(at) || !m.Covers(area) {
 			continue
 		}
-		c, ok := p.measureCap(r, m, a, area)
-		if !ok {
-			continue
-		}
+		c := p.measureCap(r, m, a, area, reps, at)
 		if c.rank() < d.rank() || (by != nil && c == d && p.RepresentativeDecision(by, a, area) == No) {
 			d, by = c, m
 		}
@@ -221,17 +227,37 @@ func (p *Policy) capped(r *Representation, d Decision, a Action, area Area, reps
 }
 
 // measureCap is what measure m leaves the holder of r, a mandate or a
-// proxy; false when m sets no limit (another record of the decision whose
-// representative gave r).
-func (p *Policy) measureCap(r *Representation, m *Representation, a Action, area Area) (Decision, bool) {
+// proxy. When the representative under m's decision gave r, the holder
+// does what the record that gave it may do in the area (giver, among
+// reps), and what the person may do alone where that record does not
+// reach; otherwise what the person may do alone.
+func (p *Policy) measureCap(r, m *Representation, a Action, area Area, reps []Representation, at time.Time) Decision {
 	u := r.Source.Measure
-	if p.Giver(m.Kind) == GivenByRepresentative && u != nil && u.AnsweredBy != "" && sameDecision(u, m) {
-		if m.ID != u.MeasureID {
-			return No, false
-		}
-		return p.RepresentativeDecision(m, a, area), true
+	if p.Giver(m.Kind) != GivenByRepresentative || u == nil || u.AnsweredBy == "" || !sameDecision(u, m) {
+		return p.PersonDecision(m, a, area)
 	}
-	return p.PersonDecision(m, a, area), true
+	i := slices.IndexFunc(reps, func(g Representation) bool { return g.ID == u.MeasureID })
+	if i < 0 || !reps[i].ActiveAt(at) || !reps[i].Covers(area) {
+		return p.PersonDecision(m, a, area)
+	}
+	return p.RepresentativeDecision(&reps[i], a, area)
+}
+
+// basisEnded says why r, a mandate or a proxy a representative gave for
+// the person under a measure, can no longer be used: that measure is no
+// longer in force (the person decides again for themselves, and never
+// consented to it). Empty when it can.
+func (p *Policy) basisEnded(r *Representation, reps []Representation, at time.Time) Text {
+	u := r.Source.Measure
+	if r.Kind.IsMeasure() || u == nil || u.Giver != GivenByRepresentative || u.AnsweredBy == "" {
+		return Text{}
+	}
+	if slices.ContainsFunc(reps, func(m Representation) bool { return m.Kind.IsMeasure() && sameDecision(u, &m) && m.ActiveAt(at) }) {
+		return Text{}
+	}
+	k, mk := r.Kind.The(), u.Kind.The()
+	return Text{"refusé : " + k.FR + " ne compte plus : " + mk.FR + " ne s’applique plus.",
+		"refused: " + k.EN + " no longer counts: " + mk.EN + " no longer applies."}
 }
 
 func sameDecision(u *UnderMeasure, m *Representation) bool {

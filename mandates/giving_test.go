@@ -311,3 +311,50 @@ func TestALoaderWritesOnlyWhatTheMeasureAllows(t *testing.T) {
 		})
 	}
 }
+
+func TestAMandateFromOneCoTutorStopsWhereTheirRecordStops(t *testing.T) {
+	p := DefaultPolicy()
+	personne := measureOver(Tutelle, RoleTuteurPersonne)
+	personne.Areas = []Area{"social"}
+	biens := measureOver(Tutelle, RoleTuteurBiens)
+	biens.ID, biens.Areas = NewID(t0.Add(3*time.Second)), []Area{"argent"}
+	mandate := sample(AidantMandate, RoleAidant)
+	mandate.Areas = []Area{"social", "argent"}
+	given := under(p, mandate, &personne, true)
+	f := facts(given, personne, biens)
+	for _, tt := range []struct {
+		area Area
+		want Decision
+	}{{"social", Allowed}, {"argent", No}} {
+		ans, err := p.Decide(Question{ActorID: actorID, PersonID: personID, Action: Manage, Area: tt.area, At: t0}, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ans.Decision != tt.want {
+			t.Errorf("managing in %s: %s (%s), want %s", tt.area, ans.Decision, ans.Reason.FR, tt.want)
+		}
+	}
+}
+
+func TestAMandateATutorGaveEndsWithTheTutelle(t *testing.T) {
+	p := DefaultPolicy()
+	tutelle := measureOver(Tutelle, RoleTuteur)
+	given := under(p, sample(AidantMandate, RoleAidant), &tutelle, true)
+	ended := tutelle
+	ended.Status = StatusRevoked
+	for _, tt := range []struct {
+		name    string
+		measure Representation
+		want    Decision
+	}{{"in force", tutelle, Allowed}, {"ended", ended, No}} {
+		ans, _ := p.Decide(Question{ActorID: actorID, PersonID: personID, Action: Manage, Area: "social", At: t0}, facts(given, tt.measure))
+		if ans.Decision != tt.want {
+			t.Errorf("%s: %s (%s), want %s", tt.name, ans.Decision, ans.Reason.FR, tt.want)
+		}
+	}
+	// A mandate the person gave alone is not tied to a measure.
+	alone := sample(AidantMandate, RoleAidant)
+	if ans, _ := p.Decide(Question{ActorID: actorID, PersonID: personID, Action: Manage, Area: "social", At: t0}, facts(alone, ended)); ans.Decision != Allowed {
+		t.Errorf("a mandate the person gave, a tutelle ended: %s", ans.Decision)
+	}
+}

@@ -314,7 +314,13 @@ type View struct {
 
 // Describe adds names and the effective status to representations.
 func (s *Service) Describe(ctx context.Context, reps []Representation) ([]View, error) {
-	now := s.cfg.Now()
+	return s.describe(ctx, reps, s.cfg.Now(), map[string][]Representation{})
+}
+
+// describe is Describe at now, with the representations of the people
+// already read (by person id), which it completes: what a mandate or a
+// proxy allows is capped by the measures over its person (Policy.Allows).
+func (s *Service) describe(ctx context.Context, reps []Representation, now time.Time, of map[string][]Representation) ([]View, error) {
 	names := map[string]string{}
 	name := func(id string) (string, error) {
 		if n, ok := names[id]; ok {
@@ -359,8 +365,19 @@ func (s *Service) Describe(ctx context.Context, reps []Representation) ([]View, 
 			}
 			v.Delegates = append(v.Delegates, n)
 		}
+		if !r.Kind.IsMeasure() {
+			all, ok := of[r.PersonID]
+			if !ok {
+				if all, err = s.store.RepresentationsOf(ctx, r.PersonID); err != nil {
+					return nil, err
+				}
+				of[r.PersonID] = all
+			}
+			v.Limits = slices.DeleteFunc(slices.Clone(all), func(m Representation) bool { return !m.Kind.IsMeasure() || !m.ActiveAt(now) })
+			v.LimitsAt = now
+		}
 		for _, a := range []Action{Consult, Manage, Dispose} {
-			v.Actions[a] = s.cfg.Policy.RepresentativeDecision(&r, a, "")
+			v.Actions[a] = s.cfg.Policy.Allows(&v, a, "")
 			v.PersonActions[a] = s.cfg.Policy.PersonDecision(&r, a, "")
 		}
 		out = append(out, v)
@@ -385,7 +402,7 @@ func (s *Service) Of(ctx context.Context, personID string) ([]View, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.Describe(ctx, reps)
+	return s.describe(ctx, reps, s.cfg.Now(), map[string][]Representation{personID: reps})
 }
 
 // For lists the representations the actor may use or accept, in their own
@@ -465,25 +482,24 @@ func (s *Service) Usable(ctx context.Context, a Actor, id string, at time.Time) 
 		}
 		return View{}, fmt.Errorf("%w: %s", ErrInactive, why.EN)
 	}
-	vs, err := s.Describe(ctx, []Representation{r})
-	if err != nil {
-		return View{}, err
-	}
-	v := vs[0]
+	of := map[string][]Representation{}
 	if !r.Kind.IsMeasure() {
-		// A token's claims say what the mandate or proxy allows under the
-		// measures over the person, as Decide would answer.
+		// A mandate or proxy a tutor gave ends with the tutelle; its claims
+		// say what it allows under the measures over the person.
 		all, err := s.store.RepresentationsOf(ctx, r.PersonID)
 		if err != nil {
 			return View{}, err
 		}
-		v.Limits = slices.DeleteFunc(all, func(m Representation) bool { return !m.Kind.IsMeasure() || !m.ActiveAt(at) })
-		v.LimitsAt = at
-		for a := range v.Actions {
-			v.Actions[a] = s.cfg.Policy.Allows(&v, a, "")
+		if why := s.cfg.Policy.basisEnded(&r, all, at); why != (Text{}) {
+			return View{}, fmt.Errorf("%w: %s", ErrInactive, why.EN)
 		}
+		of[r.PersonID] = all
 	}
-	return v, nil
+	vs, err := s.describe(ctx, []Representation{r}, at, of)
+	if err != nil {
+		return View{}, err
+	}
+	return vs[0], nil
 }
 
 // Protection lists the court measures in force over the person at `at`,

@@ -83,8 +83,8 @@ func (s *Service) StartMandate(ctx context.Context, a Actor, in MandateInput) (R
 	})
 	var open *OpenError
 	if errors.As(err, &open) {
-		err = errors.Join(err, s.refused(ctx, Event{ActorID: a.PersonID, OrganisationID: o.ID, PersonID: in.PersonID,
-			RepresentationID: open.ID, Areas: r.Areas, Detail: detail("reason", "duplicate")}))
+		err = s.refuse(ctx, Event{ActorID: a.PersonID, OrganisationID: o.ID, PersonID: in.PersonID,
+			RepresentationID: open.ID, Areas: r.Areas, Detail: detail("reason", "duplicate")}, err)
 	}
 	if err != nil {
 		return Representation{}, fmt.Errorf("start mandate: %w", err)
@@ -119,12 +119,16 @@ func openBetween(reps []Representation, r *Representation, now time.Time) *Repre
 	return nil
 }
 
-// refused records a refused request in the person's journal (EventRefused):
-// nothing changed, but the person and their representatives see that it
-// was asked.
-func (s *Service) refused(ctx context.Context, e Event) error {
+// refuse records a refused request in the person's journal (EventRefused)
+// and returns the refusal, err: nothing changed, but the person and their
+// representatives see that it was asked. When the entry cannot be written,
+// that failure is returned instead (a store unavailable, not a refusal).
+func (s *Service) refuse(ctx context.Context, e Event, err error) error {
 	e.Type, e.At = EventRefused, s.now()
-	return s.record(ctx, e)
+	if jerr := s.record(ctx, e); jerr != nil {
+		return jerr
+	}
+	return err
 }
 
 // durationOf finds the length a mandate was made for.
@@ -185,9 +189,9 @@ func (s *Service) personMayConsent(ctx context.Context, a Actor, r *Representati
 	if r.Waits() != WaitingRepresentative || r.Source.Measure.Giver != GivenByRepresentative {
 		return nil
 	}
-	err := fmt.Errorf("representation %s: %w", r.ID, ErrRepresentativeGives)
-	return errors.Join(err, s.refused(ctx, Event{ActorID: a.PersonID, OrganisationID: r.Representative.OrganisationID, PersonID: r.PersonID,
-		RepresentationID: r.ID, Areas: r.Areas, Detail: detail("reason", "representative_gives", "measure_id", r.Source.Measure.MeasureID)}))
+	return s.refuse(ctx, Event{ActorID: a.PersonID, OrganisationID: r.Representative.OrganisationID, PersonID: r.PersonID,
+		RepresentationID: r.ID, Areas: r.Areas, Detail: detail("reason", "representative_gives", "measure_id", r.Source.Measure.MeasureID)},
+		fmt.Errorf("representation %s: %w", r.ID, ErrRepresentativeGives))
 }
 
 // consentDetail is what the journal keeps of a consent: how it was given,
@@ -457,7 +461,7 @@ func (s *Service) GiveProxy(ctx context.Context, a Actor, in ProxyInput) (Repres
 		return err
 	})
 	if refusal != nil {
-		err = errors.Join(err, s.refused(ctx, *refusal))
+		err = s.refuse(ctx, *refusal, err)
 	}
 	if err != nil {
 		return Representation{}, fmt.Errorf("give proxy: %w", err)
@@ -477,7 +481,7 @@ func (s *Service) proxyGiver(ctx context.Context, a Actor, r *Representation, m 
 	case m == nil || s.cfg.Policy.Giver(m.Kind) != GivenByRepresentative:
 		return fmt.Errorf("%w: only the person gives a proxy for themselves", ErrNotPermitted)
 	}
-	answerer, err := s.answerer(ctx, a, r.Source.Measure, r.PersonID, now)
+	answerer, err := s.answerer(ctx, a, r.Source.Measure, r.PersonID, r.Areas, now)
 	if err != nil {
 		return err
 	}
@@ -515,12 +519,17 @@ func (s *Service) AnswerProxy(ctx context.Context, a Actor, id string, accept bo
 	})
 }
 
-// Withdraw is the person stopping a proxy or an aidant mandate, at once.
-// A court measure cannot be withdrawn by the person (ErrNotPermitted): a
-// judge decides it.
+// Withdraw is the person stopping a proxy or an aidant mandate, at once, or
+// the representative who gives them for the person under a measure (the
+// tutor stops what they gave). A court measure cannot be withdrawn by the
+// person (ErrNotPermitted): a judge decides it.
 func (s *Service) Withdraw(ctx context.Context, a Actor, id string) (Representation, error) {
+	byRepresentative, err := s.stopsForPerson(ctx, a, id)
+	if err != nil {
+		return Representation{}, err
+	}
 	return s.change(ctx, id, 0, func(r *Representation) (Change, error) {
-		if r.PersonID != a.PersonID {
+		if r.PersonID != a.PersonID && !byRepresentative {
 			return Change{}, fmt.Errorf("%w: %w", ErrNotFound, ErrNotPermitted)
 		}
 		if r.Kind.IsMeasure() {
@@ -534,11 +543,16 @@ func (s *Service) Withdraw(ctx context.Context, a Actor, id string) (Representat
 	})
 }
 
-// WithdrawArea is the person taking one procedure area out of a proxy or
-// an aidant mandate; without any area left, it ends.
+// WithdrawArea is the person (or, as for Withdraw, their tutor) taking one
+// procedure area out of a proxy or an aidant mandate; without any area
+// left, it ends.
 func (s *Service) WithdrawArea(ctx context.Context, a Actor, id string, area Area) (Representation, error) {
+	byRepresentative, err := s.stopsForPerson(ctx, a, id)
+	if err != nil {
+		return Representation{}, err
+	}
 	return s.change(ctx, id, 0, func(r *Representation) (Change, error) {
-		if r.PersonID != a.PersonID {
+		if r.PersonID != a.PersonID && !byRepresentative {
 			return Change{}, fmt.Errorf("%w: %w", ErrNotFound, ErrNotPermitted)
 		}
 		if r.Kind.IsMeasure() {

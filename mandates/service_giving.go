@@ -13,7 +13,7 @@ import (
 // holds and may use now (a second factor when an organisation holds it),
 // of u's decision, whose role answers for the person (Policy.mayAnswer).
 // Anyone else gets ErrNotPermitted.
-func (s *Service) answerer(ctx context.Context, a Actor, u *UnderMeasure, personID string, at time.Time) (*Representation, error) {
+func (s *Service) answerer(ctx context.Context, a Actor, u *UnderMeasure, personID string, areas []Area, at time.Time) (*Representation, error) {
 	if u == nil || u.Giver == GivenByPerson {
 		return nil, fmt.Errorf("%w: no representative answers for this person", ErrNotPermitted)
 	}
@@ -27,7 +27,9 @@ func (s *Service) answerer(ctx context.Context, a Actor, u *UnderMeasure, person
 	}
 	for i := range reps {
 		m := &reps[i]
-		if !m.Kind.IsMeasure() || !sameDecision(u, m) || !s.cfg.Policy.mayAnswer(m) {
+		// A co-representative answers only for areas their record covers
+		// (a tuteur à la personne gives no mandate over money).
+		if !m.Kind.IsMeasure() || !sameDecision(u, m) || !s.cfg.Policy.mayAnswer(m) || !coversAll(m, areas) {
 			continue
 		}
 		if ok, _ := s.cfg.Policy.holds(m, a, at, ms); ok {
@@ -61,7 +63,7 @@ func (s *Service) RequestsAwaiting(ctx context.Context, a Actor) ([]View, error)
 			if r.Waits() != WaitingRepresentative || r.EffectiveStatus(now) != StatusPendingConsent {
 				continue
 			}
-			if _, err := s.answerer(ctx, a, r.Source.Measure, r.PersonID, now); err == nil {
+			if _, err := s.answerer(ctx, a, r.Source.Measure, r.PersonID, r.Areas, now); err == nil {
 				out = append(out, r)
 			} else if !errors.Is(err, ErrNotPermitted) {
 				return nil, err
@@ -75,15 +77,17 @@ func (s *Service) RequestsAwaiting(ctx context.Context, a Actor) ([]View, error)
 // AnswerForPerson is the representative's answer to a mandate or proxy
 // waiting for them: under a measure whose representative gives it (under
 // tutelle), they give it for the person or refuse it; under curatelle
-// renforcée, they agree to what the person gave, or refuse. Anyone else
-// gets ErrNotFound, so nobody learns of the request.
-func (s *Service) AnswerForPerson(ctx context.Context, a Actor, id string, accept bool) (Representation, error) {
+// renforcée, they agree to what the person gave, or refuse. version is the
+// one the representative read (0: any): a request changed since (other
+// areas) fails with ErrConflict, so nobody agrees to what they did not
+// see. Anyone else gets ErrNotFound, so nobody learns of the request.
+func (s *Service) AnswerForPerson(ctx context.Context, a Actor, id string, version int64, accept bool) (Representation, error) {
 	r, err := s.store.Representation(ctx, id)
 	if err != nil {
 		return Representation{}, err
 	}
 	now := s.now()
-	m, err := s.answerer(ctx, a, r.Source.Measure, r.PersonID, now)
+	m, err := s.answerer(ctx, a, r.Source.Measure, r.PersonID, r.Areas, now)
 	if errors.Is(err, ErrNotPermitted) {
 		return Representation{}, fmt.Errorf("representation %s: %w", id, ErrNotFound)
 	}
@@ -91,7 +95,7 @@ func (s *Service) AnswerForPerson(ctx context.Context, a Actor, id string, accep
 		return Representation{}, err
 	}
 	asker := requester(&r)
-	return s.change(ctx, id, 0, func(r *Representation) (Change, error) {
+	return s.change(ctx, id, version, func(r *Representation) (Change, error) {
 		if r.Waits() != WaitingRepresentative || r.EffectiveStatus(now) != StatusPendingConsent {
 			return Change{}, fmt.Errorf("%w: this request is not waiting for your answer", ErrInactive)
 		}
@@ -165,7 +169,10 @@ func (s *Service) ChangeMandate(ctx context.Context, a Actor, id string, areas [
 		out, err = s.change(ctx, id, 0, func(r *Representation) (Change, error) {
 			now := s.now()
 			switch r.EffectiveStatus(now) {
-			case StatusActive, StatusPendingConsent, StatusSuspended:
+			case StatusActive, StatusPendingConsent:
+			case StatusSuspended:
+				// Only an operator resumes what an operator paused.
+				return Change{}, fmt.Errorf("%w: this mandate is paused", ErrInactive)
 			default:
 				return Change{}, fmt.Errorf("%w: this mandate has ended", ErrInactive)
 			}
@@ -178,10 +185,47 @@ func (s *Service) ChangeMandate(ctx context.Context, a Actor, id string, areas [
 			return Change{Type: EventUpdated, ActorID: a.PersonID, OrganisationID: r.Representative.OrganisationID,
 				Detail: detail("duration", string(d), "consent", "asked_again")}, nil
 		})
+		if err != nil {
+			return err
+		}
+		// A code sent for what the mandate was cannot consent to what it
+		// is now.
+		_, err = s.store.UpdateConsentCode(ctx, id, func(c *ConsentCode) error {
+			if c.UsedAt.IsZero() {
+				c.ExpiresAt = s.now()
+			}
+			return nil
+		})
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
 		return err
 	})
 	if err != nil {
 		return Representation{}, fmt.Errorf("change mandate: %w", err)
 	}
 	return out, nil
+}
+
+// stopsForPerson says whether the actor stops or narrows representation id,
+// a mandate or a proxy, as the representative who gives them for its
+// person under their measure (the tutor stops what they gave). false,
+// without error, for anyone else: the change itself refuses them.
+func (s *Service) stopsForPerson(ctx context.Context, a Actor, id string) (bool, error) {
+	r, err := s.store.Representation(ctx, id)
+	if errors.Is(err, ErrNotFound) || (err == nil && r.PersonID == a.PersonID) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	u := r.Source.Measure
+	if r.Kind.IsMeasure() || u == nil || u.Giver != GivenByRepresentative {
+		return false, nil
+	}
+	_, err = s.answerer(ctx, a, u, r.PersonID, nil, s.now())
+	if errors.Is(err, ErrNotPermitted) {
+		return false, nil
+	}
+	return err == nil, err
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 
 	"github.com/gorilla/mux"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -173,6 +174,7 @@ func (s *Server) spaceProxyGiver(ctx context.Context, l *i18n.Localizer, lang st
 
 type givingRequest struct {
 	ID       string
+	Version  int64 // what the representative read: their answer is to that
 	Title    string // « Mandat d’aidant avec France Services Lyon 8e »
 	What     string // who may do what, once in force
 	Areas    []spaceArea
@@ -219,7 +221,7 @@ func (s *Server) givingRequests(r *http.Request, a mandates.Actor) ([]givingGrou
 
 func (s *Server) givingRequestOf(ctx context.Context, l *i18n.Localizer, lang string, v mandates.View) (givingRequest, error) {
 	person := map[string]any{"Person": v.PersonName, "Name": v.RepresentativeOf}
-	g := givingRequest{ID: v.ID, Areas: spaceAreas(v.Areas, lang), Yes: translateData(l, "giving.request.yes", person), IfNo: translateData(l, "giving.request.if_no", person)}
+	g := givingRequest{ID: v.ID, Version: v.Version, Areas: spaceAreas(v.Areas, lang), Yes: translateData(l, "giving.request.yes", person), IfNo: translateData(l, "giving.request.if_no", person)}
 	if d, ok := spaceSpan(&v.Representation); ok {
 		g.Duration = d.Label().In(lang)
 	}
@@ -315,8 +317,21 @@ func (s *Server) spaceAnswerRequest(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, http.StatusNotFound)
 		return
 	}
-	rep, err := s.mandates.Service.AnswerForPerson(r.Context(), actor(sess), id, accept)
+	// The answer is to the request as the representative read it: one
+	// changed since (other areas, another length) is shown again.
+	version, verr := strconv.ParseInt(r.PostForm.Get("version"), 10, 64)
+	if verr != nil || version <= 0 {
+		version = -1
+	}
+	rep, err := s.mandates.Service.AnswerForPerson(r.Context(), actor(sess), id, version, accept)
 	switch {
+	case errors.Is(err, mandates.ErrConflict):
+		_, l := s.spaceLocalizer(r)
+		s.refusal(w, r, http.StatusConflict, refusalData{
+			Heading: translate(l, "giving.changed.heading"),
+			Lead:    translate(l, "giving.changed.lead"),
+			Links:   []refusalLink{{Href: forPath + "#demandes", Text: translate(l, "giving.changed.link")}}})
+		return
 	case errors.Is(err, mandates.ErrInactive):
 		_, l := s.spaceLocalizer(r)
 		s.refusal(w, r, http.StatusConflict, refusalData{

@@ -3,6 +3,7 @@ package ui_test
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -109,7 +110,7 @@ func TestTutorGivesTheMandateAskedForThePerson(t *testing.T) {
 		t.Errorf("Jeanne's own answer there: %d, want 404", got.status)
 	}
 
-	a = postForm(t, w.app, marie, "/espace/demandes/"+rep.ID+"/accord", nil)
+	a = postForm(t, w.app, marie, "/espace/demandes/"+rep.ID+"/accord", readVersion(t, w.app, rep.ID))
 	if a.status != http.StatusSeeOther || !strings.HasPrefix(a.location, forPathT+"?") {
 		t.Fatalf("Marie's answer: %d to %q", a.status, a.location)
 	}
@@ -121,7 +122,7 @@ func TestTutorGivesTheMandateAskedForThePerson(t *testing.T) {
 		t.Errorf("after the answer:\n%s", between(done.body, "<main", "</main>"))
 	}
 	// Twice: the request no longer waits, and the page says so.
-	if a = postForm(t, w.app, marie, "/espace/demandes/"+rep.ID+"/accord", nil); a.status != http.StatusConflict || !a.has("Cette demande n’attend plus votre réponse") {
+	if a = postForm(t, w.app, marie, "/espace/demandes/"+rep.ID+"/accord", readVersion(t, w.app, rep.ID)); a.status != http.StatusConflict || !a.has("Cette demande n’attend plus votre réponse") {
 		t.Errorf("a second answer: %d\n%s", a.status, between(a.body, "<main", "</main>"))
 	}
 	// The aidant's page now says the mandate is in force.
@@ -137,7 +138,7 @@ func TestTutorRefusesTheMandate(t *testing.T) {
 	c := w.c
 	rep := startMandate(t, w.app, c, c.jeanne, "social")
 	marie := signedIn(t, w.app, c.marie)
-	a := postForm(t, w.app, marie, "/espace/demandes/"+rep.ID+"/refus", nil)
+	a := postForm(t, w.app, marie, "/espace/demandes/"+rep.ID+"/refus", readVersion(t, w.app, rep.ID))
 	if a.status != http.StatusSeeOther {
 		t.Fatalf("refuse: %d", a.status)
 	}
@@ -189,7 +190,7 @@ func TestCuratorAgreesAfterThePerson(t *testing.T) {
 	if !a.has("Demandes pour Paul Durand") || !a.has("Paul Durand a donné son accord le") || !a.has("Avec la curatelle renforcée, il faut aussi votre accord.") {
 		t.Fatalf("Lucie's space:\n%s", between(a.body, "<main", "</main>"))
 	}
-	if a = postForm(t, w.app, lucie, "/espace/demandes/"+rep.ID+"/accord", nil); a.status != http.StatusSeeOther {
+	if a = postForm(t, w.app, lucie, "/espace/demandes/"+rep.ID+"/accord", readVersion(t, w.app, rep.ID)); a.status != http.StatusSeeOther {
 		t.Fatalf("Lucie's answer: %d", a.status)
 	}
 	if got := stored(t, w.app, rep.ID).Status; got != mandates.StatusActive {
@@ -372,5 +373,36 @@ func TestTheTutorGivesAProxyForThePerson(t *testing.T) {
 	}
 	if got := stored(t, w.app, proxy.ID).Status; got != mandates.StatusActive {
 		t.Errorf("after Karim's answer the proxy is %s", got)
+	}
+}
+
+// readVersion is the answer form's hidden version: the request as stored
+// now, as the representative's page shows it.
+func readVersion(t *testing.T, app *oidcApp, id string) url.Values {
+	t.Helper()
+	return url.Values{"version": {strconv.FormatInt(stored(t, app, id).Version, 10)}}
+}
+
+// TestAnAnswerToARequestChangedSinceItWasReadIsShownAgain: the aidant
+// widens the mandate after the tutor opened her page; her click on the old
+// page gives nothing, and the page says the request changed.
+func TestAnAnswerToARequestChangedSinceItWasReadIsShownAgain(t *testing.T) {
+	w := newGivingWorld(t)
+	c := w.c
+	rep := startMandate(t, w.app, c, c.jeanne, "social")
+	old := readVersion(t, w.app, rep.ID)
+	if _, err := w.app.service.ChangeMandate(t.Context(), aidantActor(c), rep.ID, []mandates.Area{"social", "papiers"}, mandates.TwelveMonth); err != nil {
+		t.Fatal(err)
+	}
+	marie := signedIn(t, w.app, c.marie)
+	a := postForm(t, w.app, marie, "/espace/demandes/"+rep.ID+"/accord", old)
+	if a.status != http.StatusConflict || !a.has("La demande a changé") {
+		t.Errorf("an answer to the old request: %d\n%s", a.status, a.body)
+	}
+	if got := stored(t, w.app, rep.ID); got.Status != mandates.StatusPendingConsent {
+		t.Errorf("the changed request is %s, want still waiting", got.Status)
+	}
+	if a := postForm(t, w.app, marie, "/espace/demandes/"+rep.ID+"/accord", nil); a.status != http.StatusConflict {
+		t.Errorf("an answer without the version read: %d, want 409", a.status)
 	}
 }

@@ -104,7 +104,7 @@ func TestConsentSentencesSayWhoConsentedAndHow(t *testing.T) {
 
 	// Jeanne is under tutelle: Marie gives the mandate for her.
 	forJeanne := startMandate(t, w.app, c, c.jeanne, "social")
-	if _, err := svc.AnswerForPerson(ctx, mandates.Actor{PersonID: c.marie.ID}, forJeanne.ID, true); err != nil {
+	if _, err := svc.AnswerForPerson(ctx, mandates.Actor{PersonID: c.marie.ID}, forJeanne.ID, 0, true); err != nil {
 		t.Fatal(err)
 	}
 	tutor := w.last(t, c.jeanne, mandates.EventConsentGiven)
@@ -185,7 +185,7 @@ func TestAgreementsAndRefusalsReadAsSentences(t *testing.T) {
 	if got := stored(t, w.app, forPaul.ID); got.Waits() != mandates.WaitingRepresentative {
 		t.Fatalf("Paul's mandate waits for %q, want his curator", got.Waits())
 	}
-	if _, err := svc.AnswerForPerson(ctx, mandates.Actor{PersonID: w.lucie.ID}, forPaul.ID, true); err != nil {
+	if _, err := svc.AnswerForPerson(ctx, mandates.Actor{PersonID: w.lucie.ID}, forPaul.ID, 0, true); err != nil {
 		t.Fatal(err)
 	}
 	agreed := w.last(t, w.paul, mandates.EventAgreed)
@@ -203,7 +203,7 @@ func TestAgreementsAndRefusalsReadAsSentences(t *testing.T) {
 	}
 	duplicate := w.last(t, c.jeanne, mandates.EventRefused)
 	// Marie refuses the mandate.
-	if _, err := svc.AnswerForPerson(ctx, marie, forJeanne.ID, false); err != nil {
+	if _, err := svc.AnswerForPerson(ctx, marie, forJeanne.ID, 0, false); err != nil {
 		t.Fatal(err)
 	}
 	declined := w.last(t, c.jeanne, mandates.EventDeclined)

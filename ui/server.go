@@ -209,8 +209,10 @@ func (s *Server) switchLang(w http.ResponseWriter, r *http.Request) {
 // localPath keeps a redirect on this site: a path, never another host
 // ("//evil.example", "/\evil.example" or "https://…" become "/").
 func localPath(next string) string {
+	// Browsers drop tabs and line breaks from a URL (WHATWG URL): "/\t/x"
+	// would become "//x", another site. Refuse every control character.
 	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
-		strings.ContainsAny(next, "\r\n") {
+		strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return "/"
 	}
 	return next

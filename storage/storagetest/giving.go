@@ -3,6 +3,7 @@ package storagetest
 import (
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -63,7 +64,7 @@ func testTutorGivesTheMandate(t *testing.T, w *world) {
 	}
 	// Nobody but the tutor answers, and they learn nothing of it.
 	for _, stranger := range []string{w.karim, w.jeanne, w.aidant} {
-		if _, err := w.svc.AnswerForPerson(ctx, mandates.Actor{PersonID: stranger, SecondFactor: true}, r.ID, true); !errors.Is(err, mandates.ErrNotFound) {
+		if _, err := w.svc.AnswerForPerson(ctx, mandates.Actor{PersonID: stranger, SecondFactor: true}, r.ID, 0, true); !errors.Is(err, mandates.ErrNotFound) {
 			t.Errorf("answered by %s: %v, want ErrNotFound", stranger, err)
 		}
 	}
@@ -74,7 +75,7 @@ func testTutorGivesTheMandate(t *testing.T, w *world) {
 	if other, _ := w.svc.RequestsAwaiting(ctx, mandates.Actor{PersonID: w.karim}); len(other) != 0 {
 		t.Errorf("requests waiting for a stranger: %v", other)
 	}
-	got, err := w.svc.AnswerForPerson(ctx, mandates.Actor{PersonID: w.marie}, r.ID, true)
+	got, err := w.svc.AnswerForPerson(ctx, mandates.Actor{PersonID: w.marie}, r.ID, 0, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +96,7 @@ func testTutorGivesTheMandate(t *testing.T, w *world) {
 	if a := w.decide(t, w.aidant, w.jeanne, mandates.Dispose, "social"); a.Decision != mandates.No {
 		t.Errorf("the aidant disposing: %s", a.Decision)
 	}
-	if _, err := w.svc.AnswerForPerson(ctx, mandates.Actor{PersonID: w.marie}, r.ID, false); !errors.Is(err, mandates.ErrInactive) {
+	if _, err := w.svc.AnswerForPerson(ctx, mandates.Actor{PersonID: w.marie}, r.ID, 0, false); !errors.Is(err, mandates.ErrInactive) {
 		t.Errorf("a second answer: %v, want ErrInactive", err)
 	}
 }
@@ -103,7 +104,7 @@ func testTutorGivesTheMandate(t *testing.T, w *world) {
 func testTutorRefusesTheMandate(t *testing.T, w *world) {
 	w.under(t, mandates.Tutelle, mandates.RoleTuteur, "RG 26/01202")
 	r := w.start(t)
-	got, err := w.svc.AnswerForPerson(t.Context(), mandates.Actor{PersonID: w.marie}, r.ID, false)
+	got, err := w.svc.AnswerForPerson(t.Context(), mandates.Actor{PersonID: w.marie}, r.ID, 0, false)
 	if err != nil || got.Status != mandates.StatusRevoked {
 		t.Fatalf("refused: %s, %v", got.Status, err)
 	}
@@ -141,7 +142,7 @@ func testCuratorAgrees(t *testing.T, w *world) {
 	if a := w.decide(t, w.aidant, w.jeanne, mandates.Consult, "social"); a.Decision != mandates.No {
 		t.Errorf("before the curator agrees: %s", a.Decision)
 	}
-	got, err = w.svc.AnswerForPerson(ctx, mandates.Actor{PersonID: w.marie}, r.ID, true)
+	got, err = w.svc.AnswerForPerson(ctx, mandates.Actor{PersonID: w.marie}, r.ID, 0, true)
 	if err != nil || got.Status != mandates.StatusActive || got.Source.Measure.AnsweredBy != w.marie {
 		t.Fatalf("after the curator agreed: %s %+v, %v", got.Status, got.Source.Measure, err)
 	}
@@ -212,7 +213,7 @@ func testProxyUnderMeasures(t *testing.T, w *world) {
 	if _, err := w.svc.AnswerProxy(ctx, mandates.Actor{PersonID: w.karim}, p.ID, true); !errors.Is(err, mandates.ErrInactive) {
 		t.Errorf("accepted before the curator agreed: %v, want ErrInactive", err)
 	}
-	if _, err := w.svc.AnswerForPerson(ctx, mandates.Actor{PersonID: w.marie}, p.ID, true); err != nil {
+	if _, err := w.svc.AnswerForPerson(ctx, mandates.Actor{PersonID: w.marie}, p.ID, 0, true); err != nil {
 		t.Fatal(err)
 	}
 	got, err := w.svc.AnswerProxy(ctx, mandates.Actor{PersonID: w.karim}, p.ID, true)
@@ -327,5 +328,109 @@ func testNoDuplicateAgreement(t *testing.T, w *world) {
 	}
 	if e := w.eventsOf(mandates.EventCosignRequested); len(e) != 2 {
 		t.Errorf("%d requests journaled, want 2", len(e))
+	}
+}
+
+func testGivingLoopholes(t *testing.T, w *world) {
+	ctx := t.Context()
+	tutelle := w.under(t, mandates.Tutelle, mandates.RoleTuteur, "RG 26/01207")
+	r := w.start(t)
+
+	// The aidant widens the request after the tutor read it: the tutor's
+	// answer to what she read fails, and the code sent before is void.
+	read := r.Version
+	if _, err := w.svc.ChangeMandate(ctx, w.sophie(), r.ID, []mandates.Area{"social", "papiers", "logement"}, mandates.TwelveMonth); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.AnswerForPerson(ctx, mandates.Actor{PersonID: w.marie}, r.ID, read, true); !errors.Is(err, mandates.ErrConflict) {
+		t.Errorf("an answer to the request as it was: %v, want ErrConflict", err)
+	}
+	got, err := w.svc.AnswerForPerson(ctx, mandates.Actor{PersonID: w.marie}, r.ID, 0, true)
+	if err != nil || got.Status != mandates.StatusActive {
+		t.Fatalf("the tutor gives it: %s, %v", got.Status, err)
+	}
+
+	// Only an operator resumes what an operator paused: the aidant cannot
+	// revive a paused mandate by changing it.
+	if _, err := w.svc.Suspend(ctx, w.op(), r.ID, 0, "vérification"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.ChangeMandate(ctx, w.sophie(), r.ID, []mandates.Area{"social"}, mandates.OneMonth); !errors.Is(err, mandates.ErrInactive) {
+		t.Errorf("changing a paused mandate: %v, want ErrInactive", err)
+	}
+	if got, _ := w.st.Representation(ctx, r.ID); got.Status != mandates.StatusSuspended {
+		t.Errorf("after the aidant's try: %s, want still paused", got.Status)
+	}
+	if _, err := w.svc.Resume(ctx, w.op(), r.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+
+	// The tutor stops what she gave; a stranger cannot.
+	if _, err := w.svc.WithdrawArea(ctx, mandates.Actor{PersonID: w.karim}, r.ID, "logement"); !errors.Is(err, mandates.ErrNotFound) {
+		t.Errorf("a stranger narrows it: %v, want ErrNotFound", err)
+	}
+	if got, err := w.svc.WithdrawArea(ctx, mandates.Actor{PersonID: w.marie}, r.ID, "logement"); err != nil || slices.Contains(got.Areas, "logement") {
+		t.Errorf("the tutor narrows it: %v %v", got.Areas, err)
+	}
+
+	// It ends with the tutelle: the person decides again for themselves.
+	if a := w.decide(t, w.aidant, w.jeanne, mandates.Manage, "social"); a.Decision != mandates.Allowed {
+		t.Fatalf("under the tutelle: %s (%s)", a.Decision, a.Reason.FR)
+	}
+	if _, err := w.svc.End(ctx, w.op(), tutelle.ID, 0, "mainlevée"); err != nil {
+		t.Fatal(err)
+	}
+	if a := w.decide(t, w.aidant, w.jeanne, mandates.Manage, "social"); a.Decision != mandates.No || !strings.Contains(a.Reason.FR, "ne s’applique plus") {
+		t.Errorf("after the tutelle ended: %s (%s), want no", a.Decision, a.Reason.FR)
+	}
+	if _, err := w.svc.Usable(ctx, w.sophie(), r.ID, w.now); !errors.Is(err, mandates.ErrInactive) {
+		t.Errorf("its tokens after the tutelle ended: %v, want ErrInactive", err)
+	}
+}
+
+func testCoRepresentativeAnswersInTheirAreas(t *testing.T, w *world) {
+	ctx := t.Context()
+	in := w.tutelle(t, "RG 26/01208")
+	in.Representatives = []mandates.RepresentativeInput{{PersonID: w.marie, Role: mandates.RoleTuteurPersonne, Areas: []mandates.Area{"social"}},
+		{PersonID: w.karim, Role: mandates.RoleTuteurBiens, Areas: []mandates.Area{"logement"}}}
+	if _, err := w.svc.RegisterMeasure(ctx, w.op(), in); err != nil {
+		t.Fatal(err)
+	}
+	r, err := w.svc.StartMandate(ctx, w.sophie(), mandates.MandateInput{OrganisationID: w.org, PersonID: w.jeanne,
+		Areas: []mandates.Area{"logement"}, Duration: mandates.OneMonth})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Marie's record covers social only: the housing mandate is not hers to give.
+	if _, err := w.svc.AnswerForPerson(ctx, mandates.Actor{PersonID: w.marie}, r.ID, 0, true); !errors.Is(err, mandates.ErrNotFound) {
+		t.Errorf("given by the co-tutor of another area: %v, want ErrNotFound", err)
+	}
+	if list, _ := w.svc.RequestsAwaiting(ctx, mandates.Actor{PersonID: w.marie}); len(list) != 0 {
+		t.Errorf("listed for the co-tutor of another area: %v", list)
+	}
+	if list, _ := w.svc.RequestsAwaiting(ctx, mandates.Actor{PersonID: w.karim}); len(list) != 1 {
+		t.Errorf("requests waiting for the tutor of property: %d, want 1", len(list))
+	}
+	if _, err := w.svc.AnswerForPerson(ctx, mandates.Actor{PersonID: w.karim}, r.ID, 0, true); err != nil {
+		t.Fatal(err)
+	}
+	if a := w.decide(t, w.aidant, w.jeanne, mandates.Manage, "logement"); a.Decision != mandates.Allowed {
+		t.Errorf("the aidant in housing: %s (%s)", a.Decision, a.Reason.FR)
+	}
+}
+
+func testTutorWithdrawsWhatSheGave(t *testing.T, w *world) {
+	ctx := t.Context()
+	w.under(t, mandates.Tutelle, mandates.RoleTuteur, "RG 26/01209")
+	r := w.start(t)
+	if _, err := w.svc.AnswerForPerson(ctx, mandates.Actor{PersonID: w.marie}, r.ID, 0, true); err != nil {
+		t.Fatal(err)
+	}
+	got, err := w.svc.Withdraw(ctx, mandates.Actor{PersonID: w.marie}, r.ID)
+	if err != nil || got.Status != mandates.StatusRevoked {
+		t.Fatalf("the tutor stops it: %s, %v", got.Status, err)
+	}
+	if a := w.decide(t, w.aidant, w.jeanne, mandates.Consult, "social"); a.Decision != mandates.No {
+		t.Errorf("after the tutor stopped it: %s", a.Decision)
 	}
 }

@@ -55,7 +55,7 @@ func testAreasAllowed(t *testing.T, w *world) {
 	}
 	r := w.start(t)
 	// Under tutelle, the tutor gives the mandate for Jeanne.
-	if _, err := w.svc.AnswerForPerson(t.Context(), mandates.Actor{PersonID: w.marie}, r.ID, true); err != nil {
+	if _, err := w.svc.AnswerForPerson(t.Context(), mandates.Actor{PersonID: w.marie}, r.ID, 0, true); err != nil {
 		t.Fatal(err)
 	}
 	areas := func(a mandates.Actor) ([]mandates.Area, error) {

@@ -61,6 +61,9 @@ func RunService(t *testing.T, newStore func(t *testing.T) ServiceStore) {
 		{"under tutelle, the tutor gives a proxy for the person", testTutorGivesAProxy},
 		{"a second mandate with the same organisation is refused, even at once; the first is changed", testNoDuplicateMandate},
 		{"asking again for a pending agreement returns it, even at once", testNoDuplicateAgreement},
+		{"a widened request needs a new answer; a paused mandate stays paused; the tutor narrows it; it ends with the tutelle", testGivingLoopholes},
+		{"a co-tutor gives a mandate only in the areas of their record", testCoRepresentativeAnswersInTheirAreas},
+		{"the tutor stops the mandate she gave", testTutorWithdrawsWhatSheGave},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newWorld(t, newStore(t))) })
