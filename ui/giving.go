@@ -174,7 +174,7 @@ func (s *Server) spaceProxyGiver(ctx context.Context, l *i18n.Localizer, lang st
 
 type givingRequest struct {
 	ID       string
-	Version  int64 // what the representative read: their answer is to that
+	Version  int64  // what the representative read: their answer is to that
 	Title    string // « Mandat d’aidant avec France Services Lyon 8e »
 	What     string // who may do what, once in force
 	Areas    []spaceArea
