@@ -282,9 +282,39 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			setGrantedScopes(ar, scopes)
+			if !introspectedByItsOwn(r, ar) {
+				// Who acts for whom, under which measure, is for the
+				// token's own site and audience only.
+				s.AccessClaims.Extra = withoutActing(s.AccessClaims.Extra)
+			}
 		}
 	}
 	p.oauth.WriteIntrospectionResponse(ctx, w, resp)
+}
+
+// introspectedByItsOwn says whether the client that introspects (already
+// authenticated by fosite: by HTTP Basic or client_id in the form) is the
+// token's client or one of its audiences. A caller known otherwise (a
+// bearer token, a client assertion) is not.
+func introspectedByItsOwn(r *http.Request, ar fosite.Requester) bool {
+	caller := r.PostForm.Get("client_id")
+	if id, _, ok := r.BasicAuth(); ok {
+		caller, _ = url.QueryUnescape(id) // RFC 6749 §2.3.1
+	}
+	return caller != "" && (caller == ar.GetClient().GetID() || slices.Contains(ar.GetGrantedAudience(), caller))
+}
+
+// withoutActing is a token's claims without who acts and what for.
+func withoutActing(extra map[string]any) map[string]any {
+	out := make(map[string]any, len(extra))
+	for k, v := range extra {
+		switch k {
+		case "act", "representation", "authorization_details":
+		default:
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // revoke is RFC 7009's endpoint.

@@ -54,6 +54,11 @@ func narrowSession(s *Session, granted []string, v mandates.View, policy *mandat
 	}
 	ensureExtras(s)
 	rep := narrowRepresentation(s.AccessClaims.Extra["representation"], representationClaim(v, policy))
+	if areas, ok := rep["procedure_areas"].([]string); ok && len(areas) == 0 {
+		// None of the areas granted is covered now; an empty list would
+		// read as every area.
+		return nil, ErrNothingLeft
+	}
 	s.Claims.Extra["representation"] = rep
 	s.AccessClaims.Extra["representation"] = rep
 	delete(s.AccessClaims.Extra, "authorization_details")

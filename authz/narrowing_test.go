@@ -380,6 +380,9 @@ func TestTokenExchangeKeepsAndOnlyNarrowsTheAuthorizationDetails(t *testing.T) {
 				t.Errorf("exchange response: authorization_details %s, want %s", got, tt.want)
 			}
 			exchanged, _ := body["access_token"].(string)
+			if amr := asList(claimsOfJWT(t, exchanged)["amr"]); len(amr) != 1 || amr[0] != "pwd" {
+				t.Errorf("exchanged token: amr %v, want how the actor logged in ([pwd])", amr)
+			}
 			if got := detailsJSON(t, claimsOfJWT(t, exchanged)["authorization_details"]); got != tt.want {
 				t.Errorf("exchanged token: authorization_details %s, want %s", got, tt.want)
 			}
@@ -454,5 +457,58 @@ func TestAnAreaWithdrawnFromAProxyNarrowsTheNextRefresh(t *testing.T) {
 	refreshed := refresh(t, a.flow, tok.RefreshToken)
 	if got := repAreas(claimsOfJWT(t, refreshed.AccessToken)); !slices.Equal(got, []string{"social"}) {
 		t.Errorf("refreshed: procedure_areas %v, want social only", got)
+	}
+}
+
+// Another site that introspects a token learns whether it is live, not who
+// acts for whom under which measure (RFC 7662 §4: the token's own client
+// and audience only).
+func TestAnotherSiteIntrospectingLearnsNothingOfTheRepresentation(t *testing.T) {
+	a := newActingFlow(t)
+	tok := a.tokens(t, nil, "openid", "profile")
+	secret, hash := authz.NewClientSecret()
+	if err := a.store.CreateClient(t.Context(), authz.Client{ID: "impots", Name: "Impôts", RedirectURIs: []string{"http://127.0.0.1/cb"},
+		Scopes: []string{"openid"}, GrantTypes: []string{"authorization_code"}, SectorIdentifier: "impots.example.fr", SecretHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, a.srv.URL+"/introspect", strings.NewReader(url.Values{"token": {tok.AccessToken}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("impots", secret)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	m := map[string]any{}
+	json.NewDecoder(res.Body).Decode(&m)
+	if res.StatusCode != http.StatusOK || m["active"] != true {
+		t.Fatalf("another site's introspection: %d %v, want an active token", res.StatusCode, m)
+	}
+	for _, k := range []string{"act", "representation", "authorization_details"} {
+		if _, ok := m[k]; ok {
+			t.Errorf("another site's introspection says %s: %v", k, m)
+		}
+	}
+	if own := a.introspection(t, tok.AccessToken); own["representation"] == nil || own["act"] == nil {
+		t.Errorf("the token's own site's introspection: %v, want act and representation", own)
+	}
+}
+
+// A measure moved to other areas than the ones granted leaves the grant
+// nothing: it ends, rather than carry an empty list of areas (which reads
+// as every area).
+func TestAGrantWhoseAreasAreAllTakenAwayEnds(t *testing.T) {
+	a := newActingFlow(t, "social")
+	tok := a.tokens(t, nil, "openid", "profile", "offline_access")
+	a.edit(t, narrowTo("argent"))
+	if status, _ := a.userinfo(t, tok.AccessToken); status != http.StatusUnauthorized {
+		t.Errorf("userinfo: %d, want 401", status)
+	}
+	if m := a.introspection(t, tok.AccessToken); m["active"] != false {
+		t.Errorf("introspection: %v, want inactive", m)
+	}
+	code, m := postForm(t, a.flow, "/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}})
+	if code != http.StatusBadRequest || m["error"] != "invalid_grant" {
+		t.Errorf("refresh: %d %v, want invalid_grant", code, m)
 	}
 }

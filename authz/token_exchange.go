@@ -136,6 +136,10 @@ func (h *tokenExchange) HandleTokenEndpointRequest(ctx context.Context, r fosite
 	if rep, ok := osess.AccessClaims.Extra["representation"]; ok {
 		sess.AccessClaims.Extra["representation"] = rep
 	}
+	if amr, ok := osess.AccessClaims.Extra["amr"]; ok {
+		// How the actor logged in still holds (RFC 9068 §2.2.1).
+		sess.AccessClaims.Extra["amr"] = amr
+	}
 	sess.AuthorizationDetails = details
 	if len(details) > 0 {
 		sess.AccessClaims.Extra["authorization_details"] = details

@@ -440,10 +440,11 @@ func (s *Server) aidantHolder(r *http.Request, m aidantMandate, d *aidantMandate
 	case err != nil:
 		return err
 	case ok:
-		d.Holder, d.Who, d.Kind = h.Name, h.words(l, lang, "of", person), h.Measure.Kind.The().In(lang)
+		d.Holder, d.Who, d.Kind, d.Named = h.Name, h.words(l, lang, "of", person), h.Measure.Kind.The().In(lang), true
 	default:
 		d.Holder = translateData(l, "giving.who.unknown", map[string]any{"Person": person})
-		d.Who, d.Kind = d.Holder, translate(l, "giving.who.a_measure")
+		d.Who = translateData(l, "giving.who.unknown_start", map[string]any{"Person": person})
+		d.Kind = translate(l, "giving.who.a_measure")
 		if u := m.rep.Source.Measure; u != nil {
 			d.Kind = u.Kind.The().In(lang)
 		}
@@ -462,7 +463,7 @@ func (s *Server) aidantRepresentativeGives(w http.ResponseWriter, r *http.Reques
 		return
 	}
 	_, l := s.spaceLocalizer(r)
-	data := map[string]any{"Who": d.Who, "Holder": d.Holder, "Name": m.view.PersonName, "Kind": d.Kind}
+	data := map[string]any{"Who": d.Who, "Named": d.Named, "Holder": d.Holder, "Name": m.view.PersonName, "Kind": d.Kind}
 	s.refusal(w, r, http.StatusForbidden, refusalData{
 		Heading: translateData(l, "giving.consent_refused.heading", data),
 		Lead:    translateData(l, "giving.aidant.gives", data),

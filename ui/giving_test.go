@@ -232,7 +232,7 @@ func TestAgreementsAndRefusalsReadAsSentences(t *testing.T) {
 			"vous avez donné votre accord au mandat d’aidant de Paul Durand.",
 			"you agreed to the aidant mandate of Paul Durand."},
 		{"Jeanne reads why her own word was refused", c.jeanne, jid, gives,
-			"Sophie Bernard a demandé votre accord au mandat d’aidant de France Services Lyon 8e. Relais a refusé : Marie Martin, votre tutrice, donne ce mandat pour vous.",
+			"Sophie Bernard a demandé votre accord pour le mandat d’aidant de France Services Lyon 8e. Relais a refusé : Marie Martin, votre tutrice, donne ce mandat pour vous.",
 			"Sophie Bernard asked for your agreement to the aidant mandate of France Services Lyon 8e. Relais refused: Marie Martin, your guardian, gives this mandate on your behalf."},
 		{"Marie reads that she gives it", c.marie, jid, gives,
 			"Relais a refusé : vous donnez ce mandat pour Jeanne Petit.",

@@ -178,7 +178,7 @@ var demoCases = []string{
 // loadDemo writes what is missing of the demo data, in one transaction,
 // and prints the accounts and the cases. It never overwrites: a person
 // who changed a demo record keeps the change.
-func loadDemo(ctx context.Context, st store, box *authz.SecretBox, out io.Writer, now func() time.Time) error {
+func loadDemo(ctx context.Context, st store, box *authz.SecretBox, policy *mandates.Policy, out io.Writer, now func() time.Time) error {
 	added, total := 0, 0
 	err := st.InTx(ctx, func(ctx context.Context) error {
 		added, total = 0, 0
@@ -246,10 +246,10 @@ func loadDemo(ctx context.Context, st store, box *authz.SecretBox, out io.Writer
 			}
 		}
 		all := demoRepresentations(t)
-		policy := mandates.DefaultPolicy()
 		for _, r := range all {
 			// Written directly, so checked against the rule of who gives
-			// a mandate or a proxy as the service would.
+			// a mandate or a proxy as the service would, under the policy
+			// this Relais runs with.
 			if err := policy.CheckGiven(&r, all, t); err != nil {
 				return fmt.Errorf("demo representation %s: %w", r.Kind, err)
 			}

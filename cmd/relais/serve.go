@@ -140,7 +140,7 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 	}
 	defer stopJournal()
 	if c.Demo {
-		if err := loadDemo(ctx, st, box, stdout, time.Now); err != nil {
+		if err := loadDemo(ctx, st, box, c.policy, stdout, time.Now); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
 	}
