@@ -27,13 +27,20 @@ type actingFlow struct {
 	repID    string
 }
 
-func newActingFlow(t *testing.T, areas ...mandates.Area) *actingFlow {
+// newServiceFlow is a flow whose provider has the representation service.
+func newServiceFlow(t *testing.T) *actingFlow {
 	t.Helper()
 	a := &actingFlow{}
 	a.flow = newFlowStores(t, nil, func(st *sqlite.Store, s *authz.Stores) {
 		a.service = mandates.NewService(st, mandates.ServiceConfig{})
 		s.Delegation, s.Subjects = a.service, st
 	})
+	return a
+}
+
+func newActingFlow(t *testing.T, areas ...mandates.Area) *actingFlow {
+	t.Helper()
+	a := newServiceFlow(t)
 	ctx := t.Context()
 	now := time.Now().UTC()
 	marie := mandates.Person{ID: mandates.NewID(now), GivenNames: "Marie", FamilyName: "Martin", BirthDate: mandates.Date(1968, 5, 2), Email: "marie@example.fr", Language: "fr"}
@@ -422,11 +429,7 @@ func stringOr(v any) string {
 // refresh and userinfo no longer list it (DESIGN.md §4, the same as a
 // measure narrowed by an operator).
 func TestAnAreaWithdrawnFromAProxyNarrowsTheNextRefresh(t *testing.T) {
-	a := &actingFlow{}
-	a.flow = newFlowStores(t, nil, func(st *sqlite.Store, s *authz.Stores) {
-		a.service = mandates.NewService(st, mandates.ServiceConfig{})
-		s.Delegation, s.Subjects = a.service, st
-	})
+	a := newServiceFlow(t)
 	ctx := t.Context()
 	now := time.Now().UTC()
 	karim := mandates.Person{ID: mandates.NewID(now), GivenNames: "Karim", FamilyName: "Benali", BirthDate: mandates.Date(1980, 1, 2),
