@@ -250,14 +250,7 @@ func (s *Service) facts(ctx context.Context, q Question) (Facts, error) {
 	if actor == q.PersonID {
 		actor = "" // acting for oneself: no membership counts
 	}
-	f, err := s.store.DecisionFacts(ctx, q.PersonID, actor)
-	if err != nil || actor == "" || !slices.ContainsFunc(f.Representations, func(r Representation) bool { return r.Representative.IsOrganisation() }) {
-		return f, err
-	}
-	// Only where an organisation holds a representation of the person
-	// does the actor's second factor matter: one more read, then.
-	f.ActorSecondFactor, err = s.store.SecondFactorEnrolled(ctx, actor)
-	return f, err
+	return s.store.DecisionFacts(ctx, q.PersonID, actor)
 }
 
 // Representation returns one representation, with its history, to someone

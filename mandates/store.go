@@ -88,7 +88,8 @@ type FactsStore interface {
 	// newest first, without history), the organisations holding any of
 	// them, and, when actorID is not empty, the actor's memberships (any
 	// status): exactly what RepresentationsOf, Organisation and
-	// MembershipsOf would return.
+	// MembershipsOf would return; with at least one membership, whether
+	// the actor has a confirmed second factor (SecondFactorEnrolled).
 	DecisionFacts(ctx context.Context, personID, actorID string) (Facts, error)
 }
 

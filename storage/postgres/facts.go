@@ -20,7 +20,11 @@ const (
 		o.id::text, o.name, o.kind, o.areas, o.created_by, o.created_at, o.updated_at, o.version
 		FROM representations r LEFT JOIN organisations o ON o.id = r.representative_org_id
 		WHERE r.person_id = $1` + newestFirst
-	membershipsOfSQL = `SELECT ` + membershipColumns + ` FROM organisation_members
+	// The actor's memberships, each with whether the actor has a confirmed
+	// second factor: without one, no membership lets them act.
+	membershipsOfSQL = `SELECT ` + membershipColumns + `,
+		EXISTS (SELECT 1 FROM totp_secrets t WHERE t.person_id = organisation_members.person_id AND t.confirmed_at IS NOT NULL)
+		FROM organisation_members
 		WHERE person_id = $1 ORDER BY habilitated_at, organisation_id, person_id`
 )
 
@@ -85,7 +89,7 @@ func (s *Store) DecisionFacts(ctx context.Context, personID, actorID string) (ma
 		}
 		defer rows.Close()
 		for rows.Next() {
-			m, err := scanMembership(rows)
+			m, err := scanMembership(withExtra{rows, []any{&f.ActorSecondFactor}})
 			if err != nil {
 				return err
 			}

@@ -22,7 +22,11 @@ const (
 		o.id, o.name, o.kind, o.areas, o.created_by, o.created_at, o.updated_at, o.version
 		FROM representations r LEFT JOIN organisations o ON o.id = r.representative_org_id
 		WHERE r.person_id = ? ORDER BY r.created_at DESC, r.id DESC`
-	membershipsOfSQL = `SELECT ` + membershipColumns + ` FROM organisation_members
+	// The actor's memberships, each with whether the actor has a confirmed
+	// second factor: without one, no membership lets them act.
+	membershipsOfSQL = `SELECT ` + membershipColumns + `,
+		EXISTS (SELECT 1 FROM totp_secrets t WHERE t.person_id = organisation_members.person_id AND t.confirmed_at IS NOT NULL)
+		FROM organisation_members
 		WHERE person_id = ? ORDER BY habilitated_at, organisation_id, person_id`
 	subjectPersonsSQL = `SELECT subject, person_id FROM pairwise_subjects WHERE sector = ? AND subject IN (?, ?)`
 	clientSQL         = `SELECT ` + clientColumns + ` FROM clients WHERE id = ?`
@@ -200,7 +204,7 @@ func (s *Store) DecisionFacts(ctx context.Context, personID, actorID string) (ma
 		if err != nil {
 			return mapErr(err, "membership")
 		}
-		f.Memberships, err = scanMemberships(rows)
+		f.Memberships, f.ActorSecondFactor, err = scanMemberships(rows)
 		return err
 	})
 	if err != nil {
@@ -240,18 +244,28 @@ func scanFacts(rows *sql.Rows) ([]mandates.Representation, map[string]mandates.O
 }
 
 // scanMemberships reads membershipColumns' rows and closes them.
-func scanMemberships(rows *sql.Rows) ([]mandates.Membership, error) {
+func scanMemberships(rows *sql.Rows) ([]mandates.Membership, bool, error) {
 	defer rows.Close()
 	var out []mandates.Membership
+	var secondFactor bool
 	for rows.Next() {
-		m, err := scanMembership(rows)
+		m, err := scanMembership(withSecondFactor{rows, &secondFactor})
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		out = append(out, m)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, mapErr(err, "membership")
+		return nil, false, mapErr(err, "membership")
 	}
-	return out, nil
+	return out, secondFactor, nil
 }
+
+// withSecondFactor scans a membership row and its last column, whether
+// the member has a confirmed second factor.
+type withSecondFactor struct {
+	row interface{ Scan(...any) error }
+	on  *bool
+}
+
+func (w withSecondFactor) Scan(dest ...any) error { return w.row.Scan(append(dest, w.on)...) }

@@ -211,7 +211,7 @@ func (s *Store) MembershipsOf(ctx context.Context, personID string) ([]mandates.
 	if err != nil {
 		return nil, fmt.Errorf("memberships of a person: %w", mapErr(err, "membership"))
 	}
-	out, err := scanMemberships(rows)
+	out, _, err := scanMemberships(rows)
 	if err != nil {
 		return nil, fmt.Errorf("memberships of a person: %w", err)
 	}

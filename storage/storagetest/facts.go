@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relais-fr/relais/authz"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -21,6 +22,11 @@ func separateFacts(t *testing.T, ctx context.Context, s RepresentationStore, per
 	if actorID != "" {
 		if f.Memberships, err = s.MembershipsOf(ctx, actorID); err != nil {
 			t.Fatalf("MembershipsOf: %v", err)
+		}
+	}
+	if len(f.Memberships) > 0 {
+		if f.ActorSecondFactor, err = s.SecondFactorEnrolled(ctx, actorID); err != nil {
+			t.Fatalf("SecondFactorEnrolled: %v", err)
 		}
 	}
 	for _, r := range reps {
@@ -89,6 +95,20 @@ func testDecisionFacts(t *testing.T, s RepresentationStore) {
 			t.Errorf("%s: %d representations, %d memberships, %d organisations; want %d, %d, %d", tt.name,
 				len(f.Representations), len(f.Memberships), len(f.Organisations), tt.reps, tt.ms, tt.orgs)
 		}
+	}
+
+	// The actor's second factor, once turned on, is read with the
+	// memberships.
+	if f := check(ctx, "before the aidant's second factor", c.person.ID, c.aidant.ID); f.ActorSecondFactor {
+		t.Error("DecisionFacts says the aidant has a second factor before any")
+	}
+	totp, ok := s.(authz.TOTPStore)
+	if !ok {
+		t.Fatal("the store does not implement authz.TOTPStore")
+	}
+	enrolSecondFactor(t, totp, c.aidant.ID, at)
+	if f := check(ctx, "with the aidant's second factor", c.person.ID, c.aidant.ID); !f.ActorSecondFactor {
+		t.Error("DecisionFacts does not see the aidant's second factor")
 	}
 
 	// A revocation is seen by the very next read.
