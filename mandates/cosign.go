@@ -293,8 +293,10 @@ func (s *Service) agreesWithSecondFactor(ctx context.Context, c *Cosignature, a 
 
 // CosignatureToAgree returns a request to the party who must agree to it;
 // to anyone else it does not exist (ErrNotFound), so nobody learns of
-// another's acts.
-func (s *Service) CosignatureToAgree(ctx context.Context, viewer, id string) (Cosignature, error) {
+// another's acts. Through an organisation's representation, it is shown
+// only to a login with a second factor (ErrSecondFactor).
+func (s *Service) CosignatureToAgree(ctx context.Context, a Actor, id string) (Cosignature, error) {
+	viewer := a.PersonID
 	if !IsID(id) {
 		return Cosignature{}, fmt.Errorf("co-signature %q: %w", id, ErrNotFound)
 	}
@@ -309,13 +311,18 @@ func (s *Service) CosignatureToAgree(ctx context.Context, viewer, id string) (Co
 	if !ok && c.DecidedBy != viewer {
 		return Cosignature{}, fmt.Errorf("co-signature %s: %w", id, ErrNotFound)
 	}
+	if err := s.agreesWithSecondFactor(ctx, &c, a); err != nil {
+		return Cosignature{}, err
+	}
 	return c, nil
 }
 
-// CosignaturesAwaiting lists the requests waiting for the person's
+// CosignaturesAwaiting lists the requests waiting for the actor's
 // agreement, newest first: as the represented person, and as the holder of
-// representations.
-func (s *Service) CosignaturesAwaiting(ctx context.Context, personID string) ([]Cosignature, error) {
+// representations (those held through an organisation only with a second
+// factor).
+func (s *Service) CosignaturesAwaiting(ctx context.Context, a Actor) ([]Cosignature, error) {
+	personID := a.PersonID
 	held, err := s.For(ctx, personID)
 	if err != nil {
 		return nil, err
@@ -323,7 +330,7 @@ func (s *Service) CosignaturesAwaiting(ctx context.Context, personID string) ([]
 	now := s.now()
 	var ids []string
 	for _, v := range held {
-		if v.Representation.ActiveAt(now) {
+		if v.Representation.ActiveAt(now) && (a.SecondFactor || !v.Representative.IsOrganisation()) {
 			ids = append(ids, v.ID)
 		}
 	}

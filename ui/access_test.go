@@ -521,3 +521,34 @@ func TestCosignedActConcurrent(t *testing.T) {
 		t.Errorf("%d of %d concurrent evaluations answered true, want exactly 1", trues, n)
 	}
 }
+
+// TestTheDelegateSeesAgreementsOnlyWithHerCode: the service's delegate,
+// logged in with her password only, is not shown the agreement asked of
+// her service (a professional act needs the second factor); her page says
+// how to see it. With the code, she sees it.
+func TestTheDelegateSeesAgreementsOnlyWithHerCode(t *testing.T) {
+	w := newAccessWorld(t)
+	id := w.openCosign(t)
+	get := func(path string, amr ...string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, w.app.srv.URL+path, nil)
+		req.AddCookie(&http.Cookie{Name: "relais_session", Value: sessionFor(t, w.app, w.lucie, amr...)["relais_session"]})
+		res, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	code, page := get("/espace/accords", "pwd")
+	if code != http.StatusOK || strings.Contains(page, "/espace/accords/"+id) || !strings.Contains(page, "connectez-vous avec votre code") {
+		t.Errorf("the list, password only: %d, the request listed or no word of the code:\n%s", code, page)
+	}
+	if code, _ := get("/espace/accords/"+id, "pwd"); code == http.StatusOK {
+		t.Errorf("the request, password only: %d, want it withheld", code)
+	}
+	if code, page := get("/espace/accords", "pwd", "otp"); code != http.StatusOK || !strings.Contains(page, "/espace/accords/"+id) {
+		t.Errorf("the list, with the code: %d, the request not listed", code)
+	}
+}

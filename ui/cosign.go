@@ -7,6 +7,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/relais-fr/relais/authz"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -87,6 +88,9 @@ func (s *Server) clock() time.Time {
 
 type cosignListData struct {
 	Requests []cosignView
+	// NeedCode: a login with the second factor would show the requests of
+	// an organisation's measures; where to log in.
+	NeedCode string
 }
 
 // cosignList is "Demandes d’accord": what waits for my answer.
@@ -95,12 +99,17 @@ func (s *Server) cosignList(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	list, err := s.mandates.Service.CosignaturesAwaiting(r.Context(), sess.PersonID)
+	list, err := s.mandates.Service.CosignaturesAwaiting(r.Context(), actor(sess))
 	if err != nil {
 		s.StoreError(w, r, err)
 		return
 	}
-	var d cosignListData
+	held, err := s.mandates.Service.For(r.Context(), sess.PersonID)
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	d := cosignListData{NeedCode: givingNeedCode(sess, held, "/espace/accords")}
 	for _, c := range list {
 		v, err := s.cosignView(r, sess.PersonID, c)
 		if err != nil {
@@ -125,11 +134,12 @@ func (s *Server) cosignPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.showCosign(w, r, sess.PersonID, http.StatusOK, false)
+	s.showCosign(w, r, sess, http.StatusOK, false)
 }
 
-func (s *Server) showCosign(w http.ResponseWriter, r *http.Request, viewer string, status int, again bool) {
-	c, err := s.mandates.Service.CosignatureToAgree(r.Context(), viewer, mux.Vars(r)["id"])
+func (s *Server) showCosign(w http.ResponseWriter, r *http.Request, sess authz.BrowserSession, status int, again bool) {
+	viewer := sess.PersonID
+	c, err := s.mandates.Service.CosignatureToAgree(r.Context(), actor(sess), mux.Vars(r)["id"])
 	if err != nil {
 		s.StoreError(w, r, err)
 		return
@@ -166,7 +176,7 @@ func (s *Server) cosignAnswer(w http.ResponseWriter, r *http.Request) {
 	_, err := s.mandates.Service.AnswerCosignature(r.Context(), actor(sess), id, approve)
 	switch {
 	case errors.Is(err, mandates.ErrCosignDecided):
-		s.showCosign(w, r, sess.PersonID, http.StatusConflict, true)
+		s.showCosign(w, r, sess, http.StatusConflict, true)
 		return
 	case err != nil:
 		s.StoreError(w, r, err)

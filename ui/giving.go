@@ -646,15 +646,16 @@ func (s *Server) spaceProxyExists(w http.ResponseWriter, r *http.Request, open *
 
 // givingNeedCode is, for a reader who holds a measure through an
 // organisation (a delegate of an MJPM service) and logged in without the
-// second factor, the login that shows the requests waiting for them: such
+// second factor, the login that shows the requests waiting for them, then
+// goes back to ret: such
 // a measure is usable only with it (DESIGN.md §4). "" otherwise.
-func givingNeedCode(sess authz.BrowserSession, held []mandates.View) string {
+func givingNeedCode(sess authz.BrowserSession, held []mandates.View, ret string) string {
 	if actor(sess).SecondFactor || !slices.ContainsFunc(held, func(v mandates.View) bool {
 		return v.Kind.IsMeasure() && v.Representative.IsOrganisation() && !spaceEnded(v.Status)
 	}) {
 		return ""
 	}
-	return "/login?" + url.Values{"return": {forPath}}.Encode()
+	return "/login?" + url.Values{"return": {ret}}.Encode()
 }
 
 // A tutor gives a proxy for the person (ProxyInput.ForPersonID): under

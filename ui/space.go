@@ -473,7 +473,7 @@ func (s *Server) spaceFor(w http.ResponseWriter, r *http.Request) {
 		s.StoreError(w, r, err)
 		return
 	}
-	d.NeedCode = givingNeedCode(sess, views)
+	d.NeedCode = givingNeedCode(sess, views, forPath)
 	for _, v := range views {
 		c := spaceCardOf(v, lang, l)
 		c.GiveProxy = s.givingProxyLink(v)

@@ -263,11 +263,11 @@ func testCosignPersonActs(t *testing.T, w *world, _ CosignatureStore) {
 	if c.Party != mandates.PartyRepresentative || c.RepresentationID != r.ID || c.Status != mandates.CosignPending {
 		t.Fatalf("request: %+v", c)
 	}
-	list, err := w.svc.CosignaturesAwaiting(ctx, w.marie)
+	list, err := w.svc.CosignaturesAwaiting(ctx, mandates.Actor{PersonID: w.marie, SecondFactor: true})
 	if err != nil || len(list) != 1 || list[0].ID != c.ID {
 		t.Fatalf("awaiting Marie: %v, %v", list, err)
 	}
-	if list, _ := w.svc.CosignaturesAwaiting(ctx, w.jeanne); len(list) != 0 {
+	if list, _ := w.svc.CosignaturesAwaiting(ctx, mandates.Actor{PersonID: w.jeanne, SecondFactor: true}); len(list) != 0 {
 		t.Errorf("the actor is asked to agree to her own act: %v", list)
 	}
 	if a := w.evaluate(t, w.jeanne, w.jeanne, mandates.Dispose, "caf", c.ID); a.Decision != mandates.Cosign {
@@ -320,7 +320,7 @@ func testCosignRepresentativeActs(t *testing.T, w *world, _ CosignatureStore) {
 		if _, err := w.svc.AnswerCosignature(ctx, mandates.Actor{PersonID: who}, c.ID, true); !errors.Is(err, mandates.ErrNotFound) {
 			t.Errorf("answer by %s: %v, want ErrNotFound", who, err)
 		}
-		if _, err := w.svc.CosignatureToAgree(ctx, who, c.ID); !errors.Is(err, mandates.ErrNotFound) {
+		if _, err := w.svc.CosignatureToAgree(ctx, mandates.Actor{PersonID: who, SecondFactor: true}, c.ID); !errors.Is(err, mandates.ErrNotFound) {
 			t.Errorf("%s sees the request: %v", who, err)
 		}
 	}
@@ -380,7 +380,7 @@ func testCosignExpiry(t *testing.T, w *world, _ CosignatureStore) {
 	if _, err := w.svc.AnswerCosignature(ctx, mandates.Actor{PersonID: w.marie}, late.ID, true); !errors.Is(err, mandates.ErrCosignDecided) {
 		t.Errorf("approving after a week: %v, want ErrCosignDecided", err)
 	}
-	if list, _ := w.svc.CosignaturesAwaiting(ctx, w.marie); len(list) != 0 {
+	if list, _ := w.svc.CosignaturesAwaiting(ctx, mandates.Actor{PersonID: w.marie, SecondFactor: true}); len(list) != 0 {
 		t.Errorf("expired requests still listed: %v", list)
 	}
 }
@@ -426,14 +426,22 @@ func testCosignOrganisation(t *testing.T, w *world, _ CosignatureStore) {
 		t.Fatal(err)
 	}
 	c := w.request(t, w.jeanne, w.jeanne, mandates.Dispose)
-	if list, _ := w.svc.CosignaturesAwaiting(ctx, w.karim); len(list) != 0 {
+	if list, _ := w.svc.CosignaturesAwaiting(ctx, mandates.Actor{PersonID: w.karim, SecondFactor: true}); len(list) != 0 {
 		t.Errorf("a member who is not the named delegate is asked: %v", list)
 	}
 	if _, err := w.svc.AnswerCosignature(ctx, mandates.Actor{PersonID: w.karim}, c.ID, true); !errors.Is(err, mandates.ErrNotFound) {
 		t.Errorf("answer by another member: %v, want ErrNotFound", err)
 	}
-	if list, err := w.svc.CosignaturesAwaiting(ctx, w.marie); err != nil || len(list) != 1 {
+	if list, err := w.svc.CosignaturesAwaiting(ctx, mandates.Actor{PersonID: w.marie, SecondFactor: true}); err != nil || len(list) != 1 {
 		t.Fatalf("awaiting the delegate: %v, %v", list, err)
+	}
+	// Without the code, the organisation's requests are neither listed
+	// nor shown to her.
+	if list, err := w.svc.CosignaturesAwaiting(ctx, mandates.Actor{PersonID: w.marie}); err != nil || len(list) != 0 {
+		t.Errorf("awaiting the delegate logged in with a password only: %v, %v; want none", list, err)
+	}
+	if _, err := w.svc.CosignatureToAgree(ctx, mandates.Actor{PersonID: w.marie}, c.ID); !errors.Is(err, mandates.ErrSecondFactor) {
+		t.Errorf("the request shown to the delegate with a password only: %v, want ErrSecondFactor", err)
 	}
 	// The delegate agrees for the organisation: with her second factor.
 	if _, err := w.svc.AnswerCosignature(ctx, mandates.Actor{PersonID: w.marie}, c.ID, true); !errors.Is(err, mandates.ErrSecondFactor) {

@@ -162,7 +162,7 @@ func testCuratorAgrees(t *testing.T, w *world) {
 	if err != nil || c.Party != mandates.PartyRepresentative || c.RepresentationID != curatelle.ID {
 		t.Fatalf("the agreement asked: %+v, %v; want the curator's", c, err)
 	}
-	if list, err := w.svc.CosignaturesAwaiting(ctx, w.marie); err != nil || len(list) != 1 || list[0].ID != c.ID {
+	if list, err := w.svc.CosignaturesAwaiting(ctx, mandates.Actor{PersonID: w.marie, SecondFactor: true}); err != nil || len(list) != 1 || list[0].ID != c.ID {
 		t.Fatalf("awaiting the curator: %v, %v", list, err)
 	}
 	if _, err := w.svc.AnswerCosignature(ctx, mandates.Actor{PersonID: w.marie}, c.ID, true); err != nil {
@@ -317,7 +317,7 @@ func testNoDuplicateAgreement(t *testing.T, w *world) {
 		})
 	}
 	wg.Wait()
-	list, err := w.svc.CosignaturesAwaiting(ctx, w.marie)
+	list, err := w.svc.CosignaturesAwaiting(ctx, mandates.Actor{PersonID: w.marie, SecondFactor: true})
 	if err != nil || len(list) != 2 {
 		t.Fatalf("awaiting the curator: %d requests, %v; want 2 (one per act)", len(list), err)
 	}
