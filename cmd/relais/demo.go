@@ -52,7 +52,7 @@ var demoPersons = []demoPerson{
 		BirthDate: mandates.Date(1986, time.February, 28), BirthPlace: mandates.Place{Code: "33063", Label: "Bordeaux"}, BirthCountry: "99100",
 		Gender: mandates.GenderFemale, Email: "lucie.moreau@demo.example", Language: "en",
 		Address: mandates.Address{Street: "7 cours de l’Intendance", PostalCode: "33000", Locality: "Bordeaux", Country: "France"}},
-		"lucie-demo-2026", "MJPM delegate named for Paul, head of her service; reads English"},
+		"lucie-demo-2026", "MJPM delegate named for Paul, head of her service; reads English (second factor: see below)"},
 	{mandates.Person{ID: "0193a000-0000-7000-8000-000000000007", GivenNames: "Yvette", FamilyName: "Garnier",
 		BirthDate: mandates.Date(1949, time.October, 9), BirthPlace: mandates.Place{Code: "44109", Label: "Nantes"}, BirthCountry: "99100",
 		Gender: mandates.GenderFemale, Email: "yvette.garnier@demo.example", Phone: "06 00 00 00 07", Language: "fr",
@@ -169,7 +169,7 @@ func demoRepresentations(now time.Time) []mandates.Representation {
 // demoCases says how to try each case, printed at start.
 var demoCases = []string{
 	"Tutelle: Jeanne Lefèvre is under tutelle; her daughter Marie Martin is her family tutor. Log in as Marie, open “Mon espace” > “Pour qui j’agis”; log in as Jeanne > “Qui peut agir pour moi ?”.",
-	"Curatelle renforcée: Paul Durand is followed by the MJPM service Entraide Nord, which names Lucie Moreau as his delegate. Log in as Lucie (English) > “For whom I act”, or > her service's page.",
+	"Curatelle renforcée: Paul Durand is followed by the MJPM service Entraide Nord, which names Lucie Moreau as his delegate. Log in as Lucie (English) with her second factor > “For whom I act”, or > her service's page.",
 	"Aidant mandate: Yvette Garnier is helped by France Services Nantes Bellevue for 12 months (social, papiers). Log in as Sophie with her second factor > “Espace aidant”; as Yvette to stop the mandate; as Nadia to manage the desk's aidants.",
 	"Proxy: Fatima Benali gave her son Ahmed Benali a proxy (social, logement, argent; see and do everyday procedures). Log in as Fatima to stop it, as Ahmed to see it.",
 	"Operator: Olivier Roux registers court measures and organisations at /operateur.",
