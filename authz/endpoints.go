@@ -2,6 +2,7 @@ package authz
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -293,15 +294,37 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 }
 
 // introspectedByItsOwn says whether the client that introspects (already
-// authenticated by fosite: by HTTP Basic or client_id in the form) is the
-// token's client or one of its audiences. A caller known otherwise (a
-// bearer token, a client assertion) is not.
+// authenticated by fosite: by HTTP Basic, client_id in the form, or a
+// client assertion whose sub is the client, RFC 7523 §3) is the token's
+// client or one of its audiences. A caller known otherwise (a bearer
+// token) is not.
 func introspectedByItsOwn(r *http.Request, ar fosite.Requester) bool {
 	caller := r.PostForm.Get("client_id")
 	if id, _, ok := r.BasicAuth(); ok {
 		caller, _ = url.QueryUnescape(id) // RFC 6749 §2.3.1
+	} else if caller == "" {
+		caller = assertedClient(r.PostForm.Get("client_assertion"))
 	}
 	return caller != "" && (caller == ar.GetClient().GetID() || slices.Contains(ar.GetGrantedAudience(), caller))
+}
+
+// assertedClient is the sub of a client assertion fosite has verified.
+func assertedClient(assertion string) string {
+	parts := strings.Split(assertion, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return ""
+	}
+	var c struct {
+		Sub string `json:"sub"`
+	}
+	if json.Unmarshal(b, &c) != nil {
+		return ""
+	}
+	return c.Sub
 }
 
 // withoutActing is a token's claims without who acts and what for.

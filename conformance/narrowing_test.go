@@ -169,7 +169,7 @@ func testExchangeKeepsDetails(t *testing.T, tg *target) {
 	}
 	_, after := decodeJWT(t, stringOf(m["access_token"]))
 	for where, details := range map[string]any{"exchange response": m["authorization_details"], "exchanged token": after["authorization_details"],
-		"introspection of the exchanged token": tg.introspect(t, stringOf(m["access_token"]))["authorization_details"]} {
+		"introspection of the exchanged token by its API": tg.introspectAs(t, api, stringOf(m["access_token"]))["authorization_details"]} {
 		if got := detailAreas(details, "consult"); !sameSet(got, []string{"social"}) || len(detailAreas(details, "manage")) > 0 {
 			t.Errorf("%s: authorization_details %v, want the subject token's: consult in social only", where, details)
 		}

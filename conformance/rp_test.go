@@ -134,7 +134,14 @@ func (tg *target) introspector() *rp { return tg.clients[roleWeb] }
 // introspect asks whether token is active (RFC 7662).
 func (tg *target) introspect(t testing.TB, token string) map[string]any {
 	t.Helper()
-	res, m := tg.post(t, tg.endpoint(t, "introspection_endpoint"), tg.introspector(), url.Values{"token": {token}})
+	return tg.introspectAs(t, tg.introspector(), token)
+}
+
+// introspectAs asks as client c: a resource server asks about the tokens
+// presented to it, and only it (or the token's client) learns who acts.
+func (tg *target) introspectAs(t testing.TB, c *rp, token string) map[string]any {
+	t.Helper()
+	res, m := tg.post(t, tg.endpoint(t, "introspection_endpoint"), c, url.Values{"token": {token}})
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("introspection: %d %v", res.StatusCode, m)
 	}
