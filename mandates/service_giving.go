@@ -229,3 +229,33 @@ func (s *Service) stopsForPerson(ctx context.Context, a Actor, id string) (bool,
 	}
 	return err == nil, err
 }
+
+// GivenFor lists the mandates and proxies in force over personID that the
+// actor stops as the representative who gives them for the person under
+// their measure (what the tutor gave): the tutor sees them, and may stop
+// them at once (Withdraw).
+func (s *Service) GivenFor(ctx context.Context, a Actor, personID string) ([]View, error) {
+	reps, err := s.store.RepresentationsOf(ctx, personID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var out []Representation
+	for _, r := range reps {
+		u := r.Source.Measure
+		if r.Kind.IsMeasure() || u == nil || u.Giver != GivenByRepresentative {
+			continue
+		}
+		if st := r.EffectiveStatus(now); st != StatusActive && st != StatusSuspended {
+			continue
+		}
+		_, err := s.answerer(ctx, a, u, personID, nil, now)
+		switch {
+		case err == nil:
+			out = append(out, r)
+		case !errors.Is(err, ErrNotPermitted):
+			return nil, err
+		}
+	}
+	return s.describe(ctx, out, now, map[string][]Representation{personID: reps})
+}

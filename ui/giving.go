@@ -693,3 +693,85 @@ func (s *Server) givingProxyFor(w http.ResponseWriter, r *http.Request, sess aut
 	s.Error(w, r, http.StatusNotFound)
 	return "", false
 }
+
+// givingGiven groups, by person, the mandates and proxies the reader gave
+// as the representative under a measure (under tutelle), for the reader
+// to stop: « Ce que vous avez donné pour Jeanne Lefèvre ».
+func (s *Server) givingGiven(r *http.Request, a mandates.Actor, held []mandates.View) ([]givingGroup, error) {
+	ctx := r.Context()
+	svc := s.mandates.Service
+	lang, l := s.spaceLocalizer(r)
+	var out []givingGroup
+	seen := map[string]bool{}
+	for _, m := range held {
+		if seen[m.PersonID] || m.Status != mandates.StatusActive || !svc.Policy().GivesFor(&m.Representation) {
+			continue
+		}
+		seen[m.PersonID] = true
+		given, err := svc.GivenFor(ctx, a, m.PersonID)
+		if err != nil || len(given) == 0 {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		g := givingGroup{Person: m.PersonName, ID: "donnes-" + m.PersonID}
+		for _, v := range given {
+			item, err := s.givingRequestOf(ctx, l, lang, v)
+			if err != nil {
+				return nil, err
+			}
+			key := "giving.given.stop_proxy"
+			if v.Kind == mandates.AidantMandate {
+				key = "giving.given.stop_mandate"
+			}
+			item.Yes = translateData(l, key, map[string]any{"Person": v.PersonName})
+			g.Items = append(g.Items, item)
+		}
+		out = append(out, g)
+	}
+	return out, nil
+}
+
+// spaceStopGiven is the tutor stopping, at once, a mandate or a proxy they
+// gave for the person (Withdraw asks the domain whether they may).
+func (s *Server) spaceStopGiven(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.requireSession(w, r)
+	if !ok {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.formError(w, r, err)
+		return
+	}
+	id := mux.Vars(r)["id"]
+	if !mandates.IsID(id) {
+		s.Error(w, r, http.StatusNotFound)
+		return
+	}
+	rep, err := s.mandates.Service.Withdraw(r.Context(), actor(sess), id)
+	if err != nil {
+		s.spaceDomainError(w, r, err)
+		return
+	}
+	s.log.InfoContext(r.Context(), "representation stopped by the representative", "representation_id", id)
+	kind := "procuration"
+	if rep.Kind == mandates.AidantMandate {
+		kind = "mandat"
+	}
+	http.Redirect(w, r, forPath+"?"+url.Values{"fait": {"arrete"}, "p": {rep.PersonID}, "k": {kind}}.Encode(), http.StatusSeeOther)
+}
+
+// givingStoppedNotice says what the tutor just stopped, for the person
+// among the ones they represent; nothing for anyone else.
+func givingStoppedNotice(held []mandates.View, personID, kind string) (string, map[string]any) {
+	i := slices.IndexFunc(held, func(v mandates.View) bool { return v.PersonID == personID })
+	if i < 0 {
+		return "", nil
+	}
+	key := "giving.given.stopped_proxy"
+	if kind == "mandat" {
+		key = "giving.given.stopped_mandate"
+	}
+	return key, map[string]any{"Person": held[i].PersonName}
+}

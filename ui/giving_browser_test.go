@@ -476,6 +476,7 @@ func TestGivingTheTutorGivesJeannesMandateInABrowser(t *testing.T) {
 		marie.click(`form[action="/espace/demandes/` + rep.ID + `/accord"] button`)
 		marie.reads(words{"Vous avez donné l’accord pour Jeanne Petit. Le mandat d’aidant de France Services Lyon 8e commence maintenant.",
 			"You agreed on behalf of Jeanne Petit. The aidant mandate of France Services Lyon 8e starts now."})
+		marie.reads(words{"Ce que vous avez donné pour Jeanne Petit", "What you gave on behalf of Jeanne Petit"})
 		marie.keep("space-for-given", http.StatusOK)
 		r.mandateInForce(t, rep.ID, c.marie)
 

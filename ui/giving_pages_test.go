@@ -406,3 +406,41 @@ func TestAnAnswerToARequestChangedSinceItWasReadIsShownAgain(t *testing.T) {
 		t.Errorf("an answer without the version read: %d, want 409", a.status)
 	}
 }
+
+// TestTheTutorStopsTheMandateSheGave: what Marie gave for Jeanne is listed
+// in her space with a button that stops it at once; nobody else can.
+func TestTheTutorStopsTheMandateSheGave(t *testing.T) {
+	w := newGivingWorld(t)
+	c := w.c
+	rep := startMandate(t, w.app, c, c.jeanne, "social")
+	if _, err := w.app.service.AnswerForPerson(t.Context(), mandates.Actor{PersonID: c.marie.ID}, rep.ID, 0, true); err != nil {
+		t.Fatal(err)
+	}
+	marie := signedIn(t, w.app, c.marie)
+	a := getPage(t, w.app, marie, forPathT)
+	for _, want := range []string{"Ce que vous avez donné pour Jeanne Petit", "Arrêter ce mandat pour Jeanne Petit",
+		`action="/espace/donnes/` + rep.ID + `/arreter"`} {
+		if !a.has(want) {
+			t.Errorf("Marie's space does not say %q:\n%s", want, between(a.body, "<main", "</main>"))
+		}
+	}
+	for _, p := range []mandates.Person{c.karim, c.aidant} {
+		if got := postForm(t, w.app, signedIn(t, w.app, p), "/espace/donnes/"+rep.ID+"/arreter", nil); got.status != http.StatusNotFound {
+			t.Errorf("stopped by %s: %d, want 404", p.GivenNames, got.status)
+		}
+	}
+	if got := stored(t, w.app, rep.ID); got.Status != mandates.StatusActive {
+		t.Fatalf("after others tried: %s", got.Status)
+	}
+	a = postForm(t, w.app, marie, "/espace/donnes/"+rep.ID+"/arreter", nil)
+	if a.status != http.StatusSeeOther {
+		t.Fatalf("Marie stops it: %d", a.status)
+	}
+	if got := stored(t, w.app, rep.ID); got.Status != mandates.StatusRevoked {
+		t.Errorf("after Marie stopped it: %s, want revoked", got.Status)
+	}
+	a = getPage(t, w.app, marie, a.location)
+	if !a.has("Vous avez arrêté le mandat d’aidant pour Jeanne Petit.") || a.has("Arrêter ce mandat pour Jeanne Petit") {
+		t.Errorf("after stopping, Marie's space:\n%s", between(a.body, "<main", "</main>"))
+	}
+}

@@ -33,6 +33,7 @@ func (s *Server) mountSpace(pages *mux.Router) {
 	pages.HandleFunc(forPath, s.spaceFor).Methods(get...)
 	pages.HandleFunc("/espace/procurations/{id}/{answer:accepter|refuser}", s.spaceAnswerProxy).Methods(http.MethodPost)
 	pages.HandleFunc("/espace/demandes/{id}/{answer:accord|refus}", s.spaceAnswerRequest).Methods(http.MethodPost)
+	pages.HandleFunc("/espace/donnes/{id}/arreter", s.spaceStopGiven).Methods(http.MethodPost)
 	pages.HandleFunc(proxyNewPath, s.spaceProxyPage).Methods(get...)
 	pages.HandleFunc(proxyNewPath, s.spaceGiveProxy).Methods(http.MethodPost)
 	// A tutor gives a proxy for the person (giving.go).
@@ -447,6 +448,7 @@ func (s *Server) spaceStop(w http.ResponseWriter, r *http.Request) {
 
 type spaceForData struct {
 	Requests                []givingGroup // waiting for the reader's answer as a representative
+	Given                   []givingGroup // what the reader gave for the people they represent, to stop
 	NeedCode                string        // a login with the second factor would show the requests of an organisation's measures: where to log in
 	Waiting, Current, Ended []spaceCard
 	Notice                  string
@@ -470,6 +472,10 @@ func (s *Server) spaceFor(w http.ResponseWriter, r *http.Request) {
 	lang, l := s.spaceLocalizer(r)
 	var d spaceForData
 	if d.Requests, err = s.givingRequests(r, actor(sess)); err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	if d.Given, err = s.givingGiven(r, actor(sess), views); err != nil {
 		s.StoreError(w, r, err)
 		return
 	}
@@ -500,6 +506,9 @@ func (s *Server) spaceFor(w http.ResponseWriter, r *http.Request) {
 	}
 	if q.Get("fait") == "deja" {
 		d.Problem = "space.for.not_waiting"
+	}
+	if q.Get("fait") == "arrete" {
+		d.Notice, d.NoticeData = givingStoppedNotice(views, q.Get("p"), q.Get("k"))
 	}
 	if f := q.Get("fait"); f == "accord" || f == "refus" || f == "procuration" {
 		if d.Notice, d.NoticeData, err = s.givingNotice(r, views, q.Get("p"), q.Get("r"), f); err != nil {

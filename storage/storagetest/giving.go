@@ -426,11 +426,21 @@ func testTutorWithdrawsWhatSheGave(t *testing.T, w *world) {
 	if _, err := w.svc.AnswerForPerson(ctx, mandates.Actor{PersonID: w.marie}, r.ID, 0, true); err != nil {
 		t.Fatal(err)
 	}
+	given, err := w.svc.GivenFor(ctx, mandates.Actor{PersonID: w.marie}, w.jeanne)
+	if err != nil || len(given) != 1 || given[0].ID != r.ID {
+		t.Fatalf("what the tutor gave for Jeanne: %v, %v", given, err)
+	}
+	if other, _ := w.svc.GivenFor(ctx, mandates.Actor{PersonID: w.karim}, w.jeanne); len(other) != 0 {
+		t.Errorf("listed for a stranger: %v", other)
+	}
 	got, err := w.svc.Withdraw(ctx, mandates.Actor{PersonID: w.marie}, r.ID)
 	if err != nil || got.Status != mandates.StatusRevoked {
 		t.Fatalf("the tutor stops it: %s, %v", got.Status, err)
 	}
 	if a := w.decide(t, w.aidant, w.jeanne, mandates.Consult, "social"); a.Decision != mandates.No {
 		t.Errorf("after the tutor stopped it: %s", a.Decision)
+	}
+	if given, _ := w.svc.GivenFor(ctx, mandates.Actor{PersonID: w.marie}, w.jeanne); len(given) != 0 {
+		t.Errorf("still listed once stopped: %v", given)
 	}
 }
