@@ -400,12 +400,12 @@ func (s *Server) givingNotice(r *http.Request, held []mandates.View, person, id,
 // happened, why, what to do, and where to go (STYLE-ANCHORS: one error
 // layout, with the next actions).
 type refusalData struct {
-	Name    string // for the page's title
-	Heading string
-	Lead    string
-	Why     []string
-	Todo    []string
-	Links   []refusalLink
+	Name      string // for the page's title
+	Heading   string
+	Lead      string
+	Why       []string
+	NextSteps []string
+	Links     []refusalLink
 }
 
 type refusalLink struct{ Href, Text string }
@@ -465,10 +465,10 @@ func (s *Server) aidantRepresentativeGives(w http.ResponseWriter, r *http.Reques
 	_, l := s.spaceLocalizer(r)
 	data := map[string]any{"Who": d.Who, "Named": d.Named, "Holder": d.Holder, "Name": m.view.PersonName, "Kind": d.Kind}
 	s.refusal(w, r, http.StatusForbidden, refusalData{
-		Heading: translateData(l, "giving.consent_refused.heading", data),
-		Lead:    translateData(l, "giving.aidant.gives", data),
-		Why:     []string{translateData(l, "giving.aidant.gives_why", data), translateData(l, "giving.consent_refused.not_recorded", data)},
-		Todo:    []string{translateData(l, "giving.aidant.tell", data), translateData(l, "giving.consent_refused.then", data)},
+		Heading:   translateData(l, "giving.consent_refused.heading", data),
+		Lead:      translateData(l, "giving.aidant.gives", data),
+		Why:       []string{translateData(l, "giving.aidant.gives_why", data), translateData(l, "giving.consent_refused.not_recorded", data)},
+		NextSteps: []string{translateData(l, "giving.aidant.tell", data), translateData(l, "giving.consent_refused.then", data)},
 		Links: []refusalLink{{Href: aidantMandatePath(m.rep.ID), Text: translateData(l, "aidant.home.open", data)},
 			{Href: aidantPath, Text: translate(l, "aidant.back_home")}}})
 }
@@ -636,12 +636,12 @@ func (s *Server) spaceProxyExists(w http.ResponseWriter, r *http.Request, open *
 		lead = "giving.proxy_exists.waiting"
 	}
 	s.refusal(w, r, http.StatusConflict, refusalData{
-		Name:    mandates.DisplayName(holder),
-		Heading: translateData(l, "giving.proxy_exists.heading", data),
-		Lead:    translateData(l, lead, data),
-		Why:     []string{translateData(l, "giving.proxy_exists.one", data)},
-		Todo:    []string{translateData(l, "giving.proxy_exists.see", data), translateData(l, "giving.proxy_exists.change", data)},
-		Links:   []refusalLink{{Href: ofPath, Text: translate(l, "space.proxy.measure_link")}}})
+		Name:      mandates.DisplayName(holder),
+		Heading:   translateData(l, "giving.proxy_exists.heading", data),
+		Lead:      translateData(l, lead, data),
+		Why:       []string{translateData(l, "giving.proxy_exists.one", data)},
+		NextSteps: []string{translateData(l, "giving.proxy_exists.see", data), translateData(l, "giving.proxy_exists.change", data)},
+		Links:     []refusalLink{{Href: ofPath, Text: translate(l, "space.proxy.measure_link")}}})
 }
 
 // givingNeedCode is, for a reader who holds a measure through an
