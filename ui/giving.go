@@ -303,12 +303,8 @@ func (s *Server) givingRequestOf(ctx context.Context, l *i18n.Localizer, lang st
 // the person they represent: give (or agree), or refuse. Then « Pour qui
 // j’agis » says what happened and what comes next.
 func (s *Server) spaceAnswerRequest(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requireSession(w, r)
+	sess, ok := s.requirePost(w, r)
 	if !ok {
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
 		return
 	}
 	vars := mux.Vars(r)
@@ -736,12 +732,8 @@ func (s *Server) givingGiven(r *http.Request, a mandates.Actor, held []mandates.
 // spaceStopGiven is the tutor stopping, at once, a mandate or a proxy they
 // gave for the person (Withdraw asks the domain whether they may).
 func (s *Server) spaceStopGiven(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requireSession(w, r)
+	sess, ok := s.requirePost(w, r)
 	if !ok {
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
 		return
 	}
 	id := mux.Vars(r)["id"]

@@ -62,6 +62,20 @@ func (s *Server) requireSession(w http.ResponseWriter, r *http.Request) (authz.B
 	return sess, false
 }
 
+// requirePost is requireSession for a form post: the session, and the
+// form parsed (a form that cannot be read gets its error page).
+func (s *Server) requirePost(w http.ResponseWriter, r *http.Request) (authz.BrowserSession, bool) {
+	sess, ok := s.requireSession(w, r)
+	if !ok {
+		return sess, false
+	}
+	if err := r.ParseForm(); err != nil {
+		s.formError(w, r, err)
+		return sess, false
+	}
+	return sess, true
+}
+
 // actor is the signed-in person as the domain sees them: a second factor
 // counts when the login used one (RFC 8176 "otp").
 func actor(sess authz.BrowserSession) mandates.Actor {

@@ -521,12 +521,8 @@ func (s *Server) spaceFor(w http.ResponseWriter, r *http.Request) {
 
 // spaceAnswerProxy records the trusted person's answer to a proxy.
 func (s *Server) spaceAnswerProxy(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requireSession(w, r)
+	sess, ok := s.requirePost(w, r)
 	if !ok {
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
 		return
 	}
 	vars := mux.Vars(r)
@@ -682,12 +678,8 @@ func (s *Server) spacePersonByEmail(r *http.Request, email, self string, p *spac
 // spaceGiveProxy checks the whole form, so every problem is shown at once and
 // nothing is written until all is right.
 func (s *Server) spaceGiveProxy(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requireSession(w, r)
+	sess, ok := s.requirePost(w, r)
 	if !ok {
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
 		return
 	}
 	ctx := r.Context()
