@@ -14,9 +14,6 @@ import (
 // of u's decision, whose role answers for the person (Policy.mayAnswer).
 // Anyone else gets ErrNotPermitted.
 func (s *Service) answerer(ctx context.Context, a Actor, u *UnderMeasure, personID string, areas []Area, at time.Time) (*Representation, error) {
-	if u == nil || u.Giver == GivenByPerson {
-		return nil, fmt.Errorf("%w: no representative answers for this person", ErrNotPermitted)
-	}
 	reps, err := s.store.RepresentationsOf(ctx, personID)
 	if err != nil {
 		return nil, err
@@ -25,14 +22,23 @@ func (s *Service) answerer(ctx context.Context, a Actor, u *UnderMeasure, person
 	if err != nil {
 		return nil, err
 	}
+	return s.cfg.Policy.answerer(a, u, reps, ms, areas, at)
+}
+
+// answerer is Service.answerer on what is already read: reps, the
+// person's representations, and ms, the actor's memberships.
+func (p *Policy) answerer(a Actor, u *UnderMeasure, reps []Representation, ms []Membership, areas []Area, at time.Time) (*Representation, error) {
+	if u == nil || u.Giver == GivenByPerson {
+		return nil, fmt.Errorf("%w: no representative answers for this person", ErrNotPermitted)
+	}
 	for i := range reps {
 		m := &reps[i]
 		// A co-representative answers only for areas their record covers
 		// (a tuteur à la personne gives no mandate over money).
-		if !m.Kind.IsMeasure() || !sameDecision(u, m) || !s.cfg.Policy.mayAnswer(m) || !coversAll(m, areas) {
+		if !m.Kind.IsMeasure() || !sameDecision(u, m) || !p.mayAnswer(m) || !coversAll(m, areas) {
 			continue
 		}
-		if ok, _ := s.cfg.Policy.holds(m, a, at, ms); ok {
+		if ok, _ := p.holds(m, a, at, ms); ok {
 			return m, nil
 		}
 	}
@@ -44,6 +50,10 @@ func (s *Service) answerer(ctx context.Context, a Actor, u *UnderMeasure, person
 // pour Jeanne ».
 func (s *Service) RequestsAwaiting(ctx context.Context, a Actor) ([]View, error) {
 	held, err := s.For(ctx, a.PersonID)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := s.store.MembershipsOf(ctx, a.PersonID)
 	if err != nil {
 		return nil, err
 	}
@@ -63,10 +73,8 @@ func (s *Service) RequestsAwaiting(ctx context.Context, a Actor) ([]View, error)
 			if r.Waits() != WaitingRepresentative || r.EffectiveStatus(now) != StatusPendingConsent {
 				continue
 			}
-			if _, err := s.answerer(ctx, a, r.Source.Measure, r.PersonID, r.Areas, now); err == nil {
+			if _, err := s.cfg.Policy.answerer(a, r.Source.Measure, reps, ms, r.Areas, now); err == nil {
 				out = append(out, r)
-			} else if !errors.Is(err, ErrNotPermitted) {
-				return nil, err
 			}
 		}
 	}
@@ -239,6 +247,10 @@ func (s *Service) GivenFor(ctx context.Context, a Actor, personID string) ([]Vie
 	if err != nil {
 		return nil, err
 	}
+	ms, err := s.store.MembershipsOf(ctx, a.PersonID)
+	if err != nil {
+		return nil, err
+	}
 	now := s.now()
 	var out []Representation
 	for _, r := range reps {
@@ -249,12 +261,8 @@ func (s *Service) GivenFor(ctx context.Context, a Actor, personID string) ([]Vie
 		if st := r.EffectiveStatus(now); st != StatusActive && st != StatusSuspended {
 			continue
 		}
-		_, err := s.answerer(ctx, a, u, personID, nil, now)
-		switch {
-		case err == nil:
+		if _, err := s.cfg.Policy.answerer(a, u, reps, ms, nil, now); err == nil {
 			out = append(out, r)
-		case !errors.Is(err, ErrNotPermitted):
-			return nil, err
 		}
 	}
 	return s.describe(ctx, out, now, map[string][]Representation{personID: reps})
