@@ -120,6 +120,21 @@ func (p *Policy) mayAnswer(m *Representation) bool {
 	return p.Giver(m.Kind) == GivenByPerson || p.RepresentativeDecision(m, Manage, "") == Allowed
 }
 
+// GivesAll is, among reps, a measure in force at `at` over all the
+// person's affairs (no areas named) whose representative gives mandates
+// and proxies for them (tutelle): the person then gives none, in any area.
+// nil when there is none; a measure over some areas leaves the others to
+// GiveProxy and StartMandate, which decide area by area.
+func (p *Policy) GivesAll(reps []Representation, at time.Time) *Representation {
+	i := slices.IndexFunc(reps, func(m Representation) bool {
+		return m.Kind.IsMeasure() && m.ActiveAt(at) && len(m.Areas) == 0 && p.Giver(m.Kind) == GivenByRepresentative
+	})
+	if i < 0 {
+		return nil
+	}
+	return &reps[i]
+}
+
 // GivesFor says whether the holder of measure m gives mandates and proxies
 // for the person (under tutelle, the tutor, not the deputy who watches):
 // pages offer them the form; GiveProxy and AnswerForPerson decide.

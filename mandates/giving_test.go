@@ -358,3 +358,30 @@ func TestAMandateATutorGaveEndsWithTheTutelle(t *testing.T) {
 		t.Errorf("a mandate the person gave, a tutelle ended: %s", ans.Decision)
 	}
 }
+
+func TestAPersonUnderAGeneralTutelleGivesNothing(t *testing.T) {
+	p := DefaultPolicy()
+	tutelle, simple := measureOver(Tutelle, RoleTuteur), measureOver(CuratelleSimple, RoleCurateur)
+	papers := measureOver(Tutelle, RoleTuteur)
+	papers.Areas = []Area{"papiers"}
+	ended := tutelle
+	ended.Status = StatusRevoked
+	for _, tt := range []struct {
+		name string
+		reps []Representation
+		want string
+	}{
+		{"a general tutelle", []Representation{simple, tutelle}, tutelle.ID},
+		{"a curatelle: the person gives", []Representation{simple}, ""},
+		{"a tutelle over papers only: decided area by area", []Representation{papers}, ""},
+		{"an ended tutelle", []Representation{ended}, ""},
+	} {
+		got := ""
+		if m := p.GivesAll(tt.reps, t0); m != nil {
+			got = m.ID
+		}
+		if got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}

@@ -140,18 +140,20 @@ func (s *Server) spaceWaitsFor(ctx context.Context, l *i18n.Localizer, lang stri
 	return translateData(l, "giving.waits.your", map[string]any{"Who": h.words(l, lang, "your", v.PersonName), "Name": v.RepresentativeOf}), nil
 }
 
-// representativeGives says whether a measure in force over the person,
-// over all their affairs, is one whose representative gives proxies and
-// mandates for them (tutelle): then the person gives none. A measure
-// limited to some areas leaves the others: the service decides.
+// representativeGives is the measure in force over the person's whole
+// affairs whose representative gives proxies and mandates for them, as
+// the domain says it (Policy.GivesAll).
 func (s *Server) representativeGives(vs []mandates.View) (mandates.View, bool) {
-	p := s.mandates.Service.Policy()
-	for _, v := range vs {
-		if v.Kind.IsMeasure() && v.Status == mandates.StatusActive && len(v.Areas) == 0 && p.Giver(v.Kind) == mandates.GivenByRepresentative {
-			return v, true
-		}
+	reps := make([]mandates.Representation, len(vs))
+	for i, v := range vs {
+		reps[i] = v.Representation
 	}
-	return mandates.View{}, false
+	m := s.mandates.Service.Policy().GivesAll(reps, s.now())
+	if m == nil {
+		return mandates.View{}, false
+	}
+	i := slices.IndexFunc(vs, func(v mandates.View) bool { return v.ID == m.ID })
+	return vs[i], true
 }
 
 // spaceProxyGiver is, for a person whose representative gives proxies for
