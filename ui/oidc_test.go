@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -647,5 +648,30 @@ func TestTOTPSetupNeedsARecentLogin(t *testing.T) {
 	}
 	if st, err := app.totp.Status(t.Context(), app.person.ID); err != nil || st.Started {
 		t.Errorf("an hour-old login started the setup: %+v, %v", st, err)
+	}
+}
+
+// TestLoginReturnNeverLeavesTheSite: a link to the login page whose
+// return names another site (by a tab, a line break or a backslash a
+// browser reads as "//") sends the person home after login, not to the
+// attacker (RFC 9700 §4.11).
+func TestLoginReturnNeverLeavesTheSite(t *testing.T) {
+	app := newOIDCApp(t)
+	for _, ret := range []string{"/\t/evil.example", "/\r\n/evil.example", "/\\evil.example", "//evil.example", "https://evil.example/"} {
+		t.Run(fmt.Sprintf("%q", ret), func(t *testing.T) {
+			c := browserClient(t)
+			page := readBody(t, mustGet(t, c, app.srv.URL+"/login?"+url.Values{"return": {ret}}.Encode()))
+			if strings.Contains(page, "evil.example") {
+				t.Errorf("the login form carries the foreign return:\n%.800s", page)
+			}
+			res, err := c.PostForm(app.srv.URL+"/login", url.Values{"email": {testEmail}, "password": {testPassword}, "return": {ret}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/" {
+				t.Errorf("after login: %d to %q, want 303 to /", res.StatusCode, res.Header.Get("Location"))
+			}
+		})
 	}
 }
