@@ -485,6 +485,9 @@ func (p *Provider) ParseAuthorize(ctx context.Context, r *http.Request) (*Author
 	}
 	a := &AuthorizeRequest{ar: ar}
 	if err == nil {
+		err = checkPKCE(ar)
+	}
+	if err == nil {
 		a.details, err = ParseAuthorizationDetails(ar.GetRequestForm().Get("authorization_details"))
 	}
 	if ar != nil {
