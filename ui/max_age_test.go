@@ -62,4 +62,3 @@ func TestMaxAgeZeroAsksForOneLoginThenAnswers(t *testing.T) {
 		t.Errorf("a forged seal: %d to %q, want the login page", res.StatusCode, res.Header.Get("Location"))
 	}
 }
-
