@@ -79,7 +79,8 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 		"code_challenge_methods_supported":                         []string{"S256"},
 		"claims_supported":                                         SupportedClaims(),
 		"claims_parameter_supported":                               false,
-		"request_parameter_supported":                              false,
+		"request_parameter_supported":                              true, // RFC 9101, signed (request_object.go)
+		"request_object_signing_alg_values_supported":              RequestObjectSigningAlgs,
 		"request_uri_parameter_supported":                          false,
 		"require_pushed_authorization_requests":                    false,
 		"authorization_response_iss_parameter_supported":           true,
@@ -309,7 +310,19 @@ func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) {
 // pushedAuthorize is RFC 9126's endpoint.
 func (p *Provider) pushedAuthorize(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	if _, err := p.withRequestObject(ctx, r, parClientAuthentication...); err != nil {
+		err = protocolError(err)
+		p.logIfServerError(ctx, "pushed authorization request: request object", err)
+		challenge(w, err)
+		p.oauth.WritePushedAuthorizeError(ctx, w, fosite.NewAuthorizeRequest(), err)
+		return
+	}
 	ar, err := p.oauth.NewPushedAuthorizeRequest(ctx, r)
+	if err == nil {
+		if fc, ok := ar.GetClient().(*fositeClient); ok {
+			err = p.checkRequestObjectRequired(fc.c, ar.GetRequestForm())
+		}
+	}
 	if err != nil {
 		err = protocolError(err)
 		p.logIfServerError(ctx, "pushed authorization request", err)
@@ -477,6 +490,9 @@ func (a *AuthorizeRequest) Form() url.Values {
 // ParseAuthorize validates an authorization request. On error, the
 // request (possibly nil) comes back too, for AuthorizeError.
 func (p *Provider) ParseAuthorize(ctx context.Context, r *http.Request) (*AuthorizeRequest, error) {
+	if a, err := p.parseRequestObject(ctx, r); err != nil {
+		return a, err
+	}
 	ar, err := p.oauth.NewAuthorizeRequest(ctx, r)
 	if err == nil {
 		if k := duplicated(r.Form); k != "" {
@@ -494,6 +510,9 @@ func (p *Provider) ParseAuthorize(ctx context.Context, r *http.Request) (*Author
 		if fc, ok := ar.GetClient().(*fositeClient); ok {
 			a.client = fc.c
 		}
+	}
+	if err == nil {
+		err = p.checkRequestObjectRequired(a.client, ar.GetRequestForm())
 	}
 	if err != nil {
 		return a, protocolError(err)
