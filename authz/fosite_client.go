@@ -2,13 +2,13 @@ package authz
 
 import (
 	"context"
-	"fmt"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 
 	// fosite v0.49 speaks go-jose v3 for a client's keys; this file is the
