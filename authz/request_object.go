@@ -87,6 +87,11 @@ func (p *Provider) withRequestObject(ctx context.Context, r *http.Request, authe
 		}
 	}
 	if clientID == "" {
+		// At /par, a private_key_jwt client may name itself only in its
+		// assertion (RFC 7523 §3); fosite verifies that assertion next.
+		clientID = assertionSubject(r.Form.Get("client_assertion"))
+	}
+	if clientID == "" {
 		return false, fosite.ErrInvalidRequest.WithHint("client_id is required beside a request object (RFC 9101 §5).")
 	}
 	c, err := p.clients.Client(ctx, clientID)
@@ -335,4 +340,25 @@ func (p *Provider) checkRequestObjectRequired(c Client, form url.Values) error {
 		return fosite.ErrInvalidRequest.WithHint("This client must send its authorization requests as signed request objects (RFC 9101 §10.5).")
 	}
 	return nil
+}
+
+// assertionSubject is the sub of a client assertion, unverified: it only
+// says whose keys to verify the request object with, and the client the
+// endpoint then authenticates must be that one.
+func assertionSubject(assertion string) string {
+	parts := strings.Split(assertion, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return ""
+	}
+	var c struct {
+		Sub string `json:"sub"`
+	}
+	if json.Unmarshal(b, &c) != nil {
+		return ""
+	}
+	return c.Sub
 }

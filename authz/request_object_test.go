@@ -225,6 +225,10 @@ func TestAClientThatRequiresSignedRequestObjects(t *testing.T) {
 	if q := site.send(t, url.Values{"client_id": {"impots"}, "request_uri": {uri}}); q.Get("code") == "" || q.Get("state") != "state-from-object" {
 		t.Errorf("the pushed request used: %v, want a code", q)
 	}
+	// RFC 7523 §3: the client may name itself in its assertion only.
+	if code, m := par(url.Values{"request": {site.sign(t, site.key, site.claims(nil))}}); code != http.StatusCreated {
+		t.Errorf("a pushed signed request object without client_id in the body: %d %v", code, m)
+	}
 }
 
 // privateKeyAssertion makes RFC 7523 client assertions for site, each
