@@ -47,6 +47,10 @@ type Client struct {
 	// this client may exchange a person's token for, by RFC 8693 token
 	// exchange. Relais's own metadata field "token_exchange_audiences".
 	ExchangeAudiences []string
+	// RequireSignedRequestObject (require_signed_request_object, RFC 9101
+	// §10.5): the client's authorization requests count only as signed
+	// request objects; a plain request is refused.
+	RequireSignedRequestObject bool
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -180,6 +184,9 @@ func (c *Client) validate() error {
 	case "", AlgES256, AlgRS256:
 	default:
 		return invalid("userinfo_signed_response_alg", "userinfo signing algorithm %q is not offered; leave it empty for plain JSON, or use ES256 or RS256", c.UserinfoSignedResponseAlg)
+	}
+	if c.RequireSignedRequestObject && c.JWKS == "" && c.JWKSURI == "" {
+		return invalid("require_signed_request_object", "signed request objects are required, but the client has no keys (jwks or jwks_uri) to sign them with")
 	}
 	for i, a := range c.ExchangeAudiences {
 		if strings.TrimSpace(a) == "" || a == c.ID || slices.Contains(c.ExchangeAudiences[:i], a) {

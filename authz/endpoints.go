@@ -2,7 +2,6 @@ package authz
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -52,41 +51,43 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 	iss := p.cfg.Issuer
 	doc := map[string]any{
-		"issuer":                                           iss,
-		"authorization_endpoint":                           iss + "/authorize",
-		"token_endpoint":                                   iss + "/token",
-		"userinfo_endpoint":                                iss + "/userinfo",
-		"jwks_uri":                                         iss + "/jwks",
-		"introspection_endpoint":                           iss + "/introspect",
-		"revocation_endpoint":                              iss + "/revoke",
-		"pushed_authorization_request_endpoint":            iss + "/par",
-		"end_session_endpoint":                             iss + "/logout",
-		"access_evaluation_endpoint":                       iss + evaluationPath,  // OpenID AuthZEN 1.0
-		"access_evaluations_endpoint":                      iss + evaluationsPath, // OpenID AuthZEN 1.0
-		"scopes_supported":                                 append([]string{"openid", "offline_access", ScopeProtection}, ClaimScopes()...),
-		"authorization_details_types_supported":            []string{AuthorizationDetailType}, // RFC 9396 §10
-		"response_types_supported":                         []string{"code"},
-		"response_modes_supported":                         []string{"query"},
-		"grant_types_supported":                            []string{"authorization_code", "refresh_token", "client_credentials", GrantTypeTokenExchange},
-		"acr_values_supported":                             []string{"eidas1"},
-		"subject_types_supported":                          []string{SubjectPairwise, SubjectPublic},
-		"id_token_signing_alg_values_supported":            SigningAlgs,
-		"userinfo_signing_alg_values_supported":            SigningAlgs,
-		"token_endpoint_auth_methods_supported":            []string{AuthMethodSecretBasic, AuthMethodSecretPost, AuthMethodPrivateKeyJWT, AuthMethodNone},
-		"token_endpoint_auth_signing_alg_values_supported": SigningAlgs,
-		"introspection_endpoint_auth_methods_supported":    []string{AuthMethodSecretBasic, AuthMethodSecretPost},
-		"revocation_endpoint_auth_methods_supported":       []string{AuthMethodSecretBasic, AuthMethodSecretPost, AuthMethodNone},
-		"code_challenge_methods_supported":                 []string{"S256"},
-		"claims_supported":                                 SupportedClaims(),
-		"claims_parameter_supported":                       false,
-		"request_parameter_supported":                      false,
-		"request_uri_parameter_supported":                  false,
-		"require_pushed_authorization_requests":            false,
-		"authorization_response_iss_parameter_supported":   true,
-		"ui_locales_supported":                             []string{"fr", "en"},
-		"claims_locales_supported":                         []string{"fr"},
-		"prompt_values_supported":                          []string{"none", "login", "consent"},
-		"service_documentation":                            iss + "/",
+		"issuer":                                                   iss,
+		"authorization_endpoint":                                   iss + "/authorize",
+		"token_endpoint":                                           iss + "/token",
+		"userinfo_endpoint":                                        iss + "/userinfo",
+		"jwks_uri":                                                 iss + "/jwks",
+		"introspection_endpoint":                                   iss + "/introspect",
+		"revocation_endpoint":                                      iss + "/revoke",
+		"pushed_authorization_request_endpoint":                    iss + "/par",
+		"end_session_endpoint":                                     iss + "/logout",
+		"access_evaluation_endpoint":                               iss + evaluationPath,  // OpenID AuthZEN 1.0
+		"access_evaluations_endpoint":                              iss + evaluationsPath, // OpenID AuthZEN 1.0
+		"scopes_supported":                                         append([]string{"openid", "offline_access", ScopeProtection}, ClaimScopes()...),
+		"authorization_details_types_supported":                    []string{AuthorizationDetailType}, // RFC 9396 §10
+		"response_types_supported":                                 []string{"code"},
+		"response_modes_supported":                                 []string{"query"},
+		"grant_types_supported":                                    []string{"authorization_code", "refresh_token", "client_credentials", GrantTypeTokenExchange},
+		"acr_values_supported":                                     []string{"eidas1"},
+		"subject_types_supported":                                  []string{SubjectPairwise, SubjectPublic},
+		"id_token_signing_alg_values_supported":                    SigningAlgs,
+		"userinfo_signing_alg_values_supported":                    SigningAlgs,
+		"token_endpoint_auth_methods_supported":                    []string{AuthMethodSecretBasic, AuthMethodSecretPost, AuthMethodPrivateKeyJWT, AuthMethodNone},
+		"token_endpoint_auth_signing_alg_values_supported":         SigningAlgs,
+		"introspection_endpoint_auth_methods_supported":            []string{AuthMethodSecretBasic, AuthMethodSecretPost, AuthMethodPrivateKeyJWT},
+		"introspection_endpoint_auth_signing_alg_values_supported": SigningAlgs,
+		"revocation_endpoint_auth_methods_supported":               []string{AuthMethodSecretBasic, AuthMethodSecretPost, AuthMethodNone},
+		"code_challenge_methods_supported":                         []string{"S256"},
+		"claims_supported":                                         SupportedClaims(),
+		"claims_parameter_supported":                               false,
+		"request_parameter_supported":                              true, // RFC 9101, signed (request_object.go)
+		"request_object_signing_alg_values_supported":              RequestObjectSigningAlgs,
+		"request_uri_parameter_supported":                          false,
+		"require_pushed_authorization_requests":                    false,
+		"authorization_response_iss_parameter_supported":           true,
+		"ui_locales_supported":                                     []string{"fr", "en"},
+		"claims_locales_supported":                                 []string{"fr"},
+		"prompt_values_supported":                                  []string{"none", "login", "consent"},
+		"service_documentation":                                    iss + "/",
 	}
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	w.Header().Set("Content-Type", "application/json")
@@ -252,26 +253,35 @@ func (p *Provider) revokeGrant(ctx context.Context, requestID string) {
 	}
 }
 
-// introspect is RFC 7662's endpoint, for authenticated clients.
+// introspect is RFC 7662's endpoint, for the token's own parties
+// (introspection.go).
 func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	resp, err := p.oauth.NewIntrospectionRequest(ctx, r, NewSession())
+	resp, err := p.newIntrospectionRequest(ctx, r)
 	if err != nil {
-		if errors.Is(err, fosite.ErrRequestUnauthorized) {
-			// RFC 7662 §2.1 authenticates the caller as a client: its
-			// failure is RFC 6749's invalid_client.
-			err = fosite.ErrInvalidClient.WithWrap(err)
+		if errors.Is(err, mandates.ErrUnavailable) {
+			p.serverError(w, r, err)
+			return
 		}
 		err = protocolError(err)
 		p.logIfServerError(ctx, "introspection", err)
+		if errors.Is(err, fosite.ErrInactiveToken) {
+			p.oauth.WriteIntrospectionError(ctx, w, err) // {"active": false}
+			return
+		}
+		// RFC 7662 §2.3: a refused caller gets RFC 6749 §5.2's error
+		// JSON (invalid_client, 401, with its challenge).
 		challenge(w, err)
-		p.oauth.WriteIntrospectionError(ctx, w, err)
+		p.oauth.WriteAccessError(ctx, w, fosite.NewAccessRequest(NewSession()), err)
 		return
 	}
 	if resp.IsActive() {
 		ar := resp.GetAccessRequester()
 		if s, ok := ar.GetSession().(*Session); ok && s.RepresentationID != "" {
-			// The answer says what the token allows now, not at its issue.
+			// The answer says what the token allows now, not at its issue:
+			// act, representation and authorization_details as the
+			// representation is now (narrowing.go), to the token's own
+			// parties only, who alone get an active answer.
 			scopes, err := p.grantNow(ctx, s, ar.GetGrantedScopes())
 			if grantEnded(err) {
 				// RFC 7662 §2.2: a token that may no longer be used is
@@ -283,61 +293,9 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			setGrantedScopes(ar, scopes)
-			if !introspectedByItsOwn(r, ar) {
-				// Who acts for whom, under which measure, is for the
-				// token's own site and audience only.
-				s.AccessClaims.Extra = withoutActing(s.AccessClaims.Extra)
-			}
 		}
 	}
 	p.oauth.WriteIntrospectionResponse(ctx, w, resp)
-}
-
-// introspectedByItsOwn says whether the client that introspects (already
-// authenticated by fosite: by HTTP Basic, client_id in the form, or a
-// client assertion whose sub is the client, RFC 7523 §3) is the token's
-// client or one of its audiences. A caller known otherwise (a bearer
-// token) is not.
-func introspectedByItsOwn(r *http.Request, ar fosite.Requester) bool {
-	caller := r.PostForm.Get("client_id")
-	if id, _, ok := r.BasicAuth(); ok {
-		caller, _ = url.QueryUnescape(id) // RFC 6749 §2.3.1
-	} else if caller == "" {
-		caller = assertedClient(r.PostForm.Get("client_assertion"))
-	}
-	return caller != "" && (caller == ar.GetClient().GetID() || slices.Contains(ar.GetGrantedAudience(), caller))
-}
-
-// assertedClient is the sub of a client assertion fosite has verified.
-func assertedClient(assertion string) string {
-	parts := strings.Split(assertion, ".")
-	if len(parts) != 3 {
-		return ""
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return ""
-	}
-	var c struct {
-		Sub string `json:"sub"`
-	}
-	if json.Unmarshal(b, &c) != nil {
-		return ""
-	}
-	return c.Sub
-}
-
-// withoutActing is a token's claims without who acts and what for.
-func withoutActing(extra map[string]any) map[string]any {
-	out := make(map[string]any, len(extra))
-	for k, v := range extra {
-		switch k {
-		case "act", "representation", "authorization_details":
-		default:
-			out[k] = v
-		}
-	}
-	return out
 }
 
 // revoke is RFC 7009's endpoint.
@@ -352,7 +310,19 @@ func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) {
 // pushedAuthorize is RFC 9126's endpoint.
 func (p *Provider) pushedAuthorize(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	if _, err := p.withRequestObject(ctx, r, parClientAuthentication...); err != nil {
+		err = protocolError(err)
+		p.logIfServerError(ctx, "pushed authorization request: request object", err)
+		challenge(w, err)
+		p.oauth.WritePushedAuthorizeError(ctx, w, fosite.NewAuthorizeRequest(), err)
+		return
+	}
 	ar, err := p.oauth.NewPushedAuthorizeRequest(ctx, r)
+	if err == nil {
+		if fc, ok := ar.GetClient().(*fositeClient); ok {
+			err = p.checkRequestObjectRequired(fc.c, ar.GetRequestForm())
+		}
+	}
 	if err != nil {
 		err = protocolError(err)
 		p.logIfServerError(ctx, "pushed authorization request", err)
@@ -520,6 +490,9 @@ func (a *AuthorizeRequest) Form() url.Values {
 // ParseAuthorize validates an authorization request. On error, the
 // request (possibly nil) comes back too, for AuthorizeError.
 func (p *Provider) ParseAuthorize(ctx context.Context, r *http.Request) (*AuthorizeRequest, error) {
+	if a, err := p.parseRequestObject(ctx, r); err != nil {
+		return a, err
+	}
 	ar, err := p.oauth.NewAuthorizeRequest(ctx, r)
 	if err == nil {
 		if k := duplicated(r.Form); k != "" {
@@ -528,12 +501,18 @@ func (p *Provider) ParseAuthorize(ctx context.Context, r *http.Request) (*Author
 	}
 	a := &AuthorizeRequest{ar: ar}
 	if err == nil {
+		err = checkPKCE(ar)
+	}
+	if err == nil {
 		a.details, err = ParseAuthorizationDetails(ar.GetRequestForm().Get("authorization_details"))
 	}
 	if ar != nil {
 		if fc, ok := ar.GetClient().(*fositeClient); ok {
 			a.client = fc.c
 		}
+	}
+	if err == nil {
+		err = p.checkRequestObjectRequired(a.client, ar.GetRequestForm())
 	}
 	if err != nil {
 		return a, protocolError(err)

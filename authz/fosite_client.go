@@ -8,11 +8,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 
 	// fosite v0.49 speaks go-jose v3 for a client's keys; this file is the
 	// only place Relais meets that version (STYLE-ANCHORS.md).
 	josev3 "github.com/go-jose/go-jose/v3"
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/ory/fosite"
 )
 
@@ -116,4 +118,36 @@ func (secretHasher) Hash(_ context.Context, data []byte) ([]byte, error) {
 	out := make([]byte, hex.EncodedLen(len(sum)))
 	hex.Encode(out, sum[:])
 	return out, nil
+}
+
+// clientPublicKeys are the keys c registered, inline or at its jwks_uri,
+// fetched by fosite's fetcher (the one that checks private_key_jwt
+// assertions, with its cache), as go-jose v4 keys.
+func (p *Provider) clientPublicKeys(ctx context.Context, c Client) ([]jose.JSONWebKey, error) {
+	var raw []byte
+	switch {
+	case c.JWKS != "":
+		raw = []byte(c.JWKS)
+	case c.JWKSURI != "":
+		set, err := p.fconf.GetJWKSFetcherStrategy(ctx).Resolve(ctx, c.JWKSURI, false)
+		if err != nil {
+			return nil, fmt.Errorf("fetch %s: %w", c.JWKSURI, err)
+		}
+		if raw, err = json.Marshal(set); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, nil
+	}
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal(raw, &set); err != nil {
+		return nil, fmt.Errorf("read the client's key set: %w", err)
+	}
+	keys := set.Keys[:0]
+	for _, k := range set.Keys {
+		if k.Valid() && k.IsPublic() {
+			keys = append(keys, k)
+		}
+	}
+	return keys, nil
 }

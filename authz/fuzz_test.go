@@ -530,6 +530,11 @@ func (ft *fuzzTarget) authorizeSeeds(tb testing.TB) []authorizeInput {
 		{"a short state", false, with("state", "s"), "", "", 0},
 		{"a short nonce", false, with("nonce", "n"), "", "", 0},
 		{"a request object", false, q + "&request=a.b.c", "", "", 0},
+		{"an alg none request object naming its redirect URI", false, url.Values{"client_id": {fuzzKeyClient}, "request": {fuzzUnsigned(map[string]any{
+			"iss": fuzzKeyClient, "aud": fuzzIssuer, "redirect_uri": fuzzSecretRedirect, "state": "state-123456", "response_type": "code"})}}.Encode(), "", "", 0},
+		{"a request object whose claims are not parameters", false, url.Values{"client_id": {fuzzSecretClient}, "request": {fuzzUnsigned(map[string]any{
+			"iss": fuzzSecretClient, "redirect_uri": []any{fuzzSecretRedirect}, "state": map[string]any{"x": nil}, "max_age": 1e300})}}.Encode(), "", "", 0},
+		{"a request object and a request_uri", false, q + "&request=a.b.c&request_uri=" + url.QueryEscape(requestURI), "", "", 0},
 		{"an unknown request_uri", false, url.Values{"client_id": {fuzzSecretClient}, "request_uri": {"urn:ietf:params:oauth:request_uri:nope"}}.Encode(), "", "", 0},
 		{"a request_uri of another client", false, url.Values{"client_id": {fuzzPublicClient}, "request_uri": {requestURI}}.Encode(), "", "", 0},
 		{"a claims parameter that is not JSON", false, q + "&claims=%7Bbad", "", "", 0},
@@ -647,4 +652,10 @@ func TestFuzzSeedsReachTheGrants(t *testing.T) {
 			ft.checkAuthorizeAnswer(t, rec)
 		})
 	}
+}
+
+// fuzzUnsigned is claims as an unsecured JWT (alg none, RFC 7519 §6).
+func fuzzUnsigned(claims map[string]any) string {
+	b, _ := json.Marshal(claims)
+	return base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none"}`)) + "." + base64.RawURLEncoding.EncodeToString(b) + "."
 }

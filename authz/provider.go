@@ -156,7 +156,7 @@ func NewProvider(cfg ProviderConfig, st Stores, keys *Keys, log *slog.Logger) (*
 	refresh := &oauth2.RefreshTokenGrantHandler{
 		AccessTokenStrategy: jwtStrategy, RefreshTokenStrategy: hmacStrategy, TokenRevocationStorage: fstore, Config: fconf,
 	}
-	clientCredentials := &oauth2.ClientCredentialsGrantHandler{HandleHelper: helper, Config: fconf}
+	clientCredentials := clientCredentialsGrant{&oauth2.ClientCredentialsGrantHandler{HandleHelper: helper, Config: fconf}}
 	oidcCode := &openid.OpenIDConnectExplicitHandler{
 		IDTokenHandleHelper: idHelper, OpenIDConnectRequestStorage: fstore, OpenIDConnectRequestValidator: validator, Config: fconf,
 	}

@@ -66,8 +66,8 @@ func (s *Session) GetJWTHeader() *jwt.Headers {
 
 // GetExtraClaims gives introspection (RFC 7662 §2.2) what the access token
 // says of who acts and what for, as the endpoint derived it at the time of
-// asking; fosite leaves out the names it sets itself. The person's own
-// measure (protection) stays out: any authenticated client may introspect.
+// asking, to the token's own parties (introspection.go); fosite leaves out
+// the names it sets itself. The person's own measure (protection) stays out.
 func (s *Session) GetExtraClaims() map[string]any {
 	out := map[string]any{}
 	if s.AccessClaims == nil {

@@ -105,7 +105,12 @@ func (h *tokenExchange) HandleTokenEndpointRequest(ctx context.Context, r fosite
 	// and what the target may receive; never a refresh token.
 	requested := r.GetRequestedScopes()
 	if len(requested) == 0 {
-		requested = granted
+		// RFC 8693 §2.1: scope is optional. Without it the exchanged token
+		// gets what the subject token has and the audience may receive,
+		// minus offline_access, which an exchange never grants.
+		requested = slices.DeleteFunc(slices.Clone(granted), func(s string) bool {
+			return s == "offline_access" || !slices.Contains(target.Scopes, s)
+		})
 	}
 	for _, s := range requested {
 		if !slices.Contains(granted, s) || !slices.Contains(target.Scopes, s) {

@@ -40,6 +40,13 @@ func cases() []conformanceCase {
 		{"refused consent answers access_denied with state", nil, testConsentRefused},
 		{"error answers of the authorization endpoint carry iss (RFC 9207)", nil, testErrorResponseISS},
 		{"pushed authorization request: POST /par then authorize with request_uri", nil, testPAR},
+		{"max_age=0 with a session asks for one login, then answers", nil, testMaxAgeZero},
+
+		// Request objects (RFC 9101).
+		{"a signed request object is accepted, and only its parameters count", []role{roleJAR}, testSignedRequestObject},
+		{"request objects with alg none, unsigned, signed by another key or with wrong claims answer invalid_request_object", []role{roleJAR}, testBadRequestObjects},
+		{"a client registered to require signed request objects is refused a plain or unsigned request", []role{roleJARRequired}, testRequiredRequestObject},
+		{"a request object from a client without keys answers request_not_supported at its redirect URI", nil, testRequestObjectWithoutKeys},
 
 		// Refresh tokens and codes: one use each.
 		{"refresh token rotates at each use", []role{roleFC}, testRefreshRotation},
@@ -54,6 +61,10 @@ func cases() []conformanceCase {
 		{"a grant the client is not registered for answers unauthorized_client", []role{roleFC}, testUnauthorizedClient},
 		{"introspection says active for a live token and inactive for garbage", nil, testIntrospection},
 		{"introspection requires client authentication", nil, testIntrospectionNeedsAuth},
+		{"introspection answers only {\"active\": false} to a client the token was not issued to", []role{roleFC}, testIntrospectionByAnotherClient},
+		{"introspection refuses a bearer access token as the caller's credential: 401 invalid_client", nil, testIntrospectionWithABearerToken},
+		{"a public client cannot introspect: 401 invalid_client", []role{rolePublic}, testIntrospectionByAPublicClient},
+		{"a public client asking for client_credentials answers unauthorized_client", []role{rolePublic}, testPublicClientCredentials},
 		{"revocation makes an access token inactive and a refresh token unusable", []role{roleFC}, testRevocation},
 		{"a client cannot revoke another client's token", []role{roleFC}, testRevokeOtherClientsToken},
 
@@ -97,6 +108,7 @@ func demoCases() []conformanceCase {
 		{"a password-only member gets no token under the organisation's representation (access_denied if forced); after the code, the tokens carry amr otp and mfa", nil, testOrganisationNeedsTheSecondFactor},
 		{"a measure narrowed by the operator narrows the next refresh, userinfo and introspection at once: no dispose in an area taken away", nil, testNarrowedMeasure},
 		{"token exchange keeps the subject token's authorization_details and refuses to widen them", []role{roleExchanger, roleAPI}, testExchangeKeepsDetails},
+		{"introspection of an acting token by its site carries act, representation and authorization_details; another site learns nothing", nil, testIntrospectionSaysWhoActs},
 	}
 }
 

@@ -78,6 +78,10 @@ type target struct {
 	// for the cases about acting for someone; empty for another issuer.
 	demo string
 
+	// signers are the keys of the clients that sign (request objects,
+	// client assertions), by role; registered by registerSigners.
+	signers map[role]*signer
+
 	metaMu sync.Mutex
 	meta   map[string]any // discovery, once fetched
 }
@@ -287,6 +291,8 @@ func startRelais(t *testing.T, db string) *target {
 		}
 		tg.clients[reg.role] = &c
 	}
+
+	tg.registerSigners(t, env, db)
 
 	srv := serveRelais(t, env, db)
 	tg.issuer = srv.issuer

@@ -58,6 +58,10 @@ func authorizeQuery(form url.Values, satisfied string) string {
 	return q.Encode()
 }
 
+// loginAfterParam carries, back to /authorize, when the request sent the
+// person to log in (authz.Provider.SealLoginAfter).
+const loginAfterParam = "relais_login_after"
+
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	p := s.oidc.Provider
@@ -76,7 +80,8 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	sess, signedIn := CurrentSession(ctx)
 	needLogin := !signedIn || a.HasPrompt("login")
-	if maxAge, ok := a.MaxAge(); ok && signedIn && s.now().Sub(sess.AuthTime) > maxAge {
+	if maxAge, ok := a.MaxAge(); ok && signedIn && s.now().Sub(sess.AuthTime) > maxAge &&
+		!p.LoginSatisfies(a.Form().Get(loginAfterParam), a.Client().ID, sess.AuthTime) {
 		needLogin = true
 	}
 	if needLogin {
@@ -84,7 +89,16 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 			p.AuthorizeError(w, r, a, authz.ErrLoginRequired)
 			return
 		}
-		back := "/authorize?" + authorizeQuery(a.Form(), "login")
+		q, err := url.ParseQuery(authorizeQuery(a.Form(), "login"))
+		if err != nil {
+			s.Error(w, r, http.StatusBadRequest)
+			return
+		}
+		// The login made now is the one this request asks for, whatever
+		// its max_age (OIDC Core §3.1.2.1): without this, max_age=0 would
+		// send the person back to the login page forever.
+		q.Set(loginAfterParam, p.SealLoginAfter(a.Client().ID, s.now()))
+		back := "/authorize?" + q.Encode()
 		http.Redirect(w, r, "/login?"+url.Values{"return": {back}}.Encode(), http.StatusSeeOther)
 		return
 	}

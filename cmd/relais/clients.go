@@ -59,6 +59,7 @@ type clientFlags struct {
 	authMethod, jwksFile, jwksURI     string
 	subjectType, idTokenAlg, uinfoAlg string
 	areas, audiences                  []string
+	requireSignedRequest              bool
 }
 
 func (f *clientFlags) bind(fs *pflag.FlagSet) {
@@ -76,26 +77,28 @@ func (f *clientFlags) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&f.idTokenAlg, "id-token-alg", authz.AlgES256, "ID token signing algorithm: ES256 or RS256")
 	fs.StringVar(&f.uinfoAlg, "userinfo-alg", "", "sign userinfo responses with ES256 or RS256 (default: plain JSON)")
 	fs.StringArrayVar(&f.audiences, "exchange-audience", nil, "another client (an administration's API) this client may exchange a person's token for, by RFC 8693 token exchange (repeatable); also add --grant-type urn:ietf:params:oauth:grant-type:token-exchange")
+	fs.BoolVar(&f.requireSignedRequest, "require-signed-request-object", false, "accept this client's authorization requests only as request objects signed with its keys (RFC 9101 §10.5; needs --jwks-file or --jwks-uri)")
 	fs.StringSliceVar(&f.areas, "procedure-area", nil, "procedure area the site's procedures belong to: papiers, famille, social, travail, logement, transports, argent, justice, etranger or loisirs (repeatable, or comma-separated)")
 }
 
 // client builds the client the flags describe, reading the key set file.
 func (f *clientFlags) client() (authz.Client, error) {
 	c := authz.Client{
-		ID:                        f.id,
-		Name:                      f.name,
-		RedirectURIs:              f.redirectURIs,
-		PostLogoutRedirectURIs:    f.logoutURIs,
-		Scopes:                    splitScopes(f.scopes),
-		GrantTypes:                f.grantTypes,
-		SectorIdentifier:          f.sector,
-		TokenEndpointAuthMethod:   f.authMethod,
-		JWKSURI:                   f.jwksURI,
-		SubjectType:               f.subjectType,
-		IDTokenSignedResponseAlg:  f.idTokenAlg,
-		UserinfoSignedResponseAlg: f.uinfoAlg,
-		ProcedureAreas:            f.areas,
-		ExchangeAudiences:         f.audiences,
+		ID:                         f.id,
+		Name:                       f.name,
+		RedirectURIs:               f.redirectURIs,
+		PostLogoutRedirectURIs:     f.logoutURIs,
+		Scopes:                     splitScopes(f.scopes),
+		GrantTypes:                 f.grantTypes,
+		SectorIdentifier:           f.sector,
+		TokenEndpointAuthMethod:    f.authMethod,
+		JWKSURI:                    f.jwksURI,
+		SubjectType:                f.subjectType,
+		IDTokenSignedResponseAlg:   f.idTokenAlg,
+		UserinfoSignedResponseAlg:  f.uinfoAlg,
+		ProcedureAreas:             f.areas,
+		ExchangeAudiences:          f.audiences,
+		RequireSignedRequestObject: f.requireSignedRequest,
 	}
 	if c.ID == "" {
 		c.ID = mandates.NewID(time.Now())
@@ -156,6 +159,8 @@ func clientFlag(field string) (string, bool) {
 		return "--procedure-area", true
 	case "token_exchange_audiences":
 		return "--exchange-audience", true
+	case "require_signed_request_object":
+		return "--require-signed-request-object", true
 	}
 	return "", false
 }
@@ -369,6 +374,7 @@ func printClient(w io.Writer, c authz.Client) {
 		{"userinfo_signed_response_alg", orDefault(c.UserinfoSignedResponseAlg, "(none: plain JSON)")},
 		{"procedure_areas", listOrNone(c.ProcedureAreas)},
 		{"token_exchange_audiences", listOrNone(c.ExchangeAudiences)},
+		{"require_signed_request_object", strconv.FormatBool(c.RequireSignedRequestObject)},
 		{"created_at", c.CreatedAt.UTC().Format(time.RFC3339)},
 		{"updated_at", c.UpdatedAt.UTC().Format(time.RFC3339)},
 		{"version", strconv.FormatInt(c.Version, 10)},

@@ -148,11 +148,14 @@ func TestClientsCreateShowListDelete(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, errOut = runClients(t, noEnv, "create", "--db", db, "--id", "impots", "--name", "Impôts", "--auth-method", "private_key_jwt",
-		"--jwks-file", keys, "--redirect-uri", "https://impots.example.fr/cb", "--id-token-alg", "RS256", "--userinfo-alg", "ES256")
-	if code != 0 || strings.Contains(out, "client_secret:") || !strings.Contains(out, `"kid":"caf-2026"`) {
+		"--jwks-file", keys, "--redirect-uri", "https://impots.example.fr/cb", "--id-token-alg", "RS256", "--userinfo-alg", "ES256",
+		"--require-signed-request-object")
+	if code != 0 || strings.Contains(out, "client_secret:") || !strings.Contains(out, `"kid":"caf-2026"`) ||
+		!regexp.MustCompile(`require_signed_request_object\s+true`).MatchString(out) {
 		t.Fatalf("create a private_key_jwt client: exit %d %s\n%s", code, errOut, out)
 	}
-	if k := storedClient(t, path, "impots"); k.SecretHash != "" || k.JWKS == "" || k.IDTokenSignedResponseAlg != "RS256" || k.UserinfoSignedResponseAlg != "ES256" {
+	if k := storedClient(t, path, "impots"); k.SecretHash != "" || k.JWKS == "" || k.IDTokenSignedResponseAlg != "RS256" || k.UserinfoSignedResponseAlg != "ES256" ||
+		!k.RequireSignedRequestObject {
 		t.Errorf("stored private_key_jwt client: %+v", k)
 	}
 
@@ -212,6 +215,7 @@ func TestClientsBadValuesExitWithStatus2(t *testing.T) {
 		{"a key set file holding a private key", with("--auth-method", "private_key_jwt", "--jwks-file", privateKeys), noEnv, "private member"},
 		{"a key set file that is not JSON", with("--auth-method", "private_key_jwt", "--jwks-file", notJSON), noEnv, "--jwks-file"},
 		{"a key set URL over http", with("--auth-method", "private_key_jwt", "--jwks-uri", "http://site.example.fr/jwks"), noEnv, "--jwks-uri"},
+		{"signed request objects required without keys", with("--require-signed-request-object"), noEnv, "--require-signed-request-object"},
 		{"an unknown subject type", with("--subject-type", "secret"), noEnv, "--subject-type"},
 		{"pairwise subjects without a sector", []string{"create", "--db", db, "--name", "API", "--grant-type", "client_credentials"}, noEnv, "--sector-identifier"},
 		{"an unsigned ID token", with("--id-token-alg", "none"), noEnv, "--id-token-alg"},

@@ -538,6 +538,8 @@ func testClientLifecycle(t *testing.T, s Store) {
 	c.SecretHash = ""
 	c.TokenEndpointAuthMethod = authz.AuthMethodPrivateKeyJWT
 	c.JWKS = clientJWKS
+	// c also sends only signed request objects (RFC 9101 §10.5).
+	c.RequireSignedRequestObject = true
 	for _, cl := range []authz.Client{b, a, c} {
 		if err := s.CreateClient(ctx, cl); err != nil {
 			t.Fatalf("CreateClient(%s): %v", cl.ID, err)
@@ -589,6 +591,13 @@ func testClientLifecycle(t *testing.T, s Store) {
 		t.Errorf("update to a redirect URI with a fragment: %v, want ErrInvalid", err)
 	}
 
+	if _, err := s.UpdateClient(ctx, c.ID, func(c *authz.Client) error { c.RequireSignedRequestObject = false; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Client(ctx, c.ID); got.RequireSignedRequestObject {
+		t.Errorf("require_signed_request_object turned off reads back on")
+	}
+
 	if err := s.DeleteClient(ctx, b.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -620,6 +629,7 @@ func testClientInvalid(t *testing.T, s Store) {
 		{"an unknown subject type", func(c *authz.Client) { c.SubjectType = "anonymous" }},
 		{"unsigned ID tokens", func(c *authz.Client) { c.IDTokenSignedResponseAlg = "none" }},
 		{"an unknown userinfo algorithm", func(c *authz.Client) { c.UserinfoSignedResponseAlg = "HS256" }},
+		{"signed request objects required without keys to sign them", func(c *authz.Client) { c.RequireSignedRequestObject = true }},
 	}
 	existing := newClient("existing")
 	if err := s.CreateClient(ctx, existing); err != nil {
