@@ -364,7 +364,7 @@ func TestSearchLimit(t *testing.T) {
 func TestSearchUnknownSubjectIsAnEmptyPage(t *testing.T) {
 	s := newSearchFlow(t)
 	empty := `{"page":{"count":0,"next_token":""},"results":[]}` // as mustJSON writes it
-	paulSub := s.provider.Subject(s.client, s.paul) // Paul's sub, never given to the site
+	paulSub := s.provider.Subject(s.client, s.paul)              // Paul's sub, never given to the site
 	for _, tt := range []struct {
 		name string
 		path string
