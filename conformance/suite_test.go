@@ -97,6 +97,7 @@ func demoCases() []conformanceCase {
 		{"a password-only member gets no token under the organisation's representation (access_denied if forced); after the code, the tokens carry amr otp and mfa", nil, testOrganisationNeedsTheSecondFactor},
 		{"a measure narrowed by the operator narrows the next refresh, userinfo and introspection at once: no dispose in an area taken away", nil, testNarrowedMeasure},
 		{"token exchange keeps the subject token's authorization_details and refuses to widen them", []role{roleExchanger, roleAPI}, testExchangeKeepsDetails},
+		{"AuthZEN search: who may act for a person, for whom an actor may act, what an actor may do, each as evaluation answers, with pages", nil, testSearches},
 	}
 }
 
