@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -59,13 +60,13 @@ const (
 
 // accessEndpoints are the routes of the access evaluation API.
 func (p *Provider) accessEndpoints() []Endpoint {
-	return []Endpoint{
+	return append([]Endpoint{
 		{"/.well-known/authzen-configuration", []string{http.MethodGet, http.MethodHead}, http.HandlerFunc(p.authzenConfiguration)},
 		{evaluationPath, []string{http.MethodPost}, http.HandlerFunc(p.accessEvaluation)},
 		{evaluationsPath, []string{http.MethodPost}, http.HandlerFunc(p.accessEvaluations)},
 		{cosignaturesPath, []string{http.MethodPost}, http.HandlerFunc(p.openCosignature)},
 		{cosignaturesPath + "/{id}", []string{http.MethodGet, http.MethodHead}, http.HandlerFunc(p.cosignatureStatus)},
-	}
+	}, p.searchEndpoints()...)
 }
 
 // authzenConfiguration is the PDP metadata (AuthZEN §9).
@@ -73,13 +74,15 @@ func (p *Provider) authzenConfiguration(w http.ResponseWriter, r *http.Request) 
 	iss := p.cfg.Issuer
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{
+	meta := map[string]any{
 		"policy_decision_point":       iss,
 		"access_evaluation_endpoint":  iss + evaluationPath,
 		"access_evaluations_endpoint": iss + evaluationsPath,
 		// Relais's own: where a site opens a co-signature request.
 		"cosignature_endpoint": iss + cosignaturesPath,
-	})
+	}
+	maps.Copy(meta, p.searchMetadata())
+	_ = json.NewEncoder(w).Encode(meta)
 }
 
 // AuthZEN's entities (§5). Properties are kept raw: only the resource's

@@ -28,10 +28,11 @@ type SubjectStore interface {
 
 // rememberSubject records the sub client c sees for personID, so the site
 // can later name the person by it. Clients with public subjects see the
-// local id and need no record.
+// local id, and it is recorded too: the search endpoints tell a site only
+// of people it was given (authzen_search.go).
 func (p *Provider) rememberSubject(ctx context.Context, c Client, personID string) (string, error) {
 	sub := p.Subject(c, personID)
-	if c.SubjectType == SubjectPublic || p.subjects == nil {
+	if p.subjects == nil {
 		return sub, nil
 	}
 	if err := p.subjects.SaveSubject(ctx, sector(c), sub, personID); err != nil {

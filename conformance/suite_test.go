@@ -109,6 +109,7 @@ func demoCases() []conformanceCase {
 		{"a measure narrowed by the operator narrows the next refresh, userinfo and introspection at once: no dispose in an area taken away", nil, testNarrowedMeasure},
 		{"token exchange keeps the subject token's authorization_details and refuses to widen them", []role{roleExchanger, roleAPI}, testExchangeKeepsDetails},
 		{"introspection of an acting token by its site carries act, representation and authorization_details; another site learns nothing", nil, testIntrospectionSaysWhoActs},
+		{"AuthZEN search: who may act for a person, for whom an actor may act, what an actor may do, each as evaluation answers, with pages", nil, testSearches},
 	}
 }
 
