@@ -152,8 +152,20 @@ type WitnessOutcome struct {
 // NoteCheckpoints writes the signed note of every checkpoint that has
 // none yet, in order, each linking to the one before, and returns every
 // note by number. A stored note that does not say what its checkpoint
-// signed is tampering (a *Failure).
+// signed is tampering (a *Failure). Two instances noting at once both
+// end with the notes one of them wrote.
 func NoteCheckpoints(ctx context.Context, st interface {
+	Reader
+	NoteStore
+}, signer NoteSigner, origin string) ([]Checkpoint, []NumberedNote, error) {
+	cps, notes, err := noteCheckpoints(ctx, st, signer, origin)
+	if errors.Is(err, mandates.ErrAlreadyExists) {
+		return noteCheckpoints(ctx, st, signer, origin)
+	}
+	return cps, notes, err
+}
+
+func noteCheckpoints(ctx context.Context, st interface {
 	Reader
 	NoteStore
 }, signer NoteSigner, origin string) ([]Checkpoint, []NumberedNote, error) {

@@ -31,6 +31,7 @@ func RunWitnessStore(t *testing.T, newStore func(t *testing.T) (WitnessStore, SQ
 		fn   func(t *testing.T, s WitnessStore, exec SQL, other func(t *testing.T) WitnessStore)
 	}{
 		{"notes and cosignatures are read back by number; a noted number is taken once", testNotesRoundTrip},
+		{"two instances noting the checkpoints at once end with one set of notes", testNotesRace},
 		{"a witness advances only from the state it holds, one writer at a time", testWitnessAdvance},
 		{"a witness cosigns the journal's history and verify counts it", testWitnessCosigns},
 		{"a witness that was down catches up through the notes in between", testWitnessCatchesUp},
@@ -158,6 +159,51 @@ func testNotesRoundTrip(t *testing.T, s WitnessStore, _ SQL, _ func(*testing.T) 
 	err = s.CreateJournalNote(ctx, 1, "another text\n", sig1)
 	if !errors.Is(err, mandates.ErrAlreadyExists) {
 		t.Errorf("a second note for checkpoint 1: %v, want ErrAlreadyExists", err)
+	}
+}
+
+// barrierSigner holds its first signature until the other instance has
+// signed too, so that both write the same note number.
+type barrierSigner struct {
+	journal.NoteSigner
+	wg    *sync.WaitGroup
+	first bool
+}
+
+func (b *barrierSigner) SignNote(ctx context.Context, text string) (journal.NoteSignature, error) {
+	sig, err := b.NoteSigner.SignNote(ctx, text)
+	if b.first {
+		b.first = false
+		b.wg.Done()
+		b.wg.Wait()
+	}
+	return sig, err
+}
+
+func testNotesRace(t *testing.T, s WitnessStore, _ SQL, _ func(*testing.T) WitnessStore) {
+	keys, _ := journalKeys(t, s)
+	emitN(t, journal.New(s, journal.Options{}), "p", 1)
+	if _, err := journal.MakeCheckpoint(t.Context(), s, keys, journal.CheckpointOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var barrier, done sync.WaitGroup
+	barrier.Add(2)
+	texts := make([]string, 2)
+	for i := range 2 {
+		done.Go(func() {
+			signer := &barrierSigner{NoteSigner: keys.NoteSigner(witnessOrigin), wg: &barrier, first: true}
+			_, notes, err := journal.NoteCheckpoints(t.Context(), s, signer, witnessOrigin)
+			if err != nil || len(notes) != 1 {
+				t.Errorf("instance %d: %v, %v", i, notes, err)
+				return
+			}
+			texts[i] = notes[0].Note.String()
+		})
+	}
+	done.Wait()
+	stored, err := s.JournalNotes(t.Context(), 1)
+	if err != nil || len(stored) != 1 || texts[0] != stored[0].Note.String() || texts[1] != texts[0] {
+		t.Errorf("stored %v (%v); the instances returned %q", stored, err, texts)
 	}
 }
 
