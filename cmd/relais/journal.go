@@ -60,7 +60,7 @@ func newJournal(stdout io.Writer, getenv func(string) string) *cobra.Command {
 	var c Config
 	cmd := &cobra.Command{
 		Use:   "journal",
-		Short: "Verify, checkpoint, export or erase the journal (verify, checkpoint, export, erase)",
+		Short: "Verify, checkpoint, export or erase the journal, or witness another one (verify, checkpoint, export, erase, vkey, witness)",
 	}
 	storeFlags := cmd.PersistentFlags()
 	bindStoreFlags(storeFlags, &c)
