@@ -217,6 +217,17 @@ func Witness(ctx context.Context, st interface {
 	Reader
 	NoteStore
 }, signer NoteSigner, origin string, witnesses []Cosigner) ([]WitnessOutcome, error) {
+	return witness(ctx, st, signer, origin, witnesses, maxBetween)
+}
+
+// maxSteps bounds the requests one round makes to a witness that is far
+// behind; the next round goes on.
+const maxSteps = 16
+
+func witness(ctx context.Context, st interface {
+	Reader
+	NoteStore
+}, signer NoteSigner, origin string, witnesses []Cosigner, limit int64) ([]WitnessOutcome, error) {
 	if len(witnesses) == 0 {
 		return nil, nil
 	}
@@ -224,54 +235,62 @@ func Witness(ctx context.Context, st interface {
 	if err != nil || len(notes) == 0 {
 		return nil, err
 	}
-	latest := notes[len(notes)-1]
-	first := notes[0].Number
-	between := func(old int64) []string {
-		if old < first || old >= latest.Number || latest.Number-old-1 > maxBetween {
-			return nil
+	byNumber := make(map[int64]Note, len(notes))
+	for _, n := range notes {
+		byNumber[n.Number] = n.Note
+	}
+	latest := notes[len(notes)-1].Number
+	// request asks a witness whose latest is old for the furthest note it
+	// can take in one request: the latest, or, for a witness far behind,
+	// the one limit notes after its own.
+	request := func(old int64) (int64, AddCheckpoint) {
+		_, known := byNumber[old]
+		if !known || old >= latest {
+			return latest, AddCheckpoint{Old: old, Note: byNumber[latest]} // first contact, or asked again
 		}
-		texts := make([]string, 0, latest.Number-old-1)
-		for _, n := range notes[old-first+1 : len(notes)-1] {
-			texts = append(texts, n.Note.Text)
+		target := min(latest, old+limit+1)
+		req := AddCheckpoint{Old: old, Note: byNumber[target]}
+		for n := old + 1; n < target; n++ {
+			req.Between = append(req.Between, byNumber[n].Text)
 		}
-		return texts
+		return target, req
 	}
 	out := make([]WitnessOutcome, 0, len(witnesses))
 	for _, w := range witnesses {
 		key := w.Key()
 		o := WitnessOutcome{Witness: key.Name}
-		last, err := st.LastJournalCosignature(ctx, key.Name, key.KeyID)
-		if err != nil {
+		if o.Number, err = st.LastJournalCosignature(ctx, key.Name, key.KeyID); err != nil {
 			return out, err
 		}
-		o.Number = last
-		if last >= latest.Number {
-			out = append(out, o)
-			continue
-		}
-		// The witness may have cosigned checkpoints this store never
-		// kept (an answer lost on the way): it then says which, and the
-		// request is made once more from there.
-		req := AddCheckpoint{Old: last, Between: between(last), Note: latest.Note}
-		sigs, err := w.AddCheckpoint(ctx, req)
-		var ref *WitnessRefusal
-		if errors.As(err, &ref) && ref.Status == StatusConflict && ref.Latest != last && ref.Latest <= latest.Number {
-			req = AddCheckpoint{Old: ref.Latest, Between: between(ref.Latest), Note: latest.Note}
-			sigs, err = w.AddCheckpoint(ctx, req)
-		}
-		if err != nil {
-			o.Err = err
-			out = append(out, o)
-			continue
-		}
-		o.Err = fmt.Errorf("witness %s answered no cosignature of its key that verifies", key.Name)
-		for _, s := range sigs {
-			if _, ok := key.Verify(latest.Note.Text, s); ok {
-				if err := st.AddJournalCosignature(ctx, latest.Number, s); err != nil {
-					return out, err
-				}
-				o.Number, o.Err = latest.Number, nil
+		old, retried := o.Number, false
+		for step := 0; o.Number < latest && o.Err == nil; step++ {
+			if step == maxSteps {
+				o.Err = fmt.Errorf("witness %s is still %d checkpoints behind; the next round goes on", key.Name, latest-o.Number)
 				break
+			}
+			target, req := request(old)
+			sigs, err := w.AddCheckpoint(ctx, req)
+			var ref *WitnessRefusal
+			if errors.As(err, &ref) && ref.Status == StatusConflict && ref.Latest != old && ref.Latest <= latest && !retried {
+				// The witness cosigned checkpoints this store never
+				// kept (an answer lost on the way): it says which, and
+				// the request is made once more from there.
+				old, retried = ref.Latest, true
+				continue
+			}
+			if err != nil {
+				o.Err = err
+				break
+			}
+			o.Err = fmt.Errorf("witness %s answered no cosignature of its key that verifies", key.Name)
+			for _, s := range sigs {
+				if _, ok := key.Verify(req.Note.Text, s); ok {
+					if err := st.AddJournalCosignature(ctx, target, s); err != nil {
+						return out, err
+					}
+					o.Number, o.Err, old = target, nil, target
+					break
+				}
 			}
 		}
 		out = append(out, o)

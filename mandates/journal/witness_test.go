@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -298,5 +299,111 @@ func TestBadAddCheckpointBodiesAreBadRequests(t *testing.T) {
 		if !errors.As(err, &ref) || ref.Status != journal.StatusBadRequest {
 			t.Errorf("%q: %v, want a 400 refusal", body, err)
 		}
+	}
+}
+
+// memNotes adds the notes' store to memStore.
+type memNotes struct {
+	*memStore
+	mu     sync.Mutex
+	notes  []journal.NumberedNote
+	cosigs map[int64][]journal.NoteSignature
+}
+
+func (m *memNotes) JournalNotes(_ context.Context, from int64) ([]journal.NumberedNote, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []journal.NumberedNote
+	for _, n := range m.notes {
+		if n.Number >= from {
+			n.Note.Sigs = append(slices.Clone(n.Note.Sigs), m.cosigs[n.Number]...)
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+func (m *memNotes) CreateJournalNote(_ context.Context, number int64, text string, sig journal.NoteSignature) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.notes = append(m.notes, journal.NumberedNote{Number: number, Note: journal.Note{Text: text, Sigs: []journal.NoteSignature{sig}}})
+	return nil
+}
+
+func (m *memNotes) AddJournalCosignature(_ context.Context, number int64, sig journal.NoteSignature) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.cosigs[number] = append(m.cosigs[number], sig)
+	return nil
+}
+
+func (m *memNotes) LastJournalCosignature(_ context.Context, name string, keyID uint32) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	last := int64(0)
+	for n, sigs := range m.cosigs {
+		for _, s := range sigs {
+			if s.Name == name && s.KeyID == keyID && n > last {
+				last = n
+			}
+		}
+	}
+	return last, nil
+}
+
+// countingCosigner is an in-process witness that counts requests.
+type countingCosigner struct {
+	w        *journal.Witnessing
+	requests int
+}
+
+func (c *countingCosigner) Key() journal.NoteVerifier { return c.w.Key() }
+
+func (c *countingCosigner) AddCheckpoint(ctx context.Context, req journal.AddCheckpoint) ([]journal.NoteSignature, error) {
+	c.requests++
+	return c.w.AddCheckpoint(ctx, req)
+}
+
+// TestAWitnessFarBehindCatchesUpInSteps: a witness that missed more
+// checkpoints than one request carries is brought up in several requests,
+// each cosigned, and the rest at the next round.
+func TestAWitnessFarBehindCatchesUpInSteps(t *testing.T) {
+	st := &memNotes{memStore: newMemStore(), cosigs: map[int64][]journal.NoteSignature{}}
+	j := journal.New(st, journal.Options{})
+	signer, logKey := newNoteSigner(t)
+	seed := sha256.Sum256([]byte("witness"))
+	w, err := journal.NewWitnessing("witness.test/w", ed25519.NewKeyFromSeed(seed[:]), []journal.NoteVerifier{logKey},
+		&memWitnessStore{m: map[string]journal.WitnessState{}}, func() time.Time { return witnessAt })
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &countingCosigner{w: w}
+	checkpoint := func() {
+		if err := j.Emit(t.Context(), event("p", 0)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := journal.MakeCheckpoint(t.Context(), st, hmacSigner{}, journal.CheckpointOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkpoint()
+	if out, err := journal.WitnessWithLimit(t.Context(), st, signer, origin, []journal.Cosigner{c}, 2); err != nil || out[0].Number != 1 {
+		t.Fatalf("first round: %+v, %v", out, err)
+	}
+	for range 60 {
+		checkpoint()
+	}
+	// 60 behind, 3 per request: 16 requests reach 49, the next round 61.
+	out, err := journal.WitnessWithLimit(t.Context(), st, signer, origin, []journal.Cosigner{c}, 2)
+	if err != nil || out[0].Number != 49 || out[0].Err == nil || c.requests != 17 {
+		t.Fatalf("a round far behind: %+v, %v, %d requests; want 49 reached in 16 requests, and said", out, err, c.requests)
+	}
+	out, err = journal.WitnessWithLimit(t.Context(), st, signer, origin, []journal.Cosigner{c}, 2)
+	if err != nil || out[0].Number != 61 || out[0].Err != nil {
+		t.Fatalf("the next round: %+v, %v; want 61", out, err)
+	}
+	rep, err := journal.VerifyWitnessed(t.Context(), st, []journal.NoteVerifier{c.Key()}, 1)
+	if err != nil || rep.Failure != nil || rep.Checkpoint != 61 {
+		t.Errorf("verify: %+v, %v", rep, err)
 	}
 }
