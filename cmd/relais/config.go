@@ -39,6 +39,7 @@ type Config struct {
 
 	JournalCheckpointInterval time.Duration // --journal-checkpoint-interval, RELAIS_JOURNAL_CHECKPOINT_INTERVAL
 	JournalRetention          time.Duration // --journal-retention, RELAIS_JOURNAL_RETENTION: 0 keeps details
+	JournalWitnesses          []string      // --journal-witness, RELAIS_JOURNAL_WITNESS: "URL VKEY" of each witness
 
 	policy *mandates.Policy // the parsed --policy, or the default
 }

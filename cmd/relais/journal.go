@@ -34,6 +34,7 @@ func bindJournalFlags(fs *pflag.FlagSet, c *Config) {
 		"how often a checkpoint of the journal is signed (by one instance at a time)")
 	fs.DurationVar(&c.JournalRetention, "journal-retention", 0,
 		"erase journal details older than this, for example 8760h (one year); 0 keeps them")
+	bindWitnessFlags(fs, c)
 }
 
 func (c *Config) validateJournal() error {
@@ -43,6 +44,14 @@ func (c *Config) validateJournal() error {
 	if c.JournalRetention != 0 && c.JournalRetention < minRetention {
 		return settingErr("--journal-retention (RELAIS_JOURNAL_RETENTION) must be 0 (keep) or at least 24h, for example 8760h for one year.")
 	}
+	if len(c.JournalWitnesses) > 0 {
+		if _, err := parseWitnesses(c.JournalWitnesses); err != nil {
+			return err
+		}
+		if _, err := journalOrigin(c.Issuer); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -51,7 +60,7 @@ func newJournal(stdout io.Writer, getenv func(string) string) *cobra.Command {
 	var c Config
 	cmd := &cobra.Command{
 		Use:   "journal",
-		Short: "Verify, checkpoint, export or erase the journal (verify, checkpoint, export, erase)",
+		Short: "Verify, checkpoint, export or erase the journal, or witness another one (verify, checkpoint, export, erase, vkey, witness)",
 	}
 	storeFlags := cmd.PersistentFlags()
 	bindStoreFlags(storeFlags, &c)
@@ -80,7 +89,7 @@ func newJournal(stdout io.Writer, getenv func(string) string) *cobra.Command {
 		return st, nil
 	}
 	cmd.AddCommand(newJournalVerify(stdout, getenv, open), newJournalCheckpoint(stdout, getenv, open),
-		newJournalExport(stdout, open), newJournalErase(stdout, open))
+		newJournalExport(stdout, open), newJournalErase(stdout, open), newJournalVKey(stdout, open), newJournalWitness(stdout, getenv, open))
 	return cmd
 }
 
@@ -92,13 +101,18 @@ func verifyFailed(f *journal.Failure) error {
 
 func newJournalVerify(stdout io.Writer, getenv func(string) string, open openFunc) *cobra.Command {
 	var person, file, jwksFile string
+	var wf witnessFlags
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Check every chain and checkpoint (or one person's, or an export file); exit 1 naming the first failure",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			witnesses, k, err := wf.parse()
+			if err != nil {
+				return err
+			}
 			if file != "" {
-				return verifyExportFile(cmd, stdout, open, file, jwksFile)
+				return verifyExportFile(cmd, stdout, open, file, jwksFile, witnesses, k)
 			}
 			if jwksFile != "" {
 				return settingErr("--jwks is for checking an export: add --file EXPORT.")
@@ -125,16 +139,17 @@ func newJournalVerify(stdout io.Writer, getenv func(string) string, open openFun
 			}
 			fmt.Fprintf(stdout, "%s verifies: %d chains, %d entries (%d details erased), %d checkpoints\n",
 				what, rep.Chains, rep.Entries, rep.Erased, rep.Checkpoints)
-			return nil
+			return verifyWitnessedStore(cmd.Context(), stdout, st, witnesses, k)
 		},
 	}
+	wf.bind(cmd.Flags())
 	cmd.Flags().StringVar(&person, "person", "", "check only this person's chain (or org:ID, admin)")
 	cmd.Flags().StringVar(&file, "file", "", "check an export (relais journal export) instead of the store")
 	cmd.Flags().StringVar(&jwksFile, "jwks", "", "with --file: the published JWK set (the issuer's /jwks, saved to a file); without it, the keys in --db")
 	return cmd
 }
 
-func verifyExportFile(cmd *cobra.Command, stdout io.Writer, open openFunc, file, jwksFile string) error {
+func verifyExportFile(cmd *cobra.Command, stdout io.Writer, open openFunc, file, jwksFile string, witnesses []journal.NoteVerifier, k int) error {
 	b, err := os.ReadFile(file)
 	if err != nil {
 		return settingErr("--file %s cannot be read (%s); check the path.", file, shortCause(err))
@@ -168,12 +183,16 @@ func verifyExportFile(cmd *cobra.Command, stdout io.Writer, open openFunc, file,
 	if rep.Failure != nil {
 		return fmt.Errorf("%s is rejected: %s", file, rep.Failure)
 	}
+	witnessed, err := verifyWitnessedExport(file, x, witnesses, k)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "%s verifies: chain %s, %d entries (%d details erased)", file, x.Chain, rep.Entries, rep.Erased)
 	if rep.Checkpoint == 0 {
 		fmt.Fprintln(stdout, "; no checkpoint covers it yet, so only its links are checked")
 		return nil
 	}
-	fmt.Fprintf(stdout, "; checkpoint %d signs it up to entry %d\n", rep.Checkpoint, rep.SignedUpTo)
+	fmt.Fprintf(stdout, "; checkpoint %d signs it up to entry %d\n%s", rep.Checkpoint, rep.SignedUpTo, witnessed)
 	return nil
 }
 
@@ -318,7 +337,8 @@ type journalJobs struct {
 	holder    string
 	interval  time.Duration
 	retention time.Duration
-	expiries  expiryRecorder // nil: none
+	expiries  expiryRecorder     // nil: none
+	witnesses *journalWitnessing // nil: none
 	now       func() time.Time
 	log       *slog.Logger
 }
@@ -356,6 +376,7 @@ func (jj *journalJobs) once(ctx context.Context) (bool, error) {
 	default:
 		jj.log.InfoContext(ctx, "journal checkpoint signed", "checkpoint", cp.Number, "chains", cp.TreeSize, "changed", len(cp.Heads))
 	}
+	jj.witnesses.round(ctx, jj.log)
 	if jj.retention > 0 {
 		n, err := jj.journal.Expire(ctx, jj.retention)
 		if err != nil {
@@ -416,12 +437,21 @@ func startJournal(ctx context.Context, c *Config, st store, j *journal.Journal, 
 	if interval <= 0 { // a Config that skipped validate, as tests build
 		interval = defaultCheckpointInterval
 	}
+	witnesses, err := newJournalWitnessing(c, st, keys)
+	if err != nil {
+		return nil, err
+	}
 	jobs := &journalJobs{store: st, journal: j, signer: keys, holder: hex.EncodeToString(holder), interval: interval,
-		retention: c.JournalRetention, expiries: expiries, now: time.Now, log: log}
+		retention: c.JournalRetention, expiries: expiries, witnesses: witnesses, now: time.Now, log: log}
 	ticker := time.NewTicker(interval)
 	jctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Go(func() { jobs.run(jctx, ticker.C) })
+	wg.Go(func() {
+		// Checkpoints signed while no instance ran (relais journal
+		// checkpoint) are cosigned at once rather than an interval later.
+		witnesses.round(jctx, log)
+		jobs.run(jctx, ticker.C)
+	})
 	return func() {
 		cancel()
 		ticker.Stop()

@@ -42,6 +42,9 @@ type ExportCheckpoint struct {
 	Head      Head   `json:"head"`
 	LeafIndex int64  `json:"leaf_index"`
 	Path      []Hash `json:"path"`
+	// Note is the checkpoint as a C2SP signed note, with the witnesses'
+	// cosignatures (checkpoint_note.go), when the store keeps notes.
+	Note string `json:"note,omitempty"`
 }
 
 // BuildExport gathers chain's entries, the latest checkpoint and the
@@ -82,7 +85,7 @@ func BuildExport(ctx context.Context, st Reader, chain string, now time.Time) (E
 	}
 	x.Checkpoint = &ExportCheckpoint{Number: last.Number, KeyID: last.KeyID, JWS: last.JWS, TreeSize: last.TreeSize,
 		Root: last.Root, Head: head, LeafIndex: idx, Path: path}
-	return x, nil
+	return x, attachNote(ctx, st, &x)
 }
 
 // ExportReport is what VerifyExport found.
