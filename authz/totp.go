@@ -129,9 +129,10 @@ type TOTPConfig struct {
 }
 
 // TOTP is the optional second factor: time-based one-time codes from an
-// app (RFC 6238), and recovery codes for when the phone is lost. Failed
-// codes count against the same AttemptStore, window and per-account limit
-// as passwords, under the key "otp:<person id>".
+// app (RFC 6238), and recovery codes for when the phone is lost. Codes
+// count against the same AttemptStore, window and per-account limit as
+// passwords, under the key "otp:<person id>": each attempt is counted
+// before the code is checked, and a success clears the count.
 type TOTP struct {
 	store   TOTPStore
 	pending PendingLoginStore
