@@ -183,7 +183,8 @@ func (a *Authenticator) Authenticate(ctx context.Context, email, password, addre
 		}
 		return p, nil
 	}
-	if p.ID != "" { // no such account: see journal_events.go
+	// An email no account has is not journaled: see journal_events.go.
+	if p.ID != "" {
 		err := a.ev.emit(ctx, personEvent(mandates.EventLoginFailed, p.ID, a.now().UTC(), map[string]string{"method": "pwd"}))
 		if err != nil {
 			return mandates.Person{}, err
