@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/relais-fr/relais/mandates"
@@ -38,19 +39,40 @@ type ConsentStore interface {
 	DeleteConsent(ctx context.Context, personID, clientID string) error
 }
 
-// AttemptStore counts failed logins per key (an account, an address) in
+// AttemptStore counts login attempts per key (an account, an address) in
 // fixed windows. Counters live in the store so the limit holds across
-// instances (DESIGN.md §2).
+// instances (DESIGN.md §2). An attempt is counted before the password or
+// code is checked, and taken back when it succeeds, so that concurrent
+// guesses cannot all be checked while the count still says there is room.
 type AttemptStore interface {
-	// AddFailure counts one failure for key in the window that starts at
-	// window, and returns the window's count after it.
-	AddFailure(ctx context.Context, key string, window time.Time) (int, error)
+	// ReserveAttempt counts one attempt against every limit, in the window
+	// that starts at window, all or none: when a key already has Max
+	// attempts it counts nothing and returns false. It is atomic: of any
+	// number of concurrent calls, at most Max are counted for a key.
+	ReserveAttempt(ctx context.Context, window time.Time, limits ...AttemptLimit) (bool, error)
+	// ReleaseAttempt takes back one attempt counted for key in window.
+	ReleaseAttempt(ctx context.Context, key string, window time.Time) error
 	// Failures returns the count of key's window that starts at window.
 	Failures(ctx context.Context, key string, window time.Time) (int, error)
 	// ClearFailures forgets key's failures.
 	ClearFailures(ctx context.Context, key string) error
 	// DeleteOldAttempts forgets windows that started before t.
 	DeleteOldAttempts(ctx context.Context, t time.Time) (int64, error)
+}
+
+// AttemptLimit is a counter an attempt is counted against, and how many
+// attempts it allows in a window.
+type AttemptLimit struct {
+	Key string
+	Max int
+}
+
+// SortedLimits returns the limits in key order: stores count them in that
+// order, so two reservations that share keys lock them the same way round.
+func SortedLimits(limits []AttemptLimit) []AttemptLimit {
+	sorted := slices.Clone(limits)
+	slices.SortFunc(sorted, func(a, b AttemptLimit) int { return strings.Compare(a.Key, b.Key) })
+	return sorted
 }
 
 // Login failures a person can meet. Neither says which of the email or
@@ -76,6 +98,7 @@ type Authenticator struct {
 	now      func() time.Time
 	dummy    string // a hash to verify against for unknown accounts
 	ev       events
+	hashes   *HashPool
 }
 
 // NewAuthenticator makes an Authenticator.
@@ -97,6 +120,9 @@ func NewAuthenticator(persons mandates.PersonStore, attempts AttemptStore, limit
 	for _, o := range opts {
 		o(a)
 	}
+	if a.hashes == nil {
+		a.hashes = NewHashPool(HashPoolConfig{})
+	}
 	return a
 }
 
@@ -110,14 +136,15 @@ func (a *Authenticator) Window() time.Duration { return a.limits.Window }
 func (a *Authenticator) Authenticate(ctx context.Context, email, password, address string) (mandates.Person, error) {
 	window := a.now().UTC().Truncate(a.limits.Window)
 	accountKey, addressKey := "account:"+mandates.EmailKey(email), "address:"+address
-	for key, limit := range map[string]int{accountKey: a.limits.PerAccount, addressKey: a.limits.PerAddress} {
-		n, err := a.attempts.Failures(ctx, key, window)
-		if err != nil {
-			return mandates.Person{}, fmt.Errorf("read login attempts: %w", err)
-		}
-		if n >= limit {
-			return mandates.Person{}, ErrTooManyAttempts
-		}
+	// The attempt is counted before the password is checked: read first and
+	// counted after, concurrent guesses would all find room under the limit.
+	ok, err := a.attempts.ReserveAttempt(ctx, window,
+		AttemptLimit{Key: accountKey, Max: a.limits.PerAccount}, AttemptLimit{Key: addressKey, Max: a.limits.PerAddress})
+	if err != nil {
+		return mandates.Person{}, fmt.Errorf("count a login attempt: %w", err)
+	}
+	if !ok {
+		return mandates.Person{}, ErrTooManyAttempts
 	}
 	p, err := a.persons.PersonByEmail(ctx, email)
 	hash := a.dummy
@@ -129,11 +156,25 @@ func (a *Authenticator) Authenticate(ctx context.Context, email, password, addre
 	case !errors.Is(err, mandates.ErrNotFound):
 		return mandates.Person{}, err
 	}
-	ok, verr := VerifyPassword(hash, password)
-	if err == nil && verr == nil && ok {
+	match, verr := a.verify(ctx, hash, password)
+	if verr != nil && !errors.Is(verr, ErrMalformedHash) {
+		// The pool was busy or the request ended: the password was not
+		// checked, so it was no guess, and the attempt is taken back.
+		if rerr := a.release(context.WithoutCancel(ctx), window, accountKey, addressKey); rerr != nil {
+			return mandates.Person{}, rerr
+		}
+		return mandates.Person{}, verr
+	}
+	if err == nil && verr == nil && match {
+		// A success is not a failure: the account's count starts again and
+		// the address's attempt is taken back, as before attempts were
+		// counted ahead.
 		err := a.ev.inTx(ctx, func(ctx context.Context) error {
 			if err := a.attempts.ClearFailures(ctx, accountKey); err != nil {
 				return fmt.Errorf("clear login attempts: %w", err)
+			}
+			if err := a.attempts.ReleaseAttempt(ctx, addressKey, window); err != nil {
+				return fmt.Errorf("release a login attempt: %w", err)
 			}
 			return a.ev.emit(ctx, personEvent(mandates.EventLoginSucceeded, p.ID, a.now().UTC(), map[string]string{"method": "pwd"}))
 		})
@@ -142,19 +183,22 @@ func (a *Authenticator) Authenticate(ctx context.Context, email, password, addre
 		}
 		return p, nil
 	}
-	err = a.ev.inTx(ctx, func(ctx context.Context) error {
-		for _, key := range []string{accountKey, addressKey} {
-			if _, err := a.attempts.AddFailure(ctx, key, window); err != nil {
-				return fmt.Errorf("count a failed login: %w", err)
-			}
+	// An email no account has is not journaled: see journal_events.go.
+	if p.ID != "" {
+		err := a.ev.emit(ctx, personEvent(mandates.EventLoginFailed, p.ID, a.now().UTC(), map[string]string{"method": "pwd"}))
+		if err != nil {
+			return mandates.Person{}, err
 		}
-		if p.ID == "" { // no such account: see journal_events.go
-			return nil
-		}
-		return a.ev.emit(ctx, personEvent(mandates.EventLoginFailed, p.ID, a.now().UTC(), map[string]string{"method": "pwd"}))
-	})
-	if err != nil {
-		return mandates.Person{}, err
 	}
 	return mandates.Person{}, ErrBadCredentials
+}
+
+// release takes back the attempt counted on each key.
+func (a *Authenticator) release(ctx context.Context, window time.Time, keys ...string) error {
+	for _, key := range keys {
+		if err := a.attempts.ReleaseAttempt(ctx, key, window); err != nil {
+			return fmt.Errorf("release a login attempt: %w", err)
+		}
+	}
+	return nil
 }

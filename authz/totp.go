@@ -129,9 +129,10 @@ type TOTPConfig struct {
 }
 
 // TOTP is the optional second factor: time-based one-time codes from an
-// app (RFC 6238), and recovery codes for when the phone is lost. Failed
-// codes count against the same AttemptStore, window and per-account limit
-// as passwords, under the key "otp:<person id>".
+// app (RFC 6238), and recovery codes for when the phone is lost. Codes
+// count against the same AttemptStore, window and per-account limit as
+// passwords, under the key "otp:<person id>": each attempt is counted
+// before the code is checked, and a success clears the count.
 type TOTP struct {
 	store   TOTPStore
 	pending PendingLoginStore
@@ -283,12 +284,16 @@ func (t *TOTP) Confirm(ctx context.Context, personID, code string) ([]string, er
 		return nil, fmt.Errorf("confirm second factor: %w", err)
 	}
 	if e.Active() {
+		// Nothing was checked: the attempt is taken back.
+		if err := t.auth.attempts.ReleaseAttempt(ctx, key, window); err != nil {
+			return nil, fmt.Errorf("release a code attempt: %w", err)
+		}
 		return nil, ErrTOTPActive
 	}
 	step, err := t.match(e, code)
 	switch {
 	case errors.Is(err, ErrBadCode), errors.Is(err, ErrCodeUsed):
-		return nil, t.fail(ctx, key, window, err)
+		return nil, t.fail(ctx, key, err)
 	case err != nil:
 		return nil, fmt.Errorf("confirm second factor: %w", err)
 	}
@@ -302,7 +307,7 @@ func (t *TOTP) Confirm(ctx context.Context, personID, code string) ([]string, er
 	if errors.Is(err, mandates.ErrNotFound) {
 		// Another request confirmed or replaced the secret meanwhile: this
 		// code belongs to a secret that is no longer the one set up.
-		return nil, t.fail(ctx, key, window, ErrBadCode)
+		return nil, t.fail(ctx, key, ErrBadCode)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("confirm second factor: %w", err)
@@ -313,13 +318,13 @@ func (t *TOTP) Confirm(ctx context.Context, personID, code string) ([]string, er
 // Verify checks a code from the person's app. It fails with ErrBadCode,
 // ErrCodeUsed (the same code again), ErrTooManyAttempts or a store error.
 func (t *TOTP) Verify(ctx context.Context, personID, code string) error {
-	key, window, err := t.limit(ctx, personID)
+	key, _, err := t.limit(ctx, personID)
 	if err != nil {
 		return err
 	}
 	e, err := t.store.TOTP(ctx, personID)
 	if errors.Is(err, mandates.ErrNotFound) || err == nil && !e.Active() {
-		return t.fail(ctx, key, window, ErrBadCode)
+		return t.fail(ctx, key, ErrBadCode)
 	}
 	if err != nil {
 		return fmt.Errorf("verify code: %w", err)
@@ -335,9 +340,9 @@ func (t *TOTP) Verify(ctx context.Context, personID, code string) error {
 	}
 	switch {
 	case errors.Is(err, ErrBadCode), errors.Is(err, ErrCodeUsed):
-		return t.fail(ctx, key, window, err)
+		return t.fail(ctx, key, err)
 	case errors.Is(err, mandates.ErrNotFound): // turned off meanwhile
-		return t.fail(ctx, key, window, ErrBadCode)
+		return t.fail(ctx, key, ErrBadCode)
 	case err != nil:
 		return fmt.Errorf("verify code: %w", err)
 	}
@@ -346,13 +351,13 @@ func (t *TOTP) Verify(ctx context.Context, personID, code string) error {
 
 // UseRecoveryCode accepts one of the person's recovery codes, once.
 func (t *TOTP) UseRecoveryCode(ctx context.Context, personID, code string) error {
-	key, window, err := t.limit(ctx, personID)
+	key, _, err := t.limit(ctx, personID)
 	if err != nil {
 		return err
 	}
 	norm := normaliseRecoveryCode(code)
 	if len(norm) != recoveryCodeLen {
-		return t.fail(ctx, key, window, ErrBadCode)
+		return t.fail(ctx, key, ErrBadCode)
 	}
 	err = t.auth.ev.inTx(ctx, func(ctx context.Context) error {
 		if err := t.store.UseRecoveryCode(ctx, personID, recoveryHash(personID, norm), t.auth.now().UTC()); err != nil {
@@ -361,7 +366,7 @@ func (t *TOTP) UseRecoveryCode(ctx context.Context, personID, code string) error
 		return t.clear(ctx, key, mandates.EventRecoveryCodeUsed)
 	})
 	if errors.Is(err, mandates.ErrNotFound) {
-		return t.fail(ctx, key, window, ErrBadCode)
+		return t.fail(ctx, key, ErrBadCode)
 	}
 	if err != nil {
 		return fmt.Errorf("use recovery code: %w", err)
@@ -420,36 +425,34 @@ func (t *TOTP) FinishLogin(ctx context.Context, token string) (PendingLogin, err
 	return t.pending.TakePendingLogin(ctx, SessionID(token), t.auth.now().UTC())
 }
 
-// limit refuses to check a code once the person's failures reach the
-// password's per-account limit in the current window.
+// limit counts an attempt at a code before it is checked, against the
+// password's per-account limit in the current window, and refuses once the
+// window's attempts reach it. Counting first, in one atomic step, is what
+// keeps concurrent guesses under the limit: read first and counted after,
+// they would all find room.
 func (t *TOTP) limit(ctx context.Context, personID string) (key string, window time.Time, err error) {
 	key = "otp:" + personID
 	window = t.auth.now().UTC().Truncate(t.auth.limits.Window)
-	n, err := t.auth.attempts.Failures(ctx, key, window)
+	ok, err := t.auth.attempts.ReserveAttempt(ctx, window, AttemptLimit{Key: key, Max: t.auth.limits.PerAccount})
 	if err != nil {
-		return key, window, fmt.Errorf("read code attempts: %w", err)
+		return key, window, fmt.Errorf("count a code attempt: %w", err)
 	}
-	if n >= t.auth.limits.PerAccount {
+	if !ok {
 		return key, window, ErrTooManyAttempts
 	}
 	return key, window, nil
 }
 
-// fail counts a failed code and returns why it failed.
-// Each failure is journaled in the person's chain with the count.
-func (t *TOTP) fail(ctx context.Context, key string, window time.Time, cause error) error {
+// fail journals a failed code, already counted by limit, in the person's
+// chain, and returns why it failed.
+func (t *TOTP) fail(ctx context.Context, key string, cause error) error {
 	personID := strings.TrimPrefix(key, "otp:")
-	err := t.auth.ev.inTx(ctx, func(ctx context.Context) error {
-		if _, err := t.auth.attempts.AddFailure(ctx, key, window); err != nil {
-			return fmt.Errorf("count a failed code: %w", err)
-		}
-		reason := "bad_code"
-		if errors.Is(cause, ErrCodeUsed) {
-			reason = "code_used"
-		}
-		return t.auth.ev.emit(ctx, personEvent(mandates.EventSecondFactorFailed, personID, t.auth.now().UTC(),
-			map[string]string{"reason": reason}))
-	})
+	reason := "bad_code"
+	if errors.Is(cause, ErrCodeUsed) {
+		reason = "code_used"
+	}
+	err := t.auth.ev.emit(ctx, personEvent(mandates.EventSecondFactorFailed, personID, t.auth.now().UTC(),
+		map[string]string{"reason": reason}))
 	if err != nil {
 		return err
 	}

@@ -3,10 +3,12 @@ package ui
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
+	"github.com/relais-fr/relais/authz"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -16,6 +18,7 @@ var errorPageCodes = map[int]bool{400: true, 403: true, 404: true, 405: true, 41
 
 type errorData struct {
 	Code      int
+	Key       string // the messages' key: error.<Key>.title…; the code, or a kind of 503
 	RequestID string
 }
 
@@ -37,13 +40,32 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, code int) {
 		writeJSONError(w, code)
 		return
 	}
-	s.render(w, r, code, "error", fmt.Sprintf("error.%d.title", code), errorData{Code: code, RequestID: RequestID(r.Context())})
+	key := strconv.Itoa(code)
+	s.render(w, r, code, "error", "error."+key+".title", errorData{Code: code, Key: key, RequestID: RequestID(r.Context())})
+}
+
+// busy answers a request that Relais is too busy to take now (too many
+// passwords being checked at once): a 503 whose Retry-After is the short
+// wait asked for (RFC 9110 §10.2.3), and a page that says to try again in
+// a moment rather than that the service is stopped.
+func (s *Server) busy(w http.ResponseWriter, r *http.Request, after time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(max(time.Second, after.Round(time.Second))/time.Second)))
+	if wantsJSON(r) {
+		writeJSONError(w, http.StatusServiceUnavailable)
+		return
+	}
+	s.render(w, r, http.StatusServiceUnavailable, "error", "error.busy.title",
+		errorData{Code: http.StatusServiceUnavailable, Key: "busy", RequestID: RequestID(r.Context())})
 }
 
 // StoreError answers for a failed store call: the person gets a page that
 // matches what went wrong, and the operator a log line for what is ours.
 func (s *Server) StoreError(w http.ResponseWriter, r *http.Request, err error) {
+	var busy *authz.BusyError
 	switch {
+	case errors.As(err, &busy):
+		s.log.WarnContext(r.Context(), "too busy to check a password", "retry_after_s", int(busy.RetryAfter.Seconds()))
+		s.busy(w, r, busy.RetryAfter)
 	case errors.Is(err, mandates.ErrUnavailable):
 		s.log.WarnContext(r.Context(), "store unavailable", "err", err)
 		s.Error(w, r, http.StatusServiceUnavailable)

@@ -52,8 +52,8 @@ func newOIDCApp(t *testing.T) *oidcApp {
 }
 
 // newOIDCAppWithPolicy is newOIDCApp deciding with policy, as relais serve
-// --policy does (nil: the default policy).
-func newOIDCAppWithPolicy(t *testing.T, policy *mandates.Policy) *oidcApp {
+// --policy does (nil: the default policy), its logins tuned by opts.
+func newOIDCAppWithPolicy(t *testing.T, policy *mandates.Policy, opts ...authz.AuthenticatorOption) *oidcApp {
 	t.Helper()
 	ctx := t.Context()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "relais.db"), sqlite.Options{})
@@ -101,7 +101,7 @@ func newOIDCAppWithPolicy(t *testing.T, policy *mandates.Policy) *oidcApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth := authz.NewAuthenticator(st, st, authz.LoginLimits{}, nil, authz.WithEvents(app.journal, st))
+	auth := authz.NewAuthenticator(st, st, authz.LoginLimits{}, nil, append([]authz.AuthenticatorOption{authz.WithEvents(app.journal, st)}, opts...)...)
 	app.totp = authz.NewTOTP(st, st, box, auth, authz.TOTPConfig{})
 	app.provider = provider
 	s, err := ui.New(ui.Options{Store: st, Sessions: authz.JournaledSessions(st, app.journal, st, nil), OIDC: &ui.OIDC{

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,8 @@ type Config struct {
 	RefreshTokenTTL time.Duration // --refresh-token-ttl, RELAIS_REFRESH_TOKEN_TTL
 	SessionTTL      time.Duration // --session-ttl, RELAIS_SESSION_TTL
 	Policy          string        // --policy, RELAIS_POLICY: a policy file replacing the default
+
+	PasswordHashConcurrency int // --password-hash-concurrency, RELAIS_PASSWORD_HASH_CONCURRENCY: default the number of cores
 
 	JournalCheckpointInterval time.Duration // --journal-checkpoint-interval, RELAIS_JOURNAL_CHECKPOINT_INTERVAL
 	JournalRetention          time.Duration // --journal-retention, RELAIS_JOURNAL_RETENTION: 0 keeps details
@@ -75,6 +78,8 @@ func bindServeFlags(fs *pflag.FlagSet, c *Config) {
 	fs.DurationVar(&c.RefreshTokenTTL, "refresh-token-ttl", 30*24*time.Hour, "lifetime of a refresh token")
 	fs.DurationVar(&c.SessionTTL, "session-ttl", time.Hour, "how long a login at Relais lasts")
 	fs.StringVar(&c.Policy, "policy", "", "policy file replacing the default table of who may do what (relais policy show prints the default)")
+	fs.IntVar(&c.PasswordHashConcurrency, "password-hash-concurrency", runtime.NumCPU(),
+		"how many passwords are checked at once (each takes 19 MiB); past it and a short queue, logins answer 503")
 	bindJournalFlags(fs, c)
 }
 
@@ -173,6 +178,9 @@ func (c *Config) validate() error {
 		if _, err := parseSecretKey(c.SecretKey); err != nil {
 			return err
 		}
+	}
+	if c.PasswordHashConcurrency < 1 {
+		return settingErr("--password-hash-concurrency (RELAIS_PASSWORD_HASH_CONCURRENCY) must be at least 1; the default is the number of cores (%d).", runtime.NumCPU())
 	}
 	if c.MaxBodyBytes < 1024 {
 		return settingErr("--max-body-bytes (RELAIS_MAX_BODY_BYTES) must be at least 1024.")

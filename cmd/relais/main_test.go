@@ -85,6 +85,8 @@ func TestBadSettingsExitWithStatus2AndOneSentence(t *testing.T) {
 		{"an unknown log format", []string{"serve", "--log-format", "xml"}, noEnv, "--log-format"},
 		{"a bad variable", []string{"serve"}, envOf("RELAIS_DEMO", "maybe"), "RELAIS_DEMO"},
 		{"a bad listen variable", []string{"serve"}, envOf("RELAIS_LISTEN", "127.0.0.1:99999"), "RELAIS_LISTEN"},
+		{"no password checks at all", []string{"serve", "--password-hash-concurrency", "0"}, noEnv, "--password-hash-concurrency"},
+		{"a bad password-check variable", []string{"serve"}, envOf("RELAIS_PASSWORD_HASH_CONCURRENCY", "-3"), "RELAIS_PASSWORD_HASH_CONCURRENCY"},
 		{"an unknown flag", []string{"serve", "--bogus"}, noEnv, "--bogus"},
 		{"an unknown command", []string{"serve-me"}, noEnv, "serve-me"},
 		{"migrate on an unknown store", []string{"migrate", "up", "--db", "oracle://x"}, noEnv, "unknown store"},

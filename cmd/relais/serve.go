@@ -261,7 +261,8 @@ func newOIDC(ctx context.Context, c *Config, st store, service *mandates.Service
 	if err != nil {
 		return nil, nil, err
 	}
-	auth := authz.NewAuthenticator(st, st, authz.LoginLimits{}, time.Now, authz.WithEvents(events, st))
+	auth := authz.NewAuthenticator(st, st, authz.LoginLimits{}, time.Now, authz.WithEvents(events, st),
+		authz.WithHashPool(authz.NewHashPool(authz.HashPoolConfig{Size: c.PasswordHashConcurrency})))
 	return &ui.OIDC{
 		Provider: provider,
 		Auth:     auth,

@@ -33,6 +33,10 @@
 // several hours, so seed in steps (-seed 1000000, then -seed 10000000 with
 // the same -seed-state) and measure between them.
 //
+// -login-flood N posts N wrong passwords to /login at once and prints the
+// answers and, with -pid, the server's peak memory before and after: see
+// flood.go.
+//
 // It only targets loopback addresses: it is a measuring tool, not a way to
 // load someone else's server.
 package main
@@ -83,6 +87,9 @@ type options struct {
 	refreshPool  int
 	cpuProfile   string
 
+	floodRequests int
+	pid           int
+
 	seed        int64
 	seedBatch   int64
 	seedState   string
@@ -119,6 +126,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Int64Var(&o.seedBatch, "seed-batch", 10_000, "seed: tokens per batch; progress is recorded after each")
 	fs.StringVar(&o.seedState, "seed-state", "", "seed: progress file (default: in the temporary directory, named after issuer and client)")
 	fs.DurationVar(&o.seedMaxTime, "seed-max-time", 12*time.Hour, "seed: stop after this long (run again to resume)")
+	fs.IntVar(&o.floodRequests, "login-flood", 0, "instead of a scenario, post this many wrong passwords to /login at once")
+	fs.IntVar(&o.pid, "pid", 0, "login-flood: the server's process id, to read its peak memory (VmHWM)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -142,9 +151,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var err error
-	if o.seed > 0 {
+	switch {
+	case o.floodRequests > 0:
+		err = loginFlood(ctx, &o, stdout)
+	case o.seed > 0:
 		err = seed(ctx, &o, stdout)
-	} else {
+	default:
 		err = bench(ctx, &o, stdout)
 	}
 	if err != nil {
@@ -181,6 +193,9 @@ func (o *options) validate() error {
 	}
 	if o.refreshPool < o.concurrency {
 		o.refreshPool = o.concurrency
+	}
+	if o.floodRequests > 0 {
+		return nil
 	}
 	needClient := o.seed > 0 || o.scenario != "discovery"
 	if needClient && o.clientID == "" {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/relais-fr/relais/authz"
 	"github.com/relais-fr/relais/mandates"
 )
@@ -60,20 +62,58 @@ func (s *Store) DeleteConsent(ctx context.Context, personID, clientID string) er
 	})
 }
 
-// AddFailure implements authz.AttemptStore: one statement, so concurrent
-// failures are all counted.
-func (s *Store) AddFailure(ctx context.Context, key string, window time.Time) (int, error) {
-	var n int
+// ReserveAttempt implements authz.AttemptStore. Each key is one upsert
+// whose WHERE refuses to go past the limit: ON CONFLICT DO UPDATE locks the
+// row and evaluates the WHERE on its latest version, so concurrent
+// reservations never count more than Max. All keys are counted in one
+// transaction, in key order so two reservations never wait on each other
+// crosswise, and those already counted are taken back when a later key is
+// at its limit.
+func (s *Store) ReserveAttempt(ctx context.Context, window time.Time, limits ...authz.AttemptLimit) (bool, error) {
+	ok := true
 	err := s.write(ctx, func(q querier) error {
-		err := q.QueryRow(ctx, `INSERT INTO login_attempts (key, window_start, failures) VALUES ($1, $2, 1)
-			ON CONFLICT (key, window_start) DO UPDATE SET failures = login_attempts.failures + 1 RETURNING failures`,
-			key, window.UTC()).Scan(&n)
-		if err != nil {
-			return fmt.Errorf("count a failed login: %w", mapErr(err, "attempt"))
+		ok = true // the transaction may run again
+		var counted []string
+		for _, l := range authz.SortedLimits(limits) {
+			var n int
+			err := q.QueryRow(ctx, `INSERT INTO login_attempts (key, window_start, failures) VALUES ($1, $2, 1)
+				ON CONFLICT (key, window_start) DO UPDATE SET failures = login_attempts.failures + 1
+				WHERE login_attempts.failures < $3 RETURNING failures`,
+				l.Key, window.UTC(), l.Max).Scan(&n)
+			if errors.Is(err, pgx.ErrNoRows) {
+				ok = false
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("reserve a login attempt: %w", mapErr(err, "attempt"))
+			}
+			counted = append(counted, l.Key)
+		}
+		if ok {
+			return nil
+		}
+		for _, key := range counted {
+			if err := releaseAttempt(ctx, q, key, window); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
-	return n, err
+	return ok && err == nil, err
+}
+
+// ReleaseAttempt implements authz.AttemptStore.
+func (s *Store) ReleaseAttempt(ctx context.Context, key string, window time.Time) error {
+	return s.write(ctx, func(q querier) error { return releaseAttempt(ctx, q, key, window) })
+}
+
+func releaseAttempt(ctx context.Context, q querier, key string, window time.Time) error {
+	_, err := q.Exec(ctx, `UPDATE login_attempts SET failures = failures - 1 WHERE key = $1 AND window_start = $2 AND failures > 0`,
+		key, window.UTC())
+	if err != nil {
+		return fmt.Errorf("release a login attempt: %w", mapErr(err, "attempt"))
+	}
+	return nil
 }
 
 // Failures implements authz.AttemptStore.

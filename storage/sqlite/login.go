@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -60,18 +61,53 @@ func (s *Store) DeleteConsent(ctx context.Context, personID, clientID string) er
 	})
 }
 
-// AddFailure implements authz.AttemptStore.
-func (s *Store) AddFailure(ctx context.Context, key string, window time.Time) (int, error) {
-	var n int
+// ReserveAttempt implements authz.AttemptStore. Each key is one upsert
+// whose WHERE refuses to go past the limit, so concurrent reservations
+// never count more than Max; all keys are counted in one transaction, and
+// those already counted are taken back when a later key is at its limit.
+func (s *Store) ReserveAttempt(ctx context.Context, window time.Time, limits ...authz.AttemptLimit) (bool, error) {
+	ok := true
 	err := s.write(ctx, func(q querier) error {
-		err := q.QueryRowContext(ctx, `INSERT INTO login_attempts (key, window_start, failures) VALUES (?, ?, 1)
-			ON CONFLICT (key, window_start) DO UPDATE SET failures = failures + 1 RETURNING failures`, key, ms(window)).Scan(&n)
-		if err != nil {
-			return fmt.Errorf("count a failed login: %w", mapErr(err, "attempt"))
+		var counted []string
+		for _, l := range authz.SortedLimits(limits) {
+			var n int
+			err := q.QueryRowContext(ctx, `INSERT INTO login_attempts (key, window_start, failures) VALUES (?, ?, 1)
+				ON CONFLICT (key, window_start) DO UPDATE SET failures = failures + 1 WHERE failures < ? RETURNING failures`,
+				l.Key, ms(window), l.Max).Scan(&n)
+			if errors.Is(err, sql.ErrNoRows) {
+				ok = false
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("reserve a login attempt: %w", mapErr(err, "attempt"))
+			}
+			counted = append(counted, l.Key)
+		}
+		if ok {
+			return nil
+		}
+		for _, key := range counted {
+			if err := releaseAttempt(ctx, q, key, window); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
-	return n, err
+	return ok && err == nil, err
+}
+
+// ReleaseAttempt implements authz.AttemptStore.
+func (s *Store) ReleaseAttempt(ctx context.Context, key string, window time.Time) error {
+	return s.write(ctx, func(q querier) error { return releaseAttempt(ctx, q, key, window) })
+}
+
+func releaseAttempt(ctx context.Context, q querier, key string, window time.Time) error {
+	_, err := q.ExecContext(ctx, `UPDATE login_attempts SET failures = failures - 1 WHERE key = ? AND window_start = ? AND failures > 0`,
+		key, ms(window))
+	if err != nil {
+		return fmt.Errorf("release a login attempt: %w", mapErr(err, "attempt"))
+	}
+	return nil
 }
 
 // Failures implements authz.AttemptStore.

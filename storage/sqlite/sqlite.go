@@ -96,6 +96,9 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		}
 		return path + "?" + q.Encode()
 	}
+	if err := createPrivate(path); err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
 	w, err := sql.Open("sqlite", params("_txlock", "immediate"))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -120,6 +123,29 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	r.SetMaxIdleConns(opt.Readers)
 	s.r = r
 	return s, nil
+}
+
+// createPrivate creates the database file, readable and writable by this
+// user only, before the driver opens it: the file holds password hashes,
+// personal data and the journal, and SQLite would create it 0644 (less the
+// umask). SQLite gives the -wal and -shm files it creates later the mode of
+// the database file, whatever the umask (its unix VFS sets the mode of a
+// new file explicitly), so they are 0600 too. The mode is set by Chmod
+// after creation because the umask could take bits off even 0600. An
+// existing file keeps its mode: the operator chose it.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	err = f.Chmod(0o600)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // checkFile proves the file is a SQLite database this process can use.
