@@ -505,6 +505,9 @@ func (p *Provider) ParseAuthorize(ctx context.Context, r *http.Request) (*Author
 		err = checkPKCE(ar)
 	}
 	if err == nil {
+		err = checkPrompt(ar)
+	}
+	if err == nil {
 		a.details, err = ParseAuthorizationDetails(ar.GetRequestForm().Get("authorization_details"))
 	}
 	if ar != nil {
