@@ -1,6 +1,9 @@
 package authz
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/ory/fosite"
 )
 
@@ -38,4 +41,20 @@ func validChallenge(s string) bool {
 		}
 	}
 	return true
+}
+
+// checkPrompt applies OIDC Core §3.1.2.1 to prompt while the request is
+// parsed (fosite checks it only when it issues the code): known values
+// only, and none alone.
+func checkPrompt(ar fosite.AuthorizeRequester) error {
+	prompts := strings.Fields(ar.GetRequestForm().Get("prompt"))
+	for _, v := range prompts {
+		if !slices.Contains([]string{"none", "login", "consent"}, v) {
+			return fosite.ErrInvalidRequest.WithHintf("The prompt value '%s' is not supported; use none, login or consent.", v)
+		}
+	}
+	if slices.Contains(prompts, "none") && len(prompts) > 1 {
+		return fosite.ErrInvalidRequest.WithHint("prompt=none cannot be combined with other values.")
+	}
+	return nil
 }

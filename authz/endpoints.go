@@ -51,44 +51,45 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 	iss := p.cfg.Issuer
 	doc := map[string]any{
-		"issuer":                                                   iss,
-		"authorization_endpoint":                                   iss + "/authorize",
-		"token_endpoint":                                           iss + "/token",
-		"userinfo_endpoint":                                        iss + "/userinfo",
-		"jwks_uri":                                                 iss + "/jwks",
-		"introspection_endpoint":                                   iss + "/introspect",
-		"revocation_endpoint":                                      iss + "/revoke",
-		"pushed_authorization_request_endpoint":                    iss + "/par",
-		"end_session_endpoint":                                     iss + "/logout",
-		"access_evaluation_endpoint":                               iss + evaluationPath,  // OpenID AuthZEN 1.0
-		"access_evaluations_endpoint":                              iss + evaluationsPath, // OpenID AuthZEN 1.0
-		"scopes_supported":                                         append([]string{"openid", "offline_access", ScopeProtection}, ClaimScopes()...),
-		"authorization_details_types_supported":                    []string{AuthorizationDetailType}, // RFC 9396 §10
-		"response_types_supported":                                 []string{"code"},
-		"response_modes_supported":                                 []string{"query"},
-		"grant_types_supported":                                    []string{"authorization_code", "refresh_token", "client_credentials", GrantTypeTokenExchange},
-		"acr_values_supported":                                     []string{"eidas1"},
-		"subject_types_supported":                                  []string{SubjectPairwise, SubjectPublic},
-		"id_token_signing_alg_values_supported":                    SigningAlgs,
-		"userinfo_signing_alg_values_supported":                    SigningAlgs,
-		"token_endpoint_auth_methods_supported":                    []string{AuthMethodSecretBasic, AuthMethodSecretPost, AuthMethodPrivateKeyJWT, AuthMethodNone},
-		"token_endpoint_auth_signing_alg_values_supported":         SigningAlgs,
-		"introspection_endpoint_auth_methods_supported":            []string{AuthMethodSecretBasic, AuthMethodSecretPost, AuthMethodPrivateKeyJWT},
-		"introspection_endpoint_auth_signing_alg_values_supported": SigningAlgs,
-		"revocation_endpoint_auth_methods_supported":               []string{AuthMethodSecretBasic, AuthMethodSecretPost, AuthMethodNone},
-		"code_challenge_methods_supported":                         []string{"S256"},
-		"claims_supported":                                         SupportedClaims(),
-		"claims_parameter_supported":                               false,
-		"request_parameter_supported":                              true, // RFC 9101, signed (request_object.go)
-		"request_object_signing_alg_values_supported":              RequestObjectSigningAlgs,
-		"request_uri_parameter_supported":                          false,
-		"require_pushed_authorization_requests":                    false,
-		"authorization_response_iss_parameter_supported":           true,
-		"ui_locales_supported":                                     []string{"fr", "en"},
-		"claims_locales_supported":                                 []string{"fr"},
-		"prompt_values_supported":                                  []string{"none", "login", "consent"},
-		"service_documentation":                                    iss + "/",
+		"issuer":                                           iss,
+		"authorization_endpoint":                           iss + "/authorize",
+		"token_endpoint":                                   iss + "/token",
+		"userinfo_endpoint":                                iss + "/userinfo",
+		"jwks_uri":                                         iss + "/jwks",
+		"introspection_endpoint":                           iss + "/introspect",
+		"revocation_endpoint":                              iss + "/revoke",
+		"pushed_authorization_request_endpoint":            iss + "/par",
+		"end_session_endpoint":                             iss + "/logout",
+		"access_evaluation_endpoint":                       iss + evaluationPath,  // OpenID AuthZEN 1.0
+		"access_evaluations_endpoint":                      iss + evaluationsPath, // OpenID AuthZEN 1.0
+		"scopes_supported":                                 append([]string{"openid", "offline_access", ScopeProtection}, ClaimScopes()...),
+		"authorization_details_types_supported":            []string{AuthorizationDetailType}, // RFC 9396 §10
+		"response_types_supported":                         []string{"code"},
+		"response_modes_supported":                         []string{"query"},
+		"grant_types_supported":                            []string{"authorization_code", "refresh_token", "client_credentials", GrantTypeTokenExchange},
+		"acr_values_supported":                             []string{"eidas1"},
+		"subject_types_supported":                          []string{SubjectPairwise, SubjectPublic},
+		"id_token_signing_alg_values_supported":            SigningAlgs,
+		"userinfo_signing_alg_values_supported":            SigningAlgs,
+		"token_endpoint_auth_methods_supported":            []string{AuthMethodSecretBasic, AuthMethodSecretPost, AuthMethodPrivateKeyJWT, AuthMethodNone},
+		"token_endpoint_auth_signing_alg_values_supported": SigningAlgs,
+		"introspection_endpoint_auth_methods_supported":    []string{AuthMethodSecretBasic, AuthMethodSecretPost, AuthMethodPrivateKeyJWT},
+		"revocation_endpoint_auth_methods_supported":       []string{AuthMethodSecretBasic, AuthMethodSecretPost, AuthMethodNone},
+		"code_challenge_methods_supported":                 []string{"S256"},
+		"claims_supported":                                 SupportedClaims(),
+		"claims_parameter_supported":                       false,
+		"request_parameter_supported":                      true, // RFC 9101, signed (request_object.go)
+		"request_object_signing_alg_values_supported":      RequestObjectSigningAlgs,
+		"request_uri_parameter_supported":                  false,
+		"require_pushed_authorization_requests":            false,
+		"authorization_response_iss_parameter_supported":   true,
+		"ui_locales_supported":                             []string{"fr", "en"},
+		"claims_locales_supported":                         []string{"fr"},
+		"prompt_values_supported":                          []string{"none", "login", "consent"},
+		"service_documentation":                            iss + "/",
 	}
+	// RFC 8414 §2: the algorithms of private_key_jwt at introspection.
+	doc["introspection_endpoint_auth_signing_alg_values_supported"] = SigningAlgs
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(doc)
@@ -502,6 +503,9 @@ func (p *Provider) ParseAuthorize(ctx context.Context, r *http.Request) (*Author
 	a := &AuthorizeRequest{ar: ar}
 	if err == nil {
 		err = checkPKCE(ar)
+	}
+	if err == nil {
+		err = checkPrompt(ar)
 	}
 	if err == nil {
 		a.details, err = ParseAuthorizationDetails(ar.GetRequestForm().Get("authorization_details"))

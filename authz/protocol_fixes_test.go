@@ -84,9 +84,10 @@ func authorizeParams(extra map[string]string) url.Values {
 	return q
 }
 
-// A missing or plain PKCE challenge is refused by ParseAuthorize, before
-// the person is sent to log in (it was refused only after the login).
-func TestPKCEIsCheckedBeforeTheLoginPage(t *testing.T) {
+// A missing or plain PKCE challenge, or a prompt Relais does not know, is
+// refused by ParseAuthorize, before the person is sent to log in (they
+// were refused only after the login).
+func TestPKCEAndPromptAreCheckedBeforeTheLoginPage(t *testing.T) {
 	f := newFlow(t)
 	tests := []struct {
 		name  string
@@ -98,6 +99,8 @@ func TestPKCEIsCheckedBeforeTheLoginPage(t *testing.T) {
 		{"an unknown method", map[string]string{"code_challenge_method": "S512"}},
 		{"a method without a challenge", map[string]string{"code_challenge": ""}},
 		{"a challenge too short", map[string]string{"code_challenge": "short"}},
+		{"an unknown prompt value", map[string]string{"prompt": "select_account"}},
+		{"prompt=none with another value", map[string]string{"prompt": "none consent"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
