@@ -93,11 +93,13 @@ func (p *Provider) searchMetadata() map[string]any {
 
 type (
 	searchRequest struct {
-		Subject  *entity        `json:"subject"`
-		Resource *entity        `json:"resource"`
-		Action   *action        `json:"action"`
-		Context  map[string]any `json:"context"`
-		Page     *struct {
+		Subject  *entity `json:"subject"`
+		Resource *entity `json:"resource"`
+		Action   *action `json:"action"`
+		// Context must be an object, as at evaluation; a search ignores
+		// it.
+		Context map[string]any `json:"context"`
+		Page    *struct {
 			Token string `json:"token"`
 			Limit *int   `json:"limit"`
 		} `json:"page"`
@@ -134,12 +136,11 @@ func (p *Provider) accessSearch(kind mandates.SearchKind) http.HandlerFunc {
 // searchQuery is a search request checked: what it asks, and what a page
 // token must have been issued for.
 type searchQuery struct {
-	kind                 mandates.SearchKind
-	actorSub, personSub  string
-	action               mandates.Action
-	area                 mandates.Area
-	limit                int
-	subjectType, resType string
+	kind                mandates.SearchKind
+	actorSub, personSub string
+	action              mandates.Action
+	area                mandates.Area
+	limit               int
 }
 
 // searchQueryOf checks the request's entities as evaluation checks its
@@ -159,7 +160,6 @@ func searchQueryOf(c Client, kind mandates.SearchKind, req searchRequest) (searc
 	case kind != mandates.SearchActions && (req.Action == nil || !mandates.Action(req.Action.Name).Valid()):
 		return q, badRequest("action.name must be consult, manage, dispose or personal.")
 	}
-	q.subjectType, q.resType = req.Subject.Type, req.Resource.Type
 	if kind != mandates.SearchActors {
 		q.actorSub = req.Subject.ID
 	}
@@ -326,8 +326,7 @@ const pageTokenVersion = "1"
 
 func (p *Provider) pageMAC(c Client, q searchQuery, after string) []byte {
 	m := hmac.New(sha256.New, derive(p.cfg.SecretKey, "authzen-search-page"))
-	for _, s := range []string{pageTokenVersion, c.ID, string(q.kind), q.subjectType, q.actorSub, q.resType, q.personSub,
-		string(q.action), string(q.area), after} {
+	for _, s := range []string{pageTokenVersion, c.ID, string(q.kind), q.actorSub, q.personSub, string(q.action), string(q.area), after} {
 		var n [8]byte
 		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
 		m.Write(n[:])

@@ -84,8 +84,17 @@ func testSearches(t *testing.T, tg *target) {
 		t.Fatalf("authzen-configuration: %v, want the three search endpoints at AuthZEN's default paths", meta)
 	}
 	marie, jeanne, _ := tg.actingSubs(t, demoActingCases[0]) // Marie, tutor of Jeanne
-	lucie, paul, _ := tg.actingSubs(t, demoActingCases[1])   // Lucie, the MJPM service's delegate for Paul
-	known := []string{marie, jeanne, lucie, paul}
+	// Paul, under curatelle renforcée, logs in for himself (password
+	// only). Lucie, his curator, is not logged in here: her second factor
+	// takes one login per 30-second step, and the other demo cases
+	// already log her in.
+	_, tok := tg.loginAs(t, tg.clients[roleWeb], tg.demoPerson(t, "paul.durand@demo.example", ""))
+	_, claims := decodeJWT(t, tok.AccessToken)
+	paul, _ := claims["sub"].(string)
+	if paul == "" || claims["act"] != nil {
+		t.Fatalf("Paul's own token: %v", claims)
+	}
+	known := []string{marie, jeanne, paul}
 
 	// Each search's results evaluate true; what the site knows and a
 	// search leaves out evaluates false.
@@ -103,8 +112,8 @@ func testSearches(t *testing.T, tg *target) {
 	}{
 		{jeanne, "social", "manage", []string{marie}},        // under tutelle, Jeanne does not manage alone
 		{jeanne, "social", "consult", sorted(jeanne, marie)}, // both see the account
-		{paul, "argent", "manage", []string{lucie}},          // under curatelle renforcée, Paul needs Lucie's agreement to manage
-		{paul, "argent", "dispose", nil},                     // cosign for both: agreement needed, so no result
+		{paul, "argent", "dispose", nil},                     // Paul's dispose needs his curator's agreement (cosign): no result
+		{paul, "argent", "personal", []string{paul}},         // strictly personal: Paul alone
 		{jeanne, "social", "personal", []string{jeanne}},     // a strictly personal act: the person alone
 	} {
 		got, next := tg.searchPage(t, subjectSearch, searchRequest("", tc.person, tc.action, tc.area))
@@ -119,8 +128,9 @@ func testSearches(t *testing.T, tg *target) {
 	}{
 		{marie, "social", "manage", sorted(marie, jeanne)}, // herself, and Jeanne as her tutor
 		{marie, "social", "personal", []string{marie}},
-		{lucie, "argent", "dispose", []string{lucie}}, // Paul's dispose needs his agreement
-		{jeanne, "social", "manage", nil},             // under tutelle: not even herself
+		{paul, "argent", "manage", nil}, // Paul manages only with his curator's agreement
+		{paul, "argent", "personal", []string{paul}},
+		{jeanne, "social", "manage", nil}, // under tutelle: not even herself
 	} {
 		got, _ := tg.searchPage(t, resourceSearch, searchRequest(tc.actor, "", tc.action, tc.area))
 		if !slices.Equal(got, tc.want) {
@@ -128,21 +138,34 @@ func testSearches(t *testing.T, tg *target) {
 		}
 		checkAgainstEvaluation("resource search", got, known, func(person string) bool { return tg.decision(t, tc.actor, person, tc.action, tc.area) })
 	}
-	for _, c := range demoActingCases[:2] {
-		actor, person := marie, jeanne
-		if c.actor == demoActingCases[1].actor {
-			actor, person = lucie, paul
-		}
-		got, _ := tg.searchPage(t, actionSearch, searchRequest(actor, person, "", c.area))
+	for _, tc := range []struct {
+		name          string
+		actor, person string
+		area          string
+		policy        map[string]string
+	}{
+		{"Marie for Jeanne", marie, jeanne, demoActingCases[0].area, demoActingCases[0].representative},
+		{"Jeanne alone", jeanne, jeanne, demoActingCases[0].area, demoActingCases[0].person},
+		{"Paul alone", paul, paul, demoActingCases[1].area, demoActingCases[1].person},
+	} {
+		got, _ := tg.searchPage(t, actionSearch, searchRequest(tc.actor, tc.person, "", tc.area))
 		var want []string
 		for _, a := range []string{"consult", "dispose", "manage", "personal"} {
-			if c.representative[a] == "allowed" {
+			if tc.policy[a] == "allowed" {
 				want = append(want, a)
 			}
 		}
 		if !slices.Equal(got, want) {
-			t.Errorf("%s: actions %v, want %v (the default policy's allowed ones)", c.name, got, want)
+			t.Errorf("what may %s do in %s: %v, want %v (the default policy's allowed acts)", tc.name, tc.area, got, want)
 		}
+		checkAgainstEvaluation("action search", got, []string{"consult", "manage", "dispose", "personal"},
+			func(action string) bool { return tg.decision(t, tc.actor, tc.person, action, tc.area) })
+	}
+	// Where evaluation answers cosign, the act is not a result: the site
+	// learns of the agreement it needs from the evaluation.
+	res, m := tg.postJSON(t, stringOf(tg.metadata(t)["access_evaluation_endpoint"]), tg.clients[roleWeb], evaluation(paul, paul, "dispose", "argent"))
+	if ctx, _ := m["context"].(map[string]any); res.StatusCode != http.StatusOK || m["decision"] != false || ctx["answer"] != "cosign" {
+		t.Errorf("Paul disposing alone: %d %v, want false with answer cosign", res.StatusCode, m)
 	}
 
 	// Paging: a limit of one walks the results once each; a forged token
@@ -166,7 +189,7 @@ func testSearches(t *testing.T, tg *target) {
 	}
 	forged := searchRequest("", jeanne, "consult", "social")
 	forged["page"] = map[string]any{"limit": 1, "token": "1.c3Vi.Zm9yZ2Vk"}
-	res, m := tg.postJSON(t, subjectSearch, tg.clients[roleWeb], forged)
+	res, m = tg.postJSON(t, subjectSearch, tg.clients[roleWeb], forged)
 	wantError(t, "a forged page token", res, m, http.StatusBadRequest, "invalid_request")
 
 	// An unknown sub is an empty page, as a person nobody represents is;
