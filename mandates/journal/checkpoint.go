@@ -56,6 +56,26 @@ type SignatureVerifier interface {
 	VerifyJWS(jws string) (payload []byte, err error)
 }
 
+// Anchor is a checkpoint the journal keys' history names: when a key is
+// endorsed, its endorsement names the latest checkpoint then signed. The
+// store cannot lose or replace that checkpoint unseen, so checkpoints
+// deleted and numbered again from 1 are found even though each new one
+// carries a good signature.
+type Anchor struct {
+	KeyID  string // the key whose endorsement names it
+	Number int64
+	Hash   Hash // the checkpoint's PayloadHash
+}
+
+// Anchored is a SignatureVerifier that also knows the checkpoints the
+// journal keys' history names (authz.JournalVerifier over the store's
+// keys). Verify checks each is still stored, unchanged; a verifier made
+// from a published JWK set alone has none.
+type Anchored interface {
+	SignatureVerifier
+	Anchors() []Anchor
+}
+
 func (c *Checkpoint) payload() Payload {
 	return Payload{Typ: PayloadType, Version: 1, Number: c.Number, At: c.At, TreeSize: c.TreeSize, Root: c.Root, Prev: c.Prev}
 }
@@ -83,7 +103,10 @@ func jwsKeyID(jws string) string {
 	return h.Kid
 }
 
-// payloadHash is what the next checkpoint's Prev holds.
+// PayloadHash is the SHA-256 of the payload c's JWS signs: what the next
+// checkpoint's Prev holds, and what a journal key's history names.
+func (c *Checkpoint) PayloadHash() (Hash, error) { return payloadHash(c) }
+
 func payloadHash(c *Checkpoint) (Hash, error) {
 	p, err := jwsPayload(c.JWS)
 	if err != nil {
