@@ -96,7 +96,7 @@ func Verify(ctx context.Context, st Reader, v SignatureVerifier, chain string) (
 		}
 	})
 	if a, ok := v.(Anchored); ok && cpFail == nil {
-		cpFail = checkAnchors(cps, a.Anchors())
+		cpFail = CheckAnchors(cps, a.Anchors())
 	}
 
 	var rows []Stored
@@ -202,9 +202,9 @@ func checkCheckpoints(cps []Checkpoint, v SignatureVerifier, each func(cp int64,
 	return first
 }
 
-// checkAnchors checks that every checkpoint the keys' history names is
+// CheckAnchors checks that every checkpoint the keys' history names is
 // still stored, with the payload it had.
-func checkAnchors(cps []Checkpoint, anchors []Anchor) *Failure {
+func CheckAnchors(cps []Checkpoint, anchors []Anchor) *Failure {
 	for _, a := range anchors {
 		i := a.Number - 1
 		if i < 0 || i >= int64(len(cps)) || cps[i].Number != a.Number {

@@ -314,8 +314,8 @@ func (s *Store) CreateJournalKey(ctx context.Context, k authz.JournalKey) error 
 	if err := k.Validate(); err != nil {
 		return err
 	}
-	_, err := s.q(ctx).Exec(ctx, `INSERT INTO journal_keys (id, generation, public_jwk, private_sealed, created_at) VALUES ($1, $2, $3, $4, $5)`,
-		k.ID, k.Generation, string(k.Public), k.Private, k.CreatedAt.UTC())
+	_, err := s.q(ctx).Exec(ctx, `INSERT INTO journal_keys (id, generation, public_jwk, private_sealed, endorsement, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		k.ID, k.Generation, string(k.Public), k.Private, k.Endorsement, k.CreatedAt.UTC())
 	var pe *pgconn.PgError
 	switch {
 	case err == nil:
@@ -326,9 +326,19 @@ func (s *Store) CreateJournalKey(ctx context.Context, k authz.JournalKey) error 
 	return fmt.Errorf("create journal key %s: %w", k.ID, mapErr(err, "journal key"))
 }
 
+// EndorseJournalKey implements authz.JournalKeyStore.
+func (s *Store) EndorseJournalKey(ctx context.Context, id, endorsement string, private []byte) (bool, error) {
+	tag, err := s.q(ctx).Exec(ctx, `UPDATE journal_keys SET endorsement = $1, private_sealed = $2 WHERE id = $3 AND endorsement = ''`,
+		endorsement, private, id)
+	if err != nil {
+		return false, fmt.Errorf("endorse journal key %s: %w", id, mapErr(err, "journal key"))
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
 // JournalKeys implements authz.JournalKeyStore.
 func (s *Store) JournalKeys(ctx context.Context) ([]authz.JournalKey, error) {
-	rows, err := s.q(ctx).Query(ctx, `SELECT id, generation, public_jwk, private_sealed, created_at FROM journal_keys ORDER BY generation`)
+	rows, err := s.q(ctx).Query(ctx, `SELECT id, generation, public_jwk, private_sealed, endorsement, created_at FROM journal_keys ORDER BY generation`)
 	if err != nil {
 		return nil, fmt.Errorf("journal keys: %w", mapErr(err, ""))
 	}
@@ -337,7 +347,7 @@ func (s *Store) JournalKeys(ctx context.Context) ([]authz.JournalKey, error) {
 	for rows.Next() {
 		var k authz.JournalKey
 		var public string
-		if err := rows.Scan(&k.ID, &k.Generation, &public, &k.Private, &k.CreatedAt); err != nil {
+		if err := rows.Scan(&k.ID, &k.Generation, &public, &k.Private, &k.Endorsement, &k.CreatedAt); err != nil {
 			return nil, fmt.Errorf("journal keys: %w", mapErr(err, ""))
 		}
 		k.Public, k.CreatedAt = []byte(public), k.CreatedAt.UTC()

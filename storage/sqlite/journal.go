@@ -319,8 +319,8 @@ func (s *Store) CreateJournalKey(ctx context.Context, k authz.JournalKey) error 
 		return err
 	}
 	return s.write(ctx, func(q querier) error {
-		_, err := q.ExecContext(ctx, `INSERT INTO journal_keys (id, generation, public_jwk, private_sealed, created_at) VALUES (?, ?, ?, ?, ?)`,
-			k.ID, k.Generation, string(k.Public), k.Private, ms(k.CreatedAt))
+		_, err := q.ExecContext(ctx, `INSERT INTO journal_keys (id, generation, public_jwk, private_sealed, endorsement, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			k.ID, k.Generation, string(k.Public), k.Private, k.Endorsement, ms(k.CreatedAt))
 		if err != nil {
 			err = mapErr(err, "journal key")
 			var ue *mandates.UniqueError
@@ -333,9 +333,25 @@ func (s *Store) CreateJournalKey(ctx context.Context, k authz.JournalKey) error 
 	})
 }
 
+// EndorseJournalKey implements authz.JournalKeyStore.
+func (s *Store) EndorseJournalKey(ctx context.Context, id, endorsement string, private []byte) (bool, error) {
+	var done bool
+	err := s.write(ctx, func(q querier) error {
+		res, err := q.ExecContext(ctx, `UPDATE journal_keys SET endorsement = ?, private_sealed = ? WHERE id = ? AND endorsement = ''`,
+			endorsement, private, id)
+		if err != nil {
+			return fmt.Errorf("endorse journal key %s: %w", id, mapErr(err, "journal key"))
+		}
+		n, _ := res.RowsAffected()
+		done = n == 1
+		return nil
+	})
+	return done, err
+}
+
 // JournalKeys implements authz.JournalKeyStore.
 func (s *Store) JournalKeys(ctx context.Context) ([]authz.JournalKey, error) {
-	rows, err := s.reader(ctx).QueryContext(ctx, `SELECT id, generation, public_jwk, private_sealed, created_at FROM journal_keys ORDER BY generation`)
+	rows, err := s.reader(ctx).QueryContext(ctx, `SELECT id, generation, public_jwk, private_sealed, endorsement, created_at FROM journal_keys ORDER BY generation`)
 	if err != nil {
 		return nil, fmt.Errorf("journal keys: %w", mapErr(err, ""))
 	}
@@ -345,7 +361,7 @@ func (s *Store) JournalKeys(ctx context.Context) ([]authz.JournalKey, error) {
 		var k authz.JournalKey
 		var public string
 		var created int64
-		if err := rows.Scan(&k.ID, &k.Generation, &public, &k.Private, &created); err != nil {
+		if err := rows.Scan(&k.ID, &k.Generation, &public, &k.Private, &k.Endorsement, &created); err != nil {
 			return nil, fmt.Errorf("journal keys: %w", mapErr(err, ""))
 		}
 		k.Public, k.CreatedAt = []byte(public), fromMS(created)
