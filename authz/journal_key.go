@@ -178,7 +178,7 @@ func (j *JournalKeys) history(all []JournalKey) ([]trustedKey, error) {
 			return out, fmt.Errorf("open journal key %s: %w", k.ID, err)
 		case errors.Is(err, ErrWrongSecretKey):
 			return untrusted("its private key was sealed under another secret key: this deployment did not make it")
-		case errors.Is(err, ErrSealedCorrupt) && k.Endorsement == "" && i == 0:
+		case errors.Is(err, ErrSealedCorrupt) && k.Endorsement == "":
 			return untrusted("its private key does not open under the secret key: it was altered, copied from another key, or its endorsement was removed")
 		case errors.Is(err, ErrSealedCorrupt):
 			return untrusted("its private key does not open under the secret key with this endorsement: it was altered, copied from another key, or its endorsement was changed")
