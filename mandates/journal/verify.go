@@ -176,7 +176,11 @@ func checkCheckpoints(cps []Checkpoint, v SignatureVerifier, each func(cp int64,
 	for i := range cps {
 		c := &cps[i]
 		if want := int64(i + 1); c.Number != want {
-			fail(&Failure{Checkpoint: want, Kind: CheckpointLost, Reason: fmt.Sprintf("checkpoint %d follows checkpoint %d", c.Number, want-1)})
+			reason := fmt.Sprintf("checkpoint %d follows checkpoint %d", c.Number, want-1)
+			if want == 1 {
+				reason = fmt.Sprintf("the first stored checkpoint is checkpoint %d", c.Number)
+			}
+			fail(&Failure{Checkpoint: want, Kind: CheckpointLost, Reason: reason})
 		}
 		ph, f := checkSigned(c, v)
 		if f != nil {
