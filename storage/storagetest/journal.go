@@ -124,7 +124,7 @@ func chainOf(t *testing.T, s journal.Reader, chain string) []journal.Stored {
 }
 
 // journalKeys is the real ES256 signer over the store, with a verifier.
-func journalKeys(t *testing.T, s JournalStore) (*authz.JournalKeys, journal.SignatureVerifier) {
+func journalKeys(t testing.TB, s JournalStore) (*authz.JournalKeys, journal.SignatureVerifier) {
 	t.Helper()
 	box, err := authz.NewSecretBox([]byte(strings.Repeat("j", 32)))
 	if err != nil {
@@ -381,6 +381,30 @@ func testJournalKeys(t *testing.T, s JournalStore, _ SQL) {
 	}
 	if err := s.CreateJournalKey(t.Context(), authz.JournalKey{ID: "not-journal", Generation: 3}); !errors.Is(err, mandates.ErrInvalid) {
 		t.Errorf("invalid key: %v", err)
+	}
+
+	// An endorsement is written once, with the private key sealed again;
+	// a second one (another instance, later) changes nothing.
+	if done, err := s.EndorseJournalKey(t.Context(), k.ID, "first", []byte("sealed again")); err != nil || !done {
+		t.Fatalf("endorse: %v, %v", done, err)
+	}
+	if done, err := s.EndorseJournalKey(t.Context(), k.ID, "second", []byte("other")); err != nil || done {
+		t.Errorf("endorse again: %v, %v; want nothing done", done, err)
+	}
+	if done, err := s.EndorseJournalKey(t.Context(), authz.JournalKeyPrefix+"none", "x", []byte("x")); err != nil || done {
+		t.Errorf("endorse a key that does not exist: %v, %v", done, err)
+	}
+	all, err = s.JournalKeys(t.Context())
+	if err != nil || len(all) != 1 || all[0].Endorsement != "first" || string(all[0].Private) != "sealed again" {
+		t.Errorf("after endorsing: %+v, %v", all, err)
+	}
+	k3 := k
+	k3.ID, k3.Generation, k3.Endorsement = authz.JournalKeyPrefix+"third", 3, "endorsed at creation"
+	if err := s.CreateJournalKey(t.Context(), k3); err != nil {
+		t.Fatal(err)
+	}
+	if all, err := s.JournalKeys(t.Context()); err != nil || len(all) != 2 || all[1].Endorsement != k3.Endorsement {
+		t.Errorf("a key created endorsed: %+v, %v", all, err)
 	}
 }
 
