@@ -16,8 +16,9 @@ import (
 )
 
 var (
-	_ journal.Store         = (*Store)(nil)
-	_ authz.JournalKeyStore = (*Store)(nil)
+	_ journal.Store             = (*Store)(nil)
+	_ authz.JournalKeyStore     = (*Store)(nil)
+	_ journal.CheckpointSummary = (*Store)(nil)
 )
 
 const entryColumns = `e.chain, e.seq, e.type, e.at, e.actor_id, e.organisation_id, e.person_id, e.representation_id,
@@ -227,8 +228,62 @@ func (s *Store) CreateCheckpoint(ctx context.Context, c journal.Checkpoint) erro
 			SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::bytea[])`, c.Number, chains, seqs, hashes); err != nil {
 			return fmt.Errorf("create checkpoint %d: %w", c.Number, mapErr(err, "checkpoint head"))
 		}
+		if _, err := q.Exec(ctx, `INSERT INTO journal_checkpointed_heads (chain, seq, hash, checkpoint)
+			SELECT h.chain, h.seq, h.hash, $1 FROM unnest($2::text[], $3::bigint[], $4::bytea[]) AS h (chain, seq, hash)
+			ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, checkpoint = excluded.checkpoint`,
+			c.Number, chains, seqs, hashes); err != nil {
+			return fmt.Errorf("create checkpoint %d: %w", c.Number, mapErr(err, "checkpoint head"))
+		}
 		return nil
 	})
+}
+
+// LastCheckpoint implements journal.CheckpointSummary.
+func (s *Store) LastCheckpoint(ctx context.Context) (journal.Checkpoint, []journal.Head, error) {
+	var c journal.Checkpoint
+	var heads []journal.Head
+	err := s.readTx(ctx, func(q querier) error {
+		var root, prev []byte
+		err := q.QueryRow(ctx, `SELECT number, at, tree_size, root, prev, key_id, jws FROM journal_checkpoints ORDER BY number DESC LIMIT 1`).
+			Scan(&c.Number, &c.At, &c.TreeSize, &root, &prev, &c.KeyID, &c.JWS)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return mandates.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		c.At = c.At.UTC()
+		if c.Root, err = journal.HashOf(root); err == nil {
+			c.Prev, err = journal.HashOf(prev)
+		}
+		if err != nil {
+			return fmt.Errorf("checkpoint %d: %w", c.Number, err)
+		}
+		rows, err := q.Query(ctx, `SELECT chain, seq, hash FROM journal_checkpointed_heads`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var h journal.Head
+			var b []byte
+			if err := rows.Scan(&h.Chain, &h.Seq, &b); err != nil {
+				return err
+			}
+			if h.Hash, err = journal.HashOf(b); err != nil {
+				return fmt.Errorf("checkpointed head %s: %w", h.Chain, err)
+			}
+			heads = append(heads, h)
+		}
+		return rows.Err()
+	})
+	if errors.Is(err, mandates.ErrNotFound) {
+		return c, nil, err
+	}
+	if err != nil {
+		return c, nil, fmt.Errorf("last checkpoint: %w", mapErr(err, ""))
+	}
+	return c, heads, nil
 }
 
 // Checkpoints implements journal.Reader.

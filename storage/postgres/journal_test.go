@@ -202,7 +202,7 @@ func TestJournalVerifySpeed(t *testing.T) {
 func BenchmarkCheckpoint(b *testing.B) {
 	tmpl := pgtest.Template(b, "relais_schema", func(dsn string) error { return migrate(context.Background(), dsn) })
 	for _, bc := range []struct {
-		name                      string
+		name                     string
 		chains, changed, history int
 	}{
 		{"10000 chains, 100 changed", 10_000, 100, 0},

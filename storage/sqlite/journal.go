@@ -14,8 +14,9 @@ import (
 )
 
 var (
-	_ journal.Store         = (*Store)(nil)
-	_ authz.JournalKeyStore = (*Store)(nil)
+	_ journal.Store             = (*Store)(nil)
+	_ authz.JournalKeyStore     = (*Store)(nil)
+	_ journal.CheckpointSummary = (*Store)(nil)
 )
 
 const entryColumns = `e.chain, e.seq, e.type, e.at, e.actor_id, e.organisation_id, e.person_id, e.representation_id,
@@ -217,9 +218,63 @@ func (s *Store) CreateCheckpoint(ctx context.Context, c journal.Checkpoint) erro
 				c.Number, h.Chain, h.Seq, h.Hash[:]); err != nil {
 				return fmt.Errorf("create checkpoint %d: %w", c.Number, mapErr(err, "checkpoint head"))
 			}
+			if _, err := q.ExecContext(ctx, `INSERT INTO journal_checkpointed_heads (chain, seq, hash, checkpoint) VALUES (?, ?, ?, ?)
+				ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, checkpoint = excluded.checkpoint`,
+				h.Chain, h.Seq, h.Hash[:], c.Number); err != nil {
+				return fmt.Errorf("create checkpoint %d: %w", c.Number, mapErr(err, "checkpoint head"))
+			}
 		}
 		return nil
 	})
+}
+
+// LastCheckpoint implements journal.CheckpointSummary.
+func (s *Store) LastCheckpoint(ctx context.Context) (journal.Checkpoint, []journal.Head, error) {
+	var c journal.Checkpoint
+	var heads []journal.Head
+	err := s.readTx(ctx, func(q querier) error {
+		var at int64
+		var root, prev []byte
+		err := q.QueryRowContext(ctx, `SELECT number, at, tree_size, root, prev, key_id, jws FROM journal_checkpoints ORDER BY number DESC LIMIT 1`).
+			Scan(&c.Number, &at, &c.TreeSize, &root, &prev, &c.KeyID, &c.JWS)
+		if errors.Is(err, sql.ErrNoRows) {
+			return mandates.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		c.At = fromMS(at)
+		if c.Root, err = journal.HashOf(root); err == nil {
+			c.Prev, err = journal.HashOf(prev)
+		}
+		if err != nil {
+			return fmt.Errorf("checkpoint %d: %w", c.Number, err)
+		}
+		rows, err := q.QueryContext(ctx, `SELECT chain, seq, hash FROM journal_checkpointed_heads`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var h journal.Head
+			var b []byte
+			if err := rows.Scan(&h.Chain, &h.Seq, &b); err != nil {
+				return err
+			}
+			if h.Hash, err = journal.HashOf(b); err != nil {
+				return fmt.Errorf("checkpointed head %s: %w", h.Chain, err)
+			}
+			heads = append(heads, h)
+		}
+		return rows.Err()
+	})
+	if errors.Is(err, mandates.ErrNotFound) {
+		return c, nil, err
+	}
+	if err != nil {
+		return c, nil, fmt.Errorf("last checkpoint: %w", mapErr(err, ""))
+	}
+	return c, heads, nil
 }
 
 // Checkpoints implements journal.Reader.

@@ -70,7 +70,7 @@ func TestJournalVerifySpeed(t *testing.T) {
 //	go test ./storage/sqlite -run '^$' -bench BenchmarkCheckpoint -benchtime 20x
 func BenchmarkCheckpoint(b *testing.B) {
 	for _, bc := range []struct {
-		name                      string
+		name                     string
 		chains, changed, history int
 	}{
 		{"10000 chains, 100 changed", 10_000, 100, 0},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -22,6 +23,7 @@ import (
 // service's store so that the service can journal into it.
 type JournalStore interface {
 	journal.Store
+	journal.CheckpointSummary
 	authz.JournalKeyStore
 	ServiceStore
 }
@@ -45,6 +47,7 @@ func RunJournalStore(t *testing.T, newStore func(t *testing.T) (JournalStore, SQ
 		{"heads are the last entry of each chain", testJournalHeads},
 		{"erasure removes details and the journal still verifies", testJournalErasure},
 		{"checkpoints are read back with their heads; a number is taken once", testJournalCheckpoints},
+		{"the last checkpoint's cover is kept per chain and checked against its signed root", testJournalCheckpointSummary},
 		{"the lease goes to one holder until it expires", testJournalLease},
 		{"journal keys: one per generation, published, never a token key", testJournalKeys},
 		{"many writers for one person: no gap, no fork, no loss", testJournalConcurrentOnePerson},
@@ -697,4 +700,53 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func testJournalCheckpointSummary(t *testing.T, s JournalStore, exec SQL) {
+	if _, _, err := s.LastCheckpoint(t.Context()); !errors.Is(err, mandates.ErrNotFound) {
+		t.Fatalf("no checkpoint yet: %v, want ErrNotFound", err)
+	}
+	j := journal.New(s, journal.Options{})
+	keys, v := journalKeys(t, s)
+	emitN(t, j, "a", 3)
+	emitN(t, j, "b", 1)
+	for range 2 {
+		if _, err := journal.MakeCheckpoint(t.Context(), s, keys, journal.CheckpointOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		emitN(t, j, "b", 2)
+		emitN(t, j, "c", 1)
+	}
+	cps, err := s.Checkpoints(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, heads, err := s.LastCheckpoint(t.Context())
+	if err != nil || last.Number != 2 || last.JWS != cps[1].JWS || last.Root != cps[1].Root || len(last.Heads) != 0 {
+		t.Fatalf("last checkpoint: %+v, %v", last, err)
+	}
+	replayed := map[string]journal.Head{}
+	for _, c := range cps {
+		for _, h := range c.Heads {
+			replayed[h.Chain] = h
+		}
+	}
+	got := map[string]journal.Head{}
+	for _, h := range heads {
+		got[h.Chain] = h
+	}
+	if !maps.Equal(got, replayed) {
+		t.Errorf("heads kept %v, replayed %v", got, replayed)
+	}
+	if rep, err := journal.Verify(t.Context(), s, v, ""); err != nil || !rep.OK() || rep.Uncovered != 3 {
+		t.Fatalf("verify: %+v, %v; want it to verify with 3 entries not covered", rep, err)
+	}
+	// The cover edited behind the store's back: no checkpoint is signed
+	// on it.
+	exec(t, `UPDATE journal_checkpointed_heads SET seq = 1 WHERE chain = 'b'`)
+	_, err = journal.MakeCheckpoint(t.Context(), s, keys, journal.CheckpointOptions{})
+	var f *journal.Failure
+	if !errors.As(err, &f) || f.Kind != journal.CheckpointEdited || f.Checkpoint != 2 {
+		t.Errorf("checkpoint over an edited cover: %v", err)
+	}
 }
