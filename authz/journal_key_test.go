@@ -224,10 +224,20 @@ func TestJournalKeysFormAHistoryEachEndorsedByTheOneBefore(t *testing.T) {
 	if err := jk.Ensure(t.Context()); err != nil {
 		t.Fatal(err)
 	}
+	unendorsed := store.keys[0]
 	if store.keys[0].Endorsement != "" {
 		t.Fatal("the first key was endorsed before any checkpoint existed")
 	}
-	for n := int64(1); n <= 2; n++ {
+	if err := signCheckpoint(t, jk, store, 1); err != nil {
+		t.Fatal(err)
+	}
+	// A key made before endorsements, with its checkpoints: the next
+	// start endorses it, naming checkpoint 1.
+	if err := authz.NewJournalKeys(store, box(t, 1), c.now).Ensure(t.Context()); err != nil || store.keys[0].Endorsement == "" {
+		t.Fatalf("Ensure with checkpoint 1 stored: %v, endorsement %q", err, store.keys[0].Endorsement)
+	}
+	store.keys[0] = unendorsed // as it was before that start
+	for n := int64(2); n <= 2; n++ {
 		if err := signCheckpoint(t, jk, store, n); err != nil {
 			t.Fatalf("checkpoint %d: %v", n, err)
 		}

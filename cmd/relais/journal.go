@@ -43,7 +43,7 @@ func bindJournalFlags(fs *pflag.FlagSet, c *Config) {
 
 func (c *Config) validateJournal() error {
 	if c.JournalCheckpointInterval < time.Minute {
-		return settingErr("--journal-checkpoint-interval (RELAIS_JOURNAL_CHECKPOINT_INTERVAL) must be at least 1m, for example 1m.")
+		return settingErr("--journal-checkpoint-interval (RELAIS_JOURNAL_CHECKPOINT_INTERVAL) must be at least 1m, for example 5m.")
 	}
 	if c.JournalRetention != 0 && c.JournalRetention < minRetention {
 		return settingErr("--journal-retention (RELAIS_JOURNAL_RETENTION) must be 0 (keep) or at least 24h, for example 8760h for one year.")

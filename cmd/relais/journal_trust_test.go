@@ -317,3 +317,30 @@ func TestARewriteOfTheJournalInSQLDoesNotVerify(t *testing.T) {
 		})
 	}
 }
+
+func TestJournalRotateKeyEndorsesTheNewKeyWithTheCurrentOne(t *testing.T) {
+	db, _, _ := journalDB(t)
+	env := envOf("RELAIS_SECRET_KEY", testSecretKey)
+	if code, _, stderr := runRelais(t, noEnv, "journal", "rotate-key", "--db", db); code != 2 || !strings.Contains(stderr, "RELAIS_SECRET_KEY") {
+		t.Errorf("rotate-key without the secret key: exit %d, %q", code, stderr)
+	}
+	for range 2 {
+		if code, out, stderr := runRelais(t, env, "journal", "checkpoint", "--db", db); code != 0 {
+			t.Fatalf("checkpoint: %d %q %q", code, out, stderr)
+		}
+	}
+	code, out, stderr := runRelais(t, env, "journal", "rotate-key", "--db", db)
+	kid, _, _ := strings.Cut(strings.TrimPrefix(out, "added journal key "), " ")
+	if code != 0 || !strings.HasPrefix(kid, "journal-") || !strings.Contains(out, "(generation 2)") {
+		t.Fatalf("rotate-key: %d %q %q", code, out, stderr)
+	}
+	if code, out, stderr := runRelais(t, env, "journal", "checkpoint", "--db", db); code != 0 || !strings.Contains(out, "checkpoint 3 signed by "+kid) {
+		t.Fatalf("checkpoint after the rotation: %d %q %q", code, out, stderr)
+	}
+	// The rotation is journaled in the admin chain, which the next
+	// checkpoint covers.
+	code, out, stderr = runRelais(t, env, "journal", "verify", "--db", db)
+	if code != 0 || !strings.Contains(out, "3 chains, 6 entries (0 details erased), 3 checkpoints; 0 entries not yet covered") {
+		t.Errorf("verify after the rotation: %d %q %q", code, out, stderr)
+	}
+}
