@@ -206,8 +206,8 @@ func BenchmarkCheckpoint(b *testing.B) {
 		chains, changed, history int
 	}{
 		{"10000 chains, 100 changed", 10_000, 100, 0},
-		{"10000 chains, 100 changed, after 60 rounds", 10_000, 100, 60},
-		{"10000 chains, nothing new, after 60 rounds", 10_000, 0, 60},
+		{"10000 chains, 100 changed, after more rounds", 10_000, 100, storagetest.CheckpointBenchHistory()},
+		{"10000 chains, nothing new, after more rounds", 10_000, 0, storagetest.CheckpointBenchHistory()},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			storagetest.BenchCheckpoint(b, open(b, pgtest.NewDatabaseFrom(b, tmpl)), bc.chains, bc.changed, bc.history)

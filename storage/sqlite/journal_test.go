@@ -65,7 +65,8 @@ func TestJournalVerifySpeed(t *testing.T) {
 // BenchmarkCheckpoint is the cost of one checkpoint round of relais
 // serve (every --journal-checkpoint-interval, 1m by default) on a
 // journal of 10,000 chains: 100 chains changed since the last round, or
-// none, after an hour of rounds (60 checkpoints):
+// none, after an hour of rounds (60 checkpoints; RELAIS_CHECKPOINT_HISTORY
+// sets another number):
 //
 //	go test ./storage/sqlite -run '^$' -bench BenchmarkCheckpoint -benchtime 20x
 func BenchmarkCheckpoint(b *testing.B) {
@@ -74,8 +75,8 @@ func BenchmarkCheckpoint(b *testing.B) {
 		chains, changed, history int
 	}{
 		{"10000 chains, 100 changed", 10_000, 100, 0},
-		{"10000 chains, 100 changed, after 60 rounds", 10_000, 100, 60},
-		{"10000 chains, nothing new, after 60 rounds", 10_000, 0, 60},
+		{"10000 chains, 100 changed, after more rounds", 10_000, 100, storagetest.CheckpointBenchHistory()},
+		{"10000 chains, nothing new, after more rounds", 10_000, 0, storagetest.CheckpointBenchHistory()},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			s, _ := openWithSQL(b)

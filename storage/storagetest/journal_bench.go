@@ -3,6 +3,8 @@ package storagetest
 import (
 	"context"
 	"errors"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -94,6 +96,16 @@ func BenchCheckpoint(b *testing.B, s JournalStore, chains, changed, history int)
 	b.ReportMetric(float64(bytes)/float64(b.N), "bytes-written/op")
 	b.ReportMetric(float64(len(cps)), "checkpoints-stored")
 	b.ReportMetric(float64(stored), "heads-stored")
+}
+
+// CheckpointBenchHistory is how many rounds BenchCheckpoint's "after
+// more rounds" cases run first: RELAIS_CHECKPOINT_HISTORY, or 60 (an hour
+// of relais serve's rounds).
+func CheckpointBenchHistory() int {
+	if n, err := strconv.Atoi(os.Getenv("RELAIS_CHECKPOINT_HISTORY")); err == nil && n >= 0 {
+		return n
+	}
+	return 60
 }
 
 func seqOf(e *journal.Entry) int64 {
