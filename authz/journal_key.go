@@ -312,6 +312,23 @@ func (j *JournalKeys) anchorFirst(ctx context.Context, first trustedKey, cps []j
 	return nil
 }
 
+// EndorseFirst endorses the first journal key, naming checkpoint 1, if
+// it is not yet and checkpoint 1 exists: relais serve calls it after each
+// checkpoint it signs, so that from checkpoint 1 on, deleting the
+// checkpoints is found. It reads the checkpoints only while the key is
+// not endorsed.
+func (j *JournalKeys) EndorseFirst(ctx context.Context) error {
+	hist, err := j.trusted(ctx)
+	if err != nil || len(hist) == 0 || hist[0].Endorsement != "" {
+		return err
+	}
+	cps, err := j.store.Checkpoints(ctx)
+	if err != nil {
+		return fmt.Errorf("read checkpoints: %w", err)
+	}
+	return j.anchorFirst(ctx, hist[0], cps)
+}
+
 // Ensure creates the first journal key if there is none; otherwise it
 // checks the whole history opens with this secret key, endorses the
 // first key once checkpoint 1 exists, and checks every checkpoint the

@@ -253,6 +253,9 @@ func newJournalCheckpoint(stdout io.Writer, getenv func(string) string, open ope
 			if err != nil {
 				return err
 			}
+			if err := keys.EndorseFirst(cmd.Context()); err != nil {
+				return keysFailed(err)
+			}
 			fmt.Fprintf(stdout, "checkpoint %d signed by %s: %d chains, root %s, %d changed since the previous one\n",
 				cp.Number, cp.KeyID, cp.TreeSize, cp.Root, len(cp.Heads))
 			return nil
@@ -408,6 +411,13 @@ type journalJobs struct {
 	log       *slog.Logger
 }
 
+// firstKeyEndorser endorses the first journal key once checkpoint 1
+// exists (authz.JournalKeys), so that the checkpoints cannot be deleted
+// and signed again from 1 unseen (docs/journal.md).
+type firstKeyEndorser interface {
+	EndorseFirst(ctx context.Context) error
+}
+
 // expiryRecorder records the expiries of representations whose end date
 // passed (mandates.Service).
 type expiryRecorder interface {
@@ -440,6 +450,11 @@ func (jj *journalJobs) once(ctx context.Context) (bool, error) {
 		return true, err
 	default:
 		jj.log.InfoContext(ctx, "journal checkpoint signed", "checkpoint", cp.Number, "chains", cp.TreeSize, "changed", len(cp.Heads))
+		if e, ok := jj.signer.(firstKeyEndorser); ok {
+			if err := e.EndorseFirst(ctx); err != nil {
+				return true, err
+			}
+		}
 	}
 	if jj.retention > 0 {
 		n, err := jj.journal.Expire(ctx, jj.retention)

@@ -213,6 +213,11 @@ func TestJournalJobsRunOnOneInstanceAtATime(t *testing.T) {
 	if ran, err := a.once(t.Context()); !ran || err != nil || checkpoints() != 1 {
 		t.Fatalf("a: ran %v, %v, %d checkpoints", ran, err, checkpoints())
 	}
+	// The round that signed checkpoint 1 endorsed the first journal key,
+	// naming it: from now on deleting the checkpoints is found.
+	if all, err := st.JournalKeys(t.Context()); err != nil || len(all) != 1 || all[0].Endorsement == "" {
+		t.Errorf("journal keys after checkpoint 1: %+v, %v; want the first endorsed", all, err)
+	}
 	if ran, err := b.once(t.Context()); ran || err != nil || checkpoints() != 1 {
 		t.Errorf("b while a holds the lease: ran %v, %v, %d checkpoints", ran, err, checkpoints())
 	}
