@@ -22,6 +22,25 @@ import (
 type memJournalKeys struct {
 	mu   sync.Mutex
 	keys []authz.JournalKey
+	cps  []journal.Checkpoint
+}
+
+func (m *memJournalKeys) EndorseJournalKey(_ context.Context, id, endorsement string, private []byte) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := range m.keys {
+		if m.keys[i].ID == id && m.keys[i].Endorsement == "" {
+			m.keys[i].Endorsement, m.keys[i].Private = endorsement, private
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (m *memJournalKeys) Checkpoints(context.Context) ([]journal.Checkpoint, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.cps), nil
 }
 
 func (m *memJournalKeys) CreateJournalKey(_ context.Context, k authz.JournalKey) error {
@@ -167,5 +186,226 @@ func TestTheJournalVerifierRefusesWhatIsNotACheckpoint(t *testing.T) {
 	}
 	if _, err := v.VerifyJWS(good); err != nil {
 		t.Errorf("a real checkpoint signature: %v", err)
+	}
+}
+
+// signCheckpoint signs checkpoint n with jk and stores it, as
+// journal.MakeCheckpoint would.
+func signCheckpoint(t *testing.T, jk *authz.JournalKeys, store *memJournalKeys, n int64) error {
+	t.Helper()
+	payload, _ := json.Marshal(journal.Payload{Typ: journal.PayloadType, Version: 1, Number: n})
+	jws, err := jk.Sign(t.Context(), payload)
+	if err != nil {
+		return err
+	}
+	store.mu.Lock()
+	store.cps = append(store.cps, journal.Checkpoint{Number: n, JWS: jws})
+	store.mu.Unlock()
+	return nil
+}
+
+func journalKIDs(t *testing.T, jk *authz.JournalKeys) []string {
+	t.Helper()
+	keys, err := jk.PublicKeys(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, k := range keys {
+		out = append(out, k.KeyID)
+	}
+	return out
+}
+
+func TestJournalKeysFormAHistoryEachEndorsedByTheOneBefore(t *testing.T) {
+	c := newClock()
+	store := &memJournalKeys{}
+	jk := authz.NewJournalKeys(store, box(t, 1), c.now)
+	if err := jk.Ensure(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	unendorsed := store.keys[0]
+	if store.keys[0].Endorsement != "" {
+		t.Fatal("the first key was endorsed before any checkpoint existed")
+	}
+	if err := signCheckpoint(t, jk, store, 1); err != nil {
+		t.Fatal(err)
+	}
+	// A key made before endorsements, with its checkpoints: the next
+	// start endorses it, naming checkpoint 1.
+	if err := authz.NewJournalKeys(store, box(t, 1), c.now).Ensure(t.Context()); err != nil || store.keys[0].Endorsement == "" {
+		t.Fatalf("Ensure with checkpoint 1 stored: %v, endorsement %q", err, store.keys[0].Endorsement)
+	}
+	store.keys[0] = unendorsed // as it was before that start
+	for n := int64(2); n <= 2; n++ {
+		if err := signCheckpoint(t, jk, store, n); err != nil {
+			t.Fatalf("checkpoint %d: %v", n, err)
+		}
+	}
+	// Signing checkpoint 2 endorsed the first key, naming checkpoint 1.
+	first := store.keys[0]
+	if first.Endorsement == "" {
+		t.Fatal("the first key is still not endorsed once checkpoint 1 exists")
+	}
+	k2, err := jk.Rotate(t.Context())
+	if err != nil || k2.Generation != 2 {
+		t.Fatalf("rotate: %+v, %v", k2, err)
+	}
+	if err := signCheckpoint(t, jk, store, 3); err != nil {
+		t.Fatal(err)
+	}
+	if kid := jwsKID(t, store.cps[2].JWS); kid != k2.ID {
+		t.Errorf("checkpoint 3 signed by %s, want the new key %s", kid, k2.ID)
+	}
+	v, err := jk.Verifier(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	anchors := v.Anchors()
+	h1, _ := store.cps[0].PayloadHash()
+	h2, _ := store.cps[1].PayloadHash()
+	want := []journal.Anchor{{KeyID: first.ID, Number: 1, Hash: h1}, {KeyID: k2.ID, Number: 2, Hash: h2}}
+	if !slices.Equal(anchors, want) {
+		t.Errorf("anchors %+v, want %+v", anchors, want)
+	}
+	for _, cp := range store.cps {
+		if _, err := v.VerifyJWS(cp.JWS); err != nil {
+			t.Errorf("checkpoint %d: %v", cp.Number, err)
+		}
+	}
+	if got := journalKIDs(t, jk); !slices.Equal(got, []string{first.ID, k2.ID}) {
+		t.Errorf("published %v", got)
+	}
+
+	// Checkpoints deleted: Relais signs no new checkpoint 1 (or 2) over
+	// whatever the database now holds, and will not start.
+	store.cps = nil
+	for _, n := range []int64{1, 2} {
+		if err := signCheckpoint(t, jk, store, n); err == nil || !strings.Contains(err.Error(), "checkpoints were deleted") {
+			t.Errorf("checkpoint %d signed again after the checkpoints were deleted: %v", n, err)
+		}
+	}
+	var f *journal.Failure
+	if err := jk.Ensure(t.Context()); !errors.As(err, &f) || f.Kind != journal.Restarted {
+		t.Errorf("Ensure after the checkpoints were deleted: %v, want checkpoints restarted", err)
+	}
+}
+
+func jwsKID(t *testing.T, jws string) string {
+	t.Helper()
+	head, _ := base64.RawURLEncoding.DecodeString(strings.Split(jws, ".")[0])
+	var h map[string]string
+	_ = json.Unmarshal(head, &h)
+	return h["kid"]
+}
+
+func TestAJournalKeyRowAddedWithoutTheSecretKeyIsNotTrusted(t *testing.T) {
+	// history is a deployment with two endorsed keys and two checkpoints.
+	history := func(t *testing.T) (*memJournalKeys, *authz.JournalKeys) {
+		store := &memJournalKeys{}
+		jk := authz.NewJournalKeys(store, box(t, 1), newClock().now)
+		if err := jk.Ensure(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		for n := int64(1); n <= 2; n++ {
+			if err := signCheckpoint(t, jk, store, n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := jk.Rotate(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		return store, jk
+	}
+	// attacker is a key made by someone without this secret key.
+	attacker := func(t *testing.T, b byte) authz.JournalKey {
+		other := &memJournalKeys{}
+		if err := authz.NewJournalKeys(other, box(t, b), newClock().now).Ensure(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		return other.keys[0]
+	}
+	tests := []struct {
+		name   string
+		tamper func(t *testing.T, st *memJournalKeys) string // returns the kid to be named
+		reason string
+	}{
+		{"a key of one's own added as the next generation", func(t *testing.T, st *memJournalKeys) string {
+			k := attacker(t, 9)
+			k.Generation = 3
+			st.keys = append(st.keys, k)
+			return k.ID
+		}, "sealed under another secret key"},
+		{"a key added with junk as its sealed private key", func(t *testing.T, st *memJournalKeys) string {
+			k := attacker(t, 9)
+			k.Generation, k.Private = 3, []byte("junk that is not a sealed key at all")
+			st.keys = append(st.keys, k)
+			return k.ID
+		}, "does not open"},
+		{"a key added with the sealed private key of another", func(t *testing.T, st *memJournalKeys) string {
+			k := attacker(t, 9)
+			k.Generation, k.Public, k.Private, k.Endorsement = 3, st.keys[1].Public, st.keys[1].Private, st.keys[1].Endorsement
+			st.keys = append(st.keys, k)
+			return k.ID
+		}, "does not open"},
+		{"a key made with this secret key but not endorsed", func(t *testing.T, st *memJournalKeys) string {
+			k := attacker(t, 1) // a second deployment sharing the secret key
+			k.Generation = 3
+			st.keys = append(st.keys, k)
+			return k.ID
+		}, "not endorsed by the key before it"},
+		{"the first key replaced by one of one's own", func(t *testing.T, st *memJournalKeys) string {
+			k := attacker(t, 9)
+			st.keys[0] = k
+			return ""
+		}, "sealed with another secret key"},
+		{"the second key's endorsement removed", func(t *testing.T, st *memJournalKeys) string {
+			st.keys[1].Endorsement = ""
+			return st.keys[1].ID
+		}, "its endorsement was removed"},
+		{"the first key's endorsement removed", func(t *testing.T, st *memJournalKeys) string {
+			st.keys[0].Endorsement = ""
+			return st.keys[0].ID
+		}, "its endorsement was removed"},
+		{"the second key's endorsement swapped for the first's", func(t *testing.T, st *memJournalKeys) string {
+			st.keys[1].Endorsement = st.keys[0].Endorsement
+			return st.keys[1].ID
+		}, "does not open"},
+		{"a key deleted from the middle of the history", func(t *testing.T, st *memJournalKeys) string {
+			st.keys = st.keys[:1]
+			k := attacker(t, 9)
+			k.Generation = 3
+			st.keys = append(st.keys, k)
+			return k.ID
+		}, "no key of generation 2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store, jk := history(t)
+			good := journalKIDs(t, jk)
+			kid := tt.tamper(t, store)
+			fresh := authz.NewJournalKeys(store, box(t, 1), newClock().now) // no cached JWKS
+			_, err := fresh.Verifier(t.Context())
+			var ue *authz.UntrustedKeyError
+			switch {
+			case kid == "": // the first key: the secret key looks wrong
+				if !errors.Is(err, authz.ErrWrongSecretKey) || !strings.Contains(err.Error(), tt.reason) {
+					t.Errorf("verifier: %v, want ErrWrongSecretKey", err)
+				}
+			case !errors.As(err, &ue) || ue.ID != kid || !strings.Contains(ue.Error(), tt.reason):
+				t.Errorf("verifier: %v, want key %s untrusted because %q", err, kid, tt.reason)
+			}
+			if err := fresh.Ensure(t.Context()); err == nil {
+				t.Error("Ensure (relais serve's start) accepted it")
+			}
+			if err := signCheckpoint(t, fresh, store, 3); err == nil {
+				t.Error("a checkpoint was signed")
+			}
+			for _, published := range journalKIDs(t, fresh) {
+				if !slices.Contains(good, published) || published == kid {
+					t.Errorf("/jwks publishes %s, which is not trusted", published)
+				}
+			}
+		})
 	}
 }

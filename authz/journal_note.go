@@ -31,17 +31,16 @@ func (j *JournalKeys) NoteSigner(origin string) *NoteSigner {
 
 // SignNote implements journal.NoteSigner.
 func (s *NoteSigner) SignNote(ctx context.Context, text string) (journal.NoteSignature, error) {
-	all, err := s.keys.store.JournalKeys(ctx)
-	if err != nil {
-		return journal.NoteSignature{}, fmt.Errorf("list journal keys: %w", err)
-	}
-	if len(all) == 0 {
-		return journal.NoteSignature{}, errors.New("no journal key: relais serve creates it at start")
-	}
-	priv, err := s.keys.open(all[len(all)-1])
+	// Signed only while every journal key is trusted, as checkpoints
+	// are (JournalKeys.Sign).
+	hist, err := s.keys.trusted(ctx)
 	if err != nil {
 		return journal.NoteSignature{}, err
 	}
+	if len(hist) == 0 {
+		return journal.NoteSignature{}, errors.New("no journal key: relais serve creates it at start")
+	}
+	priv := hist[len(hist)-1].priv
 	v, err := journal.ECDSANoteKey(s.origin, &priv.PublicKey)
 	if err != nil {
 		return journal.NoteSignature{}, err

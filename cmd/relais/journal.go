@@ -18,12 +18,17 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/journal"
 )
 
 // The defaults of relais serve's journal settings.
 const (
-	defaultCheckpointInterval = time.Hour
+	// defaultCheckpointInterval bounds what a database edit can remove
+	// unseen: entries no checkpoint signs yet (docs/journal.md; the cost
+	// of one checkpoint is measured by BenchmarkCheckpoint in
+	// storage/sqlite and storage/postgres).
+	defaultCheckpointInterval = time.Minute
 	// minRetention keeps a typo (--journal-retention 1h) from erasing the
 	// details of everything older than an hour.
 	minRetention = 24 * time.Hour
@@ -39,7 +44,7 @@ func bindJournalFlags(fs *pflag.FlagSet, c *Config) {
 
 func (c *Config) validateJournal() error {
 	if c.JournalCheckpointInterval < time.Minute {
-		return settingErr("--journal-checkpoint-interval (RELAIS_JOURNAL_CHECKPOINT_INTERVAL) must be at least 1m, for example 1h.")
+		return settingErr("--journal-checkpoint-interval (RELAIS_JOURNAL_CHECKPOINT_INTERVAL) must be at least 1m, for example 5m.")
 	}
 	if c.JournalRetention != 0 && c.JournalRetention < minRetention {
 		return settingErr("--journal-retention (RELAIS_JOURNAL_RETENTION) must be 0 (keep) or at least 24h, for example 8760h for one year.")
@@ -89,7 +94,8 @@ func newJournal(stdout io.Writer, getenv func(string) string) *cobra.Command {
 		return st, nil
 	}
 	cmd.AddCommand(newJournalVerify(stdout, getenv, open), newJournalCheckpoint(stdout, getenv, open),
-		newJournalExport(stdout, open), newJournalErase(stdout, open), newJournalVKey(stdout, open), newJournalWitness(stdout, getenv, open))
+		newJournalExport(stdout, open), newJournalErase(stdout, open), newJournalRotateKey(stdout, getenv, open),
+		newJournalVKey(stdout, getenv, open), newJournalWitness(stdout, getenv, open))
 	return cmd
 }
 
@@ -99,8 +105,41 @@ func verifyFailed(f *journal.Failure) error {
 	return fmt.Errorf("the journal does not verify: %s", f)
 }
 
+// journalKeysWith reads the secret key (--secret-key or
+// RELAIS_SECRET_KEY) and returns the journal keys over st. Only the secret
+// key tells the deployment's journal keys from rows added to the
+// database, so every command that trusts a journal key needs it.
+func journalKeysWith(st store, secret string, getenv func(string) string) (*authz.JournalKeys, error) {
+	if secret == "" {
+		secret = getenv("RELAIS_SECRET_KEY")
+	}
+	key, err := parseSecretKey(secret)
+	if err != nil {
+		return nil, err
+	}
+	box, err := authz.NewSecretBox(key)
+	if err != nil {
+		return nil, err
+	}
+	return authz.NewJournalKeys(st, box, time.Now), nil
+}
+
+// keysFailed is a journal key that is not trusted, or a checkpoint its
+// history names that is gone: exit 1, naming it.
+func keysFailed(err error) error {
+	var ue *authz.UntrustedKeyError
+	var f *journal.Failure
+	switch {
+	case errors.As(err, &ue):
+		return fmt.Errorf("the journal does not verify: %s", ue)
+	case errors.As(err, &f):
+		return verifyFailed(f)
+	}
+	return secretKeyMismatch(err)
+}
+
 func newJournalVerify(stdout io.Writer, getenv func(string) string, open openFunc) *cobra.Command {
-	var person, file, jwksFile string
+	var person, file, jwksFile, secret string
 	var wf witnessFlags
 	cmd := &cobra.Command{
 		Use:   "verify",
@@ -112,7 +151,7 @@ func newJournalVerify(stdout io.Writer, getenv func(string) string, open openFun
 				return err
 			}
 			if file != "" {
-				return verifyExportFile(cmd, stdout, open, file, jwksFile, witnesses, k)
+				return verifyExportFile(cmd, stdout, getenv, open, file, jwksFile, secret, witnesses, k)
 			}
 			if jwksFile != "" {
 				return settingErr("--jwks is for checking an export: add --file EXPORT.")
@@ -122,9 +161,13 @@ func newJournalVerify(stdout io.Writer, getenv func(string) string, open openFun
 				return err
 			}
 			defer st.Close()
-			v, err := authz.NewJournalKeys(st, nil, time.Now).Verifier(cmd.Context())
+			keys, err := journalKeysWith(st, secret, getenv)
 			if err != nil {
 				return err
+			}
+			v, err := keys.Verifier(cmd.Context())
+			if err != nil {
+				return keysFailed(err)
 			}
 			rep, err := journal.Verify(cmd.Context(), st, v, person)
 			if err != nil {
@@ -137,8 +180,8 @@ func newJournalVerify(stdout io.Writer, getenv func(string) string, open openFun
 			if person != "" {
 				what = "the journal of " + person
 			}
-			fmt.Fprintf(stdout, "%s verifies: %d chains, %d entries (%d details erased), %d checkpoints\n",
-				what, rep.Chains, rep.Entries, rep.Erased, rep.Checkpoints)
+			fmt.Fprintf(stdout, "%s verifies: %d chains, %d entries (%d details erased), %d checkpoints; %d entries not yet covered by a checkpoint\n",
+				what, rep.Chains, rep.Entries, rep.Erased, rep.Checkpoints, rep.Uncovered)
 			return verifyWitnessedStore(cmd.Context(), stdout, st, witnesses, k)
 		},
 	}
@@ -146,10 +189,11 @@ func newJournalVerify(stdout io.Writer, getenv func(string) string, open openFun
 	cmd.Flags().StringVar(&person, "person", "", "check only this person's chain (or org:ID, admin)")
 	cmd.Flags().StringVar(&file, "file", "", "check an export (relais journal export) instead of the store")
 	cmd.Flags().StringVar(&jwksFile, "jwks", "", "with --file: the published JWK set (the issuer's /jwks, saved to a file); without it, the keys in --db")
+	cmd.Flags().StringVar(&secret, "secret-key", "", "base64 of the deployment's 32-byte secret key, which tells its journal keys from rows added to the database (prefer RELAIS_SECRET_KEY; not needed with --jwks)")
 	return cmd
 }
 
-func verifyExportFile(cmd *cobra.Command, stdout io.Writer, open openFunc, file, jwksFile string, witnesses []journal.NoteVerifier, k int) error {
+func verifyExportFile(cmd *cobra.Command, stdout io.Writer, getenv func(string) string, open openFunc, file, jwksFile, secret string, witnesses []journal.NoteVerifier, k int) error {
 	b, err := os.ReadFile(file)
 	if err != nil {
 		return settingErr("--file %s cannot be read (%s); check the path.", file, shortCause(err))
@@ -175,8 +219,12 @@ func verifyExportFile(cmd *cobra.Command, stdout io.Writer, open openFunc, file,
 			return err
 		}
 		defer st.Close()
-		if v, err = authz.NewJournalKeys(st, nil, time.Now).Verifier(cmd.Context()); err != nil {
+		keys, err := journalKeysWith(st, secret, getenv)
+		if err != nil {
 			return err
+		}
+		if v, err = keys.Verifier(cmd.Context()); err != nil {
+			return keysFailed(err)
 		}
 	}
 	rep := journal.VerifyExport(x, v)
@@ -187,12 +235,8 @@ func verifyExportFile(cmd *cobra.Command, stdout io.Writer, open openFunc, file,
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s verifies: chain %s, %d entries (%d details erased)", file, x.Chain, rep.Entries, rep.Erased)
-	if rep.Checkpoint == 0 {
-		fmt.Fprintln(stdout, "; no checkpoint covers it yet, so only its links are checked")
-		return nil
-	}
-	fmt.Fprintf(stdout, "; checkpoint %d signs it up to entry %d\n%s", rep.Checkpoint, rep.SignedUpTo, witnessed)
+	fmt.Fprintf(stdout, "%s verifies: chain %s, %d entries (%d details erased); checkpoint %d signs it up to entry %d; %d entries not yet covered by a checkpoint\n%s",
+		file, x.Chain, rep.Entries, rep.Erased, rep.Checkpoint, rep.SignedUpTo, rep.Uncovered, witnessed)
 	return nil
 }
 
@@ -206,8 +250,7 @@ func newJournalCheckpoint(stdout io.Writer, getenv func(string) string, open ope
 			if secret == "" {
 				secret = getenv("RELAIS_SECRET_KEY")
 			}
-			key, err := parseSecretKey(secret)
-			if err != nil {
+			if _, err := parseSecretKey(secret); err != nil {
 				return err
 			}
 			st, err := open(cmd)
@@ -215,13 +258,12 @@ func newJournalCheckpoint(stdout io.Writer, getenv func(string) string, open ope
 				return err
 			}
 			defer st.Close()
-			box, err := authz.NewSecretBox(key)
+			keys, err := journalKeysWith(st, secret, getenv)
 			if err != nil {
 				return err
 			}
-			keys := authz.NewJournalKeys(st, box, time.Now)
 			if err := keys.Ensure(cmd.Context()); err != nil {
-				return secretKeyMismatch(err)
+				return keysFailed(err)
 			}
 			cp, err := journal.MakeCheckpoint(cmd.Context(), st, keys, journal.CheckpointOptions{Always: true})
 			var f *journal.Failure
@@ -231,12 +273,59 @@ func newJournalCheckpoint(stdout io.Writer, getenv func(string) string, open ope
 			if err != nil {
 				return err
 			}
+			if err := keys.EndorseFirst(cmd.Context()); err != nil {
+				return keysFailed(err)
+			}
 			fmt.Fprintf(stdout, "checkpoint %d signed by %s: %d chains, root %s, %d changed since the previous one\n",
 				cp.Number, cp.KeyID, cp.TreeSize, cp.Root, len(cp.Heads))
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&secret, "secret-key", "", "base64 of the 32-byte key that encrypts the journal key at rest (prefer RELAIS_SECRET_KEY)")
+	return cmd
+}
+
+func newJournalRotateKey(stdout io.Writer, getenv func(string) string, open openFunc) *cobra.Command {
+	var secret string
+	cmd := &cobra.Command{
+		Use:   "rotate-key",
+		Short: "Add the next journal key, endorsed by the current one; it signs from the next checkpoint on",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if secret == "" {
+				secret = getenv("RELAIS_SECRET_KEY")
+			}
+			if _, err := parseSecretKey(secret); err != nil {
+				return err
+			}
+			st, err := open(cmd)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			keys, err := journalKeysWith(st, secret, getenv)
+			if err != nil {
+				return err
+			}
+			var k authz.JournalKey
+			err = st.InTx(cmd.Context(), func(ctx context.Context) error {
+				var err error
+				if k, err = keys.Rotate(ctx); err != nil {
+					return err
+				}
+				return adminEvent(ctx, st, mandates.EventKeyRotated, "", map[string]string{"kid": k.ID, "alg": authz.ES256})
+			})
+			switch {
+			case errors.Is(err, mandates.ErrConflict):
+				return fmt.Errorf("another journal key was added at the same moment; run relais journal verify to see the history")
+			case err != nil:
+				return keysFailed(err)
+			}
+			fmt.Fprintf(stdout, "added journal key %s (generation %d), endorsed by the one before it: it signs from the next checkpoint on\n", k.ID, k.Generation)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&secret, "secret-key", "", "base64 of the 32-byte key that encrypts the journal keys at rest (prefer RELAIS_SECRET_KEY)")
 	return cmd
 }
 
@@ -343,6 +432,13 @@ type journalJobs struct {
 	log       *slog.Logger
 }
 
+// firstKeyEndorser endorses the first journal key once checkpoint 1
+// exists (authz.JournalKeys), so that the checkpoints cannot be deleted
+// and signed again from 1 unseen (docs/journal.md).
+type firstKeyEndorser interface {
+	EndorseFirst(ctx context.Context) error
+}
+
 // expiryRecorder records the expiries of representations whose end date
 // passed (mandates.Service).
 type expiryRecorder interface {
@@ -375,6 +471,11 @@ func (jj *journalJobs) once(ctx context.Context) (bool, error) {
 		return true, err
 	default:
 		jj.log.InfoContext(ctx, "journal checkpoint signed", "checkpoint", cp.Number, "chains", cp.TreeSize, "changed", len(cp.Heads))
+		if e, ok := jj.signer.(firstKeyEndorser); ok {
+			if err := e.EndorseFirst(ctx); err != nil {
+				return true, err
+			}
+		}
 	}
 	jj.witnesses.round(ctx, jj.log)
 	if jj.retention > 0 {
@@ -429,7 +530,10 @@ func (jj *journalJobs) run(ctx context.Context, ticks <-chan time.Time) {
 func startJournal(ctx context.Context, c *Config, st store, j *journal.Journal, box *authz.SecretBox, expiries expiryRecorder, log *slog.Logger) (stop func(), err error) {
 	keys := authz.NewJournalKeys(st, box, time.Now)
 	if err := keys.Ensure(ctx); err != nil {
-		return nil, secretKeyMismatch(err)
+		// A key the deployment did not make, or checkpoints deleted:
+		// refuse to start rather than publish the key or sign over
+		// the database as it now is (docs/journal.md).
+		return nil, keysFailed(err)
 	}
 	holder := make([]byte, 8)
 	_, _ = rand.Read(holder) // crypto/rand.Read never fails (Go 1.24+).

@@ -67,7 +67,7 @@ func publishedJWKS(t *testing.T, path string) string {
 	if err := keys.Ensure(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	keys.PublishAlso(authz.NewJournalKeys(st, nil, time.Now))
+	keys.PublishAlso(authz.NewJournalKeys(st, box, time.Now))
 	set, err := keys.Public(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -88,8 +88,8 @@ func TestJournalCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "checkpoint 1 signed by journal-") {
 		t.Fatalf("checkpoint: exit %d, %q %q", code, out, stderr)
 	}
-	code, out, stderr = runRelais(t, noEnv, "journal", "verify", "--db", db)
-	if code != 0 || !strings.Contains(out, "2 chains, 5 entries (0 details erased), 1 checkpoints") {
+	code, out, stderr = runRelais(t, env, "journal", "verify", "--db", db)
+	if code != 0 || !strings.Contains(out, "2 chains, 5 entries (0 details erased), 1 checkpoints; 0 entries not yet covered by a checkpoint") {
 		t.Fatalf("verify: exit %d, %q %q", code, out, stderr)
 	}
 
@@ -100,7 +100,7 @@ func TestJournalCommands(t *testing.T) {
 	}
 	jwks := publishedJWKS(t, path)
 	code, out, stderr = runRelais(t, noEnv, "journal", "verify", "--file", export, "--jwks", jwks)
-	if code != 0 || !strings.Contains(out, "4 entries") || !strings.Contains(out, "checkpoint 1 signs it up to entry 4") {
+	if code != 0 || !strings.Contains(out, "4 entries") || !strings.Contains(out, "checkpoint 1 signs it up to entry 4; 0 entries not yet covered") {
 		t.Fatalf("verify --file: exit %d, %q %q", code, out, stderr)
 	}
 
@@ -138,7 +138,7 @@ func TestJournalCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "erased the details of 2 entries") {
 		t.Fatalf("erase: exit %d, %q %q", code, out, stderr)
 	}
-	if code, out, stderr := runRelais(t, noEnv, "journal", "verify", "--db", db, "--person", person); code != 0 || !strings.Contains(out, "(2 details erased)") {
+	if code, out, stderr := runRelais(t, env, "journal", "verify", "--db", db, "--person", person); code != 0 || !strings.Contains(out, "(2 details erased)") {
 		t.Fatalf("verify after erasure: exit %d, %q %q", code, out, stderr)
 	}
 
@@ -151,7 +151,7 @@ func TestJournalCommands(t *testing.T) {
 	if _, err := raw2.Exec(`UPDATE journal_entries SET client_id = 'impots' WHERE chain = ? AND seq = 3`, person); err != nil {
 		t.Fatal(err)
 	}
-	code, _, stderr = runRelais(t, noEnv, "journal", "verify", "--db", db)
+	code, _, stderr = runRelais(t, env, "journal", "verify", "--db", db)
 	if code != 1 || !strings.Contains(stderr, "chain "+person+", entry 3: edited") {
 		t.Errorf("verify after tampering: exit %d, %q", code, stderr)
 	}
@@ -213,6 +213,11 @@ func TestJournalJobsRunOnOneInstanceAtATime(t *testing.T) {
 	if ran, err := a.once(t.Context()); !ran || err != nil || checkpoints() != 1 {
 		t.Fatalf("a: ran %v, %v, %d checkpoints", ran, err, checkpoints())
 	}
+	// The round that signed checkpoint 1 endorsed the first journal key,
+	// naming it: from now on deleting the checkpoints is found.
+	if all, err := st.JournalKeys(t.Context()); err != nil || len(all) != 1 || all[0].Endorsement == "" {
+		t.Errorf("journal keys after checkpoint 1: %+v, %v; want the first endorsed", all, err)
+	}
 	if ran, err := b.once(t.Context()); ran || err != nil || checkpoints() != 1 {
 		t.Errorf("b while a holds the lease: ran %v, %v, %d checkpoints", ran, err, checkpoints())
 	}
@@ -257,7 +262,15 @@ func TestServePublishesTheJournalKey(t *testing.T) {
 	if code := stop(); code != 0 {
 		t.Fatalf("serve exit %d", code)
 	}
-	if code, out, stderr := runRelais(t, noEnv, "journal", "verify", "--db", "sqlite:"+path); code != 0 {
+	key, err := os.ReadFile(path + ".secret-key") // serve --demo made it
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := envOf("RELAIS_SECRET_KEY", string(key))
+	if code, out, stderr := runRelais(t, env, "journal", "verify", "--db", "sqlite:"+path); code != 0 {
 		t.Errorf("verify after serve: %d %q %q", code, out, stderr)
+	}
+	if code, _, stderr := runRelais(t, noEnv, "journal", "verify", "--db", "sqlite:"+path); code != 2 || !strings.Contains(stderr, "RELAIS_SECRET_KEY") {
+		t.Errorf("verify without the secret key: %d %q; want 2 asking for it", code, stderr)
 	}
 }

@@ -248,7 +248,9 @@ func newOIDC(ctx context.Context, c *Config, st store, service *mandates.Service
 		return nil, nil, secretKeyMismatch(err)
 	}
 	// The journal's checkpoint keys are published beside the token keys.
-	keys.PublishAlso(authz.NewJournalKeys(st, nil, time.Now))
+	// Only the keys whose sealed private key opens under the secret key
+	// (authz.JournalKeys.PublicKeys): a row added to the database is not.
+	keys.PublishAlso(authz.NewJournalKeys(st, box, time.Now))
 	for _, alg := range authz.SigningAlgs {
 		if _, _, err := keys.Active(ctx, alg); err != nil {
 			return nil, nil, secretKeyMismatch(err)

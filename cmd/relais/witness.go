@@ -274,8 +274,8 @@ func verifyWitnessedExport(file string, x journal.Export, keys []journal.NoteVer
 
 // newJournalVKey is relais journal vkey: the journal keys as a witness
 // is told to trust them.
-func newJournalVKey(stdout io.Writer, open openFunc) *cobra.Command {
-	var issuer string
+func newJournalVKey(stdout io.Writer, getenv func(string) string, open openFunc) *cobra.Command {
+	var issuer, secret string
 	cmd := &cobra.Command{
 		Use:   "vkey",
 		Short: "Print the journal keys' verifier keys (vkeys), which a witness of this deployment trusts (relais journal witness --log-key)",
@@ -290,7 +290,13 @@ func newJournalVKey(stdout io.Writer, open openFunc) *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			keys, err := authz.NewJournalKeys(st, nil, time.Now).NoteKeys(cmd.Context(), origin)
+			// Only the trusted journal keys: a witness told to trust a
+			// key added to the database would cosign what it signs.
+			jk, err := journalKeysWith(st, secret, getenv)
+			if err != nil {
+				return err
+			}
+			keys, err := jk.NoteKeys(cmd.Context(), origin)
 			if err != nil {
 				return err
 			}
@@ -304,6 +310,7 @@ func newJournalVKey(stdout io.Writer, open openFunc) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&issuer, "issuer", "http://localhost:8080", "the issuer of relais serve (its journal's origin is the issuer's host and path, then /journal)")
+	cmd.Flags().StringVar(&secret, "secret-key", "", "base64 of the deployment's 32-byte secret key, which tells its journal keys from rows added to the database (prefer RELAIS_SECRET_KEY)")
 	return cmd
 }
 

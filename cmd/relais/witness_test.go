@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relais-fr/relais/authz"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/journal"
 	"github.com/relais-fr/relais/storage/sqlite"
@@ -90,8 +94,10 @@ func countRows(t *testing.T, path, table string) int {
 
 // rewriteJournal does what an operator holding the database and the
 // secret key could: it replaces the person's history by another, removes
-// the checkpoints, their notes and cosignatures, and writes the chain
-// again, so that the journal alone still verifies once re-signed.
+// the checkpoints, their notes and cosignatures, writes the chain again,
+// and takes the endorsement off the journal key (sealing its private key
+// again as before endorsements, which needs the secret key), so that the
+// journal alone still verifies once re-signed from checkpoint 1.
 func rewriteJournal(t *testing.T, path, person string) {
 	t.Helper()
 	db, err := sql.Open("sqlite", path+"?_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)")
@@ -104,6 +110,23 @@ func rewriteJournal(t *testing.T, path, person string) {
 		if _, err := db.ExecContext(t.Context(), q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
+	}
+	box, err := authz.NewSecretBox(bytes.Repeat([]byte{'k'}, 32)) // testSecretKey
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id, endorsement string
+	var sealed []byte
+	if err := db.QueryRowContext(t.Context(), `SELECT id, endorsement, private_sealed FROM journal_keys WHERE generation = 1`).Scan(&id, &endorsement, &sealed); err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256([]byte(endorsement))
+	der, err := box.Open(id+"#"+hex.EncodeToString(h[:]), sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(t.Context(), `UPDATE journal_keys SET endorsement = '', private_sealed = ? WHERE id = ?`, box.Seal(id, der), id); err != nil {
+		t.Fatal(err)
 	}
 	st, err := sqlite.Open(t.Context(), path, sqlite.Options{})
 	if err != nil {
@@ -135,7 +158,7 @@ func TestAWitnessProcessRefusesARewrittenJournal(t *testing.T) {
 		t.Fatalf("checkpoint: %s", stderr)
 	}
 	const issuer = "http://localhost:8080"
-	code, vkeys, stderr := runRelais(t, noEnv, "journal", "vkey", "--db", db, "--issuer", issuer)
+	code, vkeys, stderr := runRelais(t, env, "journal", "vkey", "--db", db, "--issuer", issuer)
 	if code != 0 || !strings.HasPrefix(vkeys, "localhost:8080/journal+") {
 		t.Fatalf("journal vkey: %d %q %s", code, vkeys, stderr)
 	}
@@ -159,7 +182,7 @@ func TestAWitnessProcessRefusesARewrittenJournal(t *testing.T) {
 	if code := in.stop(); code != 0 {
 		t.Fatalf("serve exited with %d: %s", code, in.stderr)
 	}
-	code, out, stderr := runRelais(t, noEnv, "journal", "verify", "--db", db, "--witness", wKey, "--witnesses-required", "1")
+	code, out, stderr := runRelais(t, env, "journal", "verify", "--db", db, "--witness", wKey, "--witnesses-required", "1")
 	if code != 0 || !strings.Contains(out, "checkpoint 1 is cosigned by 1 of the 1 witnesses named") {
 		t.Fatalf("verify with the witness: %d\n%s%s", code, out, stderr)
 	}
@@ -167,7 +190,7 @@ func TestAWitnessProcessRefusesARewrittenJournal(t *testing.T) {
 	if code, _, stderr := runRelais(t, noEnv, "journal", "export", "--db", db, "--person", person, "-o", export); code != 0 {
 		t.Fatalf("export: %s", stderr)
 	}
-	code, out, stderr = runRelais(t, noEnv, "journal", "verify", "--db", db, "--file", export, "--witness", wKey)
+	code, out, stderr = runRelais(t, env, "journal", "verify", "--db", db, "--file", export, "--witness", wKey)
 	if code != 0 || !strings.Contains(out, "cosigned by 1 of the 1 witnesses named") {
 		t.Fatalf("verify the export with the witness: %d\n%s%s", code, out, stderr)
 	}
@@ -177,7 +200,7 @@ func TestAWitnessProcessRefusesARewrittenJournal(t *testing.T) {
 	if code, _, stderr := runRelais(t, env, "journal", "checkpoint", "--db", db); code != 0 {
 		t.Fatalf("checkpoint after the rewrite: %s", stderr)
 	}
-	if code, out, stderr := runRelais(t, noEnv, "journal", "verify", "--db", db); code != 0 {
+	if code, out, stderr := runRelais(t, env, "journal", "verify", "--db", db); code != 0 {
 		t.Fatalf("the rewritten journal should verify without witnesses (that is why they exist): %d %s%s", code, out, stderr)
 	}
 
@@ -193,14 +216,14 @@ func TestAWitnessProcessRefusesARewrittenJournal(t *testing.T) {
 	if n := countRows(t, path, "journal_cosignatures"); n != 0 {
 		t.Errorf("%d cosignatures stored for the rewritten history, want 0", n)
 	}
-	code, out, stderr = runRelais(t, noEnv, "journal", "verify", "--db", db, "--witness", wKey, "--witnesses-required", "1")
+	code, out, stderr = runRelais(t, env, "journal", "verify", "--db", db, "--witness", wKey, "--witnesses-required", "1")
 	if code == 0 || !strings.Contains(stderr, "not witnessed") {
 		t.Errorf("verify with the witness after the rewrite: %d, want a failure naming %q\n%s%s", code, journal.NotWitnessed, out, stderr)
 	}
 	if code, _, stderr := runRelais(t, noEnv, "journal", "export", "--db", db, "--person", person, "-o", export); code != 0 {
 		t.Fatalf("export: %s", stderr)
 	}
-	code, out, stderr = runRelais(t, noEnv, "journal", "verify", "--db", db, "--file", export, "--witness", wKey)
+	code, out, stderr = runRelais(t, env, "journal", "verify", "--db", db, "--file", export, "--witness", wKey)
 	if code == 0 || !strings.Contains(stderr, "not witnessed") {
 		t.Errorf("verify the rewritten export with the witness: %d, want a failure naming %q\n%s%s", code, journal.NotWitnessed, out, stderr)
 	}

@@ -56,6 +56,26 @@ type SignatureVerifier interface {
 	VerifyJWS(jws string) (payload []byte, err error)
 }
 
+// Anchor is a checkpoint the journal keys' history names: when a key is
+// endorsed, its endorsement names the latest checkpoint then signed. The
+// store cannot lose or replace that checkpoint unseen, so checkpoints
+// deleted and numbered again from 1 are found even though each new one
+// carries a good signature.
+type Anchor struct {
+	KeyID  string // the key whose endorsement names it
+	Number int64
+	Hash   Hash // the checkpoint's PayloadHash
+}
+
+// Anchored is a SignatureVerifier that also knows the checkpoints the
+// journal keys' history names (authz.JournalVerifier over the store's
+// keys). Verify checks each is still stored, unchanged; a verifier made
+// from a published JWK set alone has none.
+type Anchored interface {
+	SignatureVerifier
+	Anchors() []Anchor
+}
+
 func (c *Checkpoint) payload() Payload {
 	return Payload{Typ: PayloadType, Version: 1, Number: c.Number, At: c.At, TreeSize: c.TreeSize, Root: c.Root, Prev: c.Prev}
 }
@@ -83,7 +103,10 @@ func jwsKeyID(jws string) string {
 	return h.Kid
 }
 
-// payloadHash is what the next checkpoint's Prev holds.
+// PayloadHash is the SHA-256 of the payload c's JWS signs: what the next
+// checkpoint's Prev holds, and what a journal key's history names.
+func (c *Checkpoint) PayloadHash() (Hash, error) { return payloadHash(c) }
+
 func payloadHash(c *Checkpoint) (Hash, error) {
 	p, err := jwsPayload(c.JWS)
 	if err != nil {
@@ -124,22 +147,72 @@ type CheckpointOptions struct {
 // ErrNothingNew: no chain changed since the last checkpoint.
 var ErrNothingNew = errors.New("journal: nothing new since the last checkpoint")
 
+// CheckpointSummary is what a store keeps so that a checkpoint round
+// need not replay every checkpoint since the first: the latest checkpoint
+// (without its Heads) and every chain head it covers (storage/sqlite and
+// storage/postgres keep them in journal_checkpointed_heads). None is
+// mandates.ErrNotFound. MakeCheckpoint checks the heads give that
+// checkpoint's signed root before it trusts them.
+type CheckpointSummary interface {
+	LastCheckpoint(ctx context.Context) (Checkpoint, []Head, error)
+}
+
+// lastCovered returns the latest checkpoint (nil if none) and the heads
+// it covers, by chain.
+func lastCovered(ctx context.Context, st Store) (*Checkpoint, map[string]Head, error) {
+	sum, ok := st.(CheckpointSummary)
+	if !ok {
+		cps, err := st.Checkpoints(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("checkpoint: read checkpoints: %w", err)
+		}
+		r := newReplay()
+		for i := range cps {
+			r.apply(&cps[i])
+		}
+		if len(cps) == 0 {
+			return nil, r.heads, nil
+		}
+		return &cps[len(cps)-1], r.heads, nil
+	}
+	last, heads, err := sum.LastCheckpoint(ctx)
+	switch {
+	case errors.Is(err, mandates.ErrNotFound):
+		return nil, map[string]Head{}, nil
+	case err != nil:
+		return nil, nil, fmt.Errorf("checkpoint: read the last checkpoint: %w", err)
+	}
+	raw, err := jwsPayload(last.JWS)
+	var p Payload
+	if err == nil {
+		err = json.Unmarshal(raw, &p)
+	}
+	tree := NewTree(heads)
+	if err != nil || tree.Size() != p.TreeSize || tree.Root() != p.Root {
+		return nil, nil, &Failure{Checkpoint: last.Number, Kind: CheckpointEdited,
+			Reason: "the chain heads stored as its cover do not give its signed root"}
+	}
+	byChain := make(map[string]Head, len(heads))
+	for _, h := range heads {
+		byChain[h.Chain] = h
+	}
+	return &last, byChain, nil
+}
+
 // MakeCheckpoint signs and stores the next checkpoint over every chain
 // head. It refuses to sign a state where a chain the last checkpoint
 // covered went missing or went back: that is tampering to report, not to
-// seal.
+// seal. With a CheckpointSummary its reading does not grow with the
+// number of checkpoints.
 func MakeCheckpoint(ctx context.Context, st Store, signer Signer, opt CheckpointOptions) (Checkpoint, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	cps, err := st.Checkpoints(ctx)
+	last, covered, err := lastCovered(ctx, st)
 	if err != nil {
-		return Checkpoint{}, fmt.Errorf("checkpoint: read checkpoints: %w", err)
+		return Checkpoint{}, err
 	}
-	r := newReplay()
-	for i := range cps {
-		r.apply(&cps[i])
-	}
+	r := &replay{heads: covered}
 	heads, err := st.JournalHeads(ctx)
 	if err != nil {
 		return Checkpoint{}, fmt.Errorf("checkpoint: read heads: %w", err)
@@ -153,22 +226,21 @@ func MakeCheckpoint(ctx context.Context, st Store, signer Signer, opt Checkpoint
 		case !ok || old.Seq < h.Seq:
 			delta = append(delta, h)
 		case old.Seq > h.Seq:
-			return Checkpoint{}, &Failure{Chain: h.Chain, Seq: old.Seq, Checkpoint: cps[len(cps)-1].Number, Kind: Truncated,
-				Reason: fmt.Sprintf("checkpoint %d covers entry %d, the chain now ends at entry %d", cps[len(cps)-1].Number, old.Seq, h.Seq)}
+			return Checkpoint{}, &Failure{Chain: h.Chain, Seq: old.Seq, Checkpoint: last.Number, Kind: Truncated,
+				Reason: fmt.Sprintf("checkpoint %d covers entry %d, the chain now ends at entry %d", last.Number, old.Seq, h.Seq)}
 		case old.Hash != h.Hash:
-			return Checkpoint{}, &Failure{Chain: h.Chain, Seq: h.Seq, Checkpoint: cps[len(cps)-1].Number, Kind: Edited,
-				Reason: fmt.Sprintf("entry %d differs from the one checkpoint %d signed", h.Seq, cps[len(cps)-1].Number)}
+			return Checkpoint{}, &Failure{Chain: h.Chain, Seq: h.Seq, Checkpoint: last.Number, Kind: Edited,
+				Reason: fmt.Sprintf("entry %d differs from the one checkpoint %d signed", h.Seq, last.Number)}
 		}
 	}
 	for chain, old := range r.heads {
 		if _, ok := now[chain]; !ok {
-			return Checkpoint{}, &Failure{Chain: chain, Seq: old.Seq, Checkpoint: cps[len(cps)-1].Number, Kind: ChainDropped,
-				Reason: fmt.Sprintf("checkpoint %d covers it up to entry %d; no entry of it remains", cps[len(cps)-1].Number, old.Seq)}
+			return Checkpoint{}, &Failure{Chain: chain, Seq: old.Seq, Checkpoint: last.Number, Kind: ChainDropped,
+				Reason: fmt.Sprintf("checkpoint %d covers it up to entry %d; no entry of it remains", last.Number, old.Seq)}
 		}
 	}
 	c := Checkpoint{Number: 1, At: opt.Now().UTC().Truncate(time.Millisecond), Heads: delta}
-	if len(cps) > 0 {
-		last := &cps[len(cps)-1]
+	if last != nil {
 		if len(delta) == 0 && !opt.Always {
 			return *last, ErrNothingNew
 		}

@@ -57,7 +57,13 @@
 // JWS (RFC 7515, compact, ES256) whose header names the journal key (kid)
 // and the type "relais-journal-checkpoint". A store keeps, for each
 // checkpoint, the heads that changed since the previous one; replaying
-// them gives each checkpoint's tree.
+// them gives each checkpoint's tree. Checkpoints are numbered 1, 2, 3…
+// without gap; the journal keys' history (authz) names some of them as
+// Anchors, so checkpoints deleted and signed again from 1 are found.
+//
+// An export is verified only with a checkpoint that covers its chain:
+// links alone prove nothing, since whoever holds the database can
+// compute them again.
 //
 // docs/journal.md says the same for readers without Go, and how to check
 // an export by hand.

@@ -94,6 +94,7 @@ type ExportReport struct {
 	Erased     int64
 	Checkpoint int64 // the checkpoint that signs the chain, 0 if none
 	SignedUpTo int64 // the last entry that checkpoint covers
+	Uncovered  int64 // entries after SignedUpTo: linked, not yet signed
 	Failure    *Failure
 }
 
@@ -112,7 +113,11 @@ func ParseExport(b []byte) (Export, error) {
 // VerifyExport checks an export with only the published journal keys:
 // the chain's hashes, links and details, the checkpoint's signature, that
 // the head it covers is an entry of the chain, and that the inclusion
-// proof leads from that head to the signed root.
+// proof leads from that head to the signed root. An export without a
+// checkpoint fails (NotCovered): links alone prove nothing, since whoever
+// holds the database can compute them again for any history, and
+// removing the checkpoint must not turn a failing export into a passing
+// one.
 func VerifyExport(x Export, v SignatureVerifier) ExportReport {
 	var rep ExportReport
 	rows := make([]Stored, 0, len(x.Entries))
@@ -142,6 +147,8 @@ func VerifyExport(x Export, v SignatureVerifier) ExportReport {
 	}
 	cp := x.Checkpoint
 	if cp == nil {
+		rep.Failure = &Failure{Chain: x.Chain, Kind: NotCovered,
+			Reason: "cannot be verified: no checkpoint covers it (its links alone can be computed again by whoever holds the database; export it again after the next checkpoint)"}
 		return rep
 	}
 	fail := func(kind Kind, format string, args ...any) ExportReport {
@@ -170,5 +177,6 @@ func VerifyExport(x Export, v SignatureVerifier) ExportReport {
 		return fail(NotCovered, "the inclusion proof of entry %d does not lead to the signed root", cp.Head.Seq)
 	}
 	rep.Checkpoint, rep.SignedUpTo = cp.Number, cp.Head.Seq
+	rep.Uncovered = rep.Entries - cp.Head.Seq
 	return rep
 }

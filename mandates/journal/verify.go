@@ -22,6 +22,9 @@ const (
 	CheckpointEdited Kind = "checkpoint edited" // a checkpoint's row or heads differ from what was signed
 	CheckpointLost   Kind = "checkpoint deleted"
 	NotCovered       Kind = "not covered" // an export's checkpoint does not cover its chain
+	// Restarted: a checkpoint the journal keys' history names is gone
+	// or replaced: the checkpoints were deleted, and numbered again.
+	Restarted Kind = "checkpoints restarted"
 )
 
 // Failure is the first thing verification found wrong: the chain and
@@ -54,7 +57,10 @@ type Report struct {
 	Entries     int64
 	Erased      int64 // entries whose detail was erased
 	Checkpoints int64
-	Failure     *Failure
+	// Uncovered counts the entries no checkpoint signs yet: written
+	// since the last one, they are only linked (docs/journal.md).
+	Uncovered int64
+	Failure   *Failure
 }
 
 // OK says whether nothing failed.
@@ -89,6 +95,9 @@ func Verify(ctx context.Context, st Reader, v SignatureVerifier, chain string) (
 			cover[h.Chain] = append(cover[h.Chain], covered{cp, h})
 		}
 	})
+	if a, ok := v.(Anchored); ok && cpFail == nil {
+		cpFail = CheckAnchors(cps, a.Anchors())
+	}
 
 	var rows []Stored
 	flush := func() error {
@@ -101,6 +110,11 @@ func Verify(ctx context.Context, st Reader, v SignatureVerifier, chain string) (
 		if f == nil {
 			f = checkCovered(rows, cover[c])
 		}
+		signed := int64(0)
+		if cv := cover[c]; len(cv) > 0 {
+			signed = cv[len(cv)-1].head.Seq // replayed in order: the latest checkpoint's
+		}
+		rep.Uncovered += max(int64(len(rows))-signed, 0)
 		delete(cover, c)
 		rows = rows[:0]
 		if f != nil {
@@ -162,7 +176,11 @@ func checkCheckpoints(cps []Checkpoint, v SignatureVerifier, each func(cp int64,
 	for i := range cps {
 		c := &cps[i]
 		if want := int64(i + 1); c.Number != want {
-			fail(&Failure{Checkpoint: want, Kind: CheckpointLost, Reason: fmt.Sprintf("checkpoint %d follows checkpoint %d", c.Number, want-1)})
+			reason := fmt.Sprintf("checkpoint %d follows checkpoint %d", c.Number, want-1)
+			if want == 1 {
+				reason = fmt.Sprintf("the first stored checkpoint is checkpoint %d", c.Number)
+			}
+			fail(&Failure{Checkpoint: want, Kind: CheckpointLost, Reason: reason})
 		}
 		ph, f := checkSigned(c, v)
 		if f != nil {
@@ -186,6 +204,23 @@ func checkCheckpoints(cps []Checkpoint, v SignatureVerifier, each func(cp int64,
 		}
 	}
 	return first
+}
+
+// CheckAnchors checks that every checkpoint the keys' history names is
+// still stored, with the payload it had.
+func CheckAnchors(cps []Checkpoint, anchors []Anchor) *Failure {
+	for _, a := range anchors {
+		i := a.Number - 1
+		if i < 0 || i >= int64(len(cps)) || cps[i].Number != a.Number {
+			return &Failure{Checkpoint: a.Number, Kind: Restarted, Reason: fmt.Sprintf(
+				"journal key %s names checkpoint %d, which is no longer stored: checkpoints were deleted (and numbered again from 1)", a.KeyID, a.Number)}
+		}
+		if h, err := cps[i].PayloadHash(); err != nil || h != a.Hash {
+			return &Failure{Checkpoint: a.Number, Kind: Restarted, Reason: fmt.Sprintf(
+				"it is not the checkpoint %d journal key %s names: it was replaced (checkpoints were deleted and signed again)", a.Number, a.KeyID)}
+		}
+	}
+	return nil
 }
 
 // checkChain walks one chain's entries (sorted by seq) and names the first

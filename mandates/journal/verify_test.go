@@ -214,7 +214,7 @@ func TestAnExportVerifiesOfflineAndAForgeryIsRejected(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep := journal.VerifyExport(parsed, signer)
-	if rep.Failure != nil || rep.Entries != 6 || rep.Checkpoint != 1 || rep.SignedUpTo != 5 {
+	if rep.Failure != nil || rep.Entries != 6 || rep.Checkpoint != 1 || rep.SignedUpTo != 5 || rep.Uncovered != 1 {
 		t.Fatalf("export: %+v", rep)
 	}
 	forgeries := []struct {
@@ -234,6 +234,7 @@ func TestAnExportVerifiesOfflineAndAForgeryIsRejected(t *testing.T) {
 			other, _ := journal.BuildExport(t.Context(), st, "p1", t0)
 			x.Checkpoint.Path = other.Checkpoint.Path
 		}, journal.NotCovered, "checkpoint 1"},
+		{"its checkpoint removed", func(x *journal.Export) { x.Checkpoint = nil }, journal.NotCovered, "cannot be verified: no checkpoint covers it"},
 		{"a rewritten chain with a fresh hash for each entry", func(x *journal.Export) {
 			for i := range x.Entries {
 				e := &x.Entries[i].Entry
@@ -252,6 +253,59 @@ func TestAnExportVerifiesOfflineAndAForgeryIsRejected(t *testing.T) {
 			rep := journal.VerifyExport(x, signer)
 			if rep.Failure == nil || rep.Failure.Kind != tt.kind || !strings.Contains(rep.Failure.Error(), tt.reason) {
 				t.Errorf("forgery: %v, want %s naming %s", rep.Failure, tt.kind, tt.reason)
+			}
+		})
+	}
+}
+
+// anchoredSigner is a verifier that knows the checkpoints the keys'
+// history names, as authz.JournalVerifier does.
+type anchoredSigner struct {
+	hmacSigner
+	anchors []journal.Anchor
+}
+
+func (a anchoredSigner) Anchors() []journal.Anchor { return a.anchors }
+
+func TestCheckpointsDeletedAndSignedAgainFromOneDoNotVerify(t *testing.T) {
+	st, j, signer := filled(t)
+	first, _ := st.Checkpoints(t.Context())
+	h, err := first[0].PayloadHash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := anchoredSigner{signer, []journal.Anchor{{KeyID: "journal-test", Number: 1, Hash: h}}}
+	if err := j.Emit(t.Context(), event("p1", 9)); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := journal.Verify(t.Context(), st, v, ""); err != nil || !rep.OK() || rep.Uncovered != 1 {
+		t.Fatalf("before: %+v, %v; want it to verify with 1 entry not covered", rep, err)
+	}
+	tests := []struct {
+		name   string
+		tamper func(st *memStore)
+		reason string
+	}{
+		{"every checkpoint deleted", func(st *memStore) { st.cps = nil }, "no longer stored"},
+		{"every checkpoint deleted and a new one signed", func(st *memStore) {
+			st.cps = nil
+			if _, err := journal.MakeCheckpoint(t.Context(), st, signer, journal.CheckpointOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}, "it was replaced"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, _, _ := filled(t)
+			st.cps = first // the same checkpoint 1 the anchor names
+			tt.tamper(st)
+			rep, err := journal.Verify(t.Context(), st, v, "")
+			if err != nil || rep.Failure == nil || rep.Failure.Kind != journal.Restarted || rep.Failure.Checkpoint != 1 ||
+				!strings.Contains(rep.Failure.Reason, tt.reason) {
+				t.Errorf("verify: %v, %v; want checkpoints restarted at checkpoint 1, naming %q", rep.Failure, err, tt.reason)
+			}
+			if rep, _ := journal.Verify(t.Context(), st, signer, ""); !rep.OK() {
+				t.Errorf("without the keys' history: %v (only the history can tell)", rep.Failure)
 			}
 		})
 	}

@@ -16,8 +16,9 @@ import (
 )
 
 var (
-	_ journal.Store         = (*Store)(nil)
-	_ authz.JournalKeyStore = (*Store)(nil)
+	_ journal.Store             = (*Store)(nil)
+	_ authz.JournalKeyStore     = (*Store)(nil)
+	_ journal.CheckpointSummary = (*Store)(nil)
 )
 
 const entryColumns = `e.chain, e.seq, e.type, e.at, e.actor_id, e.organisation_id, e.person_id, e.representation_id,
@@ -227,8 +228,62 @@ func (s *Store) CreateCheckpoint(ctx context.Context, c journal.Checkpoint) erro
 			SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::bytea[])`, c.Number, chains, seqs, hashes); err != nil {
 			return fmt.Errorf("create checkpoint %d: %w", c.Number, mapErr(err, "checkpoint head"))
 		}
+		if _, err := q.Exec(ctx, `INSERT INTO journal_checkpointed_heads (chain, seq, hash, checkpoint)
+			SELECT h.chain, h.seq, h.hash, $1 FROM unnest($2::text[], $3::bigint[], $4::bytea[]) AS h (chain, seq, hash)
+			ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, checkpoint = excluded.checkpoint`,
+			c.Number, chains, seqs, hashes); err != nil {
+			return fmt.Errorf("create checkpoint %d: %w", c.Number, mapErr(err, "checkpoint head"))
+		}
 		return nil
 	})
+}
+
+// LastCheckpoint implements journal.CheckpointSummary.
+func (s *Store) LastCheckpoint(ctx context.Context) (journal.Checkpoint, []journal.Head, error) {
+	var c journal.Checkpoint
+	var heads []journal.Head
+	err := s.readTx(ctx, func(q querier) error {
+		var root, prev []byte
+		err := q.QueryRow(ctx, `SELECT number, at, tree_size, root, prev, key_id, jws FROM journal_checkpoints ORDER BY number DESC LIMIT 1`).
+			Scan(&c.Number, &c.At, &c.TreeSize, &root, &prev, &c.KeyID, &c.JWS)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return mandates.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		c.At = c.At.UTC()
+		if c.Root, err = journal.HashOf(root); err == nil {
+			c.Prev, err = journal.HashOf(prev)
+		}
+		if err != nil {
+			return fmt.Errorf("checkpoint %d: %w", c.Number, err)
+		}
+		rows, err := q.Query(ctx, `SELECT chain, seq, hash FROM journal_checkpointed_heads`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var h journal.Head
+			var b []byte
+			if err := rows.Scan(&h.Chain, &h.Seq, &b); err != nil {
+				return err
+			}
+			if h.Hash, err = journal.HashOf(b); err != nil {
+				return fmt.Errorf("checkpointed head %s: %w", h.Chain, err)
+			}
+			heads = append(heads, h)
+		}
+		return rows.Err()
+	})
+	if errors.Is(err, mandates.ErrNotFound) {
+		return c, nil, err
+	}
+	if err != nil {
+		return c, nil, fmt.Errorf("last checkpoint: %w", mapErr(err, ""))
+	}
+	return c, heads, nil
 }
 
 // Checkpoints implements journal.Reader.
@@ -314,8 +369,8 @@ func (s *Store) CreateJournalKey(ctx context.Context, k authz.JournalKey) error 
 	if err := k.Validate(); err != nil {
 		return err
 	}
-	_, err := s.q(ctx).Exec(ctx, `INSERT INTO journal_keys (id, generation, public_jwk, private_sealed, created_at) VALUES ($1, $2, $3, $4, $5)`,
-		k.ID, k.Generation, string(k.Public), k.Private, k.CreatedAt.UTC())
+	_, err := s.q(ctx).Exec(ctx, `INSERT INTO journal_keys (id, generation, public_jwk, private_sealed, endorsement, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		k.ID, k.Generation, string(k.Public), k.Private, k.Endorsement, k.CreatedAt.UTC())
 	var pe *pgconn.PgError
 	switch {
 	case err == nil:
@@ -326,9 +381,19 @@ func (s *Store) CreateJournalKey(ctx context.Context, k authz.JournalKey) error 
 	return fmt.Errorf("create journal key %s: %w", k.ID, mapErr(err, "journal key"))
 }
 
+// EndorseJournalKey implements authz.JournalKeyStore.
+func (s *Store) EndorseJournalKey(ctx context.Context, id, endorsement string, private []byte) (bool, error) {
+	tag, err := s.q(ctx).Exec(ctx, `UPDATE journal_keys SET endorsement = $1, private_sealed = $2 WHERE id = $3 AND endorsement = ''`,
+		endorsement, private, id)
+	if err != nil {
+		return false, fmt.Errorf("endorse journal key %s: %w", id, mapErr(err, "journal key"))
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
 // JournalKeys implements authz.JournalKeyStore.
 func (s *Store) JournalKeys(ctx context.Context) ([]authz.JournalKey, error) {
-	rows, err := s.q(ctx).Query(ctx, `SELECT id, generation, public_jwk, private_sealed, created_at FROM journal_keys ORDER BY generation`)
+	rows, err := s.q(ctx).Query(ctx, `SELECT id, generation, public_jwk, private_sealed, endorsement, created_at FROM journal_keys ORDER BY generation`)
 	if err != nil {
 		return nil, fmt.Errorf("journal keys: %w", mapErr(err, ""))
 	}
@@ -337,7 +402,7 @@ func (s *Store) JournalKeys(ctx context.Context) ([]authz.JournalKey, error) {
 	for rows.Next() {
 		var k authz.JournalKey
 		var public string
-		if err := rows.Scan(&k.ID, &k.Generation, &public, &k.Private, &k.CreatedAt); err != nil {
+		if err := rows.Scan(&k.ID, &k.Generation, &public, &k.Private, &k.Endorsement, &k.CreatedAt); err != nil {
 			return nil, fmt.Errorf("journal keys: %w", mapErr(err, ""))
 		}
 		k.Public, k.CreatedAt = []byte(public), k.CreatedAt.UTC()

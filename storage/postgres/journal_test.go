@@ -195,3 +195,22 @@ func TestJournalVerifySpeed(t *testing.T) {
 	tmpl := pgtest.Template(t, "relais_schema", func(dsn string) error { return migrate(context.Background(), dsn) })
 	storagetest.MeasureJournalVerify(t, open(t, pgtest.NewDatabaseFrom(t, tmpl)), storagetest.JournalBenchSize(), 1000)
 }
+
+// BenchmarkCheckpoint: see storage/sqlite's.
+//
+//	CI=1 go test ./storage/postgres -run '^$' -bench BenchmarkCheckpoint -benchtime 20x
+func BenchmarkCheckpoint(b *testing.B) {
+	tmpl := pgtest.Template(b, "relais_schema", func(dsn string) error { return migrate(context.Background(), dsn) })
+	for _, bc := range []struct {
+		name                     string
+		chains, changed, history int
+	}{
+		{"10000 chains, 100 changed", 10_000, 100, 0},
+		{"10000 chains, 100 changed, after more rounds", 10_000, 100, storagetest.CheckpointBenchHistory()},
+		{"10000 chains, nothing new, after more rounds", 10_000, 0, storagetest.CheckpointBenchHistory()},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			storagetest.BenchCheckpoint(b, open(b, pgtest.NewDatabaseFrom(b, tmpl)), bc.chains, bc.changed, bc.history)
+		})
+	}
+}

@@ -41,7 +41,7 @@ func migrate(ctx context.Context, dsn string) error {
 	return err
 }
 
-func open(t *testing.T, dsn string) *postgres.Store {
+func open(t testing.TB, dsn string) *postgres.Store {
 	t.Helper()
 	s, err := postgres.Open(t.Context(), dsn, postgres.Options{})
 	if err != nil {

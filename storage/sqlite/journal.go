@@ -14,8 +14,9 @@ import (
 )
 
 var (
-	_ journal.Store         = (*Store)(nil)
-	_ authz.JournalKeyStore = (*Store)(nil)
+	_ journal.Store             = (*Store)(nil)
+	_ authz.JournalKeyStore     = (*Store)(nil)
+	_ journal.CheckpointSummary = (*Store)(nil)
 )
 
 const entryColumns = `e.chain, e.seq, e.type, e.at, e.actor_id, e.organisation_id, e.person_id, e.representation_id,
@@ -217,9 +218,63 @@ func (s *Store) CreateCheckpoint(ctx context.Context, c journal.Checkpoint) erro
 				c.Number, h.Chain, h.Seq, h.Hash[:]); err != nil {
 				return fmt.Errorf("create checkpoint %d: %w", c.Number, mapErr(err, "checkpoint head"))
 			}
+			if _, err := q.ExecContext(ctx, `INSERT INTO journal_checkpointed_heads (chain, seq, hash, checkpoint) VALUES (?, ?, ?, ?)
+				ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, checkpoint = excluded.checkpoint`,
+				h.Chain, h.Seq, h.Hash[:], c.Number); err != nil {
+				return fmt.Errorf("create checkpoint %d: %w", c.Number, mapErr(err, "checkpoint head"))
+			}
 		}
 		return nil
 	})
+}
+
+// LastCheckpoint implements journal.CheckpointSummary.
+func (s *Store) LastCheckpoint(ctx context.Context) (journal.Checkpoint, []journal.Head, error) {
+	var c journal.Checkpoint
+	var heads []journal.Head
+	err := s.readTx(ctx, func(q querier) error {
+		var at int64
+		var root, prev []byte
+		err := q.QueryRowContext(ctx, `SELECT number, at, tree_size, root, prev, key_id, jws FROM journal_checkpoints ORDER BY number DESC LIMIT 1`).
+			Scan(&c.Number, &at, &c.TreeSize, &root, &prev, &c.KeyID, &c.JWS)
+		if errors.Is(err, sql.ErrNoRows) {
+			return mandates.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		c.At = fromMS(at)
+		if c.Root, err = journal.HashOf(root); err == nil {
+			c.Prev, err = journal.HashOf(prev)
+		}
+		if err != nil {
+			return fmt.Errorf("checkpoint %d: %w", c.Number, err)
+		}
+		rows, err := q.QueryContext(ctx, `SELECT chain, seq, hash FROM journal_checkpointed_heads`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var h journal.Head
+			var b []byte
+			if err := rows.Scan(&h.Chain, &h.Seq, &b); err != nil {
+				return err
+			}
+			if h.Hash, err = journal.HashOf(b); err != nil {
+				return fmt.Errorf("checkpointed head %s: %w", h.Chain, err)
+			}
+			heads = append(heads, h)
+		}
+		return rows.Err()
+	})
+	if errors.Is(err, mandates.ErrNotFound) {
+		return c, nil, err
+	}
+	if err != nil {
+		return c, nil, fmt.Errorf("last checkpoint: %w", mapErr(err, ""))
+	}
+	return c, heads, nil
 }
 
 // Checkpoints implements journal.Reader.
@@ -319,8 +374,8 @@ func (s *Store) CreateJournalKey(ctx context.Context, k authz.JournalKey) error 
 		return err
 	}
 	return s.write(ctx, func(q querier) error {
-		_, err := q.ExecContext(ctx, `INSERT INTO journal_keys (id, generation, public_jwk, private_sealed, created_at) VALUES (?, ?, ?, ?, ?)`,
-			k.ID, k.Generation, string(k.Public), k.Private, ms(k.CreatedAt))
+		_, err := q.ExecContext(ctx, `INSERT INTO journal_keys (id, generation, public_jwk, private_sealed, endorsement, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			k.ID, k.Generation, string(k.Public), k.Private, k.Endorsement, ms(k.CreatedAt))
 		if err != nil {
 			err = mapErr(err, "journal key")
 			var ue *mandates.UniqueError
@@ -333,9 +388,25 @@ func (s *Store) CreateJournalKey(ctx context.Context, k authz.JournalKey) error 
 	})
 }
 
+// EndorseJournalKey implements authz.JournalKeyStore.
+func (s *Store) EndorseJournalKey(ctx context.Context, id, endorsement string, private []byte) (bool, error) {
+	var done bool
+	err := s.write(ctx, func(q querier) error {
+		res, err := q.ExecContext(ctx, `UPDATE journal_keys SET endorsement = ?, private_sealed = ? WHERE id = ? AND endorsement = ''`,
+			endorsement, private, id)
+		if err != nil {
+			return fmt.Errorf("endorse journal key %s: %w", id, mapErr(err, "journal key"))
+		}
+		n, _ := res.RowsAffected()
+		done = n == 1
+		return nil
+	})
+	return done, err
+}
+
 // JournalKeys implements authz.JournalKeyStore.
 func (s *Store) JournalKeys(ctx context.Context) ([]authz.JournalKey, error) {
-	rows, err := s.reader(ctx).QueryContext(ctx, `SELECT id, generation, public_jwk, private_sealed, created_at FROM journal_keys ORDER BY generation`)
+	rows, err := s.reader(ctx).QueryContext(ctx, `SELECT id, generation, public_jwk, private_sealed, endorsement, created_at FROM journal_keys ORDER BY generation`)
 	if err != nil {
 		return nil, fmt.Errorf("journal keys: %w", mapErr(err, ""))
 	}
@@ -345,7 +416,7 @@ func (s *Store) JournalKeys(ctx context.Context) ([]authz.JournalKey, error) {
 		var k authz.JournalKey
 		var public string
 		var created int64
-		if err := rows.Scan(&k.ID, &k.Generation, &public, &k.Private, &created); err != nil {
+		if err := rows.Scan(&k.ID, &k.Generation, &public, &k.Private, &k.Endorsement, &created); err != nil {
 			return nil, fmt.Errorf("journal keys: %w", mapErr(err, ""))
 		}
 		k.Public, k.CreatedAt = []byte(public), fromMS(created)

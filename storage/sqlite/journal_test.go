@@ -12,7 +12,7 @@ import (
 
 // openWithSQL is openTemp with a connection of its own to the same file,
 // for tampering behind the store's back.
-func openWithSQL(t *testing.T) (*sqlite.Store, storagetest.SQL) {
+func openWithSQL(t testing.TB) (*sqlite.Store, storagetest.SQL) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "relais.db")
 	s, err := sqlite.Open(t.Context(), path, sqlite.Options{})
@@ -60,4 +60,27 @@ func TestJournalBatcher(t *testing.T) {
 func TestJournalVerifySpeed(t *testing.T) {
 	s, _ := openWithSQL(t)
 	storagetest.MeasureJournalVerify(t, s, storagetest.JournalBenchSize(), 1000)
+}
+
+// BenchmarkCheckpoint is the cost of one checkpoint round of relais
+// serve (every --journal-checkpoint-interval, 1m by default) on a
+// journal of 10,000 chains: 100 chains changed since the last round, or
+// none, after an hour of rounds (60 checkpoints; RELAIS_CHECKPOINT_HISTORY
+// sets another number):
+//
+//	go test ./storage/sqlite -run '^$' -bench BenchmarkCheckpoint -benchtime 20x
+func BenchmarkCheckpoint(b *testing.B) {
+	for _, bc := range []struct {
+		name                     string
+		chains, changed, history int
+	}{
+		{"10000 chains, 100 changed", 10_000, 100, 0},
+		{"10000 chains, 100 changed, after more rounds", 10_000, 100, storagetest.CheckpointBenchHistory()},
+		{"10000 chains, nothing new, after more rounds", 10_000, 0, storagetest.CheckpointBenchHistory()},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			s, _ := openWithSQL(b)
+			storagetest.BenchCheckpoint(b, s, bc.chains, bc.changed, bc.history)
+		})
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -22,6 +23,7 @@ import (
 // service's store so that the service can journal into it.
 type JournalStore interface {
 	journal.Store
+	journal.CheckpointSummary
 	authz.JournalKeyStore
 	ServiceStore
 }
@@ -45,6 +47,7 @@ func RunJournalStore(t *testing.T, newStore func(t *testing.T) (JournalStore, SQ
 		{"heads are the last entry of each chain", testJournalHeads},
 		{"erasure removes details and the journal still verifies", testJournalErasure},
 		{"checkpoints are read back with their heads; a number is taken once", testJournalCheckpoints},
+		{"the last checkpoint's cover is kept per chain and checked against its signed root", testJournalCheckpointSummary},
 		{"the lease goes to one holder until it expires", testJournalLease},
 		{"journal keys: one per generation, published, never a token key", testJournalKeys},
 		{"many writers for one person: no gap, no fork, no loss", testJournalConcurrentOnePerson},
@@ -124,7 +127,7 @@ func chainOf(t *testing.T, s journal.Reader, chain string) []journal.Stored {
 }
 
 // journalKeys is the real ES256 signer over the store, with a verifier.
-func journalKeys(t *testing.T, s JournalStore) (*authz.JournalKeys, journal.SignatureVerifier) {
+func journalKeys(t testing.TB, s JournalStore) (*authz.JournalKeys, journal.SignatureVerifier) {
 	t.Helper()
 	box, err := authz.NewSecretBox([]byte(strings.Repeat("j", 32)))
 	if err != nil {
@@ -381,6 +384,30 @@ func testJournalKeys(t *testing.T, s JournalStore, _ SQL) {
 	}
 	if err := s.CreateJournalKey(t.Context(), authz.JournalKey{ID: "not-journal", Generation: 3}); !errors.Is(err, mandates.ErrInvalid) {
 		t.Errorf("invalid key: %v", err)
+	}
+
+	// An endorsement is written once, with the private key sealed again;
+	// a second one (another instance, later) changes nothing.
+	if done, err := s.EndorseJournalKey(t.Context(), k.ID, "first", []byte("sealed again")); err != nil || !done {
+		t.Fatalf("endorse: %v, %v", done, err)
+	}
+	if done, err := s.EndorseJournalKey(t.Context(), k.ID, "second", []byte("other")); err != nil || done {
+		t.Errorf("endorse again: %v, %v; want nothing done", done, err)
+	}
+	if done, err := s.EndorseJournalKey(t.Context(), authz.JournalKeyPrefix+"none", "x", []byte("x")); err != nil || done {
+		t.Errorf("endorse a key that does not exist: %v, %v", done, err)
+	}
+	all, err = s.JournalKeys(t.Context())
+	if err != nil || len(all) != 1 || all[0].Endorsement != "first" || string(all[0].Private) != "sealed again" {
+		t.Errorf("after endorsing: %+v, %v", all, err)
+	}
+	k3 := k
+	k3.ID, k3.Generation, k3.Endorsement = authz.JournalKeyPrefix+"third", 3, "endorsed at creation"
+	if err := s.CreateJournalKey(t.Context(), k3); err != nil {
+		t.Fatal(err)
+	}
+	if all, err := s.JournalKeys(t.Context()); err != nil || len(all) != 2 || all[1].Endorsement != k3.Endorsement {
+		t.Errorf("a key created endorsed: %+v, %v", all, err)
 	}
 }
 
@@ -673,4 +700,53 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func testJournalCheckpointSummary(t *testing.T, s JournalStore, exec SQL) {
+	if _, _, err := s.LastCheckpoint(t.Context()); !errors.Is(err, mandates.ErrNotFound) {
+		t.Fatalf("no checkpoint yet: %v, want ErrNotFound", err)
+	}
+	j := journal.New(s, journal.Options{})
+	keys, v := journalKeys(t, s)
+	emitN(t, j, "a", 3)
+	emitN(t, j, "b", 1)
+	for range 2 {
+		if _, err := journal.MakeCheckpoint(t.Context(), s, keys, journal.CheckpointOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		emitN(t, j, "b", 2)
+		emitN(t, j, "c", 1)
+	}
+	cps, err := s.Checkpoints(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, heads, err := s.LastCheckpoint(t.Context())
+	if err != nil || last.Number != 2 || last.JWS != cps[1].JWS || last.Root != cps[1].Root || len(last.Heads) != 0 {
+		t.Fatalf("last checkpoint: %+v, %v", last, err)
+	}
+	replayed := map[string]journal.Head{}
+	for _, c := range cps {
+		for _, h := range c.Heads {
+			replayed[h.Chain] = h
+		}
+	}
+	got := map[string]journal.Head{}
+	for _, h := range heads {
+		got[h.Chain] = h
+	}
+	if !maps.Equal(got, replayed) {
+		t.Errorf("heads kept %v, replayed %v", got, replayed)
+	}
+	if rep, err := journal.Verify(t.Context(), s, v, ""); err != nil || !rep.OK() || rep.Uncovered != 3 {
+		t.Fatalf("verify: %+v, %v; want it to verify with 3 entries not covered", rep, err)
+	}
+	// The cover edited behind the store's back: no checkpoint is signed
+	// on it.
+	exec(t, `UPDATE journal_checkpointed_heads SET seq = 1 WHERE chain = 'b'`)
+	_, err = journal.MakeCheckpoint(t.Context(), s, keys, journal.CheckpointOptions{})
+	var f *journal.Failure
+	if !errors.As(err, &f) || f.Kind != journal.CheckpointEdited || f.Checkpoint != 2 {
+		t.Errorf("checkpoint over an edited cover: %v", err)
+	}
 }
