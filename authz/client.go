@@ -47,6 +47,10 @@ type Client struct {
 	// this client may exchange a person's token for, by RFC 8693 token
 	// exchange. Relais's own metadata field "token_exchange_audiences".
 	ExchangeAudiences []string
+	// DPoPBoundAccessTokens: every token request of this client carries a
+	// DPoP proof, so all its tokens are bound to the client's key (RFC
+	// 9449 §5.2 metadata dpop_bound_access_tokens).
+	DPoPBoundAccessTokens bool
 
 	CreatedAt time.Time
 	UpdatedAt time.Time

@@ -30,6 +30,10 @@ type Session struct {
 	// AuthorizationDetails are the RFC 9396 details granted, returned in
 	// the token response and carried in the access token.
 	AuthorizationDetails []AuthorizationDetail `json:"authorization_details,omitempty"`
+	// DPoPJKT is the RFC 7638 thumbprint of the key the grant's tokens are
+	// bound to (RFC 9449 §6.1), kept with every token of the grant so a
+	// refresh is proven with the same key (dpop.go).
+	DPoPJKT string `json:"dpop_jkt,omitempty"`
 }
 
 // NewSession returns an empty session with every part allocated, as fosite
@@ -73,7 +77,8 @@ func (s *Session) GetExtraClaims() map[string]any {
 	if s.AccessClaims == nil {
 		return out
 	}
-	for _, k := range []string{"act", "representation", "authorization_details"} {
+	// RFC 9449 §6.2: a bound token's introspection carries cnf.jkt.
+	for _, k := range []string{"act", "representation", "authorization_details", "cnf"} {
 		if v, ok := s.AccessClaims.Extra[k]; ok {
 			out[k] = v
 		}

@@ -59,6 +59,7 @@ type clientFlags struct {
 	authMethod, jwksFile, jwksURI     string
 	subjectType, idTokenAlg, uinfoAlg string
 	areas, audiences                  []string
+	dpopBound                         bool
 }
 
 func (f *clientFlags) bind(fs *pflag.FlagSet) {
@@ -76,6 +77,7 @@ func (f *clientFlags) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&f.idTokenAlg, "id-token-alg", authz.AlgES256, "ID token signing algorithm: ES256 or RS256")
 	fs.StringVar(&f.uinfoAlg, "userinfo-alg", "", "sign userinfo responses with ES256 or RS256 (default: plain JSON)")
 	fs.StringArrayVar(&f.audiences, "exchange-audience", nil, "another client (an administration's API) this client may exchange a person's token for, by RFC 8693 token exchange (repeatable); also add --grant-type urn:ietf:params:oauth:grant-type:token-exchange")
+	fs.BoolVar(&f.dpopBound, "dpop-bound-access-tokens", false, "the client sends a DPoP proof (RFC 9449) with every token request, and every token request without one is refused")
 	fs.StringSliceVar(&f.areas, "procedure-area", nil, "procedure area the site's procedures belong to: papiers, famille, social, travail, logement, transports, argent, justice, etranger or loisirs (repeatable, or comma-separated)")
 }
 
@@ -96,6 +98,7 @@ func (f *clientFlags) client() (authz.Client, error) {
 		UserinfoSignedResponseAlg: f.uinfoAlg,
 		ProcedureAreas:            f.areas,
 		ExchangeAudiences:         f.audiences,
+		DPoPBoundAccessTokens:     f.dpopBound,
 	}
 	if c.ID == "" {
 		c.ID = mandates.NewID(time.Now())
@@ -369,6 +372,7 @@ func printClient(w io.Writer, c authz.Client) {
 		{"userinfo_signed_response_alg", orDefault(c.UserinfoSignedResponseAlg, "(none: plain JSON)")},
 		{"procedure_areas", listOrNone(c.ProcedureAreas)},
 		{"token_exchange_audiences", listOrNone(c.ExchangeAudiences)},
+		{"dpop_bound_access_tokens", strconv.FormatBool(c.DPoPBoundAccessTokens)},
 		{"created_at", c.CreatedAt.UTC().Format(time.RFC3339)},
 		{"updated_at", c.UpdatedAt.UTC().Format(time.RFC3339)},
 		{"version", strconv.FormatInt(c.Version, 10)},

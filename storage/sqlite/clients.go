@@ -12,7 +12,8 @@ import (
 
 const clientColumns = `id, name, redirect_uris, scopes, grant_types, sector_identifier, secret_hash,
 	post_logout_redirect_uris, token_endpoint_auth_method, jwks, jwks_uri, subject_type,
-	id_token_signed_response_alg, userinfo_signed_response_alg, created_at, updated_at, version, procedure_areas, exchange_audiences`
+	id_token_signed_response_alg, userinfo_signed_response_alg, created_at, updated_at, version, procedure_areas, exchange_audiences,
+	dpop_bound_access_tokens`
 
 func jsonList(v []string) string {
 	if v == nil {
@@ -28,7 +29,8 @@ func scanClient(row interface{ Scan(...any) error }) (authz.Client, error) {
 	var created, updated int64
 	if err := row.Scan(&c.ID, &c.Name, &uris, &scopes, &grants, &c.SectorIdentifier, &c.SecretHash,
 		&logoutURIs, &c.TokenEndpointAuthMethod, &c.JWKS, &c.JWKSURI, &c.SubjectType,
-		&c.IDTokenSignedResponseAlg, &c.UserinfoSignedResponseAlg, &created, &updated, &c.Version, &areas, &audiences); err != nil {
+		&c.IDTokenSignedResponseAlg, &c.UserinfoSignedResponseAlg, &created, &updated, &c.Version, &areas, &audiences,
+		&c.DPoPBoundAccessTokens); err != nil {
 		return c, mapErr(err, "client")
 	}
 	for _, f := range []struct {
@@ -51,10 +53,11 @@ func (s *Store) CreateClient(ctx context.Context, c authz.Client) error {
 	}
 	now := ms(s.now())
 	return s.write(ctx, func(q querier) error {
-		_, err := q.ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+		_, err := q.ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
 			c.ID, c.Name, jsonList(c.RedirectURIs), jsonList(c.Scopes), jsonList(c.GrantTypes), c.SectorIdentifier, c.SecretHash,
 			jsonList(c.PostLogoutRedirectURIs), c.TokenEndpointAuthMethod, c.JWKS, c.JWKSURI, c.SubjectType,
-			c.IDTokenSignedResponseAlg, c.UserinfoSignedResponseAlg, now, now, jsonList(c.ProcedureAreas), jsonList(c.ExchangeAudiences))
+			c.IDTokenSignedResponseAlg, c.UserinfoSignedResponseAlg, now, now, jsonList(c.ProcedureAreas), jsonList(c.ExchangeAudiences),
+			c.DPoPBoundAccessTokens)
 		if err != nil {
 			return fmt.Errorf("create client %s: %w", c.ID, mapErr(err, "client"))
 		}
@@ -118,10 +121,12 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(*authz.Clie
 		res, err := q.ExecContext(ctx, `UPDATE clients SET name = ?, redirect_uris = ?, scopes = ?, grant_types = ?,
 			sector_identifier = ?, secret_hash = ?, post_logout_redirect_uris = ?, token_endpoint_auth_method = ?,
 			jwks = ?, jwks_uri = ?, subject_type = ?, id_token_signed_response_alg = ?, userinfo_signed_response_alg = ?,
-			updated_at = ?, version = ?, procedure_areas = ?, exchange_audiences = ? WHERE id = ? AND version = ?`,
+			updated_at = ?, version = ?, procedure_areas = ?, exchange_audiences = ?,
+			dpop_bound_access_tokens = ? WHERE id = ? AND version = ?`,
 			c.Name, jsonList(c.RedirectURIs), jsonList(c.Scopes), jsonList(c.GrantTypes), c.SectorIdentifier, c.SecretHash,
 			jsonList(c.PostLogoutRedirectURIs), c.TokenEndpointAuthMethod, c.JWKS, c.JWKSURI, c.SubjectType,
-			c.IDTokenSignedResponseAlg, c.UserinfoSignedResponseAlg, ms(c.UpdatedAt), c.Version, jsonList(c.ProcedureAreas), jsonList(c.ExchangeAudiences), id, old.Version)
+			c.IDTokenSignedResponseAlg, c.UserinfoSignedResponseAlg, ms(c.UpdatedAt), c.Version, jsonList(c.ProcedureAreas), jsonList(c.ExchangeAudiences),
+			c.DPoPBoundAccessTokens, id, old.Version)
 		if err != nil {
 			return fmt.Errorf("update client %s: %w", id, mapErr(err, "client"))
 		}
