@@ -30,7 +30,10 @@ func TestSweepDeletesStaleDPoPProofsAtEachTick(t *testing.T) {
 	tick := make(chan time.Time)
 	sctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	go func() { sweep(sctx, st, tick, func() time.Time { return now }, slog.New(slog.DiscardHandler)); close(done) }()
+	go func() {
+		sweep(sctx, st, tick, func() time.Time { return now }, slog.New(slog.DiscardHandler))
+		close(done)
+	}()
 	tick <- now
 	tick <- now // the second send waits until the first sweep is over
 	cancel()
