@@ -505,3 +505,48 @@ func TestDPoPBoundTokenAuthenticatesItsClientAtTheAccessEndpoints(t *testing.T) 
 		})
 	}
 }
+
+func TestDPoPTokenExchangeKeepsTheSubjectTokensKey(t *testing.T) {
+	a := newActingFlow(t)
+	a.allowExchange(t)
+	clock := &testClock{t: time.Now()} // the provider reads the real time; proofs are dated by it
+	k := newDPoPKey(t)
+	nonce := a.nonce(t, k, clock)
+	subject := func(t *testing.T, proofs ...string) map[string]any {
+		conf := a.oauth2Config("openid")
+		verifier := oauth2.GenerateVerifier()
+		q := a.authorize(t, conf.AuthCodeURL("state-123456", oauth2.S256ChallengeOption(verifier)))
+		res, tok := a.post(t, "/token", url.Values{"grant_type": {"authorization_code"}, "code": {q.Get("code")},
+			"redirect_uri": {"http://127.0.0.1/cb"}, "code_verifier": {verifier}}, "", proofs...)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("code: %d %v", res.StatusCode, tok)
+		}
+		return tok
+	}
+	exchange := func(subject string, proofs ...string) (*http.Response, map[string]any) {
+		return a.post(t, "/token", url.Values{"grant_type": {authz.GrantTypeTokenExchange}, "subject_token": {subject},
+			"subject_token_type": {authz.TokenTypeAccessToken}, "audience": {"api-impots"}, "scope": {"openid"}}, "", proofs...)
+	}
+
+	bound := subject(t, a.tokenProof(t, k, clock, nonce))["access_token"].(string)
+	if res, body := exchange(bound); res.StatusCode != http.StatusBadRequest || body["error"] != "invalid_dpop_proof" {
+		t.Errorf("exchanging a bound token without a proof: %d %v, want 400 invalid_dpop_proof", res.StatusCode, body)
+	}
+	if res, body := exchange(bound, a.tokenProof(t, newDPoPKey(t), clock, nonce)); res.StatusCode != http.StatusBadRequest || body["error"] != "invalid_dpop_proof" {
+		t.Errorf("exchanging a bound token with another key: %d %v, want 400 invalid_dpop_proof", res.StatusCode, body)
+	}
+	res, body := exchange(bound, a.tokenProof(t, k, clock, nonce))
+	if res.StatusCode != http.StatusOK || body["token_type"] != "DPoP" || cnfJKT(claimsOf(t, body["access_token"].(string))) != k.jkt(t) {
+		t.Errorf("exchanging a bound token with its key: %d %v, want a token bound to the same key", res.StatusCode, body)
+	}
+
+	k2 := newDPoPKey(t)
+	bearer := subject(t)["access_token"].(string)
+	res, body = exchange(bearer, a.tokenProof(t, k2, clock, nonce))
+	if res.StatusCode != http.StatusOK || body["token_type"] != "DPoP" || cnfJKT(claimsOf(t, body["access_token"].(string))) != k2.jkt(t) {
+		t.Errorf("exchanging a bearer token with a proof: %d %v, want a token bound to the proof's key", res.StatusCode, body)
+	}
+	if res, body := exchange(bearer); res.StatusCode != http.StatusOK || cnfJKT(claimsOf(t, body["access_token"].(string))) != "" {
+		t.Errorf("exchanging a bearer token without a proof: %d %v, want a bearer token", res.StatusCode, body)
+	}
+}
