@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -549,4 +550,59 @@ func TestDPoPTokenExchangeKeepsTheSubjectTokensKey(t *testing.T) {
 	if res, body := exchange(bearer); res.StatusCode != http.StatusOK || cnfJKT(claimsOf(t, body["access_token"].(string))) != "" {
 		t.Errorf("exchanging a bearer token without a proof: %d %v, want a bearer token", res.StatusCode, body)
 	}
+}
+
+// FuzzDPoPProof sends arbitrary DPoP headers, with either authorization
+// scheme, to the token and userinfo endpoints: whatever the proof, the
+// answer is the protocol's error or a token, never a server error.
+func FuzzDPoPProof(f *testing.F) {
+	ft := newFuzzTarget(f)
+	k := newDPoPKey(f)
+	now := time.Now().Unix()
+	for _, seed := range []struct {
+		path  uint8
+		proof string
+		dpop  bool
+	}{
+		{0, k.proof(f, proofClaims{HTM: "POST", HTU: fuzzIssuer + "/token", IAT: now}, ""), false},
+		{0, k.proof(f, proofClaims{HTM: "POST", HTU: fuzzIssuer + "/token", IAT: 1 << 62}, ""), false},
+		{1, k.proof(f, proofClaims{HTM: "GET", HTU: fuzzIssuer + "/userinfo", IAT: now, ATH: ath("x")}, ""), true},
+		{1, "a.b.c", true},
+		{0, "", false},
+		{0, "eyJhbGciOiJub25lIiwidHlwIjoiZHBvcCtqd3QifQ.e30.", false},
+	} {
+		f.Add(seed.path, seed.proof, seed.dpop)
+	}
+	f.Fuzz(func(t *testing.T, path uint8, proof string, dpopScheme bool) {
+		var r *http.Request
+		p := "/token"
+		if path%2 == 0 {
+			r = httptest.NewRequest(http.MethodPost, p, strings.NewReader("grant_type=client_credentials"))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			r.Header.Set("Authorization", ft.basic())
+		} else {
+			p = "/userinfo"
+			r = httptest.NewRequest(http.MethodGet, p, nil)
+			scheme := "Bearer "
+			if dpopScheme {
+				scheme = "DPoP "
+			}
+			r.Header.Set("Authorization", scheme+"x")
+		}
+		if !validHeaderValue(proof) {
+			return
+		}
+		r.Header.Set("DPoP", proof)
+		checkProtocolAnswer(t, p, ft.serve(r))
+	})
+}
+
+// validHeaderValue: net/http would refuse to send other values.
+func validHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
