@@ -404,3 +404,15 @@ func (p *Provider) dpopClient(ctx context.Context, w http.ResponseWriter, r *htt
 	}
 	return fc.c, nil
 }
+
+// checkDPoPJKT accepts an authorization request's dpop_jkt (RFC 9449 §10):
+// absent, or a SHA-256 thumbprint in base64url.
+func checkDPoPJKT(jkt string) error {
+	if jkt == "" {
+		return nil
+	}
+	if b, err := base64.RawURLEncoding.DecodeString(jkt); err != nil || len(b) != sha256.Size {
+		return fosite.ErrInvalidRequest.WithHint("dpop_jkt must be the base64url SHA-256 thumbprint (RFC 7638) of the client's DPoP key.")
+	}
+	return nil
+}

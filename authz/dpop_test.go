@@ -606,3 +606,33 @@ func validHeaderValue(v string) bool {
 	}
 	return true
 }
+
+func TestDPoPJKTBindsTheAuthorizationCodeToTheKey(t *testing.T) {
+	f, clock := newDPoPFlow(t)
+	k := newDPoPKey(t)
+	nonce := f.nonce(t, k, clock)
+	conf := f.oauth2Config("openid")
+	// Each redemption gets its own code: a refused one uses the code up, as
+	// a wrong PKCE verifier does.
+	code := func(jkt string) (url.Values, url.Values) {
+		verifier := oauth2.GenerateVerifier()
+		q := f.authorize(t, conf.AuthCodeURL("state-123456", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("dpop_jkt", jkt)))
+		return q, url.Values{"grant_type": {"authorization_code"}, "code": {q.Get("code")}, "redirect_uri": {"http://127.0.0.1/cb"}, "code_verifier": {verifier}}
+	}
+	_, form := code(k.jkt(t))
+	if res, body := f.post(t, "/token", form, ""); res.StatusCode != http.StatusBadRequest || body["error"] != "invalid_dpop_proof" {
+		t.Errorf("the code redeemed without a proof: %d %v, want 400 invalid_dpop_proof", res.StatusCode, body)
+	}
+	_, form = code(k.jkt(t))
+	if res, body := f.post(t, "/token", form, "", f.tokenProof(t, newDPoPKey(t), clock, nonce)); res.StatusCode != http.StatusBadRequest || body["error"] != "invalid_dpop_proof" {
+		t.Errorf("the code redeemed with another key: %d %v, want 400 invalid_dpop_proof", res.StatusCode, body)
+	}
+	_, form = code(k.jkt(t))
+	res, body := f.post(t, "/token", form, "", f.tokenProof(t, k, clock, nonce))
+	if res.StatusCode != http.StatusOK || cnfJKT(claimsOf(t, body["access_token"].(string))) != k.jkt(t) {
+		t.Errorf("the code redeemed with the key: %d %v, want a token bound to it", res.StatusCode, body)
+	}
+	if q, _ := code("not-a-thumbprint"); q.Get("error") != "invalid_request" || q.Get("code") != "" {
+		t.Errorf("a malformed dpop_jkt: %v, want invalid_request", q)
+	}
+}

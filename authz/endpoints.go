@@ -556,6 +556,9 @@ func (p *Provider) ParseAuthorize(ctx context.Context, r *http.Request) (*Author
 	if err == nil {
 		a.details, err = ParseAuthorizationDetails(ar.GetRequestForm().Get("authorization_details"))
 	}
+	if err == nil {
+		err = checkDPoPJKT(ar.GetRequestForm().Get("dpop_jkt"))
+	}
 	if ar != nil {
 		if fc, ok := ar.GetClient().(*fositeClient); ok {
 			a.client = fc.c
@@ -646,6 +649,8 @@ func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request, a *Authoriz
 	sess.Subject, sess.PersonID, sess.AMR, sess.AuthTime = sub, g.personID, amr, login.AuthTime
 	sess.ActorID, sess.RepresentationID, sess.AuthorizationDetails = g.actorID, g.representationID, g.details
 	sess.OrganisationID = g.organisationID
+	// RFC 9449 §10: the code is redeemed with a proof by this key only.
+	sess.DPoPJKT = ar.GetRequestForm().Get("dpop_jkt")
 	for k, v := range g.claims {
 		sess.Claims.Extra[k] = v
 		sess.AccessClaims.Extra[k] = v
