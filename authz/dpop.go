@@ -228,14 +228,14 @@ func (d *dpop) check(ctx context.Context, r *http.Request, endpoint, accessToken
 		return nil, badProof("The DPoP proof's htm must be %s, the method of this request.", r.Method)
 	case !sameURI(c.HTU, endpoint): // check 9
 		return nil, badProof("The DPoP proof's htu must be %s, the URL of this endpoint without query or fragment.", endpoint)
-	case err != nil || math.IsNaN(iat) || math.IsInf(iat, 0):
+	case err != nil || math.IsNaN(iat) || iat < 0 || iat > 1<<40: // a time, not a value that overflows a Duration
 		return nil, badProof("The DPoP proof needs an iat, in seconds since the epoch.")
 	}
 	if accessToken != "" && !hmac.Equal([]byte(c.ATH), []byte(accessTokenHash(accessToken))) { // check 12
 		return nil, badProof("The DPoP proof's ath must be the base64url SHA-256 hash of the access token.")
 	}
 	now := d.now()
-	issued := time.Unix(0, 0).Add(time.Duration(iat * float64(time.Second)))
+	issued := time.Unix(int64(iat), 0)
 	if issued.Before(now.Add(-DPoPProofMaxAge)) || issued.After(now.Add(dpopClockSkew)) { // check 11
 		return nil, badProof("The DPoP proof's iat is not within %d seconds of this server's time: make a new proof.", int(DPoPProofMaxAge/time.Second))
 	}

@@ -256,3 +256,45 @@ func testDPoPNonceAndReplay(t *testing.T, tg *target) {
 		t.Errorf("the same proof a second time: %d %v, want 400 invalid_dpop_proof", res.StatusCode, body)
 	}
 }
+
+// testDPoPAccessEvaluation: a server client's DPoP-bound token, with a
+// proof by its key, authenticates it at the access evaluation endpoint in
+// place of its secret; with a proof by another key it does not.
+func testDPoPAccessEvaluation(t *testing.T, tg *target) {
+	endpoint := stringOf(tg.metadata(t)["access_evaluation_endpoint"])
+	if endpoint == "" {
+		t.Skip("the issuer has no access evaluation endpoint (OpenID AuthZEN)")
+	}
+	c := tg.clients[roleService]
+	k := newDPoPKey(t)
+	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"conformance.read"}}
+	nonce := tg.dpopNonce(t, c, k, form)
+	res, tok := tg.tokenRequest(t, c, form, k.proof(t, http.MethodPost, tg.endpoint(t, "token_endpoint"), nonce, ""))
+	if res.StatusCode != http.StatusOK || tok["token_type"] != "DPoP" {
+		t.Fatalf("client credentials with a proof: %d %v", res.StatusCode, tok)
+	}
+	access := stringOf(tok["access_token"])
+	evaluate := func(key *dpopKey) (*http.Response, map[string]any) {
+		body, _ := json.Marshal(map[string]any{"subject": map[string]any{"type": "user", "id": "unknown-actor"},
+			"resource": map[string]any{"type": "account", "id": "unknown-person", "properties": map[string]any{"procedure_area": "social"}},
+			"action":   map[string]any{"name": "consult"}})
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, endpoint, strings.NewReader(string(body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "DPoP "+access)
+		req.Header.Set("DPoP", key.proof(t, http.MethodPost, endpoint, nonce, access))
+		res, b := tg.do(t, req)
+		m := map[string]any{}
+		_ = json.Unmarshal(b, &m)
+		return res, m
+	}
+	// Authenticated, the client is told what is wrong with its question.
+	if res, body := evaluate(k); res.StatusCode != http.StatusBadRequest || body["error"] != "invalid_request" {
+		t.Errorf("evaluation with the bound token and a proof by its key: %d %v, want the client authenticated (400 invalid_request about the unknown subject)", res.StatusCode, body)
+	}
+	if res, body := evaluate(newDPoPKey(t)); res.StatusCode != http.StatusUnauthorized || body["error"] != "invalid_token" {
+		t.Errorf("evaluation with a proof by another key: %d %v, want 401 invalid_token", res.StatusCode, body)
+	}
+}
