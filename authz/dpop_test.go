@@ -636,3 +636,48 @@ func TestDPoPJKTBindsTheAuthorizationCodeToTheKey(t *testing.T) {
 		t.Errorf("a malformed dpop_jkt: %v, want invalid_request", q)
 	}
 }
+
+// BenchmarkUserinfo measures what a DPoP proof adds to a userinfo call:
+// its signature check and the store write that refuses its replay.
+func BenchmarkUserinfo(b *testing.B) {
+	for _, scheme := range []string{"Bearer", "DPoP"} {
+		b.Run(scheme, func(b *testing.B) {
+			clock := &testClock{t: time.Now()}
+			f := newFlowStores(b, func(c *authz.ProviderConfig) { c.Now = clock.Now }, nil)
+			k := newDPoPKey(b)
+			var proofs []string
+			if scheme == "DPoP" {
+				proofs = []string{f.tokenProof(b, k, clock, f.nonce(b, k, clock))}
+			}
+			// A person's token: the code flow.
+			conf := f.oauth2Config("openid", "email")
+			verifier := oauth2.GenerateVerifier()
+			q := f.authorize(b, conf.AuthCodeURL("state-123456", oauth2.S256ChallengeOption(verifier)))
+			form := url.Values{"grant_type": {"authorization_code"}, "code": {q.Get("code")}, "redirect_uri": {"http://127.0.0.1/cb"}, "code_verifier": {verifier}}
+			res, tok := f.post(b, "/token", form, "", proofs...)
+			if res.StatusCode != http.StatusOK {
+				b.Fatalf("token: %d %v", res.StatusCode, tok)
+			}
+			access := tok["access_token"].(string)
+			nonce := res.Header.Get("DPoP-Nonce")
+			reqs := make([]*http.Request, b.N)
+			for i := range reqs {
+				req, _ := http.NewRequest(http.MethodGet, f.srv.URL+"/userinfo", nil)
+				req.Header.Set("Authorization", scheme+" "+access)
+				if scheme == "DPoP" {
+					req.Header.Set("DPoP", k.proof(b, proofClaims{HTM: "GET", HTU: f.srv.URL + "/userinfo", IAT: clock.Now().Unix(), Nonce: nonce, ATH: ath(access)}, ""))
+				}
+				reqs[i] = req
+			}
+			b.ResetTimer()
+			for _, req := range reqs {
+				res, err := http.DefaultClient.Do(req)
+				if err != nil || res.StatusCode != http.StatusOK {
+					b.Fatalf("userinfo: %v %v", res, err)
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+			}
+		})
+	}
+}
