@@ -174,8 +174,9 @@ func accessTokenHash(token string) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-// check verifies the request's DPoP proof (RFC 9449 §4.3) for an endpoint
-// at url, and, at a resource, for accessToken (ath); then records its jti.
+// check verifies the request's DPoP proof (RFC 9449 §4.3) for the
+// endpoint's URL, and, at a resource, for accessToken (ath); then records
+// its jti.
 // It returns nil, nil when the request carries no proof.
 func (d *dpop) check(ctx context.Context, r *http.Request, endpoint, accessToken string) (*dpopProof, error) {
 	values := r.Header.Values("DPoP")
