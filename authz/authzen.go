@@ -146,7 +146,7 @@ func badRequest(format string, args ...any) *accessError {
 func (p *Provider) writeAccessError(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *accessError
 	if !errors.As(err, &ae) {
-		p.serverError(w, r, err)
+		p.writeResourceError(w, r, err) // a DPoP refusal, or the server's
 		return
 	}
 	if ae.status == http.StatusUnauthorized {
@@ -190,6 +190,18 @@ func (p *Provider) readAccessRequest(w http.ResponseWriter, r *http.Request, v a
 				form.Set(k, v)
 			}
 		}
+	}
+	if scheme, token := dpopAuthorization(r); scheme != "" {
+		// RFC 9449 §7: a DPoP-bound access token of the client stands for
+		// its credentials; one way of authenticating only (RFC 6749 §2.3).
+		if len(form) > 0 {
+			return Client{}, badRequest("Authenticate one way: a DPoP-bound access token or client credentials, not both.")
+		}
+		c, err := p.dpopClient(ctx, w, r, token)
+		if err == nil && decodeErr != nil {
+			err = badRequest("The request body is not a JSON object of the expected shape.")
+		}
+		return c, err
 	}
 	if _, _, basic := r.BasicAuth(); !basic && form.Get("client_id") == "" && form.Get("client_assertion") == "" {
 		return Client{}, &accessError{http.StatusUnauthorized, "invalid_client", "Client authentication is required."}

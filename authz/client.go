@@ -51,6 +51,10 @@ type Client struct {
 	// §10.5): the client's authorization requests count only as signed
 	// request objects; a plain request is refused.
 	RequireSignedRequestObject bool
+	// DPoPBoundAccessTokens: every token request of this client carries a
+	// DPoP proof, so all its tokens are bound to the client's key (RFC
+	// 9449 §5.2 metadata dpop_bound_access_tokens).
+	DPoPBoundAccessTokens bool
 
 	CreatedAt time.Time
 	UpdatedAt time.Time

@@ -76,6 +76,7 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 		"introspection_endpoint_auth_methods_supported":    []string{AuthMethodSecretBasic, AuthMethodSecretPost, AuthMethodPrivateKeyJWT},
 		"revocation_endpoint_auth_methods_supported":       []string{AuthMethodSecretBasic, AuthMethodSecretPost, AuthMethodNone},
 		"code_challenge_methods_supported":                 []string{"S256"},
+		"dpop_signing_alg_values_supported":                DPoPSigningAlgs(), // RFC 9449 §5.1
 		"claims_supported":                                 SupportedClaims(),
 		"claims_parameter_supported":                       false,
 		"request_parameter_supported":                      true, // RFC 9101, signed (request_object.go)
@@ -188,6 +189,14 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		p.oauth.WriteAccessError(ctx, w, fosite.NewAccessRequest(NewSession()), fosite.ErrUnsupportedGrantType)
 		return
 	}
+	// RFC 9449 §5: a DPoP proof binds the tokens to the client's key.
+	proof, err := p.tokenProof(ctx, w, r)
+	if err != nil {
+		err = protocolError(err)
+		p.logIfServerError(ctx, "token request: DPoP proof", err)
+		p.oauth.WriteAccessError(ctx, w, fosite.NewAccessRequest(NewSession()), err)
+		return
+	}
 	sess := NewSession()
 	ar, err := p.oauth.NewAccessRequest(ctx, r, sess)
 	if err != nil {
@@ -229,6 +238,10 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	if s, ok := ar.GetSession().(*Session); ok {
 		s.AccessClaims.Extra["client_id"] = client.GetID()
 	}
+	if err := bindProof(ar, proof); err != nil {
+		p.oauth.WriteAccessError(ctx, w, ar, err)
+		return
+	}
 	resp, err := p.oauth.NewAccessResponse(ctx, ar)
 	if err != nil {
 		err = protocolError(err)
@@ -238,6 +251,9 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	}
 	if s, ok := ar.GetSession().(*Session); ok && len(s.AuthorizationDetails) > 0 {
 		resp.SetExtra("authorization_details", s.AuthorizationDetails) // RFC 9396 §7
+	}
+	if proof != nil {
+		resp.SetTokenType(TokenTypeDPoP) // RFC 9449 §5
 	}
 	withholdRefreshToken(ar, resp)
 	p.oauth.WriteAccessResponse(ctx, w, ar, resp)
@@ -345,9 +361,10 @@ func (p *Provider) pushedAuthorize(w http.ResponseWriter, r *http.Request) {
 // allow, as JSON, or as a signed JWT when the client registered an alg.
 func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	token := fosite.AccessTokenFromRequest(r)
+	scheme, token := accessTokenOf(r)
 	if token == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_request"`)
+		w.Header().Add("WWW-Authenticate", dpopChallenge()) // RFC 9449 §7.2: either scheme
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_request", "error_description": "An access token is required."})
 		return
 	}
@@ -357,13 +374,22 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 			p.serverError(w, r, err)
 			return
 		}
-		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		w.Header().Set("WWW-Authenticate", scheme+` error="invalid_token"`)
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "The access token is not valid."})
 		return
 	}
 	sess, ok := ar.GetSession().(*Session)
-	if !ok || sess.PersonID == "" || !ar.GetGrantedScopes().Has("openid") {
-		w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope"`)
+	if !ok {
+		p.serverError(w, r, errors.New("authz: unexpected session type"))
+		return
+	}
+	// RFC 9449 §7: a bound token comes with a proof by its key.
+	if err := p.dpop.checkResource(ctx, w, r, scheme, token, sess.DPoPJKT); err != nil {
+		p.writeResourceError(w, r, err)
+		return
+	}
+	if sess.PersonID == "" || !ar.GetGrantedScopes().Has("openid") {
+		w.Header().Set("WWW-Authenticate", scheme+` error="insufficient_scope"`)
 		writeJSON(w, http.StatusForbidden, map[string]string{"error": "insufficient_scope", "error_description": "This token is not for a person's identity."})
 		return
 	}
@@ -371,7 +397,7 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 	scopes, err := p.grantNow(ctx, sess, ar.GetGrantedScopes())
 	if err != nil {
 		if grantEnded(err) {
-			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+			w.Header().Set("WWW-Authenticate", scheme+` error="invalid_token"`)
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": endedHint(err)})
 			return
 		}
@@ -381,7 +407,7 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 	person, err := p.persons.Person(ctx, sess.PersonID)
 	if err != nil {
 		if errors.Is(err, mandates.ErrNotFound) {
-			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+			w.Header().Set("WWW-Authenticate", scheme+` error="invalid_token"`)
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token"})
 			return
 		}
@@ -510,6 +536,9 @@ func (p *Provider) ParseAuthorize(ctx context.Context, r *http.Request) (*Author
 	if err == nil {
 		a.details, err = ParseAuthorizationDetails(ar.GetRequestForm().Get("authorization_details"))
 	}
+	if err == nil {
+		err = checkDPoPJKT(ar.GetRequestForm().Get("dpop_jkt"))
+	}
 	if ar != nil {
 		if fc, ok := ar.GetClient().(*fositeClient); ok {
 			a.client = fc.c
@@ -603,6 +632,8 @@ func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request, a *Authoriz
 	sess.Subject, sess.PersonID, sess.AMR, sess.AuthTime = sub, g.personID, amr, login.AuthTime
 	sess.ActorID, sess.RepresentationID, sess.AuthorizationDetails = g.actorID, g.representationID, g.details
 	sess.OrganisationID = g.organisationID
+	// RFC 9449 §10: the code is redeemed with a proof by this key only.
+	sess.DPoPJKT = ar.GetRequestForm().Get("dpop_jkt")
 	for k, v := range g.claims {
 		sess.Claims.Extra[k] = v
 		sess.AccessClaims.Extra[k] = v

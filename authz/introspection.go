@@ -68,6 +68,14 @@ func (p *Provider) newIntrospectionRequest(ctx context.Context, r *http.Request)
 	resp := &fosite.IntrospectionResponse{Active: true, AccessRequester: ar, TokenUse: use}
 	if use == fosite.AccessToken {
 		resp.AccessTokenType = fosite.BearerAccessToken
+		if s, ok := ar.GetSession().(*Session); ok {
+			if s.DPoPJKT != "" {
+				// RFC 9449 §6.2: a bound token is introspected as DPoP,
+				// with its cnf.
+				resp.AccessTokenType = TokenTypeDPoP
+			}
+			s.introspectedType = resp.AccessTokenType
+		}
 	}
 	return resp, nil
 }

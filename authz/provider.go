@@ -52,6 +52,9 @@ type Stores struct {
 	// revoked, refresh-token reuse) in the transaction of each act; nil
 	// journals nothing.
 	Events mandates.EventSink
+	// Proofs records the DPoP proofs used (dpop.go); nil: the token
+	// store's, which every Relais store implements.
+	Proofs ProofStore
 }
 
 // Provider is Relais's OpenID provider: fosite's handlers composed with
@@ -71,6 +74,7 @@ type Provider struct {
 	subjects   SubjectStore
 	delegation Delegation
 	choiceKey  []byte
+	dpop       *dpop
 }
 
 // derive gives each use of the secret key its own key (HMAC as a simple
@@ -109,6 +113,12 @@ func NewProvider(cfg ProviderConfig, st Stores, keys *Keys, log *slog.Logger) (*
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	if st.Proofs == nil {
+		st.Proofs, _ = st.Tokens.(ProofStore)
+	}
+	if st.Proofs == nil {
+		return nil, errors.New("authz: a store for DPoP proofs is required")
 	}
 	fstore := &fositeStorage{clients: st.Clients, tokens: st.Tokens, tx: st.Tx, now: cfg.Now, ev: events{sink: st.Events, tx: st.Tx}}
 	fconf := &fosite.Config{
@@ -181,6 +191,7 @@ func NewProvider(cfg ProviderConfig, st Stores, keys *Keys, log *slog.Logger) (*
 		accessAuth: &fosite.Fosite{Store: accessClients{fstore, newClientCache(cfg.Now)}, Config: fconf},
 		persons:    st.Persons, clients: st.Clients, atSigner: atSigner, pairwise: derive(cfg.SecretKey, "pairwise-subject"),
 		subjects: st.Subjects, delegation: st.Delegation, choiceKey: derive(cfg.SecretKey, "acting-choice"),
+		dpop: newDPoP(cfg.Issuer, cfg.SecretKey, st.Proofs, cfg.Now),
 	}
 	exchange.p = p
 	return p, nil

@@ -13,8 +13,11 @@ import (
 // and who logged in and how. It is stored as JSON with each grant record.
 type Session struct {
 	openid.DefaultSession
-	AccessClaims *jwt.JWTClaims `json:"access_claims"`
-	AccessHeader *jwt.Headers   `json:"access_header"`
+	// introspectedType is the token_type an introspection answer gives an
+	// access token (introspection.go); never stored.
+	introspectedType string
+	AccessClaims     *jwt.JWTClaims `json:"access_claims"`
+	AccessHeader     *jwt.Headers   `json:"access_header"`
 	// PersonID is the local account id; Subject (in DefaultSession) is what
 	// the client sees: pairwise by default.
 	PersonID string    `json:"person_id"`
@@ -30,6 +33,10 @@ type Session struct {
 	// AuthorizationDetails are the RFC 9396 details granted, returned in
 	// the token response and carried in the access token.
 	AuthorizationDetails []AuthorizationDetail `json:"authorization_details,omitempty"`
+	// DPoPJKT is the RFC 7638 thumbprint of the key the grant's tokens are
+	// bound to (RFC 9449 §6.1), kept with every token of the grant so a
+	// refresh is proven with the same key (dpop.go).
+	DPoPJKT string `json:"dpop_jkt,omitempty"`
 }
 
 // NewSession returns an empty session with every part allocated, as fosite
@@ -73,10 +80,14 @@ func (s *Session) GetExtraClaims() map[string]any {
 	if s.AccessClaims == nil {
 		return out
 	}
-	for _, k := range []string{"act", "representation", "authorization_details"} {
+	// RFC 9449 §6.2: a bound token's introspection carries cnf.jkt.
+	for _, k := range []string{"act", "representation", "authorization_details", "cnf"} {
 		if v, ok := s.AccessClaims.Extra[k]; ok {
 			out[k] = v
 		}
+	}
+	if s.introspectedType != "" {
+		out["token_type"] = s.introspectedType // RFC 7662 §2.2
 	}
 	return out
 }

@@ -132,6 +132,8 @@ func (h *tokenExchange) HandleTokenEndpointRequest(ctx context.Context, r fosite
 	}
 	sess.Subject, sess.PersonID, sess.AMR, sess.AuthTime = sub, osess.PersonID, osess.AMR, osess.AuthTime
 	sess.ActorID, sess.RepresentationID, sess.OrganisationID = osess.ActorID, osess.RepresentationID, osess.OrganisationID
+	// A bound subject token's exchange stays bound to its key (dpop.go).
+	sess.DPoPJKT = osess.DPoPJKT
 	sess.AccessClaims.Subject = sub
 	act := map[string]any{"sub": fc.c.ID, "client_id": fc.c.ID}
 	if prev, ok := osess.AccessClaims.Extra["act"].(map[string]any); ok {

@@ -92,6 +92,12 @@ func cases() []conformanceCase {
 		{"duplicated grant_type answers invalid_request", nil, testDuplicatedGrantType},
 		{"unknown grant_type answers unsupported_grant_type", nil, testUnknownGrantType},
 		{"token endpoint answers carry Cache-Control no-store, errors included", nil, testTokenNoStore},
+
+		// DPoP (RFC 9449).
+		{"DPoP: the code grant's token is bound (token_type DPoP, cnf.jkt); userinfo takes it with a proof by the key, refuses it as Bearer, with another key or a replayed proof", []role{roleDPoP}, testDPoPBoundToken},
+		{"DPoP: a public client's refresh needs a proof by the same key; dpop_bound_access_tokens refuses a token request without a proof", []role{roleDPoP}, testDPoPRefreshNeedsTheKey},
+		{"DPoP: use_dpop_nonce then a bound token, cnf.jkt in introspection; a replayed proof is refused", []role{roleService}, testDPoPNonceAndReplay},
+		{"DPoP: the access evaluation endpoint takes a server client's bound token with a proof by its key, not with another key", []role{roleService}, testDPoPAccessEvaluation},
 	}
 }
 

@@ -45,6 +45,7 @@ const (
 	roleRS256      role = "RS256_"       // RS256 ID tokens
 	roleExchanger  role = "EXCHANGE_"    // may exchange tokens (RFC 8693) towards the API client
 	roleAPI        role = "API_"         // another administration's API, the exchange's audience
+	roleDPoP       role = "DPOP_"        // public, registered with dpop_bound_access_tokens (RFC 9449), offline_access
 )
 
 func (r role) String() string {
@@ -247,6 +248,11 @@ func registrations(webSector string) []registration {
 			[]string{"--name", "Another administration's API (conformance)", "--scope", "openid profile",
 				"--grant-type", "client_credentials", "--redirect-uri", "https://api.conformance.example/unused",
 				"--sector-identifier", "api.conformance.example"}},
+		{roleDPoP, rp{ID: "conformance-dpop", RedirectURI: "http://127.0.0.1:8087/callback", AuthStyle: oauth2.AuthStyleInParams,
+			Public: true, Scopes: []string{"openid", "email", "offline_access"}},
+			[]string{"--name", "Application with DPoP (conformance)", "--scope", "openid email offline_access",
+				"--grant-type", "authorization_code", "--grant-type", "refresh_token", "--auth-method", "none",
+				"--subject-type", "public", "--dpop-bound-access-tokens"}},
 	}
 }
 

@@ -45,9 +45,13 @@ func newBundle() (*i18n.Bundle, error) {
 	return b, nil
 }
 
-// requestLang picks the page language: the visible switch's choice (a
-// cookie) first, then the browser's languages, then French.
+// requestLang picks the page language: the site's ui_locales on the pages
+// of a sign-in (ui_locales.go), then the visible switch's choice (a
+// cookie), then the browser's languages, then French.
 func requestLang(r *http.Request) string {
+	if l := flowLang(r); l != "" {
+		return l
+	}
 	if c, err := r.Cookie(langCookie); err == nil {
 		if c.Value == "fr" || c.Value == "en" {
 			return c.Value

@@ -78,6 +78,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	r = withUILocales(r, a.Form().Get("ui_locales"))
 	sess, signedIn := CurrentSession(ctx)
 	needLogin := !signedIn || a.HasPrompt("login")
 	if maxAge, ok := a.MaxAge(); ok && signedIn && s.now().Sub(sess.AuthTime) > maxAge &&

@@ -202,7 +202,7 @@ func (s *Server) switchLang(w http.ResponseWriter, r *http.Request) {
 	lang := mux.Vars(r)["lang"]
 	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600,
 		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
-	http.Redirect(w, r, localPath(r.URL.Query().Get("next")), http.StatusSeeOther)
+	http.Redirect(w, r, localPath(flowSwitch(r.URL.Query().Get("next"), lang)), http.StatusSeeOther)
 }
 
 const sessionCookie = "relais_session"

@@ -60,6 +60,7 @@ type clientFlags struct {
 	subjectType, idTokenAlg, uinfoAlg string
 	areas, audiences                  []string
 	requireSignedRequest              bool
+	dpopBound                         bool
 }
 
 func (f *clientFlags) bind(fs *pflag.FlagSet) {
@@ -78,6 +79,7 @@ func (f *clientFlags) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&f.uinfoAlg, "userinfo-alg", "", "sign userinfo responses with ES256 or RS256 (default: plain JSON)")
 	fs.StringArrayVar(&f.audiences, "exchange-audience", nil, "another client (an administration's API) this client may exchange a person's token for, by RFC 8693 token exchange (repeatable); also add --grant-type urn:ietf:params:oauth:grant-type:token-exchange")
 	fs.BoolVar(&f.requireSignedRequest, "require-signed-request-object", false, "accept this client's authorization requests only as request objects signed with its keys (RFC 9101 §10.5; needs --jwks-file or --jwks-uri)")
+	fs.BoolVar(&f.dpopBound, "dpop-bound-access-tokens", false, "the client sends a DPoP proof (RFC 9449) with every token request, and every token request without one is refused")
 	fs.StringSliceVar(&f.areas, "procedure-area", nil, "procedure area the site's procedures belong to: papiers, famille, social, travail, logement, transports, argent, justice, etranger or loisirs (repeatable, or comma-separated)")
 }
 
@@ -99,6 +101,7 @@ func (f *clientFlags) client() (authz.Client, error) {
 		ProcedureAreas:             f.areas,
 		ExchangeAudiences:          f.audiences,
 		RequireSignedRequestObject: f.requireSignedRequest,
+		DPoPBoundAccessTokens:      f.dpopBound,
 	}
 	if c.ID == "" {
 		c.ID = mandates.NewID(time.Now())
@@ -375,6 +378,7 @@ func printClient(w io.Writer, c authz.Client) {
 		{"procedure_areas", listOrNone(c.ProcedureAreas)},
 		{"token_exchange_audiences", listOrNone(c.ExchangeAudiences)},
 		{"require_signed_request_object", strconv.FormatBool(c.RequireSignedRequestObject)},
+		{"dpop_bound_access_tokens", strconv.FormatBool(c.DPoPBoundAccessTokens)},
 		{"created_at", c.CreatedAt.UTC().Format(time.RFC3339)},
 		{"updated_at", c.UpdatedAt.UTC().Format(time.RFC3339)},
 		{"version", strconv.FormatInt(c.Version, 10)},

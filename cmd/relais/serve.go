@@ -139,6 +139,7 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 		return err
 	}
 	defer stopJournal()
+	defer startSweep(ctx, st, time.Now, log)()
 	if c.Demo {
 		if err := loadDemo(ctx, st, box, c.policy, stdout, time.Now); err != nil {
 			return fmt.Errorf("demo data: %w", err)
@@ -259,7 +260,7 @@ func newOIDC(ctx context.Context, c *Config, st store, service *mandates.Service
 	provider, err := authz.NewProvider(authz.ProviderConfig{
 		Issuer: c.Issuer, SecretKey: key, CodeTTL: c.CodeTTL, AccessTokenTTL: c.AccessTokenTTL,
 		IDTokenTTL: c.IDTokenTTL, RefreshTokenTTL: c.RefreshTokenTTL,
-	}, authz.Stores{Clients: st, Tokens: st, Persons: st, Tx: st, Delegation: service, Subjects: st, Events: events}, keys, log)
+	}, authz.Stores{Clients: st, Tokens: st, Persons: st, Tx: st, Delegation: service, Subjects: st, Events: events, Proofs: st}, keys, log)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -24,6 +24,7 @@ type store interface {
 	authz.SessionStore
 	authz.KeyStore
 	authz.TokenStore
+	authz.ProofStore
 	authz.ConsentStore
 	authz.AttemptStore
 	authz.TOTPStore

@@ -13,7 +13,7 @@ import (
 const clientColumns = `id, name, redirect_uris, scopes, grant_types, sector_identifier, secret_hash,
 	post_logout_redirect_uris, token_endpoint_auth_method, jwks, jwks_uri, subject_type,
 	id_token_signed_response_alg, userinfo_signed_response_alg, created_at, updated_at, version, procedure_areas, exchange_audiences,
-	require_signed_request_object`
+	require_signed_request_object, dpop_bound_access_tokens`
 
 func jsonList(v []string) string {
 	if v == nil {
@@ -29,7 +29,8 @@ func scanClient(row interface{ Scan(...any) error }) (authz.Client, error) {
 	var created, updated int64
 	if err := row.Scan(&c.ID, &c.Name, &uris, &scopes, &grants, &c.SectorIdentifier, &c.SecretHash,
 		&logoutURIs, &c.TokenEndpointAuthMethod, &c.JWKS, &c.JWKSURI, &c.SubjectType,
-		&c.IDTokenSignedResponseAlg, &c.UserinfoSignedResponseAlg, &created, &updated, &c.Version, &areas, &audiences, &c.RequireSignedRequestObject); err != nil {
+		&c.IDTokenSignedResponseAlg, &c.UserinfoSignedResponseAlg, &created, &updated, &c.Version, &areas, &audiences, &c.RequireSignedRequestObject,
+		&c.DPoPBoundAccessTokens); err != nil {
 		return c, mapErr(err, "client")
 	}
 	for _, f := range []struct {
@@ -52,11 +53,11 @@ func (s *Store) CreateClient(ctx context.Context, c authz.Client) error {
 	}
 	now := ms(s.now())
 	return s.write(ctx, func(q querier) error {
-		_, err := q.ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
+		_, err := q.ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)`,
 			c.ID, c.Name, jsonList(c.RedirectURIs), jsonList(c.Scopes), jsonList(c.GrantTypes), c.SectorIdentifier, c.SecretHash,
 			jsonList(c.PostLogoutRedirectURIs), c.TokenEndpointAuthMethod, c.JWKS, c.JWKSURI, c.SubjectType,
 			c.IDTokenSignedResponseAlg, c.UserinfoSignedResponseAlg, now, now, jsonList(c.ProcedureAreas), jsonList(c.ExchangeAudiences),
-			c.RequireSignedRequestObject)
+			c.RequireSignedRequestObject, c.DPoPBoundAccessTokens)
 		if err != nil {
 			return fmt.Errorf("create client %s: %w", c.ID, mapErr(err, "client"))
 		}
@@ -121,11 +122,11 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(*authz.Clie
 			sector_identifier = ?, secret_hash = ?, post_logout_redirect_uris = ?, token_endpoint_auth_method = ?,
 			jwks = ?, jwks_uri = ?, subject_type = ?, id_token_signed_response_alg = ?, userinfo_signed_response_alg = ?,
 			updated_at = ?, version = ?, procedure_areas = ?, exchange_audiences = ?,
-			require_signed_request_object = ? WHERE id = ? AND version = ?`,
+			require_signed_request_object = ?, dpop_bound_access_tokens = ? WHERE id = ? AND version = ?`,
 			c.Name, jsonList(c.RedirectURIs), jsonList(c.Scopes), jsonList(c.GrantTypes), c.SectorIdentifier, c.SecretHash,
 			jsonList(c.PostLogoutRedirectURIs), c.TokenEndpointAuthMethod, c.JWKS, c.JWKSURI, c.SubjectType,
 			c.IDTokenSignedResponseAlg, c.UserinfoSignedResponseAlg, ms(c.UpdatedAt), c.Version, jsonList(c.ProcedureAreas), jsonList(c.ExchangeAudiences),
-			c.RequireSignedRequestObject, id, old.Version)
+			c.RequireSignedRequestObject, c.DPoPBoundAccessTokens, id, old.Version)
 		if err != nil {
 			return fmt.Errorf("update client %s: %w", id, mapErr(err, "client"))
 		}

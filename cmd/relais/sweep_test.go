@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/relais-fr/relais/storage/sqlite"
+)
+
+func TestSweepDeletesStaleDPoPProofsAtEachTick(t *testing.T) {
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "relais.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := migrateUp(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	if err := st.UseDPoPProof(ctx, "stale", now.Add(-time.Second), now.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.UseDPoPProof(ctx, "fresh", now.Add(time.Minute), now.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	tick := make(chan time.Time)
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		sweep(sctx, st, tick, func() time.Time { return now }, slog.New(slog.DiscardHandler))
+		close(done)
+	}()
+	tick <- now
+	tick <- now // the second send waits until the first sweep is over
+	cancel()
+	<-done
+	if n, err := st.DeleteExpiredDPoPProofs(ctx, now); err != nil || n != 0 {
+		t.Errorf("after the sweep, %d stale proofs were left (%v), want 0", n, err)
+	}
+	if n, err := st.DeleteExpiredDPoPProofs(ctx, now.Add(2*time.Minute)); err != nil || n != 1 {
+		t.Errorf("the fresh proof: %d deleted later (%v), want 1: the sweep deleted it too soon", n, err)
+	}
+}

@@ -1,0 +1,42 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/mandates"
+)
+
+var _ authz.ProofStore = (*Store)(nil)
+
+// UseDPoPProof implements authz.ProofStore: an expired record of the same
+// id is replaced, a live one is a replay.
+func (s *Store) UseDPoPProof(ctx context.Context, id string, expiresAt, now time.Time) error {
+	return s.write(ctx, func(q querier) error {
+		tag, err := q.Exec(ctx, `INSERT INTO dpop_proofs (id, expires_at) VALUES ($1, $2)
+			ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at WHERE dpop_proofs.expires_at <= $3`, id, expiresAt.UTC(), now.UTC())
+		if err != nil {
+			return fmt.Errorf("use DPoP proof: %w", mapErr(err, "dpop proof"))
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("use DPoP proof: %w", &mandates.UniqueError{Entity: "dpop proof", Field: "jti"})
+		}
+		return nil
+	})
+}
+
+// DeleteExpiredDPoPProofs implements authz.ProofStore.
+func (s *Store) DeleteExpiredDPoPProofs(ctx context.Context, now time.Time) (int64, error) {
+	var n int64
+	err := s.write(ctx, func(q querier) error {
+		tag, err := q.Exec(ctx, `DELETE FROM dpop_proofs WHERE expires_at <= $1`, now.UTC())
+		if err != nil {
+			return fmt.Errorf("delete expired DPoP proofs: %w", mapErr(err, "dpop proof"))
+		}
+		n = tag.RowsAffected()
+		return nil
+	})
+	return n, err
+}
