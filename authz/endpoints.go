@@ -315,6 +315,31 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 	p.oauth.WriteIntrospectionResponse(ctx, w, resp)
 }
 
+// pushedForItself refuses a pushed request whose client_id is not the
+// client that authenticates in HTTP Basic: fosite authenticates the caller,
+// then builds the request for the form's client_id without comparing them,
+// so one site could push requests in another's name (RFC 9126 §2.1: the
+// request is the authenticated client's). A client_secret_post or
+// assertion caller is named by the form itself (request_object.go checks
+// an assertion's sub).
+func pushedForItself(r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return fosite.ErrInvalidRequest.WithHint("The request body could not be read.").WithWrap(err)
+	}
+	id, _, ok := r.BasicAuth()
+	if !ok {
+		return nil
+	}
+	caller, err := url.QueryUnescape(id) // RFC 6749 §2.3.1
+	if err != nil {
+		return fosite.ErrInvalidClient.WithHint("The client id in the Authorization header could not be read.")
+	}
+	if named := r.PostForm.Get("client_id"); named != "" && named != caller {
+		return fosite.ErrInvalidRequest.WithHint("The client_id must be the client that authenticates.")
+	}
+	return nil
+}
+
 // revoke is RFC 7009's endpoint.
 func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
@@ -327,6 +352,11 @@ func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) {
 // pushedAuthorize is RFC 9126's endpoint.
 func (p *Provider) pushedAuthorize(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	if err := pushedForItself(r); err != nil {
+		challenge(w, err)
+		p.oauth.WritePushedAuthorizeError(ctx, w, fosite.NewAuthorizeRequest(), err)
+		return
+	}
 	if _, err := p.withRequestObject(ctx, r, parClientAuthentication...); err != nil {
 		err = protocolError(err)
 		p.logIfServerError(ctx, "pushed authorization request: request object", err)
