@@ -182,7 +182,7 @@ func newJournalVerify(stdout io.Writer, getenv func(string) string, open openFun
 			}
 			fmt.Fprintf(stdout, "%s verifies: %d chains, %d entries (%d details erased), %d checkpoints; %d entries not yet covered by a checkpoint\n",
 				what, rep.Chains, rep.Entries, rep.Erased, rep.Checkpoints, rep.Uncovered)
-			return verifyWitnessedStore(cmd.Context(), stdout, st, witnesses, k)
+			return verifyWitnessedStore(cmd.Context(), stdout, st, witnesses, k, wf.maxBehind)
 		},
 	}
 	wf.bind(cmd.Flags())

@@ -202,13 +202,15 @@ func (w *journalWitnessing) round(ctx context.Context, log *slog.Logger) {
 
 // witnessFlags are relais journal verify's witness settings.
 type witnessFlags struct {
-	keys     []string
-	required int
+	keys      []string
+	required  int
+	maxBehind int64
 }
 
 func (w *witnessFlags) bind(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&w.keys, "witness", nil, "a witness's key (vkey) whose cosignatures count; repeat for each")
 	fs.IntVar(&w.required, "witnesses-required", 0, "how many of the --witness keys must have cosigned the checkpoint relied on (default 1 with --witness)")
+	fs.Int64Var(&w.maxBehind, "max-unwitnessed", 0, "how many of the newest checkpoints may lack the cosignatures (default 0: the newest must be cosigned; a store alone cannot show that a deleted checkpoint was cosigned)")
 }
 
 // parse returns the witness keys and k, or none when no witness is named.
@@ -219,11 +221,20 @@ func (w *witnessFlags) parse() ([]journal.NoteVerifier, int, error) {
 		}
 		return nil, 0, nil
 	}
+	if w.maxBehind < 0 {
+		return nil, 0, settingErr("--max-unwitnessed must be 0 or more.")
+	}
 	keys := make([]journal.NoteVerifier, 0, len(w.keys))
 	for _, s := range w.keys {
 		k, err := journal.ParseNoteKey(s)
 		if err != nil || k.Type != journal.SigCosignature {
 			return nil, 0, settingErr("--witness %q is not a witness's key; copy the one relais journal witness prints.", s)
+		}
+		for _, seen := range keys {
+			if seen.String() == k.String() {
+				// k of n counts witnesses, not lines.
+				return nil, 0, settingErr("--witness %q is named twice; name each witness once.", s)
+			}
 		}
 		keys = append(keys, k)
 	}
@@ -239,7 +250,7 @@ func (w *witnessFlags) parse() ([]journal.NoteVerifier, int, error) {
 
 // verifyWitnessedStore checks, after the journal verified, that k of the
 // witnesses cosigned a checkpoint, and says which and how many came after.
-func verifyWitnessedStore(ctx context.Context, stdout io.Writer, st store, keys []journal.NoteVerifier, k int) error {
+func verifyWitnessedStore(ctx context.Context, stdout io.Writer, st store, keys []journal.NoteVerifier, k int, maxBehind int64) error {
 	if len(keys) == 0 {
 		return nil
 	}
@@ -251,8 +262,8 @@ func verifyWitnessedStore(ctx context.Context, stdout io.Writer, st store, keys 
 	if err != nil {
 		return err
 	}
-	if rep.Failure != nil {
-		return verifyFailed(rep.Failure)
+	if f := rep.Behind(maxBehind); f != nil {
+		return verifyFailed(f)
 	}
 	fmt.Fprintf(stdout, "checkpoint %d is cosigned by %d of the %d witnesses named (%d required); %d checkpoints after it are not yet cosigned\n",
 		rep.Checkpoint, len(rep.Cosigners), len(keys), k, rep.NotWitnessed)

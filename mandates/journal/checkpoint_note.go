@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -367,11 +368,31 @@ func VerifyWitnessed(ctx context.Context, st interface {
 	return rep, nil
 }
 
+// Behind fails when more than max checkpoints follow the newest one the
+// witnesses cosigned. A store alone cannot show that a checkpoint was once
+// cosigned: whoever holds the database and the journal key can delete the
+// newest cosigned checkpoints with their notes and cosignatures, rewrite
+// what only they covered, and sign on; the witnesses refuse the new
+// history, but an offline check only sees checkpoints not yet cosigned.
+// So the safe rule is that the newest checkpoint is cosigned (max 0), and
+// a wider max is a choice to trust the tail.
+func (r WitnessReport) Behind(max int64) *Failure {
+	if r.Failure != nil || r.NotWitnessed <= max {
+		return r.Failure
+	}
+	return &Failure{Checkpoint: r.Checkpoint + 1, Kind: NotWitnessed, Reason: fmt.Sprintf(
+		"%d checkpoints after checkpoint %d are not cosigned (at most %d allowed): the witnesses have not seen them, or refused them as a second history",
+		r.NotWitnessed, r.Checkpoint, max)}
+}
+
 // cosigners names the witnesses whose cosignature of n verifies, each
-// once.
+// once: a key named twice counts once.
 func cosigners(n Note, witnesses []NoteVerifier) []string {
 	var who []string
 	for _, w := range witnesses {
+		if slices.Contains(who, w.String()) {
+			continue
+		}
 		for _, s := range n.Sigs {
 			if _, ok := w.Verify(n.Text, s); ok {
 				who = append(who, w.String())
