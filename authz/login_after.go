@@ -21,32 +21,39 @@ import (
 // longer starts over.
 const loginAfterTTL = 30 * time.Minute
 
-// SealLoginAfter seals the time at which the request of client clientID
-// sent the person to log in.
-func (p *Provider) SealLoginAfter(clientID string, at time.Time) string {
-	t := strconv.FormatInt(at.Unix(), 10)
-	return t + "." + p.loginAfterMAC(clientID, t)
+// LoginAfterParam carries, back to /authorize, when the request sent the
+// person to log in.
+const LoginAfterParam = "relais_login_after"
+
+// SealLoginAfter seals the time at which request a sent the person to log
+// in, bound to that request: its client, redirect URI, state, nonce and
+// PKCE challenge (required, and new for every request), so that the seal
+// of one flow satisfies no other.
+func (p *Provider) SealLoginAfter(a *AuthorizeRequest, at time.Time) string {
+	t := strconv.FormatInt(at.UnixMilli(), 10)
+	return t + "." + p.loginAfterMAC(a, t)
 }
 
-// LoginSatisfies says whether a login at authTime was made for the request
-// of clientID that carries sealed: the seal is genuine, for this site, not
-// too old, and the login came at or after it.
-func (p *Provider) LoginSatisfies(sealed, clientID string, authTime time.Time) bool {
-	t, mac, ok := strings.Cut(sealed, ".")
-	if !ok || !hmac.Equal([]byte(mac), []byte(p.loginAfterMAC(clientID, t))) {
+// LoginSatisfies says whether a login at authTime was made for request a
+// (prompt=login or max_age, OIDC Core §3.1.2.1): a carries a genuine seal
+// of its own, not too old, and the login came at or after it.
+func (p *Provider) LoginSatisfies(a *AuthorizeRequest, authTime time.Time) bool {
+	t, mac, ok := strings.Cut(a.Form().Get(LoginAfterParam), ".")
+	if !ok || !hmac.Equal([]byte(mac), []byte(p.loginAfterMAC(a, t))) {
 		return false
 	}
 	n, err := strconv.ParseInt(t, 10, 64)
 	if err != nil {
 		return false
 	}
-	at := time.Unix(n, 0)
+	at := time.UnixMilli(n)
 	return !authTime.Before(at) && p.cfg.Now().Before(at.Add(loginAfterTTL))
 }
 
-func (p *Provider) loginAfterMAC(clientID, t string) string {
+func (p *Provider) loginAfterMAC(a *AuthorizeRequest, t string) string {
+	f := a.Form()
 	m := hmac.New(sha256.New, p.choiceKey)
-	for _, part := range []string{"login-after", clientID, t} {
+	for _, part := range []string{"login-after", a.Client().ID, f.Get("redirect_uri"), f.Get("state"), f.Get("nonce"), f.Get("code_challenge"), t} {
 		m.Write([]byte(part))
 		m.Write([]byte{0})
 	}

@@ -58,10 +58,6 @@ func authorizeQuery(form url.Values, satisfied string) string {
 	return q.Encode()
 }
 
-// loginAfterParam carries, back to /authorize, when the request sent the
-// person to log in (authz.Provider.SealLoginAfter).
-const loginAfterParam = "relais_login_after"
-
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	p := s.oidc.Provider
@@ -80,17 +76,22 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	r = withUILocales(r, a.Form().Get("ui_locales"))
 	sess, signedIn := CurrentSession(ctx)
-	needLogin := !signedIn || a.HasPrompt("login")
-	if maxAge, ok := a.MaxAge(); ok && signedIn && s.now().Sub(sess.AuthTime) > maxAge &&
-		!p.LoginSatisfies(a.Form().Get(loginAfterParam), a.Client().ID, sess.AuthTime) {
-		needLogin = true
+	// prompt=login and max_age ask for a login made for this request: the
+	// one the seal below dates (OIDC Core §3.1.2.1). prompt=login stays in
+	// the way back, so that opening that address without logging in
+	// satisfies nothing.
+	needLogin := !signedIn
+	if signedIn && !p.LoginSatisfies(a, sess.AuthTime) {
+		if maxAge, ok := a.MaxAge(); a.HasPrompt("login") || ok && s.now().Sub(sess.AuthTime) > maxAge {
+			needLogin = true
+		}
 	}
 	if needLogin {
 		if a.HasPrompt("none") {
 			p.AuthorizeError(w, r, a, authz.ErrLoginRequired)
 			return
 		}
-		q, err := url.ParseQuery(authorizeQuery(a.Form(), "login"))
+		q, err := url.ParseQuery(authorizeQuery(a.Form(), ""))
 		if err != nil {
 			s.Error(w, r, http.StatusBadRequest)
 			return
@@ -98,7 +99,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		// The login made now is the one this request asks for, whatever
 		// its max_age (OIDC Core §3.1.2.1): without this, max_age=0 would
 		// send the person back to the login page forever.
-		q.Set(loginAfterParam, p.SealLoginAfter(a.Client().ID, s.now()))
+		q.Set(authz.LoginAfterParam, p.SealLoginAfter(a, s.now()))
 		back := "/authorize?" + q.Encode()
 		http.Redirect(w, r, "/login?"+url.Values{"return": {back}}.Encode(), http.StatusSeeOther)
 		return

@@ -62,3 +62,62 @@ func TestMaxAgeZeroAsksForOneLoginThenAnswers(t *testing.T) {
 		t.Errorf("a forged seal: %d to %q, want the login page", res.StatusCode, res.Header.Get("Location"))
 	}
 }
+
+// TestALoginAskedForOneRequestSatisfiesNoOther: prompt=login and max_age
+// ask for a login made for that request. The way back from the login page
+// cannot be opened without logging in, and its seal does not carry over to
+// another request of the same site.
+func TestALoginAskedForOneRequestSatisfiesNoOther(t *testing.T) {
+	app := newOIDCApp(t)
+	c := browserClient(t)
+	conf := app.conf()
+	login := func(ret string) string {
+		t.Helper()
+		res, err := c.PostForm(app.srv.URL+"/login", url.Values{"email": {testEmail}, "password": {testPassword}, "return": {ret}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.Header.Get("Location")
+	}
+	wayBack := func(authURL string) string {
+		t.Helper()
+		res := mustGet(t, c, authURL)
+		loginURL, _ := url.Parse(res.Header.Get("Location"))
+		if res.StatusCode != http.StatusSeeOther || loginURL.Path != "/login" {
+			t.Fatalf("%s: %d to %q, want the login page", authURL, res.StatusCode, loginURL)
+		}
+		return loginURL.Query().Get("return")
+	}
+	request := func(state string, extra ...oauth2.AuthCodeOption) string {
+		opts := append([]oauth2.AuthCodeOption{oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("nonce", "nonce-"+state)}, extra...)
+		return conf.AuthCodeURL(state, opts...)
+	}
+	asksLogin := func(name, target string) {
+		t.Helper()
+		if res := mustGet(t, c, app.srv.URL+target); !strings.HasPrefix(res.Header.Get("Location"), "/login?") {
+			t.Errorf("%s: %d to %q, want the login page", name, res.StatusCode, res.Header.Get("Location"))
+		}
+	}
+
+	first := wayBack(request("state-first-1", oauth2.SetAuthURLParam("max_age", "0")))
+	if back := login(first); !strings.HasPrefix(back, "/authorize?") {
+		t.Fatalf("after login: %q", back)
+	}
+	seal, _ := url.Parse(first)
+	second, _ := url.Parse(request("state-second-2", oauth2.SetAuthURLParam("max_age", "0")))
+	q := second.Query()
+	q.Set("relais_login_after", seal.Query().Get("relais_login_after"))
+	asksLogin("max_age=0 with the seal of another request", "/authorize?"+q.Encode())
+
+	ret := wayBack(request("state-prompt-3", oauth2.SetAuthURLParam("prompt", "login")))
+	asksLogin("the way back of prompt=login opened without logging in", ret)
+	back := login(ret)
+	res, err := c.Get(app.srv.URL + back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page := readBody(t, res); res.StatusCode != http.StatusOK || !strings.Contains(page, `name="decision" value="accept"`) {
+		t.Errorf("prompt=login after the login made for it (%q): %d, want the consent page\n%.2000s", back, res.StatusCode, page)
+	}
+}
