@@ -37,6 +37,10 @@ var RequestObjectSigningAlgs = []string{AlgES256, AlgRS256, "PS256"}
 // nbf and iat; exp is not stretched.
 const requestObjectLeeway = time.Minute
 
+// requestObjectMaxLife bounds how far ahead a request object's exp may be
+// (FAPI 2.0 Message Signing §5.3.2: at most 60 minutes).
+const requestObjectMaxLife = 60 * time.Minute
+
 // sealTTL bounds how long an authorization request verified from a request
 // object may come back to /authorize (after login, consent) as plain
 // parameters.
@@ -197,6 +201,12 @@ func (p *Provider) checkRequestClaims(c Client, claims map[string]any) error {
 		return invalid("The request object's aud must name the issuer " + p.cfg.Issuer + ".")
 	}
 	now := p.cfg.Now()
+	if _, ok := claims["exp"]; !ok {
+		// A request object travels in browser addresses and logs: one
+		// without an end could start flows for ever (FAPI 2.0 Message
+		// Signing §5.3.2 asks for exp, as Relais does).
+		return invalid("The request object must carry exp.")
+	}
 	for _, name := range []string{"exp", "nbf", "iat"} {
 		v, ok := claims[name]
 		if !ok {
@@ -211,6 +221,8 @@ func (p *Provider) checkRequestClaims(c Client, claims map[string]any) error {
 		switch {
 		case name == "exp" && !now.Before(at):
 			return invalid("The request object has expired.")
+		case name == "exp" && at.After(now.Add(requestObjectMaxLife)):
+			return invalid("The request object's exp is more than 60 minutes away.")
 		case name != "exp" && at.After(now.Add(requestObjectLeeway)):
 			return invalid(fmt.Sprintf("The request object's %s is in the future.", name))
 		}

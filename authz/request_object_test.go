@@ -109,6 +109,8 @@ func TestRequestObjects(t *testing.T) {
 		{"for another audience", signed(func(c map[string]any) { c["aud"] = "https://other.example" }), "invalid_request_object"},
 		{"without aud", signed(func(c map[string]any) { delete(c, "aud") }), "invalid_request_object"},
 		{"expired", signed(func(c map[string]any) { c["exp"] = time.Now().Add(-time.Second).Unix() }), "invalid_request_object"},
+		{"without exp", signed(func(c map[string]any) { delete(c, "exp") }), "invalid_request_object"},
+		{"with an exp more than an hour away", signed(func(c map[string]any) { c["exp"] = time.Now().Add(61 * time.Minute).Unix() }), "invalid_request_object"},
 		{"not yet valid", signed(func(c map[string]any) { c["nbf"] = time.Now().Add(time.Hour).Unix() }), "invalid_request_object"},
 		{"issued in the future", signed(func(c map[string]any) { c["iat"] = time.Now().Add(time.Hour).Unix() }), "invalid_request_object"},
 		{"for another client_id", signed(func(c map[string]any) { c["client_id"] = "caf" }), "invalid_request_object"},
