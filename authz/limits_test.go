@@ -236,3 +236,33 @@ func TestASuccessTakesBackItsAttempt(t *testing.T) {
 		t.Errorf("the address counted %d after successes only", n)
 	}
 }
+
+// TestCodesCountAgainstTheAddressToo: second-factor and recovery codes
+// from one address count against that address's limit, as passwords do,
+// so one address cannot guess codes account after account.
+func TestCodesCountAgainstTheAddressToo(t *testing.T) {
+	f := newTOTPFixture(t)
+	f.enrol(t)
+	ctx := t.Context()
+	window := f.now.UTC().Truncate(15 * time.Minute)
+	// The address already used all but one of its 30 attempts (on other
+	// accounts' passwords or codes).
+	for range 29 {
+		if ok, err := f.st.ReserveAttempt(ctx, window, authz.AttemptLimit{Key: "address:10.0.0.9", Max: 30}); err != nil || !ok {
+			t.Fatalf("reserve: %v %v", ok, err)
+		}
+	}
+	from := authz.WithAddress(ctx, "10.0.0.9")
+	if err := f.totp.Verify(from, f.person.ID, "000000"); !errors.Is(err, authz.ErrBadCode) && !errors.Is(err, authz.ErrCodeUsed) {
+		t.Fatalf("the address's last attempt: %v, want the code checked", err)
+	}
+	if err := f.totp.Verify(from, f.person.ID, "000000"); !errors.Is(err, authz.ErrTooManyAttempts) {
+		t.Errorf("a code past the address's limit: %v, want ErrTooManyAttempts", err)
+	}
+	if err := f.totp.UseRecoveryCode(from, f.person.ID, "aaaa-bbbb-cccc"); !errors.Is(err, authz.ErrTooManyAttempts) {
+		t.Errorf("a recovery code past the address's limit: %v, want ErrTooManyAttempts", err)
+	}
+	if err := f.totp.Verify(authz.WithAddress(ctx, "10.0.0.10"), f.person.ID, "000000"); errors.Is(err, authz.ErrTooManyAttempts) {
+		t.Errorf("a code from another address: %v, want it checked (the account has room)", err)
+	}
+}

@@ -275,7 +275,7 @@ func (t *TOTP) Setup(ctx context.Context, personID string) (TOTPSetup, error) {
 // Begin made, and returns the recovery codes: the only time they exist in
 // clear, since the store keeps their hashes.
 func (t *TOTP) Confirm(ctx context.Context, personID, code string) ([]string, error) {
-	key, window, err := t.limit(ctx, personID)
+	at, err := t.limit(ctx, personID)
 	if err != nil {
 		return nil, err
 	}
@@ -285,15 +285,15 @@ func (t *TOTP) Confirm(ctx context.Context, personID, code string) ([]string, er
 	}
 	if e.Active() {
 		// Nothing was checked: the attempt is taken back.
-		if err := t.auth.attempts.ReleaseAttempt(ctx, key, window); err != nil {
-			return nil, fmt.Errorf("release a code attempt: %w", err)
+		if err := t.release(ctx, at); err != nil {
+			return nil, err
 		}
 		return nil, ErrTOTPActive
 	}
 	step, err := t.match(e, code)
 	switch {
 	case errors.Is(err, ErrBadCode), errors.Is(err, ErrCodeUsed):
-		return nil, t.fail(ctx, key, err)
+		return nil, t.fail(ctx, at, err)
 	case err != nil:
 		return nil, fmt.Errorf("confirm second factor: %w", err)
 	}
@@ -302,12 +302,12 @@ func (t *TOTP) Confirm(ctx context.Context, personID, code string) ([]string, er
 		if err := t.store.ConfirmTOTP(ctx, personID, e.Secret, step, t.auth.now().UTC(), hashes); err != nil {
 			return err
 		}
-		return t.clear(ctx, key, mandates.EventSecondFactorEnrolled)
+		return t.clear(ctx, at, mandates.EventSecondFactorEnrolled)
 	})
 	if errors.Is(err, mandates.ErrNotFound) {
 		// Another request confirmed or replaced the secret meanwhile: this
 		// code belongs to a secret that is no longer the one set up.
-		return nil, t.fail(ctx, key, ErrBadCode)
+		return nil, t.fail(ctx, at, ErrBadCode)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("confirm second factor: %w", err)
@@ -318,13 +318,13 @@ func (t *TOTP) Confirm(ctx context.Context, personID, code string) ([]string, er
 // Verify checks a code from the person's app. It fails with ErrBadCode,
 // ErrCodeUsed (the same code again), ErrTooManyAttempts or a store error.
 func (t *TOTP) Verify(ctx context.Context, personID, code string) error {
-	key, _, err := t.limit(ctx, personID)
+	at, err := t.limit(ctx, personID)
 	if err != nil {
 		return err
 	}
 	e, err := t.store.TOTP(ctx, personID)
 	if errors.Is(err, mandates.ErrNotFound) || err == nil && !e.Active() {
-		return t.fail(ctx, key, ErrBadCode)
+		return t.fail(ctx, at, ErrBadCode)
 	}
 	if err != nil {
 		return fmt.Errorf("verify code: %w", err)
@@ -335,14 +335,14 @@ func (t *TOTP) Verify(ctx context.Context, personID, code string) error {
 			if err := t.store.AcceptTOTPStep(ctx, personID, step); err != nil {
 				return err
 			}
-			return t.clear(ctx, key, mandates.EventSecondFactorUsed)
+			return t.clear(ctx, at, mandates.EventSecondFactorUsed)
 		})
 	}
 	switch {
 	case errors.Is(err, ErrBadCode), errors.Is(err, ErrCodeUsed):
-		return t.fail(ctx, key, err)
+		return t.fail(ctx, at, err)
 	case errors.Is(err, mandates.ErrNotFound): // turned off meanwhile
-		return t.fail(ctx, key, ErrBadCode)
+		return t.fail(ctx, at, ErrBadCode)
 	case err != nil:
 		return fmt.Errorf("verify code: %w", err)
 	}
@@ -351,22 +351,22 @@ func (t *TOTP) Verify(ctx context.Context, personID, code string) error {
 
 // UseRecoveryCode accepts one of the person's recovery codes, once.
 func (t *TOTP) UseRecoveryCode(ctx context.Context, personID, code string) error {
-	key, _, err := t.limit(ctx, personID)
+	at, err := t.limit(ctx, personID)
 	if err != nil {
 		return err
 	}
 	norm := normaliseRecoveryCode(code)
 	if len(norm) != recoveryCodeLen {
-		return t.fail(ctx, key, ErrBadCode)
+		return t.fail(ctx, at, ErrBadCode)
 	}
 	err = t.auth.ev.inTx(ctx, func(ctx context.Context) error {
 		if err := t.store.UseRecoveryCode(ctx, personID, recoveryHash(personID, norm), t.auth.now().UTC()); err != nil {
 			return err
 		}
-		return t.clear(ctx, key, mandates.EventRecoveryCodeUsed)
+		return t.clear(ctx, at, mandates.EventRecoveryCodeUsed)
 	})
 	if errors.Is(err, mandates.ErrNotFound) {
-		return t.fail(ctx, key, ErrBadCode)
+		return t.fail(ctx, at, ErrBadCode)
 	}
 	if err != nil {
 		return fmt.Errorf("use recovery code: %w", err)
@@ -425,28 +425,64 @@ func (t *TOTP) FinishLogin(ctx context.Context, token string) (PendingLogin, err
 	return t.pending.TakePendingLogin(ctx, SessionID(token), t.auth.now().UTC())
 }
 
+// codeAddress is the context key of the address a code comes from.
+type codeAddress struct{}
+
+// WithAddress says which network address the code checks of ctx come
+// from, so that they count against that address's limit as well as the
+// account's (the same per-address limit as passwords): one address
+// guessing codes for many accounts is stopped too.
+func WithAddress(ctx context.Context, address string) context.Context {
+	return context.WithValue(ctx, codeAddress{}, address)
+}
+
+// codeAttempt is an attempt at a code, counted before the check.
+type codeAttempt struct {
+	key     string // "otp:<person>"
+	address string // "address:<ip>", or "" when the caller named none
+	window  time.Time
+}
+
 // limit counts an attempt at a code before it is checked, against the
-// password's per-account limit in the current window, and refuses once the
-// window's attempts reach it. Counting first, in one atomic step, is what
-// keeps concurrent guesses under the limit: read first and counted after,
-// they would all find room.
-func (t *TOTP) limit(ctx context.Context, personID string) (key string, window time.Time, err error) {
-	key = "otp:" + personID
-	window = t.auth.now().UTC().Truncate(t.auth.limits.Window)
-	ok, err := t.auth.attempts.ReserveAttempt(ctx, window, AttemptLimit{Key: key, Max: t.auth.limits.PerAccount})
+// password's per-account limit in the current window, and the per-address
+// one when ctx names the address (WithAddress), and refuses once the
+// window's attempts reach either. Counting first, in one atomic step, is
+// what keeps concurrent guesses under the limit: read first and counted
+// after, they would all find room.
+func (t *TOTP) limit(ctx context.Context, personID string) (codeAttempt, error) {
+	at := codeAttempt{key: "otp:" + personID, window: t.auth.now().UTC().Truncate(t.auth.limits.Window)}
+	limits := []AttemptLimit{{Key: at.key, Max: t.auth.limits.PerAccount}}
+	if addr, _ := ctx.Value(codeAddress{}).(string); addr != "" {
+		at.address = "address:" + addr
+		limits = append(limits, AttemptLimit{Key: at.address, Max: t.auth.limits.PerAddress})
+	}
+	ok, err := t.auth.attempts.ReserveAttempt(ctx, at.window, limits...)
 	if err != nil {
-		return key, window, fmt.Errorf("count a code attempt: %w", err)
+		return at, fmt.Errorf("count a code attempt: %w", err)
 	}
 	if !ok {
-		return key, window, ErrTooManyAttempts
+		return at, ErrTooManyAttempts
 	}
-	return key, window, nil
+	return at, nil
+}
+
+// release takes back an attempt whose code was not checked.
+func (t *TOTP) release(ctx context.Context, at codeAttempt) error {
+	for _, k := range []string{at.key, at.address} {
+		if k == "" {
+			continue
+		}
+		if err := t.auth.attempts.ReleaseAttempt(ctx, k, at.window); err != nil {
+			return fmt.Errorf("release a code attempt: %w", err)
+		}
+	}
+	return nil
 }
 
 // fail journals a failed code, already counted by limit, in the person's
 // chain, and returns why it failed.
-func (t *TOTP) fail(ctx context.Context, key string, cause error) error {
-	personID := strings.TrimPrefix(key, "otp:")
+func (t *TOTP) fail(ctx context.Context, at codeAttempt, cause error) error {
+	personID := strings.TrimPrefix(at.key, "otp:")
 	reason := "bad_code"
 	if errors.Is(cause, ErrCodeUsed) {
 		reason = "code_used"
@@ -459,13 +495,19 @@ func (t *TOTP) fail(ctx context.Context, key string, cause error) error {
 	return cause
 }
 
-// clear forgets the failures after a success, and journals the success
-// (t of the act) in the same transaction.
-func (t *TOTP) clear(ctx context.Context, key string, typ mandates.EventType) error {
-	personID := strings.TrimPrefix(key, "otp:")
+// clear forgets the account's failures after a success and takes back the
+// address's attempt (a success is no guess, as for passwords), and
+// journals the success (t of the act) in the same transaction.
+func (t *TOTP) clear(ctx context.Context, at codeAttempt, typ mandates.EventType) error {
+	personID := strings.TrimPrefix(at.key, "otp:")
 	return t.auth.ev.inTx(ctx, func(ctx context.Context) error {
-		if err := t.auth.attempts.ClearFailures(ctx, key); err != nil {
+		if err := t.auth.attempts.ClearFailures(ctx, at.key); err != nil {
 			return fmt.Errorf("clear code attempts: %w", err)
+		}
+		if at.address != "" {
+			if err := t.auth.attempts.ReleaseAttempt(ctx, at.address, at.window); err != nil {
+				return fmt.Errorf("release a code attempt: %w", err)
+			}
 		}
 		return t.auth.ev.emit(ctx, personEvent(typ, personID, t.auth.now().UTC(), nil))
 	})

@@ -184,9 +184,9 @@ func (s *Server) codeLogin(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusBadRequest, "totp_login", d.title(true), d)
 		return
 	case d.Recovery:
-		err = s.oidc.TOTP.UseRecoveryCode(ctx, pending.PersonID, code)
+		err = s.oidc.TOTP.UseRecoveryCode(authz.WithAddress(ctx, clientAddress(r)), pending.PersonID, code)
 	default:
-		err = s.oidc.TOTP.Verify(ctx, pending.PersonID, code)
+		err = s.oidc.TOTP.Verify(authz.WithAddress(ctx, clientAddress(r)), pending.PersonID, code)
 	}
 	if err != nil {
 		if d.Problem = codeProblem(err, d.Recovery); d.Problem == "" {
@@ -513,7 +513,7 @@ func (s *Server) totpConfirm(w http.ResponseWriter, r *http.Request) {
 		s.renderTOTP(w, r, sess, http.StatusBadRequest, totpData{Problem: "totp.missing"})
 		return
 	}
-	codes, err := s.oidc.TOTP.Confirm(ctx, sess.PersonID, code)
+	codes, err := s.oidc.TOTP.Confirm(authz.WithAddress(ctx, clientAddress(r)), sess.PersonID, code)
 	switch {
 	case errors.Is(err, mandates.ErrNotFound), errors.Is(err, authz.ErrTOTPActive):
 		// Set up meanwhile in another tab, or never begun: show where it is.
@@ -553,7 +553,7 @@ func (s *Server) totpDisable(w http.ResponseWriter, r *http.Request) {
 		s.renderTOTP(w, r, sess, http.StatusBadRequest, totpData{Problem: "totp.missing"})
 		return
 	}
-	if err := s.oidc.TOTP.VerifyAny(ctx, sess.PersonID, code); err != nil {
+	if err := s.oidc.TOTP.VerifyAny(authz.WithAddress(ctx, clientAddress(r)), sess.PersonID, code); err != nil {
 		d := totpData{Problem: codeProblem(err, false)}
 		switch d.Problem {
 		case "":
