@@ -2,14 +2,12 @@ package authz
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -317,44 +315,40 @@ func (n siteNames) Names(ctx context.Context, personIDs []string) (map[string]st
 	return out, nil
 }
 
-// A page token is "1." + the name of the last candidate decided + "." +
-// an HMAC, under a key derived from the deployment's secret key, of the
-// client, the search and that name: any instance opens it, and a token
-// forged, altered, or used with another search or by another client does
-// not open. The name is a sub the site already has, or an action.
-const pageTokenVersion = "1"
+// A page token is "2." + the name of the last candidate decided, sealed
+// (AES-GCM, under a key derived from the deployment's secret key) with the
+// client and the search as its additional data: any instance opens it; a
+// token forged, altered, or used with another search or by another client
+// does not open; and the name stays hidden, since the last candidate
+// decided may be one the search refused (version 1 showed it).
+const pageTokenVersion = "2"
 
-func (p *Provider) pageMAC(c Client, q searchQuery, after string) []byte {
-	m := hmac.New(sha256.New, derive(p.cfg.SecretKey, "authzen-search-page"))
-	for _, s := range []string{pageTokenVersion, c.ID, string(q.kind), q.actorSub, q.personSub, string(q.action), string(q.area), after} {
-		var n [8]byte
-		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
-		m.Write(n[:])
-		m.Write([]byte(s))
+// pageBinding is what a page token is bound to: the client and the search.
+func pageBinding(c Client, q searchQuery) string {
+	var b strings.Builder
+	for _, s := range []string{pageTokenVersion, c.ID, string(q.kind), q.actorSub, q.personSub, string(q.action), string(q.area), strconv.Itoa(q.limit)} {
+		b.WriteString(strconv.Itoa(len(s)))
+		b.WriteByte(':')
+		b.WriteString(s)
 	}
-	var l [8]byte
-	binary.BigEndian.PutUint64(l[:], uint64(q.limit))
-	m.Write(l[:])
-	return m.Sum(nil)
+	return b.String()
 }
 
 func (p *Provider) pageToken(c Client, q searchQuery, after string) string {
-	enc := base64.RawURLEncoding
-	return pageTokenVersion + "." + enc.EncodeToString([]byte(after)) + "." + enc.EncodeToString(p.pageMAC(c, q, after))
+	return pageTokenVersion + "." + base64.RawURLEncoding.EncodeToString(p.pageBox.Seal(pageBinding(c, q), []byte(after)))
 }
 
 func (p *Provider) openPageToken(c Client, q searchQuery, token string) (string, bool) {
-	enc := base64.RawURLEncoding
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 || parts[0] != pageTokenVersion {
+	version, sealed, ok := strings.Cut(token, ".")
+	if !ok || version != pageTokenVersion {
 		return "", false
 	}
-	after, err := enc.DecodeString(parts[1])
+	b, err := base64.RawURLEncoding.DecodeString(sealed)
+	if err != nil {
+		return "", false
+	}
+	after, err := p.pageBox.Open(pageBinding(c, q), b)
 	if err != nil || len(after) == 0 {
-		return "", false
-	}
-	mac, err := enc.DecodeString(parts[2])
-	if err != nil || !hmac.Equal(mac, p.pageMAC(c, q, string(after))) {
 		return "", false
 	}
 	return string(after), true

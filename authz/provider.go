@@ -75,6 +75,7 @@ type Provider struct {
 	delegation Delegation
 	choiceKey  []byte
 	dpop       *dpop
+	pageBox    *SecretBox // seals the AuthZEN searches' page tokens
 }
 
 // derive gives each use of the secret key its own key (HMAC as a simple
@@ -192,6 +193,9 @@ func NewProvider(cfg ProviderConfig, st Stores, keys *Keys, log *slog.Logger) (*
 		persons:    st.Persons, clients: st.Clients, atSigner: atSigner, pairwise: derive(cfg.SecretKey, "pairwise-subject"),
 		subjects: st.Subjects, delegation: st.Delegation, choiceKey: derive(cfg.SecretKey, "acting-choice"),
 		dpop: newDPoP(cfg.Issuer, cfg.SecretKey, st.Proofs, cfg.Now),
+	}
+	if p.pageBox, err = NewSecretBox(derive(cfg.SecretKey, "authzen-search-page")); err != nil {
+		return nil, err
 	}
 	exchange.p = p
 	return p, nil
