@@ -124,6 +124,28 @@ func journalKeysWith(st store, secret string, getenv func(string) string) (*auth
 	return authz.NewJournalKeys(st, box, time.Now), nil
 }
 
+// withJournalKeys runs fn with the store and its journal keys, opened
+// under the secret key (--secret-key or RELAIS_SECRET_KEY), which is
+// checked before the store is opened.
+func withJournalKeys(cmd *cobra.Command, open openFunc, secret string, getenv func(string) string, fn func(store, *authz.JournalKeys) error) error {
+	if secret == "" {
+		secret = getenv("RELAIS_SECRET_KEY")
+	}
+	if _, err := parseSecretKey(secret); err != nil {
+		return err
+	}
+	st, err := open(cmd)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	keys, err := journalKeysWith(st, secret, getenv)
+	if err != nil {
+		return err
+	}
+	return fn(st, keys)
+}
+
 // keysFailed is a journal key that is not trusted, or a checkpoint its
 // history names that is gone: exit 1, naming it.
 func keysFailed(err error) error {
@@ -247,38 +269,25 @@ func newJournalCheckpoint(stdout io.Writer, getenv func(string) string, open ope
 		Short: "Sign a checkpoint of the journal now",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if secret == "" {
-				secret = getenv("RELAIS_SECRET_KEY")
-			}
-			if _, err := parseSecretKey(secret); err != nil {
-				return err
-			}
-			st, err := open(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			keys, err := journalKeysWith(st, secret, getenv)
-			if err != nil {
-				return err
-			}
-			if err := keys.Ensure(cmd.Context()); err != nil {
-				return keysFailed(err)
-			}
-			cp, err := journal.MakeCheckpoint(cmd.Context(), st, keys, journal.CheckpointOptions{Always: true})
-			var f *journal.Failure
-			if errors.As(err, &f) {
-				return fmt.Errorf("no checkpoint signed over a tampered journal: %s", f)
-			}
-			if err != nil {
-				return err
-			}
-			if err := keys.EndorseFirst(cmd.Context()); err != nil {
-				return keysFailed(err)
-			}
-			fmt.Fprintf(stdout, "checkpoint %d signed by %s: %d chains, root %s, %d changed since the previous one\n",
-				cp.Number, cp.KeyID, cp.TreeSize, cp.Root, len(cp.Heads))
-			return nil
+			return withJournalKeys(cmd, open, secret, getenv, func(st store, keys *authz.JournalKeys) error {
+				if err := keys.Ensure(cmd.Context()); err != nil {
+					return keysFailed(err)
+				}
+				cp, err := journal.MakeCheckpoint(cmd.Context(), st, keys, journal.CheckpointOptions{Always: true})
+				var f *journal.Failure
+				if errors.As(err, &f) {
+					return fmt.Errorf("no checkpoint signed over a tampered journal: %s", f)
+				}
+				if err != nil {
+					return err
+				}
+				if err := keys.EndorseFirst(cmd.Context()); err != nil {
+					return keysFailed(err)
+				}
+				fmt.Fprintf(stdout, "checkpoint %d signed by %s: %d chains, root %s, %d changed since the previous one\n",
+					cp.Number, cp.KeyID, cp.TreeSize, cp.Root, len(cp.Heads))
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&secret, "secret-key", "", "base64 of the 32-byte key that encrypts the journal key at rest (prefer RELAIS_SECRET_KEY)")
@@ -292,37 +301,24 @@ func newJournalRotateKey(stdout io.Writer, getenv func(string) string, open open
 		Short: "Add the next journal key, endorsed by the current one; it signs from the next checkpoint on",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if secret == "" {
-				secret = getenv("RELAIS_SECRET_KEY")
-			}
-			if _, err := parseSecretKey(secret); err != nil {
-				return err
-			}
-			st, err := open(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			keys, err := journalKeysWith(st, secret, getenv)
-			if err != nil {
-				return err
-			}
-			var k authz.JournalKey
-			err = st.InTx(cmd.Context(), func(ctx context.Context) error {
-				var err error
-				if k, err = keys.Rotate(ctx); err != nil {
-					return err
+			return withJournalKeys(cmd, open, secret, getenv, func(st store, keys *authz.JournalKeys) error {
+				var k authz.JournalKey
+				err := st.InTx(cmd.Context(), func(ctx context.Context) error {
+					var err error
+					if k, err = keys.Rotate(ctx); err != nil {
+						return err
+					}
+					return adminEvent(ctx, st, mandates.EventKeyRotated, "", map[string]string{"kid": k.ID, "alg": authz.ES256})
+				})
+				switch {
+				case errors.Is(err, mandates.ErrConflict):
+					return fmt.Errorf("another journal key was added at the same moment; run relais journal verify to see the history")
+				case err != nil:
+					return keysFailed(err)
 				}
-				return adminEvent(ctx, st, mandates.EventKeyRotated, "", map[string]string{"kid": k.ID, "alg": authz.ES256})
+				fmt.Fprintf(stdout, "added journal key %s (generation %d), endorsed by the one before it: it signs from the next checkpoint on\n", k.ID, k.Generation)
+				return nil
 			})
-			switch {
-			case errors.Is(err, mandates.ErrConflict):
-				return fmt.Errorf("another journal key was added at the same moment; run relais journal verify to see the history")
-			case err != nil:
-				return keysFailed(err)
-			}
-			fmt.Fprintf(stdout, "added journal key %s (generation %d), endorsed by the one before it: it signs from the next checkpoint on\n", k.ID, k.Generation)
-			return nil
 		},
 	}
 	cmd.Flags().StringVar(&secret, "secret-key", "", "base64 of the 32-byte key that encrypts the journal keys at rest (prefer RELAIS_SECRET_KEY)")
