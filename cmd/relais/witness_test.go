@@ -241,6 +241,8 @@ func TestWitnessSettingsAreChecked(t *testing.T) {
 		{"required witnesses without keys", []string{"journal", "verify", "--db", db, "--witnesses-required", "1"}, "--witnesses-required needs"},
 		{"a witness key that is not one", []string{"journal", "verify", "--db", db, "--witness", "nope"}, "--witness \"nope\""},
 		{"more required than named", []string{"journal", "verify", "--db", db, "--witness", testWitnessVKey, "--witnesses-required", "2"}, "from 1 to"},
+		{"one witness named twice to count as two", []string{"journal", "verify", "--db", db, "--witness", testWitnessVKey, "--witness", testWitnessVKey, "--witnesses-required", "2"}, "is named twice"},
+		{"a negative number of checkpoints left uncosigned", []string{"journal", "verify", "--db", db, "--witness", testWitnessVKey, "--max-unwitnessed", "-1"}, "--max-unwitnessed"},
 		{"a serve witness without its key", []string{"serve", "--db", db, "--journal-witness", "http://127.0.0.1:1/"}, "--journal-witness"},
 		{"a witness without a name", []string{"journal", "witness", "--db", db, "--log-key", "x"}, "--name is required"},
 		{"a witness trusting no journal key", []string{"journal", "witness", "--db", db, "--name", "w.test/w"}, "--log-key is required"},
