@@ -698,6 +698,21 @@ func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request, a *Authoriz
 // hasPrompt says whether the request carries prompt value v.
 func (a *AuthorizeRequest) HasPrompt(v string) bool { return slices.Contains(a.Prompt(), v) }
 
+// LoginDone takes "login" out of the request's prompt once the login made
+// for this request happened (LoginSatisfies): fosite would otherwise
+// compare the login with the moment the code is issued, always later, and
+// answer login_required (OIDC Core §3.1.2.1 asks for one login, not a
+// login after the answer).
+func (a *AuthorizeRequest) LoginDone() {
+	form := a.ar.GetRequestForm()
+	prompts := slices.DeleteFunc(strings.Fields(form.Get("prompt")), func(p string) bool { return p == "login" })
+	if len(prompts) == 0 {
+		form.Del("prompt")
+		return
+	}
+	form.Set("prompt", strings.Join(prompts, " "))
+}
+
 // Errors ui sends back to a site through AuthorizeError (OIDC Core
 // §3.1.2.6), without importing fosite.
 var (

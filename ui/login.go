@@ -104,6 +104,9 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login?"+url.Values{"return": {back}}.Encode(), http.StatusSeeOther)
 		return
 	}
+	// The login this request asked for was made (LoginSatisfies above):
+	// the request goes on without it.
+	a.LoginDone()
 	login := authz.Login{PersonID: sess.PersonID, AuthTime: sess.AuthTime, AMR: sess.AMR}
 	if s.mandates != nil {
 		repID, ok := s.actingChoice(w, r, a, sess)

@@ -117,7 +117,17 @@ func TestALoginAskedForOneRequestSatisfiesNoOther(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if page := readBody(t, res); res.StatusCode != http.StatusOK || !strings.Contains(page, `name="decision" value="accept"`) {
-		t.Errorf("prompt=login after the login made for it (%q): %d, want the consent page\n%.2000s", back, res.StatusCode, page)
+	page := readBody(t, res)
+	if res.StatusCode != http.StatusOK || !strings.Contains(page, `name="decision" value="accept"`) {
+		t.Fatalf("prompt=login after the login made for it (%q): %d, want the consent page\n%.2000s", back, res.StatusCode, page)
+	}
+	// And the site gets its code, not login_required: the login was made
+	// for this request, before the answer.
+	res, _ = c.PostForm(app.srv.URL+"/consent", url.Values{"request": {htmlUnescape(between(page, `name="request" value="`, `"`))}, "decision": {"accept"}})
+	res.Body.Close()
+	res = mustGet(t, c, app.srv.URL+res.Header.Get("Location"))
+	final, _ := url.Parse(res.Header.Get("Location"))
+	if final == nil || final.Query().Get("code") == "" || final.Query().Get("state") != "state-prompt-3" {
+		t.Errorf("prompt=login after login and consent: %d to %q, want a code", res.StatusCode, res.Header.Get("Location"))
 	}
 }
