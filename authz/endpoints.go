@@ -334,8 +334,11 @@ func pushedForItself(r *http.Request) error {
 	if err != nil {
 		return fosite.ErrInvalidClient.WithHint("The client id in the Authorization header could not be read.")
 	}
-	if named := r.PostForm.Get("client_id"); named != "" && named != caller {
-		return fosite.ErrInvalidRequest.WithHint("The client_id must be the client that authenticates.")
+	// r.Form: fosite reads the query's parameters too.
+	for _, named := range r.Form["client_id"] {
+		if named != caller {
+			return fosite.ErrInvalidRequest.WithHint("The client_id must be the client that authenticates.")
+		}
 	}
 	return nil
 }
