@@ -53,10 +53,12 @@ const sealParam = "relais_request_object"
 
 // notSealed are the parameters the seal does not cover: client
 // authentication (removed before a pushed request is stored), the prompt
-// values the pages take out once satisfied, and Relais's own additions.
+// values the pages take out once satisfied, ui_locales (a display
+// preference the language switch rewrites, ui/ui_locales.go), and
+// Relais's own additions.
 func notSealed(k string) bool {
 	switch k {
-	case "client_secret", "client_assertion", "client_assertion_type", "request_uri", "prompt":
+	case "client_secret", "client_assertion", "client_assertion_type", "request_uri", "prompt", "ui_locales":
 		return true
 	}
 	return strings.HasPrefix(k, "relais_")

@@ -192,6 +192,10 @@ func TestAClientThatRequiresSignedRequestObjects(t *testing.T) {
 	if err, _ := parseAuthorize(t, f, back); err != nil {
 		t.Errorf("the verified parameters with a prompt the pages changed: %v", err)
 	}
+	back.Set("ui_locales", "en")
+	if err, _ := parseAuthorize(t, f, back); err != nil {
+		t.Errorf("the verified parameters with the language the person switched to: %v", err)
+	}
 	back.Set("scope", "openid")
 	if err, loc := parseAuthorize(t, f, back); err == nil || loc.Query().Get("error") != "invalid_request" {
 		t.Errorf("the verified parameters changed (scope): %v to %v, want invalid_request", err, loc)
