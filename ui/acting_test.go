@@ -464,3 +464,25 @@ func TestTokenExchangeKeepsThePersonAndNestsTheActors(t *testing.T) {
 		t.Errorf("after the suspension: %d %v", status, body)
 	}
 }
+
+// TestAnAnswerPostedForARequestThatAsksANewLoginAsksItFirst: a signed-in
+// tutor who posts the consent form of a request carrying max_age=0 (taken
+// from a site's link, with a choice sealed earlier) is sent through
+// /authorize, which asks for the login, instead of getting a code.
+func TestAnAnswerPostedForARequestThatAsksANewLoginAsksItFirst(t *testing.T) {
+	a := newActingRun(t)
+	page := a.choose(t, a.repID)
+	request, err := url.ParseQuery(htmlUnescape(between(page, `name="request" value="`, `"`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	request.Set("max_age", "0")
+	res, _ := a.post(t, "/consent", url.Values{"request": {request.Encode()}, "decision": {"accept"}})
+	loc, _ := url.Parse(res.Header.Get("Location"))
+	if res.StatusCode != http.StatusSeeOther || loc == nil || loc.Path != "/authorize" || loc.Query().Get("code") != "" {
+		t.Fatalf("consent posted for max_age=0: %d to %q, want 303 to /authorize", res.StatusCode, res.Header.Get("Location"))
+	}
+	if res, _ = a.page(t, res.Header.Get("Location")); !strings.HasPrefix(res.Header.Get("Location"), "/login?") {
+		t.Errorf("then /authorize: %d to %q, want the login page", res.StatusCode, res.Header.Get("Location"))
+	}
+}

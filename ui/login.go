@@ -58,6 +58,17 @@ func authorizeQuery(form url.Values, satisfied string) string {
 	return q.Encode()
 }
 
+// needsLogin says whether request a asks for a login the session's does
+// not give: prompt=login, or a max_age the login is older than, unless the
+// login made for this very request (its seal) is there.
+func (s *Server) needsLogin(a *authz.AuthorizeRequest, sess authz.BrowserSession) bool {
+	if s.oidc.Provider.LoginSatisfies(a, sess.AuthTime) {
+		return false
+	}
+	maxAge, ok := a.MaxAge()
+	return a.HasPrompt("login") || ok && s.now().Sub(sess.AuthTime) > maxAge
+}
+
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	p := s.oidc.Provider
@@ -78,15 +89,9 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	sess, signedIn := CurrentSession(ctx)
 	// prompt=login and max_age ask for a login made for this request: the
 	// one the seal below dates (OIDC Core §3.1.2.1). prompt=login stays in
-	// the way back, so that opening that address without logging in
-	// satisfies nothing.
-	needLogin := !signedIn
-	if signedIn && !p.LoginSatisfies(a, sess.AuthTime) {
-		if maxAge, ok := a.MaxAge(); a.HasPrompt("login") || ok && s.now().Sub(sess.AuthTime) > maxAge {
-			needLogin = true
-		}
-	}
-	if needLogin {
+	// the way back to the login page, so that opening that address without
+	// logging in satisfies nothing; LoginDone takes it out once satisfied.
+	if !signedIn || s.needsLogin(a, sess) {
 		if a.HasPrompt("none") {
 			p.AuthorizeError(w, r, a, authz.ErrLoginRequired)
 			return
@@ -242,6 +247,12 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.PostForm.Get("decision") != "accept" {
 		s.oidc.Provider.Deny(w, original, a)
+		return
+	}
+	if s.needsLogin(a, sess) {
+		// A request that asks for a new login goes through /authorize,
+		// which asks for it, before any answer.
+		http.Redirect(w, r, "/authorize?"+query, http.StatusSeeOther)
 		return
 	}
 	if s.mandates != nil {
