@@ -505,7 +505,8 @@ func (j *JournalKeys) Sign(ctx context.Context, payload []byte) (string, error) 
 	_ = json.Unmarshal(payload, &p)
 	for _, a := range anchors(hist) {
 		if p.Number <= a.Number {
-			return "", fmt.Errorf("no checkpoint %d signed: journal key %s names checkpoint %d, so checkpoints were deleted; run relais journal verify", p.Number, a.KeyID, a.Number)
+			return "", &journal.Failure{Checkpoint: a.Number, Kind: journal.Restarted, Reason: fmt.Sprintf(
+				"no checkpoint %d signed: journal key %s names checkpoint %d, so checkpoints were deleted; run relais journal verify", p.Number, a.KeyID, a.Number)}
 		}
 	}
 	if p.Number >= 2 && hist[0].Endorsement == "" {

@@ -31,7 +31,7 @@ func TestLoginWhileTooManyPasswordsAreCheckedGives503WithRetryAfter(t *testing.T
 		}
 		return res, readBody(t, res)
 	}
-	for _, tt := range []struct{ lang, title, todo string }{
+	for _, tt := range []struct{ lang, title, next string }{
 		{"fr", "Trop de personnes se connectent en ce moment", "Attendez quelques secondes, puis connectez-vous de nouveau."},
 		{"en", "Too many people are logging in right now", "Wait a few seconds, then log in again."},
 	} {
@@ -39,7 +39,7 @@ func TestLoginWhileTooManyPasswordsAreCheckedGives503WithRetryAfter(t *testing.T
 		if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") != "1" {
 			t.Errorf("%s: %d, Retry-After %q; want 503 asking to retry after 1 s", tt.lang, res.StatusCode, res.Header.Get("Retry-After"))
 		}
-		if !strings.Contains(page, "<h1>"+tt.title+"</h1>") || !strings.Contains(page, tt.todo) || !strings.Contains(page, `lang="`+tt.lang+`"`) {
+		if !strings.Contains(page, "<h1>"+tt.title+"</h1>") || !strings.Contains(page, tt.next) || !strings.Contains(page, `lang="`+tt.lang+`"`) {
 			t.Errorf("%s: the page does not say the service is busy in plain words:\n%.1500s", tt.lang, page)
 		}
 		if strings.Contains(page, "authz:") {

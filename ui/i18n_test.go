@@ -81,7 +81,7 @@ func TestTemplatesUseOnlyKnownKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, code := range slices.Sorted(maps.Keys(errorPageCodes)) {
-		for _, part := range []string{"title", "what", "todo"} {
+		for _, part := range []string{"title", "what", "next"} {
 			if _, ok := fr["error."+itoa(code)+"."+part]; !ok {
 				t.Errorf("error page %d lacks its %s", code, part)
 			}
