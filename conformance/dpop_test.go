@@ -263,7 +263,7 @@ func testDPoPNonceAndReplay(t *testing.T, tg *target) {
 func testDPoPAccessEvaluation(t *testing.T, tg *target) {
 	endpoint := stringOf(tg.metadata(t)["access_evaluation_endpoint"])
 	if endpoint == "" {
-		t.Skip("the issuer has no access evaluation endpoint (OpenID AuthZEN)")
+		t.Fatal("discovery names no access_evaluation_endpoint (OpenID AuthZEN)")
 	}
 	c := tg.clients[roleService]
 	k := newDPoPKey(t)

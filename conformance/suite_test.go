@@ -46,7 +46,6 @@ func cases() []conformanceCase {
 		{"a signed request object is accepted, and only its parameters count", []role{roleJAR}, testSignedRequestObject},
 		{"request objects with alg none, unsigned, signed by another key or with wrong claims answer invalid_request_object", []role{roleJAR}, testBadRequestObjects},
 		{"a client registered to require signed request objects is refused a plain or unsigned request", []role{roleJARRequired}, testRequiredRequestObject},
-		{"a request object from a client without keys answers request_not_supported at its redirect URI", nil, testRequestObjectWithoutKeys},
 
 		// Refresh tokens and codes: one use each.
 		{"refresh token rotates at each use", []role{roleFC}, testRefreshRotation},
@@ -97,6 +96,15 @@ func cases() []conformanceCase {
 		{"DPoP: the code grant's token is bound (token_type DPoP, cnf.jkt); userinfo takes it with a proof by the key, refuses it as Bearer, with another key or a replayed proof", []role{roleDPoP}, testDPoPBoundToken},
 		{"DPoP: a public client's refresh needs a proof by the same key; dpop_bound_access_tokens refuses a token request without a proof", []role{roleDPoP}, testDPoPRefreshNeedsTheKey},
 		{"DPoP: use_dpop_nonce then a bound token, cnf.jkt in introspection; a replayed proof is refused", []role{roleService}, testDPoPNonceAndReplay},
+	}
+}
+
+// relaisCases check what Relais does beyond the standards (its own rules
+// and its AuthZEN endpoints): they are part of the suite only where the
+// issuer is Relais, not for another issuer.
+func relaisCases() []conformanceCase {
+	return []conformanceCase{
+		{"a request object from a client without keys answers request_not_supported at its redirect URI", nil, testRequestObjectWithoutKeys},
 		{"DPoP: the access evaluation endpoint takes a server client's bound token with a proof by its key, not with another key", []role{roleService}, testDPoPAccessEvaluation},
 	}
 }
@@ -121,6 +129,11 @@ func demoCases() []conformanceCase {
 
 func runSuite(t *testing.T, tg *target) {
 	all := cases()
+	if tg.relaisRules {
+		all = append(all, relaisCases()...)
+	} else {
+		t.Logf("%d cases of Relais's own rules are left out: the issuer is not Relais", len(relaisCases()))
+	}
 	if tg.demo != "" {
 		all = append(all, demoCases()...)
 	} else {

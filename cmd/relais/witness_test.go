@@ -148,9 +148,6 @@ func rewriteJournal(t *testing.T, path, person string) {
 // secret key, which the journal alone cannot tell; the witness refuses to
 // cosign the second history and verify --witness fails, naming why.
 func TestAWitnessProcessRefusesARewrittenJournal(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds relais and starts two processes")
-	}
 	bin := buildRelais(t)
 	db, path, person := journalDB(t)
 	env := envOf("RELAIS_SECRET_KEY", testSecretKey)
