@@ -178,33 +178,26 @@ func newJournalVerify(stdout io.Writer, getenv func(string) string, open openFun
 			if jwksFile != "" {
 				return settingErr("--jwks is for checking an export: add --file EXPORT.")
 			}
-			st, err := open(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			keys, err := journalKeysWith(st, secret, getenv)
-			if err != nil {
-				return err
-			}
-			v, err := keys.Verifier(cmd.Context())
-			if err != nil {
-				return keysFailed(err)
-			}
-			rep, err := journal.Verify(cmd.Context(), st, v, person)
-			if err != nil {
-				return err
-			}
-			if rep.Failure != nil {
-				return verifyFailed(rep.Failure)
-			}
-			what := "the journal"
-			if person != "" {
-				what = "the journal of " + person
-			}
-			fmt.Fprintf(stdout, "%s verifies: %d chains, %d entries (%d details erased), %d checkpoints; %d entries not yet covered by a checkpoint\n",
-				what, rep.Chains, rep.Entries, rep.Erased, rep.Checkpoints, rep.Uncovered)
-			return verifyWitnessedStore(cmd.Context(), stdout, st, witnesses, k, wf.maxBehind)
+			return withJournalKeys(cmd, open, secret, getenv, func(st store, keys *authz.JournalKeys) error {
+				v, err := keys.Verifier(cmd.Context())
+				if err != nil {
+					return keysFailed(err)
+				}
+				rep, err := journal.Verify(cmd.Context(), st, v, person)
+				if err != nil {
+					return err
+				}
+				if rep.Failure != nil {
+					return verifyFailed(rep.Failure)
+				}
+				what := "the journal"
+				if person != "" {
+					what = "the journal of " + person
+				}
+				fmt.Fprintf(stdout, "%s verifies: %d chains, %d entries (%d details erased), %d checkpoints; %d entries not yet covered by a checkpoint\n",
+					what, rep.Chains, rep.Entries, rep.Erased, rep.Checkpoints, rep.Uncovered)
+				return verifyWitnessedStore(cmd.Context(), stdout, st, witnesses, k, wf.maxBehind)
+			})
 		},
 	}
 	wf.bind(cmd.Flags())

@@ -296,28 +296,21 @@ func newJournalVKey(stdout io.Writer, getenv func(string) string, open openFunc)
 			if err != nil {
 				return err
 			}
-			st, err := open(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
 			// Only the trusted journal keys: a witness told to trust a
 			// key added to the database would cosign what it signs.
-			jk, err := journalKeysWith(st, secret, getenv)
-			if err != nil {
-				return err
-			}
-			keys, err := jk.NoteKeys(cmd.Context(), origin)
-			if err != nil {
-				return err
-			}
-			if len(keys) == 0 {
-				return errors.New("there is no journal key yet: relais serve or relais journal checkpoint creates it")
-			}
-			for _, k := range keys {
-				fmt.Fprintln(stdout, k)
-			}
-			return nil
+			return withJournalKeys(cmd, open, secret, getenv, func(_ store, jk *authz.JournalKeys) error {
+				keys, err := jk.NoteKeys(cmd.Context(), origin)
+				if err != nil {
+					return err
+				}
+				if len(keys) == 0 {
+					return errors.New("there is no journal key yet: relais serve or relais journal checkpoint creates it")
+				}
+				for _, k := range keys {
+					fmt.Fprintln(stdout, k)
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&issuer, "issuer", "http://localhost:8080", "the issuer of relais serve (its journal's origin is the issuer's host and path, then /journal)")
