@@ -10,7 +10,9 @@ import (
 
 	"github.com/pressly/goose/v3"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
+	"github.com/relais-fr/relais/authz/oauth"
+	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/journal"
 	"github.com/relais-fr/relais/storage/postgres"
@@ -20,17 +22,17 @@ import (
 // store is what the command needs of either store.
 type store interface {
 	mandates.Store
-	authz.ClientStore
-	authz.SessionStore
-	authz.KeyStore
-	authz.TokenStore
-	authz.ProofStore
-	authz.ConsentStore
-	authz.AttemptStore
-	authz.TOTPStore
-	authz.PendingLoginStore
-	authz.SubjectStore
-	authz.JournalKeyStore
+	oauth.ClientStore
+	authn.SessionStore
+	keyring.KeyStore
+	oauth.TokenStore
+	oauth.ProofStore
+	authn.ConsentStore
+	authn.AttemptStore
+	authn.TOTPStore
+	authn.PendingLoginStore
+	oauth.SubjectStore
+	keyring.JournalKeyStore
 	journal.Store
 	Ping(ctx context.Context) error
 	Migrations() (*goose.Provider, error)

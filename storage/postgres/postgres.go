@@ -19,7 +19,8 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -34,8 +35,8 @@ var (
 	_ mandates.ConsentCodeStore    = (*Store)(nil)
 	_ mandates.RoleStore           = (*Store)(nil)
 	_ mandates.Store               = (*Store)(nil)
-	_ authz.ClientStore            = (*Store)(nil)
-	_ authz.SessionStore           = (*Store)(nil)
+	_ oauth.ClientStore            = (*Store)(nil)
+	_ authn.SessionStore           = (*Store)(nil)
 )
 
 // Options tune a store; the zero value is the production default.

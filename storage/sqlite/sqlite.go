@@ -17,7 +17,8 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -32,8 +33,8 @@ var (
 	_ mandates.ConsentCodeStore    = (*Store)(nil)
 	_ mandates.RoleStore           = (*Store)(nil)
 	_ mandates.Store               = (*Store)(nil)
-	_ authz.ClientStore            = (*Store)(nil)
-	_ authz.SessionStore           = (*Store)(nil)
+	_ oauth.ClientStore            = (*Store)(nil)
+	_ authn.SessionStore           = (*Store)(nil)
 )
 
 // Options tune a store; the zero value is the production default.
