@@ -61,17 +61,24 @@ func newLogger(c *Config, w io.Writer) *slog.Logger {
 // anything else starts.
 func listen(addr string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
-	switch {
-	case err == nil:
-		return ln, nil
-	case errors.Is(err, syscall.EADDRINUSE):
-		return nil, settingErr("--listen %s (RELAIS_LISTEN) is already in use by another program; stop it or choose another port.", addr)
-	case errors.Is(err, syscall.EACCES):
-		return nil, settingErr("--listen %s (RELAIS_LISTEN) needs privileges this process lacks; choose a port above 1023.", addr)
-	case errors.Is(err, syscall.EADDRNOTAVAIL) || strings.Contains(err.Error(), "no such host"):
-		return nil, settingErr("--listen %s (RELAIS_LISTEN) is not an address of this machine; use for example 127.0.0.1:8080.", addr)
+	if err != nil {
+		return nil, listenErr(addr, err)
 	}
-	return nil, settingErr("--listen %s (RELAIS_LISTEN) cannot be opened (%s); choose another address.", addr, shortCause(err))
+	return ln, nil
+}
+
+// listenErr says in one sentence why addr cannot be listened on.
+func listenErr(addr string, err error) error {
+	var dns *net.DNSError
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return settingErr("--listen %s (RELAIS_LISTEN) is already in use by another program; stop it or choose another port.", addr)
+	case errors.Is(err, syscall.EACCES):
+		return settingErr("--listen %s (RELAIS_LISTEN) needs privileges this process lacks; choose a port above 1023.", addr)
+	case errors.Is(err, syscall.EADDRNOTAVAIL) || errors.As(err, &dns) && dns.IsNotFound:
+		return settingErr("--listen %s (RELAIS_LISTEN) is not an address of this machine; use for example 127.0.0.1:8080.", addr)
+	}
+	return settingErr("--listen %s (RELAIS_LISTEN) cannot be opened (%s); choose another address.", addr, shortCause(err))
 }
 
 // serve runs until ctx ends. mount, when not nil, adds routes: tests use it

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/jackc/puddle/v2"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
@@ -299,7 +300,7 @@ func mapErr(err error, entity string) error {
 	var ce *pgconn.ConnectError
 	var ne net.Error
 	if errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		pgconn.SafeToRetry(err) || strings.Contains(err.Error(), "closed pool") {
+		pgconn.SafeToRetry(err) || errors.Is(err, puddle.ErrClosedPool) {
 		return fmt.Errorf("%w: %w", mandates.ErrUnavailable, err)
 	}
 	return err
