@@ -26,6 +26,7 @@ func runClients(t *testing.T, getenv func(string) string, args ...string) (int, 
 	var stdout, stderr bytes.Buffer
 	root := &cobra.Command{Use: "relais", SilenceErrors: true, SilenceUsage: true}
 	root.AddCommand(newClients(&stdout, getenv))
+	markUsageErrors(root)
 	root.SetArgs(append([]string{"clients"}, args...))
 	root.SetOut(&stdout)
 	root.SetErr(&stderr)
