@@ -16,6 +16,7 @@ import (
 
 	"github.com/ory/fosite"
 
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -68,7 +69,7 @@ func actorOf(personID string, amr []string) mandates.Actor {
 // actClaim is RFC 8693 §4.1's act: who acts, as the site knows them
 // (their pairwise sub there), with the names the site shows ("Marie
 // Martin, tutrice, pour Jean Martin").
-func (p *Provider) actClaim(c Client, actor mandates.Person, v mandates.View) map[string]any {
+func (p *Provider) actClaim(c oauth.Client, actor mandates.Person, v mandates.View) map[string]any {
 	act := map[string]any{"sub": p.Subject(c, actor.ID), "given_name": actor.GivenNames, "family_name": actor.FamilyName}
 	if actor.PreferredName != "" {
 		act["preferred_username"] = actor.PreferredName
@@ -261,7 +262,7 @@ func ParseAuthorizationDetails(raw string) ([]AuthorizationDetail, error) {
 // an actor acts for someone, against the representation: an action the
 // representation answers "no" to in an area, or an area it does not cover,
 // refuses the request, or is left out when the site asked to narrow.
-func grantDetails(ds []AuthorizationDetail, c Client, v *mandates.View, policy *mandates.Policy) ([]AuthorizationDetail, error) {
+func grantDetails(ds []AuthorizationDetail, c oauth.Client, v *mandates.View, policy *mandates.Policy) ([]AuthorizationDetail, error) {
 	var out []AuthorizationDetail
 	for _, d := range ds {
 		areas := d.ProcedureAreas

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ory/fosite"
 
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -160,18 +161,18 @@ func (p *Provider) writeAccessError(w http.ResponseWriter, r *http.Request, err 
 // client_secret_post, private_key_jwt), with the body's credential members
 // standing for the form's parameters. A public client is refused: the
 // answers are about people.
-func (p *Provider) readAccessRequest(w http.ResponseWriter, r *http.Request, v any, creds func() clientCredentials) (Client, error) {
+func (p *Provider) readAccessRequest(w http.ResponseWriter, r *http.Request, v any, creds func() clientCredentials) (oauth.Client, error) {
 	ctx := r.Context()
 	if p.evaluator() == nil {
-		return Client{}, &accessError{http.StatusNotFound, "not_found", "Access evaluation is not enabled on this server."}
+		return oauth.Client{}, &accessError{http.StatusNotFound, "not_found", "Access evaluation is not enabled on this server."}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAccessBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return Client{}, &accessError{http.StatusRequestEntityTooLarge, "invalid_request", "The request body is too large."}
+			return oauth.Client{}, &accessError{http.StatusRequestEntityTooLarge, "invalid_request", "The request body is too large."}
 		}
-		return Client{}, badRequest("The request body could not be read.")
+		return oauth.Client{}, badRequest("The request body could not be read.")
 	}
 	var decodeErr error
 	if v != nil {
@@ -195,7 +196,7 @@ func (p *Provider) readAccessRequest(w http.ResponseWriter, r *http.Request, v a
 		// RFC 9449 §7: a DPoP-bound access token of the client stands for
 		// its credentials; one way of authenticating only (RFC 6749 §2.3).
 		if len(form) > 0 {
-			return Client{}, badRequest("Authenticate one way: a DPoP-bound access token or client credentials, not both.")
+			return oauth.Client{}, badRequest("Authenticate one way: a DPoP-bound access token or client credentials, not both.")
 		}
 		c, err := p.dpopClient(ctx, w, r, token)
 		if err == nil && decodeErr != nil {
@@ -204,11 +205,11 @@ func (p *Provider) readAccessRequest(w http.ResponseWriter, r *http.Request, v a
 		return c, err
 	}
 	if _, _, basic := r.BasicAuth(); !basic && form.Get("client_id") == "" && form.Get("client_assertion") == "" {
-		return Client{}, &accessError{http.StatusUnauthorized, "invalid_client", "Client authentication is required."}
+		return oauth.Client{}, &accessError{http.StatusUnauthorized, "invalid_client", "Client authentication is required."}
 	}
 	fc, err := p.authenticateClient(ctx, r, form)
 	if err != nil {
-		return Client{}, err
+		return oauth.Client{}, err
 	}
 	if decodeErr != nil {
 		return fc, badRequest("The request body is not a JSON object of the expected shape.")
@@ -216,7 +217,7 @@ func (p *Provider) readAccessRequest(w http.ResponseWriter, r *http.Request, v a
 	return fc, nil
 }
 
-func (p *Provider) authenticateClient(ctx context.Context, r *http.Request, form url.Values) (Client, error) {
+func (p *Provider) authenticateClient(ctx context.Context, r *http.Request, form url.Values) (oauth.Client, error) {
 	// As the token endpoint does, with client records cached for
 	// ClientCacheTTL (client_cache.go says why that is safe).
 	fclient, err := p.accessAuth.AuthenticateClient(ctx, r, form)
@@ -227,13 +228,13 @@ func (p *Provider) authenticateClient(ctx context.Context, r *http.Request, form
 		err = protocolError(err)
 		var rfc *fosite.RFC6749Error
 		if !errors.As(err, &rfc) {
-			return Client{}, err
+			return oauth.Client{}, err
 		}
 		if rfc.CodeField >= 500 {
 			if errors.Is(err, mandates.ErrUnavailable) {
-				return Client{}, fmt.Errorf("authenticate client: %w", mandates.ErrUnavailable)
+				return oauth.Client{}, fmt.Errorf("authenticate client: %w", mandates.ErrUnavailable)
 			}
-			return Client{}, fmt.Errorf("authenticate client: %w", err)
+			return oauth.Client{}, fmt.Errorf("authenticate client: %w", err)
 		}
 		desc := rfc.DescriptionField
 		if rfc.HintField != "" {
@@ -243,18 +244,18 @@ func (p *Provider) authenticateClient(ctx context.Context, r *http.Request, form
 		if errors.Is(err, fosite.ErrInvalidClient) {
 			status = http.StatusUnauthorized
 		}
-		return Client{}, &accessError{status, rfc.ErrorField, desc}
+		return oauth.Client{}, &accessError{status, rfc.ErrorField, desc}
 	}
 	fc, ok := fclient.(*fositeClient)
 	if !ok {
-		return Client{}, errors.New("authz: unexpected client type")
+		return oauth.Client{}, errors.New("authz: unexpected client type")
 	}
 	return fc.c, nil
 }
 
 // question turns an evaluation into the domain's question, naming the
 // field at fault when it cannot.
-func (p *Provider) question(ctx context.Context, c Client, e evaluation) (mandates.Question, string, error) {
+func (p *Provider) question(ctx context.Context, c oauth.Client, e evaluation) (mandates.Question, string, error) {
 	var q mandates.Question
 	switch {
 	case e.Subject == nil || e.Subject.Type != "user" || e.Subject.ID == "":
@@ -305,7 +306,7 @@ func (p *Provider) question(ctx context.Context, c Client, e evaluation) (mandat
 }
 
 // evaluate answers one evaluation as AuthZEN's response object.
-func (p *Provider) evaluate(ctx context.Context, c Client, e evaluation) (map[string]any, error) {
+func (p *Provider) evaluate(ctx context.Context, c oauth.Client, e evaluation) (map[string]any, error) {
 	q, cosign, err := p.question(ctx, c, e)
 	if err != nil {
 		return nil, err

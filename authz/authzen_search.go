@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -48,18 +49,9 @@ type AccessSearcher interface {
 
 var _ AccessSearcher = (*mandates.Service)(nil)
 
-// SubjectLister tells which subs Relais issued in a sector: a search
-// names only those people. Both stores implement it beside SubjectStore;
-// without it, the search endpoints answer 404.
-type SubjectLister interface {
-	// IssuedSubjects returns, for each of subjects Relais recorded in
-	// sector, the person it stands for; the others are absent.
-	IssuedSubjects(ctx context.Context, sector string, subjects []string) (map[string]string, error)
-}
-
-func (p *Provider) searcher() (AccessSearcher, SubjectLister) {
+func (p *Provider) searcher() (AccessSearcher, oauth.SubjectLister) {
 	s, _ := p.delegation.(AccessSearcher)
-	l, _ := p.subjects.(SubjectLister)
+	l, _ := p.subjects.(oauth.SubjectLister)
 	if s == nil || l == nil {
 		return nil, nil
 	}
@@ -144,7 +136,7 @@ type searchQuery struct {
 // searchQueryOf checks the request's entities as evaluation checks its
 // own (question), leaving out the searched one: its id, if any, is
 // ignored (AuthZEN §8.4–8.6).
-func searchQueryOf(c Client, kind mandates.SearchKind, req searchRequest) (searchQuery, error) {
+func searchQueryOf(c oauth.Client, kind mandates.SearchKind, req searchRequest) (searchQuery, error) {
 	q := searchQuery{kind: kind}
 	switch {
 	case req.Subject == nil || req.Subject.Type != "user":
@@ -199,7 +191,7 @@ func searchQueryOf(c Client, kind mandates.SearchKind, req searchRequest) (searc
 }
 
 // search answers one page of a search for client c.
-func (p *Provider) search(ctx context.Context, c Client, kind mandates.SearchKind, req searchRequest) (*searchResponse, error) {
+func (p *Provider) search(ctx context.Context, c oauth.Client, kind mandates.SearchKind, req searchRequest) (*searchResponse, error) {
 	searcher, lister := p.searcher()
 	if searcher == nil {
 		return nil, &accessError{http.StatusNotFound, "not_found", "Access search is not enabled on this server."}
@@ -290,8 +282,8 @@ func plausibleSubs(subs ...string) []string {
 // to c for each, when it did.
 type siteNames struct {
 	p      *Provider
-	c      Client
-	lister SubjectLister
+	c      oauth.Client
+	lister oauth.SubjectLister
 }
 
 func (n siteNames) Names(ctx context.Context, personIDs []string) (map[string]string, error) {
@@ -324,7 +316,7 @@ func (n siteNames) Names(ctx context.Context, personIDs []string) (map[string]st
 const pageTokenVersion = "2"
 
 // pageBinding is what a page token is bound to: the client and the search.
-func pageBinding(c Client, q searchQuery) string {
+func pageBinding(c oauth.Client, q searchQuery) string {
 	var b strings.Builder
 	for _, s := range []string{pageTokenVersion, c.ID, string(q.kind), q.actorSub, q.personSub, string(q.action), string(q.area), strconv.Itoa(q.limit)} {
 		b.WriteString(strconv.Itoa(len(s)))
@@ -334,11 +326,11 @@ func pageBinding(c Client, q searchQuery) string {
 	return b.String()
 }
 
-func (p *Provider) pageToken(c Client, q searchQuery, after string) string {
+func (p *Provider) pageToken(c oauth.Client, q searchQuery, after string) string {
 	return pageTokenVersion + "." + base64.RawURLEncoding.EncodeToString(p.pageBox.Seal(pageBinding(c, q), []byte(after)))
 }
 
-func (p *Provider) openPageToken(c Client, q searchQuery, token string) (string, bool) {
+func (p *Provider) openPageToken(c oauth.Client, q searchQuery, token string) (string, bool) {
 	version, sealed, ok := strings.Cut(token, ".")
 	if !ok || version != pageTokenVersion {
 		return "", false

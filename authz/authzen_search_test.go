@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -316,8 +316,8 @@ func TestSearchPagesWithASignedToken(t *testing.T) {
 	}
 	// Another site of the same sector names Jeanne by the same sub, and
 	// still cannot use the caf's token.
-	secret, hash := authz.NewClientSecret()
-	s.addClient(t, authz.Client{ID: "cnav", Name: "Retraite", RedirectURIs: []string{"http://127.0.0.1/cb"}, Scopes: []string{"openid"},
+	secret, hash := oauth.NewClientSecret()
+	s.addClient(t, oauth.Client{ID: "cnav", Name: "Retraite", RedirectURIs: []string{"http://127.0.0.1/cb"}, Scopes: []string{"openid"},
 		GrantTypes: []string{"authorization_code"}, SectorIdentifier: "caf.example.fr", SecretHash: hash})
 	code, m := s.postAs(t, "cnav", secret, "/access/v1/search/subject", withPage(searchBody("", jeanne, "consult", "social"), 1, ""))
 	if got, _ := ids(t, m); code != http.StatusOK || len(got) != 1 {
@@ -450,7 +450,7 @@ func TestSearchBadInput(t *testing.T) {
 // areas searches only in those, as it evaluates only in those.
 func TestSearchKeepsToTheSiteAreas(t *testing.T) {
 	s := newSearchFlow(t)
-	if _, err := s.store.UpdateClient(t.Context(), "caf", func(c *authz.Client) error {
+	if _, err := s.store.UpdateClient(t.Context(), "caf", func(c *oauth.Client) error {
 		c.ProcedureAreas = []string{"social"}
 		return nil
 	}); err != nil {
@@ -468,9 +468,9 @@ func TestSearchKeepsToTheSiteAreas(t *testing.T) {
 // only people it was given.
 func TestPublicSubjectsAreRecorded(t *testing.T) {
 	f := newServiceFlow(t).flow
-	_, hash := authz.NewClientSecret()
-	pub := f.addClient(t, authz.Client{ID: "mairie", Name: "Mairie", RedirectURIs: []string{"http://127.0.0.1/cb"}, Scopes: []string{"openid"},
-		GrantTypes: []string{"authorization_code"}, SubjectType: authz.SubjectPublic, SectorIdentifier: "mairie.example.fr", SecretHash: hash})
+	_, hash := oauth.NewClientSecret()
+	pub := f.addClient(t, oauth.Client{ID: "mairie", Name: "Mairie", RedirectURIs: []string{"http://127.0.0.1/cb"}, Scopes: []string{"openid"},
+		GrantTypes: []string{"authorization_code"}, SubjectType: oauth.SubjectPublic, SectorIdentifier: "mairie.example.fr", SecretHash: hash})
 	if got, _ := f.store.IssuedSubjects(t.Context(), "mairie.example.fr", []string{f.person.ID}); len(got) != 0 {
 		t.Fatalf("recorded before any token: %v", got)
 	}

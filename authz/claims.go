@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -15,8 +16,8 @@ import (
 // Core §8.1): derived from the client's sector identifier, the local id
 // and a secret salt, so two sites of one sector see the same sub and two
 // sectors never do; "public" clients see the local id.
-func (p *Provider) Subject(c Client, personID string) string {
-	if c.SubjectType == SubjectPublic {
+func (p *Provider) Subject(c oauth.Client, personID string) string {
+	if c.SubjectType == oauth.SubjectPublic {
 		return personID
 	}
 	return pairwiseSubject(p.pairwise, sector(c), personID)
@@ -32,7 +33,7 @@ func pairwiseSubject(salt []byte, sector, personID string) string {
 
 // sector is the registered sector identifier, or the host of the first
 // redirect URI (OIDC Core §8.1 when no sector_identifier_uri is given).
-func sector(c Client) string {
+func sector(c oauth.Client) string {
 	if c.SectorIdentifier != "" {
 		return strings.ToLower(c.SectorIdentifier)
 	}

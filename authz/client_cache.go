@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/ory/fosite"
+
+	"github.com/relais-fr/relais/authz/oauth"
 )
 
 // ClientCacheTTL bounds how long the access endpoints (/access/v1/…)
@@ -36,7 +38,7 @@ type clientCache struct {
 }
 
 type cachedClient struct {
-	c       Client
+	c       oauth.Client
 	expires time.Time
 }
 
@@ -46,7 +48,7 @@ func newClientCache(now func() time.Time) *clientCache {
 
 // client is the record of id: from the cache while it is fresh, else from
 // the store. A failure is returned and never kept.
-func (cc *clientCache) client(ctx context.Context, st ClientStore, id string) (Client, error) {
+func (cc *clientCache) client(ctx context.Context, st oauth.ClientStore, id string) (oauth.Client, error) {
 	now := cc.now()
 	cc.mu.RLock()
 	e, ok := cc.m[id]

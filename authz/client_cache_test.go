@@ -6,24 +6,25 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 )
 
 // countingClients is a client store of one client that counts its reads.
 type countingClients struct {
-	ClientStore
-	c       *Client
+	oauth.ClientStore
+	c       *oauth.Client
 	reads   int
 	failing bool
 }
 
-func (s *countingClients) Client(_ context.Context, id string) (Client, error) {
+func (s *countingClients) Client(_ context.Context, id string) (oauth.Client, error) {
 	s.reads++
 	switch {
 	case s.failing:
-		return Client{}, mandates.ErrUnavailable
+		return oauth.Client{}, mandates.ErrUnavailable
 	case s.c == nil || s.c.ID != id:
-		return Client{}, mandates.ErrNotFound
+		return oauth.Client{}, mandates.ErrNotFound
 	}
 	return *s.c, nil
 }
@@ -96,7 +97,7 @@ func TestClientCache(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := &countingClients{c: &Client{ID: "caf", SecretHash: "h"}}
+			st := &countingClients{c: &oauth.Client{ID: "caf", SecretHash: "h"}}
 			tt.run(t, st, newClientCache(clock))
 		})
 	}

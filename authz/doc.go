@@ -1,9 +1,14 @@
-// Package authz owns the OAuth 2.0 / OpenID Connect side of Relais: relying
-// parties (clients), browser sessions, passwords and login limits, signing
-// keys and their encryption at rest, and the provider built on fosite
-// (provider.go wires its handlers; fosite_storage.go is the one place that
-// adapts fosite's storage to Relais's stores; signer.go is fosite's JWT
-// signer on go-jose v4). It may import mandates; it never imports ui or a
-// store. It declares the store interfaces it needs; storage/* implements
-// them, and storage/storagetest checks every store the same way.
+// Package authz owns the OAuth 2.0 / OpenID Connect provider of Relais,
+// built on fosite: provider.go wires fosite's handlers, fosite_storage.go
+// is the one place that adapts fosite's storage to Relais's stores,
+// signer.go is fosite's JWT signer on go-jose v4, and the rest are the
+// endpoints Relais composes around fosite (discovery, JWKS, userinfo,
+// logout, token exchange, DPoP, request objects, AuthZEN access
+// evaluation and search).
+//
+// Everything that needs fosite lives here, and nothing else does: the
+// records the provider keeps are in authz/oauth, how a person logs in is
+// in authn, and keys are in keyring, so that the stores never link fosite.
+// It may import mandates, authz/oauth and keyring; it never imports authn,
+// ui or a store.
 package authz

@@ -22,6 +22,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/ory/fosite"
 
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -69,17 +70,6 @@ func dpopJoseAlgs() []jose.SignatureAlgorithm {
 	return []jose.SignatureAlgorithm{jose.ES256, jose.PS256, jose.RS256, jose.EdDSA}
 }
 
-// ProofStore records the DPoP proofs used, so that a replayed proof is
-// refused by every instance (RFC 9449 §11.1).
-type ProofStore interface {
-	// UseDPoPProof records a proof id until expiresAt;
-	// mandates.ErrAlreadyExists when it is recorded and not expired at now.
-	UseDPoPProof(ctx context.Context, id string, expiresAt, now time.Time) error
-	// DeleteExpiredDPoPProofs removes the records expired at now and says
-	// how many.
-	DeleteExpiredDPoPProofs(ctx context.Context, now time.Time) (int64, error)
-}
-
 // DPoP errors (RFC 9449 §5, §7.1, §8, §9).
 const (
 	ErrCodeInvalidDPoPProof = "invalid_dpop_proof"
@@ -104,11 +94,11 @@ func badProof(format string, args ...any) error {
 type dpop struct {
 	issuer   string
 	nonceKey []byte
-	proofs   ProofStore
+	proofs   oauth.ProofStore
 	now      func() time.Time
 }
 
-func newDPoP(issuer string, secret []byte, proofs ProofStore, now func() time.Time) *dpop {
+func newDPoP(issuer string, secret []byte, proofs oauth.ProofStore, now func() time.Time) *dpop {
 	return &dpop{issuer: issuer, nonceKey: derive(secret, "dpop-nonce"), proofs: proofs, now: now}
 }
 
@@ -381,27 +371,27 @@ func dpopAuthorization(r *http.Request) (scheme, token string) {
 // with its key: the key was bound when the client authenticated at the
 // token endpoint, so only that client can prove it. Bearer tokens are not
 // taken there: a leaked one would let anyone ask about people.
-func (p *Provider) dpopClient(ctx context.Context, w http.ResponseWriter, r *http.Request, token string) (Client, error) {
+func (p *Provider) dpopClient(ctx context.Context, w http.ResponseWriter, r *http.Request, token string) (oauth.Client, error) {
 	_, ar, err := p.oauth.IntrospectToken(ctx, token, fosite.AccessToken, NewSession())
 	if err != nil {
 		if errors.Is(err, mandates.ErrUnavailable) {
-			return Client{}, fmt.Errorf("authenticate client by DPoP: %w", mandates.ErrUnavailable)
+			return oauth.Client{}, fmt.Errorf("authenticate client by DPoP: %w", mandates.ErrUnavailable)
 		}
-		return Client{}, &DPoPError{Code: ErrCodeInvalidToken, Description: "The access token is not valid."}
+		return oauth.Client{}, &DPoPError{Code: ErrCodeInvalidToken, Description: "The access token is not valid."}
 	}
 	sess, ok := ar.GetSession().(*Session)
 	fc, ok2 := ar.GetClient().(*fositeClient)
 	if !ok || !ok2 {
-		return Client{}, errors.New("authz: unexpected session or client type")
+		return oauth.Client{}, errors.New("authz: unexpected session or client type")
 	}
 	if err := p.dpop.checkResource(ctx, w, r, TokenTypeDPoP, token, sess.DPoPJKT); err != nil {
-		return Client{}, err
+		return oauth.Client{}, err
 	}
 	switch {
 	case fc.IsPublic():
-		return Client{}, &accessError{http.StatusUnauthorized, "invalid_client", "A public client cannot use this endpoint."}
+		return oauth.Client{}, &accessError{http.StatusUnauthorized, "invalid_client", "A public client cannot use this endpoint."}
 	case !slices.Contains(ar.GetGrantedAudience(), fc.c.ID):
-		return Client{}, &DPoPError{Code: ErrCodeInvalidToken, Description: "This access token is for another audience than its client."}
+		return oauth.Client{}, &DPoPError{Code: ErrCodeInvalidToken, Description: "This access token is for another audience than its client."}
 	}
 	return fc.c, nil
 }

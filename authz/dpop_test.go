@@ -21,6 +21,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/storage/sqlite"
 )
@@ -312,9 +313,9 @@ func (f *flow) nonceNow(t testing.TB, k *dpopKey, clock *testClock) string {
 func TestDPoPBindsTheTokensOfACodeGrantToTheKey(t *testing.T) {
 	f, clock := newDPoPFlow(t)
 	ctx := t.Context()
-	public := authz.Client{ID: "app", Name: "Application", RedirectURIs: []string{"http://127.0.0.1/cb"},
+	public := oauth.Client{ID: "app", Name: "Application", RedirectURIs: []string{"http://127.0.0.1/cb"},
 		Scopes: []string{"openid", "email", "offline_access"}, GrantTypes: []string{"authorization_code", "refresh_token"},
-		TokenEndpointAuthMethod: authz.AuthMethodNone, SubjectType: authz.SubjectPublic}
+		TokenEndpointAuthMethod: oauth.AuthMethodNone, SubjectType: oauth.SubjectPublic}
 	if err := f.store.CreateClient(ctx, public); err != nil {
 		t.Fatal(err)
 	}
@@ -452,7 +453,7 @@ func TestDPoPConfidentialClientMayMoveItsGrantToANewKeyAtRefresh(t *testing.T) {
 
 func TestDPoPClientRegisteredBoundMustSendAProof(t *testing.T) {
 	f, clock := newDPoPFlow(t)
-	if _, err := f.store.UpdateClient(t.Context(), f.client.ID, func(c *authz.Client) error { c.DPoPBoundAccessTokens = true; return nil }); err != nil {
+	if _, err := f.store.UpdateClient(t.Context(), f.client.ID, func(c *oauth.Client) error { c.DPoPBoundAccessTokens = true; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if res, body := f.post(t, "/token", url.Values{"grant_type": {"client_credentials"}}, ""); res.StatusCode != http.StatusBadRequest || body["error"] != "invalid_dpop_proof" {

@@ -14,6 +14,8 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/ory/fosite"
 
+	"github.com/relais-fr/relais/authz/oauth"
+	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -68,13 +70,13 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 		"response_modes_supported":                         []string{"query"},
 		"grant_types_supported":                            []string{"authorization_code", "refresh_token", "client_credentials", GrantTypeTokenExchange},
 		"acr_values_supported":                             []string{"eidas1"},
-		"subject_types_supported":                          []string{SubjectPairwise, SubjectPublic},
-		"id_token_signing_alg_values_supported":            SigningAlgs,
-		"userinfo_signing_alg_values_supported":            SigningAlgs,
-		"token_endpoint_auth_methods_supported":            []string{AuthMethodSecretBasic, AuthMethodSecretPost, AuthMethodPrivateKeyJWT, AuthMethodNone},
-		"token_endpoint_auth_signing_alg_values_supported": SigningAlgs,
-		"introspection_endpoint_auth_methods_supported":    []string{AuthMethodSecretBasic, AuthMethodSecretPost, AuthMethodPrivateKeyJWT},
-		"revocation_endpoint_auth_methods_supported":       []string{AuthMethodSecretBasic, AuthMethodSecretPost, AuthMethodNone},
+		"subject_types_supported":                          []string{oauth.SubjectPairwise, oauth.SubjectPublic},
+		"id_token_signing_alg_values_supported":            keyring.SigningAlgs,
+		"userinfo_signing_alg_values_supported":            keyring.SigningAlgs,
+		"token_endpoint_auth_methods_supported":            []string{oauth.AuthMethodSecretBasic, oauth.AuthMethodSecretPost, oauth.AuthMethodPrivateKeyJWT, oauth.AuthMethodNone},
+		"token_endpoint_auth_signing_alg_values_supported": keyring.SigningAlgs,
+		"introspection_endpoint_auth_methods_supported":    []string{oauth.AuthMethodSecretBasic, oauth.AuthMethodSecretPost, oauth.AuthMethodPrivateKeyJWT},
+		"revocation_endpoint_auth_methods_supported":       []string{oauth.AuthMethodSecretBasic, oauth.AuthMethodSecretPost, oauth.AuthMethodNone},
 		"code_challenge_methods_supported":                 []string{"S256"},
 		"dpop_signing_alg_values_supported":                DPoPSigningAlgs(), // RFC 9449 §5.1
 		"claims_supported":                                 SupportedClaims(),
@@ -90,7 +92,7 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 		"service_documentation":                            iss + "/",
 	}
 	// RFC 8414 §2: the algorithms of private_key_jwt at introspection.
-	doc["introspection_endpoint_auth_signing_alg_values_supported"] = SigningAlgs
+	doc["introspection_endpoint_auth_signing_alg_values_supported"] = keyring.SigningAlgs
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(doc)
@@ -500,14 +502,14 @@ func (p *Provider) signJWT(ctx context.Context, alg string, claims map[string]an
 // to decide on login and consent.
 type AuthorizeRequest struct {
 	ar      fosite.AuthorizeRequester
-	client  Client
+	client  oauth.Client
 	details []AuthorizationDetail
 }
 
 // AuthorizationDetails are the RFC 9396 details the site asks for.
 func (a *AuthorizeRequest) AuthorizationDetails() []AuthorizationDetail { return a.details }
 
-func (a *AuthorizeRequest) Client() Client { return a.client }
+func (a *AuthorizeRequest) Client() oauth.Client { return a.client }
 
 // Scopes are the scopes the site asks for.
 func (a *AuthorizeRequest) Scopes() []string { return a.ar.GetRequestedScopes() }

@@ -16,10 +16,12 @@ import (
 	josev3 "github.com/go-jose/go-jose/v3"
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/ory/fosite"
+
+	"github.com/relais-fr/relais/authz/oauth"
 )
 
 // fositeClient shows a Relais Client to fosite.
-type fositeClient struct{ c Client }
+type fositeClient struct{ c oauth.Client }
 
 var (
 	_ fosite.Client              = (*fositeClient)(nil)
@@ -44,7 +46,7 @@ func (f *fositeClient) GetResponseTypes() fosite.Arguments {
 }
 
 func (f *fositeClient) GetScopes() fosite.Arguments { return fosite.Arguments(f.c.Scopes) }
-func (f *fositeClient) IsPublic() bool              { return f.c.TokenEndpointAuthMethod == AuthMethodNone }
+func (f *fositeClient) IsPublic() bool              { return f.c.TokenEndpointAuthMethod == oauth.AuthMethodNone }
 
 // GetAudience lists the audiences the client may ask a token for: itself,
 // and the other administrations it may exchange tokens for (RFC 8693).
@@ -78,7 +80,7 @@ func (f *fositeClient) GetTokenEndpointAuthMethod() string       { return f.c.To
 func (f *fositeClient) GetTokenEndpointAuthSigningAlgorithm() string {
 	set := f.GetJSONWebKeys()
 	if set == nil || len(set.Keys) == 0 {
-		return AlgES256
+		return oauth.AlgES256
 	}
 	k := set.Keys[0]
 	if k.Algorithm != "" {
@@ -86,9 +88,9 @@ func (f *fositeClient) GetTokenEndpointAuthSigningAlgorithm() string {
 	}
 	switch k.Key.(type) {
 	case *rsa.PublicKey:
-		return AlgRS256
+		return oauth.AlgRS256
 	}
-	return AlgES256
+	return oauth.AlgES256
 }
 
 // GetResponseModes: query only; fragment and form_post are not offered.
@@ -123,7 +125,7 @@ func (secretHasher) Hash(_ context.Context, data []byte) ([]byte, error) {
 // clientPublicKeys are the keys c registered, inline or at its jwks_uri,
 // fetched by fosite's fetcher (the one that checks private_key_jwt
 // assertions, with its cache), as go-jose v4 keys.
-func (p *Provider) clientPublicKeys(ctx context.Context, c Client) ([]jose.JSONWebKey, error) {
+func (p *Provider) clientPublicKeys(ctx context.Context, c oauth.Client) ([]jose.JSONWebKey, error) {
 	var raw []byte
 	switch {
 	case c.JWKS != "":

@@ -16,6 +16,7 @@ import (
 	"github.com/ory/fosite/handler/pkce"
 	"github.com/ory/fosite/storage"
 
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -23,8 +24,8 @@ import (
 // is the one place that knows both, so storage/* never imports fosite
 // (DESIGN.md §2).
 type fositeStorage struct {
-	clients ClientStore
-	tokens  TokenStore
+	clients oauth.ClientStore
+	tokens  oauth.TokenStore
 	tx      mandates.Transactor
 	now     func() time.Time
 	ev      events
@@ -172,7 +173,7 @@ func (s *fositeStorage) decodeRequest(ctx context.Context, raw []byte, session f
 	return ar, nil
 }
 
-func (s *fositeStorage) create(ctx context.Context, kind TokenKind, sig string, r fosite.Requester, expires time.Time) error {
+func (s *fositeStorage) create(ctx context.Context, kind oauth.TokenKind, sig string, r fosite.Requester, expires time.Time) error {
 	raw, err := encodeRequest(r)
 	if err != nil {
 		return err
@@ -184,7 +185,7 @@ func (s *fositeStorage) create(ctx context.Context, kind TokenKind, sig string, 
 	if sess := r.GetSession(); sess != nil {
 		subject = sess.GetSubject()
 	}
-	return toFosite(s.tokens.CreateToken(ctx, TokenRecord{Kind: kind, Signature: sig, RequestID: r.GetID(),
+	return toFosite(s.tokens.CreateToken(ctx, oauth.TokenRecord{Kind: kind, Signature: sig, RequestID: r.GetID(),
 		ClientID: r.GetClient().GetID(), Subject: subject, Active: true, Request: raw, ExpiresAt: expires}))
 }
 
@@ -196,7 +197,7 @@ func plausible(sig string) bool {
 	return sig != "" && len(sig) <= 512 && utf8.ValidString(sig) && !strings.ContainsRune(sig, 0)
 }
 
-func (s *fositeStorage) get(ctx context.Context, kind TokenKind, sig string, session fosite.Session) (fosite.Requester, bool, error) {
+func (s *fositeStorage) get(ctx context.Context, kind oauth.TokenKind, sig string, session fosite.Session) (fosite.Requester, bool, error) {
 	if !plausible(sig) {
 		return nil, false, fosite.ErrNotFound
 	}
@@ -220,14 +221,14 @@ func expiry(r fosite.Requester, t fosite.TokenType) time.Time {
 
 // CreateAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage.
 func (s *fositeStorage) CreateAuthorizeCodeSession(ctx context.Context, sig string, r fosite.Requester) error {
-	return s.create(ctx, KindAuthorizeCode, sig, r, expiry(r, fosite.AuthorizeCode))
+	return s.create(ctx, oauth.KindAuthorizeCode, sig, r, expiry(r, fosite.AuthorizeCode))
 }
 
 // GetAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage: a used
 // code still returns its request with ErrInvalidatedAuthorizeCode, so that
 // fosite revokes what its first use issued (RFC 6749 §4.1.2).
 func (s *fositeStorage) GetAuthorizeCodeSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
-	r, active, err := s.get(ctx, KindAuthorizeCode, sig, session)
+	r, active, err := s.get(ctx, oauth.KindAuthorizeCode, sig, session)
 	if err != nil {
 		return nil, err
 	}
@@ -239,12 +240,12 @@ func (s *fositeStorage) GetAuthorizeCodeSession(ctx context.Context, sig string,
 
 // InvalidateAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage.
 func (s *fositeStorage) InvalidateAuthorizeCodeSession(ctx context.Context, sig string) error {
-	return toFosite(s.tokens.DeactivateToken(ctx, KindAuthorizeCode, sig))
+	return toFosite(s.tokens.DeactivateToken(ctx, oauth.KindAuthorizeCode, sig))
 }
 
 // CreateAccessTokenSession implements oauth2.AccessTokenStorage.
 func (s *fositeStorage) CreateAccessTokenSession(ctx context.Context, sig string, r fosite.Requester) error {
-	if err := s.create(ctx, KindAccessToken, sig, r, expiry(r, fosite.AccessToken)); err != nil {
+	if err := s.create(ctx, oauth.KindAccessToken, sig, r, expiry(r, fosite.AccessToken)); err != nil {
 		return err
 	}
 	return s.tokenIssued(ctx, r)
@@ -252,7 +253,7 @@ func (s *fositeStorage) CreateAccessTokenSession(ctx context.Context, sig string
 
 // GetAccessTokenSession implements oauth2.AccessTokenStorage.
 func (s *fositeStorage) GetAccessTokenSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
-	r, active, err := s.get(ctx, KindAccessToken, sig, session)
+	r, active, err := s.get(ctx, oauth.KindAccessToken, sig, session)
 	if err != nil {
 		return nil, err
 	}
@@ -265,12 +266,12 @@ func (s *fositeStorage) GetAccessTokenSession(ctx context.Context, sig string, s
 
 // DeleteAccessTokenSession implements oauth2.AccessTokenStorage.
 func (s *fositeStorage) DeleteAccessTokenSession(ctx context.Context, sig string) error {
-	return toFosite(s.tokens.DeleteToken(ctx, KindAccessToken, sig))
+	return toFosite(s.tokens.DeleteToken(ctx, oauth.KindAccessToken, sig))
 }
 
 // CreateRefreshTokenSession implements oauth2.RefreshTokenStorage.
 func (s *fositeStorage) CreateRefreshTokenSession(ctx context.Context, sig, _ string, r fosite.Requester) error {
-	return s.create(ctx, KindRefreshToken, sig, r, expiry(r, fosite.RefreshToken))
+	return s.create(ctx, oauth.KindRefreshToken, sig, r, expiry(r, fosite.RefreshToken))
 }
 
 // GetRefreshTokenSession implements oauth2.RefreshTokenStorage: a rotated
@@ -278,7 +279,7 @@ func (s *fositeStorage) CreateRefreshTokenSession(ctx context.Context, sig, _ st
 // treats as reuse and answers by revoking the whole family (RFC 9700
 // §4.14.2).
 func (s *fositeStorage) GetRefreshTokenSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
-	r, active, err := s.get(ctx, KindRefreshToken, sig, session)
+	r, active, err := s.get(ctx, oauth.KindRefreshToken, sig, session)
 	if err != nil {
 		return nil, err
 	}
@@ -296,7 +297,7 @@ func (s *fositeStorage) DeleteRefreshTokenSession(ctx context.Context, sig strin
 	if err := s.refreshReused(ctx, sig); err != nil {
 		return err
 	}
-	err := s.tokens.DeactivateToken(ctx, KindRefreshToken, sig)
+	err := s.tokens.DeactivateToken(ctx, oauth.KindRefreshToken, sig)
 	if errors.Is(err, mandates.ErrConflict) {
 		return nil
 	}
@@ -307,33 +308,33 @@ func (s *fositeStorage) DeleteRefreshTokenSession(ctx context.Context, sig strin
 // refresh token and the access tokens it gave become inactive. Of two
 // concurrent uses, the second fails with ErrSerializationFailure.
 func (s *fositeStorage) RotateRefreshToken(ctx context.Context, requestID, sig string) error {
-	if err := s.tokens.DeactivateToken(ctx, KindRefreshToken, sig); err != nil {
+	if err := s.tokens.DeactivateToken(ctx, oauth.KindRefreshToken, sig); err != nil {
 		return toFosite(err)
 	}
-	_, err := s.tokens.DeactivateGrant(ctx, KindAccessToken, requestID)
+	_, err := s.tokens.DeactivateGrant(ctx, oauth.KindAccessToken, requestID)
 	return toFosite(err)
 }
 
 // RevokeRefreshToken implements oauth2.TokenRevocationStorage.
 func (s *fositeStorage) RevokeRefreshToken(ctx context.Context, requestID string) error {
-	_, err := s.tokens.DeactivateGrant(ctx, KindRefreshToken, requestID)
+	_, err := s.tokens.DeactivateGrant(ctx, oauth.KindRefreshToken, requestID)
 	return toFosite(err)
 }
 
 // RevokeAccessToken implements oauth2.TokenRevocationStorage.
 func (s *fositeStorage) RevokeAccessToken(ctx context.Context, requestID string) error {
-	_, err := s.tokens.DeactivateGrant(ctx, KindAccessToken, requestID)
+	_, err := s.tokens.DeactivateGrant(ctx, oauth.KindAccessToken, requestID)
 	return toFosite(err)
 }
 
 // CreateOpenIDConnectSession implements openid.OpenIDConnectRequestStorage.
 func (s *fositeStorage) CreateOpenIDConnectSession(ctx context.Context, code string, r fosite.Requester) error {
-	return s.create(ctx, KindOpenIDConnect, code, r, expiry(r, fosite.AuthorizeCode))
+	return s.create(ctx, oauth.KindOpenIDConnect, code, r, expiry(r, fosite.AuthorizeCode))
 }
 
 // GetOpenIDConnectSession implements openid.OpenIDConnectRequestStorage.
 func (s *fositeStorage) GetOpenIDConnectSession(ctx context.Context, code string, r fosite.Requester) (fosite.Requester, error) {
-	got, _, err := s.get(ctx, KindOpenIDConnect, code, r.GetSession())
+	got, _, err := s.get(ctx, oauth.KindOpenIDConnect, code, r.GetSession())
 	if errors.Is(err, fosite.ErrNotFound) {
 		return nil, openid.ErrNoSessionFound
 	}
@@ -342,28 +343,28 @@ func (s *fositeStorage) GetOpenIDConnectSession(ctx context.Context, code string
 
 // DeleteOpenIDConnectSession implements openid.OpenIDConnectRequestStorage.
 func (s *fositeStorage) DeleteOpenIDConnectSession(ctx context.Context, code string) error {
-	return toFosite(s.tokens.DeleteToken(ctx, KindOpenIDConnect, code))
+	return toFosite(s.tokens.DeleteToken(ctx, oauth.KindOpenIDConnect, code))
 }
 
 // CreatePKCERequestSession implements pkce.PKCERequestStorage.
 func (s *fositeStorage) CreatePKCERequestSession(ctx context.Context, sig string, r fosite.Requester) error {
-	return s.create(ctx, KindPKCE, sig, r, expiry(r, fosite.AuthorizeCode))
+	return s.create(ctx, oauth.KindPKCE, sig, r, expiry(r, fosite.AuthorizeCode))
 }
 
 // GetPKCERequestSession implements pkce.PKCERequestStorage.
 func (s *fositeStorage) GetPKCERequestSession(ctx context.Context, sig string, session fosite.Session) (fosite.Requester, error) {
-	r, _, err := s.get(ctx, KindPKCE, sig, session)
+	r, _, err := s.get(ctx, oauth.KindPKCE, sig, session)
 	return r, err
 }
 
 // DeletePKCERequestSession implements pkce.PKCERequestStorage.
 func (s *fositeStorage) DeletePKCERequestSession(ctx context.Context, sig string) error {
-	return toFosite(s.tokens.DeleteToken(ctx, KindPKCE, sig))
+	return toFosite(s.tokens.DeleteToken(ctx, oauth.KindPKCE, sig))
 }
 
 // CreatePARSession implements fosite.PARStorage (RFC 9126).
 func (s *fositeStorage) CreatePARSession(ctx context.Context, requestURI string, r fosite.AuthorizeRequester) error {
-	return s.create(ctx, KindPAR, requestURI, r, expiry(r, fosite.PushedAuthorizeRequestContext))
+	return s.create(ctx, oauth.KindPAR, requestURI, r, expiry(r, fosite.PushedAuthorizeRequestContext))
 }
 
 // GetPARSession implements fosite.PARStorage.
@@ -371,7 +372,7 @@ func (s *fositeStorage) GetPARSession(ctx context.Context, requestURI string) (f
 	if !plausible(requestURI) {
 		return nil, fosite.ErrNotFound
 	}
-	rec, err := s.tokens.Token(ctx, KindPAR, requestURI)
+	rec, err := s.tokens.Token(ctx, oauth.KindPAR, requestURI)
 	if err != nil {
 		return nil, toFosite(err)
 	}
@@ -383,5 +384,5 @@ func (s *fositeStorage) GetPARSession(ctx context.Context, requestURI string) (f
 
 // DeletePARSession implements fosite.PARStorage.
 func (s *fositeStorage) DeletePARSession(ctx context.Context, requestURI string) error {
-	return toFosite(s.tokens.DeleteToken(ctx, KindPAR, requestURI))
+	return toFosite(s.tokens.DeleteToken(ctx, oauth.KindPAR, requestURI))
 }

@@ -21,6 +21,8 @@ import (
 	josejwt "github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authz/oauth"
+	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/storage/sqlite"
 )
@@ -78,11 +80,11 @@ func newFuzzTarget(tb testing.TB) *fuzzTarget {
 
 	key := make([]byte, 32)
 	rand.Read(key)
-	box, err := authz.NewSecretBox(key)
+	box, err := keyring.NewSecretBox(key)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	keys := authz.NewKeys(st, box, time.Now, time.Hour, 31*24*time.Hour)
+	keys := keyring.NewKeys(st, box, time.Now, time.Hour, 31*24*time.Hour)
 	if err := keys.Ensure(ctx); err != nil {
 		tb.Fatal(err)
 	}
@@ -94,7 +96,7 @@ func newFuzzTarget(tb testing.TB) *fuzzTarget {
 
 	ft := &fuzzTarget{redirects: map[string]bool{fuzzSecretRedirect: true, fuzzPublicRedirect: true}}
 	var hash string
-	ft.secret, hash = authz.NewClientSecret()
+	ft.secret, hash = oauth.NewClientSecret()
 	ft.clientKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		tb.Fatal(err)
@@ -103,14 +105,14 @@ func newFuzzTarget(tb testing.TB) *fuzzTarget {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	for _, c := range []authz.Client{
+	for _, c := range []oauth.Client{
 		{ID: fuzzSecretClient, Name: "CAF", RedirectURIs: []string{fuzzSecretRedirect},
 			Scopes:     []string{"openid", "profile", "email", "identite_pivot", "offline_access"},
 			GrantTypes: []string{"authorization_code", "refresh_token", "client_credentials"}, SectorIdentifier: "caf.example.fr", SecretHash: hash},
 		{ID: fuzzPublicClient, Name: "Application", RedirectURIs: []string{fuzzPublicRedirect}, Scopes: []string{"openid", "offline_access"},
-			GrantTypes: []string{"authorization_code", "refresh_token"}, SectorIdentifier: "app.example.fr", TokenEndpointAuthMethod: authz.AuthMethodNone},
+			GrantTypes: []string{"authorization_code", "refresh_token"}, SectorIdentifier: "app.example.fr", TokenEndpointAuthMethod: oauth.AuthMethodNone},
 		{ID: fuzzKeyClient, Name: "Impôts", Scopes: []string{"openid"}, GrantTypes: []string{"client_credentials"},
-			SectorIdentifier: "impots.gouv.fr", TokenEndpointAuthMethod: authz.AuthMethodPrivateKeyJWT, JWKS: string(pub)},
+			SectorIdentifier: "impots.gouv.fr", TokenEndpointAuthMethod: oauth.AuthMethodPrivateKeyJWT, JWKS: string(pub)},
 	} {
 		if err := st.CreateClient(ctx, c); err != nil {
 			tb.Fatalf("client %s: %v", c.ID, err)

@@ -15,7 +15,7 @@ import (
 	josejwt "github.com/go-jose/go-jose/v4/jwt"
 	"golang.org/x/oauth2"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authz/oauth"
 )
 
 // introspectAs posts an introspection request with the given form and
@@ -56,13 +56,13 @@ func TestIntrospectionAnswersOnlyTheTokensOwnParties(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	postSecret, postHash := authz.NewClientSecret()
-	f.addClient(t, authz.Client{ID: "impots", Name: "Impôts", RedirectURIs: []string{"http://127.0.0.1/cb"}, Scopes: []string{"openid"},
-		GrantTypes: []string{"authorization_code"}, SecretHash: postHash, TokenEndpointAuthMethod: authz.AuthMethodSecretPost})
+	postSecret, postHash := oauth.NewClientSecret()
+	f.addClient(t, oauth.Client{ID: "impots", Name: "Impôts", RedirectURIs: []string{"http://127.0.0.1/cb"}, Scopes: []string{"openid"},
+		GrantTypes: []string{"authorization_code"}, SecretHash: postHash, TokenEndpointAuthMethod: oauth.AuthMethodSecretPost})
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	set, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
-	f.addClient(t, authz.Client{ID: "ants", Name: "ANTS", RedirectURIs: []string{"http://127.0.0.1/cb"}, Scopes: []string{"openid"},
-		GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: authz.AuthMethodPrivateKeyJWT, JWKS: string(set)})
+	f.addClient(t, oauth.Client{ID: "ants", Name: "ANTS", RedirectURIs: []string{"http://127.0.0.1/cb"}, Scopes: []string{"openid"},
+		GrantTypes: []string{"client_credentials"}, TokenEndpointAuthMethod: oauth.AuthMethodPrivateKeyJWT, JWKS: string(set)})
 	signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, (&jose.SignerOptions{}).WithHeader("kid", "k1"))
 	assertion := func(jti string) url.Values {
 		now := time.Now()
@@ -120,8 +120,8 @@ func TestIntrospectionAnswersOnlyTheTokensOwnParties(t *testing.T) {
 // (fosite takes one by default), and a public client proves nothing.
 func TestIntrospectionRefusesCallersThatAreNotAuthenticatedClients(t *testing.T) {
 	f := newFlow(t)
-	f.addClient(t, authz.Client{ID: "app", Name: "Appli", RedirectURIs: []string{"http://127.0.0.1/cb"}, Scopes: []string{"openid"},
-		GrantTypes: []string{"authorization_code"}, TokenEndpointAuthMethod: authz.AuthMethodNone})
+	f.addClient(t, oauth.Client{ID: "app", Name: "Appli", RedirectURIs: []string{"http://127.0.0.1/cb"}, Scopes: []string{"openid"},
+		GrantTypes: []string{"authorization_code"}, TokenEndpointAuthMethod: oauth.AuthMethodNone})
 	code, cc := f.tokenRequest(t, url.Values{"grant_type": {"client_credentials"}}, "caf", f.secret)
 	if code != http.StatusOK {
 		t.Fatalf("client credentials: %d %v", code, cc)

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/storage/sqlite"
 )
@@ -328,12 +329,12 @@ func TestAGrantWhoseDetailsAreAllTakenAwayEnds(t *testing.T) {
 func (a *actingFlow) allowExchange(t *testing.T) {
 	t.Helper()
 	ctx := t.Context()
-	_, hash := authz.NewClientSecret()
-	if err := a.store.CreateClient(ctx, authz.Client{ID: "api-impots", Name: "API impots", RedirectURIs: []string{"https://impots.example.fr/cb"},
+	_, hash := oauth.NewClientSecret()
+	if err := a.store.CreateClient(ctx, oauth.Client{ID: "api-impots", Name: "API impots", RedirectURIs: []string{"https://impots.example.fr/cb"},
 		Scopes: []string{"openid", "profile"}, GrantTypes: []string{"client_credentials"}, SecretHash: hash, SectorIdentifier: "impots.example.fr"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.store.UpdateClient(ctx, "caf", func(c *authz.Client) error {
+	if _, err := a.store.UpdateClient(ctx, "caf", func(c *oauth.Client) error {
 		c.GrantTypes = append(c.GrantTypes, authz.GrantTypeTokenExchange)
 		c.ExchangeAudiences = []string{"api-impots"}
 		return nil
@@ -469,8 +470,8 @@ func TestAnAreaWithdrawnFromAProxyNarrowsTheNextRefresh(t *testing.T) {
 func TestAnotherSiteIntrospectingLearnsNothingOfTheRepresentation(t *testing.T) {
 	a := newActingFlow(t)
 	tok := a.tokens(t, nil, "openid", "profile")
-	secret, hash := authz.NewClientSecret()
-	if err := a.store.CreateClient(t.Context(), authz.Client{ID: "impots", Name: "Impôts", RedirectURIs: []string{"http://127.0.0.1/cb"},
+	secret, hash := oauth.NewClientSecret()
+	if err := a.store.CreateClient(t.Context(), oauth.Client{ID: "impots", Name: "Impôts", RedirectURIs: []string{"http://127.0.0.1/cb"},
 		Scopes: []string{"openid"}, GrantTypes: []string{"authorization_code"}, SectorIdentifier: "impots.example.fr", SecretHash: hash}); err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authz/oauth"
 )
 
 // RFC 8693 §2.1 makes scope optional: an exchange without it gets the
@@ -38,8 +38,8 @@ func TestATokenExchangeWithoutScopeGetsTheSubjectTokensScopesWithoutOfflineAcces
 // invalid_grant.
 func TestAPublicClientAskingForClientCredentialsIsUnauthorized(t *testing.T) {
 	f := newFlow(t)
-	f.addClient(t, authz.Client{ID: "app", Name: "Appli", RedirectURIs: []string{"http://127.0.0.1/cb"}, Scopes: []string{"openid"},
-		GrantTypes: []string{"authorization_code", "client_credentials"}, TokenEndpointAuthMethod: authz.AuthMethodNone})
+	f.addClient(t, oauth.Client{ID: "app", Name: "Appli", RedirectURIs: []string{"http://127.0.0.1/cb"}, Scopes: []string{"openid"},
+		GrantTypes: []string{"authorization_code", "client_credentials"}, TokenEndpointAuthMethod: oauth.AuthMethodNone})
 	for _, form := range []url.Values{
 		{"grant_type": {"client_credentials"}, "client_id": {"app"}},
 		{"grant_type": {"client_credentials"}, "client_id": {"app"}, "scope": {"openid"}},

@@ -18,6 +18,8 @@ import (
 	fositehmac "github.com/ory/fosite/token/hmac"
 	"github.com/ory/fosite/token/jwt"
 
+	"github.com/relais-fr/relais/authz/oauth"
+	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -38,13 +40,13 @@ type ProviderConfig struct {
 
 // Stores is what the provider reads and writes.
 type Stores struct {
-	Clients ClientStore
-	Tokens  TokenStore
+	Clients oauth.ClientStore
+	Tokens  oauth.TokenStore
 	Persons mandates.PersonStore
 	Tx      mandates.Transactor
 	// Subjects records the pairwise subjects issued; without it, sites
 	// cannot name people to the access evaluation endpoint.
-	Subjects SubjectStore
+	Subjects oauth.SubjectStore
 	// Delegation is the representation service; without it, nobody acts
 	// for anyone else.
 	Delegation Delegation
@@ -54,7 +56,7 @@ type Stores struct {
 	Events mandates.EventSink
 	// Proofs records the DPoP proofs used (dpop.go); nil: the token
 	// store's, which every Relais store implements.
-	Proofs ProofStore
+	Proofs oauth.ProofStore
 }
 
 // Provider is Relais's OpenID provider: fosite's handlers composed with
@@ -66,16 +68,16 @@ type Provider struct {
 	accessAuth *fosite.Fosite // authenticates the access endpoints' clients (client_cache.go)
 	fconf      *fosite.Config
 	storage    *fositeStorage
-	keys       *Keys
+	keys       *keyring.Keys
 	persons    mandates.PersonStore
-	clients    ClientStore
+	clients    oauth.ClientStore
 	atSigner   *Signer
 	pairwise   []byte
-	subjects   SubjectStore
+	subjects   oauth.SubjectStore
 	delegation Delegation
 	choiceKey  []byte
 	dpop       *dpop
-	pageBox    *SecretBox // seals the AuthZEN searches' page tokens
+	pageBox    *keyring.SecretBox // seals the AuthZEN searches' page tokens
 }
 
 // derive gives each use of the secret key its own key (HMAC as a simple
@@ -89,7 +91,7 @@ func derive(secret []byte, label string) []byte {
 // NewProvider wires fosite's handlers by hand, with typed fields, rather
 // than through compose's interface{} factories, so the compiler checks what
 // compose would only assert at run time (STYLE-ANCHORS.md).
-func NewProvider(cfg ProviderConfig, st Stores, keys *Keys, log *slog.Logger) (*Provider, error) {
+func NewProvider(cfg ProviderConfig, st Stores, keys *keyring.Keys, log *slog.Logger) (*Provider, error) {
 	if len(cfg.SecretKey) != 32 {
 		return nil, errors.New("authz: the secret key must be 32 bytes")
 	}
@@ -116,7 +118,7 @@ func NewProvider(cfg ProviderConfig, st Stores, keys *Keys, log *slog.Logger) (*
 		log = slog.New(slog.DiscardHandler)
 	}
 	if st.Proofs == nil {
-		st.Proofs, _ = st.Tokens.(ProofStore)
+		st.Proofs, _ = st.Tokens.(oauth.ProofStore)
 	}
 	if st.Proofs == nil {
 		return nil, errors.New("authz: a store for DPoP proofs is required")
@@ -146,7 +148,7 @@ func NewProvider(cfg ProviderConfig, st Stores, keys *Keys, log *slog.Logger) (*
 		RedirectSecureChecker:           fosite.IsRedirectURISecureStrict,
 	}
 
-	atSigner, err := NewSigner(keys, ES256)
+	atSigner, err := NewSigner(keys, keyring.ES256)
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +196,7 @@ func NewProvider(cfg ProviderConfig, st Stores, keys *Keys, log *slog.Logger) (*
 		subjects: st.Subjects, delegation: st.Delegation, choiceKey: derive(cfg.SecretKey, "acting-choice"),
 		dpop: newDPoP(cfg.Issuer, cfg.SecretKey, st.Proofs, cfg.Now),
 	}
-	if p.pageBox, err = NewSecretBox(derive(cfg.SecretKey, "authzen-search-page")); err != nil {
+	if p.pageBox, err = keyring.NewSecretBox(derive(cfg.SecretKey, "authzen-search-page")); err != nil {
 		return nil, err
 	}
 	exchange.p = p
@@ -207,9 +209,9 @@ type idTokenStrategy struct {
 	byAlg map[string]*openid.DefaultStrategy
 }
 
-func newIDTokenStrategy(keys *Keys, fconf *fosite.Config) (*idTokenStrategy, error) {
+func newIDTokenStrategy(keys *keyring.Keys, fconf *fosite.Config) (*idTokenStrategy, error) {
 	s := &idTokenStrategy{byAlg: map[string]*openid.DefaultStrategy{}}
-	for _, alg := range SigningAlgs {
+	for _, alg := range keyring.SigningAlgs {
 		signer, err := NewSigner(keys, alg)
 		if err != nil {
 			return nil, err
@@ -220,7 +222,7 @@ func newIDTokenStrategy(keys *Keys, fconf *fosite.Config) (*idTokenStrategy, err
 }
 
 func (s *idTokenStrategy) GenerateIDToken(ctx context.Context, lifespan time.Duration, r fosite.Requester) (string, error) {
-	alg := ES256
+	alg := keyring.ES256
 	if fc, ok := r.GetClient().(*fositeClient); ok && fc.c.IDTokenSignedResponseAlg != "" {
 		alg = fc.c.IDTokenSignedResponseAlg
 	}

@@ -18,11 +18,11 @@ import (
 	josejwt "github.com/go-jose/go-jose/v4/jwt"
 	"golang.org/x/oauth2"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authz/oauth"
 )
 
 // addClient registers another client on the flow's store.
-func (f *flow) addClient(t *testing.T, c authz.Client) authz.Client {
+func (f *flow) addClient(t *testing.T, c oauth.Client) oauth.Client {
 	t.Helper()
 	if c.SectorIdentifier == "" {
 		c.SectorIdentifier = "other.example.fr"
@@ -72,8 +72,8 @@ func TestPrivateKeyJWTClient(t *testing.T) {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	pub := jose.JSONWebKey{Key: &key.PublicKey, KeyID: "site-key-1", Algorithm: "ES256", Use: "sig"}
 	set, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{pub}})
-	f.addClient(t, authz.Client{ID: "impots", Name: "Impôts", RedirectURIs: []string{"http://127.0.0.1/cb"}, Scopes: []string{"openid"},
-		GrantTypes: []string{"authorization_code", "client_credentials"}, TokenEndpointAuthMethod: authz.AuthMethodPrivateKeyJWT, JWKS: string(set)})
+	f.addClient(t, oauth.Client{ID: "impots", Name: "Impôts", RedirectURIs: []string{"http://127.0.0.1/cb"}, Scopes: []string{"openid"},
+		GrantTypes: []string{"authorization_code", "client_credentials"}, TokenEndpointAuthMethod: oauth.AuthMethodPrivateKeyJWT, JWKS: string(set)})
 
 	signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, (&jose.SignerOptions{}).WithHeader("kid", "site-key-1").WithType("JWT"))
 	assertion := func(jti string) string {
@@ -106,8 +106,8 @@ func TestPrivateKeyJWTClient(t *testing.T) {
 
 func TestPublicClientUsesPKCEAlone(t *testing.T) {
 	f := newFlow(t)
-	f.addClient(t, authz.Client{ID: "app", Name: "Appli", RedirectURIs: []string{"http://127.0.0.1/cb"}, Scopes: []string{"openid"},
-		GrantTypes: []string{"authorization_code"}, TokenEndpointAuthMethod: authz.AuthMethodNone})
+	f.addClient(t, oauth.Client{ID: "app", Name: "Appli", RedirectURIs: []string{"http://127.0.0.1/cb"}, Scopes: []string{"openid"},
+		GrantTypes: []string{"authorization_code"}, TokenEndpointAuthMethod: oauth.AuthMethodNone})
 	code, verifier := f.codeFor(t, "app", []string{"openid"})
 	if status, body := f.tokenRequest(t, url.Values{"grant_type": {"authorization_code"}, "client_id": {"app"}, "code": {code},
 		"redirect_uri": {"http://127.0.0.1/cb"}, "code_verifier": {"wrong-verifier-wrong-verifier-wrong-verifier-1234"}}, "", ""); status != 400 || body["error"] != "invalid_grant" {
@@ -122,9 +122,9 @@ func TestPublicClientUsesPKCEAlone(t *testing.T) {
 
 func TestRS256ClientAndSignedUserinfo(t *testing.T) {
 	f := newFlow(t)
-	secret, hash := authz.NewClientSecret()
-	f.addClient(t, authz.Client{ID: "ancien", Name: "Ancien site", RedirectURIs: []string{"http://127.0.0.1/cb"}, Scopes: []string{"openid", "given_name", "birthdate"},
-		GrantTypes: []string{"authorization_code"}, SecretHash: hash, IDTokenSignedResponseAlg: authz.AlgRS256, UserinfoSignedResponseAlg: authz.AlgRS256})
+	secret, hash := oauth.NewClientSecret()
+	f.addClient(t, oauth.Client{ID: "ancien", Name: "Ancien site", RedirectURIs: []string{"http://127.0.0.1/cb"}, Scopes: []string{"openid", "given_name", "birthdate"},
+		GrantTypes: []string{"authorization_code"}, SecretHash: hash, IDTokenSignedResponseAlg: oauth.AlgRS256, UserinfoSignedResponseAlg: oauth.AlgRS256})
 	code, verifier := f.codeFor(t, "ancien", []string{"openid", "given_name", "birthdate"}, oauth2.SetAuthURLParam("acr_values", "eidas1"))
 	status, body := f.tokenRequest(t, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {"http://127.0.0.1/cb"},
 		"code_verifier": {verifier}}, "ancien", secret)

@@ -17,6 +17,8 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authz/oauth"
+	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/storage/sqlite"
 )
@@ -29,7 +31,7 @@ type flow struct {
 	store    *sqlite.Store
 	provider *authz.Provider
 	person   mandates.Person
-	client   authz.Client
+	client   oauth.Client
 	secret   string
 	now      time.Time
 	// login is who the authorization endpoint logs in: the flow's person,
@@ -78,11 +80,11 @@ func newFlowStores(t testing.TB, configure func(*authz.ProviderConfig), add func
 	f := &flow{store: st, now: time.Now()}
 	key := make([]byte, 32)
 	rand.Read(key)
-	box, err := authz.NewSecretBox(key)
+	box, err := keyring.NewSecretBox(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := authz.NewKeys(st, box, time.Now, time.Hour, 31*24*time.Hour)
+	keys := keyring.NewKeys(st, box, time.Now, time.Hour, 31*24*time.Hour)
 	if err := keys.Ensure(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -100,8 +102,8 @@ func newFlowStores(t testing.TB, configure func(*authz.ProviderConfig), add func
 	t.Cleanup(f.srv.Close)
 
 	var hash string
-	f.secret, hash = authz.NewClientSecret()
-	f.client = authz.Client{ID: "caf", Name: "CAF", RedirectURIs: []string{"http://127.0.0.1/cb"},
+	f.secret, hash = oauth.NewClientSecret()
+	f.client = oauth.Client{ID: "caf", Name: "CAF", RedirectURIs: []string{"http://127.0.0.1/cb"},
 		Scopes:     []string{"openid", "profile", "email", "identite_pivot", "birthplace", "birthcountry", "offline_access"},
 		GrantTypes: []string{"authorization_code", "refresh_token", "client_credentials"}, SectorIdentifier: "caf.example.fr", SecretHash: hash}
 	if err := st.CreateClient(ctx, f.client); err != nil {

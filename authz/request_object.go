@@ -19,6 +19,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/ory/fosite"
 
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -31,7 +32,7 @@ import (
 
 // RequestObjectSigningAlgs are the algorithms a request object may be
 // signed with; never "none" and never a MAC (RFC 9101 §10.1).
-var RequestObjectSigningAlgs = []string{AlgES256, AlgRS256, "PS256"}
+var RequestObjectSigningAlgs = []string{oauth.AlgES256, oauth.AlgRS256, "PS256"}
 
 // requestObjectLeeway forgives a site's clock running a little ahead for
 // nbf and iat; exp is not stretched.
@@ -131,7 +132,7 @@ func (p *Provider) withRequestObject(ctx context.Context, r *http.Request, authe
 }
 
 // openRequestObject verifies raw with c's keys and returns its parameters.
-func (p *Provider) openRequestObject(ctx context.Context, c Client, raw string) (url.Values, error) {
+func (p *Provider) openRequestObject(ctx context.Context, c oauth.Client, raw string) (url.Values, error) {
 	invalid := func(hint string) error { return fosite.ErrInvalidRequestObject.WithHint(hint) }
 	if strings.Count(raw, ".") == 4 {
 		return nil, invalid("Encrypted request objects are not supported; sign it (JWS).")
@@ -194,7 +195,7 @@ func (p *Provider) openRequestObject(ctx context.Context, c Client, raw string) 
 
 // checkRequestClaims applies RFC 9101 §6.3 and RFC 7519 §4.1: issued by
 // the client, for this server, and, where the times are given, current.
-func (p *Provider) checkRequestClaims(c Client, claims map[string]any) error {
+func (p *Provider) checkRequestClaims(c oauth.Client, claims map[string]any) error {
 	invalid := func(hint string) error { return fosite.ErrInvalidRequestObject.WithHint(hint) }
 	if iss, _ := claims["iss"].(string); iss != c.ID {
 		return invalid("The request object's iss must be the client_id.")
@@ -349,7 +350,7 @@ func (p *Provider) parseRequestObject(ctx context.Context, r *http.Request) (*Au
 
 // checkRequestObjectRequired refuses a plain request from a client that
 // registered require_signed_request_object (RFC 9101 §10.5).
-func (p *Provider) checkRequestObjectRequired(c Client, form url.Values) error {
+func (p *Provider) checkRequestObjectRequired(c oauth.Client, form url.Values) error {
 	if c.RequireSignedRequestObject && !p.fromRequestObject(form) {
 		return fosite.ErrInvalidRequest.WithHint("This client must send its authorization requests as signed request objects (RFC 9101 §10.5).")
 	}

@@ -14,7 +14,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authz/oauth"
 )
 
 // jarSite is a private_key_jwt site that signs request objects.
@@ -29,8 +29,8 @@ func newJARSite(t *testing.T, f *flow, id string, require bool) *jarSite {
 	t.Helper()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	set, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: id + "-1", Algorithm: "ES256", Use: "sig"}}})
-	f.addClient(t, authz.Client{ID: id, Name: "Site " + id, RedirectURIs: []string{"http://127.0.0.1/cb"}, Scopes: []string{"openid", "profile"},
-		GrantTypes: []string{"authorization_code"}, TokenEndpointAuthMethod: authz.AuthMethodPrivateKeyJWT, JWKS: string(set),
+	f.addClient(t, oauth.Client{ID: id, Name: "Site " + id, RedirectURIs: []string{"http://127.0.0.1/cb"}, Scopes: []string{"openid", "profile"},
+		GrantTypes: []string{"authorization_code"}, TokenEndpointAuthMethod: oauth.AuthMethodPrivateKeyJWT, JWKS: string(set),
 		RequireSignedRequestObject: require})
 	return &jarSite{f: f, id: id, key: key, kid: id + "-1"}
 }

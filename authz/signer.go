@@ -11,6 +11,8 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/cryptosigner"
 	"github.com/ory/fosite/token/jwt"
+
+	"github.com/relais-fr/relais/keyring"
 )
 
 // Signer is fosite's jwt.Signer on go-jose v4 over Keys: it signs with the
@@ -19,18 +21,18 @@ import (
 // rotation still verify. fosite's DefaultSigner holds one fixed key and
 // cannot do either (see STYLE-ANCHORS.md, "fosite v0.49 wiring facts").
 type Signer struct {
-	keys *Keys
+	keys *keyring.Keys
 	alg  string
 }
 
 var _ jwt.Signer = (*Signer)(nil)
 
 // NewSigner signs with the active key of alg; "" means ES256.
-func NewSigner(keys *Keys, alg string) (*Signer, error) {
+func NewSigner(keys *keyring.Keys, alg string) (*Signer, error) {
 	if alg == "" {
-		alg = ES256
+		alg = keyring.ES256
 	}
-	if err := checkAlg(alg); err != nil {
+	if err := keyring.CheckAlg(alg); err != nil {
 		return nil, err
 	}
 	return &Signer{keys: keys, alg: alg}, nil

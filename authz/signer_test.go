@@ -12,10 +12,11 @@ import (
 	"github.com/ory/fosite/token/jwt"
 
 	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/keyring"
 )
 
 type signerRig struct {
-	keys   *authz.Keys
+	keys   *keyring.Keys
 	signer *authz.Signer
 	clock  *clock
 }
@@ -90,7 +91,7 @@ func wantValidationError(t *testing.T, err error, flag uint32) {
 }
 
 func TestSignerSignsAndVerifies(t *testing.T) {
-	for _, alg := range []string{authz.ES256, authz.RS256} {
+	for _, alg := range []string{keyring.ES256, keyring.RS256} {
 		t.Run(alg, func(t *testing.T) {
 			r := newSignerRig(t, alg)
 			h := jwt.NewHeaders()
@@ -133,9 +134,9 @@ func TestSignerDefaultsToJWTTypeAndES256(t *testing.T) {
 // TestTokensOutliveARotation: a token of the old key still verifies once
 // the new key signs, until the old key leaves the JWKS.
 func TestTokensOutliveARotation(t *testing.T) {
-	r := newSignerRig(t, authz.ES256)
+	r := newSignerRig(t, keyring.ES256)
 	old := r.sign(t, claims(time.Now().Add(time.Hour)), nil)
-	next, err := r.keys.Rotate(t.Context(), authz.ES256)
+	next, err := r.keys.Rotate(t.Context(), keyring.ES256)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +155,7 @@ func TestTokensOutliveARotation(t *testing.T) {
 	wantValidationError(t, err, jwt.ValidationErrorUnverifiable)
 	// fosite's ValidationError keeps the key function's error in Inner
 	// without an Unwrap method.
-	if ve := (*jwt.ValidationError)(nil); !errors.As(err, &ve) || !errors.Is(ve.Inner, authz.ErrUnknownKey) {
+	if ve := (*jwt.ValidationError)(nil); !errors.As(err, &ve) || !errors.Is(ve.Inner, keyring.ErrUnknownKey) {
 		t.Errorf("old token once its key left the JWKS: %v, want ErrUnknownKey inside", err)
 	}
 	if _, err := r.signer.Validate(t.Context(), fresh); err != nil {
@@ -163,11 +164,11 @@ func TestTokensOutliveARotation(t *testing.T) {
 }
 
 func TestSignerRefusesBadTokens(t *testing.T) {
-	r := newSignerRig(t, authz.ES256)
+	r := newSignerRig(t, keyring.ES256)
 	good := r.sign(t, claims(time.Now().Add(time.Hour)), nil)
 	parts := strings.Split(good, ".")
-	kid, _, _ := r.keys.Active(t.Context(), authz.ES256)
-	rsKID, _, _ := r.keys.Active(t.Context(), authz.RS256)
+	kid, _, _ := r.keys.Active(t.Context(), keyring.ES256)
+	rsKID, _, _ := r.keys.Active(t.Context(), keyring.RS256)
 	enc := func(v any) string {
 		b, _ := json.Marshal(v)
 		return base64.RawURLEncoding.EncodeToString(b)
@@ -228,7 +229,7 @@ func TestSignerRefusesBadTokens(t *testing.T) {
 }
 
 func TestSignerHashMatchesItsLength(t *testing.T) {
-	r := newSignerRig(t, authz.ES256)
+	r := newSignerRig(t, keyring.ES256)
 	h, err := r.signer.Hash(t.Context(), []byte("access-token"))
 	if err != nil || len(h) != r.signer.GetSigningMethodLength(t.Context()) || len(h) != 32 {
 		t.Errorf("Hash = %d bytes, %v; length %d", len(h), err, r.signer.GetSigningMethodLength(t.Context()))

@@ -5,32 +5,15 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 )
-
-// SubjectStore remembers which person each pairwise subject stands for, per
-// sector: a pairwise sub is an HMAC and cannot be turned back into a
-// person, yet a site names people by the subs it received when it asks
-// the access evaluation endpoint (or opens a co-signature) about them.
-// Relais records every sub it issues.
-type SubjectStore interface {
-	// SaveSubject records that subject stands for personID in sector; saving
-	// the same triple again is not an error.
-	SaveSubject(ctx context.Context, sector, subject, personID string) error
-	// SubjectPerson returns the person a subject stands for in sector, or
-	// mandates.ErrNotFound.
-	SubjectPerson(ctx context.Context, sector, subject string) (string, error)
-	// SubjectPersons returns, in one read, the persons that two subjects
-	// stand for in sector (an evaluation's actor and person), by subject; a
-	// subject Relais never issued in sector is absent.
-	SubjectPersons(ctx context.Context, sector, subject, other string) (map[string]string, error)
-}
 
 // rememberSubject records the sub client c sees for personID, so the site
 // can later name the person by it. Clients with public subjects see the
 // local id, and it is recorded too: the search endpoints tell a site only
 // of people it was given (authzen_search.go).
-func (p *Provider) rememberSubject(ctx context.Context, c Client, personID string) (string, error) {
+func (p *Provider) rememberSubject(ctx context.Context, c oauth.Client, personID string) (string, error) {
 	sub := p.Subject(c, personID)
 	if p.subjects == nil {
 		return sub, nil
@@ -43,8 +26,8 @@ func (p *Provider) rememberSubject(ctx context.Context, c Client, personID strin
 
 // PersonOf is the person that sub stands for at client c, as issued by
 // Relais; mandates.ErrNotFound when Relais never gave c that sub.
-func (p *Provider) PersonOf(ctx context.Context, c Client, sub string) (string, error) {
-	if c.SubjectType == SubjectPublic {
+func (p *Provider) PersonOf(ctx context.Context, c oauth.Client, sub string) (string, error) {
+	if c.SubjectType == oauth.SubjectPublic {
 		if _, err := p.persons.Person(ctx, sub); err != nil {
 			return "", err
 		}
@@ -59,9 +42,9 @@ func (p *Provider) PersonOf(ctx context.Context, c Client, sub string) (string, 
 // PersonsOf is PersonOf for an evaluation's two subs, read together: the
 // actor's and the person's. A sub Relais never gave c is mandates.ErrNotFound
 // wrapped in a *SubError naming which.
-func (p *Provider) PersonsOf(ctx context.Context, c Client, actorSub, personSub string) (actor, person string, err error) {
+func (p *Provider) PersonsOf(ctx context.Context, c oauth.Client, actorSub, personSub string) (actor, person string, err error) {
 	var ids map[string]string
-	if c.SubjectType != SubjectPublic && p.subjects != nil {
+	if c.SubjectType != oauth.SubjectPublic && p.subjects != nil {
 		ids, err = p.subjects.SubjectPersons(ctx, sector(c), actorSub, personSub)
 		if err != nil && !errors.Is(err, mandates.ErrNotFound) && !errors.Is(err, mandates.ErrInvalid) {
 			return "", "", err

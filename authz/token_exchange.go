@@ -8,6 +8,7 @@ import (
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/handler/oauth2"
 
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -158,7 +159,7 @@ func (h *tokenExchange) HandleTokenEndpointRequest(ctx context.Context, r fosite
 // subjectGrant is what the subject token allows now (its session narrowed
 // to the representation as it is, DESIGN.md §4) and the authorization
 // details the exchanged token gets: token exchange only narrows.
-func (p *Provider) subjectGrant(ctx context.Context, osess *Session, granted []string, c Client, rawDetails string) ([]string, []AuthorizationDetail, error) {
+func (p *Provider) subjectGrant(ctx context.Context, osess *Session, granted []string, c oauth.Client, rawDetails string) ([]string, []AuthorizationDetail, error) {
 	var v *mandates.View
 	var policy *mandates.Policy
 	if osess.RepresentationID != "" {
@@ -184,7 +185,7 @@ func (p *Provider) subjectGrant(ctx context.Context, osess *Session, granted []s
 // subject token's, or those the request names (RFC 9396 §6 lets a token
 // request carry them), each within the subject token's, then checked
 // against the client and the representation as an authorization is.
-func exchangeDetails(have []AuthorizationDetail, raw string, c Client, v *mandates.View, policy *mandates.Policy) ([]AuthorizationDetail, error) {
+func exchangeDetails(have []AuthorizationDetail, raw string, c oauth.Client, v *mandates.View, policy *mandates.Policy) ([]AuthorizationDetail, error) {
 	if raw == "" {
 		return have, nil
 	}
@@ -258,7 +259,7 @@ func intersectDetail(d, h AuthorizationDetail) (AuthorizationDetail, bool) {
 // resubjectAct copies a chain of actors for the target: the person who
 // acted gets the sub the target's sector knows them by (pairwise subjects
 // differ by sector); clients, named by their id, stay as they are.
-func (p *Provider) resubjectAct(ctx context.Context, target Client, actorID string, act map[string]any) map[string]any {
+func (p *Provider) resubjectAct(ctx context.Context, target oauth.Client, actorID string, act map[string]any) map[string]any {
 	out := make(map[string]any, len(act))
 	for k, v := range act {
 		out[k] = v

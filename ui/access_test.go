@@ -11,7 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -23,7 +24,7 @@ import (
 // Relais gave them.
 type accessWorld struct {
 	app                                                  *oidcApp
-	caf                                                  authz.Client
+	caf                                                  oauth.Client
 	impotsSecret                                         string
 	jeanne, marie, paul, lucie, yvette, sophie, fatima   mandates.Person
 	ahmed, karim                                         mandates.Person
@@ -64,7 +65,7 @@ func newAccessWorld(t *testing.T) *accessWorld {
 			t.Fatal(err)
 		}
 		// Professionals act for an organisation only with a second factor.
-		if err := app.store.StartTOTP(ctx, authz.TOTPEnrolment{PersonID: o.who, Secret: []byte("sealed"), CreatedAt: now}); err != nil {
+		if err := app.store.StartTOTP(ctx, authn.TOTPEnrolment{PersonID: o.who, Secret: []byte("sealed"), CreatedAt: now}); err != nil {
 			t.Fatal(err)
 		}
 		if err := app.store.ConfirmTOTP(ctx, o.who, []byte("sealed"), 1, now, nil); err != nil {
@@ -110,8 +111,8 @@ func newAccessWorld(t *testing.T) *accessWorld {
 	}
 	// A second site, for money matters only.
 	var hash string
-	w.impotsSecret, hash = authz.NewClientSecret()
-	if err := app.store.CreateClient(ctx, authz.Client{ID: "impots", Name: "Impôts", RedirectURIs: []string{"http://127.0.0.1/impots"},
+	w.impotsSecret, hash = oauth.NewClientSecret()
+	if err := app.store.CreateClient(ctx, oauth.Client{ID: "impots", Name: "Impôts", RedirectURIs: []string{"http://127.0.0.1/impots"},
 		Scopes: []string{"openid"}, GrantTypes: []string{"authorization_code"}, SecretHash: hash, SectorIdentifier: "impots.example.fr",
 		ProcedureAreas: []string{"argent"}}); err != nil {
 		t.Fatal(err)
@@ -290,7 +291,7 @@ func TestAccessEvaluationBadInput(t *testing.T) {
 	}
 
 	t.Run("an area outside the site's registered procedure areas", func(t *testing.T) {
-		sub := w.app.provider.Subject(authz.Client{ID: "impots", SectorIdentifier: "impots.example.fr"}, w.jeanne.ID)
+		sub := w.app.provider.Subject(oauth.Client{ID: "impots", SectorIdentifier: "impots.example.fr"}, w.jeanne.ID)
 		if err := w.app.store.SaveSubject(t.Context(), "impots.example.fr", sub, w.jeanne.ID); err != nil {
 			t.Fatal(err)
 		}

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -55,7 +57,7 @@ type forWhomData struct {
 // actingCandidates are the representations the actor may use at the site
 // now: in force, and covering at least one of the site's procedure areas
 // (any area when the site registered none).
-func (s *Server) actingCandidates(ctx context.Context, actorID string, c authz.Client) ([]mandates.View, error) {
+func (s *Server) actingCandidates(ctx context.Context, actorID string, c oauth.Client) ([]mandates.View, error) {
 	vs, err := s.mandates.Service.For(ctx, actorID)
 	if err != nil {
 		return nil, err
@@ -79,7 +81,7 @@ func (s *Server) actingCandidates(ctx context.Context, actorID string, c authz.C
 // actingChoice returns the representation the person chose for this
 // request ("" for themselves). When they must still choose, it shows the
 // page (or answers interaction_required for prompt=none) and returns false.
-func (s *Server) actingChoice(w http.ResponseWriter, r *http.Request, a *authz.AuthorizeRequest, sess authz.BrowserSession) (string, bool) {
+func (s *Server) actingChoice(w http.ResponseWriter, r *http.Request, a *authz.AuthorizeRequest, sess authn.BrowserSession) (string, bool) {
 	ctx := r.Context()
 	p := s.oidc.Provider
 	if sealed := a.Form().Get(choiceParam); sealed != "" {
@@ -120,7 +122,7 @@ func (s *Server) actingChoice(w http.ResponseWriter, r *http.Request, a *authz.A
 // says « Confirmez avec votre code » and the code is asked after the
 // choice; to someone who has not turned the code on, it is listed apart,
 // with the way to turn it on.
-func (s *Server) forWhomData(ctx context.Context, a mandates.Actor, c authz.Client, cands []mandates.View, request, hint string) (forWhomData, error) {
+func (s *Server) forWhomData(ctx context.Context, a mandates.Actor, c oauth.Client, cands []mandates.View, request, hint string) (forWhomData, error) {
 	d := forWhomData{Site: c.Name, Request: request}
 	hinted := ""
 	if hint != "" {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/authz"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/ui/browsertest"
@@ -28,9 +29,9 @@ func TestForWhomPagesInABrowser(t *testing.T) {
 	if _, err := a.app.service.AnswerProxy(t.Context(), mandates.Actor{PersonID: a.cast.marie.ID}, p.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	token, sessionID := authz.NewSessionToken()
+	token, sessionID := authn.NewSessionToken()
 	now := time.Now()
-	if err := a.app.store.CreateSession(t.Context(), authz.BrowserSession{ID: sessionID, PersonID: a.cast.marie.ID, AuthTime: now, AMR: []string{"pwd"},
+	if err := a.app.store.CreateSession(t.Context(), authn.BrowserSession{ID: sessionID, PersonID: a.cast.marie.ID, AuthTime: now, AMR: []string{"pwd"},
 		CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -58,7 +59,7 @@ func newActingRun(t *testing.T) *actingRun {
 	t.Helper()
 	app := newOIDCApp(t)
 	cast := newCast(t, app)
-	if _, err := app.store.UpdateClient(t.Context(), "caf", func(c *authz.Client) error {
+	if _, err := app.store.UpdateClient(t.Context(), "caf", func(c *oauth.Client) error {
 		c.GrantTypes = []string{"authorization_code", "refresh_token"}
 		c.Scopes = append(c.Scopes, "offline_access", "protection")
 		c.ProcedureAreas = []string{"social", "famille"}
@@ -216,7 +217,7 @@ func TestAPersonWithNobodyToChooseSkipsThePage(t *testing.T) {
 func TestASiteOutsideTheRepresentationsAreasOffersNoChoice(t *testing.T) {
 	a := newActingRun(t)
 	// The proxy covers housing only; the site is about benefits and family.
-	if _, err := a.app.store.UpdateClient(t.Context(), "caf", func(c *authz.Client) error {
+	if _, err := a.app.store.UpdateClient(t.Context(), "caf", func(c *oauth.Client) error {
 		c.ProcedureAreas = []string{"transports"}
 		return nil
 	}); err != nil {
@@ -370,17 +371,17 @@ func TestTokenExchangeKeepsThePersonAndNestsTheActors(t *testing.T) {
 	ctx := t.Context()
 	// The tax office's API, in another sector; and a site not allowed to
 	// exchange.
-	_, apiHash := authz.NewClientSecret()
-	if err := a.app.store.CreateClient(ctx, authz.Client{ID: "api-impots", Name: "API impots", RedirectURIs: []string{"https://impots.example.fr/cb"},
+	_, apiHash := oauth.NewClientSecret()
+	if err := a.app.store.CreateClient(ctx, oauth.Client{ID: "api-impots", Name: "API impots", RedirectURIs: []string{"https://impots.example.fr/cb"},
 		Scopes: []string{"openid", "identite_pivot"}, GrantTypes: []string{"client_credentials"}, SecretHash: apiHash, SectorIdentifier: "impots.example.fr"}); err != nil {
 		t.Fatal(err)
 	}
-	otherSecret, otherHash := authz.NewClientSecret()
-	if err := a.app.store.CreateClient(ctx, authz.Client{ID: "mairie", Name: "Mairie", RedirectURIs: []string{"https://mairie.example.fr/cb"},
+	otherSecret, otherHash := oauth.NewClientSecret()
+	if err := a.app.store.CreateClient(ctx, oauth.Client{ID: "mairie", Name: "Mairie", RedirectURIs: []string{"https://mairie.example.fr/cb"},
 		Scopes: []string{"openid"}, GrantTypes: []string{"authorization_code"}, SecretHash: otherHash, SectorIdentifier: "mairie.example.fr"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.app.store.UpdateClient(ctx, "caf", func(c *authz.Client) error {
+	if _, err := a.app.store.UpdateClient(ctx, "caf", func(c *oauth.Client) error {
 		c.GrantTypes = append(c.GrantTypes, authz.GrantTypeTokenExchange)
 		c.ExchangeAudiences = []string{"api-impots"}
 		return nil

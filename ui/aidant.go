@@ -11,7 +11,7 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -45,7 +45,7 @@ type aidantSecondFactorData struct {
 
 // aidantSession is the session of a person logged in with the second
 // factor, which aidants must use; without it, a page says how to get it.
-func (s *Server) aidantSession(w http.ResponseWriter, r *http.Request) (authz.BrowserSession, bool) {
+func (s *Server) aidantSession(w http.ResponseWriter, r *http.Request) (authn.BrowserSession, bool) {
 	sess, ok := s.requireSession(w, r)
 	if !ok {
 		return sess, false
@@ -282,7 +282,7 @@ func (s *Server) aidantNewMandate(w http.ResponseWriter, r *http.Request) {
 // read for one of its pages. Any other id is not found, so nobody learns
 // who has a mandate.
 type aidantMandate struct {
-	sess authz.BrowserSession
+	sess authn.BrowserSession
 	rep  mandates.Representation
 	view mandates.View
 }
@@ -423,11 +423,11 @@ func (s *Server) aidantConfirmByLogin(w http.ResponseWriter, r *http.Request) {
 	d.Email = strings.TrimSpace(r.PostForm.Get("email"))
 	person, err := s.mandates.Auth.Authenticate(ctx, d.Email, r.PostForm.Get("password"), clientAddress(r))
 	switch {
-	case errors.Is(err, authz.ErrBadCredentials):
+	case errors.Is(err, authn.ErrBadCredentials):
 		d.Problem = &spaceProblem{ID: "aidant.confirm.err_bad", Target: "email"}
 		s.render(w, r, http.StatusUnauthorized, "aidant_login", "aidant.confirm.title_error", d)
 		return
-	case errors.Is(err, authz.ErrTooManyAttempts):
+	case errors.Is(err, authn.ErrTooManyAttempts):
 		d.Problem = &spaceProblem{ID: "aidant.confirm.err_too_many", Target: "email"}
 		w.Header().Set("Retry-After", "900")
 		s.render(w, r, http.StatusTooManyRequests, "aidant_login", "aidant.confirm.title_error", d)

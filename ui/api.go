@@ -13,7 +13,7 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -220,7 +220,7 @@ func (s *Server) personID(ctx context.Context, field, id, email string) (string,
 
 // apiSession is the signed-in person, or a 401 whatever the Accept header
 // says: the API never redirects to the login page.
-func (s *Server) apiSession(w http.ResponseWriter, r *http.Request) (authz.BrowserSession, bool) {
+func (s *Server) apiSession(w http.ResponseWriter, r *http.Request) (authn.BrowserSession, bool) {
 	sess, ok := CurrentSession(r.Context())
 	if !ok {
 		w.Header().Set("WWW-Authenticate", `Cookie realm="relais"`)
@@ -230,7 +230,7 @@ func (s *Server) apiSession(w http.ResponseWriter, r *http.Request) (authz.Brows
 }
 
 // apiOperator is the signed-in operator, or a 401 or 403.
-func (s *Server) apiOperator(w http.ResponseWriter, r *http.Request) (authz.BrowserSession, bool) {
+func (s *Server) apiOperator(w http.ResponseWriter, r *http.Request) (authn.BrowserSession, bool) {
 	sess, ok := s.apiSession(w, r)
 	if !ok {
 		return sess, false

@@ -7,14 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
 )
 
 func TestLoginWhileTooManyPasswordsAreCheckedGives503WithRetryAfter(t *testing.T) {
 	// One check at a time, and no wait: while the slot is held, a login is
 	// refused at once (the queue's timer ends before the slot is free).
-	pool := authz.NewHashPool(authz.HashPoolConfig{Size: 1, Queue: 1, Wait: time.Nanosecond})
-	app := newOIDCAppWithPolicy(t, nil, authz.WithHashPool(pool))
+	pool := authn.NewHashPool(authn.HashPoolConfig{Size: 1, Queue: 1, Wait: time.Nanosecond})
+	app := newOIDCAppWithPolicy(t, nil, authn.WithHashPool(pool))
 	started, release := make(chan struct{}), make(chan struct{})
 	go pool.Do(t.Context(), func() { close(started); <-release })
 	<-started

@@ -7,7 +7,7 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -137,7 +137,7 @@ func (s *Server) cosignPage(w http.ResponseWriter, r *http.Request) {
 	s.showCosign(w, r, sess, http.StatusOK, false)
 }
 
-func (s *Server) showCosign(w http.ResponseWriter, r *http.Request, sess authz.BrowserSession, status int, again bool) {
+func (s *Server) showCosign(w http.ResponseWriter, r *http.Request, sess authn.BrowserSession, status int, again bool) {
 	viewer := sess.PersonID
 	c, err := s.mandates.Service.CosignatureToAgree(r.Context(), actor(sess), mux.Vars(r)["id"])
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -61,7 +61,7 @@ func (s *Server) busy(w http.ResponseWriter, r *http.Request, after time.Duratio
 // StoreError answers for a failed store call: the person gets a page that
 // matches what went wrong, and the operator a log line for what is ours.
 func (s *Server) StoreError(w http.ResponseWriter, r *http.Request, err error) {
-	var busy *authz.BusyError
+	var busy *authn.BusyError
 	switch {
 	case errors.As(err, &busy):
 		s.log.WarnContext(r.Context(), "too busy to check a password", "retry_after_s", int(busy.RetryAfter.Seconds()))

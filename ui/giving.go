@@ -11,7 +11,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -647,7 +647,7 @@ func (s *Server) spaceProxyExists(w http.ResponseWriter, r *http.Request, open *
 // second factor, the login that shows the requests waiting for them, then
 // goes back to ret: such
 // a measure is usable only with it (DESIGN.md §4). "" otherwise.
-func givingNeedCode(sess authz.BrowserSession, held []mandates.View, ret string) string {
+func givingNeedCode(sess authn.BrowserSession, held []mandates.View, ret string) string {
 	if actor(sess).SecondFactor || !slices.ContainsFunc(held, func(v mandates.View) bool {
 		return v.Kind.IsMeasure() && v.Representative.IsOrganisation() && !spaceEnded(v.Status)
 	}) {
@@ -673,7 +673,7 @@ func (s *Server) givingProxyLink(v mandates.View) string {
 
 // givingProxyFor is the name of the person a tutor gives a proxy for,
 // when the reader holds such a measure over them; anyone else gets 404.
-func (s *Server) givingProxyFor(w http.ResponseWriter, r *http.Request, sess authz.BrowserSession, personID string) (string, bool) {
+func (s *Server) givingProxyFor(w http.ResponseWriter, r *http.Request, sess authn.BrowserSession, personID string) (string, bool) {
 	if !mandates.IsID(personID) {
 		s.Error(w, r, http.StatusNotFound)
 		return "", false

@@ -19,7 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"golang.org/x/oauth2"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/ui/browsertest"
 )
@@ -52,7 +52,7 @@ type givingRun struct {
 	width int
 	kept  *keptPages
 	pages []browsertest.Page
-	caf   authz.Client
+	caf   oauth.Client
 	subs  map[string]string // person id → sub at the caf site
 	site  string            // the stand-in site's address, where the browser lands after consent
 }
@@ -107,7 +107,7 @@ func newGivingRun(t *testing.T, w *givingWorld, lang string, width int) *givingR
 	t.Cleanup(site.Close)
 	r.site = site.URL
 	var err error
-	if r.caf, err = w.app.store.UpdateClient(ctx, "caf", func(c *authz.Client) error {
+	if r.caf, err = w.app.store.UpdateClient(ctx, "caf", func(c *oauth.Client) error {
 		c.RedirectURIs = append(c.RedirectURIs, site.URL+"/cb")
 		return nil
 	}); err != nil {

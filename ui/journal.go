@@ -14,7 +14,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/journal"
 )
@@ -501,7 +501,7 @@ func (s *Server) journalOwn(w http.ResponseWriter, r *http.Request) {
 // otherwise. The reader's own id redirects to own, their own journal's
 // page; anyone the reader does not act for answers 404 (never 403: nobody
 // learns whose journal exists). ok is false when the answer is written.
-func (s *Server) consultable(w http.ResponseWriter, r *http.Request, sess authz.BrowserSession, own string) (person string, allowed []mandates.Area, ok bool) {
+func (s *Server) consultable(w http.ResponseWriter, r *http.Request, sess authn.BrowserSession, own string) (person string, allowed []mandates.Area, ok bool) {
 	person = mux.Vars(r)["person"]
 	if !mandates.IsID(person) {
 		s.Error(w, r, http.StatusNotFound)

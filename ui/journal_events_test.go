@@ -10,6 +10,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/journal"
 )
@@ -40,12 +41,12 @@ func ofType(es []journal.Stored, typ mandates.EventType) []journal.Stored {
 func TestActingForSomeoneIsJournaledInTheirJournal(t *testing.T) {
 	a := newActingRun(t)
 	ctx := t.Context()
-	_, apiHash := authz.NewClientSecret()
-	if err := a.app.store.CreateClient(ctx, authz.Client{ID: "api-impots", Name: "API impots", RedirectURIs: []string{"https://impots.example.fr/cb"},
+	_, apiHash := oauth.NewClientSecret()
+	if err := a.app.store.CreateClient(ctx, oauth.Client{ID: "api-impots", Name: "API impots", RedirectURIs: []string{"https://impots.example.fr/cb"},
 		Scopes: []string{"openid", "identite_pivot"}, GrantTypes: []string{"client_credentials"}, SecretHash: apiHash, SectorIdentifier: "impots.example.fr"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.app.store.UpdateClient(ctx, "caf", func(c *authz.Client) error {
+	if _, err := a.app.store.UpdateClient(ctx, "caf", func(c *oauth.Client) error {
 		c.GrantTypes = append(c.GrantTypes, authz.GrantTypeTokenExchange)
 		c.ExchangeAudiences = []string{"api-impots"}
 		return nil

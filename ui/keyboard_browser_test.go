@@ -13,7 +13,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 	"golang.org/x/oauth2"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/ui/browsertest"
 )
 
@@ -73,7 +73,7 @@ func signInWithKeyboard(t *testing.T, app *oidcApp) *keyboardRun {
 		w.Write([]byte(`<!doctype html><html lang="fr"><title>Site</title><h1>Retour sur le site</h1></html>`))
 	}))
 	t.Cleanup(site.Close)
-	if _, err := app.store.UpdateClient(t.Context(), "caf", func(c *authz.Client) error {
+	if _, err := app.store.UpdateClient(t.Context(), "caf", func(c *oauth.Client) error {
 		c.RedirectURIs = append(c.RedirectURIs, site.URL+"/cb")
 		return nil
 	}); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/authz"
 	"github.com/relais-fr/relais/mandates"
 )
@@ -61,7 +62,7 @@ func authorizeQuery(form url.Values, satisfied string) string {
 // needsLogin says whether request a asks for a login the session's does
 // not give: prompt=login, or a max_age the login is older than, unless the
 // login made for this very request (its seal) is there.
-func (s *Server) needsLogin(a *authz.AuthorizeRequest, sess authz.BrowserSession) bool {
+func (s *Server) needsLogin(a *authz.AuthorizeRequest, sess authn.BrowserSession) bool {
 	if s.oidc.Provider.LoginSatisfies(a, sess.AuthTime) {
 		return false
 	}
@@ -264,7 +265,7 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	err = s.oidc.Consents.SaveConsent(ctx, authz.Consent{PersonID: sess.PersonID, ClientID: a.Client().ID, Scopes: a.Scopes(), GrantedAt: s.now()})
+	err = s.oidc.Consents.SaveConsent(ctx, authn.Consent{PersonID: sess.PersonID, ClientID: a.Client().ID, Scopes: a.Scopes(), GrantedAt: s.now()})
 	if err != nil {
 		s.StoreError(w, r, err)
 		return
@@ -332,11 +333,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		allowFormTarget(w, u.Query().Get("redirect_uri"))
 	}
 	switch {
-	case errors.Is(err, authz.ErrBadCredentials):
+	case errors.Is(err, authn.ErrBadCredentials):
 		d.Problem, d.Invalid = "login.bad_credentials", true
 		s.render(w, r, http.StatusUnauthorized, "login", "login.title_error", d)
 		return
-	case errors.Is(err, authz.ErrTooManyAttempts):
+	case errors.Is(err, authn.ErrTooManyAttempts):
 		d.Problem, d.Invalid = "login.too_many", true
 		w.Header().Set("Retry-After", "900")
 		s.render(w, r, http.StatusTooManyRequests, "login", "login.title_error", d)
@@ -364,8 +365,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, personID string, amr []string, ret string) {
 	ctx := r.Context()
 	now := s.now().UTC()
-	token, id := authz.NewSessionToken()
-	err := s.sessions.CreateSession(ctx, authz.BrowserSession{ID: id, PersonID: personID, AuthTime: now, AMR: amr,
+	token, id := authn.NewSessionToken()
+	err := s.sessions.CreateSession(ctx, authn.BrowserSession{ID: id, PersonID: personID, AuthTime: now, AMR: amr,
 		CreatedAt: now, ExpiresAt: now.Add(s.oidc.SessionTTL)})
 	if err != nil {
 		s.StoreError(w, r, err)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/authz"
 )
 
@@ -49,7 +50,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
-		if err := s.sessions.DeleteSession(r.Context(), authz.SessionID(c.Value)); err != nil {
+		if err := s.sessions.DeleteSession(r.Context(), authn.SessionID(c.Value)); err != nil {
 			s.StoreError(w, r, err)
 			return
 		}

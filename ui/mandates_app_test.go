@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -33,7 +33,7 @@ func (c *codeBox) SendConsentCode(_ context.Context, to mandates.Person, code st
 func newPerson(t *testing.T, app *oidcApp, given, family, email, phone string) mandates.Person {
 	t.Helper()
 	p := mandates.Person{ID: mandates.NewID(time.Now()), GivenNames: given, FamilyName: family, BirthDate: mandates.Date(1960, 4, 2),
-		Email: email, Phone: phone, PasswordHash: authz.HashPassword(testPassword)}
+		Email: email, Phone: phone, PasswordHash: authn.HashPassword(testPassword)}
 	if err := app.store.CreatePerson(t.Context(), p); err != nil {
 		t.Fatal(err)
 	}
@@ -45,12 +45,12 @@ func newPerson(t *testing.T, app *oidcApp, given, family, email, phone string) m
 // with the second factor.
 func sessionFor(t *testing.T, app *oidcApp, p mandates.Person, amr ...string) map[string]string {
 	t.Helper()
-	token, id := authz.NewSessionToken()
+	token, id := authn.NewSessionToken()
 	now := time.Now()
 	if len(amr) == 0 {
 		amr = []string{"pwd"}
 	}
-	if err := app.store.CreateSession(t.Context(), authz.BrowserSession{ID: id, PersonID: p.ID, AuthTime: now, AMR: amr,
+	if err := app.store.CreateSession(t.Context(), authn.BrowserSession{ID: id, PersonID: p.ID, AuthTime: now, AMR: amr,
 		CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,10 @@ import (
 	"github.com/pquerna/otp/totp"
 	"golang.org/x/oauth2"
 
+	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authz/oauth"
+	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/journal"
 	"github.com/relais-fr/relais/storage/sqlite"
@@ -34,7 +37,7 @@ type oidcApp struct {
 	secret   string
 	person   mandates.Person
 	server   *ui.Server
-	totp     *authz.TOTP
+	totp     *authn.TOTP
 	service  *mandates.Service
 	codes    *codeBox
 	provider *authz.Provider
@@ -53,7 +56,7 @@ func newOIDCApp(t *testing.T) *oidcApp {
 
 // newOIDCAppWithPolicy is newOIDCApp deciding with policy, as relais serve
 // --policy does (nil: the default policy), its logins tuned by opts.
-func newOIDCAppWithPolicy(t *testing.T, policy *mandates.Policy, opts ...authz.AuthenticatorOption) *oidcApp {
+func newOIDCAppWithPolicy(t *testing.T, policy *mandates.Policy, opts ...authn.AuthenticatorOption) *oidcApp {
 	t.Helper()
 	ctx := t.Context()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "relais.db"), sqlite.Options{})
@@ -68,21 +71,21 @@ func newOIDCAppWithPolicy(t *testing.T, policy *mandates.Policy, opts ...authz.A
 	mig.Close()
 	key := make([]byte, 32)
 	rand.Read(key)
-	box, _ := authz.NewSecretBox(key)
-	keys := authz.NewKeys(st, box, time.Now, time.Hour, 31*24*time.Hour)
+	box, _ := keyring.NewSecretBox(key)
+	keys := keyring.NewKeys(st, box, time.Now, time.Hour, 31*24*time.Hour)
 	if err := keys.Ensure(ctx); err != nil {
 		t.Fatal(err)
 	}
 	app := &oidcApp{store: st}
 	person := mandates.Person{ID: mandates.NewID(time.Now()), GivenNames: "Jeanne", FamilyName: "Lefèvre", BirthDate: mandates.Date(1941, 3, 12),
-		Email: testEmail, PasswordHash: authz.HashPassword(testPassword)}
+		Email: testEmail, PasswordHash: authn.HashPassword(testPassword)}
 	if err := st.CreatePerson(ctx, person); err != nil {
 		t.Fatal(err)
 	}
 	app.person = person
 	var hash string
-	app.secret, hash = authz.NewClientSecret()
-	if err := st.CreateClient(ctx, authz.Client{ID: "caf", Name: "Caisse d’allocations familiales", RedirectURIs: []string{"http://127.0.0.1/cb"},
+	app.secret, hash = oauth.NewClientSecret()
+	if err := st.CreateClient(ctx, oauth.Client{ID: "caf", Name: "Caisse d’allocations familiales", RedirectURIs: []string{"http://127.0.0.1/cb"},
 		Scopes: []string{"openid", "identite_pivot", "email"}, GrantTypes: []string{"authorization_code"}, SecretHash: hash, SectorIdentifier: "caf.example.fr"}); err != nil {
 		t.Fatal(err)
 	}
@@ -101,11 +104,11 @@ func newOIDCAppWithPolicy(t *testing.T, policy *mandates.Policy, opts ...authz.A
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth := authz.NewAuthenticator(st, st, authz.LoginLimits{}, nil, append([]authz.AuthenticatorOption{authz.WithEvents(app.journal, st)}, opts...)...)
-	app.totp = authz.NewTOTP(st, st, box, auth, authz.TOTPConfig{})
+	auth := authn.NewAuthenticator(st, st, authn.LoginLimits{}, nil, append([]authn.AuthenticatorOption{authn.WithEvents(app.journal, st)}, opts...)...)
+	app.totp = authn.NewTOTP(st, st, box, auth, authn.TOTPConfig{})
 	app.provider = provider
-	s, err := ui.New(ui.Options{Store: st, Sessions: authz.JournaledSessions(st, app.journal, st, nil), OIDC: &ui.OIDC{
-		Provider: provider, Auth: auth, Consents: authz.JournaledConsents(st, app.journal, st), Clients: st, TOTP: app.totp},
+	s, err := ui.New(ui.Options{Store: st, Sessions: authn.JournaledSessions(st, app.journal, st, nil), OIDC: &ui.OIDC{
+		Provider: provider, Auth: auth, Consents: authn.JournaledConsents(st, app.journal, st), Clients: st, TOTP: app.totp},
 		Mandates: &ui.Mandates{Service: app.service, Auth: auth, Journal: st}})
 	if err != nil {
 		t.Fatal(err)
@@ -273,7 +276,7 @@ func htmlUnescape(s string) string {
 func TestLogoutAsksThenSignsOutAndReturnsToTheSite(t *testing.T) {
 	app := newOIDCApp(t)
 	ctx := t.Context()
-	if _, err := app.store.UpdateClient(ctx, "caf", func(c *authz.Client) error {
+	if _, err := app.store.UpdateClient(ctx, "caf", func(c *oauth.Client) error {
 		c.PostLogoutRedirectURIs = []string{"http://127.0.0.1/bye"}
 		return nil
 	}); err != nil {
@@ -632,9 +635,9 @@ func TestTOTPSetupPages(t *testing.T) {
 // tie the account to another phone; the password comes first.
 func TestTOTPSetupNeedsARecentLogin(t *testing.T) {
 	app := newOIDCApp(t)
-	token, id := authz.NewSessionToken()
+	token, id := authn.NewSessionToken()
 	old := time.Now().Add(-time.Hour)
-	if err := app.store.CreateSession(t.Context(), authz.BrowserSession{ID: id, PersonID: app.person.ID, AuthTime: old, AMR: []string{"pwd"},
+	if err := app.store.CreateSession(t.Context(), authn.BrowserSession{ID: id, PersonID: app.person.ID, AuthTime: old, AMR: []string{"pwd"},
 		CreatedAt: old, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -33,7 +33,7 @@ func (s *Server) mountOperator(pages *mux.Router) {
 
 // operatorOnly is the signed-in operator; anyone else gets the login page
 // or the 404 page.
-func (s *Server) operatorOnly(w http.ResponseWriter, r *http.Request) (authz.BrowserSession, bool) {
+func (s *Server) operatorOnly(w http.ResponseWriter, r *http.Request) (authn.BrowserSession, bool) {
 	sess, ok := s.requireSession(w, r)
 	if !ok {
 		return sess, false

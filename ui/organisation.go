@@ -10,7 +10,7 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -28,7 +28,7 @@ func (s *Server) mountOrganisation(pages *mux.Router) {
 // orgAdminOnly is the signed-in administrator of the organisation in the
 // path, or an operator, with the organisation; anyone else gets the login
 // page or the 404 page.
-func (s *Server) orgAdminOnly(w http.ResponseWriter, r *http.Request) (authz.BrowserSession, mandates.Organisation, bool) {
+func (s *Server) orgAdminOnly(w http.ResponseWriter, r *http.Request) (authn.BrowserSession, mandates.Organisation, bool) {
 	sess, ok := s.requireSession(w, r)
 	if !ok {
 		return sess, mandates.Organisation{}, false
@@ -79,7 +79,7 @@ type orgData struct {
 	Email, Role string
 }
 
-func (s *Server) orgData(ctx context.Context, sess authz.BrowserSession, o mandates.Organisation) (orgData, error) {
+func (s *Server) orgData(ctx context.Context, sess authn.BrowserSession, o mandates.Organisation) (orgData, error) {
 	svc := s.mandates.Service
 	d := orgData{Org: o, Name: o.Name, Self: sess.PersonID, Role: string(mandates.MemberAidant), Errors: map[string]string{}}
 	var err error
@@ -123,7 +123,7 @@ func (s *Server) organisationPage(w http.ResponseWriter, r *http.Request) {
 
 // renderOrgProblem shows the organisation's page again with the problem
 // and what was typed.
-func (s *Server) renderOrgProblem(w http.ResponseWriter, r *http.Request, sess authz.BrowserSession, o mandates.Organisation, status int,
+func (s *Server) renderOrgProblem(w http.ResponseWriter, r *http.Request, sess authn.BrowserSession, o mandates.Organisation, status int,
 	p *formProblems, edit func(*orgData)) {
 	d, err := s.orgData(r.Context(), sess, o)
 	if err != nil {

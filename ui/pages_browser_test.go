@@ -12,7 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/storage/sqlite"
 	"github.com/relais-fr/relais/ui"
@@ -68,9 +68,9 @@ func TestPagesInABrowser(t *testing.T) {
 func TestLoginAndConsentPagesInABrowser(t *testing.T) {
 	app := newOIDCApp(t)
 	h := browsertest.Start(t, app.handler)
-	token, id := authz.NewSessionToken()
+	token, id := authn.NewSessionToken()
 	now := time.Now()
-	if err := app.store.CreateSession(t.Context(), authz.BrowserSession{ID: id, PersonID: app.person.ID, AuthTime: now, AMR: []string{"pwd"},
+	if err := app.store.CreateSession(t.Context(), authn.BrowserSession{ID: id, PersonID: app.person.ID, AuthTime: now, AMR: []string{"pwd"},
 		CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
@@ -97,13 +97,13 @@ func totpPerson(t *testing.T, app *oidcApp, email string) (mandates.Person, map[
 	t.Helper()
 	ctx := t.Context()
 	p := mandates.Person{ID: mandates.NewID(time.Now()), GivenNames: "Marie", FamilyName: "Martin", BirthDate: mandates.Date(1950, 5, 4),
-		Email: email, PasswordHash: authz.HashPassword(testPassword)}
+		Email: email, PasswordHash: authn.HashPassword(testPassword)}
 	if err := app.store.CreatePerson(ctx, p); err != nil {
 		t.Fatal(err)
 	}
-	token, id := authz.NewSessionToken()
+	token, id := authn.NewSessionToken()
 	now := time.Now()
-	if err := app.store.CreateSession(ctx, authz.BrowserSession{ID: id, PersonID: p.ID, AuthTime: now, AMR: []string{"pwd"},
+	if err := app.store.CreateSession(ctx, authn.BrowserSession{ID: id, PersonID: p.ID, AuthTime: now, AMR: []string{"pwd"},
 		CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +236,7 @@ func TestTOTPPagesInABrowser(t *testing.T) {
 func TestTOTPLoginWithTheKeyboardAlone(t *testing.T) {
 	app := newOIDCApp(t)
 	secret, _ := app.enrolTOTP(t)
-	if err := app.store.SaveConsent(t.Context(), authz.Consent{PersonID: app.person.ID, ClientID: "caf", Scopes: []string{"openid", "identite_pivot"},
+	if err := app.store.SaveConsent(t.Context(), authn.Consent{PersonID: app.person.ID, ClientID: "caf", Scopes: []string{"openid", "identite_pivot"},
 		GrantedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -19,7 +19,7 @@ import (
 // mandate with their own login on the aidant's device.
 type Mandates struct {
 	Service *mandates.Service
-	Auth    *authz.Authenticator
+	Auth    *authn.Authenticator
 	// Journal, when set, adds the journal's pages (journal.go).
 	Journal JournalReader
 }
@@ -44,7 +44,7 @@ func (s *Server) mountRepresentations(pages *mux.Router) {
 // requireSession returns the browser's session; without one it sends the
 // browser to the login page and back here (to the person's space after a
 // form post), or answers an API call with 401, and returns false.
-func (s *Server) requireSession(w http.ResponseWriter, r *http.Request) (authz.BrowserSession, bool) {
+func (s *Server) requireSession(w http.ResponseWriter, r *http.Request) (authn.BrowserSession, bool) {
 	sess, ok := CurrentSession(r.Context())
 	if ok {
 		return sess, true
@@ -64,7 +64,7 @@ func (s *Server) requireSession(w http.ResponseWriter, r *http.Request) (authz.B
 
 // requirePost is requireSession for a form post: the session, and the
 // form parsed (a form that cannot be read gets its error page).
-func (s *Server) requirePost(w http.ResponseWriter, r *http.Request) (authz.BrowserSession, bool) {
+func (s *Server) requirePost(w http.ResponseWriter, r *http.Request) (authn.BrowserSession, bool) {
 	sess, ok := s.requireSession(w, r)
 	if !ok {
 		return sess, false
@@ -78,7 +78,7 @@ func (s *Server) requirePost(w http.ResponseWriter, r *http.Request) (authz.Brow
 
 // actor is the signed-in person as the domain sees them: a second factor
 // counts when the login used one (RFC 8176 "otp").
-func actor(sess authz.BrowserSession) mandates.Actor {
+func actor(sess authn.BrowserSession) mandates.Actor {
 	return mandates.Actor{PersonID: sess.PersonID, SecondFactor: slices.Contains(sess.AMR, "otp")}
 }
 

@@ -17,7 +17,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -30,7 +32,7 @@ type Pinger interface {
 type Options struct {
 	Log      *slog.Logger
 	Store    Pinger
-	Sessions authz.SessionStore
+	Sessions authn.SessionStore
 	// Registry receives the HTTP metrics and is served on /metrics. When
 	// nil, a new registry with the Go and process collectors is made.
 	Registry *prometheus.Registry
@@ -50,12 +52,12 @@ type Options struct {
 // OIDC is what the login, consent and authorization pages need.
 type OIDC struct {
 	Provider *authz.Provider
-	Auth     *authz.Authenticator
-	Consents authz.ConsentStore
-	Clients  authz.ClientStore
+	Auth     *authn.Authenticator
+	Consents authn.ConsentStore
+	Clients  oauth.ClientStore
 	// TOTP is the optional second factor; when nil, logins need only the
 	// password and the second factor's pages are absent.
-	TOTP *authz.TOTP
+	TOTP *authn.TOTP
 	// SessionTTL is how long a login lasts. Default 1 hour.
 	SessionTTL time.Duration
 }
@@ -64,7 +66,7 @@ type OIDC struct {
 type Server struct {
 	log       *slog.Logger
 	store     Pinger
-	sessions  authz.SessionStore
+	sessions  authn.SessionStore
 	registry  *prometheus.Registry
 	metrics   *metrics
 	bundle    *i18n.Bundle
@@ -210,8 +212,8 @@ const sessionCookie = "relais_session"
 type sessionKey struct{}
 
 // CurrentSession is the signed-in browser's session, if any.
-func CurrentSession(ctx context.Context) (authz.BrowserSession, bool) {
-	s, ok := ctx.Value(sessionKey{}).(authz.BrowserSession)
+func CurrentSession(ctx context.Context) (authn.BrowserSession, bool) {
+	s, ok := ctx.Value(sessionKey{}).(authn.BrowserSession)
 	return s, ok
 }
 
@@ -225,7 +227,7 @@ func (s *Server) loadSession(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		sess, err := s.sessions.Session(r.Context(), authz.SessionID(c.Value), s.now())
+		sess, err := s.sessions.Session(r.Context(), authn.SessionID(c.Value), s.now())
 		switch {
 		case err == nil:
 			r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, sess))

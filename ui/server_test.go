@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/ui"
 )
@@ -22,7 +22,7 @@ import (
 // fakeStore can be switched down and up, like a database that goes away.
 type fakeStore struct {
 	down     atomic.Bool
-	sessions map[string]authz.BrowserSession
+	sessions map[string]authn.BrowserSession
 }
 
 func (f *fakeStore) Ping(context.Context) error {
@@ -32,14 +32,14 @@ func (f *fakeStore) Ping(context.Context) error {
 	return nil
 }
 
-func (f *fakeStore) CreateSession(_ context.Context, s authz.BrowserSession) error {
+func (f *fakeStore) CreateSession(_ context.Context, s authn.BrowserSession) error {
 	f.sessions[s.ID] = s
 	return nil
 }
 
-func (f *fakeStore) Session(_ context.Context, id string, now time.Time) (authz.BrowserSession, error) {
+func (f *fakeStore) Session(_ context.Context, id string, now time.Time) (authn.BrowserSession, error) {
 	if f.down.Load() {
-		return authz.BrowserSession{}, mandates.ErrUnavailable
+		return authn.BrowserSession{}, mandates.ErrUnavailable
 	}
 	s, ok := f.sessions[id]
 	if !ok || !now.Before(s.ExpiresAt) {
@@ -49,7 +49,7 @@ func (f *fakeStore) Session(_ context.Context, id string, now time.Time) (authz.
 }
 
 func (f *fakeStore) DeleteSession(context.Context, string) error { return nil }
-func (f *fakeStore) RenewSession(_ context.Context, old string, s authz.BrowserSession) error {
+func (f *fakeStore) RenewSession(_ context.Context, old string, s authn.BrowserSession) error {
 	if _, ok := f.sessions[old]; !ok {
 		return mandates.ErrNotFound
 	}
@@ -63,7 +63,7 @@ func (f *fakeStore) DeleteExpiredSessions(context.Context, time.Time) (int64, er
 
 func newServer(t *testing.T, logs io.Writer) (*ui.Server, *fakeStore) {
 	t.Helper()
-	st := &fakeStore{sessions: map[string]authz.BrowserSession{}}
+	st := &fakeStore{sessions: map[string]authn.BrowserSession{}}
 	if logs == nil {
 		logs = io.Discard
 	}
@@ -249,8 +249,8 @@ func TestPanicBecomesA500PageAndTheServerGoesOn(t *testing.T) {
 
 func TestStoreDownGives503AndRecovers(t *testing.T) {
 	s, st := newServer(t, nil)
-	token, id := authz.NewSessionToken()
-	st.sessions[id] = authz.BrowserSession{ID: id, PersonID: "p", ExpiresAt: time.Now().Add(time.Hour)}
+	token, id := authn.NewSessionToken()
+	st.sessions[id] = authn.BrowserSession{ID: id, PersonID: "p", ExpiresAt: time.Now().Add(time.Hour)}
 	cookie := "relais_session=" + token
 
 	st.down.Store(true)

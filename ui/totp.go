@@ -12,13 +12,13 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/mandates"
 )
 
 // The second factor's pages. A login whose password is right, for a
 // person with the second factor on, becomes a pending login in the store
-// (authz.PendingLogin): the browser gets only a random token in a cookie
+// (authn.PendingLogin): the browser gets only a random token in a cookie
 // limited to /login, the store keeps its SHA-256, and the session is made
 // when a code is accepted, by whichever instance gets that request.
 const (
@@ -114,7 +114,7 @@ func (d codeData) title(problem bool) string {
 // pendingLogin reads the pending login the cookie names. When there is
 // none (expired, finished, or never started), the person gives the
 // password again: the login page says why.
-func (s *Server) pendingLogin(w http.ResponseWriter, r *http.Request, ret string) (authz.PendingLogin, string, bool) {
+func (s *Server) pendingLogin(w http.ResponseWriter, r *http.Request, ret string) (authn.PendingLogin, string, bool) {
 	var token string
 	if c, err := r.Cookie(pendingCookie); err == nil {
 		token = c.Value
@@ -164,7 +164,7 @@ func (s *Server) codeLogin(w http.ResponseWriter, r *http.Request) {
 	if done {
 		return
 	}
-	var pending authz.PendingLogin
+	var pending authn.PendingLogin
 	var token string
 	if up {
 		pending.PersonID = sess.PersonID
@@ -184,9 +184,9 @@ func (s *Server) codeLogin(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusBadRequest, "totp_login", d.title(true), d)
 		return
 	case d.Recovery:
-		err = s.oidc.TOTP.UseRecoveryCode(authz.WithAddress(ctx, clientAddress(r)), pending.PersonID, code)
+		err = s.oidc.TOTP.UseRecoveryCode(authn.WithAddress(ctx, clientAddress(r)), pending.PersonID, code)
 	default:
-		err = s.oidc.TOTP.Verify(authz.WithAddress(ctx, clientAddress(r)), pending.PersonID, code)
+		err = s.oidc.TOTP.Verify(authn.WithAddress(ctx, clientAddress(r)), pending.PersonID, code)
 	}
 	if err != nil {
 		if d.Problem = codeProblem(err, d.Recovery); d.Problem == "" {
@@ -232,7 +232,7 @@ func (s *Server) secondFactorOn(ctx context.Context, personID string) (bool, err
 // second factor. done when the answer is written instead: back to ret
 // when the session has it already, or to the page to turn it on for
 // someone who has none.
-func (s *Server) stepUp(w http.ResponseWriter, r *http.Request, ret string) (sess authz.BrowserSession, up, done bool) {
+func (s *Server) stepUp(w http.ResponseWriter, r *http.Request, ret string) (sess authn.BrowserSession, up, done bool) {
 	if c, err := r.Cookie(pendingCookie); err == nil && c.Value != "" {
 		return sess, false, false
 	}
@@ -297,9 +297,9 @@ func (s *Server) secondFactorPage(w http.ResponseWriter, r *http.Request) {
 // person, the login time and the end stay. A choice the for-whom page
 // sealed for the old session is sealed again for the new one, so the
 // authorization request goes on where it was.
-func (s *Server) raiseSession(w http.ResponseWriter, r *http.Request, sess authz.BrowserSession, ret string) {
+func (s *Server) raiseSession(w http.ResponseWriter, r *http.Request, sess authn.BrowserSession, ret string) {
 	ctx := r.Context()
-	token, id := authz.NewSessionToken()
+	token, id := authn.NewSessionToken()
 	raised := sess
 	raised.ID, raised.AMR = id, append(slices.Clone(sess.AMR), "otp")
 	err := s.sessions.RenewSession(ctx, sess.ID, raised)
@@ -341,13 +341,13 @@ func (s *Server) resealChoice(ret, oldID, newID string) string {
 // for a failure that is not theirs (the store's).
 func codeProblem(err error, recovery bool) string {
 	switch {
-	case errors.Is(err, authz.ErrBadCode) && recovery:
+	case errors.Is(err, authn.ErrBadCode) && recovery:
 		return "totp.recovery.bad_code"
-	case errors.Is(err, authz.ErrBadCode):
+	case errors.Is(err, authn.ErrBadCode):
 		return "totp.bad_code"
-	case errors.Is(err, authz.ErrCodeUsed):
+	case errors.Is(err, authn.ErrCodeUsed):
 		return "totp.code_used"
-	case errors.Is(err, authz.ErrTooManyAttempts):
+	case errors.Is(err, authn.ErrTooManyAttempts):
 		return "totp.too_many"
 	}
 	return ""
@@ -355,7 +355,7 @@ func codeProblem(err error, recovery bool) string {
 
 // codeStatus is the status of a page that refuses a code.
 func codeStatus(w http.ResponseWriter, err error) int {
-	if errors.Is(err, authz.ErrTooManyAttempts) {
+	if errors.Is(err, authn.ErrTooManyAttempts) {
 		w.Header().Set("Retry-After", "900")
 		return http.StatusTooManyRequests
 	}
@@ -389,7 +389,7 @@ type totpData struct {
 
 // signedIn sends a person who is not signed in to the login page, to come
 // back here after.
-func (s *Server) signedIn(w http.ResponseWriter, r *http.Request) (authz.BrowserSession, bool) {
+func (s *Server) signedIn(w http.ResponseWriter, r *http.Request) (authn.BrowserSession, bool) {
 	sess, ok := CurrentSession(r.Context())
 	if !ok {
 		http.Redirect(w, r, "/login?"+url.Values{"return": {totpPath}}.Encode(), http.StatusSeeOther)
@@ -412,7 +412,7 @@ func (s *Server) totpPage(w http.ResponseWriter, r *http.Request) {
 	s.renderTOTP(w, r, sess, http.StatusOK, d)
 }
 
-func (s *Server) renderTOTP(w http.ResponseWriter, r *http.Request, sess authz.BrowserSession, status int, d totpData) {
+func (s *Server) renderTOTP(w http.ResponseWriter, r *http.Request, sess authn.BrowserSession, status int, d totpData) {
 	ctx := r.Context()
 	st, err := s.oidc.TOTP.Status(ctx, sess.PersonID)
 	if err != nil {
@@ -453,7 +453,7 @@ func (s *Server) totpBegin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err := s.oidc.TOTP.Begin(r.Context(), sess.PersonID)
-	if err != nil && !errors.Is(err, authz.ErrTOTPActive) {
+	if err != nil && !errors.Is(err, authn.ErrTOTPActive) {
 		s.StoreError(w, r, err)
 		return
 	}
@@ -472,7 +472,7 @@ func (s *Server) totpQR(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	setup, err := s.oidc.TOTP.Setup(r.Context(), sess.PersonID)
-	if errors.Is(err, mandates.ErrNotFound) || errors.Is(err, authz.ErrTOTPActive) {
+	if errors.Is(err, mandates.ErrNotFound) || errors.Is(err, authn.ErrTOTPActive) {
 		s.Error(w, r, http.StatusNotFound)
 		return
 	}
@@ -513,9 +513,9 @@ func (s *Server) totpConfirm(w http.ResponseWriter, r *http.Request) {
 		s.renderTOTP(w, r, sess, http.StatusBadRequest, totpData{Problem: "totp.missing"})
 		return
 	}
-	codes, err := s.oidc.TOTP.Confirm(authz.WithAddress(ctx, clientAddress(r)), sess.PersonID, code)
+	codes, err := s.oidc.TOTP.Confirm(authn.WithAddress(ctx, clientAddress(r)), sess.PersonID, code)
 	switch {
-	case errors.Is(err, mandates.ErrNotFound), errors.Is(err, authz.ErrTOTPActive):
+	case errors.Is(err, mandates.ErrNotFound), errors.Is(err, authn.ErrTOTPActive):
 		// Set up meanwhile in another tab, or never begun: show where it is.
 		http.Redirect(w, r, totpPath, http.StatusSeeOther)
 		return
@@ -553,7 +553,7 @@ func (s *Server) totpDisable(w http.ResponseWriter, r *http.Request) {
 		s.renderTOTP(w, r, sess, http.StatusBadRequest, totpData{Problem: "totp.missing"})
 		return
 	}
-	if err := s.oidc.TOTP.VerifyAny(authz.WithAddress(ctx, clientAddress(r)), sess.PersonID, code); err != nil {
+	if err := s.oidc.TOTP.VerifyAny(authn.WithAddress(ctx, clientAddress(r)), sess.PersonID, code); err != nil {
 		d := totpData{Problem: codeProblem(err, false)}
 		switch d.Problem {
 		case "":

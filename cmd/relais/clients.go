@@ -17,7 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/journal"
 )
@@ -71,11 +71,11 @@ func (f *clientFlags) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&f.sector, "sector-identifier", "", "host whose sites share pairwise subjects (default: the host of the first --redirect-uri)")
 	fs.StringArrayVar(&f.scopes, "scope", []string{"openid"}, "scope the client may ask for (repeatable, or several space-separated)")
 	fs.StringArrayVar(&f.grantTypes, "grant-type", []string{"authorization_code", "refresh_token"}, "grant type the client may use (repeatable)")
-	fs.StringVar(&f.authMethod, "auth-method", authz.AuthMethodSecretBasic, "token endpoint auth method: client_secret_basic, client_secret_post, private_key_jwt or none (public client)")
+	fs.StringVar(&f.authMethod, "auth-method", oauth.AuthMethodSecretBasic, "token endpoint auth method: client_secret_basic, client_secret_post, private_key_jwt or none (public client)")
 	fs.StringVar(&f.jwksFile, "jwks-file", "", "file holding the client's public JSON Web Key Set (for private_key_jwt)")
 	fs.StringVar(&f.jwksURI, "jwks-uri", "", "https URL of the client's JSON Web Key Set (for private_key_jwt)")
-	fs.StringVar(&f.subjectType, "subject-type", authz.SubjectPairwise, "pairwise (a sub per sector) or public (OIDC Core §8)")
-	fs.StringVar(&f.idTokenAlg, "id-token-alg", authz.AlgES256, "ID token signing algorithm: ES256 or RS256")
+	fs.StringVar(&f.subjectType, "subject-type", oauth.SubjectPairwise, "pairwise (a sub per sector) or public (OIDC Core §8)")
+	fs.StringVar(&f.idTokenAlg, "id-token-alg", oauth.AlgES256, "ID token signing algorithm: ES256 or RS256")
 	fs.StringVar(&f.uinfoAlg, "userinfo-alg", "", "sign userinfo responses with ES256 or RS256 (default: plain JSON)")
 	fs.StringArrayVar(&f.audiences, "exchange-audience", nil, "another client (an administration's API) this client may exchange a person's token for, by RFC 8693 token exchange (repeatable); also add --grant-type urn:ietf:params:oauth:grant-type:token-exchange")
 	fs.BoolVar(&f.requireSignedRequest, "require-signed-request-object", false, "accept this client's authorization requests only as request objects signed with its keys (RFC 9101 §10.5; needs --jwks-file or --jwks-uri)")
@@ -84,8 +84,8 @@ func (f *clientFlags) bind(fs *pflag.FlagSet) {
 }
 
 // client builds the client the flags describe, reading the key set file.
-func (f *clientFlags) client() (authz.Client, error) {
-	c := authz.Client{
+func (f *clientFlags) client() (oauth.Client, error) {
+	c := oauth.Client{
 		ID:                         f.id,
 		Name:                       f.name,
 		RedirectURIs:               f.redirectURIs,
@@ -168,10 +168,10 @@ func clientFlag(field string) (string, bool) {
 	return "", false
 }
 
-// invalidClientErr turns a refusal of authz.Client.Validate into a
+// invalidClientErr turns a refusal of oauth.Client.Validate into a
 // setting to fix (exit 2), naming the flag when one is to blame.
-func invalidClientErr(c authz.Client, err error) error {
-	var ce *authz.ClientError
+func invalidClientErr(c oauth.Client, err error) error {
+	var ce *oauth.ClientError
 	if !errors.As(err, &ce) {
 		return settingErr("the client is not valid: %s.", strings.TrimPrefix(shortCause(err), "mandates: "))
 	}
@@ -188,7 +188,7 @@ func invalidClientErr(c authz.Client, err error) error {
 }
 
 func usesSecret(method string) bool {
-	return method == authz.AuthMethodSecretBasic || method == authz.AuthMethodSecretPost
+	return method == oauth.AuthMethodSecretBasic || method == oauth.AuthMethodSecretPost
 }
 
 func newClientsCreate(stdout io.Writer, open openFunc) *cobra.Command {
@@ -206,7 +206,7 @@ func newClientsCreate(stdout io.Writer, open openFunc) *cobra.Command {
 			// and stored hashed; the operator sees this one once.
 			var secret string
 			if usesSecret(c.TokenEndpointAuthMethod) {
-				secret, c.SecretHash = authz.NewClientSecret()
+				secret, c.SecretHash = oauth.NewClientSecret()
 			}
 			c.Normalize()
 			// Check before touching the store: a bad flag changes nothing.
@@ -354,7 +354,7 @@ func clientErr(id string, err error) error {
 
 // printClient writes every field under its RFC 7591 name, so a site's
 // developer recognises them. The secret never appears, not even hashed.
-func printClient(w io.Writer, c authz.Client) {
+func printClient(w io.Writer, c oauth.Client) {
 	secret := "none"
 	if c.SecretHash != "" {
 		secret = "set (shown only when the client was created)"

@@ -13,7 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/storage/sqlite"
 )
 
@@ -26,6 +26,7 @@ func runClients(t *testing.T, getenv func(string) string, args ...string) (int, 
 	var stdout, stderr bytes.Buffer
 	root := &cobra.Command{Use: "relais", SilenceErrors: true, SilenceUsage: true}
 	root.AddCommand(newClients(&stdout, getenv))
+	markUsageErrors(root)
 	root.SetArgs(append([]string{"clients"}, args...))
 	root.SetOut(&stdout)
 	root.SetErr(&stderr)
@@ -59,7 +60,7 @@ func migratedDB(t *testing.T) (db, path string) {
 	return db, path
 }
 
-func storedClient(t *testing.T, path, id string) authz.Client {
+func storedClient(t *testing.T, path, id string) oauth.Client {
 	t.Helper()
 	s, err := sqlite.Open(t.Context(), path, sqlite.Options{})
 	if err != nil {
@@ -114,15 +115,15 @@ func TestClientsCreateShowListDelete(t *testing.T) {
 	}
 
 	c := storedClient(t, path, "caf")
-	if !authz.ClientSecretMatches(c.SecretHash, secret) {
+	if !oauth.ClientSecretMatches(c.SecretHash, secret) {
 		t.Error("the stored hash does not match the printed secret")
 	}
 	if strings.Contains(out, c.SecretHash) {
 		t.Error("create printed the secret's hash")
 	}
 	// Defaults: the sector is the first redirect URI's host (OIDC Core §8.1).
-	if c.SectorIdentifier != "caf.example.fr" || c.TokenEndpointAuthMethod != authz.AuthMethodSecretBasic ||
-		c.SubjectType != authz.SubjectPairwise || c.IDTokenSignedResponseAlg != authz.AlgES256 ||
+	if c.SectorIdentifier != "caf.example.fr" || c.TokenEndpointAuthMethod != oauth.AuthMethodSecretBasic ||
+		c.SubjectType != oauth.SubjectPairwise || c.IDTokenSignedResponseAlg != oauth.AlgES256 ||
 		!slices.Equal(c.Scopes, []string{"openid", "profile", "email"}) ||
 		!slices.Equal(c.GrantTypes, []string{"authorization_code", "refresh_token"}) ||
 		!slices.Equal(c.PostLogoutRedirectURIs, []string{"https://caf.example.fr/au-revoir"}) {

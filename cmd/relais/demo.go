@@ -9,7 +9,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
+	"github.com/relais-fr/relais/authz/oauth"
+	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -77,7 +79,7 @@ var demoPersons = []demoPerson{
 // start; it is for a local demo only and says so.
 const demoClientSecret = "demo-secret-for-local-trials-only"
 
-var demoClient = authz.Client{
+var demoClient = oauth.Client{
 	ID:                     "demo-site",
 	Name:                   "Site de démonstration",
 	RedirectURIs:           []string{"http://localhost:8081/callback", "http://127.0.0.1:8081/callback"},
@@ -178,7 +180,7 @@ var demoCases = []string{
 // loadDemo writes what is missing of the demo data, in one transaction,
 // and prints the accounts and the cases. It never overwrites: a person
 // who changed a demo record keeps the change.
-func loadDemo(ctx context.Context, st store, box *authz.SecretBox, policy *mandates.Policy, out io.Writer, now func() time.Time) error {
+func loadDemo(ctx context.Context, st store, box *keyring.SecretBox, policy *mandates.Policy, out io.Writer, now func() time.Time) error {
 	added, total := 0, 0
 	err := st.InTx(ctx, func(ctx context.Context) error {
 		added, total = 0, 0
@@ -203,7 +205,7 @@ func loadDemo(ctx context.Context, st store, box *authz.SecretBox, policy *manda
 				continue
 			}
 			p := d.person
-			p.PasswordHash = authz.HashPassword(d.password)
+			p.PasswordHash = authn.HashPassword(d.password)
 			if err := st.CreatePerson(ctx, p); err != nil {
 				return err
 			}
@@ -213,7 +215,7 @@ func loadDemo(ctx context.Context, st store, box *authz.SecretBox, policy *manda
 			return err
 		} else if write {
 			c := demoClient
-			c.SecretHash = authz.HashClientSecret(demoClientSecret)
+			c.SecretHash = oauth.HashClientSecret(demoClientSecret)
 			if err := st.CreateClient(ctx, c); err != nil {
 				return err
 			}
@@ -295,7 +297,7 @@ func loadDemo(ctx context.Context, st store, box *authz.SecretBox, policy *manda
 
 // demoSecondFactor turns the second factor of the demo aidant and of the
 // MJPM delegate on with the printed keys, unless they already have one.
-func demoSecondFactor(ctx context.Context, st store, box *authz.SecretBox, now time.Time) error {
+func demoSecondFactor(ctx context.Context, st store, box *keyring.SecretBox, now time.Time) error {
 	for person, key := range map[string]string{demoSophie: demoTOTPSecret, demoLucie: demoLucieTOTPSecret} {
 		_, err := st.TOTP(ctx, person)
 		if !errors.Is(err, mandates.ErrNotFound) {
@@ -309,7 +311,7 @@ func demoSecondFactor(ctx context.Context, st store, box *authz.SecretBox, now t
 			return err
 		}
 		sealed := box.Seal(person, secret)
-		if err := st.StartTOTP(ctx, authz.TOTPEnrolment{PersonID: person, Secret: sealed, CreatedAt: now}); err != nil {
+		if err := st.StartTOTP(ctx, authn.TOTPEnrolment{PersonID: person, Secret: sealed, CreatedAt: now}); err != nil {
 			return err
 		}
 		if err := st.ConfirmTOTP(ctx, person, sealed, 1, now, nil); err != nil {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/journal"
 	"github.com/relais-fr/relais/storage/sqlite"
@@ -49,8 +49,8 @@ func TestJournalJobsRecordExpiries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	box, _ := authz.NewSecretBox(bytes.Repeat([]byte{'k'}, 32))
-	keys := authz.NewJournalKeys(st, box, time.Now)
+	box, _ := keyring.NewSecretBox(bytes.Repeat([]byte{'k'}, 32))
+	keys := keyring.NewJournalKeys(st, box, time.Now)
 	if err := keys.Ensure(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/journal"
 )
@@ -109,7 +109,7 @@ func verifyFailed(f *journal.Failure) error {
 // RELAIS_SECRET_KEY) and returns the journal keys over st. Only the secret
 // key tells the deployment's journal keys from rows added to the
 // database, so every command that trusts a journal key needs it.
-func journalKeysWith(st store, secret string, getenv func(string) string) (*authz.JournalKeys, error) {
+func journalKeysWith(st store, secret string, getenv func(string) string) (*keyring.JournalKeys, error) {
 	if secret == "" {
 		secret = getenv("RELAIS_SECRET_KEY")
 	}
@@ -117,17 +117,17 @@ func journalKeysWith(st store, secret string, getenv func(string) string) (*auth
 	if err != nil {
 		return nil, err
 	}
-	box, err := authz.NewSecretBox(key)
+	box, err := keyring.NewSecretBox(key)
 	if err != nil {
 		return nil, err
 	}
-	return authz.NewJournalKeys(st, box, time.Now), nil
+	return keyring.NewJournalKeys(st, box, time.Now), nil
 }
 
 // withJournalKeys runs fn with the store and its journal keys, opened
 // under the secret key (--secret-key or RELAIS_SECRET_KEY), which is
 // checked before the store is opened.
-func withJournalKeys(cmd *cobra.Command, open openFunc, secret string, getenv func(string) string, fn func(store, *authz.JournalKeys) error) error {
+func withJournalKeys(cmd *cobra.Command, open openFunc, secret string, getenv func(string) string, fn func(store, *keyring.JournalKeys) error) error {
 	if secret == "" {
 		secret = getenv("RELAIS_SECRET_KEY")
 	}
@@ -149,7 +149,7 @@ func withJournalKeys(cmd *cobra.Command, open openFunc, secret string, getenv fu
 // keysFailed is a journal key that is not trusted, or a checkpoint its
 // history names that is gone: exit 1, naming it.
 func keysFailed(err error) error {
-	var ue *authz.UntrustedKeyError
+	var ue *keyring.UntrustedKeyError
 	var f *journal.Failure
 	switch {
 	case errors.As(err, &ue):
@@ -178,7 +178,7 @@ func newJournalVerify(stdout io.Writer, getenv func(string) string, open openFun
 			if jwksFile != "" {
 				return settingErr("--jwks is for checking an export: add --file EXPORT.")
 			}
-			return withJournalKeys(cmd, open, secret, getenv, func(st store, keys *authz.JournalKeys) error {
+			return withJournalKeys(cmd, open, secret, getenv, func(st store, keys *keyring.JournalKeys) error {
 				v, err := keys.Verifier(cmd.Context())
 				if err != nil {
 					return keysFailed(err)
@@ -227,7 +227,7 @@ func verifyExportFile(cmd *cobra.Command, stdout io.Writer, getenv func(string) 
 		if err := json.Unmarshal(raw, &set); err != nil {
 			return settingErr("--jwks %s is not a JWK set (%s); save the issuer's /jwks to a file.", jwksFile, shortCause(err))
 		}
-		v = authz.NewJournalVerifier(set)
+		v = keyring.NewJournalVerifier(set)
 	} else {
 		st, err := open(cmd)
 		if err != nil {
@@ -262,7 +262,7 @@ func newJournalCheckpoint(stdout io.Writer, getenv func(string) string, open ope
 		Short: "Sign a checkpoint of the journal now",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withJournalKeys(cmd, open, secret, getenv, func(st store, keys *authz.JournalKeys) error {
+			return withJournalKeys(cmd, open, secret, getenv, func(st store, keys *keyring.JournalKeys) error {
 				if err := keys.Ensure(cmd.Context()); err != nil {
 					return keysFailed(err)
 				}
@@ -294,14 +294,14 @@ func newJournalRotateKey(stdout io.Writer, getenv func(string) string, open open
 		Short: "Add the next journal key, endorsed by the current one; it signs from the next checkpoint on",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withJournalKeys(cmd, open, secret, getenv, func(st store, keys *authz.JournalKeys) error {
-				var k authz.JournalKey
+			return withJournalKeys(cmd, open, secret, getenv, func(st store, keys *keyring.JournalKeys) error {
+				var k keyring.JournalKey
 				err := st.InTx(cmd.Context(), func(ctx context.Context) error {
 					var err error
 					if k, err = keys.Rotate(ctx); err != nil {
 						return err
 					}
-					return adminEvent(ctx, st, mandates.EventKeyRotated, "", map[string]string{"kid": k.ID, "alg": authz.ES256})
+					return adminEvent(ctx, st, mandates.EventKeyRotated, "", map[string]string{"kid": k.ID, "alg": keyring.ES256})
 				})
 				switch {
 				case errors.Is(err, mandates.ErrConflict):
@@ -422,7 +422,7 @@ type journalJobs struct {
 }
 
 // firstKeyEndorser endorses the first journal key once checkpoint 1
-// exists (authz.JournalKeys), so that the checkpoints cannot be deleted
+// exists (keyring.JournalKeys), so that the checkpoints cannot be deleted
 // and signed again from 1 unseen (docs/journal.md).
 type firstKeyEndorser interface {
 	EndorseFirst(ctx context.Context) error
@@ -516,8 +516,8 @@ func (jj *journalJobs) run(ctx context.Context, ticks <-chan time.Time) {
 // startJournal makes sure the journal key exists and starts the periodic
 // checkpoint, erasures and expiries; stop waits for the work in progress
 // to end.
-func startJournal(ctx context.Context, c *Config, st store, j *journal.Journal, box *authz.SecretBox, expiries expiryRecorder, log *slog.Logger) (stop func(), err error) {
-	keys := authz.NewJournalKeys(st, box, time.Now)
+func startJournal(ctx context.Context, c *Config, st store, j *journal.Journal, box *keyring.SecretBox, expiries expiryRecorder, log *slog.Logger) (stop func(), err error) {
+	keys := keyring.NewJournalKeys(st, box, time.Now)
 	if err := keys.Ensure(ctx); err != nil {
 		// A key the deployment did not make, or checkpoints deleted:
 		// refuse to start rather than publish the key or sign over

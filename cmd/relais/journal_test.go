@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/journal"
 	"github.com/relais-fr/relais/storage/sqlite"
@@ -62,12 +62,12 @@ func publishedJWKS(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	box, _ := authz.NewSecretBox(bytes.Repeat([]byte{'k'}, 32))
-	keys := authz.NewKeys(st, box, time.Now, time.Hour, time.Hour)
+	box, _ := keyring.NewSecretBox(bytes.Repeat([]byte{'k'}, 32))
+	keys := keyring.NewKeys(st, box, time.Now, time.Hour, time.Hour)
 	if err := keys.Ensure(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	keys.PublishAlso(authz.NewJournalKeys(st, box, time.Now))
+	keys.PublishAlso(keyring.NewJournalKeys(st, box, time.Now))
 	set, err := keys.Public(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -190,8 +190,8 @@ func TestJournalJobsRunOnOneInstanceAtATime(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	box, _ := authz.NewSecretBox(bytes.Repeat([]byte{'k'}, 32))
-	keys := authz.NewJournalKeys(st, box, time.Now)
+	box, _ := keyring.NewSecretBox(bytes.Repeat([]byte{'k'}, 32))
+	keys := keyring.NewJournalKeys(st, box, time.Now)
 	if err := keys.Ensure(t.Context()); err != nil {
 		t.Fatal(err)
 	}

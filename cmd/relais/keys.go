@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -59,7 +59,7 @@ func newKeys(stdout io.Writer, getenv func(string) string) *cobra.Command {
 			}
 			defer st.Close()
 			// Listing reads public data only: no secret key needed.
-			keys := authz.NewKeys(st, nil, time.Now, 0, 0)
+			keys := keyring.NewKeys(st, nil, time.Now, 0, 0)
 			status, err := keys.Status(cmd.Context())
 			if err != nil {
 				return fmt.Errorf("list signing keys: %w", err)
@@ -86,7 +86,7 @@ func newKeys(stdout io.Writer, getenv func(string) string) *cobra.Command {
 			var key []byte
 			st, err := prepare(cmd, func() error {
 				switch {
-				case alg != authz.ES256 && alg != authz.RS256:
+				case alg != keyring.ES256 && alg != keyring.RS256:
 					return settingErr("--alg %q is unknown; use ES256 or RS256.", alg)
 				case lead < 0:
 					return settingErr("--publish-lead (RELAIS_PUBLISH_LEAD) must not be negative, for example 1h.")
@@ -101,12 +101,12 @@ func newKeys(stdout io.Writer, getenv func(string) string) *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			box, err := authz.NewSecretBox(key)
+			box, err := keyring.NewSecretBox(key)
 			if err != nil {
 				return err
 			}
-			keys := authz.NewKeys(st, box, time.Now, lead, lifetime)
-			var next authz.SigningKey
+			keys := keyring.NewKeys(st, box, time.Now, lead, lifetime)
+			var next keyring.SigningKey
 			err = st.InTx(cmd.Context(), func(ctx context.Context) error {
 				var err error
 				if next, err = keys.Rotate(ctx, alg); err != nil {
@@ -129,7 +129,7 @@ func newKeys(stdout io.Writer, getenv func(string) string) *cobra.Command {
 			return nil
 		},
 	}
-	rotate.Flags().StringVar(&alg, "alg", authz.ES256, "algorithm of the key to rotate: ES256 or RS256")
+	rotate.Flags().StringVar(&alg, "alg", keyring.ES256, "algorithm of the key to rotate: ES256 or RS256")
 	rotate.Flags().DurationVar(&lead, "publish-lead", defaultPublishLead, "how long the new key is published before it signs")
 	rotate.Flags().DurationVar(&lifetime, "max-token-lifetime", defaultMaxTokenLifetime, "longest lifetime of a signed token: how long the old key stays published once retired")
 	rotate.Flags().StringVar(&secret, "secret-key", "", "base64 of the 32-byte key that encrypts signing keys at rest (prefer RELAIS_SECRET_KEY: a flag shows in the process list)")

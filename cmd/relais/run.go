@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -19,9 +18,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return 0
+	}
+	if cmd == root && !isUsageError(err) {
+		// The root command runs nothing itself: an error that stops there
+		// is cobra's, finding no command of that name.
+		err = &usageError{err}
 	}
 	var ce *configError
 	if errors.As(err, &ce) {
@@ -36,15 +40,40 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	return 1
 }
 
-// isUsageError recognises cobra's and pflag's own parsing errors.
+// usageError is a command line cobra or pflag could not parse: an unknown
+// command or flag, a flag without its value or with a bad one, a wrong
+// number of arguments. run says so and points to --help.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
 func isUsageError(err error) bool {
-	msg := err.Error()
-	for _, prefix := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "invalid argument", "flag needs an argument", "accepts ", "requires "} {
-		if strings.HasPrefix(msg, prefix) {
-			return true
+	var ue *usageError
+	return errors.As(err, &ue)
+}
+
+// markUsageErrors makes cobra's and pflag's parsing errors under root
+// *usageError where they arise: a flag's through cobra's flag error
+// function, which every command inherits, and the arguments' through each
+// command's validator.
+func markUsageErrors(root *cobra.Command) {
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if valid := c.Args; valid != nil {
+			c.Args = func(cmd *cobra.Command, args []string) error {
+				if err := valid(cmd, args); err != nil {
+					return &usageError{err}
+				}
+				return nil
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
 		}
 	}
-	return false
+	walk(root)
 }
 
 func newRoot(stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {
@@ -56,6 +85,7 @@ func newRoot(stdout, stderr io.Writer, getenv func(string) string) *cobra.Comman
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(newServe(stdout, stderr, getenv), newMigrate(stdout, getenv), newClients(stdout, getenv), newKeys(stdout, getenv), newJournal(stdout, getenv), newPolicy(stdout), newVersion(stdout))
+	markUsageErrors(root)
 	return root
 }
 

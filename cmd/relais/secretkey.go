@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/keyring"
 )
 
 // secretKeyHint says how to make a key, in every message about it.
@@ -35,8 +35,8 @@ func parseSecretKey(s string) ([]byte, error) {
 	switch {
 	case err != nil:
 		return nil, settingErr("--secret-key (RELAIS_SECRET_KEY) is not base64; %s.", secretKeyHint)
-	case len(key) != authz.SecretKeySize:
-		return nil, settingErr("--secret-key (RELAIS_SECRET_KEY) holds %d bytes, not %d; %s.", len(key), authz.SecretKeySize, secretKeyHint)
+	case len(key) != keyring.SecretKeySize:
+		return nil, settingErr("--secret-key (RELAIS_SECRET_KEY) holds %d bytes, not %d; %s.", len(key), keyring.SecretKeySize, secretKeyHint)
 	}
 	return key, nil
 }
@@ -72,7 +72,7 @@ func demoSecretKey(dbTarget string) ([]byte, bool, error) {
 	if key, err := readSecretKeyFile(path); err == nil || !errors.Is(err, fs.ErrNotExist) {
 		return key, false, err
 	}
-	key := make([]byte, authz.SecretKeySize)
+	key := make([]byte, keyring.SecretKeySize)
 	_, _ = rand.Read(key) // crypto/rand.Read never fails (Go 1.24+).
 	// Written aside, then linked into place: a second instance starting at
 	// the same moment either links first or reads a complete file.
@@ -119,7 +119,7 @@ func readSecretKeyFile(path string) ([]byte, error) {
 // secretKeyMismatch is the one sentence for a key that does not open the
 // signing keys already in the store.
 func secretKeyMismatch(err error) error {
-	if errors.Is(err, authz.ErrWrongSecretKey) {
+	if errors.Is(err, keyring.ErrWrongSecretKey) {
 		return settingErr("--secret-key (RELAIS_SECRET_KEY) is not the key this database's signing keys were encrypted with; use the key relais serve runs with.")
 	}
 	return fmt.Errorf("signing keys: %w", err)

@@ -16,7 +16,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
+	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/journal"
 	"github.com/relais-fr/relais/ui"
@@ -59,17 +61,24 @@ func newLogger(c *Config, w io.Writer) *slog.Logger {
 // anything else starts.
 func listen(addr string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
-	switch {
-	case err == nil:
-		return ln, nil
-	case errors.Is(err, syscall.EADDRINUSE):
-		return nil, settingErr("--listen %s (RELAIS_LISTEN) is already in use by another program; stop it or choose another port.", addr)
-	case errors.Is(err, syscall.EACCES):
-		return nil, settingErr("--listen %s (RELAIS_LISTEN) needs privileges this process lacks; choose a port above 1023.", addr)
-	case errors.Is(err, syscall.EADDRNOTAVAIL) || strings.Contains(err.Error(), "no such host"):
-		return nil, settingErr("--listen %s (RELAIS_LISTEN) is not an address of this machine; use for example 127.0.0.1:8080.", addr)
+	if err != nil {
+		return nil, listenErr(addr, err)
 	}
-	return nil, settingErr("--listen %s (RELAIS_LISTEN) cannot be opened (%s); choose another address.", addr, shortCause(err))
+	return ln, nil
+}
+
+// listenErr says in one sentence why addr cannot be listened on.
+func listenErr(addr string, err error) error {
+	var dns *net.DNSError
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return settingErr("--listen %s (RELAIS_LISTEN) is already in use by another program; stop it or choose another port.", addr)
+	case errors.Is(err, syscall.EACCES):
+		return settingErr("--listen %s (RELAIS_LISTEN) needs privileges this process lacks; choose a port above 1023.", addr)
+	case errors.Is(err, syscall.EADDRNOTAVAIL) || errors.As(err, &dns) && dns.IsNotFound:
+		return settingErr("--listen %s (RELAIS_LISTEN) is not an address of this machine; use for example 127.0.0.1:8080.", addr)
+	}
+	return settingErr("--listen %s (RELAIS_LISTEN) cannot be opened (%s); choose another address.", addr, shortCause(err))
 }
 
 // serve runs until ctx ends. mount, when not nil, adds routes: tests use it
@@ -152,7 +161,7 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 	site, err := ui.New(ui.Options{
 		Log:           log,
 		Store:         st,
-		Sessions:      authz.JournaledSessions(st, jr, st, time.Now), // logouts are journaled
+		Sessions:      authn.JournaledSessions(st, jr, st, time.Now), // logouts are journaled
 		Registry:      reg,
 		MaxBodyBytes:  c.MaxBodyBytes,
 		SecureCookies: strings.HasPrefix(c.Issuer, "https://"),
@@ -215,7 +224,7 @@ func schemaCurrent(ctx context.Context, st store) error {
 // provider and what its pages need.
 // newOIDC journals the provider's acts (logins, second factors, tokens,
 // consents) in events, each in the transaction of its act.
-func newOIDC(ctx context.Context, c *Config, st store, service *mandates.Service, events mandates.EventSink, log *slog.Logger, stdout io.Writer) (*ui.OIDC, *authz.SecretBox, error) {
+func newOIDC(ctx context.Context, c *Config, st store, service *mandates.Service, events mandates.EventSink, log *slog.Logger, stdout io.Writer) (*ui.OIDC, *keyring.SecretBox, error) {
 	var key []byte
 	var err error
 	switch {
@@ -238,21 +247,21 @@ func newOIDC(ctx context.Context, c *Config, st store, service *mandates.Service
 	if err != nil {
 		return nil, nil, err
 	}
-	box, err := authz.NewSecretBox(key)
+	box, err := keyring.NewSecretBox(key)
 	if err != nil {
 		return nil, nil, err
 	}
 	// The same lead and lifetime as relais keys rotate, so a retirement that
 	// serve finishes is the one the command started.
-	keys := authz.NewKeys(st, box, time.Now, defaultPublishLead, max(defaultMaxTokenLifetime, c.AccessTokenTTL, c.IDTokenTTL))
+	keys := keyring.NewKeys(st, box, time.Now, defaultPublishLead, max(defaultMaxTokenLifetime, c.AccessTokenTTL, c.IDTokenTTL))
 	if err := keys.Ensure(ctx); err != nil {
 		return nil, nil, secretKeyMismatch(err)
 	}
 	// The journal's checkpoint keys are published beside the token keys.
 	// Only the keys whose sealed private key opens under the secret key
-	// (authz.JournalKeys.PublicKeys): a row added to the database is not.
-	keys.PublishAlso(authz.NewJournalKeys(st, box, time.Now))
-	for _, alg := range authz.SigningAlgs {
+	// (keyring.JournalKeys.PublicKeys): a row added to the database is not.
+	keys.PublishAlso(keyring.NewJournalKeys(st, box, time.Now))
+	for _, alg := range keyring.SigningAlgs {
 		if _, _, err := keys.Active(ctx, alg); err != nil {
 			return nil, nil, secretKeyMismatch(err)
 		}
@@ -264,15 +273,15 @@ func newOIDC(ctx context.Context, c *Config, st store, service *mandates.Service
 	if err != nil {
 		return nil, nil, err
 	}
-	auth := authz.NewAuthenticator(st, st, authz.LoginLimits{}, time.Now, authz.WithEvents(events, st),
-		authz.WithHashPool(authz.NewHashPool(authz.HashPoolConfig{Size: c.PasswordHashConcurrency})))
+	auth := authn.NewAuthenticator(st, st, authn.LoginLimits{}, time.Now, authn.WithEvents(events, st),
+		authn.WithHashPool(authn.NewHashPool(authn.HashPoolConfig{Size: c.PasswordHashConcurrency})))
 	return &ui.OIDC{
 		Provider: provider,
 		Auth:     auth,
-		Consents: authz.JournaledConsents(st, events, st),
+		Consents: authn.JournaledConsents(st, events, st),
 		Clients:  st,
 		// TOTP secrets are sealed with the same secret key as signing keys.
-		TOTP:       authz.NewTOTP(st, st, box, auth, authz.TOTPConfig{}),
+		TOTP:       authn.NewTOTP(st, st, box, auth, authn.TOTPConfig{}),
 		SessionTTL: c.SessionTTL,
 	}, box, nil
 }

@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"strings"
 
 	"github.com/pressly/goose/v3"
+	sqlitedriver "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
+	"github.com/relais-fr/relais/authz/oauth"
+	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/journal"
 	"github.com/relais-fr/relais/storage/postgres"
@@ -20,17 +23,17 @@ import (
 // store is what the command needs of either store.
 type store interface {
 	mandates.Store
-	authz.ClientStore
-	authz.SessionStore
-	authz.KeyStore
-	authz.TokenStore
-	authz.ProofStore
-	authz.ConsentStore
-	authz.AttemptStore
-	authz.TOTPStore
-	authz.PendingLoginStore
-	authz.SubjectStore
-	authz.JournalKeyStore
+	oauth.ClientStore
+	authn.SessionStore
+	keyring.KeyStore
+	oauth.TokenStore
+	oauth.ProofStore
+	authn.ConsentStore
+	authn.AttemptStore
+	authn.TOTPStore
+	authn.PendingLoginStore
+	oauth.SubjectStore
+	keyring.JournalKeyStore
 	journal.Store
 	Ping(ctx context.Context) error
 	Migrations() (*goose.Provider, error)
@@ -67,6 +70,7 @@ func openStore(ctx context.Context, c *Config) (store, string, error) {
 }
 
 func sqliteErr(path string, err error) error {
+	var pe *sqlite.PathError
 	switch {
 	case errors.Is(err, mandates.ErrUnavailable) && isLocked(err):
 		return settingErr("--db sqlite:%s (RELAIS_DB): the database file is locked by another program; stop that program or use another file.", path)
@@ -74,11 +78,23 @@ func sqliteErr(path string, err error) error {
 		return settingErr("--db sqlite:%s (RELAIS_DB) is not a SQLite database file; choose another file.", path)
 	case errors.Is(err, fs.ErrPermission) || errors.Is(err, os.ErrPermission):
 		return settingErr("--db sqlite:%s (RELAIS_DB): this file cannot be opened for reading and writing; check its rights or choose another file.", path)
+	case errors.As(err, &pe):
+		return settingErr("--db sqlite:%s (RELAIS_DB) cannot be used (unusable database path: %s); check the path, or choose another file.", path, pe.Reason)
 	}
-	return settingErr("--db sqlite:%s (RELAIS_DB) cannot be used (%s); check the path, or choose another file.", path, strings.TrimPrefix(err.Error(), "sqlite: "))
+	return settingErr("--db sqlite:%s (RELAIS_DB) cannot be used (%v); check the path, or choose another file.", path, err)
 }
 
-func isLocked(err error) bool { return strings.Contains(err.Error(), "locked") }
+// isLocked tells, by SQLite's result code, that another program holds the
+// database file's lock (SQLITE_BUSY or SQLITE_LOCKED, or one of their
+// extended codes, whose low byte is the primary code).
+func isLocked(err error) bool {
+	var se *sqlitedriver.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	code := se.Code() & 0xff
+	return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
+}
 
 // shortCause is the innermost error's text, which says what failed without
 // the chain of wrapping.

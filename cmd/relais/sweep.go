@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authz/oauth"
 )
 
 // sweepInterval is how often expired DPoP proof records are deleted: they
@@ -17,7 +17,7 @@ const sweepInterval = time.Minute
 // startSweep deletes, at each tick, the DPoP proofs recorded against replay
 // (RFC 9449 §11.1) that are stale. Every instance runs it: deleting what is
 // expired is idempotent. stop waits for the sweep in progress.
-func startSweep(ctx context.Context, proofs authz.ProofStore, now func() time.Time, log *slog.Logger) (stop func()) {
+func startSweep(ctx context.Context, proofs oauth.ProofStore, now func() time.Time, log *slog.Logger) (stop func()) {
 	ticker := time.NewTicker(sweepInterval)
 	sctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -29,7 +29,7 @@ func startSweep(ctx context.Context, proofs authz.ProofStore, now func() time.Ti
 	}
 }
 
-func sweep(ctx context.Context, proofs authz.ProofStore, tick <-chan time.Time, now func() time.Time, log *slog.Logger) {
+func sweep(ctx context.Context, proofs oauth.ProofStore, tick <-chan time.Time, now func() time.Time, log *slog.Logger) {
 	for {
 		select {
 		case <-ctx.Done():

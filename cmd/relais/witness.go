@@ -23,7 +23,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates/journal"
 	"github.com/relais-fr/relais/storage/postgres"
 	"github.com/relais-fr/relais/storage/sqlite"
@@ -175,7 +175,7 @@ type journalWitnessing struct {
 	witnesses []journal.Cosigner
 }
 
-func newJournalWitnessing(c *Config, st store, keys *authz.JournalKeys) (*journalWitnessing, error) {
+func newJournalWitnessing(c *Config, st store, keys *keyring.JournalKeys) (*journalWitnessing, error) {
 	if len(c.JournalWitnesses) == 0 {
 		return nil, nil
 	}
@@ -298,7 +298,7 @@ func newJournalVKey(stdout io.Writer, getenv func(string) string, open openFunc)
 			}
 			// Only the trusted journal keys: a witness told to trust a
 			// key added to the database would cosign what it signs.
-			return withJournalKeys(cmd, open, secret, getenv, func(_ store, jk *authz.JournalKeys) error {
+			return withJournalKeys(cmd, open, secret, getenv, func(_ store, jk *keyring.JournalKeys) error {
 				keys, err := jk.NoteKeys(cmd.Context(), origin)
 				if err != nil {
 					return err

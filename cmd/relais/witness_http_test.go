@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates/journal"
 	"github.com/relais-fr/relais/storage/sqlite"
 )
@@ -24,7 +24,7 @@ import (
 // served by witnessHandler over its own SQLite file.
 type witnessFixture struct {
 	st     *sqlite.Store
-	keys   *authz.JournalKeys
+	keys   *keyring.JournalKeys
 	server *httptest.Server
 	client *httpCosigner
 }
@@ -37,8 +37,8 @@ func newWitnessFixture(t *testing.T) *witnessFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	box, _ := authz.NewSecretBox(bytes.Repeat([]byte{'k'}, 32))
-	keys := authz.NewJournalKeys(st, box, time.Now)
+	box, _ := keyring.NewSecretBox(bytes.Repeat([]byte{'k'}, 32))
+	keys := keyring.NewJournalKeys(st, box, time.Now)
 	if err := keys.Ensure(t.Context()); err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/journal"
 	"github.com/relais-fr/relais/storage/sqlite"
@@ -111,7 +111,7 @@ func rewriteJournal(t *testing.T, path, person string) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	box, err := authz.NewSecretBox(bytes.Repeat([]byte{'k'}, 32)) // testSecretKey
+	box, err := keyring.NewSecretBox(bytes.Repeat([]byte{'k'}, 32)) // testSecretKey
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,7 +68,7 @@ type Anchor struct {
 }
 
 // Anchored is a SignatureVerifier that also knows the checkpoints the
-// journal keys' history names (authz.JournalVerifier over the store's
+// journal keys' history names (keyring.JournalVerifier over the store's
 // keys). Verify checks each is still stored, unchanged; a verifier made
 // from a published JWK set alone has none.
 type Anchored interface {

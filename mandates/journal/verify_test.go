@@ -259,7 +259,7 @@ func TestAnExportVerifiesOfflineAndAForgeryIsRejected(t *testing.T) {
 }
 
 // anchoredSigner is a verifier that knows the checkpoints the keys'
-// history names, as authz.JournalVerifier does.
+// history names, as keyring.JournalVerifier does.
 type anchoredSigner struct {
 	hmacSigner
 	anchors []journal.Anchor

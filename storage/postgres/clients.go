@@ -6,7 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -15,8 +15,8 @@ const clientColumns = `id, name, redirect_uris, scopes, grant_types, sector_iden
 	id_token_signed_response_alg, userinfo_signed_response_alg, created_at, updated_at, version, procedure_areas, exchange_audiences,
 	require_signed_request_object, dpop_bound_access_tokens`
 
-func scanClient(row interface{ Scan(...any) error }) (authz.Client, error) {
-	var c authz.Client
+func scanClient(row interface{ Scan(...any) error }) (oauth.Client, error) {
+	var c oauth.Client
 	if err := row.Scan(&c.ID, &c.Name, &c.RedirectURIs, &c.Scopes, &c.GrantTypes, &c.SectorIdentifier, &c.SecretHash,
 		&c.PostLogoutRedirectURIs, &c.TokenEndpointAuthMethod, &c.JWKS, &c.JWKSURI, &c.SubjectType,
 		&c.IDTokenSignedResponseAlg, &c.UserinfoSignedResponseAlg, &c.CreatedAt, &c.UpdatedAt, &c.Version, &c.ProcedureAreas, &c.ExchangeAudiences,
@@ -27,8 +27,8 @@ func scanClient(row interface{ Scan(...any) error }) (authz.Client, error) {
 	return c, nil
 }
 
-// CreateClient implements authz.ClientStore.
-func (s *Store) CreateClient(ctx context.Context, c authz.Client) error {
+// CreateClient implements oauth.ClientStore.
+func (s *Store) CreateClient(ctx context.Context, c oauth.Client) error {
 	c.Normalize()
 	if err := c.Validate(); err != nil {
 		return err
@@ -48,8 +48,8 @@ func (s *Store) CreateClient(ctx context.Context, c authz.Client) error {
 	})
 }
 
-// Client implements authz.ClientStore.
-func (s *Store) Client(ctx context.Context, id string) (authz.Client, error) {
+// Client implements oauth.ClientStore.
+func (s *Store) Client(ctx context.Context, id string) (oauth.Client, error) {
 	c, err := scanClient(s.q(ctx).QueryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = $1`, id))
 	if err != nil {
 		return c, fmt.Errorf("client %s: %w", id, err)
@@ -57,28 +57,28 @@ func (s *Store) Client(ctx context.Context, id string) (authz.Client, error) {
 	return c, nil
 }
 
-// Clients implements authz.ClientStore, ordered by id.
-func (s *Store) Clients(ctx context.Context) ([]authz.Client, error) {
+// Clients implements oauth.ClientStore, ordered by id.
+func (s *Store) Clients(ctx context.Context) ([]oauth.Client, error) {
 	rows, err := s.q(ctx).Query(ctx, `SELECT `+clientColumns+` FROM clients ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list clients: %w", mapErr(err, "client"))
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (authz.Client, error) { return scanClient(r) })
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (oauth.Client, error) { return scanClient(r) })
 	if err != nil {
 		return nil, fmt.Errorf("list clients: %w", mapErr(err, "client"))
 	}
 	return out, nil
 }
 
-// UpdateClient implements authz.ClientStore.
-func (s *Store) UpdateClient(ctx context.Context, id string, fn func(*authz.Client) error) (authz.Client, error) {
-	var out authz.Client
+// UpdateClient implements oauth.ClientStore.
+func (s *Store) UpdateClient(ctx context.Context, id string, fn func(*oauth.Client) error) (oauth.Client, error) {
+	var out oauth.Client
 	err := s.write(ctx, func(q querier) error {
 		old, err := scanClient(q.QueryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = $1 FOR UPDATE`, id))
 		if err != nil {
 			return fmt.Errorf("update client %s: %w", id, err)
 		}
-		c, err := authz.ApplyClientUpdate(old, fn, s.now())
+		c, err := oauth.ApplyClientUpdate(old, fn, s.now())
 		if err != nil {
 			return fmt.Errorf("update client %s: %w", id, err)
 		}
@@ -103,7 +103,7 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(*authz.Clie
 	return out, err
 }
 
-// DeleteClient implements authz.ClientStore.
+// DeleteClient implements oauth.ClientStore.
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
 	return s.write(ctx, func(q querier) error {
 		tag, err := q.Exec(ctx, `DELETE FROM clients WHERE id = $1`, id)

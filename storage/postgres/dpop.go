@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 )
 
-var _ authz.ProofStore = (*Store)(nil)
+var _ oauth.ProofStore = (*Store)(nil)
 
-// UseDPoPProof implements authz.ProofStore: an expired record of the same
+// UseDPoPProof implements oauth.ProofStore: an expired record of the same
 // id is replaced, a live one is a replay.
 func (s *Store) UseDPoPProof(ctx context.Context, id string, expiresAt, now time.Time) error {
 	return s.write(ctx, func(q querier) error {
@@ -27,7 +27,7 @@ func (s *Store) UseDPoPProof(ctx context.Context, id string, expiresAt, now time
 	})
 }
 
-// DeleteExpiredDPoPProofs implements authz.ProofStore.
+// DeleteExpiredDPoPProofs implements oauth.ProofStore.
 func (s *Store) DeleteExpiredDPoPProofs(ctx context.Context, now time.Time) (int64, error) {
 	var n int64
 	err := s.write(ctx, func(q querier) error {

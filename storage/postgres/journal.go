@@ -10,14 +10,14 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/journal"
 )
 
 var (
 	_ journal.Store             = (*Store)(nil)
-	_ authz.JournalKeyStore     = (*Store)(nil)
+	_ keyring.JournalKeyStore   = (*Store)(nil)
 	_ journal.CheckpointSummary = (*Store)(nil)
 )
 
@@ -364,8 +364,8 @@ var journalKeyConstraints = map[string]string{
 	"journal_keys_generation_key": "generation",
 }
 
-// CreateJournalKey implements authz.JournalKeyStore.
-func (s *Store) CreateJournalKey(ctx context.Context, k authz.JournalKey) error {
+// CreateJournalKey implements keyring.JournalKeyStore.
+func (s *Store) CreateJournalKey(ctx context.Context, k keyring.JournalKey) error {
 	if err := k.Validate(); err != nil {
 		return err
 	}
@@ -381,7 +381,7 @@ func (s *Store) CreateJournalKey(ctx context.Context, k authz.JournalKey) error 
 	return fmt.Errorf("create journal key %s: %w", k.ID, mapErr(err, "journal key"))
 }
 
-// EndorseJournalKey implements authz.JournalKeyStore.
+// EndorseJournalKey implements keyring.JournalKeyStore.
 func (s *Store) EndorseJournalKey(ctx context.Context, id, endorsement string, private []byte) (bool, error) {
 	tag, err := s.q(ctx).Exec(ctx, `UPDATE journal_keys SET endorsement = $1, private_sealed = $2 WHERE id = $3 AND endorsement = ''`,
 		endorsement, private, id)
@@ -391,16 +391,16 @@ func (s *Store) EndorseJournalKey(ctx context.Context, id, endorsement string, p
 	return tag.RowsAffected() == 1, nil
 }
 
-// JournalKeys implements authz.JournalKeyStore.
-func (s *Store) JournalKeys(ctx context.Context) ([]authz.JournalKey, error) {
+// JournalKeys implements keyring.JournalKeyStore.
+func (s *Store) JournalKeys(ctx context.Context) ([]keyring.JournalKey, error) {
 	rows, err := s.q(ctx).Query(ctx, `SELECT id, generation, public_jwk, private_sealed, endorsement, created_at FROM journal_keys ORDER BY generation`)
 	if err != nil {
 		return nil, fmt.Errorf("journal keys: %w", mapErr(err, ""))
 	}
 	defer rows.Close()
-	var out []authz.JournalKey
+	var out []keyring.JournalKey
 	for rows.Next() {
-		var k authz.JournalKey
+		var k keyring.JournalKey
 		var public string
 		if err := rows.Scan(&k.ID, &k.Generation, &public, &k.Private, &k.Endorsement, &k.CreatedAt); err != nil {
 			return nil, fmt.Errorf("journal keys: %w", mapErr(err, ""))

@@ -15,7 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/journal"
 	"github.com/relais-fr/relais/storage/postgres"
@@ -131,8 +131,8 @@ func TestJournalTwoProcesses(t *testing.T) {
 		t.Errorf("the processes did not write at the same time (%d switches)", switches)
 	}
 	t.Logf("%d entries, the writing process changed %d times along the chain", n, switches)
-	box, _ := authz.NewSecretBox([]byte(strings.Repeat("j", 32)))
-	keys := authz.NewJournalKeys(s, box, time.Now)
+	box, _ := keyring.NewSecretBox([]byte(strings.Repeat("j", 32)))
+	keys := keyring.NewJournalKeys(s, box, time.Now)
 	if err := keys.Ensure(t.Context()); err != nil {
 		t.Fatal(err)
 	}

@@ -9,11 +9,11 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates"
 )
 
-var _ authz.KeyStore = (*Store)(nil)
+var _ keyring.KeyStore = (*Store)(nil)
 
 const keyColumns = `id, alg, generation, public_jwk, private_sealed, created_at, sign_from, retired_at, publish_until`
 
@@ -41,8 +41,8 @@ func nullTime(t time.Time) *time.Time {
 	return &t
 }
 
-func scanKey(row interface{ Scan(...any) error }) (authz.SigningKey, error) {
-	var k authz.SigningKey
+func scanKey(row interface{ Scan(...any) error }) (keyring.SigningKey, error) {
+	var k keyring.SigningKey
 	var public string
 	var retired, until *time.Time
 	if err := row.Scan(&k.ID, &k.Alg, &k.Generation, &public, &k.Private, &k.CreatedAt, &k.SignFrom, &retired, &until); err != nil {
@@ -59,8 +59,8 @@ func scanKey(row interface{ Scan(...any) error }) (authz.SigningKey, error) {
 	return k, nil
 }
 
-// CreateSigningKey implements authz.KeyStore.
-func (s *Store) CreateSigningKey(ctx context.Context, k authz.SigningKey) error {
+// CreateSigningKey implements keyring.KeyStore.
+func (s *Store) CreateSigningKey(ctx context.Context, k keyring.SigningKey) error {
 	if err := k.Validate(); err != nil {
 		return err
 	}
@@ -74,28 +74,28 @@ func (s *Store) CreateSigningKey(ctx context.Context, k authz.SigningKey) error 
 	})
 }
 
-// SigningKeys implements authz.KeyStore.
-func (s *Store) SigningKeys(ctx context.Context) ([]authz.SigningKey, error) {
+// SigningKeys implements keyring.KeyStore.
+func (s *Store) SigningKeys(ctx context.Context) ([]keyring.SigningKey, error) {
 	rows, err := s.q(ctx).Query(ctx, `SELECT `+keyColumns+` FROM signing_keys ORDER BY alg, generation`)
 	if err != nil {
 		return nil, fmt.Errorf("list signing keys: %w", keyErr(err))
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (authz.SigningKey, error) { return scanKey(r) })
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (keyring.SigningKey, error) { return scanKey(r) })
 	if err != nil {
 		return nil, fmt.Errorf("list signing keys: %w", keyErr(err))
 	}
 	return out, nil
 }
 
-// UpdateSigningKey implements authz.KeyStore.
-func (s *Store) UpdateSigningKey(ctx context.Context, id string, fn func(*authz.SigningKey) error) (authz.SigningKey, error) {
-	var out authz.SigningKey
+// UpdateSigningKey implements keyring.KeyStore.
+func (s *Store) UpdateSigningKey(ctx context.Context, id string, fn func(*keyring.SigningKey) error) (keyring.SigningKey, error) {
+	var out keyring.SigningKey
 	err := s.write(ctx, func(q querier) error {
 		old, err := scanKey(q.QueryRow(ctx, `SELECT `+keyColumns+` FROM signing_keys WHERE id = $1 FOR UPDATE`, id))
 		if err != nil {
 			return fmt.Errorf("update signing key %s: %w", id, err)
 		}
-		k, err := authz.ApplySigningKeyUpdate(old, fn)
+		k, err := keyring.ApplySigningKeyUpdate(old, fn)
 		if err != nil {
 			return fmt.Errorf("update signing key %s: %w", id, err)
 		}

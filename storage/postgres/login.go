@@ -8,18 +8,18 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/mandates"
 )
 
 var (
-	_ authz.ConsentStore = (*Store)(nil)
-	_ authz.AttemptStore = (*Store)(nil)
+	_ authn.ConsentStore = (*Store)(nil)
+	_ authn.AttemptStore = (*Store)(nil)
 )
 
-// Consent implements authz.ConsentStore.
-func (s *Store) Consent(ctx context.Context, personID, clientID string) (authz.Consent, error) {
-	c := authz.Consent{PersonID: personID, ClientID: clientID}
+// Consent implements authn.ConsentStore.
+func (s *Store) Consent(ctx context.Context, personID, clientID string) (authn.Consent, error) {
+	c := authn.Consent{PersonID: personID, ClientID: clientID}
 	if !mandates.IsID(personID) {
 		return c, fmt.Errorf("consent: %w", mandates.ErrNotFound)
 	}
@@ -32,8 +32,8 @@ func (s *Store) Consent(ctx context.Context, personID, clientID string) (authz.C
 	return c, nil
 }
 
-// SaveConsent implements authz.ConsentStore.
-func (s *Store) SaveConsent(ctx context.Context, c authz.Consent) error {
+// SaveConsent implements authn.ConsentStore.
+func (s *Store) SaveConsent(ctx context.Context, c authn.Consent) error {
 	return s.write(ctx, func(q querier) error {
 		_, err := q.Exec(ctx, `INSERT INTO consents (person_id, client_id, scopes, granted_at) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (person_id, client_id) DO UPDATE SET scopes = excluded.scopes, granted_at = excluded.granted_at`,
@@ -45,7 +45,7 @@ func (s *Store) SaveConsent(ctx context.Context, c authz.Consent) error {
 	})
 }
 
-// DeleteConsent implements authz.ConsentStore.
+// DeleteConsent implements authn.ConsentStore.
 func (s *Store) DeleteConsent(ctx context.Context, personID, clientID string) error {
 	if !mandates.IsID(personID) {
 		return fmt.Errorf("delete consent: %w", mandates.ErrNotFound)
@@ -62,19 +62,19 @@ func (s *Store) DeleteConsent(ctx context.Context, personID, clientID string) er
 	})
 }
 
-// ReserveAttempt implements authz.AttemptStore. Each key is one upsert
+// ReserveAttempt implements authn.AttemptStore. Each key is one upsert
 // whose WHERE refuses to go past the limit: ON CONFLICT DO UPDATE locks the
 // row and evaluates the WHERE on its latest version, so concurrent
 // reservations never count more than Max. All keys are counted in one
 // transaction, in key order so two reservations never wait on each other
 // crosswise, and those already counted are taken back when a later key is
 // at its limit.
-func (s *Store) ReserveAttempt(ctx context.Context, window time.Time, limits ...authz.AttemptLimit) (bool, error) {
+func (s *Store) ReserveAttempt(ctx context.Context, window time.Time, limits ...authn.AttemptLimit) (bool, error) {
 	ok := true
 	err := s.write(ctx, func(q querier) error {
 		ok = true // the transaction may run again
 		var counted []string
-		for _, l := range authz.SortedLimits(limits) {
+		for _, l := range authn.SortedLimits(limits) {
 			var n int
 			err := q.QueryRow(ctx, `INSERT INTO login_attempts (key, window_start, failures) VALUES ($1, $2, 1)
 				ON CONFLICT (key, window_start) DO UPDATE SET failures = login_attempts.failures + 1
@@ -102,7 +102,7 @@ func (s *Store) ReserveAttempt(ctx context.Context, window time.Time, limits ...
 	return ok && err == nil, err
 }
 
-// ReleaseAttempt implements authz.AttemptStore.
+// ReleaseAttempt implements authn.AttemptStore.
 func (s *Store) ReleaseAttempt(ctx context.Context, key string, window time.Time) error {
 	return s.write(ctx, func(q querier) error { return releaseAttempt(ctx, q, key, window) })
 }
@@ -116,7 +116,7 @@ func releaseAttempt(ctx context.Context, q querier, key string, window time.Time
 	return nil
 }
 
-// Failures implements authz.AttemptStore.
+// Failures implements authn.AttemptStore.
 func (s *Store) Failures(ctx context.Context, key string, window time.Time) (int, error) {
 	var n int
 	err := mapErr(s.q(ctx).QueryRow(ctx, `SELECT failures FROM login_attempts WHERE key = $1 AND window_start = $2`,
@@ -127,7 +127,7 @@ func (s *Store) Failures(ctx context.Context, key string, window time.Time) (int
 	return n, nil
 }
 
-// ClearFailures implements authz.AttemptStore.
+// ClearFailures implements authn.AttemptStore.
 func (s *Store) ClearFailures(ctx context.Context, key string) error {
 	return s.write(ctx, func(q querier) error {
 		if _, err := q.Exec(ctx, `DELETE FROM login_attempts WHERE key = $1`, key); err != nil {
@@ -137,7 +137,7 @@ func (s *Store) ClearFailures(ctx context.Context, key string) error {
 	})
 }
 
-// DeleteOldAttempts implements authz.AttemptStore.
+// DeleteOldAttempts implements authn.AttemptStore.
 func (s *Store) DeleteOldAttempts(ctx context.Context, t time.Time) (int64, error) {
 	var n int64
 	err := s.write(ctx, func(q querier) error {

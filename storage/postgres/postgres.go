@@ -16,10 +16,12 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/jackc/puddle/v2"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -34,8 +36,8 @@ var (
 	_ mandates.ConsentCodeStore    = (*Store)(nil)
 	_ mandates.RoleStore           = (*Store)(nil)
 	_ mandates.Store               = (*Store)(nil)
-	_ authz.ClientStore            = (*Store)(nil)
-	_ authz.SessionStore           = (*Store)(nil)
+	_ oauth.ClientStore            = (*Store)(nil)
+	_ authn.SessionStore           = (*Store)(nil)
 )
 
 // Options tune a store; the zero value is the production default.
@@ -298,7 +300,7 @@ func mapErr(err error, entity string) error {
 	var ce *pgconn.ConnectError
 	var ne net.Error
 	if errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		pgconn.SafeToRetry(err) || strings.Contains(err.Error(), "closed pool") {
+		pgconn.SafeToRetry(err) || errors.Is(err, puddle.ErrClosedPool) {
 		return fmt.Errorf("%w: %w", mandates.ErrUnavailable, err)
 	}
 	return err

@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authz/oauth"
 )
 
-var _ authz.SubjectLister = (*Store)(nil)
+var _ oauth.SubjectLister = (*Store)(nil)
 
-// IssuedSubjects implements authz.SubjectLister in one query: the primary
+// IssuedSubjects implements oauth.SubjectLister in one query: the primary
 // key (sector, subject) answers it.
 func (s *Store) IssuedSubjects(ctx context.Context, sector string, subjects []string) (map[string]string, error) {
 	out := make(map[string]string, len(subjects))

@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
 )
 
-// CreateSession implements authz.SessionStore.
-func (s *Store) CreateSession(ctx context.Context, b authz.BrowserSession) error {
+// CreateSession implements authn.SessionStore.
+func (s *Store) CreateSession(ctx context.Context, b authn.BrowserSession) error {
 	return s.write(ctx, func(q querier) error {
 		_, err := q.Exec(ctx, `INSERT INTO browser_sessions (id, person_id, auth_time, amr, created_at, expires_at)
 			VALUES ($1, $2, $3, $4, $5, $6)`, b.ID, b.PersonID, b.AuthTime.UTC(), list(b.AMR), b.CreatedAt.UTC(), b.ExpiresAt.UTC())
@@ -20,9 +20,9 @@ func (s *Store) CreateSession(ctx context.Context, b authz.BrowserSession) error
 	})
 }
 
-// Session implements authz.SessionStore.
-func (s *Store) Session(ctx context.Context, id string, now time.Time) (authz.BrowserSession, error) {
-	b := authz.BrowserSession{ID: id}
+// Session implements authn.SessionStore.
+func (s *Store) Session(ctx context.Context, id string, now time.Time) (authn.BrowserSession, error) {
+	b := authn.BrowserSession{ID: id}
 	err := s.q(ctx).QueryRow(ctx, `SELECT person_id::text, auth_time, amr, created_at, expires_at
 		FROM browser_sessions WHERE id = $1 AND expires_at > $2`, id, now.UTC()).Scan(&b.PersonID, &b.AuthTime, &b.AMR, &b.CreatedAt, &b.ExpiresAt)
 	if err != nil {
@@ -32,7 +32,7 @@ func (s *Store) Session(ctx context.Context, id string, now time.Time) (authz.Br
 	return b, nil
 }
 
-// DeleteSession implements authz.SessionStore; deleting an unknown session
+// DeleteSession implements authn.SessionStore; deleting an unknown session
 // is not an error, as signing out twice is not one.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	return s.write(ctx, func(q querier) error {
@@ -43,10 +43,10 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	})
 }
 
-// RenewSession implements authz.SessionStore. A retry of a renewal whose
+// RenewSession implements authn.SessionStore. A retry of a renewal whose
 // COMMIT was reported failed but happened finds the new session there and
 // succeeds (DESIGN.md §6: writes are safe to retry).
-func (s *Store) RenewSession(ctx context.Context, oldID string, b authz.BrowserSession) error {
+func (s *Store) RenewSession(ctx context.Context, oldID string, b authn.BrowserSession) error {
 	return s.write(ctx, func(q querier) error {
 		tag, err := q.Exec(ctx, `DELETE FROM browser_sessions WHERE id = $1`, oldID)
 		if err != nil {
@@ -69,7 +69,7 @@ func (s *Store) RenewSession(ctx context.Context, oldID string, b authz.BrowserS
 	})
 }
 
-// DeleteExpiredSessions implements authz.SessionStore.
+// DeleteExpiredSessions implements authn.SessionStore.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
 	var n int64
 	err := s.write(ctx, func(q querier) error {

@@ -7,18 +7,18 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/mandates"
 )
 
 var (
-	_ authz.TOTPStore         = (*Store)(nil)
-	_ authz.PendingLoginStore = (*Store)(nil)
+	_ authn.TOTPStore         = (*Store)(nil)
+	_ authn.PendingLoginStore = (*Store)(nil)
 )
 
-// TOTP implements authz.TOTPStore.
-func (s *Store) TOTP(ctx context.Context, personID string) (authz.TOTPEnrolment, error) {
-	e := authz.TOTPEnrolment{PersonID: personID}
+// TOTP implements authn.TOTPStore.
+func (s *Store) TOTP(ctx context.Context, personID string) (authn.TOTPEnrolment, error) {
+	e := authn.TOTPEnrolment{PersonID: personID}
 	if !mandates.IsID(personID) {
 		return e, fmt.Errorf("second factor: %w", mandates.ErrNotFound)
 	}
@@ -35,9 +35,9 @@ func (s *Store) TOTP(ctx context.Context, personID string) (authz.TOTPEnrolment,
 	return e, nil
 }
 
-// StartTOTP implements authz.TOTPStore: one statement, which replaces an
+// StartTOTP implements authn.TOTPStore: one statement, which replaces an
 // unconfirmed enrolment and leaves a confirmed one alone.
-func (s *Store) StartTOTP(ctx context.Context, e authz.TOTPEnrolment) error {
+func (s *Store) StartTOTP(ctx context.Context, e authn.TOTPEnrolment) error {
 	return s.write(ctx, func(q querier) error {
 		tag, err := q.Exec(ctx, `INSERT INTO totp_secrets (person_id, secret, last_step, created_at) VALUES ($1, $2, 0, $3)
 			ON CONFLICT (person_id) DO UPDATE SET secret = excluded.secret, last_step = 0, created_at = excluded.created_at
@@ -46,13 +46,13 @@ func (s *Store) StartTOTP(ctx context.Context, e authz.TOTPEnrolment) error {
 			return fmt.Errorf("start second factor: %w", mapErr(err, "totp"))
 		}
 		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("start second factor: %w", authz.ErrTOTPActive)
+			return fmt.Errorf("start second factor: %w", authn.ErrTOTPActive)
 		}
 		return nil
 	})
 }
 
-// ConfirmTOTP implements authz.TOTPStore.
+// ConfirmTOTP implements authn.TOTPStore.
 func (s *Store) ConfirmTOTP(ctx context.Context, personID string, secret []byte, step int64, at time.Time, recovery [][]byte) error {
 	if !mandates.IsID(personID) {
 		return fmt.Errorf("confirm second factor: %w", mandates.ErrNotFound)
@@ -77,7 +77,7 @@ func (s *Store) ConfirmTOTP(ctx context.Context, personID string, secret []byte,
 	})
 }
 
-// AcceptTOTPStep implements authz.TOTPStore: under READ COMMITTED, a
+// AcceptTOTPStep implements authn.TOTPStore: under READ COMMITTED, a
 // second UPDATE of the row waits for the first and then re-checks
 // last_step against the committed value, so one of two equal steps wins.
 func (s *Store) AcceptTOTPStep(ctx context.Context, personID string, step int64) error {
@@ -94,12 +94,12 @@ func (s *Store) AcceptTOTPStep(ctx context.Context, personID string, step int64)
 		return fmt.Errorf("accept code: %w", mapErr(err, "totp"))
 	}
 	if !accepted {
-		return fmt.Errorf("accept code: %w", authz.ErrCodeUsed)
+		return fmt.Errorf("accept code: %w", authn.ErrCodeUsed)
 	}
 	return nil
 }
 
-// UseRecoveryCode implements authz.TOTPStore.
+// UseRecoveryCode implements authn.TOTPStore.
 func (s *Store) UseRecoveryCode(ctx context.Context, personID string, hash []byte, at time.Time) error {
 	if !mandates.IsID(personID) {
 		return fmt.Errorf("use recovery code: %w", mandates.ErrNotFound)
@@ -117,7 +117,7 @@ func (s *Store) UseRecoveryCode(ctx context.Context, personID string, hash []byt
 	})
 }
 
-// RecoveryCodesLeft implements authz.TOTPStore.
+// RecoveryCodesLeft implements authn.TOTPStore.
 func (s *Store) RecoveryCodesLeft(ctx context.Context, personID string) (int, error) {
 	if !mandates.IsID(personID) {
 		return 0, nil
@@ -131,7 +131,7 @@ func (s *Store) RecoveryCodesLeft(ctx context.Context, personID string) (int, er
 	return n, nil
 }
 
-// DeleteTOTP implements authz.TOTPStore; the recovery codes go with it
+// DeleteTOTP implements authn.TOTPStore; the recovery codes go with it
 // (ON DELETE CASCADE).
 func (s *Store) DeleteTOTP(ctx context.Context, personID string) error {
 	if !mandates.IsID(personID) {
@@ -145,8 +145,8 @@ func (s *Store) DeleteTOTP(ctx context.Context, personID string) error {
 	})
 }
 
-// CreatePendingLogin implements authz.PendingLoginStore.
-func (s *Store) CreatePendingLogin(ctx context.Context, p authz.PendingLogin) error {
+// CreatePendingLogin implements authn.PendingLoginStore.
+func (s *Store) CreatePendingLogin(ctx context.Context, p authn.PendingLogin) error {
 	return s.write(ctx, func(q querier) error {
 		_, err := q.Exec(ctx, `INSERT INTO pending_logins (id, person_id, auth_time, amr, created_at, expires_at)
 			VALUES ($1, $2, $3, $4, $5, $6)`, p.ID, p.PersonID, p.AuthTime.UTC(), list(p.AMR), p.CreatedAt.UTC(), p.ExpiresAt.UTC())
@@ -159,8 +159,8 @@ func (s *Store) CreatePendingLogin(ctx context.Context, p authz.PendingLogin) er
 
 const pendingColumns = `person_id::text, auth_time, amr, created_at, expires_at`
 
-func scanPending(row pgx.Row, id string) (authz.PendingLogin, error) {
-	p := authz.PendingLogin{ID: id}
+func scanPending(row pgx.Row, id string) (authn.PendingLogin, error) {
+	p := authn.PendingLogin{ID: id}
 	if err := row.Scan(&p.PersonID, &p.AuthTime, &p.AMR, &p.CreatedAt, &p.ExpiresAt); err != nil {
 		return p, mapErr(err, "pending login")
 	}
@@ -168,8 +168,8 @@ func scanPending(row pgx.Row, id string) (authz.PendingLogin, error) {
 	return p, nil
 }
 
-// PendingLogin implements authz.PendingLoginStore.
-func (s *Store) PendingLogin(ctx context.Context, id string, now time.Time) (authz.PendingLogin, error) {
+// PendingLogin implements authn.PendingLoginStore.
+func (s *Store) PendingLogin(ctx context.Context, id string, now time.Time) (authn.PendingLogin, error) {
 	p, err := scanPending(s.q(ctx).QueryRow(ctx, `SELECT `+pendingColumns+` FROM pending_logins
 		WHERE id = $1 AND expires_at > $2`, id, now.UTC()), id)
 	if err != nil {
@@ -178,10 +178,10 @@ func (s *Store) PendingLogin(ctx context.Context, id string, now time.Time) (aut
 	return p, nil
 }
 
-// TakePendingLogin implements authz.PendingLoginStore: a DELETE that
+// TakePendingLogin implements authn.PendingLoginStore: a DELETE that
 // returns the row, so of two concurrent takes only one sees it.
-func (s *Store) TakePendingLogin(ctx context.Context, id string, now time.Time) (authz.PendingLogin, error) {
-	var p authz.PendingLogin
+func (s *Store) TakePendingLogin(ctx context.Context, id string, now time.Time) (authn.PendingLogin, error) {
+	var p authn.PendingLogin
 	err := s.write(ctx, func(q querier) error {
 		var err error
 		p, err = scanPending(q.QueryRow(ctx, `DELETE FROM pending_logins WHERE id = $1 AND expires_at > $2
@@ -194,7 +194,7 @@ func (s *Store) TakePendingLogin(ctx context.Context, id string, now time.Time) 
 	return p, nil
 }
 
-// DeleteExpiredPendingLogins implements authz.PendingLoginStore.
+// DeleteExpiredPendingLogins implements authn.PendingLoginStore.
 func (s *Store) DeleteExpiredPendingLogins(ctx context.Context, now time.Time) (int64, error) {
 	var n int64
 	err := s.write(ctx, func(q querier) error {

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -23,8 +23,8 @@ func jsonList(v []string) string {
 	return string(b)
 }
 
-func scanClient(row interface{ Scan(...any) error }) (authz.Client, error) {
-	var c authz.Client
+func scanClient(row interface{ Scan(...any) error }) (oauth.Client, error) {
+	var c oauth.Client
 	var uris, scopes, grants, logoutURIs, areas, audiences string
 	var created, updated int64
 	if err := row.Scan(&c.ID, &c.Name, &uris, &scopes, &grants, &c.SectorIdentifier, &c.SecretHash,
@@ -45,8 +45,8 @@ func scanClient(row interface{ Scan(...any) error }) (authz.Client, error) {
 	return c, nil
 }
 
-// CreateClient implements authz.ClientStore.
-func (s *Store) CreateClient(ctx context.Context, c authz.Client) error {
+// CreateClient implements oauth.ClientStore.
+func (s *Store) CreateClient(ctx context.Context, c oauth.Client) error {
 	c.Normalize()
 	if err := c.Validate(); err != nil {
 		return err
@@ -65,18 +65,18 @@ func (s *Store) CreateClient(ctx context.Context, c authz.Client) error {
 	})
 }
 
-// Client implements authz.ClientStore.
-func (s *Store) Client(ctx context.Context, id string) (authz.Client, error) {
+// Client implements oauth.ClientStore.
+func (s *Store) Client(ctx context.Context, id string) (oauth.Client, error) {
 	rows, err := s.queryHot(ctx, &s.hot.client, id)
 	if err != nil {
-		return authz.Client{}, fmt.Errorf("client %s: %w", id, mapErr(err, "client"))
+		return oauth.Client{}, fmt.Errorf("client %s: %w", id, mapErr(err, "client"))
 	}
 	defer rows.Close()
 	if !rows.Next() {
 		if err := rows.Err(); err != nil {
-			return authz.Client{}, fmt.Errorf("client %s: %w", id, mapErr(err, "client"))
+			return oauth.Client{}, fmt.Errorf("client %s: %w", id, mapErr(err, "client"))
 		}
-		return authz.Client{}, fmt.Errorf("client %s: %w", id, mandates.ErrNotFound)
+		return oauth.Client{}, fmt.Errorf("client %s: %w", id, mandates.ErrNotFound)
 	}
 	c, err := scanClient(rows)
 	if err != nil {
@@ -85,14 +85,14 @@ func (s *Store) Client(ctx context.Context, id string) (authz.Client, error) {
 	return c, nil
 }
 
-// Clients implements authz.ClientStore, ordered by id.
-func (s *Store) Clients(ctx context.Context) ([]authz.Client, error) {
+// Clients implements oauth.ClientStore, ordered by id.
+func (s *Store) Clients(ctx context.Context) ([]oauth.Client, error) {
 	rows, err := s.reader(ctx).QueryContext(ctx, `SELECT `+clientColumns+` FROM clients ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list clients: %w", mapErr(err, "client"))
 	}
 	defer rows.Close()
-	var out []authz.Client
+	var out []oauth.Client
 	for rows.Next() {
 		c, err := scanClient(rows)
 		if err != nil {
@@ -106,15 +106,15 @@ func (s *Store) Clients(ctx context.Context) ([]authz.Client, error) {
 	return out, nil
 }
 
-// UpdateClient implements authz.ClientStore.
-func (s *Store) UpdateClient(ctx context.Context, id string, fn func(*authz.Client) error) (authz.Client, error) {
-	var out authz.Client
+// UpdateClient implements oauth.ClientStore.
+func (s *Store) UpdateClient(ctx context.Context, id string, fn func(*oauth.Client) error) (oauth.Client, error) {
+	var out oauth.Client
 	err := s.write(ctx, func(q querier) error {
 		old, err := scanClient(q.QueryRowContext(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = ?`, id))
 		if err != nil {
 			return fmt.Errorf("update client %s: %w", id, err)
 		}
-		c, err := authz.ApplyClientUpdate(old, fn, s.now().Truncate(time.Millisecond))
+		c, err := oauth.ApplyClientUpdate(old, fn, s.now().Truncate(time.Millisecond))
 		if err != nil {
 			return fmt.Errorf("update client %s: %w", id, err)
 		}
@@ -139,7 +139,7 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(*authz.Clie
 	return out, err
 }
 
-// DeleteClient implements authz.ClientStore.
+// DeleteClient implements oauth.ClientStore.
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
 	return s.write(ctx, func(q querier) error {
 		res, err := q.ExecContext(ctx, `DELETE FROM clients WHERE id = ?`, id)

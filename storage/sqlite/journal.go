@@ -8,14 +8,14 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/journal"
 )
 
 var (
 	_ journal.Store             = (*Store)(nil)
-	_ authz.JournalKeyStore     = (*Store)(nil)
+	_ keyring.JournalKeyStore   = (*Store)(nil)
 	_ journal.CheckpointSummary = (*Store)(nil)
 )
 
@@ -368,8 +368,8 @@ func (s *Store) AcquireJournalLease(ctx context.Context, holder string, now, unt
 	return got, err
 }
 
-// CreateJournalKey implements authz.JournalKeyStore.
-func (s *Store) CreateJournalKey(ctx context.Context, k authz.JournalKey) error {
+// CreateJournalKey implements keyring.JournalKeyStore.
+func (s *Store) CreateJournalKey(ctx context.Context, k keyring.JournalKey) error {
 	if err := k.Validate(); err != nil {
 		return err
 	}
@@ -388,7 +388,7 @@ func (s *Store) CreateJournalKey(ctx context.Context, k authz.JournalKey) error 
 	})
 }
 
-// EndorseJournalKey implements authz.JournalKeyStore.
+// EndorseJournalKey implements keyring.JournalKeyStore.
 func (s *Store) EndorseJournalKey(ctx context.Context, id, endorsement string, private []byte) (bool, error) {
 	var done bool
 	err := s.write(ctx, func(q querier) error {
@@ -404,16 +404,16 @@ func (s *Store) EndorseJournalKey(ctx context.Context, id, endorsement string, p
 	return done, err
 }
 
-// JournalKeys implements authz.JournalKeyStore.
-func (s *Store) JournalKeys(ctx context.Context) ([]authz.JournalKey, error) {
+// JournalKeys implements keyring.JournalKeyStore.
+func (s *Store) JournalKeys(ctx context.Context) ([]keyring.JournalKey, error) {
 	rows, err := s.reader(ctx).QueryContext(ctx, `SELECT id, generation, public_jwk, private_sealed, endorsement, created_at FROM journal_keys ORDER BY generation`)
 	if err != nil {
 		return nil, fmt.Errorf("journal keys: %w", mapErr(err, ""))
 	}
 	defer rows.Close()
-	var out []authz.JournalKey
+	var out []keyring.JournalKey
 	for rows.Next() {
-		var k authz.JournalKey
+		var k keyring.JournalKey
 		var public string
 		var created int64
 		if err := rows.Scan(&k.ID, &k.Generation, &public, &k.Private, &k.Endorsement, &created); err != nil {

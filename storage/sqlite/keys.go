@@ -8,11 +8,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates"
 )
 
-var _ authz.KeyStore = (*Store)(nil)
+var _ keyring.KeyStore = (*Store)(nil)
 
 const keyColumns = `id, alg, generation, public_jwk, private_sealed, created_at, sign_from, retired_at, publish_until`
 
@@ -31,8 +31,8 @@ func fromNullMS(v sql.NullInt64) time.Time {
 	return fromMS(v.Int64)
 }
 
-func scanKey(row interface{ Scan(...any) error }) (authz.SigningKey, error) {
-	var k authz.SigningKey
+func scanKey(row interface{ Scan(...any) error }) (keyring.SigningKey, error) {
+	var k keyring.SigningKey
 	var public string
 	var created, signFrom int64
 	var retired, until sql.NullInt64
@@ -56,8 +56,8 @@ func keyErr(err error) error {
 	return err
 }
 
-// CreateSigningKey implements authz.KeyStore.
-func (s *Store) CreateSigningKey(ctx context.Context, k authz.SigningKey) error {
+// CreateSigningKey implements keyring.KeyStore.
+func (s *Store) CreateSigningKey(ctx context.Context, k keyring.SigningKey) error {
 	if err := k.Validate(); err != nil {
 		return err
 	}
@@ -71,14 +71,14 @@ func (s *Store) CreateSigningKey(ctx context.Context, k authz.SigningKey) error 
 	})
 }
 
-// SigningKeys implements authz.KeyStore.
-func (s *Store) SigningKeys(ctx context.Context) ([]authz.SigningKey, error) {
+// SigningKeys implements keyring.KeyStore.
+func (s *Store) SigningKeys(ctx context.Context) ([]keyring.SigningKey, error) {
 	rows, err := s.reader(ctx).QueryContext(ctx, `SELECT `+keyColumns+` FROM signing_keys ORDER BY alg, generation`)
 	if err != nil {
 		return nil, fmt.Errorf("list signing keys: %w", keyErr(err))
 	}
 	defer rows.Close()
-	var out []authz.SigningKey
+	var out []keyring.SigningKey
 	for rows.Next() {
 		k, err := scanKey(rows)
 		if err != nil {
@@ -92,15 +92,15 @@ func (s *Store) SigningKeys(ctx context.Context) ([]authz.SigningKey, error) {
 	return out, nil
 }
 
-// UpdateSigningKey implements authz.KeyStore.
-func (s *Store) UpdateSigningKey(ctx context.Context, id string, fn func(*authz.SigningKey) error) (authz.SigningKey, error) {
-	var out authz.SigningKey
+// UpdateSigningKey implements keyring.KeyStore.
+func (s *Store) UpdateSigningKey(ctx context.Context, id string, fn func(*keyring.SigningKey) error) (keyring.SigningKey, error) {
+	var out keyring.SigningKey
 	err := s.write(ctx, func(q querier) error {
 		old, err := scanKey(q.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM signing_keys WHERE id = ?`, id))
 		if err != nil {
 			return fmt.Errorf("update signing key %s: %w", id, err)
 		}
-		k, err := authz.ApplySigningKeyUpdate(old, fn)
+		k, err := keyring.ApplySigningKeyUpdate(old, fn)
 		if err != nil {
 			return fmt.Errorf("update signing key %s: %w", id, err)
 		}

@@ -5,16 +5,16 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authz/oauth"
 )
 
-var _ authz.SubjectLister = (*Store)(nil)
+var _ oauth.SubjectLister = (*Store)(nil)
 
 // issuedChunk bounds the subjects one statement asks about, far below
 // SQLite's limit on bound parameters.
 const issuedChunk = 500
 
-// IssuedSubjects implements authz.SubjectLister: the primary key
+// IssuedSubjects implements oauth.SubjectLister: the primary key
 // (sector, subject) answers each chunk.
 func (s *Store) IssuedSubjects(ctx context.Context, sector string, subjects []string) (map[string]string, error) {
 	out := make(map[string]string, len(subjects))

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
 )
 
-// CreateSession implements authz.SessionStore.
-func (s *Store) CreateSession(ctx context.Context, b authz.BrowserSession) error {
+// CreateSession implements authn.SessionStore.
+func (s *Store) CreateSession(ctx context.Context, b authn.BrowserSession) error {
 	return s.write(ctx, func(q querier) error {
 		_, err := q.ExecContext(ctx, `INSERT INTO browser_sessions (id, person_id, auth_time, amr, created_at, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?)`, b.ID, b.PersonID, ms(b.AuthTime), jsonList(b.AMR), ms(b.CreatedAt), ms(b.ExpiresAt))
@@ -21,9 +21,9 @@ func (s *Store) CreateSession(ctx context.Context, b authz.BrowserSession) error
 	})
 }
 
-// Session implements authz.SessionStore.
-func (s *Store) Session(ctx context.Context, id string, now time.Time) (authz.BrowserSession, error) {
-	b := authz.BrowserSession{ID: id}
+// Session implements authn.SessionStore.
+func (s *Store) Session(ctx context.Context, id string, now time.Time) (authn.BrowserSession, error) {
+	b := authn.BrowserSession{ID: id}
 	var authTime, created, expires int64
 	var amr string
 	err := s.reader(ctx).QueryRowContext(ctx, `SELECT person_id, auth_time, amr, created_at, expires_at
@@ -38,7 +38,7 @@ func (s *Store) Session(ctx context.Context, id string, now time.Time) (authz.Br
 	return b, nil
 }
 
-// DeleteSession implements authz.SessionStore; deleting an unknown session
+// DeleteSession implements authn.SessionStore; deleting an unknown session
 // is not an error, as signing out twice is not one.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	return s.write(ctx, func(q querier) error {
@@ -49,9 +49,9 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	})
 }
 
-// RenewSession implements authz.SessionStore. A retry of a renewal that
+// RenewSession implements authn.SessionStore. A retry of a renewal that
 // was written finds the new session there and succeeds.
-func (s *Store) RenewSession(ctx context.Context, oldID string, b authz.BrowserSession) error {
+func (s *Store) RenewSession(ctx context.Context, oldID string, b authn.BrowserSession) error {
 	return s.write(ctx, func(q querier) error {
 		res, err := q.ExecContext(ctx, `DELETE FROM browser_sessions WHERE id = ?`, oldID)
 		if err != nil {
@@ -74,7 +74,7 @@ func (s *Store) RenewSession(ctx context.Context, oldID string, b authz.BrowserS
 	})
 }
 
-// DeleteExpiredSessions implements authz.SessionStore.
+// DeleteExpiredSessions implements authn.SessionStore.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
 	var n int64
 	err := s.write(ctx, func(q querier) error {

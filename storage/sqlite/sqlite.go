@@ -17,7 +17,8 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -32,8 +33,8 @@ var (
 	_ mandates.ConsentCodeStore    = (*Store)(nil)
 	_ mandates.RoleStore           = (*Store)(nil)
 	_ mandates.Store               = (*Store)(nil)
-	_ authz.ClientStore            = (*Store)(nil)
-	_ authz.SessionStore           = (*Store)(nil)
+	_ oauth.ClientStore            = (*Store)(nil)
+	_ authn.SessionStore           = (*Store)(nil)
 )
 
 // Options tune a store; the zero value is the production default.
@@ -61,6 +62,17 @@ type Store struct {
 // ErrPath: the database path cannot be used.
 var ErrPath = errors.New("sqlite: unusable database path")
 
+// PathError says why the database path cannot be used, in words a person
+// can act on. It matches ErrPath with errors.Is.
+type PathError struct {
+	Reason string // "folder /srv/relais does not exist"…
+}
+
+func (e *PathError) Error() string { return ErrPath.Error() + ": " + e.Reason }
+
+// Unwrap makes errors.Is(err, ErrPath) true.
+func (e *PathError) Unwrap() error { return ErrPath }
+
 // ErrNotDatabase: the file exists but is not a SQLite database.
 var ErrNotDatabase = errors.New("sqlite: the file is not a SQLite database")
 
@@ -68,13 +80,13 @@ var ErrNotDatabase = errors.New("sqlite: the file is not a SQLite database")
 // migrate: call Migrations().Up.
 func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	if path == "" || strings.ContainsAny(path, "?#") {
-		return nil, fmt.Errorf("%w: %q (empty, or contains ? or #)", ErrPath, path)
+		return nil, &PathError{Reason: fmt.Sprintf("%q (empty, or contains ? or #)", path)}
 	}
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return nil, fmt.Errorf("%w: %s is a folder", ErrPath, path)
+		return nil, &PathError{Reason: path + " is a folder"}
 	}
 	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
-		return nil, fmt.Errorf("%w: folder %s does not exist", ErrPath, filepath.Dir(path))
+		return nil, &PathError{Reason: "folder " + filepath.Dir(path) + " does not exist"}
 	}
 	if opt.BusyTimeout <= 0 {
 		opt.BusyTimeout = 5 * time.Second
@@ -268,7 +280,9 @@ func mapErr(err error, entity string) error {
 	case code == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
 		return fmt.Errorf("%w: refers to a record that does not exist", mandates.ErrInvalid)
 	case code&0xff == sqlite3.SQLITE_BUSY, code&0xff == sqlite3.SQLITE_LOCKED:
-		return fmt.Errorf("%w: the database file is locked by another program: %v", mandates.ErrUnavailable, err)
+		// The driver's error stays in the chain: its result code tells a
+		// caller the file is locked (cmd/relais names it in plain words).
+		return fmt.Errorf("%w: the database file is locked by another program: %w", mandates.ErrUnavailable, err)
 	case code&0xff == sqlite3.SQLITE_NOTADB:
 		return ErrNotDatabase
 	case code&0xff == sqlite3.SQLITE_IOERR, code&0xff == sqlite3.SQLITE_CANTOPEN, code&0xff == sqlite3.SQLITE_FULL,

@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 )
 
-var _ authz.SubjectStore = (*Store)(nil)
+var _ oauth.SubjectStore = (*Store)(nil)
 
-// SaveSubject implements authz.SubjectStore. The sub is an HMAC of the
+// SaveSubject implements oauth.SubjectStore. The sub is an HMAC of the
 // sector and the person: a second save of the same pair changes nothing.
 func (s *Store) SaveSubject(ctx context.Context, sector, subject, personID string) error {
 	if sector == "" || subject == "" || !mandates.IsID(personID) {
@@ -26,7 +26,7 @@ func (s *Store) SaveSubject(ctx context.Context, sector, subject, personID strin
 	})
 }
 
-// SubjectPerson implements authz.SubjectStore.
+// SubjectPerson implements oauth.SubjectStore.
 func (s *Store) SubjectPerson(ctx context.Context, sector, subject string) (string, error) {
 	var id string
 	err := s.reader(ctx).QueryRowContext(ctx, `SELECT person_id FROM pairwise_subjects WHERE sector = ? AND subject = ?`,
@@ -37,7 +37,7 @@ func (s *Store) SubjectPerson(ctx context.Context, sector, subject string) (stri
 	return id, nil
 }
 
-// SubjectPersons implements authz.SubjectStore: both subjects of an
+// SubjectPersons implements oauth.SubjectStore: both subjects of an
 // evaluation in one prepared statement.
 func (s *Store) SubjectPersons(ctx context.Context, sector, subject, other string) (map[string]string, error) {
 	rows, err := s.queryHot(ctx, &s.hot.subjects, sector, subject, other)

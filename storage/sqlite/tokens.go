@@ -5,14 +5,14 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 )
 
-var _ authz.TokenStore = (*Store)(nil)
+var _ oauth.TokenStore = (*Store)(nil)
 
-// CreateToken implements authz.TokenStore.
-func (s *Store) CreateToken(ctx context.Context, r authz.TokenRecord) error {
+// CreateToken implements oauth.TokenStore.
+func (s *Store) CreateToken(ctx context.Context, r oauth.TokenRecord) error {
 	return s.write(ctx, func(q querier) error {
 		_, err := q.ExecContext(ctx, `INSERT INTO oauth_tokens (kind, signature, request_id, client_id, subject, active, request, expires_at, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, string(r.Kind), r.Signature, r.RequestID, r.ClientID, r.Subject, r.Active, r.Request,
@@ -24,9 +24,9 @@ func (s *Store) CreateToken(ctx context.Context, r authz.TokenRecord) error {
 	})
 }
 
-// Token implements authz.TokenStore.
-func (s *Store) Token(ctx context.Context, kind authz.TokenKind, signature string) (authz.TokenRecord, error) {
-	r := authz.TokenRecord{Kind: kind, Signature: signature}
+// Token implements oauth.TokenStore.
+func (s *Store) Token(ctx context.Context, kind oauth.TokenKind, signature string) (oauth.TokenRecord, error) {
+	r := oauth.TokenRecord{Kind: kind, Signature: signature}
 	var expires, created int64
 	err := s.reader(ctx).QueryRowContext(ctx, `SELECT request_id, client_id, subject, active, request, expires_at, created_at
 		FROM oauth_tokens WHERE kind = ? AND signature = ?`, string(kind), signature).
@@ -38,8 +38,8 @@ func (s *Store) Token(ctx context.Context, kind authz.TokenKind, signature strin
 	return r, nil
 }
 
-// DeleteToken implements authz.TokenStore.
-func (s *Store) DeleteToken(ctx context.Context, kind authz.TokenKind, signature string) error {
+// DeleteToken implements oauth.TokenStore.
+func (s *Store) DeleteToken(ctx context.Context, kind oauth.TokenKind, signature string) error {
 	return s.write(ctx, func(q querier) error {
 		res, err := q.ExecContext(ctx, `DELETE FROM oauth_tokens WHERE kind = ? AND signature = ?`, string(kind), signature)
 		if err != nil {
@@ -52,8 +52,8 @@ func (s *Store) DeleteToken(ctx context.Context, kind authz.TokenKind, signature
 	})
 }
 
-// DeactivateToken implements authz.TokenStore.
-func (s *Store) DeactivateToken(ctx context.Context, kind authz.TokenKind, signature string) error {
+// DeactivateToken implements oauth.TokenStore.
+func (s *Store) DeactivateToken(ctx context.Context, kind oauth.TokenKind, signature string) error {
 	return s.write(ctx, func(q querier) error {
 		res, err := q.ExecContext(ctx, `UPDATE oauth_tokens SET active = 0 WHERE kind = ? AND signature = ? AND active = 1`, string(kind), signature)
 		if err != nil {
@@ -71,8 +71,8 @@ func (s *Store) DeactivateToken(ctx context.Context, kind authz.TokenKind, signa
 	})
 }
 
-// DeactivateGrant implements authz.TokenStore.
-func (s *Store) DeactivateGrant(ctx context.Context, kind authz.TokenKind, requestID string) (int64, error) {
+// DeactivateGrant implements oauth.TokenStore.
+func (s *Store) DeactivateGrant(ctx context.Context, kind oauth.TokenKind, requestID string) (int64, error) {
 	var n int64
 	err := s.write(ctx, func(q querier) error {
 		res, err := q.ExecContext(ctx, `UPDATE oauth_tokens SET active = 0 WHERE request_id = ? AND kind = ? AND active = 1`, requestID, string(kind))
@@ -85,7 +85,7 @@ func (s *Store) DeactivateGrant(ctx context.Context, kind authz.TokenKind, reque
 	return n, err
 }
 
-// DeleteExpiredTokens implements authz.TokenStore.
+// DeleteExpiredTokens implements oauth.TokenStore.
 func (s *Store) DeleteExpiredTokens(ctx context.Context, t time.Time) (int64, error) {
 	var n int64
 	err := s.write(ctx, func(q querier) error {
@@ -102,7 +102,7 @@ func (s *Store) DeleteExpiredTokens(ctx context.Context, t time.Time) (int64, er
 	return n, err
 }
 
-// UseJTI implements authz.TokenStore: an expired record of the same id is
+// UseJTI implements oauth.TokenStore: an expired record of the same id is
 // replaced, a live one is a replay.
 func (s *Store) UseJTI(ctx context.Context, jti string, expiresAt, now time.Time) error {
 	return s.write(ctx, func(q querier) error {

@@ -7,18 +7,18 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/mandates"
 )
 
 var (
-	_ authz.TOTPStore         = (*Store)(nil)
-	_ authz.PendingLoginStore = (*Store)(nil)
+	_ authn.TOTPStore         = (*Store)(nil)
+	_ authn.PendingLoginStore = (*Store)(nil)
 )
 
-// TOTP implements authz.TOTPStore.
-func (s *Store) TOTP(ctx context.Context, personID string) (authz.TOTPEnrolment, error) {
-	e := authz.TOTPEnrolment{PersonID: personID}
+// TOTP implements authn.TOTPStore.
+func (s *Store) TOTP(ctx context.Context, personID string) (authn.TOTPEnrolment, error) {
+	e := authn.TOTPEnrolment{PersonID: personID}
 	var created int64
 	var confirmed sql.NullInt64
 	err := s.reader(ctx).QueryRowContext(ctx, `SELECT secret, last_step, created_at, confirmed_at FROM totp_secrets WHERE person_id = ?`,
@@ -33,9 +33,9 @@ func (s *Store) TOTP(ctx context.Context, personID string) (authz.TOTPEnrolment,
 	return e, nil
 }
 
-// StartTOTP implements authz.TOTPStore: one statement, which replaces an
+// StartTOTP implements authn.TOTPStore: one statement, which replaces an
 // unconfirmed enrolment and leaves a confirmed one alone.
-func (s *Store) StartTOTP(ctx context.Context, e authz.TOTPEnrolment) error {
+func (s *Store) StartTOTP(ctx context.Context, e authn.TOTPEnrolment) error {
 	return s.write(ctx, func(q querier) error {
 		res, err := q.ExecContext(ctx, `INSERT INTO totp_secrets (person_id, secret, last_step, created_at) VALUES (?, ?, 0, ?)
 			ON CONFLICT (person_id) DO UPDATE SET secret = excluded.secret, last_step = 0, created_at = excluded.created_at
@@ -44,13 +44,13 @@ func (s *Store) StartTOTP(ctx context.Context, e authz.TOTPEnrolment) error {
 			return fmt.Errorf("start second factor: %w", mapErr(err, "totp"))
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("start second factor: %w", authz.ErrTOTPActive)
+			return fmt.Errorf("start second factor: %w", authn.ErrTOTPActive)
 		}
 		return nil
 	})
 }
 
-// ConfirmTOTP implements authz.TOTPStore.
+// ConfirmTOTP implements authn.TOTPStore.
 func (s *Store) ConfirmTOTP(ctx context.Context, personID string, secret []byte, step int64, at time.Time, recovery [][]byte) error {
 	return s.write(ctx, func(q querier) error {
 		res, err := q.ExecContext(ctx, `UPDATE totp_secrets SET confirmed_at = ?, last_step = ?
@@ -73,7 +73,7 @@ func (s *Store) ConfirmTOTP(ctx context.Context, personID string, secret []byte,
 	})
 }
 
-// AcceptTOTPStep implements authz.TOTPStore: the condition on last_step
+// AcceptTOTPStep implements authn.TOTPStore: the condition on last_step
 // is in the UPDATE, so the single writer applies one of two equal steps.
 func (s *Store) AcceptTOTPStep(ctx context.Context, personID string, step int64) error {
 	return s.write(ctx, func(q querier) error {
@@ -90,11 +90,11 @@ func (s *Store) AcceptTOTPStep(ctx context.Context, personID string, step int64)
 		if err := mapErr(err, "totp"); err != nil {
 			return fmt.Errorf("accept code: %w", err)
 		}
-		return fmt.Errorf("accept code: %w", authz.ErrCodeUsed)
+		return fmt.Errorf("accept code: %w", authn.ErrCodeUsed)
 	})
 }
 
-// UseRecoveryCode implements authz.TOTPStore.
+// UseRecoveryCode implements authn.TOTPStore.
 func (s *Store) UseRecoveryCode(ctx context.Context, personID string, hash []byte, at time.Time) error {
 	return s.write(ctx, func(q querier) error {
 		res, err := q.ExecContext(ctx, `UPDATE totp_recovery_codes SET used_at = ? WHERE person_id = ? AND hash = ? AND used_at IS NULL`,
@@ -109,7 +109,7 @@ func (s *Store) UseRecoveryCode(ctx context.Context, personID string, hash []byt
 	})
 }
 
-// RecoveryCodesLeft implements authz.TOTPStore.
+// RecoveryCodesLeft implements authn.TOTPStore.
 func (s *Store) RecoveryCodesLeft(ctx context.Context, personID string) (int, error) {
 	var n int
 	err := s.reader(ctx).QueryRowContext(ctx, `SELECT count(*) FROM totp_recovery_codes WHERE person_id = ? AND used_at IS NULL`,
@@ -120,7 +120,7 @@ func (s *Store) RecoveryCodesLeft(ctx context.Context, personID string) (int, er
 	return n, nil
 }
 
-// DeleteTOTP implements authz.TOTPStore; the recovery codes go with it
+// DeleteTOTP implements authn.TOTPStore; the recovery codes go with it
 // (ON DELETE CASCADE).
 func (s *Store) DeleteTOTP(ctx context.Context, personID string) error {
 	return s.write(ctx, func(q querier) error {
@@ -131,8 +131,8 @@ func (s *Store) DeleteTOTP(ctx context.Context, personID string) error {
 	})
 }
 
-// CreatePendingLogin implements authz.PendingLoginStore.
-func (s *Store) CreatePendingLogin(ctx context.Context, p authz.PendingLogin) error {
+// CreatePendingLogin implements authn.PendingLoginStore.
+func (s *Store) CreatePendingLogin(ctx context.Context, p authn.PendingLogin) error {
 	return s.write(ctx, func(q querier) error {
 		_, err := q.ExecContext(ctx, `INSERT INTO pending_logins (id, person_id, auth_time, amr, created_at, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?)`, p.ID, p.PersonID, ms(p.AuthTime), jsonList(p.AMR), ms(p.CreatedAt), ms(p.ExpiresAt))
@@ -145,8 +145,8 @@ func (s *Store) CreatePendingLogin(ctx context.Context, p authz.PendingLogin) er
 
 const pendingColumns = `person_id, auth_time, amr, created_at, expires_at`
 
-func scanPending(row *sql.Row, id string) (authz.PendingLogin, error) {
-	p := authz.PendingLogin{ID: id}
+func scanPending(row *sql.Row, id string) (authn.PendingLogin, error) {
+	p := authn.PendingLogin{ID: id}
 	var authTime, created, expires int64
 	var amr string
 	if err := row.Scan(&p.PersonID, &authTime, &amr, &created, &expires); err != nil {
@@ -159,8 +159,8 @@ func scanPending(row *sql.Row, id string) (authz.PendingLogin, error) {
 	return p, nil
 }
 
-// PendingLogin implements authz.PendingLoginStore.
-func (s *Store) PendingLogin(ctx context.Context, id string, now time.Time) (authz.PendingLogin, error) {
+// PendingLogin implements authn.PendingLoginStore.
+func (s *Store) PendingLogin(ctx context.Context, id string, now time.Time) (authn.PendingLogin, error) {
 	p, err := scanPending(s.reader(ctx).QueryRowContext(ctx, `SELECT `+pendingColumns+` FROM pending_logins
 		WHERE id = ? AND expires_at > ?`, id, ms(now)), id)
 	if err != nil {
@@ -169,9 +169,9 @@ func (s *Store) PendingLogin(ctx context.Context, id string, now time.Time) (aut
 	return p, nil
 }
 
-// TakePendingLogin implements authz.PendingLoginStore.
-func (s *Store) TakePendingLogin(ctx context.Context, id string, now time.Time) (authz.PendingLogin, error) {
-	var p authz.PendingLogin
+// TakePendingLogin implements authn.PendingLoginStore.
+func (s *Store) TakePendingLogin(ctx context.Context, id string, now time.Time) (authn.PendingLogin, error) {
+	var p authn.PendingLogin
 	err := s.write(ctx, func(q querier) error {
 		var err error
 		p, err = scanPending(q.QueryRowContext(ctx, `DELETE FROM pending_logins WHERE id = ? AND expires_at > ?
@@ -184,7 +184,7 @@ func (s *Store) TakePendingLogin(ctx context.Context, id string, now time.Time) 
 	return p, nil
 }
 
-// DeleteExpiredPendingLogins implements authz.PendingLoginStore.
+// DeleteExpiredPendingLogins implements authn.PendingLoginStore.
 func (s *Store) DeleteExpiredPendingLogins(ctx context.Context, now time.Time) (int64, error) {
 	var n int64
 	err := s.write(ctx, func(q querier) error {

@@ -8,13 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 )
 
 // SubjectStore is what RunSubjectStore needs.
 type SubjectStore interface {
-	authz.SubjectStore
+	oauth.SubjectStore
 	mandates.PersonStore
 }
 

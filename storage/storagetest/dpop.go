@@ -6,15 +6,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 )
 
 // ProofStore is what RunProofStore needs: the DPoP proofs and the client
 // setting that requires them.
 type ProofStore interface {
-	authz.ProofStore
-	authz.ClientStore
+	oauth.ProofStore
+	oauth.ClientStore
 }
 
 // RunProofStore runs the DPoP behaviour suite (RFC 9449). newStore
@@ -107,7 +107,7 @@ func testClientDPoPBound(t *testing.T, s ProofStore) {
 	if err != nil || !got.DPoPBoundAccessTokens {
 		t.Fatalf("read back: DPoPBoundAccessTokens = %v (%v), want true", got.DPoPBoundAccessTokens, err)
 	}
-	if _, err := s.UpdateClient(ctx, c.ID, func(c *authz.Client) error { c.DPoPBoundAccessTokens = false; return nil }); err != nil {
+	if _, err := s.UpdateClient(ctx, c.ID, func(c *oauth.Client) error { c.DPoPBoundAccessTokens = false; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := s.Client(ctx, c.ID); err != nil || got.DPoPBoundAccessTokens {

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -102,9 +102,9 @@ func testDecisionFacts(t *testing.T, s RepresentationStore) {
 	if f := check(ctx, "before the aidant's second factor", c.person.ID, c.aidant.ID); f.ActorSecondFactor {
 		t.Error("DecisionFacts says the aidant has a second factor before any")
 	}
-	totp, ok := s.(authz.TOTPStore)
+	totp, ok := s.(authn.TOTPStore)
 	if !ok {
-		t.Fatal("the store does not implement authz.TOTPStore")
+		t.Fatal("the store does not implement authn.TOTPStore")
 	}
 	enrolSecondFactor(t, totp, c.aidant.ID, at)
 	if f := check(ctx, "with the aidant's second factor", c.person.ID, c.aidant.ID); !f.ActorSecondFactor {

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/journal"
 )
@@ -24,7 +24,7 @@ import (
 type JournalStore interface {
 	journal.Store
 	journal.CheckpointSummary
-	authz.JournalKeyStore
+	keyring.JournalKeyStore
 	ServiceStore
 }
 
@@ -127,13 +127,13 @@ func chainOf(t *testing.T, s journal.Reader, chain string) []journal.Stored {
 }
 
 // journalKeys is the real ES256 signer over the store, with a verifier.
-func journalKeys(t testing.TB, s JournalStore) (*authz.JournalKeys, journal.SignatureVerifier) {
+func journalKeys(t testing.TB, s JournalStore) (*keyring.JournalKeys, journal.SignatureVerifier) {
 	t.Helper()
-	box, err := authz.NewSecretBox([]byte(strings.Repeat("j", 32)))
+	box, err := keyring.NewSecretBox([]byte(strings.Repeat("j", 32)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := authz.NewJournalKeys(s, box, time.Now)
+	k := keyring.NewJournalKeys(s, box, time.Now)
 	if err := k.Ensure(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -350,14 +350,14 @@ func testJournalLease(t *testing.T, s JournalStore, _ SQL) {
 }
 
 func testJournalKeys(t *testing.T, s JournalStore, _ SQL) {
-	box, _ := authz.NewSecretBox([]byte(strings.Repeat("j", 32)))
+	box, _ := keyring.NewSecretBox([]byte(strings.Repeat("j", 32)))
 	var wg sync.WaitGroup
 	errs := make(chan error, 4)
 	for range 4 { // instances starting together
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- authz.NewJournalKeys(s, box, time.Now).Ensure(t.Context())
+			errs <- keyring.NewJournalKeys(s, box, time.Now).Ensure(t.Context())
 		}()
 	}
 	wg.Wait()
@@ -368,12 +368,12 @@ func testJournalKeys(t *testing.T, s JournalStore, _ SQL) {
 		}
 	}
 	all, err := s.JournalKeys(t.Context())
-	if err != nil || len(all) != 1 || !strings.HasPrefix(all[0].ID, authz.JournalKeyPrefix) {
+	if err != nil || len(all) != 1 || !strings.HasPrefix(all[0].ID, keyring.JournalKeyPrefix) {
 		t.Fatalf("journal keys after four starts: %+v, %v", all, err)
 	}
 	k := all[0]
 	k2 := k
-	k2.ID = authz.JournalKeyPrefix + "other"
+	k2.ID = keyring.JournalKeyPrefix + "other"
 	if err := s.CreateJournalKey(t.Context(), k2); !errors.Is(err, mandates.ErrAlreadyExists) {
 		t.Errorf("generation taken: %v", err)
 	}
@@ -382,7 +382,7 @@ func testJournalKeys(t *testing.T, s JournalStore, _ SQL) {
 	if err := s.CreateJournalKey(t.Context(), k2); !errors.Is(err, mandates.ErrAlreadyExists) {
 		t.Errorf("id taken: %v", err)
 	}
-	if err := s.CreateJournalKey(t.Context(), authz.JournalKey{ID: "not-journal", Generation: 3}); !errors.Is(err, mandates.ErrInvalid) {
+	if err := s.CreateJournalKey(t.Context(), keyring.JournalKey{ID: "not-journal", Generation: 3}); !errors.Is(err, mandates.ErrInvalid) {
 		t.Errorf("invalid key: %v", err)
 	}
 
@@ -394,7 +394,7 @@ func testJournalKeys(t *testing.T, s JournalStore, _ SQL) {
 	if done, err := s.EndorseJournalKey(t.Context(), k.ID, "second", []byte("other")); err != nil || done {
 		t.Errorf("endorse again: %v, %v; want nothing done", done, err)
 	}
-	if done, err := s.EndorseJournalKey(t.Context(), authz.JournalKeyPrefix+"none", "x", []byte("x")); err != nil || done {
+	if done, err := s.EndorseJournalKey(t.Context(), keyring.JournalKeyPrefix+"none", "x", []byte("x")); err != nil || done {
 		t.Errorf("endorse a key that does not exist: %v, %v", done, err)
 	}
 	all, err = s.JournalKeys(t.Context())
@@ -402,7 +402,7 @@ func testJournalKeys(t *testing.T, s JournalStore, _ SQL) {
 		t.Errorf("after endorsing: %+v, %v", all, err)
 	}
 	k3 := k
-	k3.ID, k3.Generation, k3.Endorsement = authz.JournalKeyPrefix+"third", 3, "endorsed at creation"
+	k3.ID, k3.Generation, k3.Endorsement = keyring.JournalKeyPrefix+"third", 3, "endorsed at creation"
 	if err := s.CreateJournalKey(t.Context(), k3); err != nil {
 		t.Fatal(err)
 	}

@@ -9,20 +9,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates"
 )
 
-// KeyStore is authz.KeyStore under this package's name, so a store's test
+// KeyStore is keyring.KeyStore under this package's name, so a store's test
 // can name it without importing authz.
-type KeyStore = authz.KeyStore
+type KeyStore = keyring.KeyStore
 
 // RunKeyStore runs the signing-key part of the suite. newStore must return
 // a fresh, empty, migrated store for each call and close it at t.Cleanup.
-func RunKeyStore(t *testing.T, newStore func(t *testing.T) authz.KeyStore) {
+func RunKeyStore(t *testing.T, newStore func(t *testing.T) keyring.KeyStore) {
 	tests := []struct {
 		name string
-		fn   func(t *testing.T, s authz.KeyStore)
+		fn   func(t *testing.T, s keyring.KeyStore)
 	}{
 		{"a signing key is created and read back as written", testKeyRoundTrip},
 		{"an unknown signing key is not found", testKeyNotFound},
@@ -43,7 +43,7 @@ func RunKeyStore(t *testing.T, newStore func(t *testing.T) authz.KeyStore) {
 // keyTime is a millisecond in UTC, as both stores keep it.
 var keyTime = time.Date(2026, 11, 23, 9, 30, 15, 123e6, time.UTC)
 
-func newSigningKey(alg string, gen int64) authz.SigningKey {
+func newSigningKey(alg string, gen int64) keyring.SigningKey {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	kid := base64.RawURLEncoding.EncodeToString(b)
@@ -52,7 +52,7 @@ func newSigningKey(alg string, gen int64) authz.SigningKey {
 	for i := range sealed {
 		sealed[i] = byte(i)
 	}
-	return authz.SigningKey{
+	return keyring.SigningKey{
 		ID:         kid,
 		Alg:        alg,
 		Generation: gen,
@@ -63,14 +63,14 @@ func newSigningKey(alg string, gen int64) authz.SigningKey {
 	}
 }
 
-func mustCreateKey(t *testing.T, s authz.KeyStore, k authz.SigningKey) {
+func mustCreateKey(t *testing.T, s keyring.KeyStore, k keyring.SigningKey) {
 	t.Helper()
 	if err := s.CreateSigningKey(t.Context(), k); err != nil {
 		t.Fatalf("CreateSigningKey(%s): %v", k.ID, err)
 	}
 }
 
-func sameKey(t *testing.T, got, want authz.SigningKey) {
+func sameKey(t *testing.T, got, want keyring.SigningKey) {
 	t.Helper()
 	if got.ID != want.ID || got.Alg != want.Alg || got.Generation != want.Generation ||
 		!bytes.Equal(got.Public, want.Public) || !bytes.Equal(got.Private, want.Private) ||
@@ -85,7 +85,7 @@ func sameKey(t *testing.T, got, want authz.SigningKey) {
 	}
 }
 
-func keyByID(t *testing.T, s authz.KeyStore, id string) authz.SigningKey {
+func keyByID(t *testing.T, s keyring.KeyStore, id string) keyring.SigningKey {
 	t.Helper()
 	list, err := s.SigningKeys(t.Context())
 	if err != nil {
@@ -97,23 +97,23 @@ func keyByID(t *testing.T, s authz.KeyStore, id string) authz.SigningKey {
 		}
 	}
 	t.Fatalf("signing key %s not listed", id)
-	return authz.SigningKey{}
+	return keyring.SigningKey{}
 }
 
-func testKeyRoundTrip(t *testing.T, s authz.KeyStore) {
-	rs1 := newSigningKey(authz.RS256, 1)
-	es2 := newSigningKey(authz.ES256, 2)
-	es1 := newSigningKey(authz.ES256, 1)
+func testKeyRoundTrip(t *testing.T, s keyring.KeyStore) {
+	rs1 := newSigningKey(keyring.RS256, 1)
+	es2 := newSigningKey(keyring.ES256, 2)
+	es1 := newSigningKey(keyring.ES256, 1)
 	es1.RetiredAt = es2.SignFrom
 	es1.PublishUntil = es2.SignFrom.Add(24 * time.Hour)
-	for _, k := range []authz.SigningKey{rs1, es2, es1} {
+	for _, k := range []keyring.SigningKey{rs1, es2, es1} {
 		mustCreateKey(t, s, k)
 	}
 	list, err := s.SigningKeys(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []authz.SigningKey{es1, es2, rs1} // by alg, then generation
+	want := []keyring.SigningKey{es1, es2, rs1} // by alg, then generation
 	if len(list) != len(want) {
 		t.Fatalf("SigningKeys() holds %d keys, want %d", len(list), len(want))
 	}
@@ -125,13 +125,13 @@ func testKeyRoundTrip(t *testing.T, s authz.KeyStore) {
 	}
 }
 
-func testKeyNotFound(t *testing.T, s authz.KeyStore) {
+func testKeyNotFound(t *testing.T, s keyring.KeyStore) {
 	list, err := s.SigningKeys(t.Context())
 	if err != nil || len(list) != 0 {
 		t.Errorf("SigningKeys() on an empty store = %v, %v", list, err)
 	}
 	called := false
-	_, err = s.UpdateSigningKey(t.Context(), "no-such-kid", func(*authz.SigningKey) error { called = true; return nil })
+	_, err = s.UpdateSigningKey(t.Context(), "no-such-kid", func(*keyring.SigningKey) error { called = true; return nil })
 	if !errors.Is(err, mandates.ErrNotFound) {
 		t.Errorf("UpdateSigningKey(unknown) = %v, want ErrNotFound", err)
 	}
@@ -140,34 +140,34 @@ func testKeyNotFound(t *testing.T, s authz.KeyStore) {
 	}
 }
 
-func testKeyUnique(t *testing.T, s authz.KeyStore) {
-	k := newSigningKey(authz.ES256, 1)
+func testKeyUnique(t *testing.T, s keyring.KeyStore) {
+	k := newSigningKey(keyring.ES256, 1)
 	mustCreateKey(t, s, k)
 
-	sameID := newSigningKey(authz.RS256, 1)
+	sameID := newSigningKey(keyring.RS256, 1)
 	sameID.ID = k.ID
 	wantUnique(t, s.CreateSigningKey(t.Context(), sameID), "id")
 
-	sameGen := newSigningKey(authz.ES256, 1)
+	sameGen := newSigningKey(keyring.ES256, 1)
 	wantUnique(t, s.CreateSigningKey(t.Context(), sameGen), "generation")
 
 	// The same generation of the other algorithm is another key.
-	mustCreateKey(t, s, newSigningKey(authz.RS256, 1))
+	mustCreateKey(t, s, newSigningKey(keyring.RS256, 1))
 	if list, _ := s.SigningKeys(t.Context()); len(list) != 2 {
 		t.Errorf("refused keys were stored: %d keys, want 2", len(list))
 	}
 }
 
-func testKeyInvalid(t *testing.T, s authz.KeyStore) {
-	for name, change := range map[string]func(*authz.SigningKey){
-		"an unknown algorithm":           func(k *authz.SigningKey) { k.Alg = "HS256" },
-		"a kid that is not URL-safe":     func(k *authz.SigningKey) { k.ID = "a/b c" },
-		"generation zero":                func(k *authz.SigningKey) { k.Generation = 0 },
-		"no private key":                 func(k *authz.SigningKey) { k.Private = nil },
-		"no start time":                  func(k *authz.SigningKey) { k.SignFrom = time.Time{} },
-		"publish-until without retiring": func(k *authz.SigningKey) { k.PublishUntil = keyTime },
+func testKeyInvalid(t *testing.T, s keyring.KeyStore) {
+	for name, change := range map[string]func(*keyring.SigningKey){
+		"an unknown algorithm":           func(k *keyring.SigningKey) { k.Alg = "HS256" },
+		"a kid that is not URL-safe":     func(k *keyring.SigningKey) { k.ID = "a/b c" },
+		"generation zero":                func(k *keyring.SigningKey) { k.Generation = 0 },
+		"no private key":                 func(k *keyring.SigningKey) { k.Private = nil },
+		"no start time":                  func(k *keyring.SigningKey) { k.SignFrom = time.Time{} },
+		"publish-until without retiring": func(k *keyring.SigningKey) { k.PublishUntil = keyTime },
 	} {
-		k := newSigningKey(authz.ES256, 1)
+		k := newSigningKey(keyring.ES256, 1)
 		change(&k)
 		if err := s.CreateSigningKey(t.Context(), k); !errors.Is(err, mandates.ErrInvalid) {
 			t.Errorf("%s: error = %v, want ErrInvalid", name, err)
@@ -178,11 +178,11 @@ func testKeyInvalid(t *testing.T, s authz.KeyStore) {
 	}
 }
 
-func testKeyUpdate(t *testing.T, s authz.KeyStore) {
-	k := newSigningKey(authz.ES256, 1)
+func testKeyUpdate(t *testing.T, s keyring.KeyStore) {
+	k := newSigningKey(keyring.ES256, 1)
 	mustCreateKey(t, s, k)
 	retired := keyTime.Add(2 * time.Hour)
-	got, err := s.UpdateSigningKey(t.Context(), k.ID, func(u *authz.SigningKey) error {
+	got, err := s.UpdateSigningKey(t.Context(), k.ID, func(u *keyring.SigningKey) error {
 		u.RetiredAt = retired
 		u.PublishUntil = retired.Add(24 * time.Hour)
 		return nil
@@ -196,26 +196,26 @@ func testKeyUpdate(t *testing.T, s authz.KeyStore) {
 	sameKey(t, keyByID(t, s, k.ID), want)
 }
 
-func testKeyUpdateFails(t *testing.T, s authz.KeyStore) {
-	k := newSigningKey(authz.ES256, 1)
+func testKeyUpdateFails(t *testing.T, s keyring.KeyStore) {
+	k := newSigningKey(keyring.ES256, 1)
 	mustCreateKey(t, s, k)
 	refused := errors.New("refused by fn")
-	_, err := s.UpdateSigningKey(t.Context(), k.ID, func(u *authz.SigningKey) error {
+	_, err := s.UpdateSigningKey(t.Context(), k.ID, func(u *keyring.SigningKey) error {
 		u.RetiredAt = keyTime.Add(time.Hour)
 		return refused
 	})
 	if !errors.Is(err, refused) {
 		t.Errorf("error = %v, want fn's error", err)
 	}
-	for name, change := range map[string]func(*authz.SigningKey){
-		"the public key":         func(u *authz.SigningKey) { u.Public = []byte(`{}`) },
-		"the sealed private key": func(u *authz.SigningKey) { u.Private[0] ^= 0xff },
-		"the start time":         func(u *authz.SigningKey) { u.SignFrom = keyTime },
-		"publish-until before retiring": func(u *authz.SigningKey) {
+	for name, change := range map[string]func(*keyring.SigningKey){
+		"the public key":         func(u *keyring.SigningKey) { u.Public = []byte(`{}`) },
+		"the sealed private key": func(u *keyring.SigningKey) { u.Private[0] ^= 0xff },
+		"the start time":         func(u *keyring.SigningKey) { u.SignFrom = keyTime },
+		"publish-until before retiring": func(u *keyring.SigningKey) {
 			u.RetiredAt, u.PublishUntil = keyTime.Add(time.Hour), keyTime
 		},
 	} {
-		_, err := s.UpdateSigningKey(t.Context(), k.ID, func(u *authz.SigningKey) error {
+		_, err := s.UpdateSigningKey(t.Context(), k.ID, func(u *keyring.SigningKey) error {
 			u.RetiredAt = keyTime.Add(3 * time.Hour)
 			change(u)
 			return nil
@@ -227,12 +227,12 @@ func testKeyUpdateFails(t *testing.T, s authz.KeyStore) {
 	sameKey(t, keyByID(t, s, k.ID), k)
 }
 
-func testKeyConcurrentCreates(t *testing.T, s authz.KeyStore) {
+func testKeyConcurrentCreates(t *testing.T, s keyring.KeyStore) {
 	const writers = 8
 	errs := make(chan error, writers)
 	var wg sync.WaitGroup
 	for range writers {
-		wg.Go(func() { errs <- s.CreateSigningKey(t.Context(), newSigningKey(authz.ES256, 1)) })
+		wg.Go(func() { errs <- s.CreateSigningKey(t.Context(), newSigningKey(keyring.ES256, 1)) })
 	}
 	wg.Wait()
 	close(errs)
@@ -254,19 +254,19 @@ func testKeyConcurrentCreates(t *testing.T, s authz.KeyStore) {
 	}
 }
 
-func testKeyConcurrentEnsure(t *testing.T, s authz.KeyStore) {
-	secret := make([]byte, authz.SecretKeySize)
+func testKeyConcurrentEnsure(t *testing.T, s keyring.KeyStore) {
+	secret := make([]byte, keyring.SecretKeySize)
 	_, _ = rand.Read(secret)
-	box, err := authz.NewSecretBox(secret)
+	box, err := keyring.NewSecretBox(secret)
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := func() time.Time { return keyTime }
 	const instances = 4
-	ks := make([]*authz.Keys, instances)
+	ks := make([]*keyring.Keys, instances)
 	var wg sync.WaitGroup
 	for i := range ks {
-		ks[i] = authz.NewKeys(s, box, now, time.Hour, 24*time.Hour)
+		ks[i] = keyring.NewKeys(s, box, now, time.Hour, 24*time.Hour)
 		wg.Go(func() {
 			if err := ks[i].Ensure(t.Context()); err != nil {
 				t.Errorf("instance %d: Ensure: %v", i, err)
@@ -278,10 +278,10 @@ func testKeyConcurrentEnsure(t *testing.T, s authz.KeyStore) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != len(authz.SigningAlgs) {
-		t.Errorf("%d instances starting at once wrote %d keys, want %d", instances, len(list), len(authz.SigningAlgs))
+	if len(list) != len(keyring.SigningAlgs) {
+		t.Errorf("%d instances starting at once wrote %d keys, want %d", instances, len(list), len(keyring.SigningAlgs))
 	}
-	for _, alg := range authz.SigningAlgs {
+	for _, alg := range keyring.SigningAlgs {
 		kids := map[string]bool{}
 		for i, k := range ks {
 			kid, _, err := k.Active(t.Context(), alg)

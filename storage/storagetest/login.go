@@ -8,16 +8,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 )
 
 // LoginStore is what RunLoginStore needs.
 type LoginStore interface {
-	authz.ConsentStore
-	authz.AttemptStore
+	authn.ConsentStore
+	authn.AttemptStore
 	mandates.PersonStore
-	authz.ClientStore
+	oauth.ClientStore
 }
 
 // RunLoginStore runs the consent and login-attempt behaviour suite.
@@ -52,7 +53,7 @@ func testConsent(t *testing.T, s LoginStore) {
 	}
 	at := time.Now().UTC().Truncate(time.Millisecond)
 	for _, scopes := range [][]string{{"openid"}, {"openid", "email"}} {
-		if err := s.SaveConsent(ctx, authz.Consent{PersonID: p.ID, ClientID: "site", Scopes: scopes, GrantedAt: at}); err != nil {
+		if err := s.SaveConsent(ctx, authn.Consent{PersonID: p.ID, ClientID: "site", Scopes: scopes, GrantedAt: at}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -69,7 +70,7 @@ func testConsent(t *testing.T, s LoginStore) {
 }
 
 func testConsentUnknown(t *testing.T, s LoginStore) {
-	err := s.SaveConsent(t.Context(), authz.Consent{PersonID: mandates.NewID(time.Now()), ClientID: "nope", Scopes: []string{"openid"}, GrantedAt: time.Now()})
+	err := s.SaveConsent(t.Context(), authn.Consent{PersonID: mandates.NewID(time.Now()), ClientID: "nope", Scopes: []string{"openid"}, GrantedAt: time.Now()})
 	if !errors.Is(err, mandates.ErrInvalid) {
 		t.Errorf("consent for unknown person and site: %v, want ErrInvalid", err)
 	}
@@ -83,7 +84,7 @@ func testReserveConcurrent(t *testing.T, s LoginStore) {
 	reserved := 0
 	for range tries {
 		wg.Go(func() {
-			ok, err := s.ReserveAttempt(t.Context(), window, authz.AttemptLimit{Key: "account:a@example.fr", Max: limit})
+			ok, err := s.ReserveAttempt(t.Context(), window, authn.AttemptLimit{Key: "account:a@example.fr", Max: limit})
 			if err != nil {
 				t.Errorf("ReserveAttempt: %v", err)
 			}
@@ -112,8 +113,8 @@ func testReserveConcurrentAddress(t *testing.T, s LoginStore) {
 	for i := range tries {
 		wg.Go(func() {
 			ok, err := s.ReserveAttempt(t.Context(), window,
-				authz.AttemptLimit{Key: "account:" + strconv.Itoa(i) + "@example.fr", Max: 5},
-				authz.AttemptLimit{Key: "address:192.0.2.1", Max: limit})
+				authn.AttemptLimit{Key: "account:" + strconv.Itoa(i) + "@example.fr", Max: 5},
+				authn.AttemptLimit{Key: "address:192.0.2.1", Max: limit})
 			if err != nil {
 				t.Errorf("ReserveAttempt: %v", err)
 			}
@@ -147,7 +148,7 @@ func testReserveConcurrentAddress(t *testing.T, s LoginStore) {
 func testReserveAllOrNone(t *testing.T, s LoginStore) {
 	ctx := t.Context()
 	window := time.Now().UTC().Truncate(time.Minute)
-	account := authz.AttemptLimit{Key: "account:a@example.fr", Max: 2}
+	account := authn.AttemptLimit{Key: "account:a@example.fr", Max: 2}
 	for i := range 2 {
 		if ok, err := s.ReserveAttempt(ctx, window, account); err != nil || !ok {
 			t.Fatalf("attempt %d under the limit: %v, %v", i+1, ok, err)
@@ -156,7 +157,7 @@ func testReserveAllOrNone(t *testing.T, s LoginStore) {
 	// "address:" sorts after "account:", so it is refused before it is
 	// counted; "aaa:" sorts before, so it is counted, then taken back.
 	for _, address := range []string{"address:192.0.2.1", "aaa:192.0.2.1"} {
-		ok, err := s.ReserveAttempt(ctx, window, account, authz.AttemptLimit{Key: address, Max: 30})
+		ok, err := s.ReserveAttempt(ctx, window, account, authn.AttemptLimit{Key: address, Max: 30})
 		if err != nil || ok {
 			t.Errorf("attempt over the account's limit: %v, %v; want refused", ok, err)
 		}
@@ -175,7 +176,7 @@ func testFailuresWindows(t *testing.T, s LoginStore) {
 	w2 := w1.Add(15 * time.Minute)
 	reserve := func(key string, window time.Time) {
 		t.Helper()
-		if ok, err := s.ReserveAttempt(ctx, window, authz.AttemptLimit{Key: key, Max: 100}); err != nil || !ok {
+		if ok, err := s.ReserveAttempt(ctx, window, authn.AttemptLimit{Key: key, Max: 100}); err != nil || !ok {
 			t.Fatalf("ReserveAttempt(%s) = %v, %v", key, ok, err)
 		}
 	}

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -15,8 +15,8 @@ import (
 // and the record of the subs issued to sites.
 type SearchStore interface {
 	ServiceStore
-	authz.SubjectStore
-	authz.SubjectLister
+	oauth.SubjectStore
+	oauth.SubjectLister
 }
 
 // RunSearch runs the AuthZEN searches (mandates.Service.Search) on a real

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -16,7 +16,7 @@ import (
 // second factors aidants turn on before they are habilitated.
 type ServiceStore interface {
 	mandates.Store
-	authz.TOTPStore
+	authn.TOTPStore
 }
 
 // RunService runs the representation service's operations on a real
@@ -164,12 +164,12 @@ func buildWorld(t *testing.T, st ServiceStore, sink mandates.EventSink, rec *rec
 	return w
 }
 
-// enrolSecondFactor turns the person's second factor on, as authz.TOTP does
+// enrolSecondFactor turns the person's second factor on, as authn.TOTP does
 // once their first code is right: an aidant is habilitated only with one.
-func enrolSecondFactor(t *testing.T, st authz.TOTPStore, personID string, at time.Time) {
+func enrolSecondFactor(t *testing.T, st authn.TOTPStore, personID string, at time.Time) {
 	t.Helper()
 	secret := []byte("sealed secret " + personID)
-	if err := st.StartTOTP(t.Context(), authz.TOTPEnrolment{PersonID: personID, Secret: secret, CreatedAt: at}); err != nil {
+	if err := st.StartTOTP(t.Context(), authn.TOTPEnrolment{PersonID: personID, Secret: secret, CreatedAt: at}); err != nil {
 		t.Fatalf("StartTOTP: %v", err)
 	}
 	if err := st.ConfirmTOTP(t.Context(), personID, secret, 1, at, nil); err != nil {
@@ -513,7 +513,7 @@ func testHabilitateNeedsSecondFactor(t *testing.T, w *world) {
 		t.Errorf("a refused habilitation was written: %v", err)
 	}
 	// A started but unconfirmed second factor is not one yet.
-	if err := w.st.StartTOTP(ctx, authz.TOTPEnrolment{PersonID: w.karim, Secret: []byte("s"), CreatedAt: w.now}); err != nil {
+	if err := w.st.StartTOTP(ctx, authn.TOTPEnrolment{PersonID: w.karim, Secret: []byte("s"), CreatedAt: w.now}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.svc.Habilitate(ctx, admin, w.org, w.karim, mandates.MemberAidant); !errors.Is(err, mandates.ErrNoSecondFactor) {

@@ -11,7 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -19,8 +20,8 @@ import (
 type Store interface {
 	mandates.PersonStore
 	mandates.Transactor
-	authz.ClientStore
-	authz.SessionStore
+	oauth.ClientStore
+	authn.SessionStore
 	Ping(ctx context.Context) error
 }
 
@@ -369,9 +370,9 @@ func testPersonConcurrentCreates(t *testing.T, s Store) {
 	}
 }
 
-func newClient(id string) authz.Client {
-	_, hash := authz.NewClientSecret()
-	return authz.Client{
+func newClient(id string) oauth.Client {
+	_, hash := oauth.NewClientSecret()
+	return oauth.Client{
 		ID:                     id,
 		Name:                   "Caisse d'allocations familiales",
 		RedirectURIs:           []string{"https://caf.example.fr/callback", "http://localhost:3000/cb"},
@@ -392,7 +393,7 @@ const clientJWKS = `{"keys":[{"use":"sig","kty":"EC","kid":"caf-2026","crv":"P-2
 
 // sameClient compares what the caller wrote, with its defaults written
 // out, to what the store read back; timestamps and version are the store's.
-func sameClient(t *testing.T, got, want authz.Client) {
+func sameClient(t *testing.T, got, want oauth.Client) {
 	t.Helper()
 	want.Normalize()
 	for _, l := range []struct {
@@ -527,25 +528,25 @@ func testClientLifecycle(t *testing.T, s Store) {
 	a := newClient("a-site")
 	a.Name = "Site A"
 	a.SecretHash = ""
-	a.TokenEndpointAuthMethod = authz.AuthMethodNone
+	a.TokenEndpointAuthMethod = oauth.AuthMethodNone
 	a.PostLogoutRedirectURIs = nil
 	a.JWKSURI = "https://a.example.fr/.well-known/jwks.json"
-	a.SubjectType = authz.SubjectPublic
-	a.IDTokenSignedResponseAlg = authz.AlgRS256
-	a.UserinfoSignedResponseAlg = authz.AlgES256
+	a.SubjectType = oauth.SubjectPublic
+	a.IDTokenSignedResponseAlg = oauth.AlgRS256
+	a.UserinfoSignedResponseAlg = oauth.AlgES256
 	// c authenticates with a key it registered inline.
 	c := newClient("c-site")
 	c.SecretHash = ""
-	c.TokenEndpointAuthMethod = authz.AuthMethodPrivateKeyJWT
+	c.TokenEndpointAuthMethod = oauth.AuthMethodPrivateKeyJWT
 	c.JWKS = clientJWKS
 	// c also sends only signed request objects (RFC 9101 §10.5).
 	c.RequireSignedRequestObject = true
-	for _, cl := range []authz.Client{b, a, c} {
+	for _, cl := range []oauth.Client{b, a, c} {
 		if err := s.CreateClient(ctx, cl); err != nil {
 			t.Fatalf("CreateClient(%s): %v", cl.ID, err)
 		}
 	}
-	for _, want := range []authz.Client{a, b, c} {
+	for _, want := range []oauth.Client{a, b, c} {
 		got, err := s.Client(ctx, want.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -555,8 +556,8 @@ func testClientLifecycle(t *testing.T, s Store) {
 			t.Errorf("%s: version = %d, want 1", want.ID, got.Version)
 		}
 	}
-	if got, _ := s.Client(ctx, b.ID); got.TokenEndpointAuthMethod != authz.AuthMethodSecretBasic ||
-		got.SubjectType != authz.SubjectPairwise || got.IDTokenSignedResponseAlg != authz.AlgES256 {
+	if got, _ := s.Client(ctx, b.ID); got.TokenEndpointAuthMethod != oauth.AuthMethodSecretBasic ||
+		got.SubjectType != oauth.SubjectPairwise || got.IDTokenSignedResponseAlg != oauth.AlgES256 {
 		t.Errorf("defaults not stored: %+v", got)
 	}
 	list, err := s.Clients(ctx)
@@ -570,13 +571,13 @@ func testClientLifecycle(t *testing.T, s Store) {
 		sameClient(t, list[0], a)
 	}
 
-	upd, err := s.UpdateClient(ctx, b.ID, func(c *authz.Client) error {
+	upd, err := s.UpdateClient(ctx, b.ID, func(c *oauth.Client) error {
 		c.RedirectURIs = append(c.RedirectURIs, "https://caf.example.fr/other")
 		c.PostLogoutRedirectURIs = append(c.PostLogoutRedirectURIs, "http://localhost:3000/")
 		c.Scopes = nil
-		c.TokenEndpointAuthMethod = authz.AuthMethodSecretPost
-		c.SubjectType = authz.SubjectPublic
-		c.UserinfoSignedResponseAlg = authz.AlgRS256
+		c.TokenEndpointAuthMethod = oauth.AuthMethodSecretPost
+		c.SubjectType = oauth.SubjectPublic
+		c.UserinfoSignedResponseAlg = oauth.AlgRS256
 		return nil
 	})
 	if err != nil {
@@ -584,14 +585,14 @@ func testClientLifecycle(t *testing.T, s Store) {
 	}
 	got, _ := s.Client(ctx, b.ID)
 	if len(got.RedirectURIs) != 3 || len(got.PostLogoutRedirectURIs) != 2 || len(got.Scopes) != 0 || got.Version != 2 || upd.Version != 2 ||
-		got.TokenEndpointAuthMethod != authz.AuthMethodSecretPost || got.SubjectType != authz.SubjectPublic || got.UserinfoSignedResponseAlg != authz.AlgRS256 {
+		got.TokenEndpointAuthMethod != oauth.AuthMethodSecretPost || got.SubjectType != oauth.SubjectPublic || got.UserinfoSignedResponseAlg != oauth.AlgRS256 {
 		t.Errorf("after update: %+v", got)
 	}
-	if _, err := s.UpdateClient(ctx, b.ID, func(c *authz.Client) error { c.RedirectURIs = []string{"https://x.example/#frag"}; return nil }); !errors.Is(err, mandates.ErrInvalid) {
+	if _, err := s.UpdateClient(ctx, b.ID, func(c *oauth.Client) error { c.RedirectURIs = []string{"https://x.example/#frag"}; return nil }); !errors.Is(err, mandates.ErrInvalid) {
 		t.Errorf("update to a redirect URI with a fragment: %v, want ErrInvalid", err)
 	}
 
-	if _, err := s.UpdateClient(ctx, c.ID, func(c *authz.Client) error { c.RequireSignedRequestObject = false; return nil }); err != nil {
+	if _, err := s.UpdateClient(ctx, c.ID, func(c *oauth.Client) error { c.RequireSignedRequestObject = false; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.Client(ctx, c.ID); got.RequireSignedRequestObject {
@@ -609,27 +610,27 @@ func testClientLifecycle(t *testing.T, s Store) {
 	}
 }
 
-// testClientInvalid: the store refuses what authz.Client.Validate refuses,
+// testClientInvalid: the store refuses what oauth.Client.Validate refuses,
 // on create and on update, and keeps nothing of it.
 func testClientInvalid(t *testing.T, s Store) {
 	ctx := t.Context()
-	keyJWT := func(c *authz.Client) { c.TokenEndpointAuthMethod, c.SecretHash = authz.AuthMethodPrivateKeyJWT, "" }
+	keyJWT := func(c *oauth.Client) { c.TokenEndpointAuthMethod, c.SecretHash = oauth.AuthMethodPrivateKeyJWT, "" }
 	tests := []struct {
 		name   string
-		change func(*authz.Client)
+		change func(*oauth.Client)
 	}{
 		{"private_key_jwt without keys", keyJWT},
-		{"a key set holding a private key", func(c *authz.Client) {
+		{"a key set holding a private key", func(c *oauth.Client) {
 			keyJWT(c)
 			c.JWKS = strings.Replace(clientJWKS, `"kty"`, `"d":"c2VjcmV0","kty"`, 1)
 		}},
-		{"a public client with a secret", func(c *authz.Client) { c.TokenEndpointAuthMethod = authz.AuthMethodNone }},
-		{"a post-logout redirect URI over http", func(c *authz.Client) { c.PostLogoutRedirectURIs = []string{"http://caf.example.fr/"} }},
-		{"a key set URL over http", func(c *authz.Client) { c.JWKSURI = "http://caf.example.fr/jwks.json" }},
-		{"an unknown subject type", func(c *authz.Client) { c.SubjectType = "anonymous" }},
-		{"unsigned ID tokens", func(c *authz.Client) { c.IDTokenSignedResponseAlg = "none" }},
-		{"an unknown userinfo algorithm", func(c *authz.Client) { c.UserinfoSignedResponseAlg = "HS256" }},
-		{"signed request objects required without keys to sign them", func(c *authz.Client) { c.RequireSignedRequestObject = true }},
+		{"a public client with a secret", func(c *oauth.Client) { c.TokenEndpointAuthMethod = oauth.AuthMethodNone }},
+		{"a post-logout redirect URI over http", func(c *oauth.Client) { c.PostLogoutRedirectURIs = []string{"http://caf.example.fr/"} }},
+		{"a key set URL over http", func(c *oauth.Client) { c.JWKSURI = "http://caf.example.fr/jwks.json" }},
+		{"an unknown subject type", func(c *oauth.Client) { c.SubjectType = "anonymous" }},
+		{"unsigned ID tokens", func(c *oauth.Client) { c.IDTokenSignedResponseAlg = "none" }},
+		{"an unknown userinfo algorithm", func(c *oauth.Client) { c.UserinfoSignedResponseAlg = "HS256" }},
+		{"signed request objects required without keys to sign them", func(c *oauth.Client) { c.RequireSignedRequestObject = true }},
 	}
 	existing := newClient("existing")
 	if err := s.CreateClient(ctx, existing); err != nil {
@@ -648,7 +649,7 @@ func testClientInvalid(t *testing.T, s Store) {
 		if _, err := s.Client(ctx, c.ID); !errors.Is(err, mandates.ErrNotFound) {
 			t.Errorf("create with %s stored the client anyway: %v", tt.name, err)
 		}
-		if _, err := s.UpdateClient(ctx, existing.ID, func(c *authz.Client) error { tt.change(c); return nil }); !errors.Is(err, mandates.ErrInvalid) {
+		if _, err := s.UpdateClient(ctx, existing.ID, func(c *oauth.Client) error { tt.change(c); return nil }); !errors.Is(err, mandates.ErrInvalid) {
 			t.Errorf("update to %s: %v, want ErrInvalid", tt.name, err)
 		}
 	}
@@ -665,7 +666,7 @@ func testClientNotFound(t *testing.T, s Store) {
 	if _, err := s.Client(t.Context(), "nope"); !errors.Is(err, mandates.ErrNotFound) {
 		t.Errorf("Client(unknown) = %v", err)
 	}
-	if _, err := s.UpdateClient(t.Context(), "nope", func(*authz.Client) error { return nil }); !errors.Is(err, mandates.ErrNotFound) {
+	if _, err := s.UpdateClient(t.Context(), "nope", func(*oauth.Client) error { return nil }); !errors.Is(err, mandates.ErrNotFound) {
 		t.Errorf("UpdateClient(unknown) = %v", err)
 	}
 	list, err := s.Clients(t.Context())
@@ -686,8 +687,8 @@ func testSessionLifecycle(t *testing.T, s Store) {
 	p := newPerson("")
 	mustCreatePerson(t, s, p)
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	_, id := authz.NewSessionToken()
-	sess := authz.BrowserSession{ID: id, PersonID: p.ID, AuthTime: now, AMR: []string{"pwd"}, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	_, id := authn.NewSessionToken()
+	sess := authn.BrowserSession{ID: id, PersonID: p.ID, AuthTime: now, AMR: []string{"pwd"}, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
 	if err := s.CreateSession(ctx, sess); err != nil {
 		t.Fatal(err)
 	}
@@ -705,8 +706,8 @@ func testSessionLifecycle(t *testing.T, s Store) {
 		t.Errorf("expired session: %v, want ErrNotFound", err)
 	}
 
-	_, old := authz.NewSessionToken()
-	if err := s.CreateSession(ctx, authz.BrowserSession{ID: old, PersonID: p.ID, AuthTime: now, CreatedAt: now, ExpiresAt: now.Add(-time.Minute)}); err != nil {
+	_, old := authn.NewSessionToken()
+	if err := s.CreateSession(ctx, authn.BrowserSession{ID: old, PersonID: p.ID, AuthTime: now, CreatedAt: now, ExpiresAt: now.Add(-time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
 	n, err := s.DeleteExpiredSessions(ctx, now)
@@ -719,7 +720,7 @@ func testSessionLifecycle(t *testing.T, s Store) {
 	if _, err := s.Session(ctx, id, now); !errors.Is(err, mandates.ErrNotFound) {
 		t.Errorf("deleted session: %v, want ErrNotFound", err)
 	}
-	if err := s.CreateSession(ctx, authz.BrowserSession{ID: "x", PersonID: mandates.NewID(now), CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); !errors.Is(err, mandates.ErrInvalid) {
+	if err := s.CreateSession(ctx, authn.BrowserSession{ID: "x", PersonID: mandates.NewID(now), CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); !errors.Is(err, mandates.ErrInvalid) {
 		t.Errorf("a session for an unknown person: %v, want ErrInvalid", err)
 	}
 }
@@ -729,12 +730,12 @@ func testSessionRenew(t *testing.T, s Store) {
 	p := newPerson("")
 	mustCreatePerson(t, s, p)
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	_, oldID := authz.NewSessionToken()
-	old := authz.BrowserSession{ID: oldID, PersonID: p.ID, AuthTime: now, AMR: []string{"pwd"}, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	_, oldID := authn.NewSessionToken()
+	old := authn.BrowserSession{ID: oldID, PersonID: p.ID, AuthTime: now, AMR: []string{"pwd"}, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
 	if err := s.CreateSession(ctx, old); err != nil {
 		t.Fatal(err)
 	}
-	_, newID := authz.NewSessionToken()
+	_, newID := authn.NewSessionToken()
 	raised := old
 	raised.ID, raised.AMR = newID, []string{"pwd", "otp"}
 	if err := s.RenewSession(ctx, oldID, raised); err != nil {
@@ -749,7 +750,7 @@ func testSessionRenew(t *testing.T, s Store) {
 	}
 	// Renewing a session that is gone (signed out, or renewed by another
 	// request) creates nothing.
-	_, other := authz.NewSessionToken()
+	_, other := authn.NewSessionToken()
 	again := raised
 	again.ID = other
 	if err := s.RenewSession(ctx, oldID, again); !errors.Is(err, mandates.ErrNotFound) {

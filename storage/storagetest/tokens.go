@@ -7,13 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 )
 
 // TokenStore is what RunTokenStore needs.
 type TokenStore interface {
-	authz.TokenStore
+	oauth.TokenStore
 	mandates.Transactor
 }
 
@@ -39,15 +39,15 @@ func RunTokenStore(t *testing.T, newStore func(t *testing.T) TokenStore) {
 	}
 }
 
-func newRecord(kind authz.TokenKind, sig, requestID string) authz.TokenRecord {
-	return authz.TokenRecord{
+func newRecord(kind oauth.TokenKind, sig, requestID string) oauth.TokenRecord {
+	return oauth.TokenRecord{
 		Kind: kind, Signature: sig, RequestID: requestID, ClientID: "site", Subject: "person-1", Active: true,
 		Request:   []byte(`{"id":"` + requestID + `","scope":["openid"]}`),
 		ExpiresAt: time.Now().Add(time.Hour).UTC().Truncate(time.Millisecond),
 	}
 }
 
-func mustCreateToken(t *testing.T, s TokenStore, r authz.TokenRecord) {
+func mustCreateToken(t *testing.T, s TokenStore, r oauth.TokenRecord) {
 	t.Helper()
 	if err := s.CreateToken(t.Context(), r); err != nil {
 		t.Fatalf("CreateToken(%s %s): %v", r.Kind, r.Signature, err)
@@ -55,9 +55,9 @@ func mustCreateToken(t *testing.T, s TokenStore, r authz.TokenRecord) {
 }
 
 func testTokenRoundTrip(t *testing.T, s TokenStore) {
-	want := newRecord(authz.KindRefreshToken, "sig-1", "req-1")
+	want := newRecord(oauth.KindRefreshToken, "sig-1", "req-1")
 	mustCreateToken(t, s, want)
-	got, err := s.Token(t.Context(), authz.KindRefreshToken, "sig-1")
+	got, err := s.Token(t.Context(), oauth.KindRefreshToken, "sig-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,53 +69,53 @@ func testTokenRoundTrip(t *testing.T, s TokenStore) {
 
 func testTokenNotFound(t *testing.T, s TokenStore) {
 	ctx := t.Context()
-	if _, err := s.Token(ctx, authz.KindAccessToken, "nope"); !errors.Is(err, mandates.ErrNotFound) {
+	if _, err := s.Token(ctx, oauth.KindAccessToken, "nope"); !errors.Is(err, mandates.ErrNotFound) {
 		t.Errorf("Token: %v", err)
 	}
-	if err := s.DeleteToken(ctx, authz.KindAccessToken, "nope"); !errors.Is(err, mandates.ErrNotFound) {
+	if err := s.DeleteToken(ctx, oauth.KindAccessToken, "nope"); !errors.Is(err, mandates.ErrNotFound) {
 		t.Errorf("DeleteToken: %v", err)
 	}
-	if err := s.DeactivateToken(ctx, authz.KindAccessToken, "nope"); !errors.Is(err, mandates.ErrNotFound) {
+	if err := s.DeactivateToken(ctx, oauth.KindAccessToken, "nope"); !errors.Is(err, mandates.ErrNotFound) {
 		t.Errorf("DeactivateToken: %v", err)
 	}
 }
 
 func testTokenUnique(t *testing.T, s TokenStore) {
-	mustCreateToken(t, s, newRecord(authz.KindAuthorizeCode, "same", "req-1"))
-	if err := s.CreateToken(t.Context(), newRecord(authz.KindAuthorizeCode, "same", "req-2")); !errors.Is(err, mandates.ErrAlreadyExists) {
+	mustCreateToken(t, s, newRecord(oauth.KindAuthorizeCode, "same", "req-1"))
+	if err := s.CreateToken(t.Context(), newRecord(oauth.KindAuthorizeCode, "same", "req-2")); !errors.Is(err, mandates.ErrAlreadyExists) {
 		t.Errorf("same kind and signature: %v, want ErrAlreadyExists", err)
 	}
-	mustCreateToken(t, s, newRecord(authz.KindPKCE, "same", "req-1"))
+	mustCreateToken(t, s, newRecord(oauth.KindPKCE, "same", "req-1"))
 }
 
 func testTokenDeactivate(t *testing.T, s TokenStore) {
 	ctx := t.Context()
-	mustCreateToken(t, s, newRecord(authz.KindAuthorizeCode, "code-1", "req-1"))
-	if err := s.DeactivateToken(ctx, authz.KindAuthorizeCode, "code-1"); err != nil {
+	mustCreateToken(t, s, newRecord(oauth.KindAuthorizeCode, "code-1", "req-1"))
+	if err := s.DeactivateToken(ctx, oauth.KindAuthorizeCode, "code-1"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeactivateToken(ctx, authz.KindAuthorizeCode, "code-1"); !errors.Is(err, mandates.ErrConflict) {
+	if err := s.DeactivateToken(ctx, oauth.KindAuthorizeCode, "code-1"); !errors.Is(err, mandates.ErrConflict) {
 		t.Errorf("second use: %v, want ErrConflict", err)
 	}
-	got, err := s.Token(ctx, authz.KindAuthorizeCode, "code-1")
+	got, err := s.Token(ctx, oauth.KindAuthorizeCode, "code-1")
 	if err != nil || got.Active {
 		t.Errorf("after use: %+v, %v; want kept and inactive", got, err)
 	}
-	if err := s.DeleteToken(ctx, authz.KindAuthorizeCode, "code-1"); err != nil {
+	if err := s.DeleteToken(ctx, oauth.KindAuthorizeCode, "code-1"); err != nil {
 		t.Errorf("delete: %v", err)
 	}
-	if _, err := s.Token(ctx, authz.KindAuthorizeCode, "code-1"); !errors.Is(err, mandates.ErrNotFound) {
+	if _, err := s.Token(ctx, oauth.KindAuthorizeCode, "code-1"); !errors.Is(err, mandates.ErrNotFound) {
 		t.Errorf("after delete: %v", err)
 	}
 }
 
 func testTokenConcurrentUse(t *testing.T, s TokenStore) {
-	mustCreateToken(t, s, newRecord(authz.KindRefreshToken, "rt", "req-1"))
+	mustCreateToken(t, s, newRecord(oauth.KindRefreshToken, "rt", "req-1"))
 	const users = 8
 	errs := make(chan error, users)
 	var wg sync.WaitGroup
 	for range users {
-		wg.Go(func() { errs <- s.DeactivateToken(t.Context(), authz.KindRefreshToken, "rt") })
+		wg.Go(func() { errs <- s.DeactivateToken(t.Context(), oauth.KindRefreshToken, "rt") })
 	}
 	wg.Wait()
 	close(errs)
@@ -136,42 +136,42 @@ func testTokenConcurrentUse(t *testing.T, s TokenStore) {
 
 func testTokenGrant(t *testing.T, s TokenStore) {
 	ctx := t.Context()
-	for _, r := range []authz.TokenRecord{
-		newRecord(authz.KindRefreshToken, "rt-1", "grant-a"),
-		newRecord(authz.KindRefreshToken, "rt-2", "grant-a"),
-		newRecord(authz.KindAccessToken, "at-1", "grant-a"),
-		newRecord(authz.KindRefreshToken, "rt-3", "grant-b"),
+	for _, r := range []oauth.TokenRecord{
+		newRecord(oauth.KindRefreshToken, "rt-1", "grant-a"),
+		newRecord(oauth.KindRefreshToken, "rt-2", "grant-a"),
+		newRecord(oauth.KindAccessToken, "at-1", "grant-a"),
+		newRecord(oauth.KindRefreshToken, "rt-3", "grant-b"),
 	} {
 		mustCreateToken(t, s, r)
 	}
-	n, err := s.DeactivateGrant(ctx, authz.KindRefreshToken, "grant-a")
+	n, err := s.DeactivateGrant(ctx, oauth.KindRefreshToken, "grant-a")
 	if err != nil || n != 2 {
 		t.Fatalf("DeactivateGrant = %d, %v; want 2", n, err)
 	}
-	for sig, kind := range map[string]authz.TokenKind{"rt-1": authz.KindRefreshToken, "rt-2": authz.KindRefreshToken} {
+	for sig, kind := range map[string]oauth.TokenKind{"rt-1": oauth.KindRefreshToken, "rt-2": oauth.KindRefreshToken} {
 		if r, _ := s.Token(ctx, kind, sig); r.Active {
 			t.Errorf("%s still active", sig)
 		}
 	}
-	if r, _ := s.Token(ctx, authz.KindAccessToken, "at-1"); !r.Active {
+	if r, _ := s.Token(ctx, oauth.KindAccessToken, "at-1"); !r.Active {
 		t.Error("another kind of the grant was deactivated")
 	}
-	if r, _ := s.Token(ctx, authz.KindRefreshToken, "rt-3"); !r.Active {
+	if r, _ := s.Token(ctx, oauth.KindRefreshToken, "rt-3"); !r.Active {
 		t.Error("another grant was deactivated")
 	}
 }
 
 func testTokenExpiry(t *testing.T, s TokenStore) {
 	ctx := t.Context()
-	old := newRecord(authz.KindAccessToken, "old", "req-1")
+	old := newRecord(oauth.KindAccessToken, "old", "req-1")
 	old.ExpiresAt = time.Now().Add(-time.Minute)
 	mustCreateToken(t, s, old)
-	mustCreateToken(t, s, newRecord(authz.KindAccessToken, "live", "req-1"))
+	mustCreateToken(t, s, newRecord(oauth.KindAccessToken, "live", "req-1"))
 	n, err := s.DeleteExpiredTokens(ctx, time.Now())
 	if err != nil || n != 1 {
 		t.Errorf("DeleteExpiredTokens = %d, %v; want 1", n, err)
 	}
-	if _, err := s.Token(ctx, authz.KindAccessToken, "live"); err != nil {
+	if _, err := s.Token(ctx, oauth.KindAccessToken, "live"); err != nil {
 		t.Errorf("live record: %v", err)
 	}
 }
@@ -191,13 +191,13 @@ func testJTI(t *testing.T, s TokenStore) {
 }
 
 func testTokenTx(t *testing.T, s TokenStore) {
-	mustCreateToken(t, s, newRecord(authz.KindRefreshToken, "rt-old", "req-1"))
+	mustCreateToken(t, s, newRecord(oauth.KindRefreshToken, "rt-old", "req-1"))
 	boom := errors.New("boom")
 	err := s.InTx(t.Context(), func(ctx context.Context) error {
-		if err := s.DeactivateToken(ctx, authz.KindRefreshToken, "rt-old"); err != nil {
+		if err := s.DeactivateToken(ctx, oauth.KindRefreshToken, "rt-old"); err != nil {
 			return err
 		}
-		if err := s.CreateToken(ctx, newRecord(authz.KindRefreshToken, "rt-new", "req-1")); err != nil {
+		if err := s.CreateToken(ctx, newRecord(oauth.KindRefreshToken, "rt-new", "req-1")); err != nil {
 			return err
 		}
 		return boom
@@ -205,10 +205,10 @@ func testTokenTx(t *testing.T, s TokenStore) {
 	if !errors.Is(err, boom) {
 		t.Fatalf("InTx: %v", err)
 	}
-	if r, err := s.Token(t.Context(), authz.KindRefreshToken, "rt-old"); err != nil || !r.Active {
+	if r, err := s.Token(t.Context(), oauth.KindRefreshToken, "rt-old"); err != nil || !r.Active {
 		t.Errorf("the rotated token was not restored: %+v %v", r, err)
 	}
-	if _, err := s.Token(t.Context(), authz.KindRefreshToken, "rt-new"); !errors.Is(err, mandates.ErrNotFound) {
+	if _, err := s.Token(t.Context(), oauth.KindRefreshToken, "rt-new"); !errors.Is(err, mandates.ErrNotFound) {
 		t.Errorf("the new token was kept: %v", err)
 	}
 }

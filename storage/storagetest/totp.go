@@ -10,14 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/mandates"
 )
 
 // TOTPStore is what RunTOTPStore needs.
 type TOTPStore interface {
-	authz.TOTPStore
-	authz.PendingLoginStore
+	authn.TOTPStore
+	authn.PendingLoginStore
 	mandates.PersonStore
 }
 
@@ -56,7 +56,7 @@ func enrolled(t *testing.T, s TOTPStore) (mandates.Person, []byte) {
 		t.Fatal(err)
 	}
 	secret := []byte("sealed secret " + p.ID)
-	if err := s.StartTOTP(ctx, authz.TOTPEnrolment{PersonID: p.ID, Secret: secret, CreatedAt: time.Now()}); err != nil {
+	if err := s.StartTOTP(ctx, authn.TOTPEnrolment{PersonID: p.ID, Secret: secret, CreatedAt: time.Now()}); err != nil {
 		t.Fatalf("StartTOTP: %v", err)
 	}
 	var codes [][]byte
@@ -77,7 +77,7 @@ func testTOTPRoundTrip(t *testing.T, s TOTPStore) {
 	}
 	created := time.Now().UTC().Truncate(time.Millisecond)
 	secret := []byte{0, 1, 2, 0xfe, 0xff}
-	if err := s.StartTOTP(ctx, authz.TOTPEnrolment{PersonID: p.ID, Secret: secret, CreatedAt: created}); err != nil {
+	if err := s.StartTOTP(ctx, authn.TOTPEnrolment{PersonID: p.ID, Secret: secret, CreatedAt: created}); err != nil {
 		t.Fatal(err)
 	}
 	e, err := s.TOTP(ctx, p.ID)
@@ -131,14 +131,14 @@ func testTOTPNotFound(t *testing.T, s TOTPStore) {
 	if err := s.CreatePerson(ctx, p); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.StartTOTP(ctx, authz.TOTPEnrolment{PersonID: p.ID, Secret: []byte("s"), CreatedAt: time.Now()}); err != nil {
+	if err := s.StartTOTP(ctx, authn.TOTPEnrolment{PersonID: p.ID, Secret: []byte("s"), CreatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.AcceptTOTPStep(ctx, p.ID, 5); !errors.Is(err, mandates.ErrNotFound) {
 		t.Errorf("AcceptTOTPStep before confirmation = %v, want ErrNotFound", err)
 	}
 	// A second factor needs a known person.
-	err := s.StartTOTP(ctx, authz.TOTPEnrolment{PersonID: mandates.NewID(time.Now()), Secret: []byte("s"), CreatedAt: time.Now()})
+	err := s.StartTOTP(ctx, authn.TOTPEnrolment{PersonID: mandates.NewID(time.Now()), Secret: []byte("s"), CreatedAt: time.Now()})
 	if !errors.Is(err, mandates.ErrInvalid) {
 		t.Errorf("StartTOTP for an unknown person = %v, want ErrInvalid", err)
 	}
@@ -152,7 +152,7 @@ func testTOTPRestart(t *testing.T, s TOTPStore) {
 	}
 	first, second := []byte("first"), []byte("second")
 	for _, secret := range [][]byte{first, second} {
-		if err := s.StartTOTP(ctx, authz.TOTPEnrolment{PersonID: p.ID, Secret: secret, CreatedAt: time.Now()}); err != nil {
+		if err := s.StartTOTP(ctx, authn.TOTPEnrolment{PersonID: p.ID, Secret: secret, CreatedAt: time.Now()}); err != nil {
 			t.Fatalf("StartTOTP(%s): %v", secret, err)
 		}
 	}
@@ -163,7 +163,7 @@ func testTOTPRestart(t *testing.T, s TOTPStore) {
 	if err := s.ConfirmTOTP(ctx, p.ID, second, 10, time.Now(), nil); err != nil {
 		t.Fatalf("ConfirmTOTP: %v", err)
 	}
-	if err := s.StartTOTP(ctx, authz.TOTPEnrolment{PersonID: p.ID, Secret: []byte("third"), CreatedAt: time.Now()}); !errors.Is(err, authz.ErrTOTPActive) {
+	if err := s.StartTOTP(ctx, authn.TOTPEnrolment{PersonID: p.ID, Secret: []byte("third"), CreatedAt: time.Now()}); !errors.Is(err, authn.ErrTOTPActive) {
 		t.Errorf("StartTOTP over a confirmed one = %v, want ErrTOTPActive", err)
 	}
 	if e, _ := s.TOTP(ctx, p.ID); !bytes.Equal(e.Secret, second) || !e.Active() || e.LastStep != 10 {
@@ -178,12 +178,12 @@ func testTOTPStepForward(t *testing.T, s TOTPStore) {
 		step int64
 		want error
 	}{
-		{100, authz.ErrCodeUsed}, // the confirmation's own step
-		{99, authz.ErrCodeUsed},
+		{100, authn.ErrCodeUsed}, // the confirmation's own step
+		{99, authn.ErrCodeUsed},
 		{101, nil},
-		{101, authz.ErrCodeUsed},
+		{101, authn.ErrCodeUsed},
 		{103, nil},
-		{102, authz.ErrCodeUsed},
+		{102, authn.ErrCodeUsed},
 	}
 	for _, st := range steps {
 		if err := s.AcceptTOTPStep(ctx, p.ID, st.step); !errors.Is(err, st.want) {
@@ -206,7 +206,7 @@ func testTOTPStepConcurrent(t *testing.T, s TOTPStore) {
 			switch {
 			case err == nil:
 				ok.Add(1)
-			case errors.Is(err, authz.ErrCodeUsed):
+			case errors.Is(err, authn.ErrCodeUsed):
 				used.Add(1)
 			default:
 				t.Errorf("AcceptTOTPStep: %v", err)
@@ -272,7 +272,7 @@ func testTOTPDelete(t *testing.T, s TOTPStore) {
 	}
 	// A new enrolment starts afresh: none of the old codes work.
 	secret := []byte("new")
-	if err := s.StartTOTP(ctx, authz.TOTPEnrolment{PersonID: p.ID, Secret: secret, CreatedAt: time.Now()}); err != nil {
+	if err := s.StartTOTP(ctx, authn.TOTPEnrolment{PersonID: p.ID, Secret: secret, CreatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.ConfirmTOTP(ctx, p.ID, secret, 50, time.Now(), [][]byte{hashOf("k")}); err != nil {
@@ -290,24 +290,24 @@ func testPendingLogin(t *testing.T, s TOTPStore) {
 		t.Fatal(err)
 	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	want := authz.PendingLogin{ID: authz.SessionID("token-1"), PersonID: p.ID, AuthTime: now, AMR: []string{"pwd"},
+	want := authn.PendingLogin{ID: authn.SessionID("token-1"), PersonID: p.ID, AuthTime: now, AMR: []string{"pwd"},
 		CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute)}
 	if err := s.CreatePendingLogin(ctx, want); err != nil {
 		t.Fatal(err)
 	}
-	old := authz.PendingLogin{ID: authz.SessionID("token-2"), PersonID: p.ID, AuthTime: now.Add(-time.Hour), AMR: []string{"pwd"},
+	old := authn.PendingLogin{ID: authn.SessionID("token-2"), PersonID: p.ID, AuthTime: now.Add(-time.Hour), AMR: []string{"pwd"},
 		CreatedAt: now.Add(-time.Hour), ExpiresAt: now.Add(-time.Minute)}
 	if err := s.CreatePendingLogin(ctx, old); err != nil {
 		t.Fatal(err)
 	}
-	same := func(got authz.PendingLogin) bool {
+	same := func(got authn.PendingLogin) bool {
 		return got.ID == want.ID && got.PersonID == want.PersonID && got.AuthTime.Equal(want.AuthTime) && slices.Equal(got.AMR, want.AMR) &&
 			got.CreatedAt.Equal(want.CreatedAt) && got.ExpiresAt.Equal(want.ExpiresAt)
 	}
 	if got, err := s.PendingLogin(ctx, want.ID, now); err != nil || !same(got) {
 		t.Errorf("PendingLogin read back as %+v, %v; want %+v", got, err, want)
 	}
-	for name, id := range map[string]string{"expired": old.ID, "unknown": authz.SessionID("nope")} {
+	for name, id := range map[string]string{"expired": old.ID, "unknown": authn.SessionID("nope")} {
 		if _, err := s.PendingLogin(ctx, id, now); !errors.Is(err, mandates.ErrNotFound) {
 			t.Errorf("PendingLogin(%s) = %v, want ErrNotFound", name, err)
 		}

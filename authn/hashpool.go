@@ -1,4 +1,4 @@
-package authz
+package authn
 
 import (
 	"context"
@@ -16,7 +16,7 @@ type BusyError struct {
 	RetryAfter time.Duration
 }
 
-func (e *BusyError) Error() string { return "authz: too many passwords are being checked at once" }
+func (e *BusyError) Error() string { return "authn: too many passwords are being checked at once" }
 
 // Unwrap makes a BusyError a mandates.ErrUnavailable.
 func (e *BusyError) Unwrap() error { return mandates.ErrUnavailable }

@@ -1,4 +1,4 @@
-package authz_test
+package authn_test
 
 import (
 	"bytes"
@@ -11,7 +11,8 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
+	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/storage/sqlite"
 )
@@ -24,7 +25,7 @@ func outcomes(n int, try func(i int) error) map[error]int {
 	for i := range n {
 		wg.Go(func() {
 			err := try(i)
-			for _, known := range []error{authz.ErrBadCredentials, authz.ErrTooManyAttempts, authz.ErrBadCode, authz.ErrCodeUsed} {
+			for _, known := range []error{authn.ErrBadCredentials, authn.ErrTooManyAttempts, authn.ErrBadCode, authn.ErrCodeUsed} {
 				if errors.Is(err, known) {
 					err = known
 				}
@@ -52,7 +53,7 @@ func newLimitStore(t *testing.T) (*sqlite.Store, mandates.Person) {
 	}
 	mig.Close()
 	p := mandates.Person{ID: mandates.NewID(time.Now()), GivenNames: "Paul", FamilyName: "Durand", BirthDate: mandates.Date(1982, 1, 23),
-		Email: "paul.durand@example.fr", PasswordHash: authz.HashPassword("bon-mot-de-passe")}
+		Email: "paul.durand@example.fr", PasswordHash: authn.HashPassword("bon-mot-de-passe")}
 	if err := st.CreatePerson(ctx, p); err != nil {
 		t.Fatal(err)
 	}
@@ -61,8 +62,8 @@ func newLimitStore(t *testing.T) (*sqlite.Store, mandates.Person) {
 
 // A pool that queues every concurrent check: the limits, not the pool,
 // decide here.
-func queueAll() authz.AuthenticatorOption {
-	return authz.WithHashPool(authz.NewHashPool(authz.HashPoolConfig{Size: 2, Queue: 64, Wait: time.Hour}))
+func queueAll() authn.AuthenticatorOption {
+	return authn.WithHashPool(authn.NewHashPool(authn.HashPoolConfig{Size: 2, Queue: 64, Wait: time.Hour}))
 }
 
 func TestLimitsHoldUnderConcurrency(t *testing.T) {
@@ -71,24 +72,24 @@ func TestLimitsHoldUnderConcurrency(t *testing.T) {
 
 	t.Run("25 concurrent wrong passwords for one account against 5: 5 are checked, 20 refused", func(t *testing.T) {
 		st, p := newLimitStore(t)
-		a := authz.NewAuthenticator(st, st, authz.LoginLimits{PerAccount: 5, PerAddress: 1000}, clock, queueAll())
+		a := authn.NewAuthenticator(st, st, authn.LoginLimits{PerAccount: 5, PerAddress: 1000}, clock, queueAll())
 		got := outcomes(25, func(i int) error {
 			_, err := a.Authenticate(t.Context(), p.Email, "mauvais-"+strconv.Itoa(i), "10.0.0."+strconv.Itoa(i))
 			return err
 		})
-		if got[authz.ErrBadCredentials] != 5 || got[authz.ErrTooManyAttempts] != 20 {
+		if got[authn.ErrBadCredentials] != 5 || got[authn.ErrTooManyAttempts] != 20 {
 			t.Errorf("outcomes %v, want 5 checked (ErrBadCredentials) and 20 ErrTooManyAttempts", got)
 		}
-		if _, err := a.Authenticate(t.Context(), p.Email, "bon-mot-de-passe", "10.0.1.1"); !errors.Is(err, authz.ErrTooManyAttempts) {
+		if _, err := a.Authenticate(t.Context(), p.Email, "bon-mot-de-passe", "10.0.1.1"); !errors.Is(err, authn.ErrTooManyAttempts) {
 			t.Errorf("the right password after them: %v, want ErrTooManyAttempts", err)
 		}
 	})
 	t.Run("the right password among 25 concurrent guesses: at most 5 are checked before a login", func(t *testing.T) {
 		st, p := newLimitStore(t)
-		a := authz.NewAuthenticator(st, st, authz.LoginLimits{PerAccount: 5, PerAddress: 1000}, clock,
+		a := authn.NewAuthenticator(st, st, authn.LoginLimits{PerAccount: 5, PerAddress: 1000}, clock,
 			// One check at a time: the success, if it is checked, comes
 			// after the guesses reserved before it and before the others.
-			authz.WithHashPool(authz.NewHashPool(authz.HashPoolConfig{Size: 1, Queue: 64, Wait: time.Hour})))
+			authn.WithHashPool(authn.NewHashPool(authn.HashPoolConfig{Size: 1, Queue: 64, Wait: time.Hour})))
 		got := outcomes(25, func(i int) error {
 			pw := "mauvais-" + strconv.Itoa(i)
 			if i == 12 {
@@ -97,7 +98,7 @@ func TestLimitsHoldUnderConcurrency(t *testing.T) {
 			_, err := a.Authenticate(t.Context(), p.Email, pw, "10.0.0."+strconv.Itoa(i))
 			return err
 		})
-		checked := got[authz.ErrBadCredentials] + got[nil]
+		checked := got[authn.ErrBadCredentials] + got[nil]
 		if got[nil] > 1 || got[nil] == 0 && checked != 5 || len(got) > 3 {
 			t.Errorf("outcomes %v: want 5 checked, the right one among them or refused", got)
 		}
@@ -109,12 +110,12 @@ func TestLimitsHoldUnderConcurrency(t *testing.T) {
 	})
 	t.Run("40 concurrent logins from one address against 30: 30 are checked, 10 refused", func(t *testing.T) {
 		st, _ := newLimitStore(t)
-		a := authz.NewAuthenticator(st, st, authz.LoginLimits{PerAccount: 5, PerAddress: 30}, clock, queueAll())
+		a := authn.NewAuthenticator(st, st, authn.LoginLimits{PerAccount: 5, PerAddress: 30}, clock, queueAll())
 		got := outcomes(40, func(i int) error {
 			_, err := a.Authenticate(t.Context(), "personne-"+strconv.Itoa(i)+"@example.fr", "mauvais", "192.0.2.1")
 			return err
 		})
-		if got[authz.ErrBadCredentials] != 30 || got[authz.ErrTooManyAttempts] != 10 {
+		if got[authn.ErrBadCredentials] != 30 || got[authn.ErrTooManyAttempts] != 10 {
 			t.Errorf("outcomes %v, want 30 checked (ErrBadCredentials) and 10 ErrTooManyAttempts", got)
 		}
 	})
@@ -123,8 +124,8 @@ func TestLimitsHoldUnderConcurrency(t *testing.T) {
 		f.enrol(t)
 		tt, gate := gatedTOTP(f, 40)
 		got := gate.run(40, func(int) error { return tt.Verify(t.Context(), f.person.ID, "000000") })
-		checked := got[authz.ErrBadCode] + got[authz.ErrCodeUsed]
-		if checked != 5 || got[authz.ErrTooManyAttempts] != 35 {
+		checked := got[authn.ErrBadCode] + got[authn.ErrCodeUsed]
+		if checked != 5 || got[authn.ErrTooManyAttempts] != 35 {
 			t.Errorf("outcomes %v, want 5 checked and 35 ErrTooManyAttempts", got)
 		}
 	})
@@ -133,7 +134,7 @@ func TestLimitsHoldUnderConcurrency(t *testing.T) {
 		f.enrol(t)
 		tt, gate := gatedTOTP(f, 40)
 		got := gate.run(40, func(int) error { return tt.UseRecoveryCode(t.Context(), f.person.ID, "aaaa-bbbb-cccc") })
-		if got[authz.ErrBadCode] != 5 || got[authz.ErrTooManyAttempts] != 35 {
+		if got[authn.ErrBadCode] != 5 || got[authn.ErrTooManyAttempts] != 35 {
 			t.Errorf("outcomes %v, want 5 checked and 35 ErrTooManyAttempts", got)
 		}
 	})
@@ -148,7 +149,7 @@ type gate struct {
 }
 
 type gatedTOTPStore struct {
-	authz.TOTPStore
+	authn.TOTPStore
 	g *gate
 }
 
@@ -157,7 +158,7 @@ func (s gatedTOTPStore) wait() {
 	<-s.g.open
 }
 
-func (s gatedTOTPStore) TOTP(ctx context.Context, personID string) (authz.TOTPEnrolment, error) {
+func (s gatedTOTPStore) TOTP(ctx context.Context, personID string) (authn.TOTPEnrolment, error) {
 	s.wait()
 	return s.TOTPStore.TOTP(ctx, personID)
 }
@@ -168,10 +169,10 @@ func (s gatedTOTPStore) UseRecoveryCode(ctx context.Context, personID string, ha
 }
 
 // gatedTOTP is the fixture's second factor with its store behind a gate.
-func gatedTOTP(f *totpFixture, n int) (*authz.TOTP, *gate) {
+func gatedTOTP(f *totpFixture, n int) (*authn.TOTP, *gate) {
 	g := &gate{events: make(chan struct{}), open: make(chan struct{})}
-	box, _ := authz.NewSecretBox(bytes.Repeat([]byte{7}, 32))
-	return authz.NewTOTP(gatedTOTPStore{f.st, g}, f.st, box, f.auth, authz.TOTPConfig{PendingTTL: 10 * time.Minute}), g
+	box, _ := keyring.NewSecretBox(bytes.Repeat([]byte{7}, 32))
+	return authn.NewTOTP(gatedTOTPStore{f.st, g}, f.st, box, f.auth, authn.TOTPConfig{PendingTTL: 10 * time.Minute}), g
 }
 
 // run is outcomes, opening the gate once all n attempts reached it or
@@ -185,7 +186,7 @@ func (g *gate) run(n int, try func(i int) error) map[error]int {
 	}()
 	return outcomes(n, func(i int) error {
 		err := try(i)
-		if errors.Is(err, authz.ErrTooManyAttempts) {
+		if errors.Is(err, authn.ErrTooManyAttempts) {
 			g.events <- struct{}{}
 		}
 		return err
@@ -196,13 +197,13 @@ func TestABusyPoolRefusesWithoutCountingAGuess(t *testing.T) {
 	st, p := newLimitStore(t)
 	now := time.Date(2026, 11, 23, 10, 0, 10, 0, time.UTC)
 	synctest.Test(t, func(t *testing.T) {
-		pool := authz.NewHashPool(authz.HashPoolConfig{Size: 1, Queue: 1, Wait: 3 * time.Second})
-		a := authz.NewAuthenticator(st, st, authz.LoginLimits{PerAccount: 5}, func() time.Time { return now }, authz.WithHashPool(pool))
+		pool := authn.NewHashPool(authn.HashPoolConfig{Size: 1, Queue: 1, Wait: 3 * time.Second})
+		a := authn.NewAuthenticator(st, st, authn.LoginLimits{PerAccount: 5}, func() time.Time { return now }, authn.WithHashPool(pool))
 		release := make(chan struct{})
 		go pool.Do(t.Context(), func() { <-release })
 		synctest.Wait()
 		_, err := a.Authenticate(t.Context(), p.Email, "bon-mot-de-passe", "10.0.0.1")
-		var busy *authz.BusyError
+		var busy *authn.BusyError
 		if !errors.As(err, &busy) || busy.RetryAfter != 3*time.Second {
 			t.Fatalf("login with the pool busy: %v, want a BusyError asking for 3s", err)
 		}
@@ -223,7 +224,7 @@ func TestABusyPoolRefusesWithoutCountingAGuess(t *testing.T) {
 func TestASuccessTakesBackItsAttempt(t *testing.T) {
 	st, p := newLimitStore(t)
 	now := time.Date(2026, 11, 23, 10, 0, 10, 0, time.UTC)
-	a := authz.NewAuthenticator(st, st, authz.LoginLimits{PerAccount: 5, PerAddress: 3}, func() time.Time { return now })
+	a := authn.NewAuthenticator(st, st, authn.LoginLimits{PerAccount: 5, PerAddress: 3}, func() time.Time { return now })
 	// Successes from a shared address (a France Services desk) never use up
 	// its limit: only failures count, as before attempts were counted ahead.
 	for i := range 5 {
@@ -248,21 +249,21 @@ func TestCodesCountAgainstTheAddressToo(t *testing.T) {
 	// The address already used all but one of its 30 attempts (on other
 	// accounts' passwords or codes).
 	for range 29 {
-		if ok, err := f.st.ReserveAttempt(ctx, window, authz.AttemptLimit{Key: "address:10.0.0.9", Max: 30}); err != nil || !ok {
+		if ok, err := f.st.ReserveAttempt(ctx, window, authn.AttemptLimit{Key: "address:10.0.0.9", Max: 30}); err != nil || !ok {
 			t.Fatalf("reserve: %v %v", ok, err)
 		}
 	}
-	from := authz.WithAddress(ctx, "10.0.0.9")
-	if err := f.totp.Verify(from, f.person.ID, "000000"); !errors.Is(err, authz.ErrBadCode) && !errors.Is(err, authz.ErrCodeUsed) {
+	from := authn.WithAddress(ctx, "10.0.0.9")
+	if err := f.totp.Verify(from, f.person.ID, "000000"); !errors.Is(err, authn.ErrBadCode) && !errors.Is(err, authn.ErrCodeUsed) {
 		t.Fatalf("the address's last attempt: %v, want the code checked", err)
 	}
-	if err := f.totp.Verify(from, f.person.ID, "000000"); !errors.Is(err, authz.ErrTooManyAttempts) {
+	if err := f.totp.Verify(from, f.person.ID, "000000"); !errors.Is(err, authn.ErrTooManyAttempts) {
 		t.Errorf("a code past the address's limit: %v, want ErrTooManyAttempts", err)
 	}
-	if err := f.totp.UseRecoveryCode(from, f.person.ID, "aaaa-bbbb-cccc"); !errors.Is(err, authz.ErrTooManyAttempts) {
+	if err := f.totp.UseRecoveryCode(from, f.person.ID, "aaaa-bbbb-cccc"); !errors.Is(err, authn.ErrTooManyAttempts) {
 		t.Errorf("a recovery code past the address's limit: %v, want ErrTooManyAttempts", err)
 	}
-	if err := f.totp.Verify(authz.WithAddress(ctx, "10.0.0.10"), f.person.ID, "000000"); errors.Is(err, authz.ErrTooManyAttempts) {
+	if err := f.totp.Verify(authn.WithAddress(ctx, "10.0.0.10"), f.person.ID, "000000"); errors.Is(err, authn.ErrTooManyAttempts) {
 		t.Errorf("a code from another address: %v, want it checked (the account has room)", err)
 	}
 }

@@ -1,4 +1,4 @@
-package authz_test
+package keyring_test
 
 import (
 	"context"
@@ -11,20 +11,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates"
 )
 
-// memKeys is an in-memory authz.KeyStore with the stores' uniqueness
+// memKeys is an in-memory keyring.KeyStore with the stores' uniqueness
 // rules: one id, one (alg, generation).
 type memKeys struct {
 	mu      sync.Mutex
-	keys    []authz.SigningKey
+	keys    []keyring.SigningKey
 	failUpd int // fail this many coming updates
 	reads   int
 }
 
-func (m *memKeys) CreateSigningKey(_ context.Context, k authz.SigningKey) error {
+func (m *memKeys) CreateSigningKey(_ context.Context, k keyring.SigningKey) error {
 	if err := k.Validate(); err != nil {
 		return err
 	}
@@ -42,12 +42,12 @@ func (m *memKeys) CreateSigningKey(_ context.Context, k authz.SigningKey) error 
 	return nil
 }
 
-func (m *memKeys) SigningKeys(context.Context) ([]authz.SigningKey, error) {
+func (m *memKeys) SigningKeys(context.Context) ([]keyring.SigningKey, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.reads++
 	out := slices.Clone(m.keys)
-	slices.SortFunc(out, func(a, b authz.SigningKey) int {
+	slices.SortFunc(out, func(a, b keyring.SigningKey) int {
 		if a.Alg != b.Alg {
 			return map[bool]int{true: -1, false: 1}[a.Alg < b.Alg]
 		}
@@ -56,16 +56,16 @@ func (m *memKeys) SigningKeys(context.Context) ([]authz.SigningKey, error) {
 	return out, nil
 }
 
-func (m *memKeys) UpdateSigningKey(_ context.Context, id string, fn func(*authz.SigningKey) error) (authz.SigningKey, error) {
+func (m *memKeys) UpdateSigningKey(_ context.Context, id string, fn func(*keyring.SigningKey) error) (keyring.SigningKey, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.failUpd > 0 {
 		m.failUpd--
-		return authz.SigningKey{}, mandates.ErrUnavailable
+		return keyring.SigningKey{}, mandates.ErrUnavailable
 	}
 	for i, old := range m.keys {
 		if old.ID == id {
-			k, err := authz.ApplySigningKeyUpdate(old, fn)
+			k, err := keyring.ApplySigningKeyUpdate(old, fn)
 			if err != nil {
 				return old, err
 			}
@@ -73,7 +73,7 @@ func (m *memKeys) UpdateSigningKey(_ context.Context, id string, fn func(*authz.
 			return k, nil
 		}
 	}
-	return authz.SigningKey{}, mandates.ErrNotFound
+	return keyring.SigningKey{}, mandates.ErrNotFound
 }
 
 func (m *memKeys) count() int {
@@ -114,15 +114,15 @@ const (
 	// publishedFor is how long a retired key stays in the JWKS: the
 	// longest token lifetime, plus the time another instance's cache may
 	// still sign with it.
-	publishedFor = maxLifetime + authz.KeyCacheTTL
+	publishedFor = maxLifetime + keyring.KeyCacheTTL
 )
 
-func newKeys(t *testing.T, store authz.KeyStore, box *authz.SecretBox, c *clock) *authz.Keys {
+func newKeys(t *testing.T, store keyring.KeyStore, box *keyring.SecretBox, c *clock) *keyring.Keys {
 	t.Helper()
-	return authz.NewKeys(store, box, c.now, lead, maxLifetime)
+	return keyring.NewKeys(store, box, c.now, lead, maxLifetime)
 }
 
-func activeKID(t *testing.T, k *authz.Keys, alg string) string {
+func activeKID(t *testing.T, k *keyring.Keys, alg string) string {
 	t.Helper()
 	kid, _, err := k.Active(t.Context(), alg)
 	if err != nil {
@@ -131,7 +131,7 @@ func activeKID(t *testing.T, k *authz.Keys, alg string) string {
 	return kid
 }
 
-func published(t *testing.T, k *authz.Keys) []string {
+func published(t *testing.T, k *keyring.Keys) []string {
 	t.Helper()
 	set, err := k.Public(t.Context())
 	if err != nil {
@@ -153,18 +153,18 @@ func TestEnsureCreatesOneActiveKeyPerAlgorithm(t *testing.T) {
 	if err := k.Ensure(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	for _, alg := range authz.SigningAlgs {
+	for _, alg := range keyring.SigningAlgs {
 		kid, signer, err := k.Active(t.Context(), alg)
 		if err != nil {
 			t.Fatalf("Active(%s): %v", alg, err)
 		}
 		switch pub := signer.Public().(type) {
 		case *ecdsa.PublicKey:
-			if alg != authz.ES256 || pub.Curve.Params().Name != "P-256" {
+			if alg != keyring.ES256 || pub.Curve.Params().Name != "P-256" {
 				t.Errorf("%s key is ECDSA on %s", alg, pub.Curve.Params().Name)
 			}
 		case *rsa.PublicKey:
-			if alg != authz.RS256 || pub.N.BitLen() < 2048 {
+			if alg != keyring.RS256 || pub.N.BitLen() < 2048 {
 				t.Errorf("%s key is RSA with %d bits", alg, pub.N.BitLen())
 			}
 		}
@@ -184,7 +184,7 @@ func TestEnsureCreatesOneActiveKeyPerAlgorithm(t *testing.T) {
 func TestConcurrentEnsureAgreesOnOneKey(t *testing.T) {
 	store, box, c := &memKeys{}, newBox(t), newClock()
 	const instances = 6
-	ks := make([]*authz.Keys, instances)
+	ks := make([]*keyring.Keys, instances)
 	var wg sync.WaitGroup
 	for i := range ks {
 		ks[i] = newKeys(t, store, box, c)
@@ -198,7 +198,7 @@ func TestConcurrentEnsureAgreesOnOneKey(t *testing.T) {
 	if n := store.count(); n != 2 {
 		t.Errorf("%d instances starting at once wrote %d keys, want 2", instances, n)
 	}
-	for _, alg := range authz.SigningAlgs {
+	for _, alg := range keyring.SigningAlgs {
 		want := activeKID(t, ks[0], alg)
 		for i, k := range ks[1:] {
 			if got := activeKID(t, k, alg); got != want {
@@ -217,10 +217,10 @@ func TestRotation(t *testing.T) {
 	if err := k.Ensure(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	old := activeKID(t, k, authz.ES256)
-	rs := activeKID(t, k, authz.RS256)
+	old := activeKID(t, k, keyring.ES256)
+	rs := activeKID(t, k, keyring.RS256)
 	start := c.now()
-	next, err := k.Rotate(t.Context(), authz.ES256)
+	next, err := k.Rotate(t.Context(), keyring.ES256)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,10 +243,10 @@ func TestRotation(t *testing.T) {
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
 			c.set(start.Add(st.at))
-			if got := activeKID(t, k, authz.ES256); got != st.signer {
+			if got := activeKID(t, k, keyring.ES256); got != st.signer {
 				t.Errorf("signing key = %s, want %s", got, st.signer)
 			}
-			if got := activeKID(t, k, authz.RS256); got != rs {
+			if got := activeKID(t, k, keyring.RS256); got != rs {
 				t.Errorf("rotating ES256 changed the RS256 key: %s, want %s", got, rs)
 			}
 			got := published(t, k)
@@ -259,7 +259,7 @@ func TestRotation(t *testing.T) {
 			if slices.Contains(st.published, old) != (err == nil) {
 				t.Errorf("Verifier(old key) = %v, published = %v", err, slices.Contains(st.published, old))
 			}
-			if err != nil && !errors.Is(err, authz.ErrUnknownKey) {
+			if err != nil && !errors.Is(err, keyring.ErrUnknownKey) {
 				t.Errorf("Verifier(withdrawn key) = %v, want ErrUnknownKey", err)
 			}
 		})
@@ -282,14 +282,14 @@ func TestInstancesSharingAStoreSignWithTheSameKey(t *testing.T) {
 	if err := a.Ensure(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	before := activeKID(t, b, authz.ES256) // b caches the table now
-	next, err := a.Rotate(t.Context(), authz.ES256)
+	before := activeKID(t, b, keyring.ES256) // b caches the table now
+	next, err := a.Rotate(t.Context(), keyring.ES256)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, at := range []time.Duration{0, time.Second, lead - time.Second, lead, lead + time.Second, lead + maxLifetime} {
 		c.set(next.CreatedAt.Add(at))
-		ka, kb := activeKID(t, a, authz.ES256), activeKID(t, b, authz.ES256)
+		ka, kb := activeKID(t, a, keyring.ES256), activeKID(t, b, keyring.ES256)
 		if ka != kb {
 			t.Errorf("%v after the rotation: instances sign with %s and %s", at, ka, kb)
 		}
@@ -304,8 +304,8 @@ func TestInstancesSharingAStoreSignWithTheSameKey(t *testing.T) {
 	// A token from a key b has not seen yet is still verified: an unknown
 	// kid is read from the store again.
 	b2 := newKeys(t, store, box, c)
-	_ = activeKID(t, b2, authz.ES256)
-	later, err := a.Rotate(t.Context(), authz.ES256)
+	_ = activeKID(t, b2, keyring.ES256)
+	later, err := a.Rotate(t.Context(), keyring.ES256)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,16 +320,16 @@ func TestTheCacheIsShort(t *testing.T) {
 	if err := k.Ensure(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	_ = activeKID(t, k, authz.ES256)
+	_ = activeKID(t, k, keyring.ES256)
 	reads := store.reads
 	for range 10 {
-		_ = activeKID(t, k, authz.ES256)
+		_ = activeKID(t, k, keyring.ES256)
 	}
 	if store.reads != reads {
 		t.Errorf("10 calls within the cache time read the store %d times", store.reads-reads)
 	}
 	c.add(5 * time.Second)
-	_ = activeKID(t, k, authz.ES256)
+	_ = activeKID(t, k, keyring.ES256)
 	if store.reads != reads+1 {
 		t.Errorf("a call after the cache time read the store %d times, want 1", store.reads-reads)
 	}
@@ -341,13 +341,13 @@ func TestAWrongSecretKeyIsReportedAndWritesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	wrong := newKeys(t, store, newBox(t), c)
-	if err := wrong.Ensure(t.Context()); !errors.Is(err, authz.ErrWrongSecretKey) {
+	if err := wrong.Ensure(t.Context()); !errors.Is(err, keyring.ErrWrongSecretKey) {
 		t.Errorf("Ensure with another secret key = %v, want ErrWrongSecretKey", err)
 	}
-	if _, err := wrong.Rotate(t.Context(), authz.ES256); !errors.Is(err, authz.ErrWrongSecretKey) {
+	if _, err := wrong.Rotate(t.Context(), keyring.ES256); !errors.Is(err, keyring.ErrWrongSecretKey) {
 		t.Errorf("Rotate with another secret key = %v, want ErrWrongSecretKey", err)
 	}
-	if _, _, err := wrong.Active(t.Context(), authz.RS256); !errors.Is(err, authz.ErrWrongSecretKey) {
+	if _, _, err := wrong.Active(t.Context(), keyring.RS256); !errors.Is(err, keyring.ErrWrongSecretKey) {
 		t.Errorf("Active with another secret key = %v, want ErrWrongSecretKey", err)
 	}
 	if n := store.count(); n != 2 {
@@ -361,9 +361,9 @@ func TestEnsureFinishesARotationCutShort(t *testing.T) {
 	if err := k.Ensure(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	old := activeKID(t, k, authz.ES256)
+	old := activeKID(t, k, keyring.ES256)
 	store.failUpd = 1
-	next, err := k.Rotate(t.Context(), authz.ES256)
+	next, err := k.Rotate(t.Context(), keyring.ES256)
 	if !errors.Is(err, mandates.ErrUnavailable) {
 		t.Fatalf("Rotate with a failing update = %v, want ErrUnavailable", err)
 	}
@@ -384,13 +384,13 @@ func TestRotateTwiceBeforeTheFirstTakesOver(t *testing.T) {
 	if err := k.Ensure(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	first := activeKID(t, k, authz.ES256)
-	second, err := k.Rotate(t.Context(), authz.ES256)
+	first := activeKID(t, k, keyring.ES256)
+	second, err := k.Rotate(t.Context(), keyring.ES256)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.add(10 * time.Minute)
-	third, err := k.Rotate(t.Context(), authz.ES256)
+	third, err := k.Rotate(t.Context(), keyring.ES256)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -403,7 +403,7 @@ func TestRotateTwiceBeforeTheFirstTakesOver(t *testing.T) {
 		{third.SignFrom, third.ID},
 	} {
 		c.set(st.at)
-		if got := activeKID(t, k, authz.ES256); got != st.want {
+		if got := activeKID(t, k, keyring.ES256); got != st.want {
 			t.Errorf("at %v: signing key %s, want %s", st.at, got, st.want)
 		}
 	}
@@ -415,21 +415,21 @@ func TestStatusNamesEachKeysState(t *testing.T) {
 	if err := k.Ensure(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	first := activeKID(t, k, authz.ES256)
-	second, _ := k.Rotate(t.Context(), authz.ES256)
+	first := activeKID(t, k, keyring.ES256)
+	second, _ := k.Rotate(t.Context(), keyring.ES256)
 	c.add(lead)
-	third, _ := k.Rotate(t.Context(), authz.ES256)
+	third, _ := k.Rotate(t.Context(), keyring.ES256)
 	steps := []struct {
 		name  string
 		after time.Duration
-		want  map[string]authz.KeyState
+		want  map[string]keyring.KeyState
 	}{
 		{"when the second key takes over", 0,
-			map[string]authz.KeyState{first: authz.KeyPublished, second.ID: authz.KeySigning, third.ID: authz.KeyNext}},
+			map[string]keyring.KeyState{first: keyring.KeyPublished, second.ID: keyring.KeySigning, third.ID: keyring.KeyNext}},
 		{"when the third key takes over", lead,
-			map[string]authz.KeyState{first: authz.KeyPublished, second.ID: authz.KeyPublished, third.ID: authz.KeySigning}},
+			map[string]keyring.KeyState{first: keyring.KeyPublished, second.ID: keyring.KeyPublished, third.ID: keyring.KeySigning}},
 		{"when the first key leaves the JWKS", publishedFor - lead,
-			map[string]authz.KeyState{first: authz.KeyWithdrawn, second.ID: authz.KeyPublished, third.ID: authz.KeySigning}},
+			map[string]keyring.KeyState{first: keyring.KeyWithdrawn, second.ID: keyring.KeyPublished, third.ID: keyring.KeySigning}},
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
@@ -438,9 +438,9 @@ func TestStatusNamesEachKeysState(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := map[string]authz.KeyState{}
+			got := map[string]keyring.KeyState{}
 			for _, s := range list {
-				if s.Alg == authz.ES256 {
+				if s.Alg == keyring.ES256 {
 					got[s.ID] = s.State
 				}
 			}
@@ -470,15 +470,15 @@ func TestApplySigningKeyUpdateKeepsKeyMaterial(t *testing.T) {
 	}
 	keys, _ := store.SigningKeys(t.Context())
 	old := keys[0]
-	for name, fn := range map[string]func(*authz.SigningKey){
-		"the id":             func(k *authz.SigningKey) { k.ID = "other" },
-		"the public key":     func(k *authz.SigningKey) { k.Public[3] ^= 1 },
-		"the private key":    func(k *authz.SigningKey) { k.Private = nil },
-		"the start time":     func(k *authz.SigningKey) { k.SignFrom = k.SignFrom.Add(time.Hour) },
-		"the generation":     func(k *authz.SigningKey) { k.Generation++ },
-		"publish-until only": func(k *authz.SigningKey) { k.PublishUntil = c.now() },
+	for name, fn := range map[string]func(*keyring.SigningKey){
+		"the id":             func(k *keyring.SigningKey) { k.ID = "other" },
+		"the public key":     func(k *keyring.SigningKey) { k.Public[3] ^= 1 },
+		"the private key":    func(k *keyring.SigningKey) { k.Private = nil },
+		"the start time":     func(k *keyring.SigningKey) { k.SignFrom = k.SignFrom.Add(time.Hour) },
+		"the generation":     func(k *keyring.SigningKey) { k.Generation++ },
+		"publish-until only": func(k *keyring.SigningKey) { k.PublishUntil = c.now() },
 	} {
-		_, err := authz.ApplySigningKeyUpdate(old, func(k *authz.SigningKey) error { fn(k); return nil })
+		_, err := keyring.ApplySigningKeyUpdate(old, func(k *keyring.SigningKey) error { fn(k); return nil })
 		if !errors.Is(err, mandates.ErrInvalid) {
 			t.Errorf("changing %s: %v, want ErrInvalid", name, err)
 		}

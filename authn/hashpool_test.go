@@ -1,4 +1,4 @@
-package authz_test
+package authn_test
 
 import (
 	"context"
@@ -8,14 +8,14 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/mandates"
 )
 
 func TestHashPool(t *testing.T) {
 	t.Run("no more than Size hashes run at once, and the queued ones run in turn", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			pool := authz.NewHashPool(authz.HashPoolConfig{Size: 2, Queue: 10, Wait: time.Minute})
+			pool := authn.NewHashPool(authn.HashPoolConfig{Size: 2, Queue: 10, Wait: time.Minute})
 			var running, peak, done atomic.Int32
 			release := make(chan struct{})
 			for range 5 {
@@ -48,7 +48,7 @@ func TestHashPool(t *testing.T) {
 	})
 	t.Run("a full queue is refused at once, with the wait to ask for", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			pool := authz.NewHashPool(authz.HashPoolConfig{Size: 1, Queue: 1, Wait: 2 * time.Second})
+			pool := authn.NewHashPool(authn.HashPoolConfig{Size: 1, Queue: 1, Wait: 2 * time.Second})
 			release := make(chan struct{})
 			go pool.Do(t.Context(), func() { <-release }) // runs
 			synctest.Wait()
@@ -57,7 +57,7 @@ func TestHashPool(t *testing.T) {
 			start := time.Now()
 			ran := false
 			err := pool.Do(t.Context(), func() { ran = true })
-			var busy *authz.BusyError
+			var busy *authn.BusyError
 			if !errors.As(err, &busy) || busy.RetryAfter != 2*time.Second || ran {
 				t.Fatalf("Do with the queue full = %v (ran: %v), want a BusyError asking for 2s", err, ran)
 			}
@@ -72,13 +72,13 @@ func TestHashPool(t *testing.T) {
 	})
 	t.Run("a wait longer than Wait is refused", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			pool := authz.NewHashPool(authz.HashPoolConfig{Size: 1, Queue: 4, Wait: 2 * time.Second})
+			pool := authn.NewHashPool(authn.HashPoolConfig{Size: 1, Queue: 4, Wait: 2 * time.Second})
 			release := make(chan struct{})
 			go pool.Do(t.Context(), func() { <-release })
 			synctest.Wait()
 			start := time.Now()
 			err := pool.Do(t.Context(), func() { t.Error("ran without a slot") })
-			var busy *authz.BusyError
+			var busy *authn.BusyError
 			if !errors.As(err, &busy) {
 				t.Fatalf("Do past the wait = %v, want a BusyError", err)
 			}
@@ -90,7 +90,7 @@ func TestHashPool(t *testing.T) {
 	})
 	t.Run("a slot freed during the wait is taken", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			pool := authz.NewHashPool(authz.HashPoolConfig{Size: 1, Queue: 4, Wait: 2 * time.Second})
+			pool := authn.NewHashPool(authn.HashPoolConfig{Size: 1, Queue: 4, Wait: 2 * time.Second})
 			release := make(chan struct{})
 			go pool.Do(t.Context(), func() { <-release })
 			synctest.Wait()
@@ -106,7 +106,7 @@ func TestHashPool(t *testing.T) {
 	})
 	t.Run("a request that ends while waiting gets its context's error", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			pool := authz.NewHashPool(authz.HashPoolConfig{Size: 1, Queue: 4, Wait: time.Minute})
+			pool := authn.NewHashPool(authn.HashPoolConfig{Size: 1, Queue: 4, Wait: time.Minute})
 			release := make(chan struct{})
 			go pool.Do(t.Context(), func() { <-release })
 			synctest.Wait()

@@ -1,4 +1,4 @@
-package authz_test
+package authn_test
 
 import (
 	"errors"
@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/storage/sqlite"
 )
@@ -24,12 +24,12 @@ func TestAuthenticate(t *testing.T) {
 	}
 	mig.Close()
 	p := mandates.Person{ID: mandates.NewID(time.Now()), GivenNames: "Paul", FamilyName: "Durand", BirthDate: mandates.Date(1982, 1, 23),
-		Email: "Paul.Durand@example.fr", PasswordHash: authz.HashPassword("bon-mot-de-passe")}
+		Email: "Paul.Durand@example.fr", PasswordHash: authn.HashPassword("bon-mot-de-passe")}
 	if err := st.CreatePerson(ctx, p); err != nil {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	a := authz.NewAuthenticator(st, st, authz.LoginLimits{Window: 15 * time.Minute, PerAccount: 3, PerAddress: 5}, func() time.Time { return now })
+	a := authn.NewAuthenticator(st, st, authn.LoginLimits{Window: 15 * time.Minute, PerAccount: 3, PerAddress: 5}, func() time.Time { return now })
 
 	if got, err := a.Authenticate(ctx, "paul.durand@EXAMPLE.fr", "bon-mot-de-passe", "10.0.0.1"); err != nil || got.ID != p.ID {
 		t.Fatalf("right password: %v, %v", got.ID, err)
@@ -38,7 +38,7 @@ func TestAuthenticate(t *testing.T) {
 		"wrong password": {"paul.durand@example.fr", "mauvais"},
 		"unknown email":  {"personne@example.fr", "bon-mot-de-passe"},
 	} {
-		if _, err := a.Authenticate(ctx, try[0], try[1], "10.0.0.2"); !errors.Is(err, authz.ErrBadCredentials) {
+		if _, err := a.Authenticate(ctx, try[0], try[1], "10.0.0.2"); !errors.Is(err, authn.ErrBadCredentials) {
 			t.Errorf("%s: %v, want ErrBadCredentials", name, err)
 		}
 	}
@@ -47,7 +47,7 @@ func TestAuthenticate(t *testing.T) {
 	for range 2 {
 		a.Authenticate(ctx, "paul.durand@example.fr", "mauvais", "10.0.0.3")
 	}
-	if _, err := a.Authenticate(ctx, "paul.durand@example.fr", "bon-mot-de-passe", "10.0.0.4"); !errors.Is(err, authz.ErrTooManyAttempts) {
+	if _, err := a.Authenticate(ctx, "paul.durand@example.fr", "bon-mot-de-passe", "10.0.0.4"); !errors.Is(err, authn.ErrTooManyAttempts) {
 		t.Errorf("after 3 failures: %v, want ErrTooManyAttempts", err)
 	}
 	now = now.Add(15 * time.Minute)
@@ -58,7 +58,7 @@ func TestAuthenticate(t *testing.T) {
 	for i := range 5 {
 		a.Authenticate(ctx, "x"+string(rune('a'+i))+"@example.fr", "guess", "10.9.9.9")
 	}
-	if _, err := a.Authenticate(ctx, "paul.durand@example.fr", "bon-mot-de-passe", "10.9.9.9"); !errors.Is(err, authz.ErrTooManyAttempts) {
+	if _, err := a.Authenticate(ctx, "paul.durand@example.fr", "bon-mot-de-passe", "10.9.9.9"); !errors.Is(err, authn.ErrTooManyAttempts) {
 		t.Errorf("address over its limit: %v, want ErrTooManyAttempts", err)
 	}
 }

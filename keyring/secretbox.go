@@ -1,4 +1,4 @@
-package authz
+package keyring
 
 import (
 	"crypto/aes"
@@ -17,10 +17,10 @@ const SecretKeySize = 32
 var (
 	// ErrWrongSecretKey: the data was sealed under another secret key, so
 	// RELAIS_SECRET_KEY is not the one this store was written with.
-	ErrWrongSecretKey = errors.New("authz: sealed with another secret key")
+	ErrWrongSecretKey = errors.New("keyring: sealed with another secret key")
 	// ErrSealedCorrupt: the data names this secret key but does not open:
 	// it was altered, cut, or moved to another record.
-	ErrSealedCorrupt = errors.New("authz: sealed data altered or moved to another record")
+	ErrSealedCorrupt = errors.New("keyring: sealed data altered or moved to another record")
 )
 
 // sealVersion is the first byte of every sealed value, so the format can

@@ -1,4 +1,4 @@
-package authz
+package keyring
 
 import (
 	"context"
@@ -45,9 +45,9 @@ const firstKeySkew = time.Minute
 
 var (
 	// ErrUnknownKey: no published signing key has this kid.
-	ErrUnknownKey = errors.New("authz: no published signing key has this kid")
+	ErrUnknownKey = errors.New("keyring: no published signing key has this kid")
 	// ErrNoActiveKey: no key of the algorithm may sign now; Ensure creates one.
-	ErrNoActiveKey = errors.New("authz: no active signing key")
+	ErrNoActiveKey = errors.New("keyring: no active signing key")
 )
 
 // SigningKey is one key of the provider's JWKS (RFC 7517), kept in the
@@ -264,7 +264,7 @@ func (k *Keys) ensure(ctx context.Context, alg string) ([]SigningKey, error) {
 // published for the longest token lifetime after. If alg has no key yet,
 // the current one is created first.
 func (k *Keys) Rotate(ctx context.Context, alg string) (SigningKey, error) {
-	if err := checkAlg(alg); err != nil {
+	if err := CheckAlg(alg); err != nil {
 		return SigningKey{}, err
 	}
 	defer k.invalidate()
@@ -324,7 +324,9 @@ func (k *Keys) retireBefore(ctx context.Context, of []SigningKey, gen int64, at 
 	return changed, nil
 }
 
-func checkAlg(alg string) error {
+// CheckAlg reports mandates.ErrInvalid unless tokens can be signed with
+// alg (ES256 or RS256).
+func CheckAlg(alg string) error {
 	if alg != ES256 && alg != RS256 {
 		return fmt.Errorf("%w: signing algorithm %q, want ES256 or RS256", mandates.ErrInvalid, alg)
 	}
@@ -356,7 +358,7 @@ func (k *Keys) newKey(alg string, gen int64, now, signFrom time.Time) (SigningKe
 	case RS256:
 		priv, err = rsa.GenerateKey(rand.Reader, rsaBits)
 	default:
-		return SigningKey{}, checkAlg(alg)
+		return SigningKey{}, CheckAlg(alg)
 	}
 	if err != nil {
 		return SigningKey{}, fmt.Errorf("generate %s key: %w", alg, err)
@@ -440,7 +442,7 @@ func active(list []keyEntry, alg string, now time.Time) (keyEntry, bool) {
 
 // Active returns the kid and private key that sign for alg now.
 func (k *Keys) Active(ctx context.Context, alg string) (string, crypto.Signer, error) {
-	if err := checkAlg(alg); err != nil {
+	if err := CheckAlg(alg); err != nil {
 		return "", nil, err
 	}
 	list, err := k.entries(ctx, false)

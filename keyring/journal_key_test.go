@@ -1,4 +1,4 @@
-package authz_test
+package keyring_test
 
 import (
 	"bytes"
@@ -13,15 +13,15 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/journal"
 )
 
-// memJournalKeys is an in-memory authz.JournalKeyStore.
+// memJournalKeys is an in-memory keyring.JournalKeyStore.
 type memJournalKeys struct {
 	mu   sync.Mutex
-	keys []authz.JournalKey
+	keys []keyring.JournalKey
 	cps  []journal.Checkpoint
 }
 
@@ -43,7 +43,7 @@ func (m *memJournalKeys) Checkpoints(context.Context) ([]journal.Checkpoint, err
 	return slices.Clone(m.cps), nil
 }
 
-func (m *memJournalKeys) CreateJournalKey(_ context.Context, k authz.JournalKey) error {
+func (m *memJournalKeys) CreateJournalKey(_ context.Context, k keyring.JournalKey) error {
 	if err := k.Validate(); err != nil {
 		return err
 	}
@@ -58,15 +58,15 @@ func (m *memJournalKeys) CreateJournalKey(_ context.Context, k authz.JournalKey)
 	return nil
 }
 
-func (m *memJournalKeys) JournalKeys(context.Context) ([]authz.JournalKey, error) {
+func (m *memJournalKeys) JournalKeys(context.Context) ([]keyring.JournalKey, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return slices.Clone(m.keys), nil
 }
 
-func box(t *testing.T, b byte) *authz.SecretBox {
+func box(t *testing.T, b byte) *keyring.SecretBox {
 	t.Helper()
-	sb, err := authz.NewSecretBox(bytes.Repeat([]byte{b}, 32))
+	sb, err := keyring.NewSecretBox(bytes.Repeat([]byte{b}, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,22 +80,22 @@ func TestTheJournalKeyIsPublishedBesideTheTokenKeysAndNeverVerifiesAToken(t *tes
 		t.Fatal(err)
 	}
 	store := &memJournalKeys{}
-	jk := authz.NewJournalKeys(store, box(t, 1), c.now)
+	jk := keyring.NewJournalKeys(store, box(t, 1), c.now)
 	if err := jk.Ensure(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	before := published(t, tokenKeys)
 	tokenKeys.PublishAlso(jk)
 	after := published(t, tokenKeys)
-	if len(after) != len(before)+1 || !strings.HasPrefix(after[len(after)-1], authz.JournalKeyPrefix) {
+	if len(after) != len(before)+1 || !strings.HasPrefix(after[len(after)-1], keyring.JournalKeyPrefix) {
 		t.Fatalf("JWKS %v, want %v and one journal key", after, before)
 	}
 	journalKID := after[len(after)-1]
-	if _, err := tokenKeys.Verifier(t.Context(), journalKID); !errors.Is(err, authz.ErrUnknownKey) {
+	if _, err := tokenKeys.Verifier(t.Context(), journalKID); !errors.Is(err, keyring.ErrUnknownKey) {
 		t.Errorf("a token signed by the journal key would verify: %v", err)
 	}
-	for _, alg := range authz.SigningAlgs {
-		if kid := activeKID(t, tokenKeys, alg); strings.HasPrefix(kid, authz.JournalKeyPrefix) {
+	for _, alg := range keyring.SigningAlgs {
+		if kid := activeKID(t, tokenKeys, alg); strings.HasPrefix(kid, keyring.JournalKeyPrefix) {
 			t.Errorf("%s tokens are signed by a journal key", alg)
 		}
 	}
@@ -117,7 +117,7 @@ func TestTheJournalKeyIsPublishedBesideTheTokenKeysAndNeverVerifiesAToken(t *tes
 	if err := json.Unmarshal(raw, &fromWire); err != nil {
 		t.Fatal(err)
 	}
-	v := authz.NewJournalVerifier(fromWire)
+	v := keyring.NewJournalVerifier(fromWire)
 	payload, err := v.VerifyJWS(jws)
 	if err != nil || string(payload) != `{"typ":"relais-journal-checkpoint"}` {
 		t.Fatalf("verify: %q, %v", payload, err)
@@ -130,11 +130,11 @@ func TestTheJournalKeyIsPublishedBesideTheTokenKeysAndNeverVerifiesAToken(t *tes
 	}
 
 	// Ensure again, from another instance: still one key.
-	if err := authz.NewJournalKeys(store, box(t, 1), c.now).Ensure(t.Context()); err != nil || len(store.keys) != 1 {
+	if err := keyring.NewJournalKeys(store, box(t, 1), c.now).Ensure(t.Context()); err != nil || len(store.keys) != 1 {
 		t.Errorf("second Ensure: %v, %d keys", err, len(store.keys))
 	}
 	// Another secret key cannot open it.
-	if err := authz.NewJournalKeys(store, box(t, 2), c.now).Ensure(t.Context()); !errors.Is(err, authz.ErrWrongSecretKey) {
+	if err := keyring.NewJournalKeys(store, box(t, 2), c.now).Ensure(t.Context()); !errors.Is(err, keyring.ErrWrongSecretKey) {
 		t.Errorf("Ensure with another secret key: %v, want ErrWrongSecretKey", err)
 	}
 }
@@ -145,16 +145,16 @@ func TestTheJournalVerifierRefusesWhatIsNotACheckpoint(t *testing.T) {
 	if err := tokenKeys.Ensure(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	jk := authz.NewJournalKeys(&memJournalKeys{}, box(t, 1), c.now)
+	jk := keyring.NewJournalKeys(&memJournalKeys{}, box(t, 1), c.now)
 	if err := jk.Ensure(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	tokenKeys.PublishAlso(jk)
 	set, _ := tokenKeys.Public(t.Context())
-	v := authz.NewJournalVerifier(set)
+	v := keyring.NewJournalVerifier(set)
 
 	// A JWS signed by a token key, even with the checkpoint's typ.
-	kid, priv, err := tokenKeys.Active(t.Context(), authz.ES256)
+	kid, priv, err := tokenKeys.Active(t.Context(), keyring.ES256)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func TestTheJournalVerifierRefusesWhatIsNotACheckpoint(t *testing.T) {
 
 // signCheckpoint signs checkpoint n with jk and stores it, as
 // journal.MakeCheckpoint would.
-func signCheckpoint(t *testing.T, jk *authz.JournalKeys, store *memJournalKeys, n int64) error {
+func signCheckpoint(t *testing.T, jk *keyring.JournalKeys, store *memJournalKeys, n int64) error {
 	t.Helper()
 	payload, _ := json.Marshal(journal.Payload{Typ: journal.PayloadType, Version: 1, Number: n})
 	jws, err := jk.Sign(t.Context(), payload)
@@ -204,7 +204,7 @@ func signCheckpoint(t *testing.T, jk *authz.JournalKeys, store *memJournalKeys, 
 	return nil
 }
 
-func journalKIDs(t *testing.T, jk *authz.JournalKeys) []string {
+func journalKIDs(t *testing.T, jk *keyring.JournalKeys) []string {
 	t.Helper()
 	keys, err := jk.PublicKeys(t.Context())
 	if err != nil {
@@ -220,7 +220,7 @@ func journalKIDs(t *testing.T, jk *authz.JournalKeys) []string {
 func TestJournalKeysFormAHistoryEachEndorsedByTheOneBefore(t *testing.T) {
 	c := newClock()
 	store := &memJournalKeys{}
-	jk := authz.NewJournalKeys(store, box(t, 1), c.now)
+	jk := keyring.NewJournalKeys(store, box(t, 1), c.now)
 	if err := jk.Ensure(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +233,7 @@ func TestJournalKeysFormAHistoryEachEndorsedByTheOneBefore(t *testing.T) {
 	}
 	// A key made before endorsements, with its checkpoints: the next
 	// start endorses it, naming checkpoint 1.
-	if err := authz.NewJournalKeys(store, box(t, 1), c.now).Ensure(t.Context()); err != nil || store.keys[0].Endorsement == "" {
+	if err := keyring.NewJournalKeys(store, box(t, 1), c.now).Ensure(t.Context()); err != nil || store.keys[0].Endorsement == "" {
 		t.Fatalf("Ensure with checkpoint 1 stored: %v, endorsement %q", err, store.keys[0].Endorsement)
 	}
 	store.keys[0] = unendorsed // as it was before that start
@@ -302,9 +302,9 @@ func jwsKID(t *testing.T, jws string) string {
 
 func TestAJournalKeyRowAddedWithoutTheSecretKeyIsNotTrusted(t *testing.T) {
 	// history is a deployment with two endorsed keys and two checkpoints.
-	history := func(t *testing.T) (*memJournalKeys, *authz.JournalKeys) {
+	history := func(t *testing.T) (*memJournalKeys, *keyring.JournalKeys) {
 		store := &memJournalKeys{}
-		jk := authz.NewJournalKeys(store, box(t, 1), newClock().now)
+		jk := keyring.NewJournalKeys(store, box(t, 1), newClock().now)
 		if err := jk.Ensure(t.Context()); err != nil {
 			t.Fatal(err)
 		}
@@ -319,9 +319,9 @@ func TestAJournalKeyRowAddedWithoutTheSecretKeyIsNotTrusted(t *testing.T) {
 		return store, jk
 	}
 	// attacker is a key made by someone without this secret key.
-	attacker := func(t *testing.T, b byte) authz.JournalKey {
+	attacker := func(t *testing.T, b byte) keyring.JournalKey {
 		other := &memJournalKeys{}
-		if err := authz.NewJournalKeys(other, box(t, b), newClock().now).Ensure(t.Context()); err != nil {
+		if err := keyring.NewJournalKeys(other, box(t, b), newClock().now).Ensure(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 		return other.keys[0]
@@ -385,12 +385,12 @@ func TestAJournalKeyRowAddedWithoutTheSecretKeyIsNotTrusted(t *testing.T) {
 			store, jk := history(t)
 			good := journalKIDs(t, jk)
 			kid := tt.tamper(t, store)
-			fresh := authz.NewJournalKeys(store, box(t, 1), newClock().now) // no cached JWKS
+			fresh := keyring.NewJournalKeys(store, box(t, 1), newClock().now) // no cached JWKS
 			_, err := fresh.Verifier(t.Context())
-			var ue *authz.UntrustedKeyError
+			var ue *keyring.UntrustedKeyError
 			switch {
 			case kid == "": // the first key: the secret key looks wrong
-				if !errors.Is(err, authz.ErrWrongSecretKey) {
+				if !errors.Is(err, keyring.ErrWrongSecretKey) {
 					t.Errorf("verifier: %v, want ErrWrongSecretKey", err)
 				}
 			case !errors.As(err, &ue) || ue.ID != kid || !strings.Contains(ue.Reason, tt.reason):

@@ -1,4 +1,4 @@
-package authz_test
+package keyring_test
 
 import (
 	"bytes"
@@ -6,14 +6,14 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/keyring"
 )
 
-func newBox(t *testing.T) *authz.SecretBox {
+func newBox(t *testing.T) *keyring.SecretBox {
 	t.Helper()
-	key := make([]byte, authz.SecretKeySize)
+	key := make([]byte, keyring.SecretKeySize)
 	_, _ = rand.Read(key)
-	b, err := authz.NewSecretBox(key)
+	b, err := keyring.NewSecretBox(key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,19 +32,19 @@ func TestSecretBox(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		box    *authz.SecretBox
+		box    *keyring.SecretBox
 		id     string
 		sealed []byte
 		want   error
 	}{
 		{"the same key and id open what was sealed", box, "kid-1", sealed, nil},
-		{"another secret key is named as such", other, "kid-1", sealed, authz.ErrWrongSecretKey},
-		{"a value moved to another record does not open", box, "kid-2", sealed, authz.ErrSealedCorrupt},
-		{"a changed ciphertext byte does not open", box, "kid-1", flip(len(sealed) - 20), authz.ErrSealedCorrupt},
-		{"a changed nonce does not open", box, "kid-1", flip(6), authz.ErrSealedCorrupt},
-		{"an unknown format version does not open", box, "kid-1", append([]byte{9}, sealed[1:]...), authz.ErrSealedCorrupt},
-		{"a cut value does not open", box, "kid-1", sealed[:20], authz.ErrSealedCorrupt},
-		{"nothing does not open", box, "kid-1", nil, authz.ErrSealedCorrupt},
+		{"another secret key is named as such", other, "kid-1", sealed, keyring.ErrWrongSecretKey},
+		{"a value moved to another record does not open", box, "kid-2", sealed, keyring.ErrSealedCorrupt},
+		{"a changed ciphertext byte does not open", box, "kid-1", flip(len(sealed) - 20), keyring.ErrSealedCorrupt},
+		{"a changed nonce does not open", box, "kid-1", flip(6), keyring.ErrSealedCorrupt},
+		{"an unknown format version does not open", box, "kid-1", append([]byte{9}, sealed[1:]...), keyring.ErrSealedCorrupt},
+		{"a cut value does not open", box, "kid-1", sealed[:20], keyring.ErrSealedCorrupt},
+		{"nothing does not open", box, "kid-1", nil, keyring.ErrSealedCorrupt},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,7 +73,7 @@ func TestSecretBox(t *testing.T) {
 	})
 	t.Run("a key of the wrong size is refused", func(t *testing.T) {
 		for _, n := range []int{0, 16, 31, 33, 64} {
-			if _, err := authz.NewSecretBox(make([]byte, n)); err == nil {
+			if _, err := keyring.NewSecretBox(make([]byte, n)); err == nil {
 				t.Errorf("NewSecretBox(%d bytes) succeeded", n)
 			}
 		}

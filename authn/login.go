@@ -1,4 +1,4 @@
-package authz
+package authn
 
 import (
 	"context"
@@ -78,9 +78,9 @@ func SortedLimits(limits []AttemptLimit) []AttemptLimit {
 // Login failures a person can meet. Neither says which of the email or
 // the password was wrong.
 var (
-	ErrBadCredentials   = errors.New("authz: email or password does not match")
-	ErrTooManyAttempts  = errors.New("authz: too many failed attempts")
-	errUnusablePassword = errors.New("authz: account has no usable password")
+	ErrBadCredentials   = errors.New("authn: email or password does not match")
+	ErrTooManyAttempts  = errors.New("authn: too many failed attempts")
+	errUnusablePassword = errors.New("authn: account has no usable password")
 )
 
 // LoginLimits bound failed attempts; the zero value is the default.

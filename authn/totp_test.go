@@ -1,4 +1,4 @@
-package authz_test
+package authn_test
 
 import (
 	"bytes"
@@ -13,7 +13,8 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
-	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/authn"
+	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/storage/sqlite"
 )
@@ -21,8 +22,8 @@ import (
 type totpFixture struct {
 	st     *sqlite.Store
 	now    time.Time
-	totp   *authz.TOTP
-	auth   *authz.Authenticator
+	totp   *authn.TOTP
+	auth   *authn.Authenticator
 	person mandates.Person
 	secret string // base32, once Begin ran
 }
@@ -46,23 +47,23 @@ func newTOTPFixtureWith(t *testing.T, events func(*sqlite.Store) mandates.EventS
 	mig.Close()
 	f := &totpFixture{st: st, now: time.Date(2026, 11, 23, 10, 0, 10, 0, time.UTC)}
 	f.person = mandates.Person{ID: mandates.NewID(f.now), GivenNames: "Paul", FamilyName: "Durand", BirthDate: mandates.Date(1982, 1, 23),
-		Email: "paul.durand@example.fr", PasswordHash: authz.HashPassword("bon-mot-de-passe")}
+		Email: "paul.durand@example.fr", PasswordHash: authn.HashPassword("bon-mot-de-passe")}
 	if err := st.CreatePerson(ctx, f.person); err != nil {
 		t.Fatal(err)
 	}
-	box, _ := authz.NewSecretBox(bytes.Repeat([]byte{7}, 32))
-	var opts []authz.AuthenticatorOption
+	box, _ := keyring.NewSecretBox(bytes.Repeat([]byte{7}, 32))
+	var opts []authn.AuthenticatorOption
 	if events != nil {
-		opts = append(opts, authz.WithEvents(events(st), st))
+		opts = append(opts, authn.WithEvents(events(st), st))
 	}
-	f.auth = authz.NewAuthenticator(st, st, authz.LoginLimits{Window: 15 * time.Minute, PerAccount: 5}, func() time.Time { return f.now }, opts...)
+	f.auth = authn.NewAuthenticator(st, st, authn.LoginLimits{Window: 15 * time.Minute, PerAccount: 5}, func() time.Time { return f.now }, opts...)
 	auth := f.auth
-	f.totp = authz.NewTOTP(st, st, box, auth, authz.TOTPConfig{PendingTTL: 10 * time.Minute})
+	f.totp = authn.NewTOTP(st, st, box, auth, authn.TOTPConfig{PendingTTL: 10 * time.Minute})
 	return f
 }
 
 // begin starts enrolment and reads the secret as the person's app would.
-func (f *totpFixture) begin(t *testing.T) authz.TOTPSetup {
+func (f *totpFixture) begin(t *testing.T) authn.TOTPSetup {
 	t.Helper()
 	if err := f.totp.Begin(t.Context(), f.person.ID); err != nil {
 		t.Fatal(err)
@@ -132,7 +133,7 @@ func TestTOTPEnrolment(t *testing.T) {
 	if active, _ := f.totp.Active(ctx, f.person.ID); active {
 		t.Error("active before confirmation")
 	}
-	if _, err := f.totp.Confirm(ctx, f.person.ID, f.code(t, 5*time.Minute)); !errors.Is(err, authz.ErrBadCode) {
+	if _, err := f.totp.Confirm(ctx, f.person.ID, f.code(t, 5*time.Minute)); !errors.Is(err, authn.ErrBadCode) {
 		t.Errorf("Confirm with a wrong code: %v, want ErrBadCode", err)
 	}
 	codes, err := f.totp.Confirm(ctx, f.person.ID, f.code(t, 0))
@@ -147,22 +148,22 @@ func TestTOTPEnrolment(t *testing.T) {
 		}
 		seen[c] = true
 	}
-	if len(codes) != authz.RecoveryCodeCount {
-		t.Errorf("%d recovery codes, want %d", len(codes), authz.RecoveryCodeCount)
+	if len(codes) != authn.RecoveryCodeCount {
+		t.Errorf("%d recovery codes, want %d", len(codes), authn.RecoveryCodeCount)
 	}
 	st, err := f.totp.Status(ctx, f.person.ID)
-	if err != nil || !st.Active || st.RecoveryLeft != authz.RecoveryCodeCount {
+	if err != nil || !st.Active || st.RecoveryLeft != authn.RecoveryCodeCount {
 		t.Errorf("status after confirmation: %+v, %v", st, err)
 	}
 	// Once on, the secret is never shown again and cannot be replaced.
-	if _, err := f.totp.Setup(ctx, f.person.ID); !errors.Is(err, authz.ErrTOTPActive) {
+	if _, err := f.totp.Setup(ctx, f.person.ID); !errors.Is(err, authn.ErrTOTPActive) {
 		t.Errorf("Setup once active: %v, want ErrTOTPActive", err)
 	}
-	if err := f.totp.Begin(ctx, f.person.ID); !errors.Is(err, authz.ErrTOTPActive) {
+	if err := f.totp.Begin(ctx, f.person.ID); !errors.Is(err, authn.ErrTOTPActive) {
 		t.Errorf("Begin once active: %v, want ErrTOTPActive", err)
 	}
 	// The confirmation's code cannot be replayed to log in.
-	if err := f.totp.Verify(ctx, f.person.ID, f.code(t, 0)); !errors.Is(err, authz.ErrCodeUsed) {
+	if err := f.totp.Verify(ctx, f.person.ID, f.code(t, 0)); !errors.Is(err, authn.ErrCodeUsed) {
 		t.Errorf("the confirmation's code at login: %v, want ErrCodeUsed", err)
 	}
 }
@@ -177,12 +178,12 @@ func TestTOTPVerify(t *testing.T) {
 		want   error
 	}{
 		{"the current code is accepted", 0, nil, nil},
-		{"the same code again is refused as used", 0, nil, authz.ErrCodeUsed},
-		{"the previous step's code is refused once a later one was used", -30 * time.Second, nil, authz.ErrCodeUsed},
+		{"the same code again is refused as used", 0, nil, authn.ErrCodeUsed},
+		{"the previous step's code is refused once a later one was used", -30 * time.Second, nil, authn.ErrCodeUsed},
 		{"the next step's code is accepted, for a phone clock ahead", 30 * time.Second, nil, nil},
-		{"a code two steps ahead is refused", 60 * time.Second, nil, authz.ErrBadCode},
-		{"a code with letters is refused", 0, func(string) string { return "12a456" }, authz.ErrBadCode},
-		{"a code too short is refused", 0, func(c string) string { return c[:5] }, authz.ErrBadCode},
+		{"a code two steps ahead is refused", 60 * time.Second, nil, authn.ErrBadCode},
+		{"a code with letters is refused", 0, func(string) string { return "12a456" }, authn.ErrBadCode},
+		{"a code too short is refused", 0, func(c string) string { return c[:5] }, authn.ErrBadCode},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -209,7 +210,7 @@ func TestTOTPFailuresShareThePasswordLimit(t *testing.T) {
 	f := newTOTPFixture(t)
 	f.enrol(t)
 	for range 5 {
-		if err := f.totp.Verify(ctx, f.person.ID, "000000"); !errors.Is(err, authz.ErrBadCode) && !errors.Is(err, authz.ErrCodeUsed) {
+		if err := f.totp.Verify(ctx, f.person.ID, "000000"); !errors.Is(err, authn.ErrBadCode) && !errors.Is(err, authn.ErrCodeUsed) {
 			t.Fatalf("wrong code: %v", err)
 		}
 	}
@@ -218,10 +219,10 @@ func TestTOTPFailuresShareThePasswordLimit(t *testing.T) {
 		t.Errorf("failures counted under otp:<id>: %d, want 5", n)
 	}
 	// At the limit, even the right code and a recovery code wait.
-	if err := f.totp.Verify(ctx, f.person.ID, f.code(t, 0)); !errors.Is(err, authz.ErrTooManyAttempts) {
+	if err := f.totp.Verify(ctx, f.person.ID, f.code(t, 0)); !errors.Is(err, authn.ErrTooManyAttempts) {
 		t.Errorf("right code at the limit: %v, want ErrTooManyAttempts", err)
 	}
-	if err := f.totp.UseRecoveryCode(ctx, f.person.ID, "aaaa-aaaa-aaaa"); !errors.Is(err, authz.ErrTooManyAttempts) {
+	if err := f.totp.UseRecoveryCode(ctx, f.person.ID, "aaaa-aaaa-aaaa"); !errors.Is(err, authn.ErrTooManyAttempts) {
 		t.Errorf("recovery code at the limit: %v, want ErrTooManyAttempts", err)
 	}
 	f.now = f.now.Add(15 * time.Minute)
@@ -237,7 +238,7 @@ func TestRecoveryCodes(t *testing.T) {
 	if err := f.totp.UseRecoveryCode(ctx, f.person.ID, codes[3]); err != nil {
 		t.Fatalf("first use: %v", err)
 	}
-	if err := f.totp.UseRecoveryCode(ctx, f.person.ID, codes[3]); !errors.Is(err, authz.ErrBadCode) {
+	if err := f.totp.UseRecoveryCode(ctx, f.person.ID, codes[3]); !errors.Is(err, authn.ErrBadCode) {
 		t.Errorf("second use: %v, want ErrBadCode", err)
 	}
 	// Written on paper and typed back in capitals, with spaces.
@@ -245,11 +246,11 @@ func TestRecoveryCodes(t *testing.T) {
 	if err := f.totp.UseRecoveryCode(ctx, f.person.ID, typed); err != nil {
 		t.Errorf("code typed as %q: %v", typed, err)
 	}
-	if err := f.totp.UseRecoveryCode(ctx, f.person.ID, "abcd-efgh-jkmn"); !errors.Is(err, authz.ErrBadCode) {
+	if err := f.totp.UseRecoveryCode(ctx, f.person.ID, "abcd-efgh-jkmn"); !errors.Is(err, authn.ErrBadCode) {
 		t.Errorf("invented code: %v, want ErrBadCode", err)
 	}
-	if st, _ := f.totp.Status(ctx, f.person.ID); st.RecoveryLeft != authz.RecoveryCodeCount-2 {
-		t.Errorf("%d codes left, want %d", st.RecoveryLeft, authz.RecoveryCodeCount-2)
+	if st, _ := f.totp.Status(ctx, f.person.ID); st.RecoveryLeft != authn.RecoveryCodeCount-2 {
+		t.Errorf("%d codes left, want %d", st.RecoveryLeft, authn.RecoveryCodeCount-2)
 	}
 	// VerifyAny takes either kind, then the factor can be turned off.
 	if err := f.totp.VerifyAny(ctx, f.person.ID, codes[5]); err != nil {
@@ -264,7 +265,7 @@ func TestRecoveryCodes(t *testing.T) {
 	if active, _ := f.totp.Active(ctx, f.person.ID); active {
 		t.Error("still active after Disable")
 	}
-	if err := f.totp.UseRecoveryCode(ctx, f.person.ID, codes[6]); !errors.Is(err, authz.ErrBadCode) {
+	if err := f.totp.UseRecoveryCode(ctx, f.person.ID, codes[6]); !errors.Is(err, authn.ErrBadCode) {
 		t.Errorf("recovery code after Disable: %v, want ErrBadCode", err)
 	}
 }
@@ -272,10 +273,10 @@ func TestRecoveryCodes(t *testing.T) {
 func TestTOTPSecretNeedsTheSecretKey(t *testing.T) {
 	f := newTOTPFixture(t)
 	f.begin(t)
-	otherBox, _ := authz.NewSecretBox(bytes.Repeat([]byte{8}, 32))
-	auth := authz.NewAuthenticator(f.st, f.st, authz.LoginLimits{}, func() time.Time { return f.now })
-	other := authz.NewTOTP(f.st, f.st, otherBox, auth, authz.TOTPConfig{})
-	if _, err := other.Setup(t.Context(), f.person.ID); !errors.Is(err, authz.ErrWrongSecretKey) {
+	otherBox, _ := keyring.NewSecretBox(bytes.Repeat([]byte{8}, 32))
+	auth := authn.NewAuthenticator(f.st, f.st, authn.LoginLimits{}, func() time.Time { return f.now })
+	other := authn.NewTOTP(f.st, f.st, otherBox, auth, authn.TOTPConfig{})
+	if _, err := other.Setup(t.Context(), f.person.ID); !errors.Is(err, keyring.ErrWrongSecretKey) {
 		t.Errorf("Setup under another secret key: %v, want ErrWrongSecretKey", err)
 	}
 }

@@ -1,4 +1,4 @@
-package authz
+package authn
 
 import (
 	"bytes"
@@ -20,18 +20,19 @@ import (
 	"github.com/pquerna/otp/hotp"
 	"github.com/pquerna/otp/totp"
 
+	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates"
 )
 
 // Second-factor failures a person can meet.
 var (
 	// ErrBadCode: the code matches neither the app's nor a recovery code.
-	ErrBadCode = errors.New("authz: the code does not match")
+	ErrBadCode = errors.New("authn: the code does not match")
 	// ErrCodeUsed: the code is right but its time step was already
 	// accepted (RFC 6238 §5.2: a verifier must not accept a code twice).
-	ErrCodeUsed = errors.New("authz: this code was already used")
+	ErrCodeUsed = errors.New("authn: this code was already used")
 	// ErrTOTPActive: the person's second factor is already on.
-	ErrTOTPActive = errors.New("authz: the second factor is already on")
+	ErrTOTPActive = errors.New("authn: the second factor is already on")
 )
 
 // TOTP parameters every authenticator app understands (RFC 6238 defaults,
@@ -136,14 +137,14 @@ type TOTPConfig struct {
 type TOTP struct {
 	store   TOTPStore
 	pending PendingLoginStore
-	box     *SecretBox
+	box     *keyring.SecretBox
 	auth    *Authenticator
 	cfg     TOTPConfig
 }
 
 // NewTOTP makes the second-factor service. It reads persons, counts
 // failures and keeps time through auth, so the limits are the password's.
-func NewTOTP(store TOTPStore, pending PendingLoginStore, box *SecretBox, auth *Authenticator, cfg TOTPConfig) *TOTP {
+func NewTOTP(store TOTPStore, pending PendingLoginStore, box *keyring.SecretBox, auth *Authenticator, cfg TOTPConfig) *TOTP {
 	if cfg.Issuer == "" {
 		cfg.Issuer = "Relais"
 	}

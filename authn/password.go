@@ -1,4 +1,4 @@
-package authz
+package authn
 
 import (
 	"crypto/rand"
@@ -23,7 +23,7 @@ const (
 )
 
 // ErrMalformedHash: a stored password hash cannot be read.
-var ErrMalformedHash = errors.New("authz: malformed password hash")
+var ErrMalformedHash = errors.New("authn: malformed password hash")
 
 // HashPassword returns an argon2id PHC string:
 // $argon2id$v=19$m=19456,t=2,p=1$<salt>$<key>
