@@ -462,21 +462,20 @@ func measureDomainProblem(err error, p *formProblems) (status int, ok bool) {
 		p.add("reference", "operator.problem.duplicate")
 		return http.StatusConflict, true
 	}
-	field := invalidField(err)
-	if field == "" {
+	inv := invalidOf(err)
+	if inv == nil {
 		return 0, false
 	}
-	msg := err.Error()
-	switch field {
+	switch field := inv.Field; field {
 	case "kind":
 		p.add("kind", "operator.problem.kind")
 	case "person":
 		p.add("person_email", "operator.problem.person_unknown")
 	case "representatives", "representative", "organisation", "delegates":
 		switch {
-		case strings.Contains(msg, "twice"):
+		case inv.Rule == mandates.RuleDuplicate:
 			p.add("rep1_email", "operator.problem.rep_twice", map[string]any{"N": 1})
-		case strings.Contains(msg, "represented person"):
+		case inv.Rule == mandates.RuleSelf:
 			p.add("rep1_email", "operator.problem.rep_self", map[string]any{"N": 1})
 		case field == "organisation":
 			p.add("rep1_org", "operator.problem.rep_org", map[string]any{"N": 1})
@@ -488,7 +487,7 @@ func measureDomainProblem(err error, p *formProblems) (status int, ok bool) {
 	case "procedure_areas":
 		p.add("area-papiers", "operator.problem.areas")
 	case "adjustments":
-		if strings.Contains(msg, "mandataire spécial") {
+		if inv.Rule == mandates.RuleNamedActs {
 			p.add("adj1_party", "operator.problem.sauvegarde")
 		} else {
 			p.add("adj1_party", "operator.problem.adj_party", map[string]any{"N": 1})
@@ -496,7 +495,7 @@ func measureDomainProblem(err error, p *formProblems) (status int, ok bool) {
 	case "valid_from":
 		p.add("valid_from", "operator.problem.from_missing")
 	case "valid_until":
-		untilProblem(msg, p, "valid_until")
+		untilProblem(inv, p, "valid_until")
 	case "decision_jurisdiction":
 		p.add("jurisdiction", "operator.problem.jurisdiction")
 	case "decision_reference":
@@ -510,15 +509,11 @@ func measureDomainProblem(err error, p *formProblems) (status int, ok bool) {
 }
 
 // untilProblem says in plain words what is wrong with an end date.
-func untilProblem(msg string, p *formProblems, id string) {
-	switch {
-	case strings.Contains(msg, "more than"):
-		years := 0
-		if _, rest, ok := strings.Cut(msg, "is more than "); ok {
-			years, _ = strconv.Atoi(strings.Fields(rest)[0])
-		}
-		p.add(id, "operator.problem.until_too_far", map[string]any{"Years": years})
-	case strings.Contains(msg, "after the start"):
+func untilProblem(inv *mandates.InvalidError, p *formProblems, id string) {
+	switch inv.Rule {
+	case mandates.RuleMaxYears:
+		p.add(id, "operator.problem.until_too_far", map[string]any{"Years": inv.Limit})
+	case mandates.RuleAfter:
 		p.add(id, "operator.problem.until_before")
 	default:
 		p.add(id, "operator.problem.until_missing")
@@ -665,23 +660,15 @@ func (s *Server) measureData(ctx context.Context, r *http.Request, op mandates.A
 		}
 		d.History = append(d.History, h)
 	}
-	if dec := rep.Source.Decision; dec != nil {
-		found, err := svc.SearchMeasures(ctx, op, dec.Reference)
-		if err != nil {
-			return d, err
-		}
-		for _, o := range found {
-			if o.ID != rep.ID && o.Source.Decision != nil && o.Source.Decision.Key() == dec.Key() {
-				d.Others = append(d.Others, o)
-			}
-		}
+	if d.Others, err = svc.CoRepresentatives(ctx, op, rep); err != nil {
+		return d, err
 	}
-	st := rep.Status
-	d.CanActivate = st == mandates.StatusPending
-	d.CanSuspend = st == mandates.StatusActive
-	d.CanResume = st == mandates.StatusSuspended
-	d.CanEnd = st != mandates.StatusRevoked
-	d.CanEdit = st != mandates.StatusRevoked && rep.Kind.IsMeasure()
+	now := s.now()
+	d.CanActivate = rep.Can(mandates.Activate, now) == nil
+	d.CanSuspend = rep.Can(mandates.Pause, now) == nil
+	d.CanResume = rep.Can(mandates.Unpause, now) == nil
+	d.CanEnd = rep.Can(mandates.Finish, now) == nil
+	d.CanEdit = rep.Can(mandates.Correct, now) == nil
 	return d, nil
 }
 
@@ -775,7 +762,7 @@ func (s *Server) changeMeasure(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusConflict
 		p.add("inactive", "operator.measure.inactive")
 	case invalidField(changeErr) == "valid_until":
-		untilProblem(changeErr.Error(), p, "edit_until")
+		untilProblem(invalidOf(changeErr), p, "edit_until")
 	case invalidField(changeErr) == "procedure_areas":
 		p.add("edit-area-papiers", "operator.problem.areas")
 	case invalidField(changeErr) == "edit":

@@ -279,7 +279,8 @@ func testRegisterMeasureBadInput(t *testing.T, w *world) {
 			in := w.tutelle(t, "RG 26/00002")
 			tt.change(&in)
 			_, err := w.svc.RegisterMeasure(t.Context(), w.op(), in)
-			if !errors.Is(err, mandates.ErrInvalid) || !strings.Contains(err.Error(), tt.field) {
+			var inv *mandates.InvalidError
+			if !errors.Is(err, mandates.ErrInvalid) || !errors.As(err, &inv) || inv.Field != tt.field {
 				t.Errorf("err = %v, want ErrInvalid naming %s", err, tt.field)
 			}
 			if n := w.count(t, w.jeanne); n != 0 {
