@@ -150,21 +150,38 @@ const (
 	MaxReason       = 500 // why a representation is paused or ended
 )
 
-// Validate checks one adjustment.
+// Validate checks one adjustment: its first problem.
 func (a Adjustment) Validate() error {
-	switch {
-	case a.Party != PartyPerson && a.Party != PartyRepresentative:
-		return invalid("adjustments", RuleUnknown)
-	case a.Area != "" && !a.Area.Valid():
-		return invalid("adjustments", RuleUnknown)
-	case a.Action == Personal:
-		return invalid("adjustments", RuleForbidden)
-	case !a.Action.Valid():
-		return invalid("adjustments", RuleUnknown)
-	case !a.Decision.Valid():
-		return invalid("adjustments", RuleUnknown)
+	if p := a.problems(); len(p) > 0 {
+		return p[0]
 	}
-	return checkText("adjustments", a.Note, MaxNote, false)
+	return nil
+}
+
+// problems are every problem of an adjustment, one per field: who it is
+// about, its area, its act (never a strictly personal one), the judge's
+// answer and the act's wording.
+func (a Adjustment) problems() []error {
+	var out []error
+	if a.Party != PartyPerson && a.Party != PartyRepresentative {
+		out = append(out, invalid("adjustments.party", RuleUnknown))
+	}
+	if a.Area != "" && !a.Area.Valid() {
+		out = append(out, invalid("adjustments.area", RuleUnknown))
+	}
+	switch {
+	case a.Action == Personal:
+		out = append(out, invalid("adjustments.action", RuleForbidden))
+	case !a.Action.Valid():
+		out = append(out, invalid("adjustments.action", RuleUnknown))
+	}
+	if !a.Decision.Valid() {
+		out = append(out, invalid("adjustments.decision", RuleUnknown))
+	}
+	if err := checkText("adjustments.note", a.Note, MaxNote, false); err != nil {
+		out = append(out, err)
+	}
+	return out
 }
 
 // Duration is one of the lengths aidants already know for a mandate.

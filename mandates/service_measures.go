@@ -41,11 +41,8 @@ func (s *Service) RegisterMeasure(ctx context.Context, op Actor, in MeasureInput
 	if err := s.requireOperator(ctx, op); err != nil {
 		return nil, err
 	}
-	if !in.Kind.IsMeasure() {
-		return nil, invalid("kind", RuleUnknown)
-	}
-	if len(in.Representatives) == 0 {
-		return nil, invalid("representatives", RuleRequired)
+	if problems := in.Check(); len(problems) > 0 {
+		return nil, problems[0]
 	}
 	now := s.now()
 	in.Decision.RegisteredBy, in.Decision.RegisteredAt = op.PersonID, now
@@ -64,13 +61,7 @@ func (s *Service) RegisterMeasure(ctx context.Context, op Actor, in MeasureInput
 		} else if taken {
 			return &UniqueError{Entity: "representation", Field: "decision"}
 		}
-		seen := map[string]bool{}
 		for i, ri := range in.Representatives {
-			key := ri.PersonID + ri.OrganisationID
-			if seen[key] {
-				return invalid("representatives", RuleDuplicate)
-			}
-			seen[key] = true
 			if ri.PersonID != "" {
 				if _, err := s.personExists(ctx, "representative", ri.PersonID); err != nil {
 					return err
