@@ -77,7 +77,9 @@ func (f *statusStore) HasRole(_ context.Context, personID string, role StaffRole
 	return role == RoleOperator && personID == f.operator, nil
 }
 
-func (f *statusStore) InTx(ctx context.Context, fn func(ctx context.Context) error) error { return fn(ctx) }
+func (f *statusStore) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	return fn(ctx)
+}
 
 func (f *statusStore) UpdateRepresentation(_ context.Context, id string, fn func(*Representation) (Change, error)) (Representation, error) {
 	r, ok := f.reps[id]
@@ -153,7 +155,10 @@ func TestStatusChangesFollowTheRepresentationsTransitions(t *testing.T) {
 		Pause:    func() error { _, err := svc.Suspend(t.Context(), op, id, 1, ""); return err },
 		Unpause:  func() error { _, err := svc.Resume(t.Context(), op, id, 1); return err },
 		Finish:   func() error { _, err := svc.End(t.Context(), op, id, 1, ""); return err },
-		Correct:  func() error { _, err := svc.EditMeasure(t.Context(), op, id, 1, MeasureEdit{Areas: []Area{"social"}}); return err },
+		Correct: func() error {
+			_, err := svc.EditMeasure(t.Context(), op, id, 1, MeasureEdit{Areas: []Area{"social"}})
+			return err
+		},
 	}
 	r := st.reps[id]
 	for tr, call := range calls {
@@ -166,7 +171,10 @@ func TestStatusChangesFollowTheRepresentationsTransitions(t *testing.T) {
 	if got := st.reps[id]; got.Version != 1 || len(got.History) != 0 {
 		t.Errorf("an ended measure changed: version %d, %d history entries", got.Version, len(got.History))
 	}
-	if !errors.Is(func() error { _, err := svc.Suspend(t.Context(), Actor{PersonID: NewID(now.Add(2 * time.Second))}, id, 1, ""); return err }(), ErrNotPermitted) {
+	if !errors.Is(func() error {
+		_, err := svc.Suspend(t.Context(), Actor{PersonID: NewID(now.Add(2 * time.Second))}, id, 1, "")
+		return err
+	}(), ErrNotPermitted) {
 		t.Error("someone who is not an operator paused a measure")
 	}
 }
