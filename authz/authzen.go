@@ -494,12 +494,16 @@ func (p *Provider) openCosignature(w http.ResponseWriter, r *http.Request) {
 	}
 	cs, err := p.evaluator().RequestCosignature(ctx, mandates.CosignatureRequest{ClientID: c.ID, PersonID: q.PersonID, ActorID: q.ActorID,
 		Action: q.Action, Area: q.Area, Description: req.Description})
+	var inv *mandates.InvalidError
 	switch {
 	case errors.Is(err, mandates.ErrNoCosignNeeded):
 		p.writeAccessError(w, r, badRequest("This act does not call for a co-signature now: evaluate it first; the answer must be cosign."))
 		return
+	case errors.As(err, &inv):
+		p.writeAccessError(w, r, badRequest("The request is invalid: %s.", inv.Message()))
+		return
 	case errors.Is(err, mandates.ErrInvalid):
-		p.writeAccessError(w, r, badRequest("The request is invalid: %s", strings.TrimPrefix(err.Error(), "mandates: invalid: ")))
+		p.writeAccessError(w, r, badRequest("The request is invalid."))
 		return
 	case err != nil:
 		p.writeAccessError(w, r, err)

@@ -1,7 +1,6 @@
 package mandates
 
 import (
-	"fmt"
 	"slices"
 )
 
@@ -73,10 +72,10 @@ func (a Area) Valid() bool {
 func CheckAreas(field string, areas []Area) error {
 	for i, a := range areas {
 		if !a.Valid() {
-			return invalid(field, fmt.Sprintf("holds the unknown procedure area %q", a))
+			return invalid(field, RuleUnknown)
 		}
 		if slices.Contains(areas[:i], a) {
-			return invalid(field, fmt.Sprintf("names the procedure area %q twice", a))
+			return invalid(field, RuleDuplicate)
 		}
 	}
 	return nil

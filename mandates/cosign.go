@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // A co-signature is the other party's agreement to one described act that
@@ -93,31 +92,32 @@ func (c *Cosignature) Matches(q Question, clientID string) bool {
 func (c *Cosignature) Validate() error {
 	switch {
 	case !IsID(c.ID):
-		return invalid("id", "is not a UUID")
+		return invalid("id", RuleFormat)
 	case strings.TrimSpace(c.ClientID) == "":
-		return invalid("client_id", "is missing")
+		return invalid("client_id", RuleRequired)
 	case !IsID(c.PersonID):
-		return invalid("person", "is not a person id")
+		return invalid("person", RuleFormat)
 	case !IsID(c.ActorID):
-		return invalid("actor", "is not a person id")
+		return invalid("actor", RuleFormat)
 	case !c.Action.Valid():
-		return invalid("action", fmt.Sprintf("%q is not consult, manage, dispose or personal", c.Action))
+		return invalid("action", RuleUnknown)
 	case !c.Area.Valid():
-		return invalid("procedure_area", fmt.Sprintf("%q is not a procedure area", c.Area))
-	case strings.TrimSpace(c.Description) == "" || len(c.Description) > maxDescription || !utf8.ValidString(c.Description):
-		return invalid("description", fmt.Sprintf("is empty, longer than %d bytes or not UTF-8", maxDescription))
+		return invalid("procedure_area", RuleUnknown)
 	case !IsID(c.RepresentationID):
-		return invalid("representation", "is not a representation id")
+		return invalid("representation", RuleFormat)
 	case c.Party != PartyPerson && c.Party != PartyRepresentative:
-		return invalid("party", fmt.Sprintf("%q is neither person nor representative", c.Party))
+		return invalid("party", RuleUnknown)
+	}
+	if err := checkText("description", c.Description, maxDescription, true); err != nil {
+		return err
 	}
 	switch c.Status {
 	case CosignPending, CosignApproved, CosignRefused, CosignUsed:
 	default:
-		return invalid("status", fmt.Sprintf("%q is not a status a co-signature is stored with", c.Status))
+		return invalid("status", RuleUnknown)
 	}
 	if c.CreatedAt.IsZero() || c.ExpiresAt.IsZero() {
-		return invalid("expires_at", "is missing")
+		return invalid("expires_at", RuleRequired)
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package mandates
 
 import (
-	"fmt"
 	"slices"
 	"time"
 )
@@ -50,15 +49,15 @@ type Facts struct {
 func (p *Policy) Decide(q Question, f Facts) (Answer, error) {
 	switch {
 	case !IsID(q.ActorID):
-		return Answer{}, invalid("actor", "is not a person id")
+		return Answer{}, invalid("actor", RuleFormat)
 	case !IsID(q.PersonID):
-		return Answer{}, invalid("person", "is not a person id")
+		return Answer{}, invalid("person", RuleFormat)
 	case !q.Action.Valid():
-		return Answer{}, invalid("action", fmt.Sprintf("%q is not consult, manage, dispose or personal", q.Action))
+		return Answer{}, invalid("action", RuleUnknown)
 	case !q.Area.Valid():
-		return Answer{}, invalid("procedure_area", fmt.Sprintf("%q is not a procedure area", q.Area))
+		return Answer{}, invalid("procedure_area", RuleUnknown)
 	case q.At.IsZero():
-		return Answer{}, invalid("at", "is missing")
+		return Answer{}, invalid("at", RuleRequired)
 	}
 	if q.ActorID == q.PersonID {
 		return p.decideSelf(q, f), nil

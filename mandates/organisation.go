@@ -1,10 +1,7 @@
 package mandates
 
 import (
-	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // OrganisationKind is what an organisation is.
@@ -54,16 +51,17 @@ func (o *Organisation) Covers(a Area) bool { return covers(o.Areas, a) }
 func (o *Organisation) Validate() error {
 	switch {
 	case !IsID(o.ID):
-		return invalid("id", "is not a UUID")
-	case strings.TrimSpace(o.Name) == "" || len(o.Name) > 200 || !utf8.ValidString(o.Name):
-		return invalid("name", "is empty or longer than 200 bytes")
+		return invalid("id", RuleFormat)
+	}
+	if err := checkText("name", o.Name, 200, true); err != nil {
+		return err
 	}
 	ok := false
 	for _, k := range OrganisationKinds {
 		ok = ok || k == o.Kind
 	}
 	if !ok {
-		return invalid("kind", fmt.Sprintf("%q is not a kind of organisation", o.Kind))
+		return invalid("kind", RuleUnknown)
 	}
 	return CheckAreas("procedure_areas", o.Areas)
 }
@@ -98,15 +96,15 @@ func (m Membership) CanAct() bool { return m.Active && m.Role == MemberAidant }
 func (m *Membership) Validate() error {
 	switch {
 	case !IsID(m.OrganisationID):
-		return invalid("organisation", "is not an organisation id")
+		return invalid("organisation", RuleFormat)
 	case !IsID(m.PersonID):
-		return invalid("person", "is not a person id")
+		return invalid("person", RuleFormat)
 	case m.Role != MemberAdmin && m.Role != MemberAidant:
-		return invalid("role", fmt.Sprintf("%q is neither admin nor aidant", m.Role))
+		return invalid("role", RuleUnknown)
 	case m.HabilitatedAt.IsZero():
-		return invalid("habilitated_at", "is missing")
+		return invalid("habilitated_at", RuleRequired)
 	case !m.Active && m.WithdrawnAt.IsZero():
-		return invalid("withdrawn_at", "is missing for a withdrawn member")
+		return invalid("withdrawn_at", RuleRequired)
 	}
 	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"net/mail"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Person is anyone with an account: a protected adult, a representative, an
@@ -87,30 +86,30 @@ func EmailKey(email string) string {
 func (p *Person) Validate() error {
 	switch {
 	case !IsID(p.ID):
-		return invalid("id", "is not a UUID")
+		return invalid("id", RuleFormat)
 	case strings.TrimSpace(p.GivenNames) == "":
-		return invalid("given_names", "is empty")
+		return invalid("given_names", RuleRequired)
 	case strings.TrimSpace(p.FamilyName) == "":
-		return invalid("family_name", "is empty")
+		return invalid("family_name", RuleRequired)
 	case p.BirthDate.IsZero():
-		return invalid("birth_date", "is missing")
+		return invalid("birth_date", RuleRequired)
 	case p.BirthDate.Hour() != 0 || p.BirthDate.Minute() != 0 || p.BirthDate.Second() != 0 || p.BirthDate.Nanosecond() != 0 || p.BirthDate.Location() != time.UTC:
-		return invalid("birth_date", "must be a date at midnight UTC")
+		return invalid("birth_date", RuleFormat)
 	case p.BirthPlace.Code != "" && !isINSECode(p.BirthPlace.Code):
-		return invalid("birth_place", "is not a 5-character INSEE code")
+		return invalid("birth_place", RuleFormat)
 	case p.BirthCountry != "" && !isINSECode(p.BirthCountry):
-		return invalid("birth_country", "is not a 5-character INSEE code")
+		return invalid("birth_country", RuleFormat)
 	case p.Gender != GenderUnspecified && p.Gender != GenderFemale && p.Gender != GenderMale:
-		return invalid("gender", "must be female, male or empty")
+		return invalid("gender", RuleUnknown)
 	case p.Email != "" && !isEmail(p.Email):
-		return invalid("email", "is not an email address")
+		return invalid("email", RuleFormat)
 	case p.Language != "" && p.Language != "fr" && p.Language != "en":
-		return invalid("language", "must be fr or en")
+		return invalid("language", RuleUnknown)
 	}
 	for name, v := range map[string]string{"given_names": p.GivenNames, "family_name": p.FamilyName, "preferred_name": p.PreferredName, "phone": p.Phone,
 		"address_street": p.Address.Street, "address_postal_code": p.Address.PostalCode, "address_locality": p.Address.Locality, "address_country": p.Address.Country} {
-		if !utf8.ValidString(v) || len(v) > 200 {
-			return invalid(name, "is not valid text of at most 200 bytes")
+		if err := checkText(name, v, 200, false); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -142,10 +141,6 @@ func isINSECode(s string) bool {
 func isEmail(s string) bool {
 	a, err := mail.ParseAddress(s)
 	return err == nil && a.Address == s && a.Name == ""
-}
-
-func invalid(field, problem string) error {
-	return fmt.Errorf("%w: %s %s", ErrInvalid, field, problem)
 }
 
 // PersonStore keeps persons. Create refuses a taken id or email address with

@@ -49,7 +49,8 @@ func TestPersonValidate(t *testing.T) {
 				}
 				return
 			}
-			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.field) {
+			var inv *InvalidError
+			if !errors.Is(err, ErrInvalid) || !errors.As(err, &inv) || inv.Field != tt.field {
 				t.Errorf("Validate = %v, want ErrInvalid naming %s", err, tt.field)
 			}
 		})

@@ -1,11 +1,9 @@
 package mandates
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Representation is every kind of "who may act for whom": a court measure,
@@ -81,6 +79,14 @@ func (d CourtDecision) Key() string {
 	return norm(d.Jurisdiction) + "|" + norm(d.Reference)
 }
 
+// check applies the rules of the decision's free texts.
+func (d *CourtDecision) check() error {
+	if err := checkText("decision_jurisdiction", d.Jurisdiction, MaxJurisdiction, true); err != nil {
+		return err
+	}
+	return checkText("decision_reference", d.Reference, MaxReference, true)
+}
+
 // ConsentMethod is how a person consented.
 type ConsentMethod string
 
@@ -136,23 +142,46 @@ type Adjustment struct {
 	Note     string   `json:"note,omitempty"` // the act as the decision words it
 }
 
-// Validate checks one adjustment.
+// Limits of the free texts of a court measure, in bytes.
+const (
+	MaxJurisdiction = 200
+	MaxReference    = 100
+	MaxNote         = 500 // an adjustment's wording of an act
+	MaxReason       = 500 // why a representation is paused or ended
+)
+
+// Validate checks one adjustment: its first problem.
 func (a Adjustment) Validate() error {
-	switch {
-	case a.Party != PartyPerson && a.Party != PartyRepresentative:
-		return invalid("adjustments", fmt.Sprintf("party %q is neither person nor representative", a.Party))
-	case a.Area != "" && !a.Area.Valid():
-		return invalid("adjustments", fmt.Sprintf("holds the unknown procedure area %q", a.Area))
-	case a.Action == Personal:
-		return invalid("adjustments", "cannot open strictly personal acts: they stay the person's alone")
-	case !a.Action.Valid():
-		return invalid("adjustments", fmt.Sprintf("action %q is not consult, manage or dispose", a.Action))
-	case !a.Decision.Valid():
-		return invalid("adjustments", fmt.Sprintf("decision %q is not allowed, cosign or no", a.Decision))
-	case !utf8.ValidString(a.Note) || len(a.Note) > 500:
-		return invalid("adjustments", "note is not valid text of at most 500 bytes")
+	if p := a.problems(); len(p) > 0 {
+		return p[0]
 	}
 	return nil
+}
+
+// problems are every problem of an adjustment, one per field: who it is
+// about, its area, its act (never a strictly personal one), the judge's
+// answer and the act's wording.
+func (a Adjustment) problems() []error {
+	var out []error
+	if a.Party != PartyPerson && a.Party != PartyRepresentative {
+		out = append(out, invalid("adjustments.party", RuleUnknown))
+	}
+	if a.Area != "" && !a.Area.Valid() {
+		out = append(out, invalid("adjustments.area", RuleUnknown))
+	}
+	switch {
+	case a.Action == Personal:
+		out = append(out, invalid("adjustments.action", RuleForbidden))
+	case !a.Action.Valid():
+		out = append(out, invalid("adjustments.action", RuleUnknown))
+	}
+	if !a.Decision.Valid() {
+		out = append(out, invalid("adjustments.decision", RuleUnknown))
+	}
+	if err := checkText("adjustments.note", a.Note, MaxNote, false); err != nil {
+		out = append(out, err)
+	}
+	return out
 }
 
 // Duration is one of the lengths aidants already know for a mandate.
@@ -251,59 +280,59 @@ func (r *Representation) Validate() error {
 	rep := r.Representative
 	switch {
 	case !IsID(r.ID):
-		return invalid("id", "is not a UUID")
+		return invalid("id", RuleFormat)
 	case !r.Kind.Valid():
-		return invalid("kind", fmt.Sprintf("%q is not a kind of representation", r.Kind))
+		return invalid("kind", RuleUnknown)
 	case !IsID(r.PersonID):
-		return invalid("person", "is not a person id")
+		return invalid("person", RuleFormat)
 	case (rep.PersonID == "") == (rep.OrganisationID == ""):
-		return invalid("representative", "must be one person or one organisation")
+		return invalid("representative", RuleBoth)
 	case rep.PersonID != "" && !IsID(rep.PersonID):
-		return invalid("representative", "is not a person id")
+		return invalid("representative", RuleFormat)
 	case rep.OrganisationID != "" && !IsID(rep.OrganisationID):
-		return invalid("representative", "is not an organisation id")
+		return invalid("representative", RuleFormat)
 	case rep.PersonID == r.PersonID:
-		return invalid("representative", "is the represented person: nobody represents themselves")
+		return invalid("representative", RuleSelf)
 	case len(rep.Delegates) > 0 && !rep.IsOrganisation():
-		return invalid("delegates", "only an organisation designates delegates")
+		return invalid("delegates", RuleForbidden)
 	case r.Kind == AidantMandate && !rep.IsOrganisation():
-		return invalid("representative", "of an aidant mandate is the aidants' organisation")
+		return invalid("representative", RuleForbidden)
 	case r.Kind == Proxy && rep.IsOrganisation():
-		return invalid("representative", "of a proxy is a person")
+		return invalid("representative", RuleForbidden)
 	case !r.Role.ValidFor(r.Kind):
-		return invalid("role", fmt.Sprintf("%q is not a role under %s", r.Role, r.Kind))
+		return invalid("role", RuleUnknown)
 	case !r.Status.Valid():
-		return invalid("status", fmt.Sprintf("%q is not a status", r.Status))
+		return invalid("status", RuleUnknown)
 	}
 	for i, d := range rep.Delegates {
 		if !IsID(d) || d == r.PersonID || slices.Contains(rep.Delegates[:i], d) {
-			return invalid("delegates", "must be distinct person ids, other than the represented person")
+			return invalid("delegates", RuleDuplicate)
 		}
 	}
 	if err := CheckAreas("procedure_areas", r.Areas); err != nil {
 		return err
 	}
 	if len(r.Areas) == 0 && !r.Kind.IsMeasure() {
-		return invalid("procedure_areas", "must name at least one procedure area")
+		return invalid("procedure_areas", RuleRequired)
 	}
 	if r.Kind == Proxy {
 		if len(r.Granted) == 0 {
-			return invalid("granted", "must give consult, manage or both")
+			return invalid("granted", RuleRequired)
 		}
 		for i, a := range r.Granted {
 			if (a != Consult && a != Manage) || slices.Contains(r.Granted[:i], a) {
-				return invalid("granted", "holds only consult and manage, once each")
+				return invalid("granted", RuleUnknown)
 			}
 		}
 	} else if len(r.Granted) > 0 {
-		return invalid("granted", "is for proxies only")
+		return invalid("granted", RuleForbidden)
 	}
 	if len(r.Adjustments) > 0 && !r.Kind.IsMeasure() {
-		return invalid("adjustments", "come from a court decision only")
+		return invalid("adjustments", RuleForbidden)
 	}
-	for _, a := range r.Adjustments {
+	for i, a := range r.Adjustments {
 		if err := a.Validate(); err != nil {
-			return err
+			return atIndex(err, i+1)
 		}
 	}
 	if err := r.validateDates(); err != nil {
@@ -315,18 +344,18 @@ func (r *Representation) Validate() error {
 func (r *Representation) validateDates() error {
 	switch {
 	case r.ValidFrom.IsZero():
-		return invalid("valid_from", "is missing")
+		return invalid("valid_from", RuleRequired)
 	case !r.ValidUntil.IsZero() && !r.ValidUntil.After(r.ValidFrom):
-		return invalid("valid_until", "must be after the start")
+		return invalid("valid_until", RuleAfter)
 	case r.ValidUntil.IsZero() && r.Kind != MandatProtectionFuture:
-		return invalid("valid_until", "is missing: this kind always has an end")
+		return invalid("valid_until", RuleRequired)
 	}
 	var renewal bool
 	if d := r.Source.Decision; d != nil {
 		renewal = d.Renewal
 	}
 	if y := maxYears(r.Kind, renewal); y > 0 && r.ValidUntil.After(r.ValidFrom.AddDate(y, 0, 0)) {
-		return invalid("valid_until", fmt.Sprintf("is more than %d years after the start, the law's maximum for this measure", y))
+		return invalidLimit("valid_until", RuleMaxYears, y)
 	}
 	if r.Kind == AidantMandate || r.Kind == Proxy {
 		ok := false
@@ -334,7 +363,7 @@ func (r *Representation) validateDates() error {
 			ok = ok || d.End(r.ValidFrom).Equal(r.ValidUntil)
 		}
 		if !ok {
-			return invalid("valid_until", "must end 1 day, 1 month, 6 months or 12 months after the start")
+			return invalid("valid_until", RuleTerm)
 		}
 	}
 	return nil
@@ -343,22 +372,22 @@ func (r *Representation) validateDates() error {
 func (r *Representation) validateSource() error {
 	if r.Kind.IsMeasure() {
 		d := r.Source.Decision
+		if d == nil {
+			return invalid("decision", RuleRequired)
+		}
+		if err := d.check(); err != nil {
+			return err
+		}
 		switch {
-		case d == nil:
-			return invalid("decision", "is missing: a measure is registered from a decision")
-		case strings.TrimSpace(d.Jurisdiction) == "" || len(d.Jurisdiction) > 200 || !utf8.ValidString(d.Jurisdiction):
-			return invalid("decision_jurisdiction", "is empty or too long")
-		case strings.TrimSpace(d.Reference) == "" || len(d.Reference) > 100 || !utf8.ValidString(d.Reference):
-			return invalid("decision_reference", "is empty or too long")
 		case d.Date.IsZero():
-			return invalid("decision_date", "is missing")
+			return invalid("decision_date", RuleRequired)
 		case !IsID(d.RegisteredBy):
-			return invalid("decision", "does not say which operator registered it")
+			return invalid("decision", RuleRequired)
 		}
 		if r.Kind == SauvegardeJustice && !slices.ContainsFunc(r.Adjustments, func(a Adjustment) bool {
 			return a.Party == PartyRepresentative && a.Decision != No
 		}) {
-			return invalid("adjustments", "must list the acts the mandataire spécial is named for")
+			return invalid("adjustments", RuleNamedActs)
 		}
 		return nil
 	}
@@ -369,11 +398,11 @@ func (r *Representation) validateSource() error {
 	}
 	switch {
 	case c == nil:
-		return invalid("consent", "is missing: this representation rests on the person's consent")
+		return invalid("consent", RuleRequired)
 	case c.GivenAt.IsZero():
-		return invalid("consent", "has no date")
+		return invalid("consent", RuleRequired)
 	case r.Kind == AidantMandate && !IsID(c.WitnessID):
-		return invalid("consent", "does not name the aidant who witnessed it")
+		return invalid("consent", RuleRequired)
 	}
 	return nil
 }

@@ -169,19 +169,19 @@ func (in Search) validate() error {
 	switch in.Kind {
 	case SearchActors, SearchPersons, SearchActions:
 	default:
-		return invalid("search", fmt.Sprintf("%q is not subject, resource or action", in.Kind))
+		return invalid("search", RuleUnknown)
 	}
 	switch {
 	case in.Kind != SearchActors && !IsID(in.ActorID):
-		return invalid("actor", "is not a person id")
+		return invalid("actor", RuleFormat)
 	case in.Kind != SearchPersons && !IsID(in.PersonID):
-		return invalid("person", "is not a person id")
+		return invalid("person", RuleFormat)
 	case in.Kind != SearchActions && !in.Action.Valid():
-		return invalid("action", fmt.Sprintf("%q is not consult, manage, dispose or personal", in.Action))
+		return invalid("action", RuleUnknown)
 	case !in.Area.Valid():
-		return invalid("procedure_area", fmt.Sprintf("%q is not a procedure area", in.Area))
+		return invalid("procedure_area", RuleUnknown)
 	case in.Limit < 1 || in.Limit > MaxSearchLimit:
-		return invalid("limit", fmt.Sprintf("%d is not between 1 and %d", in.Limit, MaxSearchLimit))
+		return invalidLimit("limit", RuleTooMany, MaxSearchLimit)
 	}
 	return nil
 }

@@ -176,11 +176,11 @@ func (s *Service) IsOperator(ctx context.Context, personID string) (bool, error)
 // personExists turns an unknown person into ErrInvalid naming the field.
 func (s *Service) personExists(ctx context.Context, field, id string) (Person, error) {
 	if !IsID(id) {
-		return Person{}, invalid(field, "is not a person id")
+		return Person{}, invalid(field, RuleFormat)
 	}
 	p, err := s.store.Person(ctx, id)
 	if errors.Is(err, ErrNotFound) {
-		return p, invalid(field, "is not a known person")
+		return p, invalid(field, RuleUnknown)
 	}
 	return p, err
 }
@@ -432,6 +432,25 @@ func (s *Service) SearchMeasures(ctx context.Context, op Actor, query string) ([
 	if err != nil {
 		return nil, err
 	}
+	return s.Describe(ctx, reps)
+}
+
+// CoRepresentatives lists, with names, the other representations that
+// rest on the same court decision as r (the other representatives it
+// names), for an operator; none for a representation without a decision.
+func (s *Service) CoRepresentatives(ctx context.Context, op Actor, r Representation) ([]View, error) {
+	if err := s.requireOperator(ctx, op); err != nil {
+		return nil, err
+	}
+	d := r.Source.Decision
+	if d == nil {
+		return nil, nil
+	}
+	reps, err := s.store.RepresentationsByDecision(ctx, d.Key())
+	if err != nil {
+		return nil, err
+	}
+	reps = slices.DeleteFunc(reps, func(o Representation) bool { return o.ID == r.ID })
 	return s.Describe(ctx, reps)
 }
 

@@ -46,10 +46,10 @@ func (s *Service) StartMandate(ctx context.Context, a Actor, in MandateInput) (R
 		return Representation{}, err
 	}
 	if !in.Duration.Valid() {
-		return Representation{}, invalid("duration", "must be 1 day, 1 month, 6 months or 12 months")
+		return Representation{}, invalid("duration", RuleTerm)
 	}
 	if in.PersonID == a.PersonID {
-		return Representation{}, invalid("person", "is the aidant: an aidant does not make a mandate for themselves")
+		return Representation{}, invalid("person", RuleSelf)
 	}
 	o, err := s.store.Organisation(ctx, in.OrganisationID)
 	if err != nil {
@@ -57,7 +57,7 @@ func (s *Service) StartMandate(ctx context.Context, a Actor, in MandateInput) (R
 	}
 	for _, area := range in.Areas {
 		if area.Valid() && !o.Covers(area) {
-			return Representation{}, invalid("procedure_areas", fmt.Sprintf("the organisation does not act in %q", area))
+			return Representation{}, invalid("procedure_areas", RuleForbidden)
 		}
 	}
 	now := s.now()
@@ -221,7 +221,7 @@ func (s *Service) ConfirmByLogin(ctx context.Context, a Actor, id, confirmedID s
 // is kept, so the signed paper can be matched later.
 func (s *Service) RecordInPersonConsent(ctx context.Context, a Actor, id string, attestation []byte) (Representation, error) {
 	if len(attestation) == 0 {
-		return Representation{}, invalid("attestation", "is empty")
+		return Representation{}, invalid("attestation", RuleRequired)
 	}
 	sum := sha256.Sum256(attestation)
 	return s.consent(ctx, a, id, ConsentRecord{Method: ConsentInPersonAttestation, AttestationHash: hex.EncodeToString(sum[:])}, nil)
@@ -418,7 +418,7 @@ type ProxyInput struct {
 // waiting is not added again (*OpenError).
 func (s *Service) GiveProxy(ctx context.Context, a Actor, in ProxyInput) (Representation, error) {
 	if !in.Duration.Valid() {
-		return Representation{}, invalid("duration", "must be 1 day, 1 month, 6 months or 12 months")
+		return Representation{}, invalid("duration", RuleTerm)
 	}
 	personID := a.PersonID
 	if in.ForPersonID != "" {
@@ -498,7 +498,7 @@ func (s *Service) proxyGiver(ctx context.Context, a Actor, r *Representation, m 
 func (s *Service) AnswerProxy(ctx context.Context, a Actor, id string, accept bool) (Representation, error) {
 	return s.change(ctx, id, 0, func(r *Representation) (Change, error) {
 		if r.Kind != Proxy || r.Representative.PersonID != a.PersonID {
-			return Change{}, fmt.Errorf("%w: %w", ErrNotFound, ErrNotPermitted)
+			return Change{}, hidden(r.ID)
 		}
 		if r.Waits() != WaitingHolder || r.EffectiveStatus(s.cfg.Now()) == StatusExpired {
 			return Change{}, fmt.Errorf("%w: this proxy is not waiting for your answer", ErrInactive)
@@ -530,7 +530,7 @@ func (s *Service) Withdraw(ctx context.Context, a Actor, id string) (Representat
 	}
 	return s.change(ctx, id, 0, func(r *Representation) (Change, error) {
 		if r.PersonID != a.PersonID && !byRepresentative {
-			return Change{}, fmt.Errorf("%w: %w", ErrNotFound, ErrNotPermitted)
+			return Change{}, hidden(r.ID)
 		}
 		if r.Kind.IsMeasure() {
 			return Change{}, fmt.Errorf("%w: a court measure is changed only by a judge", ErrNotPermitted)
@@ -553,7 +553,7 @@ func (s *Service) WithdrawArea(ctx context.Context, a Actor, id string, area Are
 	}
 	return s.change(ctx, id, 0, func(r *Representation) (Change, error) {
 		if r.PersonID != a.PersonID && !byRepresentative {
-			return Change{}, fmt.Errorf("%w: %w", ErrNotFound, ErrNotPermitted)
+			return Change{}, hidden(r.ID)
 		}
 		if r.Kind.IsMeasure() {
 			return Change{}, fmt.Errorf("%w: a court measure is changed only by a judge", ErrNotPermitted)
@@ -562,7 +562,7 @@ func (s *Service) WithdrawArea(ctx context.Context, a Actor, id string, area Are
 			return Change{}, fmt.Errorf("%w: it has already ended", ErrInactive)
 		}
 		if !slices.Contains(r.Areas, area) {
-			return Change{}, invalid("procedure_area", fmt.Sprintf("%q is not in this representation", area))
+			return Change{}, invalid("procedure_area", RuleUnknown)
 		}
 		if len(r.Areas) == 1 {
 			r.Status = StatusRevoked

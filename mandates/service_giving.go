@@ -147,7 +147,7 @@ func requester(r *Representation) string {
 // until then.
 func (s *Service) ChangeMandate(ctx context.Context, a Actor, id string, areas []Area, d Duration) (Representation, error) {
 	if !d.Valid() {
-		return Representation{}, invalid("duration", "must be 1 day, 1 month, 6 months or 12 months")
+		return Representation{}, invalid("duration", RuleTerm)
 	}
 	r, err := s.store.Representation(ctx, id)
 	if err != nil {
@@ -165,7 +165,7 @@ func (s *Service) ChangeMandate(ctx context.Context, a Actor, id string, areas [
 	}
 	for _, area := range areas {
 		if area.Valid() && !o.Covers(area) {
-			return Representation{}, invalid("procedure_areas", fmt.Sprintf("the organisation does not act in %q", area))
+			return Representation{}, invalid("procedure_areas", RuleForbidden)
 		}
 	}
 	var out Representation

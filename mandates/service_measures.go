@@ -41,11 +41,8 @@ func (s *Service) RegisterMeasure(ctx context.Context, op Actor, in MeasureInput
 	if err := s.requireOperator(ctx, op); err != nil {
 		return nil, err
 	}
-	if !in.Kind.IsMeasure() {
-		return nil, invalid("kind", fmt.Sprintf("%q is not a court measure", in.Kind))
-	}
-	if len(in.Representatives) == 0 {
-		return nil, invalid("representatives", "are missing: the decision names at least one")
+	if problems := in.Check(); len(problems) > 0 {
+		return nil, problems[0]
 	}
 	now := s.now()
 	in.Decision.RegisteredBy, in.Decision.RegisteredAt = op.PersonID, now
@@ -64,13 +61,7 @@ func (s *Service) RegisterMeasure(ctx context.Context, op Actor, in MeasureInput
 		} else if taken {
 			return &UniqueError{Entity: "representation", Field: "decision"}
 		}
-		seen := map[string]bool{}
 		for i, ri := range in.Representatives {
-			key := ri.PersonID + ri.OrganisationID
-			if seen[key] {
-				return invalid("representatives", "name the same representative twice")
-			}
-			seen[key] = true
 			if ri.PersonID != "" {
 				if _, err := s.personExists(ctx, "representative", ri.PersonID); err != nil {
 					return err
@@ -109,21 +100,25 @@ func (s *Service) RegisterMeasure(ctx context.Context, op Actor, in MeasureInput
 
 func (s *Service) orgExists(ctx context.Context, id string) error {
 	if !IsID(id) {
-		return invalid("organisation", "is not an organisation id")
+		return invalid("organisation", RuleFormat)
 	}
 	_, err := s.store.Organisation(ctx, id)
 	if errors.Is(err, ErrNotFound) {
-		return invalid("organisation", "is not a known organisation")
+		return invalid("organisation", RuleUnknown)
 	}
 	return err
 }
 
-// operatorChange is a change only an operator makes, to any representation.
-func (s *Service) operatorChange(ctx context.Context, op Actor, id string, version int64, fn func(*Representation) (Change, error)) (Representation, error) {
+// operatorChange is a transition only an operator makes, to any
+// representation, when the representation allows it (Representation.Can).
+func (s *Service) operatorChange(ctx context.Context, op Actor, t Transition, id string, version int64, fn func(*Representation) (Change, error)) (Representation, error) {
 	if err := s.requireOperator(ctx, op); err != nil {
 		return Representation{}, err
 	}
 	return s.change(ctx, id, version, func(r *Representation) (Change, error) {
+		if err := r.Can(t, s.cfg.Now()); err != nil {
+			return Change{}, err
+		}
 		c, err := fn(r)
 		c.ActorID = op.PersonID
 		return c, err
@@ -132,24 +127,19 @@ func (s *Service) operatorChange(ctx context.Context, op Actor, id string, versi
 
 // ActivateMeasure puts a mandat de protection future into effect.
 func (s *Service) ActivateMeasure(ctx context.Context, op Actor, id string, version int64) (Representation, error) {
-	return s.operatorChange(ctx, op, id, version, func(r *Representation) (Change, error) {
-		if r.Status != StatusPending {
-			return Change{}, fmt.Errorf("%w: only a measure waiting to take effect can be activated", ErrInactive)
-		}
-		if r.EffectiveStatus(s.cfg.Now()) == StatusExpired {
-			return Change{}, fmt.Errorf("%w: its end date has passed", ErrInactive)
-		}
+	return s.operatorChange(ctx, op, Activate, id, version, func(r *Representation) (Change, error) {
 		r.Status = StatusActive
 		return Change{Type: EventActivated}, nil
 	})
 }
 
 // Suspend pauses a representation of any kind: it stops working at once.
+// The reason is kept in its history, at most MaxReason bytes.
 func (s *Service) Suspend(ctx context.Context, op Actor, id string, version int64, reason string) (Representation, error) {
-	return s.operatorChange(ctx, op, id, version, func(r *Representation) (Change, error) {
-		if r.Status != StatusActive {
-			return Change{}, fmt.Errorf("%w: only a representation in force can be paused", ErrInactive)
-		}
+	if err := checkText("reason", reason, MaxReason, false); err != nil {
+		return Representation{}, err
+	}
+	return s.operatorChange(ctx, op, Pause, id, version, func(r *Representation) (Change, error) {
 		r.Status = StatusSuspended
 		return Change{Type: EventSuspended, Detail: detail("reason", reason)}, nil
 	})
@@ -157,22 +147,20 @@ func (s *Service) Suspend(ctx context.Context, op Actor, id string, version int6
 
 // Resume ends a pause.
 func (s *Service) Resume(ctx context.Context, op Actor, id string, version int64) (Representation, error) {
-	return s.operatorChange(ctx, op, id, version, func(r *Representation) (Change, error) {
-		if r.Status != StatusSuspended {
-			return Change{}, fmt.Errorf("%w: only a paused representation can resume", ErrInactive)
-		}
+	return s.operatorChange(ctx, op, Unpause, id, version, func(r *Representation) (Change, error) {
 		r.Status = StatusActive
 		return Change{Type: EventResumed}, nil
 	})
 }
 
 // End records that a measure ended (a judgment lifting it, a death): it
-// stops working at once and cannot come back.
+// stops working at once and cannot come back. The reason is kept in its
+// history, at most MaxReason bytes.
 func (s *Service) End(ctx context.Context, op Actor, id string, version int64, reason string) (Representation, error) {
-	return s.operatorChange(ctx, op, id, version, func(r *Representation) (Change, error) {
-		if r.Status == StatusRevoked {
-			return Change{}, fmt.Errorf("%w: it has already ended", ErrInactive)
-		}
+	if err := checkText("reason", reason, MaxReason, false); err != nil {
+		return Representation{}, err
+	}
+	return s.operatorChange(ctx, op, Finish, id, version, func(r *Representation) (Change, error) {
 		r.Status = StatusRevoked
 		return Change{Type: EventRevoked, Detail: detail("reason", reason)}, nil
 	})
@@ -189,10 +177,7 @@ type MeasureEdit struct {
 // the one the operator's form was built from: a change made meanwhile by
 // someone else makes it fail with ErrConflict, and nothing is lost.
 func (s *Service) EditMeasure(ctx context.Context, op Actor, id string, version int64, e MeasureEdit) (Representation, error) {
-	return s.operatorChange(ctx, op, id, version, func(r *Representation) (Change, error) {
-		if !r.Kind.IsMeasure() {
-			return Change{}, fmt.Errorf("%w: only court measures are edited by an operator", ErrNotPermitted)
-		}
+	return s.operatorChange(ctx, op, Correct, id, version, func(r *Representation) (Change, error) {
 		var changed []string
 		if !e.ValidUntil.Equal(r.ValidUntil) {
 			r.ValidUntil, changed = e.ValidUntil, append(changed, "valid_until")
@@ -204,7 +189,7 @@ func (s *Service) EditMeasure(ctx context.Context, op Actor, id string, version 
 			r.Adjustments, changed = e.Adjustments, append(changed, "adjustments")
 		}
 		if len(changed) == 0 {
-			return Change{}, invalid("edit", "changes nothing")
+			return Change{}, invalid("edit", RuleUnchanged)
 		}
 		return Change{Type: EventUpdated, Detail: detail("fields", strings.Join(changed, " "))}, nil
 	})

@@ -51,8 +51,10 @@ func (s *Service) Organisation(ctx context.Context, viewer, id string) (Organisa
 		if !errors.Is(err, ErrNotFound) {
 			return Organisation{}, err
 		}
-		if ok, err := s.isOperator(ctx, viewer); err != nil || !ok {
-			return Organisation{}, errors.Join(ErrNotFound, err)
+		if ok, err := s.isOperator(ctx, viewer); err != nil {
+			return Organisation{}, err
+		} else if !ok {
+			return Organisation{}, ErrNotFound
 		}
 	}
 	return s.store.Organisation(ctx, id)
@@ -232,10 +234,12 @@ func (s *Service) SetDelegates(ctx context.Context, a Actor, id string, version 
 	// Someone who may not change it learns nothing of it, not even that
 	// it exists.
 	if org == "" {
-		if ok, err := s.isOperator(ctx, a.PersonID); err != nil || !ok {
-			return Representation{}, errors.Join(fmt.Errorf("representation %s: %w", id, ErrNotFound), err)
+		if ok, err := s.isOperator(ctx, a.PersonID); err != nil {
+			return Representation{}, err
+		} else if !ok {
+			return Representation{}, hidden(id)
 		}
-		return Representation{}, invalid("delegates", "only an organisation designates delegates")
+		return Representation{}, invalid("delegates", RuleForbidden)
 	}
 	if err := s.requireAdmin(ctx, a, org); err != nil {
 		if errors.Is(err, ErrNotPermitted) {
@@ -246,7 +250,7 @@ func (s *Service) SetDelegates(ctx context.Context, a Actor, id string, version 
 	for _, d := range delegates {
 		m, err := s.store.Membership(ctx, org, d)
 		if errors.Is(err, ErrNotFound) || (err == nil && !m.Active) {
-			return Representation{}, invalid("delegates", "must be active members of the organisation")
+			return Representation{}, invalid("delegates", RuleMember)
 		}
 		if err != nil {
 			return Representation{}, err
@@ -254,7 +258,7 @@ func (s *Service) SetDelegates(ctx context.Context, a Actor, id string, version 
 	}
 	return s.change(ctx, id, version, func(r *Representation) (Change, error) {
 		if slices.Equal(r.Representative.Delegates, delegates) {
-			return Change{}, invalid("delegates", "are unchanged")
+			return Change{}, invalid("delegates", RuleUnchanged)
 		}
 		r.Representative.Delegates = slices.Clone(delegates)
 		return Change{Type: EventDelegatesChanged, ActorID: a.PersonID, OrganisationID: org}, nil

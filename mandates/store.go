@@ -37,6 +37,10 @@ type RepresentationStore interface {
 	// DecisionRegistered says whether any representation rests on the
 	// decision with this key.
 	DecisionRegistered(ctx context.Context, key string) (bool, error)
+	// RepresentationsByDecision lists, newest first, the representations
+	// that rest on the decision with this key (CourtDecision.Key): one per
+	// representative the decision names.
+	RepresentationsByDecision(ctx context.Context, key string) ([]Representation, error)
 }
 
 // ExpiryStore finds the representations whose end date has passed and

@@ -1,12 +1,16 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -162,26 +166,28 @@ func memberJSON(m mandates.Membership, name, email string) apiMember {
 		HabilitatedBy: m.HabilitatedBy, HabilitatedAt: m.HabilitatedAt.UTC(), WithdrawnBy: m.WithdrawnBy, WithdrawnAt: m.WithdrawnAt.UTC()}
 }
 
-// invalidf is a bad input found before the domain sees it, worded as the
-// domain words its own (the field first), so pages and the API read it
-// the same way.
-func invalidf(field, format string, a ...any) error {
-	return fmt.Errorf("%w: %s %s", mandates.ErrInvalid, field, fmt.Sprintf(format, a...))
+// badInput is a bad input found before the domain sees it, typed as the
+// domain types its own, so pages and the API read it the same way.
+func badInput(field string, rule mandates.Rule) error {
+	return &mandates.InvalidError{Field: field, Rule: rule}
 }
 
-// invalidField is the field an ErrInvalid names, "" for another error.
+// invalidOf is the *mandates.InvalidError err carries, nil for another
+// error.
+func invalidOf(err error) *mandates.InvalidError {
+	var inv *mandates.InvalidError
+	if errors.As(err, &inv) {
+		return inv
+	}
+	return nil
+}
+
+// invalidField is the field an InvalidError names, "" for another error.
 func invalidField(err error) string {
-	if !errors.Is(err, mandates.ErrInvalid) {
-		return ""
+	if inv := invalidOf(err); inv != nil {
+		return inv.Field
 	}
-	const marker = "mandates: invalid: "
-	msg := err.Error()
-	i := strings.Index(msg, marker)
-	if i < 0 {
-		return ""
-	}
-	f, _, _ := strings.Cut(msg[i+len(marker):], " ")
-	return f
+	return ""
 }
 
 // parseDate reads a date written YYYY-MM-DD, and nothing else, as midnight
@@ -193,7 +199,7 @@ func parseDate(field, v string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.DateOnly, v)
 	if err != nil || len(v) != len(time.DateOnly) {
-		return time.Time{}, invalidf(field, "is not a date written YYYY-MM-DD")
+		return time.Time{}, badInput(field, mandates.RuleFormat)
 	}
 	return t, nil
 }
@@ -204,11 +210,11 @@ func (s *Server) personID(ctx context.Context, field, id, email string) (string,
 	id, email = strings.TrimSpace(id), strings.TrimSpace(email)
 	switch {
 	case id != "" && email != "":
-		return "", invalidf(field, "is given both by id and by email: give one")
+		return "", badInput(field, mandates.RuleBoth)
 	case email != "":
 		p, err := s.mandates.Service.PersonByEmail(ctx, email)
 		if errors.Is(err, mandates.ErrNotFound) {
-			return "", invalidf(field, "is not the email address of a Relais account")
+			return "", badInput(field, mandates.RuleUnknown)
 		}
 		if err != nil {
 			return "", err
@@ -250,9 +256,12 @@ func (s *Server) apiOperator(w http.ResponseWriter, r *http.Request) (authn.Brow
 // decodeJSON reads one JSON value of exactly the expected fields; a
 // malformed body is a 400, a body over the limit a 413.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(r.Body)
+	body, err := io.ReadAll(r.Body)
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
+	if err == nil {
+		err = dec.Decode(v)
+	}
 	if err == nil {
 		if _, extra := dec.Token(); extra != io.EOF {
 			err = errors.New("the body holds more than one JSON value")
@@ -270,8 +279,12 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	switch {
 	case errors.As(err, &typeErr) && typeErr.Field != "":
 		desc = fmt.Sprintf("The field %s has the wrong type.", typeErr.Field)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		desc = "The body has an " + strings.TrimPrefix(err.Error(), "json: ") + "."
+	default:
+		// encoding/json names an unknown member only in its text: find it
+		// from the body and the type instead.
+		if name := unknownMember(body, reflect.TypeOf(v)); name != "" {
+			desc = fmt.Sprintf("The body has an unknown field %q.", name)
+		}
 	}
 	writeJSONProblem(w, http.StatusBadRequest, "invalid_request", desc)
 	return false
@@ -400,7 +413,7 @@ type apiEditBody struct {
 
 func requireVersion(v int64) error {
 	if v <= 0 {
-		return invalidf("version", "is required: send the version of the representation you read")
+		return badInput("version", mandates.RuleRequired)
 	}
 	return nil
 }
@@ -475,9 +488,6 @@ func (s *Server) apiMeasureStatus(w http.ResponseWriter, r *http.Request) {
 func (s *Server) statusChange(ctx context.Context, op mandates.Actor, action, id string, version int64, reason string) (mandates.Representation, error) {
 	svc := s.mandates.Service
 	reason = strings.TrimSpace(reason)
-	if len(reason) > 500 {
-		return mandates.Representation{}, invalidf("reason", "is longer than 500 bytes")
-	}
 	switch action {
 	case "activate":
 		return svc.ActivateMeasure(ctx, op, id, version)
@@ -583,7 +593,7 @@ func (s *Server) apiCreateOrganisation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if admin == "" {
-		s.domainJSONError(w, r, invalidf("admin", "is missing: give admin_id or admin_email"))
+		s.domainJSONError(w, r, badInput("admin", mandates.RuleRequired))
 		return
 	}
 	o, err := s.mandates.Service.CreateOrganisation(ctx, actor(sess), mandates.Organisation{Name: strings.TrimSpace(b.Name), Kind: b.Kind,
@@ -635,7 +645,7 @@ type apiMemberBody struct {
 // memberRole checks a role before the domain stores it.
 func memberRole(role mandates.MemberRole) error {
 	if role != mandates.MemberAidant && role != mandates.MemberAdmin {
-		return invalidf("role", "%q is neither aidant nor admin", role)
+		return badInput("role", mandates.RuleUnknown)
 	}
 	return nil
 }
@@ -662,7 +672,7 @@ func (s *Server) apiHabilitate(w http.ResponseWriter, r *http.Request) {
 	}
 	pid, err := s.personID(ctx, "person", b.PersonID, b.PersonEmail)
 	if err == nil && pid == "" {
-		err = invalidf("person", "is missing: give person_id or person_email")
+		err = badInput("person", mandates.RuleRequired)
 	}
 	if err != nil {
 		s.domainJSONError(w, r, err)
@@ -702,4 +712,75 @@ func (s *Server) apiOrgMandates(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"mandates": viewsJSON(views, s.now())})
+}
+
+// unknownMember is the first member of the JSON value raw that type t has
+// no field for (looking into nested objects and arrays as encoding/json
+// does, names matched without regard to case), "" when there is none or
+// raw does not have t's shape.
+func unknownMember(raw []byte, t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(raw, &obj) != nil {
+			return ""
+		}
+		fields := jsonFields(t)
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
+			i := slices.IndexFunc(fields, func(f reflect.StructField) bool { return strings.EqualFold(jsonName(f), k) })
+			if i < 0 {
+				return k
+			}
+			if name := unknownMember(obj[k], fields[i].Type); name != "" {
+				return name
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		var items []json.RawMessage
+		if json.Unmarshal(raw, &items) != nil {
+			return ""
+		}
+		for _, it := range items {
+			if name := unknownMember(it, t.Elem()); name != "" {
+				return name
+			}
+		}
+	case reflect.Map:
+		var m map[string]json.RawMessage
+		if json.Unmarshal(raw, &m) != nil {
+			return ""
+		}
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			if name := unknownMember(m[k], t.Elem()); name != "" {
+				return name
+			}
+		}
+	}
+	return ""
+}
+
+// jsonFields are the fields encoding/json reads into a struct, those of
+// untagged embedded structs included.
+func jsonFields(t reflect.Type) []reflect.StructField {
+	var out []reflect.StructField
+	for f := range t.Fields() {
+		switch {
+		case f.Tag.Get("json") == "-":
+		case f.Anonymous && f.Tag.Get("json") == "" && f.Type.Kind() == reflect.Struct:
+			out = append(out, jsonFields(f.Type)...)
+		case f.IsExported():
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func jsonName(f reflect.StructField) string {
+	if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" {
+		return name
+	}
+	return f.Name
 }

@@ -324,15 +324,13 @@ func (s *Server) newMeasureForm(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "operator_measure_new", "operator.new.title", d)
 }
 
-// checkMeasureForm finds every problem it can before the domain is asked,
-// each on its own input, and builds the domain's input.
+// checkMeasureForm builds the domain's input from the form, resolving the
+// email addresses it names and reading its dates (what only the page
+// knows), and puts each problem the domain finds (MeasureInput.Check) on
+// its own input.
 func (s *Server) checkMeasureForm(ctx context.Context, f measureForm, p *formProblems) (mandates.MeasureInput, error) {
-	kind := mandates.Kind(f.Kind)
-	in := mandates.MeasureInput{Kind: kind, Areas: f.Areas, Decision: mandates.CourtDecision{Jurisdiction: f.Jurisdiction,
+	in := mandates.MeasureInput{Kind: mandates.Kind(f.Kind), Areas: f.Areas, Decision: mandates.CourtDecision{Jurisdiction: f.Jurisdiction,
 		Reference: f.Reference, Renewal: f.Renewal}}
-	if !kind.IsMeasure() {
-		p.add("kind", "operator.problem.kind")
-	}
 	lookup := func(email string) (string, bool, error) {
 		pers, err := s.mandates.Service.PersonByEmail(ctx, email)
 		if errors.Is(err, mandates.ErrNotFound) {
@@ -349,108 +347,128 @@ func (s *Server) checkMeasureForm(ctx context.Context, f measureForm, p *formPro
 	} else {
 		in.PersonID = id
 	}
-	seen := map[string]bool{}
+	rows := measureRows{lang: p.lang}
 	for _, rr := range f.Reps {
-		pre := "rep" + strconv.Itoa(rr.N) + "_"
-		n := map[string]any{"N": rr.N}
 		if rr.Email == "" && rr.Org == "" && rr.Role == "" {
 			continue
 		}
 		ri := mandates.RepresentativeInput{OrganisationID: rr.Org, Role: mandates.Role(rr.Role)}
-		switch {
-		case rr.Email != "" && rr.Org != "":
-			p.add(pre+"email", "operator.problem.rep_both", n)
-		case rr.Email == "" && rr.Org == "":
-			p.add(pre+"email", "operator.problem.rep_who", n)
-		case rr.Email != "":
+		if rr.Email != "" {
 			id, found, err := lookup(rr.Email)
-			switch {
-			case err != nil:
+			if err != nil {
 				return in, err
-			case !found:
-				p.add(pre+"email", "operator.problem.rep_unknown", n)
-			case id == in.PersonID:
-				p.add(pre+"email", "operator.problem.rep_self", n)
+			}
+			if !found {
+				p.add("rep"+strconv.Itoa(rr.N)+"_email", "operator.problem.rep_unknown", map[string]any{"N": rr.N})
 			}
 			ri.PersonID = id
-		case !mandates.IsID(rr.Org):
-			p.add(pre+"org", "operator.problem.rep_org", n)
 		}
-		if key := strings.ToLower(rr.Email) + rr.Org; key != "" && seen[key] {
-			p.add(pre+"email", "operator.problem.rep_twice", n)
-		} else {
-			seen[key] = true
+		in.Representatives, rows.reps = append(in.Representatives, ri), append(rows.reps, rr.N)
+	}
+	dates := []struct {
+		id, text, format string
+		into             *time.Time
+	}{
+		{"valid_from", f.ValidFrom, "operator.problem.from_format", &in.ValidFrom},
+		{"valid_until", f.ValidUntil, "operator.problem.until_format", &in.ValidUntil},
+		{"decision_date", f.DecisionDate, "operator.problem.decision_date_format", &in.Decision.Date},
+	}
+	for _, d := range dates {
+		var err error
+		if *d.into, err = parseDate(d.id, d.text); err != nil {
+			p.add(d.id, d.format)
 		}
-		switch {
-		case rr.Role == "":
-			p.add(pre+"role", "operator.problem.role_missing", n)
-		case !slices.ContainsFunc(mandates.Kinds, ri.Role.ValidFor):
-			p.add(pre+"role", "operator.problem.role_unknown", n)
-		case kind.IsMeasure() && !ri.Role.ValidFor(kind):
-			p.add(pre+"role", "operator.problem.role_kind", map[string]any{"N": rr.N, "Kind": kind.Label().In(p.lang)})
-		}
-		in.Representatives = append(in.Representatives, ri)
-	}
-	if len(in.Representatives) == 0 {
-		p.add("rep1_email", "operator.problem.rep_missing")
-	}
-	if !validAreas(f.Areas) {
-		p.add("area-papiers", "operator.problem.areas")
-	}
-	var err error
-	if f.ValidFrom == "" {
-		p.add("valid_from", "operator.problem.from_missing")
-	} else if in.ValidFrom, err = parseDate("valid_from", f.ValidFrom); err != nil {
-		p.add("valid_from", "operator.problem.from_format")
-	}
-	switch {
-	case f.ValidUntil == "" && kind != mandates.MandatProtectionFuture:
-		p.add("valid_until", "operator.problem.until_missing")
-	case f.ValidUntil == "":
-	default:
-		if in.ValidUntil, err = parseDate("valid_until", f.ValidUntil); err != nil {
-			p.add("valid_until", "operator.problem.until_format")
-		} else if !in.ValidFrom.IsZero() && !in.ValidUntil.After(in.ValidFrom) {
-			p.add("valid_until", "operator.problem.until_before")
-		}
-	}
-	if f.Jurisdiction == "" {
-		p.add("jurisdiction", "operator.problem.jurisdiction")
-	}
-	if f.DecisionDate == "" {
-		p.add("decision_date", "operator.problem.decision_date_missing")
-	} else if in.Decision.Date, err = parseDate("decision_date", f.DecisionDate); err != nil {
-		p.add("decision_date", "operator.problem.decision_date_format")
-	}
-	if f.Reference == "" {
-		p.add("reference", "operator.problem.reference")
 	}
 	for _, a := range f.Adjs {
 		if a.Party == "" && a.Action == "" && a.Decision == "" && a.Note == "" {
 			continue
 		}
-		pre := "adj" + strconv.Itoa(a.N) + "_"
-		n := map[string]any{"N": a.N}
-		adj := mandates.Adjustment{Party: mandates.Party(a.Party), Area: mandates.Area(a.Area), Action: mandates.Action(a.Action),
-			Decision: mandates.Decision(a.Decision), Note: a.Note}
-		if adj.Party != mandates.PartyPerson && adj.Party != mandates.PartyRepresentative {
-			p.add(pre+"party", "operator.problem.adj_party", n)
-		}
-		if adj.Area != "" && !adj.Area.Valid() {
-			p.add(pre+"area", "operator.problem.adj_area", n)
-		}
-		if adj.Action != mandates.Consult && adj.Action != mandates.Manage && adj.Action != mandates.Dispose {
-			p.add(pre+"action", "operator.problem.adj_action", n)
-		}
-		if !adj.Decision.Valid() {
-			p.add(pre+"decision", "operator.problem.adj_decision", n)
-		}
-		if len(adj.Note) > 500 {
-			p.add(pre+"note", "operator.problem.adj_note", n)
-		}
-		in.Adjustments = append(in.Adjustments, adj)
+		in.Adjustments = append(in.Adjustments, mandates.Adjustment{Party: mandates.Party(a.Party), Area: mandates.Area(a.Area),
+			Action: mandates.Action(a.Action), Decision: mandates.Decision(a.Decision), Note: a.Note})
+		rows.adjs = append(rows.adjs, a.N)
+	}
+	for _, inv := range in.Check() {
+		rows.problem(inv, in.Kind, p)
 	}
 	return in, nil
+}
+
+// measureRows are the form's row numbers of the representatives and
+// adjustments the domain's input lists, so that a problem with an Index
+// lands on its row.
+type measureRows struct {
+	lang       string
+	reps, adjs []int
+}
+
+func (m measureRows) row(rows []int, index int) int {
+	if index > 0 && index <= len(rows) {
+		return rows[index-1]
+	}
+	return 1
+}
+
+// problem puts one of the domain's problems on the input it is about, with
+// a plain sentence.
+func (m measureRows) problem(inv *mandates.InvalidError, kind mandates.Kind, p *formProblems) {
+	rep := m.row(m.reps, inv.Index)
+	pre, n := "rep"+strconv.Itoa(rep)+"_", map[string]any{"N": rep}
+	adj := m.row(m.adjs, inv.Index)
+	apre, an := "adj"+strconv.Itoa(adj)+"_", map[string]any{"N": adj}
+	switch f, r := inv.Field, inv.Rule; {
+	case f == "kind":
+		p.add("kind", "operator.problem.kind")
+	case f == "person" && r == mandates.RuleRequired:
+		p.add("person_email", "operator.problem.person_missing")
+	case f == "person":
+		p.add("person_email", "operator.problem.person_unknown")
+	case f == "representatives" && r == mandates.RuleDuplicate:
+		p.add(pre+"email", "operator.problem.rep_twice", n)
+	case f == "representative" && r == mandates.RuleBoth:
+		p.add(pre+"email", "operator.problem.rep_both", n)
+	case f == "representative" && r == mandates.RuleRequired:
+		p.add(pre+"email", "operator.problem.rep_who", n)
+	case f == "representative" && r == mandates.RuleSelf:
+		p.add(pre+"email", "operator.problem.rep_self", n)
+	case f == "representative" && r == mandates.RuleUnknown:
+		p.add(pre+"email", "operator.problem.rep_unknown", n)
+	case f == "organisation":
+		p.add(pre+"org", "operator.problem.rep_org", n)
+	case f == "representatives" || f == "representative" || f == "delegates":
+		p.add("rep1_email", "operator.problem.rep_missing")
+	case f == "role" && r == mandates.RuleRequired:
+		p.add(pre+"role", "operator.problem.role_missing", n)
+	case f == "role" && r == mandates.RuleForbidden:
+		p.add(pre+"role", "operator.problem.role_kind", map[string]any{"N": rep, "Kind": kind.Label().In(m.lang)})
+	case f == "role":
+		p.add(pre+"role", "operator.problem.role_unknown", n)
+	case f == "procedure_areas":
+		p.add("area-papiers", "operator.problem.areas")
+	case f == "valid_from":
+		p.add("valid_from", "operator.problem.from_missing")
+	case f == "valid_until":
+		untilProblem(inv, p, "valid_until")
+	case f == "decision_jurisdiction":
+		p.add("jurisdiction", "operator.problem.jurisdiction")
+	case f == "decision_reference":
+		p.add("reference", "operator.problem.reference")
+	case f == "decision_date" || f == "decision":
+		p.add("decision_date", "operator.problem.decision_date_missing")
+	case f == "adjustments" && r == mandates.RuleNamedActs:
+		p.add("adj1_party", "operator.problem.sauvegarde")
+	case f == "adjustments" || f == "adjustments.party":
+		p.add(apre+"party", "operator.problem.adj_party", an)
+	case f == "adjustments.area":
+		p.add(apre+"area", "operator.problem.adj_area", an)
+	case f == "adjustments.action":
+		p.add(apre+"action", "operator.problem.adj_action", an)
+	case f == "adjustments.decision":
+		p.add(apre+"decision", "operator.problem.adj_decision", an)
+	case f == "adjustments.note":
+		p.add(apre+"note", "operator.problem.adj_note", an)
+	default:
+		p.add("kind", "operator.problem.other")
+	}
 }
 
 // measureDomainProblem puts a failure of the domain on the input it is
@@ -462,63 +480,20 @@ func measureDomainProblem(err error, p *formProblems) (status int, ok bool) {
 		p.add("reference", "operator.problem.duplicate")
 		return http.StatusConflict, true
 	}
-	field := invalidField(err)
-	if field == "" {
+	inv := invalidOf(err)
+	if inv == nil {
 		return 0, false
 	}
-	msg := err.Error()
-	switch field {
-	case "kind":
-		p.add("kind", "operator.problem.kind")
-	case "person":
-		p.add("person_email", "operator.problem.person_unknown")
-	case "representatives", "representative", "organisation", "delegates":
-		switch {
-		case strings.Contains(msg, "twice"):
-			p.add("rep1_email", "operator.problem.rep_twice", map[string]any{"N": 1})
-		case strings.Contains(msg, "represented person"):
-			p.add("rep1_email", "operator.problem.rep_self", map[string]any{"N": 1})
-		case field == "organisation":
-			p.add("rep1_org", "operator.problem.rep_org", map[string]any{"N": 1})
-		default:
-			p.add("rep1_email", "operator.problem.rep_missing")
-		}
-	case "role":
-		p.add("rep1_role", "operator.problem.role_unknown", map[string]any{"N": 1})
-	case "procedure_areas":
-		p.add("area-papiers", "operator.problem.areas")
-	case "adjustments":
-		if strings.Contains(msg, "mandataire spécial") {
-			p.add("adj1_party", "operator.problem.sauvegarde")
-		} else {
-			p.add("adj1_party", "operator.problem.adj_party", map[string]any{"N": 1})
-		}
-	case "valid_from":
-		p.add("valid_from", "operator.problem.from_missing")
-	case "valid_until":
-		untilProblem(msg, p, "valid_until")
-	case "decision_jurisdiction":
-		p.add("jurisdiction", "operator.problem.jurisdiction")
-	case "decision_reference":
-		p.add("reference", "operator.problem.reference")
-	case "decision_date", "decision":
-		p.add("decision_date", "operator.problem.decision_date_missing")
-	default:
-		p.add("kind", "operator.problem.other")
-	}
+	measureRows{lang: p.lang}.problem(inv, "", p)
 	return http.StatusBadRequest, true
 }
 
 // untilProblem says in plain words what is wrong with an end date.
-func untilProblem(msg string, p *formProblems, id string) {
-	switch {
-	case strings.Contains(msg, "more than"):
-		years := 0
-		if _, rest, ok := strings.Cut(msg, "is more than "); ok {
-			years, _ = strconv.Atoi(strings.Fields(rest)[0])
-		}
-		p.add(id, "operator.problem.until_too_far", map[string]any{"Years": years})
-	case strings.Contains(msg, "after the start"):
+func untilProblem(inv *mandates.InvalidError, p *formProblems, id string) {
+	switch inv.Rule {
+	case mandates.RuleMaxYears:
+		p.add(id, "operator.problem.until_too_far", map[string]any{"Years": inv.Limit})
+	case mandates.RuleAfter:
 		p.add(id, "operator.problem.until_before")
 	default:
 		p.add(id, "operator.problem.until_missing")
@@ -665,23 +640,15 @@ func (s *Server) measureData(ctx context.Context, r *http.Request, op mandates.A
 		}
 		d.History = append(d.History, h)
 	}
-	if dec := rep.Source.Decision; dec != nil {
-		found, err := svc.SearchMeasures(ctx, op, dec.Reference)
-		if err != nil {
-			return d, err
-		}
-		for _, o := range found {
-			if o.ID != rep.ID && o.Source.Decision != nil && o.Source.Decision.Key() == dec.Key() {
-				d.Others = append(d.Others, o)
-			}
-		}
+	if d.Others, err = svc.CoRepresentatives(ctx, op, rep); err != nil {
+		return d, err
 	}
-	st := rep.Status
-	d.CanActivate = st == mandates.StatusPending
-	d.CanSuspend = st == mandates.StatusActive
-	d.CanResume = st == mandates.StatusSuspended
-	d.CanEnd = st != mandates.StatusRevoked
-	d.CanEdit = st != mandates.StatusRevoked && rep.Kind.IsMeasure()
+	now := s.now()
+	d.CanActivate = rep.Can(mandates.Activate, now) == nil
+	d.CanSuspend = rep.Can(mandates.Pause, now) == nil
+	d.CanResume = rep.Can(mandates.Unpause, now) == nil
+	d.CanEnd = rep.Can(mandates.Finish, now) == nil
+	d.CanEdit = rep.Can(mandates.Correct, now) == nil
 	return d, nil
 }
 
@@ -775,7 +742,7 @@ func (s *Server) changeMeasure(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusConflict
 		p.add("inactive", "operator.measure.inactive")
 	case invalidField(changeErr) == "valid_until":
-		untilProblem(changeErr.Error(), p, "edit_until")
+		untilProblem(invalidOf(changeErr), p, "edit_until")
 	case invalidField(changeErr) == "procedure_areas":
 		p.add("edit-area-papiers", "operator.problem.areas")
 	case invalidField(changeErr) == "edit":

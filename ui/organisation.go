@@ -249,7 +249,7 @@ func (s *Server) setDelegates(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, mandates.ErrConflict):
 		status = http.StatusConflict
 		p.add("del-"+repID, "org.problem.delegates_conflict")
-	case invalidField(err) == "delegates" && strings.Contains(err.Error(), "unchanged"):
+	case invalidField(err) == "delegates" && invalidOf(err).Rule == mandates.RuleUnchanged:
 		p.add("del-"+repID, "org.problem.delegates_unchanged")
 	case invalidField(err) == "delegates":
 		p.add("del-"+repID, "org.problem.delegates_members")

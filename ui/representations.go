@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -134,7 +135,7 @@ func writeJSONProblem(w http.ResponseWriter, code int, errCode, description stri
 // and never described to the client.
 func (s *Server) domainJSONError(w http.ResponseWriter, r *http.Request, err error) {
 	code, errCode := domainStatus(err)
-	desc := err.Error()
+	desc := domainDescription(err, errCode)
 	if code >= 500 {
 		if code == http.StatusInternalServerError {
 			s.log.ErrorContext(r.Context(), "api error", "err", err)
@@ -147,6 +148,49 @@ func (s *Server) domainJSONError(w http.ResponseWriter, r *http.Request, err err
 		return
 	}
 	writeJSONProblem(w, code, errCode, desc)
+}
+
+// domainDescriptions are the API's words for each error code, so that no
+// error's own text, which names internals, reaches a client.
+var domainDescriptions = map[string]string{
+	"already_exists":             "This already exists.",
+	"representative_gives":       "Under the person's measure, their representative gives or refuses this for them.",
+	"conflict":                   "The record changed meanwhile: read it again, then retry.",
+	"not_found":                  "There is no such record, or none you may see.",
+	"invalid_request":            "The request is invalid.",
+	"second_factor_required":     "Sign in with a second factor first.",
+	"second_factor_not_enrolled": "This person has no second factor yet: they turn one on in their space before being habilitated as an aidant.",
+	"access_denied":              "You may not do this.",
+	"inactive":                   "The representation is not in a state that allows this.",
+	"wrong_code":                 "The code is not the one sent.",
+	"code_expired":               "The code is too old, or was already used.",
+	"too_many_codes":             "Too many codes: the request is cancelled.",
+	"no_sender":                  "No consent code can be sent from here.",
+}
+
+// domainDescription is the error_description of a failure: built from the
+// fields of a typed error where it has one, else the words of its code.
+func domainDescription(err error, errCode string) string {
+	var (
+		inv    *mandates.InvalidError
+		unique *mandates.UniqueError
+		open   *mandates.OpenError
+		step   *mandates.TransitionError
+		left   mandates.CodeAttemptsLeft
+	)
+	switch {
+	case errors.As(err, &inv):
+		return inv.Message() + "."
+	case errors.As(err, &open):
+		return "A representation between the same parties is already " + string(open.Status) + ": change that one."
+	case errors.As(err, &unique):
+		return "The " + unique.Field + " of this " + unique.Entity + " is already taken."
+	case errors.As(err, &step):
+		return step.Message()
+	case errors.As(err, &left):
+		return fmt.Sprintf("The code is not the one sent: %d attempts left.", int(left))
+	}
+	return domainDescriptions[errCode]
 }
 
 // representationFuncs are the template functions of these pages:

@@ -430,7 +430,7 @@ func (s *Server) spaceStop(w http.ResponseWriter, r *http.Request) {
 		back.Set("domaine", string(area))
 	}
 	switch {
-	case errors.Is(err, mandates.ErrNotPermitted) && !errors.Is(err, mandates.ErrNotFound):
+	case errors.Is(err, mandates.ErrNotPermitted):
 		d.State = "measure"
 		s.render(w, r, http.StatusForbidden, "space_stop", "space.stop.measure_title", d)
 		return

@@ -285,8 +285,10 @@ func validJWKS(raw string) error {
 			}
 		}
 		var k jose.JSONWebKey
+		// go-jose's own words name its internals, not the registration:
+		// the key's number is what the developer can act on.
 		if err := k.UnmarshalJSON(rawKey); err != nil {
-			return fmt.Errorf("key %d is not a usable key (%v)", i+1, strings.TrimPrefix(err.Error(), "go-jose/go-jose: "))
+			return fmt.Errorf("key %d is not a usable key", i+1)
 		}
 		if !k.Valid() || !k.IsPublic() {
 			return fmt.Errorf("key %d is not a public key", i+1)

@@ -87,7 +87,7 @@ func NewBatcher(j *Journal, tx mandates.Transactor, opt BatchOptions) *Batcher {
 // starts is not written.
 func (b *Batcher) Record(ctx context.Context, e mandates.Event) error {
 	if e.Type == "" {
-		return fmt.Errorf("%w: journal event without a type", mandates.ErrInvalid)
+		return &mandates.InvalidError{Field: "type", Rule: mandates.RuleRequired}
 	}
 	if e.At.IsZero() {
 		e.At = b.j.now()

@@ -50,7 +50,7 @@ func (c CheckpointNote) Text() string {
 // ParseCheckpointNote reads a note text written by Text, and nothing else.
 func ParseCheckpointNote(text string) (CheckpointNote, error) {
 	bad := func(what string) (CheckpointNote, error) {
-		return CheckpointNote{}, fmt.Errorf("%w: checkpoint note: %s", mandates.ErrInvalid, what)
+		return CheckpointNote{}, fmt.Errorf("checkpoint note: %s: %w", what, &mandates.InvalidError{Field: "checkpoint_note", Rule: mandates.RuleFormat})
 	}
 	lines := strings.Split(text, "\n")
 	if len(lines) != 6 || lines[5] != "" {

@@ -89,7 +89,7 @@ func New(st Store, opt Options) *Journal {
 // touch the same row.
 func (j *Journal) Emit(ctx context.Context, e mandates.Event) error {
 	if e.Type == "" {
-		return fmt.Errorf("%w: journal event without a type", mandates.ErrInvalid)
+		return &mandates.InvalidError{Field: "type", Rule: mandates.RuleRequired}
 	}
 	if e.At.IsZero() {
 		e.At = j.now()
@@ -127,7 +127,7 @@ func (j *Journal) Emit(ctx context.Context, e mandates.Event) error {
 // erased.
 func (j *Journal) Erase(ctx context.Context, chain string, before time.Time) (int64, error) {
 	if chain == "" {
-		return 0, fmt.Errorf("%w: erasure needs a chain", mandates.ErrInvalid)
+		return 0, &mandates.InvalidError{Field: "chain", Rule: mandates.RuleRequired}
 	}
 	n, err := j.store.EraseJournalDetails(ctx, chain, before, j.now(), ReasonErasure)
 	if err != nil {

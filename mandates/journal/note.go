@@ -75,7 +75,7 @@ func (n Note) String() string {
 // signatures by the last empty line.
 func ParseNote(b []byte) (Note, error) {
 	bad := func(format string, args ...any) (Note, error) {
-		return Note{}, fmt.Errorf("%w: signed note: %s", mandates.ErrInvalid, fmt.Sprintf(format, args...))
+		return Note{}, fmt.Errorf("signed note: %s: %w", fmt.Sprintf(format, args...), &mandates.InvalidError{Field: "note", Rule: mandates.RuleFormat})
 	}
 	s := string(b)
 	if !utf8.ValidString(s) {
@@ -114,11 +114,11 @@ func ParseNote(b []byte) (Note, error) {
 func ParseSignatureLines(b []byte) ([]NoteSignature, error) {
 	s := string(b)
 	if s == "" || !strings.HasSuffix(s, "\n") || !utf8.ValidString(s) {
-		return nil, fmt.Errorf("%w: signature lines must end with a newline", mandates.ErrInvalid)
+		return nil, fmt.Errorf("signature lines must end with a newline: %w", &mandates.InvalidError{Field: "signature", Rule: mandates.RuleFormat})
 	}
 	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
 	if len(lines) > maxNoteSignatures {
-		return nil, fmt.Errorf("%w: more than %d signatures", mandates.ErrInvalid, maxNoteSignatures)
+		return nil, &mandates.InvalidError{Field: "signature", Rule: mandates.RuleTooMany, Limit: maxNoteSignatures}
 	}
 	out := make([]NoteSignature, 0, len(lines))
 	for _, l := range lines {
@@ -135,11 +135,11 @@ func parseSignatureLine(l string) (NoteSignature, error) {
 	rest, ok := strings.CutPrefix(l, "— ")
 	name, b64, ok2 := strings.Cut(rest, " ")
 	if !ok || !ok2 || !validKeyName(name) {
-		return NoteSignature{}, fmt.Errorf("%w: signed note: malformed signature line", mandates.ErrInvalid)
+		return NoteSignature{}, fmt.Errorf("signed note: malformed signature line: %w", &mandates.InvalidError{Field: "signature", Rule: mandates.RuleFormat})
 	}
 	raw, err := base64.StdEncoding.Strict().DecodeString(b64)
 	if err != nil || len(raw) < 5 {
-		return NoteSignature{}, fmt.Errorf("%w: signed note: signature of %s is not base64 of a key ID and a signature", mandates.ErrInvalid, name)
+		return NoteSignature{}, fmt.Errorf("signed note: signature of %s is not base64 of a key ID and a signature: %w", name, &mandates.InvalidError{Field: "signature", Rule: mandates.RuleFormat})
 	}
 	return NoteSignature{Name: name, KeyID: binary.BigEndian.Uint32(raw), Sig: raw[4:]}, nil
 }
@@ -177,10 +177,10 @@ func keyIDOf(name string, typ byte, pub []byte) uint32 {
 // (the checkpoint origin).
 func ECDSANoteKey(name string, pub *ecdsa.PublicKey) (NoteVerifier, error) {
 	if !validKeyName(name) {
-		return NoteVerifier{}, fmt.Errorf("%w: key name %q", mandates.ErrInvalid, name)
+		return NoteVerifier{}, fmt.Errorf("key name %q: %w", name, &mandates.InvalidError{Field: "key_name", Rule: mandates.RuleFormat})
 	}
 	if pub == nil || pub.Curve != elliptic.P256() {
-		return NoteVerifier{}, fmt.Errorf("%w: the journal key is not a P-256 key", mandates.ErrInvalid)
+		return NoteVerifier{}, fmt.Errorf("the journal key is not a P-256 key: %w", &mandates.InvalidError{Field: "key", Rule: mandates.RuleFormat})
 	}
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
@@ -194,10 +194,10 @@ func ECDSANoteKey(name string, pub *ecdsa.PublicKey) (NoteVerifier, error) {
 // cosignature/v1 (c2sp.org/tlog-cosignature, "Format").
 func CosignerKey(name string, pub ed25519.PublicKey) (NoteVerifier, error) {
 	if !validKeyName(name) {
-		return NoteVerifier{}, fmt.Errorf("%w: key name %q: no spaces or plus signs", mandates.ErrInvalid, name)
+		return NoteVerifier{}, fmt.Errorf("key name %q: no spaces or plus signs: %w", name, &mandates.InvalidError{Field: "key_name", Rule: mandates.RuleFormat})
 	}
 	if len(pub) != ed25519.PublicKeySize {
-		return NoteVerifier{}, fmt.Errorf("%w: not an Ed25519 public key", mandates.ErrInvalid)
+		return NoteVerifier{}, fmt.Errorf("not an Ed25519 public key: %w", &mandates.InvalidError{Field: "key", Rule: mandates.RuleFormat})
 	}
 	return NoteVerifier{Name: name, KeyID: keyIDOf(name, SigCosignature, pub), Type: SigCosignature, key: pub, ed: pub}, nil
 }
@@ -211,7 +211,7 @@ func (v NoteVerifier) String() string {
 // ParseNoteKey reads a verifier key of type SigECDSA or SigCosignature and
 // checks that its key ID is the one its name and key give.
 func ParseNoteKey(vkey string) (NoteVerifier, error) {
-	bad := fmt.Errorf("%w: %q is not a verifier key (name+keyid+base64)", mandates.ErrInvalid, vkey)
+	bad := fmt.Errorf("%q is not a verifier key (name+keyid+base64): %w", vkey, &mandates.InvalidError{Field: "vkey", Rule: mandates.RuleFormat})
 	name, rest, ok := strings.Cut(vkey, "+")
 	id, b64, ok2 := strings.Cut(rest, "+")
 	if !ok || !ok2 || len(id) != 8 {
@@ -237,13 +237,13 @@ func ParseNoteKey(vkey string) (NoteVerifier, error) {
 		}
 		v, err = ECDSANoteKey(name, ec)
 	default:
-		return NoteVerifier{}, fmt.Errorf("%w: verifier key %s: signature type 0x%02x is not supported", mandates.ErrInvalid, name, raw[0])
+		return NoteVerifier{}, fmt.Errorf("verifier key %s: signature type 0x%02x: %w", name, raw[0], &mandates.InvalidError{Field: "vkey", Rule: mandates.RuleUnknown})
 	}
 	if err != nil {
 		return NoteVerifier{}, err
 	}
 	if v.KeyID != binary.BigEndian.Uint32(idb) {
-		return NoteVerifier{}, fmt.Errorf("%w: verifier key %s: its key ID does not match its key", mandates.ErrInvalid, name)
+		return NoteVerifier{}, fmt.Errorf("verifier key %s: its key ID does not match its key: %w", name, &mandates.InvalidError{Field: "vkey", Rule: mandates.RuleFormat})
 	}
 	return v, nil
 }

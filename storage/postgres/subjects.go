@@ -14,7 +14,7 @@ var _ oauth.SubjectStore = (*Store)(nil)
 // sector and the person: a second save of the same pair changes nothing.
 func (s *Store) SaveSubject(ctx context.Context, sector, subject, personID string) error {
 	if sector == "" || subject == "" || !mandates.IsID(personID) {
-		return fmt.Errorf("%w: subject: sector, subject and person id are required", mandates.ErrInvalid)
+		return &mandates.InvalidError{Field: "subject", Rule: mandates.RuleRequired}
 	}
 	_, err := s.q(ctx).Exec(ctx, `INSERT INTO pairwise_subjects (sector, subject, person_id) VALUES ($1, $2, $3)
 		ON CONFLICT (sector, subject) DO NOTHING`, sector, subject, personID)

@@ -67,7 +67,7 @@ func (s *Store) UpdateCosignature(ctx context.Context, id string, fn func(*manda
 		}
 		if c.ID != old.ID || c.ClientID != old.ClientID || c.PersonID != old.PersonID || c.ActorID != old.ActorID ||
 			c.RepresentationID != old.RepresentationID {
-			return fmt.Errorf("update co-signature %s: %w: only its status and dates may change", id, mandates.ErrInvalid)
+			return fmt.Errorf("update co-signature %s: %w", id, &mandates.InvalidError{Field: "cosignature", Rule: mandates.RuleReadOnly})
 		}
 		if err := c.Validate(); err != nil {
 			return fmt.Errorf("update co-signature %s: %w", id, err)

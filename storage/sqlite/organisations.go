@@ -83,7 +83,7 @@ func applyOrganisationUpdate(old mandates.Organisation, fn func(*mandates.Organi
 		return old, err
 	}
 	if o.ID != old.ID {
-		return old, fmt.Errorf("%w: the id cannot change", mandates.ErrInvalid)
+		return old, &mandates.InvalidError{Field: "id", Rule: mandates.RuleReadOnly}
 	}
 	if err := o.Validate(); err != nil {
 		return old, err
@@ -221,7 +221,7 @@ func (s *Store) MembershipsOf(ctx context.Context, personID string) ([]mandates.
 // GrantRole implements mandates.RoleStore; granting a role held is a no-op.
 func (s *Store) GrantRole(ctx context.Context, personID string, role mandates.StaffRole) error {
 	if role == "" {
-		return fmt.Errorf("grant role: %w: no role", mandates.ErrInvalid)
+		return fmt.Errorf("grant role: %w", &mandates.InvalidError{Field: "role", Rule: mandates.RuleRequired})
 	}
 	return s.write(ctx, func(q querier) error {
 		_, err := q.ExecContext(ctx, `INSERT INTO staff_roles (person_id, role) VALUES (?, ?) ON CONFLICT DO NOTHING`,

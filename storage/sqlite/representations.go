@@ -80,7 +80,7 @@ func scanRepresentation(row interface{ Scan(...any) error }, extra ...any) (mand
 func representationRow(r *mandates.Representation) ([]any, error) {
 	source, err := json.Marshal(r.Source)
 	if err != nil {
-		return nil, fmt.Errorf("%w: source: %v", mandates.ErrInvalid, err)
+		return nil, fmt.Errorf("source: %v: %w", err, &mandates.InvalidError{Field: "source", Rule: mandates.RuleFormat})
 	}
 	// The decision's key makes one registration per decision and
 	// representative (the unique index representations_decision).
@@ -101,7 +101,7 @@ func representationRow(r *mandates.Representation) ([]any, error) {
 // status was and became.
 func stampChange(c mandates.Change, seq int64, from, to mandates.Status, now time.Time) (mandates.Change, error) {
 	if c.Type == "" {
-		return c, fmt.Errorf("%w: history entry has no type", mandates.ErrInvalid)
+		return c, &mandates.InvalidError{Field: "history", Rule: mandates.RuleRequired}
 	}
 	c.Seq, c.From, c.To = seq, from, to
 	if c.At.IsZero() {
@@ -221,7 +221,7 @@ func (s *Store) UpdateRepresentation(ctx context.Context, id string, fn func(*ma
 			return fmt.Errorf("update representation %s: %w", id, err)
 		}
 		if r.ID != old.ID {
-			return fmt.Errorf("update representation %s: %w: the id cannot change", id, mandates.ErrInvalid)
+			return fmt.Errorf("update representation %s: %w", id, &mandates.InvalidError{Field: "id", Rule: mandates.RuleReadOnly})
 		}
 		if err := r.Validate(); err != nil {
 			return fmt.Errorf("update representation %s: %w", id, err)
@@ -416,6 +416,11 @@ func (s *Store) SearchMeasures(ctx context.Context, query string, limit int) ([]
 	return out, nil
 }
 
+// RepresentationsByDecision implements mandates.RepresentationStore.
+func (s *Store) RepresentationsByDecision(ctx context.Context, key string) ([]mandates.Representation, error) {
+	return s.representations(ctx, "representations of a decision", `r.decision_key = ?`, key)
+}
+
 // DecisionRegistered implements mandates.RepresentationStore.
 func (s *Store) DecisionRegistered(ctx context.Context, key string) (bool, error) {
 	var found bool
@@ -430,13 +435,13 @@ func (s *Store) DecisionRegistered(ctx context.Context, key string) (bool, error
 func checkConsentCode(c mandates.ConsentCode) error {
 	switch {
 	case !mandates.IsID(c.RepresentationID):
-		return fmt.Errorf("%w: consent code: representation is not an id", mandates.ErrInvalid)
+		return &mandates.InvalidError{Field: "representation", Rule: mandates.RuleFormat}
 	case len(c.CodeHash) == 0:
-		return fmt.Errorf("%w: consent code: no hash", mandates.ErrInvalid)
+		return &mandates.InvalidError{Field: "hash", Rule: mandates.RuleRequired}
 	case c.ExpiresAt.IsZero():
-		return fmt.Errorf("%w: consent code: no expiry", mandates.ErrInvalid)
+		return &mandates.InvalidError{Field: "expires_at", Rule: mandates.RuleRequired}
 	case c.Attempts < 0:
-		return fmt.Errorf("%w: consent code: negative attempts", mandates.ErrInvalid)
+		return &mandates.InvalidError{Field: "attempts", Rule: mandates.RuleFormat}
 	}
 	return nil
 }
@@ -494,7 +499,7 @@ func (s *Store) UpdateConsentCode(ctx context.Context, representationID string, 
 			return fmt.Errorf("update consent code: %w", err)
 		}
 		if c.RepresentationID != old.RepresentationID {
-			return fmt.Errorf("update consent code: %w: the representation cannot change", mandates.ErrInvalid)
+			return fmt.Errorf("update consent code: %w", &mandates.InvalidError{Field: "representation", Rule: mandates.RuleReadOnly})
 		}
 		if err := checkConsentCode(c); err != nil {
 			return fmt.Errorf("update consent code: %w", err)

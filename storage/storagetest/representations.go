@@ -296,7 +296,8 @@ func testDecisionUnique(t *testing.T, s RepresentationStore) {
 	ctx := t.Context()
 	c := newCast(t, s)
 	d := newDecision("Tribunal judiciaire de Lyon", "RG 25/01234", c.operator.ID)
-	mustCreateRepresentation(t, s, newTutelle(mandates.NewID(time.Now()), c.person.ID, c.tutor.ID, d), created(c.operator.ID))
+	first := newTutelle(mandates.NewID(time.Now()), c.person.ID, c.tutor.ID, d)
+	mustCreateRepresentation(t, s, first, created(c.operator.ID))
 
 	again := newTutelle(mandates.NewID(time.Now()), c.person.ID, c.tutor.ID,
 		newDecision("tribunal judiciaire de  LYON", " rg 25/01234 ", c.operator.ID))
@@ -319,6 +320,24 @@ func testDecisionUnique(t *testing.T, s RepresentationStore) {
 	for key, want := range map[string]bool{d.Key(): true, "tribunal judiciaire de lyon|rg 25/09999": false} {
 		if ok, err := s.DecisionRegistered(ctx, key); err != nil || ok != want {
 			t.Errorf("DecisionRegistered(%q) = %v, %v; want %v", key, ok, err, want)
+		}
+	}
+	// Another decision whose reference holds this one's: a text search
+	// would find it, the decision's key does not.
+	other := newTutelle(mandates.NewID(time.Now()), c.cotutor.ID, c.tutor.ID, newDecision("Tribunal judiciaire de Lyon", "RG 25/01234-2", c.operator.ID))
+	mustCreateRepresentation(t, s, other, created(c.operator.ID))
+	for key, want := range map[string][]string{
+		d.Key():                     {co.ID, first.ID},
+		other.Source.Decision.Key(): {other.ID},
+		"tribunal judiciaire de lyon|rg 25/09999": nil,
+	} {
+		reps, err := s.RepresentationsByDecision(ctx, key)
+		var ids []string
+		for _, r := range reps {
+			ids = append(ids, r.ID)
+		}
+		if err != nil || !slices.Equal(ids, want) {
+			t.Errorf("RepresentationsByDecision(%q) = %v, %v; want %v", key, ids, err, want)
 		}
 	}
 }

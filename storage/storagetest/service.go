@@ -30,6 +30,7 @@ func RunService(t *testing.T, newStore func(t *testing.T) ServiceStore) {
 	}{
 		{"an operator registers a measure with co-representatives, each with their role", testRegisterMeasure},
 		{"a measure's bad input is refused and nothing is written", testRegisterMeasureBadInput},
+		{"the co-representatives of a measure are those of its decision, not of a like reference", testCoRepresentatives},
 		{"the same decision registered twice is refused", testRegisterMeasureTwice},
 		{"only an operator registers a measure", testRegisterMeasureNotOperator},
 		{"a mandat de protection future starts pending until an operator activates it", testMandatProtectionFuture},
@@ -247,6 +248,30 @@ func testRegisterMeasure(t *testing.T, w *world) {
 	}
 }
 
+func testCoRepresentatives(t *testing.T, w *world) {
+	in := w.tutelle(t, "RG 26/00031")
+	in.Representatives = append(in.Representatives, mandates.RepresentativeInput{PersonID: w.karim, Role: mandates.RoleSubrogeTuteur})
+	reps, err := w.svc.RegisterMeasure(t.Context(), w.op(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another decision of the same court, whose number holds this one's.
+	like := w.tutelle(t, "RG 26/00031-2")
+	like.PersonID = w.karim
+	if _, err := w.svc.RegisterMeasure(t.Context(), w.op(), like); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{reps[1].ID, reps[0].ID} {
+		views, err := w.svc.CoRepresentatives(t.Context(), w.op(), reps[i])
+		if err != nil || len(views) != 1 || views[0].ID != want {
+			t.Errorf("co-representatives of %s: %d views, %v; want only %s", reps[i].Role, len(views), err, want)
+		}
+	}
+	if _, err := w.svc.CoRepresentatives(t.Context(), mandates.Actor{PersonID: w.marie}, reps[0]); !errors.Is(err, mandates.ErrNotPermitted) {
+		t.Errorf("the tutor asking: %v, want ErrNotPermitted", err)
+	}
+}
+
 func testRegisterMeasureBadInput(t *testing.T, w *world) {
 	tests := []struct {
 		name   string
@@ -279,7 +304,8 @@ func testRegisterMeasureBadInput(t *testing.T, w *world) {
 			in := w.tutelle(t, "RG 26/00002")
 			tt.change(&in)
 			_, err := w.svc.RegisterMeasure(t.Context(), w.op(), in)
-			if !errors.Is(err, mandates.ErrInvalid) || !strings.Contains(err.Error(), tt.field) {
+			var inv *mandates.InvalidError
+			if !errors.Is(err, mandates.ErrInvalid) || !errors.As(err, &inv) || inv.Field != tt.field {
 				t.Errorf("err = %v, want ErrInvalid naming %s", err, tt.field)
 			}
 			if n := w.count(t, w.jeanne); n != 0 {
