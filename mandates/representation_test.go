@@ -49,7 +49,9 @@ func TestRepresentationValidate(t *testing.T) {
 		{"a mandate with adjustments", AidantMandate, func(r *Representation) {
 			r.Adjustments = []Adjustment{{Party: PartyPerson, Action: Manage, Decision: Allowed}}
 		}, false},
-		{"a bad adjustment", Tutelle, func(r *Representation) { r.Adjustments = []Adjustment{{Party: "judge", Action: Manage, Decision: Allowed}} }, false},
+		{"a bad adjustment", Tutelle, func(r *Representation) {
+			r.Adjustments = []Adjustment{{Party: "judge", Action: Manage, Decision: Allowed}}
+		}, false},
 		{"no start", Tutelle, func(r *Representation) { r.ValidFrom = time.Time{} }, false},
 		{"an end before the start", Tutelle, func(r *Representation) { r.ValidUntil = r.ValidFrom }, false},
 		{"a tutelle without an end", Tutelle, func(r *Representation) { r.ValidUntil = time.Time{} }, false},

@@ -127,10 +127,16 @@ func TestARegistrationFailsWhenTheStoreDoes(t *testing.T) {
 
 // statusChanges are the operator's changes of a representation's status.
 var statusChanges = map[string]func(w *memWorld, id string, version int64) (Representation, error){
-	"activate": func(w *memWorld, id string, v int64) (Representation, error) { return w.svc.ActivateMeasure(w.ctx, w.op, id, v) },
-	"suspend":  func(w *memWorld, id string, v int64) (Representation, error) { return w.svc.Suspend(w.ctx, w.op, id, v, "enquête") },
-	"resume":   func(w *memWorld, id string, v int64) (Representation, error) { return w.svc.Resume(w.ctx, w.op, id, v) },
-	"end":      func(w *memWorld, id string, v int64) (Representation, error) { return w.svc.End(w.ctx, w.op, id, v, "mainlevée") },
+	"activate": func(w *memWorld, id string, v int64) (Representation, error) {
+		return w.svc.ActivateMeasure(w.ctx, w.op, id, v)
+	},
+	"suspend": func(w *memWorld, id string, v int64) (Representation, error) {
+		return w.svc.Suspend(w.ctx, w.op, id, v, "enquête")
+	},
+	"resume": func(w *memWorld, id string, v int64) (Representation, error) { return w.svc.Resume(w.ctx, w.op, id, v) },
+	"end": func(w *memWorld, id string, v int64) (Representation, error) {
+		return w.svc.End(w.ctx, w.op, id, v, "mainlevée")
+	},
 }
 
 func TestWhatAnOperatorMayDoNextToAMeasure(t *testing.T) {
