@@ -5,7 +5,6 @@ import (
 	"errors"
 	"slices"
 	"testing"
-	"time"
 )
 
 func TestWhoSeesARepresentation(t *testing.T) {
@@ -290,17 +289,5 @@ func TestAnEvaluationIsNotAnsweredWhenItCannotBeJournaled(t *testing.T) {
 	w.st.failOn("Emit", ErrUnavailable)
 	if _, err := w.svc.Evaluate(w.ctx, Question{ActorID: tutor, PersonID: w.jane, Action: Manage, Area: "social"}, "caf", ""); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("Evaluate = %v, want ErrUnavailable", err)
-	}
-}
-
-func TestAServiceWithoutEventsStillDecides(t *testing.T) {
-	st := newMemStore(time.Now)
-	svc := NewService(st, ServiceConfig{})
-	if svc.RemoteConsent() {
-		t.Error("remote consent without a sender")
-	}
-	id := NewID(time.Now())
-	if _, err := svc.Evaluate(context.Background(), Question{ActorID: id, PersonID: id, Action: Consult, Area: "social"}, "caf", ""); err != nil {
-		t.Errorf("Evaluate = %v", err)
 	}
 }
