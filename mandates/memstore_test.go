@@ -54,13 +54,15 @@ type memStore struct {
 	interleave func(m *memStore)
 	// sent are the codes sent to phones, by person id.
 	sent map[string][]string
+	// calls counts the calls of each method (those failOn can fail).
+	calls map[string]int
 }
 
 func newMemStore(now func() time.Time) *memStore {
 	return &memStore{now: now, persons: map[string]Person{}, reps: map[string]Representation{}, expired: map[string]bool{},
 		orgs: map[string]Organisation{}, members: map[[2]string]Membership{}, codes: map[string]ConsentCode{},
 		roles: map[string][]StaffRole{}, cosigns: map[string]Cosignature{}, twoFactor: map[string]bool{}, fail: map[string]error{},
-		sent: map[string][]string{}}
+		sent: map[string][]string{}, calls: map[string]int{}}
 }
 
 var _ Store = (*memStore)(nil)
@@ -75,6 +77,7 @@ func (m *memStore) failOn(method string, err error) {
 }
 
 func (m *memStore) failed(method string) error {
+	m.calls[method]++
 	if err := m.fail[method]; err != nil {
 		return fmt.Errorf("%s: %w", method, err)
 	}
