@@ -76,14 +76,20 @@ func failureCases() []failureCase {
 			if err := w.svc.SendConsentCode(w.ctx, w.aidant, r.ID); err != nil {
 				w.t.Fatal(err)
 			}
-			return func() error { _, err := w.svc.ChangeMandate(w.ctx, w.aidant, r.ID, []Area{"papiers"}, OneDay); return err }
+			return func() error {
+				_, err := w.svc.ChangeMandate(w.ctx, w.aidant, r.ID, []Area{"papiers"}, OneDay)
+				return err
+			}
 		}},
 		{"the tutor giving a mandate", func(w *searchWorld) func() error {
 			if _, err := w.svc.Withdraw(w.ctx, Actor{PersonID: w.tutor}, w.mandateOfJane()); err != nil {
 				w.t.Fatal(err)
 			}
 			r := w.start(w.jane, "papiers")
-			return func() error { _, err := w.svc.AnswerForPerson(w.ctx, Actor{PersonID: w.tutor}, r.ID, 0, true); return err }
+			return func() error {
+				_, err := w.svc.AnswerForPerson(w.ctx, Actor{PersonID: w.tutor}, r.ID, 0, true)
+				return err
+			}
 		}},
 		{"the requests awaiting the tutor", func(w *searchWorld) func() error {
 			return func() error { _, err := w.svc.RequestsAwaiting(w.ctx, Actor{PersonID: w.tutor}); return err }
