@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"testing"
+	"time"
 )
 
 // mandateOfJane is the desk's mandate for Jane, which her tutor gave.
@@ -198,7 +199,7 @@ func failureCases() []failureCase {
 			}
 		}},
 		{"recording expiries", func(w *searchWorld) func() error {
-			w.advance(366 * 24 * 3600e9)
+			w.advance(366 * 24 * time.Hour)
 			return func() error { _, err := w.svc.RecordExpiries(w.ctx, 0); return err }
 		}},
 	}
