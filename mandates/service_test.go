@@ -29,6 +29,7 @@ func TestWhoSeesARepresentation(t *testing.T) {
 		{"a withdrawn member learns nothing", withdrawn.PersonID, r.ID, ErrNotFound},
 		{"anyone else learns nothing", w.aidant.PersonID, m.ID, ErrNotFound},
 		{"nor from an id that is not an id", "marie", m.ID, ErrNotFound},
+		{"nobody (an empty viewer) learns nothing of a mandate an organisation holds", "", r.ID, ErrNotFound},
 		{"an unknown representation", w.op.PersonID, NewID(w.clock), ErrNotFound},
 	}
 	for _, tt := range tests {
