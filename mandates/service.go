@@ -273,6 +273,11 @@ func (s *Service) Representation(ctx context.Context, viewer, id string) (Repres
 }
 
 func (s *Service) maySee(ctx context.Context, viewer string, r *Representation) (bool, error) {
+	if !IsID(viewer) {
+		// Nobody: an organisation's representation has no person
+		// representative, and "" must not match it.
+		return false, nil
+	}
 	if viewer == r.PersonID || viewer == r.Representative.PersonID {
 		return true, nil
 	}
