@@ -466,6 +466,15 @@ func (m *memStore) DecisionRegistered(_ context.Context, key string) (bool, erro
 	return false, nil
 }
 
+func (m *memStore) RepresentationsByDecision(_ context.Context, key string) ([]Representation, error) {
+	if err := m.failed("RepresentationsByDecision"); err != nil {
+		return nil, err
+	}
+	return m.where(func(r *Representation) bool {
+		return r.Source.Decision != nil && r.Source.Decision.Key() == key
+	}), nil
+}
+
 // ExpiryStore.
 
 func (m *memStore) ExpiriesDue(_ context.Context, now time.Time, limit int) ([]Representation, error) {
