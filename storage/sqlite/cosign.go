@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/relais-fr/relais/mandates"
+	"github.com/relais-fr/relais/storage/internal/jsoncol"
 )
 
 var _ mandates.CosignatureStore = (*Store)(nil)
@@ -94,7 +95,7 @@ func (s *Store) CosignaturesAwaiting(ctx context.Context, personID string, repre
 	rows, err := s.reader(ctx).QueryContext(ctx, `SELECT `+cosignatureColumns+` FROM cosignatures
 		WHERE status = 'pending' AND ((party = 'person' AND person_id = ?)
 			OR (party = 'representative' AND representation_id IN (SELECT value FROM json_each(?))))
-		ORDER BY created_at DESC, id DESC`, personID, jsonArray(representationIDs))
+		ORDER BY created_at DESC, id DESC`, personID, jsoncol.Array(representationIDs))
 	if err != nil {
 		return nil, fmt.Errorf("co-signatures awaiting: %w", mapErr(err, "cosignature"))
 	}

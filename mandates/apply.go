@@ -1,0 +1,121 @@
+package mandates
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Every store updates a record the same way: it reads the row in its
+// transaction, hands it to the Apply function of its type, and writes what
+// comes back with UPDATE … WHERE version = the version it read. The steps
+// between the read and the write (run the caller's change on a copy,
+// refuse a changed key or an invalid result, bump the version, stamp the
+// history) are rules of the domain and live here, once; the stores keep
+// only their SQL and their scanning.
+
+// applyUpdate runs fn on a copy of old (clone makes it, so that fn cannot
+// reach old's slices), refuses a result whose key differs from old's, and
+// validates it. key names the key in the error.
+func applyUpdate[T any](old T, clone func(T) T, fn func(*T) error, keyOf func(*T) string, key string, validate func(*T) error) (T, error) {
+	v := clone(old)
+	if err := fn(&v); err != nil {
+		return old, err
+	}
+	if keyOf(&v) != keyOf(&old) {
+		return old, fmt.Errorf("%w: the %s cannot change", ErrInvalid, key)
+	}
+	if err := validate(&v); err != nil {
+		return old, err
+	}
+	return v, nil
+}
+
+// stamp is the time a store writes as updated_at: UTC, to the microsecond
+// PostgreSQL keeps (SQLite's stores pass a time already to the millisecond).
+func stamp(now time.Time) time.Time { return now.UTC().Truncate(time.Microsecond) }
+
+// ApplyRepresentationUpdate is the part of
+// RepresentationStore.UpdateRepresentation every store shares: it runs fn
+// on a copy of old, refuses a changed id or an invalid result, stamps the
+// new version, and makes fn's change the next history entry (StampChange).
+func ApplyRepresentationUpdate(old Representation, fn func(*Representation) (Change, error), now time.Time) (Representation, Change, error) {
+	var c Change
+	r, err := applyUpdate(old, cloneRepresentation, func(r *Representation) error {
+		var err error
+		c, err = fn(r)
+		return err
+	}, func(r *Representation) string { return r.ID }, "id", (*Representation).Validate)
+	if err != nil {
+		return old, Change{}, err
+	}
+	now = stamp(now)
+	r.CreatedAt, r.UpdatedAt, r.Version = old.CreatedAt, now, old.Version+1
+	var last int64
+	if n := len(old.History); n > 0 {
+		last = old.History[n-1].Seq
+	}
+	if c, err = StampChange(c, last+1, old.Status, r.Status, now); err != nil {
+		return old, Change{}, err
+	}
+	return r, c, nil
+}
+
+func cloneRepresentation(r Representation) Representation {
+	r.Representative.Delegates = slices.Clone(r.Representative.Delegates)
+	r.Areas, r.Granted = slices.Clone(r.Areas), slices.Clone(r.Granted)
+	r.Adjustments, r.History = slices.Clone(r.Adjustments), slices.Clone(r.History)
+	return r
+}
+
+// StampChange makes c the history entry seq, from one stored status to
+// another; the store, not the caller, numbers entries and says what the
+// status was and became. An entry without a time takes now.
+func StampChange(c Change, seq int64, from, to Status, now time.Time) (Change, error) {
+	if c.Type == "" {
+		return c, fmt.Errorf("%w: history entry has no type", ErrInvalid)
+	}
+	c.Seq, c.From, c.To = seq, from, to
+	if c.At.IsZero() {
+		c.At = now
+	}
+	return c, nil
+}
+
+// ApplyOrganisationUpdate is the part of OrganisationStore.UpdateOrganisation
+// every store shares, as ApplyUpdate is for persons.
+func ApplyOrganisationUpdate(old Organisation, fn func(*Organisation) error, now time.Time) (Organisation, error) {
+	o, err := applyUpdate(old, func(o Organisation) Organisation { o.Areas = slices.Clone(o.Areas); return o }, fn,
+		func(o *Organisation) string { return o.ID }, "id", (*Organisation).Validate)
+	if err != nil {
+		return old, err
+	}
+	if len(o.Areas) == 0 {
+		o.Areas = nil // as stores read "every area" back
+	}
+	o.CreatedAt, o.UpdatedAt, o.Version = old.CreatedAt, stamp(now), old.Version+1
+	return o, nil
+}
+
+// ApplyConsentCodeUpdate is the part of ConsentCodeStore.UpdateConsentCode
+// every store shares: fn runs on a copy of old, and may change neither the
+// representation nor leave a code that could never be checked.
+func ApplyConsentCodeUpdate(old ConsentCode, fn func(*ConsentCode) error) (ConsentCode, error) {
+	return applyUpdate(old, func(c ConsentCode) ConsentCode { c.CodeHash = slices.Clone(c.CodeHash); return c }, fn,
+		func(c *ConsentCode) string { return c.RepresentationID }, "representation", (*ConsentCode).Validate)
+}
+
+// Validate refuses a consent code that could never be checked.
+func (c *ConsentCode) Validate() error {
+	switch {
+	case !IsID(c.RepresentationID):
+		return fmt.Errorf("%w: consent code: representation is not an id", ErrInvalid)
+	case len(c.CodeHash) == 0:
+		return fmt.Errorf("%w: consent code: no hash", ErrInvalid)
+	case c.ExpiresAt.IsZero():
+		return fmt.Errorf("%w: consent code: no expiry", ErrInvalid)
+	case c.Attempts < 0:
+		return fmt.Errorf("%w: consent code: negative attempts", ErrInvalid)
+	}
+	return nil
+}
