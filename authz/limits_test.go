@@ -13,6 +13,7 @@ import (
 
 	"github.com/relais-fr/relais/authz"
 	"github.com/relais-fr/relais/mandates"
+	"github.com/relais-fr/relais/mandates/mandatestest"
 	"github.com/relais-fr/relais/storage/sqlite"
 )
 
@@ -71,7 +72,7 @@ func TestLimitsHoldUnderConcurrency(t *testing.T) {
 
 	t.Run("25 concurrent wrong passwords for one account against 5: 5 are checked, 20 refused", func(t *testing.T) {
 		st, p := newLimitStore(t)
-		a := authz.NewAuthenticator(st, st, authz.LoginLimits{PerAccount: 5, PerAddress: 1000}, clock, queueAll())
+		a := authz.NewAuthenticator(st, st, authz.LoginLimits{PerAccount: 5, PerAddress: 1000}, clock, mandatestest.Discard{}, st, queueAll())
 		got := outcomes(25, func(i int) error {
 			_, err := a.Authenticate(t.Context(), p.Email, "mauvais-"+strconv.Itoa(i), "10.0.0."+strconv.Itoa(i))
 			return err
@@ -85,7 +86,7 @@ func TestLimitsHoldUnderConcurrency(t *testing.T) {
 	})
 	t.Run("the right password among 25 concurrent guesses: at most 5 are checked before a login", func(t *testing.T) {
 		st, p := newLimitStore(t)
-		a := authz.NewAuthenticator(st, st, authz.LoginLimits{PerAccount: 5, PerAddress: 1000}, clock,
+		a := authz.NewAuthenticator(st, st, authz.LoginLimits{PerAccount: 5, PerAddress: 1000}, clock, mandatestest.Discard{}, st,
 			// One check at a time: the success, if it is checked, comes
 			// after the guesses reserved before it and before the others.
 			authz.WithHashPool(authz.NewHashPool(authz.HashPoolConfig{Size: 1, Queue: 64, Wait: time.Hour})))
@@ -109,7 +110,7 @@ func TestLimitsHoldUnderConcurrency(t *testing.T) {
 	})
 	t.Run("40 concurrent logins from one address against 30: 30 are checked, 10 refused", func(t *testing.T) {
 		st, _ := newLimitStore(t)
-		a := authz.NewAuthenticator(st, st, authz.LoginLimits{PerAccount: 5, PerAddress: 30}, clock, queueAll())
+		a := authz.NewAuthenticator(st, st, authz.LoginLimits{PerAccount: 5, PerAddress: 30}, clock, mandatestest.Discard{}, st, queueAll())
 		got := outcomes(40, func(i int) error {
 			_, err := a.Authenticate(t.Context(), "personne-"+strconv.Itoa(i)+"@example.fr", "mauvais", "192.0.2.1")
 			return err
@@ -197,7 +198,7 @@ func TestABusyPoolRefusesWithoutCountingAGuess(t *testing.T) {
 	now := time.Date(2026, 11, 23, 10, 0, 10, 0, time.UTC)
 	synctest.Test(t, func(t *testing.T) {
 		pool := authz.NewHashPool(authz.HashPoolConfig{Size: 1, Queue: 1, Wait: 3 * time.Second})
-		a := authz.NewAuthenticator(st, st, authz.LoginLimits{PerAccount: 5}, func() time.Time { return now }, authz.WithHashPool(pool))
+		a := authz.NewAuthenticator(st, st, authz.LoginLimits{PerAccount: 5}, func() time.Time { return now }, mandatestest.Discard{}, st, authz.WithHashPool(pool))
 		release := make(chan struct{})
 		go pool.Do(t.Context(), func() { <-release })
 		synctest.Wait()
@@ -223,7 +224,7 @@ func TestABusyPoolRefusesWithoutCountingAGuess(t *testing.T) {
 func TestASuccessTakesBackItsAttempt(t *testing.T) {
 	st, p := newLimitStore(t)
 	now := time.Date(2026, 11, 23, 10, 0, 10, 0, time.UTC)
-	a := authz.NewAuthenticator(st, st, authz.LoginLimits{PerAccount: 5, PerAddress: 3}, func() time.Time { return now })
+	a := authz.NewAuthenticator(st, st, authz.LoginLimits{PerAccount: 5, PerAddress: 3}, func() time.Time { return now }, mandatestest.Discard{}, st)
 	// Successes from a shared address (a France Services desk) never use up
 	// its limit: only failures count, as before attempts were counted ahead.
 	for i := range 5 {

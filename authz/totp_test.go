@@ -15,6 +15,7 @@ import (
 
 	"github.com/relais-fr/relais/authz"
 	"github.com/relais-fr/relais/mandates"
+	"github.com/relais-fr/relais/mandates/mandatestest"
 	"github.com/relais-fr/relais/storage/sqlite"
 )
 
@@ -51,11 +52,11 @@ func newTOTPFixtureWith(t *testing.T, events func(*sqlite.Store) mandates.EventS
 		t.Fatal(err)
 	}
 	box, _ := authz.NewSecretBox(bytes.Repeat([]byte{7}, 32))
-	var opts []authz.AuthenticatorOption
+	var sink mandates.EventSink = mandatestest.Discard{}
 	if events != nil {
-		opts = append(opts, authz.WithEvents(events(st), st))
+		sink = events(st)
 	}
-	f.auth = authz.NewAuthenticator(st, st, authz.LoginLimits{Window: 15 * time.Minute, PerAccount: 5}, func() time.Time { return f.now }, opts...)
+	f.auth = authz.NewAuthenticator(st, st, authz.LoginLimits{Window: 15 * time.Minute, PerAccount: 5}, func() time.Time { return f.now }, sink, st)
 	auth := f.auth
 	f.totp = authz.NewTOTP(st, st, box, auth, authz.TOTPConfig{PendingTTL: 10 * time.Minute})
 	return f
@@ -273,7 +274,7 @@ func TestTOTPSecretNeedsTheSecretKey(t *testing.T) {
 	f := newTOTPFixture(t)
 	f.begin(t)
 	otherBox, _ := authz.NewSecretBox(bytes.Repeat([]byte{8}, 32))
-	auth := authz.NewAuthenticator(f.st, f.st, authz.LoginLimits{}, func() time.Time { return f.now })
+	auth := authz.NewAuthenticator(f.st, f.st, authz.LoginLimits{}, func() time.Time { return f.now }, mandatestest.Discard{}, f.st)
 	other := authz.NewTOTP(f.st, f.st, otherBox, auth, authz.TOTPConfig{})
 	if _, err := other.Setup(t.Context(), f.person.ID); !errors.Is(err, authz.ErrWrongSecretKey) {
 		t.Errorf("Setup under another secret key: %v, want ErrWrongSecretKey", err)
