@@ -21,7 +21,8 @@ func (noProofs) DeleteExpiredDPoPProofs(context.Context, time.Time) (int64, erro
 	return 0, nil
 }
 
-// noTx stands for a store's transactions.
+// noTx runs each act without a transaction, where a test must hold an
+// act in the middle (limits_test.go's gate).
 type noTx struct{}
 
 func (noTx) InTx(ctx context.Context, fn func(context.Context) error) error { return fn(ctx) }

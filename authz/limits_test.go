@@ -169,10 +169,14 @@ func (s gatedTOTPStore) UseRecoveryCode(ctx context.Context, personID string, ha
 }
 
 // gatedTOTP is the fixture's second factor with its store behind a gate.
+// The gate holds a check inside its act's transaction, and SQLite has one
+// writer: its acts run without one (noTx), their entries discarded, so
+// that the held checks do not keep the other attempts from being counted.
 func gatedTOTP(f *totpFixture, n int) (*authz.TOTP, *gate) {
 	g := &gate{events: make(chan struct{}), open: make(chan struct{})}
 	box, _ := authz.NewSecretBox(bytes.Repeat([]byte{7}, 32))
-	return authz.NewTOTP(gatedTOTPStore{f.st, g}, f.st, box, f.auth, authz.TOTPConfig{PendingTTL: 10 * time.Minute}), g
+	auth := authz.NewAuthenticator(f.st, f.st, f.limits, func() time.Time { return f.now }, mandatestest.Discard{}, noTx{})
+	return authz.NewTOTP(gatedTOTPStore{f.st, g}, f.st, box, auth, authz.TOTPConfig{PendingTTL: 10 * time.Minute}), g
 }
 
 // run is outcomes, opening the gate once all n attempts reached it or

@@ -24,6 +24,7 @@ type totpFixture struct {
 	now    time.Time
 	totp   *authz.TOTP
 	auth   *authz.Authenticator
+	limits authz.LoginLimits
 	person mandates.Person
 	secret string // base32, once Begin ran
 }
@@ -56,7 +57,8 @@ func newTOTPFixtureWith(t *testing.T, events func(*sqlite.Store) mandates.EventS
 	if events != nil {
 		sink = events(st)
 	}
-	f.auth = authz.NewAuthenticator(st, st, authz.LoginLimits{Window: 15 * time.Minute, PerAccount: 5}, func() time.Time { return f.now }, sink, st)
+	f.limits = authz.LoginLimits{Window: 15 * time.Minute, PerAccount: 5}
+	f.auth = authz.NewAuthenticator(st, st, f.limits, func() time.Time { return f.now }, sink, st)
 	auth := f.auth
 	f.totp = authz.NewTOTP(st, st, box, auth, authz.TOTPConfig{PendingTTL: 10 * time.Minute})
 	return f
