@@ -15,21 +15,25 @@ import (
 // only their SQL and their scanning.
 
 // applyUpdate runs fn on a copy of old (clone makes it, so that fn cannot
-// reach old's slices), refuses a result whose key differs from old's, and
-// validates it. key names the key in the error.
-func applyUpdate[T any](old T, clone func(T) T, fn func(*T) error, keyOf func(*T) string, key string, validate func(*T) error) (T, error) {
+// reach old's slices), refuses a result whose fixed fields (its key, and
+// what else may never change) differ from old's, saying so in fixed, and
+// validates it.
+func applyUpdate[T any](old T, clone func(T) T, fn func(*T) error, same func(a, b *T) bool, fixed string, validate func(*T) error) (T, error) {
 	v := clone(old)
 	if err := fn(&v); err != nil {
 		return old, err
 	}
-	if keyOf(&v) != keyOf(&old) {
-		return old, fmt.Errorf("%w: the %s cannot change", ErrInvalid, key)
+	if !same(&old, &v) {
+		return old, fmt.Errorf("%w: %s", ErrInvalid, fixed)
 	}
 	if err := validate(&v); err != nil {
 		return old, err
 	}
 	return v, nil
 }
+
+// keep is the clone of a record without slices: a copy is the value.
+func keep[T any](v T) T { return v }
 
 // stamp is the time a store writes as updated_at: UTC, to the microsecond
 // PostgreSQL keeps (SQLite's stores pass a time already to the millisecond).
@@ -45,7 +49,7 @@ func ApplyRepresentationUpdate(old Representation, fn func(*Representation) (Cha
 		var err error
 		c, err = fn(r)
 		return err
-	}, func(r *Representation) string { return r.ID }, "id", (*Representation).Validate)
+	}, func(a, b *Representation) bool { return a.ID == b.ID }, "the id cannot change", (*Representation).Validate)
 	if err != nil {
 		return old, Change{}, err
 	}
@@ -86,7 +90,7 @@ func StampChange(c Change, seq int64, from, to Status, now time.Time) (Change, e
 // every store shares, as ApplyUpdate is for persons.
 func ApplyOrganisationUpdate(old Organisation, fn func(*Organisation) error, now time.Time) (Organisation, error) {
 	o, err := applyUpdate(old, func(o Organisation) Organisation { o.Areas = slices.Clone(o.Areas); return o }, fn,
-		func(o *Organisation) string { return o.ID }, "id", (*Organisation).Validate)
+		func(a, b *Organisation) bool { return a.ID == b.ID }, "the id cannot change", (*Organisation).Validate)
 	if err != nil {
 		return old, err
 	}
@@ -102,7 +106,23 @@ func ApplyOrganisationUpdate(old Organisation, fn func(*Organisation) error, now
 // representation nor leave a code that could never be checked.
 func ApplyConsentCodeUpdate(old ConsentCode, fn func(*ConsentCode) error) (ConsentCode, error) {
 	return applyUpdate(old, func(c ConsentCode) ConsentCode { c.CodeHash = slices.Clone(c.CodeHash); return c }, fn,
-		func(c *ConsentCode) string { return c.RepresentationID }, "representation", (*ConsentCode).Validate)
+		func(a, b *ConsentCode) bool { return a.RepresentationID == b.RepresentationID }, "the representation cannot change",
+		(*ConsentCode).Validate)
+}
+
+// ApplyCosignatureUpdate is the part of CosignatureStore.UpdateCosignature
+// every store shares: fn may change the request's status and dates, never
+// whose act it is, by whom, at which site or under which representation.
+func ApplyCosignatureUpdate(old Cosignature, fn func(*Cosignature) error) (Cosignature, error) {
+	c, err := applyUpdate(old, keep, fn, func(a, b *Cosignature) bool {
+		return a.ID == b.ID && a.ClientID == b.ClientID && a.PersonID == b.PersonID && a.ActorID == b.ActorID &&
+			a.RepresentationID == b.RepresentationID
+	}, "only its status and dates may change", (*Cosignature).Validate)
+	if err != nil {
+		return old, err
+	}
+	c.Version = old.Version + 1
+	return c, nil
 }
 
 // Validate refuses a consent code that could never be checked.

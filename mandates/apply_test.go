@@ -151,3 +151,38 @@ func TestApplyConsentCodeUpdateCopiesTheHash(t *testing.T) {
 		t.Errorf("fn changed the hash read: %v", old.CodeHash)
 	}
 }
+
+func TestApplyCosignatureUpdate(t *testing.T) {
+	created := time.Date(2027, time.January, 1, 0, 0, 0, 0, time.UTC)
+	base := Cosignature{ID: NewID(created), ClientID: "caf", PersonID: NewID(created.Add(time.Second)), ActorID: NewID(created.Add(2 * time.Second)),
+		Action: Dispose, Area: "argent", Description: "Clôturer le compte", RepresentationID: NewID(created.Add(3 * time.Second)),
+		Party: PartyPerson, Status: CosignPending, CreatedAt: created, ExpiresAt: created.Add(48 * time.Hour), Version: 1}
+	tests := []struct {
+		name    string
+		fn      func(*Cosignature) error
+		wantErr error
+	}{
+		{"an approval gets the next version", func(c *Cosignature) error {
+			c.Status, c.DecidedAt, c.DecidedBy = CosignApproved, applyNow, c.PersonID
+			return nil
+		}, nil},
+		{"the site cannot change", func(c *Cosignature) error { c.ClientID = "impots"; return nil }, ErrInvalid},
+		{"the actor cannot change", func(c *Cosignature) error { c.ActorID = NewID(applyNow); return nil }, ErrInvalid},
+		{"the representation cannot change", func(c *Cosignature) error { c.RepresentationID = NewID(applyNow); return nil }, ErrInvalid},
+		{"the caller's error comes back", func(*Cosignature) error { return ErrInactive }, ErrInactive},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := ApplyCosignatureUpdate(base, tt.fn)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if err == nil && (c.Version != 2 || c.Status != CosignApproved) {
+				t.Errorf("version %d status %s, want 2, approved", c.Version, c.Status)
+			}
+			if err != nil && c != base {
+				t.Errorf("a refused update returned %+v, want the record read", c)
+			}
+		})
+	}
+}

@@ -168,7 +168,7 @@ type Transactor interface {
 // it runs fn on a copy of old, refuses a changed id or an invalid result,
 // and stamps the new version. Stores call it between their read and write.
 func ApplyUpdate(old Person, fn func(*Person) error, now time.Time) (Person, error) {
-	p, err := applyUpdate(old, func(p Person) Person { return p }, fn, func(p *Person) string { return p.ID }, "id", (*Person).Validate)
+	p, err := applyUpdate(old, keep, fn, func(a, b *Person) bool { return a.ID == b.ID }, "the id cannot change", (*Person).Validate)
 	if err != nil {
 		return old, err
 	}

@@ -62,18 +62,10 @@ func (s *Store) UpdateCosignature(ctx context.Context, id string, fn func(*manda
 		if err != nil {
 			return fmt.Errorf("update co-signature %s: %w", id, err)
 		}
-		c := old
-		if err := fn(&c); err != nil {
+		c, err := mandates.ApplyCosignatureUpdate(old, fn)
+		if err != nil {
 			return fmt.Errorf("update co-signature %s: %w", id, err)
 		}
-		if c.ID != old.ID || c.ClientID != old.ClientID || c.PersonID != old.PersonID || c.ActorID != old.ActorID ||
-			c.RepresentationID != old.RepresentationID {
-			return fmt.Errorf("update co-signature %s: %w: only its status and dates may change", id, mandates.ErrInvalid)
-		}
-		if err := c.Validate(); err != nil {
-			return fmt.Errorf("update co-signature %s: %w", id, err)
-		}
-		c.Version = old.Version + 1
 		res, err := q.ExecContext(ctx, `UPDATE cosignatures SET action = ?, area = ?, description = ?, party = ?, status = ?,
 			expires_at = ?, decided_at = ?, decided_by = ?, used_at = ?, version = ? WHERE id = ? AND version = ?`,
 			string(c.Action), string(c.Area), c.Description, string(c.Party), string(c.Status), ms(c.ExpiresAt),
