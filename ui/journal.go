@@ -110,17 +110,17 @@ type journalKeep struct {
 
 // journalView names people and sites once per page.
 type journalView struct {
-	s      *Server
-	r      *http.Request
-	lang   string
-	loc    *i18n.Localizer
-	viewer string // the signed-in person
-	owner  string // whose journal ("" for an organisation's or the admin chain)
-	names  map[string]string
-	sites  map[string]string
-	reps   map[string]*mandates.Representation // nil: the reader may not see it
-	scope  mandates.JournalScope               // what the reader may see (the domain says); zero: all
-	of     map[string][]mandates.View          // a person's representations, for who gave what (journal_giving.go)
+	s       *Server
+	r       *http.Request
+	lang    string
+	loc     *i18n.Localizer
+	viewer  string // the signed-in person
+	owner   string // whose journal ("" for an organisation's or the admin chain)
+	names   map[string]string
+	sites   map[string]string
+	reps    map[string]*mandates.Representation // nil: the reader may not see it
+	allowed mandates.JournalScope               // what the reader may see, as the domain says; zero: all
+	of      map[string][]mandates.View          // a person's representations, for who gave what (journal_giving.go)
 }
 
 func (s *Server) newJournalView(r *http.Request, viewer, owner string) *journalView {
@@ -388,7 +388,7 @@ func (s *Server) journalPage(w http.ResponseWriter, r *http.Request, v *journalV
 	// The filters offer who acted and which sites appear in the newest
 	// entries of this journal.
 	recent, err := s.mandates.Journal.JournalPage(ctx, journal.Query{Chain: base.Chain, OrganisationID: base.OrganisationID,
-		Scope: v.scope, Limit: journal.MaxPage})
+		Scope: v.allowed, Limit: journal.MaxPage})
 	if err != nil {
 		s.StoreError(w, r, err)
 		return
@@ -419,7 +419,7 @@ func (s *Server) journalPage(w http.ResponseWriter, r *http.Request, v *journalV
 	}
 	d.Filtered = who != "" || site != ""
 	// The store filters by the reader's scope, so one read fills a page.
-	q.Before, q.Limit, q.Scope = before, journalPageSize+1, v.scope
+	q.Before, q.Limit, q.Scope = before, journalPageSize+1, v.allowed
 	shown, err := s.mandates.Journal.JournalPage(ctx, q)
 	if err != nil {
 		s.StoreError(w, r, err)
@@ -497,7 +497,7 @@ func (s *Server) consultable(w http.ResponseWriter, r *http.Request, sess authz.
 // partial says, to a representative limited to some areas, what they see
 // of the journal and why they get no export.
 func (v *journalView) partial(name string) []string {
-	if v.scope.Whole() {
+	if v.allowed.Whole() {
 		return nil
 	}
 	return []string{v.msg("journal.partial.what", map[string]any{"Name": name}), v.msg("journal.partial.no_export", nil)}
@@ -511,12 +511,12 @@ func (s *Server) journalOfPerson(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	person, scope, ok := s.consultable(w, r, sess, journalPath)
+	person, allowed, ok := s.consultable(w, r, sess, journalPath)
 	if !ok {
 		return
 	}
 	v := s.newJournalView(r, sess.PersonID, person)
-	v.scope = scope
+	v.allowed = allowed
 	name := v.person(person)
 	base := journalPath + "/" + person
 	named := map[string]any{"Name": name}
@@ -524,7 +524,7 @@ func (s *Server) journalOfPerson(w http.ResponseWriter, r *http.Request) {
 		Keep: &journalKeep{Title: v.msg("journal.keep.title_of", named),
 			Print: base + "/imprimer", PrintText: v.msg("journal.keep.print_of", named), PrintHint: v.msg("journal.keep.print_hint", nil)},
 		Partial: v.partial(name)}
-	if scope.Whole() {
+	if allowed.Whole() {
 		d.Keep.Export, d.Keep.ExportText, d.Keep.ExportHint = base+"/export.json", v.msg("journal.keep.export_of", named), v.msg("journal.keep.export_hint_of", nil)
 	} else {
 		d.Keep.PrintHint = v.msg("journal.keep.print_hint_partial", nil)
@@ -575,11 +575,11 @@ func (s *Server) journalExportOf(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	person, scope, ok := s.consultable(w, r, sess, journalPath+"/export.json")
+	person, allowed, ok := s.consultable(w, r, sess, journalPath+"/export.json")
 	if !ok {
 		return
 	}
-	if !scope.Whole() {
+	if !allowed.Whole() {
 		s.Error(w, r, http.StatusNotFound)
 		return
 	}
@@ -624,17 +624,17 @@ func (s *Server) journalPrintOf(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	person, scope, ok := s.consultable(w, r, sess, journalPath+"/imprimer")
+	person, allowed, ok := s.consultable(w, r, sess, journalPath+"/imprimer")
 	if !ok {
 		return
 	}
 	v := s.newJournalView(r, sess.PersonID, person)
-	v.scope = scope
+	v.allowed = allowed
 	name := v.person(person)
 	named := map[string]any{"Name": name}
 	d := journalData{Person: name, Back: journalPath + "/" + person, BackText: v.msg("journal.print.back_of", named),
 		Proof: v.msg("journal.print.proof_of", named), Limited: v.msg("journal.print.limited", nil), Partial: v.partial(name)}
-	if !scope.Whole() {
+	if !allowed.Whole() {
 		d.Proof, d.Limited = "", v.msg("journal.print.limited_partial", nil)
 	}
 	s.printJournal(w, r, v, person, "journal.print.title_of", d)
@@ -644,7 +644,7 @@ func (s *Server) journalPrintOf(w http.ResponseWriter, r *http.Request) {
 // first, up to journalPrintMax.
 func (s *Server) printJournal(w http.ResponseWriter, r *http.Request, v *journalView, chain, titleID string, d journalData) {
 	d.Heading, d.Printed = v.msg("journal.print.heading", nil), mandates.FormatDate(s.clock(), v.lang)
-	q := journal.Query{Chain: chain, Scope: v.scope, Limit: journal.MaxPage}
+	q := journal.Query{Chain: chain, Scope: v.allowed, Limit: journal.MaxPage}
 	more := false
 	for !more {
 		page, err := s.mandates.Journal.JournalPage(r.Context(), q)
