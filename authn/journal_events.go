@@ -20,39 +20,39 @@ import (
 // A login refused because of too many failures writes nothing either, for
 // the same reason.
 
-// events is where authn sends what it journals; its zero value sends
-// nothing.
+// events is where authn sends what it journals, and the transactions its
+// acts run in. Journaling is not optional: every constructor that takes a
+// sink refuses a nil one (mustEvents), so no act goes unjournaled because a
+// line of wiring was missed. Tests that do not read the journal pass
+// mandatestest.Discard.
 type events struct {
 	sink mandates.EventSink
 	tx   mandates.Transactor
 }
 
-func (e events) on() bool { return e.sink != nil }
+// ErrNoJournal is what the constructors panic with when their event sink
+// or their transactor is missing: a wiring mistake, found at start.
+var ErrNoJournal = errors.New("authn: an event sink and a transactor are required: every act is journaled")
+
+func mustEvents(sink mandates.EventSink, tx mandates.Transactor) events {
+	if sink == nil || tx == nil {
+		panic(ErrNoJournal)
+	}
+	return events{sink: sink, tx: tx}
+}
 
 func (e events) emit(ctx context.Context, ev mandates.Event) error {
-	if e.sink == nil {
-		return nil
-	}
 	return e.sink.Emit(ctx, ev)
 }
 
-// inTx runs fn in one transaction when acts are journaled, so that the
-// act's writes and its entry commit together.
+// inTx runs fn in one transaction, so that the act's writes and its entry
+// commit together.
 func (e events) inTx(ctx context.Context, fn func(ctx context.Context) error) error {
-	if e.sink == nil || e.tx == nil {
-		return fn(ctx)
-	}
 	return e.tx.InTx(ctx, fn)
 }
 
 // AuthenticatorOption tunes NewAuthenticator.
 type AuthenticatorOption func(*Authenticator)
-
-// WithEvents journals logins and second-factor acts in sink, each in a
-// transaction of tx with the writes of its act.
-func WithEvents(sink mandates.EventSink, tx mandates.Transactor) AuthenticatorOption {
-	return func(a *Authenticator) { a.ev = events{sink: sink, tx: tx} }
-}
 
 // personEvent is an act of a person for themselves.
 func personEvent(t mandates.EventType, personID string, at time.Time, detail map[string]string) mandates.Event {
@@ -60,12 +60,10 @@ func personEvent(t mandates.EventType, personID string, at time.Time, detail map
 }
 
 // JournaledConsents journals each consent a person gives a site, and its
-// withdrawal, in the transaction that saves or deletes it.
+// withdrawal, in the transaction of tx that saves or deletes it. sink and
+// tx are required: a nil one panics, at start.
 func JournaledConsents(store ConsentStore, sink mandates.EventSink, tx mandates.Transactor) ConsentStore {
-	if sink == nil {
-		return store
-	}
-	return journaledConsents{ConsentStore: store, ev: events{sink: sink, tx: tx}}
+	return journaledConsents{ConsentStore: store, ev: mustEvents(sink, tx)}
 }
 
 type journaledConsents struct {
@@ -96,15 +94,14 @@ func (j journaledConsents) DeleteConsent(ctx context.Context, personID, clientID
 }
 
 // JournaledSessions journals each logout (the end of a browser session)
-// in the transaction that deletes the session.
+// in the transaction of tx that deletes the session. sink and tx are
+// required: a nil one panics, at start.
 func JournaledSessions(store SessionStore, sink mandates.EventSink, tx mandates.Transactor, now func() time.Time) SessionStore {
-	if sink == nil {
-		return store
-	}
+	ev := mustEvents(sink, tx)
 	if now == nil {
 		now = time.Now
 	}
-	return journaledSessions{SessionStore: store, ev: events{sink: sink, tx: tx}, now: now}
+	return journaledSessions{SessionStore: store, ev: ev, now: now}
 }
 
 type journaledSessions struct {

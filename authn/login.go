@@ -101,8 +101,12 @@ type Authenticator struct {
 	hashes   *HashPool
 }
 
-// NewAuthenticator makes an Authenticator.
-func NewAuthenticator(persons mandates.PersonStore, attempts AttemptStore, limits LoginLimits, now func() time.Time, opts ...AuthenticatorOption) *Authenticator {
+// NewAuthenticator makes an Authenticator that journals logins and
+// second-factor acts in sink, each in a transaction of tx with the writes
+// of its act. sink and tx are required: a nil one panics, at start.
+func NewAuthenticator(persons mandates.PersonStore, attempts AttemptStore, limits LoginLimits, now func() time.Time,
+	sink mandates.EventSink, tx mandates.Transactor, opts ...AuthenticatorOption) *Authenticator {
+	ev := mustEvents(sink, tx)
 	if limits.Window <= 0 {
 		limits.Window = 15 * time.Minute
 	}
@@ -115,7 +119,7 @@ func NewAuthenticator(persons mandates.PersonStore, attempts AttemptStore, limit
 	if now == nil {
 		now = time.Now
 	}
-	a := &Authenticator{persons: persons, attempts: attempts, limits: limits, now: now,
+	a := &Authenticator{persons: persons, attempts: attempts, limits: limits, now: now, ev: ev,
 		dummy: HashPassword("relais: a password nobody has")}
 	for _, o := range opts {
 		o(a)

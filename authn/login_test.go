@@ -8,6 +8,7 @@ import (
 
 	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/mandates"
+	"github.com/relais-fr/relais/mandates/mandatestest"
 	"github.com/relais-fr/relais/storage/sqlite"
 )
 
@@ -29,7 +30,7 @@ func TestAuthenticate(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	a := authn.NewAuthenticator(st, st, authn.LoginLimits{Window: 15 * time.Minute, PerAccount: 3, PerAddress: 5}, func() time.Time { return now })
+	a := authn.NewAuthenticator(st, st, authn.LoginLimits{Window: 15 * time.Minute, PerAccount: 3, PerAddress: 5}, func() time.Time { return now }, mandatestest.Discard{}, st)
 
 	if got, err := a.Authenticate(ctx, "paul.durand@EXAMPLE.fr", "bon-mot-de-passe", "10.0.0.1"); err != nil || got.ID != p.ID {
 		t.Fatalf("right password: %v, %v", got.ID, err)

@@ -16,6 +16,7 @@ import (
 	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates"
+	"github.com/relais-fr/relais/mandates/mandatestest"
 	"github.com/relais-fr/relais/storage/sqlite"
 )
 
@@ -24,6 +25,7 @@ type totpFixture struct {
 	now    time.Time
 	totp   *authn.TOTP
 	auth   *authn.Authenticator
+	limits authn.LoginLimits
 	person mandates.Person
 	secret string // base32, once Begin ran
 }
@@ -52,11 +54,12 @@ func newTOTPFixtureWith(t *testing.T, events func(*sqlite.Store) mandates.EventS
 		t.Fatal(err)
 	}
 	box, _ := keyring.NewSecretBox(bytes.Repeat([]byte{7}, 32))
-	var opts []authn.AuthenticatorOption
+	var sink mandates.EventSink = mandatestest.Discard{}
 	if events != nil {
-		opts = append(opts, authn.WithEvents(events(st), st))
+		sink = events(st)
 	}
-	f.auth = authn.NewAuthenticator(st, st, authn.LoginLimits{Window: 15 * time.Minute, PerAccount: 5}, func() time.Time { return f.now }, opts...)
+	f.limits = authn.LoginLimits{Window: 15 * time.Minute, PerAccount: 5}
+	f.auth = authn.NewAuthenticator(st, st, f.limits, func() time.Time { return f.now }, sink, st)
 	auth := f.auth
 	f.totp = authn.NewTOTP(st, st, box, auth, authn.TOTPConfig{PendingTTL: 10 * time.Minute})
 	return f
@@ -274,7 +277,7 @@ func TestTOTPSecretNeedsTheSecretKey(t *testing.T) {
 	f := newTOTPFixture(t)
 	f.begin(t)
 	otherBox, _ := keyring.NewSecretBox(bytes.Repeat([]byte{8}, 32))
-	auth := authn.NewAuthenticator(f.st, f.st, authn.LoginLimits{}, func() time.Time { return f.now })
+	auth := authn.NewAuthenticator(f.st, f.st, authn.LoginLimits{}, func() time.Time { return f.now }, mandatestest.Discard{}, f.st)
 	other := authn.NewTOTP(f.st, f.st, otherBox, auth, authn.TOTPConfig{})
 	if _, err := other.Setup(t.Context(), f.person.ID); !errors.Is(err, keyring.ErrWrongSecretKey) {
 		t.Errorf("Setup under another secret key: %v, want ErrWrongSecretKey", err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/relais-fr/relais/authz"
 	"github.com/relais-fr/relais/mandates"
+	"github.com/relais-fr/relais/mandates/mandatestest"
 	"github.com/relais-fr/relais/storage/sqlite"
 )
 
@@ -24,7 +25,7 @@ var fuzzSearchPaths = []string{"/access/v1/search/subject", "/access/v1/search/r
 func FuzzSearchEndpoints(f *testing.F) {
 	var service *mandates.Service
 	fl := newFlowStores(f, nil, func(st *sqlite.Store, s *authz.Stores) {
-		service = mandates.NewService(st, mandates.ServiceConfig{})
+		service = mandates.NewService(st, mandatestest.Discard{}, mandates.ServiceConfig{})
 		s.Delegation, s.Subjects = service, st
 	})
 	ctx := f.Context()

@@ -23,6 +23,7 @@ import (
 	"github.com/relais-fr/relais/authz"
 	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
+	"github.com/relais-fr/relais/mandates/mandatestest"
 	"github.com/relais-fr/relais/storage/sqlite"
 )
 
@@ -117,7 +118,7 @@ func newDPoPFlow(t *testing.T) (*flow, *testClock) {
 	t.Helper()
 	clock := &testClock{t: time.Now()}
 	f := newFlowStores(t, func(c *authz.ProviderConfig) { c.Now = clock.Now }, func(st *sqlite.Store, s *authz.Stores) {
-		s.Delegation = mandates.NewService(st, mandates.ServiceConfig{})
+		s.Delegation = mandates.NewService(st, mandatestest.Discard{}, mandates.ServiceConfig{})
 	})
 	return f, clock
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates"
+	"github.com/relais-fr/relais/mandates/mandatestest"
 	"github.com/relais-fr/relais/storage/sqlite"
 )
 
@@ -120,7 +121,7 @@ func newFuzzTarget(tb testing.TB) *fuzzTarget {
 	}
 
 	provider, err := authz.NewProvider(authz.ProviderConfig{Issuer: fuzzIssuer, SecretKey: key},
-		authz.Stores{Clients: st, Tokens: st, Persons: st, Tx: st}, keys, nil)
+		authz.Stores{Clients: st, Tokens: st, Persons: st, Tx: st, Events: mandatestest.Discard{}}, keys, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -24,28 +24,45 @@ import (
 // person and is not journaled. Logins, second factors, consents and
 // logouts are journaled by package authn, on the same terms.
 
-// events is where authz sends what it journals; its zero value sends
-// nothing.
+// events is where authz sends what it journals, and the transactions its
+// acts run in. Journaling is not optional: every constructor that takes a
+// sink refuses a nil one (newEvents), so no act goes unjournaled because a
+// line of wiring was missed. Tests that do not read the journal pass
+// mandatestest.Discard.
 type events struct {
 	sink mandates.EventSink
 	tx   mandates.Transactor
 }
 
-func (e events) on() bool { return e.sink != nil }
+// ErrNoJournal is what NewProvider returns, and the other constructors
+// panic with, when their event sink or their transactor is missing.
+var ErrNoJournal = errors.New("authz: an event sink and a transactor are required: every act is journaled")
+
+// newEvents checks that sink and tx are both there.
+func newEvents(sink mandates.EventSink, tx mandates.Transactor) (events, error) {
+	if sink == nil || tx == nil {
+		return events{}, ErrNoJournal
+	}
+	return events{sink: sink, tx: tx}, nil
+}
+
+// mustEvents is newEvents for constructors that return no error: a
+// missing sink is a wiring mistake, found at start.
+func mustEvents(sink mandates.EventSink, tx mandates.Transactor) events {
+	e, err := newEvents(sink, tx)
+	if err != nil {
+		panic(err)
+	}
+	return e
+}
 
 func (e events) emit(ctx context.Context, ev mandates.Event) error {
-	if e.sink == nil {
-		return nil
-	}
 	return e.sink.Emit(ctx, ev)
 }
 
-// inTx runs fn in one transaction when acts are journaled, so that the
-// act's writes and its entry commit together.
+// inTx runs fn in one transaction, so that the act's writes and its entry
+// commit together.
 func (e events) inTx(ctx context.Context, fn func(ctx context.Context) error) error {
-	if e.sink == nil || e.tx == nil {
-		return fn(ctx)
-	}
 	return e.tx.InTx(ctx, fn)
 }
 
@@ -110,7 +127,7 @@ func grantDetail(r fosite.Requester) map[string]string {
 // ours (token exchange).
 func (s *fositeStorage) tokenIssued(ctx context.Context, r fosite.Requester) error {
 	sess, ok := r.GetSession().(*Session)
-	if !s.ev.on() || !ok || sess.PersonID == "" {
+	if !ok || sess.PersonID == "" {
 		return nil
 	}
 	t := mandates.EventTokenIssued
@@ -123,9 +140,6 @@ func (s *fositeStorage) tokenIssued(ctx context.Context, r fosite.Requester) err
 // refreshReused journals a refresh token used again after its rotation:
 // fosite then revokes the whole grant, in the same transaction.
 func (s *fositeStorage) refreshReused(ctx context.Context, sig string) error {
-	if !s.ev.on() {
-		return nil
-	}
 	r, _, err := s.get(ctx, oauth.KindRefreshToken, sig, nil)
 	if errors.Is(err, fosite.ErrNotFound) {
 		return nil
@@ -160,9 +174,6 @@ var errRevocationRefused = errors.New("authz: revocation refused")
 // with its journal entry; it returns fosite's answer.
 func (p *Provider) revokeJournaled(ctx context.Context, run func(ctx context.Context) error) error {
 	ev := p.storage.ev
-	if !ev.on() {
-		return run(ctx)
-	}
 	var answer error
 	err := ev.inTx(ctx, func(ctx context.Context) error {
 		h := &revocation{}

@@ -15,6 +15,7 @@ import (
 	"github.com/relais-fr/relais/authz"
 	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
+	"github.com/relais-fr/relais/mandates/mandatestest"
 	"github.com/relais-fr/relais/storage/sqlite"
 )
 
@@ -33,7 +34,7 @@ func newServiceFlow(t *testing.T) *actingFlow {
 	t.Helper()
 	a := &actingFlow{}
 	a.flow = newFlowStores(t, nil, func(st *sqlite.Store, s *authz.Stores) {
-		a.service = mandates.NewService(st, mandates.ServiceConfig{})
+		a.service = mandates.NewService(st, mandatestest.Discard{}, mandates.ServiceConfig{})
 		s.Delegation, s.Subjects = a.service, st
 	})
 	return a

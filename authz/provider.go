@@ -51,8 +51,8 @@ type Stores struct {
 	// for anyone else.
 	Delegation Delegation
 	// Events journals the provider's acts (tokens issued, exchanged,
-	// revoked, refresh-token reuse) in the transaction of each act; nil
-	// journals nothing.
+	// revoked, refresh-token reuse) in the transaction of each act (Tx).
+	// Required, as Tx is: NewProvider refuses a nil one.
 	Events mandates.EventSink
 	// Proofs records the DPoP proofs used (dpop.go); nil: the token
 	// store's, which every Relais store implements.
@@ -123,7 +123,11 @@ func NewProvider(cfg ProviderConfig, st Stores, keys *keyring.Keys, log *slog.Lo
 	if st.Proofs == nil {
 		return nil, errors.New("authz: a store for DPoP proofs is required")
 	}
-	fstore := &fositeStorage{clients: st.Clients, tokens: st.Tokens, tx: st.Tx, now: cfg.Now, ev: events{sink: st.Events, tx: st.Tx}}
+	ev, err := newEvents(st.Events, st.Tx)
+	if err != nil {
+		return nil, err
+	}
+	fstore := &fositeStorage{clients: st.Clients, tokens: st.Tokens, tx: st.Tx, now: cfg.Now, ev: ev}
 	fconf := &fosite.Config{
 		AccessTokenLifespan:             cfg.AccessTokenTTL,
 		RefreshTokenLifespan:            cfg.RefreshTokenTTL,

@@ -20,6 +20,7 @@ import (
 	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates"
+	"github.com/relais-fr/relais/mandates/mandatestest"
 	"github.com/relais-fr/relais/storage/sqlite"
 )
 
@@ -115,7 +116,7 @@ func newFlowStores(t testing.TB, configure func(*authz.ProviderConfig), add func
 	if configure != nil {
 		configure(&cfg)
 	}
-	stores := authz.Stores{Clients: st, Tokens: st, Persons: st, Tx: st}
+	stores := authz.Stores{Clients: st, Tokens: st, Persons: st, Tx: st, Events: mandatestest.Discard{}}
 	if add != nil {
 		add(st, &stores)
 	}

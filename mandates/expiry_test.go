@@ -94,7 +94,7 @@ func newExpiryService(reps ...Representation) (*Service, *expiryStore, *expirySi
 		st.reps[r.ID] = r
 	}
 	sink := &expirySink{}
-	return NewService(st, ServiceConfig{Now: func() time.Time { return expiryNow }, Events: sink}), st, sink
+	return NewService(st, sink, ServiceConfig{Now: func() time.Time { return expiryNow }}), st, sink
 }
 
 func TestRecordExpiries(t *testing.T) {

@@ -359,30 +359,14 @@ func (m *memStore) UpdateRepresentation(_ context.Context, id string, fn func(*R
 		return Representation{}, fmt.Errorf("update representation %s: %w", id, ErrNotFound)
 	}
 	old := cloneRep(stored)
-	r := cloneRep(stored)
-	c, err := fn(&r)
+	r, c, err := ApplyRepresentationUpdate(old, fn, m.stamp())
 	if err != nil {
-		return Representation{}, fmt.Errorf("update representation %s: %w", id, err)
-	}
-	switch {
-	case r.ID != old.ID:
-		return Representation{}, fmt.Errorf("update representation %s: %w: the id cannot change", id, ErrInvalid)
-	case c.Type == "":
-		return Representation{}, fmt.Errorf("update representation %s: %w: history entry has no type", id, ErrInvalid)
-	}
-	if err := r.Validate(); err != nil {
 		return Representation{}, fmt.Errorf("update representation %s: %w", id, err)
 	}
 	if m.conflicted(func() int64 { return m.reps[id].Version }, old.Version) {
 		return Representation{}, fmt.Errorf("update representation %s: %w", id, ErrConflict)
 	}
-	now := m.stamp()
-	c.Seq, c.From, c.To = int64(len(old.History))+1, old.Status, r.Status
-	if c.At.IsZero() {
-		c.At = now
-	}
 	r.History = append(old.History, c)
-	r.CreatedAt, r.UpdatedAt, r.Version = old.CreatedAt, now, old.Version+1
 	if !r.ValidUntil.Equal(old.ValidUntil) {
 		delete(m.expired, id) // a new end is a new expiry to record
 	}
@@ -563,17 +547,10 @@ func (m *memStore) UpdateOrganisation(_ context.Context, id string, fn func(*Org
 	if !ok {
 		return Organisation{}, fmt.Errorf("update organisation %s: %w", id, ErrNotFound)
 	}
-	o := cloneOrg(old)
-	if err := fn(&o); err != nil {
+	o, err := ApplyOrganisationUpdate(cloneOrg(old), fn, m.stamp())
+	if err != nil {
 		return Organisation{}, err
 	}
-	if o.ID != old.ID {
-		return Organisation{}, fmt.Errorf("%w: the id cannot change", ErrInvalid)
-	}
-	if err := o.Validate(); err != nil {
-		return Organisation{}, err
-	}
-	o.CreatedAt, o.UpdatedAt, o.Version = old.CreatedAt, m.stamp(), old.Version+1
 	m.orgs[id] = cloneOrg(o)
 	return cloneOrg(o), nil
 }
@@ -690,11 +667,12 @@ func (m *memStore) UpdateConsentCode(_ context.Context, representationID string,
 	if err := m.failed("UpdateConsentCode"); err != nil {
 		return ConsentCode{}, err
 	}
-	c, ok := m.codes[representationID]
+	old, ok := m.codes[representationID]
 	if !ok {
 		return ConsentCode{}, fmt.Errorf("update consent code: %w", ErrNotFound)
 	}
-	if err := fn(&c); err != nil {
+	c, err := ApplyConsentCodeUpdate(old, fn)
+	if err != nil {
 		return ConsentCode{}, err
 	}
 	m.codes[representationID] = c
@@ -767,20 +745,13 @@ func (m *memStore) UpdateCosignature(_ context.Context, id string, fn func(*Cosi
 	if !ok {
 		return Cosignature{}, fmt.Errorf("update co-signature %s: %w", id, ErrNotFound)
 	}
-	c := old
-	if err := fn(&c); err != nil {
-		return Cosignature{}, err
-	}
-	if c.ID != old.ID {
-		return Cosignature{}, fmt.Errorf("%w: the id cannot change", ErrInvalid)
-	}
-	if err := c.Validate(); err != nil {
+	c, err := ApplyCosignatureUpdate(old, fn)
+	if err != nil {
 		return Cosignature{}, err
 	}
 	if m.conflicted(func() int64 { return m.cosigns[id].Version }, old.Version) {
 		return Cosignature{}, fmt.Errorf("update co-signature %s: %w", id, ErrConflict)
 	}
-	c.Version = old.Version + 1
 	m.cosigns[id] = c
 	return c, nil
 }
@@ -831,21 +802,18 @@ type memWorld struct {
 	n     int    // people made so far
 }
 
-// newMemWorld builds the world; cfg's Now, Events and Codes are the
-// world's unless set.
+// newMemWorld builds the world, whose store is also its event sink;
+// cfg's Now and Codes are the world's unless set.
 func newMemWorld(t testing.TB, cfg ServiceConfig) *memWorld {
 	w := &memWorld{t: t, ctx: context.Background(), clock: time.Date(2027, 3, 3, 9, 30, 0, 0, time.UTC)}
 	w.st = newMemStore(func() time.Time { return w.clock })
 	if cfg.Now == nil {
 		cfg.Now = func() time.Time { return w.clock }
 	}
-	if cfg.Events == nil {
-		cfg.Events = w.st
-	}
 	if cfg.Codes == nil {
 		cfg.Codes = w.st
 	}
-	w.svc = NewService(w.st, cfg)
+	w.svc = NewService(w.st, w.st, cfg)
 	w.op = Actor{PersonID: w.person("Odile", "Opérateur")}
 	if err := w.st.GrantRole(w.ctx, w.op.PersonID, RoleOperator); err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package mandates
 
 import (
 	"context"
-	"fmt"
 	"net/mail"
 	"strings"
 	"time"
@@ -163,17 +162,11 @@ type Transactor interface {
 // it runs fn on a copy of old, refuses a changed id or an invalid result,
 // and stamps the new version. Stores call it between their read and write.
 func ApplyUpdate(old Person, fn func(*Person) error, now time.Time) (Person, error) {
-	p := old
-	if err := fn(&p); err != nil {
+	p, err := applyUpdate(old, keep, fn, func(a, b *Person) bool { return a.ID == b.ID }, "id", (*Person).Validate)
+	if err != nil {
 		return old, err
 	}
-	if p.ID != old.ID {
-		return old, fmt.Errorf("%w: the id cannot change", ErrInvalid)
-	}
-	if err := p.Validate(); err != nil {
-		return old, err
-	}
-	p.CreatedAt, p.UpdatedAt, p.Version = old.CreatedAt, now.UTC().Truncate(time.Microsecond), old.Version+1
+	p.CreatedAt, p.UpdatedAt, p.Version = old.CreatedAt, stamp(now), old.Version+1
 	return p, nil
 }
 

@@ -25,10 +25,9 @@ type CodeSender interface {
 type ServiceConfig struct {
 	Policy *Policy          // default: DefaultPolicy()
 	Now    func() time.Time // default: time.Now
-	Events EventSink        // default: none
 	// Recorder records the events of acts that change nothing stored
-	// (access evaluations). Default: Events, each in a transaction of its
-	// own.
+	// (access evaluations). Default: the service's event sink, each in a
+	// transaction of its own.
 	Recorder EventRecorder
 	Codes    CodeSender // default: none (remote consent unavailable)
 	// CodeTTL is how long a consent code can be used. Default 10 minutes.
@@ -43,12 +42,20 @@ type ServiceConfig struct {
 // consents, with the rule of who may do it. Each change runs in one
 // transaction with its history entry and its domain event.
 type Service struct {
-	store Store
-	cfg   ServiceConfig
+	store  Store
+	events EventSink
+	cfg    ServiceConfig
 }
 
-// NewService builds the service over a store.
-func NewService(st Store, cfg ServiceConfig) *Service {
+// NewService builds the service over a store, journaling every change in
+// events (DESIGN.md §5: every act is an event). The sink is required: a
+// service that dropped its events would be an audit trail with holes, so
+// a nil sink is a wiring mistake and panics at start. Tests that do not
+// read the journal pass mandatestest.Discard.
+func NewService(st Store, events EventSink, cfg ServiceConfig) *Service {
+	if events == nil {
+		panic("mandates: NewService needs an event sink")
+	}
 	if cfg.Policy == nil {
 		cfg.Policy = DefaultPolicy()
 	}
@@ -64,7 +71,7 @@ func NewService(st Store, cfg ServiceConfig) *Service {
 	if cfg.MaxCodesSent <= 0 {
 		cfg.MaxCodesSent = 3
 	}
-	return &Service{store: st, cfg: cfg}
+	return &Service{store: st, events: events, cfg: cfg}
 }
 
 // Policy is the policy the service decides with.
@@ -76,10 +83,7 @@ func (s *Service) RemoteConsent() bool { return s.cfg.Codes != nil }
 func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Millisecond) }
 
 func (s *Service) emit(ctx context.Context, e Event) error {
-	if s.cfg.Events == nil {
-		return nil
-	}
-	if err := s.cfg.Events.Emit(ctx, e); err != nil {
+	if err := s.events.Emit(ctx, e); err != nil {
 		return fmt.Errorf("record event %s: %w", e.Type, err)
 	}
 	return nil
@@ -88,13 +92,10 @@ func (s *Service) emit(ctx context.Context, e Event) error {
 // record stores an event of an act that changed nothing stored.
 func (s *Service) record(ctx context.Context, e Event) error {
 	var err error
-	switch {
-	case s.cfg.Recorder != nil:
+	if s.cfg.Recorder != nil {
 		err = s.cfg.Recorder.Record(ctx, e)
-	case s.cfg.Events != nil:
-		err = s.store.InTx(ctx, func(ctx context.Context) error { return s.cfg.Events.Emit(ctx, e) })
-	default:
-		return nil
+	} else {
+		err = s.store.InTx(ctx, func(ctx context.Context) error { return s.events.Emit(ctx, e) })
 	}
 	if err != nil {
 		return fmt.Errorf("record event %s: %w", e.Type, err)

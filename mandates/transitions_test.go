@@ -124,7 +124,7 @@ func TestSuspendAndEndRefuseAReasonOverItsLimitOnEveryPath(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			st := &statusStore{operator: op.PersonID, reps: map[string]Representation{
 				id: {ID: id, Kind: Tutelle, Status: StatusActive, Version: 1, ValidFrom: now.AddDate(-1, 0, 0), ValidUntil: now.AddDate(1, 0, 0)}}}
-			svc := NewService(st, ServiceConfig{Now: func() time.Time { return now }, Events: &expirySink{}})
+			svc := NewService(st, &expirySink{}, ServiceConfig{Now: func() time.Time { return now }})
 			_, err := tt.change(svc, tt.reason)
 			if tt.want == nil {
 				if err != nil {
@@ -149,7 +149,7 @@ func TestStatusChangesFollowTheRepresentationsTransitions(t *testing.T) {
 	id := NewID(now.Add(time.Second))
 	st := &statusStore{operator: op.PersonID, reps: map[string]Representation{
 		id: {ID: id, Kind: Tutelle, Status: StatusRevoked, Version: 1, ValidFrom: now.AddDate(-1, 0, 0), ValidUntil: now.AddDate(1, 0, 0)}}}
-	svc := NewService(st, ServiceConfig{Now: func() time.Time { return now }, Events: &expirySink{}})
+	svc := NewService(st, &expirySink{}, ServiceConfig{Now: func() time.Time { return now }})
 	calls := map[Transition]func() error{
 		Activate: func() error { _, err := svc.ActivateMeasure(t.Context(), op, id, 1); return err },
 		Pause:    func() error { _, err := svc.Suspend(t.Context(), op, id, 1, ""); return err },

@@ -119,7 +119,7 @@ type journalView struct {
 	names   map[string]string
 	sites   map[string]string
 	reps    map[string]*mandates.Representation // nil: the reader may not see it
-	allowed []mandates.Area                     // for a representative limited to some areas; nil: all
+	allowed mandates.JournalScope               // what the reader may see, as the domain says; zero: all
 	of      map[string][]mandates.View          // a person's representations, for who gave what (journal_giving.go)
 }
 
@@ -348,19 +348,6 @@ func (v *journalView) line(e journal.Stored) journalLine {
 	return l
 }
 
-// visible says whether a representative limited to some areas may see e.
-func (v *journalView) visible(e journal.Stored) bool {
-	if v.allowed == nil {
-		return true
-	}
-	for _, a := range e.Areas {
-		if slices.Contains(v.allowed, a) {
-			return true
-		}
-	}
-	return false
-}
-
 // encodeCursor and decodeCursor carry a page's position in the link to
 // the next one.
 func encodeCursor(p journal.Position) string {
@@ -400,7 +387,8 @@ func (s *Server) journalPage(w http.ResponseWriter, r *http.Request, v *journalV
 	}
 	// The filters offer who acted and which sites appear in the newest
 	// entries of this journal.
-	recent, err := s.mandates.Journal.JournalPage(ctx, journal.Query{Chain: base.Chain, OrganisationID: base.OrganisationID, Limit: journal.MaxPage})
+	recent, err := s.mandates.Journal.JournalPage(ctx, journal.Query{Chain: base.Chain, OrganisationID: base.OrganisationID,
+		Scope: v.allowed, Limit: journal.MaxPage})
 	if err != nil {
 		s.StoreError(w, r, err)
 		return
@@ -408,9 +396,6 @@ func (s *Server) journalPage(w http.ResponseWriter, r *http.Request, v *journalV
 	who, site := form.Get("qui"), form.Get("site")
 	seenWho, seenSite := map[string]bool{}, map[string]bool{}
 	for _, e := range recent {
-		if !v.visible(e) {
-			continue
-		}
 		if e.ActorID != "" && !seenWho[e.ActorID] {
 			seenWho[e.ActorID] = true
 			label := v.person(e.ActorID)
@@ -433,23 +418,12 @@ func (s *Server) journalPage(w http.ResponseWriter, r *http.Request, v *journalV
 		q.ClientID = site
 	}
 	d.Filtered = who != "" || site != ""
-	q.Before, q.Limit = before, journalPageSize+1
-	var shown []journal.Stored
-	for len(shown) <= journalPageSize {
-		page, err := s.mandates.Journal.JournalPage(ctx, q)
-		if err != nil {
-			s.StoreError(w, r, err)
-			return
-		}
-		for _, e := range page {
-			if v.visible(e) {
-				shown = append(shown, e)
-			}
-		}
-		if len(page) < q.Limit {
-			break
-		}
-		q.Before = page[len(page)-1].Position()
+	// The store filters by the reader's scope, so one read fills a page.
+	q.Before, q.Limit, q.Scope = before, journalPageSize+1, v.allowed
+	shown, err := s.mandates.Journal.JournalPage(ctx, q)
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
 	}
 	more := len(shown) > journalPageSize
 	shown = shown[:min(len(shown), journalPageSize)]
@@ -495,42 +469,35 @@ func (s *Server) journalOwn(w http.ResponseWriter, r *http.Request) {
 	s.journalPage(w, r, v, journal.Query{Chain: sess.PersonID}, d)
 }
 
-// consultable reads the {person} of the path and the areas in which the
-// reader may consult that person's journal: all of them (nil) for a
-// representation of every area, those of an aidant mandate or a proxy
-// otherwise. The reader's own id redirects to own, their own journal's
-// page; anyone the reader does not act for answers 404 (never 403: nobody
-// learns whose journal exists). ok is false when the answer is written.
-func (s *Server) consultable(w http.ResponseWriter, r *http.Request, sess authn.BrowserSession, own string) (person string, allowed []mandates.Area, ok bool) {
+// consultable reads the {person} of the path and what the reader may see
+// of that person's journal, as the domain says (Service.JournalScope):
+// all of it for a representation of every area, the entries of an aidant
+// mandate's or a proxy's areas otherwise. The reader's own id redirects
+// to own, their own journal's page; anyone the reader does not act for
+// answers 404 (never 403: nobody learns whose journal exists). ok is
+// false when the answer is written.
+func (s *Server) consultable(w http.ResponseWriter, r *http.Request, sess authn.BrowserSession, own string) (person string, scope mandates.JournalScope, ok bool) {
 	person = mux.Vars(r)["person"]
 	if !mandates.IsID(person) {
 		s.Error(w, r, http.StatusNotFound)
-		return "", nil, false
+		return "", scope, false
 	}
 	if person == sess.PersonID {
 		http.Redirect(w, r, own, http.StatusSeeOther)
-		return "", nil, false
+		return "", scope, false
 	}
-	// The representation must let the reader consult, area by area.
-	allowed, err := s.mandates.Service.AreasAllowed(r.Context(), actor(sess), mandates.Question{PersonID: person, Action: mandates.Consult})
+	scope, err := s.mandates.Service.JournalScope(r.Context(), actor(sess), person)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return "", nil, false
+		s.StoreError(w, r, err) // ErrNotFound: 404
+		return "", scope, false
 	}
-	switch len(allowed) {
-	case 0:
-		s.Error(w, r, http.StatusNotFound)
-		return "", nil, false
-	case len(mandates.Areas):
-		return person, nil, true
-	}
-	return person, allowed, true
+	return person, scope, true
 }
 
 // partial says, to a representative limited to some areas, what they see
 // of the journal and why they get no export.
 func (v *journalView) partial(name string) []string {
-	if v.allowed == nil {
+	if v.allowed.Whole() {
 		return nil
 	}
 	return []string{v.msg("journal.partial.what", map[string]any{"Name": name}), v.msg("journal.partial.no_export", nil)}
@@ -557,7 +524,7 @@ func (s *Server) journalOfPerson(w http.ResponseWriter, r *http.Request) {
 		Keep: &journalKeep{Title: v.msg("journal.keep.title_of", named),
 			Print: base + "/imprimer", PrintText: v.msg("journal.keep.print_of", named), PrintHint: v.msg("journal.keep.print_hint", nil)},
 		Partial: v.partial(name)}
-	if allowed == nil {
+	if allowed.Whole() {
 		d.Keep.Export, d.Keep.ExportText, d.Keep.ExportHint = base+"/export.json", v.msg("journal.keep.export_of", named), v.msg("journal.keep.export_hint_of", nil)
 	} else {
 		d.Keep.PrintHint = v.msg("journal.keep.print_hint_partial", nil)
@@ -612,7 +579,7 @@ func (s *Server) journalExportOf(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if allowed != nil {
+	if !allowed.Whole() {
 		s.Error(w, r, http.StatusNotFound)
 		return
 	}
@@ -667,7 +634,7 @@ func (s *Server) journalPrintOf(w http.ResponseWriter, r *http.Request) {
 	named := map[string]any{"Name": name}
 	d := journalData{Person: name, Back: journalPath + "/" + person, BackText: v.msg("journal.print.back_of", named),
 		Proof: v.msg("journal.print.proof_of", named), Limited: v.msg("journal.print.limited", nil), Partial: v.partial(name)}
-	if allowed != nil {
+	if !allowed.Whole() {
 		d.Proof, d.Limited = "", v.msg("journal.print.limited_partial", nil)
 	}
 	s.printJournal(w, r, v, person, "journal.print.title_of", d)
@@ -677,7 +644,7 @@ func (s *Server) journalPrintOf(w http.ResponseWriter, r *http.Request) {
 // first, up to journalPrintMax.
 func (s *Server) printJournal(w http.ResponseWriter, r *http.Request, v *journalView, chain, titleID string, d journalData) {
 	d.Heading, d.Printed = v.msg("journal.print.heading", nil), mandates.FormatDate(s.clock(), v.lang)
-	q := journal.Query{Chain: chain, Limit: journal.MaxPage}
+	q := journal.Query{Chain: chain, Scope: v.allowed, Limit: journal.MaxPage}
 	more := false
 	for !more {
 		page, err := s.mandates.Journal.JournalPage(r.Context(), q)
@@ -686,9 +653,6 @@ func (s *Server) printJournal(w http.ResponseWriter, r *http.Request, v *journal
 			return
 		}
 		for _, e := range page {
-			if !v.visible(e) {
-				continue
-			}
 			if len(d.Lines) == journalPrintMax {
 				more = true
 				break

@@ -98,13 +98,13 @@ func newOIDCAppWithPolicy(t *testing.T, policy *mandates.Policy, opts ...authn.A
 	// Evaluations are journaled by group commit, as relais serve does.
 	decisions := journal.NewBatcher(app.journal, st, journal.BatchOptions{})
 	t.Cleanup(decisions.Close)
-	app.service = mandates.NewService(st, mandates.ServiceConfig{Codes: app.codes, Events: app.journal, Recorder: decisions, Policy: policy})
+	app.service = mandates.NewService(st, app.journal, mandates.ServiceConfig{Codes: app.codes, Recorder: decisions, Policy: policy})
 	provider, err := authz.NewProvider(authz.ProviderConfig{Issuer: app.srv.URL, SecretKey: key},
 		authz.Stores{Clients: st, Tokens: st, Persons: st, Tx: st, Delegation: app.service, Subjects: st, Events: app.journal}, keys, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth := authn.NewAuthenticator(st, st, authn.LoginLimits{}, nil, append([]authn.AuthenticatorOption{authn.WithEvents(app.journal, st)}, opts...)...)
+	auth := authn.NewAuthenticator(st, st, authn.LoginLimits{}, nil, app.journal, st, opts...)
 	app.totp = authn.NewTOTP(st, st, box, auth, authn.TOTPConfig{})
 	app.provider = provider
 	s, err := ui.New(ui.Options{Store: st, Sessions: authn.JournaledSessions(st, app.journal, st, nil), OIDC: &ui.OIDC{

@@ -132,13 +132,13 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 	}
 	decisions := journal.NewBatcher(jr, st, journal.BatchOptions{Workers: workers})
 	defer decisions.Close() // after the requests in flight, before the store
-	svcCfg := mandates.ServiceConfig{Policy: c.policy, Events: jr, Recorder: decisions}
+	svcCfg := mandates.ServiceConfig{Policy: c.policy, Recorder: decisions}
 	if c.Demo {
 		// Without an SMS gateway, the demo prints the consent codes it
 		// would send, so remote consent can be tried.
 		svcCfg.Codes = demoTexts{stdout}
 	}
-	service := mandates.NewService(st, svcCfg)
+	service := mandates.NewService(st, jr, svcCfg)
 	oidc, box, err := newOIDC(ctx, c, st, service, jr, log, stdout)
 	if err != nil {
 		return err
@@ -273,7 +273,7 @@ func newOIDC(ctx context.Context, c *Config, st store, service *mandates.Service
 	if err != nil {
 		return nil, nil, err
 	}
-	auth := authn.NewAuthenticator(st, st, authn.LoginLimits{}, time.Now, authn.WithEvents(events, st),
+	auth := authn.NewAuthenticator(st, st, authn.LoginLimits{}, time.Now, events, st,
 		authn.WithHashPool(authn.NewHashPool(authn.HashPoolConfig{Size: c.PasswordHashConcurrency})))
 	return &ui.OIDC{
 		Provider: provider,

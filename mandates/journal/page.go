@@ -3,6 +3,8 @@ package journal
 import (
 	"context"
 	"time"
+
+	"github.com/relais-fr/relais/mandates"
 )
 
 // Pager reads a journal for people, newest first, a page at a time.
@@ -13,7 +15,9 @@ type Pager interface {
 	// number descending, its order of writing (two writers racing may
 	// stamp times a few milliseconds out of that order), which its primary
 	// key reads without sorting however long the chain. With q.Before set,
-	// only entries older than that position.
+	// only entries older than that position. With q.Scope limited, only
+	// the entries it shows (mandates.JournalScope.Shows), filtered in the
+	// query so that a page holds q.Limit entries when that many match.
 	JournalPage(ctx context.Context, q Query) ([]Stored, error)
 }
 
@@ -23,8 +27,11 @@ type Query struct {
 	OrganisationID string // entries of people acting for this organisation
 	ActorID        string // entries of one actor
 	ClientID       string // entries about one site
-	Before         Position
-	Limit          int // at most MaxPage; 0 means MaxPage
+	// Scope is what the reader may see of the entries (the domain says,
+	// mandates.Service.JournalScope); its zero value, all of them.
+	Scope  mandates.JournalScope
+	Before Position
+	Limit  int // at most MaxPage; 0 means MaxPage
 }
 
 // MaxPage bounds a page.

@@ -77,18 +77,10 @@ func (s *Store) UpdateCosignature(ctx context.Context, id string, fn func(*manda
 		if err != nil {
 			return fmt.Errorf("update %w", err)
 		}
-		c := old
-		if err := fn(&c); err != nil {
+		c, err := mandates.ApplyCosignatureUpdate(old, fn)
+		if err != nil {
 			return fmt.Errorf("update co-signature %s: %w", id, err)
 		}
-		if c.ID != old.ID || c.ClientID != old.ClientID || c.PersonID != old.PersonID || c.ActorID != old.ActorID ||
-			c.RepresentationID != old.RepresentationID {
-			return fmt.Errorf("update co-signature %s: %w", id, &mandates.InvalidError{Field: "cosignature", Rule: mandates.RuleReadOnly})
-		}
-		if err := c.Validate(); err != nil {
-			return fmt.Errorf("update co-signature %s: %w", id, err)
-		}
-		c.Version = old.Version + 1
 		tag, err := q.Exec(ctx, `UPDATE cosignatures SET action = $1, area = $2, description = $3, party = $4, status = $5,
 			expires_at = $6, decided_at = $7, decided_by = $8, used_at = $9, version = $10 WHERE id = $11 AND version = $12`,
 			string(c.Action), string(c.Area), c.Description, string(c.Party), string(c.Status), c.ExpiresAt.UTC(),

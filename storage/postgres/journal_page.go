@@ -72,6 +72,10 @@ func journalPageQuery(q journal.Query) (string, []any) {
 			where = append(where, f.col+" = "+arg(f.v))
 		}
 	}
+	if !q.Scope.Whole() {
+		// An entry in the reader's scope names one of its areas.
+		where = append(where, "e.areas && "+arg(texts(q.Scope.Areas()))+"::text[]")
+	}
 	if q.OrganisationID != "" {
 		// The term of journal_entries_organisation's WHERE, so that the
 		// planner knows the partial index holds every row asked for.

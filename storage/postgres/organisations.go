@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/relais-fr/relais/mandates"
@@ -71,27 +70,6 @@ func (s *Store) Organisations(ctx context.Context) ([]mandates.Organisation, err
 	return out, nil
 }
 
-// applyOrganisationUpdate is UpdateOrganisation between its read and its
-// write, as mandates.ApplyUpdate is for persons.
-func applyOrganisationUpdate(old mandates.Organisation, fn func(*mandates.Organisation) error, now time.Time) (mandates.Organisation, error) {
-	o := old
-	o.Areas = slices.Clone(old.Areas)
-	if err := fn(&o); err != nil {
-		return old, err
-	}
-	if o.ID != old.ID {
-		return old, &mandates.InvalidError{Field: "id", Rule: mandates.RuleReadOnly}
-	}
-	if err := o.Validate(); err != nil {
-		return old, err
-	}
-	if len(o.Areas) == 0 {
-		o.Areas = nil
-	}
-	o.CreatedAt, o.UpdatedAt, o.Version = old.CreatedAt, now.UTC().Truncate(time.Microsecond), old.Version+1
-	return o, nil
-}
-
 // UpdateOrganisation implements mandates.OrganisationStore: the row is
 // locked for the transaction (FOR UPDATE); the version check stays as a
 // second guard.
@@ -105,7 +83,7 @@ func (s *Store) UpdateOrganisation(ctx context.Context, id string, fn func(*mand
 		if err != nil {
 			return fmt.Errorf("update organisation %s: %w", id, err)
 		}
-		o, err := applyOrganisationUpdate(old, fn, s.now())
+		o, err := mandates.ApplyOrganisationUpdate(old, fn, s.now())
 		if err != nil {
 			return fmt.Errorf("update organisation %s: %w", id, err)
 		}

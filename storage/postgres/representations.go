@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/relais-fr/relais/mandates"
+	"github.com/relais-fr/relais/storage/internal/jsoncol"
 )
 
 var _ mandates.ExpiryStore = (*Store)(nil)
@@ -39,16 +40,6 @@ func typed[T ~string](v []string) []T {
 		out[i] = T(s)
 	}
 	return out
-}
-
-// jsonArray writes a list as a JSON array, never null. Lists here hold
-// string-only structs, which always marshal.
-func jsonArray[T any](v []T) string {
-	if v == nil {
-		v = []T{}
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
 }
 
 // nullID keeps an empty id as NULL, for nullable references.
@@ -127,23 +118,9 @@ func representationRow(r *mandates.Representation) ([]any, error) {
 	}
 	rep := r.Representative
 	return []any{string(r.Kind), r.PersonID, nullID(rep.PersonID), nullID(rep.OrganisationID), rep.PersonID + rep.OrganisationID,
-		list(rep.Delegates), string(r.Role), texts(r.Areas), texts(r.Granted), jsonArray(r.Adjustments),
+		list(rep.Delegates), string(r.Role), texts(r.Areas), texts(r.Granted), jsoncol.Array(r.Adjustments),
 		r.ValidFrom.UTC(), nullTime(r.ValidUntil), string(r.Status), string(source), decisionKey, reference,
 		r.UpdatedAt, r.Version}, nil
-}
-
-// stampChange makes c the history entry seq, from one stored status to
-// another; the store, not the caller, numbers entries and says what the
-// status was and became.
-func stampChange(c mandates.Change, seq int64, from, to mandates.Status, now time.Time) (mandates.Change, error) {
-	if c.Type == "" {
-		return c, &mandates.InvalidError{Field: "history", Rule: mandates.RuleRequired}
-	}
-	c.Seq, c.From, c.To = seq, from, to
-	if c.At.IsZero() {
-		c.At = now
-	}
-	return c, nil
 }
 
 func appendChange(ctx context.Context, q querier, id string, c mandates.Change) error {
@@ -217,7 +194,7 @@ func (s *Store) CreateRepresentation(ctx context.Context, r mandates.Representat
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	r.CreatedAt, r.UpdatedAt, r.Version = now, now, 1
-	first, err := stampChange(first, 1, "", r.Status, now)
+	first, err := mandates.StampChange(first, 1, "", r.Status, now)
 	if err != nil {
 		return err
 	}
@@ -264,24 +241,8 @@ func (s *Store) UpdateRepresentation(ctx context.Context, id string, fn func(*ma
 		if err != nil {
 			return fmt.Errorf("update representation %s: %w", id, err)
 		}
-		r := old
-		c, err := fn(&r)
+		r, c, err := mandates.ApplyRepresentationUpdate(old, fn, s.now())
 		if err != nil {
-			return fmt.Errorf("update representation %s: %w", id, err)
-		}
-		if r.ID != old.ID {
-			return fmt.Errorf("update representation %s: %w", id, &mandates.InvalidError{Field: "id", Rule: mandates.RuleReadOnly})
-		}
-		if err := r.Validate(); err != nil {
-			return fmt.Errorf("update representation %s: %w", id, err)
-		}
-		now := s.now().UTC().Truncate(time.Microsecond)
-		r.CreatedAt, r.UpdatedAt, r.Version = old.CreatedAt, now, old.Version+1
-		var last int64
-		if n := len(old.History); n > 0 {
-			last = old.History[n-1].Seq
-		}
-		if c, err = stampChange(c, last+1, old.Status, r.Status, now); err != nil {
 			return fmt.Errorf("update representation %s: %w", id, err)
 		}
 		row, err := representationRow(&r)
@@ -407,7 +368,7 @@ func (s *Store) RecordExpiry(ctx context.Context, id string, version int64, c ma
 		}
 		// Each write adds one version and one history entry: the entry's
 		// seq is the new version (history reads up to it).
-		if c, err = stampChange(c, version+1, status, status, now); err != nil {
+		if c, err = mandates.StampChange(c, version+1, status, status, now); err != nil {
 			return fmt.Errorf("record expiry of representation %s: %w", id, err)
 		}
 		if err := appendChange(ctx, q, id, c); err != nil {
@@ -461,21 +422,6 @@ func (s *Store) DecisionRegistered(ctx context.Context, key string) (bool, error
 	return found, nil
 }
 
-// checkConsentCode refuses a code that could never be checked.
-func checkConsentCode(c mandates.ConsentCode) error {
-	switch {
-	case !mandates.IsID(c.RepresentationID):
-		return &mandates.InvalidError{Field: "representation", Rule: mandates.RuleFormat}
-	case len(c.CodeHash) == 0:
-		return &mandates.InvalidError{Field: "hash", Rule: mandates.RuleRequired}
-	case c.ExpiresAt.IsZero():
-		return &mandates.InvalidError{Field: "expires_at", Rule: mandates.RuleRequired}
-	case c.Attempts < 0:
-		return &mandates.InvalidError{Field: "attempts", Rule: mandates.RuleFormat}
-	}
-	return nil
-}
-
 // consentCode reads a code; forUpdate locks its row for the transaction.
 func consentCode(ctx context.Context, q querier, representationID string, forUpdate bool) (mandates.ConsentCode, error) {
 	c := mandates.ConsentCode{RepresentationID: representationID}
@@ -501,7 +447,7 @@ func consentCode(ctx context.Context, q querier, representationID string, forUpd
 
 // SaveConsentCode implements mandates.ConsentCodeStore.
 func (s *Store) SaveConsentCode(ctx context.Context, c mandates.ConsentCode) error {
-	if err := checkConsentCode(c); err != nil {
+	if err := c.Validate(); err != nil {
 		return err
 	}
 	return s.write(ctx, func(q querier) error {
@@ -534,15 +480,8 @@ func (s *Store) UpdateConsentCode(ctx context.Context, representationID string, 
 		if err != nil {
 			return fmt.Errorf("update consent code: %w", err)
 		}
-		c := old
-		c.CodeHash = append([]byte(nil), old.CodeHash...)
-		if err := fn(&c); err != nil {
-			return fmt.Errorf("update consent code: %w", err)
-		}
-		if c.RepresentationID != old.RepresentationID {
-			return fmt.Errorf("update consent code: %w", &mandates.InvalidError{Field: "representation", Rule: mandates.RuleReadOnly})
-		}
-		if err := checkConsentCode(c); err != nil {
+		c, err := mandates.ApplyConsentCodeUpdate(old, fn)
+		if err != nil {
 			return fmt.Errorf("update consent code: %w", err)
 		}
 		_, err = q.Exec(ctx, `UPDATE consent_codes SET code_hash = $1, attempts = $2, sent_at = $3, expires_at = $4, used_at = $5

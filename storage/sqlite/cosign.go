@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/relais-fr/relais/mandates"
+	"github.com/relais-fr/relais/storage/internal/jsoncol"
 )
 
 var _ mandates.CosignatureStore = (*Store)(nil)
@@ -61,18 +62,10 @@ func (s *Store) UpdateCosignature(ctx context.Context, id string, fn func(*manda
 		if err != nil {
 			return fmt.Errorf("update co-signature %s: %w", id, err)
 		}
-		c := old
-		if err := fn(&c); err != nil {
+		c, err := mandates.ApplyCosignatureUpdate(old, fn)
+		if err != nil {
 			return fmt.Errorf("update co-signature %s: %w", id, err)
 		}
-		if c.ID != old.ID || c.ClientID != old.ClientID || c.PersonID != old.PersonID || c.ActorID != old.ActorID ||
-			c.RepresentationID != old.RepresentationID {
-			return fmt.Errorf("update co-signature %s: %w", id, &mandates.InvalidError{Field: "cosignature", Rule: mandates.RuleReadOnly})
-		}
-		if err := c.Validate(); err != nil {
-			return fmt.Errorf("update co-signature %s: %w", id, err)
-		}
-		c.Version = old.Version + 1
 		res, err := q.ExecContext(ctx, `UPDATE cosignatures SET action = ?, area = ?, description = ?, party = ?, status = ?,
 			expires_at = ?, decided_at = ?, decided_by = ?, used_at = ?, version = ? WHERE id = ? AND version = ?`,
 			string(c.Action), string(c.Area), c.Description, string(c.Party), string(c.Status), ms(c.ExpiresAt),
@@ -94,7 +87,7 @@ func (s *Store) CosignaturesAwaiting(ctx context.Context, personID string, repre
 	rows, err := s.reader(ctx).QueryContext(ctx, `SELECT `+cosignatureColumns+` FROM cosignatures
 		WHERE status = 'pending' AND ((party = 'person' AND person_id = ?)
 			OR (party = 'representative' AND representation_id IN (SELECT value FROM json_each(?))))
-		ORDER BY created_at DESC, id DESC`, personID, jsonArray(representationIDs))
+		ORDER BY created_at DESC, id DESC`, personID, jsoncol.Array(representationIDs))
 	if err != nil {
 		return nil, fmt.Errorf("co-signatures awaiting: %w", mapErr(err, "cosignature"))
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/relais-fr/relais/mandates/journal"
+	"github.com/relais-fr/relais/storage/internal/jsoncol"
 )
 
 // JournalPage implements journal.Pager. One chain reads by its primary
@@ -61,6 +62,11 @@ func journalPageQuery(q journal.Query) (string, []any) {
 			where = append(where, f.col+" = ?")
 			args = append(args, f.v)
 		}
+	}
+	if !q.Scope.Whole() {
+		// An entry in the reader's scope names one of its areas.
+		where = append(where, "EXISTS (SELECT 1 FROM json_each(e.areas) a WHERE a.value IN (SELECT value FROM json_each(?)))")
+		args = append(args, jsoncol.Array(q.Scope.Areas()))
 	}
 	if q.OrganisationID != "" {
 		// The term of journal_entries_organisation's WHERE, so that the

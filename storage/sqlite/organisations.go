@@ -5,10 +5,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"slices"
-	"time"
 
 	"github.com/relais-fr/relais/mandates"
+	"github.com/relais-fr/relais/storage/internal/jsoncol"
 )
 
 const organisationColumns = `id, name, kind, areas, created_by, created_at, updated_at, version`
@@ -36,7 +35,7 @@ func (s *Store) CreateOrganisation(ctx context.Context, o mandates.Organisation)
 	now := ms(s.now())
 	return s.write(ctx, func(q querier) error {
 		_, err := q.ExecContext(ctx, `INSERT INTO organisations (`+organisationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, 1)`,
-			o.ID, o.Name, string(o.Kind), jsonArray(o.Areas), o.CreatedBy, now, now)
+			o.ID, o.Name, string(o.Kind), jsoncol.Array(o.Areas), o.CreatedBy, now, now)
 		if err != nil {
 			return fmt.Errorf("create organisation %s: %w", o.ID, mapErr(err, "organisation"))
 		}
@@ -74,25 +73,6 @@ func (s *Store) Organisations(ctx context.Context) ([]mandates.Organisation, err
 	return out, nil
 }
 
-// applyOrganisationUpdate is UpdateOrganisation between its read and its
-// write, as mandates.ApplyUpdate is for persons.
-func applyOrganisationUpdate(old mandates.Organisation, fn func(*mandates.Organisation) error, now time.Time) (mandates.Organisation, error) {
-	o := old
-	o.Areas = slices.Clone(old.Areas)
-	if err := fn(&o); err != nil {
-		return old, err
-	}
-	if o.ID != old.ID {
-		return old, &mandates.InvalidError{Field: "id", Rule: mandates.RuleReadOnly}
-	}
-	if err := o.Validate(); err != nil {
-		return old, err
-	}
-	o.Areas = orNil(o.Areas)
-	o.CreatedAt, o.UpdatedAt, o.Version = old.CreatedAt, now, old.Version+1
-	return o, nil
-}
-
 // UpdateOrganisation implements mandates.OrganisationStore.
 func (s *Store) UpdateOrganisation(ctx context.Context, id string, fn func(*mandates.Organisation) error) (mandates.Organisation, error) {
 	var out mandates.Organisation
@@ -101,13 +81,13 @@ func (s *Store) UpdateOrganisation(ctx context.Context, id string, fn func(*mand
 		if err != nil {
 			return fmt.Errorf("update organisation %s: %w", id, err)
 		}
-		o, err := applyOrganisationUpdate(old, fn, fromMS(ms(s.now())))
+		o, err := mandates.ApplyOrganisationUpdate(old, fn, fromMS(ms(s.now())))
 		if err != nil {
 			return fmt.Errorf("update organisation %s: %w", id, err)
 		}
 		res, err := q.ExecContext(ctx, `UPDATE organisations SET name = ?, kind = ?, areas = ?, created_by = ?, updated_at = ?,
 			version = ? WHERE id = ? AND version = ?`,
-			o.Name, string(o.Kind), jsonArray(o.Areas), o.CreatedBy, ms(o.UpdatedAt), o.Version, id, old.Version)
+			o.Name, string(o.Kind), jsoncol.Array(o.Areas), o.CreatedBy, ms(o.UpdatedAt), o.Version, id, old.Version)
 		if err != nil {
 			return fmt.Errorf("update organisation %s: %w", id, mapErr(err, "organisation"))
 		}

@@ -10,22 +10,13 @@ import (
 	"time"
 
 	"github.com/relais-fr/relais/mandates"
+	"github.com/relais-fr/relais/storage/internal/jsoncol"
 )
 
 var _ mandates.ExpiryStore = (*Store)(nil)
 
 const representationColumns = `r.id, r.kind, r.person_id, r.representative_person_id, r.representative_org_id, r.delegates,
 	r.role, r.areas, r.granted, r.adjustments, r.valid_from, r.valid_until, r.status, r.source, r.created_at, r.updated_at, r.version`
-
-// jsonArray writes a list as a JSON array, never null. Lists here hold
-// strings and string-only structs, which always marshal.
-func jsonArray[T any](v []T) string {
-	if v == nil {
-		v = []T{}
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
-}
 
 // orNil reads an empty list back as nil, as the domain writes "none".
 func orNil[T any](v []T) []T {
@@ -91,23 +82,9 @@ func representationRow(r *mandates.Representation) ([]any, error) {
 	}
 	rep := r.Representative
 	return []any{string(r.Kind), r.PersonID, nullIfEmpty(rep.PersonID), nullIfEmpty(rep.OrganisationID), rep.PersonID + rep.OrganisationID,
-		jsonArray(rep.Delegates), string(r.Role), jsonArray(r.Areas), jsonArray(r.Granted), jsonArray(r.Adjustments),
+		jsoncol.Array(rep.Delegates), string(r.Role), jsoncol.Array(r.Areas), jsoncol.Array(r.Granted), jsoncol.Array(r.Adjustments),
 		ms(r.ValidFrom), msOrNull(r.ValidUntil), string(r.Status), string(source), decisionKey, reference,
 		ms(r.UpdatedAt), r.Version}, nil
-}
-
-// stampChange makes c the history entry seq, from one stored status to
-// another; the store, not the caller, numbers entries and says what the
-// status was and became.
-func stampChange(c mandates.Change, seq int64, from, to mandates.Status, now time.Time) (mandates.Change, error) {
-	if c.Type == "" {
-		return c, &mandates.InvalidError{Field: "history", Rule: mandates.RuleRequired}
-	}
-	c.Seq, c.From, c.To = seq, from, to
-	if c.At.IsZero() {
-		c.At = now
-	}
-	return c, nil
 }
 
 func appendChange(ctx context.Context, q querier, id string, c mandates.Change) error {
@@ -176,7 +153,7 @@ func (s *Store) CreateRepresentation(ctx context.Context, r mandates.Representat
 	}
 	now := fromMS(ms(s.now()))
 	r.CreatedAt, r.UpdatedAt, r.Version = now, now, 1
-	first, err := stampChange(first, 1, "", r.Status, now)
+	first, err := mandates.StampChange(first, 1, "", r.Status, now)
 	if err != nil {
 		return err
 	}
@@ -215,24 +192,8 @@ func (s *Store) UpdateRepresentation(ctx context.Context, id string, fn func(*ma
 		if err != nil {
 			return fmt.Errorf("update representation %s: %w", id, err)
 		}
-		r := old
-		c, err := fn(&r)
+		r, c, err := mandates.ApplyRepresentationUpdate(old, fn, fromMS(ms(s.now())))
 		if err != nil {
-			return fmt.Errorf("update representation %s: %w", id, err)
-		}
-		if r.ID != old.ID {
-			return fmt.Errorf("update representation %s: %w", id, &mandates.InvalidError{Field: "id", Rule: mandates.RuleReadOnly})
-		}
-		if err := r.Validate(); err != nil {
-			return fmt.Errorf("update representation %s: %w", id, err)
-		}
-		now := fromMS(ms(s.now()))
-		r.CreatedAt, r.UpdatedAt, r.Version = old.CreatedAt, now, old.Version+1
-		var last int64
-		if n := len(old.History); n > 0 {
-			last = old.History[n-1].Seq
-		}
-		if c, err = stampChange(c, last+1, old.Status, r.Status, now); err != nil {
 			return fmt.Errorf("update representation %s: %w", id, err)
 		}
 		row, err := representationRow(&r)
@@ -300,7 +261,7 @@ func (s *Store) RepresentationsOf(ctx context.Context, personID string) ([]manda
 func (s *Store) RepresentationsBy(ctx context.Context, personID string, organisationIDs []string) ([]mandates.Representation, error) {
 	return s.representations(ctx, "representations held by a person",
 		`r.representative_person_id = ? OR r.representative_org_id IN (SELECT value FROM json_each(?))`,
-		personID, jsonArray(organisationIDs))
+		personID, jsoncol.Array(organisationIDs))
 }
 
 // expiryDue is the condition of the index representations_expiry_due
@@ -348,7 +309,7 @@ func (s *Store) RecordExpiry(ctx context.Context, id string, version int64, c ma
 		}
 		// Each write adds one version and one history entry: the entry's
 		// seq is the new version (history reads up to it).
-		if c, err = stampChange(c, version+1, status, status, now); err != nil {
+		if c, err = mandates.StampChange(c, version+1, status, status, now); err != nil {
 			return fmt.Errorf("record expiry of representation %s: %w", id, err)
 		}
 		if err := appendChange(ctx, q, id, c); err != nil {
@@ -390,7 +351,7 @@ func (s *Store) SearchMeasures(ctx context.Context, query string, limit int) ([]
 		p.given_names, p.family_name, p.preferred_name, p.email, r.decision_reference
 		FROM representations r JOIN persons p ON p.id = r.person_id
 		WHERE r.kind IN (SELECT value FROM json_each(?))
-		ORDER BY r.created_at DESC, r.id DESC LIMIT ?`, jsonArray(measureKinds()), sqlLimit)
+		ORDER BY r.created_at DESC, r.id DESC LIMIT ?`, jsoncol.Array(measureKinds()), sqlLimit)
 	if err != nil {
 		return nil, fmt.Errorf("search measures: %w", mapErr(err, "representation"))
 	}
@@ -431,21 +392,6 @@ func (s *Store) DecisionRegistered(ctx context.Context, key string) (bool, error
 	return found, nil
 }
 
-// checkConsentCode refuses a code that could never be checked.
-func checkConsentCode(c mandates.ConsentCode) error {
-	switch {
-	case !mandates.IsID(c.RepresentationID):
-		return &mandates.InvalidError{Field: "representation", Rule: mandates.RuleFormat}
-	case len(c.CodeHash) == 0:
-		return &mandates.InvalidError{Field: "hash", Rule: mandates.RuleRequired}
-	case c.ExpiresAt.IsZero():
-		return &mandates.InvalidError{Field: "expires_at", Rule: mandates.RuleRequired}
-	case c.Attempts < 0:
-		return &mandates.InvalidError{Field: "attempts", Rule: mandates.RuleFormat}
-	}
-	return nil
-}
-
 func consentCode(ctx context.Context, q querier, representationID string) (mandates.ConsentCode, error) {
 	c := mandates.ConsentCode{RepresentationID: representationID}
 	var sent, expires int64
@@ -461,7 +407,7 @@ func consentCode(ctx context.Context, q querier, representationID string) (manda
 
 // SaveConsentCode implements mandates.ConsentCodeStore.
 func (s *Store) SaveConsentCode(ctx context.Context, c mandates.ConsentCode) error {
-	if err := checkConsentCode(c); err != nil {
+	if err := c.Validate(); err != nil {
 		return err
 	}
 	return s.write(ctx, func(q querier) error {
@@ -493,15 +439,8 @@ func (s *Store) UpdateConsentCode(ctx context.Context, representationID string, 
 		if err != nil {
 			return fmt.Errorf("update consent code: %w", err)
 		}
-		c := old
-		c.CodeHash = append([]byte(nil), old.CodeHash...)
-		if err := fn(&c); err != nil {
-			return fmt.Errorf("update consent code: %w", err)
-		}
-		if c.RepresentationID != old.RepresentationID {
-			return fmt.Errorf("update consent code: %w", &mandates.InvalidError{Field: "representation", Rule: mandates.RuleReadOnly})
-		}
-		if err := checkConsentCode(c); err != nil {
+		c, err := mandates.ApplyConsentCodeUpdate(old, fn)
+		if err != nil {
 			return fmt.Errorf("update consent code: %w", err)
 		}
 		_, err = q.ExecContext(ctx, `UPDATE consent_codes SET code_hash = ?, attempts = ?, sent_at = ?, expires_at = ?, used_at = ?

@@ -180,7 +180,7 @@ func (s raceStore) ExpiriesDue(ctx context.Context, now time.Time, limit int) ([
 func testRecordExpiriesLostRace(t *testing.T, w *world) {
 	a, b := w.consented(t), w.consented(t)
 	w.now = b.ValidUntil
-	late := mandates.NewService(raceStore{w.st, w.svc}, mandates.ServiceConfig{Now: func() time.Time { return w.now }, Events: w.events})
+	late := mandates.NewService(raceStore{w.st, w.svc}, w.events, mandates.ServiceConfig{Now: func() time.Time { return w.now }})
 	n, err := late.RecordExpiries(t.Context(), 10)
 	if err != nil || n != 0 {
 		t.Errorf("the instance that lost the race: %d recorded, %v; want 0 and no error", n, err)
@@ -207,7 +207,7 @@ func testRecordExpiriesConcurrently(t *testing.T, w *world) {
 	counts := make([]int, instances)
 	errs := make([]error, instances)
 	for i := range instances {
-		svc := mandates.NewService(w.st, mandates.ServiceConfig{Now: func() time.Time { return w.now }, Events: w.events})
+		svc := mandates.NewService(w.st, w.events, mandates.ServiceConfig{Now: func() time.Time { return w.now }})
 		wg.Go(func() {
 			<-start
 			counts[i], errs[i] = svc.RecordExpiries(t.Context(), 0)
@@ -343,7 +343,7 @@ func testJournalExpiry(t *testing.T, s JournalStore, _ SQL) {
 	w := newWorldWith(t, s, sink)
 	m := w.consented(t)
 	w.now = m.ValidUntil.Add(time.Minute)
-	other := mandates.NewService(s, mandates.ServiceConfig{Now: func() time.Time { return w.now }, Events: sink})
+	other := mandates.NewService(s, sink, mandates.ServiceConfig{Now: func() time.Time { return w.now }})
 	var wg sync.WaitGroup
 	counts := make([]int, 2)
 	errs := make([]error, 2)

@@ -53,6 +53,7 @@ func RunJournalStore(t *testing.T, newStore func(t *testing.T) (JournalStore, SQ
 		{"many writers for one person: no gap, no fork, no loss", testJournalConcurrentOnePerson},
 		{"an untouched journal verifies", testJournalUntouched},
 		{"a page reads newest first, filtered, from where the last one ended", testJournalPage},
+		{"a page holds only the entries the reader's scope shows, and stays full", testJournalPageScope},
 		{"one person's journal pages in the order its chain was written", testJournalChainPageInWritingOrder},
 		{"tampering in SQL is found and named", testJournalTamper},
 		{"an expiry lands once in the person's chain, with its representation, areas and end", testJournalExpiry},

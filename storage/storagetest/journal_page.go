@@ -66,15 +66,8 @@ func testJournalPage(t *testing.T, s JournalStore, _ SQL) {
 		paged = append(paged, p...)
 		q.Before = p[len(p)-1].Position()
 	}
-	key := func(es []journal.Stored) []journal.Position {
-		var out []journal.Position
-		for _, e := range es {
-			out = append(out, e.Position())
-		}
-		return out
-	}
-	if !slices.Equal(key(paged), key(all)) {
-		t.Errorf("paging by three gives %v, want %v", key(paged), key(all))
+	if !slices.Equal(positions(paged), positions(all)) {
+		t.Errorf("paging by three gives %v, want %v", positions(paged), positions(all))
 	}
 	for _, c := range []struct {
 		name string
@@ -102,4 +95,110 @@ func testJournalPage(t *testing.T, s JournalStore, _ SQL) {
 			}
 		}
 	}
+}
+
+// testJournalPageScope: a reader limited to some procedure areas
+// (mandates.JournalScope) gets, from the store's query itself, only the
+// entries that name one of them: never one outside, pages full until the
+// last, and a page read from the last entry's position goes on without a
+// gap or a repeat. Whatever the query reads by: one chain, an
+// organisation, an actor.
+func testJournalPageScope(t *testing.T, s JournalStore, _ SQL) {
+	ctx := t.Context()
+	j := journal.New(s, journal.Options{})
+	anne, paul, org, aidant := mandates.NewID(journalT0), mandates.NewID(journalT0), mandates.NewID(journalT0), mandates.NewID(journalT0)
+	areas := [][]mandates.Area{{"social"}, {"argent", "papiers"}, nil, {"sante"}}
+	for i := range 24 {
+		person := anne
+		if i%5 == 4 {
+			person = paul
+		}
+		e := mandates.Event{Type: mandates.EventTokenIssued, PersonID: person, ActorID: aidant, OrganisationID: org,
+			At: journalT0.Add(time.Duration(i/2) * time.Second), Areas: areas[i%len(areas)]}
+		if err := j.Emit(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func(q journal.Query) []journal.Stored {
+		t.Helper()
+		var out []journal.Stored
+		for {
+			p, err := s.JournalPage(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, p...)
+			if len(p) < q.PageLimit() {
+				return out
+			}
+			if len(p) != q.PageLimit() {
+				t.Fatalf("a page of %d entries, want at most %d", len(p), q.PageLimit())
+			}
+			q.Before = p[len(p)-1].Position()
+		}
+	}
+	scopes := []struct {
+		name  string
+		scope mandates.JournalScope
+		none  bool // the scope shows none of the entries written
+	}{
+		{"social and papiers", mandates.JournalWithin([]mandates.Area{"papiers", "social"}), false},
+		{"argent only", mandates.JournalWithin([]mandates.Area{"argent"}), false},
+		{"an area no entry names", mandates.JournalWithin([]mandates.Area{"logement"}), true},
+		{"no area at all", mandates.JournalWithin(nil), true},
+		{"the whole journal", mandates.JournalScope{}, false},
+	}
+	queries := []struct {
+		name string
+		q    journal.Query
+	}{
+		{"one chain", journal.Query{Chain: anne}},
+		{"one organisation", journal.Query{OrganisationID: org}},
+		{"one actor", journal.Query{ActorID: aidant}},
+	}
+	for _, qc := range queries {
+		every := read(qc.q)
+		for _, sc := range scopes {
+			var want []journal.Stored
+			for _, e := range every {
+				if sc.scope.Shows(e.Areas) {
+					want = append(want, e)
+				}
+			}
+			if sc.none != (len(want) == 0) {
+				t.Fatalf("%s, %s: the fixture shows %d entries", qc.name, sc.name, len(want))
+			}
+			if sc.scope.Whole() && len(want) != len(every) {
+				t.Errorf("%s: the whole journal shows %d of %d entries", qc.name, len(want), len(every))
+			}
+			q := qc.q
+			q.Scope = sc.scope
+			// One page as large as can be, then pages of three.
+			whole, err := s.JournalPage(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q.Limit = 3
+			paged := read(q)
+			for name, got := range map[string][]journal.Stored{"one page": whole, "pages of three": paged} {
+				for _, e := range got {
+					if !sc.scope.Shows(e.Areas) {
+						t.Errorf("%s, %s, %s: entry %s/%d names %v, outside the scope", qc.name, sc.name, name, e.Chain, e.Seq, e.Areas)
+					}
+				}
+				if !slices.Equal(positions(got), positions(want)) {
+					t.Errorf("%s, %s, %s: %v, want %v", qc.name, sc.name, name, positions(got), positions(want))
+				}
+			}
+		}
+	}
+}
+
+// positions are where the entries stand, to compare pages.
+func positions(es []journal.Stored) []journal.Position {
+	var out []journal.Position
+	for _, e := range es {
+		out = append(out, e.Position())
+	}
+	return out
 }

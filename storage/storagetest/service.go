@@ -132,7 +132,7 @@ func newWorld(t *testing.T, st ServiceStore) *world {
 func buildWorld(t *testing.T, st ServiceStore, sink mandates.EventSink, rec *recorder) *world {
 	t.Helper()
 	w := &world{st: st, now: time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC), events: rec, texts: &phone{last: map[string]string{}}}
-	w.svc = mandates.NewService(st, mandates.ServiceConfig{Now: func() time.Time { return w.now }, Events: sink, Codes: w.texts})
+	w.svc = mandates.NewService(st, sink, mandates.ServiceConfig{Now: func() time.Time { return w.now }, Codes: w.texts})
 	add := func(given, email, phone string) string {
 		p := newPerson(email)
 		p.GivenNames, p.Phone = given, phone
