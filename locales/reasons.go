@@ -12,7 +12,7 @@ import (
 // Reason is empty.
 func Reason(r mandates.Reason) Text {
 	w := words()
-	return Text{FR: reason(w.fr, r), EN: reason(w.en, r)}
+	return Text{FR: reason(w.fr, r, "fr"), EN: reason(w.en, r, "en")}
 }
 
 // HowToAgree says how a site obtains the agreement of party for an act
@@ -24,11 +24,12 @@ func HowToAgree(party mandates.Party) Text {
 	return both("agreement.how.person", "")
 }
 
-func reason(l *i18n.Localizer, r mandates.Reason) string {
+// reason words r with l, whose language is lang.
+func reason(l *i18n.Localizer, r mandates.Reason, lang string) string {
 	if r.Code == "" {
 		return ""
 	}
-	form := func(id string) string { return say(l, id, nil, "") }
+	form := func(id string) string { return both(id, "").In(lang) }
 	party := "reason.party.person"
 	if r.Party == mandates.PartyRepresentative {
 		party = "reason.party.representative"

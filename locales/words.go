@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -30,40 +31,54 @@ func (t Text) In(lang string) string {
 	return t.FR
 }
 
-// catalogue is the parsed catalogues: one localizer per language.
+// catalogue is the parsed catalogues: one localizer per language, and
+// every message without parameters already in both languages, so that a
+// label is a map lookup.
 type catalogue struct {
 	fr, en *i18n.Localizer
+	plain  map[string]Text
 }
 
 // words parses the embedded catalogues once. They are part of the binary,
-// so a catalogue that does not parse is a build defect (TestCatalogues),
+// so a catalogue that does not parse is a build defect (TestTheCataloguesParse),
 // not a run-time condition.
 var words = sync.OnceValue(func() catalogue {
-	b, err := newBundle()
+	c, err := load()
 	if err != nil {
 		panic(err)
 	}
-	return catalogue{fr: i18n.NewLocalizer(b, "fr"), en: i18n.NewLocalizer(b, "en")}
+	return c
 })
 
-// newBundle reads every catalogue: <subject>.<lang>.json.
-func newBundle() (*i18n.Bundle, error) {
+// load reads every catalogue, <subject>.<lang>.json, into a go-i18n bundle.
+func load() (catalogue, error) {
 	b := i18n.NewBundle(language.French)
 	b.RegisterUnmarshalFunc("json", json.Unmarshal)
 	paths, err := fs.Glob(files, "*.json")
 	if err != nil {
-		return nil, err
+		return catalogue{}, err
 	}
+	ids := map[string]bool{}
 	for _, path := range paths {
 		buf, err := files.ReadFile(path)
 		if err != nil {
-			return nil, err
+			return catalogue{}, err
 		}
-		if _, err := b.ParseMessageFileBytes(buf, path); err != nil {
-			return nil, fmt.Errorf("catalogue %s: %w", path, err)
+		mf, err := b.ParseMessageFileBytes(buf, path)
+		if err != nil {
+			return catalogue{}, fmt.Errorf("catalogue %s: %w", path, err)
+		}
+		for _, m := range mf.Messages {
+			ids[m.ID] = !strings.Contains(m.Other, "{{")
 		}
 	}
-	return b, nil
+	c := catalogue{fr: i18n.NewLocalizer(b, "fr"), en: i18n.NewLocalizer(b, "en"), plain: map[string]Text{}}
+	for id, plain := range ids {
+		if plain {
+			c.plain[id] = Text{FR: say(c.fr, id, nil, ""), EN: say(c.en, id, nil, "")}
+		}
+	}
+	return c, nil
 }
 
 // say is message id in l's language with data, or fallback when the
@@ -76,10 +91,13 @@ func say(l *i18n.Localizer, id string, data map[string]string, fallback string) 
 	return s
 }
 
-// both is message id in both languages, or fallback in both.
+// both is message id, one without parameters, in both languages, or
+// fallback in both.
 func both(id, fallback string) Text {
-	w := words()
-	return Text{FR: say(w.fr, id, nil, fallback), EN: say(w.en, id, nil, fallback)}
+	if t, ok := words().plain[id]; ok {
+		return t
+	}
+	return Text{FR: fallback, EN: fallback}
 }
 
 // Kind is the kind's name, for a heading: "Tutelle".
