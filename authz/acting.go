@@ -17,6 +17,7 @@ import (
 	"github.com/ory/fosite"
 
 	"github.com/relais-fr/relais/authz/oauth"
+	"github.com/relais-fr/relais/locales"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -88,7 +89,7 @@ func representationClaim(v mandates.View, policy *mandates.Policy) map[string]an
 		actions[string(a)] = string(policy.Allows(&v, a, ""))
 	}
 	areas := areaCodes(v.Areas)
-	role := v.Role.Label()
+	role := locales.Role(v.Role)
 	claim := map[string]any{
 		"id": v.ID, "kind": string(v.Kind), "role": string(v.Role),
 		"role_label":      map[string]string{"fr": role.FR, "en": role.EN},
@@ -110,7 +111,7 @@ func areaCodes(areas []mandates.Area) []string {
 	}
 	if len(out) == 0 {
 		for _, a := range mandates.Areas {
-			out = append(out, string(a.Code))
+			out = append(out, string(a))
 		}
 	}
 	return out
@@ -141,9 +142,7 @@ func actingScopes(requested []string, v mandates.View, policy *mandates.Policy) 
 	canSee := false
 	areas := v.Areas
 	if len(areas) == 0 {
-		for _, a := range mandates.Areas {
-			areas = append(areas, a.Code)
-		}
+		areas = append(areas, mandates.Areas...)
 	}
 	for _, a := range areas {
 		if policy.Allows(&v, mandates.Consult, a) != mandates.No {

@@ -17,6 +17,7 @@ import (
 	"github.com/ory/fosite"
 
 	"github.com/relais-fr/relais/authz/oauth"
+	"github.com/relais-fr/relais/locales"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -335,23 +336,18 @@ func representationJSON(r *mandates.Representation) map[string]any {
 // both languages, the representation it rests on and, for cosign, how to
 // obtain the other party's agreement.
 func (p *Provider) answerJSON(ans mandates.Answer, q mandates.Question) map[string]any {
-	ctx := map[string]any{"answer": ans.Decision, "reason": map[string]string{"fr": ans.Reason.FR, "en": ans.Reason.EN}}
+	reason := locales.Reason(ans.Reason)
+	ctx := map[string]any{"answer": ans.Decision, "reason": map[string]string{"fr": reason.FR, "en": reason.EN}}
 	if ans.Representation != nil {
 		ctx["representation"] = representationJSON(ans.Representation)
 	}
 	if ans.Decision == mandates.Cosign {
-		agreement := "represented_person"
-		how := mandates.Text{
-			FR: "Ouvrez une demande d’accord pour cet acte. La personne protégée l’accepte ou la refuse dans son espace Relais.",
-			EN: "Open an agreement request for this act. The protected person accepts or refuses it in their Relais space."}
+		agreement, how := "represented_person", locales.HowToAgree(mandates.PartyPerson)
 		// The person acting needs their representative's agreement; so does
 		// an aidant or a trusted person where a measure over the person asks
 		// for it (ans.Agreement).
 		if q.ActorID == q.PersonID || ans.Agreement != nil {
-			agreement = "representative"
-			how = mandates.Text{
-				FR: "Ouvrez une demande d’accord pour cet acte. Le représentant l’accepte ou la refuse dans son espace Relais.",
-				EN: "Open an agreement request for this act. The representative accepts or refuses it in their Relais space."}
+			agreement, how = "representative", locales.HowToAgree(mandates.PartyRepresentative)
 		}
 		ctx["cosignature"] = map[string]any{"endpoint": p.cfg.Issuer + cosignaturesPath, "agreement_of": agreement,
 			"how": map[string]string{"fr": how.FR, "en": how.EN}}

@@ -174,7 +174,7 @@ func (s *Service) RequestCosignature(ctx context.Context, in CosignatureRequest)
 		return Cosignature{}, err
 	}
 	if ans.Decision != Cosign || ans.Representation == nil {
-		return Cosignature{}, fmt.Errorf("%w: the policy answers %s (%s)", ErrNoCosignNeeded, ans.Decision, ans.Reason.EN)
+		return Cosignature{}, fmt.Errorf("%w: the policy answers %s (%s)", ErrNoCosignNeeded, ans.Decision, ans.Reason.Code)
 	}
 	c := Cosignature{ID: NewID(now), ClientID: in.ClientID, PersonID: in.PersonID, ActorID: in.ActorID, Action: in.Action,
 		Area: in.Area, Description: strings.TrimSpace(in.Description), RepresentationID: ans.Representation.ID,
@@ -425,16 +425,16 @@ func (s *Service) Evaluate(ctx context.Context, q Question, clientID, cosignatur
 	if !IsID(cosignatureID) {
 		return Answer{}, fmt.Errorf("co-signature %q: %w", cosignatureID, ErrNotFound)
 	}
-	var why Text
+	var why Reason
 	var used Cosignature
 	err = s.store.InTx(ctx, func(ctx context.Context) error {
-		why = Text{}
+		why = Reason{}
 		c, err := s.store.UpdateCosignature(ctx, cosignatureID, func(c *Cosignature) error {
 			if c.ClientID != clientID {
 				return fmt.Errorf("co-signature %s: %w", cosignatureID, ErrNotFound)
 			}
 			why = cosignUnusable(c, q, clientID)
-			if why != (Text{}) {
+			if why != (Reason{}) {
 				return errUnusable
 			}
 			c.Status, c.UsedAt = CosignUsed, q.At
@@ -454,7 +454,7 @@ func (s *Service) Evaluate(ctx context.Context, q Question, clientID, cosignatur
 		ans.Reason = why
 		if errors.Is(err, ErrConflict) {
 			// A concurrent evaluation used it first.
-			ans.Reason = cosignTexts[CosignUsed]
+			ans.Reason = Reason{Code: ReasonCosignUsed}
 		}
 		if err := s.record(ctx, evaluationEvent(q, clientID, ans, cosignatureID)); err != nil {
 			return Answer{}, err
@@ -464,12 +464,7 @@ func (s *Service) Evaluate(ctx context.Context, q Question, clientID, cosignatur
 		return Answer{}, fmt.Errorf("evaluate with co-signature: %w", err)
 	}
 	ans.Decision = Allowed
-	who := Text{"de la personne protégée", "of the protected person"}
-	if used.Party == PartyRepresentative {
-		who = Text{"du représentant", "of the representative"}
-	}
-	ans.Reason = Text{"autorisé : l’accord " + who.FR + " a été donné pour cet acte. Il ne sert qu’une fois.",
-		"allowed: the agreement " + who.EN + " was given for this act. It can be used once."}
+	ans.Reason = Reason{Code: ReasonCosignGiven, Party: used.Party}
 	return ans, nil
 }
 
@@ -503,21 +498,21 @@ func evaluationEvent(q Question, clientID string, ans Answer, cosignatureID stri
 	return e
 }
 
-var cosignTexts = map[CosignatureStatus]Text{
-	CosignPending: {"refusé : l’accord demandé n’a pas encore été donné.", "refused: the agreement asked for has not been given yet."},
-	CosignRefused: {"refusé : l’accord a été refusé.", "refused: the agreement was refused."},
-	CosignUsed:    {"refusé : cet accord a déjà servi. Demandez un nouvel accord.", "refused: this agreement was already used. Ask for a new one."},
-	CosignExpired: {"refusé : cet accord n’est plus valable. Demandez un nouvel accord.", "refused: this agreement is no longer valid. Ask for a new one."},
+var cosignReasons = map[CosignatureStatus]ReasonCode{
+	CosignPending: ReasonCosignPending,
+	CosignRefused: ReasonCosignRefused,
+	CosignUsed:    ReasonCosignUsed,
+	CosignExpired: ReasonCosignExpired,
 }
 
 // cosignUnusable says why c cannot make q allowed for clientID, or
-// nothing when it can.
-func cosignUnusable(c *Cosignature, q Question, clientID string) Text {
+// the zero Reason when it can.
+func cosignUnusable(c *Cosignature, q Question, clientID string) Reason {
 	if !c.Matches(q, clientID) {
-		return Text{"refusé : cet accord a été donné pour un autre acte.", "refused: this agreement was given for another act."}
+		return Reason{Code: ReasonCosignOtherAct}
 	}
 	if st := c.EffectiveStatus(q.At); st != CosignApproved {
-		return cosignTexts[st]
+		return Reason{Code: cosignReasons[st]}
 	}
-	return Text{}
+	return Reason{}
 }

@@ -38,10 +38,10 @@ func TestCosignatureUsable(t *testing.T) {
 			c, qq, client := base, q, "caf"
 			tt.change(&c, &qq, &client)
 			why := cosignUnusable(&c, qq, client)
-			if got := why == (Text{}); got != tt.usable {
-				t.Errorf("usable = %v (%q), want %v", got, why.EN, tt.usable)
+			if got := why == (Reason{}); got != tt.usable {
+				t.Errorf("usable = %v (%q), want %v", got, words(why).EN, tt.usable)
 			}
-			if !tt.usable && (why.FR == "" || why.EN == "") {
+			if !tt.usable && (words(why).FR == "" || words(why).EN == "") {
 				t.Errorf("no reason in both languages: %+v", why)
 			}
 		})

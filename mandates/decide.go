@@ -18,11 +18,11 @@ type Question struct {
 }
 
 // Answer is the decision, the representation it rests on (nil when none),
-// and the reason in plain French and English.
+// and the reason, which the package locales words in French and English.
 type Answer struct {
 	Decision       Decision
 	Representation *Representation
-	Reason         Text
+	Reason         Reason
 	// Agreement is set when the answer is cosign because a measure over
 	// the person asks its representative's agreement for an act done
 	// under a mandate or a proxy (an aidant acting for a person under
@@ -69,9 +69,7 @@ func (p *Policy) Decide(q Question, f Facts) (Answer, error) {
 // over the area leaves them; the most restrictive measure wins.
 func (p *Policy) decideSelf(q Question, f Facts) Answer {
 	if q.Action == Personal {
-		return Answer{Decision: Allowed, Reason: Text{
-			"autorisé : cet acte est personnel. La personne le fait elle-même.",
-			"allowed: this act is personal. The person does it themselves."}}
+		return Answer{Decision: Allowed, Reason: Reason{Code: ReasonPersonalSelf}}
 	}
 	var best *Representation
 	d := Allowed
@@ -85,34 +83,17 @@ func (p *Policy) decideSelf(q Question, f Facts) Answer {
 		}
 	}
 	if best == nil {
-		return Answer{Decision: Allowed, Reason: Text{
-			"autorisé : la personne agit pour elle-même.",
-			"allowed: the person acts for themselves."}}
+		return Answer{Decision: Allowed, Reason: Reason{Code: ReasonSelfFree}}
 	}
-	k, role := best.Kind.The(), best.Role.The()
 	_, adj := adjusted(No, best.Adjustments, PartyPerson, q.Action, q.Area)
-	var reason Text
+	reason := Reason{Code: ReasonSelfNo, Kind: best.Kind, Role: best.Role, Judge: adj}
 	switch d {
 	case Allowed:
-		reason = Text{"autorisé : avec " + k.FR + ", la personne peut faire cet acte seule.",
-			"allowed: under " + k.EN + ", the person may do this act alone."}
+		reason.Code = ReasonSelfAllowed
 	case Cosign:
-		reason = Text{"refusé : pour cet acte, " + k.FR + " demande l’accord " + roleOf(best.Role).FR + ".",
-			"refused: for this act, " + k.EN + " needs " + roleOf(best.Role).EN + " agreement."}
-	default:
-		reason = Text{"refusé : avec " + k.FR + ", " + role.FR + " fait cet acte pour la personne.",
-			"refused: under " + k.EN + ", " + role.EN + " does this act for the person."}
-	}
-	if adj {
-		reason = withJudge(reason)
+		reason.Code = ReasonSelfCosign
 	}
 	return Answer{Decision: d, Representation: best, Reason: reason}
-}
-
-func roleOf(r Role) Text { return roleText[r].of }
-
-func withJudge(t Text) Text {
-	return Text{t.FR + " C’est ce que prévoit la décision du juge.", t.EN + " The court decision says so."}
 }
 
 // decideRepresentative: the most permissive of the actor's representations
@@ -120,13 +101,11 @@ func withJudge(t Text) Text {
 // force, the reason says why the closest one is not.
 func (p *Policy) decideRepresentative(q Question, f Facts) Answer {
 	if q.Action == Personal {
-		return Answer{Decision: No, Reason: Text{
-			"refusé : cet acte est strictement personnel. Seule la personne peut le faire.",
-			"refused: this act is strictly personal. Only the person can do it."}}
+		return Answer{Decision: No, Reason: Reason{Code: ReasonPersonalOnly}}
 	}
 	var best, limit *Representation
 	d := No
-	var why Text
+	var why Reason
 	for i := range f.Representations {
 		r := &f.Representations[i]
 		if r.PersonID != q.PersonID || (q.RepresentationID != "" && r.ID != q.RepresentationID) {
@@ -134,7 +113,7 @@ func (p *Policy) decideRepresentative(q Question, f Facts) Answer {
 		}
 		ok, refusal := p.actorHolds(r, q, f)
 		if !ok {
-			if refusal != (Text{}) && why == (Text{}) {
+			if refusal != (Reason{}) && why == (Reason{}) {
 				why = refusal
 			}
 			continue
@@ -146,9 +125,8 @@ func (p *Policy) decideRepresentative(q Question, f Facts) Answer {
 		}
 	}
 	if best == nil {
-		if why == (Text{}) {
-			why = Text{"refusé : rien ne permet d’agir pour cette personne.",
-				"refused: nothing lets this actor act for this person."}
+		if why == (Reason{}) {
+			why = Reason{Code: ReasonNothing}
 		}
 		return Answer{Decision: No, Reason: why}
 	}
@@ -159,48 +137,37 @@ func (p *Policy) decideRepresentative(q Question, f Facts) Answer {
 		}
 		return ans
 	}
-	k, to := best.Kind.The(), roleText[best.Role].to
 	_, adj := p.representativeDecision(best, q.Action, q.Area)
-	var reason Text
+	reason := Reason{Code: ReasonNotAllowed, Kind: best.Kind, Role: best.Role, Judge: adj}
 	switch {
 	case d == Allowed:
-		reason = Text{"autorisé : " + k.FR + " permet " + to.FR + " de faire cet acte.",
-			"allowed: " + k.EN + " lets " + to.EN + " do this act."}
+		reason.Code = ReasonAllowed
 	case d == Cosign:
-		reason = Text{"refusé : pour cet acte, " + k.FR + " demande aussi l’accord de la personne protégée.",
-			"refused: for this act, " + k.EN + " also needs the protected person’s agreement."}
+		reason.Code = ReasonCosign
 	case best.Kind == Proxy && !containsAction(best.Granted, q.Action):
-		reason = Text{"refusé : la procuration ne donne pas ce droit.", "refused: the proxy does not give this right."}
-	default:
-		reason = Text{"refusé : " + k.FR + " ne permet pas " + to.FR + " de faire cet acte.",
-			"refused: " + k.EN + " does not let " + to.EN + " do this act."}
-	}
-	if adj {
-		reason = withJudge(reason)
+		reason.Code = ReasonProxyNotGranted
 	}
 	return Answer{Decision: d, Representation: best, Reason: reason}
 }
 
 // actorHolds says whether the actor may use r now in the area, or why not
 // (an empty reason when r is simply not the actor's).
-func (p *Policy) actorHolds(r *Representation, q Question, f Facts) (bool, Text) {
+func (p *Policy) actorHolds(r *Representation, q Question, f Facts) (bool, Reason) {
 	if ok, why := p.holds(r, Actor{PersonID: q.ActorID, SecondFactor: f.ActorSecondFactor}, q.At, f.Memberships); !ok {
 		return false, why
 	}
-	if why := p.basisEnded(r, f.Representations, q.At); why != (Text{}) {
+	if why := p.basisEnded(r, f.Representations, q.At); why != (Reason{}) {
 		return false, why
 	}
-	k := r.Kind.The()
 	if !r.Covers(q.Area) {
-		return false, Text{"refusé : " + k.FR + " ne couvre pas ce domaine.", "refused: " + k.EN + " does not cover this area."}
+		return false, Reason{Code: ReasonAreaNotCovered, Kind: r.Kind, Role: r.Role}
 	}
 	if rep := r.Representative; rep.IsOrganisation() {
 		if o, ok := f.Organisations[rep.OrganisationID]; !ok || !o.Covers(q.Area) {
-			return false, Text{"refusé : la structure n’agit pas dans ce domaine.",
-				"refused: the organisation does not act in this area."}
+			return false, Reason{Code: ReasonOrganisationArea, Kind: r.Kind, Role: r.Role}
 		}
 	}
-	return true, Text{}
+	return true, Reason{}
 }
 
 // holds says whether the actor may use r at `at`, whatever the area: r is
@@ -208,49 +175,42 @@ func (p *Policy) actorHolds(r *Representation, q Question, f Facts) (bool, Text)
 // designated) member of the organisation holding it, with a second factor
 // (DESIGN.md §4: a professional act needs one). The reason is empty when r
 // is simply not the actor's.
-func (p *Policy) holds(r *Representation, a Actor, at time.Time, ms []Membership) (bool, Text) {
+func (p *Policy) holds(r *Representation, a Actor, at time.Time, ms []Membership) (bool, Reason) {
 	rep := r.Representative
 	actorID := a.PersonID
-	k := r.Kind.The()
+	because := func(c ReasonCode) Reason { return Reason{Code: c, Kind: r.Kind, Role: r.Role} }
 	if rep.IsOrganisation() {
 		i := slices.IndexFunc(ms, func(m Membership) bool {
 			return m.OrganisationID == rep.OrganisationID && m.PersonID == actorID
 		})
 		if i < 0 {
-			return false, Text{}
+			return false, Reason{}
 		}
 		if !ms[i].Active {
-			return false, Text{"refusé : la structure a retiré son habilitation à cet aidant.",
-				"refused: the organisation withdrew this aidant’s habilitation."}
+			return false, because(ReasonMembershipWithdrawn)
 		}
 		if len(rep.Delegates) > 0 && !slices.Contains(rep.Delegates, actorID) {
-			return false, Text{"refusé : la structure n’a pas désigné cette personne pour ce suivi.",
-				"refused: the organisation has not named this person for this case."}
+			return false, because(ReasonNotDelegate)
 		}
 	} else if rep.PersonID != actorID {
-		return false, Text{}
+		return false, Reason{}
 	}
 	switch r.EffectiveStatus(at) {
 	case StatusActive:
 		if rep.IsOrganisation() && !a.SecondFactor {
-			return false, textSecondFactor
+			// A professional without a second factor cannot act
+			// through their organisation.
+			return false, because(ReasonSecondFactor)
 		}
-		return true, Text{}
+		return true, Reason{}
 	case StatusExpired:
-		return false, Text{"refusé : " + k.FR + " ne s’applique plus : sa date de fin est passée.",
-			"refused: " + k.EN + " no longer applies: its end date has passed."}
+		return false, because(ReasonExpired)
 	case StatusRevoked:
-		return false, Text{"refusé : " + k.FR + " a pris fin : l’accès a été arrêté.",
-			"refused: " + k.EN + " has ended: access was stopped."}
+		return false, because(ReasonRevoked)
 	case StatusSuspended:
-		return false, Text{"refusé : " + k.FR + " est en pause.", "refused: " + k.EN + " is paused."}
+		return false, because(ReasonSuspended)
 	case StatusPendingConsent:
-		return false, Text{"refusé : " + k.FR + " attend encore un accord.", "refused: " + k.EN + " is still waiting for agreement."}
+		return false, because(ReasonPendingConsent)
 	}
-	return false, Text{"refusé : " + k.FR + " ne s’applique pas encore.", "refused: " + k.EN + " does not apply yet."}
+	return false, because(ReasonNotYet)
 }
-
-// textSecondFactor is why a professional without a second factor cannot
-// act through their organisation.
-var textSecondFactor = Text{"refusé : pour agir au nom de la structure, il faut se connecter avec un code de confirmation.",
-	"refused: to act for the organisation, log in with a confirmation code."}

@@ -261,18 +261,16 @@ func (p *Policy) measureCap(r, m *Representation, a Action, area Area, reps []Re
 // basisEnded says why r, a mandate or a proxy a representative gave for
 // the person under a measure, can no longer be used: that measure is no
 // longer in force (the person decides again for themselves, and never
-// consented to it). Empty when it can.
-func (p *Policy) basisEnded(r *Representation, reps []Representation, at time.Time) Text {
+// consented to it). The zero Reason when it can.
+func (p *Policy) basisEnded(r *Representation, reps []Representation, at time.Time) Reason {
 	u := r.Source.Measure
 	if r.Kind.IsMeasure() || u == nil || u.Giver != GivenByRepresentative || u.AnsweredBy == "" {
-		return Text{}
+		return Reason{}
 	}
 	if slices.ContainsFunc(reps, func(m Representation) bool { return m.Kind.IsMeasure() && sameDecision(u, &m) && m.ActiveAt(at) }) {
-		return Text{}
+		return Reason{}
 	}
-	k, mk := r.Kind.The(), u.Kind.The()
-	return Text{"refusé : " + k.FR + " ne compte plus : " + mk.FR + " ne s’applique plus.",
-		"refused: " + k.EN + " no longer counts: " + mk.EN + " no longer applies."}
+	return Reason{Code: ReasonBasisEnded, Kind: r.Kind, Role: r.Role, MeasureKind: u.Kind}
 }
 
 func sameDecision(u *UnderMeasure, m *Representation) bool {
@@ -283,18 +281,14 @@ func sameDecision(u *UnderMeasure, m *Representation) bool {
 }
 
 // cappedReason says why a measure lowered what a mandate or proxy allows.
-func (p *Policy) cappedReason(r, m *Representation, d Decision) Text {
-	k, mk := r.Kind.The(), m.Kind.The()
+func (p *Policy) cappedReason(r, m *Representation, d Decision) Reason {
+	why := Reason{Code: ReasonMeasureNo, Kind: r.Kind, Role: r.Role, MeasureKind: m.Kind, MeasureRole: m.Role}
 	if d == Cosign {
-		return Text{"refusé : avec " + mk.FR + ", cet acte demande aussi l’accord " + roleOf(m.Role).FR + ", même avec " + k.FR + ".",
-			"refused: under " + mk.EN + ", this act also needs " + roleOf(m.Role).EN + " agreement, even with " + k.EN + "."}
+		why.Code = ReasonMeasureCosign
+	} else if u := r.Source.Measure; (u == nil || u.AnsweredBy == "") && p.Giver(m.Kind) == GivenByRepresentative {
+		why.Code = ReasonMeasureGiver
 	}
-	if u := r.Source.Measure; (u == nil || u.AnsweredBy == "") && p.Giver(m.Kind) == GivenByRepresentative {
-		return Text{"refusé : avec " + mk.FR + ", c’est " + m.Role.The().FR + " qui donne " + k.FR + ". Demandez-lui son accord.",
-			"refused: under " + mk.EN + ", " + m.Role.The().EN + " gives " + k.EN + ". Ask them to agree."}
-	}
-	return Text{"refusé : avec " + mk.FR + ", " + k.FR + " ne permet pas cet acte.",
-		"refused: under " + mk.EN + ", " + k.EN + " does not allow this act."}
+	return why
 }
 
 // parseGiveRow reads a "give KIND RULE" row of a policy file.

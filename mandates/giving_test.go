@@ -127,8 +127,8 @@ func TestNeverMoreThanTheMeasureLeaves(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if ans.Decision != tt.want || !strings.Contains(ans.Reason.FR, tt.because) {
-				t.Errorf("Decide = %s (%s), want %s because %q", ans.Decision, ans.Reason.FR, tt.want, tt.because)
+			if ans.Decision != tt.want || !strings.Contains(words(ans.Reason).FR, tt.because) {
+				t.Errorf("Decide = %s (%s), want %s because %q", ans.Decision, words(ans.Reason).FR, tt.want, tt.because)
 			}
 			if got := ans.Agreement != nil && ans.Agreement.ID == tt.measure.ID; got != tt.agreement {
 				t.Errorf("agreement asked of the measure: %v, want %v", got, tt.agreement)
@@ -331,7 +331,7 @@ func TestAMandateFromOneCoTutorStopsWhereTheirRecordStops(t *testing.T) {
 			t.Fatal(err)
 		}
 		if ans.Decision != tt.want {
-			t.Errorf("managing in %s: %s (%s), want %s", tt.area, ans.Decision, ans.Reason.FR, tt.want)
+			t.Errorf("managing in %s: %s (%s), want %s", tt.area, ans.Decision, words(ans.Reason).FR, tt.want)
 		}
 	}
 }
@@ -349,7 +349,7 @@ func TestAMandateATutorGaveEndsWithTheTutelle(t *testing.T) {
 	}{{"in force", tutelle, Allowed}, {"ended", ended, No}} {
 		ans, _ := p.Decide(Question{ActorID: actorID, PersonID: personID, Action: Manage, Area: "social", At: t0}, facts(given, tt.measure))
 		if ans.Decision != tt.want {
-			t.Errorf("%s: %s (%s), want %s", tt.name, ans.Decision, ans.Reason.FR, tt.want)
+			t.Errorf("%s: %s (%s), want %s", tt.name, ans.Decision, words(ans.Reason).FR, tt.want)
 		}
 	}
 	// A mandate the person gave alone is not tied to a measure.

@@ -111,6 +111,9 @@ const (
 	No      Decision = "no"
 )
 
+// Decisions lists the three answers.
+var Decisions = []Decision{Allowed, Cosign, No}
+
 // Valid says whether d is one of the three answers.
 func (d Decision) Valid() bool { return d == Allowed || d == Cosign || d == No }
 
@@ -137,6 +140,9 @@ const (
 	StatusRevoked        Status = "revoked"
 	StatusExpired        Status = "expired"
 )
+
+// Statuses lists every status, Expired included.
+var Statuses = []Status{StatusPending, StatusPendingConsent, StatusActive, StatusSuspended, StatusRevoked, StatusExpired}
 
 // Valid says whether s is a status a representation may be stored with.
 func (s Status) Valid() bool {

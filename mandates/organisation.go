@@ -17,19 +17,6 @@ const (
 // OrganisationKinds lists the kinds an operator chooses from.
 var OrganisationKinds = []OrganisationKind{OrgFranceServices, OrgCCAS, OrgMJPMService, OrgOther}
 
-// Label names the kind in plain words.
-func (k OrganisationKind) Label() Text {
-	switch k {
-	case OrgFranceServices:
-		return Text{"Espace France Services", "France Services desk"}
-	case OrgCCAS:
-		return Text{"Centre communal d’action sociale (CCAS)", "Local social services (CCAS)"}
-	case OrgMJPMService:
-		return Text{"Service de mandataires judiciaires à la protection des majeurs", "Professional guardianship service (MJPM)"}
-	}
-	return Text{"Autre structure", "Other organisation"}
-}
-
 // Organisation is a structure whose members act for people: a France
 // Services desk and its aidants, a CCAS, an MJPM service and its delegates.
 type Organisation struct {

@@ -117,9 +117,9 @@ func TestDefaultPolicyTable(t *testing.T) {
 						t.Fatal(err)
 					}
 					if ans.Decision != want {
-						t.Errorf("Decide = %s (%s), want %s", ans.Decision, ans.Reason.FR, want)
+						t.Errorf("Decide = %s (%s), want %s", ans.Decision, words(ans.Reason).FR, want)
 					}
-					if ans.Reason.FR == "" || ans.Reason.EN == "" {
+					if words(ans.Reason).FR == "" || words(ans.Reason).EN == "" {
 						t.Error("the answer gives no reason in both languages")
 					}
 					// Strictly personal acts: the person alone, always.
@@ -137,11 +137,11 @@ func TestReasonsSayWhyInPlainWords(t *testing.T) {
 	p := DefaultPolicy()
 	r := sample(CuratelleRenforcee, RoleCurateur)
 	ans, _ := p.Decide(Question{ActorID: personID, PersonID: personID, Action: Manage, Area: "argent", At: t0}, facts(r))
-	if ans.Decision != Cosign || ans.Reason.FR != "refusé : pour cet acte, la curatelle renforcée demande l’accord du curateur." {
-		t.Errorf("got %s %q", ans.Decision, ans.Reason.FR)
+	if ans.Decision != Cosign || words(ans.Reason).FR != "refusé : pour cet acte, la curatelle renforcée demande l’accord du curateur." {
+		t.Errorf("got %s %q", ans.Decision, words(ans.Reason).FR)
 	}
-	if ans.Reason.EN != "refused: for this act, reinforced curatorship needs the curator’s agreement." {
-		t.Errorf("English reason %q", ans.Reason.EN)
+	if words(ans.Reason).EN != "refused: for this act, reinforced curatorship needs the curator’s agreement." {
+		t.Errorf("English reason %q", words(ans.Reason).EN)
 	}
 	if ans.Representation == nil || ans.Representation.ID != r.ID {
 		t.Error("the answer does not name the representation it rests on")
@@ -190,7 +190,7 @@ func TestDecisionAdjustmentsWin(t *testing.T) {
 				t.Fatal(err)
 			}
 			if ans.Decision != tt.want {
-				t.Errorf("Decide = %s (%s), want %s", ans.Decision, ans.Reason.FR, tt.want)
+				t.Errorf("Decide = %s (%s), want %s", ans.Decision, words(ans.Reason).FR, tt.want)
 			}
 		})
 	}
@@ -212,19 +212,19 @@ func TestWithdrawnAndExpiredAnswerNoAtOnce(t *testing.T) {
 	r := sample(AidantMandate, RoleAidant)
 	q := Question{ActorID: actorID, PersonID: personID, Action: Manage, Area: "social", At: t0}
 	if ans, _ := p.Decide(q, facts(r)); ans.Decision != Allowed {
-		t.Fatalf("in force: %s (%s)", ans.Decision, ans.Reason.FR)
+		t.Fatalf("in force: %s (%s)", ans.Decision, words(ans.Reason).FR)
 	}
 	withdrawn := r
 	withdrawn.Status = StatusRevoked
 	ans, _ := p.Decide(q, facts(withdrawn))
-	if ans.Decision != No || !strings.Contains(ans.Reason.FR, "arrêté") {
-		t.Errorf("withdrawn: %s (%s), want no, saying access was stopped", ans.Decision, ans.Reason.FR)
+	if ans.Decision != No || !strings.Contains(words(ans.Reason).FR, "arrêté") {
+		t.Errorf("withdrawn: %s (%s), want no, saying access was stopped", ans.Decision, words(ans.Reason).FR)
 	}
 	atEnd := q
 	atEnd.At = r.ValidUntil
 	ans, _ = p.Decide(atEnd, facts(r))
-	if ans.Decision != No || !strings.Contains(ans.Reason.FR, "date de fin") {
-		t.Errorf("at its end date: %s (%s), want no, saying it ended", ans.Decision, ans.Reason.FR)
+	if ans.Decision != No || !strings.Contains(words(ans.Reason).FR, "date de fin") {
+		t.Errorf("at its end date: %s (%s), want no, saying it ended", ans.Decision, words(ans.Reason).FR)
 	}
 	justBefore := q
 	justBefore.At = r.ValidUntil.Add(-time.Millisecond)
@@ -308,8 +308,8 @@ func TestWhoMayUseARepresentation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if ans.Decision != tt.want || !strings.Contains(ans.Reason.FR, tt.because) {
-				t.Errorf("Decide = %s (%s), want %s because %q", ans.Decision, ans.Reason.FR, tt.want, tt.because)
+			if ans.Decision != tt.want || !strings.Contains(words(ans.Reason).FR, tt.because) {
+				t.Errorf("Decide = %s (%s), want %s because %q", ans.Decision, words(ans.Reason).FR, tt.want, tt.because)
 			}
 		})
 	}

@@ -215,21 +215,6 @@ func (d Duration) End(from time.Time) time.Time {
 	return from
 }
 
-// Label names the length in plain words.
-func (d Duration) Label() Text {
-	switch d {
-	case OneDay:
-		return Text{"1 jour", "1 day"}
-	case OneMonth:
-		return Text{"1 mois", "1 month"}
-	case SixMonths:
-		return Text{"6 mois", "6 months"}
-	case TwelveMonth:
-		return Text{"12 mois", "12 months"}
-	}
-	return Text{string(d), string(d)}
-}
-
 // maxYears is the law's longest first term of each court measure (Code
 // civil art. 441 and 494-6: five years, ten by a reasoned decision;
 // art. 433: a sauvegarde lasts one year), and of a renewal (art. 442: up to

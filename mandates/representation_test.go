@@ -210,33 +210,6 @@ func TestATransactionRunsOnceWhenRetryIsOff(t *testing.T) {
 	}
 }
 
-func TestTheAttestationNamesWhatThePersonSigns(t *testing.T) {
-	r := sample(AidantMandate, RoleAidant)
-	person := Person{ID: personID, GivenNames: "Jeanne", FamilyName: "Lefèvre", BirthDate: Date(1941, 3, 1)}
-	aidant := Person{ID: actorID, GivenNames: "Sophie", FamilyName: "Bernard"}
-	org := Organisation{ID: orgID, Name: "France Services Lyon 8e"}
-	for _, lang := range Languages {
-		t.Run(lang, func(t *testing.T) {
-			text := Attestation(r, person, org, aidant, t0, lang)
-			for _, want := range []string{r.ID, DisplayName(person), DisplayName(aidant), org.Name, AttestationVersion, FormatDate(t0, lang),
-				FormatDate(person.BirthDate, lang)} {
-				if !strings.Contains(text, want) {
-					t.Errorf("the attestation does not name %q", want)
-				}
-			}
-		})
-	}
-	if Attestation(r, person, org, aidant, t0, "fr") == Attestation(r, person, org, aidant, t0, "en") {
-		t.Error("the attestation is the same in both languages")
-	}
-	if FormatTime(t0, "fr") == FormatTime(t0, "en") || FormatTime(t0, "fr") == FormatTime(t0.Add(time.Minute), "fr") {
-		t.Error("FormatTime does not depend on the language and the minute")
-	}
-	if FormatDate(Date(2027, 3, 1), "fr") == FormatDate(Date(2027, 3, 2), "fr") {
-		t.Error("FormatDate gives two days the same text")
-	}
-}
-
 func TestWhoseHolderGivesForThePerson(t *testing.T) {
 	p := DefaultPolicy()
 	tests := []struct {

@@ -229,14 +229,14 @@ func (s *Service) AreasAllowed(ctx context.Context, a Actor, q Question) ([]Area
 
 func (s *Service) areasAllowed(q Question, f Facts) ([]Area, error) {
 	var out []Area
-	for _, info := range Areas {
-		q.Area = info.Code
+	for _, area := range Areas {
+		q.Area = area
 		a, err := s.cfg.Policy.Decide(q, f)
 		if err != nil {
 			return nil, err
 		}
 		if a.Decision == Allowed && a.Representation != nil {
-			out = append(out, info.Code)
+			out = append(out, area)
 		}
 	}
 	return out, nil
@@ -492,13 +492,13 @@ func (s *Service) Usable(ctx context.Context, a Actor, id string, at time.Time) 
 	}
 	ok, why := s.cfg.Policy.holds(&r, a, at, ms)
 	if !ok {
-		if why == (Text{}) {
+		if why == (Reason{}) {
 			return View{}, fmt.Errorf("representation %s: %w", id, ErrNotFound)
 		}
-		if why == textSecondFactor {
+		if why.Code == ReasonSecondFactor {
 			return View{}, fmt.Errorf("representation %s: %w", id, ErrSecondFactor)
 		}
-		return View{}, fmt.Errorf("%w: %s", ErrInactive, why.EN)
+		return View{}, fmt.Errorf("%w: %s", ErrInactive, why.Code)
 	}
 	of := map[string][]Representation{}
 	if !r.Kind.IsMeasure() {
@@ -508,8 +508,8 @@ func (s *Service) Usable(ctx context.Context, a Actor, id string, at time.Time) 
 		if err != nil {
 			return View{}, err
 		}
-		if why := s.cfg.Policy.basisEnded(&r, all, at); why != (Text{}) {
-			return View{}, fmt.Errorf("%w: %s", ErrInactive, why.EN)
+		if why := s.cfg.Policy.basisEnded(&r, all, at); why != (Reason{}) {
+			return View{}, fmt.Errorf("%w: %s", ErrInactive, why.Code)
 		}
 		of[r.PersonID] = all
 	}

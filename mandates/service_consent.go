@@ -131,6 +131,9 @@ func (s *Service) refuse(ctx context.Context, e Event, err error) error {
 	return err
 }
 
+// Length is the length a mandate was made for, as its attestation says.
+func (r *Representation) Length() Duration { return durationOf(r) }
+
 // durationOf finds the length a mandate was made for.
 func durationOf(r *Representation) Duration {
 	for _, d := range Durations {

@@ -11,6 +11,7 @@ import (
 	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/authz"
 	"github.com/relais-fr/relais/authz/oauth"
+	"github.com/relais-fr/relais/locales"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -30,8 +31,8 @@ const (
 type candidate struct {
 	ID           string // the representation's id
 	Name         string // the represented person
-	Kind         mandates.Text
-	Role         mandates.Text
+	Kind         locales.Text
+	Role         locales.Text
 	Organisation string // the organisation holding it, when one does
 	Until        time.Time
 	Selected     bool
@@ -141,7 +142,7 @@ func (s *Server) forWhomData(ctx context.Context, a mandates.Actor, c oauth.Clie
 			continue
 		}
 		seen[v.ID] = true
-		cd := candidate{ID: v.ID, Name: v.PersonName, Kind: v.Kind.Label(), Role: v.Role.Label(), Selected: hinted != "" && v.PersonID == hinted}
+		cd := candidate{ID: v.ID, Name: v.PersonName, Kind: locales.Kind(v.Kind), Role: locales.Role(v.Role), Selected: hinted != "" && v.PersonID == hinted}
 		cd.Until = v.ValidUntil
 		if v.Organisation != nil {
 			// Two organisations may help one person: their names tell
@@ -230,8 +231,8 @@ func (s *Server) chooseForWhom(w http.ResponseWriter, r *http.Request) {
 // actingData is what the consent page says about acting for someone.
 type actingData struct {
 	PersonName string
-	Kind       mandates.Text
-	Role       mandates.Text
+	Kind       locales.Text
+	Role       locales.Text
 }
 
 func (s *Server) actingFor(ctx context.Context, a mandates.Actor, representationID string) (*actingData, error) {
@@ -239,5 +240,5 @@ func (s *Server) actingFor(ctx context.Context, a mandates.Actor, representation
 	if err != nil {
 		return nil, err
 	}
-	return &actingData{PersonName: v.PersonName, Kind: v.Kind.Label(), Role: v.Role.Label()}, nil
+	return &actingData{PersonName: v.PersonName, Kind: locales.Kind(v.Kind), Role: locales.Role(v.Role)}, nil
 }

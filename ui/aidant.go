@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/relais-fr/relais/authn"
+	"github.com/relais-fr/relais/locales"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -76,7 +77,7 @@ type aidantHomeData struct {
 }
 
 func aidantOrgLineOf(m mandates.MembershipView, lang string) aidantOrgLine {
-	o := aidantOrgLine{ID: m.OrganisationID, Name: m.Organisation.Name, Kind: m.Organisation.Kind.Label().In(lang),
+	o := aidantOrgLine{ID: m.OrganisationID, Name: m.Organisation.Name, Kind: locales.OrganisationKind(m.Organisation.Kind).In(lang),
 		Role: "aidant.home.role_aidant", Admin: m.Role == mandates.MemberAdmin}
 	if o.Admin {
 		o.Role = "aidant.home.role_admin"
@@ -85,7 +86,7 @@ func aidantOrgLineOf(m mandates.MembershipView, lang string) aidantOrgLine {
 		o.Areas = append(o.Areas, a.Label)
 	}
 	if !m.Active {
-		o.WithdrawnAt = mandates.FormatDate(m.WithdrawnAt, lang)
+		o.WithdrawnAt = locales.FormatDate(m.WithdrawnAt, lang)
 	}
 	return o
 }
@@ -147,9 +148,9 @@ func (s *Server) aidantNewMandateForm(r *http.Request, orgs []mandates.Membershi
 	lang, l := s.spaceLocalizer(r)
 	d := aidantMandateFormData{Email: email, Durations: spaceDurationChoices(duration, lang), NoOrg: len(orgs) == 0}
 	// The areas offered are those the aidant's organisations cover.
-	var offered []mandates.AreaInfo
+	var offered []mandates.Area
 	for _, a := range mandates.Areas {
-		if slices.ContainsFunc(orgs, func(m mandates.MembershipView) bool { return m.Organisation.Covers(a.Code) }) {
+		if slices.ContainsFunc(orgs, func(m mandates.MembershipView) bool { return m.Organisation.Covers(a) }) {
 			offered = append(offered, a)
 		}
 	}
@@ -495,7 +496,7 @@ func (s *Server) aidantAttestation(w http.ResponseWriter, r *http.Request) {
 		s.StoreError(w, r, err)
 		return
 	}
-	text := mandates.Attestation(m.rep, person, *m.view.Organisation, aidant, s.now(), lang)
+	text := locales.Attestation(m.rep, person, *m.view.Organisation, aidant, s.now(), lang)
 	d := aidantAttestationData{Card: spaceCardOf(m.view, lang, l), Name: m.view.PersonName, Text: text}
 	if r.Method != http.MethodPost {
 		s.render(w, r, http.StatusOK, "aidant_attestation", "aidant.attest.title", d)
@@ -544,9 +545,9 @@ func (s *Server) aidantPrint(w http.ResponseWriter, r *http.Request) {
 	}
 	lang, l := s.spaceLocalizer(r)
 	d := aidantAttestationData{Card: spaceCardOf(m.view, lang, l), Name: m.view.PersonName,
-		Given: translateData(l, "space.date_at", map[string]any{"Date": mandates.FormatDate(c.GivenAt, lang), "Time": mandates.FormatTime(c.GivenAt, lang)})}
+		Given: translateData(l, "space.date_at", map[string]any{"Date": locales.FormatDate(c.GivenAt, lang), "Time": locales.FormatTime(c.GivenAt, lang)})}
 	for _, tl := range []string{lang, otherLang(lang)} {
-		text := mandates.Attestation(m.rep, person, *m.view.Organisation, witness, c.GivenAt, tl)
+		text := locales.Attestation(m.rep, person, *m.view.Organisation, witness, c.GivenAt, tl)
 		sum := sha256.Sum256([]byte(text))
 		if hex.EncodeToString(sum[:]) == c.AttestationHash || d.Text == "" {
 			d.Text, d.TextLang = text, ""

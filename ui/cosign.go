@@ -8,6 +8,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/relais-fr/relais/authn"
+	"github.com/relais-fr/relais/locales"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -53,12 +54,12 @@ func (s *Server) cosignView(r *http.Request, viewer string, c mandates.Cosignatu
 		}
 		return mandates.DisplayName(p), nil
 	}
-	v := cosignView{ID: c.ID, Description: c.Description, Action: c.Action.Label().In(lang), Status: c.EffectiveStatus(s.clock()),
+	v := cosignView{ID: c.ID, Description: c.Description, Action: locales.Action(c.Action).In(lang), Status: c.EffectiveStatus(s.clock()),
 		AsPerson: c.Party == mandates.PartyPerson, DecidedByMe: c.DecidedBy == viewer,
-		Asked: mandates.FormatDate(c.CreatedAt, lang),
-		Until: mandates.FormatDate(c.ExpiresAt, lang) + " " + mandates.FormatTime(c.ExpiresAt, lang)}
-	if info, ok := c.Area.Info(); ok {
-		v.Area = info.Label.In(lang)
+		Asked: locales.FormatDate(c.CreatedAt, lang),
+		Until: locales.FormatDate(c.ExpiresAt, lang) + " " + locales.FormatTime(c.ExpiresAt, lang)}
+	if c.Area.Valid() {
+		v.Area = locales.Area(c.Area).In(lang)
 	}
 	var err error
 	if v.Actor, err = name(c.ActorID); err != nil {
@@ -74,7 +75,7 @@ func (s *Server) cosignView(r *http.Request, viewer string, c mandates.Cosignatu
 		}
 	}
 	if rep, err := svc.Representation(ctx, viewer, c.RepresentationID); err == nil {
-		v.Kind = rep.Kind.The().In(lang)
+		v.Kind = locales.KindThe(rep.Kind).In(lang)
 	}
 	return v, nil
 }

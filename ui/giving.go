@@ -12,6 +12,7 @@ import (
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 
 	"github.com/relais-fr/relais/authn"
+	"github.com/relais-fr/relais/locales"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -45,7 +46,7 @@ func roleNoun(role mandates.Role, g mandates.Gender, lang string) string {
 	n, ok := roleNouns[role]
 	switch {
 	case !ok:
-		return role.Label().In(lang)
+		return locales.Role(role).In(lang)
 	case lang == "en":
 		return n[2]
 	case g == mandates.GenderFemale || n[0] == n[1]:
@@ -225,7 +226,7 @@ func (s *Server) givingRequestOf(ctx context.Context, l *i18n.Localizer, lang st
 	person := map[string]any{"Person": v.PersonName, "Name": v.RepresentativeOf}
 	g := givingRequest{ID: v.ID, Version: v.Version, Areas: spaceAreas(v.Areas, lang), Yes: translateData(l, "giving.request.yes", person), IfNo: translateData(l, "giving.request.if_no", person)}
 	if d, ok := spaceSpan(&v.Representation); ok {
-		g.Duration = d.Label().In(lang)
+		g.Duration = locales.Duration(d).In(lang)
 	}
 	mandate := v.Kind == mandates.AidantMandate
 	if mandate {
@@ -240,7 +241,7 @@ func (s *Server) givingRequestOf(ctx context.Context, l *i18n.Localizer, lang st
 		g.Title = translateData(l, "giving.request.title_proxy", person)
 		g.What = translateData(l, "giving.request.what_proxy", person)
 		for _, a := range v.Granted {
-			g.Actions = append(g.Actions, spaceActionLine{Label: a.Label().In(lang), Answer: mandates.Allowed.Label().In(lang)})
+			g.Actions = append(g.Actions, spaceActionLine{Label: locales.Action(a).In(lang), Answer: locales.Decision(mandates.Allowed).In(lang)})
 		}
 		g.IfYes = translateData(l, "giving.request.if_yes", map[string]any{"Duration": g.Duration})
 		if c := v.Source.Consent; c == nil || c.AcceptedAt.IsZero() {
@@ -249,7 +250,7 @@ func (s *Server) givingRequestOf(ctx context.Context, l *i18n.Localizer, lang st
 	}
 	// Who asked: the person who gave a proxy, the aidant who witnessed the
 	// person's consent, else the organisation (a list has no history).
-	asked := map[string]any{"Name": v.RepresentativeOf, "Date": mandates.FormatDate(v.CreatedAt, lang)}
+	asked := map[string]any{"Name": v.RepresentativeOf, "Date": locales.FormatDate(v.CreatedAt, lang)}
 	if v.Organisation != nil {
 		asked["Name"] = v.Organisation.Name
 	}
@@ -284,7 +285,7 @@ func (s *Server) givingRequestOf(ctx context.Context, l *i18n.Localizer, lang st
 	if u == nil {
 		return g, nil
 	}
-	kind := map[string]any{"Person": v.PersonName, "Kind": u.Kind.The().In(lang)}
+	kind := map[string]any{"Person": v.PersonName, "Kind": locales.KindThe(u.Kind).In(lang)}
 	switch {
 	case u.Giver == mandates.GivenByRepresentative && mandate:
 		g.Rule = translateData(l, "giving.request.rule_gives_mandate", kind)
@@ -292,7 +293,7 @@ func (s *Server) givingRequestOf(ctx context.Context, l *i18n.Localizer, lang st
 		g.Rule = translateData(l, "giving.request.rule_gives_proxy", kind)
 	default:
 		if c := v.Source.Consent; c != nil && !c.GivenAt.IsZero() {
-			kind["Date"] = mandates.FormatDate(c.GivenAt, lang)
+			kind["Date"] = locales.FormatDate(c.GivenAt, lang)
 		}
 		g.Rule = translateData(l, "giving.request.rule_agree", kind)
 		// The curator agrees to what the person gave.
@@ -438,13 +439,13 @@ func (s *Server) aidantHolder(r *http.Request, m aidantMandate, d *aidantMandate
 	case err != nil:
 		return err
 	case ok:
-		d.Holder, d.Who, d.Kind, d.Named = h.Name, h.words(l, lang, "of", person), h.Measure.Kind.The().In(lang), true
+		d.Holder, d.Who, d.Kind, d.Named = h.Name, h.words(l, lang, "of", person), locales.KindThe(h.Measure.Kind).In(lang), true
 	default:
 		d.Holder = translateData(l, "giving.who.unknown", map[string]any{"Person": person})
 		d.Who = translateData(l, "giving.who.unknown_start", map[string]any{"Person": person})
 		d.Kind = translate(l, "giving.who.a_measure")
 		if u := m.rep.Source.Measure; u != nil {
-			d.Kind = u.Kind.The().In(lang)
+			d.Kind = locales.KindThe(u.Kind).In(lang)
 		}
 	}
 	return nil
@@ -486,9 +487,9 @@ type aidantChangeData struct {
 // length chosen (its own when nothing is).
 func (s *Server) aidantChangeForm(r *http.Request, m aidantMandate, areas []string, duration string) aidantChangeData {
 	lang, l := s.spaceLocalizer(r)
-	var offered []mandates.AreaInfo
+	var offered []mandates.Area
 	for _, a := range mandates.Areas {
-		if m.view.Organisation == nil || m.view.Organisation.Covers(a.Code) {
+		if m.view.Organisation == nil || m.view.Organisation.Covers(a) {
 			offered = append(offered, a)
 		}
 	}

@@ -15,7 +15,7 @@ import (
 )
 
 //go:embed locales/*.json
-var locales embed.FS
+var catalogues embed.FS
 
 // Languages, French first: it is the default and the fallback.
 var supported = []language.Tag{language.French, language.English}
@@ -29,12 +29,12 @@ func newBundle() (*i18n.Bundle, error) {
 	b.RegisterUnmarshalFunc("json", json.Unmarshal)
 	// One file per language and subject: fr.json, en.json, and
 	// <subject>.fr.json, <subject>.en.json.
-	files, err := fs.Glob(locales, "locales/*.json")
+	files, err := fs.Glob(catalogues, "locales/*.json")
 	if err != nil {
 		return nil, err
 	}
 	for _, path := range files {
-		buf, err := locales.ReadFile(path)
+		buf, err := catalogues.ReadFile(path)
 		if err != nil {
 			return nil, err
 		}

@@ -14,7 +14,7 @@ import (
 // error, since which one wins would depend on file order.
 func catalogue(t *testing.T, lang string) map[string]string {
 	t.Helper()
-	files, err := fs.Glob(locales, "locales/*.json")
+	files, err := fs.Glob(catalogues, "locales/*.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,7 +23,7 @@ func catalogue(t *testing.T, lang string) map[string]string {
 		if f != "locales/"+lang+".json" && !strings.HasSuffix(f, "."+lang+".json") {
 			continue
 		}
-		buf, err := locales.ReadFile(f)
+		buf, err := catalogues.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}

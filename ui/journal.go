@@ -15,6 +15,7 @@ import (
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 
 	"github.com/relais-fr/relais/authn"
+	"github.com/relais-fr/relais/locales"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/journal"
 )
@@ -196,7 +197,7 @@ func (v *journalView) representation(id string) *mandates.Representation {
 // as the reader may see it.
 func (v *journalView) kind(repID string) string {
 	if r := v.representation(repID); r != nil {
-		if t := r.Kind.The().In(v.lang); t != "" {
+		if t := locales.KindThe(r.Kind).In(v.lang); t != "" {
 			return t
 		}
 	}
@@ -280,7 +281,7 @@ func (v *journalView) sentence(e journal.Stored) string {
 	data["ToKind"], data["OfKind"] = toKind(v.lang, data["Kind"].(string)), ofKind(v.lang, data["Kind"].(string))
 	// The act a site asked about, in the words the other pages use.
 	if a := mandates.Action(fields["action"]); a.Valid() {
-		data["Action"] = a.Label().In(v.lang)
+		data["Action"] = locales.Action(a).In(v.lang)
 	}
 	typ := string(e.Type)
 	switch e.Type {
@@ -296,11 +297,11 @@ func (v *journalView) sentence(e journal.Stored) string {
 		data["Target"] = strings.Join(targets, ", ")
 	case mandates.EventAccessEvaluated:
 		if d, ok := evaluationAnswer(fields["decision"]); ok {
-			data["Decision"] = d.Label().In(v.lang)
+			data["Decision"] = locales.Decision(d).In(v.lang)
 		}
 	case mandates.EventExpired:
 		if t, err := time.Parse(time.RFC3339, fields["valid_until"]); err == nil {
-			data["Until"] = mandates.FormatDate(t, v.lang)
+			data["Until"] = locales.FormatDate(t, v.lang)
 		}
 	}
 	// Who gave or refused a mandate or a proxy, and how (journal_giving.go).
@@ -336,12 +337,12 @@ func evaluationAnswer(s string) (mandates.Decision, bool) {
 
 func (v *journalView) line(e journal.Stored) journalLine {
 	l := journalLine{Datetime: e.At.UTC().Format(time.RFC3339), Text: v.sentence(e),
-		When:   v.msg("journal.when", map[string]any{"Date": mandates.FormatDate(e.At, v.lang), "Time": mandates.FormatTime(e.At, v.lang)}),
+		When:   v.msg("journal.when", map[string]any{"Date": locales.FormatDate(e.At, v.lang), "Time": locales.FormatTime(e.At, v.lang)}),
 		Erased: e.Detail != nil && e.Detail.Erased()}
 	var areas []string
 	for _, a := range e.Areas {
-		if info, ok := a.Info(); ok {
-			areas = append(areas, info.Label.In(v.lang))
+		if a.Valid() {
+			areas = append(areas, locales.Area(a).In(v.lang))
 		}
 	}
 	l.Areas = strings.Join(areas, ", ")
@@ -643,7 +644,7 @@ func (s *Server) journalPrintOf(w http.ResponseWriter, r *http.Request) {
 // printJournal renders the entries of chain the reader may see, newest
 // first, up to journalPrintMax.
 func (s *Server) printJournal(w http.ResponseWriter, r *http.Request, v *journalView, chain, titleID string, d journalData) {
-	d.Heading, d.Printed = v.msg("journal.print.heading", nil), mandates.FormatDate(s.clock(), v.lang)
+	d.Heading, d.Printed = v.msg("journal.print.heading", nil), locales.FormatDate(s.clock(), v.lang)
 	q := journal.Query{Chain: chain, Scope: v.allowed, Limit: journal.MaxPage}
 	more := false
 	for !more {

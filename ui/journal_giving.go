@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/relais-fr/relais/locales"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/journal"
 )
@@ -119,7 +120,7 @@ func (v *journalView) givingSentence(e journal.Stored, fields map[string]string)
 		// Only an aidant mandate is consented to, or held by an organisation.
 		kind = mandates.AidantMandate
 	}
-	the := kind.The().In(v.lang)
+	the := locales.KindThe(kind).In(v.lang)
 	data := map[string]any{"Kind": the, "ToKind": toKind(v.lang, the), "Person": v.person(e.PersonID),
 		"Own": e.PersonID == v.viewer, "Org": v.orgName(e, rep)}
 	form := "other"

@@ -13,6 +13,7 @@ import (
 
 	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/authz"
+	"github.com/relais-fr/relais/locales"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -202,12 +203,12 @@ func (s *Server) consentData(r *http.Request, a *authz.AuthorizeRequest, query s
 	for _, det := range a.AuthorizationDetails() {
 		var areas []string
 		for _, code := range det.ProcedureAreas {
-			if info, ok := mandates.Area(code).Info(); ok {
-				areas = append(areas, info.Label.In(lang))
+			if a := mandates.Area(code); a.Valid() {
+				areas = append(areas, locales.Area(a).In(lang))
 			}
 		}
 		for _, act := range det.Actions {
-			line := mandates.Action(act).Label().In(lang)
+			line := locales.Action(mandates.Action(act)).In(lang)
 			switch {
 			case len(areas) > 0 && lang == "en":
 				line += ": " + strings.Join(areas, "; ")

@@ -14,6 +14,7 @@ import (
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 
 	"github.com/relais-fr/relais/authn"
+	"github.com/relais-fr/relais/locales"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -106,11 +107,11 @@ func (p *formProblems) list() []problem {
 // option is one choice of a select.
 type option struct {
 	Value string
-	Label mandates.Text
+	Label locales.Text
 }
 
 type optionGroup struct {
-	Label   mandates.Text
+	Label   locales.Text
 	Options []option
 }
 
@@ -118,7 +119,7 @@ func measureKindOptions() []option {
 	var out []option
 	for _, k := range mandates.Kinds {
 		if k.IsMeasure() {
-			out = append(out, option{string(k), k.Label()})
+			out = append(out, option{string(k), locales.Kind(k)})
 		}
 	}
 	return out
@@ -143,11 +144,11 @@ func roleGroups() []optionGroup {
 	for _, ks := range kinds {
 		var fr, en []string
 		for _, k := range ks {
-			fr, en = append(fr, k.Label().FR), append(en, k.Label().EN)
+			fr, en = append(fr, locales.Kind(k).FR), append(en, locales.Kind(k).EN)
 		}
-		g := optionGroup{Label: mandates.Text{FR: strings.Join(fr, ", "), EN: strings.Join(en, ", ")}}
+		g := optionGroup{Label: locales.Text{FR: strings.Join(fr, ", "), EN: strings.Join(en, ", ")}}
 		for _, role := range mandates.RolesOf[ks[0]] {
-			g.Options = append(g.Options, option{string(role), role.Label()})
+			g.Options = append(g.Options, option{string(role), locales.Role(role)})
 		}
 		out = append(out, g)
 	}
@@ -157,15 +158,15 @@ func roleGroups() []optionGroup {
 func orgKindOptions() []option {
 	var out []option
 	for _, k := range mandates.OrganisationKinds {
-		out = append(out, option{string(k), k.Label()})
+		out = append(out, option{string(k), locales.OrganisationKind(k)})
 	}
 	return out
 }
 
 var (
-	partyOptions    = []option{{string(mandates.PartyPerson), mandates.Text{FR: "La personne protégée", EN: "The protected person"}}, {string(mandates.PartyRepresentative), mandates.Text{FR: "Le représentant", EN: "The representative"}}}
-	actionOptions   = []option{{string(mandates.Consult), mandates.Consult.Label()}, {string(mandates.Manage), mandates.Manage.Label()}, {string(mandates.Dispose), mandates.Dispose.Label()}}
-	decisionOptions = []option{{string(mandates.Allowed), mandates.Allowed.Label()}, {string(mandates.Cosign), mandates.Cosign.Label()}, {string(mandates.No), mandates.No.Label()}}
+	partyOptions    = []option{{string(mandates.PartyPerson), locales.Text{FR: "La personne protégée", EN: "The protected person"}}, {string(mandates.PartyRepresentative), locales.Text{FR: "Le représentant", EN: "The representative"}}}
+	actionOptions   = []option{{string(mandates.Consult), locales.Action(mandates.Consult)}, {string(mandates.Manage), locales.Action(mandates.Manage)}, {string(mandates.Dispose), locales.Action(mandates.Dispose)}}
+	decisionOptions = []option{{string(mandates.Allowed), locales.Decision(mandates.Allowed)}, {string(mandates.Cosign), locales.Decision(mandates.Cosign)}, {string(mandates.No), locales.Decision(mandates.No)}}
 )
 
 // areasOf reads checked areas; unknown codes are kept, to be refused.
@@ -303,7 +304,7 @@ func (s *Server) newMeasureData(ctx context.Context, op mandates.Actor, f measur
 		return d, err
 	}
 	for _, o := range orgs {
-		d.Orgs = append(d.Orgs, option{o.ID, mandates.Text{FR: o.Name, EN: o.Name}})
+		d.Orgs = append(d.Orgs, option{o.ID, locales.Text{FR: o.Name, EN: o.Name}})
 	}
 	if p != nil {
 		d.Problems, d.Errors = p.list(), p.byID
@@ -439,7 +440,7 @@ func (m measureRows) problem(inv *mandates.InvalidError, kind mandates.Kind, p *
 	case f == "role" && r == mandates.RuleRequired:
 		p.add(pre+"role", "operator.problem.role_missing", n)
 	case f == "role" && r == mandates.RuleForbidden:
-		p.add(pre+"role", "operator.problem.role_kind", map[string]any{"N": rep, "Kind": kind.Label().In(m.lang)})
+		p.add(pre+"role", "operator.problem.role_kind", map[string]any{"N": rep, "Kind": locales.Kind(kind).In(m.lang)})
 	case f == "role":
 		p.add(pre+"role", "operator.problem.role_unknown", n)
 	case f == "procedure_areas":
@@ -541,8 +542,8 @@ func (s *Server) registerMeasure(w http.ResponseWriter, r *http.Request) {
 // --- One measure -------------------------------------------------------------
 
 type decisionRow struct {
-	Action   mandates.Text
-	Decision mandates.Text
+	Action   locales.Text
+	Decision locales.Text
 }
 
 type historyRow struct {
@@ -585,7 +586,7 @@ func (s *Server) measureData(ctx context.Context, r *http.Request, op mandates.A
 		return measureData{}, err
 	}
 	v := views[0]
-	d := measureData{View: v, KindLabel: rep.Kind.Label().In(lang), PersonName: v.PersonName, Errors: map[string]string{},
+	d := measureData{View: v, KindLabel: locales.Kind(rep.Kind).In(lang), PersonName: v.PersonName, Errors: map[string]string{},
 		EditAreas: rep.Areas}
 	if !rep.ValidUntil.IsZero() {
 		d.EditUntil = rep.ValidUntil.UTC().Format(time.DateOnly)
@@ -614,8 +615,8 @@ func (s *Server) measureData(ctx context.Context, r *http.Request, op mandates.A
 	pol := svc.Policy()
 	acts := pol.Actions(&rep, "")
 	for _, a := range mandates.Actions {
-		d.RepActions = append(d.RepActions, decisionRow{a.Label(), acts[a].Label()})
-		d.PersonActs = append(d.PersonActs, decisionRow{a.Label(), pol.PersonDecision(&rep, a, "").Label()})
+		d.RepActions = append(d.RepActions, decisionRow{locales.Action(a), locales.Decision(acts[a])})
+		d.PersonActs = append(d.PersonActs, decisionRow{locales.Action(a), locales.Decision(pol.PersonDecision(&rep, a, ""))})
 	}
 	for _, c := range rep.History {
 		h := historyRow{At: c.At, What: translate(l, "operator.history."+strings.TrimPrefix(string(c.Type), "representation."))}

@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/relais-fr/relais/authn"
+	"github.com/relais-fr/relais/locales"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -194,26 +195,29 @@ func domainDescription(err error, errCode string) string {
 }
 
 // representationFuncs are the template functions of these pages:
-// {{text .Lang $x}} shows a mandates.Text in the page's language, {{date
+// {{text .Lang $x}} shows a locales.Text in the page's language, {{date
 // .Lang $t}} a date in full ("3 mars 2027"), {{time .Lang $t}} an hour
 // ("14 h 05"), {{area .Lang "social"}} an area's label, {{areas}} every
-// area, {{has $list $v}} whether a list holds a value.
+// area, {{has $list $v}} whether a list holds a value, {{label $code}} the
+// words of a code, {{explain $kind}} what a kind means.
 var representationFuncs = template.FuncMap{
-	"text": func(lang string, t mandates.Text) string { return t.In(lang) },
+	"text": func(lang string, t locales.Text) string { return t.In(lang) },
 	"date": func(lang string, t time.Time) string {
 		if t.IsZero() {
 			return ""
 		}
-		return mandates.FormatDate(t, lang)
+		return locales.FormatDate(t, lang)
 	},
-	"time": func(lang string, t time.Time) string { return mandates.FormatTime(t, lang) },
+	"time": func(lang string, t time.Time) string { return locales.FormatTime(t, lang) },
 	"area": func(lang string, a mandates.Area) string {
-		if info, ok := a.Info(); ok {
-			return info.Label.In(lang)
+		if a.Valid() {
+			return locales.Area(a).In(lang)
 		}
 		return string(a)
 	},
-	"areas": func() []mandates.AreaInfo { return mandates.Areas },
+	"areas":   func() []mandates.Area { return mandates.Areas },
+	"label":   label,
+	"explain": func(k mandates.Kind) locales.Text { return locales.KindExplain(k) },
 	"has": func(list any, v any) bool {
 		switch l := list.(type) {
 		case []mandates.Area:
@@ -234,4 +238,25 @@ var representationFuncs = template.FuncMap{
 		}
 		return false
 	},
+}
+
+// label is {{label $code}}: the words of a kind, a role, a status, an
+// action, a decision or an organisation kind, for {{text}}.
+func label(code any) locales.Text {
+	switch c := code.(type) {
+	case mandates.Kind:
+		return locales.Kind(c)
+	case mandates.Role:
+		return locales.Role(c)
+	case mandates.Status:
+		return locales.Status(c)
+	case mandates.Action:
+		return locales.Action(c)
+	case mandates.Decision:
+		return locales.Decision(c)
+	case mandates.OrganisationKind:
+		return locales.OrganisationKind(c)
+	}
+	s := fmt.Sprint(code)
+	return locales.Text{FR: s, EN: s}
 }

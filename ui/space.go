@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 
+	"github.com/relais-fr/relais/locales"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -132,12 +133,11 @@ func spaceSpan(r *mandates.Representation) (mandates.Duration, bool) {
 func spaceAreas(areas []mandates.Area, lang string) []spaceArea {
 	out := make([]spaceArea, 0, len(areas))
 	for _, a := range areas {
-		info, ok := a.Info()
-		if !ok {
+		if !a.Valid() {
 			out = append(out, spaceArea{Code: a, Label: string(a)})
 			continue
 		}
-		out = append(out, spaceArea{Code: a, Label: info.Label.In(lang), Description: info.Description.In(lang)})
+		out = append(out, spaceArea{Code: a, Label: locales.Area(a).In(lang), Description: locales.AreaDescription(a).In(lang)})
 	}
 	return out
 }
@@ -158,9 +158,9 @@ func spaceStatusTag(st mandates.Status) string {
 
 // spaceCardOf puts a representation in plain words.
 func spaceCardOf(v mandates.View, lang string, l *i18n.Localizer) spaceCard {
-	c := spaceCard{ID: v.ID, Who: v.RepresentativeOf, Person: v.PersonName, Kind: v.Kind.Label().In(lang), Explain: v.Kind.Explain().In(lang),
-		Role: v.Role.Label().In(lang), Delegates: v.Delegates, Areas: spaceAreas(v.Areas, lang),
-		Status: v.Status.Label().In(lang), Tag: spaceStatusTag(v.Status), Ended: spaceEnded(v.Status), Measure: v.Kind.IsMeasure(),
+	c := spaceCard{ID: v.ID, Who: v.RepresentativeOf, Person: v.PersonName, Kind: locales.Kind(v.Kind).In(lang), Explain: locales.KindExplain(v.Kind).In(lang),
+		Role: locales.Role(v.Role).In(lang), Delegates: v.Delegates, Areas: spaceAreas(v.Areas, lang),
+		Status: locales.Status(v.Status).In(lang), Tag: spaceStatusTag(v.Status), Ended: spaceEnded(v.Status), Measure: v.Kind.IsMeasure(),
 		AidantMandate: v.Kind == mandates.AidantMandate, Proxy: v.Kind == mandates.Proxy}
 	if v.Organisation != nil {
 		c.Org = v.Organisation.Name
@@ -168,23 +168,23 @@ func spaceCardOf(v mandates.View, lang string, l *i18n.Localizer) spaceCard {
 	c.Waiting = v.Status == mandates.StatusPendingConsent
 	c.CanStop = !c.Measure && !c.Ended
 	for _, a := range []mandates.Action{mandates.Consult, mandates.Manage, mandates.Dispose} {
-		c.Actions = append(c.Actions, spaceActionLine{Label: a.Label().In(lang), Answer: v.Actions[a].Label().In(lang)})
+		c.Actions = append(c.Actions, spaceActionLine{Label: locales.Action(a).In(lang), Answer: locales.Decision(v.Actions[a]).In(lang)})
 	}
-	c.From = mandates.FormatDate(v.ValidFrom, lang)
+	c.From = locales.FormatDate(v.ValidFrom, lang)
 	if !v.ValidUntil.IsZero() {
 		if c.Measure {
-			c.Until = mandates.FormatDate(v.ValidUntil, lang)
+			c.Until = locales.FormatDate(v.ValidUntil, lang)
 		} else {
 			// A mandate of one day ends at the hour it began: say the hour.
 			c.Until = translateData(l, "space.date_at", map[string]any{
-				"Date": mandates.FormatDate(v.ValidUntil, lang), "Time": mandates.FormatTime(v.ValidUntil, lang)})
+				"Date": locales.FormatDate(v.ValidUntil, lang), "Time": locales.FormatTime(v.ValidUntil, lang)})
 		}
 	}
 	if d, ok := spaceSpan(&v.Representation); ok && !c.Measure {
-		c.Duration = d.Label().In(lang)
+		c.Duration = locales.Duration(d).In(lang)
 	}
 	if d := v.Source.Decision; d != nil {
-		c.Decision = &spaceDecision{Jurisdiction: d.Jurisdiction, Date: mandates.FormatDate(d.Date, lang), Reference: d.Reference}
+		c.Decision = &spaceDecision{Jurisdiction: d.Jurisdiction, Date: locales.FormatDate(d.Date, lang), Reference: d.Reference}
 	}
 	return c
 }
@@ -344,8 +344,7 @@ func (s *Server) spaceOf(w http.ResponseWriter, r *http.Request) {
 		case q.Get("fait") == "arret" && v.Status == mandates.StatusRevoked:
 			d.Notice, d.NoticeData = "space.of.done_stop", map[string]any{"Name": v.RepresentativeOf}
 		case q.Get("fait") == "domaine" && area.Valid() && !slices.Contains(v.Areas, area):
-			info, _ := area.Info()
-			d.Notice, d.NoticeData = "space.of.done_area", map[string]any{"Name": v.RepresentativeOf, "Area": info.Label.In(lang)}
+			d.Notice, d.NoticeData = "space.of.done_area", map[string]any{"Name": v.RepresentativeOf, "Area": locales.Area(area).In(lang)}
 		}
 	}
 	s.render(w, r, http.StatusOK, "space_of", "space.of.title", d)
@@ -567,16 +566,16 @@ type spaceProxyFormData struct {
 func spaceGrantedChoices(chosen []string, lang string) []spaceChoice {
 	var out []spaceChoice
 	for _, a := range []mandates.Action{mandates.Consult, mandates.Manage} {
-		out = append(out, spaceChoice{Value: string(a), Label: a.Label().In(lang), Checked: slices.Contains(chosen, string(a))})
+		out = append(out, spaceChoice{Value: string(a), Label: locales.Action(a).In(lang), Checked: slices.Contains(chosen, string(a))})
 	}
 	return out
 }
 
-func spaceAreaChoices(allowed []mandates.AreaInfo, chosen []string, lang string) []spaceChoice {
+func spaceAreaChoices(allowed []mandates.Area, chosen []string, lang string) []spaceChoice {
 	var out []spaceChoice
 	for _, a := range allowed {
-		out = append(out, spaceChoice{Value: string(a.Code), Label: a.Label.In(lang), Hint: a.Description.In(lang),
-			Checked: slices.Contains(chosen, string(a.Code))})
+		out = append(out, spaceChoice{Value: string(a), Label: locales.Area(a).In(lang), Hint: locales.AreaDescription(a).In(lang),
+			Checked: slices.Contains(chosen, string(a))})
 	}
 	return out
 }
@@ -584,7 +583,7 @@ func spaceAreaChoices(allowed []mandates.AreaInfo, chosen []string, lang string)
 func spaceDurationChoices(chosen string, lang string) []spaceChoice {
 	var out []spaceChoice
 	for _, d := range mandates.Durations {
-		out = append(out, spaceChoice{Value: string(d), Label: d.Label().In(lang), Checked: string(d) == chosen})
+		out = append(out, spaceChoice{Value: string(d), Label: locales.Duration(d).In(lang), Checked: string(d) == chosen})
 	}
 	return out
 }
@@ -702,7 +701,7 @@ func (s *Server) spaceGiveProxy(w http.ResponseWriter, r *http.Request) {
 	if d.ForID != "" && holder.ID == d.ForID {
 		p.add("email", "email", "giving.tutor_proxy.err_person", map[string]any{"Name": d.For})
 	}
-	areas := spaceChosenAreas(f["domaines"], nil, p, "domaine-"+string(mandates.Areas[0].Code))
+	areas := spaceChosenAreas(f["domaines"], nil, p, "domaine-"+string(mandates.Areas[0]))
 	var granted []mandates.Action
 	for _, v := range f["droits"] {
 		a := mandates.Action(v)

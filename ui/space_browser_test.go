@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/relais-fr/relais/locales"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/ui/browsertest"
 )
@@ -45,7 +46,7 @@ func newSpaceFixtures(t *testing.T, app *oidcApp, c *cast) spaceFixtures {
 		t.Fatal(err)
 	}
 	f.active = startMandate(t, app, c, c.ahmed, "papiers", "social")
-	text := mandates.Attestation(f.active, c.ahmed, c.org, c.aidant, time.Now(), "fr")
+	text := locales.Attestation(f.active, c.ahmed, c.org, c.aidant, time.Now(), "fr")
 	if f.active, err = app.service.RecordInPersonConsent(ctx, aidantActor(c), f.active.ID, []byte(text)); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/relais-fr/relais/authz/oauth"
+	"github.com/relais-fr/relais/locales"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -280,7 +281,7 @@ func testCosignPersonActs(t *testing.T, w *world, _ CosignatureStore) {
 		t.Fatalf("after approval: %+v, want allowed", a)
 	}
 	a := w.evaluate(t, w.jeanne, w.jeanne, mandates.Dispose, "caf", c.ID)
-	if a.Decision != mandates.Cosign || a.Reason.EN == "" {
+	if a.Decision != mandates.Cosign || locales.Reason(a.Reason).EN == "" {
 		t.Errorf("second use: %+v, want cosign with a reason", a)
 	}
 	// Each evaluation is journaled too, with the answer it got: cosign

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/relais-fr/relais/locales"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -88,7 +89,7 @@ func testTutorGivesTheMandate(t *testing.T, w *world) {
 		t.Errorf("the consent's entry: %+v, want Marie giving it as tutor", e)
 	}
 	if a := w.decide(t, w.aidant, w.jeanne, mandates.Manage, "social"); a.Decision != mandates.Allowed {
-		t.Errorf("the aidant, within the tutor's powers: %s (%s)", a.Decision, a.Reason.FR)
+		t.Errorf("the aidant, within the tutor's powers: %s (%s)", a.Decision, locales.Reason(a.Reason).FR)
 	}
 	if a := w.decide(t, w.aidant, w.jeanne, mandates.Manage, "argent"); a.Decision != mandates.No {
 		t.Errorf("the aidant, outside the mandate's areas: %s", a.Decision)
@@ -155,7 +156,7 @@ func testCuratorAgrees(t *testing.T, w *world) {
 	// Managing needs the curator's agreement, for the person as for the aidant.
 	a := w.decide(t, w.aidant, w.jeanne, mandates.Manage, "social")
 	if a.Decision != mandates.Cosign || a.Agreement == nil || a.Agreement.ID != curatelle.ID {
-		t.Fatalf("managing: %s (%s), want cosign with the curator", a.Decision, a.Reason.FR)
+		t.Fatalf("managing: %s (%s), want cosign with the curator", a.Decision, locales.Reason(a.Reason).FR)
 	}
 	c, err := w.svc.RequestCosignature(ctx, mandates.CosignatureRequest{ClientID: "caf", PersonID: w.jeanne, ActorID: w.aidant,
 		Action: mandates.Manage, Area: "social", Description: "Déclarer un changement de situation"})
@@ -244,7 +245,7 @@ func testTutorGivesAProxy(t *testing.T, w *world) {
 		t.Fatal(err)
 	}
 	if a := w.decide(t, w.karim, w.jeanne, mandates.Consult, "social"); a.Decision != mandates.Allowed {
-		t.Errorf("the holder consulting: %s (%s)", a.Decision, a.Reason.FR)
+		t.Errorf("the holder consulting: %s (%s)", a.Decision, locales.Reason(a.Reason).FR)
 	}
 	self := in
 	self.ForPersonID, self.HolderID = "", w.fatima
@@ -375,13 +376,13 @@ func testGivingLoopholes(t *testing.T, w *world) {
 
 	// It ends with the tutelle: the person decides again for themselves.
 	if a := w.decide(t, w.aidant, w.jeanne, mandates.Manage, "social"); a.Decision != mandates.Allowed {
-		t.Fatalf("under the tutelle: %s (%s)", a.Decision, a.Reason.FR)
+		t.Fatalf("under the tutelle: %s (%s)", a.Decision, locales.Reason(a.Reason).FR)
 	}
 	if _, err := w.svc.End(ctx, w.op(), tutelle.ID, 0, "mainlevée"); err != nil {
 		t.Fatal(err)
 	}
-	if a := w.decide(t, w.aidant, w.jeanne, mandates.Manage, "social"); a.Decision != mandates.No || !strings.Contains(a.Reason.FR, "ne s’applique plus") {
-		t.Errorf("after the tutelle ended: %s (%s), want no", a.Decision, a.Reason.FR)
+	if a := w.decide(t, w.aidant, w.jeanne, mandates.Manage, "social"); a.Decision != mandates.No || !strings.Contains(locales.Reason(a.Reason).FR, "ne s’applique plus") {
+		t.Errorf("after the tutelle ended: %s (%s), want no", a.Decision, locales.Reason(a.Reason).FR)
 	}
 	if _, err := w.svc.Usable(ctx, w.sophie(), r.ID, w.now); !errors.Is(err, mandates.ErrInactive) {
 		t.Errorf("its tokens after the tutelle ended: %v, want ErrInactive", err)
@@ -415,7 +416,7 @@ func testCoRepresentativeAnswersInTheirAreas(t *testing.T, w *world) {
 		t.Fatal(err)
 	}
 	if a := w.decide(t, w.aidant, w.jeanne, mandates.Manage, "logement"); a.Decision != mandates.Allowed {
-		t.Errorf("the aidant in housing: %s (%s)", a.Decision, a.Reason.FR)
+		t.Errorf("the aidant in housing: %s (%s)", a.Decision, locales.Reason(a.Reason).FR)
 	}
 }
 

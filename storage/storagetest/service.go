@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/relais-fr/relais/authn"
+	"github.com/relais-fr/relais/locales"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -560,8 +561,8 @@ func testWithdrawnAidant(t *testing.T, w *world) {
 		t.Fatal(err)
 	}
 	a := w.decide(t, w.aidant, w.jeanne, mandates.Consult, "social")
-	if a.Decision != mandates.No || !strings.Contains(a.Reason.FR, "habilitation") {
-		t.Errorf("a withdrawn aidant: %s (%s)", a.Decision, a.Reason.FR)
+	if a.Decision != mandates.No || !strings.Contains(locales.Reason(a.Reason).FR, "habilitation") {
+		t.Errorf("a withdrawn aidant: %s (%s)", a.Decision, locales.Reason(a.Reason).FR)
 	}
 	if _, err := w.svc.StartMandate(t.Context(), w.sophie(), mandates.MandateInput{OrganisationID: w.org, PersonID: w.marie,
 		Areas: []mandates.Area{"social"}, Duration: mandates.OneDay}); !errors.Is(err, mandates.ErrNotPermitted) {

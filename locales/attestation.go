@@ -1,9 +1,11 @@
-package mandates
+package locales
 
 import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/relais-fr/relais/mandates"
 )
 
 // AttestationVersion names the wording of the attestation, like Aidants
@@ -48,31 +50,30 @@ var paris = func() *time.Location {
 // Attestation is the text of the in-person consent the person keeps and
 // signs: who may act, for which areas, for how long, and how to stop it.
 // It is built before the consent is recorded, and its SHA-256 is kept.
-func Attestation(r Representation, person Person, org Organisation, aidant Person, day time.Time, lang string) string {
+func Attestation(r mandates.Representation, person mandates.Person, org mandates.Organisation, aidant mandates.Person, day time.Time, lang string) string {
 	var b strings.Builder
-	d := durationOf(&r)
+	d := Duration(r.Length())
 	if lang == "en" {
 		fmt.Fprintf(&b, "Aidant mandate: consent given in person (text of %s)\n\n", AttestationVersion)
-		fmt.Fprintf(&b, "I, %s, born on %s, agree that the aidants of %s do some procedures for me.\n\n", DisplayName(person), FormatDate(person.BirthDate, "en"), org.Name)
+		fmt.Fprintf(&b, "I, %s, born on %s, agree that the aidants of %s do some procedures for me.\n\n", mandates.DisplayName(person), FormatDate(person.BirthDate, "en"), org.Name)
 		b.WriteString("The procedures they may do for me:\n")
 	} else {
 		fmt.Fprintf(&b, "Mandat d’aidant : accord donné en personne (texte du %s)\n\n", AttestationVersion)
-		fmt.Fprintf(&b, "Moi, %s, né ou née le %s, je suis d’accord pour que les aidants de %s fassent certaines démarches pour moi.\n\n", DisplayName(person), FormatDate(person.BirthDate, "fr"), org.Name)
+		fmt.Fprintf(&b, "Moi, %s, né ou née le %s, je suis d’accord pour que les aidants de %s fassent certaines démarches pour moi.\n\n", mandates.DisplayName(person), FormatDate(person.BirthDate, "fr"), org.Name)
 		b.WriteString("Les démarches qu’ils peuvent faire pour moi :\n")
 	}
 	for _, a := range r.Areas {
-		info, _ := a.Info()
-		fmt.Fprintf(&b, "- %s\n", info.Label.In(lang))
+		fmt.Fprintf(&b, "- %s\n", Area(a).In(lang))
 	}
 	if lang == "en" {
-		fmt.Fprintf(&b, "\nThis mandate lasts %s from %s.\n", d.Label().EN, FormatDate(day, "en"))
+		fmt.Fprintf(&b, "\nThis mandate lasts %s from %s.\n", d.EN, FormatDate(day, "en"))
 		b.WriteString("I can stop it at any time, on Relais (page “Who can act for me?”) or by asking the organisation.\n")
-		fmt.Fprintf(&b, "\nAidant who saw me give my consent: %s, %s.\n", DisplayName(aidant), org.Name)
+		fmt.Fprintf(&b, "\nAidant who saw me give my consent: %s, %s.\n", mandates.DisplayName(aidant), org.Name)
 		fmt.Fprintf(&b, "Mandate number: %s\n\nSigned on %s.\n\nSignature:\n", r.ID, FormatDate(day, "en"))
 	} else {
-		fmt.Fprintf(&b, "\nCe mandat dure %s à partir du %s.\n", d.Label().FR, FormatDate(day, "fr"))
+		fmt.Fprintf(&b, "\nCe mandat dure %s à partir du %s.\n", d.FR, FormatDate(day, "fr"))
 		b.WriteString("Je peux l’arrêter quand je veux, sur Relais (page « Qui peut agir pour moi ? ») ou en le demandant à la structure.\n")
-		fmt.Fprintf(&b, "\nAidant qui a vu mon accord : %s, %s.\n", DisplayName(aidant), org.Name)
+		fmt.Fprintf(&b, "\nAidant qui a vu mon accord : %s, %s.\n", mandates.DisplayName(aidant), org.Name)
 		fmt.Fprintf(&b, "Numéro du mandat : %s\n\nSigné le %s.\n\nSignature :\n", r.ID, FormatDate(day, "fr"))
 	}
 	return b.String()
