@@ -173,35 +173,32 @@ func (s *Server) forWhomData(ctx context.Context, a mandates.Actor, c authz.Clie
 
 // chooseForWhom takes the person's choice, checks it is theirs to make,
 // and goes back to /authorize with it sealed.
-func (s *Server) chooseForWhom(w http.ResponseWriter, r *http.Request) {
+func (s *Server) chooseForWhom(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
-		return
+		return formError(err)
 	}
 	query := r.PostForm.Get("request")
 	sess, ok := CurrentSession(ctx)
 	if !ok {
 		http.Redirect(w, r, "/login?"+url.Values{"return": {"/authorize?" + query}}.Encode(), http.StatusSeeOther)
-		return
+		return nil
 	}
 	original, err := http.NewRequestWithContext(ctx, http.MethodGet, "/authorize?"+query, nil)
 	if err != nil {
-		s.Error(w, r, http.StatusBadRequest)
-		return
+		return statusError(http.StatusBadRequest)
 	}
 	a, err := s.oidc.Provider.ParseAuthorize(ctx, original)
 	if err != nil {
 		if !s.oidc.Provider.AuthorizeError(w, original, a, err) {
 			s.Error(w, r, http.StatusBadRequest)
 		}
-		return
+		return nil
 	}
 	choice := r.PostForm.Get("for")
 	cands, err := s.actingCandidates(ctx, sess.PersonID, a.Client())
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	valid := choice == authz.ActingSelf || slices.ContainsFunc(cands, func(v mandates.View) bool { return v.ID == choice })
 	if !valid {
@@ -209,8 +206,7 @@ func (s *Server) chooseForWhom(w http.ResponseWriter, r *http.Request) {
 		// field, or a representation that ended meanwhile): ask again.
 		d, err := s.forWhomData(ctx, actor(sess), a.Client(), cands, query, "")
 		if err != nil {
-			s.StoreError(w, r, err)
-			return
+			return err
 		}
 		d.Problem = "forwhom.problem_choose"
 		if choice != "" {
@@ -218,11 +214,12 @@ func (s *Server) chooseForWhom(w http.ResponseWriter, r *http.Request) {
 		}
 		allowFormTarget(w, original.URL.Query().Get("redirect_uri"))
 		s.render(w, r, http.StatusBadRequest, "forwhom", "forwhom.title_error", d)
-		return
+		return nil
 	}
 	q := original.URL.Query()
 	q.Set(choiceParam, s.oidc.Provider.SealChoice(sess.ID, a.Client().ID, choice))
 	http.Redirect(w, r, "/authorize?"+q.Encode(), http.StatusSeeOther)
+	return nil
 }
 
 // actingData is what the consent page says about acting for someone.

@@ -304,16 +304,15 @@ func (s *Server) givingRequestOf(ctx context.Context, l *i18n.Localizer, lang st
 // spaceAnswerRequest records the representative's answer to a request for
 // the person they represent: give (or agree), or refuse. Then « Pour qui
 // j’agis » says what happened and what comes next.
-func (s *Server) spaceAnswerRequest(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requirePost(w, r)
-	if !ok {
-		return
+func (s *Server) spaceAnswerRequest(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.requirePost(r)
+	if err != nil {
+		return err
 	}
 	vars := mux.Vars(r)
 	id, accept := vars["id"], vars["answer"] == "accord"
 	if !mandates.IsID(id) {
-		s.Error(w, r, http.StatusNotFound)
-		return
+		return statusError(http.StatusNotFound)
 	}
 	// The answer is to the request as the representative read it: one
 	// changed since (other areas, another length) is shown again.
@@ -329,7 +328,7 @@ func (s *Server) spaceAnswerRequest(w http.ResponseWriter, r *http.Request) {
 			Heading: translate(l, "giving.changed.heading"),
 			Lead:    translate(l, "giving.changed.lead"),
 			Links:   []refusalLink{{Href: forPath + "#demandes", Text: translate(l, "giving.changed.link")}}})
-		return
+		return nil
 	case errors.Is(err, mandates.ErrInactive):
 		_, l := s.spaceLocalizer(r)
 		s.refusal(w, r, http.StatusConflict, refusalData{
@@ -337,10 +336,9 @@ func (s *Server) spaceAnswerRequest(w http.ResponseWriter, r *http.Request) {
 			Lead:    translate(l, "giving.answered.lead"),
 			Why:     []string{translate(l, "giving.answered.why")},
 			Links:   []refusalLink{{Href: forPath, Text: translate(l, "giving.answered.link")}}})
-		return
+		return nil
 	case err != nil:
-		s.spaceDomainError(w, r, err)
-		return
+		return err
 	}
 	s.log.InfoContext(r.Context(), "request answered by the representative", "representation_id", id, "accepted", accept)
 	done := "refus"
@@ -348,6 +346,7 @@ func (s *Server) spaceAnswerRequest(w http.ResponseWriter, r *http.Request) {
 		done = "accord"
 	}
 	http.Redirect(w, r, forPath+"?"+url.Values{"r": {id}, "p": {rep.PersonID}, "fait": {done}}.Encode(), http.StatusSeeOther)
+	return nil
 }
 
 // givingNotice is what « Pour qui j’agis » says after the representative
@@ -454,11 +453,10 @@ func (s *Server) aidantHolder(r *http.Request, m aidantMandate, d *aidantMandate
 // to collect the person's consent to a mandate that, under the person's
 // measure, their representative gives (ErrRepresentativeGives; the
 // service journaled the refusal).
-func (s *Server) aidantRepresentativeGives(w http.ResponseWriter, r *http.Request, m aidantMandate) {
+func (s *Server) aidantRepresentativeGives(w http.ResponseWriter, r *http.Request, m aidantMandate) error {
 	var d aidantMandateData
 	if err := s.aidantHolder(r, m, &d); err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	_, l := s.spaceLocalizer(r)
 	data := map[string]any{"Who": d.Who, "Named": d.Named, "Holder": d.Holder, "Name": m.view.PersonName, "Kind": d.Kind}
@@ -469,6 +467,7 @@ func (s *Server) aidantRepresentativeGives(w http.ResponseWriter, r *http.Reques
 		NextSteps: []string{translateData(l, "giving.aidant.tell", data), translateData(l, "giving.consent_refused.then", data)},
 		Links: []refusalLink{{Href: aidantMandatePath(m.rep.ID), Text: translateData(l, "aidant.home.open", data)},
 			{Href: aidantPath, Text: translate(l, "aidant.back_home")}}})
+	return nil
 }
 
 type aidantChangeData struct {
@@ -501,27 +500,27 @@ func (s *Server) aidantChangeForm(r *http.Request, m aidantMandate, areas []stri
 // same person (*mandates.OpenError): one already exists, in force or
 // waiting, and the page offers to change that one, with what the aidant
 // just chose.
-func (s *Server) aidantExisting(w http.ResponseWriter, r *http.Request, m aidantMandate, open *mandates.OpenError, areas []string, duration string) {
+func (s *Server) aidantExisting(w http.ResponseWriter, r *http.Request, m aidantMandate, open *mandates.OpenError, areas []string, duration string) error {
 	if err := s.reloadAidantMandate(r, &m, open.ID); err != nil {
-		s.spaceDomainError(w, r, err)
-		return
+		return err
 	}
 	d := s.aidantChangeForm(r, m, areas, duration)
 	d.Existing = true
 	s.render(w, r, http.StatusConflict, "aidant_change", "giving.existing.title", d)
+	return nil
 }
 
 // aidantChangeMandate changes the areas and length of a mandate in force
 // or waiting, rather than adding a second one: it then waits for consent
 // again (the person's, or their representative's).
-func (s *Server) aidantChangeMandate(w http.ResponseWriter, r *http.Request) {
-	m, ok := s.loadAidantMandate(w, r)
-	if !ok {
-		return
+func (s *Server) aidantChangeMandate(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.loadAidantMandate(r)
+	if err != nil {
+		return err
 	}
 	if spaceEnded(m.view.Status) {
 		http.Redirect(w, r, aidantMandatePath(m.rep.ID), http.StatusSeeOther)
-		return
+		return nil
 	}
 	if r.Method != http.MethodPost {
 		var areas []string
@@ -533,11 +532,10 @@ func (s *Server) aidantChangeMandate(w http.ResponseWriter, r *http.Request) {
 			duration = string(d)
 		}
 		s.render(w, r, http.StatusOK, "aidant_change", "giving.change.title", s.aidantChangeForm(r, m, areas, duration))
-		return
+		return nil
 	}
 	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
-		return
+		return formError(err)
 	}
 	f := r.PostForm
 	d := s.aidantChangeForm(r, m, f["domaines"], f.Get("duree"))
@@ -554,26 +552,25 @@ func (s *Server) aidantChangeMandate(w http.ResponseWriter, r *http.Request) {
 	duration := spaceChosenDuration(f.Get("duree"), p)
 	if p.Any() {
 		s.render(w, r, http.StatusBadRequest, "aidant_change", "giving.change.title_error", d)
-		return
+		return nil
 	}
-	_, err := s.mandates.Service.ChangeMandate(r.Context(), actor(m.sess), m.rep.ID, areas, duration)
+	_, err = s.mandates.Service.ChangeMandate(r.Context(), actor(m.sess), m.rep.ID, areas, duration)
 	switch {
 	case errors.Is(err, mandates.ErrSecondFactor):
-		s.aidantSecondFactorPage(w, r)
-		return
+		return errAidantSecondFactor
 	case errors.Is(err, mandates.ErrInactive):
 		http.Redirect(w, r, aidantMandatePath(m.rep.ID), http.StatusSeeOther)
-		return
+		return nil
 	case errors.Is(err, mandates.ErrInvalid):
 		p.add("form", target, "space.form.err_invalid", nil)
 		s.render(w, r, http.StatusBadRequest, "aidant_change", "giving.change.title_error", d)
-		return
+		return nil
 	case err != nil:
-		s.spaceDomainError(w, r, err)
-		return
+		return err
 	}
 	s.log.InfoContext(r.Context(), "aidant mandate changed", "representation_id", m.rep.ID)
 	http.Redirect(w, r, aidantMandatePath(m.rep.ID)+"?fait=change", http.StatusSeeOther)
+	return nil
 }
 
 // givingHomeLink is the link of « Mon espace » to the requests waiting for
@@ -607,26 +604,25 @@ func (s *Server) givingHomeLink(r *http.Request, a mandates.Actor) (*spaceLink, 
 // spaceProxyRefused answers a person whose proxy the service refused
 // because, under their measure, their representative gives it
 // (ErrRepresentativeGives): the page names who, and what to do.
-func (s *Server) spaceProxyRefused(w http.ResponseWriter, r *http.Request, d spaceProxyFormData) {
+func (s *Server) spaceProxyRefused(w http.ResponseWriter, r *http.Request, d spaceProxyFormData) error {
 	sess, _ := CurrentSession(r.Context())
 	of, err := s.mandates.Service.Of(r.Context(), sess.PersonID)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	lang, l := s.spaceLocalizer(r)
 	if d.Giver, d.GiverName, err = s.spaceProxyGiver(r.Context(), l, lang, of); err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	d.Measure = true
 	s.render(w, r, http.StatusForbidden, "space_proxy_new", "space.proxy.title", d)
+	return nil
 }
 
 // spaceProxyExists answers a person who gives a second proxy to someone
 // who already has one from them, in force or waiting
 // (*mandates.OpenError): Relais keeps the one already there.
-func (s *Server) spaceProxyExists(w http.ResponseWriter, r *http.Request, open *mandates.OpenError, holder mandates.Person) {
+func (s *Server) spaceProxyExists(w http.ResponseWriter, r *http.Request, open *mandates.OpenError, holder mandates.Person) error {
 	_, l := s.spaceLocalizer(r)
 	data := map[string]any{"Name": mandates.DisplayName(holder)}
 	lead := "giving.proxy_exists.in_force"
@@ -640,6 +636,7 @@ func (s *Server) spaceProxyExists(w http.ResponseWriter, r *http.Request, open *
 		Why:       []string{translateData(l, "giving.proxy_exists.one", data)},
 		NextSteps: []string{translateData(l, "giving.proxy_exists.see", data), translateData(l, "giving.proxy_exists.change", data)},
 		Links:     []refusalLink{{Href: ofPath, Text: translate(l, "space.proxy.measure_link")}}})
+	return nil
 }
 
 // givingNeedCode is, for a reader who holds a measure through an
@@ -673,23 +670,20 @@ func (s *Server) givingProxyLink(v mandates.View) string {
 
 // givingProxyFor is the name of the person a tutor gives a proxy for,
 // when the reader holds such a measure over them; anyone else gets 404.
-func (s *Server) givingProxyFor(w http.ResponseWriter, r *http.Request, sess authz.BrowserSession, personID string) (string, bool) {
+func (s *Server) givingProxyFor(r *http.Request, sess authz.BrowserSession, personID string) (string, error) {
 	if !mandates.IsID(personID) {
-		s.Error(w, r, http.StatusNotFound)
-		return "", false
+		return "", statusError(http.StatusNotFound)
 	}
 	held, err := s.mandates.Service.For(r.Context(), sess.PersonID)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return "", false
+		return "", err
 	}
 	for _, v := range held {
 		if v.PersonID == personID && s.givingProxyLink(v) != "" {
-			return v.PersonName, true
+			return v.PersonName, nil
 		}
 	}
-	s.Error(w, r, http.StatusNotFound)
-	return "", false
+	return "", statusError(http.StatusNotFound)
 }
 
 // givingGiven groups, by person, the mandates and proxies the reader gave
@@ -733,20 +727,18 @@ func (s *Server) givingGiven(r *http.Request, a mandates.Actor, held []mandates.
 
 // spaceStopGiven is the tutor stopping, at once, a mandate or a proxy they
 // gave for the person (Withdraw asks the domain whether they may).
-func (s *Server) spaceStopGiven(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requirePost(w, r)
-	if !ok {
-		return
+func (s *Server) spaceStopGiven(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.requirePost(r)
+	if err != nil {
+		return err
 	}
 	id := mux.Vars(r)["id"]
 	if !mandates.IsID(id) {
-		s.Error(w, r, http.StatusNotFound)
-		return
+		return statusError(http.StatusNotFound)
 	}
 	rep, err := s.mandates.Service.Withdraw(r.Context(), actor(sess), id)
 	if err != nil {
-		s.spaceDomainError(w, r, err)
-		return
+		return err
 	}
 	s.log.InfoContext(r.Context(), "representation stopped by the representative", "representation_id", id)
 	kind := "procuration"
@@ -754,6 +746,7 @@ func (s *Server) spaceStopGiven(w http.ResponseWriter, r *http.Request) {
 		kind = "mandat"
 	}
 	http.Redirect(w, r, forPath+"?"+url.Values{"fait": {"arrete"}, "p": {rep.PersonID}, "k": {kind}}.Encode(), http.StatusSeeOther)
+	return nil
 }
 
 // givingStoppedNotice says what the tutor just stopped, for the person
