@@ -55,7 +55,7 @@ type forWhomData struct {
 // actingCandidates are the representations the actor may use at the site
 // now: in force, and covering at least one of the site's procedure areas
 // (any area when the site registered none).
-func (s *Server) actingCandidates(ctx context.Context, actorID string, c authz.Client) ([]mandates.View, error) {
+func (s *signInPages) actingCandidates(ctx context.Context, actorID string, c authz.Client) ([]mandates.View, error) {
 	vs, err := s.mandates.Service.For(ctx, actorID)
 	if err != nil {
 		return nil, err
@@ -79,7 +79,7 @@ func (s *Server) actingCandidates(ctx context.Context, actorID string, c authz.C
 // actingChoice returns the representation the person chose for this
 // request ("" for themselves). When they must still choose, it shows the
 // page (or answers interaction_required for prompt=none) and returns false.
-func (s *Server) actingChoice(w http.ResponseWriter, r *http.Request, a *authz.AuthorizeRequest, sess authz.BrowserSession) (string, bool) {
+func (s *signInPages) actingChoice(w http.ResponseWriter, r *http.Request, a *authz.AuthorizeRequest, sess authz.BrowserSession) (string, bool) {
 	ctx := r.Context()
 	p := s.oidc.Provider
 	if sealed := a.Form().Get(choiceParam); sealed != "" {
@@ -120,7 +120,7 @@ func (s *Server) actingChoice(w http.ResponseWriter, r *http.Request, a *authz.A
 // says « Confirmez avec votre code » and the code is asked after the
 // choice; to someone who has not turned the code on, it is listed apart,
 // with the way to turn it on.
-func (s *Server) forWhomData(ctx context.Context, a mandates.Actor, c authz.Client, cands []mandates.View, request, hint string) (forWhomData, error) {
+func (s *signInPages) forWhomData(ctx context.Context, a mandates.Actor, c authz.Client, cands []mandates.View, request, hint string) (forWhomData, error) {
 	d := forWhomData{Site: c.Name, Request: request}
 	hinted := ""
 	if hint != "" {
@@ -173,7 +173,7 @@ func (s *Server) forWhomData(ctx context.Context, a mandates.Actor, c authz.Clie
 
 // chooseForWhom takes the person's choice, checks it is theirs to make,
 // and goes back to /authorize with it sealed.
-func (s *Server) chooseForWhom(w http.ResponseWriter, r *http.Request) error {
+func (s *signInPages) chooseForWhom(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	if err := r.ParseForm(); err != nil {
 		return formError(err)
@@ -229,7 +229,7 @@ type actingData struct {
 	Role       mandates.Text
 }
 
-func (s *Server) actingFor(ctx context.Context, a mandates.Actor, representationID string) (*actingData, error) {
+func (s *signInPages) actingFor(ctx context.Context, a mandates.Actor, representationID string) (*actingData, error) {
 	v, err := s.mandates.Service.Usable(ctx, a, representationID, s.now())
 	if err != nil {
 		return nil, err

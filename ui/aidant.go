@@ -22,7 +22,11 @@ import (
 // whoever must act: the login page to the person, the others to the aidant.
 const aidantPath = "/aidant"
 
-func (s *Server) mountAidant(pages *mux.Router) {
+// aidantPages are the aidant's workspace; they use the person's pages'
+// helpers (forms, who a request waits for).
+type aidantPages struct{ *personPages }
+
+func (s *aidantPages) mountAidant(pages *mux.Router) {
 	get := []string{http.MethodGet, http.MethodHead}
 	both := append(slices.Clone(get), http.MethodPost)
 	const mandate = "/aidant/mandats/{id:[0-9a-f-]{36}}"
@@ -45,7 +49,7 @@ type aidantSecondFactorData struct {
 
 // aidantSession is the session of a person logged in with the second
 // factor, which aidants must use; without it, a page says how to get it.
-func (s *Server) aidantSession(r *http.Request) (authz.BrowserSession, error) {
+func (s *aidantPages) aidantSession(r *http.Request) (authz.BrowserSession, error) {
 	sess, err := s.requireSession(r)
 	if err != nil {
 		return sess, err
@@ -91,7 +95,7 @@ func aidantOrgLineOf(m mandates.MembershipView, lang string) aidantOrgLine {
 
 // aidantHome lists the organisations the aidant acts for, and the mandates
 // they may use.
-func (s *Server) aidantHome(w http.ResponseWriter, r *http.Request) error {
+func (s *aidantPages) aidantHome(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.aidantSession(r)
 	if err != nil {
 		return err
@@ -141,7 +145,7 @@ const (
 	aidantMethodCode        = "code"
 )
 
-func (s *Server) aidantNewMandateForm(r *http.Request, orgs []mandates.MembershipView, email, org string, areas []string, duration, method string) aidantMandateFormData {
+func (s *aidantPages) aidantNewMandateForm(r *http.Request, orgs []mandates.MembershipView, email, org string, areas []string, duration, method string) aidantMandateFormData {
 	lang, l := s.spaceLocalizer(r)
 	d := aidantMandateFormData{Email: email, Durations: spaceDurationChoices(duration, lang), NoOrg: len(orgs) == 0}
 	// The areas offered are those the aidant's organisations cover.
@@ -170,7 +174,7 @@ func (s *Server) aidantNewMandateForm(r *http.Request, orgs []mandates.Membershi
 }
 
 // aidantActiveOrgs are the organisations the person may act for now.
-func (s *Server) aidantActiveOrgs(r *http.Request, personID string) ([]mandates.MembershipView, error) {
+func (s *aidantPages) aidantActiveOrgs(r *http.Request, personID string) ([]mandates.MembershipView, error) {
 	ms, err := s.mandates.Service.MembershipsOf(r.Context(), personID)
 	return slices.DeleteFunc(ms, func(m mandates.MembershipView) bool { return !m.Active }), err
 }
@@ -179,7 +183,7 @@ func (s *Server) aidantActiveOrgs(r *http.Request, personID string) ([]mandates.
 // which organisation, which areas, how long, and how the person consents.
 // Every problem is shown at once, and nothing is written until all is
 // right; the mandate then waits for the person's consent.
-func (s *Server) aidantNewMandate(w http.ResponseWriter, r *http.Request) error {
+func (s *aidantPages) aidantNewMandate(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.aidantSession(r)
 	if err != nil {
 		return err
@@ -280,7 +284,7 @@ type aidantMandate struct {
 	view mandates.View
 }
 
-func (s *Server) loadAidantMandate(r *http.Request) (aidantMandate, error) {
+func (s *aidantPages) loadAidantMandate(r *http.Request) (aidantMandate, error) {
 	var m aidantMandate
 	sess, err := s.aidantSession(r)
 	if err != nil {
@@ -290,7 +294,7 @@ func (s *Server) loadAidantMandate(r *http.Request) (aidantMandate, error) {
 	return m, s.reloadAidantMandate(r, &m, mux.Vars(r)["id"])
 }
 
-func (s *Server) reloadAidantMandate(r *http.Request, m *aidantMandate, id string) error {
+func (s *aidantPages) reloadAidantMandate(r *http.Request, m *aidantMandate, id string) error {
 	ctx := r.Context()
 	svc := s.mandates.Service
 	if !mandates.IsID(id) {
@@ -337,7 +341,7 @@ type aidantMandateData struct {
 // aidantMandatePage says where a mandate stands: in force (and until
 // when), waiting for the person's consent (and the ways to give it), or
 // stopped.
-func (s *Server) aidantMandatePage(w http.ResponseWriter, r *http.Request) error {
+func (s *aidantPages) aidantMandatePage(w http.ResponseWriter, r *http.Request) error {
 	m, err := s.loadAidantMandate(r)
 	if err != nil {
 		return err
@@ -393,7 +397,7 @@ type aidantConfirmData struct {
 // aidantConfirmByLogin is the page the aidant hands over to the person: they
 // log in with their own account to say they agree. The aidant's session
 // stays as it is; the person's login opens no session.
-func (s *Server) aidantConfirmByLogin(w http.ResponseWriter, r *http.Request) error {
+func (s *aidantPages) aidantConfirmByLogin(w http.ResponseWriter, r *http.Request) error {
 	m, err := s.loadAidantMandate(r)
 	if err != nil {
 		return err
@@ -441,7 +445,7 @@ func (s *Server) aidantConfirmByLogin(w http.ResponseWriter, r *http.Request) er
 
 // aidantConsentFailed answers the failures every way of consenting
 // shares; err is not nil.
-func (s *Server) aidantConsentFailed(w http.ResponseWriter, r *http.Request, m aidantMandate, err error) error {
+func (s *aidantPages) aidantConsentFailed(w http.ResponseWriter, r *http.Request, m aidantMandate, err error) error {
 	switch {
 	case errors.Is(err, mandates.ErrSecondFactor):
 		return errAidantSecondFactor
@@ -466,7 +470,7 @@ type aidantAttestationData struct {
 // aidantAttestation shows the text the person agrees to in front of the aidant;
 // the aidant ticks that the person agreed, and Relais keeps the text's
 // hash with the consent.
-func (s *Server) aidantAttestation(w http.ResponseWriter, r *http.Request) error {
+func (s *aidantPages) aidantAttestation(w http.ResponseWriter, r *http.Request) error {
 	m, err := s.loadAidantMandate(r)
 	if err != nil {
 		return err
@@ -510,7 +514,7 @@ func (s *Server) aidantAttestation(w http.ResponseWriter, r *http.Request) error
 
 // aidantPrint is the attestation to print, as it was recorded: the
 // text whose hash the consent keeps (in the language it was recorded in).
-func (s *Server) aidantPrint(w http.ResponseWriter, r *http.Request) error {
+func (s *aidantPages) aidantPrint(w http.ResponseWriter, r *http.Request) error {
 	m, err := s.loadAidantMandate(r)
 	if err != nil {
 		return err
@@ -573,7 +577,7 @@ func aidantPhoneEnd(phone string) string {
 	return string(digits)
 }
 
-func (s *Server) aidantCodeData(r *http.Request, m aidantMandate) (aidantCodeData, error) {
+func (s *aidantPages) aidantCodeData(r *http.Request, m aidantMandate) (aidantCodeData, error) {
 	lang, l := s.spaceLocalizer(r)
 	d := aidantCodeData{Card: spaceCardOf(m.view, lang, l), Name: m.view.PersonName}
 	person, err := s.mandates.Service.Person(r.Context(), m.rep.PersonID)
@@ -602,7 +606,7 @@ func (s *Server) aidantCodeData(r *http.Request, m aidantMandate) (aidantCodeDat
 // aidantCode sends a one-time code to the person's phone, then checks
 // the code the person reads back. Wrong codes count; too many cancel the
 // request; a used code never works twice.
-func (s *Server) aidantCode(w http.ResponseWriter, r *http.Request) error {
+func (s *aidantPages) aidantCode(w http.ResponseWriter, r *http.Request) error {
 	m, err := s.loadAidantMandate(r)
 	if err != nil {
 		return err

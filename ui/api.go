@@ -17,12 +17,15 @@ import (
 	"github.com/relais-fr/relais/mandates"
 )
 
+// apiPages are the JSON API's handlers.
+type apiPages struct{ *Server }
+
 // The JSON API for back-office integration: the operations of the
 // operator's and the organisation administrator's pages, with the same
 // session cookie and the same cross-origin check (it is mounted on the
 // pages router). Errors have the shape of RFC 6749 §5.2; dates are written
 // "YYYY-MM-DD" on the way in, instants RFC 3339 in UTC on the way out.
-func (s *Server) mountAPI(pages *mux.Router) {
+func (s *apiPages) mountAPI(pages *mux.Router) {
 	api := pages.PathPrefix("/api/v1").Subrouter()
 	api.HandleFunc("/measures", s.api(s.apiSearchMeasures)).Methods(http.MethodGet)
 	api.HandleFunc("/measures", s.api(s.apiRegisterMeasure)).Methods(http.MethodPost)
@@ -200,7 +203,7 @@ func parseDate(field, v string) (time.Time, error) {
 
 // personID resolves a person named by id or by email address; an unknown
 // email is a bad input of field, never a 404.
-func (s *Server) personID(ctx context.Context, field, id, email string) (string, error) {
+func (s *apiPages) personID(ctx context.Context, field, id, email string) (string, error) {
 	id, email = strings.TrimSpace(id), strings.TrimSpace(email)
 	switch {
 	case id != "" && email != "":
@@ -220,7 +223,7 @@ func (s *Server) personID(ctx context.Context, field, id, email string) (string,
 
 // apiSession is the signed-in person, or a 401 whatever the Accept header
 // says: the API never redirects to the login page.
-func (s *Server) apiSession(r *http.Request) (authz.BrowserSession, error) {
+func (s *apiPages) apiSession(r *http.Request) (authz.BrowserSession, error) {
 	sess, ok := CurrentSession(r.Context())
 	if !ok {
 		return sess, &jsonProblem{http.StatusUnauthorized, "login_required", "Sign in to Relais first."}
@@ -229,7 +232,7 @@ func (s *Server) apiSession(r *http.Request) (authz.BrowserSession, error) {
 }
 
 // apiOperator is the signed-in operator, or a 401 or 403.
-func (s *Server) apiOperator(r *http.Request) (authz.BrowserSession, error) {
+func (s *apiPages) apiOperator(r *http.Request) (authz.BrowserSession, error) {
 	sess, err := s.apiSession(r)
 	if err != nil {
 		return sess, err
@@ -272,7 +275,7 @@ func decodeJSON(r *http.Request, v any) error {
 	return &jsonProblem{http.StatusBadRequest, "invalid_request", desc}
 }
 
-func (s *Server) apiSearchMeasures(w http.ResponseWriter, r *http.Request) error {
+func (s *apiPages) apiSearchMeasures(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.apiSession(r)
 	if err != nil {
 		return err
@@ -312,7 +315,7 @@ type apiRepresentativeIn struct {
 }
 
 // measureInput checks the body's dates and resolves the emails it names.
-func (s *Server) measureInput(ctx context.Context, b apiMeasureBody) (mandates.MeasureInput, error) {
+func (s *apiPages) measureInput(ctx context.Context, b apiMeasureBody) (mandates.MeasureInput, error) {
 	in := mandates.MeasureInput{Kind: b.Kind, Areas: b.ProcedureAreas, Adjustments: b.Adjustments,
 		Decision: mandates.CourtDecision{Jurisdiction: b.Decision.Jurisdiction, Reference: b.Decision.Reference, Renewal: b.Decision.Renewal}}
 	var err error
@@ -340,7 +343,7 @@ func (s *Server) measureInput(ctx context.Context, b apiMeasureBody) (mandates.M
 	return in, nil
 }
 
-func (s *Server) apiRegisterMeasure(w http.ResponseWriter, r *http.Request) error {
+func (s *apiPages) apiRegisterMeasure(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.apiOperator(r)
 	if err != nil {
 		return err
@@ -366,12 +369,12 @@ func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + 
 
 // writeRepresentation answers with one representation and its version as
 // the ETag.
-func (s *Server) writeRepresentation(w http.ResponseWriter, code int, rep mandates.Representation) {
+func (s *apiPages) writeRepresentation(w http.ResponseWriter, code int, rep mandates.Representation) {
 	w.Header().Set("ETag", etag(rep.Version))
 	writeJSON(w, code, representationJSON(&rep, s.now()))
 }
 
-func (s *Server) apiRepresentation(w http.ResponseWriter, r *http.Request) error {
+func (s *apiPages) apiRepresentation(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.apiSession(r)
 	if err != nil {
 		return err
@@ -399,7 +402,7 @@ func requireVersion(v int64) error {
 	return nil
 }
 
-func (s *Server) apiEditMeasure(w http.ResponseWriter, r *http.Request) error {
+func (s *apiPages) apiEditMeasure(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.apiOperator(r)
 	if err != nil {
 		return err
@@ -441,7 +444,7 @@ type apiStatusBody struct {
 	Reason  string `json:"reason"` // kept in the history of a pause or an end
 }
 
-func (s *Server) apiMeasureStatus(w http.ResponseWriter, r *http.Request) error {
+func (s *apiPages) apiMeasureStatus(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.apiOperator(r)
 	if err != nil {
 		return err
@@ -486,7 +489,7 @@ type apiDelegatesBody struct {
 	Delegates []string `json:"delegates"`
 }
 
-func (s *Server) apiSetDelegates(w http.ResponseWriter, r *http.Request) error {
+func (s *apiPages) apiSetDelegates(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.apiSession(r)
 	if err != nil {
 		return err
@@ -511,7 +514,7 @@ func (s *Server) apiSetDelegates(w http.ResponseWriter, r *http.Request) error {
 
 // apiOrganisations lists every organisation to an operator, and to anyone
 // else the organisations they are an active member of.
-func (s *Server) apiOrganisations(w http.ResponseWriter, r *http.Request) error {
+func (s *apiPages) apiOrganisations(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.apiSession(r)
 	if err != nil {
 		return err
@@ -554,7 +557,7 @@ type apiOrganisationBody struct {
 	AdminEmail     string                    `json:"admin_email"`
 }
 
-func (s *Server) apiCreateOrganisation(w http.ResponseWriter, r *http.Request) error {
+func (s *apiPages) apiCreateOrganisation(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.apiOperator(r)
 	if err != nil {
 		return err
@@ -581,7 +584,7 @@ func (s *Server) apiCreateOrganisation(w http.ResponseWriter, r *http.Request) e
 	return nil
 }
 
-func (s *Server) apiOrganisation(w http.ResponseWriter, r *http.Request) error {
+func (s *apiPages) apiOrganisation(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.apiSession(r)
 	if err != nil {
 		return err
@@ -594,7 +597,7 @@ func (s *Server) apiOrganisation(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) apiMembers(w http.ResponseWriter, r *http.Request) error {
+func (s *apiPages) apiMembers(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.apiSession(r)
 	if err != nil {
 		return err
@@ -625,7 +628,7 @@ func memberRole(role mandates.MemberRole) error {
 	return nil
 }
 
-func (s *Server) apiHabilitate(w http.ResponseWriter, r *http.Request) error {
+func (s *apiPages) apiHabilitate(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.apiSession(r)
 	if err != nil {
 		return err
@@ -659,7 +662,7 @@ func (s *Server) apiHabilitate(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) apiWithdrawMember(w http.ResponseWriter, r *http.Request) error {
+func (s *apiPages) apiWithdrawMember(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.apiSession(r)
 	if err != nil {
 		return err
@@ -673,7 +676,7 @@ func (s *Server) apiWithdrawMember(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-func (s *Server) apiOrgMandates(w http.ResponseWriter, r *http.Request) error {
+func (s *apiPages) apiOrgMandates(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.apiSession(r)
 	if err != nil {
 		return err

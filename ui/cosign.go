@@ -18,7 +18,11 @@ import (
 // words, one idea a sentence (PLAIN-LANGUAGE.md).
 const cosignListPath = "/espace/accords"
 
-func (s *Server) mountCosign(pages *mux.Router) {
+// cosignPages are the requests for a person's or a representative's
+// agreement to one act.
+type cosignPages struct{ *Server }
+
+func (s *cosignPages) mountCosign(pages *mux.Router) {
 	get := []string{http.MethodGet, http.MethodHead}
 	pages.HandleFunc(cosignListPath, s.page(s.cosignList)).Methods(get...)
 	pages.HandleFunc(cosignListPath+"/{id}", s.page(s.cosignPage)).Methods(get...)
@@ -42,7 +46,7 @@ type cosignView struct {
 	DecidedByMe bool
 }
 
-func (s *Server) cosignView(r *http.Request, viewer string, c mandates.Cosignature) (cosignView, error) {
+func (s *cosignPages) cosignView(r *http.Request, viewer string, c mandates.Cosignature) (cosignView, error) {
 	ctx := r.Context()
 	lang := requestLang(r)
 	svc := s.mandates.Service
@@ -94,7 +98,7 @@ type cosignListData struct {
 }
 
 // cosignList is "Demandes d’accord": what waits for my answer.
-func (s *Server) cosignList(w http.ResponseWriter, r *http.Request) error {
+func (s *cosignPages) cosignList(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.requireSession(r)
 	if err != nil {
 		return err
@@ -127,7 +131,7 @@ type cosignPageData struct {
 
 // cosignPage shows one request: the act in plain words and the two
 // answers, or, once answered, what happened.
-func (s *Server) cosignPage(w http.ResponseWriter, r *http.Request) error {
+func (s *cosignPages) cosignPage(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.requireSession(r)
 	if err != nil {
 		return err
@@ -135,7 +139,7 @@ func (s *Server) cosignPage(w http.ResponseWriter, r *http.Request) error {
 	return s.showCosign(w, r, sess, http.StatusOK, false)
 }
 
-func (s *Server) showCosign(w http.ResponseWriter, r *http.Request, sess authz.BrowserSession, status int, again bool) error {
+func (s *cosignPages) showCosign(w http.ResponseWriter, r *http.Request, sess authz.BrowserSession, status int, again bool) error {
 	viewer := sess.PersonID
 	c, err := s.mandates.Service.CosignatureToAgree(r.Context(), actor(sess), mux.Vars(r)["id"])
 	if err != nil {
@@ -151,7 +155,7 @@ func (s *Server) showCosign(w http.ResponseWriter, r *http.Request, sess authz.B
 
 // cosignAnswer records "J’accepte" or "Je refuse", then shows what
 // happened (post, redirect, get).
-func (s *Server) cosignAnswer(w http.ResponseWriter, r *http.Request) error {
+func (s *cosignPages) cosignAnswer(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.requireSession(r)
 	if err != nil {
 		return err

@@ -50,7 +50,11 @@ const (
 	journalPrintMax = 1000
 )
 
-func (s *Server) mountJournal(pages *mux.Router) {
+// journalPages are the journal's pages: a person's own, a represented
+// person's, an organisation's and the administrative chain.
+type journalPages struct{ *Server }
+
+func (s *journalPages) mountJournal(pages *mux.Router) {
 	if s.mandates == nil || s.mandates.Journal == nil {
 		return
 	}
@@ -123,8 +127,8 @@ type journalView struct {
 	of      map[string][]mandates.View          // a person's representations, for who gave what (journal_giving.go)
 }
 
-func (s *Server) newJournalView(r *http.Request, viewer, owner string) *journalView {
-	return &journalView{s: s, r: r, lang: requestLang(r), loc: s.localizer(r), viewer: viewer, owner: owner,
+func (s *journalPages) newJournalView(r *http.Request, viewer, owner string) *journalView {
+	return &journalView{s: s.Server, r: r, lang: requestLang(r), loc: s.localizer(r), viewer: viewer, owner: owner,
 		names: map[string]string{}, sites: map[string]string{}, reps: map[string]*mandates.Representation{}}
 }
 
@@ -389,7 +393,7 @@ func decodeCursor(s string) (journal.Position, bool) {
 
 // journalPage renders one page of entries matching base, with the
 // reader's filters (qui: who acted, site) and position (avant).
-func (s *Server) journalPage(w http.ResponseWriter, r *http.Request, v *journalView, base journal.Query, d journalData) error {
+func (s *journalPages) journalPage(w http.ResponseWriter, r *http.Request, v *journalView, base journal.Query, d journalData) error {
 	ctx := r.Context()
 	q := base
 	form := r.URL.Query()
@@ -480,7 +484,7 @@ func (s *Server) journalPage(w http.ResponseWriter, r *http.Request, v *journalV
 }
 
 // journalOwn is "Mon journal".
-func (s *Server) journalOwn(w http.ResponseWriter, r *http.Request) error {
+func (s *journalPages) journalOwn(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.requireSession(r)
 	if err != nil {
 		return err
@@ -499,7 +503,7 @@ func (s *Server) journalOwn(w http.ResponseWriter, r *http.Request) error {
 // otherwise. The reader's own id redirects to own, their own journal's
 // page; anyone the reader does not act for answers 404 (never 403: nobody
 // learns whose journal exists). ok is false when the answer is written.
-func (s *Server) consultable(w http.ResponseWriter, r *http.Request, sess authz.BrowserSession, own string) (person string, allowed []mandates.Area, ok bool) {
+func (s *journalPages) consultable(w http.ResponseWriter, r *http.Request, sess authz.BrowserSession, own string) (person string, allowed []mandates.Area, ok bool) {
 	person = mux.Vars(r)["person"]
 	if !mandates.IsID(person) {
 		s.Error(w, r, http.StatusNotFound)
@@ -537,7 +541,7 @@ func (v *journalView) partial(name string) []string {
 // journalOfPerson is the journal of someone the reader represents, as far
 // as the representation lets them consult, with the page to print it and,
 // when they may read it all, the export.
-func (s *Server) journalOfPerson(w http.ResponseWriter, r *http.Request) error {
+func (s *journalPages) journalOfPerson(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.requireSession(r)
 	if err != nil {
 		return err
@@ -565,7 +569,7 @@ func (s *Server) journalOfPerson(w http.ResponseWriter, r *http.Request) error {
 
 // journalOfOrganisation is what the organisation's aidants did, for its
 // administrator (or an operator).
-func (s *Server) journalOfOrganisation(w http.ResponseWriter, r *http.Request) error {
+func (s *journalPages) journalOfOrganisation(w http.ResponseWriter, r *http.Request) error {
 	sess, o, err := s.orgAdminOnly(r)
 	if err != nil {
 		return err
@@ -577,7 +581,7 @@ func (s *Server) journalOfOrganisation(w http.ResponseWriter, r *http.Request) e
 }
 
 // journalAdmin is the administrative chain, for operators.
-func (s *Server) journalAdmin(w http.ResponseWriter, r *http.Request) error {
+func (s *journalPages) journalAdmin(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.operatorOnly(r)
 	if err != nil {
 		return err
@@ -590,7 +594,7 @@ func (s *Server) journalAdmin(w http.ResponseWriter, r *http.Request) error {
 // journalExport is the person's journal as JSON, with the latest
 // checkpoint and the inclusion proof (docs/journal.md), to keep or to
 // give to anyone who wants to check it.
-func (s *Server) journalExport(w http.ResponseWriter, r *http.Request) error {
+func (s *journalPages) journalExport(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.requireSession(r)
 	if err != nil {
 		return err
@@ -601,7 +605,7 @@ func (s *Server) journalExport(w http.ResponseWriter, r *http.Request) error {
 // journalExportOf is the export of a person's journal for a
 // representative who may read all of it. One limited to some areas gets
 // 404: an export holds the whole chain, or its proofs would not verify.
-func (s *Server) journalExportOf(w http.ResponseWriter, r *http.Request) error {
+func (s *journalPages) journalExportOf(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.requireSession(r)
 	if err != nil {
 		return err
@@ -616,7 +620,7 @@ func (s *Server) journalExportOf(w http.ResponseWriter, r *http.Request) error {
 	return s.writeExport(w, r, person)
 }
 
-func (s *Server) writeExport(w http.ResponseWriter, r *http.Request, chain string) error {
+func (s *journalPages) writeExport(w http.ResponseWriter, r *http.Request, chain string) error {
 	x, err := journal.BuildExport(r.Context(), s.mandates.Journal, chain, s.clock())
 	if err != nil {
 		return err
@@ -635,7 +639,7 @@ func (s *Server) writeExport(w http.ResponseWriter, r *http.Request, chain strin
 
 // journalPrint is the whole journal on one page made for paper, newest
 // first.
-func (s *Server) journalPrint(w http.ResponseWriter, r *http.Request) error {
+func (s *journalPages) journalPrint(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.requireSession(r)
 	if err != nil {
 		return err
@@ -648,7 +652,7 @@ func (s *Server) journalPrint(w http.ResponseWriter, r *http.Request) error {
 
 // journalPrintOf is the printed journal of a person the reader acts for:
 // whole, or the entries of the areas they may consult.
-func (s *Server) journalPrintOf(w http.ResponseWriter, r *http.Request) error {
+func (s *journalPages) journalPrintOf(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.requireSession(r)
 	if err != nil {
 		return err
@@ -671,7 +675,7 @@ func (s *Server) journalPrintOf(w http.ResponseWriter, r *http.Request) error {
 
 // printJournal renders the entries of chain the reader may see, newest
 // first, up to journalPrintMax.
-func (s *Server) printJournal(w http.ResponseWriter, r *http.Request, v *journalView, chain, titleID string, d journalData) error {
+func (s *journalPages) printJournal(w http.ResponseWriter, r *http.Request, v *journalView, chain, titleID string, d journalData) error {
 	d.Heading, d.Printed = v.msg("journal.print.heading", nil), mandates.FormatDate(s.clock(), v.lang)
 	q := journal.Query{Chain: chain, Limit: journal.MaxPage}
 	more := false

@@ -15,10 +15,14 @@ import (
 	"github.com/relais-fr/relais/mandates"
 )
 
+// signInPages are the pages of signing in and out and of the
+// authorization request: login, consent, for whom the person acts, logout.
+type signInPages struct{ *Server }
+
 // mountOIDC adds the protocol endpoints (outside the pages' cross-origin
 // check: sites call them from elsewhere) and the login, consent and
 // authorization pages.
-func (s *Server) mountOIDC(r, pages *mux.Router) {
+func (s *signInPages) mountOIDC(r, pages *mux.Router) {
 	for _, e := range s.oidc.Provider.Endpoints() {
 		r.Handle(e.Path, e.Handler).Methods(e.Methods...)
 	}
@@ -35,7 +39,7 @@ func (s *Server) mountOIDC(r, pages *mux.Router) {
 	pages.HandleFunc("/logout", s.page(s.logoutForm)).Methods(http.MethodGet, http.MethodHead)
 	pages.HandleFunc("/logout", s.page(s.logout)).Methods(http.MethodPost)
 	if s.oidc.TOTP != nil {
-		s.mountTOTP(pages)
+		(&totpPages{s}).mountTOTP(pages)
 	}
 }
 
@@ -61,7 +65,7 @@ func authorizeQuery(form url.Values, satisfied string) string {
 // needsLogin says whether request a asks for a login the session's does
 // not give: prompt=login, or a max_age the login is older than, unless the
 // login made for this very request (its seal) is there.
-func (s *Server) needsLogin(a *authz.AuthorizeRequest, sess authz.BrowserSession) bool {
+func (s *signInPages) needsLogin(a *authz.AuthorizeRequest, sess authz.BrowserSession) bool {
 	if s.oidc.Provider.LoginSatisfies(a, sess.AuthTime) {
 		return false
 	}
@@ -69,7 +73,7 @@ func (s *Server) needsLogin(a *authz.AuthorizeRequest, sess authz.BrowserSession
 	return a.HasPrompt("login") || ok && s.now().Sub(sess.AuthTime) > maxAge
 }
 
-func (s *Server) authorize(w http.ResponseWriter, r *http.Request) error {
+func (s *signInPages) authorize(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	p := s.oidc.Provider
 	a, err := p.ParseAuthorize(ctx, r)
@@ -185,7 +189,7 @@ type consentData struct {
 	Sensitive bool
 }
 
-func (s *Server) consentData(r *http.Request, a *authz.AuthorizeRequest, query string) consentData {
+func (s *signInPages) consentData(r *http.Request, a *authz.AuthorizeRequest, query string) consentData {
 	d := consentData{Site: a.Client().Name, Request: query}
 	for _, sc := range a.Scopes() {
 		if id, ok := scopeLabels[sc]; ok {
@@ -217,7 +221,7 @@ func (s *Server) consentData(r *http.Request, a *authz.AuthorizeRequest, query s
 
 // consent records the person's answer, then returns to /authorize, which
 // issues the code; or tells the site the person refused.
-func (s *Server) consent(w http.ResponseWriter, r *http.Request) error {
+func (s *signInPages) consent(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	if err := r.ParseForm(); err != nil {
 		return formError(err)
@@ -283,7 +287,7 @@ func returnPath(v string) string {
 }
 
 // siteName names the site a return URL is an authorization request of.
-func (s *Server) siteName(ctx context.Context, ret string) string {
+func (s *signInPages) siteName(ctx context.Context, ret string) string {
 	u, err := url.Parse(ret)
 	if err != nil || u.Path != "/authorize" {
 		return ""
@@ -295,7 +299,7 @@ func (s *Server) siteName(ctx context.Context, ret string) string {
 	return c.Name
 }
 
-func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) error {
+func (s *signInPages) loginForm(w http.ResponseWriter, r *http.Request) error {
 	ret := returnPath(r.URL.Query().Get("return"))
 	email := ""
 	if u, err := url.Parse(ret); err == nil {
@@ -314,7 +318,7 @@ func clientAddress(r *http.Request) string {
 	return host
 }
 
-func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
+func (s *signInPages) login(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	if err := r.ParseForm(); err != nil {
 		return formError(err)
@@ -352,7 +356,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 
 // startSession signs the browser in, amr saying how (RFC 8176), and
 // goes back to ret.
-func (s *Server) startSession(w http.ResponseWriter, r *http.Request, personID string, amr []string, ret string) error {
+func (s *signInPages) startSession(w http.ResponseWriter, r *http.Request, personID string, amr []string, ret string) error {
 	ctx := r.Context()
 	now := s.now().UTC()
 	token, id := authz.NewSessionToken()

@@ -16,7 +16,7 @@ type logoutData struct {
 // logoutForm is the end-session endpoint (RP-Initiated Logout 1.0): a site
 // sends the person here; Relais asks before it signs them out, so that a
 // link on another site cannot sign anyone out (§2: the OP should confirm).
-func (s *Server) logoutForm(w http.ResponseWriter, r *http.Request) error {
+func (s *signInPages) logoutForm(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return formError(err)
 	}
@@ -33,7 +33,7 @@ func (s *Server) logoutForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 // logout signs the browser out, then returns to the site if it asked.
-func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
+func (s *signInPages) logout(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return formError(err)
 	}
@@ -58,7 +58,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	return s.loggedOut(w, r, lr)
 }
 
-func (s *Server) parseLogout(r *http.Request, form url.Values) (authz.LogoutRequest, error) {
+func (s *signInPages) parseLogout(r *http.Request, form url.Values) (authz.LogoutRequest, error) {
 	lr, err := s.oidc.Provider.ParseLogout(r.Context(), form)
 	if errors.Is(err, authz.ErrLogoutRequest) {
 		s.log.InfoContext(r.Context(), "logout request refused", "err", err)
@@ -67,7 +67,7 @@ func (s *Server) parseLogout(r *http.Request, form url.Values) (authz.LogoutRequ
 	return lr, err
 }
 
-func (s *Server) loggedOut(w http.ResponseWriter, r *http.Request, lr authz.LogoutRequest) error {
+func (s *signInPages) loggedOut(w http.ResponseWriter, r *http.Request, lr authz.LogoutRequest) error {
 	if lr.Redirect != "" {
 		http.Redirect(w, r, lr.Redirect, http.StatusSeeOther)
 		return nil

@@ -17,11 +17,14 @@ import (
 	"github.com/relais-fr/relais/mandates"
 )
 
+// operatorPages are the operator's back-office pages.
+type operatorPages struct{ *Server }
+
 // The operator's pages: search over registered measures, registration of
 // a court measure from the decision, one measure with its history and the
 // forms that change it, and the organisations. Anyone who is not an
 // operator gets the 404 page: nobody learns these pages exist.
-func (s *Server) mountOperator(pages *mux.Router) {
+func (s *operatorPages) mountOperator(pages *mux.Router) {
 	pages.HandleFunc("/operateur", s.page(s.operatorHome)).Methods(http.MethodGet, http.MethodHead)
 	pages.HandleFunc("/operateur/mesures/nouvelle", s.page(s.newMeasureForm)).Methods(http.MethodGet, http.MethodHead)
 	pages.HandleFunc("/operateur/mesures/nouvelle", s.page(s.registerMeasure)).Methods(http.MethodPost)
@@ -203,7 +206,7 @@ type operatorHomeData struct {
 	Results []mandates.View
 }
 
-func (s *Server) operatorHome(w http.ResponseWriter, r *http.Request) error {
+func (s *operatorPages) operatorHome(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.operatorOnly(r)
 	if err != nil {
 		return err
@@ -293,7 +296,7 @@ type newMeasureData struct {
 	Decisions  []option
 }
 
-func (s *Server) newMeasureData(ctx context.Context, op mandates.Actor, f measureForm, p *formProblems) (newMeasureData, error) {
+func (s *operatorPages) newMeasureData(ctx context.Context, op mandates.Actor, f measureForm, p *formProblems) (newMeasureData, error) {
 	d := newMeasureData{Form: f, Kinds: measureKindOptions(), RoleGroups: roleGroups(), Parties: partyOptions, Actions: actionOptions,
 		Decisions: decisionOptions, Errors: map[string]string{}}
 	orgs, err := s.mandates.Service.Organisations(ctx, op)
@@ -309,7 +312,7 @@ func (s *Server) newMeasureData(ctx context.Context, op mandates.Actor, f measur
 	return d, nil
 }
 
-func (s *Server) newMeasureForm(w http.ResponseWriter, r *http.Request) error {
+func (s *operatorPages) newMeasureForm(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.operatorOnly(r)
 	if err != nil {
 		return err
@@ -324,7 +327,7 @@ func (s *Server) newMeasureForm(w http.ResponseWriter, r *http.Request) error {
 
 // checkMeasureForm finds every problem it can before the domain is asked,
 // each on its own input, and builds the domain's input.
-func (s *Server) checkMeasureForm(ctx context.Context, f measureForm, p *formProblems) (mandates.MeasureInput, error) {
+func (s *operatorPages) checkMeasureForm(ctx context.Context, f measureForm, p *formProblems) (mandates.MeasureInput, error) {
 	kind := mandates.Kind(f.Kind)
 	in := mandates.MeasureInput{Kind: kind, Areas: f.Areas, Decision: mandates.CourtDecision{Jurisdiction: f.Jurisdiction,
 		Reference: f.Reference, Renewal: f.Renewal}}
@@ -523,7 +526,7 @@ func untilProblem(msg string, p *formProblems, id string) {
 	}
 }
 
-func (s *Server) registerMeasure(w http.ResponseWriter, r *http.Request) error {
+func (s *operatorPages) registerMeasure(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.operatorOnly(r)
 	if err != nil {
 		return err
@@ -596,7 +599,7 @@ type measureData struct {
 	CanEnd, CanEdit                     bool
 }
 
-func (s *Server) measureData(ctx context.Context, r *http.Request, op mandates.Actor, rep mandates.Representation) (measureData, error) {
+func (s *operatorPages) measureData(ctx context.Context, r *http.Request, op mandates.Actor, rep mandates.Representation) (measureData, error) {
 	svc := s.mandates.Service
 	lang := requestLang(r)
 	l := s.localizer(r)
@@ -680,7 +683,7 @@ func (s *Server) measureData(ctx context.Context, r *http.Request, op mandates.A
 	return d, nil
 }
 
-func (s *Server) measurePage(w http.ResponseWriter, r *http.Request) error {
+func (s *operatorPages) measurePage(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.operatorOnly(r)
 	if err != nil {
 		return err
@@ -706,7 +709,7 @@ var measureActions = map[string]string{"activer": "activate", "pause": "suspend"
 // changed since the form was shown, or the change is refused, the page
 // comes back with the current record, a plain message, and what the
 // operator typed still in the form.
-func (s *Server) changeMeasure(w http.ResponseWriter, r *http.Request) error {
+func (s *operatorPages) changeMeasure(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.operatorOnly(r)
 	if err != nil {
 		return err
@@ -818,7 +821,7 @@ type organisationsData struct {
 	Errors   map[string]string
 }
 
-func (s *Server) organisationsData(ctx context.Context, op mandates.Actor, f orgForm, p *formProblems) (organisationsData, error) {
+func (s *operatorPages) organisationsData(ctx context.Context, op mandates.Actor, f orgForm, p *formProblems) (organisationsData, error) {
 	orgs, err := s.mandates.Service.Organisations(ctx, op)
 	d := organisationsData{Orgs: orgs, Form: f, Kinds: orgKindOptions(), Errors: map[string]string{}}
 	if p != nil {
@@ -827,7 +830,7 @@ func (s *Server) organisationsData(ctx context.Context, op mandates.Actor, f org
 	return d, err
 }
 
-func (s *Server) organisationsPage(w http.ResponseWriter, r *http.Request) error {
+func (s *operatorPages) organisationsPage(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.operatorOnly(r)
 	if err != nil {
 		return err
@@ -840,7 +843,7 @@ func (s *Server) organisationsPage(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-func (s *Server) createOrganisation(w http.ResponseWriter, r *http.Request) error {
+func (s *operatorPages) createOrganisation(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.operatorOnly(r)
 	if err != nil {
 		return err

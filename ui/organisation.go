@@ -14,11 +14,14 @@ import (
 	"github.com/relais-fr/relais/mandates"
 )
 
+// orgPages are the pages of an organisation's administrator.
+type orgPages struct{ *Server }
+
 // The organisation's page, for its administrator (or an operator): its
 // members, habilitating and withdrawing aidants, its mandates and the
 // delegates it names for the court measures it holds. Anyone else gets
 // the 404 page.
-func (s *Server) mountOrganisation(pages *mux.Router) {
+func (s *orgPages) mountOrganisation(pages *mux.Router) {
 	pages.HandleFunc("/structure/{id}", s.page(s.organisationPage)).Methods(http.MethodGet, http.MethodHead)
 	pages.HandleFunc("/structure/{id}/membres", s.page(s.habilitateMember)).Methods(http.MethodPost)
 	pages.HandleFunc("/structure/{id}/membres/{person}/retirer", s.page(s.withdrawMember)).Methods(http.MethodPost)
@@ -73,7 +76,7 @@ type orgData struct {
 	Email, Role string
 }
 
-func (s *Server) orgData(ctx context.Context, sess authz.BrowserSession, o mandates.Organisation) (orgData, error) {
+func (s *orgPages) orgData(ctx context.Context, sess authz.BrowserSession, o mandates.Organisation) (orgData, error) {
 	svc := s.mandates.Service
 	d := orgData{Org: o, Name: o.Name, Self: sess.PersonID, Role: string(mandates.MemberAidant), Errors: map[string]string{}}
 	var err error
@@ -101,7 +104,7 @@ func (s *Server) orgData(ctx context.Context, sess authz.BrowserSession, o manda
 	return d, nil
 }
 
-func (s *Server) organisationPage(w http.ResponseWriter, r *http.Request) error {
+func (s *orgPages) organisationPage(w http.ResponseWriter, r *http.Request) error {
 	sess, o, err := s.orgAdminOnly(r)
 	if err != nil {
 		return err
@@ -117,7 +120,7 @@ func (s *Server) organisationPage(w http.ResponseWriter, r *http.Request) error 
 
 // renderOrgProblem shows the organisation's page again with the problem
 // and what was typed.
-func (s *Server) renderOrgProblem(w http.ResponseWriter, r *http.Request, sess authz.BrowserSession, o mandates.Organisation, status int,
+func (s *orgPages) renderOrgProblem(w http.ResponseWriter, r *http.Request, sess authz.BrowserSession, o mandates.Organisation, status int,
 	p *formProblems, edit func(*orgData)) error {
 	d, err := s.orgData(r.Context(), sess, o)
 	if err != nil {
@@ -131,7 +134,7 @@ func (s *Server) renderOrgProblem(w http.ResponseWriter, r *http.Request, sess a
 	return nil
 }
 
-func (s *Server) habilitateMember(w http.ResponseWriter, r *http.Request) error {
+func (s *orgPages) habilitateMember(w http.ResponseWriter, r *http.Request) error {
 	sess, o, err := s.orgAdminOnly(r)
 	if err != nil {
 		return err
@@ -177,7 +180,7 @@ func (s *Server) habilitateMember(w http.ResponseWriter, r *http.Request) error 
 	return s.renderOrgProblem(w, r, sess, o, status, p, func(d *orgData) { d.Email, d.Role = email, role })
 }
 
-func (s *Server) withdrawMember(w http.ResponseWriter, r *http.Request) error {
+func (s *orgPages) withdrawMember(w http.ResponseWriter, r *http.Request) error {
 	sess, o, err := s.orgAdminOnly(r)
 	if err != nil {
 		return err
@@ -199,7 +202,7 @@ func (s *Server) withdrawMember(w http.ResponseWriter, r *http.Request) error {
 	return s.renderOrgProblem(w, r, sess, o, http.StatusConflict, p, nil)
 }
 
-func (s *Server) setDelegates(w http.ResponseWriter, r *http.Request) error {
+func (s *orgPages) setDelegates(w http.ResponseWriter, r *http.Request) error {
 	sess, o, err := s.orgAdminOnly(r)
 	if err != nil {
 		return err

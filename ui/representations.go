@@ -32,13 +32,14 @@ type Mandates struct {
 // may act for me, for whom I act, proxies) and aidant.go (the aidant's
 // workspace and consent).
 func (s *Server) mountRepresentations(pages *mux.Router) {
-	s.mountOperator(pages)
-	s.mountOrganisation(pages)
-	s.mountAPI(pages)
-	s.mountSpace(pages)
-	s.mountAidant(pages)
-	s.mountCosign(pages)
-	s.mountJournal(pages)
+	person := &personPages{s}
+	(&operatorPages{s}).mountOperator(pages)
+	(&orgPages{s}).mountOrganisation(pages)
+	(&apiPages{s}).mountAPI(pages)
+	person.mountSpace(pages)
+	(&aidantPages{person}).mountAidant(pages)
+	(&cosignPages{s}).mountCosign(pages)
+	(&journalPages{s}).mountJournal(pages)
 }
 
 // requireSession returns the browser's session; without one, errSignIn

@@ -24,7 +24,12 @@ const (
 	proxyNewPath = "/espace/procuration/nouvelle"
 )
 
-func (s *Server) mountSpace(pages *mux.Router) {
+// personPages are a person's own space (space.go) and what a
+// representative gives or answers for the person they represent
+// (giving.go).
+type personPages struct{ *Server }
+
+func (s *personPages) mountSpace(pages *mux.Router) {
 	get := []string{http.MethodGet, http.MethodHead}
 	pages.HandleFunc(spacePath, s.page(s.spaceHome)).Methods(get...)
 	pages.HandleFunc(ofPath, s.page(s.spaceOf)).Methods(get...)
@@ -201,7 +206,7 @@ func spaceCardsOf(vs []mandates.View, lang string, l *i18n.Localizer) []spaceCar
 // person gives no proxy: their representative gives it for them (under
 // tutelle; the policy's "give" rows). Under curatelle, the person gives
 // it, with the curator's agreement where the measure asks it.
-func (s *Server) spaceUnderMeasure(vs []mandates.View) bool {
+func (s *personPages) spaceUnderMeasure(vs []mandates.View) bool {
 	_, ok := s.representativeGives(vs)
 	return ok
 }
@@ -217,7 +222,7 @@ type spaceHomeData struct {
 }
 
 // spaceHome is "Mon espace": plain links to what this person can do here.
-func (s *Server) spaceHome(w http.ResponseWriter, r *http.Request) error {
+func (s *personPages) spaceHome(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.requireSession(r)
 	if err != nil {
 		return err
@@ -290,7 +295,7 @@ type spaceOfData struct {
 
 // spaceOf is "Qui peut agir pour moi ?": every representation of the
 // person, newest first, those in force before those that ended.
-func (s *Server) spaceOf(w http.ResponseWriter, r *http.Request) error {
+func (s *personPages) spaceOf(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.requireSession(r)
 	if err != nil {
 		return err
@@ -343,7 +348,7 @@ type spaceStopData struct {
 // spaceStop is the confirmation page before the person stops a
 // proxy or an aidant mandate (or one of its areas), and its answer. A
 // court measure cannot be stopped here: the page says who decides it.
-func (s *Server) spaceStop(w http.ResponseWriter, r *http.Request) error {
+func (s *personPages) spaceStop(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.requireSession(r)
 	if err != nil {
 		return err
@@ -434,7 +439,7 @@ type spaceForData struct {
 // spaceFor is "Pour qui j’agis": the representations the person holds,
 // in their own name (a family tutor, a trusted person) or through an
 // organisation; proxies waiting for their answer come first.
-func (s *Server) spaceFor(w http.ResponseWriter, r *http.Request) error {
+func (s *personPages) spaceFor(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.requireSession(r)
 	if err != nil {
 		return err
@@ -492,7 +497,7 @@ func (s *Server) spaceFor(w http.ResponseWriter, r *http.Request) error {
 }
 
 // spaceAnswerProxy records the trusted person's answer to a proxy.
-func (s *Server) spaceAnswerProxy(w http.ResponseWriter, r *http.Request) error {
+func (s *personPages) spaceAnswerProxy(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.requirePost(r)
 	if err != nil {
 		return err
@@ -559,13 +564,13 @@ func spaceDurationChoices(chosen string, lang string) []spaceChoice {
 	return out
 }
 
-func (s *Server) spaceNewProxyForm(r *http.Request, email string, areas, granted []string, duration string) spaceProxyFormData {
+func (s *personPages) spaceNewProxyForm(r *http.Request, email string, areas, granted []string, duration string) spaceProxyFormData {
 	lang := requestLang(r)
 	return spaceProxyFormData{Email: email, Areas: spaceAreaChoices(mandates.Areas, areas, lang), Granted: spaceGrantedChoices(granted, lang),
 		Durations: spaceDurationChoices(duration, lang), Action: proxyNewPath}
 }
 
-func (s *Server) spaceProxyPage(w http.ResponseWriter, r *http.Request) error {
+func (s *personPages) spaceProxyPage(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.requireSession(r)
 	if err != nil {
 		return err
@@ -623,7 +628,7 @@ func spaceChosenDuration(v string, p *spaceProblems) mandates.Duration {
 }
 
 // spacePersonByEmail finds the account a form names; a problem says why not.
-func (s *Server) spacePersonByEmail(r *http.Request, email, self string, p *spaceProblems, selfMessage string) (mandates.Person, error) {
+func (s *personPages) spacePersonByEmail(r *http.Request, email, self string, p *spaceProblems, selfMessage string) (mandates.Person, error) {
 	switch {
 	case email == "":
 		p.add("email", "email", "space.form.err_email_empty", nil)
@@ -647,7 +652,7 @@ func (s *Server) spacePersonByEmail(r *http.Request, email, self string, p *spac
 
 // spaceGiveProxy checks the whole form, so every problem is shown at once and
 // nothing is written until all is right.
-func (s *Server) spaceGiveProxy(w http.ResponseWriter, r *http.Request) error {
+func (s *personPages) spaceGiveProxy(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.requirePost(r)
 	if err != nil {
 		return err
@@ -736,7 +741,7 @@ type spaceProxySentData struct {
 }
 
 // spaceProxySent says the proxy waits for the trusted person's answer.
-func (s *Server) spaceProxySent(w http.ResponseWriter, r *http.Request) error {
+func (s *personPages) spaceProxySent(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.requireSession(r)
 	if err != nil {
 		return err

@@ -32,7 +32,12 @@ const (
 	recentLogin = 15 * time.Minute
 )
 
-func (s *Server) mountTOTP(pages *mux.Router) {
+// totpPages are the second factor's pages: the code after the password,
+// a step-up, and turning the code on and off. They use the sign-in pages'
+// helpers (siteName, startSession).
+type totpPages struct{ *signInPages }
+
+func (s *totpPages) mountTOTP(pages *mux.Router) {
 	pages.HandleFunc(codePath, s.page(s.codeForm)).Methods(http.MethodGet, http.MethodHead)
 	pages.HandleFunc(codePath, s.page(s.codeLogin)).Methods(http.MethodPost)
 	pages.HandleFunc(recoveryPath, s.page(s.codeForm)).Methods(http.MethodGet, http.MethodHead)
@@ -46,7 +51,7 @@ func (s *Server) mountTOTP(pages *mux.Router) {
 
 // startPendingLogin keeps the login open until the second factor, and
 // sends the browser to the code page.
-func (s *Server) startPendingLogin(w http.ResponseWriter, r *http.Request, person mandates.Person, ret string) error {
+func (s *signInPages) startPendingLogin(w http.ResponseWriter, r *http.Request, person mandates.Person, ret string) error {
 	token, err := s.oidc.TOTP.StartLogin(r.Context(), person.ID, []string{"pwd"})
 	if err != nil {
 		return err
@@ -58,7 +63,7 @@ func (s *Server) startPendingLogin(w http.ResponseWriter, r *http.Request, perso
 	return nil
 }
 
-func (s *Server) clearPendingCookie(w http.ResponseWriter) {
+func (s *totpPages) clearPendingCookie(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{Name: pendingCookie, Value: "", Path: "/login", MaxAge: -1,
 		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
 }
@@ -74,7 +79,7 @@ type codeData struct {
 	StepUp bool
 }
 
-func (s *Server) newCodeData(w http.ResponseWriter, r *http.Request, ret string) codeData {
+func (s *totpPages) newCodeData(w http.ResponseWriter, r *http.Request, ret string) codeData {
 	d := codeData{Return: returnPath(ret), Recovery: r.URL.Path == recoveryPath}
 	d.Site = s.siteName(r.Context(), d.Return)
 	allowReturnTarget(w, d.Return)
@@ -114,7 +119,7 @@ func (d codeData) title(problem bool) string {
 // pendingLogin reads the pending login the cookie names. When there is
 // none (expired, finished, or never started), the person gives the
 // password again: the login page says why.
-func (s *Server) pendingLogin(w http.ResponseWriter, r *http.Request, ret string) (authz.PendingLogin, string, bool) {
+func (s *totpPages) pendingLogin(w http.ResponseWriter, r *http.Request, ret string) (authz.PendingLogin, string, bool) {
 	var token string
 	if c, err := r.Cookie(pendingCookie); err == nil {
 		token = c.Value
@@ -134,7 +139,7 @@ func (s *Server) pendingLogin(w http.ResponseWriter, r *http.Request, ret string
 	return p, token, true
 }
 
-func (s *Server) codeForm(w http.ResponseWriter, r *http.Request) error {
+func (s *totpPages) codeForm(w http.ResponseWriter, r *http.Request) error {
 	ret := r.URL.Query().Get("return")
 	_, up, done := s.stepUp(w, r, ret)
 	if done {
@@ -154,7 +159,7 @@ func (s *Server) codeForm(w http.ResponseWriter, r *http.Request) error {
 // codeLogin checks the app's code (or a recovery code) of a pending login
 // and, when it is right, makes the session: amr says both factors. For a
 // step-up, the signed-in session gains the second factor instead.
-func (s *Server) codeLogin(w http.ResponseWriter, r *http.Request) error {
+func (s *totpPages) codeLogin(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	if err := r.ParseForm(); err != nil {
 		return formError(err)
@@ -229,7 +234,7 @@ func (s *Server) secondFactorOn(ctx context.Context, personID string) (bool, err
 // second factor. done when the answer is written instead: back to ret
 // when the session has it already, or to the page to turn it on for
 // someone who has none.
-func (s *Server) stepUp(w http.ResponseWriter, r *http.Request, ret string) (sess authz.BrowserSession, up, done bool) {
+func (s *totpPages) stepUp(w http.ResponseWriter, r *http.Request, ret string) (sess authz.BrowserSession, up, done bool) {
 	if c, err := r.Cookie(pendingCookie); err == nil && c.Value != "" {
 		return sess, false, false
 	}
@@ -294,7 +299,7 @@ func (s *Server) secondFactorPage(w http.ResponseWriter, r *http.Request) {
 // person, the login time and the end stay. A choice the for-whom page
 // sealed for the old session is sealed again for the new one, so the
 // authorization request goes on where it was.
-func (s *Server) raiseSession(w http.ResponseWriter, r *http.Request, sess authz.BrowserSession, ret string) error {
+func (s *totpPages) raiseSession(w http.ResponseWriter, r *http.Request, sess authz.BrowserSession, ret string) error {
 	ctx := r.Context()
 	token, id := authz.NewSessionToken()
 	raised := sess
@@ -318,7 +323,7 @@ func (s *Server) raiseSession(w http.ResponseWriter, r *http.Request, sess authz
 
 // resealChoice seals again, for session newID, the choice an authorization
 // request ret carries for session oldID; any other return is unchanged.
-func (s *Server) resealChoice(ret, oldID, newID string) string {
+func (s *totpPages) resealChoice(ret, oldID, newID string) string {
 	u, err := url.Parse(ret)
 	if err != nil || u.Path != "/authorize" {
 		return ret
@@ -386,7 +391,7 @@ type totpData struct {
 
 // signedIn sends a person who is not signed in to the login page, to come
 // back here after.
-func (s *Server) signedIn(w http.ResponseWriter, r *http.Request) (authz.BrowserSession, bool) {
+func (s *totpPages) signedIn(w http.ResponseWriter, r *http.Request) (authz.BrowserSession, bool) {
 	sess, ok := CurrentSession(r.Context())
 	if !ok {
 		http.Redirect(w, r, "/login?"+url.Values{"return": {totpPath}}.Encode(), http.StatusSeeOther)
@@ -397,7 +402,7 @@ func (s *Server) signedIn(w http.ResponseWriter, r *http.Request) (authz.Browser
 // totpPage shows where the person is: an explanation and a button to
 // begin, the QR code and the key while setting up, or the state and a
 // way to turn it off.
-func (s *Server) totpPage(w http.ResponseWriter, r *http.Request) error {
+func (s *totpPages) totpPage(w http.ResponseWriter, r *http.Request) error {
 	sess, ok := s.signedIn(w, r)
 	if !ok {
 		return nil
@@ -409,7 +414,7 @@ func (s *Server) totpPage(w http.ResponseWriter, r *http.Request) error {
 	return s.renderTOTP(w, r, sess, http.StatusOK, d)
 }
 
-func (s *Server) renderTOTP(w http.ResponseWriter, r *http.Request, sess authz.BrowserSession, status int, d totpData) error {
+func (s *totpPages) renderTOTP(w http.ResponseWriter, r *http.Request, sess authz.BrowserSession, status int, d totpData) error {
 	ctx := r.Context()
 	st, err := s.oidc.TOTP.Status(ctx, sess.PersonID)
 	if err != nil {
@@ -439,7 +444,7 @@ func (s *Server) renderTOTP(w http.ResponseWriter, r *http.Request, sess authz.B
 
 // totpBegin makes a new secret, then shows it (Post/Redirect/Get). A
 // login older than recentLogin gives the password again first.
-func (s *Server) totpBegin(w http.ResponseWriter, r *http.Request) error {
+func (s *totpPages) totpBegin(w http.ResponseWriter, r *http.Request) error {
 	sess, ok := s.signedIn(w, r)
 	if !ok {
 		return nil
@@ -461,7 +466,7 @@ func (s *Server) totpBegin(w http.ResponseWriter, r *http.Request) error {
 
 // totpQR is the QR code of the secret being set up, served from here
 // since the pages' Content-Security-Policy allows images from 'self' only.
-func (s *Server) totpQR(w http.ResponseWriter, r *http.Request) error {
+func (s *totpPages) totpQR(w http.ResponseWriter, r *http.Request) error {
 	sess, ok := CurrentSession(r.Context())
 	if !ok {
 		return statusError(http.StatusNotFound)
@@ -491,7 +496,7 @@ type codesData struct {
 
 // totpConfirm turns the second factor on with the first code, and shows
 // the recovery codes: the only time they exist in clear.
-func (s *Server) totpConfirm(w http.ResponseWriter, r *http.Request) error {
+func (s *totpPages) totpConfirm(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	sess, ok := s.signedIn(w, r)
 	if !ok {
@@ -528,7 +533,7 @@ func (s *Server) totpConfirm(w http.ResponseWriter, r *http.Request) error {
 
 // totpDisable turns the second factor off once the person proves they
 // hold it, so a session left open on a shared computer cannot.
-func (s *Server) totpDisable(w http.ResponseWriter, r *http.Request) error {
+func (s *totpPages) totpDisable(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	sess, ok := s.signedIn(w, r)
 	if !ok {
