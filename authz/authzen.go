@@ -64,10 +64,10 @@ const (
 func (p *Provider) accessEndpoints() []Endpoint {
 	return append([]Endpoint{
 		{"/.well-known/authzen-configuration", []string{http.MethodGet, http.MethodHead}, http.HandlerFunc(p.authzenConfiguration)},
-		{evaluationPath, []string{http.MethodPost}, http.HandlerFunc(p.accessEvaluation)},
-		{evaluationsPath, []string{http.MethodPost}, http.HandlerFunc(p.accessEvaluations)},
-		{cosignaturesPath, []string{http.MethodPost}, http.HandlerFunc(p.openCosignature)},
-		{cosignaturesPath + "/{id}", []string{http.MethodGet, http.MethodHead}, http.HandlerFunc(p.cosignatureStatus)},
+		{evaluationPath, []string{http.MethodPost}, p.accessHandler(p.accessEvaluation)},
+		{evaluationsPath, []string{http.MethodPost}, p.accessHandler(p.accessEvaluations)},
+		{cosignaturesPath, []string{http.MethodPost}, p.accessHandler(p.openCosignature)},
+		{cosignaturesPath + "/{id}", []string{http.MethodGet, http.MethodHead}, p.accessHandler(p.cosignatureStatus)},
 	}, p.searchEndpoints()...)
 }
 
@@ -145,6 +145,18 @@ func badRequest(format string, args ...any) *accessError {
 	return &accessError{http.StatusBadRequest, "invalid_request", fmt.Sprintf(format, args...)}
 }
 
+// accessHandler adapts an endpoint of the access evaluation API: its
+// error is answered once, by writeAccessError.
+func (p *Provider) accessHandler(h func(w http.ResponseWriter, r *http.Request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			p.writeAccessError(w, r, err)
+		}
+	}
+}
+
+// writeAccessError answers a refused access request with RFC 6749 §5.2's
+// JSON (accessError); any other error goes to writeResourceError.
 func (p *Provider) writeAccessError(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *accessError
 	if !errors.As(err, &ae) {
@@ -356,19 +368,18 @@ func (p *Provider) answerJSON(ans mandates.Answer, q mandates.Question) map[stri
 }
 
 // accessEvaluation is AuthZEN's Access Evaluation API (§6).
-func (p *Provider) accessEvaluation(w http.ResponseWriter, r *http.Request) {
+func (p *Provider) accessEvaluation(w http.ResponseWriter, r *http.Request) error {
 	var req evaluationRequest
 	c, err := p.readAccessRequest(w, r, &req, func() clientCredentials { return req.clientCredentials })
 	if err != nil {
-		p.writeAccessError(w, r, err)
-		return
+		return err
 	}
 	out, err := p.evaluate(r.Context(), c, req.evaluation)
 	if err != nil {
-		p.writeAccessError(w, r, err)
-		return
+		return err
 	}
 	writeAccessJSON(w, r, http.StatusOK, out)
+	return nil
 }
 
 // writeAccessJSON answers, echoing AuthZEN's X-Request-ID (§10.1.3).
@@ -401,34 +412,30 @@ func merge(def, item evaluation) evaluation {
 // accessEvaluations is AuthZEN's Access Evaluations API (§7): one answer
 // per item, in order; an item that cannot be evaluated answers false with
 // the error in its context, and the others are still answered.
-func (p *Provider) accessEvaluations(w http.ResponseWriter, r *http.Request) {
+func (p *Provider) accessEvaluations(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	var req evaluationsRequest
 	c, err := p.readAccessRequest(w, r, &req, func() clientCredentials { return req.clientCredentials })
 	if err != nil {
-		p.writeAccessError(w, r, err)
-		return
+		return err
 	}
 	if len(req.Evaluations) == 0 {
 		// §7.1: without items, the request is a single evaluation.
 		out, err := p.evaluate(ctx, c, req.evaluation)
 		if err != nil {
-			p.writeAccessError(w, r, err)
-			return
+			return err
 		}
 		writeAccessJSON(w, r, http.StatusOK, out)
-		return
+		return nil
 	}
 	if len(req.Evaluations) > maxEvaluations {
-		p.writeAccessError(w, r, badRequest("At most %d evaluations per request.", maxEvaluations))
-		return
+		return badRequest("At most %d evaluations per request.", maxEvaluations)
 	}
 	semantic := req.Options.Semantic
 	switch semantic {
 	case "", "execute_all", "deny_on_first_deny", "permit_on_first_permit":
 	default:
-		p.writeAccessError(w, r, badRequest("options.evaluations_semantic must be execute_all, deny_on_first_deny or permit_on_first_permit."))
-		return
+		return badRequest("options.evaluations_semantic must be execute_all, deny_on_first_deny or permit_on_first_permit.")
 	}
 	answers := make([]map[string]any, 0, len(req.Evaluations))
 	for _, item := range req.Evaluations {
@@ -436,8 +443,7 @@ func (p *Provider) accessEvaluations(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			var ae *accessError
 			if !errors.As(err, &ae) {
-				p.writeAccessError(w, r, err)
-				return
+				return err
 			}
 			out = map[string]any{"decision": false, "context": map[string]any{
 				"error": map[string]any{"status": ae.status, "code": ae.code, "message": ae.description}}}
@@ -449,6 +455,7 @@ func (p *Provider) accessEvaluations(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeAccessJSON(w, r, http.StatusOK, map[string]any{"evaluations": answers})
+	return nil
 }
 
 func (p *Provider) cosignatureJSON(c mandates.Cosignature) map[string]any {
@@ -471,61 +478,53 @@ func (p *Provider) cosignatureJSON(c mandates.Cosignature) map[string]any {
 // openCosignature opens a co-signature request for one act: the body is
 // the evaluation the site made (subject, resource, action) and the act's
 // description, which the party who must agree reads.
-func (p *Provider) openCosignature(w http.ResponseWriter, r *http.Request) {
+func (p *Provider) openCosignature(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	var req cosignatureRequest
 	c, err := p.readAccessRequest(w, r, &req, func() clientCredentials { return req.clientCredentials })
 	if err != nil {
-		p.writeAccessError(w, r, err)
-		return
+		return err
 	}
 	if strings.TrimSpace(req.Description) == "" {
-		p.writeAccessError(w, r, badRequest("description is required: the act, in words the person who agrees understands."))
-		return
+		return badRequest("description is required: the act, in words the person who agrees understands.")
 	}
 	q, _, err := p.question(ctx, c, req.evaluation)
 	if err != nil {
-		p.writeAccessError(w, r, err)
-		return
+		return err
 	}
 	cs, err := p.evaluator().RequestCosignature(ctx, mandates.CosignatureRequest{ClientID: c.ID, PersonID: q.PersonID, ActorID: q.ActorID,
 		Action: q.Action, Area: q.Area, Description: req.Description})
 	var inv *mandates.InvalidError
 	switch {
 	case errors.Is(err, mandates.ErrNoCosignNeeded):
-		p.writeAccessError(w, r, badRequest("This act does not call for a co-signature now: evaluate it first; the answer must be cosign."))
-		return
+		return badRequest("This act does not call for a co-signature now: evaluate it first; the answer must be cosign.")
 	case errors.As(err, &inv):
-		p.writeAccessError(w, r, badRequest("The request is invalid: %s.", inv.Message()))
-		return
+		return badRequest("The request is invalid: %s.", inv.Message())
 	case errors.Is(err, mandates.ErrInvalid):
-		p.writeAccessError(w, r, badRequest("The request is invalid."))
-		return
+		return badRequest("The request is invalid.")
 	case err != nil:
-		p.writeAccessError(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Location", p.cfg.Issuer+cosignaturesPath+"/"+cs.ID)
 	writeAccessJSON(w, r, http.StatusCreated, p.cosignatureJSON(cs))
+	return nil
 }
 
 // cosignatureStatus tells the site that opened a request where it stands;
 // to any other client it does not exist.
-func (p *Provider) cosignatureStatus(w http.ResponseWriter, r *http.Request) {
+func (p *Provider) cosignatureStatus(w http.ResponseWriter, r *http.Request) error {
 	c, err := p.readAccessRequest(w, r, nil, func() clientCredentials { return clientCredentials{} })
 	if err != nil {
-		p.writeAccessError(w, r, err)
-		return
+		return err
 	}
 	id := strings.TrimPrefix(r.URL.Path, cosignaturesPath+"/")
 	cs, err := p.evaluator().CosignatureOf(r.Context(), c.ID, id)
 	switch {
 	case errors.Is(err, mandates.ErrNotFound):
-		p.writeAccessError(w, r, &accessError{http.StatusNotFound, "not_found", "No co-signature request of this client has this id."})
-		return
+		return &accessError{http.StatusNotFound, "not_found", "No co-signature request of this client has this id."}
 	case err != nil:
-		p.writeAccessError(w, r, err)
-		return
+		return err
 	}
 	writeAccessJSON(w, r, http.StatusOK, p.cosignatureJSON(cs))
+	return nil
 }

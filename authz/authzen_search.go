@@ -107,20 +107,19 @@ type (
 )
 
 func (p *Provider) accessSearch(kind mandates.SearchKind) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return p.accessHandler(func(w http.ResponseWriter, r *http.Request) error {
 		var req searchRequest
 		c, err := p.readAccessRequest(w, r, &req, func() clientCredentials { return req.clientCredentials })
 		if err != nil {
-			p.writeAccessError(w, r, err)
-			return
+			return err
 		}
 		out, err := p.search(r.Context(), c, kind, req)
 		if err != nil {
-			p.writeAccessError(w, r, err)
-			return
+			return err
 		}
 		writeAccessJSON(w, r, http.StatusOK, out)
-	}
+		return nil
+	})
 }
 
 // searchQuery is a search request checked: what it asks, and what a page

@@ -288,10 +288,44 @@ func accessTokenOf(r *http.Request) (scheme, token string) {
 	return "Bearer", fosite.AccessTokenFromRequest(r)
 }
 
-// writeResourceError answers a resource request refused under RFC 9449
-// §7.1 (401 with a DPoP challenge, and the nonce for use_dpop_nonce);
-// any other error is the server's.
+// bearerError is a resource request refused under RFC 6750 §3: its
+// status, its WWW-Authenticate challenges and its RFC 6749 §5.2 error (no
+// error_description when Description is empty).
+type bearerError struct {
+	Status      int
+	Challenges  []string
+	Code        string
+	Description string
+}
+
+func (e *bearerError) Error() string { return "bearer: " + e.Code + ": " + e.Description }
+
+// resourceHandler adapts a resource endpoint (userinfo): its error is
+// answered once, by writeResourceError.
+func (p *Provider) resourceHandler(h func(w http.ResponseWriter, r *http.Request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			p.writeResourceError(w, r, err)
+		}
+	}
+}
+
+// writeResourceError answers a resource request refused under RFC 6750
+// §3 (bearerError) or RFC 9449 §7.1 (401 with a DPoP challenge, and the
+// nonce for use_dpop_nonce); any other error is the server's.
 func (p *Provider) writeResourceError(w http.ResponseWriter, r *http.Request, err error) {
+	var be *bearerError
+	if errors.As(err, &be) {
+		for _, c := range be.Challenges {
+			w.Header().Add("WWW-Authenticate", c)
+		}
+		body := map[string]string{"error": be.Code}
+		if be.Description != "" {
+			body["error_description"] = be.Description
+		}
+		writeJSON(w, be.Status, body)
+		return
+	}
 	var de *DPoPError
 	if !errors.As(err, &de) {
 		p.serverError(w, r, err)

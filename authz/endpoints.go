@@ -35,7 +35,7 @@ func (p *Provider) Endpoints() []Endpoint {
 		{"/.well-known/openid-configuration", []string{http.MethodGet, http.MethodHead}, http.HandlerFunc(p.discovery)},
 		{"/jwks", []string{http.MethodGet, http.MethodHead}, http.HandlerFunc(p.jwks)},
 		{"/token", []string{http.MethodPost}, http.HandlerFunc(p.token)},
-		{"/userinfo", []string{http.MethodGet, http.MethodPost}, http.HandlerFunc(p.userinfo)},
+		{"/userinfo", []string{http.MethodGet, http.MethodPost}, p.resourceHandler(p.userinfo)},
 		{"/introspect", []string{http.MethodPost}, http.HandlerFunc(p.introspect)},
 		{"/revoke", []string{http.MethodPost}, http.HandlerFunc(p.revoke)},
 		{"/par", []string{http.MethodPost}, http.HandlerFunc(p.pushedAuthorize)},
@@ -394,60 +394,45 @@ func (p *Provider) pushedAuthorize(w http.ResponseWriter, r *http.Request) {
 
 // userinfo is OIDC Core §5.3's endpoint: the claims the granted scopes
 // allow, as JSON, or as a signed JWT when the client registered an alg.
-func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
+func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	scheme, token := accessTokenOf(r)
 	if token == "" {
-		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_request"`)
-		w.Header().Add("WWW-Authenticate", dpopChallenge()) // RFC 9449 §7.2: either scheme
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_request", "error_description": "An access token is required."})
-		return
+		return &bearerError{http.StatusUnauthorized, []string{`Bearer error="invalid_request"`, dpopChallenge()}, // RFC 9449 §7.2: either scheme
+			"invalid_request", "An access token is required."}
 	}
 	_, ar, err := p.oauth.IntrospectToken(ctx, token, fosite.AccessToken, NewSession())
 	if err != nil {
 		if errors.Is(err, mandates.ErrUnavailable) {
-			p.serverError(w, r, err)
-			return
+			return err
 		}
-		w.Header().Set("WWW-Authenticate", scheme+` error="invalid_token"`)
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "The access token is not valid."})
-		return
+		return &bearerError{http.StatusUnauthorized, []string{scheme + ` error="invalid_token"`}, "invalid_token", "The access token is not valid."}
 	}
 	sess, ok := ar.GetSession().(*Session)
 	if !ok {
-		p.serverError(w, r, errors.New("authz: unexpected session type"))
-		return
+		return errors.New("authz: unexpected session type")
 	}
 	// RFC 9449 §7: a bound token comes with a proof by its key.
 	if err := p.dpop.checkResource(ctx, w, r, scheme, token, sess.DPoPJKT); err != nil {
-		p.writeResourceError(w, r, err)
-		return
+		return err
 	}
 	if sess.PersonID == "" || !ar.GetGrantedScopes().Has("openid") {
-		w.Header().Set("WWW-Authenticate", scheme+` error="insufficient_scope"`)
-		writeJSON(w, http.StatusForbidden, map[string]string{"error": "insufficient_scope", "error_description": "This token is not for a person's identity."})
-		return
+		return &bearerError{http.StatusForbidden, []string{scheme + ` error="insufficient_scope"`}, "insufficient_scope", "This token is not for a person's identity."}
 	}
 	// The claims are those the representation allows now (DESIGN.md §4).
 	scopes, err := p.grantNow(ctx, sess, ar.GetGrantedScopes())
 	if err != nil {
 		if grantEnded(err) {
-			w.Header().Set("WWW-Authenticate", scheme+` error="invalid_token"`)
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": endedHint(err)})
-			return
+			return &bearerError{http.StatusUnauthorized, []string{scheme + ` error="invalid_token"`}, "invalid_token", endedHint(err)}
 		}
-		p.serverError(w, r, err)
-		return
+		return err
 	}
 	person, err := p.persons.Person(ctx, sess.PersonID)
 	if err != nil {
 		if errors.Is(err, mandates.ErrNotFound) {
-			w.Header().Set("WWW-Authenticate", scheme+` error="invalid_token"`)
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token"})
-			return
+			return &bearerError{http.StatusUnauthorized, []string{scheme + ` error="invalid_token"`}, "invalid_token", ""}
 		}
-		p.serverError(w, r, err)
-		return
+		return err
 	}
 	claims := IdentityClaims(person, scopes)
 	claims["sub"] = sess.Subject
@@ -459,18 +444,18 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 	fc, _ := ar.GetClient().(*fositeClient)
 	if fc == nil || fc.c.UserinfoSignedResponseAlg == "" {
 		writeJSON(w, http.StatusOK, claims)
-		return
+		return nil
 	}
 	claims["iss"] = p.cfg.Issuer
 	claims["aud"] = fc.c.ID
 	jwt, err := p.signJWT(ctx, fc.c.UserinfoSignedResponseAlg, claims, "")
 	if err != nil {
-		p.serverError(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Content-Type", "application/jwt")
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write([]byte(jwt))
+	return nil
 }
 
 // signJWT signs claims with the active key of alg.

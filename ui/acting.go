@@ -58,7 +58,7 @@ type forWhomData struct {
 // actingCandidates are the representations the actor may use at the site
 // now: in force, and covering at least one of the site's procedure areas
 // (any area when the site registered none).
-func (s *Server) actingCandidates(ctx context.Context, actorID string, c oauth.Client) ([]mandates.View, error) {
+func (s *signInPages) actingCandidates(ctx context.Context, actorID string, c oauth.Client) ([]mandates.View, error) {
 	vs, err := s.mandates.Service.For(ctx, actorID)
 	if err != nil {
 		return nil, err
@@ -82,7 +82,7 @@ func (s *Server) actingCandidates(ctx context.Context, actorID string, c oauth.C
 // actingChoice returns the representation the person chose for this
 // request ("" for themselves). When they must still choose, it shows the
 // page (or answers interaction_required for prompt=none) and returns false.
-func (s *Server) actingChoice(w http.ResponseWriter, r *http.Request, a *authz.AuthorizeRequest, sess authn.BrowserSession) (string, bool) {
+func (s *signInPages) actingChoice(w http.ResponseWriter, r *http.Request, a *authz.AuthorizeRequest, sess authn.BrowserSession) (string, bool) {
 	ctx := r.Context()
 	p := s.oidc.Provider
 	if sealed := a.Form().Get(choiceParam); sealed != "" {
@@ -123,7 +123,7 @@ func (s *Server) actingChoice(w http.ResponseWriter, r *http.Request, a *authz.A
 // says « Confirmez avec votre code » and the code is asked after the
 // choice; to someone who has not turned the code on, it is listed apart,
 // with the way to turn it on.
-func (s *Server) forWhomData(ctx context.Context, a mandates.Actor, c oauth.Client, cands []mandates.View, request, hint string) (forWhomData, error) {
+func (s *signInPages) forWhomData(ctx context.Context, a mandates.Actor, c oauth.Client, cands []mandates.View, request, hint string) (forWhomData, error) {
 	d := forWhomData{Site: c.Name, Request: request}
 	hinted := ""
 	if hint != "" {
@@ -176,35 +176,32 @@ func (s *Server) forWhomData(ctx context.Context, a mandates.Actor, c oauth.Clie
 
 // chooseForWhom takes the person's choice, checks it is theirs to make,
 // and goes back to /authorize with it sealed.
-func (s *Server) chooseForWhom(w http.ResponseWriter, r *http.Request) {
+func (s *signInPages) chooseForWhom(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
-		return
+		return formError(err)
 	}
 	query := r.PostForm.Get("request")
 	sess, ok := CurrentSession(ctx)
 	if !ok {
 		http.Redirect(w, r, "/login?"+url.Values{"return": {"/authorize?" + query}}.Encode(), http.StatusSeeOther)
-		return
+		return nil
 	}
 	original, err := http.NewRequestWithContext(ctx, http.MethodGet, "/authorize?"+query, nil)
 	if err != nil {
-		s.Error(w, r, http.StatusBadRequest)
-		return
+		return statusError(http.StatusBadRequest)
 	}
 	a, err := s.oidc.Provider.ParseAuthorize(ctx, original)
 	if err != nil {
 		if !s.oidc.Provider.AuthorizeError(w, original, a, err) {
 			s.Error(w, r, http.StatusBadRequest)
 		}
-		return
+		return nil
 	}
 	choice := r.PostForm.Get("for")
 	cands, err := s.actingCandidates(ctx, sess.PersonID, a.Client())
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	valid := choice == authz.ActingSelf || slices.ContainsFunc(cands, func(v mandates.View) bool { return v.ID == choice })
 	if !valid {
@@ -212,8 +209,7 @@ func (s *Server) chooseForWhom(w http.ResponseWriter, r *http.Request) {
 		// field, or a representation that ended meanwhile): ask again.
 		d, err := s.forWhomData(ctx, actor(sess), a.Client(), cands, query, "")
 		if err != nil {
-			s.StoreError(w, r, err)
-			return
+			return err
 		}
 		d.Problem = "forwhom.problem_choose"
 		if choice != "" {
@@ -221,11 +217,12 @@ func (s *Server) chooseForWhom(w http.ResponseWriter, r *http.Request) {
 		}
 		allowFormTarget(w, original.URL.Query().Get("redirect_uri"))
 		s.render(w, r, http.StatusBadRequest, "forwhom", "forwhom.title_error", d)
-		return
+		return nil
 	}
 	q := original.URL.Query()
 	q.Set(choiceParam, s.oidc.Provider.SealChoice(sess.ID, a.Client().ID, choice))
 	http.Redirect(w, r, "/authorize?"+q.Encode(), http.StatusSeeOther)
+	return nil
 }
 
 // actingData is what the consent page says about acting for someone.
@@ -235,7 +232,7 @@ type actingData struct {
 	Role       locales.Text
 }
 
-func (s *Server) actingFor(ctx context.Context, a mandates.Actor, representationID string) (*actingData, error) {
+func (s *signInPages) actingFor(ctx context.Context, a mandates.Actor, representationID string) (*actingData, error) {
 	v, err := s.mandates.Service.Usable(ctx, a, representationID, s.now())
 	if err != nil {
 		return nil, err

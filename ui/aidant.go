@@ -23,18 +23,22 @@ import (
 // whoever must act: the login page to the person, the others to the aidant.
 const aidantPath = "/aidant"
 
-func (s *Server) mountAidant(pages *mux.Router) {
+// aidantPages are the aidant's workspace; they use the person's pages'
+// helpers (forms, who a request waits for).
+type aidantPages struct{ *personPages }
+
+func (s *aidantPages) mountAidant(pages *mux.Router) {
 	get := []string{http.MethodGet, http.MethodHead}
 	both := append(slices.Clone(get), http.MethodPost)
 	const mandate = "/aidant/mandats/{id:[0-9a-f-]{36}}"
-	pages.HandleFunc(aidantPath, s.aidantHome).Methods(get...)
-	pages.HandleFunc("/aidant/mandats/nouveau", s.aidantNewMandate).Methods(both...)
-	pages.HandleFunc(mandate, s.aidantMandatePage).Methods(get...)
-	pages.HandleFunc(mandate+"/connexion", s.aidantConfirmByLogin).Methods(both...)
-	pages.HandleFunc(mandate+"/attestation", s.aidantAttestation).Methods(both...)
-	pages.HandleFunc(mandate+"/attestation/imprimer", s.aidantPrint).Methods(get...)
-	pages.HandleFunc(mandate+"/code", s.aidantCode).Methods(both...)
-	pages.HandleFunc(mandate+"/changer", s.aidantChangeMandate).Methods(both...)
+	pages.HandleFunc(aidantPath, s.page(s.aidantHome)).Methods(get...)
+	pages.HandleFunc("/aidant/mandats/nouveau", s.page(s.aidantNewMandate)).Methods(both...)
+	pages.HandleFunc(mandate, s.page(s.aidantMandatePage)).Methods(get...)
+	pages.HandleFunc(mandate+"/connexion", s.page(s.aidantConfirmByLogin)).Methods(both...)
+	pages.HandleFunc(mandate+"/attestation", s.page(s.aidantAttestation)).Methods(both...)
+	pages.HandleFunc(mandate+"/attestation/imprimer", s.page(s.aidantPrint)).Methods(get...)
+	pages.HandleFunc(mandate+"/code", s.page(s.aidantCode)).Methods(both...)
+	pages.HandleFunc(mandate+"/changer", s.page(s.aidantChangeMandate)).Methods(both...)
 }
 
 func aidantMandatePath(id string) string { return "/aidant/mandats/" + id }
@@ -46,16 +50,15 @@ type aidantSecondFactorData struct {
 
 // aidantSession is the session of a person logged in with the second
 // factor, which aidants must use; without it, a page says how to get it.
-func (s *Server) aidantSession(w http.ResponseWriter, r *http.Request) (authn.BrowserSession, bool) {
-	sess, ok := s.requireSession(w, r)
-	if !ok {
-		return sess, false
+func (s *aidantPages) aidantSession(r *http.Request) (authn.BrowserSession, error) {
+	sess, err := s.requireSession(r)
+	if err != nil {
+		return sess, err
 	}
 	if !actor(sess).SecondFactor {
-		s.aidantSecondFactorPage(w, r)
-		return sess, false
+		return sess, errAidantSecondFactor
 	}
-	return sess, true
+	return sess, nil
 }
 
 func (s *Server) aidantSecondFactorPage(w http.ResponseWriter, r *http.Request) {
@@ -93,21 +96,19 @@ func aidantOrgLineOf(m mandates.MembershipView, lang string) aidantOrgLine {
 
 // aidantHome lists the organisations the aidant acts for, and the mandates
 // they may use.
-func (s *Server) aidantHome(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.aidantSession(w, r)
-	if !ok {
-		return
+func (s *aidantPages) aidantHome(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.aidantSession(r)
+	if err != nil {
+		return err
 	}
 	ctx := r.Context()
 	ms, err := s.mandates.Service.MembershipsOf(ctx, sess.PersonID)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	views, err := s.mandates.Service.For(ctx, sess.PersonID)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	lang, l := s.spaceLocalizer(r)
 	d := aidantHomeData{Mandates: spaceCardsOf(views, lang, l), Links: map[string]bool{}}
@@ -124,6 +125,7 @@ func (s *Server) aidantHome(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.render(w, r, http.StatusOK, "aidant_home", "aidant.home.title", d)
+	return nil
 }
 
 type aidantMandateFormData struct {
@@ -144,7 +146,7 @@ const (
 	aidantMethodCode        = "code"
 )
 
-func (s *Server) aidantNewMandateForm(r *http.Request, orgs []mandates.MembershipView, email, org string, areas []string, duration, method string) aidantMandateFormData {
+func (s *aidantPages) aidantNewMandateForm(r *http.Request, orgs []mandates.MembershipView, email, org string, areas []string, duration, method string) aidantMandateFormData {
 	lang, l := s.spaceLocalizer(r)
 	d := aidantMandateFormData{Email: email, Durations: spaceDurationChoices(duration, lang), NoOrg: len(orgs) == 0}
 	// The areas offered are those the aidant's organisations cover.
@@ -173,7 +175,7 @@ func (s *Server) aidantNewMandateForm(r *http.Request, orgs []mandates.Membershi
 }
 
 // aidantActiveOrgs are the organisations the person may act for now.
-func (s *Server) aidantActiveOrgs(r *http.Request, personID string) ([]mandates.MembershipView, error) {
+func (s *aidantPages) aidantActiveOrgs(r *http.Request, personID string) ([]mandates.MembershipView, error) {
 	ms, err := s.mandates.Service.MembershipsOf(r.Context(), personID)
 	return slices.DeleteFunc(ms, func(m mandates.MembershipView) bool { return !m.Active }), err
 }
@@ -182,16 +184,15 @@ func (s *Server) aidantActiveOrgs(r *http.Request, personID string) ([]mandates.
 // which organisation, which areas, how long, and how the person consents.
 // Every problem is shown at once, and nothing is written until all is
 // right; the mandate then waits for the person's consent.
-func (s *Server) aidantNewMandate(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.aidantSession(w, r)
-	if !ok {
-		return
+func (s *aidantPages) aidantNewMandate(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.aidantSession(r)
+	if err != nil {
+		return err
 	}
 	ctx := r.Context()
 	orgs, err := s.aidantActiveOrgs(r, sess.PersonID)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	if r.Method != http.MethodPost {
 		d := s.aidantNewMandateForm(r, orgs, "", "", nil, "", "")
@@ -200,18 +201,17 @@ func (s *Server) aidantNewMandate(w http.ResponseWriter, r *http.Request) {
 			status = http.StatusForbidden
 		}
 		s.render(w, r, status, "aidant_new", "aidant.new.title", d)
-		return
+		return nil
 	}
 	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
-		return
+		return formError(err)
 	}
 	f := r.PostForm
 	email := strings.TrimSpace(f.Get("email"))
 	d := s.aidantNewMandateForm(r, orgs, email, f.Get("structure"), f["domaines"], f.Get("duree"), f.Get("accord"))
 	if d.NoOrg {
 		s.render(w, r, http.StatusForbidden, "aidant_new", "aidant.new.title", d)
-		return
+		return nil
 	}
 	p := &d.Problems
 	var org *mandates.Organisation
@@ -224,8 +224,7 @@ func (s *Server) aidantNewMandate(w http.ResponseWriter, r *http.Request) {
 	}
 	person, err := s.spacePersonByEmail(r, email, sess.PersonID, p, "aidant.new.err_self")
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	var covers func(mandates.Area) bool
 	if org != nil {
@@ -243,7 +242,7 @@ func (s *Server) aidantNewMandate(w http.ResponseWriter, r *http.Request) {
 	}
 	if p.Any() {
 		s.render(w, r, http.StatusBadRequest, "aidant_new", "aidant.new.title_error", d)
-		return
+		return nil
 	}
 	rep, err := s.mandates.Service.StartMandate(ctx, actor(sess), mandates.MandateInput{OrganisationID: org.ID, PersonID: person.ID,
 		Areas: areas, Duration: duration})
@@ -251,32 +250,30 @@ func (s *Server) aidantNewMandate(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.As(err, &open):
 		// One mandate between the person and the organisation: change it.
-		s.aidantExisting(w, r, aidantMandate{sess: sess}, open, f["domaines"], f.Get("duree"))
-		return
+		return s.aidantExisting(w, r, aidantMandate{sess: sess}, open, f["domaines"], f.Get("duree"))
 	case errors.Is(err, mandates.ErrSecondFactor):
-		s.aidantSecondFactorPage(w, r)
-		return
+		return errAidantSecondFactor
 	case errors.Is(err, mandates.ErrNotPermitted):
 		// Withdrawn by the organisation since the form was shown.
 		d = s.aidantNewMandateForm(r, nil, "", "", nil, "", "")
 		s.render(w, r, http.StatusForbidden, "aidant_new", "aidant.new.title", d)
-		return
+		return nil
 	case errors.Is(err, mandates.ErrInvalid):
 		p.add("form", "email", "space.form.err_invalid", nil)
 		s.render(w, r, http.StatusBadRequest, "aidant_new", "aidant.new.title_error", d)
-		return
+		return nil
 	case err != nil:
-		s.spaceDomainError(w, r, err)
-		return
+		return err
 	}
 	s.log.InfoContext(ctx, "aidant mandate started", "representation_id", rep.ID, "organisation_id", org.ID)
 	if rep.Waits() != mandates.WaitingPerson {
 		// Under the person's measure, their representative gives it: the
 		// mandate's page says who.
 		http.Redirect(w, r, aidantMandatePath(rep.ID), http.StatusSeeOther)
-		return
+		return nil
 	}
 	http.Redirect(w, r, aidantMandatePath(rep.ID)+"/"+method, http.StatusSeeOther)
+	return nil
 }
 
 // aidantMandate is an aidant mandate of one of the aidant's organisations,
@@ -288,21 +285,17 @@ type aidantMandate struct {
 	view mandates.View
 }
 
-func (s *Server) loadAidantMandate(w http.ResponseWriter, r *http.Request) (aidantMandate, bool) {
+func (s *aidantPages) loadAidantMandate(r *http.Request) (aidantMandate, error) {
 	var m aidantMandate
-	sess, ok := s.aidantSession(w, r)
-	if !ok {
-		return m, false
+	sess, err := s.aidantSession(r)
+	if err != nil {
+		return m, err
 	}
 	m.sess = sess
-	if err := s.reloadAidantMandate(r, &m, mux.Vars(r)["id"]); err != nil {
-		s.spaceDomainError(w, r, err)
-		return m, false
-	}
-	return m, true
+	return m, s.reloadAidantMandate(r, &m, mux.Vars(r)["id"])
 }
 
-func (s *Server) reloadAidantMandate(r *http.Request, m *aidantMandate, id string) error {
+func (s *aidantPages) reloadAidantMandate(r *http.Request, m *aidantMandate, id string) error {
 	ctx := r.Context()
 	svc := s.mandates.Service
 	if !mandates.IsID(id) {
@@ -349,10 +342,10 @@ type aidantMandateData struct {
 // aidantMandatePage says where a mandate stands: in force (and until
 // when), waiting for the person's consent (and the ways to give it), or
 // stopped.
-func (s *Server) aidantMandatePage(w http.ResponseWriter, r *http.Request) {
-	m, ok := s.loadAidantMandate(w, r)
-	if !ok {
-		return
+func (s *aidantPages) aidantMandatePage(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.loadAidantMandate(r)
+	if err != nil {
+		return err
 	}
 	lang, l := s.spaceLocalizer(r)
 	d := aidantMandateData{Card: spaceCardOf(m.view, lang, l), Name: m.view.PersonName, Remote: s.mandates.Service.RemoteConsent(),
@@ -368,8 +361,7 @@ func (s *Server) aidantMandatePage(w http.ResponseWriter, r *http.Request) {
 		d.Changed = r.URL.Query().Get("fait") == "change"
 		t, err := s.aidantWaiting(r, m, &d)
 		if err != nil {
-			s.StoreError(w, r, err)
-			return
+			return err
 		}
 		if t != "" {
 			title = t
@@ -381,6 +373,7 @@ func (s *Server) aidantMandatePage(w http.ResponseWriter, r *http.Request) {
 	}
 	d.Done = d.Done && (d.State == "active" || d.State == "waiting_agreement")
 	s.render(w, r, http.StatusOK, "aidant_mandate", title, d)
+	return nil
 }
 
 // aidantNotWaiting sends consent pages of a mandate that no longer waits for
@@ -405,21 +398,23 @@ type aidantConfirmData struct {
 // aidantConfirmByLogin is the page the aidant hands over to the person: they
 // log in with their own account to say they agree. The aidant's session
 // stays as it is; the person's login opens no session.
-func (s *Server) aidantConfirmByLogin(w http.ResponseWriter, r *http.Request) {
-	m, ok := s.loadAidantMandate(w, r)
-	if !ok || aidantNotWaiting(w, r, m) {
-		return
+func (s *aidantPages) aidantConfirmByLogin(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.loadAidantMandate(r)
+	if err != nil {
+		return err
+	}
+	if aidantNotWaiting(w, r, m) {
+		return nil
 	}
 	ctx := r.Context()
 	lang, l := s.spaceLocalizer(r)
 	d := aidantConfirmData{Card: spaceCardOf(m.view, lang, l), Name: m.view.PersonName}
 	if r.Method != http.MethodPost {
 		s.render(w, r, http.StatusOK, "aidant_login", "aidant.confirm.title", d)
-		return
+		return nil
 	}
 	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
-		return
+		return formError(err)
 	}
 	d.Email = strings.TrimSpace(r.PostForm.Get("email"))
 	person, err := s.mandates.Auth.Authenticate(ctx, d.Email, r.PostForm.Get("password"), clientAddress(r))
@@ -427,43 +422,41 @@ func (s *Server) aidantConfirmByLogin(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, authn.ErrBadCredentials):
 		d.Problem = &spaceProblem{ID: "aidant.confirm.err_bad", Target: "email"}
 		s.render(w, r, http.StatusUnauthorized, "aidant_login", "aidant.confirm.title_error", d)
-		return
+		return nil
 	case errors.Is(err, authn.ErrTooManyAttempts):
 		d.Problem = &spaceProblem{ID: "aidant.confirm.err_too_many", Target: "email"}
 		w.Header().Set("Retry-After", "900")
 		s.render(w, r, http.StatusTooManyRequests, "aidant_login", "aidant.confirm.title_error", d)
-		return
+		return nil
 	case err != nil:
-		s.StoreError(w, r, err)
-		return
+		return err
 	case person.ID != m.rep.PersonID:
 		d.Problem = &spaceProblem{ID: "aidant.confirm.err_other", Data: map[string]any{"Name": m.view.PersonName}, Target: "email"}
 		s.render(w, r, http.StatusForbidden, "aidant_login", "aidant.confirm.title_error", d)
-		return
+		return nil
 	}
 	_, err = s.mandates.Service.ConfirmByLogin(ctx, actor(m.sess), m.rep.ID, person.ID)
-	if s.aidantConsentFailed(w, r, m, err) {
-		return
+	if err != nil {
+		return s.aidantConsentFailed(w, r, m, err)
 	}
 	s.log.InfoContext(ctx, "aidant mandate confirmed by the person's login", "representation_id", m.rep.ID)
 	http.Redirect(w, r, aidantMandatePath(m.rep.ID)+"?fait=accord", http.StatusSeeOther)
+	return nil
 }
 
-// aidantConsentFailed answers the failures every way of consenting shares.
-func (s *Server) aidantConsentFailed(w http.ResponseWriter, r *http.Request, m aidantMandate, err error) bool {
+// aidantConsentFailed answers the failures every way of consenting
+// shares; err is not nil.
+func (s *aidantPages) aidantConsentFailed(w http.ResponseWriter, r *http.Request, m aidantMandate, err error) error {
 	switch {
-	case err == nil:
-		return false
 	case errors.Is(err, mandates.ErrSecondFactor):
-		s.aidantSecondFactorPage(w, r)
+		return errAidantSecondFactor
 	case errors.Is(err, mandates.ErrRepresentativeGives):
-		s.aidantRepresentativeGives(w, r, m)
+		return s.aidantRepresentativeGives(w, r, m)
 	case errors.Is(err, mandates.ErrInactive):
 		http.Redirect(w, r, aidantMandatePath(m.rep.ID), http.StatusSeeOther)
-	default:
-		s.spaceDomainError(w, r, err)
+		return nil
 	}
-	return true
+	return err
 }
 
 type aidantAttestationData struct {
@@ -478,70 +471,69 @@ type aidantAttestationData struct {
 // aidantAttestation shows the text the person agrees to in front of the aidant;
 // the aidant ticks that the person agreed, and Relais keeps the text's
 // hash with the consent.
-func (s *Server) aidantAttestation(w http.ResponseWriter, r *http.Request) {
-	m, ok := s.loadAidantMandate(w, r)
-	if !ok || aidantNotWaiting(w, r, m) {
-		return
+func (s *aidantPages) aidantAttestation(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.loadAidantMandate(r)
+	if err != nil {
+		return err
+	}
+	if aidantNotWaiting(w, r, m) {
+		return nil
 	}
 	ctx := r.Context()
 	svc := s.mandates.Service
 	lang, l := s.spaceLocalizer(r)
 	person, err := svc.Person(ctx, m.rep.PersonID)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	aidant, err := svc.Person(ctx, m.sess.PersonID)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	text := locales.Attestation(m.rep, person, *m.view.Organisation, aidant, s.now(), lang)
 	d := aidantAttestationData{Card: spaceCardOf(m.view, lang, l), Name: m.view.PersonName, Text: text}
 	if r.Method != http.MethodPost {
 		s.render(w, r, http.StatusOK, "aidant_attestation", "aidant.attest.title", d)
-		return
+		return nil
 	}
 	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
-		return
+		return formError(err)
 	}
 	if r.PostForm.Get("accord") != "oui" {
 		d.Problem = &spaceProblem{ID: "aidant.attest.err_check", Target: "accord"}
 		s.render(w, r, http.StatusBadRequest, "aidant_attestation", "aidant.attest.title_error", d)
-		return
+		return nil
 	}
 	_, err = svc.RecordInPersonConsent(ctx, actor(m.sess), m.rep.ID, []byte(text))
-	if s.aidantConsentFailed(w, r, m, err) {
-		return
+	if err != nil {
+		return s.aidantConsentFailed(w, r, m, err)
 	}
 	s.log.InfoContext(ctx, "aidant mandate: in-person consent recorded", "representation_id", m.rep.ID)
 	http.Redirect(w, r, aidantMandatePath(m.rep.ID)+"/attestation/imprimer", http.StatusSeeOther)
+	return nil
 }
 
 // aidantPrint is the attestation to print, as it was recorded: the
 // text whose hash the consent keeps (in the language it was recorded in).
-func (s *Server) aidantPrint(w http.ResponseWriter, r *http.Request) {
-	m, ok := s.loadAidantMandate(w, r)
-	if !ok {
-		return
+func (s *aidantPages) aidantPrint(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.loadAidantMandate(r)
+	if err != nil {
+		return err
 	}
 	c := m.rep.Source.Consent
 	if m.view.Status != mandates.StatusActive || c == nil || c.Method != mandates.ConsentInPersonAttestation {
 		http.Redirect(w, r, aidantMandatePath(m.rep.ID), http.StatusSeeOther)
-		return
+		return nil
 	}
 	ctx := r.Context()
 	svc := s.mandates.Service
 	person, err := svc.Person(ctx, m.rep.PersonID)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	witness, err := svc.Person(ctx, c.WitnessID)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	lang, l := s.spaceLocalizer(r)
 	d := aidantAttestationData{Card: spaceCardOf(m.view, lang, l), Name: m.view.PersonName,
@@ -560,6 +552,7 @@ func (s *Server) aidantPrint(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.render(w, r, http.StatusOK, "aidant_print", "aidant.print.title", d)
+	return nil
 }
 
 type aidantCodeData struct {
@@ -585,7 +578,7 @@ func aidantPhoneEnd(phone string) string {
 	return string(digits)
 }
 
-func (s *Server) aidantCodeData(r *http.Request, m aidantMandate) (aidantCodeData, error) {
+func (s *aidantPages) aidantCodeData(r *http.Request, m aidantMandate) (aidantCodeData, error) {
 	lang, l := s.spaceLocalizer(r)
 	d := aidantCodeData{Card: spaceCardOf(m.view, lang, l), Name: m.view.PersonName}
 	person, err := s.mandates.Service.Person(r.Context(), m.rep.PersonID)
@@ -614,28 +607,26 @@ func (s *Server) aidantCodeData(r *http.Request, m aidantMandate) (aidantCodeDat
 // aidantCode sends a one-time code to the person's phone, then checks
 // the code the person reads back. Wrong codes count; too many cancel the
 // request; a used code never works twice.
-func (s *Server) aidantCode(w http.ResponseWriter, r *http.Request) {
-	m, ok := s.loadAidantMandate(w, r)
-	if !ok {
-		return
+func (s *aidantPages) aidantCode(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.loadAidantMandate(r)
+	if err != nil {
+		return err
 	}
 	ctx := r.Context()
 	svc := s.mandates.Service
 	if r.Method != http.MethodPost {
 		if aidantNotWaiting(w, r, m) {
-			return
+			return nil
 		}
 		d, err := s.aidantCodeData(r, m)
 		if err != nil {
-			s.StoreError(w, r, err)
-			return
+			return err
 		}
 		s.render(w, r, http.StatusOK, "aidant_code", "aidant.code.title", d)
-		return
+		return nil
 	}
 	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
-		return
+		return formError(err)
 	}
 	a := actor(m.sess)
 	var status int
@@ -646,13 +637,13 @@ func (s *Server) aidantCode(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case err == nil:
 			http.Redirect(w, r, aidantMandatePath(m.rep.ID)+"/code", http.StatusSeeOther)
-			return
+			return nil
 		case errors.Is(err, mandates.ErrNoSender):
 			status = http.StatusConflict
 		case errors.Is(err, mandates.ErrTooManyCodes):
 			status, prob = http.StatusTooManyRequests, &spaceProblem{ID: "aidant.code.err_too_many_sent", Target: "code"}
-		case s.aidantConsentFailed(w, r, m, err):
-			return
+		default:
+			return s.aidantConsentFailed(w, r, m, err)
 		}
 	case "verifier":
 		code := strings.TrimSpace(r.PostForm.Get("code"))
@@ -666,7 +657,7 @@ func (s *Server) aidantCode(w http.ResponseWriter, r *http.Request) {
 		case err == nil:
 			s.log.InfoContext(ctx, "aidant mandate: consent code accepted", "representation_id", m.rep.ID)
 			http.Redirect(w, r, aidantMandatePath(m.rep.ID)+"?fait=accord", http.StatusSeeOther)
-			return
+			return nil
 		case errors.As(err, &left):
 			id := "aidant.code.err_wrong_other"
 			if left == 1 {
@@ -677,23 +668,20 @@ func (s *Server) aidantCode(w http.ResponseWriter, r *http.Request) {
 			status, prob = http.StatusBadRequest, &spaceProblem{ID: "aidant.code.err_expired", Target: "code"}
 		case errors.Is(err, mandates.ErrTooManyCodes):
 			status = http.StatusTooManyRequests
-		case s.aidantConsentFailed(w, r, m, err):
-			return
+		default:
+			return s.aidantConsentFailed(w, r, m, err)
 		}
 	default:
-		s.Error(w, r, http.StatusBadRequest)
-		return
+		return statusError(http.StatusBadRequest)
 	}
 	// Show the page as the request now stands (a code sent, a request
 	// cancelled, a mandate already in force).
 	if err := s.reloadAidantMandate(r, &m, m.rep.ID); err != nil {
-		s.spaceDomainError(w, r, err)
-		return
+		return err
 	}
 	d, err := s.aidantCodeData(r, m)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	d.Problem = prob
 	title := "aidant.code.title_error"
@@ -701,4 +689,5 @@ func (s *Server) aidantCode(w http.ResponseWriter, r *http.Request) {
 		title = "aidant.code.title_cancelled"
 	}
 	s.render(w, r, status, "aidant_code", title, d)
+	return nil
 }

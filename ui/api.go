@@ -21,26 +21,29 @@ import (
 	"github.com/relais-fr/relais/mandates"
 )
 
+// apiPages are the JSON API's handlers.
+type apiPages struct{ *Server }
+
 // The JSON API for back-office integration: the operations of the
 // operator's and the organisation administrator's pages, with the same
 // session cookie and the same cross-origin check (it is mounted on the
 // pages router). Errors have the shape of RFC 6749 §5.2; dates are written
 // "YYYY-MM-DD" on the way in, instants RFC 3339 in UTC on the way out.
-func (s *Server) mountAPI(pages *mux.Router) {
+func (s *apiPages) mountAPI(pages *mux.Router) {
 	api := pages.PathPrefix("/api/v1").Subrouter()
-	api.HandleFunc("/measures", s.apiSearchMeasures).Methods(http.MethodGet)
-	api.HandleFunc("/measures", s.apiRegisterMeasure).Methods(http.MethodPost)
-	api.HandleFunc("/representations/{id}", s.apiRepresentation).Methods(http.MethodGet)
-	api.HandleFunc("/representations/{id}", s.apiEditMeasure).Methods(http.MethodPatch)
-	api.HandleFunc("/representations/{id}/{action:activate|suspend|resume|end}", s.apiMeasureStatus).Methods(http.MethodPost)
-	api.HandleFunc("/representations/{id}/delegates", s.apiSetDelegates).Methods(http.MethodPut)
-	api.HandleFunc("/organisations", s.apiOrganisations).Methods(http.MethodGet)
-	api.HandleFunc("/organisations", s.apiCreateOrganisation).Methods(http.MethodPost)
-	api.HandleFunc("/organisations/{id}", s.apiOrganisation).Methods(http.MethodGet)
-	api.HandleFunc("/organisations/{id}/members", s.apiMembers).Methods(http.MethodGet)
-	api.HandleFunc("/organisations/{id}/members", s.apiHabilitate).Methods(http.MethodPost)
-	api.HandleFunc("/organisations/{id}/members/{person_id}", s.apiWithdrawMember).Methods(http.MethodDelete)
-	api.HandleFunc("/organisations/{id}/mandates", s.apiOrgMandates).Methods(http.MethodGet)
+	api.HandleFunc("/measures", s.api(s.apiSearchMeasures)).Methods(http.MethodGet)
+	api.HandleFunc("/measures", s.api(s.apiRegisterMeasure)).Methods(http.MethodPost)
+	api.HandleFunc("/representations/{id}", s.api(s.apiRepresentation)).Methods(http.MethodGet)
+	api.HandleFunc("/representations/{id}", s.api(s.apiEditMeasure)).Methods(http.MethodPatch)
+	api.HandleFunc("/representations/{id}/{action:activate|suspend|resume|end}", s.api(s.apiMeasureStatus)).Methods(http.MethodPost)
+	api.HandleFunc("/representations/{id}/delegates", s.api(s.apiSetDelegates)).Methods(http.MethodPut)
+	api.HandleFunc("/organisations", s.api(s.apiOrganisations)).Methods(http.MethodGet)
+	api.HandleFunc("/organisations", s.api(s.apiCreateOrganisation)).Methods(http.MethodPost)
+	api.HandleFunc("/organisations/{id}", s.api(s.apiOrganisation)).Methods(http.MethodGet)
+	api.HandleFunc("/organisations/{id}/members", s.api(s.apiMembers)).Methods(http.MethodGet)
+	api.HandleFunc("/organisations/{id}/members", s.api(s.apiHabilitate)).Methods(http.MethodPost)
+	api.HandleFunc("/organisations/{id}/members/{person_id}", s.api(s.apiWithdrawMember)).Methods(http.MethodDelete)
+	api.HandleFunc("/organisations/{id}/mandates", s.api(s.apiOrgMandates)).Methods(http.MethodGet)
 }
 
 // apiRepresentation is the JSON shape of a representation, the one every
@@ -206,7 +209,7 @@ func parseDate(field, v string) (time.Time, error) {
 
 // personID resolves a person named by id or by email address; an unknown
 // email is a bad input of field, never a 404.
-func (s *Server) personID(ctx context.Context, field, id, email string) (string, error) {
+func (s *apiPages) personID(ctx context.Context, field, id, email string) (string, error) {
 	id, email = strings.TrimSpace(id), strings.TrimSpace(email)
 	switch {
 	case id != "" && email != "":
@@ -226,36 +229,33 @@ func (s *Server) personID(ctx context.Context, field, id, email string) (string,
 
 // apiSession is the signed-in person, or a 401 whatever the Accept header
 // says: the API never redirects to the login page.
-func (s *Server) apiSession(w http.ResponseWriter, r *http.Request) (authn.BrowserSession, bool) {
+func (s *apiPages) apiSession(r *http.Request) (authn.BrowserSession, error) {
 	sess, ok := CurrentSession(r.Context())
 	if !ok {
-		w.Header().Set("WWW-Authenticate", `Cookie realm="relais"`)
-		writeJSONProblem(w, http.StatusUnauthorized, "login_required", "Sign in to Relais first.")
+		return sess, &jsonProblem{http.StatusUnauthorized, "login_required", "Sign in to Relais first."}
 	}
-	return sess, ok
+	return sess, nil
 }
 
 // apiOperator is the signed-in operator, or a 401 or 403.
-func (s *Server) apiOperator(w http.ResponseWriter, r *http.Request) (authn.BrowserSession, bool) {
-	sess, ok := s.apiSession(w, r)
-	if !ok {
-		return sess, false
+func (s *apiPages) apiOperator(r *http.Request) (authn.BrowserSession, error) {
+	sess, err := s.apiSession(r)
+	if err != nil {
+		return sess, err
 	}
 	isOp, err := s.mandates.Service.IsOperator(r.Context(), sess.PersonID)
 	if err != nil {
-		s.domainJSONError(w, r, err)
-		return sess, false
+		return sess, err
 	}
 	if !isOp {
-		writeJSONProblem(w, http.StatusForbidden, "access_denied", "Only an operator may do this.")
-		return sess, false
+		return sess, &jsonProblem{http.StatusForbidden, "access_denied", "Only an operator may do this."}
 	}
-	return sess, true
+	return sess, nil
 }
 
 // decodeJSON reads one JSON value of exactly the expected fields; a
 // malformed body is a 400, a body over the limit a 413.
-func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+func decodeJSON(r *http.Request, v any) error {
 	body, err := io.ReadAll(r.Body)
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -268,11 +268,10 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		}
 	}
 	if err == nil {
-		return true
+		return nil
 	}
 	if IsTooLarge(err) {
-		writeJSONProblem(w, http.StatusRequestEntityTooLarge, "request_too_large", "The body is too large.")
-		return false
+		return &jsonProblem{http.StatusRequestEntityTooLarge, "request_too_large", "The body is too large."}
 	}
 	desc := "The body is not valid JSON of the expected shape."
 	var typeErr *json.UnmarshalTypeError
@@ -286,21 +285,20 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 			desc = fmt.Sprintf("The body has an unknown field %q.", name)
 		}
 	}
-	writeJSONProblem(w, http.StatusBadRequest, "invalid_request", desc)
-	return false
+	return &jsonProblem{http.StatusBadRequest, "invalid_request", desc}
 }
 
-func (s *Server) apiSearchMeasures(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiSession(w, r)
-	if !ok {
-		return
+func (s *apiPages) apiSearchMeasures(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.apiSession(r)
+	if err != nil {
+		return err
 	}
 	views, err := s.mandates.Service.SearchMeasures(r.Context(), actor(sess), r.URL.Query().Get("q"))
 	if err != nil {
-		s.domainJSONError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"measures": viewsJSON(views, s.now())})
+	return nil
 }
 
 type apiMeasureBody struct {
@@ -330,7 +328,7 @@ type apiRepresentativeIn struct {
 }
 
 // measureInput checks the body's dates and resolves the emails it names.
-func (s *Server) measureInput(ctx context.Context, b apiMeasureBody) (mandates.MeasureInput, error) {
+func (s *apiPages) measureInput(ctx context.Context, b apiMeasureBody) (mandates.MeasureInput, error) {
 	in := mandates.MeasureInput{Kind: b.Kind, Areas: b.ProcedureAreas, Adjustments: b.Adjustments,
 		Decision: mandates.CourtDecision{Jurisdiction: b.Decision.Jurisdiction, Reference: b.Decision.Reference, Renewal: b.Decision.Renewal}}
 	var err error
@@ -358,49 +356,48 @@ func (s *Server) measureInput(ctx context.Context, b apiMeasureBody) (mandates.M
 	return in, nil
 }
 
-func (s *Server) apiRegisterMeasure(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiOperator(w, r)
-	if !ok {
-		return
+func (s *apiPages) apiRegisterMeasure(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.apiOperator(r)
+	if err != nil {
+		return err
 	}
 	var b apiMeasureBody
-	if !decodeJSON(w, r, &b) {
-		return
+	if err := decodeJSON(r, &b); err != nil {
+		return err
 	}
 	in, err := s.measureInput(r.Context(), b)
 	if err != nil {
-		s.domainJSONError(w, r, err)
-		return
+		return err
 	}
 	reps, err := s.mandates.Service.RegisterMeasure(r.Context(), actor(sess), in)
 	if err != nil {
-		s.domainJSONError(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Location", "/api/v1/representations/"+reps[0].ID)
 	writeJSON(w, http.StatusCreated, map[string]any{"representations": representationsJSON(reps, s.now())})
+	return nil
 }
 
 func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
 
 // writeRepresentation answers with one representation and its version as
 // the ETag.
-func (s *Server) writeRepresentation(w http.ResponseWriter, code int, rep mandates.Representation) {
+func (s *apiPages) writeRepresentation(w http.ResponseWriter, code int, rep mandates.Representation) {
 	w.Header().Set("ETag", etag(rep.Version))
 	writeJSON(w, code, representationJSON(&rep, s.now()))
 }
 
-func (s *Server) apiRepresentation(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiSession(w, r)
-	if !ok {
-		return
+func (s *apiPages) apiRepresentation(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.apiSession(r)
+	if err != nil {
+		return err
 	}
 	rep, err := s.mandates.Service.Representation(r.Context(), sess.PersonID, mux.Vars(r)["id"])
 	if err != nil {
-		s.domainJSONError(w, r, err)
-		return
+		return err
 	}
 	s.writeRepresentation(w, http.StatusOK, rep)
+	return nil
 }
 
 // apiEditBody is a change to a measure: fields left out keep their value.
@@ -418,30 +415,27 @@ func requireVersion(v int64) error {
 	return nil
 }
 
-func (s *Server) apiEditMeasure(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiOperator(w, r)
-	if !ok {
-		return
+func (s *apiPages) apiEditMeasure(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.apiOperator(r)
+	if err != nil {
+		return err
 	}
 	var b apiEditBody
-	if !decodeJSON(w, r, &b) {
-		return
+	if err := decodeJSON(r, &b); err != nil {
+		return err
 	}
 	ctx, id := r.Context(), mux.Vars(r)["id"]
 	if err := requireVersion(b.Version); err != nil {
-		s.domainJSONError(w, r, err)
-		return
+		return err
 	}
 	cur, err := s.mandates.Service.Representation(ctx, sess.PersonID, id)
 	if err != nil {
-		s.domainJSONError(w, r, err)
-		return
+		return err
 	}
 	e := mandates.MeasureEdit{ValidUntil: cur.ValidUntil, Areas: cur.Areas, Adjustments: cur.Adjustments}
 	if b.ValidUntil != nil {
 		if e.ValidUntil, err = parseDate("valid_until", *b.ValidUntil); err != nil {
-			s.domainJSONError(w, r, err)
-			return
+			return err
 		}
 	}
 	if b.ProcedureAreas != nil {
@@ -452,10 +446,10 @@ func (s *Server) apiEditMeasure(w http.ResponseWriter, r *http.Request) {
 	}
 	rep, err := s.mandates.Service.EditMeasure(ctx, actor(sess), id, b.Version, e)
 	if err != nil {
-		s.domainJSONError(w, r, err)
-		return
+		return err
 	}
 	s.writeRepresentation(w, http.StatusOK, rep)
+	return nil
 }
 
 type apiStatusBody struct {
@@ -463,25 +457,24 @@ type apiStatusBody struct {
 	Reason  string `json:"reason"` // kept in the history of a pause or an end
 }
 
-func (s *Server) apiMeasureStatus(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiOperator(w, r)
-	if !ok {
-		return
+func (s *apiPages) apiMeasureStatus(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.apiOperator(r)
+	if err != nil {
+		return err
 	}
 	var b apiStatusBody
-	if !decodeJSON(w, r, &b) {
-		return
+	if err := decodeJSON(r, &b); err != nil {
+		return err
 	}
 	if err := requireVersion(b.Version); err != nil {
-		s.domainJSONError(w, r, err)
-		return
+		return err
 	}
 	rep, err := s.statusChange(r.Context(), actor(sess), mux.Vars(r)["action"], mux.Vars(r)["id"], b.Version, b.Reason)
 	if err != nil {
-		s.domainJSONError(w, r, err)
-		return
+		return err
 	}
 	s.writeRepresentation(w, http.StatusOK, rep)
+	return nil
 }
 
 // statusChange runs one of the operator's status changes by its name.
@@ -506,55 +499,51 @@ type apiDelegatesBody struct {
 	Delegates []string `json:"delegates"`
 }
 
-func (s *Server) apiSetDelegates(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiSession(w, r)
-	if !ok {
-		return
+func (s *apiPages) apiSetDelegates(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.apiSession(r)
+	if err != nil {
+		return err
 	}
 	var b apiDelegatesBody
-	if !decodeJSON(w, r, &b) {
-		return
+	if err := decodeJSON(r, &b); err != nil {
+		return err
 	}
 	if err := requireVersion(b.Version); err != nil {
-		s.domainJSONError(w, r, err)
-		return
+		return err
 	}
 	if b.Delegates == nil {
 		b.Delegates = []string{}
 	}
 	rep, err := s.mandates.Service.SetDelegates(r.Context(), actor(sess), mux.Vars(r)["id"], b.Version, b.Delegates)
 	if err != nil {
-		s.domainJSONError(w, r, err)
-		return
+		return err
 	}
 	s.writeRepresentation(w, http.StatusOK, rep)
+	return nil
 }
 
 // apiOrganisations lists every organisation to an operator, and to anyone
 // else the organisations they are an active member of.
-func (s *Server) apiOrganisations(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiSession(w, r)
-	if !ok {
-		return
+func (s *apiPages) apiOrganisations(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.apiSession(r)
+	if err != nil {
+		return err
 	}
 	ctx := r.Context()
 	svc := s.mandates.Service
 	isOp, err := svc.IsOperator(ctx, sess.PersonID)
 	if err != nil {
-		s.domainJSONError(w, r, err)
-		return
+		return err
 	}
 	var orgs []mandates.Organisation
 	if isOp {
 		if orgs, err = svc.Organisations(ctx, actor(sess)); err != nil {
-			s.domainJSONError(w, r, err)
-			return
+			return err
 		}
 	} else {
 		ms, err := svc.MembershipsOf(ctx, sess.PersonID)
 		if err != nil {
-			s.domainJSONError(w, r, err)
-			return
+			return err
 		}
 		for _, m := range ms {
 			if m.Active {
@@ -567,6 +556,7 @@ func (s *Server) apiOrganisations(w http.ResponseWriter, r *http.Request) {
 		out = append(out, organisationJSON(o))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"organisations": out})
+	return nil
 }
 
 type apiOrganisationBody struct {
@@ -577,63 +567,61 @@ type apiOrganisationBody struct {
 	AdminEmail     string                    `json:"admin_email"`
 }
 
-func (s *Server) apiCreateOrganisation(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiOperator(w, r)
-	if !ok {
-		return
+func (s *apiPages) apiCreateOrganisation(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.apiOperator(r)
+	if err != nil {
+		return err
 	}
 	var b apiOrganisationBody
-	if !decodeJSON(w, r, &b) {
-		return
+	if err := decodeJSON(r, &b); err != nil {
+		return err
 	}
 	ctx := r.Context()
 	admin, err := s.personID(ctx, "admin", b.AdminID, b.AdminEmail)
 	if err != nil {
-		s.domainJSONError(w, r, err)
-		return
+		return err
 	}
 	if admin == "" {
-		s.domainJSONError(w, r, badInput("admin", mandates.RuleRequired))
-		return
+		return badInput("admin", mandates.RuleRequired)
 	}
 	o, err := s.mandates.Service.CreateOrganisation(ctx, actor(sess), mandates.Organisation{Name: strings.TrimSpace(b.Name), Kind: b.Kind,
 		Areas: b.ProcedureAreas}, admin)
 	if err != nil {
-		s.domainJSONError(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Location", "/api/v1/organisations/"+o.ID)
 	writeJSON(w, http.StatusCreated, organisationJSON(o))
+	return nil
 }
 
-func (s *Server) apiOrganisation(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiSession(w, r)
-	if !ok {
-		return
+func (s *apiPages) apiOrganisation(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.apiSession(r)
+	if err != nil {
+		return err
 	}
 	o, err := s.mandates.Service.Organisation(r.Context(), sess.PersonID, mux.Vars(r)["id"])
 	if err != nil {
-		s.domainJSONError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, organisationJSON(o))
+	return nil
 }
 
-func (s *Server) apiMembers(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiSession(w, r)
-	if !ok {
-		return
+func (s *apiPages) apiMembers(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.apiSession(r)
+	if err != nil {
+		return err
 	}
 	ms, err := s.mandates.Service.Members(r.Context(), actor(sess), mux.Vars(r)["id"])
 	if err != nil {
-		s.domainJSONError(w, r, err)
-		return
+		return err
 	}
 	out := make([]apiMember, 0, len(ms))
 	for _, m := range ms {
 		out = append(out, memberJSON(m.Membership, m.Name, m.Email))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"members": out})
+	return nil
 }
 
 type apiMemberBody struct {
@@ -650,68 +638,65 @@ func memberRole(role mandates.MemberRole) error {
 	return nil
 }
 
-func (s *Server) apiHabilitate(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiSession(w, r)
-	if !ok {
-		return
+func (s *apiPages) apiHabilitate(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.apiSession(r)
+	if err != nil {
+		return err
 	}
 	var b apiMemberBody
-	if !decodeJSON(w, r, &b) {
-		return
+	if err := decodeJSON(r, &b); err != nil {
+		return err
 	}
 	ctx, orgID := r.Context(), mux.Vars(r)["id"]
 	// The administrator's right first, so that nobody else learns which
 	// email addresses have an account.
 	if _, err := s.mandates.Service.Members(ctx, actor(sess), orgID); err != nil {
-		s.domainJSONError(w, r, err)
-		return
+		return err
 	}
 	if err := memberRole(b.Role); err != nil {
-		s.domainJSONError(w, r, err)
-		return
+		return err
 	}
 	pid, err := s.personID(ctx, "person", b.PersonID, b.PersonEmail)
 	if err == nil && pid == "" {
 		err = badInput("person", mandates.RuleRequired)
 	}
 	if err != nil {
-		s.domainJSONError(w, r, err)
-		return
+		return err
 	}
 	m, err := s.mandates.Service.Habilitate(ctx, actor(sess), orgID, pid, b.Role)
 	if err != nil {
-		s.domainJSONError(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Location", "/api/v1/organisations/"+orgID+"/members/"+pid)
 	writeJSON(w, http.StatusCreated, memberJSON(m, "", ""))
+	return nil
 }
 
-func (s *Server) apiWithdrawMember(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiSession(w, r)
-	if !ok {
-		return
+func (s *apiPages) apiWithdrawMember(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.apiSession(r)
+	if err != nil {
+		return err
 	}
 	v := mux.Vars(r)
 	if err := s.mandates.Service.WithdrawMember(r.Context(), actor(sess), v["id"], v["person_id"]); err != nil {
-		s.domainJSONError(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
-func (s *Server) apiOrgMandates(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiSession(w, r)
-	if !ok {
-		return
+func (s *apiPages) apiOrgMandates(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.apiSession(r)
+	if err != nil {
+		return err
 	}
 	views, err := s.mandates.Service.Mandates(r.Context(), actor(sess), mux.Vars(r)["id"])
 	if err != nil {
-		s.domainJSONError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"mandates": viewsJSON(views, s.now())})
+	return nil
 }
 
 // unknownMember is the first member of the JSON value raw that type t has

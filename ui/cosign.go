@@ -19,11 +19,15 @@ import (
 // words, one idea a sentence (PLAIN-LANGUAGE.md).
 const cosignListPath = "/espace/accords"
 
-func (s *Server) mountCosign(pages *mux.Router) {
+// cosignPages are the requests for a person's or a representative's
+// agreement to one act.
+type cosignPages struct{ *Server }
+
+func (s *cosignPages) mountCosign(pages *mux.Router) {
 	get := []string{http.MethodGet, http.MethodHead}
-	pages.HandleFunc(cosignListPath, s.cosignList).Methods(get...)
-	pages.HandleFunc(cosignListPath+"/{id}", s.cosignPage).Methods(get...)
-	pages.HandleFunc(cosignListPath+"/{id}", s.cosignAnswer).Methods(http.MethodPost)
+	pages.HandleFunc(cosignListPath, s.page(s.cosignList)).Methods(get...)
+	pages.HandleFunc(cosignListPath+"/{id}", s.page(s.cosignPage)).Methods(get...)
+	pages.HandleFunc(cosignListPath+"/{id}", s.page(s.cosignAnswer)).Methods(http.MethodPost)
 }
 
 // cosignView is one request with every word in the page's language.
@@ -43,7 +47,7 @@ type cosignView struct {
 	DecidedByMe bool
 }
 
-func (s *Server) cosignView(r *http.Request, viewer string, c mandates.Cosignature) (cosignView, error) {
+func (s *cosignPages) cosignView(r *http.Request, viewer string, c mandates.Cosignature) (cosignView, error) {
 	ctx := r.Context()
 	lang := requestLang(r)
 	svc := s.mandates.Service
@@ -95,31 +99,29 @@ type cosignListData struct {
 }
 
 // cosignList is "Demandes d’accord": what waits for my answer.
-func (s *Server) cosignList(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requireSession(w, r)
-	if !ok {
-		return
+func (s *cosignPages) cosignList(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.requireSession(r)
+	if err != nil {
+		return err
 	}
 	list, err := s.mandates.Service.CosignaturesAwaiting(r.Context(), actor(sess))
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	held, err := s.mandates.Service.For(r.Context(), sess.PersonID)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	d := cosignListData{NeedCode: givingNeedCode(sess, held, "/espace/accords")}
 	for _, c := range list {
 		v, err := s.cosignView(r, sess.PersonID, c)
 		if err != nil {
-			s.StoreError(w, r, err)
-			return
+			return err
 		}
 		d.Requests = append(d.Requests, v)
 	}
 	s.render(w, r, http.StatusOK, "cosign_list", "cosign.list.title", d)
+	return nil
 }
 
 type cosignPageData struct {
@@ -130,39 +132,37 @@ type cosignPageData struct {
 
 // cosignPage shows one request: the act in plain words and the two
 // answers, or, once answered, what happened.
-func (s *Server) cosignPage(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requireSession(w, r)
-	if !ok {
-		return
+func (s *cosignPages) cosignPage(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.requireSession(r)
+	if err != nil {
+		return err
 	}
-	s.showCosign(w, r, sess, http.StatusOK, false)
+	return s.showCosign(w, r, sess, http.StatusOK, false)
 }
 
-func (s *Server) showCosign(w http.ResponseWriter, r *http.Request, sess authn.BrowserSession, status int, again bool) {
+func (s *cosignPages) showCosign(w http.ResponseWriter, r *http.Request, sess authn.BrowserSession, status int, again bool) error {
 	viewer := sess.PersonID
 	c, err := s.mandates.Service.CosignatureToAgree(r.Context(), actor(sess), mux.Vars(r)["id"])
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	v, err := s.cosignView(r, viewer, c)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	s.render(w, r, status, "cosign_request", "cosign.request.title", cosignPageData{Request: v, Again: again})
+	return nil
 }
 
 // cosignAnswer records "J’accepte" or "Je refuse", then shows what
 // happened (post, redirect, get).
-func (s *Server) cosignAnswer(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requireSession(w, r)
-	if !ok {
-		return
+func (s *cosignPages) cosignAnswer(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.requireSession(r)
+	if err != nil {
+		return err
 	}
 	if err := r.ParseForm(); err != nil {
-		s.Error(w, r, http.StatusBadRequest)
-		return
+		return statusError(http.StatusBadRequest)
 	}
 	var approve bool
 	switch r.PostForm.Get("answer") {
@@ -170,18 +170,16 @@ func (s *Server) cosignAnswer(w http.ResponseWriter, r *http.Request) {
 		approve = true
 	case "refuse":
 	default:
-		s.Error(w, r, http.StatusBadRequest)
-		return
+		return statusError(http.StatusBadRequest)
 	}
 	id := mux.Vars(r)["id"]
-	_, err := s.mandates.Service.AnswerCosignature(r.Context(), actor(sess), id, approve)
+	_, err = s.mandates.Service.AnswerCosignature(r.Context(), actor(sess), id, approve)
 	switch {
 	case errors.Is(err, mandates.ErrCosignDecided):
-		s.showCosign(w, r, sess, http.StatusConflict, true)
-		return
+		return s.showCosign(w, r, sess, http.StatusConflict, true)
 	case err != nil:
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	http.Redirect(w, r, cosignListPath+"/"+id, http.StatusSeeOther)
+	return nil
 }

@@ -4,4 +4,12 @@
 // goes through (request id, logs, metrics, limits, panic recovery), plus
 // /healthz, /readyz and /metrics. It may import authz and mandates; it never
 // imports a store: cmd/relais hands it what it needs.
+//
+// Handlers return errors: page handlers go through Server.page, which
+// maps an error to its page in one place (StoreError), and the JSON API's
+// through Server.api (domainJSONError). Server holds what every page
+// shares (rendering, sessions, errors); the pages are grouped by audience
+// in types that embed it, each with at most forty methods
+// (methods_test.go): signInPages, totpPages, personPages, aidantPages,
+// journalPages, cosignPages, operatorPages, orgPages and apiPages.
 package ui

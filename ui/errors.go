@@ -58,11 +58,62 @@ func (s *Server) busy(w http.ResponseWriter, r *http.Request, after time.Duratio
 		errorData{Code: http.StatusServiceUnavailable, Key: "busy", RequestID: RequestID(r.Context())})
 }
 
-// StoreError answers for a failed store call: the person gets a page that
-// matches what went wrong, and the operator a log line for what is ours.
+// handler is a page or a call of the JSON API: it writes the happy path
+// (and a form shown again with its problems) and returns any other
+// outcome as an error, which one adapter per kind of answer maps: page
+// for pages, api for the JSON API.
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+// page adapts a page's handler: its error gets the page that matches
+// (StoreError), so no handler repeats the mapping.
+func (s *Server) page(h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.StoreError(w, r, err)
+		}
+	}
+}
+
+// api adapts a handler of the JSON API: its error gets the JSON error
+// that matches (domainJSONError).
+func (s *Server) api(h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.domainJSONError(w, r, err)
+		}
+	}
+}
+
+// statusError is an answer a handler decided without the domain (an id
+// that cannot exist, a form that cannot be read): the error page of that
+// status.
+type statusError int
+
+func (e statusError) Error() string { return "ui: " + http.StatusText(int(e)) }
+
+var (
+	// errSignIn: the page is for a signed-in person (requireSession).
+	errSignIn = errors.New("ui: sign in first")
+	// errAidantSecondFactor: the aidant's pages need a login with the
+	// second factor (aidantSession).
+	errAidantSecondFactor = errors.New("ui: the aidant's pages need a login with a second factor")
+)
+
+// StoreError answers for a failed handler or store call, the one place a
+// page's error is mapped: the person gets a page that matches what went
+// wrong, and the operator a log line for what is ours. A refusal of the
+// representation service gets the page of its status (domainStatus), a
+// conflict or too many attempts the 400 page.
 func (s *Server) StoreError(w http.ResponseWriter, r *http.Request, err error) {
 	var busy *authn.BusyError
+	var status statusError
 	switch {
+	case errors.As(err, &status):
+		s.Error(w, r, int(status))
+	case errors.Is(err, errSignIn):
+		s.toLogin(w, r)
+	case errors.Is(err, errAidantSecondFactor):
+		s.aidantSecondFactorPage(w, r)
 	case errors.As(err, &busy):
 		s.log.WarnContext(r.Context(), "too busy to check a password", "retry_after_s", int(busy.RetryAfter.Seconds()))
 		s.busy(w, r, busy.RetryAfter)
@@ -76,8 +127,15 @@ func (s *Server) StoreError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, mandates.ErrSecondFactor):
 		s.secondFactorPage(w, r)
 	default:
-		s.log.ErrorContext(r.Context(), "store error", "err", err)
-		s.Error(w, r, http.StatusInternalServerError)
+		switch code, _ := domainStatus(err); code {
+		case http.StatusInternalServerError, http.StatusServiceUnavailable:
+			s.log.ErrorContext(r.Context(), "store error", "err", err)
+			s.Error(w, r, http.StatusInternalServerError)
+		case http.StatusConflict, http.StatusTooManyRequests:
+			s.Error(w, r, http.StatusBadRequest)
+		default:
+			s.Error(w, r, code)
+		}
 	}
 }
 

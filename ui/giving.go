@@ -69,7 +69,7 @@ type measureHolder struct {
 
 // holderOfMeasure reads who holds the measure measureID over personID;
 // ok is false when it is not one of the person's measures.
-func (s *Server) holderOfMeasure(ctx context.Context, personID, measureID string) (h measureHolder, ok bool, err error) {
+func (s *personPages) holderOfMeasure(ctx context.Context, personID, measureID string) (h measureHolder, ok bool, err error) {
 	views, err := s.mandates.Service.Of(ctx, personID)
 	if err != nil {
 		return h, false, err
@@ -122,7 +122,7 @@ func (h measureHolder) words(l *i18n.Localizer, lang, form, person string) strin
 // waitingHolder is who a mandate or a proxy waiting for the representative
 // under the person's measure waits for. ok is false when it waits for
 // someone else, or when that measure is no longer the person's.
-func (s *Server) waitingHolder(ctx context.Context, rep *mandates.Representation) (measureHolder, bool, error) {
+func (s *personPages) waitingHolder(ctx context.Context, rep *mandates.Representation) (measureHolder, bool, error) {
 	u := rep.Source.Measure
 	if rep.Waits() != mandates.WaitingRepresentative || u == nil {
 		return measureHolder{}, false, nil
@@ -133,7 +133,7 @@ func (s *Server) waitingHolder(ctx context.Context, rep *mandates.Representation
 // spaceWaitsFor is the line of the person's own card for a mandate or a
 // proxy that waits for their representative: « En attente de l’accord de
 // Marie Martin, votre tutrice. »; "" otherwise.
-func (s *Server) spaceWaitsFor(ctx context.Context, l *i18n.Localizer, lang string, v mandates.View) (string, error) {
+func (s *personPages) spaceWaitsFor(ctx context.Context, l *i18n.Localizer, lang string, v mandates.View) (string, error) {
 	h, ok, err := s.waitingHolder(ctx, &v.Representation)
 	if err != nil || !ok {
 		return "", err
@@ -144,7 +144,7 @@ func (s *Server) spaceWaitsFor(ctx context.Context, l *i18n.Localizer, lang stri
 // representativeGives is the measure in force over the person's whole
 // affairs whose representative gives proxies and mandates for them, as
 // the domain says it (Policy.GivesAll).
-func (s *Server) representativeGives(vs []mandates.View) (mandates.View, bool) {
+func (s *personPages) representativeGives(vs []mandates.View) (mandates.View, bool) {
 	reps := make([]mandates.Representation, len(vs))
 	for i, v := range vs {
 		reps[i] = v.Representation
@@ -160,7 +160,7 @@ func (s *Server) representativeGives(vs []mandates.View) (mandates.View, bool) {
 // spaceProxyGiver is, for a person whose representative gives proxies for
 // them, the words that name that representative: « Marie Martin, votre
 // tutrice », and their name alone.
-func (s *Server) spaceProxyGiver(ctx context.Context, l *i18n.Localizer, lang string, of []mandates.View) (who, name string, err error) {
+func (s *personPages) spaceProxyGiver(ctx context.Context, l *i18n.Localizer, lang string, of []mandates.View) (who, name string, err error) {
 	m, ok := s.representativeGives(of)
 	if !ok {
 		return "", "", nil
@@ -198,7 +198,7 @@ type givingGroup struct {
 
 // givingRequests groups the requests waiting for the reader's answer by
 // person, in the order RequestsAwaiting gives them (newest first).
-func (s *Server) givingRequests(r *http.Request, a mandates.Actor) ([]givingGroup, error) {
+func (s *personPages) givingRequests(r *http.Request, a mandates.Actor) ([]givingGroup, error) {
 	ctx := r.Context()
 	svc := s.mandates.Service
 	views, err := svc.RequestsAwaiting(ctx, a)
@@ -222,7 +222,7 @@ func (s *Server) givingRequests(r *http.Request, a mandates.Actor) ([]givingGrou
 	return out, nil
 }
 
-func (s *Server) givingRequestOf(ctx context.Context, l *i18n.Localizer, lang string, v mandates.View) (givingRequest, error) {
+func (s *personPages) givingRequestOf(ctx context.Context, l *i18n.Localizer, lang string, v mandates.View) (givingRequest, error) {
 	person := map[string]any{"Person": v.PersonName, "Name": v.RepresentativeOf}
 	g := givingRequest{ID: v.ID, Version: v.Version, Areas: spaceAreas(v.Areas, lang), Yes: translateData(l, "giving.request.yes", person), IfNo: translateData(l, "giving.request.if_no", person)}
 	if d, ok := spaceSpan(&v.Representation); ok {
@@ -305,16 +305,15 @@ func (s *Server) givingRequestOf(ctx context.Context, l *i18n.Localizer, lang st
 // spaceAnswerRequest records the representative's answer to a request for
 // the person they represent: give (or agree), or refuse. Then « Pour qui
 // j’agis » says what happened and what comes next.
-func (s *Server) spaceAnswerRequest(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requirePost(w, r)
-	if !ok {
-		return
+func (s *personPages) spaceAnswerRequest(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.requirePost(r)
+	if err != nil {
+		return err
 	}
 	vars := mux.Vars(r)
 	id, accept := vars["id"], vars["answer"] == "accord"
 	if !mandates.IsID(id) {
-		s.Error(w, r, http.StatusNotFound)
-		return
+		return statusError(http.StatusNotFound)
 	}
 	// The answer is to the request as the representative read it: one
 	// changed since (other areas, another length) is shown again.
@@ -330,7 +329,7 @@ func (s *Server) spaceAnswerRequest(w http.ResponseWriter, r *http.Request) {
 			Heading: translate(l, "giving.changed.heading"),
 			Lead:    translate(l, "giving.changed.lead"),
 			Links:   []refusalLink{{Href: forPath + "#demandes", Text: translate(l, "giving.changed.link")}}})
-		return
+		return nil
 	case errors.Is(err, mandates.ErrInactive):
 		_, l := s.spaceLocalizer(r)
 		s.refusal(w, r, http.StatusConflict, refusalData{
@@ -338,10 +337,9 @@ func (s *Server) spaceAnswerRequest(w http.ResponseWriter, r *http.Request) {
 			Lead:    translate(l, "giving.answered.lead"),
 			Why:     []string{translate(l, "giving.answered.why")},
 			Links:   []refusalLink{{Href: forPath, Text: translate(l, "giving.answered.link")}}})
-		return
+		return nil
 	case err != nil:
-		s.spaceDomainError(w, r, err)
-		return
+		return err
 	}
 	s.log.InfoContext(r.Context(), "request answered by the representative", "representation_id", id, "accepted", accept)
 	done := "refus"
@@ -349,12 +347,13 @@ func (s *Server) spaceAnswerRequest(w http.ResponseWriter, r *http.Request) {
 		done = "accord"
 	}
 	http.Redirect(w, r, forPath+"?"+url.Values{"r": {id}, "p": {rep.PersonID}, "fait": {done}}.Encode(), http.StatusSeeOther)
+	return nil
 }
 
 // givingNotice is what « Pour qui j’agis » says after the representative
 // answered request id for person, when it stands as the answer left it:
 // the message and its data, or "".
-func (s *Server) givingNotice(r *http.Request, held []mandates.View, person, id, done string) (string, map[string]any, error) {
+func (s *personPages) givingNotice(r *http.Request, held []mandates.View, person, id, done string) (string, map[string]any, error) {
 	// Only for a person the reader holds a measure over.
 	if !mandates.IsID(person) || !slices.ContainsFunc(held, func(v mandates.View) bool { return v.Kind.IsMeasure() && v.PersonID == person }) {
 		return "", nil, nil
@@ -416,7 +415,7 @@ type refusalLink struct{ Href, Text string }
 // or agree to it after the person's consent (curatelle renforcée). The
 // page then offers none of the person's ways to consent. It returns the
 // page's title, or "" when the mandate waits for someone else.
-func (s *Server) aidantWaiting(r *http.Request, m aidantMandate, d *aidantMandateData) (string, error) {
+func (s *aidantPages) aidantWaiting(r *http.Request, m aidantMandate, d *aidantMandateData) (string, error) {
 	if m.rep.Waits() != mandates.WaitingRepresentative {
 		return "", nil
 	}
@@ -431,7 +430,7 @@ func (s *Server) aidantWaiting(r *http.Request, m aidantMandate, d *aidantMandat
 }
 
 // aidantHolder names, for the aidant, who the mandate waits for.
-func (s *Server) aidantHolder(r *http.Request, m aidantMandate, d *aidantMandateData) error {
+func (s *aidantPages) aidantHolder(r *http.Request, m aidantMandate, d *aidantMandateData) error {
 	lang, l := s.spaceLocalizer(r)
 	person := m.view.PersonName
 	h, ok, err := s.waitingHolder(r.Context(), &m.rep)
@@ -455,11 +454,10 @@ func (s *Server) aidantHolder(r *http.Request, m aidantMandate, d *aidantMandate
 // to collect the person's consent to a mandate that, under the person's
 // measure, their representative gives (ErrRepresentativeGives; the
 // service journaled the refusal).
-func (s *Server) aidantRepresentativeGives(w http.ResponseWriter, r *http.Request, m aidantMandate) {
+func (s *aidantPages) aidantRepresentativeGives(w http.ResponseWriter, r *http.Request, m aidantMandate) error {
 	var d aidantMandateData
 	if err := s.aidantHolder(r, m, &d); err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	_, l := s.spaceLocalizer(r)
 	data := map[string]any{"Who": d.Who, "Named": d.Named, "Holder": d.Holder, "Name": m.view.PersonName, "Kind": d.Kind}
@@ -470,6 +468,7 @@ func (s *Server) aidantRepresentativeGives(w http.ResponseWriter, r *http.Reques
 		NextSteps: []string{translateData(l, "giving.aidant.tell", data), translateData(l, "giving.consent_refused.then", data)},
 		Links: []refusalLink{{Href: aidantMandatePath(m.rep.ID), Text: translateData(l, "aidant.home.open", data)},
 			{Href: aidantPath, Text: translate(l, "aidant.back_home")}}})
+	return nil
 }
 
 type aidantChangeData struct {
@@ -485,7 +484,7 @@ type aidantChangeData struct {
 
 // aidantChangeForm is the form that changes mandate m, with the areas and
 // length chosen (its own when nothing is).
-func (s *Server) aidantChangeForm(r *http.Request, m aidantMandate, areas []string, duration string) aidantChangeData {
+func (s *aidantPages) aidantChangeForm(r *http.Request, m aidantMandate, areas []string, duration string) aidantChangeData {
 	lang, l := s.spaceLocalizer(r)
 	var offered []mandates.Area
 	for _, a := range mandates.Areas {
@@ -502,27 +501,27 @@ func (s *Server) aidantChangeForm(r *http.Request, m aidantMandate, areas []stri
 // same person (*mandates.OpenError): one already exists, in force or
 // waiting, and the page offers to change that one, with what the aidant
 // just chose.
-func (s *Server) aidantExisting(w http.ResponseWriter, r *http.Request, m aidantMandate, open *mandates.OpenError, areas []string, duration string) {
+func (s *aidantPages) aidantExisting(w http.ResponseWriter, r *http.Request, m aidantMandate, open *mandates.OpenError, areas []string, duration string) error {
 	if err := s.reloadAidantMandate(r, &m, open.ID); err != nil {
-		s.spaceDomainError(w, r, err)
-		return
+		return err
 	}
 	d := s.aidantChangeForm(r, m, areas, duration)
 	d.Existing = true
 	s.render(w, r, http.StatusConflict, "aidant_change", "giving.existing.title", d)
+	return nil
 }
 
 // aidantChangeMandate changes the areas and length of a mandate in force
 // or waiting, rather than adding a second one: it then waits for consent
 // again (the person's, or their representative's).
-func (s *Server) aidantChangeMandate(w http.ResponseWriter, r *http.Request) {
-	m, ok := s.loadAidantMandate(w, r)
-	if !ok {
-		return
+func (s *aidantPages) aidantChangeMandate(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.loadAidantMandate(r)
+	if err != nil {
+		return err
 	}
 	if spaceEnded(m.view.Status) {
 		http.Redirect(w, r, aidantMandatePath(m.rep.ID), http.StatusSeeOther)
-		return
+		return nil
 	}
 	if r.Method != http.MethodPost {
 		var areas []string
@@ -534,11 +533,10 @@ func (s *Server) aidantChangeMandate(w http.ResponseWriter, r *http.Request) {
 			duration = string(d)
 		}
 		s.render(w, r, http.StatusOK, "aidant_change", "giving.change.title", s.aidantChangeForm(r, m, areas, duration))
-		return
+		return nil
 	}
 	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
-		return
+		return formError(err)
 	}
 	f := r.PostForm
 	d := s.aidantChangeForm(r, m, f["domaines"], f.Get("duree"))
@@ -555,31 +553,30 @@ func (s *Server) aidantChangeMandate(w http.ResponseWriter, r *http.Request) {
 	duration := spaceChosenDuration(f.Get("duree"), p)
 	if p.Any() {
 		s.render(w, r, http.StatusBadRequest, "aidant_change", "giving.change.title_error", d)
-		return
+		return nil
 	}
-	_, err := s.mandates.Service.ChangeMandate(r.Context(), actor(m.sess), m.rep.ID, areas, duration)
+	_, err = s.mandates.Service.ChangeMandate(r.Context(), actor(m.sess), m.rep.ID, areas, duration)
 	switch {
 	case errors.Is(err, mandates.ErrSecondFactor):
-		s.aidantSecondFactorPage(w, r)
-		return
+		return errAidantSecondFactor
 	case errors.Is(err, mandates.ErrInactive):
 		http.Redirect(w, r, aidantMandatePath(m.rep.ID), http.StatusSeeOther)
-		return
+		return nil
 	case errors.Is(err, mandates.ErrInvalid):
 		p.add("form", target, "space.form.err_invalid", nil)
 		s.render(w, r, http.StatusBadRequest, "aidant_change", "giving.change.title_error", d)
-		return
+		return nil
 	case err != nil:
-		s.spaceDomainError(w, r, err)
-		return
+		return err
 	}
 	s.log.InfoContext(r.Context(), "aidant mandate changed", "representation_id", m.rep.ID)
 	http.Redirect(w, r, aidantMandatePath(m.rep.ID)+"?fait=change", http.StatusSeeOther)
+	return nil
 }
 
 // givingHomeLink is the link of « Mon espace » to the requests waiting for
 // the reader's answer as a representative, nil when none waits.
-func (s *Server) givingHomeLink(r *http.Request, a mandates.Actor) (*spaceLink, error) {
+func (s *personPages) givingHomeLink(r *http.Request, a mandates.Actor) (*spaceLink, error) {
 	views, err := s.mandates.Service.RequestsAwaiting(r.Context(), a)
 	if err != nil || len(views) == 0 {
 		return nil, err
@@ -608,26 +605,25 @@ func (s *Server) givingHomeLink(r *http.Request, a mandates.Actor) (*spaceLink, 
 // spaceProxyRefused answers a person whose proxy the service refused
 // because, under their measure, their representative gives it
 // (ErrRepresentativeGives): the page names who, and what to do.
-func (s *Server) spaceProxyRefused(w http.ResponseWriter, r *http.Request, d spaceProxyFormData) {
+func (s *personPages) spaceProxyRefused(w http.ResponseWriter, r *http.Request, d spaceProxyFormData) error {
 	sess, _ := CurrentSession(r.Context())
 	of, err := s.mandates.Service.Of(r.Context(), sess.PersonID)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	lang, l := s.spaceLocalizer(r)
 	if d.Giver, d.GiverName, err = s.spaceProxyGiver(r.Context(), l, lang, of); err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	d.Measure = true
 	s.render(w, r, http.StatusForbidden, "space_proxy_new", "space.proxy.title", d)
+	return nil
 }
 
 // spaceProxyExists answers a person who gives a second proxy to someone
 // who already has one from them, in force or waiting
 // (*mandates.OpenError): Relais keeps the one already there.
-func (s *Server) spaceProxyExists(w http.ResponseWriter, r *http.Request, open *mandates.OpenError, holder mandates.Person) {
+func (s *personPages) spaceProxyExists(w http.ResponseWriter, r *http.Request, open *mandates.OpenError, holder mandates.Person) error {
 	_, l := s.spaceLocalizer(r)
 	data := map[string]any{"Name": mandates.DisplayName(holder)}
 	lead := "giving.proxy_exists.in_force"
@@ -641,6 +637,7 @@ func (s *Server) spaceProxyExists(w http.ResponseWriter, r *http.Request, open *
 		Why:       []string{translateData(l, "giving.proxy_exists.one", data)},
 		NextSteps: []string{translateData(l, "giving.proxy_exists.see", data), translateData(l, "giving.proxy_exists.change", data)},
 		Links:     []refusalLink{{Href: ofPath, Text: translate(l, "space.proxy.measure_link")}}})
+	return nil
 }
 
 // givingNeedCode is, for a reader who holds a measure through an
@@ -665,7 +662,7 @@ const givingProxyPath = "/espace/pour/{person}/procuration/nouvelle"
 // givingProxyLink is the path of the form that gives a proxy for the
 // person of v, when v is a measure in force under which its holder (the
 // reader) gives proxies for the person; "" otherwise.
-func (s *Server) givingProxyLink(v mandates.View) string {
+func (s *personPages) givingProxyLink(v mandates.View) string {
 	if v.Status != mandates.StatusActive || !s.mandates.Service.Policy().GivesFor(&v.Representation) {
 		return ""
 	}
@@ -674,29 +671,26 @@ func (s *Server) givingProxyLink(v mandates.View) string {
 
 // givingProxyFor is the name of the person a tutor gives a proxy for,
 // when the reader holds such a measure over them; anyone else gets 404.
-func (s *Server) givingProxyFor(w http.ResponseWriter, r *http.Request, sess authn.BrowserSession, personID string) (string, bool) {
+func (s *personPages) givingProxyFor(r *http.Request, sess authn.BrowserSession, personID string) (string, error) {
 	if !mandates.IsID(personID) {
-		s.Error(w, r, http.StatusNotFound)
-		return "", false
+		return "", statusError(http.StatusNotFound)
 	}
 	held, err := s.mandates.Service.For(r.Context(), sess.PersonID)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return "", false
+		return "", err
 	}
 	for _, v := range held {
 		if v.PersonID == personID && s.givingProxyLink(v) != "" {
-			return v.PersonName, true
+			return v.PersonName, nil
 		}
 	}
-	s.Error(w, r, http.StatusNotFound)
-	return "", false
+	return "", statusError(http.StatusNotFound)
 }
 
 // givingGiven groups, by person, the mandates and proxies the reader gave
 // as the representative under a measure (under tutelle), for the reader
 // to stop: « Ce que vous avez donné pour Jeanne Lefèvre ».
-func (s *Server) givingGiven(r *http.Request, a mandates.Actor, held []mandates.View) ([]givingGroup, error) {
+func (s *personPages) givingGiven(r *http.Request, a mandates.Actor, held []mandates.View) ([]givingGroup, error) {
 	ctx := r.Context()
 	svc := s.mandates.Service
 	lang, l := s.spaceLocalizer(r)
@@ -734,20 +728,18 @@ func (s *Server) givingGiven(r *http.Request, a mandates.Actor, held []mandates.
 
 // spaceStopGiven is the tutor stopping, at once, a mandate or a proxy they
 // gave for the person (Withdraw asks the domain whether they may).
-func (s *Server) spaceStopGiven(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requirePost(w, r)
-	if !ok {
-		return
+func (s *personPages) spaceStopGiven(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.requirePost(r)
+	if err != nil {
+		return err
 	}
 	id := mux.Vars(r)["id"]
 	if !mandates.IsID(id) {
-		s.Error(w, r, http.StatusNotFound)
-		return
+		return statusError(http.StatusNotFound)
 	}
 	rep, err := s.mandates.Service.Withdraw(r.Context(), actor(sess), id)
 	if err != nil {
-		s.spaceDomainError(w, r, err)
-		return
+		return err
 	}
 	s.log.InfoContext(r.Context(), "representation stopped by the representative", "representation_id", id)
 	kind := "procuration"
@@ -755,6 +747,7 @@ func (s *Server) spaceStopGiven(w http.ResponseWriter, r *http.Request) {
 		kind = "mandat"
 	}
 	http.Redirect(w, r, forPath+"?"+url.Values{"fait": {"arrete"}, "p": {rep.PersonID}, "k": {kind}}.Encode(), http.StatusSeeOther)
+	return nil
 }
 
 // givingStoppedNotice says what the tutor just stopped, for the person

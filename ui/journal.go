@@ -51,19 +51,23 @@ const (
 	journalPrintMax = 1000
 )
 
-func (s *Server) mountJournal(pages *mux.Router) {
+// journalPages are the journal's pages: a person's own, a represented
+// person's, an organisation's and the administrative chain.
+type journalPages struct{ *Server }
+
+func (s *journalPages) mountJournal(pages *mux.Router) {
 	if s.mandates == nil || s.mandates.Journal == nil {
 		return
 	}
 	get := []string{http.MethodGet, http.MethodHead}
-	pages.HandleFunc(journalPath, s.journalOwn).Methods(get...)
-	pages.HandleFunc(journalPath+"/export.json", s.journalExport).Methods(get...)
-	pages.HandleFunc(journalPath+"/imprimer", s.journalPrint).Methods(get...)
-	pages.HandleFunc(journalPath+"/{person}", s.journalOfPerson).Methods(get...)
-	pages.HandleFunc(journalPath+"/{person}/export.json", s.journalExportOf).Methods(get...)
-	pages.HandleFunc(journalPath+"/{person}/imprimer", s.journalPrintOf).Methods(get...)
-	pages.HandleFunc("/structure/{id}/journal", s.journalOfOrganisation).Methods(get...)
-	pages.HandleFunc("/operateur/journal", s.journalAdmin).Methods(get...)
+	pages.HandleFunc(journalPath, s.page(s.journalOwn)).Methods(get...)
+	pages.HandleFunc(journalPath+"/export.json", s.page(s.journalExport)).Methods(get...)
+	pages.HandleFunc(journalPath+"/imprimer", s.page(s.journalPrint)).Methods(get...)
+	pages.HandleFunc(journalPath+"/{person}", s.page(s.journalOfPerson)).Methods(get...)
+	pages.HandleFunc(journalPath+"/{person}/export.json", s.page(s.journalExportOf)).Methods(get...)
+	pages.HandleFunc(journalPath+"/{person}/imprimer", s.page(s.journalPrintOf)).Methods(get...)
+	pages.HandleFunc("/structure/{id}/journal", s.page(s.journalOfOrganisation)).Methods(get...)
+	pages.HandleFunc("/operateur/journal", s.page(s.journalAdmin)).Methods(get...)
 }
 
 // journalLine is one entry as the page shows it.
@@ -124,8 +128,8 @@ type journalView struct {
 	of      map[string][]mandates.View          // a person's representations, for who gave what (journal_giving.go)
 }
 
-func (s *Server) newJournalView(r *http.Request, viewer, owner string) *journalView {
-	return &journalView{s: s, r: r, lang: requestLang(r), loc: s.localizer(r), viewer: viewer, owner: owner,
+func (s *journalPages) newJournalView(r *http.Request, viewer, owner string) *journalView {
+	return &journalView{s: s.Server, r: r, lang: requestLang(r), loc: s.localizer(r), viewer: viewer, owner: owner,
 		names: map[string]string{}, sites: map[string]string{}, reps: map[string]*mandates.Representation{}}
 }
 
@@ -377,22 +381,20 @@ func decodeCursor(s string) (journal.Position, bool) {
 
 // journalPage renders one page of entries matching base, with the
 // reader's filters (qui: who acted, site) and position (avant).
-func (s *Server) journalPage(w http.ResponseWriter, r *http.Request, v *journalView, base journal.Query, d journalData) {
+func (s *journalPages) journalPage(w http.ResponseWriter, r *http.Request, v *journalView, base journal.Query, d journalData) error {
 	ctx := r.Context()
 	q := base
 	form := r.URL.Query()
 	before, ok := decodeCursor(form.Get("avant"))
 	if !ok {
-		s.Error(w, r, http.StatusBadRequest)
-		return
+		return statusError(http.StatusBadRequest)
 	}
 	// The filters offer who acted and which sites appear in the newest
 	// entries of this journal.
 	recent, err := s.mandates.Journal.JournalPage(ctx, journal.Query{Chain: base.Chain, OrganisationID: base.OrganisationID,
 		Scope: v.allowed, Limit: journal.MaxPage})
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	who, site := form.Get("qui"), form.Get("site")
 	seenWho, seenSite := map[string]bool{}, map[string]bool{}
@@ -423,8 +425,7 @@ func (s *Server) journalPage(w http.ResponseWriter, r *http.Request, v *journalV
 	q.Before, q.Limit, q.Scope = before, journalPageSize+1, v.allowed
 	shown, err := s.mandates.Journal.JournalPage(ctx, q)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	more := len(shown) > journalPageSize
 	shown = shown[:min(len(shown), journalPageSize)]
@@ -454,20 +455,21 @@ func (s *Server) journalPage(w http.ResponseWriter, r *http.Request, v *journalV
 		d.Newest = link("")
 	}
 	s.render(w, r, http.StatusOK, "journal_list", "journal.title", d)
+	return nil
 }
 
 // journalOwn is "Mon journal".
-func (s *Server) journalOwn(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requireSession(w, r)
-	if !ok {
-		return
+func (s *journalPages) journalOwn(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.requireSession(r)
+	if err != nil {
+		return err
 	}
 	v := s.newJournalView(r, sess.PersonID, sess.PersonID)
 	d := journalData{Own: true, Heading: v.msg("journal.own.heading", nil), Lead: v.msg("journal.own.lead", nil), Action: journalPath,
 		Keep: &journalKeep{Title: v.msg("journal.keep.title", nil),
 			Print: journalPath + "/imprimer", PrintText: v.msg("journal.keep.print", nil), PrintHint: v.msg("journal.keep.print_hint", nil),
 			Export: journalPath + "/export.json", ExportText: v.msg("journal.keep.export", nil), ExportHint: v.msg("journal.keep.export_hint", nil)}}
-	s.journalPage(w, r, v, journal.Query{Chain: sess.PersonID}, d)
+	return s.journalPage(w, r, v, journal.Query{Chain: sess.PersonID}, d)
 }
 
 // consultable reads the {person} of the path and what the reader may see
@@ -477,7 +479,7 @@ func (s *Server) journalOwn(w http.ResponseWriter, r *http.Request) {
 // to own, their own journal's page; anyone the reader does not act for
 // answers 404 (never 403: nobody learns whose journal exists). ok is
 // false when the answer is written.
-func (s *Server) consultable(w http.ResponseWriter, r *http.Request, sess authn.BrowserSession, own string) (person string, scope mandates.JournalScope, ok bool) {
+func (s *journalPages) consultable(w http.ResponseWriter, r *http.Request, sess authn.BrowserSession, own string) (person string, scope mandates.JournalScope, ok bool) {
 	person = mux.Vars(r)["person"]
 	if !mandates.IsID(person) {
 		s.Error(w, r, http.StatusNotFound)
@@ -507,14 +509,14 @@ func (v *journalView) partial(name string) []string {
 // journalOfPerson is the journal of someone the reader represents, as far
 // as the representation lets them consult, with the page to print it and,
 // when they may read it all, the export.
-func (s *Server) journalOfPerson(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requireSession(w, r)
-	if !ok {
-		return
+func (s *journalPages) journalOfPerson(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.requireSession(r)
+	if err != nil {
+		return err
 	}
 	person, allowed, ok := s.consultable(w, r, sess, journalPath)
 	if !ok {
-		return
+		return nil
 	}
 	v := s.newJournalView(r, sess.PersonID, person)
 	v.allowed = allowed
@@ -530,104 +532,102 @@ func (s *Server) journalOfPerson(w http.ResponseWriter, r *http.Request) {
 	} else {
 		d.Keep.PrintHint = v.msg("journal.keep.print_hint_partial", nil)
 	}
-	s.journalPage(w, r, v, journal.Query{Chain: person}, d)
+	return s.journalPage(w, r, v, journal.Query{Chain: person}, d)
 }
 
 // journalOfOrganisation is what the organisation's aidants did, for its
 // administrator (or an operator).
-func (s *Server) journalOfOrganisation(w http.ResponseWriter, r *http.Request) {
-	sess, o, ok := s.orgAdminOnly(w, r)
-	if !ok {
-		return
+func (s *journalPages) journalOfOrganisation(w http.ResponseWriter, r *http.Request) error {
+	sess, o, err := s.orgAdminOnly(r)
+	if err != nil {
+		return err
 	}
 	v := s.newJournalView(r, sess.PersonID, "")
 	d := journalData{Heading: v.msg("journal.org.heading", map[string]any{"Name": o.Name}),
 		Lead: v.msg("journal.org.lead", nil), Action: "/structure/" + o.ID + "/journal"}
-	s.journalPage(w, r, v, journal.Query{OrganisationID: o.ID}, d)
+	return s.journalPage(w, r, v, journal.Query{OrganisationID: o.ID}, d)
 }
 
 // journalAdmin is the administrative chain, for operators.
-func (s *Server) journalAdmin(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.operatorOnly(w, r)
-	if !ok {
-		return
+func (s *journalPages) journalAdmin(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.operatorOnly(r)
+	if err != nil {
+		return err
 	}
 	v := s.newJournalView(r, sess.PersonID, "")
 	d := journalData{Heading: v.msg("journal.admin.heading", nil), Lead: v.msg("journal.admin.lead", nil), Action: "/operateur/journal"}
-	s.journalPage(w, r, v, journal.Query{Chain: journal.AdminChain}, d)
+	return s.journalPage(w, r, v, journal.Query{Chain: journal.AdminChain}, d)
 }
 
 // journalExport is the person's journal as JSON, with the latest
 // checkpoint and the inclusion proof (docs/journal.md), to keep or to
 // give to anyone who wants to check it.
-func (s *Server) journalExport(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requireSession(w, r)
-	if !ok {
-		return
+func (s *journalPages) journalExport(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.requireSession(r)
+	if err != nil {
+		return err
 	}
-	s.writeExport(w, r, sess.PersonID)
+	return s.writeExport(w, r, sess.PersonID)
 }
 
 // journalExportOf is the export of a person's journal for a
 // representative who may read all of it. One limited to some areas gets
 // 404: an export holds the whole chain, or its proofs would not verify.
-func (s *Server) journalExportOf(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requireSession(w, r)
-	if !ok {
-		return
+func (s *journalPages) journalExportOf(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.requireSession(r)
+	if err != nil {
+		return err
 	}
 	person, allowed, ok := s.consultable(w, r, sess, journalPath+"/export.json")
 	if !ok {
-		return
+		return nil
 	}
 	if !allowed.Whole() {
-		s.Error(w, r, http.StatusNotFound)
-		return
+		return statusError(http.StatusNotFound)
 	}
-	s.writeExport(w, r, person)
+	return s.writeExport(w, r, person)
 }
 
-func (s *Server) writeExport(w http.ResponseWriter, r *http.Request, chain string) {
+func (s *journalPages) writeExport(w http.ResponseWriter, r *http.Request, chain string) error {
 	x, err := journal.BuildExport(r.Context(), s.mandates.Journal, chain, s.clock())
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	b, err := json.MarshalIndent(x, "", "  ")
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Disposition", `attachment; filename="journal-relais.json"`)
 	h.Set("Cache-Control", "no-store")
 	_, _ = w.Write(append(b, '\n'))
+	return nil
 }
 
 // journalPrint is the whole journal on one page made for paper, newest
 // first.
-func (s *Server) journalPrint(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requireSession(w, r)
-	if !ok {
-		return
+func (s *journalPages) journalPrint(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.requireSession(r)
+	if err != nil {
+		return err
 	}
 	v := s.newJournalView(r, sess.PersonID, sess.PersonID)
 	d := journalData{Own: true, Person: v.person(sess.PersonID), Back: journalPath, BackText: v.msg("journal.print.back", nil),
 		Proof: v.msg("journal.print.proof", nil), Limited: v.msg("journal.print.limited", nil)}
-	s.printJournal(w, r, v, sess.PersonID, "journal.print.title", d)
+	return s.printJournal(w, r, v, sess.PersonID, "journal.print.title", d)
 }
 
 // journalPrintOf is the printed journal of a person the reader acts for:
 // whole, or the entries of the areas they may consult.
-func (s *Server) journalPrintOf(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requireSession(w, r)
-	if !ok {
-		return
+func (s *journalPages) journalPrintOf(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.requireSession(r)
+	if err != nil {
+		return err
 	}
 	person, allowed, ok := s.consultable(w, r, sess, journalPath+"/imprimer")
 	if !ok {
-		return
+		return nil
 	}
 	v := s.newJournalView(r, sess.PersonID, person)
 	v.allowed = allowed
@@ -638,20 +638,19 @@ func (s *Server) journalPrintOf(w http.ResponseWriter, r *http.Request) {
 	if !allowed.Whole() {
 		d.Proof, d.Limited = "", v.msg("journal.print.limited_partial", nil)
 	}
-	s.printJournal(w, r, v, person, "journal.print.title_of", d)
+	return s.printJournal(w, r, v, person, "journal.print.title_of", d)
 }
 
 // printJournal renders the entries of chain the reader may see, newest
 // first, up to journalPrintMax.
-func (s *Server) printJournal(w http.ResponseWriter, r *http.Request, v *journalView, chain, titleID string, d journalData) {
+func (s *journalPages) printJournal(w http.ResponseWriter, r *http.Request, v *journalView, chain, titleID string, d journalData) error {
 	d.Heading, d.Printed = v.msg("journal.print.heading", nil), locales.FormatDate(s.clock(), v.lang)
 	q := journal.Query{Chain: chain, Scope: v.allowed, Limit: journal.MaxPage}
 	more := false
 	for !more {
 		page, err := s.mandates.Journal.JournalPage(r.Context(), q)
 		if err != nil {
-			s.StoreError(w, r, err)
-			return
+			return err
 		}
 		for _, e := range page {
 			if len(d.Lines) == journalPrintMax {
@@ -669,4 +668,5 @@ func (s *Server) printJournal(w http.ResponseWriter, r *http.Request, v *journal
 		d.Limited = ""
 	}
 	s.render(w, r, http.StatusOK, "journal_print", titleID, d)
+	return nil
 }

@@ -14,5 +14,5 @@ import (
 func JournalSentence(ctx context.Context, s *Server, reader, owner, lang string, e journal.Stored) string {
 	r := httptest.NewRequestWithContext(ctx, http.MethodGet, journalPath, nil)
 	r.AddCookie(&http.Cookie{Name: langCookie, Value: lang})
-	return s.newJournalView(r, reader, owner).sentence(e)
+	return (&journalPages{s}).newJournalView(r, reader, owner).sentence(e)
 }

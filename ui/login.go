@@ -17,27 +17,31 @@ import (
 	"github.com/relais-fr/relais/mandates"
 )
 
+// signInPages are the pages of signing in and out and of the
+// authorization request: login, consent, for whom the person acts, logout.
+type signInPages struct{ *Server }
+
 // mountOIDC adds the protocol endpoints (outside the pages' cross-origin
 // check: sites call them from elsewhere) and the login, consent and
 // authorization pages.
-func (s *Server) mountOIDC(r, pages *mux.Router) {
+func (s *signInPages) mountOIDC(r, pages *mux.Router) {
 	for _, e := range s.oidc.Provider.Endpoints() {
 		r.Handle(e.Path, e.Handler).Methods(e.Methods...)
 	}
 	// A site may send the person here by a cross-site form post (OIDC Core
 	// §3.1.2.1), so /authorize is not behind the cross-origin check; it
 	// changes nothing by itself: login and consent are separate pages.
-	r.Handle("/authorize", s.loadSession(http.HandlerFunc(s.authorize))).Methods(http.MethodGet, http.MethodPost)
-	pages.HandleFunc("/login", s.loginForm).Methods(http.MethodGet, http.MethodHead)
-	pages.HandleFunc("/login", s.login).Methods(http.MethodPost)
-	pages.HandleFunc("/consent", s.consent).Methods(http.MethodPost)
+	r.Handle("/authorize", s.loadSession(s.page(s.authorize))).Methods(http.MethodGet, http.MethodPost)
+	pages.HandleFunc("/login", s.page(s.loginForm)).Methods(http.MethodGet, http.MethodHead)
+	pages.HandleFunc("/login", s.page(s.login)).Methods(http.MethodPost)
+	pages.HandleFunc("/consent", s.page(s.consent)).Methods(http.MethodPost)
 	if s.mandates != nil {
-		pages.HandleFunc(forWhomPath, s.chooseForWhom).Methods(http.MethodPost)
+		pages.HandleFunc(forWhomPath, s.page(s.chooseForWhom)).Methods(http.MethodPost)
 	}
-	pages.HandleFunc("/logout", s.logoutForm).Methods(http.MethodGet, http.MethodHead)
-	pages.HandleFunc("/logout", s.logout).Methods(http.MethodPost)
+	pages.HandleFunc("/logout", s.page(s.logoutForm)).Methods(http.MethodGet, http.MethodHead)
+	pages.HandleFunc("/logout", s.page(s.logout)).Methods(http.MethodPost)
 	if s.oidc.TOTP != nil {
-		s.mountTOTP(pages)
+		(&totpPages{s}).mountTOTP(pages)
 	}
 }
 
@@ -63,7 +67,7 @@ func authorizeQuery(form url.Values, satisfied string) string {
 // needsLogin says whether request a asks for a login the session's does
 // not give: prompt=login, or a max_age the login is older than, unless the
 // login made for this very request (its seal) is there.
-func (s *Server) needsLogin(a *authz.AuthorizeRequest, sess authn.BrowserSession) bool {
+func (s *signInPages) needsLogin(a *authz.AuthorizeRequest, sess authn.BrowserSession) bool {
 	if s.oidc.Provider.LoginSatisfies(a, sess.AuthTime) {
 		return false
 	}
@@ -71,21 +75,20 @@ func (s *Server) needsLogin(a *authz.AuthorizeRequest, sess authn.BrowserSession
 	return a.HasPrompt("login") || ok && s.now().Sub(sess.AuthTime) > maxAge
 }
 
-func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
+func (s *signInPages) authorize(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	p := s.oidc.Provider
 	a, err := p.ParseAuthorize(ctx, r)
 	if err != nil {
 		if errors.Is(err, mandates.ErrUnavailable) {
-			s.StoreError(w, r, err)
-			return
+			return err
 		}
 		if !p.AuthorizeError(w, r, a, err) {
 			// Unknown site or unregistered return address: never redirect.
 			s.log.InfoContext(ctx, "authorization request refused", "err", err)
 			s.Error(w, r, http.StatusBadRequest)
 		}
-		return
+		return nil
 	}
 	r = withUILocales(r, a.Form().Get("ui_locales"))
 	sess, signedIn := CurrentSession(ctx)
@@ -96,12 +99,11 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	if !signedIn || s.needsLogin(a, sess) {
 		if a.HasPrompt("none") {
 			p.AuthorizeError(w, r, a, authz.ErrLoginRequired)
-			return
+			return nil
 		}
 		q, err := url.ParseQuery(authorizeQuery(a.Form(), ""))
 		if err != nil {
-			s.Error(w, r, http.StatusBadRequest)
-			return
+			return statusError(http.StatusBadRequest)
 		}
 		// The login made now is the one this request asks for, whatever
 		// its max_age (OIDC Core §3.1.2.1): without this, max_age=0 would
@@ -109,7 +111,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		q.Set(authz.LoginAfterParam, p.SealLoginAfter(a, s.now()))
 		back := "/authorize?" + q.Encode()
 		http.Redirect(w, r, "/login?"+url.Values{"return": {back}}.Encode(), http.StatusSeeOther)
-		return
+		return nil
 	}
 	// The login this request asked for was made (LoginSatisfies above):
 	// the request goes on without it.
@@ -118,7 +120,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	if s.mandates != nil {
 		repID, ok := s.actingChoice(w, r, a, sess)
 		if !ok {
-			return
+			return nil
 		}
 		login.RepresentationID = repID
 	}
@@ -130,44 +132,42 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 			if errors.Is(err, mandates.ErrSecondFactor) && !a.HasPrompt("none") {
 				on, err := s.secondFactorOn(ctx, sess.PersonID)
 				if err != nil {
-					s.StoreError(w, r, err)
-					return
+					return err
 				}
 				if on {
 					back := "/authorize?" + authorizeQuery(a.Form(), "")
 					http.Redirect(w, r, codePath+"?"+url.Values{"return": {back}}.Encode(), http.StatusSeeOther)
-					return
+					return nil
 				}
 			}
 			// Ended between the choice and now, or forced without the
 			// second factor: the site hears it.
 			if errors.Is(err, mandates.ErrInactive) || errors.Is(err, mandates.ErrNotFound) || errors.Is(err, mandates.ErrSecondFactor) {
 				p.Authorize(w, r, a, login)
-				return
+				return nil
 			}
-			s.StoreError(w, r, err)
-			return
+			return err
 		}
 	}
 	consent, err := s.oidc.Consents.Consent(ctx, sess.PersonID, a.Client().ID)
 	if err != nil && !errors.Is(err, mandates.ErrNotFound) {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	// Acting for someone, the person confirms what is shared every time:
 	// it is another person's information.
 	if acting != nil || err != nil || !consent.Covers(a.Scopes()) || a.HasPrompt("consent") {
 		if a.HasPrompt("none") {
 			p.AuthorizeError(w, r, a, authz.ErrConsentRequired)
-			return
+			return nil
 		}
 		allowFormTarget(w, r.Form.Get("redirect_uri"))
 		d := s.consentData(r, a, authorizeQuery(a.Form(), "consent"))
 		d.Acting = acting
 		s.render(w, r, http.StatusOK, "consent", "consent.title", d)
-		return
+		return nil
 	}
 	p.Authorize(w, r, a, login)
+	return nil
 }
 
 // scopeLabels are the plain words for what a scope shares; a scope without
@@ -191,7 +191,7 @@ type consentData struct {
 	Sensitive bool
 }
 
-func (s *Server) consentData(r *http.Request, a *authz.AuthorizeRequest, query string) consentData {
+func (s *signInPages) consentData(r *http.Request, a *authz.AuthorizeRequest, query string) consentData {
 	d := consentData{Site: a.Client().Name, Request: query}
 	for _, sc := range a.Scopes() {
 		if id, ok := scopeLabels[sc]; ok {
@@ -223,39 +223,37 @@ func (s *Server) consentData(r *http.Request, a *authz.AuthorizeRequest, query s
 
 // consent records the person's answer, then returns to /authorize, which
 // issues the code; or tells the site the person refused.
-func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
+func (s *signInPages) consent(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
-		return
+		return formError(err)
 	}
 	sess, ok := CurrentSession(ctx)
 	query := r.PostForm.Get("request")
 	if !ok {
 		http.Redirect(w, r, "/login?"+url.Values{"return": {"/authorize?" + query}}.Encode(), http.StatusSeeOther)
-		return
+		return nil
 	}
 	original, err := http.NewRequestWithContext(ctx, http.MethodGet, "/authorize?"+query, nil)
 	if err != nil {
-		s.Error(w, r, http.StatusBadRequest)
-		return
+		return statusError(http.StatusBadRequest)
 	}
 	a, err := s.oidc.Provider.ParseAuthorize(ctx, original)
 	if err != nil {
 		if !s.oidc.Provider.AuthorizeError(w, original, a, err) {
 			s.Error(w, r, http.StatusBadRequest)
 		}
-		return
+		return nil
 	}
 	if r.PostForm.Get("decision") != "accept" {
 		s.oidc.Provider.Deny(w, original, a)
-		return
+		return nil
 	}
 	if s.needsLogin(a, sess) {
 		// A request that asks for a new login goes through /authorize,
 		// which asks for it, before any answer.
 		http.Redirect(w, r, "/authorize?"+query, http.StatusSeeOther)
-		return
+		return nil
 	}
 	if s.mandates != nil {
 		// Acting for someone: the answer holds for this request only, and
@@ -263,15 +261,15 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 		if choice, ok := s.oidc.Provider.OpenChoice(original.URL.Query().Get(choiceParam), sess.ID, a.Client().ID); ok && choice != authz.ActingSelf {
 			s.oidc.Provider.Authorize(w, original, a, authz.Login{PersonID: sess.PersonID, AuthTime: sess.AuthTime, AMR: sess.AMR,
 				RepresentationID: choice})
-			return
+			return nil
 		}
 	}
 	err = s.oidc.Consents.SaveConsent(ctx, authn.Consent{PersonID: sess.PersonID, ClientID: a.Client().ID, Scopes: a.Scopes(), GrantedAt: s.now()})
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	http.Redirect(w, r, "/authorize?"+query, http.StatusSeeOther)
+	return nil
 }
 
 type loginData struct {
@@ -291,7 +289,7 @@ func returnPath(v string) string {
 }
 
 // siteName names the site a return URL is an authorization request of.
-func (s *Server) siteName(ctx context.Context, ret string) string {
+func (s *signInPages) siteName(ctx context.Context, ret string) string {
 	u, err := url.Parse(ret)
 	if err != nil || u.Path != "/authorize" {
 		return ""
@@ -303,7 +301,7 @@ func (s *Server) siteName(ctx context.Context, ret string) string {
 	return c.Name
 }
 
-func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
+func (s *signInPages) loginForm(w http.ResponseWriter, r *http.Request) error {
 	ret := returnPath(r.URL.Query().Get("return"))
 	email := ""
 	if u, err := url.Parse(ret); err == nil {
@@ -311,6 +309,7 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 		allowFormTarget(w, u.Query().Get("redirect_uri"))
 	}
 	s.render(w, r, http.StatusOK, "login", "login.title", loginData{Return: ret, Email: email, Site: s.siteName(r.Context(), ret)})
+	return nil
 }
 
 func clientAddress(r *http.Request) string {
@@ -321,11 +320,10 @@ func clientAddress(r *http.Request) string {
 	return host
 }
 
-func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+func (s *signInPages) login(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
-		return
+		return formError(err)
 	}
 	d := loginData{Return: returnPath(r.PostForm.Get("return")), Email: strings.TrimSpace(r.PostForm.Get("email"))}
 	d.Site = s.siteName(ctx, d.Return)
@@ -337,53 +335,49 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, authn.ErrBadCredentials):
 		d.Problem, d.Invalid = "login.bad_credentials", true
 		s.render(w, r, http.StatusUnauthorized, "login", "login.title_error", d)
-		return
+		return nil
 	case errors.Is(err, authn.ErrTooManyAttempts):
 		d.Problem, d.Invalid = "login.too_many", true
 		w.Header().Set("Retry-After", "900")
 		s.render(w, r, http.StatusTooManyRequests, "login", "login.title_error", d)
-		return
+		return nil
 	case err != nil:
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	if s.oidc.TOTP != nil {
 		active, err := s.oidc.TOTP.Active(ctx, person.ID)
 		if err != nil {
-			s.StoreError(w, r, err)
-			return
+			return err
 		}
 		if active {
-			s.startPendingLogin(w, r, person, d.Return)
-			return
+			return s.startPendingLogin(w, r, person, d.Return)
 		}
 	}
-	s.startSession(w, r, person.ID, []string{"pwd"}, d.Return)
+	return s.startSession(w, r, person.ID, []string{"pwd"}, d.Return)
 }
 
 // startSession signs the browser in, amr saying how (RFC 8176), and
 // goes back to ret.
-func (s *Server) startSession(w http.ResponseWriter, r *http.Request, personID string, amr []string, ret string) {
+func (s *signInPages) startSession(w http.ResponseWriter, r *http.Request, personID string, amr []string, ret string) error {
 	ctx := r.Context()
 	now := s.now().UTC()
 	token, id := authn.NewSessionToken()
 	err := s.sessions.CreateSession(ctx, authn.BrowserSession{ID: id, PersonID: personID, AuthTime: now, AMR: amr,
 		CreatedAt: now, ExpiresAt: now.Add(s.oidc.SessionTTL)})
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", MaxAge: int(s.oidc.SessionTTL.Seconds()),
 		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
 	s.log.InfoContext(ctx, "login", "person_id", personID, "amr", strings.Join(amr, " "))
 	http.Redirect(w, r, ret, http.StatusSeeOther)
+	return nil
 }
 
-// formError answers a form that could not be read.
-func (s *Server) formError(w http.ResponseWriter, r *http.Request, err error) {
+// formError is the answer to a form that could not be read.
+func formError(err error) error {
 	if IsTooLarge(err) {
-		s.Error(w, r, http.StatusRequestEntityTooLarge)
-		return
+		return statusError(http.StatusRequestEntityTooLarge)
 	}
-	s.Error(w, r, http.StatusBadRequest)
+	return statusError(http.StatusBadRequest)
 }

@@ -17,42 +17,38 @@ type logoutData struct {
 // logoutForm is the end-session endpoint (RP-Initiated Logout 1.0): a site
 // sends the person here; Relais asks before it signs them out, so that a
 // link on another site cannot sign anyone out (§2: the OP should confirm).
-func (s *Server) logoutForm(w http.ResponseWriter, r *http.Request) {
+func (s *signInPages) logoutForm(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
-		return
+		return formError(err)
 	}
-	lr, ok := s.parseLogout(w, r, r.Form)
-	if !ok {
-		return
+	lr, err := s.parseLogout(r, r.Form)
+	if err != nil {
+		return err
 	}
 	if _, signedIn := CurrentSession(r.Context()); !signedIn {
-		s.loggedOut(w, r, lr)
-		return
+		return s.loggedOut(w, r, lr)
 	}
 	allowFormTarget(w, lr.Redirect)
 	s.render(w, r, http.StatusOK, "logout", "logout.title", logoutData{Site: lr.ClientName, Request: r.Form.Encode()})
+	return nil
 }
 
 // logout signs the browser out, then returns to the site if it asked.
-func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+func (s *signInPages) logout(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
-		return
+		return formError(err)
 	}
 	original, err := url.ParseQuery(r.PostForm.Get("request"))
 	if err != nil {
-		s.Error(w, r, http.StatusBadRequest)
-		return
+		return statusError(http.StatusBadRequest)
 	}
-	lr, ok := s.parseLogout(w, r, original)
-	if !ok {
-		return
+	lr, err := s.parseLogout(r, original)
+	if err != nil {
+		return err
 	}
 	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
 		if err := s.sessions.DeleteSession(r.Context(), authn.SessionID(c.Value)); err != nil {
-			s.StoreError(w, r, err)
-			return
+			return err
 		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
@@ -60,27 +56,23 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	if sess, ok := CurrentSession(r.Context()); ok {
 		s.log.InfoContext(r.Context(), "logout", "person_id", sess.PersonID)
 	}
-	s.loggedOut(w, r, lr)
+	return s.loggedOut(w, r, lr)
 }
 
-func (s *Server) parseLogout(w http.ResponseWriter, r *http.Request, form url.Values) (authz.LogoutRequest, bool) {
+func (s *signInPages) parseLogout(r *http.Request, form url.Values) (authz.LogoutRequest, error) {
 	lr, err := s.oidc.Provider.ParseLogout(r.Context(), form)
-	switch {
-	case errors.Is(err, authz.ErrLogoutRequest):
+	if errors.Is(err, authz.ErrLogoutRequest) {
 		s.log.InfoContext(r.Context(), "logout request refused", "err", err)
-		s.Error(w, r, http.StatusBadRequest)
-		return lr, false
-	case err != nil:
-		s.StoreError(w, r, err)
-		return lr, false
+		return lr, statusError(http.StatusBadRequest)
 	}
-	return lr, true
+	return lr, err
 }
 
-func (s *Server) loggedOut(w http.ResponseWriter, r *http.Request, lr authz.LogoutRequest) {
+func (s *signInPages) loggedOut(w http.ResponseWriter, r *http.Request, lr authz.LogoutRequest) error {
 	if lr.Redirect != "" {
 		http.Redirect(w, r, lr.Redirect, http.StatusSeeOther)
-		return
+		return nil
 	}
 	s.render(w, r, http.StatusOK, "logged_out", "logged_out.title", logoutData{Site: lr.ClientName})
+	return nil
 }

@@ -18,37 +18,38 @@ import (
 	"github.com/relais-fr/relais/mandates"
 )
 
+// operatorPages are the operator's back-office pages.
+type operatorPages struct{ *Server }
+
 // The operator's pages: search over registered measures, registration of
 // a court measure from the decision, one measure with its history and the
 // forms that change it, and the organisations. Anyone who is not an
 // operator gets the 404 page: nobody learns these pages exist.
-func (s *Server) mountOperator(pages *mux.Router) {
-	pages.HandleFunc("/operateur", s.operatorHome).Methods(http.MethodGet, http.MethodHead)
-	pages.HandleFunc("/operateur/mesures/nouvelle", s.newMeasureForm).Methods(http.MethodGet, http.MethodHead)
-	pages.HandleFunc("/operateur/mesures/nouvelle", s.registerMeasure).Methods(http.MethodPost)
-	pages.HandleFunc("/operateur/mesures/{id}", s.measurePage).Methods(http.MethodGet, http.MethodHead)
-	pages.HandleFunc("/operateur/mesures/{id}/{action:activer|pause|reprise|fin|modifier}", s.changeMeasure).Methods(http.MethodPost)
-	pages.HandleFunc("/operateur/structures", s.organisationsPage).Methods(http.MethodGet, http.MethodHead)
-	pages.HandleFunc("/operateur/structures", s.createOrganisation).Methods(http.MethodPost)
+func (s *operatorPages) mountOperator(pages *mux.Router) {
+	pages.HandleFunc("/operateur", s.page(s.operatorHome)).Methods(http.MethodGet, http.MethodHead)
+	pages.HandleFunc("/operateur/mesures/nouvelle", s.page(s.newMeasureForm)).Methods(http.MethodGet, http.MethodHead)
+	pages.HandleFunc("/operateur/mesures/nouvelle", s.page(s.registerMeasure)).Methods(http.MethodPost)
+	pages.HandleFunc("/operateur/mesures/{id}", s.page(s.measurePage)).Methods(http.MethodGet, http.MethodHead)
+	pages.HandleFunc("/operateur/mesures/{id}/{action:activer|pause|reprise|fin|modifier}", s.page(s.changeMeasure)).Methods(http.MethodPost)
+	pages.HandleFunc("/operateur/structures", s.page(s.organisationsPage)).Methods(http.MethodGet, http.MethodHead)
+	pages.HandleFunc("/operateur/structures", s.page(s.createOrganisation)).Methods(http.MethodPost)
 }
 
 // operatorOnly is the signed-in operator; anyone else gets the login page
 // or the 404 page.
-func (s *Server) operatorOnly(w http.ResponseWriter, r *http.Request) (authn.BrowserSession, bool) {
-	sess, ok := s.requireSession(w, r)
-	if !ok {
-		return sess, false
+func (s *Server) operatorOnly(r *http.Request) (authn.BrowserSession, error) {
+	sess, err := s.requireSession(r)
+	if err != nil {
+		return sess, err
 	}
 	isOp, err := s.mandates.Service.IsOperator(r.Context(), sess.PersonID)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return sess, false
+		return sess, err
 	}
 	if !isOp {
-		s.Error(w, r, http.StatusNotFound)
-		return sess, false
+		return sess, statusError(http.StatusNotFound)
 	}
-	return sess, true
+	return sess, nil
 }
 
 func (s *Server) localizer(r *http.Request) *i18n.Localizer {
@@ -206,18 +207,18 @@ type operatorHomeData struct {
 	Results []mandates.View
 }
 
-func (s *Server) operatorHome(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.operatorOnly(w, r)
-	if !ok {
-		return
+func (s *operatorPages) operatorHome(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.operatorOnly(r)
+	if err != nil {
+		return err
 	}
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	views, err := s.mandates.Service.SearchMeasures(r.Context(), actor(sess), q)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	s.render(w, r, http.StatusOK, "operator_home", "operator.home.title", operatorHomeData{Query: q, Results: views})
+	return nil
 }
 
 // --- Registering a measure ---------------------------------------------------
@@ -296,7 +297,7 @@ type newMeasureData struct {
 	Decisions  []option
 }
 
-func (s *Server) newMeasureData(ctx context.Context, op mandates.Actor, f measureForm, p *formProblems) (newMeasureData, error) {
+func (s *operatorPages) newMeasureData(ctx context.Context, op mandates.Actor, f measureForm, p *formProblems) (newMeasureData, error) {
 	d := newMeasureData{Form: f, Kinds: measureKindOptions(), RoleGroups: roleGroups(), Parties: partyOptions, Actions: actionOptions,
 		Decisions: decisionOptions, Errors: map[string]string{}}
 	orgs, err := s.mandates.Service.Organisations(ctx, op)
@@ -312,24 +313,24 @@ func (s *Server) newMeasureData(ctx context.Context, op mandates.Actor, f measur
 	return d, nil
 }
 
-func (s *Server) newMeasureForm(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.operatorOnly(w, r)
-	if !ok {
-		return
+func (s *operatorPages) newMeasureForm(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.operatorOnly(r)
+	if err != nil {
+		return err
 	}
 	d, err := s.newMeasureData(r.Context(), actor(sess), emptyMeasureForm(), nil)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	s.render(w, r, http.StatusOK, "operator_measure_new", "operator.new.title", d)
+	return nil
 }
 
 // checkMeasureForm builds the domain's input from the form, resolving the
 // email addresses it names and reading its dates (what only the page
 // knows), and puts each problem the domain finds (MeasureInput.Check) on
 // its own input.
-func (s *Server) checkMeasureForm(ctx context.Context, f measureForm, p *formProblems) (mandates.MeasureInput, error) {
+func (s *operatorPages) checkMeasureForm(ctx context.Context, f measureForm, p *formProblems) (mandates.MeasureInput, error) {
 	in := mandates.MeasureInput{Kind: mandates.Kind(f.Kind), Areas: f.Areas, Decision: mandates.CourtDecision{Jurisdiction: f.Jurisdiction,
 		Reference: f.Reference, Renewal: f.Renewal}}
 	lookup := func(email string) (string, bool, error) {
@@ -501,42 +502,39 @@ func untilProblem(inv *mandates.InvalidError, p *formProblems, id string) {
 	}
 }
 
-func (s *Server) registerMeasure(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.operatorOnly(w, r)
-	if !ok {
-		return
+func (s *operatorPages) registerMeasure(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.operatorOnly(r)
+	if err != nil {
+		return err
 	}
 	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
-		return
+		return formError(err)
 	}
 	ctx := r.Context()
 	f := measureFormFrom(r.PostForm)
 	p := s.formProblems(r, measureInputOrder()...)
 	in, err := s.checkMeasureForm(ctx, f, p)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	status := http.StatusBadRequest
 	if p.empty() {
 		reps, err := s.mandates.Service.RegisterMeasure(ctx, actor(sess), in)
 		if err == nil {
 			http.Redirect(w, r, "/operateur/mesures/"+reps[0].ID+"?fait=enregistree", http.StatusSeeOther)
-			return
+			return nil
 		}
 		var known bool
 		if status, known = measureDomainProblem(err, p); !known {
-			s.StoreError(w, r, err)
-			return
+			return err
 		}
 	}
 	d, err := s.newMeasureData(ctx, actor(sess), f, p)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	s.render(w, r, status, "operator_measure_new", "operator.new.title_error", d)
+	return nil
 }
 
 // --- One measure -------------------------------------------------------------
@@ -577,7 +575,7 @@ type measureData struct {
 	CanEnd, CanEdit                     bool
 }
 
-func (s *Server) measureData(ctx context.Context, r *http.Request, op mandates.Actor, rep mandates.Representation) (measureData, error) {
+func (s *operatorPages) measureData(ctx context.Context, r *http.Request, op mandates.Actor, rep mandates.Representation) (measureData, error) {
 	svc := s.mandates.Service
 	lang := requestLang(r)
 	l := s.localizer(r)
@@ -653,24 +651,23 @@ func (s *Server) measureData(ctx context.Context, r *http.Request, op mandates.A
 	return d, nil
 }
 
-func (s *Server) measurePage(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.operatorOnly(w, r)
-	if !ok {
-		return
+func (s *operatorPages) measurePage(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.operatorOnly(r)
+	if err != nil {
+		return err
 	}
 	ctx := r.Context()
 	rep, err := s.mandates.Service.Representation(ctx, sess.PersonID, mux.Vars(r)["id"])
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	d, err := s.measureData(ctx, r, actor(sess), rep)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	d.Done = doneMessages[r.URL.Query().Get("fait")]
 	s.render(w, r, http.StatusOK, "operator_measure", "operator.measure.title", d)
+	return nil
 }
 
 // measureActions are the page's action names and the API's.
@@ -680,26 +677,23 @@ var measureActions = map[string]string{"activer": "activate", "pause": "suspend"
 // changed since the form was shown, or the change is refused, the page
 // comes back with the current record, a plain message, and what the
 // operator typed still in the form.
-func (s *Server) changeMeasure(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.operatorOnly(w, r)
-	if !ok {
-		return
+func (s *operatorPages) changeMeasure(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.operatorOnly(r)
+	if err != nil {
+		return err
 	}
 	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
-		return
+		return formError(err)
 	}
 	ctx, svc := r.Context(), s.mandates.Service
 	id, action := mux.Vars(r)["id"], mux.Vars(r)["action"]
 	version, err := strconv.ParseInt(r.PostForm.Get("version"), 10, 64)
 	if err != nil || version <= 0 {
-		s.Error(w, r, http.StatusBadRequest)
-		return
+		return statusError(http.StatusBadRequest)
 	}
 	cur, err := svc.Representation(ctx, sess.PersonID, id)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	reason := strings.TrimSpace(r.PostForm.Get("reason"))
 	until := strings.TrimSpace(r.PostForm.Get("valid_until"))
@@ -730,7 +724,7 @@ func (s *Server) changeMeasure(w http.ResponseWriter, r *http.Request) {
 	}
 	if p.empty() && changeErr == nil {
 		http.Redirect(w, r, "/operateur/mesures/"+id+"?fait="+action, http.StatusSeeOther)
-		return
+		return nil
 	}
 	status := http.StatusBadRequest
 	title := "operator.measure.problem_title"
@@ -751,18 +745,15 @@ func (s *Server) changeMeasure(w http.ResponseWriter, r *http.Request) {
 	case invalidField(changeErr) == "reason":
 		p.add("reason-"+action, "operator.problem.reason")
 	default:
-		s.StoreError(w, r, changeErr)
-		return
+		return changeErr
 	}
 	// The record as it is now, so the operator sees what changed.
 	if cur, err = svc.Representation(ctx, sess.PersonID, id); err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	d, err := s.measureData(ctx, r, actor(sess), cur)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	d.Form, d.ProblemTitle, d.Errors = action, translate(p.l, title), p.byID
 	for _, pr := range p.list() {
@@ -780,6 +771,7 @@ func (s *Server) changeMeasure(w http.ResponseWriter, r *http.Request) {
 		d.EndReason = reason
 	}
 	s.render(w, r, status, "operator_measure", "operator.measure.title_error", d)
+	return nil
 }
 
 // --- Organisations -----------------------------------------------------------
@@ -797,7 +789,7 @@ type organisationsData struct {
 	Errors   map[string]string
 }
 
-func (s *Server) organisationsData(ctx context.Context, op mandates.Actor, f orgForm, p *formProblems) (organisationsData, error) {
+func (s *operatorPages) organisationsData(ctx context.Context, op mandates.Actor, f orgForm, p *formProblems) (organisationsData, error) {
 	orgs, err := s.mandates.Service.Organisations(ctx, op)
 	d := organisationsData{Orgs: orgs, Form: f, Kinds: orgKindOptions(), Errors: map[string]string{}}
 	if p != nil {
@@ -806,27 +798,26 @@ func (s *Server) organisationsData(ctx context.Context, op mandates.Actor, f org
 	return d, err
 }
 
-func (s *Server) organisationsPage(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.operatorOnly(w, r)
-	if !ok {
-		return
+func (s *operatorPages) organisationsPage(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.operatorOnly(r)
+	if err != nil {
+		return err
 	}
 	d, err := s.organisationsData(r.Context(), actor(sess), orgForm{}, nil)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	s.render(w, r, http.StatusOK, "operator_orgs", "operator.orgs.title", d)
+	return nil
 }
 
-func (s *Server) createOrganisation(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.operatorOnly(w, r)
-	if !ok {
-		return
+func (s *operatorPages) createOrganisation(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.operatorOnly(r)
+	if err != nil {
+		return err
 	}
 	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
-		return
+		return formError(err)
 	}
 	ctx := r.Context()
 	f := orgForm{Name: strings.TrimSpace(r.PostForm.Get("name")), Kind: r.PostForm.Get("kind"), AdminEmail: strings.TrimSpace(r.PostForm.Get("admin_email")),
@@ -847,8 +838,7 @@ func (s *Server) createOrganisation(w http.ResponseWriter, r *http.Request) {
 	} else if admin, err := s.mandates.Service.PersonByEmail(ctx, f.AdminEmail); errors.Is(err, mandates.ErrNotFound) {
 		p.add("admin_email", "operator.orgs.problem.admin_unknown")
 	} else if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	} else {
 		adminID = admin.ID
 	}
@@ -858,7 +848,7 @@ func (s *Server) createOrganisation(w http.ResponseWriter, r *http.Request) {
 		switch field := invalidField(err); {
 		case err == nil:
 			http.Redirect(w, r, "/structure/"+o.ID+"?fait=creee", http.StatusSeeOther)
-			return
+			return nil
 		case field == "name":
 			p.add("name", "operator.orgs.problem.name")
 		case field == "kind":
@@ -868,14 +858,13 @@ func (s *Server) createOrganisation(w http.ResponseWriter, r *http.Request) {
 		case field != "":
 			p.add("admin_email", "operator.orgs.problem.admin_unknown")
 		default:
-			s.StoreError(w, r, err)
-			return
+			return err
 		}
 	}
 	d, err := s.organisationsData(ctx, actor(sess), f, p)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	s.render(w, r, http.StatusBadRequest, "operator_orgs", "operator.orgs.title_error", d)
+	return nil
 }

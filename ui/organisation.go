@@ -14,44 +14,41 @@ import (
 	"github.com/relais-fr/relais/mandates"
 )
 
+// orgPages are the pages of an organisation's administrator.
+type orgPages struct{ *Server }
+
 // The organisation's page, for its administrator (or an operator): its
 // members, habilitating and withdrawing aidants, its mandates and the
 // delegates it names for the court measures it holds. Anyone else gets
 // the 404 page.
-func (s *Server) mountOrganisation(pages *mux.Router) {
-	pages.HandleFunc("/structure/{id}", s.organisationPage).Methods(http.MethodGet, http.MethodHead)
-	pages.HandleFunc("/structure/{id}/membres", s.habilitateMember).Methods(http.MethodPost)
-	pages.HandleFunc("/structure/{id}/membres/{person}/retirer", s.withdrawMember).Methods(http.MethodPost)
-	pages.HandleFunc("/structure/{id}/mandats/{rep}/delegues", s.setDelegates).Methods(http.MethodPost)
+func (s *orgPages) mountOrganisation(pages *mux.Router) {
+	pages.HandleFunc("/structure/{id}", s.page(s.organisationPage)).Methods(http.MethodGet, http.MethodHead)
+	pages.HandleFunc("/structure/{id}/membres", s.page(s.habilitateMember)).Methods(http.MethodPost)
+	pages.HandleFunc("/structure/{id}/membres/{person}/retirer", s.page(s.withdrawMember)).Methods(http.MethodPost)
+	pages.HandleFunc("/structure/{id}/mandats/{rep}/delegues", s.page(s.setDelegates)).Methods(http.MethodPost)
 }
 
 // orgAdminOnly is the signed-in administrator of the organisation in the
 // path, or an operator, with the organisation; anyone else gets the login
 // page or the 404 page.
-func (s *Server) orgAdminOnly(w http.ResponseWriter, r *http.Request) (authn.BrowserSession, mandates.Organisation, bool) {
-	sess, ok := s.requireSession(w, r)
-	if !ok {
-		return sess, mandates.Organisation{}, false
+func (s *Server) orgAdminOnly(r *http.Request) (authn.BrowserSession, mandates.Organisation, error) {
+	sess, err := s.requireSession(r)
+	if err != nil {
+		return sess, mandates.Organisation{}, err
 	}
 	ctx, id := r.Context(), mux.Vars(r)["id"]
 	if !mandates.IsID(id) {
-		s.Error(w, r, http.StatusNotFound)
-		return sess, mandates.Organisation{}, false
+		return sess, mandates.Organisation{}, statusError(http.StatusNotFound)
 	}
 	// Members is the administrator's right: its refusal is a 404 here.
 	if _, err := s.mandates.Service.Members(ctx, actor(sess), id); err != nil {
 		if errors.Is(err, mandates.ErrNotPermitted) {
 			err = mandates.ErrNotFound
 		}
-		s.StoreError(w, r, err)
-		return sess, mandates.Organisation{}, false
+		return sess, mandates.Organisation{}, err
 	}
 	o, err := s.mandates.Service.Organisation(ctx, sess.PersonID, id)
-	if err != nil {
-		s.StoreError(w, r, err)
-		return sess, mandates.Organisation{}, false
-	}
-	return sess, o, true
+	return sess, o, err
 }
 
 // orgMandate is one of the organisation's mandates in force, and whether
@@ -79,7 +76,7 @@ type orgData struct {
 	Email, Role string
 }
 
-func (s *Server) orgData(ctx context.Context, sess authn.BrowserSession, o mandates.Organisation) (orgData, error) {
+func (s *orgPages) orgData(ctx context.Context, sess authn.BrowserSession, o mandates.Organisation) (orgData, error) {
 	svc := s.mandates.Service
 	d := orgData{Org: o, Name: o.Name, Self: sess.PersonID, Role: string(mandates.MemberAidant), Errors: map[string]string{}}
 	var err error
@@ -107,44 +104,43 @@ func (s *Server) orgData(ctx context.Context, sess authn.BrowserSession, o manda
 	return d, nil
 }
 
-func (s *Server) organisationPage(w http.ResponseWriter, r *http.Request) {
-	sess, o, ok := s.orgAdminOnly(w, r)
-	if !ok {
-		return
+func (s *orgPages) organisationPage(w http.ResponseWriter, r *http.Request) error {
+	sess, o, err := s.orgAdminOnly(r)
+	if err != nil {
+		return err
 	}
 	d, err := s.orgData(r.Context(), sess, o)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	d.Done = doneMessages[r.URL.Query().Get("fait")]
 	s.render(w, r, http.StatusOK, "org_home", "org.title", d)
+	return nil
 }
 
 // renderOrgProblem shows the organisation's page again with the problem
 // and what was typed.
-func (s *Server) renderOrgProblem(w http.ResponseWriter, r *http.Request, sess authn.BrowserSession, o mandates.Organisation, status int,
-	p *formProblems, edit func(*orgData)) {
+func (s *orgPages) renderOrgProblem(w http.ResponseWriter, r *http.Request, sess authn.BrowserSession, o mandates.Organisation, status int,
+	p *formProblems, edit func(*orgData)) error {
 	d, err := s.orgData(r.Context(), sess, o)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	d.Problems, d.Errors = p.list(), p.byID
 	if edit != nil {
 		edit(&d)
 	}
 	s.render(w, r, status, "org_home", "org.title_error", d)
+	return nil
 }
 
-func (s *Server) habilitateMember(w http.ResponseWriter, r *http.Request) {
-	sess, o, ok := s.orgAdminOnly(w, r)
-	if !ok {
-		return
+func (s *orgPages) habilitateMember(w http.ResponseWriter, r *http.Request) error {
+	sess, o, err := s.orgAdminOnly(r)
+	if err != nil {
+		return err
 	}
 	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
-		return
+		return formError(err)
 	}
 	ctx := r.Context()
 	email, role := strings.TrimSpace(r.PostForm.Get("email")), r.PostForm.Get("role")
@@ -159,8 +155,7 @@ func (s *Server) habilitateMember(w http.ResponseWriter, r *http.Request) {
 	} else if found, err := s.mandates.Service.PersonByEmail(ctx, email); errors.Is(err, mandates.ErrNotFound) {
 		p.add("member_email", "org.problem.email_unknown")
 	} else if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	} else {
 		person = found
 	}
@@ -170,7 +165,7 @@ func (s *Server) habilitateMember(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case err == nil:
 			http.Redirect(w, r, "/structure/"+o.ID+"?fait=habilite", http.StatusSeeOther)
-			return
+			return nil
 		case errors.Is(err, mandates.ErrAlreadyExists):
 			status = http.StatusConflict
 			p.add("member_email", "org.problem.already_member")
@@ -179,59 +174,54 @@ func (s *Server) habilitateMember(w http.ResponseWriter, r *http.Request) {
 		case invalidField(err) != "":
 			p.add("member_email", "org.problem.email_unknown")
 		default:
-			s.StoreError(w, r, err)
-			return
+			return err
 		}
 	}
-	s.renderOrgProblem(w, r, sess, o, status, p, func(d *orgData) { d.Email, d.Role = email, role })
+	return s.renderOrgProblem(w, r, sess, o, status, p, func(d *orgData) { d.Email, d.Role = email, role })
 }
 
-func (s *Server) withdrawMember(w http.ResponseWriter, r *http.Request) {
-	sess, o, ok := s.orgAdminOnly(w, r)
-	if !ok {
-		return
+func (s *orgPages) withdrawMember(w http.ResponseWriter, r *http.Request) error {
+	sess, o, err := s.orgAdminOnly(r)
+	if err != nil {
+		return err
 	}
 	person := mux.Vars(r)["person"]
-	err := s.mandates.Service.WithdrawMember(r.Context(), actor(sess), o.ID, person)
+	err = s.mandates.Service.WithdrawMember(r.Context(), actor(sess), o.ID, person)
 	p := s.formProblems(r)
 	switch {
 	case err == nil:
 		http.Redirect(w, r, "/structure/"+o.ID+"?fait=retire", http.StatusSeeOther)
-		return
+		return nil
 	case errors.Is(err, mandates.ErrInactive):
 		p.add("", "org.problem.already_withdrawn")
 	case errors.Is(err, mandates.ErrNotPermitted):
 		p.add("", "org.problem.withdraw_self")
 	default:
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
-	s.renderOrgProblem(w, r, sess, o, http.StatusConflict, p, nil)
+	return s.renderOrgProblem(w, r, sess, o, http.StatusConflict, p, nil)
 }
 
-func (s *Server) setDelegates(w http.ResponseWriter, r *http.Request) {
-	sess, o, ok := s.orgAdminOnly(w, r)
-	if !ok {
-		return
+func (s *orgPages) setDelegates(w http.ResponseWriter, r *http.Request) error {
+	sess, o, err := s.orgAdminOnly(r)
+	if err != nil {
+		return err
 	}
 	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
-		return
+		return formError(err)
 	}
 	ctx, svc := r.Context(), s.mandates.Service
 	repID := mux.Vars(r)["rep"]
 	version, err := strconv.ParseInt(r.PostForm.Get("version"), 10, 64)
 	if err != nil || version <= 0 {
-		s.Error(w, r, http.StatusBadRequest)
-		return
+		return statusError(http.StatusBadRequest)
 	}
 	rep, err := svc.Representation(ctx, sess.PersonID, repID)
 	if err == nil && rep.Representative.OrganisationID != o.ID {
 		err = mandates.ErrNotFound
 	}
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	delegates := []string{}
 	for _, d := range r.PostForm["delegate"] {
@@ -245,7 +235,7 @@ func (s *Server) setDelegates(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 		http.Redirect(w, r, "/structure/"+o.ID+"?fait=delegues#mandat-"+repID, http.StatusSeeOther)
-		return
+		return nil
 	case errors.Is(err, mandates.ErrConflict):
 		status = http.StatusConflict
 		p.add("del-"+repID, "org.problem.delegates_conflict")
@@ -254,10 +244,9 @@ func (s *Server) setDelegates(w http.ResponseWriter, r *http.Request) {
 	case invalidField(err) == "delegates":
 		p.add("del-"+repID, "org.problem.delegates_members")
 	default:
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
-	s.renderOrgProblem(w, r, sess, o, status, p, func(d *orgData) {
+	return s.renderOrgProblem(w, r, sess, o, status, p, func(d *orgData) {
 		for i := range d.Mandates {
 			if d.Mandates[i].ID == repID {
 				d.Mandates[i].Checked = delegates

@@ -34,48 +34,52 @@ type Mandates struct {
 // may act for me, for whom I act, proxies) and aidant.go (the aidant's
 // workspace and consent).
 func (s *Server) mountRepresentations(pages *mux.Router) {
-	s.mountOperator(pages)
-	s.mountOrganisation(pages)
-	s.mountAPI(pages)
-	s.mountSpace(pages)
-	s.mountAidant(pages)
-	s.mountCosign(pages)
-	s.mountJournal(pages)
+	person := &personPages{s}
+	(&operatorPages{s}).mountOperator(pages)
+	(&orgPages{s}).mountOrganisation(pages)
+	(&apiPages{s}).mountAPI(pages)
+	person.mountSpace(pages)
+	(&aidantPages{person}).mountAidant(pages)
+	(&cosignPages{s}).mountCosign(pages)
+	(&journalPages{s}).mountJournal(pages)
 }
 
-// requireSession returns the browser's session; without one it sends the
-// browser to the login page and back here (to the person's space after a
-// form post), or answers an API call with 401, and returns false.
-func (s *Server) requireSession(w http.ResponseWriter, r *http.Request) (authn.BrowserSession, bool) {
+// requireSession returns the browser's session; without one, errSignIn
+// (toLogin answers it).
+func (s *Server) requireSession(r *http.Request) (authn.BrowserSession, error) {
 	sess, ok := CurrentSession(r.Context())
-	if ok {
-		return sess, true
+	if !ok {
+		return sess, errSignIn
 	}
+	return sess, nil
+}
+
+// toLogin sends the browser to the login page and back here (to the
+// person's space after a form post), or answers an API call with 401.
+func (s *Server) toLogin(w http.ResponseWriter, r *http.Request) {
 	if wantsJSON(r) || r.Method != http.MethodGet {
 		if wantsJSON(r) {
 			w.Header().Set("WWW-Authenticate", `Cookie realm="relais"`)
 			writeJSONProblem(w, http.StatusUnauthorized, "login_required", "Sign in to Relais first.")
-			return sess, false
+			return
 		}
 		http.Redirect(w, r, "/login?"+url.Values{"return": {"/espace"}}.Encode(), http.StatusSeeOther)
-		return sess, false
+		return
 	}
 	http.Redirect(w, r, "/login?"+url.Values{"return": {r.URL.RequestURI()}}.Encode(), http.StatusSeeOther)
-	return sess, false
 }
 
 // requirePost is requireSession for a form post: the session, and the
 // form parsed (a form that cannot be read gets its error page).
-func (s *Server) requirePost(w http.ResponseWriter, r *http.Request) (authn.BrowserSession, bool) {
-	sess, ok := s.requireSession(w, r)
-	if !ok {
-		return sess, false
+func (s *Server) requirePost(r *http.Request) (authn.BrowserSession, error) {
+	sess, err := s.requireSession(r)
+	if err != nil {
+		return sess, err
 	}
 	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
-		return sess, false
+		return sess, formError(err)
 	}
-	return sess, true
+	return sess, nil
 }
 
 // actor is the signed-in person as the domain sees them: a second factor
@@ -132,9 +136,29 @@ func writeJSONProblem(w http.ResponseWriter, code int, errCode, description stri
 	writeJSON(w, code, map[string]string{"error": errCode, "error_description": description})
 }
 
+// jsonProblem is an answer of the JSON API decided before the domain is
+// asked (no session, not an operator, a body that cannot be read): its
+// status, its RFC 6749 §5.2 error code and a description a developer can
+// read.
+type jsonProblem struct {
+	Status      int
+	Code        string
+	Description string
+}
+
+func (p *jsonProblem) Error() string { return "ui: " + p.Code + ": " + p.Description }
+
 // domainJSONError answers a failed API call; internal failures are logged
 // and never described to the client.
 func (s *Server) domainJSONError(w http.ResponseWriter, r *http.Request, err error) {
+	var p *jsonProblem
+	if errors.As(err, &p) {
+		if p.Status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Cookie realm="relais"`)
+		}
+		writeJSONProblem(w, p.Status, p.Code, p.Description)
+		return
+	}
 	code, errCode := domainStatus(err)
 	desc := domainDescription(err, errCode)
 	if code >= 500 {

@@ -155,7 +155,7 @@ func (s *Server) routes() {
 	pages.HandleFunc("/", s.home).Methods(http.MethodGet, http.MethodHead)
 	pages.HandleFunc("/lang/{lang:fr|en}", s.switchLang).Methods(http.MethodGet)
 	if s.oidc != nil {
-		s.mountOIDC(r, pages)
+		(&signInPages{s}).mountOIDC(r, pages)
 		if s.mandates != nil {
 			s.mountRepresentations(pages)
 		}

@@ -25,22 +25,27 @@ const (
 	proxyNewPath = "/espace/procuration/nouvelle"
 )
 
-func (s *Server) mountSpace(pages *mux.Router) {
+// personPages are a person's own space (space.go) and what a
+// representative gives or answers for the person they represent
+// (giving.go).
+type personPages struct{ *Server }
+
+func (s *personPages) mountSpace(pages *mux.Router) {
 	get := []string{http.MethodGet, http.MethodHead}
-	pages.HandleFunc(spacePath, s.spaceHome).Methods(get...)
-	pages.HandleFunc(ofPath, s.spaceOf).Methods(get...)
-	pages.HandleFunc("/espace/representations/{id}/arreter", s.spaceStop).Methods(append(get, http.MethodPost)...)
-	pages.HandleFunc("/espace/representations/{id}/domaines/{area}/retirer", s.spaceStop).Methods(append(get, http.MethodPost)...)
-	pages.HandleFunc(forPath, s.spaceFor).Methods(get...)
-	pages.HandleFunc("/espace/procurations/{id}/{answer:accepter|refuser}", s.spaceAnswerProxy).Methods(http.MethodPost)
-	pages.HandleFunc("/espace/demandes/{id}/{answer:accord|refus}", s.spaceAnswerRequest).Methods(http.MethodPost)
-	pages.HandleFunc("/espace/donnes/{id}/arreter", s.spaceStopGiven).Methods(http.MethodPost)
-	pages.HandleFunc(proxyNewPath, s.spaceProxyPage).Methods(get...)
-	pages.HandleFunc(proxyNewPath, s.spaceGiveProxy).Methods(http.MethodPost)
+	pages.HandleFunc(spacePath, s.page(s.spaceHome)).Methods(get...)
+	pages.HandleFunc(ofPath, s.page(s.spaceOf)).Methods(get...)
+	pages.HandleFunc("/espace/representations/{id}/arreter", s.page(s.spaceStop)).Methods(append(get, http.MethodPost)...)
+	pages.HandleFunc("/espace/representations/{id}/domaines/{area}/retirer", s.page(s.spaceStop)).Methods(append(get, http.MethodPost)...)
+	pages.HandleFunc(forPath, s.page(s.spaceFor)).Methods(get...)
+	pages.HandleFunc("/espace/procurations/{id}/{answer:accepter|refuser}", s.page(s.spaceAnswerProxy)).Methods(http.MethodPost)
+	pages.HandleFunc("/espace/demandes/{id}/{answer:accord|refus}", s.page(s.spaceAnswerRequest)).Methods(http.MethodPost)
+	pages.HandleFunc("/espace/donnes/{id}/arreter", s.page(s.spaceStopGiven)).Methods(http.MethodPost)
+	pages.HandleFunc(proxyNewPath, s.page(s.spaceProxyPage)).Methods(get...)
+	pages.HandleFunc(proxyNewPath, s.page(s.spaceGiveProxy)).Methods(http.MethodPost)
 	// A tutor gives a proxy for the person (giving.go).
-	pages.HandleFunc(givingProxyPath, s.spaceProxyPage).Methods(get...)
-	pages.HandleFunc(givingProxyPath, s.spaceGiveProxy).Methods(http.MethodPost)
-	pages.HandleFunc("/espace/procurations/{id}/envoyee", s.spaceProxySent).Methods(get...)
+	pages.HandleFunc(givingProxyPath, s.page(s.spaceProxyPage)).Methods(get...)
+	pages.HandleFunc(givingProxyPath, s.page(s.spaceGiveProxy)).Methods(http.MethodPost)
+	pages.HandleFunc("/espace/procurations/{id}/envoyee", s.page(s.spaceProxySent)).Methods(get...)
 }
 
 // spaceLocalizer is the page language's catalogue, for words a handler
@@ -201,23 +206,9 @@ func spaceCardsOf(vs []mandates.View, lang string, l *i18n.Localizer) []spaceCar
 // person gives no proxy: their representative gives it for them (under
 // tutelle; the policy's "give" rows). Under curatelle, the person gives
 // it, with the curator's agreement where the measure asks it.
-func (s *Server) spaceUnderMeasure(vs []mandates.View) bool {
+func (s *personPages) spaceUnderMeasure(vs []mandates.View) bool {
 	_, ok := s.representativeGives(vs)
 	return ok
-}
-
-// spaceDomainError answers a failed call of the representation service with
-// the error page that matches it; internal failures are logged.
-func (s *Server) spaceDomainError(w http.ResponseWriter, r *http.Request, err error) {
-	code, _ := domainStatus(err)
-	switch {
-	case code == http.StatusInternalServerError || code == http.StatusServiceUnavailable:
-		s.StoreError(w, r, err)
-	case code == http.StatusConflict || code == http.StatusTooManyRequests:
-		s.Error(w, r, http.StatusBadRequest)
-	default:
-		s.Error(w, r, code)
-	}
 }
 
 type spaceLink struct {
@@ -231,42 +222,36 @@ type spaceHomeData struct {
 }
 
 // spaceHome is "Mon espace": plain links to what this person can do here.
-func (s *Server) spaceHome(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requireSession(w, r)
-	if !ok {
-		return
+func (s *personPages) spaceHome(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.requireSession(r)
+	if err != nil {
+		return err
 	}
 	ctx := r.Context()
 	svc := s.mandates.Service
 	me, err := svc.Person(ctx, sess.PersonID)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	of, err := svc.Of(ctx, me.ID)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	forViews, err := svc.For(ctx, me.ID)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	ms, err := svc.MembershipsOf(ctx, me.ID)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	operator, err := svc.IsOperator(ctx, me.ID)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	d := spaceHomeData{Name: mandates.DisplayName(me)}
 	if link, err := s.givingHomeLink(r, actor(sess)); err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	} else if link != nil {
 		d.Links = append(d.Links, *link)
 	}
@@ -298,6 +283,7 @@ func (s *Server) spaceHome(w http.ResponseWriter, r *http.Request) {
 		d.Links = append(d.Links, spaceLink{Href: totpPath, Label: "space.home.totp", Text: "space.home.totp_text"})
 	}
 	s.render(w, r, http.StatusOK, "space_home", "space.home.title", d)
+	return nil
 }
 
 type spaceOfData struct {
@@ -309,23 +295,21 @@ type spaceOfData struct {
 
 // spaceOf is "Qui peut agir pour moi ?": every representation of the
 // person, newest first, those in force before those that ended.
-func (s *Server) spaceOf(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requireSession(w, r)
-	if !ok {
-		return
+func (s *personPages) spaceOf(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.requireSession(r)
+	if err != nil {
+		return err
 	}
 	views, err := s.mandates.Service.Of(r.Context(), sess.PersonID)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	lang, l := s.spaceLocalizer(r)
 	d := spaceOfData{Measure: s.spaceUnderMeasure(views)}
 	for _, v := range views {
 		c := spaceCardOf(v, lang, l)
 		if c.WaitsFor, err = s.spaceWaitsFor(r.Context(), l, lang, v); err != nil {
-			s.StoreError(w, r, err)
-			return
+			return err
 		}
 		if c.Ended {
 			d.Ended = append(d.Ended, c)
@@ -348,6 +332,7 @@ func (s *Server) spaceOf(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.render(w, r, http.StatusOK, "space_of", "space.of.title", d)
+	return nil
 }
 
 type spaceStopData struct {
@@ -362,33 +347,29 @@ type spaceStopData struct {
 // spaceStop is the confirmation page before the person stops a
 // proxy or an aidant mandate (or one of its areas), and its answer. A
 // court measure cannot be stopped here: the page says who decides it.
-func (s *Server) spaceStop(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requireSession(w, r)
-	if !ok {
-		return
+func (s *personPages) spaceStop(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.requireSession(r)
+	if err != nil {
+		return err
 	}
 	ctx := r.Context()
 	vars := mux.Vars(r)
 	id, area := vars["id"], mandates.Area(vars["area"])
 	if !mandates.IsID(id) {
-		s.Error(w, r, http.StatusNotFound)
-		return
+		return statusError(http.StatusNotFound)
 	}
 	views, err := s.mandates.Service.Of(ctx, sess.PersonID)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	i := slices.IndexFunc(views, func(v mandates.View) bool { return v.ID == id })
 	if i < 0 {
 		// Someone else's, or none: nobody learns which.
-		s.Error(w, r, http.StatusNotFound)
-		return
+		return statusError(http.StatusNotFound)
 	}
 	v := views[i]
 	if area != "" && !slices.Contains(v.Areas, area) {
-		s.Error(w, r, http.StatusNotFound)
-		return
+		return statusError(http.StatusNotFound)
 	}
 	lang, l := s.spaceLocalizer(r)
 	d := spaceStopData{Card: spaceCardOf(v, lang, l), Name: v.RepresentativeOf, State: "confirm", Action: r.URL.Path}
@@ -400,11 +381,11 @@ func (s *Server) spaceStop(w http.ResponseWriter, r *http.Request) {
 	case v.Kind.IsMeasure():
 		d.State = "measure"
 		s.render(w, r, http.StatusForbidden, "space_stop", "space.stop.measure_title", d)
-		return
+		return nil
 	case spaceEnded(v.Status):
 		d.State = "ended"
 		s.render(w, r, http.StatusConflict, "space_stop", "space.stop.ended_title", d)
-		return
+		return nil
 	}
 	title := "space.stop.title"
 	if area != "" {
@@ -412,11 +393,10 @@ func (s *Server) spaceStop(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method != http.MethodPost {
 		s.render(w, r, http.StatusOK, "space_stop", title, d)
-		return
+		return nil
 	}
 	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
-		return
+		return formError(err)
 	}
 	a := actor(sess)
 	back := url.Values{"r": {id}}
@@ -432,17 +412,17 @@ func (s *Server) spaceStop(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, mandates.ErrNotPermitted):
 		d.State = "measure"
 		s.render(w, r, http.StatusForbidden, "space_stop", "space.stop.measure_title", d)
-		return
+		return nil
 	case errors.Is(err, mandates.ErrInactive):
 		d.State = "ended"
 		s.render(w, r, http.StatusConflict, "space_stop", "space.stop.ended_title", d)
-		return
+		return nil
 	case err != nil:
-		s.spaceDomainError(w, r, err)
-		return
+		return err
 	}
 	s.log.InfoContext(ctx, "representation withdrawn by the person", "representation_id", id, "area", string(area))
 	http.Redirect(w, r, ofPath+"?"+back.Encode(), http.StatusSeeOther)
+	return nil
 }
 
 type spaceForData struct {
@@ -458,25 +438,22 @@ type spaceForData struct {
 // spaceFor is "Pour qui j’agis": the representations the person holds,
 // in their own name (a family tutor, a trusted person) or through an
 // organisation; proxies waiting for their answer come first.
-func (s *Server) spaceFor(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requireSession(w, r)
-	if !ok {
-		return
+func (s *personPages) spaceFor(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.requireSession(r)
+	if err != nil {
+		return err
 	}
 	views, err := s.mandates.Service.For(r.Context(), sess.PersonID)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	lang, l := s.spaceLocalizer(r)
 	var d spaceForData
 	if d.Requests, err = s.givingRequests(r, actor(sess)); err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	if d.Given, err = s.givingGiven(r, actor(sess), views); err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	d.NeedCode = givingNeedCode(sess, views, forPath)
 	for _, v := range views {
@@ -511,41 +488,39 @@ func (s *Server) spaceFor(w http.ResponseWriter, r *http.Request) {
 	}
 	if f := q.Get("fait"); f == "accord" || f == "refus" || f == "procuration" {
 		if d.Notice, d.NoticeData, err = s.givingNotice(r, views, q.Get("p"), q.Get("r"), f); err != nil {
-			s.StoreError(w, r, err)
-			return
+			return err
 		}
 	}
 	s.render(w, r, http.StatusOK, "space_for", "space.for.title", d)
+	return nil
 }
 
 // spaceAnswerProxy records the trusted person's answer to a proxy.
-func (s *Server) spaceAnswerProxy(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requirePost(w, r)
-	if !ok {
-		return
+func (s *personPages) spaceAnswerProxy(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.requirePost(r)
+	if err != nil {
+		return err
 	}
 	vars := mux.Vars(r)
 	id, accept := vars["id"], vars["answer"] == "accepter"
 	if !mandates.IsID(id) {
-		s.Error(w, r, http.StatusNotFound)
-		return
+		return statusError(http.StatusNotFound)
 	}
-	_, err := s.mandates.Service.AnswerProxy(r.Context(), actor(sess), id, accept)
+	_, err = s.mandates.Service.AnswerProxy(r.Context(), actor(sess), id, accept)
 	back := url.Values{"r": {id}, "fait": {"refuse"}}
 	if accept {
 		back.Set("fait", "accepte")
 	}
 	switch {
 	case errors.Is(err, mandates.ErrNotFound):
-		s.Error(w, r, http.StatusNotFound)
-		return
+		return statusError(http.StatusNotFound)
 	case errors.Is(err, mandates.ErrInactive):
 		back = url.Values{"fait": {"deja"}}
 	case err != nil:
-		s.spaceDomainError(w, r, err)
-		return
+		return err
 	}
 	http.Redirect(w, r, forPath+"?"+back.Encode(), http.StatusSeeOther)
+	return nil
 }
 
 type spaceProxyFormData struct {
@@ -588,38 +563,38 @@ func spaceDurationChoices(chosen string, lang string) []spaceChoice {
 	return out
 }
 
-func (s *Server) spaceNewProxyForm(r *http.Request, email string, areas, granted []string, duration string) spaceProxyFormData {
+func (s *personPages) spaceNewProxyForm(r *http.Request, email string, areas, granted []string, duration string) spaceProxyFormData {
 	lang := requestLang(r)
 	return spaceProxyFormData{Email: email, Areas: spaceAreaChoices(mandates.Areas, areas, lang), Granted: spaceGrantedChoices(granted, lang),
 		Durations: spaceDurationChoices(duration, lang), Action: proxyNewPath}
 }
 
-func (s *Server) spaceProxyPage(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requireSession(w, r)
-	if !ok {
-		return
+func (s *personPages) spaceProxyPage(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.requireSession(r)
+	if err != nil {
+		return err
 	}
 	if forID := mux.Vars(r)["person"]; forID != "" {
 		d := s.spaceNewProxyForm(r, "", nil, nil, "")
-		if d.For, ok = s.givingProxyFor(w, r, sess, forID); ok {
-			d.ForID, d.Action = forID, r.URL.Path
-			s.render(w, r, http.StatusOK, "space_proxy_new", "giving.tutor_proxy.title", d)
+		if d.For, err = s.givingProxyFor(r, sess, forID); err != nil {
+			return err
 		}
-		return
+		d.ForID, d.Action = forID, r.URL.Path
+		s.render(w, r, http.StatusOK, "space_proxy_new", "giving.tutor_proxy.title", d)
+		return nil
 	}
 	of, err := s.mandates.Service.Of(r.Context(), sess.PersonID)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	d := s.spaceNewProxyForm(r, "", nil, nil, "")
 	d.Measure = s.spaceUnderMeasure(of)
 	lang, l := s.spaceLocalizer(r)
 	if d.Giver, d.GiverName, err = s.spaceProxyGiver(r.Context(), l, lang, of); err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	s.render(w, r, http.StatusOK, "space_proxy_new", "space.proxy.title", d)
+	return nil
 }
 
 // spaceChosenAreas reads the areas of a form: at least one, each known and
@@ -652,7 +627,7 @@ func spaceChosenDuration(v string, p *spaceProblems) mandates.Duration {
 }
 
 // spacePersonByEmail finds the account a form names; a problem says why not.
-func (s *Server) spacePersonByEmail(r *http.Request, email, self string, p *spaceProblems, selfMessage string) (mandates.Person, error) {
+func (s *personPages) spacePersonByEmail(r *http.Request, email, self string, p *spaceProblems, selfMessage string) (mandates.Person, error) {
 	switch {
 	case email == "":
 		p.add("email", "email", "space.form.err_email_empty", nil)
@@ -676,10 +651,10 @@ func (s *Server) spacePersonByEmail(r *http.Request, email, self string, p *spac
 
 // spaceGiveProxy checks the whole form, so every problem is shown at once and
 // nothing is written until all is right.
-func (s *Server) spaceGiveProxy(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requirePost(w, r)
-	if !ok {
-		return
+func (s *personPages) spaceGiveProxy(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.requirePost(r)
+	if err != nil {
+		return err
 	}
 	ctx := r.Context()
 	f := r.PostForm
@@ -687,16 +662,15 @@ func (s *Server) spaceGiveProxy(w http.ResponseWriter, r *http.Request) {
 	d := s.spaceNewProxyForm(r, email, f["domaines"], f["droits"], f.Get("duree"))
 	title := "space.proxy.title"
 	if forID := mux.Vars(r)["person"]; forID != "" {
-		if d.For, ok = s.givingProxyFor(w, r, sess, forID); !ok {
-			return
+		if d.For, err = s.givingProxyFor(r, sess, forID); err != nil {
+			return err
 		}
 		d.ForID, d.Action, title = forID, r.URL.Path, "giving.tutor_proxy.title"
 	}
 	p := &d.Problems
 	holder, err := s.spacePersonByEmail(r, email, sess.PersonID, p, "space.proxy.err_self")
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	if d.ForID != "" && holder.ID == d.ForID {
 		p.add("email", "email", "giving.tutor_proxy.err_person", map[string]any{"Name": d.For})
@@ -722,16 +696,14 @@ func (s *Server) spaceGiveProxy(w http.ResponseWriter, r *http.Request) {
 			// the form says.
 			of, err := s.mandates.Service.Of(ctx, sess.PersonID)
 			if err != nil {
-				s.StoreError(w, r, err)
-				return
+				return err
 			}
 			if s.spaceUnderMeasure(of) {
-				s.spaceProxyRefused(w, r, d)
-				return
+				return s.spaceProxyRefused(w, r, d)
 			}
 		}
 		s.render(w, r, http.StatusBadRequest, "space_proxy_new", title+"_error", d)
-		return
+		return nil
 	}
 	// The service decides whether the person gives it (and journals a
 	// refusal): under tutelle, their tutor does.
@@ -741,28 +713,25 @@ func (s *Server) spaceGiveProxy(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case d.ForID != "" && errors.Is(err, mandates.ErrNotPermitted):
 		// Not, or no longer, the person's tutor.
-		s.Error(w, r, http.StatusNotFound)
-		return
+		return statusError(http.StatusNotFound)
 	case errors.Is(err, mandates.ErrRepresentativeGives) || errors.Is(err, mandates.ErrNotPermitted):
-		s.spaceProxyRefused(w, r, d)
-		return
+		return s.spaceProxyRefused(w, r, d)
 	case errors.As(err, &open):
-		s.spaceProxyExists(w, r, open, holder)
-		return
+		return s.spaceProxyExists(w, r, open, holder)
 	case errors.Is(err, mandates.ErrInvalid):
 		p.add("form", "email", "space.form.err_invalid", nil)
 		s.render(w, r, http.StatusBadRequest, "space_proxy_new", title+"_error", d)
-		return
+		return nil
 	case err != nil:
-		s.spaceDomainError(w, r, err)
-		return
+		return err
 	}
 	s.log.InfoContext(ctx, "proxy given", "representation_id", rep.ID)
 	if d.ForID != "" {
 		http.Redirect(w, r, forPath+"?"+url.Values{"r": {rep.ID}, "p": {d.ForID}, "fait": {"procuration"}}.Encode(), http.StatusSeeOther)
-		return
+		return nil
 	}
 	http.Redirect(w, r, "/espace/procurations/"+rep.ID+"/envoyee", http.StatusSeeOther)
+	return nil
 }
 
 type spaceProxySentData struct {
@@ -771,31 +740,28 @@ type spaceProxySentData struct {
 }
 
 // spaceProxySent says the proxy waits for the trusted person's answer.
-func (s *Server) spaceProxySent(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.requireSession(w, r)
-	if !ok {
-		return
+func (s *personPages) spaceProxySent(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.requireSession(r)
+	if err != nil {
+		return err
 	}
 	id := mux.Vars(r)["id"]
 	if !mandates.IsID(id) {
-		s.Error(w, r, http.StatusNotFound)
-		return
+		return statusError(http.StatusNotFound)
 	}
 	views, err := s.mandates.Service.Of(r.Context(), sess.PersonID)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	i := slices.IndexFunc(views, func(v mandates.View) bool { return v.ID == id && v.Kind == mandates.Proxy })
 	if i < 0 {
-		s.Error(w, r, http.StatusNotFound)
-		return
+		return statusError(http.StatusNotFound)
 	}
 	lang, l := s.spaceLocalizer(r)
 	c := spaceCardOf(views[i], lang, l)
 	if c.WaitsFor, err = s.spaceWaitsFor(r.Context(), l, lang, views[i]); err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	s.render(w, r, http.StatusOK, "space_proxy_sent", "space.sent.title", spaceProxySentData{Card: c, Name: c.Who})
+	return nil
 }

@@ -32,33 +32,38 @@ const (
 	recentLogin = 15 * time.Minute
 )
 
-func (s *Server) mountTOTP(pages *mux.Router) {
-	pages.HandleFunc(codePath, s.codeForm).Methods(http.MethodGet, http.MethodHead)
-	pages.HandleFunc(codePath, s.codeLogin).Methods(http.MethodPost)
-	pages.HandleFunc(recoveryPath, s.codeForm).Methods(http.MethodGet, http.MethodHead)
-	pages.HandleFunc(recoveryPath, s.codeLogin).Methods(http.MethodPost)
-	pages.HandleFunc(totpPath, s.totpPage).Methods(http.MethodGet, http.MethodHead)
-	pages.HandleFunc(totpPath, s.totpConfirm).Methods(http.MethodPost)
-	pages.HandleFunc(totpPath+"/commencer", s.totpBegin).Methods(http.MethodPost)
-	pages.HandleFunc(totpPath+"/qr.png", s.totpQR).Methods(http.MethodGet, http.MethodHead)
-	pages.HandleFunc(totpPath+"/arreter", s.totpDisable).Methods(http.MethodPost)
+// totpPages are the second factor's pages: the code after the password,
+// a step-up, and turning the code on and off. They use the sign-in pages'
+// helpers (siteName, startSession).
+type totpPages struct{ *signInPages }
+
+func (s *totpPages) mountTOTP(pages *mux.Router) {
+	pages.HandleFunc(codePath, s.page(s.codeForm)).Methods(http.MethodGet, http.MethodHead)
+	pages.HandleFunc(codePath, s.page(s.codeLogin)).Methods(http.MethodPost)
+	pages.HandleFunc(recoveryPath, s.page(s.codeForm)).Methods(http.MethodGet, http.MethodHead)
+	pages.HandleFunc(recoveryPath, s.page(s.codeLogin)).Methods(http.MethodPost)
+	pages.HandleFunc(totpPath, s.page(s.totpPage)).Methods(http.MethodGet, http.MethodHead)
+	pages.HandleFunc(totpPath, s.page(s.totpConfirm)).Methods(http.MethodPost)
+	pages.HandleFunc(totpPath+"/commencer", s.page(s.totpBegin)).Methods(http.MethodPost)
+	pages.HandleFunc(totpPath+"/qr.png", s.page(s.totpQR)).Methods(http.MethodGet, http.MethodHead)
+	pages.HandleFunc(totpPath+"/arreter", s.page(s.totpDisable)).Methods(http.MethodPost)
 }
 
 // startPendingLogin keeps the login open until the second factor, and
 // sends the browser to the code page.
-func (s *Server) startPendingLogin(w http.ResponseWriter, r *http.Request, person mandates.Person, ret string) {
+func (s *signInPages) startPendingLogin(w http.ResponseWriter, r *http.Request, person mandates.Person, ret string) error {
 	token, err := s.oidc.TOTP.StartLogin(r.Context(), person.ID, []string{"pwd"})
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: pendingCookie, Value: token, Path: "/login", MaxAge: int(s.oidc.TOTP.PendingTTL().Seconds()),
 		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
 	s.log.InfoContext(r.Context(), "password accepted, code to come", "person_id", person.ID)
 	http.Redirect(w, r, codePath+"?"+url.Values{"return": {ret}}.Encode(), http.StatusSeeOther)
+	return nil
 }
 
-func (s *Server) clearPendingCookie(w http.ResponseWriter) {
+func (s *totpPages) clearPendingCookie(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{Name: pendingCookie, Value: "", Path: "/login", MaxAge: -1,
 		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
 }
@@ -74,7 +79,7 @@ type codeData struct {
 	StepUp bool
 }
 
-func (s *Server) newCodeData(w http.ResponseWriter, r *http.Request, ret string) codeData {
+func (s *totpPages) newCodeData(w http.ResponseWriter, r *http.Request, ret string) codeData {
 	d := codeData{Return: returnPath(ret), Recovery: r.URL.Path == recoveryPath}
 	d.Site = s.siteName(r.Context(), d.Return)
 	allowReturnTarget(w, d.Return)
@@ -114,7 +119,7 @@ func (d codeData) title(problem bool) string {
 // pendingLogin reads the pending login the cookie names. When there is
 // none (expired, finished, or never started), the person gives the
 // password again: the login page says why.
-func (s *Server) pendingLogin(w http.ResponseWriter, r *http.Request, ret string) (authn.PendingLogin, string, bool) {
+func (s *totpPages) pendingLogin(w http.ResponseWriter, r *http.Request, ret string) (authn.PendingLogin, string, bool) {
 	var token string
 	if c, err := r.Cookie(pendingCookie); err == nil {
 		token = c.Value
@@ -134,35 +139,35 @@ func (s *Server) pendingLogin(w http.ResponseWriter, r *http.Request, ret string
 	return p, token, true
 }
 
-func (s *Server) codeForm(w http.ResponseWriter, r *http.Request) {
+func (s *totpPages) codeForm(w http.ResponseWriter, r *http.Request) error {
 	ret := r.URL.Query().Get("return")
 	_, up, done := s.stepUp(w, r, ret)
 	if done {
-		return
+		return nil
 	}
 	if !up {
 		if _, _, ok := s.pendingLogin(w, r, ret); !ok {
-			return
+			return nil
 		}
 	}
 	d := s.newCodeData(w, r, ret)
 	d.StepUp = up
 	s.render(w, r, http.StatusOK, "totp_login", d.title(false), d)
+	return nil
 }
 
 // codeLogin checks the app's code (or a recovery code) of a pending login
 // and, when it is right, makes the session: amr says both factors. For a
 // step-up, the signed-in session gains the second factor instead.
-func (s *Server) codeLogin(w http.ResponseWriter, r *http.Request) {
+func (s *totpPages) codeLogin(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
-		return
+		return formError(err)
 	}
 	ret := r.PostForm.Get("return")
 	sess, up, done := s.stepUp(w, r, ret)
 	if done {
-		return
+		return nil
 	}
 	var pending authn.PendingLogin
 	var token string
@@ -171,7 +176,7 @@ func (s *Server) codeLogin(w http.ResponseWriter, r *http.Request) {
 	} else {
 		var ok bool
 		if pending, token, ok = s.pendingLogin(w, r, ret); !ok {
-			return
+			return nil
 		}
 	}
 	d := s.newCodeData(w, r, ret)
@@ -182,7 +187,7 @@ func (s *Server) codeLogin(w http.ResponseWriter, r *http.Request) {
 	case code == "":
 		d.Problem = "totp.missing"
 		s.render(w, r, http.StatusBadRequest, "totp_login", d.title(true), d)
-		return
+		return nil
 	case d.Recovery:
 		err = s.oidc.TOTP.UseRecoveryCode(authn.WithAddress(ctx, clientAddress(r)), pending.PersonID, code)
 	default:
@@ -190,31 +195,28 @@ func (s *Server) codeLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		if d.Problem = codeProblem(err, d.Recovery); d.Problem == "" {
-			s.StoreError(w, r, err)
-			return
+			return err
 		}
 		s.render(w, r, codeStatus(w, err), "totp_login", d.title(true), d)
-		return
+		return nil
 	}
 	if up {
-		s.raiseSession(w, r, sess, d.Return)
-		return
+		return s.raiseSession(w, r, sess, d.Return)
 	}
 	// Finishing takes the pending login out of the store: a second request
 	// with the same cookie cannot make a second session.
 	if _, err := s.oidc.TOTP.FinishLogin(ctx, token); errors.Is(err, mandates.ErrNotFound) {
 		s.pendingLogin(w, r, ret)
-		return
+		return nil
 	} else if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	s.clearPendingCookie(w)
 	if d.Recovery {
 		s.log.InfoContext(ctx, "recovery code used", "person_id", pending.PersonID)
 	}
 	// A recovery code is a one-time password too (RFC 8176 §2: "otp").
-	s.startSession(w, r, pending.PersonID, append(pending.AMR, "otp"), d.Return)
+	return s.startSession(w, r, pending.PersonID, append(pending.AMR, "otp"), d.Return)
 }
 
 // secondFactorOn says whether the person has turned the second factor on
@@ -232,7 +234,7 @@ func (s *Server) secondFactorOn(ctx context.Context, personID string) (bool, err
 // second factor. done when the answer is written instead: back to ret
 // when the session has it already, or to the page to turn it on for
 // someone who has none.
-func (s *Server) stepUp(w http.ResponseWriter, r *http.Request, ret string) (sess authn.BrowserSession, up, done bool) {
+func (s *totpPages) stepUp(w http.ResponseWriter, r *http.Request, ret string) (sess authn.BrowserSession, up, done bool) {
 	if c, err := r.Cookie(pendingCookie); err == nil && c.Value != "" {
 		return sess, false, false
 	}
@@ -297,7 +299,7 @@ func (s *Server) secondFactorPage(w http.ResponseWriter, r *http.Request) {
 // person, the login time and the end stay. A choice the for-whom page
 // sealed for the old session is sealed again for the new one, so the
 // authorization request goes on where it was.
-func (s *Server) raiseSession(w http.ResponseWriter, r *http.Request, sess authn.BrowserSession, ret string) {
+func (s *totpPages) raiseSession(w http.ResponseWriter, r *http.Request, sess authn.BrowserSession, ret string) error {
 	ctx := r.Context()
 	token, id := authn.NewSessionToken()
 	raised := sess
@@ -306,22 +308,22 @@ func (s *Server) raiseSession(w http.ResponseWriter, r *http.Request, sess authn
 	if errors.Is(err, mandates.ErrNotFound) {
 		// Signed out meanwhile (another tab): log in again.
 		http.Redirect(w, r, "/login?"+url.Values{"return": {ret}}.Encode(), http.StatusSeeOther)
-		return
+		return nil
 	}
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	maxAge := int(raised.ExpiresAt.Sub(s.now()).Seconds())
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", MaxAge: max(maxAge, 1),
 		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
 	s.log.InfoContext(ctx, "second factor added to the session", "person_id", sess.PersonID)
 	http.Redirect(w, r, s.resealChoice(ret, sess.ID, id), http.StatusSeeOther)
+	return nil
 }
 
 // resealChoice seals again, for session newID, the choice an authorization
 // request ret carries for session oldID; any other return is unchanged.
-func (s *Server) resealChoice(ret, oldID, newID string) string {
+func (s *totpPages) resealChoice(ret, oldID, newID string) string {
 	u, err := url.Parse(ret)
 	if err != nil || u.Path != "/authorize" {
 		return ret
@@ -389,7 +391,7 @@ type totpData struct {
 
 // signedIn sends a person who is not signed in to the login page, to come
 // back here after.
-func (s *Server) signedIn(w http.ResponseWriter, r *http.Request) (authn.BrowserSession, bool) {
+func (s *totpPages) signedIn(w http.ResponseWriter, r *http.Request) (authn.BrowserSession, bool) {
 	sess, ok := CurrentSession(r.Context())
 	if !ok {
 		http.Redirect(w, r, "/login?"+url.Values{"return": {totpPath}}.Encode(), http.StatusSeeOther)
@@ -400,24 +402,23 @@ func (s *Server) signedIn(w http.ResponseWriter, r *http.Request) (authn.Browser
 // totpPage shows where the person is: an explanation and a button to
 // begin, the QR code and the key while setting up, or the state and a
 // way to turn it off.
-func (s *Server) totpPage(w http.ResponseWriter, r *http.Request) {
+func (s *totpPages) totpPage(w http.ResponseWriter, r *http.Request) error {
 	sess, ok := s.signedIn(w, r)
 	if !ok {
-		return
+		return nil
 	}
 	d := totpData{}
 	if r.URL.Query().Get("fait") == "arret" {
 		d.Done = "totp.disabled"
 	}
-	s.renderTOTP(w, r, sess, http.StatusOK, d)
+	return s.renderTOTP(w, r, sess, http.StatusOK, d)
 }
 
-func (s *Server) renderTOTP(w http.ResponseWriter, r *http.Request, sess authn.BrowserSession, status int, d totpData) {
+func (s *totpPages) renderTOTP(w http.ResponseWriter, r *http.Request, sess authn.BrowserSession, status int, d totpData) error {
 	ctx := r.Context()
 	st, err := s.oidc.TOTP.Status(ctx, sess.PersonID)
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	title := "totp.title"
 	switch {
@@ -427,8 +428,7 @@ func (s *Server) renderTOTP(w http.ResponseWriter, r *http.Request, sess authn.B
 	case st.Started:
 		setup, err := s.oidc.TOTP.Setup(ctx, sess.PersonID)
 		if err != nil {
-			s.StoreError(w, r, err)
-			return
+			return err
 		}
 		d.State, d.Secret, d.URL = "setup", spell(setup.SecretGroups()), template.URL(setup.URL)
 		title = "totp.setup.heading"
@@ -439,57 +439,55 @@ func (s *Server) renderTOTP(w http.ResponseWriter, r *http.Request, sess authn.B
 		title = "totp.title_error"
 	}
 	s.render(w, r, status, "totp_setup", title, d)
+	return nil
 }
 
 // totpBegin makes a new secret, then shows it (Post/Redirect/Get). A
 // login older than recentLogin gives the password again first.
-func (s *Server) totpBegin(w http.ResponseWriter, r *http.Request) {
+func (s *totpPages) totpBegin(w http.ResponseWriter, r *http.Request) error {
 	sess, ok := s.signedIn(w, r)
 	if !ok {
-		return
+		return nil
 	}
 	if s.now().Sub(sess.AuthTime) > recentLogin {
 		http.Redirect(w, r, "/login?"+url.Values{"return": {totpPath}}.Encode(), http.StatusSeeOther)
-		return
+		return nil
 	}
 	err := s.oidc.TOTP.Begin(r.Context(), sess.PersonID)
 	if err != nil && !errors.Is(err, authn.ErrTOTPActive) {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	if err == nil {
 		s.log.InfoContext(r.Context(), "second factor setup started", "person_id", sess.PersonID)
 	}
 	http.Redirect(w, r, totpPath, http.StatusSeeOther)
+	return nil
 }
 
 // totpQR is the QR code of the secret being set up, served from here
 // since the pages' Content-Security-Policy allows images from 'self' only.
-func (s *Server) totpQR(w http.ResponseWriter, r *http.Request) {
+func (s *totpPages) totpQR(w http.ResponseWriter, r *http.Request) error {
 	sess, ok := CurrentSession(r.Context())
 	if !ok {
-		s.Error(w, r, http.StatusNotFound)
-		return
+		return statusError(http.StatusNotFound)
 	}
 	setup, err := s.oidc.TOTP.Setup(r.Context(), sess.PersonID)
 	if errors.Is(err, mandates.ErrNotFound) || errors.Is(err, authn.ErrTOTPActive) {
-		s.Error(w, r, http.StatusNotFound)
-		return
+		return statusError(http.StatusNotFound)
 	}
 	if err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	png, err := setup.QRCode(264)
 	if err != nil {
 		s.log.ErrorContext(r.Context(), "QR code", "err", err)
-		s.Error(w, r, http.StatusInternalServerError)
-		return
+		return statusError(http.StatusInternalServerError)
 	}
 	h := w.Header()
 	h.Set("Content-Type", "image/png")
 	h.Set("Cache-Control", "no-store") // it holds the secret
 	_, _ = w.Write(png)
+	return nil
 }
 
 type codesData struct {
@@ -498,35 +496,31 @@ type codesData struct {
 
 // totpConfirm turns the second factor on with the first code, and shows
 // the recovery codes: the only time they exist in clear.
-func (s *Server) totpConfirm(w http.ResponseWriter, r *http.Request) {
+func (s *totpPages) totpConfirm(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	sess, ok := s.signedIn(w, r)
 	if !ok {
-		return
+		return nil
 	}
 	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
-		return
+		return formError(err)
 	}
 	code := strings.TrimSpace(r.PostForm.Get("code"))
 	if code == "" {
-		s.renderTOTP(w, r, sess, http.StatusBadRequest, totpData{Problem: "totp.missing"})
-		return
+		return s.renderTOTP(w, r, sess, http.StatusBadRequest, totpData{Problem: "totp.missing"})
 	}
 	codes, err := s.oidc.TOTP.Confirm(authn.WithAddress(ctx, clientAddress(r)), sess.PersonID, code)
 	switch {
 	case errors.Is(err, mandates.ErrNotFound), errors.Is(err, authn.ErrTOTPActive):
 		// Set up meanwhile in another tab, or never begun: show where it is.
 		http.Redirect(w, r, totpPath, http.StatusSeeOther)
-		return
+		return nil
 	case err != nil:
 		d := totpData{Problem: codeProblem(err, false)}
 		if d.Problem == "" {
-			s.StoreError(w, r, err)
-			return
+			return err
 		}
-		s.renderTOTP(w, r, sess, codeStatus(w, err), d)
-		return
+		return s.renderTOTP(w, r, sess, codeStatus(w, err), d)
 	}
 	s.log.InfoContext(ctx, "second factor turned on", "person_id", sess.PersonID)
 	d := codesData{}
@@ -534,41 +528,38 @@ func (s *Server) totpConfirm(w http.ResponseWriter, r *http.Request) {
 		d.Codes = append(d.Codes, spoken{Text: c, Spoken: spell(strings.Split(c, "-")).Spoken})
 	}
 	s.render(w, r, http.StatusOK, "totp_codes", "totp.codes.title", d)
+	return nil
 }
 
 // totpDisable turns the second factor off once the person proves they
 // hold it, so a session left open on a shared computer cannot.
-func (s *Server) totpDisable(w http.ResponseWriter, r *http.Request) {
+func (s *totpPages) totpDisable(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	sess, ok := s.signedIn(w, r)
 	if !ok {
-		return
+		return nil
 	}
 	if err := r.ParseForm(); err != nil {
-		s.formError(w, r, err)
-		return
+		return formError(err)
 	}
 	code := strings.TrimSpace(r.PostForm.Get("code"))
 	if code == "" {
-		s.renderTOTP(w, r, sess, http.StatusBadRequest, totpData{Problem: "totp.missing"})
-		return
+		return s.renderTOTP(w, r, sess, http.StatusBadRequest, totpData{Problem: "totp.missing"})
 	}
 	if err := s.oidc.TOTP.VerifyAny(authn.WithAddress(ctx, clientAddress(r)), sess.PersonID, code); err != nil {
 		d := totpData{Problem: codeProblem(err, false)}
 		switch d.Problem {
 		case "":
-			s.StoreError(w, r, err)
-			return
+			return err
 		case "totp.bad_code":
 			d.Problem = "totp.off.bad_code" // either kind of code
 		}
-		s.renderTOTP(w, r, sess, codeStatus(w, err), d)
-		return
+		return s.renderTOTP(w, r, sess, codeStatus(w, err), d)
 	}
 	if err := s.oidc.TOTP.Disable(ctx, sess.PersonID); err != nil {
-		s.StoreError(w, r, err)
-		return
+		return err
 	}
 	s.log.InfoContext(ctx, "second factor turned off", "person_id", sess.PersonID)
 	http.Redirect(w, r, totpPath+"?fait=arret", http.StatusSeeOther)
+	return nil
 }
