@@ -34,8 +34,8 @@ type events struct {
 	tx   mandates.Transactor
 }
 
-// ErrNoJournal is what NewProvider returns, and the other constructors
-// panic with, when their event sink or their transactor is missing.
+// ErrNoJournal is what NewProvider returns when its event sink or its
+// transactor is missing.
 var ErrNoJournal = errors.New("authz: an event sink and a transactor are required: every act is journaled")
 
 // newEvents checks that sink and tx are both there.
@@ -44,16 +44,6 @@ func newEvents(sink mandates.EventSink, tx mandates.Transactor) (events, error) 
 		return events{}, ErrNoJournal
 	}
 	return events{sink: sink, tx: tx}, nil
-}
-
-// mustEvents is newEvents for constructors that return no error: a
-// missing sink is a wiring mistake, found at start.
-func mustEvents(sink mandates.EventSink, tx mandates.Transactor) events {
-	e, err := newEvents(sink, tx)
-	if err != nil {
-		panic(err)
-	}
-	return e
 }
 
 func (e events) emit(ctx context.Context, ev mandates.Event) error {
