@@ -173,7 +173,11 @@ func clientFlag(field string) (string, bool) {
 func invalidClientErr(c oauth.Client, err error) error {
 	var ce *oauth.ClientError
 	if !errors.As(err, &ce) {
-		return settingErr("the client is not valid: %s.", strings.TrimPrefix(shortCause(err), "mandates: "))
+		var inv *mandates.InvalidError
+		if errors.As(err, &inv) {
+			return settingErr("the client is not valid: %s.", inv.Message())
+		}
+		return settingErr("the client is not valid.")
 	}
 	switch {
 	case ce.Field == "jwks" && c.JWKS == "" && c.JWKSURI == "":
