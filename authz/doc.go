@@ -9,6 +9,6 @@
 // Everything that needs fosite lives here, and nothing else does: the
 // records the provider keeps are in authz/oauth, how a person logs in is
 // in authn, and keys are in keyring, so that the stores never link fosite.
-// It may import mandates, authz/oauth and keyring; it never imports authn,
+// It may import mandates, authz/oauth, keyring and locales; it never imports authn,
 // ui or a store.
 package authz

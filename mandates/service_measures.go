@@ -133,10 +133,18 @@ func (s *Service) ActivateMeasure(ctx context.Context, op Actor, id string, vers
 	})
 }
 
+// CheckReason applies the rules of the reason an operator gives for a
+// status change: optional, valid UTF-8, at most MaxReason bytes. Suspend
+// and End check it; a path that takes a reason for another change (the
+// API's status route) checks it too, so one rule holds on every path.
+func CheckReason(reason string) error {
+	return checkText("reason", reason, MaxReason, false)
+}
+
 // Suspend pauses a representation of any kind: it stops working at once.
 // The reason is kept in its history, at most MaxReason bytes.
 func (s *Service) Suspend(ctx context.Context, op Actor, id string, version int64, reason string) (Representation, error) {
-	if err := checkText("reason", reason, MaxReason, false); err != nil {
+	if err := CheckReason(reason); err != nil {
 		return Representation{}, err
 	}
 	return s.operatorChange(ctx, op, Pause, id, version, func(r *Representation) (Change, error) {
@@ -157,7 +165,7 @@ func (s *Service) Resume(ctx context.Context, op Actor, id string, version int64
 // stops working at once and cannot come back. The reason is kept in its
 // history, at most MaxReason bytes.
 func (s *Service) End(ctx context.Context, op Actor, id string, version int64, reason string) (Representation, error) {
-	if err := checkText("reason", reason, MaxReason, false); err != nil {
+	if err := CheckReason(reason); err != nil {
 		return Representation{}, err
 	}
 	return s.operatorChange(ctx, op, Finish, id, version, func(r *Representation) (Change, error) {

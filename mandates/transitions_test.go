@@ -178,3 +178,30 @@ func TestStatusChangesFollowTheRepresentationsTransitions(t *testing.T) {
 		t.Error("someone who is not an operator paused a measure")
 	}
 }
+
+func TestAReasonForAStatusChangeIsAtMostMaxReasonBytesOfText(t *testing.T) {
+	tests := []struct {
+		name   string
+		reason string
+		rule   Rule
+	}{
+		{"no reason", "", ""},
+		{"a reason of exactly the limit", strings.Repeat("a", MaxReason), ""},
+		{"a reason one byte over", strings.Repeat("a", MaxReason+1), RuleTooLong},
+		{"a reason that is not UTF-8", "pause \xff", RuleFormat},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckReason(tt.reason)
+			var inv *InvalidError
+			switch {
+			case tt.rule == "" && err != nil:
+				t.Errorf("CheckReason: %v, want nil", err)
+			case tt.rule != "" && (!errors.As(err, &inv) || inv.Field != "reason" || inv.Rule != tt.rule):
+				t.Errorf("CheckReason: %v, want an InvalidError on reason with rule %s", err, tt.rule)
+			case tt.rule == RuleTooLong && inv.Limit != MaxReason:
+				t.Errorf("limit %d, want %d", inv.Limit, MaxReason)
+			}
+		})
+	}
+}

@@ -481,6 +481,9 @@ func (s *apiPages) apiMeasureStatus(w http.ResponseWriter, r *http.Request) erro
 func (s *Server) statusChange(ctx context.Context, op mandates.Actor, action, id string, version int64, reason string) (mandates.Representation, error) {
 	svc := s.mandates.Service
 	reason = strings.TrimSpace(reason)
+	if err := mandates.CheckReason(reason); err != nil {
+		return mandates.Representation{}, err
+	}
 	switch action {
 	case "activate":
 		return svc.ActivateMeasure(ctx, op, id, version)
@@ -582,7 +585,7 @@ func (s *apiPages) apiCreateOrganisation(w http.ResponseWriter, r *http.Request)
 		return err
 	}
 	if admin == "" {
-		return badInput("admin", mandates.RuleRequired)
+		return &jsonProblem{http.StatusBadRequest, "invalid_request", "admin is missing: give admin_id or admin_email."}
 	}
 	o, err := s.mandates.Service.CreateOrganisation(ctx, actor(sess), mandates.Organisation{Name: strings.TrimSpace(b.Name), Kind: b.Kind,
 		Areas: b.ProcedureAreas}, admin)

@@ -2,8 +2,9 @@
 // (html/template, assets embedded), their French and English catalogues,
 // the one error page every person meets, and the middleware every request
 // goes through (request id, logs, metrics, limits, panic recovery), plus
-// /healthz, /readyz and /metrics. It may import authz and mandates; it never
-// imports a store: cmd/relais hands it what it needs.
+// /healthz, /readyz and /metrics. It may import mandates, mandates/journal,
+// authn, authz, authz/oauth and locales; it never imports a store:
+// cmd/relais hands it what it needs.
 //
 // Handlers return errors: page handlers go through Server.page, which
 // maps an error to its page in one place (StoreError), and the JSON API's

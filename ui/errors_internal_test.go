@@ -89,6 +89,8 @@ func TestTheAPIAdapterWritesTheProblemsHandlersChose(t *testing.T) {
 		{"not an operator", &jsonProblem{http.StatusForbidden, "access_denied", "Only an operator may do this."}, http.StatusForbidden,
 			"access_denied", "Only an operator may do this.", ""},
 		{"a domain refusal", fmt.Errorf("suspend: %w", mandates.ErrInactive), http.StatusConflict, "inactive", "", ""},
+		{"a shared guard's sign-in error", errSignIn, http.StatusUnauthorized, "login_required", "Sign in to Relais first.", `Cookie realm="relais"`},
+		{"a shared guard's 404", statusError(http.StatusNotFound), http.StatusNotFound, "not_found", "Not Found.", ""},
 	}
 	s := &Server{log: slog.New(slog.DiscardHandler)}
 	for _, tc := range tests {

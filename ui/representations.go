@@ -159,6 +159,17 @@ func (s *Server) domainJSONError(w http.ResponseWriter, r *http.Request, err err
 		writeJSONProblem(w, p.Status, p.Code, p.Description)
 		return
 	}
+	// The page errors a shared guard may return, answered as JSON.
+	var status statusError
+	switch {
+	case errors.Is(err, errSignIn):
+		w.Header().Set("WWW-Authenticate", `Cookie realm="relais"`)
+		writeJSONProblem(w, http.StatusUnauthorized, "login_required", "Sign in to Relais first.")
+		return
+	case errors.As(err, &status) && jsonErrorCodes[int(status)] != "":
+		writeJSONProblem(w, int(status), jsonErrorCodes[int(status)], http.StatusText(int(status))+".")
+		return
+	}
 	code, errCode := domainStatus(err)
 	desc := domainDescription(err, errCode)
 	if code >= 500 {

@@ -45,13 +45,13 @@ type Payload struct {
 }
 
 // Signer signs a checkpoint's payload as a compact JWS with the journal
-// key (authz implements it).
+// key (keyring implements it).
 type Signer interface {
 	Sign(ctx context.Context, payload []byte) (jws string, err error)
 }
 
 // SignatureVerifier checks a compact JWS against the published journal
-// keys and returns its payload (authz implements it over a JWK set).
+// keys and returns its payload (keyring implements it over a JWK set).
 type SignatureVerifier interface {
 	VerifyJWS(jws string) (payload []byte, err error)
 }

@@ -124,7 +124,7 @@ type NoteStore interface {
 	LastJournalCosignature(ctx context.Context, name string, keyID uint32) (int64, error)
 }
 
-// NoteSigner signs a note text with the journal key (authz implements
+// NoteSigner signs a note text with the journal key (keyring implements
 // it with the newest journal key).
 type NoteSigner interface {
 	SignNote(ctx context.Context, text string) (NoteSignature, error)

@@ -4,7 +4,7 @@
 // is verified, and how an entry's detail is erased without breaking the
 // proofs. It holds no SQL: it declares the Store it needs, which
 // storage/sqlite and storage/postgres implement, and it signs through the
-// small Signer interface that authz implements. Like mandates, it imports
+// small Signer interface that keyring implements. Like mandates, it imports
 // only the standard library (and mandates).
 //
 // # Chains
@@ -58,7 +58,7 @@
 // and the type "relais-journal-checkpoint". A store keeps, for each
 // checkpoint, the heads that changed since the previous one; replaying
 // them gives each checkpoint's tree. Checkpoints are numbered 1, 2, 3…
-// without gap; the journal keys' history (authz) names some of them as
+// without gap; the journal keys' history (keyring) names some of them as
 // Anchors, so checkpoints deleted and signed again from 1 are found.
 //
 // An export is verified only with a checkpoint that covers its chain:
