@@ -1,73 +1,20 @@
 package authz_test
 
 import (
-	"context"
 	"crypto/rand"
-	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/relais-fr/relais/keyring"
-	"github.com/relais-fr/relais/mandates"
+	"github.com/relais-fr/relais/keyring/keyringtest"
 )
 
 // The signer's tests run on keys held in memory, as keyring's own tests
-// do; these helpers are the part of keyring's test fixtures they need.
+// do (keyringtest), with a clock moved by hand.
 
-// memKeys is an in-memory keyring.KeyStore with the stores' uniqueness
-// rules: one id, one (alg, generation).
-type memKeys struct {
-	mu   sync.Mutex
-	keys []keyring.SigningKey
-}
-
-func (m *memKeys) CreateSigningKey(_ context.Context, k keyring.SigningKey) error {
-	if err := k.Validate(); err != nil {
-		return err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, o := range m.keys {
-		switch {
-		case o.ID == k.ID:
-			return &mandates.UniqueError{Entity: "signing key", Field: "id"}
-		case o.Alg == k.Alg && o.Generation == k.Generation:
-			return &mandates.UniqueError{Entity: "signing key", Field: "generation"}
-		}
-	}
-	m.keys = append(m.keys, k)
-	return nil
-}
-
-func (m *memKeys) SigningKeys(context.Context) ([]keyring.SigningKey, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := slices.Clone(m.keys)
-	slices.SortFunc(out, func(a, b keyring.SigningKey) int {
-		if a.Alg != b.Alg {
-			return map[bool]int{true: -1, false: 1}[a.Alg < b.Alg]
-		}
-		return int(a.Generation - b.Generation)
-	})
-	return out, nil
-}
-
-func (m *memKeys) UpdateSigningKey(_ context.Context, id string, fn func(*keyring.SigningKey) error) (keyring.SigningKey, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for i, old := range m.keys {
-		if old.ID == id {
-			k, err := keyring.ApplySigningKeyUpdate(old, fn)
-			if err != nil {
-				return old, err
-			}
-			m.keys[i] = k
-			return k, nil
-		}
-	}
-	return keyring.SigningKey{}, mandates.ErrNotFound
-}
+// memKeys are signing keys kept in memory, with the stores' rules.
+type memKeys = keyringtest.MemKeys
 
 // clock is a test clock moved by hand.
 type clock struct {

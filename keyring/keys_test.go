@@ -1,7 +1,6 @@
 package keyring_test
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/rsa"
 	"errors"
@@ -12,75 +11,12 @@ import (
 	"time"
 
 	"github.com/relais-fr/relais/keyring"
+	"github.com/relais-fr/relais/keyring/keyringtest"
 	"github.com/relais-fr/relais/mandates"
 )
 
-// memKeys is an in-memory keyring.KeyStore with the stores' uniqueness
-// rules: one id, one (alg, generation).
-type memKeys struct {
-	mu      sync.Mutex
-	keys    []keyring.SigningKey
-	failUpd int // fail this many coming updates
-	reads   int
-}
-
-func (m *memKeys) CreateSigningKey(_ context.Context, k keyring.SigningKey) error {
-	if err := k.Validate(); err != nil {
-		return err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, o := range m.keys {
-		switch {
-		case o.ID == k.ID:
-			return &mandates.UniqueError{Entity: "signing key", Field: "id"}
-		case o.Alg == k.Alg && o.Generation == k.Generation:
-			return &mandates.UniqueError{Entity: "signing key", Field: "generation"}
-		}
-	}
-	m.keys = append(m.keys, k)
-	return nil
-}
-
-func (m *memKeys) SigningKeys(context.Context) ([]keyring.SigningKey, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.reads++
-	out := slices.Clone(m.keys)
-	slices.SortFunc(out, func(a, b keyring.SigningKey) int {
-		if a.Alg != b.Alg {
-			return map[bool]int{true: -1, false: 1}[a.Alg < b.Alg]
-		}
-		return int(a.Generation - b.Generation)
-	})
-	return out, nil
-}
-
-func (m *memKeys) UpdateSigningKey(_ context.Context, id string, fn func(*keyring.SigningKey) error) (keyring.SigningKey, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.failUpd > 0 {
-		m.failUpd--
-		return keyring.SigningKey{}, mandates.ErrUnavailable
-	}
-	for i, old := range m.keys {
-		if old.ID == id {
-			k, err := keyring.ApplySigningKeyUpdate(old, fn)
-			if err != nil {
-				return old, err
-			}
-			m.keys[i] = k
-			return k, nil
-		}
-	}
-	return keyring.SigningKey{}, mandates.ErrNotFound
-}
-
-func (m *memKeys) count() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.keys)
-}
+// memKeys are signing keys kept in memory, with the stores' rules.
+type memKeys = keyringtest.MemKeys
 
 // clock is a test clock moved by hand.
 type clock struct {
@@ -176,7 +112,7 @@ func TestEnsureCreatesOneActiveKeyPerAlgorithm(t *testing.T) {
 	if err := k.Ensure(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if n := store.count(); n != 2 {
+	if n := store.Count(); n != 2 {
 		t.Errorf("after two Ensure calls the store holds %d keys, want 2", n)
 	}
 }
@@ -195,7 +131,7 @@ func TestConcurrentEnsureAgreesOnOneKey(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := store.count(); n != 2 {
+	if n := store.Count(); n != 2 {
 		t.Errorf("%d instances starting at once wrote %d keys, want 2", instances, n)
 	}
 	for _, alg := range keyring.SigningAlgs {
@@ -321,17 +257,17 @@ func TestTheCacheIsShort(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = activeKID(t, k, keyring.ES256)
-	reads := store.reads
+	reads := store.Reads()
 	for range 10 {
 		_ = activeKID(t, k, keyring.ES256)
 	}
-	if store.reads != reads {
-		t.Errorf("10 calls within the cache time read the store %d times", store.reads-reads)
+	if store.Reads() != reads {
+		t.Errorf("10 calls within the cache time read the store %d times", store.Reads()-reads)
 	}
 	c.add(5 * time.Second)
 	_ = activeKID(t, k, keyring.ES256)
-	if store.reads != reads+1 {
-		t.Errorf("a call after the cache time read the store %d times, want 1", store.reads-reads)
+	if store.Reads() != reads+1 {
+		t.Errorf("a call after the cache time read the store %d times, want 1", store.Reads()-reads)
 	}
 }
 
@@ -350,7 +286,7 @@ func TestAWrongSecretKeyIsReportedAndWritesNothing(t *testing.T) {
 	if _, _, err := wrong.Active(t.Context(), keyring.RS256); !errors.Is(err, keyring.ErrWrongSecretKey) {
 		t.Errorf("Active with another secret key = %v, want ErrWrongSecretKey", err)
 	}
-	if n := store.count(); n != 2 {
+	if n := store.Count(); n != 2 {
 		t.Errorf("the store holds %d keys after refused calls, want 2", n)
 	}
 }
@@ -362,7 +298,7 @@ func TestEnsureFinishesARotationCutShort(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := activeKID(t, k, keyring.ES256)
-	store.failUpd = 1
+	store.FailUpdates(1)
 	next, err := k.Rotate(t.Context(), keyring.ES256)
 	if !errors.Is(err, mandates.ErrUnavailable) {
 		t.Fatalf("Rotate with a failing update = %v, want ErrUnavailable", err)
