@@ -63,6 +63,12 @@ const (
 	// action, decision (allowed, refused, cosign), and cosignature_id when
 	// an agreement was used.
 	EventAccessEvaluated EventType = "access.evaluated"
+	// EventActReported: a site reports an act it completed for the person,
+	// with the actor's access token, after the policy allowed it
+	// (Service.ReportAct). Detail: action, label (the site's own words for
+	// the act), reference (the site's, optional), cosignature_id when an
+	// agreement allowed it.
+	EventActReported EventType = "act.reported"
 
 	// Administrative events, in the journal's admin chain.
 	EventClientCreated EventType = "client.created"
@@ -78,7 +84,7 @@ var EventTypes = []EventType{
 	EventDeclined, EventAgreed, EventRefused, EventExpired, EventOrganisationCreated, EventMemberHabilitated, EventMemberWithdrawn,
 	EventLoginSucceeded, EventLoginFailed, EventLoggedOut, EventSecondFactorUsed, EventSecondFactorFailed,
 	EventRecoveryCodeUsed, EventSecondFactorEnrolled, EventSecondFactorDisabled, EventTokenIssued, EventTokenExchanged,
-	EventRefreshTokenReused, EventTokenRevoked, EventSiteConsentGiven, EventSiteConsentWithdrawn, EventAccessEvaluated,
+	EventRefreshTokenReused, EventTokenRevoked, EventSiteConsentGiven, EventSiteConsentWithdrawn, EventAccessEvaluated, EventActReported,
 	EventCosignRequested, EventCosignApproved, EventCosignRefused, EventCosignUsed,
 	EventClientCreated, EventClientDeleted, EventKeyRotated,
 }

@@ -1,0 +1,117 @@
+package mandates
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// A site reports an act it completed for a person (issue 17): the entry
+// the person reads in their journal, « Marie Martin a envoyé la
+// déclaration », rather than the checks that came before it. The policy
+// is asked again, as for an evaluation: a site cannot journal an act the
+// actor may not do.
+
+const (
+	// MaxActLabel bounds the site's words for an act, in bytes: one short
+	// sentence.
+	MaxActLabel = 200
+	// MaxActReference bounds the site's reference for an act, in bytes.
+	MaxActReference = 100
+)
+
+// ActReport is an act a site completed: the question it answers (who did
+// what for whom, in which area), the site, its words and its reference,
+// and the co-signature that allowed it when one did.
+type ActReport struct {
+	Question
+	ClientID      string
+	Label         string
+	Reference     string
+	CosignatureID string
+}
+
+// Check reports the first field of the site's words that breaks a rule:
+// plain text of one line, bounded.
+func (a ActReport) Check() error {
+	switch {
+	case !a.Action.Valid():
+		return invalid("action", RuleUnknown)
+	case !a.Area.Valid():
+		return invalid("procedure_area", RuleUnknown)
+	}
+	for _, f := range []struct {
+		name, value string
+		limit       int
+		required    bool
+	}{{"label", a.Label, MaxActLabel, true}, {"reference", a.Reference, MaxActReference, false}} {
+		switch {
+		case strings.TrimSpace(f.value) == "" && f.required:
+			return invalid(f.name, RuleRequired)
+		case len(f.value) > f.limit:
+			return invalidLimit(f.name, RuleTooLong, f.limit)
+		case !utf8.ValidString(f.value) || strings.ContainsFunc(f.value, unicode.IsControl):
+			return invalid(f.name, RuleFormat)
+		}
+	}
+	if a.CosignatureID != "" && !IsID(a.CosignatureID) {
+		return invalid("cosignature_id", RuleFormat)
+	}
+	return nil
+}
+
+// ReportAct journals a's act in the person's journal when the policy
+// allows the actor to do it now, and answers the decision. An act the
+// policy answers cosign for is allowed when a.CosignatureID names an
+// agreement to exactly this act that the site used in the last
+// CosignatureTTL. A refusal is journaled as an evaluation (detail report:
+// act) and stores no act.
+func (s *Service) ReportAct(ctx context.Context, a ActReport) (Answer, error) {
+	if err := a.Check(); err != nil {
+		return Answer{}, err
+	}
+	if a.At.IsZero() {
+		a.At = s.now()
+	}
+	ans, err := s.Decide(ctx, a.Question)
+	if err != nil {
+		return Answer{}, err
+	}
+	if ans.Decision == Cosign && a.CosignatureID != "" {
+		c, err := s.CosignatureOf(ctx, a.ClientID, a.CosignatureID)
+		switch {
+		case errors.Is(err, ErrNotFound):
+		case err != nil:
+			return Answer{}, err
+		case c.Matches(a.Question, a.ClientID) && c.Status == CosignUsed && a.At.Sub(c.UsedAt) <= CosignatureTTL:
+			ans.Decision, ans.Reason = Allowed, Reason{Code: ReasonCosignGiven, Party: c.Party}
+		}
+	}
+	if ans.Decision != Allowed {
+		e := evaluationEvent(a.Question, a.ClientID, ans, "")
+		e.Detail["report"] = "act"
+		if err := s.record(ctx, e); err != nil {
+			return Answer{}, err
+		}
+		return ans, nil
+	}
+	if err := s.record(ctx, actEvent(a, ans)); err != nil {
+		return Answer{}, err
+	}
+	return ans, nil
+}
+
+// actEvent is the journal's entry for a reported act: the evaluation's
+// entry with the act's words in place of the decision.
+func actEvent(a ActReport, ans Answer) Event {
+	e := evaluationEvent(a.Question, a.ClientID, ans, a.CosignatureID)
+	e.Type = EventActReported
+	delete(e.Detail, "decision")
+	e.Detail["label"] = strings.TrimSpace(a.Label)
+	if ref := strings.TrimSpace(a.Reference); ref != "" {
+		e.Detail["reference"] = ref
+	}
+	return e
+}
