@@ -36,6 +36,7 @@ type AccessEvaluator interface {
 	Evaluate(ctx context.Context, q mandates.Question, clientID, cosignatureID string) (mandates.Answer, error)
 	RequestCosignature(ctx context.Context, in mandates.CosignatureRequest) (mandates.Cosignature, error)
 	CosignatureOf(ctx context.Context, clientID, id string) (mandates.Cosignature, error)
+	ReportAct(ctx context.Context, a mandates.ActReport) (mandates.Answer, error)
 }
 
 var _ AccessEvaluator = (*mandates.Service)(nil)
@@ -68,6 +69,7 @@ func (p *Provider) accessEndpoints() []Endpoint {
 		{evaluationsPath, []string{http.MethodPost}, p.accessHandler(p.accessEvaluations)},
 		{cosignaturesPath, []string{http.MethodPost}, p.accessHandler(p.openCosignature)},
 		{cosignaturesPath + "/{id}", []string{http.MethodGet, http.MethodHead}, p.accessHandler(p.cosignatureStatus)},
+		{actsPath, []string{http.MethodPost}, p.resourceHandler(p.reportAct)},
 	}, p.searchEndpoints()...)
 }
 
@@ -82,6 +84,9 @@ func (p *Provider) authzenConfiguration(w http.ResponseWriter, r *http.Request) 
 		"access_evaluations_endpoint": iss + evaluationsPath,
 		// Relais's own: where a site opens a co-signature request.
 		"cosignature_endpoint": iss + cosignaturesPath,
+		// Relais's own: where a site reports an act it completed, with the
+		// actor's access token.
+		"act_endpoint": iss + actsPath,
 	}
 	maps.Copy(meta, p.searchMetadata())
 	_ = json.NewEncoder(w).Encode(meta)
