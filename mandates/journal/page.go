@@ -23,10 +23,14 @@ type Pager interface {
 
 // Query selects entries for a page. Empty fields select everything.
 type Query struct {
-	Chain          string // one chain: a person's id, "admin"…
-	OrganisationID string // entries of people acting for this organisation
-	ActorID        string // entries of one actor
-	ClientID       string // entries about one site
+	Chain          string             // one chain: a person's id, "admin"…
+	OrganisationID string             // entries of people acting for this organisation
+	ActorID        string             // entries of one actor
+	ClientID       string             // entries about one site
+	Type           mandates.EventType // entries of one type
+	// NotActorID leaves out the entries of one actor: what others did
+	// (« Ce qui a été fait pour moi »).
+	NotActorID string
 	// Scope is what the reader may see of the entries (the domain says,
 	// mandates.Service.JournalScope); its zero value, all of them.
 	Scope  mandates.JournalScope

@@ -67,10 +67,13 @@ func journalPageQuery(q journal.Query) (string, []any) {
 		return fmt.Sprintf("$%d", len(args))
 	}
 	for _, f := range []struct{ col, v string }{{"e.chain", q.Chain}, {"e.organisation_id", q.OrganisationID},
-		{"e.actor_id", q.ActorID}, {"e.client_id", q.ClientID}} {
+		{"e.actor_id", q.ActorID}, {"e.client_id", q.ClientID}, {"e.type", string(q.Type)}} {
 		if f.v != "" {
 			where = append(where, f.col+" = "+arg(f.v))
 		}
+	}
+	if q.NotActorID != "" {
+		where = append(where, "e.actor_id <> "+arg(q.NotActorID))
 	}
 	if !q.Scope.Whole() {
 		// An entry in the reader's scope names one of its areas.

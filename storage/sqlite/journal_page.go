@@ -57,11 +57,15 @@ func journalPageQuery(q journal.Query) (string, []any) {
 	var where []string
 	var args []any
 	for _, f := range []struct{ col, v string }{{"e.chain", q.Chain}, {"e.organisation_id", q.OrganisationID},
-		{"e.actor_id", q.ActorID}, {"e.client_id", q.ClientID}} {
+		{"e.actor_id", q.ActorID}, {"e.client_id", q.ClientID}, {"e.type", string(q.Type)}} {
 		if f.v != "" {
 			where = append(where, f.col+" = ?")
 			args = append(args, f.v)
 		}
+	}
+	if q.NotActorID != "" {
+		where = append(where, "e.actor_id <> ?")
+		args = append(args, q.NotActorID)
 	}
 	if !q.Scope.Whole() {
 		// An entry in the reader's scope names one of its areas.

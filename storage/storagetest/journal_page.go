@@ -78,6 +78,9 @@ func testJournalPage(t *testing.T, s JournalStore, _ SQL) {
 		{"one organisation's aidants", journal.Query{OrganisationID: org}, 3},
 		{"one actor", journal.Query{ActorID: paul}, 3},
 		{"one site", journal.Query{ClientID: "impots"}, 3},
+		{"what others did in one chain", journal.Query{Chain: anne, NotActorID: anne}, 2},
+		{"one type", journal.Query{Type: mandates.EventTokenIssued}, 9},
+		{"a type nobody wrote", journal.Query{Chain: anne, Type: mandates.EventActReported}, 0},
 		{"one chain and one site", journal.Query{Chain: anne, ClientID: "caf"}, 3},
 		{"nobody", journal.Query{Chain: mandates.NewID(journalT0)}, 0},
 	} {
