@@ -73,6 +73,7 @@ func (s *journalPages) mountJournal(pages *mux.Router) {
 // journalLine is one entry as the page shows it.
 type journalLine struct {
 	When     string // "3 mars 2027 à 14 h 05"
+	Time     string // "14 h 05", under the day's heading
 	Datetime string // for <time datetime>
 	Text     string
 	Areas    string // the procedure areas, named
@@ -91,6 +92,8 @@ type journalData struct {
 	Keep     *journalKeep
 	Partial  []string // for a representative limited to some areas: what they see, and why no export
 	Lines    []journalLine
+	Days     []journalDay // Lines grouped by day, checks folded (journal_days.go)
+	ForMe    *journalForMe
 	Who      []journalOption
 	Sites    []journalOption
 	Filtered bool
@@ -103,6 +106,13 @@ type journalData struct {
 	BackText string
 	Proof    string // how to prove the printed journal exact
 	Own      bool   // the reader's own journal ("votre journal est vide")
+}
+
+// journalForMe is the filter « Ce qui a été fait pour moi »: the acts
+// others did for the journal's person, as the sites reported them.
+type journalForMe struct {
+	Label, Hint string
+	Checked     bool
 }
 
 // journalKeep is how the reader keeps a journal they may read whole or in
@@ -303,6 +313,16 @@ func (v *journalView) sentence(e journal.Stored) string {
 		if d, ok := evaluationAnswer(fields["decision"]); ok {
 			data["Decision"] = locales.Decision(d).In(v.lang)
 		}
+	case mandates.EventActReported:
+		// The site's own words, and for whom when someone else acted.
+		data["Label"], data["Reference"] = fields["label"], fields["reference"]
+		switch {
+		case e.PersonID == "" || e.PersonID == e.ActorID:
+		case e.PersonID == v.viewer:
+			data["For"] = v.msg("journal.for_you", nil)
+		default:
+			data["For"] = v.msg("journal.for_name", map[string]any{"Name": v.person(e.PersonID)})
+		}
 	case mandates.EventExpired:
 		if t, err := time.Parse(time.RFC3339, fields["valid_until"]); err == nil {
 			data["Until"] = locales.FormatDate(t, v.lang)
@@ -340,7 +360,7 @@ func evaluationAnswer(s string) (mandates.Decision, bool) {
 }
 
 func (v *journalView) line(e journal.Stored) journalLine {
-	l := journalLine{Datetime: e.At.UTC().Format(time.RFC3339), Text: v.sentence(e),
+	l := journalLine{Datetime: e.At.UTC().Format(time.RFC3339), Text: v.sentence(e), Time: locales.FormatTime(e.At, v.lang),
 		When:   v.msg("journal.when", map[string]any{"Date": locales.FormatDate(e.At, v.lang), "Time": locales.FormatTime(e.At, v.lang)}),
 		Erased: e.Detail != nil && e.Detail.Erased()}
 	var areas []string
@@ -420,7 +440,14 @@ func (s *journalPages) journalPage(w http.ResponseWriter, r *http.Request, v *jo
 	if site != "" {
 		q.ClientID = site
 	}
-	d.Filtered = who != "" || site != ""
+	forMe := d.ForMe != nil && form.Get("pour") == "moi"
+	if forMe {
+		// What others did for the journal's person: the acts sites
+		// reported, not the checks.
+		d.ForMe.Checked = true
+		q.Type, q.NotActorID = mandates.EventActReported, v.owner
+	}
+	d.Filtered = who != "" || site != "" || forMe
 	// The store filters by the reader's scope, so one read fills a page.
 	q.Before, q.Limit, q.Scope = before, journalPageSize+1, v.allowed
 	shown, err := s.mandates.Journal.JournalPage(ctx, q)
@@ -432,8 +459,12 @@ func (s *journalPages) journalPage(w http.ResponseWriter, r *http.Request, v *jo
 	for _, e := range shown {
 		d.Lines = append(d.Lines, v.line(e))
 	}
+	d.Days = v.days(shown)
 	link := func(avant string) string {
 		u := url.Values{}
+		if forMe {
+			u.Set("pour", "moi")
+		}
 		if who != "" {
 			u.Set("qui", who)
 		}
@@ -466,6 +497,7 @@ func (s *journalPages) journalOwn(w http.ResponseWriter, r *http.Request) error 
 	}
 	v := s.newJournalView(r, sess.PersonID, sess.PersonID)
 	d := journalData{Own: true, Heading: v.msg("journal.own.heading", nil), Lead: v.msg("journal.own.lead", nil), Action: journalPath,
+		ForMe: &journalForMe{Label: v.msg("journal.filter.for_me", nil), Hint: v.msg("journal.filter.for_me_hint", nil)},
 		Keep: &journalKeep{Title: v.msg("journal.keep.title", nil),
 			Print: journalPath + "/imprimer", PrintText: v.msg("journal.keep.print", nil), PrintHint: v.msg("journal.keep.print_hint", nil),
 			Export: journalPath + "/export.json", ExportText: v.msg("journal.keep.export", nil), ExportHint: v.msg("journal.keep.export_hint", nil)}}
@@ -526,7 +558,8 @@ func (s *journalPages) journalOfPerson(w http.ResponseWriter, r *http.Request) e
 	d := journalData{Heading: v.msg("journal.of.heading", named), Lead: v.msg("journal.of.lead", named), Action: base,
 		Keep: &journalKeep{Title: v.msg("journal.keep.title_of", named),
 			Print: base + "/imprimer", PrintText: v.msg("journal.keep.print_of", named), PrintHint: v.msg("journal.keep.print_hint", nil)},
-		Partial: v.partial(name)}
+		Partial: v.partial(name),
+		ForMe:   &journalForMe{Label: v.msg("journal.filter.for_person", named), Hint: v.msg("journal.filter.for_person_hint", named)}}
 	if allowed.Whole() {
 		d.Keep.Export, d.Keep.ExportText, d.Keep.ExportHint = base+"/export.json", v.msg("journal.keep.export_of", named), v.msg("journal.keep.export_hint_of", nil)
 	} else {
