@@ -79,6 +79,16 @@ func TestASiteReportsTheActItCompleted(t *testing.T) {
 				t.Errorf("Jeanne's journal does not say %q", want)
 			}
 		}
+		// « Ce qui a été fait pour moi »: the act, not the tokens Marie got.
+		res, err = signedInClient(t, a.app, a.cast.jeanne).Get(a.app.srv.URL + "/espace/journal?pour=moi")
+		if err != nil {
+			t.Fatal(err)
+		}
+		page = htmlUnescape(readBody(t, res))
+		if !strings.Contains(page, "Marie Martin, qui exerce votre tutelle, a fait une démarche pour vous") || strings.Contains(page, "a ouvert votre compte") ||
+			!strings.Contains(page, `name="pour" value="moi" aria-describedby="pour-aide" checked`) {
+			t.Errorf("what was done for Jeanne:\n%s", between(page, "<main", "</main>"))
+		}
 	})
 
 	t.Run("an act the tutor may not do is refused and no act is stored", func(t *testing.T) {
