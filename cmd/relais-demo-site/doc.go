@@ -9,7 +9,9 @@
 // claims, and offers three acts (consult, manage, dispose). Before each act
 // it asks Relais's access evaluation endpoint (OpenID AuthZEN 1.0) whether
 // the actor may do it now; where the answer is cosign, it opens a
-// co-signature request and lets the person check it again.
+// co-signature request and lets the person check it again. Once an act is
+// done, it reports it to Relais's act endpoint with the actor's access
+// token, so that the person reads it in their journal.
 //
 // Run it beside `relais serve --demo`:
 //

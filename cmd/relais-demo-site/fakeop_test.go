@@ -43,6 +43,9 @@ type fakeOP struct {
 	// answers is the policy: action → allowed, cosign or no.
 	answers     map[string]string
 	evaluations []map[string]any
+	// reports are the acts the site reported, each with the token's
+	// Authorization header under "authorization".
+	reports []map[string]any
 	cosigns     map[string]*fakeCosign
 	// failEvaluations makes the evaluation endpoint answer 500.
 	failEvaluations bool
@@ -83,6 +86,8 @@ func newFakeOP(t *testing.T) *fakeOP {
 	mux.HandleFunc("POST /access/v1/evaluation", op.evaluation)
 	mux.HandleFunc("POST /access/v1/cosignatures", op.openCosign)
 	mux.HandleFunc("GET /access/v1/cosignatures/{id}", op.cosignStatus)
+	mux.HandleFunc("GET /.well-known/authzen-configuration", op.authzen)
+	mux.HandleFunc("POST /access/v1/acts", op.reportAct)
 	op.srv = httptest.NewServer(mux)
 	t.Cleanup(op.srv.Close)
 	return op
@@ -102,6 +107,31 @@ func (op *fakeOP) discovery(w http.ResponseWriter, r *http.Request) {
 		"access_evaluation_endpoint": iss + "/access/v1/evaluation", "access_evaluations_endpoint": iss + "/access/v1/evaluations",
 		"id_token_signing_alg_values_supported": []string{"ES256"}, "authorization_response_iss_parameter_supported": true,
 	})
+}
+
+func (op *fakeOP) authzen(w http.ResponseWriter, r *http.Request) {
+	iss := op.srv.URL
+	op.writeJSON(w, 200, map[string]any{"policy_decision_point": iss, "access_evaluation_endpoint": iss + "/access/v1/evaluation",
+		"act_endpoint": iss + "/access/v1/acts"})
+}
+
+// reportAct takes a report made with an access token it issued.
+func (op *fakeOP) reportAct(w http.ResponseWriter, r *http.Request) {
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	auth := r.Header.Get("Authorization")
+	if !op.tokens[strings.TrimPrefix(auth, "Bearer ")] {
+		op.writeJSON(w, 401, map[string]string{"error": "invalid_token"})
+		return
+	}
+	var m map[string]any
+	if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+		op.writeJSON(w, 400, map[string]string{"error": "invalid_request"})
+		return
+	}
+	m["authorization"] = auth
+	op.reports = append(op.reports, m)
+	op.writeJSON(w, 201, map[string]any{"reported": true})
 }
 
 func (op *fakeOP) jwks(w http.ResponseWriter, r *http.Request) {

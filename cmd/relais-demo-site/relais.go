@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -27,6 +28,9 @@ type relais struct {
 		// RFC 9207: when true, every authorization response carries iss.
 		ISSParameter bool `json:"authorization_response_iss_parameter_supported"`
 	}
+	// acts is where the site reports an act it did, from Relais's AuthZEN
+	// metadata; "" until read.
+	acts string
 }
 
 // scopes asks for the person's identity (FranceConnect's identite_pivot)
@@ -210,4 +214,86 @@ func (s *Site) cosignatureStatus(ctx context.Context, statusURL string) (cosigna
 	var c cosignature
 	_, err := s.call(ctx, http.MethodGet, statusURL, nil, &c)
 	return c, err
+}
+
+// actsEndpoint reads Relais's AuthZEN metadata once for act_endpoint.
+func (s *Site) actsEndpoint(ctx context.Context) (string, error) {
+	op, err := s.relais(ctx)
+	if err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	known := op.acts
+	s.mu.Unlock()
+	if known != "" {
+		return known, nil
+	}
+	var meta struct {
+		Acts string `json:"act_endpoint"`
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.cfg.Issuer+"/.well-known/authzen-configuration", nil)
+	if err != nil {
+		return "", err
+	}
+	res, err := s.http.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("authzen-configuration: %d", res.StatusCode)
+	}
+	if err := json.NewDecoder(io.LimitReader(res.Body, 1<<20)).Decode(&meta); err != nil {
+		return "", fmt.Errorf("authzen-configuration: %w", err)
+	}
+	if !s.fromRelais(meta.Acts) {
+		return "", errors.New("authzen-configuration: no act_endpoint at Relais")
+	}
+	s.mu.Lock()
+	op.acts = meta.Acts
+	s.mu.Unlock()
+	return meta.Acts, nil
+}
+
+// reportAct tells Relais the site did the act for the account's person,
+// with the actor's access token: Relais journals it in the person's
+// journal, where it is the entry the person reads. The act is done
+// already: a report that fails is logged, and the page goes on.
+func (s *Site) reportAct(ctx context.Context, a *account, act act, done time.Time, cosignatureID string) {
+	endpoint, err := s.actsEndpoint(ctx)
+	if err == nil {
+		body := map[string]string{"action": act.Action, "procedure_area": act.Area, "label": act.Done,
+			"reference": "DEMO-" + done.UTC().Format("20060102-150405")}
+		if cosignatureID != "" {
+			body["cosignature_id"] = cosignatureID
+		}
+		err = s.sendReport(ctx, endpoint, a.AccessToken, body)
+	}
+	if err != nil {
+		s.log.WarnContext(ctx, "the act could not be reported to relais", "act", act.Slug, "err", err)
+	}
+}
+
+func (s *Site) sendReport(ctx context.Context, endpoint, token string, body any) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := s.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusCreated {
+		e := &relaisError{Status: res.StatusCode}
+		_ = json.NewDecoder(io.LimitReader(res.Body, 1<<20)).Decode(e)
+		return e
+	}
+	return nil
 }

@@ -103,6 +103,7 @@ type account struct {
 	Actor          *actClaim
 	Representation *representationClaim
 	IDToken        string // for id_token_hint at sign-out
+	AccessToken    string // the actor's, to report the acts done
 	Expires        time.Time
 }
 
@@ -381,7 +382,7 @@ func (s *Site) signIn(ctx context.Context, op *relais, code string, login *pendi
 		expires = idt.Expiry
 	}
 	return &account{Sub: idt.Subject, Person: displayName(names.GivenName, names.FamilyName, names.PreferredUsername),
-		Actor: claims.Act, Representation: claims.Representation, IDToken: raw, Expires: expires}, nil
+		Actor: claims.Act, Representation: claims.Representation, IDToken: raw, AccessToken: tok.AccessToken, Expires: expires}, nil
 }
 
 // signedIn returns the session of a signed-in browser, locked, or shows
@@ -517,6 +518,9 @@ func (s *Site) doAct(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := s.record(d)
+	if !st.DoneAt.IsZero() {
+		s.reportAct(r.Context(), sess.account, act, st.DoneAt, "")
+	}
 	if d.Context.Cosignature != nil {
 		st.CosignEndpoint, st.AgreementOf = d.Context.Cosignature.Endpoint, d.Context.Cosignature.AgreementOf
 	}
@@ -618,6 +622,9 @@ func (s *Site) checkAgreement(w http.ResponseWriter, r *http.Request) {
 		}
 		next := s.record(d)
 		next.CosignEndpoint, next.AgreementOf = st.CosignEndpoint, st.AgreementOf
+		if !next.DoneAt.IsZero() {
+			s.reportAct(r.Context(), sess.account, act, next.DoneAt, c.ID)
+		}
 		if !d.Decision {
 			next.Answer = "cosign" // ask again: the agreement could not serve
 		}

@@ -88,6 +88,11 @@ func TestEachActIsEvaluatedBeforeItIsDone(t *testing.T) {
 	if len(run.op.evaluations) != 1 {
 		t.Fatalf("%d evaluations, want 1", len(run.op.evaluations))
 	}
+	// The act done is reported with Marie's access token.
+	if len(run.op.reports) != 1 || run.op.reports[0]["action"] != "manage" || run.op.reports[0]["procedure_area"] != "social" ||
+		run.op.reports[0]["label"] != "Déclaration de changement de situation envoyée" || run.op.reports[0]["authorization"] != "Bearer at-1" {
+		t.Fatalf("reports %v, want the declaration, with the access token", run.op.reports)
+	}
 	// The subject is the actor (act.sub), the resource the account (sub)
 	// in the act's procedure area.
 	q := run.op.evaluations[0]
@@ -103,6 +108,9 @@ func TestEachActIsEvaluatedBeforeItIsDone(t *testing.T) {
 	if res.StatusCode != 200 || !strings.Contains(got, "Cette démarche n’est pas possible.") || strings.Contains(got, "C’est fait") ||
 		!strings.Contains(got, "refusé : la tutelle ne le permet pas") {
 		t.Errorf("the refused dispose act: %d\n%s", res.StatusCode, got)
+	}
+	if len(run.op.reports) != 1 {
+		t.Errorf("the refused act was reported: %v", run.op.reports)
 	}
 	if a := run.op.evaluations[1]; a["resource"].(map[string]any)["properties"].(map[string]any)["procedure_area"] != "argent" {
 		t.Errorf("the dispose act is evaluated in %v, want argent", a["resource"])
@@ -172,6 +180,9 @@ func TestACosignedActIsDoneOnceAfterTheAgreement(t *testing.T) {
 	last := run.op.evaluations[len(run.op.evaluations)-1]
 	if last["context"].(map[string]any)["cosignature_id"] != id {
 		t.Errorf("the evaluation after the agreement does not name the co-signature: %v", last)
+	}
+	if len(run.op.reports) != 1 || run.op.reports[0]["cosignature_id"] != id || run.op.reports[0]["action"] != "dispose" {
+		t.Errorf("reports %v, want the refund once, with its agreement", run.op.reports)
 	}
 
 	// The agreement served once: doing the act again asks for a new one.

@@ -136,6 +136,9 @@ type act struct {
 	Area   string // a procedure area the site is registered for
 	Label  text
 	Hint   text
+	// Done is the act once done, as the site reports it to Relais for
+	// the person's journal: short, in French.
+	Done string
 	// Description is what the party who must agree reads in Relais, for
 	// a co-signature; %s is the person's name.
 	Description string
@@ -145,15 +148,18 @@ var acts = []act{
 	{Slug: "consulter", Action: "consult", Area: "social",
 		Label:       text{"Consulter le dossier", "See the file"},
 		Hint:        text{"Voir les allocations et les paiements.", "See the allowances and payments."},
+		Done:        "Dossier consulté",
 		Description: "Caisse d’allocations de démonstration : voir le dossier de %s."},
 	{Slug: "declarer", Action: "manage", Area: "social",
 		Label:       text{"Déclarer un changement de situation", "Report a change of situation"},
 		Hint:        text{"Par exemple : un déménagement, un nouveau travail.", "For example: a move, a new job."},
+		Done:        "Déclaration de changement de situation envoyée",
 		Description: "Caisse d’allocations de démonstration : déclarer un changement de situation de %s."},
 	{Slug: "rembourser", Action: "dispose", Area: "argent",
 		Label: text{"Demander le remboursement d’un trop-perçu", "Ask for an overpayment to be paid back"},
 		Hint: text{"Un trop-perçu est de l’argent versé en trop. Cette démarche engage l’argent de la personne.",
 			"An overpayment is money paid by mistake. This procedure commits the person’s money."},
+		Done:        "Demande de remboursement d’un trop-perçu de 120 € envoyée",
 		Description: "Caisse d’allocations de démonstration : demander le remboursement d’un trop-perçu de 120 € pour %s. L’argent sera versé sur son compte bancaire."},
 }
 
