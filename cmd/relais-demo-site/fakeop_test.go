@@ -46,7 +46,7 @@ type fakeOP struct {
 	// reports are the acts the site reported, each with the token's
 	// Authorization header under "authorization".
 	reports []map[string]any
-	cosigns     map[string]*fakeCosign
+	cosigns map[string]*fakeCosign
 	// failEvaluations makes the evaluation endpoint answer 500.
 	failEvaluations bool
 	// tamper changes the next ID token's claims.
