@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/relais-fr/relais/conformance"
@@ -19,14 +21,42 @@ import (
 // reads and sends is Relais's own: the tutor manages, the person under
 // tutelle may not, the MJPM delegate's dispose act needs Paul's agreement,
 // which he gives in his Relais space, and the proxy holder may not dispose.
+// reportWatch counts the reports Relais did not take.
+type reportWatch struct {
+	slog.Handler
+	failed *atomic.Int64
+}
+
+func (h reportWatch) WithAttrs(as []slog.Attr) slog.Handler {
+	return reportWatch{h.Handler.WithAttrs(as), h.failed}
+}
+
+func (h reportWatch) WithGroup(name string) slog.Handler {
+	return reportWatch{h.Handler.WithGroup(name), h.failed}
+}
+
+func (h reportWatch) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == msgReportFailed {
+		h.failed.Add(1)
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
 func TestEachDemoCaseAgainstRelais(t *testing.T) {
 	var site *Site
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { site.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
 	rl := startRelais(t, []string{"--id", "demo-site-test", "--name", "Caisse d’allocations de démonstration",
 		"--redirect-uri", srv.URL + "/callback", "--scope", "openid identite_pivot", "--procedure-area", "social,papiers,argent,logement"})
+	reports := reportWatch{Handler: slog.NewTextHandler(testWriter{t}, nil), failed: new(atomic.Int64)}
 	site = newSite(config{Issuer: rl.issuer, ClientID: "demo-site-test", ClientSecret: rl.secret, RedirectURL: srv.URL + "/callback",
-		PostLogoutURL: srv.URL + "/"}, slog.New(slog.NewTextHandler(testWriter{t}, nil)))
+		PostLogoutURL: srv.URL + "/"}, slog.New(reports))
+	// Every act done is reported to Relais, which takes it.
+	t.Cleanup(func() {
+		if n := reports.failed.Load(); n > 0 {
+			t.Errorf("%d acts could not be reported to Relais", n)
+		}
+	})
 
 	var signInWith func(t *testing.T, acc conformance.Account) (*conformance.Browser, string)
 	// signIn logs email in at the site, choosing forWhom on Relais's

@@ -255,6 +255,9 @@ func (s *Site) actsEndpoint(ctx context.Context) (string, error) {
 	return meta.Acts, nil
 }
 
+// msgReportFailed is the log line of a report Relais did not take.
+const msgReportFailed = "the act could not be reported to relais"
+
 // reportAct tells Relais the site did the act for the account's person,
 // with the actor's access token: Relais journals it in the person's
 // journal, where it is the entry the person reads. The act is done
@@ -270,7 +273,7 @@ func (s *Site) reportAct(ctx context.Context, a *account, act act, done time.Tim
 		err = s.sendReport(ctx, endpoint, a.AccessToken, body)
 	}
 	if err != nil {
-		s.log.WarnContext(ctx, "the act could not be reported to relais", "act", act.Slug, "err", err)
+		s.log.WarnContext(ctx, msgReportFailed, "act", act.Slug, "err", err)
 	}
 }
 
