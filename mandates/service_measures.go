@@ -314,7 +314,9 @@ func (c *MeasureCorrection) apply(r *Representation) {
 // correction (EventUpdated, detail fields and reason) in the person's
 // journal, in one transaction with the change. version is the one the
 // operator's form was built from: a change made meanwhile by someone else
-// makes it fail with ErrConflict, and nothing is lost. It returns the
+// makes it fail with ErrConflict, before any problem of the correction
+// itself (the operator first sees the record as it is now), and nothing is
+// lost. It returns the
 // corrected representation: the same one, or, when the representative
 // changed, the one that replaces it.
 //
@@ -344,9 +346,6 @@ func (c *MeasureCorrection) apply(r *Representation) {
 // sent from here.
 func (s *Service) CorrectMeasure(ctx context.Context, op Actor, id string, version int64, c MeasureCorrection) (Representation, error) {
 	if err := s.requireOperator(ctx, op); err != nil {
-		return Representation{}, err
-	}
-	if err := CheckCorrectionReason(c.Reason); err != nil {
 		return Representation{}, err
 	}
 	var out Representation

@@ -52,7 +52,9 @@ func newBoSetup(t *testing.T, app *oidcApp, c *cast) boSetup {
 	}
 	var s boSetup
 	s.tutelle = views[0].ID
-	if _, err := svc.EditMeasure(ctx, op, s.tutelle, 1, mandates.MeasureEdit{ValidUntil: views[0].ValidUntil, Areas: []mandates.Area{"argent", "social"}}); err != nil {
+	fix := mandates.CorrectionOf(&views[0].Representation)
+	fix.Areas, fix.Reason = []mandates.Area{"argent", "social"}, "domaines mal recopiés"
+	if _, err := svc.CorrectMeasure(ctx, op, s.tutelle, 1, fix); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.Suspend(ctx, op, s.tutelle, 2, "vérification du jugement"); err != nil {
