@@ -71,21 +71,22 @@ func newActingFlow(t *testing.T, areas ...mandates.Area) *actingFlow {
 // edit is the operator correcting the measure, as PATCH
 // /api/v1/representations/{id} does: change sets the new areas or
 // adjustments on what the measure is now.
-func (a *actingFlow) edit(t *testing.T, change func(*mandates.MeasureEdit)) {
+func (a *actingFlow) edit(t *testing.T, change func(*mandates.MeasureCorrection)) {
 	t.Helper()
 	cur, err := a.store.Representation(t.Context(), a.repID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := mandates.MeasureEdit{ValidUntil: cur.ValidUntil, Areas: cur.Areas, Adjustments: cur.Adjustments}
+	e := mandates.CorrectionOf(&cur)
+	e.Reason = "jugement rectificatif"
 	change(&e)
-	if _, err := a.service.EditMeasure(t.Context(), a.operator, a.repID, cur.Version, e); err != nil {
+	if _, err := a.service.CorrectMeasure(t.Context(), a.operator, a.repID, cur.Version, e); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func narrowTo(areas ...mandates.Area) func(*mandates.MeasureEdit) {
-	return func(e *mandates.MeasureEdit) { e.Areas = areas }
+func narrowTo(areas ...mandates.Area) func(*mandates.MeasureCorrection) {
+	return func(e *mandates.MeasureCorrection) { e.Areas = areas }
 }
 
 // tokens runs the code flow as Marie acting for Jeanne, asking for scopes
@@ -253,7 +254,7 @@ func TestAnAdjustmentNarrowsTheScopeAndTheActions(t *testing.T) {
 	if s, _ := claimsOfJWT(t, tok.AccessToken)["scope"].(string); s != "openid profile offline_access" {
 		t.Fatalf("scope before the change: %q", s)
 	}
-	a.edit(t, func(e *mandates.MeasureEdit) {
+	a.edit(t, func(e *mandates.MeasureCorrection) {
 		e.Adjustments = []mandates.Adjustment{{Party: mandates.PartyRepresentative, Action: mandates.Consult, Decision: mandates.No}}
 	})
 	status, ui := a.userinfo(t, tok.AccessToken)
@@ -313,6 +314,33 @@ func TestAGrantWhoseDetailsAreAllTakenAwayEnds(t *testing.T) {
 	details := []authz.AuthorizationDetail{{Type: authz.AuthorizationDetailType, Actions: []string{"dispose"}, ProcedureAreas: []string{"argent"}}}
 	tok := a.tokens(t, details, "openid", "offline_access")
 	a.edit(t, narrowTo("social", "papiers"))
+
+	if m := a.introspection(t, tok.AccessToken); m["active"] != false {
+		t.Errorf("introspection: %v, want inactive", m)
+	}
+	if status, m := a.userinfo(t, tok.AccessToken); status != http.StatusUnauthorized {
+		t.Errorf("userinfo: %d %v, want 401", status, m)
+	}
+	if _, err := refreshErr(a.flow, tok.RefreshToken); !isOAuthError(err, "invalid_grant") {
+		t.Errorf("refresh: %v, want invalid_grant", err)
+	}
+}
+
+// When an operator corrects the tutelle to name another tutor, Marie's
+// grants end at once: the correction ends her representation (it is not
+// handed to someone else), and every use checks it.
+func TestACorrectedRepresentativeLosesAccessAtOnce(t *testing.T) {
+	a := newActingFlow(t)
+	tok := a.tokens(t, nil, "openid", "profile", "offline_access")
+	if status, _ := a.userinfo(t, tok.AccessToken); status != http.StatusOK {
+		t.Fatalf("userinfo before the correction: %d", status)
+	}
+	paul := mandates.Person{ID: mandates.NewID(time.Now()), GivenNames: "Paul", FamilyName: "Durand", BirthDate: mandates.Date(1970, 1, 2),
+		Email: "paul@example.fr", Language: "fr"}
+	if err := a.store.CreatePerson(t.Context(), paul); err != nil {
+		t.Fatal(err)
+	}
+	a.edit(t, func(e *mandates.MeasureCorrection) { e.Representative.PersonID = paul.ID })
 
 	if m := a.introspection(t, tok.AccessToken); m["active"] != false {
 		t.Errorf("introspection: %v, want inactive", m)

@@ -20,6 +20,11 @@ const (
 	EventRevoked          EventType = "representation.revoked"   // by an operator, or a cancelled request
 	EventWithdrawn        EventType = "representation.withdrawn" // by the represented person
 	EventAreaWithdrawn    EventType = "representation.area_withdrawn"
+	// EventUpdated: a representation was corrected (an operator's
+	// correction of a measure, CorrectMeasure). Detail: fields (the
+	// fields changed, space-separated), reason, and replaced_by (the
+	// representation that replaces it, when the correction named another
+	// representative; that one's EventCreated names it in replaces).
 	EventUpdated          EventType = "representation.updated"
 	EventDelegatesChanged EventType = "representation.delegates_changed"
 	EventAccepted         EventType = "representation.accepted" // a proxy, by the trusted person

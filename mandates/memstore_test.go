@@ -366,6 +366,15 @@ func (m *memStore) UpdateRepresentation(_ context.Context, id string, fn func(*R
 	if m.conflicted(func() int64 { return m.reps[id].Version }, old.Version) {
 		return Representation{}, fmt.Errorf("update representation %s: %w", id, ErrConflict)
 	}
+	if d := r.Source.Decision; d != nil {
+		// The stores' unique index: one decision names a representative once.
+		for _, o := range m.reps {
+			if o.ID != id && o.Source.Decision != nil && o.Source.Decision.Key() == d.Key() &&
+				o.Representative.PersonID == r.Representative.PersonID && o.Representative.OrganisationID == r.Representative.OrganisationID {
+				return Representation{}, fmt.Errorf("update representation %s: %w", id, &UniqueError{Entity: "representation", Field: "decision"})
+			}
+		}
+	}
 	r.History = append(old.History, c)
 	if !r.ValidUntil.Equal(old.ValidUntil) {
 		delete(m.expired, id) // a new end is a new expiry to record

@@ -2,7 +2,9 @@ package mandates
 
 import (
 	"errors"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -273,50 +275,329 @@ func TestOperatorChangesAreRefused(t *testing.T) {
 	}
 }
 
-func TestEditingAMeasure(t *testing.T) {
+func TestCorrectingAMeasure(t *testing.T) {
 	adj := []Adjustment{{Party: PartyPerson, Area: "argent", Action: Manage, Decision: Allowed}}
+	const reason = "jugement rectificatif du 2 mars 2027"
 	tests := []struct {
-		name   string
-		edit   func(m Representation) MeasureEdit
-		fields string
-		err    error
+		name    string
+		correct func(w *memWorld, m Representation, c *MeasureCorrection)
+		fields  string
 	}{
-		{"a new end is recorded", func(m Representation) MeasureEdit {
-			return MeasureEdit{ValidUntil: m.ValidUntil.AddDate(0, 6, 0)}
-		}, "valid_until", nil},
-		{"areas and adjustments are recorded together", func(m Representation) MeasureEdit {
-			return MeasureEdit{ValidUntil: m.ValidUntil, Areas: []Area{"argent", "social"}, Adjustments: adj}
-		}, "procedure_areas adjustments", nil},
-		{"an edit that changes nothing is refused", func(m Representation) MeasureEdit { return MeasureEdit{ValidUntil: m.ValidUntil} }, "", ErrInvalid},
-		{"an end before the start is refused", func(m Representation) MeasureEdit {
-			return MeasureEdit{ValidUntil: m.ValidFrom.AddDate(0, 0, -1)}
-		}, "", ErrInvalid},
-		{"an unknown area is refused", func(m Representation) MeasureEdit {
-			return MeasureEdit{ValidUntil: m.ValidUntil, Areas: []Area{"astrologie"}}
-		}, "", ErrInvalid},
+		{"a new end is recorded", func(_ *memWorld, m Representation, c *MeasureCorrection) {
+			c.ValidUntil = m.ValidUntil.AddDate(0, 6, 0)
+		}, "valid_until"},
+		{"areas and adjustments are recorded together", func(_ *memWorld, _ Representation, c *MeasureCorrection) {
+			c.Areas, c.Adjustments = []Area{"social", "argent"}, adj
+		}, "procedure_areas adjustments"},
+		{"the decision's number, court and date are recorded together", func(_ *memWorld, m Representation, c *MeasureCorrection) {
+			c.Decision.Reference, c.Decision.Jurisdiction = "RG 27/00001", "Tribunal judiciaire de Villeurbanne"
+			c.Decision.Date = m.Source.Decision.Date.AddDate(0, 0, -1)
+		}, "decision_reference decision_jurisdiction decision_date"},
+		{"a renewal and its start are recorded", func(_ *memWorld, m Representation, c *MeasureCorrection) {
+			c.Decision.Renewal, c.ValidFrom = true, m.ValidFrom.AddDate(0, 0, -2)
+		}, "renewal valid_from"},
+		{"the role under the same kind is recorded", func(_ *memWorld, _ Representation, c *MeasureCorrection) {
+			c.Representative.Role = RoleTuteurBiens
+		}, "role"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newMemWorld(t, ServiceConfig{})
 			m := w.measure(Tutelle, w.jane, w.person("Marie", "Martin"), RoleTuteur)
-			r, err := w.svc.EditMeasure(w.ctx, w.op, m.ID, m.Version, tt.edit(m))
-			if tt.err != nil {
-				if !errors.Is(err, tt.err) {
-					t.Fatalf("EditMeasure = %v, want %v", err, tt.err)
-				}
-				if got := w.stored(m.ID); got.Version != m.Version {
-					t.Errorf("a refused edit changed the version to %d", got.Version)
-				}
-				return
-			}
+			c := CorrectionOf(&m)
+			c.Reason = reason
+			tt.correct(w, m, &c)
+			r, err := w.svc.CorrectMeasure(w.ctx, w.op, m.ID, m.Version, c)
 			if err != nil {
 				t.Fatal(err)
 			}
 			last := r.History[len(r.History)-1]
-			if last.Type != EventUpdated || last.Detail["fields"] != tt.fields {
-				t.Errorf("last change %+v, want an update of %q", last, tt.fields)
+			if r.ID != m.ID || r.Version != m.Version+1 || last.Type != EventUpdated || last.Detail["fields"] != tt.fields ||
+				last.Detail["reason"] != reason || last.ActorID != w.op.PersonID {
+				t.Errorf("corrected %s v%d, last change %+v; want %s v%d corrected in %q with its reason", r.ID, r.Version, last, m.ID, m.Version+1, tt.fields)
+			}
+			want := CorrectionOf(&r)
+			want.Reason = reason
+			c.Areas = SortAreas(c.Areas)
+			if !reflect.DeepEqual(want, c) {
+				t.Errorf("stored %+v\nwant  %+v", want, c)
+			}
+			if d := r.Source.Decision; d.RegisteredBy != w.op.PersonID || !d.RegisteredAt.Equal(m.Source.Decision.RegisteredAt) {
+				t.Errorf("the registration changed: %+v", d)
+			}
+			e := w.st.events[len(w.st.events)-1]
+			if e.Type != EventUpdated || e.RepresentationID != m.ID || e.PersonID != w.jane || e.Detail["reason"] != reason {
+				t.Errorf("journaled %+v, want the correction in Jeanne's journal with its reason", e)
 			}
 		})
+	}
+}
+
+func TestACorrectionIsRefusedWithTheFieldAndTheRule(t *testing.T) {
+	tests := []struct {
+		name    string
+		kind    Kind
+		correct func(w *memWorld, m Representation, c *MeasureCorrection)
+		want    InvalidError
+	}{
+		{"a correction without a reason", Tutelle, func(_ *memWorld, m Representation, c *MeasureCorrection) {
+			c.Reason, c.ValidUntil = "  ", m.ValidUntil.AddDate(0, 1, 0)
+		}, InvalidError{Field: "reason", Rule: RuleRequired}},
+		{"a reason longer than the limit", Tutelle, func(_ *memWorld, m Representation, c *MeasureCorrection) {
+			c.Reason, c.ValidUntil = strings.Repeat("é", MaxReason/2+1), m.ValidUntil.AddDate(0, 1, 0)
+		}, InvalidError{Field: "reason", Rule: RuleTooLong, Limit: MaxReason}},
+		{"a correction that changes nothing", Tutelle, func(*memWorld, Representation, *MeasureCorrection) {},
+			InvalidError{Field: "edit", Rule: RuleUnchanged}},
+		{"an end before the start", Tutelle, func(_ *memWorld, m Representation, c *MeasureCorrection) {
+			c.ValidUntil = m.ValidFrom.AddDate(0, 0, -1)
+		}, InvalidError{Field: "valid_until", Rule: RuleAfter}},
+		{"an end past the law's maximum", Tutelle, func(_ *memWorld, m Representation, c *MeasureCorrection) {
+			c.ValidUntil = m.ValidFrom.AddDate(11, 0, 0)
+		}, InvalidError{Field: "valid_until", Rule: RuleMaxYears, Limit: 10}},
+		{"a start removed", Tutelle, func(_ *memWorld, _ Representation, c *MeasureCorrection) {
+			c.ValidFrom = time.Time{}
+		}, InvalidError{Field: "valid_from", Rule: RuleRequired}},
+		{"an unknown area", Tutelle, func(_ *memWorld, _ Representation, c *MeasureCorrection) {
+			c.Areas = []Area{"astrologie"}
+		}, InvalidError{Field: "procedure_areas", Rule: RuleUnknown}},
+		{"a decision without its number", Tutelle, func(_ *memWorld, _ Representation, c *MeasureCorrection) {
+			c.Decision.Reference = ""
+		}, InvalidError{Field: "decision_reference", Rule: RuleRequired}},
+		{"a decision without its court", Tutelle, func(_ *memWorld, _ Representation, c *MeasureCorrection) {
+			c.Decision.Jurisdiction = " "
+		}, InvalidError{Field: "decision_jurisdiction", Rule: RuleRequired}},
+		{"a court name longer than the limit", Tutelle, func(_ *memWorld, _ Representation, c *MeasureCorrection) {
+			c.Decision.Jurisdiction = strings.Repeat("x", MaxJurisdiction+1)
+		}, InvalidError{Field: "decision_jurisdiction", Rule: RuleTooLong, Limit: MaxJurisdiction}},
+		{"a decision without its date", Tutelle, func(_ *memWorld, _ Representation, c *MeasureCorrection) {
+			c.Decision.Date = time.Time{}
+		}, InvalidError{Field: "decision_date", Rule: RuleRequired}},
+		{"a role of another kind", Tutelle, func(_ *memWorld, _ Representation, c *MeasureCorrection) {
+			c.Representative.Role = RoleCurateur
+		}, InvalidError{Field: "role", Rule: RuleForbidden, Index: 1}},
+		{"the person as her own representative", Tutelle, func(w *memWorld, _ Representation, c *MeasureCorrection) {
+			c.Representative.PersonID = w.jane
+		}, InvalidError{Field: "representative", Rule: RuleSelf, Index: 1}},
+		{"a person and an organisation at once", Tutelle, func(w *memWorld, _ Representation, c *MeasureCorrection) {
+			c.Representative.OrganisationID = w.org("Service mandataire")
+		}, InvalidError{Field: "representative", Rule: RuleBoth, Index: 1}},
+		{"no representative", Tutelle, func(_ *memWorld, _ Representation, c *MeasureCorrection) {
+			c.Representative.PersonID = ""
+		}, InvalidError{Field: "representative", Rule: RuleRequired, Index: 1}},
+		{"a representative without an account", Tutelle, func(w *memWorld, _ Representation, c *MeasureCorrection) {
+			c.Representative.PersonID = NewID(w.clock.Add(time.Hour))
+		}, InvalidError{Field: "representative", Rule: RuleUnknown, Index: 1}},
+		{"an organisation that does not exist", Tutelle, func(w *memWorld, _ Representation, c *MeasureCorrection) {
+			c.Representative.PersonID, c.Representative.OrganisationID = "", NewID(w.clock.Add(time.Hour))
+		}, InvalidError{Field: "organisation", Rule: RuleUnknown, Index: 1}},
+		{"a sauvegarde left without the acts of its mandataire spécial", SauvegardeJustice, func(_ *memWorld, _ Representation, c *MeasureCorrection) {
+			c.Adjustments = nil
+		}, InvalidError{Field: "adjustments", Rule: RuleNamedActs}},
+		{"an adjustment of a strictly personal act", Tutelle, func(_ *memWorld, _ Representation, c *MeasureCorrection) {
+			c.Adjustments = []Adjustment{{Party: PartyRepresentative, Action: Personal, Decision: Allowed}}
+		}, InvalidError{Field: "adjustments.action", Rule: RuleForbidden, Index: 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newMemWorld(t, ServiceConfig{})
+			in := w.measureInput(tt.kind, w.jane, w.person("Marie", "Martin"), RoleTuteur)
+			if tt.kind == SauvegardeJustice {
+				in.Representatives[0].Role, in.ValidUntil = RoleMandataireSpecial, w.clock.AddDate(0, 6, 0)
+			}
+			reps, err := w.svc.RegisterMeasure(w.ctx, w.op, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := reps[0]
+			c := CorrectionOf(&m)
+			c.Reason = "erreur de saisie"
+			tt.correct(w, m, &c)
+			events := len(w.st.events)
+			_, err = w.svc.CorrectMeasure(w.ctx, w.op, m.ID, m.Version, c)
+			var inv *InvalidError
+			if !errors.As(err, &inv) || *inv != tt.want {
+				t.Fatalf("CorrectMeasure = %v, want %+v", err, tt.want)
+			}
+			if got := w.stored(m.ID); got.Version != m.Version || len(w.st.events) != events || len(w.st.reps) != 1 {
+				t.Errorf("a refused correction changed something: version %d, %d events, %d representations", got.Version, len(w.st.events)-events, len(w.st.reps))
+			}
+		})
+	}
+}
+
+func TestACorrectionIsRefusedWhenTheMeasureMayNotBeCorrected(t *testing.T) {
+	w := newMemWorld(t, ServiceConfig{})
+	marie := w.person("Marie", "Martin")
+	m := w.measure(Tutelle, w.jane, marie, RoleTuteur)
+	other := w.measure(Tutelle, w.person("Paul", "Durand"), marie, RoleTuteur)
+	later := func(c MeasureCorrection) MeasureCorrection {
+		c.ValidUntil, c.Reason = c.ValidUntil.AddDate(0, 1, 0), "erreur de saisie"
+		return c
+	}
+	tests := []struct {
+		name    string
+		actor   Actor
+		id      string
+		version int64
+		c       MeasureCorrection
+		want    error
+	}{
+		{"by someone who is not an operator", Actor{PersonID: marie}, m.ID, m.Version, later(CorrectionOf(&m)), ErrNotPermitted},
+		{"from a form built on another version", w.op, m.ID, m.Version + 1, later(CorrectionOf(&m)), ErrConflict},
+		{"of an unknown representation", w.op, NewID(w.clock.Add(time.Hour)), 0, later(CorrectionOf(&m)), ErrNotFound},
+		{"to the number and court of another registered decision, typed differently", w.op, m.ID, m.Version, func() MeasureCorrection {
+			c := CorrectionOf(&m)
+			c.Reason = "erreur de numéro"
+			c.Decision.Reference = "  " + strings.ToLower(other.Source.Decision.Reference)
+			c.Decision.Jurisdiction = strings.ToUpper(other.Source.Decision.Jurisdiction)
+			return c
+		}(), ErrAlreadyExists},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			events := len(w.st.events)
+			_, err := w.svc.CorrectMeasure(w.ctx, tt.actor, tt.id, tt.version, tt.c)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("CorrectMeasure = %v, want %v", err, tt.want)
+			}
+			if got := w.stored(m.ID); got.Version != m.Version || len(w.st.events) != events {
+				t.Errorf("a refused correction changed something: version %d, %d events", got.Version, len(w.st.events)-events)
+			}
+		})
+	}
+	var unique *UniqueError
+	if _, err := w.svc.CorrectMeasure(w.ctx, w.op, m.ID, m.Version, tests[3].c); !errors.As(err, &unique) || unique.Field != "decision" {
+		t.Errorf("a collision is %v, want the UniqueError of the decision", err)
+	}
+	ended, err := w.svc.End(w.ctx, w.op, other.ID, other.Version, "mainlevée")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var te *TransitionError
+	if _, err := w.svc.CorrectMeasure(w.ctx, w.op, ended.ID, ended.Version, later(CorrectionOf(&ended))); !errors.As(err, &te) || te.Blocker != AlreadyOver {
+		t.Errorf("correcting an ended measure = %v, want the AlreadyOver TransitionError", err)
+	}
+}
+
+func TestCorrectingTheRepresentativeEndsTheWrongOneAndCreatesTheRightOne(t *testing.T) {
+	w := newMemWorld(t, ServiceConfig{})
+	marie, paul := w.person("Marie", "Martin"), w.person("Paul", "Durand")
+	m := w.measure(Tutelle, w.jane, marie, RoleTuteur)
+	at := w.clock
+	if _, err := w.svc.Usable(w.ctx, Actor{PersonID: marie}, m.ID, at); err != nil {
+		t.Fatalf("Marie's tutelle before the correction: %v", err)
+	}
+	c := CorrectionOf(&m)
+	c.Representative.PersonID, c.Reason = paul, "la décision nomme Paul Durand"
+	events := len(w.st.events)
+	r, err := w.svc.CorrectMeasure(w.ctx, w.op, m.ID, m.Version, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := w.stored(m.ID)
+	last := old.History[len(old.History)-1]
+	if old.Status != StatusRevoked || last.Type != EventUpdated || last.Detail["replaced_by"] != r.ID || last.Detail["reason"] != c.Reason ||
+		last.Detail["fields"] != "representative" || old.Representative.PersonID != marie {
+		t.Errorf("Marie's representation: %s, last change %+v; want it ended by the correction, naming the new one", old.Status, last)
+	}
+	first := r.History[0]
+	if r.ID == m.ID || r.Representative.PersonID != paul || r.Status != StatusActive || r.Kind != Tutelle || r.Role != RoleTuteur ||
+		r.Source.Decision.Key() != m.Source.Decision.Key() || len(r.History) != 1 || first.Type != EventCreated ||
+		first.Detail["replaces"] != m.ID || first.Detail["reason"] != c.Reason || first.ActorID != w.op.PersonID {
+		t.Errorf("the corrected representation %+v", r)
+	}
+	var types []EventType
+	for _, e := range w.st.events[events:] {
+		types = append(types, e.Type)
+		if e.PersonID != w.jane || e.Detail["reason"] != c.Reason || len(e.Areas) != len(Areas) {
+			t.Errorf("journaled %+v, want it in Jeanne's journal, with the reason, naming every area", e)
+		}
+	}
+	if !slices.Equal(types, []EventType{EventUpdated, EventCreated}) {
+		t.Errorf("journaled %v, want the end by correction then the creation", types)
+	}
+	if _, err := w.svc.Usable(w.ctx, Actor{PersonID: marie}, m.ID, at); !errors.Is(err, ErrInactive) {
+		t.Errorf("Marie acting after the correction: %v, want ErrInactive", err)
+	}
+	if _, err := w.svc.Usable(w.ctx, Actor{PersonID: paul}, r.ID, at); err != nil {
+		t.Errorf("Paul acting after the correction: %v", err)
+	}
+	if got, err := w.svc.Representation(w.ctx, marie, m.ID); err != nil || got.History[len(got.History)-1].Detail["reason"] != c.Reason {
+		t.Errorf("Marie reads her ended representation: %v, want it with the reason", err)
+	}
+	if _, err := w.svc.Representation(w.ctx, paul, r.ID); err != nil {
+		t.Errorf("Paul reads his: %v", err)
+	}
+	back := CorrectionOf(&r)
+	back.Representative.PersonID, back.Reason = marie, "retour"
+	var inv *InvalidError
+	if _, err := w.svc.CorrectMeasure(w.ctx, w.op, r.ID, r.Version, back); !errors.As(err, &inv) || inv.Field != "representatives" || inv.Rule != RuleDuplicate {
+		t.Errorf("naming Marie again under the same decision = %v, want representatives duplicate", err)
+	}
+	org := w.org("Service mandataire Entraide Nord")
+	toOrg := CorrectionOf(&r)
+	toOrg.Representative.PersonID, toOrg.Representative.OrganisationID, toOrg.Reason = "", org, "la décision nomme le service"
+	byOrg, err := w.svc.CorrectMeasure(w.ctx, w.op, r.ID, r.Version, toOrg)
+	if err != nil || byOrg.Representative.OrganisationID != org || byOrg.Representative.PersonID != "" {
+		t.Errorf("a service named instead of Paul: %+v, %v", byOrg.Representative, err)
+	}
+}
+
+func TestCorrectingTheDecisionCorrectsEveryRepresentativeItNames(t *testing.T) {
+	w := newMemWorld(t, ServiceConfig{})
+	marie, paul := w.person("Marie", "Martin"), w.person("Paul", "Durand")
+	in := w.measureInput(Tutelle, w.jane, marie, RoleTuteurPersonne)
+	in.Representatives = append(in.Representatives, RepresentativeInput{PersonID: paul, Role: RoleTuteurBiens, Areas: []Area{"argent"}})
+	reps, err := w.svc.RegisterMeasure(w.ctx, w.op, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := CorrectionOf(&reps[0])
+	c.Decision.Reference, c.ValidUntil, c.Reason = "RG 27/04242", c.ValidUntil.AddDate(1, 0, 0), "numéro mal recopié"
+	if _, err := w.svc.CorrectMeasure(w.ctx, w.op, reps[0].ID, reps[0].Version, c); err != nil {
+		t.Fatal(err)
+	}
+	first, second := w.stored(reps[0].ID), w.stored(reps[1].ID)
+	if first.Source.Decision.Reference != "RG 27/04242" || second.Source.Decision.Reference != "RG 27/04242" {
+		t.Errorf("references %q and %q, want both corrected", first.Source.Decision.Reference, second.Source.Decision.Reference)
+	}
+	if h := second.History[len(second.History)-1]; h.Type != EventUpdated || h.Detail["fields"] != "decision_reference" || h.Detail["reason"] != c.Reason {
+		t.Errorf("Paul's history: %+v, want the decision's correction with its reason", h)
+	}
+	if !second.ValidUntil.Equal(reps[1].ValidUntil) || !slices.Equal(second.Areas, []Area{"argent"}) {
+		t.Errorf("Paul's own end or areas changed: %s %v", second.ValidUntil, second.Areas)
+	}
+	if others, err := w.svc.CoRepresentatives(w.ctx, w.op, first); err != nil || len(others) != 1 || others[0].ID != second.ID {
+		t.Errorf("co-representatives after the correction: %v %v", others, err)
+	}
+	if taken, _ := w.st.DecisionRegistered(w.ctx, reps[0].Source.Decision.Key()); taken {
+		t.Error("the wrong number still counts as registered")
+	}
+	var areas [][]Area
+	for _, e := range w.st.events[len(w.st.events)-2:] {
+		areas = append(areas, e.Areas)
+	}
+	if !slices.Equal(areas[0], []Area{"argent"}) || len(areas[1]) != len(Areas) {
+		t.Errorf("journaled areas %v, want Paul's areas, then every area for Marie's", areas)
+	}
+}
+
+func TestACorrectionsJournalEntryNamesTheAreasBeforeAndAfter(t *testing.T) {
+	w := newMemWorld(t, ServiceConfig{})
+	in := w.measureInput(Tutelle, w.jane, w.person("Marie", "Martin"), RoleTuteur)
+	in.Areas = []Area{"logement"}
+	reps, err := w.svc.RegisterMeasure(w.ctx, w.op, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := CorrectionOf(&reps[0])
+	c.Areas, c.Reason = []Area{"social"}, "domaine mal recopié"
+	if _, err := w.svc.CorrectMeasure(w.ctx, w.op, reps[0].ID, reps[0].Version, c); err != nil {
+		t.Fatal(err)
+	}
+	e := w.st.events[len(w.st.events)-1]
+	if want := SortAreas([]Area{"social", "logement"}); !slices.Equal(e.Areas, want) {
+		t.Errorf("journaled areas %v, want %v: who reads either area reads the correction", e.Areas, want)
 	}
 }
 
@@ -327,8 +608,10 @@ func TestOnlyMeasuresAreEditedByAnOperator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.svc.EditMeasure(w.ctx, w.op, p.ID, 0, MeasureEdit{ValidUntil: p.ValidUntil.AddDate(0, 1, 0)}); !errors.Is(err, ErrNotPermitted) {
-		t.Errorf("EditMeasure of a proxy = %v, want ErrNotPermitted", err)
+	c := CorrectionOf(&p)
+	c.ValidUntil, c.Reason = p.ValidUntil.AddDate(0, 1, 0), "erreur"
+	if _, err := w.svc.CorrectMeasure(w.ctx, w.op, p.ID, 0, c); !errors.Is(err, ErrNotPermitted) {
+		t.Errorf("CorrectMeasure of a proxy = %v, want ErrNotPermitted", err)
 	}
 }
 
@@ -343,7 +626,9 @@ func TestAMovedEndIsRecordedAgainWhenItPasses(t *testing.T) {
 		t.Fatalf("RecordExpiries again = %d, %v; want nothing more", n, err)
 	}
 	r := w.stored(m.ID)
-	if _, err := w.svc.EditMeasure(w.ctx, w.op, m.ID, r.Version, MeasureEdit{ValidUntil: r.ValidUntil.AddDate(0, 1, 0)}); err != nil {
+	c := CorrectionOf(&r)
+	c.ValidUntil, c.Reason = r.ValidUntil.AddDate(0, 1, 0), "jugement de prolongation"
+	if _, err := w.svc.CorrectMeasure(w.ctx, w.op, m.ID, r.Version, c); err != nil {
 		t.Fatal(err)
 	}
 	if r = w.stored(m.ID); r.EffectiveStatus(w.clock) != StatusActive {

@@ -13,7 +13,7 @@ const (
 	Pause    Transition = "suspend"  // it stops working until resumed
 	Unpause  Transition = "resume"   // a pause ends
 	Finish   Transition = "end"      // it ends for good (a judgment, a death)
-	Correct  Transition = "edit"     // its end, areas and adjustments are corrected
+	Correct  Transition = "edit"     // its decision, representative, dates, areas or adjustments are corrected
 )
 
 // Transitions lists them in the order a page offers them.

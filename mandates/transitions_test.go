@@ -81,6 +81,14 @@ func (f *statusStore) InTx(ctx context.Context, fn func(ctx context.Context) err
 	return fn(ctx)
 }
 
+func (f *statusStore) Representation(_ context.Context, id string) (Representation, error) {
+	r, ok := f.reps[id]
+	if !ok {
+		return r, ErrNotFound
+	}
+	return r, nil
+}
+
 func (f *statusStore) UpdateRepresentation(_ context.Context, id string, fn func(*Representation) (Change, error)) (Representation, error) {
 	r, ok := f.reps[id]
 	if !ok {
@@ -156,7 +164,7 @@ func TestStatusChangesFollowTheRepresentationsTransitions(t *testing.T) {
 		Unpause:  func() error { _, err := svc.Resume(t.Context(), op, id, 1); return err },
 		Finish:   func() error { _, err := svc.End(t.Context(), op, id, 1, ""); return err },
 		Correct: func() error {
-			_, err := svc.EditMeasure(t.Context(), op, id, 1, MeasureEdit{Areas: []Area{"social"}})
+			_, err := svc.CorrectMeasure(t.Context(), op, id, 1, MeasureCorrection{Areas: []Area{"social"}, Reason: "erreur"})
 			return err
 		},
 	}

@@ -400,12 +400,29 @@ func (s *apiPages) apiRepresentation(w http.ResponseWriter, r *http.Request) err
 	return nil
 }
 
-// apiEditBody is a change to a measure: fields left out keep their value.
+// apiEditBody is a correction of a measure: fields left out keep their
+// value; the reason is required. A representative named by email or by
+// id replaces the one registered, as an organisation does; role alone
+// changes the role.
 type apiEditBody struct {
 	Version        int64                  `json:"version"`
+	Reason         string                 `json:"reason"`
+	ValidFrom      *string                `json:"valid_from"`
 	ValidUntil     *string                `json:"valid_until"`
 	ProcedureAreas *[]mandates.Area       `json:"procedure_areas"`
 	Adjustments    *[]mandates.Adjustment `json:"adjustments"`
+	Representative *apiRepresentativeIn   `json:"representative"`
+	Role           *mandates.Role         `json:"role"`
+	Decision       *apiDecisionEdit       `json:"decision"`
+}
+
+// apiDecisionEdit is a correction of the decision's own fields, each left
+// out keeping its value.
+type apiDecisionEdit struct {
+	Jurisdiction *string `json:"jurisdiction"`
+	Date         *string `json:"date"`
+	Reference    *string `json:"reference"`
+	Renewal      *bool   `json:"renewal"`
 }
 
 func requireVersion(v int64) error {
@@ -415,6 +432,61 @@ func requireVersion(v int64) error {
 	return nil
 }
 
+// correction is the body laid over the record.
+func (s *apiPages) correction(ctx context.Context, cur *mandates.Representation, b apiEditBody) (mandates.MeasureCorrection, error) {
+	c := mandates.CorrectionOf(cur)
+	c.Reason = strings.TrimSpace(b.Reason)
+	type dateIn struct {
+		field string
+		v     *string
+		into  *time.Time
+	}
+	dates := []dateIn{{"valid_from", b.ValidFrom, &c.ValidFrom}, {"valid_until", b.ValidUntil, &c.ValidUntil}}
+	if d := b.Decision; d != nil {
+		dates = append(dates, dateIn{"decision_date", d.Date, &c.Decision.Date})
+		if d.Jurisdiction != nil {
+			c.Decision.Jurisdiction = *d.Jurisdiction
+		}
+		if d.Reference != nil {
+			c.Decision.Reference = *d.Reference
+		}
+		if d.Renewal != nil {
+			c.Decision.Renewal = *d.Renewal
+		}
+	}
+	for _, d := range dates {
+		if d.v != nil {
+			var err error
+			if *d.into, err = parseDate(d.field, *d.v); err != nil {
+				return c, err
+			}
+		}
+	}
+	if b.ProcedureAreas != nil {
+		c.Areas = *b.ProcedureAreas
+	}
+	if b.Adjustments != nil {
+		c.Adjustments = *b.Adjustments
+	}
+	if ri := b.Representative; ri != nil {
+		id, err := s.personID(ctx, "representative", ri.PersonID, ri.PersonEmail)
+		if err != nil {
+			return c, err
+		}
+		c.Representative.PersonID, c.Representative.OrganisationID = id, strings.TrimSpace(ri.OrganisationID)
+		if ri.Role != "" {
+			c.Representative.Role = ri.Role
+		}
+	}
+	if b.Role != nil {
+		c.Representative.Role = *b.Role
+	}
+	return c, nil
+}
+
+// apiEditMeasure corrects a measure (mandates.CorrectMeasure). The answer
+// is the corrected representation: when the representative changed, the
+// one that replaces the representation of the path, named in Location.
 func (s *apiPages) apiEditMeasure(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.apiOperator(r)
 	if err != nil {
@@ -432,21 +504,16 @@ func (s *apiPages) apiEditMeasure(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	e := mandates.MeasureEdit{ValidUntil: cur.ValidUntil, Areas: cur.Areas, Adjustments: cur.Adjustments}
-	if b.ValidUntil != nil {
-		if e.ValidUntil, err = parseDate("valid_until", *b.ValidUntil); err != nil {
-			return err
-		}
-	}
-	if b.ProcedureAreas != nil {
-		e.Areas = *b.ProcedureAreas
-	}
-	if b.Adjustments != nil {
-		e.Adjustments = *b.Adjustments
-	}
-	rep, err := s.mandates.Service.EditMeasure(ctx, actor(sess), id, b.Version, e)
+	c, err := s.correction(ctx, &cur, b)
 	if err != nil {
 		return err
+	}
+	rep, err := s.mandates.Service.CorrectMeasure(ctx, actor(sess), id, b.Version, c)
+	if err != nil {
+		return err
+	}
+	if rep.ID != id {
+		w.Header().Set("Location", "/api/v1/representations/"+rep.ID)
 	}
 	s.writeRepresentation(w, http.StatusOK, rep)
 	return nil

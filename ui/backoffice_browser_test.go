@@ -52,7 +52,9 @@ func newBoSetup(t *testing.T, app *oidcApp, c *cast) boSetup {
 	}
 	var s boSetup
 	s.tutelle = views[0].ID
-	if _, err := svc.EditMeasure(ctx, op, s.tutelle, 1, mandates.MeasureEdit{ValidUntil: views[0].ValidUntil, Areas: []mandates.Area{"argent", "social"}}); err != nil {
+	fix := mandates.CorrectionOf(&views[0].Representation)
+	fix.Areas, fix.Reason = []mandates.Area{"argent", "social"}, "domaines mal recopiés"
+	if _, err := svc.CorrectMeasure(ctx, op, s.tutelle, 1, fix); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.Suspend(ctx, op, s.tutelle, 2, "vérification du jugement"); err != nil {
@@ -113,6 +115,9 @@ func TestBackofficePagesInABrowser(t *testing.T) {
 				"valid_until": {day(time.Now().AddDate(3, 0, 0))}, "areas": {"logement"}}, http.StatusConflict),
 			op.snapshot("operator-measure-bad-edit", "/operateur/mesures/"+s.tutelle+"/modifier", url.Values{"version": {"4"},
 				"valid_until": {"2001-01-01"}}, http.StatusBadRequest),
+			op.snapshot("operator-correct-errors", "/operateur/mesures/"+s.curatelle+"/modifier", url.Values{"version": {"2"},
+				"reference": {""}, "rep_email": {"personne@example.fr"}, "role": {"tuteur"}, "valid_from": {"hier"}, "areas": {"lune"},
+				"adj2_party": {"person"}, "reason": {""}}, http.StatusBadRequest),
 			op.snapshot("operator-orgs-errors", "/operateur/structures", url.Values{"name": {""}, "kind": {"ccas"}, "areas": {"social"},
 				"admin_email": {"personne@example.fr"}}, http.StatusBadRequest),
 			admin.snapshot("org-habilitate-error", "/structure/"+c.org.ID+"/membres", url.Values{"email": {"personne@example.fr"}, "role": {"aidant"}},
@@ -137,6 +142,8 @@ func TestBackofficePagesInABrowser(t *testing.T) {
 			browsertest.Page{Name: "operator-measure", Path: "/operateur/mesures/" + s.tutelle + "?fait=modifier", Lang: lang, Cookies: opCookie},
 			browsertest.Page{Name: "operator-measure-pending", Path: "/operateur/mesures/" + s.mandat, Lang: lang, Cookies: opCookie},
 			browsertest.Page{Name: "operator-measure-organisation", Path: "/operateur/mesures/" + s.curatelle, Lang: lang, Cookies: opCookie},
+			browsertest.Page{Name: "operator-correct", Path: "/operateur/mesures/" + s.tutelle + "/corriger", Lang: lang, Cookies: opCookie},
+			browsertest.Page{Name: "operator-correct-organisation", Path: "/operateur/mesures/" + s.curatelle + "/corriger", Lang: lang, Cookies: opCookie},
 			browsertest.Page{Name: "operator-orgs", Path: "/operateur/structures", Lang: lang, Cookies: opCookie},
 			browsertest.Page{Name: "org-home", Path: "/structure/" + c.org.ID + "?fait=retire", Lang: lang, Cookies: adminCookie},
 			browsertest.Page{Name: "org-home-operator", Path: "/structure/" + c.org.ID, Lang: lang, Cookies: opCookie},

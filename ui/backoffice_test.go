@@ -255,7 +255,7 @@ func TestBackofficeAPITwoOperatorsEditingTheSameVersion(t *testing.T) {
 	path := "/api/v1/representations/" + id
 
 	until := day(time.Now().AddDate(3, 0, 0))
-	code, first := op1.api(http.MethodPatch, path, map[string]any{"version": 1, "valid_until": until})
+	code, first := op1.api(http.MethodPatch, path, map[string]any{"version": 1, "valid_until": until, "reason": "jugement de prolongation"})
 	if code != http.StatusOK || first["version"] != 2.0 {
 		t.Fatalf("first edit: %d %v", code, first)
 	}
@@ -564,7 +564,7 @@ func TestBackofficeFormConflictKeepsTheOperatorsInput(t *testing.T) {
 		}
 	}
 	first := day(time.Now().AddDate(2, 0, 0))
-	code, _, h := op1.do(http.MethodPost, page+"/modifier", url.Values{"version": {"1"}, "valid_until": {first}, "areas": {"argent"}})
+	code, _, h := op1.do(http.MethodPost, page+"/modifier", url.Values{"version": {"1"}, "valid_until": {first}, "areas": {"argent"}, "reason": {"jugement de prolongation"}})
 	if code != http.StatusSeeOther || h.Get("Location") != page+"?fait=modifier" {
 		t.Fatalf("first edit: %d %q", code, h.Get("Location"))
 	}

@@ -30,7 +30,9 @@ func (s *operatorPages) mountOperator(pages *mux.Router) {
 	pages.HandleFunc("/operateur/mesures/nouvelle", s.page(s.newMeasureForm)).Methods(http.MethodGet, http.MethodHead)
 	pages.HandleFunc("/operateur/mesures/nouvelle", s.page(s.registerMeasure)).Methods(http.MethodPost)
 	pages.HandleFunc("/operateur/mesures/{id}", s.page(s.measurePage)).Methods(http.MethodGet, http.MethodHead)
-	pages.HandleFunc("/operateur/mesures/{id}/{action:activer|pause|reprise|fin|modifier}", s.page(s.changeMeasure)).Methods(http.MethodPost)
+	pages.HandleFunc("/operateur/mesures/{id}/corriger", s.page(s.correctionPage)).Methods(http.MethodGet, http.MethodHead)
+	pages.HandleFunc("/operateur/mesures/{id}/modifier", s.page(s.correctMeasure)).Methods(http.MethodPost)
+	pages.HandleFunc("/operateur/mesures/{id}/{action:activer|pause|reprise|fin}", s.page(s.changeMeasure)).Methods(http.MethodPost)
 	pages.HandleFunc("/operateur/structures", s.page(s.organisationsPage)).Methods(http.MethodGet, http.MethodHead)
 	pages.HandleFunc("/operateur/structures", s.page(s.createOrganisation)).Methods(http.MethodPost)
 }
@@ -539,9 +541,54 @@ func (s *operatorPages) registerMeasure(w http.ResponseWriter, r *http.Request) 
 
 // --- One measure -------------------------------------------------------------
 
+// decisionRow is what one action allows under a measure, as the policy
+// answers it area by area (Policy.RepresentativeDecision and
+// PersonDecision): one answer when every area the measure covers gets the
+// same, else one line per answer with its areas, where the judge changed
+// the rule for some of them.
 type decisionRow struct {
 	Action   locales.Text
-	Decision locales.Text
+	Decision locales.Text // the one answer
+	ByArea   []string     // or the answer for each group of areas
+}
+
+// decisionRowOf asks the policy, for action a, in each area the measure
+// covers; others is its answer where no area's adjustment applies.
+func decisionRowOf(l *i18n.Localizer, lang string, rep *mandates.Representation, a mandates.Action, ask func(mandates.Area) mandates.Decision) decisionRow {
+	covered := rep.Areas
+	if len(covered) == 0 {
+		covered = mandates.Areas
+	}
+	var order []mandates.Decision
+	groups := map[mandates.Decision][]mandates.Area{}
+	for _, area := range covered {
+		d := ask(area)
+		if _, ok := groups[d]; !ok {
+			order = append(order, d)
+		}
+		groups[d] = append(groups[d], area)
+	}
+	row := decisionRow{Action: locales.Action(a)}
+	if len(order) == 1 {
+		row.Decision = locales.Decision(order[0])
+		return row
+	}
+	others := ask("")
+	for _, d := range order {
+		if d == others {
+			continue
+		}
+		var names []string
+		for _, area := range groups[d] {
+			names = append(names, locales.Area(area).In(lang))
+		}
+		row.ByArea = append(row.ByArea, translateData(l, "operator.measure.rights_in",
+			map[string]any{"Decision": locales.Decision(d).In(lang), "Areas": strings.Join(names, ", ")}))
+	}
+	if _, ok := groups[others]; ok {
+		row.ByArea = append(row.ByArea, translateData(l, "operator.measure.rights_others", map[string]any{"Decision": locales.Decision(others).In(lang)}))
+	}
+	return row
 }
 
 type historyRow struct {
@@ -549,6 +596,9 @@ type historyRow struct {
 	What   string
 	Actor  string
 	Detail []string
+	// Link is the representation a correction names: the one that
+	// replaces this one, or the one this one replaces.
+	Link, LinkText string
 }
 
 // measureData is the measure page: the record, and the forms that change
@@ -568,11 +618,13 @@ type measureData struct {
 	ProblemTitle string
 	Errors       map[string]string
 	Form         string // the form the problem is about
+	// InForce says whether anyone may act under the measure now
+	// (Representation.ActiveAt): the rights are what it allows when it is.
+	InForce bool
 	// What the forms hold: the stored values, or what was typed.
-	SuspendReason, EndReason, EditUntil string
-	EditAreas                           []mandates.Area
-	CanActivate, CanSuspend, CanResume  bool
-	CanEnd, CanEdit                     bool
+	SuspendReason, EndReason           string
+	CanActivate, CanSuspend, CanResume bool
+	CanEnd, CanEdit                    bool
 }
 
 func (s *operatorPages) measureData(ctx context.Context, r *http.Request, op mandates.Actor, rep mandates.Representation) (measureData, error) {
@@ -585,10 +637,7 @@ func (s *operatorPages) measureData(ctx context.Context, r *http.Request, op man
 	}
 	v := views[0]
 	d := measureData{View: v, KindLabel: locales.Kind(rep.Kind).In(lang), PersonName: v.PersonName, Errors: map[string]string{},
-		EditAreas: rep.Areas}
-	if !rep.ValidUntil.IsZero() {
-		d.EditUntil = rep.ValidUntil.UTC().Format(time.DateOnly)
-	}
+		InForce: rep.ActiveAt(s.now())}
 	names := map[string]string{}
 	name := func(id string) (mandates.Person, string, error) {
 		p, err := svc.Person(ctx, id)
@@ -611,10 +660,13 @@ func (s *operatorPages) measureData(ctx context.Context, r *http.Request, op man
 		d.RepEmail = rp.Email
 	}
 	pol := svc.Policy()
-	acts := pol.Actions(&rep, "")
 	for _, a := range mandates.Actions {
-		d.RepActions = append(d.RepActions, decisionRow{locales.Action(a), locales.Decision(acts[a])})
-		d.PersonActs = append(d.PersonActs, decisionRow{locales.Action(a), locales.Decision(pol.PersonDecision(&rep, a, ""))})
+		d.RepActions = append(d.RepActions, decisionRowOf(l, lang, &rep, a, func(area mandates.Area) mandates.Decision {
+			return pol.RepresentativeDecision(&rep, a, area)
+		}))
+		d.PersonActs = append(d.PersonActs, decisionRowOf(l, lang, &rep, a, func(area mandates.Area) mandates.Decision {
+			return pol.PersonDecision(&rep, a, area)
+		}))
 	}
 	for _, c := range rep.History {
 		h := historyRow{At: c.At, What: translate(l, "operator.history."+strings.TrimPrefix(string(c.Type), "representation."))}
@@ -636,6 +688,11 @@ func (s *operatorPages) measureData(ctx context.Context, r *http.Request, op man
 				words = append(words, translate(l, "operator.history.field."+f))
 			}
 			h.Detail = append(h.Detail, translateData(l, "operator.history.fields", map[string]any{"Fields": strings.Join(words, ", ")}))
+		}
+		for key, msgID := range map[string]string{"replaced_by": "operator.history.replaced_by", "replaces": "operator.history.replaces"} {
+			if other := c.Detail[key]; mandates.IsID(other) {
+				h.Link, h.LinkText = "/operateur/mesures/"+other, translate(l, msgID)
+			}
 		}
 		d.History = append(d.History, h)
 	}
@@ -673,7 +730,8 @@ func (s *operatorPages) measurePage(w http.ResponseWriter, r *http.Request) erro
 // measureActions are the page's action names and the API's.
 var measureActions = map[string]string{"activer": "activate", "pause": "suspend", "reprise": "resume", "fin": "end"}
 
-// changeMeasure runs one of the measure page's forms. When the measure
+// changeMeasure runs one of the measure page's status forms (the
+// correction has a page of its own: correctMeasure). When the measure
 // changed since the form was shown, or the change is refused, the page
 // comes back with the current record, a plain message, and what the
 // operator typed still in the form.
@@ -696,33 +754,9 @@ func (s *operatorPages) changeMeasure(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	reason := strings.TrimSpace(r.PostForm.Get("reason"))
-	until := strings.TrimSpace(r.PostForm.Get("valid_until"))
-	areas := areasOf(r.PostForm["areas"])
-	p := s.formProblems(r, "conflict", "inactive", "edit_until", "edit-area-papiers", "reason-"+action)
-	var changeErr error
-	if action == "modifier" {
-		e := mandates.MeasureEdit{Areas: areas, Adjustments: cur.Adjustments}
-		switch {
-		case until == "" && cur.Kind != mandates.MandatProtectionFuture:
-			p.add("edit_until", "operator.problem.until_missing")
-		case until == "":
-		case cur.ValidUntil.UTC().Format(time.DateOnly) == until:
-			e.ValidUntil = cur.ValidUntil // unchanged: keep the instant as stored
-		default:
-			if e.ValidUntil, err = parseDate("valid_until", until); err != nil {
-				p.add("edit_until", "operator.problem.until_format")
-			}
-		}
-		if !validAreas(areas) {
-			p.add("edit-area-papiers", "operator.problem.areas")
-		}
-		if p.empty() {
-			_, changeErr = svc.EditMeasure(ctx, actor(sess), id, version, e)
-		}
-	} else {
-		_, changeErr = s.statusChange(ctx, actor(sess), measureActions[action], id, version, reason)
-	}
-	if p.empty() && changeErr == nil {
+	p := s.formProblems(r, "conflict", "inactive", "reason-"+action)
+	_, changeErr := s.statusChange(ctx, actor(sess), measureActions[action], id, version, reason)
+	if changeErr == nil {
 		http.Redirect(w, r, "/operateur/mesures/"+id+"?fait="+action, http.StatusSeeOther)
 		return nil
 	}
@@ -736,12 +770,6 @@ func (s *operatorPages) changeMeasure(w http.ResponseWriter, r *http.Request) er
 	case errors.Is(changeErr, mandates.ErrInactive):
 		status = http.StatusConflict
 		p.add("inactive", "operator.measure.inactive")
-	case invalidField(changeErr) == "valid_until":
-		untilProblem(invalidOf(changeErr), p, "edit_until")
-	case invalidField(changeErr) == "procedure_areas":
-		p.add("edit-area-papiers", "operator.problem.areas")
-	case invalidField(changeErr) == "edit":
-		p.add("edit_until", "operator.problem.unchanged")
 	case invalidField(changeErr) == "reason":
 		p.add("reason-"+action, "operator.problem.reason")
 	default:
@@ -763,8 +791,6 @@ func (s *operatorPages) changeMeasure(w http.ResponseWriter, r *http.Request) er
 		d.Problems = append(d.Problems, pr)
 	}
 	switch action {
-	case "modifier":
-		d.EditUntil, d.EditAreas = until, areas
 	case "pause":
 		d.SuspendReason = reason
 	case "fin":

@@ -250,14 +250,16 @@ func testExpiryAtNewEnd(t *testing.T, w *world) {
 	w.now = first
 	w.recordExpiries(t, 1)
 	second := first.AddDate(0, 6, 0)
-	if _, err := w.svc.EditMeasure(ctx, w.op(), reps[0].ID, 0, mandates.MeasureEdit{ValidUntil: second}); err != nil {
+	moved := mandates.CorrectionOf(&reps[0])
+	moved.ValidUntil, moved.Reason = second, "jugement de prolongation"
+	if _, err := w.svc.CorrectMeasure(ctx, w.op(), reps[0].ID, 0, moved); err != nil {
 		t.Fatal(err)
 	}
 	w.recordExpiries(t, 0)
 	w.now = second
 	w.recordExpiries(t, 1)
-	if _, err := w.svc.EditMeasure(ctx, w.op(), reps[0].ID, 0, mandates.MeasureEdit{ValidUntil: second,
-		Areas: []mandates.Area{"social"}}); err != nil {
+	moved.Areas, moved.Reason = []mandates.Area{"social"}, "domaine limité par le juge"
+	if _, err := w.svc.CorrectMeasure(ctx, w.op(), reps[0].ID, 0, moved); err != nil {
 		t.Fatal(err)
 	}
 	w.recordExpiries(t, 0)

@@ -24,8 +24,9 @@ func testMeasureLifecycle(t *testing.T, w *world) {
 	if r, err = w.svc.Resume(t.Context(), w.op(), r.ID, r.Version); err != nil {
 		t.Fatal(err)
 	}
-	if _, err = w.svc.EditMeasure(t.Context(), w.op(), r.ID, r.Version,
-		mandates.MeasureEdit{ValidUntil: r.ValidUntil.AddDate(1, 0, 0), Areas: r.Areas, Adjustments: r.Adjustments}); err != nil {
+	c := mandates.CorrectionOf(&r)
+	c.ValidUntil, c.Reason = r.ValidUntil.AddDate(1, 0, 0), "jugement de prolongation"
+	if _, err = w.svc.CorrectMeasure(t.Context(), w.op(), r.ID, r.Version, c); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -36,6 +36,7 @@ func RunService(t *testing.T, newStore func(t *testing.T) ServiceStore) {
 		{"only an operator registers a measure", testRegisterMeasureNotOperator},
 		{"a mandat de protection future starts pending until an operator activates it", testMandatProtectionFuture},
 		{"two operators editing one measure: the second gets a conflict and the first change stays", testEditConflict},
+		{"a corrected decision keeps one key; a corrected representative ends the wrong one and the decision names nobody twice", testCorrectMeasure},
 		{"an aidant mandate by the person's own login", testMandateByLogin},
 		{"an aidant mandate by an in-person attestation", testMandateByAttestation},
 		{"an aidant mandate by a code: right code activates, replay is refused", testMandateByCode},
@@ -370,18 +371,75 @@ func testMandatProtectionFuture(t *testing.T, w *world) {
 	}
 }
 
+func testCorrectMeasure(t *testing.T, w *world) {
+	ctx := t.Context()
+	in := w.tutelle(t, "RG 26/00050")
+	in.Representatives = append(in.Representatives, mandates.RepresentativeInput{OrganisationID: w.org, Role: mandates.RoleTuteurBiens, Areas: []mandates.Area{"argent"}})
+	reps, err := w.svc.RegisterMeasure(ctx, w.op(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.RegisterMeasure(ctx, w.op(), w.tutelle(t, "RG 26/00051")); err != nil {
+		t.Fatal(err)
+	}
+	c := mandates.CorrectionOf(&reps[0])
+	c.Decision.Reference, c.Reason = "RG 26/00051", "numéro mal recopié"
+	var unique *mandates.UniqueError
+	if _, err := w.svc.CorrectMeasure(ctx, w.op(), reps[0].ID, reps[0].Version, c); !errors.As(err, &unique) || unique.Field != "decision" {
+		t.Fatalf("correcting to another decision's number: %v, want its UniqueError", err)
+	}
+	c.Decision.Reference, c.Representative.PersonID = "RG 26/00052", w.karim
+	fixed, err := w.svc.CorrectMeasure(ctx, w.op(), reps[0].ID, reps[0].Version, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := w.st.Representation(ctx, reps[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if old.Status != mandates.StatusRevoked || old.History[len(old.History)-1].Detail["replaced_by"] != fixed.ID {
+		t.Errorf("Marie's representation: %s %+v, want ended by the correction", old.Status, old.History[len(old.History)-1])
+	}
+	key := fixed.Source.Decision.Key()
+	named, err := w.st.RepresentationsByDecision(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(named) != 2 || fixed.Representative.PersonID != w.karim || fixed.History[0].Detail["replaces"] != reps[0].ID {
+		t.Errorf("the corrected decision names %d representations (want Karim's and the organisation's); Karim's: %+v", len(named), fixed)
+	}
+	if got, _ := w.st.Representation(ctx, reps[1].ID); got.Source.Decision.Reference != "RG 26/00052" || got.Version != reps[1].Version+1 {
+		t.Errorf("the co-representative's decision: %+v v%d, want the corrected number", got.Source.Decision, got.Version)
+	}
+	back := mandates.CorrectionOf(&fixed)
+	back.Decision.Reference, back.Representative.PersonID, back.Reason = "RG 26/00050", w.marie, "retour"
+	if _, err := w.svc.CorrectMeasure(ctx, w.op(), fixed.ID, fixed.Version, back); !errors.As(err, &unique) {
+		t.Errorf("the old number, still Marie's ended representation's: %v, want a UniqueError", err)
+	}
+	// The store's unique index holds even when the service's check is
+	// passed by: the organisation's record moved onto Karim's key.
+	if _, err := w.st.UpdateRepresentation(ctx, reps[1].ID, func(r *mandates.Representation) (mandates.Change, error) {
+		r.Representative = mandates.Representative{PersonID: w.karim}
+		return mandates.Change{Type: mandates.EventUpdated}, nil
+	}); !errors.As(err, &unique) {
+		t.Errorf("two representations of one decision for one representative: %v, want a UniqueError", err)
+	}
+}
+
 func testEditConflict(t *testing.T, w *world) {
 	reps, err := w.svc.RegisterMeasure(t.Context(), w.op(), w.tutelle(t, "RG 26/00005"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := reps[0]
-	first := mandates.MeasureEdit{ValidUntil: r.ValidUntil.AddDate(0, 6, 0)}
-	if _, err := w.svc.EditMeasure(t.Context(), w.op(), r.ID, r.Version, first); err != nil {
+	first := mandates.CorrectionOf(&r)
+	first.ValidUntil, first.Reason = r.ValidUntil.AddDate(0, 6, 0), "jugement de prolongation"
+	if _, err := w.svc.CorrectMeasure(t.Context(), w.op(), r.ID, r.Version, first); err != nil {
 		t.Fatal(err)
 	}
-	second := mandates.MeasureEdit{ValidUntil: r.ValidUntil, Areas: []mandates.Area{"argent"}}
-	if _, err := w.svc.EditMeasure(t.Context(), w.op(), r.ID, r.Version, second); !errors.Is(err, mandates.ErrConflict) {
+	second := mandates.CorrectionOf(&r)
+	second.Areas, second.Reason = []mandates.Area{"argent"}, "domaine limité"
+	if _, err := w.svc.CorrectMeasure(t.Context(), w.op(), r.ID, r.Version, second); !errors.Is(err, mandates.ErrConflict) {
 		t.Fatalf("second edit with the old version: %v, want ErrConflict", err)
 	}
 	got, _ := w.st.Representation(t.Context(), r.ID)
