@@ -114,7 +114,7 @@ func testNarrowedMeasure(t *testing.T, tg *target) {
 
 	// The judge takes argent and the rest away: only social and papiers.
 	status, m := op.call(t, http.MethodPatch, "/api/v1/representations/"+repID,
-		map[string]any{"version": version, "procedure_areas": []string{"social", "papiers"}})
+		map[string]any{"version": version, "procedure_areas": []string{"social", "papiers"}, "reason": "jugement qui limite la tutelle"})
 	if status != http.StatusOK {
 		t.Fatalf("narrowing the measure: %d %v", status, m)
 	}

@@ -411,9 +411,19 @@ type apiEditBody struct {
 	ValidUntil     *string                `json:"valid_until"`
 	ProcedureAreas *[]mandates.Area       `json:"procedure_areas"`
 	Adjustments    *[]mandates.Adjustment `json:"adjustments"`
-	Representative *apiRepresentativeIn   `json:"representative"`
+	Representative *apiRepresentativeEdit `json:"representative"`
 	Role           *mandates.Role         `json:"role"`
 	Decision       *apiDecisionEdit       `json:"decision"`
+}
+
+// apiRepresentativeEdit names the representative the decision really
+// names: a person by id or email, or an organisation, and their role
+// (left out: the role stays).
+type apiRepresentativeEdit struct {
+	PersonID       string        `json:"person_id"`
+	PersonEmail    string        `json:"person_email"`
+	OrganisationID string        `json:"organisation_id"`
+	Role           mandates.Role `json:"role"`
 }
 
 // apiDecisionEdit is a correction of the decision's own fields, each left

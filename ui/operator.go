@@ -552,8 +552,10 @@ type decisionRow struct {
 	ByArea   []string     // or the answer for each group of areas
 }
 
-// decisionRowOf asks the policy, for action a, in each area the measure
-// covers; others is its answer where no area's adjustment applies.
+// decisionRowOf asks the policy (ask), for action a, in each area the
+// measure covers, and groups the areas by answer; the answer ask gives for
+// no area in particular, where no adjustment for one area applies, is
+// said last, for "the other areas".
 func decisionRowOf(l *i18n.Localizer, lang string, rep *mandates.Representation, a mandates.Action, ask func(mandates.Area) mandates.Decision) decisionRow {
 	covered := rep.Areas
 	if len(covered) == 0 {

@@ -370,6 +370,11 @@ func (s *operatorPages) correctMeasure(w http.ResponseWriter, r *http.Request) e
 // measureProblem shows the measure page with a sentence about the record
 // (not about an input): a change its state no longer allows.
 func (s *operatorPages) measureProblem(w http.ResponseWriter, r *http.Request, op mandates.Actor, rep mandates.Representation, msgID string) error {
+	// The record as it is now, so the operator sees what changed.
+	rep, err := s.mandates.Service.Representation(r.Context(), op.PersonID, rep.ID)
+	if err != nil {
+		return err
+	}
 	d, err := s.measureData(r.Context(), r, op, rep)
 	if err != nil {
 		return err

@@ -214,6 +214,16 @@ func TestAnOperatorCorrectsTheDecisionAndTheRepresentative(t *testing.T) {
 			t.Errorf("Karim's ended record lacks %q", want)
 		}
 	}
+	if strings.Contains(text, `href="`+page+`/corriger"`) {
+		t.Error("the ended record still offers a correction")
+	}
+	if code, _, _ := op.do(http.MethodGet, page+"/corriger", nil); code != http.StatusNotFound {
+		t.Errorf("the correction page of an ended record: %d, want 404", code)
+	}
+	if code, text, _ := op.do(http.MethodPost, page+"/modifier", withForm(form, "version", "2")); code != http.StatusConflict ||
+		!strings.Contains(htmlUnescape(text), "Cette action n’est plus possible") {
+		t.Errorf("correcting the ended record: %d, want 409 and the measure page saying why", code)
+	}
 	_, org := op.api(http.MethodGet, "/api/v1/representations/"+orgs, nil)
 	if d := org["source"].(map[string]any)["decision"].(map[string]any); d["reference"] != "RG 26/12021" || org["version"] != 2.0 {
 		t.Errorf("the organisation's record: %v v%v, want the corrected decision", d, org["version"])
