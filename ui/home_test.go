@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/ui/browsertest"
@@ -161,10 +162,19 @@ var journalLinkRE = regexp.MustCompile(`href="(/espace/journal/[^"]+)"`)
 // the journal, and a journal that would answer 404 is not linked.
 func TestSpaceForLinksToTheJournalsTheReaderMayRead(t *testing.T) {
 	w := newAccessWorld(t)
-	// Karim holds a proxy from Fatima that he has not accepted yet: he may
-	// read nothing of her journal.
+	// Karim holds a proxy from Fatima that he has not accepted yet, and
+	// France Services waits for Karim's agreement to a mandate: neither
+	// Karim nor Sophie may read anything of the other's journal yet.
 	if _, err := w.app.service.GiveProxy(t.Context(), mandates.Actor{PersonID: w.fatima.ID}, mandates.ProxyInput{HolderID: w.karim.ID,
 		Areas: []mandates.Area{"social"}, Granted: []mandates.Action{mandates.Consult}, Duration: mandates.OneMonth}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	waiting := mandates.Representation{ID: mandates.NewID(now), Kind: mandates.AidantMandate, PersonID: w.karim.ID,
+		Representative: mandates.Representative{OrganisationID: w.desk}, Role: mandates.RoleAidant, Areas: []mandates.Area{"social"},
+		ValidFrom: now, ValidUntil: mandates.TwelveMonth.End(now), Status: mandates.StatusPendingConsent}
+	if err := w.app.store.CreateRepresentation(t.Context(), waiting, mandates.Change{Seq: 1, At: now, ActorID: w.sophie.ID,
+		Type: mandates.EventCreated, To: waiting.Status}); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -177,7 +187,8 @@ func TestSpaceForLinksToTheJournalsTheReaderMayRead(t *testing.T) {
 		{"a proxy holder reads the part of the journal his proxy covers", w.ahmed, nil, []mandates.Person{w.fatima}},
 		{"a curator's delegate with her code reads the journal", w.lucie, []string{"pwd", "otp"}, []mandates.Person{w.paul}},
 		{"a curator's delegate without her code gets no link: the page would ask for the code", w.lucie, nil, nil},
-		{"an aidant with her code reads the part her mandate covers", w.sophie, []string{"pwd", "otp"}, []mandates.Person{w.yvette}},
+		{"an aidant with her code reads the part her mandate covers, not the journal of a person whose agreement waits", w.sophie,
+			[]string{"pwd", "otp"}, []mandates.Person{w.yvette}},
 		{"a proxy not yet accepted gives no link: the journal would answer 404", w.karim, nil, nil},
 	}
 	for _, tt := range tests {
@@ -208,9 +219,13 @@ func TestSpaceForLinksToTheJournalsTheReaderMayRead(t *testing.T) {
 			}
 		})
 	}
-	// And where there is no link, the journal's page says so too.
-	karim := signedIn(t, w.app, w.karim)
-	if j := getPage(t, w.app, karim, "/espace/journal/"+w.fatima.ID); j.status != http.StatusNotFound {
-		t.Errorf("Karim opens Fatima's journal: %d, want 404", j.status)
+	// And where there is no link, the journal's page answers 404.
+	for _, c := range []struct {
+		reader, person mandates.Person
+		amr            []string
+	}{{w.karim, w.fatima, nil}, {w.sophie, w.karim, []string{"pwd", "otp"}}} {
+		if j := getPage(t, w.app, signedIn(t, w.app, c.reader, c.amr...), "/espace/journal/"+c.person.ID); j.status != http.StatusNotFound {
+			t.Errorf("%s opens %s's journal: %d, want 404", c.reader.GivenNames, c.person.GivenNames, j.status)
+		}
 	}
 }
