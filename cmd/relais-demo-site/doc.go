@@ -9,7 +9,9 @@
 // claims, and offers three acts (consult, manage, dispose). Before each act
 // it asks Relais's access evaluation endpoint (OpenID AuthZEN 1.0) whether
 // the actor may do it now; where the answer is cosign, it opens a
-// co-signature request and lets the person check it again.
+// co-signature request and lets the person check it again. The pages of a
+// signed-in person link to their own space at Relais (issuer + /espace),
+// where they see who may act for them and can stop a proxy.
 //
 // Run it beside `relais serve --demo`:
 //
