@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -194,8 +195,28 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// homeData is the way in that the home page offers: the login page, which
+// brings the person back to « Mon espace », or, once signed in, « Mon
+// espace » itself. A server without sign-in offers neither.
+type homeData struct {
+	Login string // the login page and the way back; "" when signed in or without sign-in
+	Space bool   // signed in, with a space to go to
+}
+
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "home", "home.title", nil)
+	var d homeData
+	if s.oidc != nil {
+		back := "/"
+		if s.mandates != nil {
+			back = spacePath
+		}
+		if signedIn(r) {
+			d.Space = s.mandates != nil
+		} else {
+			d.Login = "/login?" + url.Values{"return": {back}}.Encode()
+		}
+	}
+	s.render(w, r, http.StatusOK, "home", "home.title", d)
 }
 
 // switchLang remembers the language chosen with the visible switch and

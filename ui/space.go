@@ -79,6 +79,7 @@ type spaceCard struct {
 	WaitsFor      string // waiting for the representative under the person's measure: who, in words
 	CanStop       bool   // the represented person may stop it
 	GiveProxy     string // a measure whose representative, the reader, gives proxies for the person: the form's path
+	Journal       string // the represented person's journal, when the reader may read it: its path
 	Decision      *spaceDecision
 }
 
@@ -217,11 +218,49 @@ type spaceLink struct {
 }
 
 type spaceHomeData struct {
-	Name  string
-	Links []spaceLink
+	Name string
+	// Now is what waits for the person's answer (requests as a
+	// representative, agreements asked of them, proxies offered to them);
+	// Acting who may act for them today, each with the way to stop it where
+	// they may. Both come first: what the person may need now.
+	Now    []spaceLink
+	Acting []spaceCard
+	Links  []spaceLink
 }
 
-// spaceHome is "Mon espace": plain links to what this person can do here.
+// spaceHomeNow lists what waits for the person's answer, for the top of
+// « Mon espace »: the requests they answer as a representative under a
+// measure, the agreements asked of them, the proxies offered to them.
+func (s *personPages) spaceHomeNow(r *http.Request, a mandates.Actor, forViews []mandates.View) ([]spaceLink, error) {
+	var now []spaceLink
+	if link, err := s.givingHomeLink(r, a); err != nil {
+		return nil, err
+	} else if link != nil {
+		now = append(now, *link)
+	}
+	asked, err := s.mandates.Service.CosignaturesAwaiting(r.Context(), a)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(asked) == 1:
+		now = append(now, spaceLink{Href: cosignListPath, Label: "space.home.agreements", Text: "space.home.now_agreement"})
+	case len(asked) > 1:
+		now = append(now, spaceLink{Href: cosignListPath, Label: "space.home.agreements", Text: "space.home.now_agreements",
+			Data: map[string]any{"Count": len(asked)}})
+	}
+	for _, v := range forViews {
+		if v.Kind == mandates.Proxy && v.Status == mandates.StatusPendingConsent && v.Representative.PersonID == a.PersonID {
+			now = append(now, spaceLink{Href: forPath + "#a-repondre", Label: "space.for.proposal", Text: "space.home.now_proposal",
+				Data: map[string]any{"Name": v.PersonName}})
+		}
+	}
+	return now, nil
+}
+
+// spaceHome is "Mon espace": first what waits for the person and who may
+// act for them (with the way to stop a proxy or an aidant mandate), then
+// plain links to everything they can do here.
 func (s *personPages) spaceHome(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.requireSession(r)
 	if err != nil {
@@ -250,10 +289,14 @@ func (s *personPages) spaceHome(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d := spaceHomeData{Name: mandates.DisplayName(me)}
-	if link, err := s.givingHomeLink(r, actor(sess)); err != nil {
+	if d.Now, err = s.spaceHomeNow(r, actor(sess), forViews); err != nil {
 		return err
-	} else if link != nil {
-		d.Links = append(d.Links, *link)
+	}
+	lang, l := s.spaceLocalizer(r)
+	for _, v := range of {
+		if c := spaceCardOf(v, lang, l); !c.Ended {
+			d.Acting = append(d.Acting, c)
+		}
 	}
 	d.Links = append(d.Links, spaceLink{Href: ofPath, Label: "space.home.of", Text: "space.home.of_text"})
 	if s.mandates.Journal != nil {
@@ -456,6 +499,7 @@ func (s *personPages) spaceFor(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d.NeedCode = givingNeedCode(sess, views, forPath)
+	journals := map[string]string{}
 	for _, v := range views {
 		c := spaceCardOf(v, lang, l)
 		c.GiveProxy = s.givingProxyLink(v)
@@ -465,6 +509,9 @@ func (s *personPages) spaceFor(w http.ResponseWriter, r *http.Request) error {
 		case c.Ended:
 			d.Ended = append(d.Ended, c)
 		default:
+			if c.Journal, err = s.spaceJournalLink(r, actor(sess), v.PersonID, journals); err != nil {
+				return err
+			}
 			d.Current = append(d.Current, c)
 		}
 	}
@@ -493,6 +540,29 @@ func (s *personPages) spaceFor(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.render(w, r, http.StatusOK, "space_for", "space.for.title", d)
 	return nil
+}
+
+// spaceJournalLink is the path of person's journal when the reader may
+// read some of it, as the domain says (Service.JournalScope), and "" when
+// the page would answer 404 (nothing to read) or ask for a second factor
+// first. known keeps the answers by person: one question per person.
+func (s *personPages) spaceJournalLink(r *http.Request, a mandates.Actor, person string, known map[string]string) (string, error) {
+	if s.mandates.Journal == nil {
+		return "", nil
+	}
+	if link, ok := known[person]; ok {
+		return link, nil
+	}
+	_, err := s.mandates.Service.JournalScope(r.Context(), a, person)
+	switch {
+	case errors.Is(err, mandates.ErrNotFound) || errors.Is(err, mandates.ErrSecondFactor):
+		known[person] = ""
+	case err != nil:
+		return "", err
+	default:
+		known[person] = journalPath + "/" + person
+	}
+	return known[person], nil
 }
 
 // spaceAnswerProxy records the trusted person's answer to a proxy.

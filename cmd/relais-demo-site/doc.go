@@ -12,6 +12,9 @@
 // co-signature request and lets the person check it again. Once an act is
 // done, it reports it to Relais's act endpoint with the actor's access
 // token, so that the person reads it in their journal.
+// The pages of a signed-in person link to their own space at Relais
+// (issuer + /espace), where they see who may act for them and can stop a
+// proxy.
 //
 // Run it beside `relais serve --demo`:
 //

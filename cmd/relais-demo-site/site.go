@@ -162,6 +162,7 @@ type view struct {
 	T           map[string]string
 	Title       string
 	Path        string // this page, for the language switch
+	Space       string // the person's own space at Relais, linked from the pages of a signed-in person
 	Data        any
 }
 
@@ -176,7 +177,7 @@ const langCookie = "demo_site_lang"
 
 func (s *Site) render(w http.ResponseWriter, r *http.Request, status int, page, title string, data any) {
 	l := lang(r)
-	v := view{Lang: l, Other: "en", T: tr(l), Title: title, Path: r.URL.Path, Data: data}
+	v := view{Lang: l, Other: "en", T: tr(l), Title: title, Path: r.URL.Path, Space: s.cfg.Issuer + "/espace", Data: data}
 	if l == "en" {
 		v.Other = "fr"
 	}

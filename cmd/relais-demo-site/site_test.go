@@ -377,3 +377,30 @@ func TestTheLanguageSwitchStaysOnTheSite(t *testing.T) {
 		t.Errorf("the home page after choosing English:\n%s", visible(page))
 	}
 }
+
+// Every page of a signed-in person links to their own space at Relais
+// (issuer + /espace), where they see who may act for them and stop a
+// proxy; a signed-out visitor's home page does not.
+func TestSignedInPagesLinkToThePersonsSpaceAtRelais(t *testing.T) {
+	run := newSiteRun(t)
+	run.op.asMarieForJeanne()
+	space := `href="` + run.op.srv.URL + `/espace"`
+	if _, page := run.do(t, http.MethodGet, "/"); strings.Contains(page, space) {
+		t.Errorf("the signed-out home page links to a Relais space")
+	}
+	res, page := run.signIn(t)
+	if res.StatusCode != http.StatusOK || !strings.Contains(page, space) || !strings.Contains(visible(page), "Aller dans mon espace Relais") ||
+		!strings.Contains(visible(page), "vous voyez qui peut agir pour vous") {
+		t.Errorf("the account page: %d, no link to %s:\n%s", res.StatusCode, space, visible(page))
+	}
+	if _, page := run.do(t, http.MethodGet, "/"); !strings.Contains(page, space) {
+		t.Errorf("the signed-in home page: no link to %s:\n%s", space, visible(page))
+	}
+	if _, page := run.post(t, "/actes/declarer"); !strings.Contains(page, space) || !strings.Contains(visible(page), "C’est fait.") {
+		t.Errorf("the act's page: no link to %s:\n%s", space, visible(page))
+	}
+	run.do(t, http.MethodGet, "/langue?l=en&retour=/compte")
+	if _, page := run.do(t, http.MethodGet, "/compte"); !strings.Contains(page, space) || !strings.Contains(visible(page), "Go to my Relais space") {
+		t.Errorf("in English, the account page:\n%s", visible(page))
+	}
+}

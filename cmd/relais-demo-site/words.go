@@ -35,6 +35,10 @@ var words = map[string]text{
 	"login_help":       {"Relais vous demande votre adresse e-mail et votre mot de passe. Ensuite, vous choisissez pour qui vous faites la démarche.", "Relais asks for your email address and your password. Then you choose who you are doing the procedure for."},
 	"home_signed_in":   {"Vous êtes connecté(e).", "You are signed in."},
 	"go_account":       {"Aller au compte", "Go to the account"},
+	"relais_space":     {"Votre espace Relais", "Your Relais space"},
+	"relais_space_1":   {"Dans votre espace Relais, vous voyez qui peut agir pour vous, et pour qui vous agissez.", "In your Relais space, you see who can act for you, and who you act for."},
+	"relais_space_2":   {"Vous pouvez y arrêter une procuration quand vous voulez.", "You can stop a proxy there whenever you want."},
+	"relais_space_go":  {"Aller dans mon espace Relais", "Go to my Relais space"},
 
 	"account_title":   {"Compte de %s", "%s’s account"},
 	"who_acting":      {"%s, %s, pour %s", "%s, %s, for %s"},
