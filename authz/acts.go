@@ -10,8 +10,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/ory/fosite"
-
 	"github.com/relais-fr/relais/locales"
 	"github.com/relais-fr/relais/mandates"
 )
@@ -49,23 +47,8 @@ func (p *Provider) reportAct(w http.ResponseWriter, r *http.Request) error {
 	if ev == nil {
 		return &bearerError{http.StatusNotFound, nil, "not_found", "Access evaluation is not enabled on this server."}
 	}
-	scheme, token := accessTokenOf(r)
-	if token == "" {
-		return &bearerError{http.StatusUnauthorized, []string{`Bearer error="invalid_request"`, dpopChallenge()},
-			"invalid_request", "The actor's access token is required."}
-	}
-	_, ar, err := p.oauth.IntrospectToken(ctx, token, fosite.AccessToken, NewSession())
+	scheme, ar, sess, err := p.resourceToken(w, r, "The actor's access token is required.")
 	if err != nil {
-		if errors.Is(err, mandates.ErrUnavailable) {
-			return err
-		}
-		return &bearerError{http.StatusUnauthorized, []string{scheme + ` error="invalid_token"`}, "invalid_token", "The access token is not valid."}
-	}
-	sess, ok := ar.GetSession().(*Session)
-	if !ok {
-		return errors.New("authz: unexpected session type")
-	}
-	if err := p.dpop.checkResource(ctx, w, r, scheme, token, sess.DPoPJKT); err != nil {
 		return err
 	}
 	fc, _ := ar.GetClient().(*fositeClient)
@@ -93,6 +76,19 @@ func (p *Provider) reportAct(w http.ResponseWriter, r *http.Request) error {
 	c := fc.c
 	if len(c.ProcedureAreas) > 0 && mandates.Area(in.ProcedureArea).Valid() && !slices.Contains(c.ProcedureAreas, in.ProcedureArea) {
 		return actBadRequest("procedure_area is not one of this client's registered procedure areas.")
+	}
+	// The grant as the representation allows it now (an ended one: 401,
+	// as at userinfo), and an act within what the token was granted: a
+	// token of RFC 9396 authorization details reports only their acts.
+	if _, err := p.grantNow(ctx, sess, ar.GetGrantedScopes()); err != nil {
+		if grantEnded(err) {
+			return &bearerError{http.StatusUnauthorized, []string{scheme + ` error="invalid_token"`}, "invalid_token", endedHint(err)}
+		}
+		return err
+	}
+	if !detailsCover(sess.AuthorizationDetails, in.Action, in.ProcedureArea) {
+		return &bearerError{http.StatusForbidden, []string{scheme + ` error="insufficient_scope"`}, "insufficient_scope",
+			"This token was not granted this act in this procedure area."}
 	}
 	actor := sess.ActorID
 	if actor == "" {
@@ -126,4 +122,16 @@ func (p *Provider) reportAct(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusCreated, map[string]any{"reported": true, "action": in.Action, "procedure_area": in.ProcedureArea,
 		"at": p.cfg.Now().UTC().Format(time.RFC3339)})
 	return nil
+}
+
+// detailsCover says whether a token's authorization details (RFC 9396)
+// grant action in area; a token without details is bounded by its
+// representation alone.
+func detailsCover(details []AuthorizationDetail, action, area string) bool {
+	if len(details) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(details, func(d AuthorizationDetail) bool {
+		return slices.Contains(d.Actions, action) && (len(d.ProcedureAreas) == 0 || slices.Contains(d.ProcedureAreas, area))
+	})
 }

@@ -392,28 +392,44 @@ func (p *Provider) pushedAuthorize(w http.ResponseWriter, r *http.Request) {
 	p.oauth.WritePushedAuthorizeResponse(ctx, w, ar, resp)
 }
 
+// resourceToken reads and checks the access token a resource endpoint of
+// Relais (userinfo, the act report) is called with: Bearer or DPoP, with
+// the DPoP proof of a bound token (RFC 9449 §7). Only an access token
+// will do: fosite's introspection would also accept a refresh token,
+// which is for the token endpoint alone (RFC 6749 §1.5).
+func (p *Provider) resourceToken(w http.ResponseWriter, r *http.Request, missing string) (string, fosite.AccessRequester, *Session, error) {
+	ctx := r.Context()
+	scheme, token := accessTokenOf(r)
+	if token == "" {
+		return "", nil, nil, &bearerError{http.StatusUnauthorized, []string{`Bearer error="invalid_request"`, dpopChallenge()}, // RFC 9449 §7.2: either scheme
+			"invalid_request", missing}
+	}
+	use, ar, err := p.oauth.IntrospectToken(ctx, token, fosite.AccessToken, NewSession())
+	if err == nil && use != fosite.AccessToken {
+		err = fosite.ErrInvalidTokenFormat
+	}
+	if err != nil {
+		if errors.Is(err, mandates.ErrUnavailable) {
+			return "", nil, nil, err
+		}
+		return "", nil, nil, &bearerError{http.StatusUnauthorized, []string{scheme + ` error="invalid_token"`}, "invalid_token", "The access token is not valid."}
+	}
+	sess, ok := ar.GetSession().(*Session)
+	if !ok {
+		return "", nil, nil, errors.New("authz: unexpected session type")
+	}
+	if err := p.dpop.checkResource(ctx, w, r, scheme, token, sess.DPoPJKT); err != nil {
+		return "", nil, nil, err
+	}
+	return scheme, ar, sess, nil
+}
+
 // userinfo is OIDC Core §5.3's endpoint: the claims the granted scopes
 // allow, as JSON, or as a signed JWT when the client registered an alg.
 func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	scheme, token := accessTokenOf(r)
-	if token == "" {
-		return &bearerError{http.StatusUnauthorized, []string{`Bearer error="invalid_request"`, dpopChallenge()}, // RFC 9449 §7.2: either scheme
-			"invalid_request", "An access token is required."}
-	}
-	_, ar, err := p.oauth.IntrospectToken(ctx, token, fosite.AccessToken, NewSession())
+	scheme, ar, sess, err := p.resourceToken(w, r, "An access token is required.")
 	if err != nil {
-		if errors.Is(err, mandates.ErrUnavailable) {
-			return err
-		}
-		return &bearerError{http.StatusUnauthorized, []string{scheme + ` error="invalid_token"`}, "invalid_token", "The access token is not valid."}
-	}
-	sess, ok := ar.GetSession().(*Session)
-	if !ok {
-		return errors.New("authz: unexpected session type")
-	}
-	// RFC 9449 §7: a bound token comes with a proof by its key.
-	if err := p.dpop.checkResource(ctx, w, r, scheme, token, sess.DPoPJKT); err != nil {
 		return err
 	}
 	if sess.PersonID == "" || !ar.GetGrantedScopes().Has("openid") {

@@ -52,7 +52,7 @@ func (a ActReport) Check() error {
 			return invalid(f.name, RuleRequired)
 		case len(f.value) > f.limit:
 			return invalidLimit(f.name, RuleTooLong, f.limit)
-		case !utf8.ValidString(f.value) || strings.ContainsFunc(f.value, unicode.IsControl):
+		case !utf8.ValidString(f.value) || strings.ContainsFunc(f.value, hiddenOrQuoting):
 			return invalid(f.name, RuleFormat)
 		}
 	}
@@ -60,6 +60,15 @@ func (a ActReport) Check() error {
 		return invalid("cosignature_id", RuleFormat)
 	}
 	return nil
+}
+
+// hiddenOrQuoting is a character a site's words may not hold: a control,
+// a format character (bidi overrides and isolates, zero-width marks, which
+// can reorder or hide what the person reads), a line or paragraph
+// separator, or a quotation mark, since the journal quotes the site's
+// words inside Relais's own sentence and a quote could close it.
+func hiddenOrQuoting(r rune) bool {
+	return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp) || strings.ContainsRune("«»\"“”„‹›", r)
 }
 
 // ReportAct journals a's act in the person's journal when the policy

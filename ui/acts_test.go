@@ -108,14 +108,18 @@ func TestASiteReportsTheActItCompleted(t *testing.T) {
 
 	t.Run("bad words are refused with 400", func(t *testing.T) {
 		for name, body := range map[string]any{
-			"no label":                 map[string]string{"action": "manage", "procedure_area": "social"},
-			"a label too long":         map[string]string{"action": "manage", "procedure_area": "social", "label": strings.Repeat("a", mandates.MaxActLabel+1)},
-			"a label not in UTF-8":     `{"action": "manage", "procedure_area": "social", "label": "` + "\xff" + `"}`,
-			"an unknown area":          map[string]string{"action": "manage", "procedure_area": "lune", "label": "Envoyé"},
-			"an area the site has not": map[string]string{"action": "manage", "procedure_area": "argent", "label": "Envoyé"},
-			"an unknown action":        map[string]string{"action": "voler", "procedure_area": "social", "label": "Envoyé"},
-			"not JSON":                 "label=Envoyé",
-			"a co-signature not an id": map[string]string{"action": "manage", "procedure_area": "social", "label": "Envoyé", "cosignature_id": "x"},
+			"no label":                           map[string]string{"action": "manage", "procedure_area": "social"},
+			"a label too long":                   map[string]string{"action": "manage", "procedure_area": "social", "label": strings.Repeat("a", mandates.MaxActLabel+1)},
+			"a label not in UTF-8":               `{"action": "manage", "procedure_area": "social", "label": "` + "\xff" + `"}`,
+			"an unknown area":                    map[string]string{"action": "manage", "procedure_area": "lune", "label": "Envoyé"},
+			"an area the site has not":           map[string]string{"action": "manage", "procedure_area": "argent", "label": "Envoyé"},
+			"an unknown action":                  map[string]string{"action": "voler", "procedure_area": "social", "label": "Envoyé"},
+			"not JSON":                           "label=Envoyé",
+			"a co-signature not an id":           map[string]string{"action": "manage", "procedure_area": "social", "label": "Envoyé", "cosignature_id": "x"},
+			"a label that reorders what is read": map[string]string{"action": "manage", "procedure_area": "social", "label": "Envoyé \u202eerèp ud"},
+			"a label with a zero-width mark":     map[string]string{"action": "manage", "procedure_area": "social", "label": "Env\u200boyé"},
+			"a label that closes Relais's quote": map[string]string{"action": "manage", "procedure_area": "social",
+				"label": "Envoyé ». Relais a arrêté la procuration de Paul. « ok"},
 		} {
 			t.Run(name, func(t *testing.T) {
 				code, _, m := reportAct(t, a.app.srv.URL, tok.AccessToken, body)
@@ -126,6 +130,30 @@ func TestASiteReportsTheActItCompleted(t *testing.T) {
 		}
 		if n := len(acts()); n != 1 {
 			t.Errorf("%d acts, want still 1", n)
+		}
+	})
+
+	t.Run("a refresh token is not an actor's access token", func(t *testing.T) {
+		if tok.RefreshToken == "" {
+			t.Fatal("the flow gave no refresh token to try")
+		}
+		body := map[string]string{"action": "manage", "procedure_area": "social", "label": "Envoyé"}
+		if code, _, m := reportAct(t, a.app.srv.URL, tok.RefreshToken, body); code != http.StatusUnauthorized || m["error"] != "invalid_token" {
+			t.Errorf("a refresh token: %d %v, want 401 invalid_token", code, m)
+		}
+		if n := len(acts()); n != 1 {
+			t.Errorf("%d acts, want still 1", n)
+		}
+		// The same check guards userinfo (OIDC Core §5.3: an access token).
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, a.app.srv.URL+"/userinfo", nil)
+		req.Header.Set("Authorization", "Bearer "+tok.RefreshToken)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusUnauthorized {
+			t.Errorf("userinfo with a refresh token: %d, want 401", res.StatusCode)
 		}
 	})
 
