@@ -59,7 +59,7 @@ func (v *journalView) days(es []journal.Stored) []journalDay {
 			continue
 		}
 		for j := i + 1; j < len(es) && e.At.Sub(es[j].At) <= actWindow; j++ {
-			if !claimed[j] && sameCheck(e, es[j]) {
+			if !claimed[j] && !refusedCheck(es[j]) && sameCheck(e, es[j]) {
 				claimed[j] = true
 				folded[i] = append(folded[i], j)
 			}
@@ -82,9 +82,15 @@ func (v *journalView) days(es []journal.Stored) []journalDay {
 				it.Summary = v.msg(plural("journal.checks.before", n), map[string]any{"Count": n})
 			}
 		case mandates.EventAccessEvaluated:
+			if refusedCheck(e) {
+				// A refusal is never folded: the person sees who tried
+				// what Relais refused (a former tutor, a site).
+				it = journalItem{journalLine: v.line(e)}
+				break
+			}
 			for j := i; j < len(es) && locales.FormatDate(es[j].At, v.lang) == day; j++ {
 				c := es[j]
-				if !claimed[j] && c.Type == mandates.EventAccessEvaluated && c.ClientID == e.ClientID && c.ActorID == e.ActorID {
+				if !claimed[j] && c.Type == mandates.EventAccessEvaluated && !refusedCheck(c) && c.ClientID == e.ClientID && c.ActorID == e.ActorID {
 					claimed[j] = true
 					it.Checks = append(it.Checks, v.line(c))
 				}
@@ -99,6 +105,11 @@ func (v *journalView) days(es []journal.Stored) []journalDay {
 		out[len(out)-1].Items = append(out[len(out)-1].Items, it)
 	}
 	return out
+}
+
+// refusedCheck is an evaluation Relais answered no to.
+func refusedCheck(e journal.Stored) bool {
+	return e.Type == mandates.EventAccessEvaluated && e.Detail != nil && e.Detail.Fields["decision"] == "refused"
 }
 
 // checksSummary is the line over n checks of e's site about e's actor.

@@ -75,3 +75,33 @@ func TestTheJournalShowsActsFirstWithTheirChecksFolded(t *testing.T) {
 		t.Errorf("a check's time %q, want 14 h 02 in Paris", items[0].Checks[0].Time)
 	}
 }
+
+func TestARefusedCheckIsNeverFolded(t *testing.T) {
+	day := time.Date(2027, 3, 3, 13, 0, 0, 0, time.UTC)
+	check := func(decision, action string, at time.Time) journal.Stored {
+		return stored(mandates.EventAccessEvaluated, "marie", "caf", at, map[string]string{"action": action, "decision": decision})
+	}
+	act := stored(mandates.EventActReported, "marie", "caf", day, map[string]string{"action": "dispose", "label": "Remboursement demandé"})
+	es := []journal.Stored{
+		check("allowed", "consult", day.Add(3*time.Minute)),
+		check("refused", "consult", day.Add(2*time.Minute)), // between two allowed checks of the same site and actor
+		check("allowed", "consult", day.Add(time.Minute)),
+		act,
+		check("refused", "dispose", day.Add(-time.Minute)), // just before the act, same action
+		check("allowed", "dispose", day.Add(-2*time.Minute)),
+	}
+	days := daysView(t).days(es)
+	if len(days) != 1 {
+		t.Fatalf("%d days, want 1", len(days))
+	}
+	var shown, folded int
+	for _, it := range days[0].Items {
+		if len(it.Checks) == 0 && !it.Act {
+			shown++ // a line of its own
+		}
+		folded += len(it.Checks)
+	}
+	if shown != 2 || folded != 3 {
+		t.Errorf("%d checks shown on their own and %d folded, want the 2 refusals shown and the 3 allowed folded: %+v", shown, folded, days[0].Items)
+	}
+}
