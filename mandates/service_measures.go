@@ -360,6 +360,11 @@ func (s *Service) CorrectMeasure(ctx context.Context, op Actor, id string, versi
 		if err := cur.Can(Correct, s.cfg.Now()); err != nil {
 			return err
 		}
+		if cur.Source.Decision == nil {
+			// A correction corrects a court decision: a record without one
+			// has nothing to correct (and no key to keep unique).
+			return invalid("decision", RuleRequired)
+		}
 		if problems := c.Check(&cur); len(problems) > 0 {
 			return problems[0]
 		}

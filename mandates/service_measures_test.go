@@ -648,3 +648,21 @@ func TestAMovedEndIsRecordedAgainWhenItPasses(t *testing.T) {
 		t.Errorf("%d expiries journaled, want one per end", expiries)
 	}
 }
+
+func TestAMeasureWithoutItsDecisionIsNotCorrectedButRefused(t *testing.T) {
+	w := newMemWorld(t, ServiceConfig{})
+	m := w.measure(Tutelle, w.person("Jeanne", "Lefèvre"), w.person("Marie", "Martin"), RoleTuteur)
+	// A record whose decision was lost (the domain never writes one, but
+	// nothing in a stored row guarantees it): no panic, a typed refusal.
+	rec := w.st.reps[m.ID]
+	rec.Source.Decision = nil
+	w.st.reps[m.ID] = rec
+	c := CorrectionOf(&m)
+	c.Reason = "jugement rectificatif"
+	c.ValidUntil = m.ValidUntil.AddDate(0, 1, 0)
+	_, err := w.svc.CorrectMeasure(w.ctx, w.op, m.ID, 0, c)
+	var inv *InvalidError
+	if !errors.As(err, &inv) || inv.Field != "decision" || inv.Rule != RuleRequired {
+		t.Errorf("CorrectMeasure of a record without its decision: %v, want an InvalidError on decision", err)
+	}
+}

@@ -249,6 +249,10 @@ func (s *operatorPages) correction(ctx context.Context, cur *mandates.Representa
 			c.Representative.PersonID = rp.ID
 		}
 	}
+	var decided time.Time // a record without a decision is refused by the domain
+	if cur.Source.Decision != nil {
+		decided = cur.Source.Decision.Date
+	}
 	dates := []struct {
 		id, text, format string
 		into             *time.Time
@@ -256,7 +260,7 @@ func (s *operatorPages) correction(ctx context.Context, cur *mandates.Representa
 	}{
 		{"edit_from", f.ValidFrom, "operator.problem.from_format", &c.ValidFrom, cur.ValidFrom},
 		{"edit_until", f.ValidUntil, "operator.problem.until_format", &c.ValidUntil, cur.ValidUntil},
-		{"edit_decision_date", f.DecisionDate, "operator.problem.decision_date_format", &c.Decision.Date, cur.Source.Decision.Date},
+		{"edit_decision_date", f.DecisionDate, "operator.problem.decision_date_format", &c.Decision.Date, decided},
 	}
 	for _, d := range dates {
 		if d.text != "" && d.text == dateOnly(d.stored) {
