@@ -710,16 +710,23 @@ func (s *operatorPages) measureData(ctx context.Context, r *http.Request, op man
 	return d, nil
 }
 
-func (s *operatorPages) measurePage(w http.ResponseWriter, r *http.Request) error {
+// operatorMeasure is the signed-in operator and the measure the path names
+// ({id}), as the operator may read it.
+func (s *operatorPages) operatorMeasure(r *http.Request) (authn.BrowserSession, mandates.Representation, error) {
 	sess, err := s.operatorOnly(r)
+	if err != nil {
+		return sess, mandates.Representation{}, err
+	}
+	rep, err := s.mandates.Service.Representation(r.Context(), sess.PersonID, mux.Vars(r)["id"])
+	return sess, rep, err
+}
+
+func (s *operatorPages) measurePage(w http.ResponseWriter, r *http.Request) error {
+	sess, rep, err := s.operatorMeasure(r)
 	if err != nil {
 		return err
 	}
 	ctx := r.Context()
-	rep, err := s.mandates.Service.Representation(ctx, sess.PersonID, mux.Vars(r)["id"])
-	if err != nil {
-		return err
-	}
 	d, err := s.measureData(ctx, r, actor(sess), rep)
 	if err != nil {
 		return err

@@ -210,15 +210,11 @@ func (s *operatorPages) correctionData(ctx context.Context, r *http.Request, op 
 // correctionPage shows the form, filled with the record; a measure that
 // can no longer be corrected has no such page.
 func (s *operatorPages) correctionPage(w http.ResponseWriter, r *http.Request) error {
-	sess, err := s.operatorOnly(r)
+	sess, rep, err := s.operatorMeasure(r)
 	if err != nil {
 		return err
 	}
 	ctx := r.Context()
-	rep, err := s.mandates.Service.Representation(ctx, sess.PersonID, mux.Vars(r)["id"])
-	if err != nil {
-		return err
-	}
 	if rep.Can(mandates.Correct, s.now()) != nil {
 		return statusError(http.StatusNotFound)
 	}
