@@ -3,6 +3,7 @@ package mandates
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -75,7 +76,7 @@ func hiddenOrQuoting(r rune) bool {
 // allows the actor to do it now, and answers the decision. An act the
 // policy answers cosign for is allowed when a.CosignatureID names an
 // agreement to exactly this act that the site used in the last
-// CosignatureTTL. A refusal is journaled as an evaluation (detail report:
+// CosignatureTTL and that backs no other act (reportWithAgreement). A refusal is journaled as an evaluation (detail report:
 // act) and stores no act.
 func (s *Service) ReportAct(ctx context.Context, a ActReport) (Answer, error) {
 	if err := a.Check(); err != nil {
@@ -89,13 +90,14 @@ func (s *Service) ReportAct(ctx context.Context, a ActReport) (Answer, error) {
 		return Answer{}, err
 	}
 	if ans.Decision == Cosign && a.CosignatureID != "" {
-		c, err := s.CosignatureOf(ctx, a.ClientID, a.CosignatureID)
+		allowed, why, err := s.reportWithAgreement(ctx, a, ans)
 		switch {
-		case errors.Is(err, ErrNotFound):
 		case err != nil:
 			return Answer{}, err
-		case c.Matches(a.Question, a.ClientID) && c.Status == CosignUsed && a.At.Sub(c.UsedAt) <= CosignatureTTL:
-			ans.Decision, ans.Reason = Allowed, Reason{Code: ReasonCosignGiven, Party: c.Party}
+		case allowed.Decision == Allowed:
+			return allowed, nil
+		case why != (Reason{}):
+			ans.Reason = why
 		}
 	}
 	if ans.Decision != Allowed {
@@ -110,6 +112,55 @@ func (s *Service) ReportAct(ctx context.Context, a ActReport) (Answer, error) {
 		return Answer{}, err
 	}
 	return ans, nil
+}
+
+// reportWithAgreement journals a's act when a.CosignatureID names the
+// agreement to exactly this act that the site used in the last
+// CosignatureTTL and that backs no act yet, and marks it as backing this
+// one, in one transaction: an agreement backs one act, and of concurrent
+// reports exactly one is allowed. Otherwise it answers why the agreement
+// cannot serve (the zero Reason for an unknown one) and journals nothing.
+func (s *Service) reportWithAgreement(ctx context.Context, a ActReport, ans Answer) (Answer, Reason, error) {
+	var why Reason
+	var allowed Answer
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		why = Reason{}
+		c, err := s.store.UpdateCosignature(ctx, a.CosignatureID, func(c *Cosignature) error {
+			switch {
+			case c.ClientID != a.ClientID:
+				return ErrNotFound
+			case !c.Matches(a.Question, a.ClientID):
+				why = Reason{Code: ReasonCosignOtherAct}
+			case c.Status != CosignUsed || a.At.Sub(c.UsedAt) > CosignatureTTL:
+				why = Reason{Code: cosignReasons[c.EffectiveStatus(a.At)]}
+				if c.Status == CosignUsed {
+					why = Reason{Code: ReasonCosignExpired}
+				}
+			case !c.ActReportedAt.IsZero():
+				why = Reason{Code: ReasonCosignUsed}
+			default:
+				c.ActReportedAt = a.At
+				return nil
+			}
+			return errUnusable
+		})
+		if err != nil {
+			return err
+		}
+		allowed = ans
+		allowed.Decision, allowed.Reason = Allowed, Reason{Code: ReasonCosignGiven, Party: c.Party}
+		return s.emit(ctx, actEvent(a, allowed))
+	})
+	switch {
+	case errors.Is(err, ErrNotFound), errors.Is(err, errUnusable):
+		return Answer{}, why, nil
+	case errors.Is(err, ErrConflict):
+		// A concurrent report used it first.
+		return Answer{}, Reason{Code: ReasonCosignUsed}, nil
+	case err != nil:
+		return Answer{}, Reason{}, fmt.Errorf("report an act with an agreement: %w", err)
+	}
+	return allowed, Reason{}, nil
 }
 
 // actEvent is the journal's entry for a reported act: the evaluation's

@@ -110,3 +110,40 @@ func TestAnActAllowedByAnAgreementIsJournaledOnceTheAgreementIsUsed(t *testing.T
 		t.Errorf("another site's report with this agreement: %s, %v; want cosign", ans.Decision, err)
 	}
 }
+
+func TestAnAgreementBacksOneReportedActOnly(t *testing.T) {
+	w := newCosignWorld(t)
+	c := w.request(w.curator.PersonID)
+	if _, err := w.svc.AnswerCosignature(w.ctx, Actor{PersonID: w.jane}, c.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	q := Question{ActorID: w.curator.PersonID, PersonID: w.jane, Action: Dispose, Area: "argent"}
+	if ans, err := w.svc.Evaluate(w.ctx, q, "caf", c.ID); err != nil || ans.Decision != Allowed {
+		t.Fatalf("Evaluate = %s, %v", ans.Decision, err)
+	}
+	report := ActReport{Question: q, ClientID: "caf", Label: "Voiture vendue", CosignatureID: c.ID}
+	if ans, err := w.svc.ReportAct(w.ctx, report); err != nil || ans.Decision != Allowed {
+		t.Fatalf("first act: %s, %v; want allowed", ans.Decision, err)
+	}
+	acts := func() (n int) {
+		for _, e := range w.st.events {
+			if e.Type == EventActReported {
+				n++
+			}
+		}
+		return n
+	}
+	second := report
+	second.Label = "Deuxième voiture vendue"
+	ans, err := w.svc.ReportAct(w.ctx, second)
+	if err != nil || ans.Decision != Cosign || ans.Reason.Code != ReasonCosignUsed {
+		t.Errorf("second act with the same agreement: %s (%s), %v; want cosign, the agreement already used", ans.Decision, ans.Reason.Code, err)
+	}
+	if n := acts(); n != 1 {
+		t.Errorf("%d acts journaled, want 1", n)
+	}
+	stored, err := w.st.Cosignature(w.ctx, c.ID)
+	if err != nil || stored.ActReportedAt.IsZero() {
+		t.Errorf("stored agreement %+v, %v: want the time of the act it backed", stored, err)
+	}
+}

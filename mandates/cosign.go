@@ -70,7 +70,11 @@ type Cosignature struct {
 	DecidedAt time.Time
 	DecidedBy string
 	UsedAt    time.Time
-	Version   int64
+	// ActReportedAt is when the site reported the act this agreement
+	// allowed: an agreement backs one act, so a second report with it is
+	// refused. Zero until then.
+	ActReportedAt time.Time
+	Version       int64
 }
 
 // EffectiveStatus is the status at now: a pending request or an unused

@@ -11,13 +11,13 @@ import (
 var _ mandates.CosignatureStore = (*Store)(nil)
 
 const cosignatureColumns = `id::text, client_id, person_id::text, actor_id::text, action, area, description,
-	representation_id::text, party, status, created_at, expires_at, decided_at, decided_by, used_at, version`
+	representation_id::text, party, status, created_at, expires_at, decided_at, decided_by, used_at, act_reported_at, version`
 
 func scanCosignature(row interface{ Scan(...any) error }) (mandates.Cosignature, error) {
 	var c mandates.Cosignature
-	var decided, used *time.Time
+	var decided, used, reported *time.Time
 	err := row.Scan(&c.ID, &c.ClientID, &c.PersonID, &c.ActorID, &c.Action, &c.Area, &c.Description, &c.RepresentationID,
-		&c.Party, &c.Status, &c.CreatedAt, &c.ExpiresAt, &decided, &c.DecidedBy, &used, &c.Version)
+		&c.Party, &c.Status, &c.CreatedAt, &c.ExpiresAt, &decided, &c.DecidedBy, &used, &reported, &c.Version)
 	if err != nil {
 		return c, mapErr(err, "cosignature")
 	}
@@ -28,6 +28,9 @@ func scanCosignature(row interface{ Scan(...any) error }) (mandates.Cosignature,
 	if used != nil {
 		c.UsedAt = used.UTC()
 	}
+	if reported != nil {
+		c.ActReportedAt = reported.UTC()
+	}
 	return c, nil
 }
 
@@ -37,10 +40,10 @@ func (s *Store) CreateCosignature(ctx context.Context, c mandates.Cosignature) e
 		return err
 	}
 	_, err := s.q(ctx).Exec(ctx, `INSERT INTO cosignatures (id, client_id, person_id, actor_id, action, area, description,
-		representation_id, party, status, created_at, expires_at, decided_at, decided_by, used_at, version)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1)`,
+		representation_id, party, status, created_at, expires_at, decided_at, decided_by, used_at, act_reported_at, version)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1)`,
 		c.ID, c.ClientID, c.PersonID, c.ActorID, string(c.Action), string(c.Area), c.Description, c.RepresentationID,
-		string(c.Party), string(c.Status), c.CreatedAt.UTC(), c.ExpiresAt.UTC(), nullTime(c.DecidedAt), c.DecidedBy, nullTime(c.UsedAt))
+		string(c.Party), string(c.Status), c.CreatedAt.UTC(), c.ExpiresAt.UTC(), nullTime(c.DecidedAt), c.DecidedBy, nullTime(c.UsedAt), nullTime(c.ActReportedAt))
 	if err != nil {
 		return fmt.Errorf("create co-signature %s: %w", c.ID, mapErr(err, "cosignature"))
 	}
@@ -82,9 +85,9 @@ func (s *Store) UpdateCosignature(ctx context.Context, id string, fn func(*manda
 			return fmt.Errorf("update co-signature %s: %w", id, err)
 		}
 		tag, err := q.Exec(ctx, `UPDATE cosignatures SET action = $1, area = $2, description = $3, party = $4, status = $5,
-			expires_at = $6, decided_at = $7, decided_by = $8, used_at = $9, version = $10 WHERE id = $11 AND version = $12`,
+			expires_at = $6, decided_at = $7, decided_by = $8, used_at = $9, act_reported_at = $10, version = $11 WHERE id = $12 AND version = $13`,
 			string(c.Action), string(c.Area), c.Description, string(c.Party), string(c.Status), c.ExpiresAt.UTC(),
-			nullTime(c.DecidedAt), c.DecidedBy, nullTime(c.UsedAt), c.Version, id, old.Version)
+			nullTime(c.DecidedAt), c.DecidedBy, nullTime(c.UsedAt), nullTime(c.ActReportedAt), c.Version, id, old.Version)
 		if err != nil {
 			return fmt.Errorf("update co-signature %s: %w", id, mapErr(err, "cosignature"))
 		}

@@ -12,18 +12,19 @@ import (
 var _ mandates.CosignatureStore = (*Store)(nil)
 
 const cosignatureColumns = `id, client_id, person_id, actor_id, action, area, description, representation_id, party, status,
-	created_at, expires_at, decided_at, decided_by, used_at, version`
+	created_at, expires_at, decided_at, decided_by, used_at, act_reported_at, version`
 
 func scanCosignature(row interface{ Scan(...any) error }) (mandates.Cosignature, error) {
 	var c mandates.Cosignature
 	var created, expires int64
-	var decided, used sql.NullInt64
+	var decided, used, reported sql.NullInt64
 	err := row.Scan(&c.ID, &c.ClientID, &c.PersonID, &c.ActorID, &c.Action, &c.Area, &c.Description, &c.RepresentationID,
-		&c.Party, &c.Status, &created, &expires, &decided, &c.DecidedBy, &used, &c.Version)
+		&c.Party, &c.Status, &created, &expires, &decided, &c.DecidedBy, &used, &reported, &c.Version)
 	if err != nil {
 		return c, mapErr(err, "cosignature")
 	}
 	c.CreatedAt, c.ExpiresAt, c.DecidedAt, c.UsedAt = fromMS(created), fromMS(expires), fromNullMS(decided), fromNullMS(used)
+	c.ActReportedAt = fromNullMS(reported)
 	return c, nil
 }
 
@@ -34,9 +35,9 @@ func (s *Store) CreateCosignature(ctx context.Context, c mandates.Cosignature) e
 	}
 	return s.write(ctx, func(q querier) error {
 		_, err := q.ExecContext(ctx, `INSERT INTO cosignatures (`+cosignatureColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
 			c.ID, c.ClientID, c.PersonID, c.ActorID, string(c.Action), string(c.Area), c.Description, c.RepresentationID,
-			string(c.Party), string(c.Status), ms(c.CreatedAt), ms(c.ExpiresAt), msOrNull(c.DecidedAt), c.DecidedBy, msOrNull(c.UsedAt))
+			string(c.Party), string(c.Status), ms(c.CreatedAt), ms(c.ExpiresAt), msOrNull(c.DecidedAt), c.DecidedBy, msOrNull(c.UsedAt), msOrNull(c.ActReportedAt))
 		if err != nil {
 			return fmt.Errorf("create co-signature %s: %w", c.ID, mapErr(err, "cosignature"))
 		}
@@ -67,9 +68,9 @@ func (s *Store) UpdateCosignature(ctx context.Context, id string, fn func(*manda
 			return fmt.Errorf("update co-signature %s: %w", id, err)
 		}
 		res, err := q.ExecContext(ctx, `UPDATE cosignatures SET action = ?, area = ?, description = ?, party = ?, status = ?,
-			expires_at = ?, decided_at = ?, decided_by = ?, used_at = ?, version = ? WHERE id = ? AND version = ?`,
+			expires_at = ?, decided_at = ?, decided_by = ?, used_at = ?, act_reported_at = ?, version = ? WHERE id = ? AND version = ?`,
 			string(c.Action), string(c.Area), c.Description, string(c.Party), string(c.Status), ms(c.ExpiresAt),
-			msOrNull(c.DecidedAt), c.DecidedBy, msOrNull(c.UsedAt), c.Version, id, old.Version)
+			msOrNull(c.DecidedAt), c.DecidedBy, msOrNull(c.UsedAt), msOrNull(c.ActReportedAt), c.Version, id, old.Version)
 		if err != nil {
 			return fmt.Errorf("update co-signature %s: %w", id, mapErr(err, "cosignature"))
 		}

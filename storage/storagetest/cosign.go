@@ -252,6 +252,17 @@ func testCosignStore(t *testing.T, w *world, st CosignatureStore) {
 	if list, _ := st.CosignaturesAwaiting(ctx, w.marie, []string{r.ID}); len(list) != 0 {
 		t.Errorf("an approved request is still awaiting: %v", list)
 	}
+	reported := w.now.Add(3 * time.Minute)
+	up, err = st.UpdateCosignature(ctx, c.ID, func(c *mandates.Cosignature) error {
+		c.Status, c.UsedAt, c.ActReportedAt = mandates.CosignUsed, w.now, reported
+		return nil
+	})
+	if err != nil || !up.ActReportedAt.Equal(reported) {
+		t.Fatalf("marking the act it backed: %+v, %v", up, err)
+	}
+	if got, _ := st.Cosignature(ctx, c.ID); !got.ActReportedAt.Equal(reported) || show(got) != show(up) {
+		t.Errorf("after the act:\n got %s\nwant %s", show(got), show(up))
+	}
 }
 
 func testCosignPersonActs(t *testing.T, w *world, _ CosignatureStore) {
