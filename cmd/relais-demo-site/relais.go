@@ -170,6 +170,35 @@ func (s *Site) call(ctx context.Context, method, endpoint string, body, out any)
 	return res.Header, nil
 }
 
+// stillGranted asks Relais's userinfo endpoint, with the account's access
+// token, whether what the token grants still holds: Relais answers 401
+// once the token is revoked or the representation it acts under has
+// ended, and the account page must not keep listing those rights.
+func (s *Site) stillGranted(ctx context.Context, a *account) (bool, error) {
+	op, err := s.relais(ctx)
+	if err != nil {
+		return false, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, op.provider.UserInfoEndpoint(), nil)
+	if err != nil {
+		return false, err
+	}
+	req.Header.Set("Authorization", "Bearer "+a.AccessToken)
+	res, err := s.http.Do(req)
+	if err != nil {
+		return false, err
+	}
+	defer res.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 1<<20))
+	switch {
+	case res.StatusCode == http.StatusUnauthorized:
+		return false, nil
+	case res.StatusCode/100 != 2:
+		return false, &relaisError{Status: res.StatusCode}
+	}
+	return true, nil
+}
+
 // evaluate asks Relais whether the act may be done now; cosignatureID,
 // when set, names an approved co-signature for this very act.
 func (s *Site) evaluate(ctx context.Context, a *account, act act, cosignatureID string) (decision, error) {

@@ -210,7 +210,7 @@ func (s *Site) fail(w http.ResponseWriter, r *http.Request, status int, key stri
 	d := errorView{Heading: words[key].in(l), What: words[key+suffix("1")].in(l), Next: words[key+suffix("2")].in(l),
 		Back: "/", BackLabel: words["home_link"].in(l)}
 	switch key {
-	case "err_refused", "err_state", "err_login", "err_expired":
+	case "err_refused", "err_state", "err_login", "err_expired", "err_stopped":
 		d.Login = true
 	case "err_eval", "err_badrequest":
 		d.Back, d.BackLabel = "/compte", words["back"].in(l)
@@ -459,6 +459,17 @@ func (s *Site) account(w http.ResponseWriter, r *http.Request) {
 	}
 	defer sess.mu.Unlock()
 	a, l := sess.account, lang(r)
+	switch granted, err := s.stillGranted(r.Context(), a); {
+	case err != nil:
+		s.failRelais(w, r, "userinfo", err)
+		return
+	case !granted:
+		// The rights this page would list were stopped at Relais (a proxy
+		// stopped, a measure ended): the site forgets them at once.
+		s.sessions.drop(w, sess, s.secure)
+		s.fail(w, r, http.StatusUnauthorized, "err_stopped")
+		return
+	}
 	person := personName(a, l)
 	d := accountView{Heading: trf(l, "account_title", person), Who: words["who_self"].in(l)}
 	if person == "" {

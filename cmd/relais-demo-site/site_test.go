@@ -404,3 +404,28 @@ func TestSignedInPagesLinkToThePersonsSpaceAtRelais(t *testing.T) {
 		t.Errorf("in English, the account page:\n%s", visible(page))
 	}
 }
+
+func TestTheAccountPageStopsShowingRightsOnceRelaisStoppedThem(t *testing.T) {
+	run := newSiteRun(t)
+	run.op.asMarieForJeanne()
+	run.signIn(t)
+	if res, page := run.do(t, "GET", "/compte"); res.StatusCode != http.StatusOK {
+		t.Fatalf("before: %d\n%s", res.StatusCode, visible(page))
+	}
+	run.op.mu.Lock()
+	for tok := range run.op.tokens {
+		run.op.tokens[tok] = false // Relais answers 401 at userinfo: the representation or the grant ended
+	}
+	run.op.mu.Unlock()
+	res, page := run.do(t, "GET", "/compte")
+	text := visible(page)
+	if res.StatusCode != http.StatusUnauthorized || !strings.Contains(text, "Ces droits ont été arrêtés") || !strings.Contains(page, `href="/connexion"`) {
+		t.Errorf("after Relais stopped the rights: %d\n%s", res.StatusCode, text)
+	}
+	if strings.Contains(text, "Déclarer") {
+		t.Errorf("the stopped rights' acts are still offered:\n%s", text)
+	}
+	if res, _ := run.do(t, "GET", "/compte"); res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the site kept the session: %d", res.StatusCode)
+	}
+}
