@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"time"
 
 	"github.com/relais-fr/relais/locales"
@@ -33,13 +34,14 @@ type journalItem struct {
 	Checks      []journalLine // folded
 }
 
-// sameCheck says whether c is a check a site made before act a, for it.
+// sameCheck says whether c is a check a site made before act a, for it:
+// the same actor, person, site, action and area.
 func sameCheck(a, c journal.Stored) bool {
 	if c.Type != mandates.EventAccessEvaluated || c.ClientID != a.ClientID || c.ActorID != a.ActorID || c.PersonID != a.PersonID ||
 		c.At.After(a.At) || a.At.Sub(c.At) > actWindow {
 		return false
 	}
-	return fieldOf(c, "action") == fieldOf(a, "action")
+	return fieldOf(c, "action") == fieldOf(a, "action") && slices.Equal(c.Areas, a.Areas)
 }
 
 func fieldOf(e journal.Stored, k string) string {

@@ -105,3 +105,24 @@ func TestARefusedCheckIsNeverFolded(t *testing.T) {
 		t.Errorf("%d checks shown on their own and %d folded, want the 2 refusals shown and the 3 allowed folded: %+v", shown, folded, days[0].Items)
 	}
 }
+
+func TestACheckOfAnotherAreaIsNotFoldedUnderTheAct(t *testing.T) {
+	at := time.Date(2027, 3, 3, 13, 0, 0, 0, time.UTC)
+	inArea := func(e journal.Stored, a mandates.Area) journal.Stored {
+		e.Areas = []mandates.Area{a}
+		return e
+	}
+	act := inArea(stored(mandates.EventActReported, "marie", "caf", at, map[string]string{"action": "manage", "label": "Déclaration envoyée"}), "social")
+	same := inArea(stored(mandates.EventAccessEvaluated, "marie", "caf", at.Add(-time.Minute), map[string]string{"action": "manage", "decision": "allowed"}), "social")
+	other := inArea(stored(mandates.EventAccessEvaluated, "marie", "caf", at.Add(-2*time.Minute), map[string]string{"action": "manage", "decision": "allowed"}), "argent")
+	days := daysView(t).days([]journal.Stored{act, same, other})
+	if len(days) != 1 || len(days[0].Items) != 2 {
+		t.Fatalf("days %+v, want one day with the act and the other area's check apart", days)
+	}
+	if it := days[0].Items[0]; !it.Act || len(it.Checks) != 1 {
+		t.Errorf("the act %+v, want only the check of its area folded under it", it)
+	}
+	if it := days[0].Items[1]; it.Act || len(it.Checks) != 1 {
+		t.Errorf("second item %+v, want the check of another area on its own", it)
+	}
+}
