@@ -496,7 +496,7 @@ func TestCorrectingTheRepresentativeEndsTheWrongOneAndCreatesTheRightOne(t *test
 	}
 	old := w.stored(m.ID)
 	last := old.History[len(old.History)-1]
-	if old.Status != StatusRevoked || last.Type != EventUpdated || last.Detail["replaced_by"] != r.ID || last.Detail["reason"] != c.Reason ||
+	if old.Status != StatusRevoked || last.To != StatusRevoked || last.From != StatusActive || last.Type != EventUpdated || last.Detail["replaced_by"] != r.ID || last.Detail["reason"] != c.Reason ||
 		last.Detail["fields"] != "representative" || old.Representative.PersonID != marie {
 		t.Errorf("Marie's representation: %s, last change %+v; want it ended by the correction, naming the new one", old.Status, last)
 	}
