@@ -214,6 +214,12 @@ func (r *Representation) Waits() Waiting {
 	return WaitingNobody
 }
 
+// AwaitsHolder says whether r is a proxy waiting for personID, its holder,
+// to accept or refuse it: nobody else must answer before (Waits).
+func (r *Representation) AwaitsHolder(personID string) bool {
+	return r.Kind == Proxy && r.Waits() == WaitingHolder && r.Representative.PersonID == personID
+}
+
 // capped is what the holder of r, a mandate or a proxy, may do for action
 // a in area once the measures in force over the person are applied (never
 // more than the measure leaves): under a measure whose representative

@@ -179,19 +179,22 @@ func TestTheStrictestMeasureSetsTheRule(t *testing.T) {
 	}
 }
 
+// pending is r waiting for consent, given by the person (consented) and
+// accepted by the holder (accepted) or not yet.
+func pending(r Representation, consented, accepted bool) Representation {
+	r.Status, r.Source.Consent = StatusPendingConsent, nil
+	if consented {
+		r.Source.Consent = &ConsentRecord{Method: ConsentOwnAccount, GivenAt: t0}
+		if accepted {
+			r.Source.Consent.AcceptedAt = t0
+		}
+	}
+	return r
+}
+
 func TestWhoARequestWaitsFor(t *testing.T) {
 	p := DefaultPolicy()
 	tutelle, renforcee, simple := measureOver(Tutelle, RoleTuteur), measureOver(CuratelleRenforcee, RoleCurateur), measureOver(CuratelleSimple, RoleCurateur)
-	pending := func(r Representation, consented, accepted bool) Representation {
-		r.Status, r.Source.Consent = StatusPendingConsent, nil
-		if consented {
-			r.Source.Consent = &ConsentRecord{Method: ConsentOwnAccount, GivenAt: t0}
-			if accepted {
-				r.Source.Consent.AcceptedAt = t0
-			}
-		}
-		return r
-	}
 	mandate, proxy := sample(AidantMandate, RoleAidant), sample(Proxy, RoleProxyHolder)
 	tests := []struct {
 		name string
@@ -214,6 +217,33 @@ func TestWhoARequestWaitsFor(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := tt.rep.Waits(); got != tt.want {
 				t.Errorf("Waits = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAProxyAwaitsItsHolderOnlyOnceNobodyElseMustAnswerFirst(t *testing.T) {
+	p := DefaultPolicy()
+	renforcee := measureOver(CuratelleRenforcee, RoleCurateur)
+	proxy := sample(Proxy, RoleProxyHolder)
+	holder := proxy.Representative.PersonID
+	tests := []struct {
+		name   string
+		rep    Representation
+		reader string
+		want   bool
+	}{
+		{"a proxy waiting for its holder, read by the holder", pending(proxy, true, false), holder, true},
+		{"the same proxy, read by someone else", pending(proxy, true, false), NewID(t0), false},
+		{"a proxy under curatelle renforcée, the curator not asked yet", pending(under(p, proxy, &renforcee, false), true, false), holder, false},
+		{"the curator agreed: now the holder", pending(under(p, proxy, &renforcee, true), true, false), holder, true},
+		{"accepted by the holder, waiting for the curator", pending(under(p, proxy, &renforcee, false), true, true), holder, false},
+		{"a proxy in force", under(p, proxy, &renforcee, true), holder, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.rep.AwaitsHolder(tt.reader); got != tt.want {
+				t.Errorf("AwaitsHolder = %v, want %v (waits for %q)", got, tt.want, tt.rep.Waits())
 			}
 		})
 	}

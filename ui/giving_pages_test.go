@@ -444,3 +444,27 @@ func TestTheTutorStopsTheMandateSheGave(t *testing.T) {
 		t.Errorf("after stopping, Marie's space:\n%s", between(a.body, "<main", "</main>"))
 	}
 }
+
+// TestAProxyWaitingForTheCuratorIsNotShownAsWaitingForTheHolder: Paul,
+// under curatelle renforcée, gives Karim a proxy; until Lucie, his
+// curator, agrees, Karim has nothing to answer.
+func TestAProxyWaitingForTheCuratorIsNotShownAsWaitingForTheHolder(t *testing.T) {
+	w := newGivingWorld(t)
+	c := w.c
+	paul := signedIn(t, w.app, w.paul)
+	a := postForm(t, w.app, paul, "/espace/procuration/nouvelle",
+		url.Values{"email": {c.karim.Email}, "domaines": {"social"}, "droits": {"consult"}, "duree": {"6m"}})
+	if a.status != http.StatusSeeOther {
+		t.Fatalf("Paul gives a proxy: %d\n%s", a.status, between(a.body, "<main", "</main>"))
+	}
+	id := strings.Split(a.location, "/")[3]
+	if got := stored(t, w.app, id); got.Waits() != mandates.WaitingRepresentative {
+		t.Fatalf("the proxy waits for %q, want the curator first", got.Waits())
+	}
+	karim := signedIn(t, w.app, c.karim)
+	for _, path := range []string{"/espace", forPathT} {
+		if a := getPage(t, w.app, karim, path); a.has("Paul Durand vous propose une procuration") || a.has("Accepter la procuration de Paul Durand") {
+			t.Errorf("%s offers Karim a proxy still waiting for the curator:\n%s", path, between(a.body, "<main", "</main>"))
+		}
+	}
+}

@@ -250,7 +250,7 @@ func (s *personPages) spaceHomeNow(r *http.Request, a mandates.Actor, forViews [
 			Data: map[string]any{"Count": len(asked)}})
 	}
 	for _, v := range forViews {
-		if v.Kind == mandates.Proxy && v.Status == mandates.StatusPendingConsent && v.Representative.PersonID == a.PersonID {
+		if v.AwaitsHolder(a.PersonID) {
 			now = append(now, spaceLink{Href: forPath + "#a-repondre", Label: "space.for.proposal", Text: "space.home.now_proposal",
 				Data: map[string]any{"Name": v.PersonName}})
 		}
@@ -504,7 +504,7 @@ func (s *personPages) spaceFor(w http.ResponseWriter, r *http.Request) error {
 		c := spaceCardOf(v, lang, l)
 		c.GiveProxy = s.givingProxyLink(v)
 		switch {
-		case v.Kind == mandates.Proxy && v.Status == mandates.StatusPendingConsent && v.Representative.PersonID == sess.PersonID:
+		case v.AwaitsHolder(sess.PersonID):
 			d.Waiting = append(d.Waiting, c)
 		case c.Ended:
 			d.Ended = append(d.Ended, c)
