@@ -90,9 +90,9 @@ type journalData struct {
 	Lead     string
 	Action   string // the page's path, for the filter form
 	Keep     *journalKeep
-	Partial  []string // for a representative limited to some areas: what they see, and why no export
-	Lines    []journalLine
-	Days     []journalDay // Lines grouped by day, checks folded (journal_days.go)
+	Partial  []string      // for a representative limited to some areas: what they see, and why no export
+	Lines    []journalLine // the print's lines, in order
+	Days     []journalDay  // Lines grouped by day, checks folded (journal_days.go)
 	ForMe    *journalForMe
 	Who      []journalOption
 	Sites    []journalOption
@@ -456,9 +456,6 @@ func (s *journalPages) journalPage(w http.ResponseWriter, r *http.Request, v *jo
 	}
 	more := len(shown) > journalPageSize
 	shown = shown[:min(len(shown), journalPageSize)]
-	for _, e := range shown {
-		d.Lines = append(d.Lines, v.line(e))
-	}
 	d.Days = v.days(shown)
 	link := func(avant string) string {
 		u := url.Values{}
