@@ -92,7 +92,7 @@ type journalData struct {
 	Keep     *journalKeep
 	Partial  []string      // for a representative limited to some areas: what they see, and why no export
 	Lines    []journalLine // the print's lines, in order
-	Days     []journalDay  // Lines grouped by day, checks folded (journal_days.go)
+	Days     []journalDay  // the page's entries by day, checks folded (journal_days.go)
 	ForMe    *journalForMe
 	Who      []journalOption
 	Sites    []journalOption
