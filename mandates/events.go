@@ -75,6 +75,14 @@ const (
 	// agreement allowed it.
 	EventActReported EventType = "act.reported"
 
+	// EventNoticeFallback: a notice Relais could not send by email or SMS
+	// (refused, or still failing after its retries) will go on paper
+	// instead (package notices). In the person's journal, written in the
+	// transaction that marks the notice failed and writes the letter.
+	// Detail: channel (the one that failed) and code (the failure's code),
+	// nothing else.
+	EventNoticeFallback EventType = "notice.fallback"
+
 	// Administrative events, in the journal's admin chain.
 	EventClientCreated EventType = "client.created"
 	EventClientDeleted EventType = "client.deleted"
@@ -90,7 +98,7 @@ var EventTypes = []EventType{
 	EventLoginSucceeded, EventLoginFailed, EventLoggedOut, EventSecondFactorUsed, EventSecondFactorFailed,
 	EventRecoveryCodeUsed, EventSecondFactorEnrolled, EventSecondFactorDisabled, EventTokenIssued, EventTokenExchanged,
 	EventRefreshTokenReused, EventTokenRevoked, EventSiteConsentGiven, EventSiteConsentWithdrawn, EventAccessEvaluated, EventActReported,
-	EventCosignRequested, EventCosignApproved, EventCosignRefused, EventCosignUsed,
+	EventCosignRequested, EventCosignApproved, EventCosignRefused, EventCosignUsed, EventNoticeFallback,
 	EventClientCreated, EventClientDeleted, EventKeyRotated,
 }
 

@@ -1,0 +1,158 @@
+package notices
+
+import (
+	"github.com/relais-fr/relais/mandates"
+)
+
+// Role says why a recipient gets a notice; it is in the notice's Data
+// (recipient_role), so the letter can say « vous » or name the person.
+type Role string
+
+const (
+	// RolePerson: the represented person, about their own rights.
+	RolePerson Role = "person"
+	// RoleRepresentative: the holder of the representation the event
+	// changed (the tutor named in a measure, the trusted person of a
+	// proxy).
+	RoleRepresentative Role = "representative"
+	// RoleMeasure: the representative under the person's measure, for a
+	// mandate or a proxy asked under it (they give it, agree to it, or are
+	// told): its requests waiting for a tutor must reach the tutor.
+	RoleMeasure Role = "measure_representative"
+	// RoleAgreement: the holder of the representation whose rule asks for
+	// an agreement (co-signature), when someone else acts.
+	RoleAgreement Role = "agreement_representative"
+)
+
+// Facts are what Rules reads beside the event, read by the Notifier in
+// the event's transaction.
+type Facts struct {
+	// Representation is the event's representation as stored after the
+	// change; nil when the event names none.
+	Representation *mandates.Representation
+	// Measure is the measure a mandate or proxy was asked under
+	// (Representation.Source.Measure.MeasureID); nil when none.
+	Measure *mandates.Representation
+}
+
+// Addressee is one recipient of the notices an event causes.
+type Addressee struct {
+	ID   string
+	Kind RecipientKind
+	Role Role
+}
+
+// notified lists the events that cause notices, and to whom beside the
+// person. Every event here is about one representation (or a co-signature
+// request, which names the representation whose rule asks for it).
+var notified = map[mandates.EventType]struct {
+	representative bool // the holder of the event's representation
+	measure        bool // the representative under the measure a request follows
+	agreement      bool // for a co-signature: the holder whose agreement is asked
+}{
+	// A representation registered (a measure), or a mandate or proxy asked
+	// or given.
+	mandates.EventCreated: {representative: true, measure: true},
+	// A mandate or a proxy given: the person's consent, the trusted
+	// person's acceptance, the measure's representative's agreement.
+	mandates.EventConsentGiven: {representative: true, measure: true},
+	mandates.EventAccepted:     {representative: true, measure: true},
+	mandates.EventAgreed:       {representative: true, measure: true},
+	// Refused.
+	mandates.EventDeclined: {representative: true, measure: true},
+	// In force, paused, resumed, changed.
+	mandates.EventActivated:     {representative: true, measure: true},
+	mandates.EventSuspended:     {representative: true, measure: true},
+	mandates.EventResumed:       {representative: true, measure: true},
+	mandates.EventUpdated:       {representative: true, measure: true},
+	mandates.EventAreaWithdrawn: {representative: true, measure: true},
+	// Ended or stopped.
+	mandates.EventRevoked:   {representative: true, measure: true},
+	mandates.EventWithdrawn: {representative: true, measure: true},
+	mandates.EventExpired:   {representative: true, measure: true},
+	// An agreement (co-signature) asked, given or refused.
+	mandates.EventCosignRequested: {agreement: true},
+	mandates.EventCosignApproved:  {agreement: true},
+	mandates.EventCosignRefused:   {agreement: true},
+}
+
+// Notified says whether events of type t cause notices.
+func Notified(t mandates.EventType) bool {
+	_, ok := notified[t]
+	return ok
+}
+
+// Rules says who receives a notice of event e: always the represented
+// person (e.PersonID) for the events that cause notices; and the
+// representatives the event concerns, unless they did it themselves (the
+// actor, or the organisation the actor acted for):
+//   - the holder of the representation the event changed;
+//   - for a mandate or a proxy asked under the person's measure, the
+//     measure's representative, who gives it, agrees to it or is told;
+//   - for an agreement (co-signature), the holder of the representation
+//     whose rule asks for it, when someone else acts.
+//
+// Each recipient appears once, the person first.
+func Rules(e mandates.Event, f Facts) []Addressee {
+	rule, ok := notified[e.Type]
+	if !ok || !mandates.IsID(e.PersonID) {
+		return nil
+	}
+	out := []Addressee{{ID: e.PersonID, Kind: ToPerson, Role: RolePerson}}
+	add := func(holder mandates.Representative, role Role) {
+		a := Addressee{ID: holder.PersonID, Kind: ToPerson, Role: role}
+		if holder.IsOrganisation() {
+			a = Addressee{ID: holder.OrganisationID, Kind: ToOrganisation, Role: role}
+		}
+		if !mandates.IsID(a.ID) || a.ID == e.ActorID || a.ID == e.OrganisationID {
+			return
+		}
+		for _, o := range out {
+			if o.ID == a.ID {
+				return
+			}
+		}
+		out = append(out, a)
+	}
+	r := f.Representation
+	if r == nil || r.PersonID != e.PersonID {
+		return out
+	}
+	if rule.representative || rule.agreement {
+		role := RoleRepresentative
+		if rule.agreement {
+			role = RoleAgreement
+		}
+		add(r.Representative, role)
+	}
+	if rule.measure && f.Measure != nil && f.Measure.PersonID == e.PersonID {
+		add(f.Measure.Representative, RoleMeasure)
+	}
+	return out
+}
+
+// dataOf is what a notice of e keeps to be put in words later: ids and
+// codes of the event, never a free text (a reason, a description).
+func dataOf(e mandates.Event, r *mandates.Representation, role Role) map[string]string {
+	d := map[string]string{"recipient_role": string(role), "event_at": e.At.UTC().Format("2006-01-02T15:04:05.000Z07:00")}
+	set := func(k, v string) {
+		if v != "" {
+			d[k] = v
+		}
+	}
+	set("representation_id", e.RepresentationID)
+	set("actor_id", e.ActorID)
+	set("organisation_id", e.OrganisationID)
+	set("client_id", e.ClientID)
+	if r != nil {
+		set("representation_kind", string(r.Kind))
+		set("status", string(r.Status))
+	}
+	for _, k := range []string{"cosignature_id", "action", "measure_id", "role", "rule", "by", "area", "replaced_by", "valid_until"} {
+		set(k, e.Detail[k])
+	}
+	if len(e.Areas) == 1 {
+		set("area", string(e.Areas[0]))
+	}
+	return d
+}
