@@ -2,6 +2,7 @@ package notices
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/relais-fr/relais/mandates"
@@ -52,4 +53,45 @@ type Store interface {
 	// cannot be (unknown: ErrNotFound; not a pending paper notice:
 	// *TransitionError; changed meanwhile: ErrConflict), none is.
 	MarkHandedOver(ctx context.Context, ids []string, at time.Time) error
+}
+
+// CheckClaim refuses the arguments of a claim no dispatcher sends: an
+// owner that is empty or too long, a lease or a limit that is not
+// positive. Both stores call it.
+func CheckClaim(owner string, lease time.Duration, limit int) error {
+	switch {
+	case owner == "" || len(owner) > MaxOwner:
+		return &mandates.InvalidError{Field: "owner", Rule: mandates.RuleRequired}
+	case lease <= 0:
+		return &mandates.InvalidError{Field: "lease", Rule: mandates.RuleRequired}
+	case limit <= 0:
+		return &mandates.InvalidError{Field: "limit", Rule: mandates.RuleRequired}
+	}
+	return nil
+}
+
+// Electronic is, as the stores write them, the known channels of cs that
+// a dispatcher claims: never paper, each once.
+func Electronic(cs []Channel) []string {
+	var out []string
+	for _, c := range cs {
+		if c.Valid() && c != Paper && !slices.Contains(out, string(c)) {
+			out = append(out, string(c))
+		}
+	}
+	return out
+}
+
+// Distinct is ids without repeats, in their order: MarkHandedOver marks a
+// letter listed twice once.
+func Distinct(ids []string) []string {
+	var out []string
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
 }

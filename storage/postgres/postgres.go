@@ -266,6 +266,8 @@ var constraintFields = map[string]string{
 	"representations_pkey":     "id",
 	"representations_decision": "decision",
 	"organisations_pkey":       "id",
+	"notices_pkey":             "id",
+	"notices_fallback":         "fallback_of",
 }
 
 // mapErr turns pgx's errors into the domain's. entity names what was
