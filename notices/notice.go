@@ -260,10 +260,10 @@ func ApplyRecord(old, held Notice, fn func(*Notice) error) (Notice, error) {
 	if err := fn(&n); err != nil {
 		return old, err
 	}
-	if err := sameNotice(&old, &n); err != nil {
+	if err := old.Can(n.Status); err != nil {
 		return old, err
 	}
-	if err := old.Can(n.Status); err != nil {
+	if err := sameNotice(&old, &n); err != nil {
 		return old, err
 	}
 	n.LeaseOwner, n.LeaseUntil = "", time.Time{}
