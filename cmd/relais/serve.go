@@ -138,7 +138,7 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 		// would send, so remote consent can be tried.
 		svcCfg.Codes = demoTexts{stdout}
 	}
-	service := mandates.NewService(st, jr, svcCfg)
+	service := mandates.NewService(st, noticeSink(st, jr), svcCfg)
 	oidc, box, err := newOIDC(ctx, c, st, service, jr, log, stdout)
 	if err != nil {
 		return err
@@ -149,6 +149,7 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 	}
 	defer stopJournal()
 	defer startSweep(ctx, st, time.Now, log)()
+	defer startNotices(ctx, st, jr, log)()
 	if c.Demo {
 		if err := loadDemo(ctx, st, box, c.policy, stdout, time.Now); err != nil {
 			return fmt.Errorf("demo data: %w", err)

@@ -16,6 +16,7 @@ import (
 	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/journal"
+	"github.com/relais-fr/relais/notices"
 	"github.com/relais-fr/relais/storage/postgres"
 	"github.com/relais-fr/relais/storage/sqlite"
 )
@@ -35,6 +36,7 @@ type store interface {
 	oauth.SubjectStore
 	keyring.JournalKeyStore
 	journal.Store
+	notices.Store
 	Ping(ctx context.Context) error
 	Migrations() (*goose.Provider, error)
 	Close() error
