@@ -106,7 +106,9 @@ func TestNotifierFailsWithTheAct(t *testing.T) {
 
 type failing struct{}
 
-func (failing) Channel(context.Context, notices.Addressee) (notices.Channel, error) { return "", errBoom }
+func (failing) Channel(context.Context, notices.Addressee) (notices.Channel, error) {
+	return "", errBoom
+}
 
 func TestNotifierPassesOtherEvents(t *testing.T) {
 	st, n, _ := notifierWorld()
