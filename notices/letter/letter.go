@@ -110,6 +110,8 @@ const family = "Go"
 func newPDF() (*fpdf.Fpdf, error) {
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetAutoPageBreak(false, 0)
+	// Sorted resources: the same letter makes the same bytes.
+	pdf.SetCatalogSort(true)
 	pdf.SetMargins(marginX, 0, marginX)
 	pdf.AddUTF8FontFromBytes(family, "", goregular.TTF)
 	pdf.AddUTF8FontFromBytes(family, "B", gobold.TTF)
