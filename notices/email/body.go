@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"html/template"
 	"net/textproto"
 	"strings"
 
@@ -43,7 +42,7 @@ func (s *Sender) message(m notices.Message, to string) (*gomail.Msg, error) {
 		}
 	}
 	var html bytes.Buffer
-	if err := htmlBody.Execute(&html, b); err != nil {
+	if err := s.html.Execute(&html, b); err != nil {
 		return nil, fmt.Errorf("email: HTML part: %w", err)
 	}
 	msg.SetBodyString(gomail.TypeTextPlain, b.text())
@@ -75,11 +74,11 @@ func referenceLabel(lang string) string {
 	return "Référence : "
 }
 
-// htmlBody is the HTML part: the language declared, a title, one heading
-// and one paragraph per idea; no images, no tables for layout, no styles a
-// reader must see, so screen readers and text-only clients read it as
-// written.
-var htmlBody = template.Must(template.New("email").Parse(`<!DOCTYPE html>
+// htmlSource is the HTML part: the language declared, a title, one
+// heading and one paragraph per idea; no images, no tables for layout, no
+// styles a reader must see, so screen readers and text-only clients read
+// it as written.
+const htmlSource = `<!DOCTYPE html>
 <html lang="{{.Lang}}">
 <head>
 <meta charset="utf-8">
@@ -91,7 +90,7 @@ var htmlBody = template.Must(template.New("email").Parse(`<!DOCTYPE html>
 {{end}}<p>{{.Reference}}</p>
 </body>
 </html>
-`))
+`
 
 // replyCode is the SMTP reply code behind err, or 0 when err is not a
 // server's reply (a network error, a time-out).

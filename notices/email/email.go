@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/mail"
 	"strconv"
 	"strings"
@@ -64,6 +65,7 @@ type Sender struct {
 	cfg    Config
 	from   *mail.Address
 	domain string
+	html   *template.Template
 }
 
 var _ notices.Sender = (*Sender)(nil)
@@ -93,7 +95,11 @@ func New(cfg Config) (*Sender, error) {
 		return nil, fmt.Errorf("%w: the From address: %w", ErrConfig, err)
 	}
 	_, domain, _ := strings.Cut(from.Address, "@")
-	return &Sender{cfg: cfg, from: from, domain: domain}, nil
+	html, err := template.New("email").Parse(htmlSource)
+	if err != nil {
+		return nil, fmt.Errorf("email: the HTML part's template: %w", err)
+	}
+	return &Sender{cfg: cfg, from: from, domain: domain, html: html}, nil
 }
 
 // MessageID is the Message-ID of the notice id: the same for every try,

@@ -238,6 +238,28 @@ func TestSendDelivers(t *testing.T) {
 			t.Errorf("%s = %q, want %q", h.name, h.got, h.want)
 		}
 	}
+	text, html := alternatives(t, msg)
+	for _, want := range append([]string{m.Subject, "Référence : N-2027-00042"}, m.Lines...) {
+		if !strings.Contains(text, want) {
+			t.Errorf("the text part lacks %q:\n%s", want, text)
+		}
+	}
+	for _, want := range []string{`<html lang="fr">`, "<h1>France Services Nantes demande à agir pour vous pendant 12 mois.</h1>",
+		"<p>France Services Nantes veut vous aider pour vos papiers.</p>", "<p>Vous pouvez dire « non ». Répondez avant le 17 mars 2027.</p>",
+		"<p>Référence : N-2027-00042</p>", "<title>"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the HTML part lacks %q:\n%s", want, html)
+		}
+	}
+	if strings.Contains(html, "<img") {
+		t.Errorf("the HTML part has an image:\n%s", html)
+	}
+}
+
+// alternatives reads the text and HTML parts of a multipart/alternative
+// email, decoded.
+func alternatives(t *testing.T, msg *mail.Message) (text, html string) {
+	t.Helper()
 	mediaType, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
 	if err != nil || mediaType != "multipart/alternative" {
 		t.Fatalf("Content-Type %q (%v), want multipart/alternative", mediaType, err)
@@ -256,21 +278,32 @@ func TestSendDelivers(t *testing.T) {
 		b, _ := io.ReadAll(p)
 		parts[ct] = string(b)
 	}
-	text, html := parts["text/plain"], parts["text/html"]
-	for _, want := range append([]string{m.Subject, "Référence : N-2027-00042"}, m.Lines...) {
-		if !strings.Contains(text, want) {
-			t.Errorf("the text part lacks %q:\n%s", want, text)
-		}
+	if len(parts) != 2 {
+		t.Errorf("parts %v, want text/plain and text/html", parts)
 	}
-	for _, want := range []string{`<html lang="fr">`, "<h1>France Services Nantes demande à agir pour vous pendant 12 mois.</h1>",
-		"<p>France Services Nantes veut vous aider pour vos papiers.</p>", "<p>Vous pouvez dire « non ». Répondez avant le 17 mars 2027.</p>",
-		"<p>Référence : N-2027-00042</p>", "<title>"} {
-		if !strings.Contains(html, want) {
-			t.Errorf("the HTML part lacks %q:\n%s", want, html)
-		}
+	return parts["text/plain"], parts["text/html"]
+}
+
+func TestAnEnglishNoticeSaysSo(t *testing.T) {
+	r := &relay{}
+	s := newSender(t, start(t, r, false))
+	m := notice()
+	m.Lang = "en"
+	m.Subject = "You stopped the access of France Services Nantes."
+	m.Lines = []string{"France Services Nantes can no longer act for you."}
+	if err := s.Send(t.Context(), m); err != nil {
+		t.Fatal(err)
 	}
-	if strings.Contains(html, "<img") {
-		t.Errorf("the HTML part has an image:\n%s", html)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	msg, err := mail.ReadMessage(bytes.NewReader(r.delivered[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, html := alternatives(t, msg)
+	if msg.Header.Get("Content-Language") != "en" || !strings.Contains(html, `<html lang="en">`) ||
+		!strings.Contains(text, "Reference: N-2027-00042") || !strings.Contains(html, "<p>France Services Nantes can no longer act for you.</p>") {
+		t.Errorf("Content-Language %q\n%s\n%s", msg.Header.Get("Content-Language"), text, html)
 	}
 }
 

@@ -88,9 +88,9 @@ func addressBlock(name string, a mandates.Address) (lines []string, france bool,
 		l = squeeze(l)
 		switch {
 		case l == "":
-		case hasWordPrefix(l, complementWords):
+		case hasWordPrefix(l, complementWords()):
 			complements = append(complements, l)
-		case hasWordPrefix(l, serviceWords):
+		case hasWordPrefix(l, serviceWords()):
 			services = append(services, l)
 		default:
 			streets = append(streets, l)
@@ -146,13 +146,17 @@ func fieldOfLine(i, n int, france bool) string {
 	return "street"
 }
 
-// Words a line starts with, lower case and without accents: complements of
-// the delivery point come before the street line, distribution services
-// after it (NF Z 10-011, lines 2-3 and 5).
-var (
-	complementWords = []string{"appartement", "appt", "apt", "app", "etage", "escalier", "esc", "bat", "batiment", "residence", "res", "immeuble", "imm", "entree", "tour", "chez", "c/o", "boite", "porte", "couloir", "logement", "chambre"}
-	serviceWords    = []string{"bp", "b.p.", "cs", "tsa", "lieu-dit", "lieu dit", "poste restante", "cedex"}
-)
+// complementWords and serviceWords are the words a line starts with,
+// lower case and without accents: complements of the delivery point come
+// before the street line, distribution services after it (NF Z 10-011,
+// lines 2-3 and 5).
+func complementWords() []string {
+	return []string{"appartement", "appt", "apt", "app", "etage", "escalier", "esc", "bat", "batiment", "residence", "res", "immeuble", "imm", "entree", "tour", "chez", "c/o", "boite", "porte", "couloir", "logement", "chambre"}
+}
+
+func serviceWords() []string {
+	return []string{"bp", "b.p.", "cs", "tsa", "lieu-dit", "lieu dit", "poste restante", "cedex"}
+}
 
 func hasWordPrefix(line string, words []string) bool {
 	l := strings.ToLower(unaccent(line))

@@ -17,8 +17,6 @@ type words struct {
 	page      func(n, of int) string
 }
 
-var monthsFR = [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}
-
 // wordsFor gives the letter's words in lang; French unless lang is "en".
 func wordsFor(lang string) words {
 	if lang == "en" {
@@ -37,7 +35,8 @@ func wordsFor(lang string) words {
 			if t.Day() == 1 {
 				day = "1er"
 			}
-			return "Le " + day + " " + monthsFR[t.Month()-1] + " " + strconv.Itoa(t.Year())
+			months := [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}
+			return "Le " + day + " " + months[t.Month()-1] + " " + strconv.Itoa(t.Year())
 		},
 		reference: "Référence : ",
 		question:  "Vous avez une question ?",
