@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/notices"
@@ -41,6 +42,7 @@ func TestFolder(t *testing.T) {
 	}{
 		{"a missing address is a permanent refusal that says why", func(m *notices.Message) { m.To.Address = mandates.Address{} }, "address"},
 		{"a message without a subject is a permanent refusal", func(m *notices.Message) { m.Subject = "" }, "message"},
+		{"a message without a date is a permanent refusal", func(m *notices.Message) { m.Date = time.Time{} }, "message"},
 		{"an id that would leave the folder is refused", func(m *notices.Message) { m.ID = "../x" }, "id"},
 	}
 	for _, tt := range tests {

@@ -75,8 +75,9 @@ type Printer struct {
 // deployment's configuration is wrong.
 var ErrLetterhead = errors.New("letter: the letterhead is incomplete or too wide")
 
-// ErrMessage matches a message that has nothing to print: no subject.
-var ErrMessage = errors.New("letter: the message has no subject")
+// ErrMessage matches a message that cannot make a letter: no subject or
+// no date.
+var ErrMessage = errors.New("letter: the message has no subject or no date")
 
 // NewPrinter checks the letterhead once, at start: a name, a phone number,
 // an address, and every line narrow enough for the left half of the page
@@ -200,7 +201,7 @@ type page []item
 // address block in the window, the date and reference, the subject (what
 // happened), one paragraph per line of the message, then who to contact.
 func (p *Printer) layout(pdf *fpdf.Fpdf, m notices.Message) ([]page, error) {
-	if squeeze(m.Subject) == "" {
+	if squeeze(m.Subject) == "" || m.Date.IsZero() {
 		return nil, ErrMessage
 	}
 	block, france, err := addressBlock(m.To.Name, m.To.Address)
