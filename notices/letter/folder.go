@@ -1,0 +1,82 @@
+package letter
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/relais-fr/relais/notices"
+)
+
+// Folder is the paper channel's notices.Sender where letters are kept as
+// files: one PDF per notice, named after the notice's ID, in Dir (the
+// demo's folder beside the database; a folder a print service collects).
+// Writing the same notice again replaces its file with the same bytes, so
+// a retry after a crash leaves one letter.
+type Folder struct {
+	Dir     string
+	Printer *Printer
+}
+
+var _ notices.Sender = (*Folder)(nil)
+
+// Send writes m's letter to Dir/<ID>.pdf through a temporary file renamed
+// into place, so a reader never sees half a letter. An address that
+// cannot be printed is a *notices.PermanentError (code "address") that
+// wraps the *AddressError, so the outbox shows the notice as one that
+// cannot be sent until the address is corrected.
+func (f *Folder) Send(ctx context.Context, m notices.Message) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !safeID(m.ID) {
+		return &notices.PermanentError{Channel: notices.Paper, Code: "id", Err: fmt.Errorf("letter: notice id %q cannot name a file", m.ID)}
+	}
+	var buf bytes.Buffer
+	if _, err := f.Printer.Render(&buf, m); err != nil {
+		if errors.Is(err, ErrAddress) || errors.Is(err, ErrMessage) {
+			code := "address"
+			if errors.Is(err, ErrMessage) {
+				code = "message"
+			}
+			return &notices.PermanentError{Channel: notices.Paper, Code: code, Err: err}
+		}
+		return err
+	}
+	tmp, err := os.CreateTemp(f.Dir, "."+m.ID+"-*.pdf")
+	if err != nil {
+		return fmt.Errorf("letter %s: %w", m.ID, err)
+	}
+	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
+	if _, err := tmp.Write(buf.Bytes()); err != nil {
+		tmp.Close()
+		return fmt.Errorf("letter %s: %w", m.ID, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("letter %s: %w", m.ID, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("letter %s: %w", m.ID, err)
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(f.Dir, m.ID+".pdf")); err != nil {
+		return fmt.Errorf("letter %s: %w", m.ID, err)
+	}
+	return nil
+}
+
+// safeID keeps file names portable and inside Dir.
+func safeID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
