@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -384,14 +385,21 @@ func (s *Service) describe(ctx context.Context, reps []Representation, now time.
 	return out, nil
 }
 
-// DisplayName is how pages name a person: given names and the name they
-// use.
+// DisplayName is the one name of a person on every page, token and
+// letter (issue 17): the first given name (the prénom usuel), then the name
+// in use (the nom d'usage when there is one, else the birth name):
+// « Marie Martin », never « Marie Claire Lefèvre ». Where an operator must
+// identify a person, the civil identity is shown field by field instead.
 func DisplayName(p Person) string {
-	family := p.FamilyName
-	if p.PreferredName != "" {
-		family = p.PreferredName
+	family := strings.TrimSpace(p.FamilyName)
+	if preferred := strings.TrimSpace(p.PreferredName); preferred != "" {
+		family = preferred
 	}
-	return p.GivenNames + " " + family
+	given := strings.Fields(p.GivenNames)
+	if len(given) == 0 {
+		return family
+	}
+	return given[0] + " " + family
 }
 
 // Of lists the representations of the person, with names: "who may act
