@@ -404,3 +404,24 @@ func TestSignedInPagesLinkToThePersonsSpaceAtRelais(t *testing.T) {
 		t.Errorf("in English, the account page:\n%s", visible(page))
 	}
 }
+
+// Issue 17: the site shows the name Relais's pages give (the name claim),
+// and builds the same one from FranceConnect's claims when it is absent.
+func TestTheSiteNamesPeopleAsRelaisDoes(t *testing.T) {
+	tests := []struct {
+		name                            string
+		claim, given, family, preferred string
+		want                            string
+	}{
+		{"Relais's name claim comes first", "Marie Martin", "Marie Claire", "Lefèvre", "Martin", "Marie Martin"},
+		{"without it, the first given name and the nom d'usage", "", "Marie Claire", "Lefèvre", "Martin", "Marie Martin"},
+		{"without a nom d'usage, the birth name", "", "Paul André", "Durand", "", "Paul Durand"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := displayName(tt.claim, tt.given, tt.family, tt.preferred); got != tt.want {
+				t.Errorf("displayName = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -220,11 +220,15 @@ func wordOr(m map[string]text, code, lang string) string {
 	return code
 }
 
-// displayName is how people are addressed: the first given name (the
-// given_name claim holds all of them, space-separated, as FranceConnect's
-// does) and the name in use (preferred_username, the nom d'usage) or else
-// the birth name.
-func displayName(given, family, preferred string) string {
+// displayName is how people are addressed: Relais's name claim when it
+// sends one (the name its own pages give), else the same built from
+// FranceConnect's claims: the first given name (given_name holds all of
+// them, space-separated) and the name in use (preferred_username, the nom
+// d'usage) or else the birth name.
+func displayName(name, given, family, preferred string) string {
+	if name = strings.TrimSpace(name); name != "" {
+		return name
+	}
 	first, _, _ := strings.Cut(strings.TrimSpace(given), " ")
 	last := preferred
 	if last == "" {

@@ -276,11 +276,8 @@ func loadDemo(ctx context.Context, st store, box *keyring.SecretBox, policy *man
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  EMAIL\tPASSWORD\tNAME\tROLE")
 	for _, d := range demoPersons {
-		name := d.person.GivenNames + " " + d.person.FamilyName
-		if d.person.PreferredName != "" {
-			name += " (" + d.person.PreferredName + ")"
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", d.person.Email, d.password, name, d.role)
+		// The name every page, token and letter gives the person.
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", d.person.Email, d.password, mandates.DisplayName(d.person), d.role)
 	}
 	tw.Flush()
 	fmt.Fprintln(out, "Demo cases:")
