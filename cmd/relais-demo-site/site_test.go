@@ -38,7 +38,7 @@ func TestTheAccountPageSaysWhoseAccountAndWhoActs(t *testing.T) {
 				"Avec l’accord de Paul Durand, vous pouvez : Faire les actes importants", "Curatelle renforcée"},
 			[]string{"Compte de Lucie"}},
 		{"a person acting for herself has no act", (*fakeOP).asJeanneHerself, "fr",
-			[]string{"Compte de Jeanne Lefèvre", "Vous êtes connecté(e) en votre nom."},
+			[]string{"Compte de Jeanne Lefèvre", "Vous agissez en votre nom."},
 			[]string{"pour Jeanne", "Vous pouvez :"}},
 	}
 	for _, tt := range tests {

@@ -23,7 +23,7 @@ func (t text) in(lang string) string {
 
 // words are the page texts; a key missing in one language fails a test.
 var words = map[string]text{
-	"site_name":        {"Caisse d’allocations de démonstration", "Demonstration benefits office"},
+	"site_name":        {"Caisse d’allocations de démonstration", "Caisse d’allocations de démonstration"},
 	"demo_note":        {"Site de démonstration : aucune démarche n’est vraiment faite.", "A demonstration site: no procedure is really done."},
 	"skip":             {"Aller au contenu", "Skip to content"},
 	"lang_nav":         {"Langue", "Language"},
@@ -33,7 +33,7 @@ var words = map[string]text{
 	"home_for_someone": {"Vous pouvez aussi les faire pour une personne que vous représentez : un parent sous tutelle, une personne que vous aidez.", "You can also do them for someone you represent: a relative under guardianship, or a person you help."},
 	"login_button":     {"Se connecter avec Relais", "Sign in with Relais"},
 	"login_help":       {"Relais vous demande votre adresse e-mail et votre mot de passe. Ensuite, vous choisissez pour qui vous faites la démarche.", "Relais asks for your email address and your password. Then you choose who you are doing the procedure for."},
-	"home_signed_in":   {"Vous êtes connecté(e).", "You are signed in."},
+	"home_signed_in":   {"Vous avez ouvert une session.", "You are signed in."},
 	"go_account":       {"Aller au compte", "Go to the account"},
 	"relais_space":     {"Votre espace Relais", "Your Relais space"},
 	"relais_space_1":   {"Dans votre espace Relais, vous voyez qui peut agir pour vous, et pour qui vous agissez.", "In your Relais space, you see who can act for you, and who you act for."},
@@ -43,7 +43,7 @@ var words = map[string]text{
 	"account_title":   {"Compte de %s", "%s’s account"},
 	"who_acting":      {"%s, %s, pour %s", "%s, %s, for %s"},
 	"who_acting_org":  {"%s, %s (%s), pour %s", "%s, %s (%s), for %s"},
-	"who_self":        {"Vous êtes connecté(e) en votre nom.", "You are signed in as yourself."},
+	"who_self":        {"Vous agissez en votre nom.", "You are acting for yourself."},
 	"acting_note":     {"Vous agissez pour %s. Les démarches faites ici sont faites pour cette personne.", "You are acting for %s. The procedures done here are done for this person."},
 	"allows_title":    {"Ce que vous pouvez faire pour %s", "What you may do for %s"},
 	"allows_kind":     {"Vous agissez au titre de : %s.", "You act under: %s."},
@@ -102,7 +102,7 @@ var words = map[string]text{
 	"err_login_1":     {"Relais n’a pas pu confirmer votre connexion.", "Relais could not confirm your sign-in."},
 	"err_login_2":     {"Rien n’a été fait. Recommencez la connexion. Si cela se répète, réessayez dans un moment.", "Nothing was done. Sign in again. If this happens again, try again in a moment."},
 	"err_expired":     {"Votre session est terminée", "Your session has ended"},
-	"err_expired_1":   {"Vous n’êtes plus connecté(e) à ce site. Cela arrive après quelques minutes, ou après la déconnexion.", "You are no longer signed in to this site. This happens after a few minutes, or after signing out."},
+	"err_expired_1":   {"Votre session sur ce site est terminée. Cela arrive après quelques minutes, ou après la déconnexion.", "You are no longer signed in to this site. This happens after a few minutes, or after signing out."},
 	"err_expired_2":   {"Connectez-vous à nouveau pour continuer.", "Sign in again to continue."},
 	"err_eval":        {"Nous n’avons pas pu vérifier cette démarche", "We could not check this procedure"},
 	"err_eval_1":      {"Ce site n’a pas pu demander à Relais si cette démarche est permise.", "This site could not ask Relais whether this procedure is allowed."},

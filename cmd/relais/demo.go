@@ -79,9 +79,11 @@ var demoPersons = []demoPerson{
 // start; it is for a local demo only and says so.
 const demoClientSecret = "demo-secret-for-local-trials-only"
 
+// demoClient's name is the one the demo site gives itself: one site, one
+// name on every page (issue 17).
 var demoClient = oauth.Client{
 	ID:                     "demo-site",
-	Name:                   "Site de démonstration",
+	Name:                   "Caisse d’allocations de démonstration",
 	RedirectURIs:           []string{"http://localhost:8081/callback", "http://127.0.0.1:8081/callback"},
 	PostLogoutRedirectURIs: []string{"http://localhost:8081/", "http://127.0.0.1:8081/"},
 	// FranceConnect's scopes, so a site written for it can be tried as is.
