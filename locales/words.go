@@ -110,6 +110,10 @@ func KindThe(k mandates.Kind) Text { return both("kind."+string(k)+".the", "") }
 // KindExplain says in one plain sentence what the kind means.
 func KindExplain(k mandates.Kind) Text { return both("kind."+string(k)+".plain", "") }
 
+// KindExplainYou is KindExplain said to the person the kind protects or
+// helps, on their own pages (issue 17: « vous », never « la personne »).
+func KindExplainYou(k mandates.Kind) Text { return both("kind."+string(k)+".plain_you", "") }
+
 // Role is the role's name, for a list: "Tuteur ou tutrice".
 func Role(r mandates.Role) Text { return both("role."+string(r), "") }
 

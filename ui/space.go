@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -170,6 +172,13 @@ func spaceCardOf(v mandates.View, lang string, l *i18n.Localizer) spaceCard {
 		AidantMandate: v.Kind == mandates.AidantMandate, Proxy: v.Kind == mandates.Proxy}
 	if v.Organisation != nil {
 		c.Org = v.Organisation.Name
+	}
+	if v.Representative.PersonID != "" && v.RepresentativeGender != mandates.GenderUnspecified {
+		// The holder's gender, when Relais knows it: « Tutrice ».
+		c.Role = roleNoun(v.Role, v.RepresentativeGender, lang)
+		if r, n := utf8.DecodeRuneInString(c.Role); lang == "fr" && n > 0 {
+			c.Role = string(unicode.ToUpper(r)) + c.Role[n:]
+		}
 	}
 	c.Waiting = v.Status == mandates.StatusPendingConsent
 	c.CanStop = !c.Measure && !c.Ended
@@ -351,6 +360,7 @@ func (s *personPages) spaceOf(w http.ResponseWriter, r *http.Request) error {
 	d := spaceOfData{Measure: s.spaceUnderMeasure(views)}
 	for _, v := range views {
 		c := spaceCardOf(v, lang, l)
+		c.Explain = locales.KindExplainYou(v.Kind).In(lang) // the reader's own page
 		if c.WaitsFor, err = s.spaceWaitsFor(r.Context(), l, lang, v); err != nil {
 			return err
 		}
