@@ -68,9 +68,9 @@ type namePage struct {
 	names bool // names Marie: only as « Marie Martin »
 }
 
-// actingConsentPage is the consent page Marie reads when she acts for
-// Jeanne at the caf site, in lang.
-func actingConsentPage(t *testing.T, w *accessWorld, lang string) answer {
+// actingConsentPage is the chooser (« pour qui ? ») and the consent page
+// Marie reads when she acts for Jeanne at the caf site, in lang.
+func actingConsentPage(t *testing.T, w *accessWorld, lang string) (chooser, consent answer) {
 	t.Helper()
 	c := withLang(t, w.app, signedIn(t, w.app, w.marie), lang)
 	conf := w.app.conf()
@@ -79,6 +79,7 @@ func actingConsentPage(t *testing.T, w *accessWorld, lang string) answer {
 		t.Fatal(err)
 	}
 	page := readBody(t, res)
+	chooser = answer{status: res.StatusCode, body: strings.ReplaceAll(html.UnescapeString(page), "\u00a0", " ")}
 	if res.StatusCode != http.StatusOK || !strings.Contains(page, `value="`+w.tutelle+`"`) {
 		t.Fatalf("the chooser does not offer Jeanne: %d\n%.2000s", res.StatusCode, page)
 	}
@@ -94,7 +95,12 @@ func actingConsentPage(t *testing.T, w *accessWorld, lang string) answer {
 	if a.status != http.StatusOK || !a.has(`value="accept"`) {
 		t.Fatalf("the consent page: %d\n%.2000s", a.status, a.body)
 	}
-	return a
+	// Marie accepts: Jeanne's journal says that Marie opened her account.
+	if got := postForm(t, w.app, c, "/consent", url.Values{"request": {between(a.body, `name="request" value="`, `"`)},
+		"decision": {"accept"}}); got.status != http.StatusSeeOther && got.status != http.StatusFound {
+		t.Fatalf("the consent: %d", got.status)
+	}
+	return chooser, a
 }
 
 // Issue 17: one name for a person on every page (mandates.DisplayName),
@@ -105,11 +111,19 @@ func TestEveryPageNamesPeopleAndSitesOneWay(t *testing.T) {
 	w := namedWorld(t)
 	cosignRequests(t, w)
 	// Marie acts for Jeanne at the caf site: Jeanne's journal names her.
-	consents := map[string]answer{"fr": actingConsentPage(t, w, "fr"), "en": actingConsentPage(t, w, "en")}
+	choosers, consents := map[string]answer{}, map[string]answer{}
+	for _, lang := range []string{"fr", "en"} {
+		choosers[lang], consents[lang] = actingConsentPage(t, w, lang)
+	}
 	// Sophie, for France Services, asks Fatima for a mandate given on paper.
 	mandate, err := w.app.service.StartMandate(t.Context(), mandates.Actor{PersonID: w.sophie.ID, SecondFactor: true},
 		mandates.MandateInput{OrganisationID: w.desk, PersonID: w.fatima.ID, Areas: []mandates.Area{"social"}, Duration: mandates.TwelveMonth})
 	if err != nil {
+		t.Fatal(err)
+	}
+	// The site checks what Marie may do for Jeanne.
+	if _, err := w.app.service.Evaluate(t.Context(), mandates.Question{ActorID: w.marie.ID, PersonID: w.jeanne.ID,
+		Action: mandates.Dispose, Area: "argent"}, "caf", ""); err != nil {
 		t.Fatal(err)
 	}
 	otp := []string{"pwd", "otp"}
@@ -137,6 +151,7 @@ func TestEveryPageNamesPeopleAndSitesOneWay(t *testing.T) {
 		{"Jeanne's code page", w.jeanne, nil, "/compte/double-authentification", true, false},
 		{"Sophie's code page", w.sophie, otp, "/compte/double-authentification", true, false},
 		{"the attestation Fatima signs", w.sophie, otp, "/aidant/mandats/" + mandate.ID + "/attestation", false, false},
+		{"the page where Fatima agrees with her own account", w.sophie, otp, "/aidant/mandats/" + mandate.ID + "/connexion", true, false},
 	}
 	registered := map[string]bool{w.caf.Name: true, "Impôts": true}
 	forbidden := []string{"né ou née", "connecté", "ouble authentification", "Marie Claire", "Claire", "Odette", "Paul André",
@@ -155,6 +170,9 @@ func TestEveryPageNamesPeopleAndSitesOneWay(t *testing.T) {
 				}
 			})
 		}
+		t.Run(lang+"/the chooser Marie reads", func(t *testing.T) {
+			checkNames(t, visibleText(choosers[lang].body), lang, namePage{own: true}, registered, forbidden)
+		})
 		t.Run(lang+"/the consent page when Marie acts for Jeanne", func(t *testing.T) {
 			text := visibleText(consents[lang].body)
 			checkNames(t, text, lang, namePage{own: false}, registered, forbidden)
@@ -170,6 +188,15 @@ func TestEveryPageNamesPeopleAndSitesOneWay(t *testing.T) {
 	if marieNamed == 0 {
 		t.Error("no page names Marie Martin: the test reads no name")
 	}
+	t.Run("Jeanne's journal names Marie as « Marie Martin » and the site by its name", func(t *testing.T) {
+		a := getPage(t, w.app, withLang(t, w.app, signedIn(t, w.app, w.jeanne), "fr"), "/espace/journal")
+		text := visibleText(a.body)
+		for _, want := range []string{"Marie Martin", "site « " + w.caf.Name + " »"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("Jeanne's journal does not say %q:\n%s", want, text)
+			}
+		}
+	})
 	t.Run("the attestation for a woman says « née le »", func(t *testing.T) {
 		a := getPage(t, w.app, withLang(t, w.app, signedIn(t, w.app, w.sophie, otp...), "fr"), "/aidant/mandats/"+mandate.ID+"/attestation")
 		if !a.has("Moi, Fatima Benali, née le ") {
