@@ -45,21 +45,6 @@ func BornOn(g mandates.Gender, lang string) string {
 	return ""
 }
 
-// BornLabel labels a birth date among a person's other fields: « Née le »,
-// « Né le », "Born on", or « Date de naissance » when the gender is unknown.
-func BornLabel(g mandates.Gender, lang string) string {
-	if lang == "en" {
-		return "Born on"
-	}
-	switch g {
-	case mandates.GenderFemale:
-		return "Née le"
-	case mandates.GenderMale:
-		return "Né le"
-	}
-	return "Date de naissance"
-}
-
 // FormatTime writes an hour as people say it: "14 h 05", "2:05 pm".
 func FormatTime(t time.Time, lang string) string {
 	t = t.In(paris)

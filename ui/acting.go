@@ -142,7 +142,7 @@ func (s *signInPages) forWhomData(ctx context.Context, a mandates.Actor, c oauth
 			continue
 		}
 		seen[v.ID] = true
-		cd := candidate{ID: v.ID, Name: v.PersonName, Kind: locales.Kind(v.Kind), Role: locales.Role(v.Role), Selected: hinted != "" && v.PersonID == hinted}
+		cd := candidate{ID: v.ID, Name: v.PersonName, Kind: locales.Kind(v.Kind), Role: roleOf(v), Selected: hinted != "" && v.PersonID == hinted}
 		cd.Until = v.ValidUntil
 		if v.Organisation != nil {
 			// Two organisations may help one person: their names tell
@@ -256,5 +256,5 @@ func (s *signInPages) actingFor(ctx context.Context, a mandates.Actor, represent
 	if err != nil {
 		return nil, err
 	}
-	return &actingData{PersonName: v.PersonName, Kind: locales.Kind(v.Kind), Role: locales.Role(v.Role)}, nil
+	return &actingData{PersonName: v.PersonName, Kind: locales.Kind(v.Kind), Role: roleOf(v)}, nil
 }

@@ -59,3 +59,30 @@ func TestEveryActingScopeLabelIsInTheCatalogues(t *testing.T) {
 		}
 	}
 }
+
+// Issue 17: a representative's role agrees with their gender when Relais
+// knows it; both forms only when it does not, or for an organisation.
+func TestARoleIsNamedWithTheHoldersGender(t *testing.T) {
+	view := func(person string, g mandates.Gender, role mandates.Role) mandates.View {
+		return mandates.View{Representation: mandates.Representation{Role: role,
+			Representative: mandates.Representative{PersonID: person, OrganisationID: map[bool]string{true: "org"}[person == ""]}},
+			RepresentativeGender: g}
+	}
+	tests := []struct {
+		name string
+		v    mandates.View
+		want string
+	}{
+		{"a woman is « Tutrice »", view("marie", mandates.GenderFemale, mandates.RoleTuteur), "Tutrice"},
+		{"a man is « Curateur »", view("paul", mandates.GenderMale, mandates.RoleCurateur), "Curateur"},
+		{"an unknown gender keeps both forms", view("camille", mandates.GenderUnspecified, mandates.RoleTuteur), "Tuteur ou tutrice"},
+		{"an organisation keeps both forms", view("", mandates.GenderUnspecified, mandates.RoleCurateur), "Curateur ou curatrice"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := roleOf(tt.v).In("fr"); got != tt.want {
+				t.Errorf("roleOf = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -183,6 +183,9 @@ func TestEveryPageNamesPeopleAndSitesOneWay(t *testing.T) {
 			if !strings.Contains(text, want) || strings.Contains(text, notWant) {
 				t.Errorf("the consent page does not name Jeanne's information (want %q, never %q):\n%s", want, notWant, text)
 			}
+			if lang == "fr" && !strings.Contains(text, "Votre rôle : Tutrice.") {
+				t.Errorf("the consent page does not name Marie's role with her gender:\n%s", text)
+			}
 		})
 	}
 	if marieNamed == 0 {

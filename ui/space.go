@@ -6,8 +6,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -167,18 +165,11 @@ func spaceStatusTag(st mandates.Status) string {
 // spaceCardOf puts a representation in plain words.
 func spaceCardOf(v mandates.View, lang string, l *i18n.Localizer) spaceCard {
 	c := spaceCard{ID: v.ID, Who: v.RepresentativeOf, Person: v.PersonName, Kind: locales.Kind(v.Kind).In(lang), Explain: locales.KindExplain(v.Kind).In(lang),
-		Role: locales.Role(v.Role).In(lang), Delegates: v.Delegates, Areas: spaceAreas(v.Areas, lang),
+		Role: roleOf(v).In(lang), Delegates: v.Delegates, Areas: spaceAreas(v.Areas, lang),
 		Status: locales.Status(v.Status).In(lang), Tag: spaceStatusTag(v.Status), Ended: spaceEnded(v.Status), Measure: v.Kind.IsMeasure(),
 		AidantMandate: v.Kind == mandates.AidantMandate, Proxy: v.Kind == mandates.Proxy}
 	if v.Organisation != nil {
 		c.Org = v.Organisation.Name
-	}
-	if v.Representative.PersonID != "" && v.RepresentativeGender != mandates.GenderUnspecified {
-		// The holder's gender, when Relais knows it: « Tutrice ».
-		c.Role = roleNoun(v.Role, v.RepresentativeGender, lang)
-		if r, n := utf8.DecodeRuneInString(c.Role); lang == "fr" && n > 0 {
-			c.Role = string(unicode.ToUpper(r)) + c.Role[n:]
-		}
 	}
 	c.Waiting = v.Status == mandates.StatusPendingConsent
 	c.CanStop = !c.Measure && !c.Ended
