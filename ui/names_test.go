@@ -121,10 +121,13 @@ func TestEveryPageNamesPeopleAndSitesOneWay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The site checks what Marie may do for Jeanne.
-	if _, err := w.app.service.Evaluate(t.Context(), mandates.Question{ActorID: w.marie.ID, PersonID: w.jeanne.ID,
-		Action: mandates.Dispose, Area: "argent"}, "caf", ""); err != nil {
-		t.Fatal(err)
+	// The site checks what Marie may do for Jeanne, and what Jeanne may do
+	// alone (refused: her tutrice does it).
+	for _, actor := range []mandates.Person{w.marie, w.jeanne} {
+		if _, err := w.app.service.Evaluate(t.Context(), mandates.Question{ActorID: actor.ID, PersonID: w.jeanne.ID,
+			Action: mandates.Dispose, Area: "argent"}, "caf", ""); err != nil {
+			t.Fatal(err)
+		}
 	}
 	otp := []string{"pwd", "otp"}
 	pages := []namePage{
