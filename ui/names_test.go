@@ -109,7 +109,7 @@ func actingConsentPage(t *testing.T, w *accessWorld, lang string) (chooser, cons
 // née », « connecté(e) » or « la double authentification ».
 func TestEveryPageNamesPeopleAndSitesOneWay(t *testing.T) {
 	w := namedWorld(t)
-	cosignRequests(t, w)
+	forLucie, forPaul, _, _, _ := cosignRequests(t, w)
 	// Marie acts for Jeanne at the caf site: Jeanne's journal names her.
 	choosers, consents := map[string]answer{}, map[string]answer{}
 	for _, lang := range []string{"fr", "en"} {
@@ -143,6 +143,8 @@ func TestEveryPageNamesPeopleAndSitesOneWay(t *testing.T) {
 		{"who acts for Paul", w.paul, nil, "/espace/qui-agit-pour-moi", true, false},
 		{"Paul's agreements", w.paul, nil, "/espace/accords", true, false},
 		{"Paul's journal", w.paul, nil, "/espace/journal", true, false},
+		{"the agreement asked of Paul", w.paul, nil, "/espace/accords/" + forPaul, true, false},
+		{"the agreement asked of Lucie for Paul", w.lucie, otp, "/espace/accords/" + forLucie, true, false},
 		{"Fatima's space", w.fatima, nil, "/espace", true, false},
 		{"who acts for Fatima", w.fatima, nil, "/espace/qui-agit-pour-moi", true, false},
 		{"Fatima's journal", w.fatima, nil, "/espace/journal", true, false},
