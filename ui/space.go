@@ -503,6 +503,7 @@ func (s *personPages) spaceFor(w http.ResponseWriter, r *http.Request) error {
 	journals := map[string]string{}
 	for _, v := range views {
 		c := spaceCardOf(v, lang, l)
+		c.Explain = explainOf(v, lang) // about the person, by name
 		c.GiveProxy = s.givingProxyLink(v)
 		switch {
 		case v.Kind == mandates.Proxy && v.Status == mandates.StatusPendingConsent && v.Representative.PersonID == sess.PersonID:
