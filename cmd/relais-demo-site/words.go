@@ -23,7 +23,7 @@ func (t text) in(lang string) string {
 
 // words are the page texts; a key missing in one language fails a test.
 var words = map[string]text{
-	"site_name":        {"Caisse d’allocations de démonstration", "Caisse d’allocations de démonstration"},
+	"site_name":        {"Caisse de démonstration", "Caisse de démonstration"},
 	"demo_note":        {"Site de démonstration : aucune démarche n’est vraiment faite.", "A demonstration site: no procedure is really done."},
 	"skip":             {"Aller au contenu", "Skip to content"},
 	"lang_nav":         {"Langue", "Language"},
@@ -153,18 +153,18 @@ var acts = []act{
 		Label:       text{"Consulter le dossier", "See the file"},
 		Hint:        text{"Voir les allocations et les paiements.", "See the allowances and payments."},
 		Done:        "Dossier consulté",
-		Description: "Caisse d’allocations de démonstration : voir le dossier de %s."},
+		Description: "Caisse de démonstration : voir le dossier de %s."},
 	{Slug: "declarer", Action: "manage", Area: "social",
 		Label:       text{"Déclarer un changement de situation", "Report a change of situation"},
 		Hint:        text{"Par exemple : un déménagement, un nouveau travail.", "For example: a move, a new job."},
 		Done:        "Déclaration de changement de situation envoyée",
-		Description: "Caisse d’allocations de démonstration : déclarer un changement de situation de %s."},
+		Description: "Caisse de démonstration : déclarer un changement de situation de %s."},
 	{Slug: "rembourser", Action: "dispose", Area: "argent",
 		Label: text{"Demander le remboursement d’un trop-perçu", "Ask for an overpayment to be paid back"},
 		Hint: text{"Un trop-perçu est de l’argent versé en trop. Cette démarche engage l’argent de la personne.",
 			"An overpayment is money paid by mistake. This procedure commits the person’s money."},
 		Done:        "Demande de remboursement d’un trop-perçu de 120 € envoyée",
-		Description: "Caisse d’allocations de démonstration : demander le remboursement d’un trop-perçu de 120 € pour %s. L’argent sera versé sur son compte bancaire."},
+		Description: "Caisse de démonstration : demander le remboursement d’un trop-perçu de 120 € pour %s. L’argent sera versé sur son compte bancaire."},
 }
 
 func actBySlug(slug string) (act, bool) {

@@ -83,7 +83,7 @@ const demoClientSecret = "demo-secret-for-local-trials-only"
 // name on every page (issue 17).
 var demoClient = oauth.Client{
 	ID:                     "demo-site",
-	Name:                   "Caisse d’allocations de démonstration",
+	Name:                   "Caisse de démonstration",
 	RedirectURIs:           []string{"http://localhost:8081/callback", "http://127.0.0.1:8081/callback"},
 	PostLogoutRedirectURIs: []string{"http://localhost:8081/", "http://127.0.0.1:8081/"},
 	// FranceConnect's scopes, so a site written for it can be tried as is.
