@@ -262,7 +262,7 @@ func (t *TOTP) Setup(ctx context.Context, personID string) (TOTPSetup, error) {
 	// which is what the person types to log in.
 	account := p.Email
 	if account == "" {
-		account = strings.TrimSpace(p.GivenNames + " " + p.FamilyName)
+		account = mandates.DisplayName(p)
 	}
 	key, err := totp.Generate(totp.GenerateOpts{Issuer: t.cfg.Issuer, AccountName: account, Period: totpPeriod,
 		Secret: secret, Digits: totpDigits, Algorithm: otp.AlgorithmSHA1})

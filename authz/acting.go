@@ -69,9 +69,11 @@ func actorOf(personID string, amr []string) mandates.Actor {
 
 // actClaim is RFC 8693 §4.1's act: who acts, as the site knows them
 // (their pairwise sub there), with the names the site shows ("Marie
-// Martin, tutrice, pour Jean Martin").
+// Martin, tutrice, pour Jean Martin"): name is mandates.DisplayName, the
+// name Relais's own pages give the actor; FranceConnect's fields beside it.
 func (p *Provider) actClaim(c oauth.Client, actor mandates.Person, v mandates.View) map[string]any {
-	act := map[string]any{"sub": p.Subject(c, actor.ID), "given_name": actor.GivenNames, "family_name": actor.FamilyName}
+	act := map[string]any{"sub": p.Subject(c, actor.ID), "name": mandates.DisplayName(actor),
+		"given_name": actor.GivenNames, "family_name": actor.FamilyName}
 	if actor.PreferredName != "" {
 		act["preferred_username"] = actor.PreferredName
 	}

@@ -49,7 +49,9 @@ func sector(c oauth.Client) string {
 // asked for by its own name; identite_pivot asks for the pivot identity;
 // profile, email, phone and address are OIDC Core §5.4's bundles.
 var scopeClaims = map[string][]string{
-	"profile":            {"given_name", "given_name_array", "family_name", "preferred_username", "birthdate", "gender"},
+	// name (OIDC Core §5.1) is mandates.DisplayName, the one name Relais's
+	// pages and letters give the person, for sites to show the same.
+	"profile":            {"name", "given_name", "given_name_array", "family_name", "preferred_username", "birthdate", "gender"},
 	"email":              {"email", "email_verified"},
 	"phone":              {"phone_number"},
 	"address":            {"address"},
@@ -110,6 +112,8 @@ func IdentityClaims(p mandates.Person, scopes []string) map[string]any {
 		}
 	}
 	given := strings.Fields(p.GivenNames)
+	name := mandates.DisplayName(p)
+	set("name", name, name != "")
 	set("given_name", strings.Join(given, " "), len(given) > 0)
 	set("given_name_array", given, len(given) > 0)
 	set("family_name", p.FamilyName, p.FamilyName != "")

@@ -11,7 +11,7 @@ import (
 // AttestationVersion names the wording of the attestation, like Aidants
 // Connect's dated mandate templates: a change of words is a new version,
 // and the hash kept with each consent says which text was signed.
-const AttestationVersion = "2026-11-29"
+const AttestationVersion = "2026-12-06"
 
 var monthsFR = [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}
 
@@ -27,6 +27,22 @@ func FormatDate(t time.Time, lang string) string {
 		day = "1er"
 	}
 	return fmt.Sprintf("%s %s %d", day, monthsFR[t.Month()-1], t.Year())
+}
+
+// BornOn is the words before a birth date inside a sentence, agreeing
+// with the person's gender: « née le », « né le », "born on". French has
+// no word for an unknown gender (issue 17: never « né ou née »): the
+// answer is then empty, and the caller rephrases (« Date de naissance : »).
+func BornOn(g mandates.Gender, lang string) string {
+	switch {
+	case lang == "en":
+		return "born on"
+	case g == mandates.GenderFemale:
+		return "née le"
+	case g == mandates.GenderMale:
+		return "né le"
+	}
+	return ""
 }
 
 // FormatTime writes an hour as people say it: "14 h 05", "2:05 pm".
@@ -59,7 +75,16 @@ func Attestation(r mandates.Representation, person mandates.Person, org mandates
 		b.WriteString("The procedures they may do for me:\n")
 	} else {
 		fmt.Fprintf(&b, "Mandat d’aidant : accord donné en personne (texte du %s)\n\n", AttestationVersion)
-		fmt.Fprintf(&b, "Moi, %s, né ou née le %s, je suis d’accord pour que les aidants de %s fassent certaines démarches pour moi.\n\n", mandates.DisplayName(person), FormatDate(person.BirthDate, "fr"), org.Name)
+		// Issue 17: the person's gender when Relais knows it, never « né
+		// ou née »; without it, the date on a line of its own.
+		born := BornOn(person.Gender, "fr")
+		if born == "" {
+			fmt.Fprintf(&b, "Moi, %s, je suis d’accord pour que les aidants de %s fassent certaines démarches pour moi.\nMa date de naissance : %s.\n\n",
+				mandates.DisplayName(person), org.Name, FormatDate(person.BirthDate, "fr"))
+		} else {
+			fmt.Fprintf(&b, "Moi, %s, %s %s, je suis d’accord pour que les aidants de %s fassent certaines démarches pour moi.\n\n",
+				mandates.DisplayName(person), born, FormatDate(person.BirthDate, "fr"), org.Name)
+		}
 		b.WriteString("Les démarches qu’ils peuvent faire pour moi :\n")
 	}
 	for _, a := range r.Areas {

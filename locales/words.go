@@ -110,6 +110,19 @@ func KindThe(k mandates.Kind) Text { return both("kind."+string(k)+".the", "") }
 // KindExplain says in one plain sentence what the kind means.
 func KindExplain(k mandates.Kind) Text { return both("kind."+string(k)+".plain", "") }
 
+// KindExplainYou is KindExplain said to the person the kind protects or
+// helps, on their own pages (issue 17: « vous », never « la personne »).
+func KindExplainYou(k mandates.Kind) Text { return both("kind."+string(k)+".plain_you", "") }
+
+// KindExplainOf is KindExplain about a person named name, for the one
+// who acts for them (issue 17: the person by their name, never « la
+// personne »).
+func KindExplainOf(k mandates.Kind, name string) Text {
+	id, data := "kind."+string(k)+".plain_of", map[string]string{"Name": name}
+	c := words()
+	return Text{FR: say(c.fr, id, data, ""), EN: say(c.en, id, data, "")}
+}
+
 // Role is the role's name, for a list: "Tuteur ou tutrice".
 func Role(r mandates.Role) Text { return both("role."+string(r), "") }
 

@@ -43,7 +43,7 @@ func catalogueOf(t *testing.T, lang string) map[string]string {
 func codeKeys() []string {
 	var ids []string
 	for _, k := range mandates.Kinds {
-		ids = append(ids, "kind."+string(k), "kind."+string(k)+".the", "kind."+string(k)+".plain")
+		ids = append(ids, "kind."+string(k), "kind."+string(k)+".the", "kind."+string(k)+".plain", "kind."+string(k)+".plain_you", "kind."+string(k)+".plain_of")
 	}
 	seen := map[mandates.Role]bool{}
 	for _, k := range mandates.Kinds {
@@ -116,6 +116,8 @@ func TestLabelsNameCodesInBothLanguages(t *testing.T) {
 		{"a kind, for a heading", Kind(mandates.Tutelle), Text{"Tutelle", "Guardianship (tutelle)"}},
 		{"a kind in a sentence", KindThe(mandates.AidantMandate), Text{"le mandat d’aidant", "the aidant mandate"}},
 		{"a kind explained", KindExplain(mandates.Proxy), Text{"La personne a choisi une personne de confiance pour l’aider dans certaines démarches.", "The person chose someone they trust to help with some procedures."}},
+		{"a kind explained to the person it protects", KindExplainYou(mandates.Tutelle), Text{"Un juge a décidé qu’un tuteur fait les démarches pour vous.", "A judge decided that a guardian does procedures for you."}},
+		{"a kind explained about the person, by name", KindExplainOf(mandates.Tutelle, "Jeanne Lefèvre"), Text{"Un juge a décidé qu’un tuteur fait les démarches pour Jeanne Lefèvre.", "A judge decided that a guardian does procedures for Jeanne Lefèvre."}},
 		{"an unknown kind has no name", Kind("nothing"), Text{}},
 		{"a role", Role(mandates.RoleCurateur), Text{"Curateur ou curatrice", "curator"}},
 		{"an action", Action(mandates.Manage), Text{"Faire les démarches courantes", "Do everyday procedures"}},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -300,10 +301,13 @@ type View struct {
 	Status           Status // at the time of reading
 	PersonName       string
 	RepresentativeOf string // the representative: a person's name, or the organisation's
-	Organisation     *Organisation
-	Delegates        []string // names of the delegates, if any
-	Actions          map[Action]Decision
-	PersonActions    map[Action]Decision // what the person may do alone under it
+	// RepresentativeGender is the representative's gender, when a person
+	// holds it and Relais knows it: pages name the role with it (« tutrice »).
+	RepresentativeGender Gender
+	Organisation         *Organisation
+	Delegates            []string // names of the delegates, if any
+	Actions              map[Action]Decision
+	PersonActions        map[Action]Decision // what the person may do alone under it
 	// Limits are, for a mandate or a proxy that Usable returns, the
 	// measures over the person in force at LimitsAt: what it allows never
 	// goes beyond what they leave (Policy.Allows).
@@ -320,7 +324,7 @@ func (s *Service) Describe(ctx context.Context, reps []Representation) ([]View, 
 // already read (by person id), which it completes: what a mandate or a
 // proxy allows is capped by the measures over its person (Policy.Allows).
 func (s *Service) describe(ctx context.Context, reps []Representation, now time.Time, of map[string][]Representation) ([]View, error) {
-	names := map[string]string{}
+	names, genders := map[string]string{}, map[string]Gender{}
 	name := func(id string) (string, error) {
 		if n, ok := names[id]; ok {
 			return n, nil
@@ -329,7 +333,7 @@ func (s *Service) describe(ctx context.Context, reps []Representation, now time.
 		if err != nil {
 			return "", err
 		}
-		names[id] = DisplayName(p)
+		names[id], genders[id] = DisplayName(p), p.Gender
 		return names[id], nil
 	}
 	orgs := map[string]*Organisation{}
@@ -344,6 +348,7 @@ func (s *Service) describe(ctx context.Context, reps []Representation, now time.
 			if v.RepresentativeOf, err = name(id); err != nil {
 				return nil, err
 			}
+			v.RepresentativeGender = genders[id]
 		}
 		if id := r.Representative.OrganisationID; id != "" {
 			o, ok := orgs[id]
@@ -384,14 +389,21 @@ func (s *Service) describe(ctx context.Context, reps []Representation, now time.
 	return out, nil
 }
 
-// DisplayName is how pages name a person: given names and the name they
-// use.
+// DisplayName is the one name of a person on every page, token and
+// letter (issue 17): the first given name (the prénom usuel), then the name
+// in use (the nom d'usage when there is one, else the birth name):
+// « Marie Martin », never « Marie Claire Lefèvre ». Where an operator must
+// identify a person, the civil identity is shown field by field instead.
 func DisplayName(p Person) string {
-	family := p.FamilyName
-	if p.PreferredName != "" {
-		family = p.PreferredName
+	family := strings.TrimSpace(p.FamilyName)
+	if preferred := strings.TrimSpace(p.PreferredName); preferred != "" {
+		family = preferred
 	}
-	return p.GivenNames + " " + family
+	given := strings.Fields(p.GivenNames)
+	if len(given) == 0 {
+		return family
+	}
+	return given[0] + " " + family
 }
 
 // Of lists the representations of the person, with names: "who may act

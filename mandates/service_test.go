@@ -292,3 +292,27 @@ func TestAnEvaluationIsNotAnsweredWhenItCannotBeJournaled(t *testing.T) {
 		t.Errorf("Evaluate = %v, want ErrUnavailable", err)
 	}
 }
+
+// Issue 17: one name for a person on every page, token and letter: the
+// first given name (the prénom usuel), then the name in use.
+func TestDisplayNameIsTheFirstGivenNameThenTheNameInUse(t *testing.T) {
+	tests := []struct {
+		name string
+		p    Person
+		want string
+	}{
+		{"one given name and a birth name", Person{GivenNames: "Jeanne", FamilyName: "Lefèvre"}, "Jeanne Lefèvre"},
+		{"several given names: the first only", Person{GivenNames: "Paul André", FamilyName: "Durand"}, "Paul Durand"},
+		{"a nom d'usage replaces the birth name", Person{GivenNames: "Marie Claire", FamilyName: "Lefèvre", PreferredName: "Martin"}, "Marie Martin"},
+		{"a compound first name keeps its hyphen", Person{GivenNames: "Jean-Pierre Louis", FamilyName: "Roux"}, "Jean-Pierre Roux"},
+		{"spaces around the given names are not part of the name", Person{GivenNames: "  Fatima  Zohra ", FamilyName: "Benali"}, "Fatima Benali"},
+		{"no given name: the name in use alone", Person{FamilyName: "Garnier"}, "Garnier"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := DisplayName(tt.p); got != tt.want {
+				t.Errorf("DisplayName = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

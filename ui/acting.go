@@ -142,7 +142,7 @@ func (s *signInPages) forWhomData(ctx context.Context, a mandates.Actor, c oauth
 			continue
 		}
 		seen[v.ID] = true
-		cd := candidate{ID: v.ID, Name: v.PersonName, Kind: locales.Kind(v.Kind), Role: locales.Role(v.Role), Selected: hinted != "" && v.PersonID == hinted}
+		cd := candidate{ID: v.ID, Name: v.PersonName, Kind: locales.Kind(v.Kind), Role: roleOf(v), Selected: hinted != "" && v.PersonID == hinted}
 		cd.Until = v.ValidUntil
 		if v.Organisation != nil {
 			// Two organisations may help one person: their names tell
@@ -232,10 +232,29 @@ type actingData struct {
 	Role       locales.Text
 }
 
+// actingItems words what a site asks about another person's information
+// (issue 17: « l’identité de Jeanne Lefèvre », never « votre identité »).
+// The protection scope is left out: a site never learns the measures of a
+// person acted for (authz drops the scope). Keeping the session open is
+// the reader's own, and keeps its words.
+func actingItems(items []string) []string {
+	out := make([]string, 0, len(items))
+	for _, id := range items {
+		switch id {
+		case "scope.protection":
+		case "scope.offline_access":
+			out = append(out, id)
+		default:
+			out = append(out, "acting."+id)
+		}
+	}
+	return out
+}
+
 func (s *signInPages) actingFor(ctx context.Context, a mandates.Actor, representationID string) (*actingData, error) {
 	v, err := s.mandates.Service.Usable(ctx, a, representationID, s.now())
 	if err != nil {
 		return nil, err
 	}
-	return &actingData{PersonName: v.PersonName, Kind: locales.Kind(v.Kind), Role: locales.Role(v.Role)}, nil
+	return &actingData{PersonName: v.PersonName, Kind: locales.Kind(v.Kind), Role: roleOf(v)}, nil
 }

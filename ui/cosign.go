@@ -72,12 +72,7 @@ func (s *cosignPages) cosignView(r *http.Request, viewer string, c mandates.Cosi
 	if v.Person, err = name(c.PersonID); err != nil {
 		return v, err
 	}
-	v.Site = c.ClientID
-	if s.oidc != nil && s.oidc.Clients != nil {
-		if cl, err := s.oidc.Clients.Client(ctx, c.ClientID); err == nil && cl.Name != "" {
-			v.Site = cl.Name
-		}
-	}
+	v.Site = nameOfSite(ctx, s.oidc, c.ClientID)
 	if rep, err := svc.Representation(ctx, viewer, c.RepresentationID); err == nil {
 		v.Kind = locales.KindThe(rep.Kind).In(lang)
 	}

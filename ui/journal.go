@@ -180,12 +180,7 @@ func (v *journalView) site(id string) string {
 	if n, ok := v.sites[id]; ok {
 		return n
 	}
-	n := id
-	if v.s.oidc != nil && v.s.oidc.Clients != nil {
-		if c, err := v.s.oidc.Clients.Client(v.r.Context(), id); err == nil && c.Name != "" {
-			n = c.Name
-		}
-	}
+	n := nameOfSite(v.r.Context(), v.s.oidc, id)
 	v.sites[id] = n
 	return n
 }

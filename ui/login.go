@@ -162,7 +162,9 @@ func (s *signInPages) authorize(w http.ResponseWriter, r *http.Request) error {
 		}
 		allowFormTarget(w, r.Form.Get("redirect_uri"))
 		d := s.consentData(r, a, authorizeQuery(a.Form(), "consent"))
-		d.Acting = acting
+		if acting != nil {
+			d.Acting, d.Items, d.Sensitive = acting, actingItems(d.Items), false
+		}
 		s.render(w, r, http.StatusOK, "consent", "consent.title", d)
 		return nil
 	}

@@ -165,7 +165,7 @@ func spaceStatusTag(st mandates.Status) string {
 // spaceCardOf puts a representation in plain words.
 func spaceCardOf(v mandates.View, lang string, l *i18n.Localizer) spaceCard {
 	c := spaceCard{ID: v.ID, Who: v.RepresentativeOf, Person: v.PersonName, Kind: locales.Kind(v.Kind).In(lang), Explain: locales.KindExplain(v.Kind).In(lang),
-		Role: locales.Role(v.Role).In(lang), Delegates: v.Delegates, Areas: spaceAreas(v.Areas, lang),
+		Role: roleOf(v).In(lang), Delegates: v.Delegates, Areas: spaceAreas(v.Areas, lang),
 		Status: locales.Status(v.Status).In(lang), Tag: spaceStatusTag(v.Status), Ended: spaceEnded(v.Status), Measure: v.Kind.IsMeasure(),
 		AidantMandate: v.Kind == mandates.AidantMandate, Proxy: v.Kind == mandates.Proxy}
 	if v.Organisation != nil {
@@ -351,6 +351,7 @@ func (s *personPages) spaceOf(w http.ResponseWriter, r *http.Request) error {
 	d := spaceOfData{Measure: s.spaceUnderMeasure(views)}
 	for _, v := range views {
 		c := spaceCardOf(v, lang, l)
+		c.Explain = locales.KindExplainYou(v.Kind).In(lang) // the reader's own page
 		if c.WaitsFor, err = s.spaceWaitsFor(r.Context(), l, lang, v); err != nil {
 			return err
 		}
@@ -502,6 +503,7 @@ func (s *personPages) spaceFor(w http.ResponseWriter, r *http.Request) error {
 	journals := map[string]string{}
 	for _, v := range views {
 		c := spaceCardOf(v, lang, l)
+		c.Explain = explainOf(v, lang) // about the person, by name
 		c.GiveProxy = s.givingProxyLink(v)
 		switch {
 		case v.AwaitsHolder(sess.PersonID):

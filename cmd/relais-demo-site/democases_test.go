@@ -116,13 +116,13 @@ func TestEachDemoCaseAgainstRelais(t *testing.T) {
 			[]string{"Compte de Jeanne Lefèvre", "Marie Martin, tuteur ou tutrice, pour Jeanne Lefèvre", "Vous pouvez : Voir le dossier Faire les démarches courantes Faire les actes importants"},
 			[]string{"C’est fait."}},
 		{"the person under tutelle may not manage alone", "jeanne.lefevre@demo.example", "", "declarer",
-			[]string{"Compte de Jeanne Lefèvre", "Vous êtes connecté(e) en votre nom."},
+			[]string{"Compte de Jeanne Lefèvre", "Vous agissez en votre nom."},
 			[]string{"Cette démarche n’est pas possible.", "Réponse de Relais : refusé"}},
 		{"the proxy holder may not dispose", "ahmed.benali@demo.example", "Fatima", "rembourser",
 			[]string{"Compte de Fatima Benali", "Ahmed Benali, personne de confiance, pour Fatima Benali"},
 			[]string{"Cette démarche n’est pas possible."}},
 		{"the person under curatelle renforcée needs agreement to manage", "paul.durand@demo.example", "", "declarer",
-			[]string{"Compte de Paul Durand", "Vous êtes connecté(e) en votre nom."},
+			[]string{"Compte de Paul Durand", "Vous agissez en votre nom."},
 			[]string{"Cette démarche demande un accord.", "La personne qui vous représente doit donner son accord."}},
 	}
 	for _, tt := range tests {

@@ -1,5 +1,5 @@
 // Command relais-demo-site is a fictional public-service site, the
-// "Caisse d’allocations de démonstration", that signs people in with Relais
+// "Caisse de démonstration", that signs people in with Relais
 // by standard OpenID Connect only (go-oidc and x/oauth2), as any site
 // would: it imports none of Relais's packages, so a site developer can
 // copy it.

@@ -64,7 +64,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		_ = srv.Shutdown(shutdown)
 	}()
 	home, _ := url.Parse(cfg.RedirectURL)
-	fmt.Fprintf(stdout, "Caisse d’allocations de démonstration: open %s://%s/ (signs in with Relais at %s as %s)\n",
+	fmt.Fprintf(stdout, "Caisse de démonstration: open %s://%s/ (signs in with Relais at %s as %s)\n",
 		home.Scheme, home.Host, cfg.Issuer, cfg.ClientID)
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		fmt.Fprintln(stderr, "relais-demo-site:", err)

@@ -118,6 +118,7 @@ func (a *account) ActorSub() string {
 // actClaim is RFC 8693 §4.1's act, with the names Relais adds.
 type actClaim struct {
 	Sub               string `json:"sub"`
+	Name              string `json:"name"`
 	GivenName         string `json:"given_name"`
 	FamilyName        string `json:"family_name"`
 	PreferredUsername string `json:"preferred_username"`
@@ -371,6 +372,7 @@ func (s *Site) signIn(ctx context.Context, op *relais, code string, login *pendi
 		return nil, errors.New("userinfo's sub is not the ID token's") // OIDC Core §5.3.2
 	}
 	var names struct {
+		Name              string `json:"name"`
 		GivenName         string `json:"given_name"`
 		FamilyName        string `json:"family_name"`
 		PreferredUsername string `json:"preferred_username"`
@@ -382,7 +384,7 @@ func (s *Site) signIn(ctx context.Context, op *relais, code string, login *pendi
 	if expires.IsZero() || expires.After(idt.Expiry) && !idt.Expiry.IsZero() {
 		expires = idt.Expiry
 	}
-	return &account{Sub: idt.Subject, Person: displayName(names.GivenName, names.FamilyName, names.PreferredUsername),
+	return &account{Sub: idt.Subject, Person: displayName(names.Name, names.GivenName, names.FamilyName, names.PreferredUsername),
 		Actor: claims.Act, Representation: claims.Representation, IDToken: raw, AccessToken: tok.AccessToken, Expires: expires}, nil
 }
 
@@ -434,7 +436,7 @@ func personName(a *account, l string) string {
 // actor's names and role, then the account's person. Never the actor's
 // name as the account's.
 func whoActs(a *account, l string) string {
-	actor := displayName(a.Actor.GivenName, a.Actor.FamilyName, a.Actor.PreferredUsername)
+	actor := displayName(a.Actor.Name, a.Actor.GivenName, a.Actor.FamilyName, a.Actor.PreferredUsername)
 	person := personName(a, l)
 	role := ""
 	if a.Representation != nil {

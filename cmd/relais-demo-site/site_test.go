@@ -38,7 +38,7 @@ func TestTheAccountPageSaysWhoseAccountAndWhoActs(t *testing.T) {
 				"Avec l’accord de Paul Durand, vous pouvez : Faire les actes importants", "Curatelle renforcée"},
 			[]string{"Compte de Lucie"}},
 		{"a person acting for herself has no act", (*fakeOP).asJeanneHerself, "fr",
-			[]string{"Compte de Jeanne Lefèvre", "Vous êtes connecté(e) en votre nom."},
+			[]string{"Compte de Jeanne Lefèvre", "Vous agissez en votre nom."},
 			[]string{"pour Jeanne", "Vous pouvez :"}},
 	}
 	for _, tt := range tests {
@@ -427,5 +427,26 @@ func TestTheAccountPageStopsShowingRightsOnceRelaisStoppedThem(t *testing.T) {
 	}
 	if res, _ := run.do(t, "GET", "/compte"); res.StatusCode != http.StatusUnauthorized {
 		t.Errorf("the site kept the session: %d", res.StatusCode)
+	}
+}
+
+// Issue 17: the site shows the name Relais's pages give (the name claim),
+// and builds the same one from FranceConnect's claims when it is absent.
+func TestTheSiteNamesPeopleAsRelaisDoes(t *testing.T) {
+	tests := []struct {
+		name                            string
+		claim, given, family, preferred string
+		want                            string
+	}{
+		{"Relais's name claim comes first", "Marie Martin", "Marie Claire", "Lefèvre", "Martin", "Marie Martin"},
+		{"without it, the first given name and the nom d'usage", "", "Marie Claire", "Lefèvre", "Martin", "Marie Martin"},
+		{"without a nom d'usage, the birth name", "", "Paul André", "Durand", "", "Paul Durand"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := displayName(tt.claim, tt.given, tt.family, tt.preferred); got != tt.want {
+				t.Errorf("displayName = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

@@ -23,7 +23,7 @@ func (t text) in(lang string) string {
 
 // words are the page texts; a key missing in one language fails a test.
 var words = map[string]text{
-	"site_name":        {"Caisse d’allocations de démonstration", "Demonstration benefits office"},
+	"site_name":        {"Caisse de démonstration", "Caisse de démonstration"},
 	"demo_note":        {"Site de démonstration : aucune démarche n’est vraiment faite.", "A demonstration site: no procedure is really done."},
 	"skip":             {"Aller au contenu", "Skip to content"},
 	"lang_nav":         {"Langue", "Language"},
@@ -33,7 +33,7 @@ var words = map[string]text{
 	"home_for_someone": {"Vous pouvez aussi les faire pour une personne que vous représentez : un parent sous tutelle, une personne que vous aidez.", "You can also do them for someone you represent: a relative under guardianship, or a person you help."},
 	"login_button":     {"Se connecter avec Relais", "Sign in with Relais"},
 	"login_help":       {"Relais vous demande votre adresse e-mail et votre mot de passe. Ensuite, vous choisissez pour qui vous faites la démarche.", "Relais asks for your email address and your password. Then you choose who you are doing the procedure for."},
-	"home_signed_in":   {"Vous êtes connecté(e).", "You are signed in."},
+	"home_signed_in":   {"Vous avez ouvert une session.", "You are signed in."},
 	"go_account":       {"Aller au compte", "Go to the account"},
 	"relais_space":     {"Votre espace Relais", "Your Relais space"},
 	"relais_space_1":   {"Dans votre espace Relais, vous voyez qui peut agir pour vous, et pour qui vous agissez.", "In your Relais space, you see who can act for you, and who you act for."},
@@ -43,7 +43,7 @@ var words = map[string]text{
 	"account_title":   {"Compte de %s", "%s’s account"},
 	"who_acting":      {"%s, %s, pour %s", "%s, %s, for %s"},
 	"who_acting_org":  {"%s, %s (%s), pour %s", "%s, %s (%s), for %s"},
-	"who_self":        {"Vous êtes connecté(e) en votre nom.", "You are signed in as yourself."},
+	"who_self":        {"Vous agissez en votre nom.", "You are acting for yourself."},
 	"acting_note":     {"Vous agissez pour %s. Les démarches faites ici sont faites pour cette personne.", "You are acting for %s. The procedures done here are done for this person."},
 	"allows_title":    {"Ce que vous pouvez faire pour %s", "What you may do for %s"},
 	"allows_kind":     {"Vous agissez au titre de : %s.", "You act under: %s."},
@@ -102,7 +102,7 @@ var words = map[string]text{
 	"err_login_1":     {"Relais n’a pas pu confirmer votre connexion.", "Relais could not confirm your sign-in."},
 	"err_login_2":     {"Rien n’a été fait. Recommencez la connexion. Si cela se répète, réessayez dans un moment.", "Nothing was done. Sign in again. If this happens again, try again in a moment."},
 	"err_expired":     {"Votre session est terminée", "Your session has ended"},
-	"err_expired_1":   {"Vous n’êtes plus connecté(e) à ce site. Cela arrive après quelques minutes, ou après la déconnexion.", "You are no longer signed in to this site. This happens after a few minutes, or after signing out."},
+	"err_expired_1":   {"Votre session sur ce site est terminée. Cela arrive après quelques minutes, ou après la déconnexion.", "You are no longer signed in to this site. This happens after a few minutes, or after signing out."},
 	"err_expired_2":   {"Connectez-vous à nouveau pour continuer.", "Sign in again to continue."},
 	"err_stopped":     {"Ces droits ont été arrêtés", "These rights were stopped"},
 	"err_stopped_1":   {"Relais nous dit que vous ne pouvez plus agir pour ce compte. Par exemple, la procuration a été arrêtée.", "Relais tells us you can no longer act for this account. For example, the proxy was stopped."},
@@ -156,18 +156,18 @@ var acts = []act{
 		Label:       text{"Consulter le dossier", "See the file"},
 		Hint:        text{"Voir les allocations et les paiements.", "See the allowances and payments."},
 		Done:        "Dossier consulté",
-		Description: "Caisse d’allocations de démonstration : voir le dossier de %s."},
+		Description: "Caisse de démonstration : voir le dossier de %s."},
 	{Slug: "declarer", Action: "manage", Area: "social",
 		Label:       text{"Déclarer un changement de situation", "Report a change of situation"},
 		Hint:        text{"Par exemple : un déménagement, un nouveau travail.", "For example: a move, a new job."},
 		Done:        "Déclaration de changement de situation envoyée",
-		Description: "Caisse d’allocations de démonstration : déclarer un changement de situation de %s."},
+		Description: "Caisse de démonstration : déclarer un changement de situation de %s."},
 	{Slug: "rembourser", Action: "dispose", Area: "argent",
 		Label: text{"Demander le remboursement d’un trop-perçu", "Ask for an overpayment to be paid back"},
 		Hint: text{"Un trop-perçu est de l’argent versé en trop. Cette démarche engage l’argent de la personne.",
 			"An overpayment is money paid by mistake. This procedure commits the person’s money."},
 		Done:        "Demande de remboursement d’un trop-perçu de 120 € envoyée",
-		Description: "Caisse d’allocations de démonstration : demander le remboursement d’un trop-perçu de 120 € pour %s. L’argent sera versé sur son compte bancaire."},
+		Description: "Caisse de démonstration : demander le remboursement d’un trop-perçu de 120 € pour %s. L’argent sera versé sur son compte bancaire."},
 }
 
 func actBySlug(slug string) (act, bool) {
@@ -223,11 +223,15 @@ func wordOr(m map[string]text, code, lang string) string {
 	return code
 }
 
-// displayName is how people are addressed: the first given name (the
-// given_name claim holds all of them, space-separated, as FranceConnect's
-// does) and the name in use (preferred_username, the nom d'usage) or else
-// the birth name.
-func displayName(given, family, preferred string) string {
+// displayName is how people are addressed: Relais's name claim when it
+// sends one (the name its own pages give), else the same built from
+// FranceConnect's claims: the first given name (given_name holds all of
+// them, space-separated) and the name in use (preferred_username, the nom
+// d'usage) or else the birth name.
+func displayName(name, given, family, preferred string) string {
+	if name = strings.TrimSpace(name); name != "" {
+		return name
+	}
 	first, _, _ := strings.Cut(strings.TrimSpace(given), " ")
 	last := preferred
 	if last == "" {

@@ -79,9 +79,11 @@ var demoPersons = []demoPerson{
 // start; it is for a local demo only and says so.
 const demoClientSecret = "demo-secret-for-local-trials-only"
 
+// demoClient's name is the one the demo site gives itself: one site, one
+// name on every page (issue 17).
 var demoClient = oauth.Client{
 	ID:                     "demo-site",
-	Name:                   "Site de démonstration",
+	Name:                   "Caisse de démonstration",
 	RedirectURIs:           []string{"http://localhost:8081/callback", "http://127.0.0.1:8081/callback"},
 	PostLogoutRedirectURIs: []string{"http://localhost:8081/", "http://127.0.0.1:8081/"},
 	// FranceConnect's scopes, so a site written for it can be tried as is.
@@ -276,11 +278,8 @@ func loadDemo(ctx context.Context, st store, box *keyring.SecretBox, policy *man
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  EMAIL\tPASSWORD\tNAME\tROLE")
 	for _, d := range demoPersons {
-		name := d.person.GivenNames + " " + d.person.FamilyName
-		if d.person.PreferredName != "" {
-			name += " (" + d.person.PreferredName + ")"
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", d.person.Email, d.password, name, d.role)
+		// The name every page, token and letter gives the person.
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", d.person.Email, d.password, mandates.DisplayName(d.person), d.role)
 	}
 	tw.Flush()
 	fmt.Fprintln(out, "Demo cases:")
