@@ -1,0 +1,258 @@
+package plainwords
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"unicode"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// Page is what a screen reader meets on a page: its sentences in reading
+// order and the refusals the templates marked.
+type Page struct {
+	Sentences []Sentence
+	Refusals  []Refusal
+}
+
+// Sentence is one sentence of a page.
+type Sentence struct {
+	Text    string
+	Words   int
+	Defined []string // the text of each <dfn> inside the sentence, lower case
+}
+
+// Refusal is an element marked data-refusal.
+type Refusal struct {
+	Text     string // its visible text, one line
+	NextStep bool   // it holds a link, a button or a class next-step element with words
+}
+
+// Read returns the visible text of the HTML page r, cut into sentences,
+// and its refusals.
+func Read(r io.Reader) (Page, error) {
+	doc, err := html.Parse(r)
+	if err != nil {
+		return Page{}, fmt.Errorf("plainwords: parse: %w", err)
+	}
+	var rd reader
+	rd.walk(doc)
+	rd.flush()
+	return Page{Sentences: rd.sentences, Refusals: rd.refusals}, nil
+}
+
+// reader gathers the text of the current block and the <dfn> spans in it.
+type reader struct {
+	block     strings.Builder
+	dfns      []span
+	sentences []Sentence
+	refusals  []Refusal
+}
+
+type span struct{ start, end int }
+
+// blocks are the elements whose start and end end a sentence.
+var blocks = map[atom.Atom]bool{
+	atom.Address: true, atom.Article: true, atom.Aside: true, atom.Blockquote: true, atom.Body: true, atom.Br: true,
+	atom.Button: true, atom.Caption: true, atom.Dd: true, atom.Details: true, atom.Dialog: true, atom.Div: true,
+	atom.Dl: true, atom.Dt: true, atom.Fieldset: true, atom.Figcaption: true, atom.Figure: true, atom.Footer: true,
+	atom.Form: true, atom.H1: true, atom.H2: true, atom.H3: true, atom.H4: true, atom.H5: true, atom.H6: true,
+	atom.Header: true, atom.Hr: true, atom.Label: true, atom.Legend: true, atom.Li: true, atom.Main: true, atom.Nav: true,
+	atom.Ol: true, atom.Option: true, atom.P: true, atom.Pre: true, atom.Section: true, atom.Select: true,
+	atom.Summary: true, atom.Table: true, atom.Td: true, atom.Th: true, atom.Title: true, atom.Tr: true, atom.Ul: true,
+}
+
+// skipped elements hold nothing a screen reader reads as text.
+var skipped = map[atom.Atom]bool{
+	atom.Script: true, atom.Style: true, atom.Template: true, atom.Noscript: true,
+}
+
+func attr(n *html.Node, key string) (string, bool) {
+	for _, a := range n.Attr {
+		if a.Namespace == "" && a.Key == key {
+			return a.Val, true
+		}
+	}
+	return "", false
+}
+
+func hidden(n *html.Node) bool {
+	if _, ok := attr(n, "hidden"); ok {
+		return true
+	}
+	v, _ := attr(n, "aria-hidden")
+	return v == "true"
+}
+
+func (rd *reader) walk(n *html.Node) {
+	switch n.Type {
+	case html.TextNode:
+		rd.block.WriteString(n.Data)
+		return
+	case html.ElementNode:
+	default:
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			rd.walk(c)
+		}
+		return
+	}
+	if skipped[n.DataAtom] || hidden(n) {
+		return
+	}
+	if n.DataAtom == atom.Head {
+		// Only the title of the head is read (as the page's name).
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type == html.ElementNode && c.DataAtom == atom.Title {
+				rd.walk(c)
+			}
+		}
+		return
+	}
+	if _, ok := attr(n, "data-refusal"); ok {
+		rd.refusals = append(rd.refusals, readRefusal(n))
+	}
+	block := blocks[n.DataAtom]
+	if block {
+		rd.flush()
+	}
+	defer func() {
+		if block {
+			rd.flush()
+		}
+	}()
+	switch n.DataAtom {
+	case atom.Img, atom.Area:
+		alt, _ := attr(n, "alt")
+		rd.block.WriteString(" " + alt + " ")
+		return
+	case atom.Input:
+		typ, _ := attr(n, "type")
+		if typ == "submit" || typ == "button" || typ == "reset" {
+			v, _ := attr(n, "value")
+			rd.flush()
+			rd.block.WriteString(v)
+			rd.flush()
+		}
+		return
+	case atom.A, atom.Button:
+		if label, ok := attr(n, "aria-label"); ok && strings.TrimSpace(label) != "" {
+			rd.block.WriteString(" " + label + " ")
+			return
+		}
+	}
+	if n.DataAtom == atom.Dfn {
+		start := rd.block.Len()
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			rd.walk(c)
+		}
+		rd.dfns = append(rd.dfns, span{start, rd.block.Len()})
+		return
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		rd.walk(c)
+	}
+}
+
+// flush cuts the current block into sentences.
+func (rd *reader) flush() {
+	text := rd.block.String()
+	dfns := rd.dfns
+	rd.block.Reset()
+	rd.dfns = nil
+	for _, s := range cut(text) {
+		words := CountWords(s.text)
+		if words == 0 {
+			continue
+		}
+		sentence := Sentence{Text: oneLine(s.text), Words: words}
+		for _, d := range dfns {
+			if d.start >= s.start && d.end <= s.end {
+				sentence.Defined = append(sentence.Defined, strings.ToLower(oneLine(text[d.start:d.end])))
+			}
+		}
+		rd.sentences = append(rd.sentences, sentence)
+	}
+}
+
+// oneLine folds every run of spaces (the no-break space included) into
+// one plain space.
+func oneLine(s string) string {
+	return strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " ")
+}
+
+// CountWords counts the words of s as the package comment defines them.
+func CountWords(s string) int {
+	n := 0
+	for _, f := range strings.FieldsFunc(s, unicode.IsSpace) {
+		if strings.IndexFunc(f, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) >= 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func readRefusal(n *html.Node) Refusal {
+	var text strings.Builder
+	next := false
+	var visit func(*html.Node)
+	visit = func(n *html.Node) {
+		if n.Type == html.TextNode {
+			text.WriteString(n.Data + " ")
+			return
+		}
+		if n.Type == html.ElementNode {
+			if skipped[n.DataAtom] || hidden(n) {
+				return
+			}
+			switch n.DataAtom {
+			case atom.A:
+				if href, ok := attr(n, "href"); ok && strings.TrimSpace(href) != "" {
+					next = true
+				}
+			case atom.Button:
+				next = true
+			case atom.Input:
+				if typ, _ := attr(n, "type"); typ == "submit" || typ == "button" {
+					next = true
+				}
+			}
+			if class, _ := attr(n, "class"); hasClass(class, "next-step") && CountWords(textOf(n)) > 0 {
+				next = true
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			visit(c)
+		}
+	}
+	visit(n)
+	return Refusal{Text: oneLine(text.String()), NextStep: next}
+}
+
+func hasClass(list, class string) bool {
+	for _, c := range strings.Fields(list) {
+		if c == class {
+			return true
+		}
+	}
+	return false
+}
+
+func textOf(n *html.Node) string {
+	var b strings.Builder
+	var visit func(*html.Node)
+	visit = func(n *html.Node) {
+		if n.Type == html.TextNode {
+			b.WriteString(n.Data)
+		}
+		if n.Type == html.ElementNode && (skipped[n.DataAtom] || hidden(n)) {
+			return
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			visit(c)
+		}
+	}
+	visit(n)
+	return b.String()
+}
