@@ -116,7 +116,6 @@ func TestTheFrenchListReadsAndHoldsTheWordsOfTheRuleBook(t *testing.T) {
 	}
 }
 
-
 func TestCheckFindsEachBreach(t *testing.T) {
 	long := "<p>Un deux trois quatre cinq six sept huit neuf dix onze douze treize quatorze quinze seize dix-sept dix-huit dix-neuf vingt vingt-et-un.</p>"
 	tests := []struct {
