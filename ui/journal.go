@@ -78,6 +78,12 @@ type journalLine struct {
 	Text     string
 	Areas    string // the procedure areas, named
 	Erased   bool
+	// Refused: Relais said no (a site's check, a request); Next says what
+	// the reader can do now, and NextLink where (PLAIN-LANGUAGE.md: every
+	// refusal followed by what to do next).
+	Refused  bool
+	Next     string
+	NextLink *refusalLink
 }
 
 type journalOption struct {
@@ -370,7 +376,35 @@ func (v *journalView) line(e journal.Stored) journalLine {
 		}
 	}
 	l.Areas = strings.Join(areas, ", ")
+	v.nextStep(e, &l)
 	return l
+}
+
+// nextStep marks a refusal and says what the reader can do now: in their
+// own journal, who may act for them; in the journal of someone they act
+// for, what they may do for that person. The journals of an organisation
+// and the administrative one are read by professionals and get none.
+func (v *journalView) nextStep(e journal.Stored, l *journalLine) {
+	switch e.Type {
+	case mandates.EventRefused:
+	case mandates.EventAccessEvaluated:
+		if d, ok := evaluationAnswer(fieldOf(e, "decision")); !ok || d != mandates.No {
+			return
+		}
+	default:
+		return
+	}
+	switch {
+	case v.owner == "":
+		return
+	case v.owner == v.viewer:
+		l.Next = v.msg("journal.next.own", nil)
+		l.NextLink = &refusalLink{Href: ofPath, Text: v.msg("journal.next.own_link", nil)}
+	default:
+		l.Next = v.msg("journal.next.other", map[string]any{"Name": v.person(v.owner)})
+		l.NextLink = &refusalLink{Href: forPath, Text: v.msg("journal.next.other_link", nil)}
+	}
+	l.Refused = true
 }
 
 // encodeCursor and decodeCursor carry a page's position in the link to

@@ -1,12 +1,12 @@
 package ui_test
 
 import (
+	"os"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/oauth2"
 
@@ -89,16 +89,16 @@ func plainPages(t *testing.T) []plainPage {
 	get("home, signed out", browserClient(t), "/", http.StatusOK, 0)
 	get("home, signed in", jeanne, "/", http.StatusOK, 0)
 	get("login", browserClient(t), "/login?return=%2Fespace", http.StatusOK, 0)
-	post("login with nothing typed", browserClient(t), "/login", url.Values{"return": {"/espace"}}, http.StatusOK, 1)
+	post("login with nothing typed", browserClient(t), "/login", url.Values{"return": {"/espace"}}, http.StatusUnauthorized, 1)
 	post("login with a wrong password", browserClient(t), "/login", url.Values{"return": {"/espace"}, "email": {c.jeanne.Email},
-		"password": {"pas le bon mot de passe"}}, http.StatusOK, 1)
+		"password": {"pas le bon mot de passe"}}, http.StatusUnauthorized, 1)
 	sophie := fr(browserClient(t))
 	a := postForm(t, app, sophie, "/login", url.Values{"return": {"/aidant"}, "email": {c.aidant.Email}, "password": {testPassword}})
 	if a.status != http.StatusSeeOther || !strings.HasPrefix(a.location, "/login/code") {
 		t.Fatalf("the aidant's login: %d to %q", a.status, a.location)
 	}
 	get("second factor: the code", sophie, a.location, http.StatusOK, 0)
-	post("second factor: a wrong code", sophie, "/login/code", url.Values{"code": {"000000"}, "return": {"/aidant"}}, http.StatusOK, 1)
+	post("second factor: a wrong code", sophie, "/login/code", url.Values{"code": {"000000"}, "return": {"/aidant"}}, http.StatusUnauthorized, 1)
 	get("second factor: a recovery code", sophie, strings.Replace(a.location, "/login/code", "/login/recovery", 1), http.StatusOK, 0)
 	get("log out", jeanne, "/logout", http.StatusOK, 0)
 	get("logged out", browserClient(t), "/logout", http.StatusOK, 0)
@@ -117,7 +117,6 @@ func plainPages(t *testing.T) []plainPage {
 	get("consent, for oneself", self.c, self.conf.AuthCodeURL("state-123456", oauth2.S256ChallengeOption(self.verifier)), http.StatusOK, 0)
 
 	// The space: what waits, who acts for me, for whom I act, proxies.
-	lucie := mandates.Actor{PersonID: w.lucie.ID}
 	ask := func(actor mandates.Person, what string) string {
 		cs, err := app.service.RequestCosignature(ctx, mandates.CosignatureRequest{ClientID: "caf", PersonID: w.paul.ID, ActorID: actor.ID,
 			Action: mandates.Dispose, Area: "argent", Description: what})
@@ -127,8 +126,8 @@ func plainPages(t *testing.T) []plainPage {
 		return cs.ID
 	}
 	waiting := ask(w.lucie, "Résilier le contrat d’assurance habitation")
-	refused := ask(w.paul, "Donner 500 euros à un voisin")
-	if _, err := app.service.AnswerCosignature(ctx, lucie, refused, false); err != nil {
+	refused := ask(w.lucie, "Donner 500 euros à un voisin")
+	if _, err := app.service.AnswerCosignature(ctx, mandates.Actor{PersonID: w.paul.ID}, refused, false); err != nil {
 		t.Fatal(err)
 	}
 	get("space, Jeanne", jeanne, "/espace", http.StatusOK, 0)
@@ -141,7 +140,7 @@ func plainPages(t *testing.T) []plainPage {
 	get("an agreement asked of Paul", paul, "/espace/accords/"+waiting, http.StatusOK, 0)
 	get("an agreement refused", paul, "/espace/accords/"+refused, http.StatusOK, 1)
 	get("a new proxy, Ahmed", ahmed, "/espace/procuration/nouvelle", http.StatusOK, 0)
-	post("a new proxy with nothing chosen", ahmed, "/espace/procuration/nouvelle", url.Values{}, http.StatusOK, 1)
+	post("a new proxy with nothing chosen", ahmed, "/espace/procuration/nouvelle", url.Values{}, http.StatusBadRequest, 1)
 	a = postForm(t, app, fr(ahmed), "/espace/procuration/nouvelle", url.Values{"email": {c.karim.Email}, "domaines": {"social"},
 		"droits": {"consult"}, "duree": {"1m"}})
 	if a.status != http.StatusSeeOther {
@@ -192,9 +191,19 @@ func plainPages(t *testing.T) []plainPage {
 
 	// Errors.
 	get("error 404", jeanne, "/cette-page-n-existe-pas", http.StatusNotFound, 1)
-	get("error 404, signed out", browserClient(t), "/espace/accords/"+mandates.NewID(time.Now()), http.StatusNotFound, 1)
+	get("error 404, an agreement asked of someone else", signedIn(t, app, c.karim), "/espace/accords/"+waiting, http.StatusNotFound, 1)
 	get("error 400, an unknown site", browserClient(t), "/authorize?client_id=nope&response_type=code", http.StatusBadRequest, 1)
-	post("error 403, a page too old", jeanne, "/logout", url.Values{}, http.StatusForbidden, 1)
+	// A form sent from another site (or a page too old) is refused.
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, app.srv.URL+"/logout", strings.NewReader(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	res, err := fr(jeanne).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep("error 403, a form from another site", answer{status: res.StatusCode, body: readBody(t, res)}, http.StatusForbidden, 1)
 	return pages
 }
 
@@ -213,7 +222,9 @@ func TestEveryPageAPersonMaySeeIsInPlainWords(t *testing.T) {
 	sentences := 0
 	var breaches []string
 	for _, p := range plainPages(t) {
-		page, err := plainwords.Read(strings.NewReader(p.body))
+		// The attestation keeps its line breaks on screen and on paper
+		// (.printable is white-space: pre-wrap): each line is read apart.
+		page, err := plainwords.Read(strings.NewReader(p.body), "printable")
 		if err != nil {
 			t.Fatalf("%s: %v", p.name, err)
 		}
@@ -221,6 +232,11 @@ func TestEveryPageAPersonMaySeeIsInPlainWords(t *testing.T) {
 			t.Errorf("%s: no text read", p.name)
 		}
 		sentences += len(page.Sentences)
+		if dump := os.Getenv("DUMP"); dump != "" && strings.Contains(p.name, dump) {
+			for _, s := range page.Sentences {
+				t.Logf("%s | %d | %s", p.name, s.Words, s.Text)
+			}
+		}
 		if len(page.Refusals) < p.refusals {
 			breaches = append(breaches, fmt.Sprintf("%s: %d refusals marked data-refusal, want at least %d", p.name, len(page.Refusals), p.refusals))
 		}

@@ -10,7 +10,7 @@ import (
 
 func read(t *testing.T, page string) plainwords.Page {
 	t.Helper()
-	p, err := plainwords.Read(strings.NewReader(page))
+	p, err := plainwords.Read(strings.NewReader(page), "paper")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,6 +47,9 @@ func TestReadGivesTheSentencesAScreenReaderMeets(t *testing.T) {
 			`<p>M. Martin a envoyé la déclaration à 14 h 05, référence 2026-1187. Le fichier export.json pèse 1.5 Mo, etc. et voilà. Mme. Durand signe.</p>`,
 			[]string{"M. Martin a envoyé la déclaration à 14 h 05, référence 2026-1187.", "Le fichier export.json pèse 1.5 Mo, etc. et voilà.", "Mme. Durand signe."}},
 		{"a line break ends a sentence", `<p>12 rue des Lilas<br>44000 Nantes</p>`, []string{"12 rue des Lilas", "44000 Nantes"}},
+		{"a line break inside pre or a class that keeps lines ends a sentence",
+			"<pre>Moi, Jeanne\nSigné le 3 mars</pre><div class=\"paper x\">Numéro : 12\nSignature :</div><p>Une\nphrase.</p>",
+			[]string{"Moi, Jeanne", "Signé le 3 mars", "Numéro : 12", "Signature :", "Une phrase."}},
 		{"a link inside a sentence does not split it", `<p>Lisez <a href="/journal">votre journal</a> chaque mois.</p>`,
 			[]string{"Lisez votre journal chaque mois."}},
 	}

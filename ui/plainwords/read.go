@@ -31,13 +31,15 @@ type Refusal struct {
 }
 
 // Read returns the visible text of the HTML page r, cut into sentences,
-// and its refusals.
-func Read(r io.Reader) (Page, error) {
+// and its refusals. Inside <pre> and inside an element of one of the
+// classes lines (those whose style keeps line breaks, white-space: pre…),
+// every line break ends a sentence, as the reader sees it.
+func Read(r io.Reader, lines ...string) (Page, error) {
 	doc, err := html.Parse(r)
 	if err != nil {
 		return Page{}, fmt.Errorf("plainwords: parse: %w", err)
 	}
-	var rd reader
+	rd := reader{lines: lines}
 	rd.walk(doc)
 	rd.flush()
 	return Page{Sentences: rd.sentences, Refusals: rd.refusals}, nil
@@ -49,6 +51,8 @@ type reader struct {
 	dfns      []span
 	sentences []Sentence
 	refusals  []Refusal
+	lines     []string // classes that keep line breaks
+	inLines   int      // depth inside such an element
 }
 
 type span struct{ start, end int }
@@ -89,7 +93,16 @@ func hidden(n *html.Node) bool {
 func (rd *reader) walk(n *html.Node) {
 	switch n.Type {
 	case html.TextNode:
-		rd.block.WriteString(n.Data)
+		if rd.inLines == 0 {
+			rd.block.WriteString(n.Data)
+			return
+		}
+		for i, line := range strings.Split(n.Data, "\n") {
+			if i > 0 {
+				rd.flush()
+			}
+			rd.block.WriteString(line)
+		}
 		return
 	case html.ElementNode:
 	default:
@@ -112,6 +125,10 @@ func (rd *reader) walk(n *html.Node) {
 	}
 	if _, ok := attr(n, "data-refusal"); ok {
 		rd.refusals = append(rd.refusals, readRefusal(n))
+	}
+	if rd.keepsLines(n) {
+		rd.inLines++
+		defer func() { rd.inLines-- }()
 	}
 	block := blocks[n.DataAtom]
 	if block {
@@ -153,6 +170,19 @@ func (rd *reader) walk(n *html.Node) {
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
 		rd.walk(c)
 	}
+}
+
+func (rd *reader) keepsLines(n *html.Node) bool {
+	if n.DataAtom == atom.Pre {
+		return true
+	}
+	class, _ := attr(n, "class")
+	for _, c := range rd.lines {
+		if hasClass(class, c) {
+			return true
+		}
+	}
+	return false
 }
 
 // flush cuts the current block into sentences.
