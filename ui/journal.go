@@ -98,6 +98,7 @@ type journalData struct {
 	Keep     *journalKeep
 	Partial  []string // for a representative limited to some areas: what they see, and why no export
 	Lines    []journalLine
+	Words    []string     // what the measures the lines name mean, before the lines (kindWords)
 	Days     []journalDay // Lines grouped by day, checks folded (journal_days.go)
 	ForMe    *journalForMe
 	Who      []journalOption
@@ -211,6 +212,24 @@ func (v *journalView) representation(id string) *mandates.Representation {
 	}
 	v.reps[id] = rep
 	return rep
+}
+
+// kindWords says what each measure the lines read so far name means
+// (« La tutelle veut dire : … »), once each, so that the legal word is
+// explained before the lines use it (PLAIN-LANGUAGE.md).
+func (v *journalView) kindWords() []string {
+	var kinds []mandates.Kind
+	for _, r := range v.reps {
+		if r != nil && r.Kind.IsMeasure() && !slices.Contains(kinds, r.Kind) {
+			kinds = append(kinds, r.Kind)
+		}
+	}
+	slices.Sort(kinds)
+	var out []string
+	for _, k := range kinds {
+		out = append(out, kindMeans(v.loc, v.lang, k))
+	}
+	return out
 }
 
 // kind is the representation's kind in a sentence ("la tutelle"), as far
@@ -494,6 +513,7 @@ func (s *journalPages) journalPage(w http.ResponseWriter, r *http.Request, v *jo
 		d.Lines = append(d.Lines, v.line(e))
 	}
 	d.Days = v.days(shown)
+	d.Words = v.kindWords()
 	link := func(avant string) string {
 		u := url.Values{}
 		if forMe {
@@ -734,6 +754,7 @@ func (s *journalPages) printJournal(w http.ResponseWriter, r *http.Request, v *j
 	if !more {
 		d.Limited = ""
 	}
+	d.Words = v.kindWords()
 	s.render(w, r, http.StatusOK, "journal_print", titleID, d)
 	return nil
 }

@@ -62,6 +62,7 @@ type spaceCard struct {
 	Who           string // the representative: a person's or an organisation's name
 	Person        string // the represented person
 	Kind, Explain string
+	Means         string // « Tutelle veut dire : … » (kindMeans)
 	Role          string
 	Org           string // the organisation holding it, if any
 	Delegates     []string
@@ -171,6 +172,7 @@ func spaceCardOf(v mandates.View, lang string, l *i18n.Localizer) spaceCard {
 	if v.Organisation != nil {
 		c.Org = v.Organisation.Name
 	}
+	c.Means = kindMeans(l, lang, v.Kind)
 	c.Waiting = v.Status == mandates.StatusPendingConsent
 	c.CanStop = !c.Measure && !c.Ended
 	for _, a := range []mandates.Action{mandates.Consult, mandates.Manage, mandates.Dispose} {

@@ -126,19 +126,42 @@ type match struct{ start, end int }
 func (r Rules) unexplained(p Page) []Breach {
 	var out []Breach
 	for _, t := range r.Terms {
-		for _, s := range p.Sentences {
-			lower := strings.ToLower(s.Text)
-			ms := t.find(lower)
+		for i, s := range p.Sentences {
+			ms := t.find(strings.ToLower(s.Text))
 			if len(ms) == 0 {
 				continue
 			}
-			if !r.explained(s, lower, ms[0]) {
+			if !r.explainedAt(p, i, t, ms[0]) {
 				out = append(out, Breach{Rule: Unexplained, Sentence: s.Text, Term: t})
 			}
 			break
 		}
 	}
 	return out
+}
+
+// explainedAt tells whether the occurrence m of t in sentence i is
+// explained there, or t in another sentence of the same part.
+func (r Rules) explainedAt(p Page, i int, t Term, m match) bool {
+	s := p.Sentences[i]
+	if r.explained(s, strings.ToLower(s.Text), m) {
+		return true
+	}
+	if s.Part == 0 {
+		return false
+	}
+	for j, o := range p.Sentences {
+		if j == i || o.Part != s.Part {
+			continue
+		}
+		lower := strings.ToLower(o.Text)
+		for _, om := range t.find(lower) {
+			if r.explained(o, lower, om) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // explained tells whether the occurrence m in s is explained: inside a
@@ -170,6 +193,11 @@ func explains(rest string) bool {
 	rest = strings.TrimLeftFunc(rest, unicode.IsSpace)
 	if strings.HasPrefix(rest, "(") {
 		return true
+	}
+	for _, p := range []string{"veut dire", "est le nom d", "désigne"} {
+		if strings.HasPrefix(rest, p) {
+			return true
+		}
 	}
 	for _, p := range []string{":", ","} {
 		if after, ok := strings.CutPrefix(rest, p); ok {

@@ -17,7 +17,9 @@
 //     a lower-case letter, closing quotes and brackets staying with the
 //     sentence. So « M. Martin », « 14 h 05 », « 2026-1187 », « 1.5 » and
 //     « etc. et » do not split; the abbreviations in abbreviations (M.,
-//     Mme., Dr., n°…) never end a sentence.
+//     Mme., Dr., n°…) never end a sentence. Inside <pre> and inside the
+//     elements of the classes Read is given (those whose style keeps line
+//     breaks), every line break ends a sentence.
 //   - Words: a word is a run of characters between spaces (any Unicode
 //     space, the no-break space included) holding at least one letter or
 //     digit. Hyphens and apostrophes join: « c'est-à-dire », « l'accès »
@@ -28,10 +30,14 @@
 //
 // A listed word is allowed on a page only when its first occurrence there
 // is explained on the spot, which the check reads from the structure:
-// either the word is inside a <dfn> element (the sentence holding the
-// <dfn> is its explanation), or it is followed at once by a bracket « ( »
-// or by « : c'est », « , c'est-à-dire » or « , c'est ». Later occurrences
-// on the same page are then allowed.
+// the word is inside a <dfn> element (the sentence holding the <dfn> is
+// its explanation), or it is followed at once by a bracket « ( », by « :
+// c'est », « , c'est-à-dire », « , c'est », « veut dire », « est le nom
+// de » or « désigne »; or, where the first occurrence is a link or a
+// label, the word is explained so in another sentence of the same part
+// (list item, description, cell, section, fieldset, details, or an
+// element of role note, alert, status, group or region). Later
+// occurrences on the same page are then allowed.
 //
 // A refusal is an element the templates mark with the attribute
 // data-refusal (the refusal page, the error page, a form's error summary,

@@ -22,6 +22,10 @@ type Sentence struct {
 	Text    string
 	Words   int
 	Defined []string // the text of each <dfn> inside the sentence, lower case
+	// Part numbers the nearest list item, description, cell, section,
+	// fieldset or details holding the sentence (0: none), so that a word
+	// explained in the same part counts as explained on the spot.
+	Part int
 }
 
 // Refusal is an element marked data-refusal.
@@ -53,6 +57,15 @@ type reader struct {
 	refusals  []Refusal
 	lines     []string // classes that keep line breaks
 	inLines   int      // depth inside such an element
+	parts     []int    // the enclosing parts, innermost last
+	lastPart  int
+}
+
+// parts are the elements within which an explanation counts as given on
+// the spot.
+var parts = map[atom.Atom]bool{
+	atom.Li: true, atom.Dd: true, atom.Td: true, atom.Th: true, atom.Section: true, atom.Article: true, atom.Aside: true,
+	atom.Fieldset: true, atom.Details: true, atom.Figure: true,
 }
 
 type span struct{ start, end int }
@@ -134,9 +147,17 @@ func (rd *reader) walk(n *html.Node) {
 	if block {
 		rd.flush()
 	}
+	part := parts[n.DataAtom] || partRoles[role(n)]
+	if part {
+		rd.lastPart++
+		rd.parts = append(rd.parts, rd.lastPart)
+	}
 	defer func() {
 		if block {
 			rd.flush()
+		}
+		if part {
+			rd.parts = rd.parts[:len(rd.parts)-1]
 		}
 	}()
 	switch n.DataAtom {
@@ -185,6 +206,15 @@ func (rd *reader) keepsLines(n *html.Node) bool {
 	return false
 }
 
+// partRoles make an element a part whatever its tag: a note, an alert,
+// a status message or a group is read as one whole.
+var partRoles = map[string]bool{"note": true, "alert": true, "status": true, "group": true, "region": true}
+
+func role(n *html.Node) string {
+	r, _ := attr(n, "role")
+	return strings.TrimSpace(r)
+}
+
 // flush cuts the current block into sentences.
 func (rd *reader) flush() {
 	text := rd.block.String()
@@ -197,6 +227,9 @@ func (rd *reader) flush() {
 			continue
 		}
 		sentence := Sentence{Text: oneLine(s.text), Words: words}
+		if len(rd.parts) > 0 {
+			sentence.Part = rd.parts[len(rd.parts)-1]
+		}
 		for _, d := range dfns {
 			if d.start >= s.start && d.end <= s.end {
 				sentence.Defined = append(sentence.Defined, strings.ToLower(oneLine(text[d.start:d.end])))
