@@ -249,3 +249,46 @@ func TestEveryPageAPersonMaySeeIsInPlainWords(t *testing.T) {
 	}
 	t.Logf("%d sentences checked", sentences)
 }
+
+// TestTheAgreementPageExplainsEachTimeLimitOnce: Paul's agreement page
+// meets two time limits, until when he may answer and how long his
+// agreement lasts; each is said once, in one sentence that says what
+// ends (issue 17, point 6: « pendant 15 minutes » and « jusqu'au 13
+// décembre » seemed to clash).
+func TestTheAgreementPageExplainsEachTimeLimitOnce(t *testing.T) {
+	var page plainwords.Page
+	for _, p := range plainPages(t) {
+		if p.name == "an agreement asked of Paul" {
+			var err error
+			if page, err = plainwords.Read(strings.NewReader(p.body)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	limits := []struct {
+		name  string
+		marks string   // how the limit shows in a sentence
+		says  []string // what the one sentence must say
+	}{
+		{"the answer's deadline", "jusqu’au", []string{"Vous pouvez répondre jusqu’au", " à "}},
+		{"how long the agreement lasts", "minutes", []string{"Si vous acceptez", "Lucie Moreau", "15 minutes", "pour faire l’acte"}},
+	}
+	for _, l := range limits {
+		t.Run(l.name, func(t *testing.T) {
+			var found []string
+			for _, s := range page.Sentences {
+				if strings.Contains(s.Text, l.marks) {
+					found = append(found, s.Text)
+				}
+			}
+			if len(found) != 1 {
+				t.Fatalf("%d sentences with « %s », want 1: %q", len(found), l.marks, found)
+			}
+			for _, w := range l.says {
+				if !strings.Contains(found[0], w) {
+					t.Errorf("%q does not say %q", found[0], w)
+				}
+			}
+		})
+	}
+}

@@ -91,7 +91,12 @@ type spaceArea struct {
 	Label, Description string
 }
 
-type spaceDecision struct{ Jurisdiction, Date, Reference string }
+type spaceDecision struct {
+	Jurisdiction, Date, Reference string
+	// RG: the reference is a court's « numéro RG », whose two letters the
+	// page explains before it uses them.
+	RG bool
+}
 
 // spaceChoice is one checkbox, radio button or option of a form.
 type spaceChoice struct {
@@ -192,7 +197,8 @@ func spaceCardOf(v mandates.View, lang string, l *i18n.Localizer) spaceCard {
 		c.Duration = locales.Duration(d).In(lang)
 	}
 	if d := v.Source.Decision; d != nil {
-		c.Decision = &spaceDecision{Jurisdiction: d.Jurisdiction, Date: locales.FormatDate(d.Date, lang), Reference: d.Reference}
+		c.Decision = &spaceDecision{Jurisdiction: d.Jurisdiction, Date: locales.FormatDate(d.Date, lang), Reference: d.Reference,
+			RG: slices.Contains(strings.Fields(strings.ToUpper(d.Reference)), "RG")}
 	}
 	return c
 }
