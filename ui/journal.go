@@ -292,7 +292,10 @@ func (v *journalView) sentence(e journal.Stored) string {
 		switch role := v.role(e); {
 		case name == "":
 			name = v.msg("journal.someone", nil)
-		case role != "":
+		case role != "" && e.Type != mandates.EventAccessEvaluated:
+			// A site's check names the actor alone: with the role, the
+			// sentence ran past twenty words, and the act it led to, or
+			// the measure the page explains first, says the role.
 			name = v.msg("journal.actor_role", map[string]any{"Name": name, "Role": role})
 		}
 		data["Actor"] = name
