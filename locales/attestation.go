@@ -11,7 +11,7 @@ import (
 // AttestationVersion names the wording of the attestation, like Aidants
 // Connect's dated mandate templates: a change of words is a new version,
 // and the hash kept with each consent says which text was signed.
-const AttestationVersion = "2026-11-29"
+const AttestationVersion = "2026-12-06"
 
 var monthsFR = [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}
 
@@ -55,11 +55,11 @@ func Attestation(r mandates.Representation, person mandates.Person, org mandates
 	d := Duration(r.Length())
 	if lang == "en" {
 		fmt.Fprintf(&b, "Aidant mandate: consent given in person (text of %s)\n\n", AttestationVersion)
-		fmt.Fprintf(&b, "I, %s, born on %s, agree that the aidants of %s do some procedures for me.\n\n", mandates.DisplayName(person), FormatDate(person.BirthDate, "en"), org.Name)
+		fmt.Fprintf(&b, "I, %s, born on %s, give my consent. The aidants of %s may do some procedures for me.\n\n", mandates.DisplayName(person), FormatDate(person.BirthDate, "en"), org.Name)
 		b.WriteString("The procedures they may do for me:\n")
 	} else {
 		fmt.Fprintf(&b, "Mandat d’aidant : accord donné en personne (texte du %s)\n\n", AttestationVersion)
-		fmt.Fprintf(&b, "Moi, %s, né ou née le %s, je suis d’accord pour que les aidants de %s fassent certaines démarches pour moi.\n\n", mandates.DisplayName(person), FormatDate(person.BirthDate, "fr"), org.Name)
+		fmt.Fprintf(&b, "Moi, %s, né ou née le %s, je donne mon accord. Les aidants de %s peuvent faire certaines démarches pour moi.\n\n", mandates.DisplayName(person), FormatDate(person.BirthDate, "fr"), org.Name)
 		b.WriteString("Les démarches qu’ils peuvent faire pour moi :\n")
 	}
 	for _, a := range r.Areas {
@@ -67,12 +67,12 @@ func Attestation(r mandates.Representation, person mandates.Person, org mandates
 	}
 	if lang == "en" {
 		fmt.Fprintf(&b, "\nThis mandate lasts %s from %s.\n", d.EN, FormatDate(day, "en"))
-		b.WriteString("I can stop it at any time, on Relais (page “Who can act for me?”) or by asking the organisation.\n")
+		b.WriteString("I can stop it at any time. I can do it on Relais, on the page “Who can act for me?”, or by asking the organisation.\n")
 		fmt.Fprintf(&b, "\nAidant who saw me give my consent: %s, %s.\n", mandates.DisplayName(aidant), org.Name)
 		fmt.Fprintf(&b, "Mandate number: %s\n\nSigned on %s.\n\nSignature:\n", r.ID, FormatDate(day, "en"))
 	} else {
 		fmt.Fprintf(&b, "\nCe mandat dure %s à partir du %s.\n", d.FR, FormatDate(day, "fr"))
-		b.WriteString("Je peux l’arrêter quand je veux, sur Relais (page « Qui peut agir pour moi ? ») ou en le demandant à la structure.\n")
+		b.WriteString("Je peux l’arrêter quand je veux. Je peux le faire sur Relais, page « Qui peut agir pour moi ? », ou en le demandant à la structure.\n")
 		fmt.Fprintf(&b, "\nAidant qui a vu mon accord : %s, %s.\n", mandates.DisplayName(aidant), org.Name)
 		fmt.Fprintf(&b, "Numéro du mandat : %s\n\nSigné le %s.\n\nSignature :\n", r.ID, FormatDate(day, "fr"))
 	}
