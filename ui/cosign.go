@@ -41,7 +41,7 @@ type cosignView struct {
 	Area        string
 	Kind        string // the measure or representation, in a sentence
 	KindCode    mandates.Kind
-	Minutes     int // how long an approval lasts (mandates.CosignatureTTL)
+	Minutes     int    // how long an approval lasts (mandates.CosignatureTTL)
 	AsPerson    bool   // the reader is the represented person (a representative acts)
 	Asked       string // date of the request
 	Until       string // date and time the request, or the approval, ends
