@@ -336,7 +336,8 @@ type aidantMandateData struct {
 	// name, the words that name them (« Marie Martin, tutrice de Jeanne
 	// Lefèvre ») and the measure (« la tutelle »).
 	Holder, Who, Kind string
-	Named             bool // Who names someone (« Marie Martin, tutrice de … »), not a role alone
+	KindCode          mandates.Kind // the measure, for kindMeans
+	Named             bool          // Who names someone (« Marie Martin, tutrice de … »), not a role alone
 }
 
 // aidantMandatePage says where a mandate stands: in force (and until

@@ -28,7 +28,7 @@ type plainPage struct {
 // tutelle and Marie her tutor, Paul under curatelle renforcée and Lucie
 // his curator, Ahmed who gives Karim a proxy, Sophie the aidant with
 // whom a person signs a mandate.
-func plainPages(t *testing.T) []plainPage {
+func plainPages(t *testing.T, lang string) []plainPage {
 	t.Helper()
 	w := newGivingWorld(t)
 	app, c := w.app, w.c
@@ -42,7 +42,7 @@ func plainPages(t *testing.T) []plainPage {
 		t.Fatal(err)
 	}
 	var pages []plainPage
-	fr := func(cl *http.Client) *http.Client { return withLang(t, app, cl, "fr") }
+	inLang := func(cl *http.Client) *http.Client { return withLang(t, app, cl, lang) }
 	keep := func(name string, a answer, want, refusals int) {
 		t.Helper()
 		if a.status != want {
@@ -60,9 +60,9 @@ func plainPages(t *testing.T) []plainPage {
 		var res *http.Response
 		var err error
 		if method == http.MethodPost {
-			res, err = fr(cl).PostForm(path, form)
+			res, err = inLang(cl).PostForm(path, form)
 		} else {
-			res, err = fr(cl).Get(path)
+			res, err = inLang(cl).Get(path)
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -91,7 +91,7 @@ func plainPages(t *testing.T) []plainPage {
 	post("login with nothing typed", browserClient(t), "/login", url.Values{"return": {"/espace"}}, http.StatusUnauthorized, 1)
 	post("login with a wrong password", browserClient(t), "/login", url.Values{"return": {"/espace"}, "email": {c.jeanne.Email},
 		"password": {"pas le bon mot de passe"}}, http.StatusUnauthorized, 1)
-	sophie := fr(browserClient(t))
+	sophie := inLang(browserClient(t))
 	a := postForm(t, app, sophie, "/login", url.Values{"return": {"/aidant"}, "email": {c.aidant.Email}, "password": {testPassword}})
 	if a.status != http.StatusSeeOther || !strings.HasPrefix(a.location, "/login/code") {
 		t.Fatalf("the aidant's login: %d to %q", a.status, a.location)
@@ -107,11 +107,16 @@ func plainPages(t *testing.T) []plainPage {
 	if err != nil || len(reps) != 1 {
 		t.Fatalf("Jeanne's representations: %v %v", reps, err)
 	}
-	run := &actingRun{app: app, cast: c, c: fr(signedInClient(t, app, c.marie)), conf: app.conf(), verifier: oauth2.GenerateVerifier(), repID: reps[0].ID}
+	run := &actingRun{app: app, cast: c, c: inLang(signedInClient(t, app, c.marie)), conf: app.conf(), verifier: oauth2.GenerateVerifier(), repID: reps[0].ID}
 	run.conf.Scopes = []string{"openid", "identite_pivot", "offline_access"}
-	get("for whom (the chooser)", run.c, run.conf.AuthCodeURL("state-123456", oauth2.S256ChallengeOption(run.verifier)), http.StatusOK, 0)
-	keep("consent, acting for Jeanne", answer{status: http.StatusOK, body: run.choose(t, run.repID)}, http.StatusOK, 0)
-	self := &actingRun{app: app, cast: c, c: fr(signedInClient(t, app, c.jeanne)), conf: app.conf(), verifier: oauth2.GenerateVerifier()}
+	chooser := get("for whom (the chooser)", run.c, run.conf.AuthCodeURL("state-123456", oauth2.S256ChallengeOption(run.verifier)), http.StatusOK, 0)
+	a = raw(run.c, http.MethodPost, "/pour-qui", url.Values{"request": {htmlUnescape(between(chooser.body, `name="request" value="`, `"`))},
+		"for": {run.repID}})
+	if a.status != http.StatusSeeOther {
+		t.Fatalf("the choice: %d", a.status)
+	}
+	get("consent, acting for Jeanne", run.c, a.location, http.StatusOK, 0)
+	self := &actingRun{app: app, cast: c, c: inLang(signedInClient(t, app, c.jeanne)), conf: app.conf(), verifier: oauth2.GenerateVerifier()}
 	self.conf.Scopes = []string{"openid", "identite_pivot"}
 	get("consent, for oneself", self.c, self.conf.AuthCodeURL("state-123456", oauth2.S256ChallengeOption(self.verifier)), http.StatusOK, 0)
 
@@ -140,7 +145,7 @@ func plainPages(t *testing.T) []plainPage {
 	get("an agreement refused", paul, "/espace/accords/"+refused, http.StatusOK, 1)
 	get("a new proxy, Ahmed", ahmed, "/espace/procuration/nouvelle", http.StatusOK, 0)
 	post("a new proxy with nothing chosen", ahmed, "/espace/procuration/nouvelle", url.Values{}, http.StatusBadRequest, 1)
-	a = postForm(t, app, fr(ahmed), "/espace/procuration/nouvelle", url.Values{"email": {c.karim.Email}, "domaines": {"social"},
+	a = postForm(t, app, inLang(ahmed), "/espace/procuration/nouvelle", url.Values{"email": {c.karim.Email}, "domaines": {"social"},
 		"droits": {"consult"}, "duree": {"1m"}})
 	if a.status != http.StatusSeeOther {
 		t.Fatalf("Ahmed's proxy: %d\n%.1500s", a.status, a.body)
@@ -200,7 +205,7 @@ func plainPages(t *testing.T) []plainPage {
 		t.Fatal(err)
 	}
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
-	res, err := fr(jeanne).Do(req)
+	res, err := inLang(jeanne).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,13 +221,22 @@ func plainPages(t *testing.T) []plainPage {
 // step in every refusal. Every breach is listed, with its page and its
 // sentence.
 func TestEveryPageAPersonMaySeeIsInPlainWords(t *testing.T) {
-	rules, err := plainwords.French()
-	if err != nil {
-		t.Fatal(err)
+	for _, lang := range []string{"fr", "en"} {
+		t.Run(lang, func(t *testing.T) {
+			rules, err := plainwords.For(lang)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkPlainWords(t, rules, plainPages(t, lang))
+		})
 	}
+}
+
+func checkPlainWords(t *testing.T, rules plainwords.Rules, pages []plainPage) {
+	t.Helper()
 	sentences := 0
 	var breaches []string
-	for _, p := range plainPages(t) {
+	for _, p := range pages {
 		// The attestation keeps its line breaks on screen and on paper
 		// (.printable is white-space: pre-wrap): each line is read apart.
 		page, err := plainwords.Read(strings.NewReader(p.body), "printable")
@@ -253,7 +267,7 @@ func TestEveryPageAPersonMaySeeIsInPlainWords(t *testing.T) {
 // décembre » seemed to clash).
 func TestTheAgreementPageExplainsEachTimeLimitOnce(t *testing.T) {
 	var page plainwords.Page
-	for _, p := range plainPages(t) {
+	for _, p := range plainPages(t, "fr") {
 		if p.name == "an agreement asked of Paul" {
 			var err error
 			if page, err = plainwords.Read(strings.NewReader(p.body)); err != nil {

@@ -12,6 +12,9 @@ import (
 //go:embed words.fr.txt
 var wordsFR string
 
+//go:embed words.en.txt
+var wordsEN string
+
 // Term is a word of the list: its forms and how to say it plainly.
 type Term struct {
 	Forms []string // lower case; the first is the word's name
@@ -25,12 +28,21 @@ type Rules struct {
 	Terms      []Term
 }
 
-// French is the rule book's rules for French pages: the limits of
-// limits.go and the list of words.fr.txt.
-func French() (Rules, error) {
-	terms, err := ParseTerms(wordsFR)
+// For is the rule book's rules for pages in lang ("fr" or "en"): the
+// limits of limits.go and the list of words.fr.txt or words.en.txt (the
+// English pages follow the same rules, PLAIN-LANGUAGE.md).
+func For(lang string) (Rules, error) {
+	list, name := wordsFR, "words.fr.txt"
+	switch lang {
+	case "fr":
+	case "en":
+		list, name = wordsEN, "words.en.txt"
+	default:
+		return Rules{}, fmt.Errorf("plainwords: no word list for %q", lang)
+	}
+	terms, err := ParseTerms(list)
 	if err != nil {
-		return Rules{}, fmt.Errorf("words.fr.txt: %w", err)
+		return Rules{}, fmt.Errorf("%s: %w", name, err)
 	}
 	return Rules{MaxWords: MaxWords, MaxAverage: MaxAverage, Terms: terms}, nil
 }
@@ -194,15 +206,25 @@ func explains(rest string) bool {
 	if strings.HasPrefix(rest, "(") {
 		return true
 	}
-	for _, p := range []string{"veut dire", "est le nom d", "désigne"} {
+	for _, p := range []string{"veut dire", "est le nom d", "désigne", "means", "is the name of"} {
 		if strings.HasPrefix(rest, p) {
 			return true
 		}
 	}
-	for _, p := range []string{":", ","} {
-		if after, ok := strings.CutPrefix(rest, p); ok {
-			after = strings.TrimLeftFunc(after, unicode.IsSpace)
-			if strings.HasPrefix(after, "c'est") || strings.HasPrefix(after, "c’est") {
+	// « : c'est… » and « , c'est-à-dire… » explain; « , c'est Marie
+	// qui… » does not.
+	if after, ok := strings.CutPrefix(rest, ":"); ok {
+		after = strings.TrimLeftFunc(after, unicode.IsSpace)
+		for _, p := range []string{"c'est", "c’est", "it is", "that is"} {
+			if strings.HasPrefix(after, p) {
+				return true
+			}
+		}
+	}
+	if after, ok := strings.CutPrefix(rest, ","); ok {
+		after = strings.TrimLeftFunc(after, unicode.IsSpace)
+		for _, p := range []string{"c'est-à-dire", "c’est-à-dire", "that is"} {
+			if strings.HasPrefix(after, p) {
 				return true
 			}
 		}

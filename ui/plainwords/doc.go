@@ -26,14 +26,17 @@
 //     and « 2026-1187 » are one word each; « 14 h 05 » is three; « » » and
 //     « – » are none.
 //   - Check: the limits (MaxWords, MaxAverage), the listed words
-//     (words.fr.txt, each with how to say it plainly) and the refusal rule.
+//     (words.fr.txt and words.en.txt, each with how to say it plainly)
+//     and the refusal rule.
 //
 // A listed word is allowed on a page only when its first occurrence there
 // is explained on the spot, which the check reads from the structure:
 // the word is inside a <dfn> element (the sentence holding the <dfn> is
 // its explanation), or it is followed at once by a bracket « ( », by « :
-// c'est », « , c'est-à-dire », « , c'est », « veut dire », « est le nom
-// de » or « désigne »; or, where the first occurrence is a link or a
+// c'est », « , c'est-à-dire », « veut dire », « est le nom de » or
+// « désigne » (in English « means », « is the name of », « : it is »,
+// « , that is »), but not by « , c'est » (« la tutelle, c'est Marie qui
+// donne » explains nothing); or, where the first occurrence is a link or a
 // label, the word is explained so in another sentence of the same part
 // (list item, description, cell, section, fieldset, details, or an
 // element of role note, alert, status, group or region). Later

@@ -85,7 +85,7 @@ func TestCountWordsJoinsHyphensAndApostrophes(t *testing.T) {
 
 func french(t *testing.T) plainwords.Rules {
 	t.Helper()
-	r, err := plainwords.French()
+	r, err := plainwords.For("fr")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,6 +144,8 @@ func TestCheckFindsEachBreach(t *testing.T) {
 			"<ul><li><a href=\"/x\">Télécharger (fichier JSON)</a><p>JSON est le nom de ce type de fichier.</p></li></ul>", nil},
 		{"a listed word in a link, explained only in another list item",
 			"<ul><li><a href=\"/x\">Télécharger (fichier JSON)</a></li><li>JSON est le nom de ce type de fichier.</li></ul>",
+			[]plainwords.Rule{plainwords.Unexplained}},
+		{"« , c’est » after a listed word explains nothing", "<p>Avec la tutelle, c’est Marie Martin qui donne ce mandat.</p>",
 			[]plainwords.Rule{plainwords.Unexplained}},
 		{"a shorter word inside an explained longer one", "<p>Vous êtes sous curatelle renforcée (votre curateur gère votre argent).</p>", nil},
 		{"part of a longer word is not the word", "<p>Marie est votre tutrice. Elle exerce des tutelles.</p>", nil},
