@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -281,7 +282,8 @@ func TestTheAgreementPageExplainsEachTimeLimitOnce(t *testing.T) {
 		says  []string // what the one sentence must say
 	}{
 		{"the answer's deadline", "jusqu’au", []string{"Vous pouvez répondre jusqu’au", " à "}},
-		{"how long the agreement lasts", "minutes", []string{"Si vous acceptez", "Lucie Moreau", "15 minutes", "pour faire l’acte"}},
+		{"how long the agreement lasts", "minutes", []string{"Si vous acceptez", fmt.Sprintf("%d minutes", int(mandates.CosignatureTTL/time.Minute)),
+			"pour faire l’acte"}},
 	}
 	for _, l := range limits {
 		t.Run(l.name, func(t *testing.T) {
