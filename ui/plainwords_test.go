@@ -157,6 +157,7 @@ func plainPages(t *testing.T, lang string) []plainPage {
 		t.Fatalf("Ahmed's proxy: %v %v", ahmeds, err)
 	}
 	get("stop a proxy", ahmed, "/espace/representations/"+ahmeds[len(ahmeds)-1].ID+"/arreter", http.StatusOK, 0)
+	get("stop the tutelle, Jeanne: only a judge may", jeanne, "/espace/representations/"+reps[0].ID+"/arreter", http.StatusForbidden, 1)
 	get("a new proxy, Jeanne under tutelle", jeanne, "/espace/procuration/nouvelle", http.StatusOK, 0)
 	post("a proxy refused, Jeanne under tutelle", jeanne, "/espace/procuration/nouvelle", url.Values{"email": {c.karim.Email},
 		"domaines": {"social"}, "droits": {"consult"}, "duree": {"1m"}}, http.StatusForbidden, 1)
@@ -195,6 +196,15 @@ func plainPages(t *testing.T, lang string) []plainPage {
 	jm := w.mandateOf(t, c.jeanne)
 	post("a consent refused: the tutor gives it", aidant, "/aidant/mandats/"+jm.ID+"/connexion", url.Values{"email": {c.jeanne.Email},
 		"password": {testPassword}}, http.StatusForbidden, 1)
+
+	// The session ended: the next page asked for is the login page again.
+	ended := browserClient(t)
+	u, _ := url.Parse(app.srv.URL)
+	ended.Jar.SetCookies(u, []*http.Cookie{{Name: "relais_session", Value: "une-session-finie", Path: "/"}})
+	if a = raw(ended, http.MethodGet, "/espace/journal", nil); a.status != http.StatusSeeOther || !strings.HasPrefix(a.location, "/login?") {
+		t.Fatalf("a page after the session ended: %d to %q", a.status, a.location)
+	}
+	get("session ended: the login page", ended, a.location, http.StatusOK, 0)
 
 	// Errors.
 	get("error 404", jeanne, "/cette-page-n-existe-pas", http.StatusNotFound, 1)

@@ -38,8 +38,8 @@
 // « , that is »), but not by « , c'est » (« la tutelle, c'est Marie qui
 // donne » explains nothing); or, where the first occurrence is a link or a
 // label, the word is explained so in another sentence of the same part
-// (list item, description, cell, section, fieldset, details, or an
-// element of role note, alert, status, group or region). Later
+// (list item, description, cell, section, fieldset, details, a refusal,
+// or an element of role note, alert, status, group or region). Later
 // occurrences on the same page are then allowed.
 //
 // A refusal is an element the templates mark with the attribute

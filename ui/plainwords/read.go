@@ -147,7 +147,8 @@ func (rd *reader) walk(n *html.Node) {
 	if block {
 		rd.flush()
 	}
-	part := parts[n.DataAtom] || partRoles[role(n)]
+	_, refusal := attr(n, "data-refusal")
+	part := parts[n.DataAtom] || partRoles[role(n)] || refusal
 	if part {
 		rd.lastPart++
 		rd.parts = append(rd.parts, rd.lastPart)
