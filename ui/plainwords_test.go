@@ -245,7 +245,7 @@ func TestEveryPageAPersonMaySeeIsInPlainWords(t *testing.T) {
 
 func checkPlainWords(t *testing.T, rules plainwords.Rules, pages []plainPage) {
 	t.Helper()
-	sentences := 0
+	sentences, longest, worst, worstPage := 0, 0, 0.0, ""
 	var breaches []string
 	for _, p := range pages {
 		// The attestation keeps its line breaks on screen and on paper
@@ -258,6 +258,14 @@ func checkPlainWords(t *testing.T, rules plainwords.Rules, pages []plainPage) {
 			t.Errorf("%s: no text read", p.name)
 		}
 		sentences += len(page.Sentences)
+		words := 0
+		for _, s := range page.Sentences {
+			words += s.Words
+			longest = max(longest, s.Words)
+		}
+		if avg := float64(words) / float64(max(1, len(page.Sentences))); avg > worst {
+			worst, worstPage = avg, p.name
+		}
 		if len(page.Refusals) < p.refusals {
 			breaches = append(breaches, fmt.Sprintf("%s: %d refusals marked data-refusal, want at least %d", p.name, len(page.Refusals), p.refusals))
 		}
@@ -268,7 +276,8 @@ func checkPlainWords(t *testing.T, rules plainwords.Rules, pages []plainPage) {
 	if len(breaches) > 0 {
 		t.Errorf("%d breaches of the plain-words rules:\n%s", len(breaches), strings.Join(breaches, "\n"))
 	}
-	t.Logf("%d sentences checked", sentences)
+	t.Logf("%d pages, %d sentences checked; the longest has %d words; the highest average is %.1f words (%s)",
+		len(pages), sentences, longest, worst, worstPage)
 }
 
 // TestTheAgreementPageExplainsEachTimeLimitOnce: Paul's agreement page
