@@ -215,7 +215,7 @@ func (v *journalView) representation(id string) *mandates.Representation {
 }
 
 // kindWords says what each measure the lines read so far name means
-// (« La tutelle veut dire : … »), once each, so that the legal word is
+// (« Tutelle veut dire : … »), once each, so that the legal word is
 // explained before the lines use it (PLAIN-LANGUAGE.md).
 func (v *journalView) kindWords() []string {
 	var kinds []mandates.Kind
