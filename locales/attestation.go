@@ -71,18 +71,17 @@ func Attestation(r mandates.Representation, person mandates.Person, org mandates
 	d := Duration(r.Length())
 	if lang == "en" {
 		fmt.Fprintf(&b, "Aidant mandate: consent given in person (text of %s)\n\n", AttestationVersion)
-		fmt.Fprintf(&b, "I, %s, born on %s, agree that the aidants of %s do some procedures for me.\n\n", mandates.DisplayName(person), FormatDate(person.BirthDate, "en"), org.Name)
+		fmt.Fprintf(&b, "I, %s, born on %s, give my consent. The aidants of %s may do some procedures for me.\n\n", mandates.DisplayName(person), FormatDate(person.BirthDate, "en"), org.Name)
 		b.WriteString("The procedures they may do for me:\n")
 	} else {
 		fmt.Fprintf(&b, "Mandat d’aidant : accord donné en personne (texte du %s)\n\n", AttestationVersion)
 		// Issue 17: the person's gender when Relais knows it, never « né
 		// ou née »; without it, the date on a line of its own.
-		born := BornOn(person.Gender, "fr")
-		if born == "" {
-			fmt.Fprintf(&b, "Moi, %s, je suis d’accord pour que les aidants de %s fassent certaines démarches pour moi.\nMa date de naissance : %s.\n\n",
-				mandates.DisplayName(person), org.Name, FormatDate(person.BirthDate, "fr"))
+		if born := BornOn(person.Gender, "fr"); born == "" {
+			fmt.Fprintf(&b, "Moi, %s, je donne mon accord.\nMa date de naissance : %s.\nLes aidants de %s peuvent faire certaines démarches pour moi.\n\n",
+				mandates.DisplayName(person), FormatDate(person.BirthDate, "fr"), org.Name)
 		} else {
-			fmt.Fprintf(&b, "Moi, %s, %s %s, je suis d’accord pour que les aidants de %s fassent certaines démarches pour moi.\n\n",
+			fmt.Fprintf(&b, "Moi, %s, %s %s, je donne mon accord. Les aidants de %s peuvent faire certaines démarches pour moi.\n\n",
 				mandates.DisplayName(person), born, FormatDate(person.BirthDate, "fr"), org.Name)
 		}
 		b.WriteString("Les démarches qu’ils peuvent faire pour moi :\n")
@@ -92,12 +91,12 @@ func Attestation(r mandates.Representation, person mandates.Person, org mandates
 	}
 	if lang == "en" {
 		fmt.Fprintf(&b, "\nThis mandate lasts %s from %s.\n", d.EN, FormatDate(day, "en"))
-		b.WriteString("I can stop it at any time, on Relais (page “Who can act for me?”) or by asking the organisation.\n")
+		b.WriteString("I can stop it at any time. I can do it on Relais, on the page “Who can act for me?”, or by asking the organisation.\n")
 		fmt.Fprintf(&b, "\nAidant who saw me give my consent: %s, %s.\n", mandates.DisplayName(aidant), org.Name)
 		fmt.Fprintf(&b, "Mandate number: %s\n\nSigned on %s.\n\nSignature:\n", r.ID, FormatDate(day, "en"))
 	} else {
 		fmt.Fprintf(&b, "\nCe mandat dure %s à partir du %s.\n", d.FR, FormatDate(day, "fr"))
-		b.WriteString("Je peux l’arrêter quand je veux, sur Relais (page « Qui peut agir pour moi ? ») ou en le demandant à la structure.\n")
+		b.WriteString("Je peux l’arrêter quand je veux. Je peux le faire sur Relais, page « Qui peut agir pour moi ? », ou en le demandant à la structure.\n")
 		fmt.Fprintf(&b, "\nAidant qui a vu mon accord : %s, %s.\n", mandates.DisplayName(aidant), org.Name)
 		fmt.Fprintf(&b, "Numéro du mandat : %s\n\nSigné le %s.\n\nSignature :\n", r.ID, FormatDate(day, "fr"))
 	}

@@ -62,7 +62,7 @@ func TestTheAttestationSaysBornWithThePersonsGender(t *testing.T) {
 		{"a man is « né le » in French", person("Paul André", "Durand", mandates.GenderMale), "fr",
 			[]string{"Moi, Paul Durand, né le 9 octobre 1949,"}, []string{"né ou née", ", née le"}},
 		{"a person whose gender is unknown gets the date alone in French", person("Camille", "Roux", mandates.GenderUnspecified), "fr",
-			[]string{"Moi, Camille Roux, je suis d’accord", "Ma date de naissance : 9 octobre 1949."}, []string{"né ou née", ", né le", ", née le"}},
+			[]string{"Moi, Camille Roux, je donne mon accord.", "Ma date de naissance : 9 octobre 1949."}, []string{"né ou née", ", né le", ", née le"}},
 		{"a woman is born on a date in English", person("Yvette Marie", "Garnier", mandates.GenderFemale), "en",
 			[]string{"I, Yvette Garnier, born on 9 October 1949,"}, []string{"Yvette Marie"}},
 		{"a person whose gender is unknown gets the date in English too", person("Camille", "Roux", mandates.GenderUnspecified), "en",

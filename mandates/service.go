@@ -81,6 +81,10 @@ func (s *Service) Policy() *Policy { return s.cfg.Policy }
 // RemoteConsent says whether codes can be sent to phones.
 func (s *Service) RemoteConsent() bool { return s.cfg.Codes != nil }
 
+// CodeTTL is how long a consent code can be used, for the pages that say
+// so to the aidant who reads it to the person.
+func (s *Service) CodeTTL() time.Duration { return s.cfg.CodeTTL }
+
 func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Millisecond) }
 
 func (s *Service) emit(ctx context.Context, e Event) error {

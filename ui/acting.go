@@ -32,6 +32,7 @@ type candidate struct {
 	ID           string // the representation's id
 	Name         string // the represented person
 	Kind         locales.Text
+	KindCode     mandates.Kind // for « means » (kindMeans)
 	Role         locales.Text
 	Organisation string // the organisation holding it, when one does
 	Until        time.Time
@@ -45,6 +46,7 @@ type forWhomData struct {
 	Site       string
 	Request    string
 	Candidates []candidate
+	Kinds      []mandates.Kind // the measures among the candidates, each once: the page says what they mean
 	// Locked are held through an organisation by someone who has not
 	// turned the second factor on: not a choice yet, and Setup is where to
 	// turn it on ("" when this deployment has none).
@@ -142,7 +144,7 @@ func (s *signInPages) forWhomData(ctx context.Context, a mandates.Actor, c oauth
 			continue
 		}
 		seen[v.ID] = true
-		cd := candidate{ID: v.ID, Name: v.PersonName, Kind: locales.Kind(v.Kind), Role: roleOf(v), Selected: hinted != "" && v.PersonID == hinted}
+		cd := candidate{ID: v.ID, Name: v.PersonName, Kind: locales.Kind(v.Kind), KindCode: v.Kind, Role: roleOf(v), Selected: hinted != "" && v.PersonID == hinted}
 		cd.Until = v.ValidUntil
 		if v.Organisation != nil {
 			// Two organisations may help one person: their names tell
@@ -164,6 +166,9 @@ func (s *signInPages) forWhomData(ctx context.Context, a mandates.Actor, c oauth
 			cd.Confirm, d.Confirm = true, true
 		}
 		d.Candidates = append(d.Candidates, cd)
+		if v.Kind.IsMeasure() && !slices.Contains(d.Kinds, v.Kind) {
+			d.Kinds = append(d.Kinds, v.Kind)
+		}
 	}
 	byName := func(a, b candidate) int { return strings.Compare(a.Name, b.Name) }
 	slices.SortFunc(d.Candidates, byName)
@@ -229,6 +234,7 @@ func (s *signInPages) chooseForWhom(w http.ResponseWriter, r *http.Request) erro
 type actingData struct {
 	PersonName string
 	Kind       locales.Text
+	KindCode   mandates.Kind // for « means » (kindMeans)
 	Role       locales.Text
 }
 
@@ -256,5 +262,5 @@ func (s *signInPages) actingFor(ctx context.Context, a mandates.Actor, represent
 	if err != nil {
 		return nil, err
 	}
-	return &actingData{PersonName: v.PersonName, Kind: locales.Kind(v.Kind), Role: roleOf(v)}, nil
+	return &actingData{PersonName: v.PersonName, Kind: locales.Kind(v.Kind), KindCode: v.Kind, Role: roleOf(v)}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -336,7 +337,8 @@ type aidantMandateData struct {
 	// name, the words that name them (« Marie Martin, tutrice de Jeanne
 	// Lefèvre ») and the measure (« la tutelle »).
 	Holder, Who, Kind string
-	Named             bool // Who names someone (« Marie Martin, tutrice de … »), not a role alone
+	KindCode          mandates.Kind // the measure, for kindMeans
+	Named             bool          // Who names someone (« Marie Martin, tutrice de … »), not a role alone
 }
 
 // aidantMandatePage says where a mandate stands: in force (and until
@@ -560,6 +562,7 @@ type aidantCodeData struct {
 	Name    string
 	State   string // "no_sender", "no_phone", "send", "check", "cancelled" or "active"
 	Digits  string // the end of the phone number
+	Minutes int    // how long a code can be used (Service.CodeTTL)
 	Problem *spaceProblem
 }
 
@@ -580,7 +583,7 @@ func aidantPhoneEnd(phone string) string {
 
 func (s *aidantPages) aidantCodeData(r *http.Request, m aidantMandate) (aidantCodeData, error) {
 	lang, l := s.spaceLocalizer(r)
-	d := aidantCodeData{Card: spaceCardOf(m.view, lang, l), Name: m.view.PersonName}
+	d := aidantCodeData{Card: spaceCardOf(m.view, lang, l), Name: m.view.PersonName, Minutes: int(s.mandates.Service.CodeTTL() / time.Minute)}
 	person, err := s.mandates.Service.Person(r.Context(), m.rep.PersonID)
 	if err != nil {
 		return d, err

@@ -40,6 +40,8 @@ type cosignView struct {
 	Action      string
 	Area        string
 	Kind        string // the measure or representation, in a sentence
+	KindCode    mandates.Kind
+	Minutes     int    // how long an approval lasts (mandates.CosignatureTTL)
 	AsPerson    bool   // the reader is the represented person (a representative acts)
 	Asked       string // date of the request
 	Until       string // date and time the request, or the approval, ends
@@ -61,7 +63,9 @@ func (s *cosignPages) cosignView(r *http.Request, viewer string, c mandates.Cosi
 	v := cosignView{ID: c.ID, Description: c.Description, Action: locales.Action(c.Action).In(lang), Status: c.EffectiveStatus(s.clock()),
 		AsPerson: c.Party == mandates.PartyPerson, DecidedByMe: c.DecidedBy == viewer,
 		Asked: locales.FormatDate(c.CreatedAt, lang),
-		Until: locales.FormatDate(c.ExpiresAt, lang) + " " + locales.FormatTime(c.ExpiresAt, lang)}
+		Until: translateData(s.localizer(r), "cosign.when", map[string]any{"Date": locales.FormatDate(c.ExpiresAt, lang),
+			"Time": locales.FormatTime(c.ExpiresAt, lang)}),
+		Minutes: int(mandates.CosignatureTTL / time.Minute)}
 	if c.Area.Valid() {
 		v.Area = locales.Area(c.Area).In(lang)
 	}
@@ -74,7 +78,7 @@ func (s *cosignPages) cosignView(r *http.Request, viewer string, c mandates.Cosi
 	}
 	v.Site = nameOfSite(ctx, s.oidc, c.ClientID)
 	if rep, err := svc.Representation(ctx, viewer, c.RepresentationID); err == nil {
-		v.Kind = locales.KindThe(rep.Kind).In(lang)
+		v.Kind, v.KindCode = locales.KindThe(rep.Kind).In(lang), rep.Kind
 	}
 	return v, nil
 }

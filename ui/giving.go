@@ -439,12 +439,13 @@ func (s *aidantPages) aidantHolder(r *http.Request, m aidantMandate, d *aidantMa
 		return err
 	case ok:
 		d.Holder, d.Who, d.Kind, d.Named = h.Name, h.words(l, lang, "of", person), locales.KindThe(h.Measure.Kind).In(lang), true
+		d.KindCode = h.Measure.Kind
 	default:
 		d.Holder = translateData(l, "giving.who.unknown", map[string]any{"Person": person})
 		d.Who = translateData(l, "giving.who.unknown_start", map[string]any{"Person": person})
 		d.Kind = translate(l, "giving.who.a_measure")
 		if u := m.rep.Source.Measure; u != nil {
-			d.Kind = locales.KindThe(u.Kind).In(lang)
+			d.Kind, d.KindCode = locales.KindThe(u.Kind).In(lang), u.Kind
 		}
 	}
 	return nil
@@ -459,12 +460,17 @@ func (s *aidantPages) aidantRepresentativeGives(w http.ResponseWriter, r *http.R
 	if err := s.aidantHolder(r, m, &d); err != nil {
 		return err
 	}
-	_, l := s.spaceLocalizer(r)
+	lang, l := s.spaceLocalizer(r)
 	data := map[string]any{"Who": d.Who, "Named": d.Named, "Holder": d.Holder, "Name": m.view.PersonName, "Kind": d.Kind}
+	var why []string
+	if d.KindCode.IsMeasure() {
+		// The measure is explained before « Avec la tutelle, c'est… ».
+		why = append(why, kindMeans(l, lang, d.KindCode))
+	}
 	s.refusal(w, r, http.StatusForbidden, refusalData{
 		Heading:   translateData(l, "giving.consent_refused.heading", data),
 		Lead:      translateData(l, "giving.aidant.gives", data),
-		Why:       []string{translateData(l, "giving.aidant.gives_why", data), translateData(l, "giving.consent_refused.not_recorded", data)},
+		Why:       append(why, translateData(l, "giving.aidant.gives_why", data), translateData(l, "giving.consent_refused.not_recorded", data)),
 		NextSteps: []string{translateData(l, "giving.aidant.tell", data), translateData(l, "giving.consent_refused.then", data)},
 		Links: []refusalLink{{Href: aidantMandatePath(m.rep.ID), Text: translateData(l, "aidant.home.open", data)},
 			{Href: aidantPath, Text: translate(l, "aidant.back_home")}}})

@@ -9,9 +9,14 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
+
+	"github.com/relais-fr/relais/locales"
+	"github.com/relais-fr/relais/mandates"
 )
 
 //go:embed locales/*.json
@@ -111,10 +116,29 @@ func elideFrench(s string) string {
 	return deBeforeVowel.ReplaceAllString(s, "$1$2’$3")
 }
 
+// kindMeans is « Tutelle veut dire : un juge a décidé… »: a measure's
+// name and what it means in one sentence, the way a page explains a legal
+// word the first time it uses it (PLAIN-LANGUAGE.md; ui/plainwords reads
+// « veut dire » as the explanation).
+func kindMeans(l *i18n.Localizer, lang string, k mandates.Kind) string {
+	return translateData(l, "words.kind_means", map[string]any{"Kind": locales.Kind(k).In(lang), "Explain": lowerFirst(locales.KindExplain(k).In(lang))})
+}
+
+// lowerFirst puts the first letter of a sentence in lower case, for a
+// sentence that goes after a colon, unless the word is an acronym.
+func lowerFirst(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if next, _ := utf8.DecodeRuneInString(s[n:]); unicode.IsUpper(next) {
+		return s
+	}
+	return string(unicode.ToLower(r)) + s[n:]
+}
+
 var templateFuncs = template.FuncMap{
 	"t":     translate,
 	"tdata": translateData,
 	"dict":  dict,
+	"means": kindMeans,
 }
 
 // dict builds template data for a message: dict "Site" .Name.

@@ -78,6 +78,12 @@ type journalLine struct {
 	Text     string
 	Areas    string // the procedure areas, named
 	Erased   bool
+	// Refused: Relais said no (a site's check, a request); Next says what
+	// the reader can do now, and NextLink where (PLAIN-LANGUAGE.md: every
+	// refusal followed by what to do next).
+	Refused  bool
+	Next     string
+	NextLink *refusalLink
 }
 
 type journalOption struct {
@@ -92,6 +98,7 @@ type journalData struct {
 	Keep     *journalKeep
 	Partial  []string      // for a representative limited to some areas: what they see, and why no export
 	Lines    []journalLine // the print's lines, in order
+	Words    []string      // what the measures the lines name mean, before the lines (kindWords)
 	Days     []journalDay  // the page's entries by day, checks folded (journal_days.go)
 	ForMe    *journalForMe
 	Who      []journalOption
@@ -202,6 +209,24 @@ func (v *journalView) representation(id string) *mandates.Representation {
 	return rep
 }
 
+// kindWords says what each measure the lines read so far name means
+// (« Tutelle veut dire : … »), once each, so that the legal word is
+// explained before the lines use it (PLAIN-LANGUAGE.md).
+func (v *journalView) kindWords() []string {
+	var kinds []mandates.Kind
+	for _, r := range v.reps {
+		if r != nil && r.Kind.IsMeasure() && !slices.Contains(kinds, r.Kind) {
+			kinds = append(kinds, r.Kind)
+		}
+	}
+	slices.Sort(kinds)
+	var out []string
+	for _, k := range kinds {
+		out = append(out, kindMeans(v.loc, v.lang, k))
+	}
+	return out
+}
+
 // kind is the representation's kind in a sentence ("la tutelle"), as far
 // as the reader may see it.
 func (v *journalView) kind(repID string) string {
@@ -262,7 +287,10 @@ func (v *journalView) sentence(e journal.Stored) string {
 		switch role := v.role(e); {
 		case name == "":
 			name = v.msg("journal.someone", nil)
-		case role != "":
+		case role != "" && e.Type != mandates.EventAccessEvaluated:
+			// A site's check names the actor alone: with the role, the
+			// sentence ran past twenty words, and the act it led to, or
+			// the measure the page explains first, says the role.
 			name = v.msg("journal.actor_role", map[string]any{"Name": name, "Role": role})
 		}
 		data["Actor"] = name
@@ -365,7 +393,35 @@ func (v *journalView) line(e journal.Stored) journalLine {
 		}
 	}
 	l.Areas = strings.Join(areas, ", ")
+	v.nextStep(e, &l)
 	return l
+}
+
+// nextStep marks a refusal and says what the reader can do now: in their
+// own journal, who may act for them; in the journal of someone they act
+// for, what they may do for that person. The journals of an organisation
+// and the administrative one are read by professionals and get none.
+func (v *journalView) nextStep(e journal.Stored, l *journalLine) {
+	switch e.Type {
+	case mandates.EventRefused:
+	case mandates.EventAccessEvaluated:
+		if d, ok := evaluationAnswer(fieldOf(e, "decision")); !ok || d != mandates.No {
+			return
+		}
+	default:
+		return
+	}
+	switch {
+	case v.owner == "":
+		return
+	case v.owner == v.viewer:
+		l.Next = v.msg("journal.next.own", nil)
+		l.NextLink = &refusalLink{Href: ofPath, Text: v.msg("journal.next.own_link", nil)}
+	default:
+		l.Next = v.msg("journal.next.other", map[string]any{"Name": v.person(v.owner)})
+		l.NextLink = &refusalLink{Href: forPath, Text: v.msg("journal.next.other_link", nil)}
+	}
+	l.Refused = true
 }
 
 // encodeCursor and decodeCursor carry a page's position in the link to
@@ -452,6 +508,7 @@ func (s *journalPages) journalPage(w http.ResponseWriter, r *http.Request, v *jo
 	more := len(shown) > journalPageSize
 	shown = shown[:min(len(shown), journalPageSize)]
 	d.Days = v.days(shown)
+	d.Words = v.kindWords()
 	link := func(avant string) string {
 		u := url.Values{}
 		if forMe {
@@ -692,6 +749,7 @@ func (s *journalPages) printJournal(w http.ResponseWriter, r *http.Request, v *j
 	if !more {
 		d.Limited = ""
 	}
+	d.Words = v.kindWords()
 	s.render(w, r, http.StatusOK, "journal_print", titleID, d)
 	return nil
 }

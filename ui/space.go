@@ -62,6 +62,7 @@ type spaceCard struct {
 	Who           string // the representative: a person's or an organisation's name
 	Person        string // the represented person
 	Kind, Explain string
+	Means         string // « Tutelle veut dire : … » (kindMeans)
 	Role          string
 	Org           string // the organisation holding it, if any
 	Delegates     []string
@@ -90,7 +91,12 @@ type spaceArea struct {
 	Label, Description string
 }
 
-type spaceDecision struct{ Jurisdiction, Date, Reference string }
+type spaceDecision struct {
+	Jurisdiction, Date, Reference string
+	// RG: the reference is a court's « numéro RG », whose two letters the
+	// page explains before it uses them.
+	RG bool
+}
 
 // spaceChoice is one checkbox, radio button or option of a form.
 type spaceChoice struct {
@@ -171,6 +177,7 @@ func spaceCardOf(v mandates.View, lang string, l *i18n.Localizer) spaceCard {
 	if v.Organisation != nil {
 		c.Org = v.Organisation.Name
 	}
+	c.Means = kindMeans(l, lang, v.Kind)
 	c.Waiting = v.Status == mandates.StatusPendingConsent
 	c.CanStop = !c.Measure && !c.Ended
 	for _, a := range []mandates.Action{mandates.Consult, mandates.Manage, mandates.Dispose} {
@@ -190,7 +197,8 @@ func spaceCardOf(v mandates.View, lang string, l *i18n.Localizer) spaceCard {
 		c.Duration = locales.Duration(d).In(lang)
 	}
 	if d := v.Source.Decision; d != nil {
-		c.Decision = &spaceDecision{Jurisdiction: d.Jurisdiction, Date: locales.FormatDate(d.Date, lang), Reference: d.Reference}
+		c.Decision = &spaceDecision{Jurisdiction: d.Jurisdiction, Date: locales.FormatDate(d.Date, lang), Reference: d.Reference,
+			RG: slices.Contains(strings.Fields(strings.ToUpper(d.Reference)), "RG")}
 	}
 	return c
 }
