@@ -46,7 +46,7 @@ type forWhomData struct {
 	Site       string
 	Request    string
 	Candidates []candidate
-	Kinds      []mandates.Kind // the measures among the candidates, each once: the page says what they mean
+	Kinds      []measureOf // the measures over the candidates, each once: the page says what they mean, about each by name
 	// Locked are held through an organisation by someone who has not
 	// turned the second factor on: not a choice yet, and Setup is where to
 	// turn it on ("" when this deployment has none).
@@ -119,6 +119,12 @@ func (s *signInPages) actingChoice(w http.ResponseWriter, r *http.Request, a *au
 	return "", false
 }
 
+// measureOf is a measure and the name of the person it protects.
+type measureOf struct {
+	Kind mandates.Kind
+	Name string
+}
+
 // forWhomData lists the people the actor may choose, each once. A
 // representation held through an organisation is used only from a login
 // with the second factor (DESIGN.md §4): to a login without it, its entry
@@ -166,8 +172,8 @@ func (s *signInPages) forWhomData(ctx context.Context, a mandates.Actor, c oauth
 			cd.Confirm, d.Confirm = true, true
 		}
 		d.Candidates = append(d.Candidates, cd)
-		if v.Kind.IsMeasure() && !slices.Contains(d.Kinds, v.Kind) {
-			d.Kinds = append(d.Kinds, v.Kind)
+		if k := (measureOf{Kind: v.Kind, Name: v.PersonName}); v.Kind.IsMeasure() && !slices.Contains(d.Kinds, k) {
+			d.Kinds = append(d.Kinds, k)
 		}
 	}
 	byName := func(a, b candidate) int { return strings.Compare(a.Name, b.Name) }

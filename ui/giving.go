@@ -465,7 +465,7 @@ func (s *aidantPages) aidantRepresentativeGives(w http.ResponseWriter, r *http.R
 	var why []string
 	if d.KindCode.IsMeasure() {
 		// The measure is explained before « Avec la tutelle, c'est… ».
-		why = append(why, kindMeans(l, lang, d.KindCode))
+		why = append(why, kindMeans(l, lang, d.KindCode, m.view.PersonName))
 	}
 	s.refusal(w, r, http.StatusForbidden, refusalData{
 		Heading:   translateData(l, "giving.consent_refused.heading", data),

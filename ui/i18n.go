@@ -119,9 +119,19 @@ func elideFrench(s string) string {
 // kindMeans is « Tutelle veut dire : un juge a décidé… »: a measure's
 // name and what it means in one sentence, the way a page explains a legal
 // word the first time it uses it (PLAIN-LANGUAGE.md; ui/plainwords reads
-// « veut dire » as the explanation).
-func kindMeans(l *i18n.Localizer, lang string, k mandates.Kind) string {
-	return translateData(l, "words.kind_means", map[string]any{"Kind": locales.Kind(k).In(lang), "Explain": lowerFirst(locales.KindExplain(k).In(lang))})
+// « veut dire » as the explanation). name is the person the measure
+// protects, or "" when the reader is that person.
+func kindMeans(l *i18n.Localizer, lang string, k mandates.Kind, name string) string {
+	// Said to the reader about their own measure (« pour vous »), or about
+	// the person it protects by name: never « la personne » (issue 17).
+	explain := locales.KindExplainYou(k).In(lang)
+	if name != "" {
+		explain = locales.KindExplainOf(k, name).In(lang)
+		if lang == "fr" {
+			explain = elideFrench(explain) // « à la place d’Ahmed »
+		}
+	}
+	return translateData(l, "words.kind_means", map[string]any{"Kind": locales.Kind(k).In(lang), "Explain": lowerFirst(explain)})
 }
 
 // lowerFirst puts the first letter of a sentence in lower case, for a

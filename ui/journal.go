@@ -213,16 +213,23 @@ func (v *journalView) representation(id string) *mandates.Representation {
 // (« Tutelle veut dire : … »), once each, so that the legal word is
 // explained before the lines use it (PLAIN-LANGUAGE.md).
 func (v *journalView) kindWords() []string {
-	var kinds []mandates.Kind
+	var kinds []measureOf
 	for _, r := range v.reps {
-		if r != nil && r.Kind.IsMeasure() && !slices.Contains(kinds, r.Kind) {
-			kinds = append(kinds, r.Kind)
+		if r == nil || !r.Kind.IsMeasure() {
+			continue
+		}
+		k := measureOf{Kind: r.Kind} // the reader's own measure: « pour vous »
+		if r.PersonID != v.viewer {
+			k.Name = v.person(r.PersonID)
+		}
+		if !slices.Contains(kinds, k) {
+			kinds = append(kinds, k)
 		}
 	}
-	slices.Sort(kinds)
+	slices.SortFunc(kinds, func(a, b measureOf) int { return strings.Compare(string(a.Kind)+a.Name, string(b.Kind)+b.Name) })
 	var out []string
 	for _, k := range kinds {
-		out = append(out, kindMeans(v.loc, v.lang, k))
+		out = append(out, kindMeans(v.loc, v.lang, k.Kind, k.Name))
 	}
 	return out
 }

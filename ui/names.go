@@ -41,14 +41,3 @@ func roleOf(v mandates.View) locales.Text {
 	}
 	return locales.Text{FR: fr, EN: locales.Role(v.Role).EN}
 }
-
-// explainOf says what v's kind means, about its person by name, for the
-// one who acts for them (« … pour Jeanne Lefèvre », « … à la place
-// d’Ahmed Benali »).
-func explainOf(v mandates.View, lang string) string {
-	t := locales.KindExplainOf(v.Kind, v.PersonName).In(lang)
-	if lang == "fr" {
-		t = elideFrench(t)
-	}
-	return t
-}

@@ -61,7 +61,7 @@ type spaceCard struct {
 	ID            string
 	Who           string // the representative: a person's or an organisation's name
 	Person        string // the represented person
-	Kind, Explain string
+	Kind          string
 	Means         string // « Tutelle veut dire : … » (kindMeans)
 	Role          string
 	Org           string // the organisation holding it, if any
@@ -170,14 +170,14 @@ func spaceStatusTag(st mandates.Status) string {
 
 // spaceCardOf puts a representation in plain words.
 func spaceCardOf(v mandates.View, lang string, l *i18n.Localizer) spaceCard {
-	c := spaceCard{ID: v.ID, Who: v.RepresentativeOf, Person: v.PersonName, Kind: locales.Kind(v.Kind).In(lang), Explain: locales.KindExplain(v.Kind).In(lang),
+	c := spaceCard{ID: v.ID, Who: v.RepresentativeOf, Person: v.PersonName, Kind: locales.Kind(v.Kind).In(lang),
 		Role: roleOf(v).In(lang), Delegates: v.Delegates, Areas: spaceAreas(v.Areas, lang),
 		Status: locales.Status(v.Status).In(lang), Tag: spaceStatusTag(v.Status), Ended: spaceEnded(v.Status), Measure: v.Kind.IsMeasure(),
 		AidantMandate: v.Kind == mandates.AidantMandate, Proxy: v.Kind == mandates.Proxy}
 	if v.Organisation != nil {
 		c.Org = v.Organisation.Name
 	}
-	c.Means = kindMeans(l, lang, v.Kind)
+	c.Means = kindMeans(l, lang, v.Kind, v.PersonName) // about the person, by name; own pages say « vous »
 	c.Waiting = v.Status == mandates.StatusPendingConsent
 	c.CanStop = !c.Measure && !c.Ended
 	for _, a := range []mandates.Action{mandates.Consult, mandates.Manage, mandates.Dispose} {
@@ -303,6 +303,7 @@ func (s *personPages) spaceHome(w http.ResponseWriter, r *http.Request) error {
 	lang, l := s.spaceLocalizer(r)
 	for _, v := range of {
 		if c := spaceCardOf(v, lang, l); !c.Ended {
+			c.Means = kindMeans(l, lang, v.Kind, "")
 			d.Acting = append(d.Acting, c)
 		}
 	}
@@ -359,7 +360,7 @@ func (s *personPages) spaceOf(w http.ResponseWriter, r *http.Request) error {
 	d := spaceOfData{Measure: s.spaceUnderMeasure(views)}
 	for _, v := range views {
 		c := spaceCardOf(v, lang, l)
-		c.Explain = locales.KindExplainYou(v.Kind).In(lang) // the reader's own page
+		c.Means = kindMeans(l, lang, v.Kind, "") // the reader's own page: « pour vous »
 		if c.WaitsFor, err = s.spaceWaitsFor(r.Context(), l, lang, v); err != nil {
 			return err
 		}
@@ -425,6 +426,7 @@ func (s *personPages) spaceStop(w http.ResponseWriter, r *http.Request) error {
 	}
 	lang, l := s.spaceLocalizer(r)
 	d := spaceStopData{Card: spaceCardOf(v, lang, l), Name: v.RepresentativeOf, State: "confirm", Action: r.URL.Path}
+	d.Card.Means = kindMeans(l, lang, v.Kind, "")
 	if area != "" {
 		d.Area = &spaceAreas([]mandates.Area{area}, lang)[0]
 		d.Left = spaceAreas(slices.DeleteFunc(slices.Clone(v.Areas), func(a mandates.Area) bool { return a == area }), lang)
@@ -511,7 +513,6 @@ func (s *personPages) spaceFor(w http.ResponseWriter, r *http.Request) error {
 	journals := map[string]string{}
 	for _, v := range views {
 		c := spaceCardOf(v, lang, l)
-		c.Explain = explainOf(v, lang) // about the person, by name
 		c.GiveProxy = s.givingProxyLink(v)
 		switch {
 		case v.AwaitsHolder(sess.PersonID):
@@ -839,6 +840,7 @@ func (s *personPages) spaceProxySent(w http.ResponseWriter, r *http.Request) err
 	}
 	lang, l := s.spaceLocalizer(r)
 	c := spaceCardOf(views[i], lang, l)
+	c.Means = kindMeans(l, lang, views[i].Kind, "")
 	if c.WaitsFor, err = s.spaceWaitsFor(r.Context(), l, lang, views[i]); err != nil {
 		return err
 	}
