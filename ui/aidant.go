@@ -241,7 +241,7 @@ func (s *aidantPages) aidantNewMandate(w http.ResponseWriter, r *http.Request) e
 		p.add("method", "accord-"+aidantMethodLogin, "aidant.new.err_method", nil)
 	}
 	if p.Any() {
-		s.render(w, r, http.StatusBadRequest, "aidant_new", "aidant.new.title_error", d)
+		s.render(w, r, http.StatusBadRequest, "aidant_new", "aidant.new.title", d)
 		return nil
 	}
 	rep, err := s.mandates.Service.StartMandate(ctx, actor(sess), mandates.MandateInput{OrganisationID: org.ID, PersonID: person.ID,
@@ -260,7 +260,7 @@ func (s *aidantPages) aidantNewMandate(w http.ResponseWriter, r *http.Request) e
 		return nil
 	case errors.Is(err, mandates.ErrInvalid):
 		p.add("form", "email", "space.form.err_invalid", nil)
-		s.render(w, r, http.StatusBadRequest, "aidant_new", "aidant.new.title_error", d)
+		s.render(w, r, http.StatusBadRequest, "aidant_new", "aidant.new.title", d)
 		return nil
 	case err != nil:
 		return err
@@ -421,18 +421,18 @@ func (s *aidantPages) aidantConfirmByLogin(w http.ResponseWriter, r *http.Reques
 	switch {
 	case errors.Is(err, authn.ErrBadCredentials):
 		d.Problem = &spaceProblem{ID: "aidant.confirm.err_bad", Target: "email"}
-		s.render(w, r, http.StatusUnauthorized, "aidant_login", "aidant.confirm.title_error", d)
+		s.render(w, r, http.StatusUnauthorized, "aidant_login", "aidant.confirm.title", d)
 		return nil
 	case errors.Is(err, authn.ErrTooManyAttempts):
 		d.Problem = &spaceProblem{ID: "aidant.confirm.err_too_many", Target: "email"}
 		w.Header().Set("Retry-After", "900")
-		s.render(w, r, http.StatusTooManyRequests, "aidant_login", "aidant.confirm.title_error", d)
+		s.render(w, r, http.StatusTooManyRequests, "aidant_login", "aidant.confirm.title", d)
 		return nil
 	case err != nil:
 		return err
 	case person.ID != m.rep.PersonID:
 		d.Problem = &spaceProblem{ID: "aidant.confirm.err_other", Data: map[string]any{"Name": m.view.PersonName}, Target: "email"}
-		s.render(w, r, http.StatusForbidden, "aidant_login", "aidant.confirm.title_error", d)
+		s.render(w, r, http.StatusForbidden, "aidant_login", "aidant.confirm.title", d)
 		return nil
 	}
 	_, err = s.mandates.Service.ConfirmByLogin(ctx, actor(m.sess), m.rep.ID, person.ID)
@@ -501,7 +501,7 @@ func (s *aidantPages) aidantAttestation(w http.ResponseWriter, r *http.Request) 
 	}
 	if r.PostForm.Get("accord") != "oui" {
 		d.Problem = &spaceProblem{ID: "aidant.attest.err_check", Target: "accord"}
-		s.render(w, r, http.StatusBadRequest, "aidant_attestation", "aidant.attest.title_error", d)
+		s.render(w, r, http.StatusBadRequest, "aidant_attestation", "aidant.attest.title", d)
 		return nil
 	}
 	_, err = svc.RecordInPersonConsent(ctx, actor(m.sess), m.rep.ID, []byte(text))
@@ -684,7 +684,7 @@ func (s *aidantPages) aidantCode(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d.Problem = prob
-	title := "aidant.code.title_error"
+	title := "aidant.code.title"
 	if d.State == "cancelled" {
 		title = "aidant.code.title_cancelled"
 	}

@@ -535,7 +535,7 @@ func (s *operatorPages) registerMeasure(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	s.render(w, r, status, "operator_measure_new", "operator.new.title_error", d)
+	s.render(w, r, status, "operator_measure_new", "operator.new.title", d)
 	return nil
 }
 
@@ -805,7 +805,7 @@ func (s *operatorPages) changeMeasure(w http.ResponseWriter, r *http.Request) er
 	case "fin":
 		d.EndReason = reason
 	}
-	s.render(w, r, status, "operator_measure", "operator.measure.title_error", d)
+	s.render(w, r, status, "operator_measure", "operator.measure.title", d)
 	return nil
 }
 
@@ -900,6 +900,6 @@ func (s *operatorPages) createOrganisation(w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusBadRequest, "operator_orgs", "operator.orgs.title_error", d)
+	s.render(w, r, http.StatusBadRequest, "operator_orgs", "operator.orgs.title", d)
 	return nil
 }

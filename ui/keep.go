@@ -1,0 +1,158 @@
+package ui
+
+import (
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"github.com/relais-fr/relais/authn"
+)
+
+// Forms that keep people's work (docs/forms.md). A form of keptForms,
+// sent after the session ended or when the person switches language, is
+// sealed (authn.FormKeeper) into a short-lived cookie bound to the form's
+// page; the page, shown again by GET, fills the form from it, once. It
+// never acts on the kept values: the person checks them and sends.
+
+// keptCookie holds one kept form: the page's path in base64url, a dot,
+// and the sealed values.
+const keptCookie = "relais_kept"
+
+// keptForms are the pages whose form is kept: the GET of each route shows
+// the form and fills it from a kept one (keptForm), the POST of the same
+// route takes it.
+var keptForms = map[string]bool{proxyNewPath: true, givingProxyPath: true}
+
+// keptRoute says whether r's route is a page whose form is kept.
+func keptRoute(r *http.Request) bool {
+	route := mux.CurrentRoute(r)
+	if route == nil {
+		return false
+	}
+	tpl, err := route.GetPathTemplate()
+	return err == nil && keptForms[tpl]
+}
+
+// keeper is the sealer of kept forms, or nil when forms are not kept.
+func (s *Server) keeper() *authn.FormKeeper {
+	if s.oidc == nil {
+		return nil
+	}
+	return s.oidc.Forms
+}
+
+// keepForm seals values for the page at path into the browser's cookie.
+// A form too large to keep is not kept (false).
+func (s *Server) keepForm(w http.ResponseWriter, r *http.Request, path string, values url.Values, why authn.KeptReason) bool {
+	k := s.keeper()
+	if k == nil {
+		return false
+	}
+	sealed, err := k.Seal(path, values, why)
+	if err != nil {
+		s.log.InfoContext(r.Context(), "form not kept", "err", err)
+		return false
+	}
+	http.SetCookie(w, &http.Cookie{Name: keptCookie, Value: base64.RawURLEncoding.EncodeToString([]byte(path)) + "." + sealed,
+		Path: "/", MaxAge: int(authn.KeptFormTTL.Seconds()), HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
+	return true
+}
+
+// keptFor reads the kept form's cookie when it names the page at path:
+// found is false when there is none or it is another page's.
+func (s *Server) keptFor(r *http.Request, path string) (f authn.KeptForm, found bool, err error) {
+	k := s.keeper()
+	c, err := r.Cookie(keptCookie)
+	if k == nil || err != nil {
+		return f, false, nil
+	}
+	hint, sealed, cut := strings.Cut(c.Value, ".")
+	named, err := base64.RawURLEncoding.DecodeString(hint)
+	if !cut || err != nil || string(named) != path {
+		return f, false, nil
+	}
+	f, err = k.Open(path, sealed)
+	return f, true, err
+}
+
+// keptForm fills the form of this page: the values kept for it (nil when
+// none) and the message id that says so ("" when there is nothing to
+// say). The kept form is used once. One that does not open (altered,
+// expired, too large) is dropped with a plain message, never an error
+// page.
+func (s *Server) keptForm(w http.ResponseWriter, r *http.Request) (url.Values, string) {
+	f, found, err := s.keptFor(r, r.URL.Path)
+	if !found {
+		return nil, ""
+	}
+	http.SetCookie(w, &http.Cookie{Name: keptCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure,
+		SameSite: http.SameSiteLaxMode})
+	switch {
+	case err != nil:
+		// Expired, altered or too large (authn.ErrKeptForm…): all the
+		// person can do is write it again.
+		s.log.InfoContext(r.Context(), "kept form dropped", "err", err)
+		return nil, "form.kept.lost"
+	case f.Reason == authn.KeptSessionEnded:
+		return f.Values, "form.kept.session"
+	}
+	return f.Values, ""
+}
+
+// keptNotice is, on the login page, the message that a form waits for the
+// person at ret after this login; "" when none does.
+func (s *Server) keptNotice(r *http.Request, ret string) string {
+	u, err := url.Parse(ret)
+	if err != nil {
+		return ""
+	}
+	if f, found, err := s.keptFor(r, u.Path); found && err == nil && f.Reason == authn.KeptSessionEnded {
+		return "form.kept.login"
+	}
+	return ""
+}
+
+// keepAfterSession answers a form of keptForms sent after the session
+// ended: its values are kept, and the login leads back to its page,
+// where they fill it. false when the form is not one that is kept.
+func (s *Server) keepAfterSession(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method != http.MethodPost || !keptRoute(r) || s.keeper() == nil {
+		return false
+	}
+	if err := r.ParseForm(); err != nil {
+		return false
+	}
+	if !s.keepForm(w, r, r.URL.Path, r.PostForm, authn.KeptSessionEnded) {
+		return false
+	}
+	http.Redirect(w, r, "/login?"+url.Values{"return": {r.URL.Path}}.Encode(), http.StatusSeeOther)
+	return true
+}
+
+// switchLangKeeping is the language switch of a page whose form is kept:
+// a button of that form, so what the person wrote comes back, in the
+// other language, on the same page. It never acts on the form.
+func (s *Server) switchLangKeeping(w http.ResponseWriter, r *http.Request) {
+	next, err := url.Parse(localPath(r.URL.Query().Get("next")))
+	if err == nil && r.ParseForm() == nil && s.keptPath(next.Path) {
+		s.keepForm(w, r, next.Path, r.PostForm, authn.KeptLanguage)
+	}
+	s.switchLang(w, r)
+}
+
+// keptPath says whether path is a page whose form is kept.
+func (s *Server) keptPath(path string) bool {
+	req, err := http.NewRequest(http.MethodGet, path, nil)
+	if err != nil {
+		return false
+	}
+	var m mux.RouteMatch
+	if !s.router.Match(req, &m) || m.Route == nil {
+		return false
+	}
+	tpl, err := m.Route.GetPathTemplate()
+	return err == nil && keptForms[tpl]
+}
