@@ -159,7 +159,7 @@ func TestTheLanguageSwitchKeepsWhatWasTyped(t *testing.T) {
 		t.Errorf("the form is not in English")
 	}
 	if !a.has(`value="karim.benali@example.fr"`) || !checked(a, "domaine-social") || !checked(a, "domaine-logement") ||
-		checked(a, "domaine-sante") || !checked(a, "duree-1m") {
+		checked(a, "domaine-travail") || !checked(a, "duree-1m") {
 		t.Errorf("what was typed is not back:\n%s", a.body)
 	}
 	if a.has("We kept what you wrote") {
