@@ -32,7 +32,7 @@ func (s *aidantPages) mountAidant(pages *mux.Router) {
 	both := append(slices.Clone(get), http.MethodPost)
 	const mandate = "/aidant/mandats/{id:[0-9a-f-]{36}}"
 	pages.HandleFunc(aidantPath, s.page(s.aidantHome)).Methods(get...)
-	pages.HandleFunc("/aidant/mandats/nouveau", s.page(s.aidantNewMandate)).Methods(both...)
+	pages.HandleFunc(aidantNewPath, s.page(s.aidantNewMandate)).Methods(both...)
 	pages.HandleFunc(mandate, s.page(s.aidantMandatePage)).Methods(get...)
 	pages.HandleFunc(mandate+"/connexion", s.page(s.aidantConfirmByLogin)).Methods(both...)
 	pages.HandleFunc(mandate+"/attestation", s.page(s.aidantAttestation)).Methods(both...)
@@ -137,6 +137,9 @@ type aidantMandateFormData struct {
 	Methods   []spaceChoice
 	Problems  spaceProblems
 	NoOrg     bool // the aidant acts for no organisation (any more)
+	// Kept is the message id that says the form was filled with what the
+	// aidant wrote before (keep.go), or "".
+	Kept string
 }
 
 // consent methods, as the form names them.
@@ -195,7 +198,12 @@ func (s *aidantPages) aidantNewMandate(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	if r.Method != http.MethodPost {
-		d := s.aidantNewMandateForm(r, orgs, "", "", nil, "", "")
+		// A form kept after the session ended, or across the language
+		// switch, fills the form again; it is only shown, never sent.
+		kept, notice := s.keptForm(w, r)
+		d := s.aidantNewMandateForm(r, orgs, strings.TrimSpace(kept.Get("email")), kept.Get("structure"), kept["domaines"],
+			kept.Get("duree"), kept.Get("accord"))
+		d.Kept = notice
 		status := http.StatusOK
 		if d.NoOrg {
 			status = http.StatusForbidden

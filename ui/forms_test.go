@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/relais-fr/relais/mandates"
 )
 
 // Forms that keep people's work (docs/forms.md): the error title and the
@@ -275,5 +277,41 @@ func TestAFormPageSaysWhenTheSessionEnds(t *testing.T) {
 	if !regexp.MustCompile(`Votre session se termine à \d{1,2} h \d\d\.`).MatchString(a.body) ||
 		!a.has("Nous gardons ce que vous avez écrit.") {
 		t.Errorf("the proxy form does not say when the session ends:\n%s", a.body)
+	}
+}
+
+func TestEachKeptFormComesBackFilledOnItsPage(t *testing.T) {
+	app := newOIDCApp(t)
+	c := newCast(t, app)
+	srv, _ := url.Parse(app.srv.URL)
+	tests := []struct {
+		name   string
+		path   string
+		who    mandates.Person
+		amr    []string
+		form   url.Values
+		filled string // what the page shows once filled
+	}{
+		{"a person's new proxy", proxyNew, c.ahmed, nil, url.Values{"email": {"nora.roux@example.fr"}}, `value="nora.roux@example.fr"`},
+		{"an aidant's new mandate", "/aidant/mandats/nouveau", c.aidant, []string{"pwd", "otp"},
+			url.Values{"email": {"nora.roux@example.fr"}}, `value="nora.roux@example.fr"`},
+		{"an operator's new measure", "/operateur/mesures/nouvelle", c.operator, nil,
+			url.Values{"person_email": {"nora.roux@example.fr"}, "reference": {"RG 26/4242"}}, `value="nora.roux@example.fr"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ended := browserClient(t)
+			a := postForm(t, app, ended, tt.path, tt.form)
+			want := "/login?" + url.Values{"return": {tt.path}}.Encode()
+			if a.location != want {
+				t.Fatalf("sent after the session ended: %d to %q", a.status, a.location)
+			}
+			back := signedIn(t, app, tt.who, tt.amr...)
+			back.Jar.SetCookies(srv, ended.Jar.Cookies(srv))
+			a = getPage(t, app, back, tt.path)
+			if a.status != http.StatusOK || !a.has(tt.filled) || !a.has("Nous avons gardé ce que vous aviez écrit.") {
+				t.Errorf("%s after login: %d, filled %v\n%.3000s", tt.path, a.status, a.has(tt.filled), a.body)
+			}
+		})
 	}
 }

@@ -21,10 +21,17 @@ import (
 // and the sealed values.
 const keptCookie = "relais_kept"
 
+// The forms kept besides the proxy's (proxyNewPath, givingProxyPath): an
+// aidant's new mandate and an operator's new measure.
+const (
+	aidantNewPath  = "/aidant/mandats/nouveau"
+	measureNewPath = "/operateur/mesures/nouvelle"
+)
+
 // keptForms are the pages whose form is kept: the GET of each route shows
 // the form and fills it from a kept one (keptForm), the POST of the same
 // route takes it.
-var keptForms = map[string]bool{proxyNewPath: true, givingProxyPath: true}
+var keptForms = map[string]bool{proxyNewPath: true, givingProxyPath: true, aidantNewPath: true, measureNewPath: true}
 
 // keptRoute says whether r's route is a page whose form is kept.
 func keptRoute(r *http.Request) bool {
