@@ -154,21 +154,10 @@ func TestTheLanguageSwitchKeepsWhatWasTypedInABrowser(t *testing.T) {
 func TestKeptFormPagesInABrowser(t *testing.T) {
 	app := newOIDCApp(t)
 	c := newCast(t, app)
-	srv, _ := url.Parse(app.srv.URL)
 	// A kept form, as a browser whose session ended holds it.
-	browser := browserClient(t)
-	postForm(t, app, browser, proxyNew, url.Values{"email": {c.karim.Email}, "domaines": {"social"}, "duree": {"1m"}})
-	var kept string
-	for _, ck := range browser.Jar.Cookies(srv) {
-		if ck.Name == "relais_kept" {
-			kept = ck.Value
-		}
-	}
-	if kept == "" {
-		t.Fatal("no form kept")
-	}
+	kept := keptCookieOf(t, app, proxyNew, url.Values{"email": {c.karim.Email}, "domaines": {"social"}, "duree": {"1m"}})
 	withKept := func(cookies map[string]string, value string) map[string]string {
-		out := map[string]string{"relais_kept": value}
+		out := map[string]string{kept.Name: value}
 		for k, v := range cookies {
 			out[k] = v
 		}
@@ -194,9 +183,9 @@ func TestKeptFormPagesInABrowser(t *testing.T) {
 		pages = append(pages,
 			browsertest.Page{Name: "login-empty", Path: path, Lang: lang, WantStatus: http.StatusBadRequest},
 			browsertest.Page{Name: "login-kept", Path: "/login?" + url.Values{"return": {proxyNew}}.Encode(), Lang: lang,
-				Cookies: map[string]string{"relais_kept": kept}},
-			browsertest.Page{Name: "space-proxy-kept", Path: proxyNew, Lang: lang, Cookies: withKept(ahmed, kept)},
-			browsertest.Page{Name: "space-proxy-lost", Path: proxyNew, Lang: lang, Cookies: withKept(ahmed, kept[:len(kept)-4]+"AAAA")},
+				Cookies: map[string]string{kept.Name: kept.Value}},
+			browsertest.Page{Name: "space-proxy-kept", Path: proxyNew, Lang: lang, Cookies: withKept(ahmed, kept.Value)},
+			browsertest.Page{Name: "space-proxy-lost", Path: proxyNew, Lang: lang, Cookies: withKept(ahmed, kept.Value[:len(kept.Value)-4]+"AAAA")},
 			browsertest.Page{Name: "home-signed-out", Path: "/", Lang: lang},
 		)
 	}

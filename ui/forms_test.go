@@ -208,35 +208,45 @@ func TestAFormSentAfterTheSessionEndedComesBackFilledAfterLogin(t *testing.T) {
 	}
 }
 
+// keptCookieOf is the cookie a browser holds for a form kept on one page
+// (relais_kept_…) after it sent the form at path without a session.
+func keptCookieOf(t *testing.T, app *oidcApp, path string, form url.Values) *http.Cookie {
+	t.Helper()
+	browser := browserClient(t)
+	postForm(t, app, browser, path, form)
+	srv, _ := url.Parse(app.srv.URL)
+	for _, ck := range browser.Jar.Cookies(srv) {
+		if strings.HasPrefix(ck.Name, "relais_kept_") {
+			return ck
+		}
+	}
+	t.Fatalf("no form kept for %s", path)
+	return nil
+}
+
 func TestAKeptFormThatDoesNotOpenIsDroppedWithAPlainMessage(t *testing.T) {
 	app := newOIDCApp(t)
 	c := newCast(t, app)
 	srv, _ := url.Parse(app.srv.URL)
+	proxy := keptCookieOf(t, app, proxyNew, url.Values{"email": {"karim.benali@example.fr"}})
+	aidant := keptCookieOf(t, app, "/aidant/mandats/nouveau", url.Values{"email": {"karim.benali@example.fr"}})
+	if proxy.Name == aidant.Name {
+		t.Fatal("two pages keep their forms in one cookie")
+	}
 	tests := []struct {
-		name    string
-		value   func(kept string) string
-		message bool // the page says what was written is lost
+		name, cookie, value string
+		message             bool // the page says what was written is lost
 	}{
-		{"an altered form", func(k string) string { return k[:len(k)-3] + "AAA" }, true},
-		{"a form cut short", func(k string) string { return k[:len(k)/2] }, true},
-		{"a form for another page", func(string) string { return "L2VzcGFjZQ.AAAA" }, false}, // base64url of /espace
-		{"a cookie that is no kept form", func(string) string { return "n'importe quoi" }, false},
+		{"an altered form", proxy.Name, proxy.Value[:len(proxy.Value)-3] + "AAA", true},
+		{"a form cut short", proxy.Name, proxy.Value[:len(proxy.Value)/2], true},
+		{"another page's form moved to this page's cookie", proxy.Name, aidant.Value, true},
+		{"a value that is no kept form", proxy.Name, "nimportequoi", true},
+		{"a form kept for another page", aidant.Name, aidant.Value, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			browser := browserClient(t)
-			postForm(t, app, browser, proxyNew, url.Values{"email": {"karim.benali@example.fr"}})
-			var kept string
-			for _, ck := range browser.Jar.Cookies(srv) {
-				if ck.Name == "relais_kept" {
-					kept = ck.Value
-				}
-			}
-			if kept == "" {
-				t.Fatal("no form kept")
-			}
 			signed := signedIn(t, app, c.ahmed)
-			signed.Jar.SetCookies(srv, []*http.Cookie{{Name: "relais_kept", Value: tt.value(kept), Path: "/"}})
+			signed.Jar.SetCookies(srv, []*http.Cookie{{Name: tt.cookie, Value: tt.value, Path: "/"}})
 			a := getPage(t, app, signed, proxyNew)
 			if a.status != http.StatusOK {
 				t.Fatalf("status %d, want 200", a.status)
@@ -248,6 +258,26 @@ func TestAKeptFormThatDoesNotOpenIsDroppedWithAPlainMessage(t *testing.T) {
 				t.Errorf("message that it is lost: %v, want %v", got, tt.message)
 			}
 		})
+	}
+}
+
+func TestTheLoginKeepsTheAddressAndTheWayBackAcrossTheLanguageSwitch(t *testing.T) {
+	app := newOIDCApp(t)
+	c := browserClient(t)
+	a := postForm(t, app, c, "/login", url.Values{"email": {testEmail}, "return": {"/espace"}})
+	if !a.has(`<button type="submit" form="saisie" formaction="/lang/en?next=%2Flogin"`) {
+		t.Fatalf("the login's switch is not a button of its form:\n%s", a.body)
+	}
+	a = postForm(t, app, c, "/lang/en?next=%2Flogin", url.Values{"email": {testEmail}, "return": {"/espace"}, "password": {"secret"}})
+	if a.location != "/login" {
+		t.Fatalf("switch: %d to %q", a.status, a.location)
+	}
+	a = getPage(t, app, c, "/login")
+	if !a.has(`value="`+testEmail+`"`) || !a.has(`name="return" value="/espace"`) || !a.has("Sign in") {
+		t.Errorf("the login in English lost what was typed:\n%s", a.body)
+	}
+	if a.has("secret") {
+		t.Error("the password came back")
 	}
 }
 

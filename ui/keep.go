@@ -1,10 +1,10 @@
 package ui
 
 import (
-	"encoding/base64"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/gorilla/mux"
 
@@ -17,12 +17,18 @@ import (
 // page; the page, shown again by GET, fills the form from it, once. It
 // never acts on the kept values: the person checks them and sends.
 
-// keptCookie holds one kept form: the page's path in base64url, a dot,
-// and the sealed values.
-const keptCookie = "relais_kept"
+// keptCookie names the cookie that holds the form kept for the page at
+// path: one per page, so a form kept for one page (the proxy's, while the
+// person signs in) is never replaced by another's (the login's, when the
+// person switches language there).
+func keptCookie(path string) string {
+	sum := sha256.Sum256([]byte(path))
+	return "relais_kept_" + hex.EncodeToString(sum[:8])
+}
 
-// The forms kept besides the proxy's (proxyNewPath, givingProxyPath): an
-// aidant's new mandate and an operator's new measure.
+// The forms kept besides the login's (across the language switch only:
+// it needs no session) and the proxy's (proxyNewPath, givingProxyPath):
+// an aidant's new mandate and an operator's new measure.
 const (
 	aidantNewPath  = "/aidant/mandats/nouveau"
 	measureNewPath = "/operateur/mesures/nouvelle"
@@ -31,7 +37,7 @@ const (
 // keptForms are the pages whose form is kept: the GET of each route shows
 // the form and fills it from a kept one (keptForm), the POST of the same
 // route takes it.
-var keptForms = map[string]bool{proxyNewPath: true, givingProxyPath: true, aidantNewPath: true, measureNewPath: true}
+var keptForms = map[string]bool{"/login": true, proxyNewPath: true, givingProxyPath: true, aidantNewPath: true, measureNewPath: true}
 
 // keptRoute says whether r's route is a page whose form is kept.
 func keptRoute(r *http.Request) bool {
@@ -63,25 +69,19 @@ func (s *Server) keepForm(w http.ResponseWriter, r *http.Request, path string, v
 		s.log.InfoContext(r.Context(), "form not kept", "err", err)
 		return false
 	}
-	http.SetCookie(w, &http.Cookie{Name: keptCookie, Value: base64.RawURLEncoding.EncodeToString([]byte(path)) + "." + sealed,
-		Path: "/", MaxAge: int(authn.KeptFormTTL.Seconds()), HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: keptCookie(path), Value: sealed, Path: "/", MaxAge: int(authn.KeptFormTTL.Seconds()), HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
 	return true
 }
 
-// keptFor reads the kept form's cookie when it names the page at path:
-// found is false when there is none or it is another page's.
+// keptFor reads the form kept for the page at path: found is false when
+// there is none.
 func (s *Server) keptFor(r *http.Request, path string) (f authn.KeptForm, found bool, err error) {
 	k := s.keeper()
-	c, err := r.Cookie(keptCookie)
+	c, err := r.Cookie(keptCookie(path))
 	if k == nil || err != nil {
 		return f, false, nil
 	}
-	hint, sealed, cut := strings.Cut(c.Value, ".")
-	named, err := base64.RawURLEncoding.DecodeString(hint)
-	if !cut || err != nil || string(named) != path {
-		return f, false, nil
-	}
-	f, err = k.Open(path, sealed)
+	f, err = k.Open(path, c.Value)
 	return f, true, err
 }
 
@@ -95,7 +95,7 @@ func (s *Server) keptForm(w http.ResponseWriter, r *http.Request) (url.Values, s
 	if !found {
 		return nil, ""
 	}
-	http.SetCookie(w, &http.Cookie{Name: keptCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure,
+	http.SetCookie(w, &http.Cookie{Name: keptCookie(r.URL.Path), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure,
 		SameSite: http.SameSiteLaxMode})
 	switch {
 	case err != nil:
@@ -145,6 +145,11 @@ func (s *Server) keepAfterSession(w http.ResponseWriter, r *http.Request) bool {
 func (s *Server) switchLangKeeping(w http.ResponseWriter, r *http.Request) {
 	next, err := url.Parse(localPath(r.URL.Query().Get("next")))
 	if err == nil && r.ParseForm() == nil && s.keptPath(next.Path) {
+		// A sign-in's way back carries the site's ui_locales: it follows
+		// the switch, as the switch's link does (flowSwitch).
+		if ret := r.PostForm.Get("return"); ret != "" {
+			r.PostForm.Set("return", flowSwitch(ret, mux.Vars(r)["lang"]))
+		}
 		s.keepForm(w, r, next.Path, r.PostForm, authn.KeptLanguage)
 	}
 	s.switchLang(w, r)

@@ -340,6 +340,13 @@ func (s *signInPages) loginForm(w http.ResponseWriter, r *http.Request) error {
 	email := ""
 	if u, err := url.Parse(ret); err == nil {
 		email = u.Query().Get("login_hint")
+	}
+	// Back from the language switch: the address and the way back the
+	// person had (keep.go); never the password.
+	if kept, _ := s.keptForm(w, r); kept != nil {
+		ret, email = returnPath(kept.Get("return")), strings.TrimSpace(kept.Get("email"))
+	}
+	if u, err := url.Parse(ret); err == nil {
 		allowFormTarget(w, u.Query().Get("redirect_uri"))
 	}
 	s.render(w, r, http.StatusOK, "login", "login.title", loginData{Return: ret, Email: email, Site: s.siteName(r.Context(), ret),
