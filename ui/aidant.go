@@ -200,7 +200,7 @@ func (s *aidantPages) aidantNewMandate(w http.ResponseWriter, r *http.Request) e
 	if r.Method != http.MethodPost {
 		// A form kept after the session ended, or across the language
 		// switch, fills the form again; it is only shown, never sent.
-		kept, notice := s.keptForm(w, r)
+		kept, notice := s.keeping().keptForm(w, r)
 		d := s.aidantNewMandateForm(r, orgs, strings.TrimSpace(kept.Get("email")), kept.Get("structure"), kept["domaines"],
 			kept.Get("duree"), kept.Get("accord"))
 		d.Kept = notice

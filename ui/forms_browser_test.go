@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/ui/browsertest"
@@ -106,7 +107,9 @@ func TestAFormSentAfterTheSessionEndedComesBackFilledInABrowser(t *testing.T) {
 	if n := countOf(t, app, c.ahmed); n != 0 {
 		t.Fatalf("a proxy was given without a session: %d", n)
 	}
-	step(t, tab, typeIn("#email", c.ahmed.Email), typeIn("#password", testPassword), click(`form[action="/login"] button[type=submit]`))
+	// Enter sends the login (the form's default button), not the
+	// language switch, which is a button of the same form.
+	step(t, tab, typeIn("#email", c.ahmed.Email), typeIn("#password", testPassword), chromedp.KeyEvent(kb.Enter))
 	waitText(t, tab, "Nous avons gardé ce que vous aviez écrit. Vérifiez et envoyez.")
 	if loc, _ := chromedp.Run(tab, chromedp.Location()); !strings.HasSuffix(loc, proxyNew) {
 		t.Errorf("after login at %s, want the form", loc)

@@ -148,6 +148,11 @@ func TestTheLanguageSwitchKeepsWhatWasTyped(t *testing.T) {
 	if !a.has(want) || !a.has(`id="saisie"`) {
 		t.Fatalf("the switch is not a button of the form:\n%s", a.body)
 	}
+	// Enter in a field sends the form: its default button, the first of
+	// its submit buttons in the page, comes before the switch.
+	if def := strings.Index(a.body, `<button type="submit" form="saisie" hidden></button>`); def < 0 || def > strings.Index(a.body, want) {
+		t.Errorf("the form's default button is not before the switch")
+	}
 
 	a = postForm(t, app, ahmed, "/lang/en?next="+url.QueryEscape(proxyNew), typed)
 	if a.status != http.StatusSeeOther || a.location != proxyNew {
@@ -170,6 +175,11 @@ func TestTheLanguageSwitchKeepsWhatWasTyped(t *testing.T) {
 	// Used once: shown again, the form is empty.
 	if a = getPage(t, app, ahmed, proxyNew); a.has(`value="karim.benali@example.fr"`) {
 		t.Error("the kept form fills the page a second time")
+	}
+	// Under a measure, the page shows no form: the switch stays a link.
+	a = getPage(t, app, signedIn(t, app, c.jeanne), proxyNew)
+	if a.has(`form="saisie"`) || !a.has(`<a href="/lang/en?next=`+url.QueryEscape(proxyNew)+`"`) {
+		t.Errorf("a page without the form has the switch of a form:\n%s", a.body)
 	}
 }
 
@@ -285,9 +295,11 @@ func TestEveryPageOffersToSignInWhenNobodyIs(t *testing.T) {
 	app := newOIDCApp(t)
 	c := newCast(t, app)
 	out := browserClient(t)
-	for _, path := range []string{"/", "/page-inconnue"} {
+	// From home, to « Mon espace », as the home page's own link; from any
+	// other page, back to it.
+	for path, back := range map[string]string{"/": "/espace", "/page-inconnue": "/page-inconnue"} {
 		a := getPage(t, app, out, path)
-		want := `<a href="/login?return=` + url.QueryEscape(path) + `">Se connecter</a>`
+		want := `<a href="/login?return=` + url.QueryEscape(back) + `">Se connecter</a>`
 		if !a.has(want) {
 			t.Errorf("%s signed out: no %s", path, want)
 		}

@@ -3,6 +3,7 @@ package ui
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"log/slog"
 	"net/http"
 	"net/url"
 
@@ -49,18 +50,28 @@ func keptRoute(r *http.Request) bool {
 	return err == nil && keptForms[tpl]
 }
 
-// keeper is the sealer of kept forms, or nil when forms are not kept.
-func (s *Server) keeper() *authn.FormKeeper {
-	if s.oidc == nil {
-		return nil
+// keeping is what kept forms need of the server: the sealer (nil when
+// forms are not kept), the cookies' flag, the log and the routes. Its own
+// type, so that Server stays within its number of methods.
+type keeping struct {
+	k      *authn.FormKeeper
+	secure bool
+	log    *slog.Logger
+	router *mux.Router
+}
+
+func (s *Server) keeping() keeping {
+	var k *authn.FormKeeper
+	if s.oidc != nil {
+		k = s.oidc.Forms
 	}
-	return s.oidc.Forms
+	return keeping{k: k, secure: s.secure, log: s.log, router: s.router}
 }
 
 // keepForm seals values for the page at path into the browser's cookie.
 // A form too large to keep is not kept (false).
-func (s *Server) keepForm(w http.ResponseWriter, r *http.Request, path string, values url.Values, why authn.KeptReason) bool {
-	k := s.keeper()
+func (s keeping) keepForm(w http.ResponseWriter, r *http.Request, path string, values url.Values, why authn.KeptReason) bool {
+	k := s.k
 	if k == nil {
 		return false
 	}
@@ -75,8 +86,8 @@ func (s *Server) keepForm(w http.ResponseWriter, r *http.Request, path string, v
 
 // keptFor reads the form kept for the page at path: found is false when
 // there is none.
-func (s *Server) keptFor(r *http.Request, path string) (f authn.KeptForm, found bool, err error) {
-	k := s.keeper()
+func (s keeping) keptFor(r *http.Request, path string) (f authn.KeptForm, found bool, err error) {
+	k := s.k
 	c, err := r.Cookie(keptCookie(path))
 	if k == nil || err != nil {
 		return f, false, nil
@@ -90,7 +101,7 @@ func (s *Server) keptFor(r *http.Request, path string) (f authn.KeptForm, found 
 // say). The kept form is used once. One that does not open (altered,
 // expired, too large) is dropped with a plain message, never an error
 // page.
-func (s *Server) keptForm(w http.ResponseWriter, r *http.Request) (url.Values, string) {
+func (s keeping) keptForm(w http.ResponseWriter, r *http.Request) (url.Values, string) {
 	f, found, err := s.keptFor(r, r.URL.Path)
 	if !found {
 		return nil, ""
@@ -111,7 +122,7 @@ func (s *Server) keptForm(w http.ResponseWriter, r *http.Request) (url.Values, s
 
 // keptNotice is, on the login page, the message that a form waits for the
 // person at ret after this login; "" when none does.
-func (s *Server) keptNotice(r *http.Request, ret string) string {
+func (s keeping) keptNotice(r *http.Request, ret string) string {
 	u, err := url.Parse(ret)
 	if err != nil {
 		return ""
@@ -125,8 +136,8 @@ func (s *Server) keptNotice(r *http.Request, ret string) string {
 // keepAfterSession answers a form of keptForms sent after the session
 // ended: its values are kept, and the login leads back to its page,
 // where they fill it. false when the form is not one that is kept.
-func (s *Server) keepAfterSession(w http.ResponseWriter, r *http.Request) bool {
-	if r.Method != http.MethodPost || !keptRoute(r) || s.keeper() == nil {
+func (s keeping) keepAfterSession(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method != http.MethodPost || !keptRoute(r) || s.k == nil {
 		return false
 	}
 	if err := r.ParseForm(); err != nil {
@@ -144,19 +155,19 @@ func (s *Server) keepAfterSession(w http.ResponseWriter, r *http.Request) bool {
 // other language, on the same page. It never acts on the form.
 func (s *Server) switchLangKeeping(w http.ResponseWriter, r *http.Request) {
 	next, err := url.Parse(localPath(r.URL.Query().Get("next")))
-	if err == nil && r.ParseForm() == nil && s.keptPath(next.Path) {
+	if k := s.keeping(); err == nil && r.ParseForm() == nil && k.keptPath(next.Path) {
 		// A sign-in's way back carries the site's ui_locales: it follows
 		// the switch, as the switch's link does (flowSwitch).
 		if ret := r.PostForm.Get("return"); ret != "" {
 			r.PostForm.Set("return", flowSwitch(ret, mux.Vars(r)["lang"]))
 		}
-		s.keepForm(w, r, next.Path, r.PostForm, authn.KeptLanguage)
+		k.keepForm(w, r, next.Path, r.PostForm, authn.KeptLanguage)
 	}
 	s.switchLang(w, r)
 }
 
 // keptPath says whether path is a page whose form is kept.
-func (s *Server) keptPath(path string) bool {
+func (s keeping) keptPath(path string) bool {
 	req, err := http.NewRequest(http.MethodGet, path, nil)
 	if err != nil {
 		return false

@@ -343,14 +343,14 @@ func (s *signInPages) loginForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	// Back from the language switch: the address and the way back the
 	// person had (keep.go); never the password.
-	if kept, _ := s.keptForm(w, r); kept != nil {
+	if kept, _ := s.keeping().keptForm(w, r); kept != nil {
 		ret, email = returnPath(kept.Get("return")), strings.TrimSpace(kept.Get("email"))
 	}
 	if u, err := url.Parse(ret); err == nil {
 		allowFormTarget(w, u.Query().Get("redirect_uri"))
 	}
 	s.render(w, r, http.StatusOK, "login", "login.title", loginData{Return: ret, Email: email, Site: s.siteName(r.Context(), ret),
-		Kept: s.keptNotice(r, ret)})
+		Kept: s.keeping().keptNotice(r, ret)})
 	return nil
 }
 
@@ -369,7 +369,7 @@ func (s *signInPages) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	d := loginData{Return: returnPath(r.PostForm.Get("return")), Email: strings.TrimSpace(r.PostForm.Get("email"))}
 	d.Site = s.siteName(ctx, d.Return)
-	d.Kept = s.keptNotice(r, d.Return)
+	d.Kept = s.keeping().keptNotice(r, d.Return)
 	if u, err := url.Parse(d.Return); err == nil {
 		allowFormTarget(w, u.Query().Get("redirect_uri"))
 	}

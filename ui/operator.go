@@ -326,7 +326,7 @@ func (s *operatorPages) newMeasureForm(w http.ResponseWriter, r *http.Request) e
 	// A form kept after the session ended, or across the language
 	// switch, fills the form again; it is only shown, never sent.
 	f := emptyMeasureForm()
-	kept, notice := s.keptForm(w, r)
+	kept, notice := s.keeping().keptForm(w, r)
 	if kept != nil {
 		f = measureFormFrom(kept)
 	}

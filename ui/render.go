@@ -94,8 +94,8 @@ func (s *Server) pageData(r *http.Request, titleID string, data any) pageData {
 		OtherLang:    other,
 		OtherLangURL: "/lang/" + other + "?next=" + url.QueryEscape(r.URL.RequestURI()),
 		SignedIn:     signedIn(r),
-		Login:        s.loginLink(r),
-		KeepForm:     s.keeper() != nil && keptRoute(r),
+		Login:        loginLink(r, s.oidc != nil, s.mandates != nil),
+		KeepForm:     s.keeping().k != nil && keptRoute(r),
 		SwitchAction: "/lang/" + other + "?next=" + url.QueryEscape(r.URL.Path),
 		SessionEnds:  sessionEnds(r, lang),
 		Data:         data,
@@ -115,17 +115,25 @@ func sessionEnds(r *http.Request, lang string) string {
 
 // problemSummary is what every problem summary carries (_problems.html and
 // the pages' own alerts): the element the page focuses on load.
-var problemSummary = []byte(`id="probleme"`)
+// keptFormMark is what the form of a kept page carries (keep.go).
+var (
+	problemSummary = []byte(`id="probleme"`)
+	keptFormMark   = []byte(`id="saisie"`)
+)
 
 // loginLink is the header's way to sign in: the login page, then back to
 // this page (a GET) or home (after a form post, whose address shows no
-// page by itself).
-func (s *Server) loginLink(r *http.Request) string {
-	if s.oidc == nil || signedIn(r) || r.URL.Path == "/login" {
+// page by itself); from home, to « Mon espace », as the home page's own
+// link does.
+func loginLink(r *http.Request, signIn, space bool) string {
+	if !signIn || signedIn(r) || r.URL.Path == "/login" {
 		return ""
 	}
 	back := "/"
-	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+	switch {
+	case r.URL.Path == "/" && space:
+		back = spacePath
+	case r.Method == http.MethodGet || r.Method == http.MethodHead:
 		back = r.URL.RequestURI()
 	}
 	return "/login?" + url.Values{"return": {back}}.Encode()
@@ -142,6 +150,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	err := s.templates[name].ExecuteTemplate(&content, "content", pd)
 	if err == nil {
 		pd.Problems = bytes.Contains(content.Bytes(), problemSummary)
+		// A kept page that shows no form (a refusal, an error) keeps the
+		// switch's link: a button of a form that is not there does nothing.
+		pd.KeepForm = pd.KeepForm && bytes.Contains(content.Bytes(), keptFormMark)
 		pd.Content = template.HTML(content.String()) // escaped by its own template
 		err = s.templates[name].ExecuteTemplate(&buf, "layout", pd)
 	}

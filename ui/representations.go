@@ -58,7 +58,7 @@ func (s *Server) requireSession(r *http.Request) (authn.BrowserSession, error) {
 // person's space after a form post, or to the form's page, filled, for a
 // form that is kept: keep.go), or answers an API call with 401.
 func (s *Server) toLogin(w http.ResponseWriter, r *http.Request) {
-	if !wantsJSON(r) && s.keepAfterSession(w, r) {
+	if !wantsJSON(r) && s.keeping().keepAfterSession(w, r) {
 		return
 	}
 	if wantsJSON(r) || r.Method != http.MethodGet {

@@ -649,7 +649,7 @@ func (s *personPages) spaceProxyPage(w http.ResponseWriter, r *http.Request) err
 	}
 	// A form kept after the session ended, or across the language
 	// switch, fills the form again; it is only shown, never sent.
-	kept, notice := s.keptForm(w, r)
+	kept, notice := s.keeping().keptForm(w, r)
 	newForm := func() spaceProxyFormData {
 		d := s.spaceNewProxyForm(r, strings.TrimSpace(kept.Get("email")), kept["domaines"], kept["droits"], kept.Get("duree"))
 		d.Kept = notice
