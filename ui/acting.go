@@ -227,7 +227,7 @@ func (s *signInPages) chooseForWhom(w http.ResponseWriter, r *http.Request) erro
 			d.Problem = "forwhom.problem_not_yours"
 		}
 		allowFormTarget(w, original.URL.Query().Get("redirect_uri"))
-		s.render(w, r, http.StatusBadRequest, "forwhom", "forwhom.title_error", d)
+		s.render(w, r, http.StatusBadRequest, "forwhom", "forwhom.title", d)
 		return nil
 	}
 	q := original.URL.Query()

@@ -33,7 +33,7 @@ func (s *aidantPages) mountAidant(pages *mux.Router) {
 	both := append(slices.Clone(get), http.MethodPost)
 	const mandate = "/aidant/mandats/{id:[0-9a-f-]{36}}"
 	pages.HandleFunc(aidantPath, s.page(s.aidantHome)).Methods(get...)
-	pages.HandleFunc("/aidant/mandats/nouveau", s.page(s.aidantNewMandate)).Methods(both...)
+	pages.HandleFunc(aidantNewPath, s.page(s.aidantNewMandate)).Methods(both...)
 	pages.HandleFunc(mandate, s.page(s.aidantMandatePage)).Methods(get...)
 	pages.HandleFunc(mandate+"/connexion", s.page(s.aidantConfirmByLogin)).Methods(both...)
 	pages.HandleFunc(mandate+"/attestation", s.page(s.aidantAttestation)).Methods(both...)
@@ -138,6 +138,9 @@ type aidantMandateFormData struct {
 	Methods   []spaceChoice
 	Problems  spaceProblems
 	NoOrg     bool // the aidant acts for no organisation (any more)
+	// Kept is the message id that says the form was filled with what the
+	// aidant wrote before (keep.go), or "".
+	Kept string
 }
 
 // consent methods, as the form names them.
@@ -196,7 +199,12 @@ func (s *aidantPages) aidantNewMandate(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	if r.Method != http.MethodPost {
-		d := s.aidantNewMandateForm(r, orgs, "", "", nil, "", "")
+		// A form kept after the session ended, or across the language
+		// switch, fills the form again; it is only shown, never sent.
+		kept, notice := s.keeping().keptForm(w, r)
+		d := s.aidantNewMandateForm(r, orgs, strings.TrimSpace(kept.Get("email")), kept.Get("structure"), kept["domaines"],
+			kept.Get("duree"), kept.Get("accord"))
+		d.Kept = notice
 		status := http.StatusOK
 		if d.NoOrg {
 			status = http.StatusForbidden
@@ -242,7 +250,7 @@ func (s *aidantPages) aidantNewMandate(w http.ResponseWriter, r *http.Request) e
 		p.add("method", "accord-"+aidantMethodLogin, "aidant.new.err_method", nil)
 	}
 	if p.Any() {
-		s.render(w, r, http.StatusBadRequest, "aidant_new", "aidant.new.title_error", d)
+		s.render(w, r, http.StatusBadRequest, "aidant_new", "aidant.new.title", d)
 		return nil
 	}
 	rep, err := s.mandates.Service.StartMandate(ctx, actor(sess), mandates.MandateInput{OrganisationID: org.ID, PersonID: person.ID,
@@ -261,7 +269,7 @@ func (s *aidantPages) aidantNewMandate(w http.ResponseWriter, r *http.Request) e
 		return nil
 	case errors.Is(err, mandates.ErrInvalid):
 		p.add("form", "email", "space.form.err_invalid", nil)
-		s.render(w, r, http.StatusBadRequest, "aidant_new", "aidant.new.title_error", d)
+		s.render(w, r, http.StatusBadRequest, "aidant_new", "aidant.new.title", d)
 		return nil
 	case err != nil:
 		return err
@@ -423,18 +431,18 @@ func (s *aidantPages) aidantConfirmByLogin(w http.ResponseWriter, r *http.Reques
 	switch {
 	case errors.Is(err, authn.ErrBadCredentials):
 		d.Problem = &spaceProblem{ID: "aidant.confirm.err_bad", Target: "email"}
-		s.render(w, r, http.StatusUnauthorized, "aidant_login", "aidant.confirm.title_error", d)
+		s.render(w, r, http.StatusUnauthorized, "aidant_login", "aidant.confirm.title", d)
 		return nil
 	case errors.Is(err, authn.ErrTooManyAttempts):
 		d.Problem = &spaceProblem{ID: "aidant.confirm.err_too_many", Target: "email"}
 		w.Header().Set("Retry-After", "900")
-		s.render(w, r, http.StatusTooManyRequests, "aidant_login", "aidant.confirm.title_error", d)
+		s.render(w, r, http.StatusTooManyRequests, "aidant_login", "aidant.confirm.title", d)
 		return nil
 	case err != nil:
 		return err
 	case person.ID != m.rep.PersonID:
 		d.Problem = &spaceProblem{ID: "aidant.confirm.err_other", Data: map[string]any{"Name": m.view.PersonName}, Target: "email"}
-		s.render(w, r, http.StatusForbidden, "aidant_login", "aidant.confirm.title_error", d)
+		s.render(w, r, http.StatusForbidden, "aidant_login", "aidant.confirm.title", d)
 		return nil
 	}
 	_, err = s.mandates.Service.ConfirmByLogin(ctx, actor(m.sess), m.rep.ID, person.ID)
@@ -503,7 +511,7 @@ func (s *aidantPages) aidantAttestation(w http.ResponseWriter, r *http.Request) 
 	}
 	if r.PostForm.Get("accord") != "oui" {
 		d.Problem = &spaceProblem{ID: "aidant.attest.err_check", Target: "accord"}
-		s.render(w, r, http.StatusBadRequest, "aidant_attestation", "aidant.attest.title_error", d)
+		s.render(w, r, http.StatusBadRequest, "aidant_attestation", "aidant.attest.title", d)
 		return nil
 	}
 	_, err = svc.RecordInPersonConsent(ctx, actor(m.sess), m.rep.ID, []byte(text))
@@ -687,7 +695,7 @@ func (s *aidantPages) aidantCode(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d.Problem = prob
-	title := "aidant.code.title_error"
+	title := "aidant.code.title"
 	if d.State == "cancelled" {
 		title = "aidant.code.title_cancelled"
 	}

@@ -558,7 +558,7 @@ func (s *aidantPages) aidantChangeMandate(w http.ResponseWriter, r *http.Request
 	areas := spaceChosenAreas(f["domaines"], covers, p, target)
 	duration := spaceChosenDuration(f.Get("duree"), p)
 	if p.Any() {
-		s.render(w, r, http.StatusBadRequest, "aidant_change", "giving.change.title_error", d)
+		s.render(w, r, http.StatusBadRequest, "aidant_change", "giving.change.title", d)
 		return nil
 	}
 	_, err = s.mandates.Service.ChangeMandate(r.Context(), actor(m.sess), m.rep.ID, areas, duration)
@@ -570,7 +570,7 @@ func (s *aidantPages) aidantChangeMandate(w http.ResponseWriter, r *http.Request
 		return nil
 	case errors.Is(err, mandates.ErrInvalid):
 		p.add("form", target, "space.form.err_invalid", nil)
-		s.render(w, r, http.StatusBadRequest, "aidant_change", "giving.change.title_error", d)
+		s.render(w, r, http.StatusBadRequest, "aidant_change", "giving.change.title", d)
 		return nil
 	case err != nil:
 		return err

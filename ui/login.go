@@ -280,6 +280,40 @@ type loginData struct {
 	Site    string
 	Problem string // message id of what went wrong, or ""
 	Invalid bool   // the problem is in the fields (marked aria-invalid)
+	// Empty are the fields left empty, each with its own message, in the
+	// order of the form.
+	Empty []emptyField
+	// Kept says that what the person wrote on a form, sent after their
+	// session ended, waits for them after this login (a message id).
+	Kept string
+}
+
+// emptyField is a required field left empty and the message id that asks
+// for it.
+type emptyField struct{ Field, Message string }
+
+// EmptyMessage is the message of field when it was left empty, or "".
+func (d loginData) EmptyMessage(field string) string {
+	for _, e := range d.Empty {
+		if e.Field == field {
+			return e.Message
+		}
+	}
+	return ""
+}
+
+// loginEmpty lists the login's fields left empty: each gets its own
+// message, and the password is not checked (an empty form is not a wrong
+// password, and does not count as an attempt).
+func loginEmpty(email, password string) []emptyField {
+	var out []emptyField
+	if email == "" {
+		out = append(out, emptyField{"email", "form.login.email_empty"})
+	}
+	if password == "" {
+		out = append(out, emptyField{"password", "form.login.password_empty"})
+	}
+	return out
 }
 
 // returnPath keeps the page to go back to after login on this site.
@@ -308,9 +342,17 @@ func (s *signInPages) loginForm(w http.ResponseWriter, r *http.Request) error {
 	email := ""
 	if u, err := url.Parse(ret); err == nil {
 		email = u.Query().Get("login_hint")
+	}
+	// Back from the language switch: the address and the way back the
+	// person had (keep.go); never the password.
+	if kept, _ := s.keeping().keptForm(w, r); kept != nil {
+		ret, email = returnPath(kept.Get("return")), strings.TrimSpace(kept.Get("email"))
+	}
+	if u, err := url.Parse(ret); err == nil {
 		allowFormTarget(w, u.Query().Get("redirect_uri"))
 	}
-	s.render(w, r, http.StatusOK, "login", "login.title", loginData{Return: ret, Email: email, Site: s.siteName(r.Context(), ret)})
+	s.render(w, r, http.StatusOK, "login", "login.title", loginData{Return: ret, Email: email, Site: s.siteName(r.Context(), ret),
+		Kept: s.keeping().keptNotice(r, ret)})
 	return nil
 }
 
@@ -329,19 +371,24 @@ func (s *signInPages) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	d := loginData{Return: returnPath(r.PostForm.Get("return")), Email: strings.TrimSpace(r.PostForm.Get("email"))}
 	d.Site = s.siteName(ctx, d.Return)
-	person, err := s.oidc.Auth.Authenticate(ctx, d.Email, r.PostForm.Get("password"), clientAddress(r))
+	d.Kept = s.keeping().keptNotice(r, d.Return)
 	if u, err := url.Parse(d.Return); err == nil {
 		allowFormTarget(w, u.Query().Get("redirect_uri"))
 	}
+	if d.Empty = loginEmpty(d.Email, r.PostForm.Get("password")); len(d.Empty) > 0 {
+		s.render(w, r, http.StatusBadRequest, "login", "login.title", d)
+		return nil
+	}
+	person, err := s.oidc.Auth.Authenticate(ctx, d.Email, r.PostForm.Get("password"), clientAddress(r))
 	switch {
 	case errors.Is(err, authn.ErrBadCredentials):
 		d.Problem, d.Invalid = "login.bad_credentials", true
-		s.render(w, r, http.StatusUnauthorized, "login", "login.title_error", d)
+		s.render(w, r, http.StatusUnauthorized, "login", "login.title", d)
 		return nil
 	case errors.Is(err, authn.ErrTooManyAttempts):
 		d.Problem, d.Invalid = "login.too_many", true
 		w.Header().Set("Retry-After", "900")
-		s.render(w, r, http.StatusTooManyRequests, "login", "login.title_error", d)
+		s.render(w, r, http.StatusTooManyRequests, "login", "login.title", d)
 		return nil
 	case err != nil:
 		return err

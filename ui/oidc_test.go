@@ -108,7 +108,8 @@ func newOIDCAppWithPolicy(t *testing.T, policy *mandates.Policy, opts ...authn.A
 	app.totp = authn.NewTOTP(st, st, box, auth, authn.TOTPConfig{})
 	app.provider = provider
 	s, err := ui.New(ui.Options{Store: st, Sessions: authn.JournaledSessions(st, app.journal, st, nil), OIDC: &ui.OIDC{
-		Provider: provider, Auth: auth, Consents: authn.JournaledConsents(st, app.journal, st), Clients: st, TOTP: app.totp},
+		Provider: provider, Auth: auth, Consents: authn.JournaledConsents(st, app.journal, st), Clients: st, TOTP: app.totp,
+		Forms: authn.NewFormKeeper(box, nil)},
 		Mandates: &ui.Mandates{Service: app.service, Auth: auth, Journal: st}})
 	if err != nil {
 		t.Fatal(err)

@@ -27,8 +27,8 @@ type operatorPages struct{ *Server }
 // operator gets the 404 page: nobody learns these pages exist.
 func (s *operatorPages) mountOperator(pages *mux.Router) {
 	pages.HandleFunc("/operateur", s.page(s.operatorHome)).Methods(http.MethodGet, http.MethodHead)
-	pages.HandleFunc("/operateur/mesures/nouvelle", s.page(s.newMeasureForm)).Methods(http.MethodGet, http.MethodHead)
-	pages.HandleFunc("/operateur/mesures/nouvelle", s.page(s.registerMeasure)).Methods(http.MethodPost)
+	pages.HandleFunc(measureNewPath, s.page(s.newMeasureForm)).Methods(http.MethodGet, http.MethodHead)
+	pages.HandleFunc(measureNewPath, s.page(s.registerMeasure)).Methods(http.MethodPost)
 	pages.HandleFunc("/operateur/mesures/{id}", s.page(s.measurePage)).Methods(http.MethodGet, http.MethodHead)
 	pages.HandleFunc("/operateur/mesures/{id}/corriger", s.page(s.correctionPage)).Methods(http.MethodGet, http.MethodHead)
 	pages.HandleFunc("/operateur/mesures/{id}/modifier", s.page(s.correctMeasure)).Methods(http.MethodPost)
@@ -297,6 +297,9 @@ type newMeasureData struct {
 	Parties    []option
 	Actions    []option
 	Decisions  []option
+	// Kept is the message id that says the form was filled with what the
+	// operator wrote before (keep.go), or "".
+	Kept string
 }
 
 func (s *operatorPages) newMeasureData(ctx context.Context, op mandates.Actor, f measureForm, p *formProblems) (newMeasureData, error) {
@@ -320,10 +323,18 @@ func (s *operatorPages) newMeasureForm(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	d, err := s.newMeasureData(r.Context(), actor(sess), emptyMeasureForm(), nil)
+	// A form kept after the session ended, or across the language
+	// switch, fills the form again; it is only shown, never sent.
+	f := emptyMeasureForm()
+	kept, notice := s.keeping().keptForm(w, r)
+	if kept != nil {
+		f = measureFormFrom(kept)
+	}
+	d, err := s.newMeasureData(r.Context(), actor(sess), f, nil)
 	if err != nil {
 		return err
 	}
+	d.Kept = notice
 	s.render(w, r, http.StatusOK, "operator_measure_new", "operator.new.title", d)
 	return nil
 }
@@ -535,7 +546,7 @@ func (s *operatorPages) registerMeasure(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	s.render(w, r, status, "operator_measure_new", "operator.new.title_error", d)
+	s.render(w, r, status, "operator_measure_new", "operator.new.title", d)
 	return nil
 }
 
@@ -805,7 +816,7 @@ func (s *operatorPages) changeMeasure(w http.ResponseWriter, r *http.Request) er
 	case "fin":
 		d.EndReason = reason
 	}
-	s.render(w, r, status, "operator_measure", "operator.measure.title_error", d)
+	s.render(w, r, status, "operator_measure", "operator.measure.title", d)
 	return nil
 }
 
@@ -900,6 +911,6 @@ func (s *operatorPages) createOrganisation(w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusBadRequest, "operator_orgs", "operator.orgs.title_error", d)
+	s.render(w, r, http.StatusBadRequest, "operator_orgs", "operator.orgs.title", d)
 	return nil
 }

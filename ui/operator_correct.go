@@ -363,7 +363,7 @@ func (s *operatorPages) correctMeasure(w http.ResponseWriter, r *http.Request) e
 		}
 		d.Problems = append(d.Problems, pr)
 	}
-	s.render(w, r, status, "operator_correct", "operator.correct.title_error", d)
+	s.render(w, r, status, "operator_correct", "operator.correct.title", d)
 	return nil
 }
 
@@ -381,6 +381,6 @@ func (s *operatorPages) measureProblem(w http.ResponseWriter, r *http.Request, o
 	}
 	l := s.localizer(r)
 	d.ProblemTitle, d.Problems = translate(l, "operator.measure.problem_title"), []problem{{Text: translate(l, msgID)}}
-	s.render(w, r, http.StatusConflict, "operator_measure", "operator.measure.title_error", d)
+	s.render(w, r, http.StatusConflict, "operator_measure", "operator.measure.title", d)
 	return nil
 }

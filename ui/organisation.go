@@ -130,7 +130,7 @@ func (s *orgPages) renderOrgProblem(w http.ResponseWriter, r *http.Request, sess
 	if edit != nil {
 		edit(&d)
 	}
-	s.render(w, r, status, "org_home", "org.title_error", d)
+	s.render(w, r, status, "org_home", "org.title", d)
 	return nil
 }
 

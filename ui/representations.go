@@ -55,8 +55,12 @@ func (s *Server) requireSession(r *http.Request) (authn.BrowserSession, error) {
 }
 
 // toLogin sends the browser to the login page and back here (to the
-// person's space after a form post), or answers an API call with 401.
+// person's space after a form post, or to the form's page, filled, for a
+// form that is kept: keep.go), or answers an API call with 401.
 func (s *Server) toLogin(w http.ResponseWriter, r *http.Request) {
+	if !wantsJSON(r) && s.keeping().keepAfterSession(w, r) {
+		return
+	}
 	if wantsJSON(r) || r.Method != http.MethodGet {
 		if wantsJSON(r) {
 			w.Header().Set("WWW-Authenticate", `Cookie realm="relais"`)

@@ -61,6 +61,10 @@ type OIDC struct {
 	TOTP *authn.TOTP
 	// SessionTTL is how long a login lasts. Default 1 hour.
 	SessionTTL time.Duration
+	// Forms keeps what a person wrote on a form sent after their session
+	// ended, or when they switch language (keep.go). When nil, such a
+	// form is lost, as before.
+	Forms *authn.FormKeeper
 }
 
 // Server is Relais's whole HTTP handler.
@@ -155,6 +159,7 @@ func (s *Server) routes() {
 	pages.Use(csrf.Handler, s.loadSession)
 	pages.HandleFunc("/", s.home).Methods(http.MethodGet, http.MethodHead)
 	pages.HandleFunc("/lang/{lang:fr|en}", s.switchLang).Methods(http.MethodGet)
+	pages.HandleFunc("/lang/{lang:fr|en}", s.switchLangKeeping).Methods(http.MethodPost)
 	if s.oidc != nil {
 		(&signInPages{s}).mountOIDC(r, pages)
 		if s.mandates != nil {

@@ -617,6 +617,9 @@ type spaceProxyFormData struct {
 	// For is the person a tutor gives the proxy for ("": the reader's
 	// own), Action the form's path.
 	For, ForID, Action string
+	// Kept is the message id that says the form was filled with what the
+	// person wrote before (keep.go), or "".
+	Kept string
 }
 
 func spaceGrantedChoices(chosen []string, lang string) []spaceChoice {
@@ -655,8 +658,16 @@ func (s *personPages) spaceProxyPage(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
+	// A form kept after the session ended, or across the language
+	// switch, fills the form again; it is only shown, never sent.
+	kept, notice := s.keeping().keptForm(w, r)
+	newForm := func() spaceProxyFormData {
+		d := s.spaceNewProxyForm(r, strings.TrimSpace(kept.Get("email")), kept["domaines"], kept["droits"], kept.Get("duree"))
+		d.Kept = notice
+		return d
+	}
 	if forID := mux.Vars(r)["person"]; forID != "" {
-		d := s.spaceNewProxyForm(r, "", nil, nil, "")
+		d := newForm()
 		if d.For, err = s.givingProxyFor(r, sess, forID); err != nil {
 			return err
 		}
@@ -668,7 +679,7 @@ func (s *personPages) spaceProxyPage(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	d := s.spaceNewProxyForm(r, "", nil, nil, "")
+	d := newForm()
 	d.Measure = s.spaceUnderMeasure(of)
 	lang, l := s.spaceLocalizer(r)
 	if d.Giver, d.GiverName, err = s.spaceProxyGiver(r.Context(), l, lang, of); err != nil {
@@ -783,7 +794,7 @@ func (s *personPages) spaceGiveProxy(w http.ResponseWriter, r *http.Request) err
 				return s.spaceProxyRefused(w, r, d)
 			}
 		}
-		s.render(w, r, http.StatusBadRequest, "space_proxy_new", title+"_error", d)
+		s.render(w, r, http.StatusBadRequest, "space_proxy_new", title, d)
 		return nil
 	}
 	// The service decides whether the person gives it (and journals a
@@ -801,7 +812,7 @@ func (s *personPages) spaceGiveProxy(w http.ResponseWriter, r *http.Request) err
 		return s.spaceProxyExists(w, r, open, holder)
 	case errors.Is(err, mandates.ErrInvalid):
 		p.add("form", "email", "space.form.err_invalid", nil)
-		s.render(w, r, http.StatusBadRequest, "space_proxy_new", title+"_error", d)
+		s.render(w, r, http.StatusBadRequest, "space_proxy_new", title, d)
 		return nil
 	case err != nil:
 		return err

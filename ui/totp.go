@@ -100,18 +100,14 @@ func allowReturnTarget(w http.ResponseWriter, ret string) {
 	}
 }
 
-func (d codeData) title(problem bool) string {
+// title is the page's title; with a problem, the layout puts « Erreur : »
+// before it (render).
+func (d codeData) title(bool) string {
 	switch {
-	case d.Recovery && problem:
-		return "totp.recovery.title_error"
 	case d.Recovery:
 		return "totp.recovery.title"
-	case d.StepUp && problem:
-		return "totp.stepup.title_error"
 	case d.StepUp:
 		return "totp.stepup.title"
-	case problem:
-		return "totp.login.title_error"
 	}
 	return "totp.login.title"
 }
@@ -129,7 +125,7 @@ func (s *totpPages) pendingLogin(w http.ResponseWriter, r *http.Request, ret str
 	case errors.Is(err, mandates.ErrNotFound):
 		s.clearPendingCookie(w)
 		allowReturnTarget(w, returnPath(ret))
-		s.render(w, r, http.StatusOK, "login", "login.title_error", loginData{Return: returnPath(ret),
+		s.render(w, r, http.StatusOK, "login", "login.title", loginData{Return: returnPath(ret),
 			Site: s.siteName(r.Context(), returnPath(ret)), Problem: "totp.expired"})
 		return p, "", false
 	case err != nil:
@@ -436,7 +432,7 @@ func (s *totpPages) renderTOTP(w http.ResponseWriter, r *http.Request, sess auth
 		d.State = "off"
 	}
 	if d.Problem != "" {
-		title = "totp.title_error"
+		title = "totp.title"
 	}
 	s.render(w, r, status, "totp_setup", title, d)
 	return nil

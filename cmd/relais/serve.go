@@ -284,5 +284,8 @@ func newOIDC(ctx context.Context, c *Config, st store, service *mandates.Service
 		// TOTP secrets are sealed with the same secret key as signing keys.
 		TOTP:       authn.NewTOTP(st, st, box, auth, authn.TOTPConfig{}),
 		SessionTTL: c.SessionTTL,
+		// A form sent after the session ended is sealed with the same key
+		// and comes back filled after the new login.
+		Forms: authn.NewFormKeeper(box, time.Now),
 	}, box, nil
 }
