@@ -52,7 +52,7 @@ func TestAPageWithProblemsSaysErrorFirstAndFocusesTheSummary(t *testing.T) {
 			if got := strings.HasPrefix(title, "Erreur : "); got != tt.wantError {
 				t.Errorf("title %q: begins with « Erreur : » = %v, want %v", title, got, tt.wantError)
 			}
-			summary := regexp.MustCompile(`<div class="alert" role="alert" id="probleme" tabindex="-1" autofocus>`)
+			summary := regexp.MustCompile(`<div class="alert" role="alert" id="probleme" tabindex="-1" autofocus[ >]`)
 			if got := summary.MatchString(a.body); got != tt.wantError {
 				t.Errorf("a focused summary: %v, want %v", got, tt.wantError)
 			}

@@ -89,7 +89,7 @@ func plainPages(t *testing.T, lang string) []plainPage {
 	get("home, signed out", browserClient(t), "/", http.StatusOK, 0)
 	get("home, signed in", jeanne, "/", http.StatusOK, 0)
 	get("login", browserClient(t), "/login?return=%2Fespace", http.StatusOK, 0)
-	post("login with nothing typed", browserClient(t), "/login", url.Values{"return": {"/espace"}}, http.StatusUnauthorized, 1)
+	post("login with nothing typed", browserClient(t), "/login", url.Values{"return": {"/espace"}}, http.StatusBadRequest, 1)
 	post("login with a wrong password", browserClient(t), "/login", url.Values{"return": {"/espace"}, "email": {c.jeanne.Email},
 		"password": {"pas le bon mot de passe"}}, http.StatusUnauthorized, 1)
 	sophie := inLang(browserClient(t))
