@@ -41,7 +41,7 @@ var silentRoles = map[string]bool{
 // words and not layout. The states shown are those that change what is
 // announced: focusable, focused, checked (or not checked), pressed,
 // expanded (or collapsed), selected, disabled, readonly, required,
-// invalid, modal, the heading level and the live region's politeness.
+// invalid, modal, a heading's level and the live region's politeness.
 // The description is what aria-describedby (or a title) adds; the value
 // is a field's content or a list's choice.
 func FormatAXTree(nodes []*accessibility.Node) string {
@@ -147,7 +147,7 @@ func axStates(n *accessibility.Node) []string {
 		}
 	}
 	flag(accessibility.PropertyNameModal)
-	if v, ok := props[accessibility.PropertyNameLevel].(float64); ok {
+	if v, ok := props[accessibility.PropertyNameLevel].(float64); ok && axString(n.Role) == "heading" {
 		out = append(out, fmt.Sprintf("level=%d", int(v)))
 	}
 	if v, ok := props[accessibility.PropertyNameLive].(string); ok && v != "" && v != "off" {
