@@ -35,8 +35,9 @@ var silentRoles = map[string]bool{
 //
 // Ignored nodes and the silent wrappers (generic, none, presentation) are
 // left out and their children move up. A StaticText is left out when its
-// words are already in the name of the node shown above it (a link's or a
-// heading's own text), so each sentence is read once. Names are trimmed
+// words are already in the name or the value of the node shown above it
+// (a link's or a heading's own text, a field's content), so each sentence
+// is read once. Names are trimmed
 // and their spaces (no-break ones included) collapsed, so the file shows
 // words and not layout. The states shown are those that change what is
 // announced: focusable, focused, checked (or not checked), pressed,
@@ -69,12 +70,13 @@ func FormatAXTree(nodes []*accessibility.Node) string {
 			if d := collapse(axString(n.Description)); d != "" {
 				b.WriteString(" description=" + quote(d))
 			}
-			if v := collapse(axString(n.Value)); v != "" {
+			v := collapse(axString(n.Value))
+			if v != "" {
 				b.WriteString(" value=" + quote(v))
 			}
 			b.WriteString("\n")
 			depth++
-			above = name
+			above = name + "\n" + v
 		}
 		for _, id := range n.ChildIDs {
 			if c, ok := byID[id]; ok {

@@ -39,15 +39,17 @@ func TestFormatAXTreeReadsLikeAScreenReader(t *testing.T) {
 		axNode("11", "6", "StaticText", " ", nil, nil),
 		axNode("8", "2", "checkbox", "Tout voir", []string{"9"}, map[accessibility.PropertyName]any{"focusable": true, "checked": "false", "invalid": "false", "required": false}),
 		axNode("9", "8", "StaticText", "Tout voir", nil, nil),
-		axNode("10", "2", "textbox", "Adresse \"e-mail\"", nil, map[accessibility.PropertyName]any{"focusable": true, "required": true, "invalid": "true"}),
+		axNode("10", "2", "textbox", "Adresse \"e-mail\"", []string{"12"}, map[accessibility.PropertyName]any{"focusable": true, "required": true, "invalid": "true"}),
+		axNode("12", "10", "StaticText", "nom@exemple", nil, nil),
 	}
+	nodes[10].Value = &accessibility.Value{Type: accessibility.ValueTypeString, Value: []byte(`"nom@exemple"`)}
 	nodes[10].Description = &accessibility.Value{Type: accessibility.ValueTypeString, Value: []byte(`"Par exemple : nom@exemple.fr"`)}
 	want := `RootWebArea "Mon journal – Relais" focusable focused
   heading "Mon journal" level=1
   paragraph
     StaticText "Relais, c’est « simple »."
   checkbox "Tout voir" focusable not-checked
-  textbox "Adresse \"e-mail\"" focusable required invalid description="Par exemple : nom@exemple.fr"
+  textbox "Adresse \"e-mail\"" focusable required invalid description="Par exemple : nom@exemple.fr" value="nom@exemple"
 `
 	if got := FormatAXTree(nodes); got != want {
 		t.Errorf("got:\n%s\nwant:\n%s\ndiff:\n%s", got, want, UnifiedDiff("want", "got", want, got))
