@@ -153,7 +153,9 @@ func TestHomeAndSpaceWaysInInABrowser(t *testing.T) {
 // next one (issue 17: a link touched the buttons beside it). A link inside
 // a sentence is left out, as WCAG 2.5.8 leaves it: its line's height is
 // the text's. Skip links show only with the focus, at the top, over the
-// page: they are left out too (the stylesheet gives them 44 px).
+// page: they are left out too (the stylesheet gives them 44 px). A check
+// box or a radio button is tapped on its label as well: its target is the
+// box that holds both.
 const targetProblems = `(() => {
 	window.scrollTo(0, 0);
 	const describe = (el) => el.localName + (el.getAttribute('href') ? '[href="' + el.getAttribute('href') + '"]' : '') +
@@ -162,8 +164,16 @@ const targetProblems = `(() => {
 	const boxes = [];
 	for (const el of document.querySelectorAll('a[href], button, input:not([type="hidden"]), select, textarea, summary')) {
 		if (!el.checkVisibility({ visibilityProperty: true }) || el.closest('.skiplinks') || inSentence(el)) continue;
-		const r = el.getBoundingClientRect();
+		let r = el.getBoundingClientRect();
 		if (r.width === 0 || r.height === 0) continue;
+		if (el.type === 'checkbox' || el.type === 'radio') {
+			for (const l of el.labels) {
+				const lr = l.getBoundingClientRect();
+				const left = Math.min(r.left, lr.left), top = Math.min(r.top, lr.top);
+				r = { left, top, right: Math.max(r.right, lr.right), bottom: Math.max(r.bottom, lr.bottom),
+					height: Math.max(r.bottom, lr.bottom) - top };
+			}
+		}
 		boxes.push({ el, r });
 	}
 	const out = [];

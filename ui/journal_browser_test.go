@@ -1,7 +1,9 @@
 package ui_test
 
 import (
+	"bytes"
 	"context"
+	"image/png"
 	"strings"
 	"testing"
 	"time"
@@ -118,5 +120,43 @@ func TestJeannesJournalShowsTheActFirstTheChecksFolded(t *testing.T) {
 	}
 	if text := eval(`document.querySelector('[aria-labelledby=actes] ol > li:first-child details').innerText`); !strings.Contains(text, "a demandé si Marie Martin") {
 		t.Errorf("the opened checks:\n%s", text)
+	}
+}
+
+// TestJeannesJournalAndSpaceScreenshotsAt320 keeps full-page pictures of
+// Jeanne's journal and of her space at 320 px, in French, after her tutor
+// Marie's refund, for issue 17's closing note:
+// test-output/screenshots/issue17-after-jeanne-{journal,space}-320.png.
+// Each page must answer 200 and the picture be 320 px wide and as tall as
+// the page.
+func TestJeannesJournalAndSpaceScreenshotsAt320(t *testing.T) {
+	a := newJournalRun(t)
+	marieRefunds(t, a)
+	h := browsertest.Start(t, a.app.handler)
+	cookies := sessionFor(t, a.app, a.cast.jeanne)
+	for _, p := range []struct{ name, path string }{{"journal", "/espace/journal"}, {"space", "/espace"}} {
+		t.Run(p.name, func(t *testing.T) {
+			ctx := openKeyPage(t, h, browsertest.Page{Name: p.name, Path: p.path, Lang: "fr", Cookies: cookies}, 320)
+			shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+			if err != nil {
+				t.Fatal(err)
+			}
+			height, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollHeight`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := png.DecodeConfig(bytes.NewReader(shot))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Width != 320 || cfg.Height != height {
+				t.Errorf("the picture is %d×%d px, want 320×%d (the whole page)", cfg.Width, cfg.Height, height)
+			}
+			file, err := browsertest.SaveScreenshot("issue17-after-jeanne-"+p.name+"-320.png", shot)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s: %d px high", file, cfg.Height)
+		})
 	}
 }

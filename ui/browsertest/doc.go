@@ -28,6 +28,12 @@
 // Each run saves a full-page PNG of every audited page, so that a person can
 // look at what the test saw: see [Report.Screenshot].
 //
+// What axe-core cannot judge, what a screen reader says, is kept for review:
+// [AXTree] reads chromium's accessibility tree of a page as text, one line
+// per node a screen reader meets ([FormatAXTree]), and [Golden] compares it
+// with a file kept in the repository, failing with a unified diff
+// ([UnifiedDiff]) until the file is regenerated (docs/accessibility.md).
+//
 // The harness needs Debian's chromium (or RELAIS_CHROMIUM) and npm, which
 // installs the pinned axe-core from axe/package-lock.json on first use. When
 // either is missing the test is skipped on a developer's machine and fails

@@ -195,3 +195,15 @@ func installAxe(t testing.TB, npm, dir, file string) error {
 	}
 	return nil
 }
+
+// SaveScreenshot writes png as name in the folder of the reports'
+// screenshots (see screenshotDir) and returns its path, for tests that
+// keep a picture of a page under a name of their own.
+func SaveScreenshot(name string, png []byte) (string, error) {
+	dir, err := screenshotDir()
+	if err != nil {
+		return "", err
+	}
+	file := filepath.Join(dir, fileSafe(name))
+	return file, os.WriteFile(file, png, 0o644)
+}
