@@ -137,7 +137,7 @@ func keyPages(t *testing.T) (*oidcApp, func(lang string) []browsertest.Page) {
 			})
 			pages = append(pages, browsertest.Page{Name: name, Path: at, Lang: lang, WantStatus: want, Cookies: cookies})
 		}
-		kept("login-errors", nil, "/login", url.Values{"email": {""}, "password": {""}, "return": {"/espace"}}, http.StatusUnauthorized)
+		kept("login-errors", nil, "/login", url.Values{"email": {""}, "password": {""}, "return": {"/espace"}}, http.StatusBadRequest)
 		kept("proxy-new-errors", ahmed, "/espace/procuration/nouvelle", url.Values{"email": {"inconnu@example.fr"}}, http.StatusBadRequest)
 		kept("refusal", ahmed, "/espace/procuration/nouvelle", url.Values{"email": {c.karim.Email}, "domaines": {"social"},
 			"droits": {"consult"}, "duree": {string(mandates.SixMonths)}}, http.StatusConflict)
