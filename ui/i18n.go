@@ -131,7 +131,10 @@ func kindMeans(l *i18n.Localizer, lang string, k mandates.Kind, name string) str
 			explain = elideFrench(explain) // « à la place d’Ahmed »
 		}
 	}
-	return translateData(l, "words.kind_means", map[string]any{"Kind": locales.Kind(k).In(lang), "Explain": lowerFirst(explain)})
+	if name == "" || !strings.HasPrefix(explain, name) {
+		explain = lowerFirst(explain) // after the colon; a name keeps its capital
+	}
+	return translateData(l, "words.kind_means", map[string]any{"Kind": locales.Kind(k).In(lang), "Explain": explain})
 }
 
 // lowerFirst puts the first letter of a sentence in lower case, for a
