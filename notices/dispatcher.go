@@ -176,6 +176,8 @@ func (d *Dispatcher) check() error {
 		return errors.New("notices: the dispatcher needs an event sink (fallbacks are journaled)")
 	case d.Writer == nil && len(d.Senders) > 0:
 		return errors.New("notices: the dispatcher needs a writer")
+	case d.Lease <= LeaseMargin:
+		return fmt.Errorf("notices: a lease of %s leaves no time to send (the margin is %s)", d.Lease, LeaseMargin)
 	case d.Owner == "" || len(d.Owner) > MaxOwner:
 		return errors.New("notices: the dispatcher needs an owner name of at most 100 bytes")
 	}
@@ -225,12 +227,16 @@ func (d *Dispatcher) now() time.Time { return d.Now().UTC().Truncate(time.Millis
 
 // one sends one claimed notice and records what happened.
 func (d *Dispatcher) one(ctx context.Context, n Notice) (sent, failed int) {
-	if !d.now().Before(n.LeaseUntil) {
-		// The lease ran out before its turn: another dispatcher may hold
-		// it now; sending would be a second send.
+	// A send must end, and its outcome be recorded, before the lease does:
+	// after it another dispatcher may claim the notice, and a send still
+	// running then would be a second send.
+	window := n.LeaseUntil.Add(-LeaseMargin).Sub(d.now())
+	if window <= 0 {
+		// Too late in the lease: it expires, and this dispatcher or
+		// another takes the notice again.
 		return 0, 0
 	}
-	err := d.send(ctx, n)
+	err := d.send(ctx, n, min(d.SendTimeout, window))
 	now := d.now()
 	if err == nil {
 		_, rerr := d.Store.Record(ctx, n, func(m *Notice) error {
@@ -262,7 +268,12 @@ func (d *Dispatcher) one(ctx context.Context, n Notice) (sent, failed int) {
 }
 
 // send writes the message and sends it, within SendTimeout.
-func (d *Dispatcher) send(ctx context.Context, n Notice) error {
+// LeaseMargin is the time a dispatcher keeps between the end of a send
+// and the end of the notice's lease, to record the outcome.
+const LeaseMargin = 5 * time.Second
+
+// send gives the notice's sender at most timeout.
+func (d *Dispatcher) send(ctx context.Context, n Notice, timeout time.Duration) error {
 	s := d.Senders[n.Channel]
 	if s == nil {
 		return &PermanentError{Channel: n.Channel, Code: CodeNoSender, Err: errors.New("no sender for this channel")}
@@ -272,7 +283,7 @@ func (d *Dispatcher) send(ctx context.Context, n Notice) error {
 		return &writeError{err}
 	}
 	m.ID = n.ID
-	sctx, cancel := context.WithTimeout(ctx, d.SendTimeout)
+	sctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	return s.Send(sctx, m)
 }

@@ -325,3 +325,51 @@ func TestDispatcherRefusesAMissingPart(t *testing.T) {
 		}
 	}
 }
+
+// deadlineSender records how long each send was given, in real time.
+type deadlineSender struct {
+	given  []time.Duration
+	during func()
+}
+
+func (s *deadlineSender) Send(ctx context.Context, _ notices.Message) error {
+	d, ok := ctx.Deadline()
+	if !ok {
+		d = time.Now().Add(time.Hour)
+	}
+	s.given = append(s.given, time.Until(d))
+	if s.during != nil {
+		s.during()
+	}
+	return nil
+}
+
+// A send is never given longer than the lease leaves, less the margin to
+// record its outcome: once the lease ends another dispatcher may claim the
+// notice, and a send still running then would be a second send (found by
+// a review: a send that started with one second of lease left could run
+// for its whole SendTimeout).
+func TestASendNeverOutlivesItsLease(t *testing.T) {
+	st, c := newMemStore(), &clock{t0}
+	s := &deadlineSender{}
+	d := newDispatcher(st, c, map[notices.Channel]notices.Sender{notices.Email: s}) // a lease of 1 minute
+	d.SendTimeout = 30 * time.Second
+	for range 4 {
+		mustCreate(t, st, pending(notices.Email))
+	}
+	s.during = func() { c.t = c.t.Add(25 * time.Second) } // each send takes 25 s
+	sent, _, err := d.RunOnce(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Sends start at 0, 25 and 50 s; the lease ends at 60 s, less the margin.
+	left := []time.Duration{30 * time.Second, 30 * time.Second, 10*time.Second - notices.LeaseMargin}
+	if sent != 3 || len(s.given) != 3 {
+		t.Fatalf("sent %d (%d sends), want 3: the fourth starts after its lease", sent, len(s.given))
+	}
+	for i, want := range left {
+		if got := s.given[i]; got > want || got < want-time.Second {
+			t.Errorf("send %d was given %s, want %s", i+1, got, want)
+		}
+	}
+}
