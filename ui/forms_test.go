@@ -357,3 +357,31 @@ func TestEachKeptFormComesBackFilledOnItsPage(t *testing.T) {
 		})
 	}
 }
+
+// Signing out forgets the forms the browser kept, so the next person on
+// this browser finds none (found by the fresh-eyes review).
+func TestSigningOutForgetsTheKeptForms(t *testing.T) {
+	app := newOIDCApp(t)
+	c := newCast(t, app)
+	ahmed := signedIn(t, app, c.ahmed)
+	typed := url.Values{"email": {"karim.benali@example.fr"}, "domaines": {"social"}}
+	postForm(t, app, ahmed, "/lang/en?next="+url.QueryEscape(proxyNew), typed)
+	srv, _ := url.Parse(app.srv.URL)
+	kept := func() (n int) {
+		for _, ck := range ahmed.Jar.Cookies(srv) {
+			if strings.HasPrefix(ck.Name, "relais_kept_") {
+				n++
+			}
+		}
+		return n
+	}
+	if kept() != 1 {
+		t.Fatalf("%d forms kept before signing out, want 1", kept())
+	}
+	if a := postForm(t, app, ahmed, "/logout", url.Values{}); a.status >= 500 {
+		t.Fatalf("sign out: %d", a.status)
+	}
+	if n := kept(); n != 0 {
+		t.Errorf("%d forms kept after signing out, want none", n)
+	}
+}

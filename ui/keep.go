@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/gorilla/mux"
 
@@ -21,10 +22,41 @@ import (
 // keptCookie names the cookie that holds the form kept for the page at
 // path: one per page, so a form kept for one page (the proxy's, while the
 // person signs in) is never replaced by another's (the login's, when the
-// person switches language there).
-func keptCookie(path string) string {
+// person switches language there). Over https the name carries the
+// __Host- prefix (RFC 6265bis §4.1.3.2): browsers then take the cookie only
+// from Relais's own origin, Secure, with no domain, so a neighbouring
+// subdomain cannot plant values in someone's form.
+func keptCookie(path string, secure bool) string {
 	sum := sha256.Sum256([]byte(path))
-	return "relais_kept_" + hex.EncodeToString(sum[:8])
+	name := keptPrefix + hex.EncodeToString(sum[:8])
+	if secure {
+		name = "__Host-" + name
+	}
+	return name
+}
+
+const keptPrefix = "relais_kept_"
+
+// setKept sets (or, with "", removes) the cookie of the form kept for the
+// page at path.
+func (s keeping) setKept(w http.ResponseWriter, path, sealed string) {
+	age := int(authn.KeptFormTTL.Seconds())
+	if sealed == "" {
+		age = -1
+	}
+	http.SetCookie(w, &http.Cookie{Name: keptCookie(path, s.secure), Value: sealed, Path: "/", MaxAge: age, HttpOnly: true, Secure: s.secure,
+		SameSite: http.SameSiteLaxMode})
+}
+
+// forgetKept removes every kept form the browser holds: at sign-out, so
+// the next person on this browser finds none.
+func (s keeping) forgetKept(w http.ResponseWriter, r *http.Request) {
+	for _, c := range r.Cookies() {
+		if name := strings.TrimPrefix(c.Name, "__Host-"); strings.HasPrefix(name, keptPrefix) {
+			http.SetCookie(w, &http.Cookie{Name: c.Name, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure,
+				SameSite: http.SameSiteLaxMode})
+		}
+	}
 }
 
 // The forms kept besides the login's (across the language switch only:
@@ -80,7 +112,7 @@ func (s keeping) keepForm(w http.ResponseWriter, r *http.Request, path string, v
 		s.log.InfoContext(r.Context(), "form not kept", "err", err)
 		return false
 	}
-	http.SetCookie(w, &http.Cookie{Name: keptCookie(path), Value: sealed, Path: "/", MaxAge: int(authn.KeptFormTTL.Seconds()), HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
+	s.setKept(w, path, sealed)
 	return true
 }
 
@@ -88,7 +120,7 @@ func (s keeping) keepForm(w http.ResponseWriter, r *http.Request, path string, v
 // there is none.
 func (s keeping) keptFor(r *http.Request, path string) (f authn.KeptForm, found bool, err error) {
 	k := s.k
-	c, err := r.Cookie(keptCookie(path))
+	c, err := r.Cookie(keptCookie(path, s.secure))
 	if k == nil || err != nil {
 		return f, false, nil
 	}
@@ -106,8 +138,7 @@ func (s keeping) keptForm(w http.ResponseWriter, r *http.Request) (url.Values, s
 	if !found {
 		return nil, ""
 	}
-	http.SetCookie(w, &http.Cookie{Name: keptCookie(r.URL.Path), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure,
-		SameSite: http.SameSiteLaxMode})
+	s.setKept(w, r.URL.Path, "")
 	switch {
 	case err != nil:
 		// Expired, altered or too large (authn.ErrKeptForm…): all the

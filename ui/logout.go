@@ -53,6 +53,7 @@ func (s *signInPages) logout(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
+	s.keeping().forgetKept(w, r) // the next person on this browser finds no form of the last one
 	if sess, ok := CurrentSession(r.Context()); ok {
 		s.log.InfoContext(r.Context(), "logout", "person_id", sess.PersonID)
 	}
