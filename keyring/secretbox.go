@@ -1,8 +1,10 @@
 package keyring
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -35,6 +37,7 @@ const keyTagSize = 4
 type SecretBox struct {
 	aead cipher.AEAD
 	tag  [keyTagSize]byte
+	key  []byte // kept only to derive boxes for other purposes (Derive)
 }
 
 // NewSecretBox takes the 32-byte secret key.
@@ -50,13 +53,30 @@ func NewSecretBox(key []byte) (*SecretBox, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &SecretBox{aead: aead}
+	b := &SecretBox{aead: aead, key: bytes.Clone(key)}
 	// The tag tells a wrong key from altered data. It is derived, never the
 	// key itself, and 32 bits say nothing useful about the key.
 	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte("relais secret box key tag v1"))
 	copy(b.tag[:], mac.Sum(nil))
 	return b, nil
+}
+
+// Derive is a box for one purpose under a key derived from this one
+// (HKDF-SHA-256, RFC 5869, with the purpose as info): values sealed for a
+// purpose that anyone can trigger (a form kept for a visitor) never share
+// a key, nor its nonce budget, with the secrets at rest. Every instance
+// with the same secret key derives the same box.
+func (b *SecretBox) Derive(purpose string) *SecretBox {
+	sub, err := hkdf.Key(sha256.New, b.key, nil, "relais secret box: "+purpose, SecretKeySize)
+	if err != nil {
+		panic(fmt.Sprintf("keyring: derive a %d-byte key: %v", SecretKeySize, err)) // only for lengths HKDF cannot give
+	}
+	d, err := NewSecretBox(sub)
+	if err != nil {
+		panic(fmt.Sprintf("keyring: a derived key of %d bytes: %v", SecretKeySize, err))
+	}
+	return d
 }
 
 // header is what comes before the nonce.

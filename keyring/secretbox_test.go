@@ -79,3 +79,33 @@ func TestSecretBox(t *testing.T) {
 		}
 	})
 }
+
+// A box derived for one purpose seals under its own key: what it seals
+// does not open in the box it came from, nor in one derived for another
+// purpose, and the same purpose derived again opens it (another instance
+// with the same RELAIS_SECRET_KEY).
+func TestADerivedBoxSealsUnderItsOwnKey(t *testing.T) {
+	key := make([]byte, keyring.SecretKeySize)
+	for i := range key {
+		key[i] = byte(i)
+	}
+	root, err := keyring.NewSecretBox(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forms := root.Derive("kept forms")
+	sealed := forms.Seal("/espace", []byte("karim@example.fr"))
+	if _, err := root.Open("/espace", sealed); !errors.Is(err, keyring.ErrWrongSecretKey) {
+		t.Errorf("the root box opened a derived box's value: %v", err)
+	}
+	if _, err := root.Derive("other").Open("/espace", sealed); !errors.Is(err, keyring.ErrWrongSecretKey) {
+		t.Errorf("another purpose opened it: %v", err)
+	}
+	again, _ := keyring.NewSecretBox(key)
+	if got, err := again.Derive("kept forms").Open("/espace", sealed); err != nil || string(got) != "karim@example.fr" {
+		t.Errorf("the same purpose derived again: %q, %v", got, err)
+	}
+	if _, err := forms.Open("/espace", root.Seal("/espace", []byte("x"))); !errors.Is(err, keyring.ErrWrongSecretKey) {
+		t.Errorf("the derived box opened the root's value: %v", err)
+	}
+}

@@ -286,6 +286,6 @@ func newOIDC(ctx context.Context, c *Config, st store, service *mandates.Service
 		SessionTTL: c.SessionTTL,
 		// A form sent after the session ended is sealed with the same key
 		// and comes back filled after the new login.
-		Forms: authn.NewFormKeeper(box, time.Now),
+		Forms: authn.NewFormKeeper(box.Derive("kept forms"), time.Now), // a key of its own: any visitor can have a form sealed
 	}, box, nil
 }
