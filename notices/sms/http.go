@@ -154,6 +154,11 @@ func (g *HTTPGateway) Send(ctx context.Context, t Text) error {
 		return nil
 	case s == http.StatusRequestTimeout || s == http.StatusTooManyRequests || s >= 500 || s < 400:
 		return &StatusError{Status: s}
+	case s == http.StatusUnauthorized || s == http.StatusForbidden:
+		// The deployment's credentials, not the message: a typo must not
+		// send every text to paper at once. The notice waits, and falls
+		// back to paper only if the fix never comes (as email's AuthError).
+		return &StatusError{Status: s}
 	default:
 		return &notices.PermanentError{Channel: notices.SMS, Code: strconv.Itoa(s), Err: &StatusError{Status: s}}
 	}

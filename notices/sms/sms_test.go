@@ -168,7 +168,8 @@ func TestSendAnswers(t *testing.T) {
 	}{
 		{"a refusal (400) is permanent, with its status", []int{400}, "400"},
 		{"an unknown number for the gateway (422) is permanent", []int{422}, "422"},
-		{"refused credentials (401) are permanent", []int{401}, "401"},
+		{"refused credentials (401) wait for the deployment's fix: temporary, as email's", []int{401}, ""},
+		{"a forbidden sender (403) waits for the fix too", []int{403}, ""},
 		{"a time-out answer (408) is temporary", []int{408}, ""},
 		{"too many requests (429) is temporary", []int{429}, ""},
 		{"a server error (500) is temporary", []int{500}, ""},
