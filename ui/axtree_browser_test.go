@@ -206,6 +206,12 @@ func openKeyPage(t *testing.T, h *browsertest.Harness, p browsertest.Page, width
 	if int(res.Status) != want {
 		t.Fatalf("%s: HTTP %d, want %d", p.Path, res.Status, want)
 	}
+	// Browsers run autofocus at the first rendering after the load: read
+	// the tree once it ran, or the focused state depends on timing.
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const a = document.querySelector('[autofocus]'); return !a || document.activeElement === a; })()`,
+		chromedp.WithPollingTimeout(5*time.Second))); err != nil {
+		t.Fatalf("%s: autofocus did not run: %v", p.Path, err)
+	}
 	return ctx
 }
 
