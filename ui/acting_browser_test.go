@@ -37,15 +37,7 @@ func TestForWhomPagesInABrowser(t *testing.T) {
 	}
 	marie := map[string]string{"relais_session": token}
 	details, _ := json.Marshal([]authz.AuthorizationDetail{{Type: "public_service_act", Actions: []string{"consult", "manage"}, ProcedureAreas: []string{"social"}}})
-	authorize := func(extra url.Values) string {
-		q := url.Values{"response_type": {"code"}, "client_id": {"caf"}, "redirect_uri": {"http://127.0.0.1/cb"},
-			"scope": {"openid identite_pivot"}, "state": {"state-123456"}, "code_challenge": {"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"},
-			"code_challenge_method": {"S256"}}
-		for k, v := range extra {
-			q[k] = v
-		}
-		return "/authorize?" + q.Encode()
-	}
+	authorize := cafAuthorizePath
 	acting := authorize(url.Values{"relais_for": {a.app.provider.SealChoice(sessionID, "caf", a.repID)}, "authorization_details": {string(details)}})
 	self := authorize(url.Values{"relais_for": {a.app.provider.SealChoice(sessionID, "caf", authz.ActingSelf)}, "scope": {"openid identite_pivot protection"}})
 
@@ -79,4 +71,16 @@ func TestForWhomPagesInABrowser(t *testing.T) {
 	}
 	h := browsertest.Start(t, a.app.handler)
 	h.Check(t, pages...)
+}
+
+// cafAuthorizePath is the demo site's authorization request, with PKCE,
+// and the parameters in extra added or replaced.
+func cafAuthorizePath(extra url.Values) string {
+	q := url.Values{"response_type": {"code"}, "client_id": {"caf"}, "redirect_uri": {"http://127.0.0.1/cb"},
+		"scope": {"openid identite_pivot"}, "state": {"state-123456"}, "code_challenge": {"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"},
+		"code_challenge_method": {"S256"}}
+	for k, v := range extra {
+		q[k] = v
+	}
+	return "/authorize?" + q.Encode()
 }

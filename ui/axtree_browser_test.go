@@ -93,15 +93,7 @@ func keyPages(t *testing.T) (*oidcApp, func(lang string) []browsertest.Page) {
 	marie, marieSession := sessionWithID(t, app, c.marie)
 	jeanne, jeanneSession := sessionWithID(t, app, c.jeanne)
 	details, _ := json.Marshal([]authz.AuthorizationDetail{{Type: "public_service_act", Actions: []string{"consult", "manage"}, ProcedureAreas: []string{"social"}}})
-	authorize := func(extra url.Values) string {
-		q := url.Values{"response_type": {"code"}, "client_id": {"caf"}, "redirect_uri": {"http://127.0.0.1/cb"},
-			"scope": {"openid identite_pivot"}, "state": {"state-123456"}, "code_challenge": {"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"},
-			"code_challenge_method": {"S256"}}
-		for k, v := range extra {
-			q[k] = v
-		}
-		return "/authorize?" + q.Encode()
-	}
+	authorize := cafAuthorizePath
 	acting := authorize(url.Values{"relais_for": {app.provider.SealChoice(marieSession, "caf", a.repID)}, "authorization_details": {string(details)}})
 	self := authorize(url.Values{"relais_for": {app.provider.SealChoice(jeanneSession, "caf", authz.ActingSelf)}})
 
@@ -287,20 +279,7 @@ func TestKeyPagesControlsAreLargeEnoughAt320(t *testing.T) {
 	for _, p := range pages {
 		t.Run(p.Name+"/"+p.Lang, func(t *testing.T) {
 			ctx := openKeyPage(t, h, p, 320)
-			type measured struct {
-				Count    int
-				Problems []string
-			}
-			m, err := chromedp.Run(ctx, chromedp.Evaluate[measured](targetProblems))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if m.Count < 3 {
-				t.Fatalf("only %d controls measured on %s", m.Count, p.Path)
-			}
-			for _, msg := range m.Problems {
-				t.Error(msg)
-			}
+			checkTargets(t, ctx, p.Path)
 		})
 	}
 }

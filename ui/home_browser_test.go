@@ -219,23 +219,29 @@ func TestHomeAndSpaceControlsAreLargeEnoughAt320(t *testing.T) {
 			if res.Status != http.StatusOK {
 				t.Fatalf("%s: HTTP %d", p.Path, res.Status)
 			}
-			type measured struct {
-				Count    int
-				Problems []string
-			}
-			m, err := chromedp.Run(ctx, chromedp.Evaluate[measured](targetProblems))
-			if err != nil {
-				t.Fatal(err)
-			}
-			// The header's name, the language switch and the footer's
-			// link at least: a page where nothing is measured measures
-			// nothing.
-			if m.Count < 3 {
-				t.Fatalf("only %d controls measured on %s", m.Count, p.Path)
-			}
-			for _, msg := range m.Problems {
-				t.Error(msg)
-			}
+			checkTargets(t, ctx, p.Path)
 		})
+	}
+}
+
+// checkTargets measures the controls of the page open in ctx with
+// targetProblems and reports each one too small or too close.
+func checkTargets(t *testing.T, ctx context.Context, path string) {
+	t.Helper()
+	type measured struct {
+		Count    int
+		Problems []string
+	}
+	m, err := chromedp.Run(ctx, chromedp.Evaluate[measured](targetProblems))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The header's name, the language switch and the footer's link at
+	// least: a page where nothing is measured measures nothing.
+	if m.Count < 3 {
+		t.Fatalf("only %d controls measured on %s", m.Count, path)
+	}
+	for _, msg := range m.Problems {
+		t.Error(msg)
 	}
 }

@@ -108,26 +108,21 @@ func axStates(n *accessibility.Node) []string {
 	}
 	flag(accessibility.PropertyNameFocusable)
 	flag(accessibility.PropertyNameFocused)
-	if v, ok := props[accessibility.PropertyNameChecked]; ok {
-		switch fmt.Sprint(v) {
-		case "true":
-			out = append(out, "checked")
-		case "mixed":
-			out = append(out, "checked=mixed")
-		default:
-			out = append(out, "not-checked")
+	// A tri-state property: "checked", "checked=mixed" or "not-checked".
+	triState := func(name accessibility.PropertyName, word string) {
+		if v, ok := props[name]; ok {
+			switch fmt.Sprint(v) {
+			case "true":
+				out = append(out, word)
+			case "mixed":
+				out = append(out, word+"=mixed")
+			default:
+				out = append(out, "not-"+word)
+			}
 		}
 	}
-	if v, ok := props[accessibility.PropertyNamePressed]; ok {
-		switch fmt.Sprint(v) {
-		case "true":
-			out = append(out, "pressed")
-		case "mixed":
-			out = append(out, "pressed=mixed")
-		default:
-			out = append(out, "not-pressed")
-		}
-	}
+	triState(accessibility.PropertyNameChecked, "checked")
+	triState(accessibility.PropertyNamePressed, "pressed")
 	if v, ok := props[accessibility.PropertyNameExpanded].(bool); ok {
 		if v {
 			out = append(out, "expanded")
