@@ -16,7 +16,11 @@ func TestLoginWhileTooManyPasswordsAreCheckedGives503WithRetryAfter(t *testing.T
 	pool := authn.NewHashPool(authn.HashPoolConfig{Size: 1, Queue: 1, Wait: time.Nanosecond})
 	app := newOIDCAppWithPolicy(t, nil, authn.WithHashPool(pool))
 	started, release := make(chan struct{}), make(chan struct{})
-	go pool.Do(t.Context(), func() { close(started); <-release })
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = pool.Do(t.Context(), func() { close(started); <-release })
+	}()
 	<-started
 
 	login := func(lang string) (*http.Response, string) {
@@ -48,6 +52,7 @@ func TestLoginWhileTooManyPasswordsAreCheckedGives503WithRetryAfter(t *testing.T
 	}
 
 	close(release)
+	<-done // the slot is free only once the check returned
 	if res, _ := login("fr"); res.StatusCode != http.StatusSeeOther {
 		t.Errorf("once the check is free: %d, want the login to go through", res.StatusCode)
 	}
