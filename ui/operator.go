@@ -235,6 +235,22 @@ type adjRow struct {
 	Party, Area, Action, Decision, Note string
 }
 
+// adjustmentsOf are the judge's adjustments the rows give, leaving out
+// the rows left empty; rows learns which row each one came from, so a
+// problem is shown next to its row.
+func adjustmentsOf(adjs []adjRow, rows *measureRows) []mandates.Adjustment {
+	var out []mandates.Adjustment
+	for _, a := range adjs {
+		if a.Party == "" && a.Action == "" && a.Decision == "" && a.Note == "" {
+			continue
+		}
+		out = append(out, mandates.Adjustment{Party: mandates.Party(a.Party), Area: mandates.Area(a.Area),
+			Action: mandates.Action(a.Action), Decision: mandates.Decision(a.Decision), Note: a.Note})
+		rows.adjs = append(rows.adjs, a.N)
+	}
+	return out
+}
+
 // measureForm is everything the operator typed, kept as typed so a form
 // shown again with its problems loses nothing.
 type measureForm struct {
@@ -394,14 +410,7 @@ func (s *operatorPages) checkMeasureForm(ctx context.Context, f measureForm, p *
 			p.add(d.id, d.format)
 		}
 	}
-	for _, a := range f.Adjs {
-		if a.Party == "" && a.Action == "" && a.Decision == "" && a.Note == "" {
-			continue
-		}
-		in.Adjustments = append(in.Adjustments, mandates.Adjustment{Party: mandates.Party(a.Party), Area: mandates.Area(a.Area),
-			Action: mandates.Action(a.Action), Decision: mandates.Decision(a.Decision), Note: a.Note})
-		rows.adjs = append(rows.adjs, a.N)
-	}
+	in.Adjustments = adjustmentsOf(f.Adjs, &rows)
 	for _, inv := range in.Check() {
 		rows.problem(inv, in.Kind, p)
 	}

@@ -269,14 +269,7 @@ func (s *operatorPages) correction(ctx context.Context, cur *mandates.Representa
 		}
 	}
 	rows := measureRows{lang: p.lang, reps: []int{1}}
-	for _, a := range f.Adjs {
-		if a.Party == "" && a.Action == "" && a.Decision == "" && a.Note == "" {
-			continue
-		}
-		c.Adjustments = append(c.Adjustments, mandates.Adjustment{Party: mandates.Party(a.Party), Area: mandates.Area(a.Area),
-			Action: mandates.Action(a.Action), Decision: mandates.Decision(a.Decision), Note: a.Note})
-		rows.adjs = append(rows.adjs, a.N)
-	}
+	c.Adjustments = adjustmentsOf(f.Adjs, &rows)
 	for _, inv := range c.Check(cur) {
 		correctionProblem(inv, cur.Kind, rows, p)
 	}
