@@ -112,7 +112,7 @@ func fixture() *store {
 	s.reps[id("mpf")] = mandates.Representation{ID: id("mpf"), Kind: mandates.MandatProtectionFuture, PersonID: id("anne"),
 		Representative: mandates.Representative{PersonID: id("tom")}, Role: mandates.RoleMandataire, Status: mandates.StatusActive,
 		ValidFrom: mandates.Date(2027, 2, 1),
-		Source: mandates.Source{Decision: &mandates.CourtDecision{Jurisdiction: "Tribunal judiciaire de Nantes", Date: mandates.Date(2027, 2, 1), Reference: "MPF-2027-7"}}}
+		Source:    mandates.Source{Decision: &mandates.CourtDecision{Jurisdiction: "Tribunal judiciaire de Nantes", Date: mandates.Date(2027, 2, 1), Reference: "MPF-2027-7"}}}
 	s.cosigns[id("cosign-person")] = mandates.Cosignature{ID: id("cosign-person"), ClientID: "impots", PersonID: id("jeanne"),
 		ActorID: id("marie"), Action: mandates.Dispose, Area: "argent", Description: "Vendre la voiture de Jeanne pour 2 500 €",
 		RepresentationID: id("tutelle"), Party: mandates.PartyPerson, Status: mandates.CosignPending,

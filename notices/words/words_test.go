@@ -179,7 +179,9 @@ func TestEveryNotifiedEventHasWordsForEveryRecipient(t *testing.T) {
 					if n := utf8.RuneCountInString(m.Short); n > 160 {
 						t.Errorf("the SMS has %d characters, at most 160: %q", n, m.Short)
 					}
-					if (c == notices.Paper) == slices.ContainsFunc(m.Lines, func(l string) bool { return strings.Contains(l, "France Services Nantes") && strings.Contains(l, "02 40 41 42 43") }) {
+					if (c == notices.Paper) == slices.ContainsFunc(m.Lines, func(l string) bool {
+						return strings.Contains(l, "France Services Nantes") && strings.Contains(l, "02 40 41 42 43")
+					}) {
 						t.Errorf("a letter prints its contact itself, an email or SMS says it: %q", m.Lines)
 					}
 					if m.ID != n.ID || m.Reference != words.Reference(n.ID) || m.Lang != n.Lang || !m.Date.Equal(day) {
