@@ -149,12 +149,26 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 	}
 	defer stopJournal()
 	defer startSweep(ctx, st, time.Now, log)()
-	defer startNotices(ctx, st, jr, log)()
+	if c.Demo {
+		c.Notices.demoDefaults()
+	}
+	writer, err := noticeWriter(st, &c.Notices)
+	if err != nil {
+		return err
+	}
+	channels := noticeChannels{Senders: c.Notices.senders, Writer: writer}
 	if c.Demo {
 		if err := loadDemo(ctx, st, box, c.policy, stdout, time.Now); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
+		// The demo prints emails and SMS, and writes letters to files.
+		var post *demoPost
+		if channels, post, err = demoNotices(&c.Notices, st, writer, demoLettersDir(c.DB), stdout, log); err != nil {
+			return err
+		}
+		defer startDemoPost(ctx, post)()
 	}
+	defer startNotices(ctx, st, jr, log, channels)()
 	log.Info("policy", "version", c.policy.Version, "file", orDefault(c.Policy, "default"))
 
 	reg := prometheus.NewRegistry()
