@@ -1,0 +1,112 @@
+package main
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/relais-fr/relais/mandates"
+	"github.com/relais-fr/relais/notices"
+)
+
+// TestTheDemoWritesLettersToFilesAndPrintsEmailsAndSMS: in the demo, the
+// letters an act writes become PDF files in the folder (and are handed
+// over), each said in the terminal with its file; an email and an SMS are
+// printed in French; a letter that cannot be printed is said once and
+// stays pending.
+func TestTheDemoWritesLettersToFilesAndPrintsEmailsAndSMS(t *testing.T) {
+	ctx := t.Context()
+	w := newNoticeWorld(t)
+	w.register(t, chosen{w.marie: notices.SMS})
+	byTo := w.notices(t)
+	letter := byTo[w.jeanne+"/paper"]
+	email := letter
+	email.ID, email.Channel = mandates.NewID(w.now), notices.Email
+	if err := w.st.CreateNotice(ctx, email); err != nil {
+		t.Fatal(err)
+	}
+	// Olivier has no postal address: his letter cannot be printed.
+	unprintable := letter
+	unprintable.ID, unprintable.RecipientID = mandates.NewID(w.now), w.operator
+	unprintable.Data = map[string]string{"recipient_role": "person", "event_at": letter.Data["event_at"]}
+	unprintable.Kind = mandates.EventSecondFactorEnrolled
+	if err := w.st.CreateNotice(ctx, unprintable); err != nil {
+		t.Fatal(err)
+	}
+
+	var c NoticeConfig
+	c.demoDefaults()
+	if err := c.validate(); err != nil {
+		t.Fatal(err)
+	}
+	writer, err := noticeWriter(w.st, &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "relais-lettres")
+	var out syncBuffer
+	log := slog.New(slog.DiscardHandler)
+	channels, post, err := demoNotices(&c, w.st, writer, dir, &out, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "Les lettres sont dans "+dir+" :") {
+		t.Errorf("the demo does not say where the letters are: %s", out.String())
+	}
+
+	if sent, _, err := newDispatcher(w.st, w.j, log, channels).RunOnce(ctx); sent != 2 || err != nil {
+		t.Fatalf("the demo's dispatcher sent %d, %v; want the email and the SMS", sent, err)
+	}
+	for _, want := range []string{
+		"--- E-mail de démonstration (non envoyé) ---\nÀ : Jeanne Lefèvre <jeanne@example.fr>\nObjet : Le juge a pris une mesure de protection pour vous.\n",
+		"Vous pouvez faire appel. Écrivez à : Tribunal judiciaire de Lyon.\n",
+		"Une question ? Contactez Relais (démonstration) : 01 99 00 12 34.\n",
+		"SMS de démonstration (non envoyé) à Marie Martin, 06 98 76 54 32 : « Le juge a décidé que vous aidez Jeanne Lefèvre. Plus d’informations dans « Mon espace » sur Relais. »\n",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the terminal lacks %q:\n%s", want, out.String())
+		}
+	}
+
+	written, err := post.RunOnce(ctx)
+	if err != nil || written != 1 {
+		t.Fatalf("RunOnce = %d, %v; want Jeanne's letter", written, err)
+	}
+	file := filepath.Join(dir, letter.ID+".pdf")
+	if b, err := os.ReadFile(file); err != nil || !strings.HasPrefix(string(b), "%PDF-") {
+		t.Errorf("the letter is not a PDF in %s: %v", file, err)
+	}
+	if got, err := w.st.Notice(ctx, letter.ID); err != nil || got.Status != notices.HandedOver {
+		t.Errorf("the letter written to the folder is %s, %v; want handed over", got.Status, err)
+	}
+	if got, err := w.st.Notice(ctx, unprintable.ID); err != nil || got.Status != notices.Pending {
+		t.Errorf("the unprintable letter is %s, %v; want pending, as operators see it", got.Status, err)
+	}
+	said := "Lettre de démonstration écrite pour Jeanne Lefèvre : Le juge a pris une mesure de protection pour vous.\n  " + file + "\n"
+	refused := "Lettre de démonstration non imprimée, pour Olivier Roux : l’adresse postale est incomplète (street). Elle reste en attente.\n"
+	if !strings.Contains(out.String(), said) || !strings.Contains(out.String(), refused) {
+		t.Errorf("the terminal does not say which letter went where:\n%s", out.String())
+	}
+	if written, err := post.RunOnce(ctx); written != 0 || err != nil || strings.Count(out.String(), refused) != 1 {
+		t.Errorf("a second round wrote %d (%v) or repeated the refusal:\n%s", written, err, out.String())
+	}
+}
+
+// TestServeDemoSaysWhereTheLettersAre: relais serve --demo makes the
+// letters' folder beside the database and says where it is.
+func TestServeDemoSaysWhereTheLettersAre(t *testing.T) {
+	dir := t.TempDir()
+	_, stdout, stop := startServe(t, []string{"--demo", "--db", "sqlite:" + filepath.Join(dir, "relais.db")})
+	letters := filepath.Join(dir, "relais-lettres")
+	if code := stop(); code != 0 {
+		t.Fatalf("serve --demo exited with %d", code)
+	}
+	if !strings.Contains(stdout.String(), "Les lettres sont dans "+letters+" :") {
+		t.Errorf("serve --demo does not say where the letters are:\n%s", stdout.String())
+	}
+	if fi, err := os.Stat(letters); err != nil || !fi.IsDir() {
+		t.Errorf("no letters folder beside the database: %v", err)
+	}
+}
