@@ -42,6 +42,9 @@ func demoLettersDir(db string) string {
 	return strings.TrimSuffix(path, filepath.Ext(path)) + "-lettres"
 }
 
+// demoOut keeps the demo's printed messages whole in the terminal.
+var demoOut sync.Mutex
+
 // demoEmail is the demo's email channel: it prints the email in the
 // terminal instead of sending it.
 type demoEmail struct {
@@ -164,7 +167,7 @@ func demoNotices(c *NoticeConfig, st notices.Store, w notices.Writer, dir string
 	if err != nil {
 		return noticeChannels{}, nil, err
 	}
-	mu := &sync.Mutex{}
+	mu := &demoOut
 	senders := map[notices.Channel]notices.Sender{notices.Email: demoEmail{mu, out}, notices.SMS: demoSMS{mu, out}}
 	for ch, s := range c.senders {
 		senders[ch] = s

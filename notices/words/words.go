@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/relais-fr/relais/locales"
 	"github.com/relais-fr/relais/mandates"
@@ -160,6 +161,46 @@ func (w *Writer) Write(ctx context.Context, n notices.Notice) (notices.Message, 
 	return m, nil
 }
 
+// CodeLimit is the longest consent-code text: one SMS.
+const CodeLimit = 160
+
+// ConsentCode is the text that sends a consent code to the person a
+// mandate is asked for, in their language: who asks what, for how long,
+// the code, and that it is given only to agree (« France Services Nantes
+// demande un mandat pour vos démarches : papiers, 12 mois. Code :
+// 123456. … »). Its Short is the SMS, at most CodeLimit characters (the
+// areas are left out when they would not fit). The code is a secret: the
+// message goes to the channel and is never stored.
+func (w *Writer) ConsentCode(ctx context.Context, to mandates.Person, r mandates.Representation, code string) (notices.Message, error) {
+	lang := "fr"
+	if to.Language == "en" {
+		lang = "en"
+	}
+	cat := w.cat[lang]
+	f := facts{Sender: w.o.Sender, Contact: w.o.Contact, Person: mandates.DisplayName(to), Recipient: mandates.DisplayName(to), Code: code, Asked: true}
+	if err := w.representation(ctx, &f, r, lang); err != nil {
+		return notices.Message{}, err
+	}
+	now := w.o.Now()
+	m := notices.Message{ID: mandates.NewID(now), Lang: lang, Date: now,
+		To: notices.Recipient{Name: f.Recipient, Address: to.Address, Email: to.Email, Phone: to.Phone}}
+	m.Reference = Reference(m.ID)
+	for _, key := range []string{"consent_code", "consent_code/brief"} {
+		e, ok := cat.notices[key]
+		if !ok {
+			return notices.Message{}, fmt.Errorf("words: no %s words for %s", lang, key)
+		}
+		var err error
+		if m.Subject, m.Lines, m.Short, err = cat.write(e, f); err != nil {
+			return notices.Message{}, err
+		}
+		if utf8.RuneCountInString(m.Short) <= CodeLimit {
+			break
+		}
+	}
+	return m, nil
+}
+
 // facts are what the templates read.
 type facts struct {
 	// class picks the words beside the event and the role: "measure" or
@@ -203,6 +244,7 @@ type facts struct {
 	ByYou     bool   // the person did it themselves
 	ByHolder  bool   // the representative (or their organisation) did it
 	Paper     bool   // a letter: it already says who to call
+	Code      string // a consent code, in its SMS only (never in the outbox)
 	Sender    string // Options.Sender
 	Contact   string // Options.Contact
 }

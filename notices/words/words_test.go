@@ -332,3 +332,36 @@ func TestReference(t *testing.T) {
 		t.Errorf("Reference = %q", got)
 	}
 }
+
+// TestTheConsentCodeSaysWhoAsksWhat: the SMS that carries a consent code
+// says who asks for what, for how long, and the code, in one text.
+func TestTheConsentCodeSaysWhoAsksWhat(t *testing.T) {
+	s := fixture()
+	w := writer(t, s)
+	r := s.reps[id("mandate")]
+	m, err := w.ConsentCode(t.Context(), s.persons[id("jeanne")], r, "123456")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "France Services Nantes demande un mandat pour vos démarches : papiers, logement, 12 mois. Code : 123456. Donnez-le seulement si vous êtes d’accord."; m.Short != want {
+		t.Errorf("Short = %q, want %q", m.Short, want)
+	}
+	if m.To.Phone != "06 12 34 56 78" || !mandates.IsID(m.ID) {
+		t.Errorf("To %+v, ID %q", m.To, m.ID)
+	}
+	r.Areas = mandates.Areas
+	m, err = w.ConsentCode(t.Context(), s.persons[id("jeanne")], r, "123456")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "France Services Nantes demande un mandat, 12 mois. Code : 123456. Donnez-le seulement si vous êtes d’accord."; m.Short != want {
+		t.Errorf("with every area, Short = %q, want the brief text %q", m.Short, want)
+	}
+	m, err = w.ConsentCode(t.Context(), s.persons[id("anne")], s.reps[id("mandate")], "654321")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "France Services Nantes asks for a mandate for your procedures: papers, housing, 12 months. Code: 654321. Give it only if you agree."; m.Short != want {
+		t.Errorf("in English, Short = %q, want %q", m.Short, want)
+	}
+}
