@@ -1,14 +1,19 @@
 package main
 
 import (
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates"
+	"github.com/relais-fr/relais/mandates/journal"
 	"github.com/relais-fr/relais/notices"
+	"github.com/relais-fr/relais/storage/sqlite"
 )
 
 // TestTheDemoWritesLettersToFilesAndPrintsEmailsAndSMS: in the demo, the
@@ -108,5 +113,89 @@ func TestServeDemoSaysWhereTheLettersAre(t *testing.T) {
 	}
 	if fi, err := os.Stat(letters); err != nil || !fi.IsDir() {
 		t.Errorf("no letters folder beside the database: %v", err)
+	}
+}
+
+// TestTheDemoCasesWriteTheLettersTheREADMESays: on the demo's data, the
+// acts the README names write the letters it says, to files in the
+// folder; the desk's letter cannot be printed and is said so.
+func TestTheDemoCasesWriteTheLettersTheREADMESays(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "relais.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := migrateUp(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	box, err := keyring.NewSecretBox(make([]byte, keyring.SecretKeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := loadDemo(ctx, st, box, mandates.DefaultPolicy(), io.Discard, time.Now); err != nil {
+		t.Fatal(err)
+	}
+	j := journal.New(st, journal.Options{})
+	c := &Config{Demo: true}
+	c.Notices.demoDefaults()
+	if err := c.Notices.validate(); err != nil {
+		t.Fatal(err)
+	}
+	writer, err := noticeWriter(st, &c.Notices)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out syncBuffer
+	codes := consentCodes(c, writer, demoSMS{&demoOut, &out})
+	svc := mandates.NewService(st, noticeSink(st, j), mandates.ServiceConfig{Codes: codes})
+	_, post, err := demoNotices(&c.Notices, st, writer, demoLettersDir("sqlite:"+filepath.Join(dir, "relais.db")), &out, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tutelle := "0193a000-0000-7000-8000-0000000001a1"
+	r, err := st.Representation(ctx, tutelle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Suspend(ctx, mandates.Actor{PersonID: demoOperator}, tutelle, r.Version, "demo"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Withdraw(ctx, mandates.Actor{PersonID: demoFatima}, "0193a000-0000-7000-8000-0000000001a4"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Withdraw(ctx, mandates.Actor{PersonID: demoYvette}, "0193a000-0000-7000-8000-0000000001a3"); err != nil {
+		t.Fatal(err)
+	}
+	sophie := mandates.Actor{PersonID: demoSophie, SecondFactor: true}
+	asked, err := svc.StartMandate(ctx, sophie, mandates.MandateInput{OrganisationID: demoFranceServices, PersonID: demoFatima, Areas: []mandates.Area{"social"}, Duration: mandates.TwelveMonth})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.SendConsentCode(ctx, sophie, asked.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := post.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"Lettre de démonstration écrite pour Jeanne Lefèvre : Votre mesure de protection est en pause.",
+		"Lettre de démonstration écrite pour Marie Martin : La mesure de protection de Jeanne Lefèvre est en pause.",
+		"Lettre de démonstration écrite pour Fatima Benali : Vous avez arrêté l’accès d’Ahmed Benali.",
+		"Lettre de démonstration écrite pour Ahmed Benali : Fatima Benali a arrêté votre accès.",
+		"Lettre de démonstration écrite pour Yvette Garnier : Vous avez arrêté l’accès de France Services Nantes Bellevue.",
+		"Lettre de démonstration non imprimée, pour France Services Nantes Bellevue : l’adresse postale est incomplète",
+		"Lettre de démonstration écrite pour Fatima Benali : France Services Nantes Bellevue demande un mandat pour agir pour vous.",
+		"SMS de démonstration (non envoyé) à Fatima Benali, 06 00 00 00 08 : « France Services Nantes Bellevue demande un mandat pour vos démarches : social, 12 mois. Code : ",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the terminal lacks %q:\n%s", want, out.String())
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(post.Folder.Dir, "*.pdf"))
+	if len(files) != 6 {
+		t.Errorf("%d letters in the folder, want 6: %v", len(files), files)
 	}
 }

@@ -135,15 +135,24 @@ func (c *catalogue) write(e *entry, f facts) (subject string, lines []string, sh
 }
 
 // funcs are the templates' functions: cap puts the first letter in
-// capitals, for a sentence that starts with a kind's words.
-var funcs = template.FuncMap{"cap": func(s string) string {
-	for i, r := range s {
-		if i == 0 {
-			return strings.ToUpper(string(r)) + s[len(string(r)):]
+// capitals, for a sentence that starts with a kind's words; de is « de »
+// before a name, elided before a vowel (« d’Ahmed Benali »).
+var funcs = template.FuncMap{
+	"cap": func(s string) string {
+		for i, r := range s {
+			if i == 0 {
+				return strings.ToUpper(string(r)) + s[len(string(r)):]
+			}
 		}
-	}
-	return s
-}}
+		return s
+	},
+	"de": func(s string) string {
+		if s != "" && strings.ContainsRune("AEIOUYÀÂÉÈÊÎÏÔÛaeiouyàâéèêîïôû", []rune(s)[0]) {
+			return "d’" + s
+		}
+		return "de " + s
+	},
+}
 
 // catalogues parses the embedded catalogues once. They are part of the
 // binary: one that does not parse is a build defect the tests catch.
