@@ -100,7 +100,11 @@ func fixture() *store {
 		Representative: mandates.Representative{OrganisationID: id("fs")}, Role: mandates.RoleAidant,
 		Areas: []mandates.Area{"papiers", "logement"}, Status: mandates.StatusPendingConsent,
 		ValidFrom: day, ValidUntil: mandates.TwelveMonth.End(day),
-		Source: mandates.Source{Measure: &mandates.UnderMeasure{MeasureID: id("tutelle"), Kind: mandates.Tutelle}}}
+		Source: mandates.Source{Measure: &mandates.UnderMeasure{MeasureID: id("tutelle"), Kind: mandates.Tutelle, Giver: mandates.GivenByRepresentative}}}
+	s.reps[id("mandate-paul")] = mandates.Representation{ID: id("mandate-paul"), Kind: mandates.AidantMandate, PersonID: id("paul"),
+		Representative: mandates.Representative{OrganisationID: id("fs")}, Role: mandates.RoleAidant,
+		Areas: []mandates.Area{"social"}, Status: mandates.StatusPendingConsent, ValidFrom: day, ValidUntil: mandates.OneMonth.End(day),
+		Source: mandates.Source{Measure: &mandates.UnderMeasure{MeasureID: id("curatelle"), Kind: mandates.CuratelleRenforcee, Giver: mandates.GivenWithAgreement}}}
 	s.reps[id("proxy")] = mandates.Representation{ID: id("proxy"), Kind: mandates.Proxy, PersonID: id("jeanne"),
 		Representative: mandates.Representative{PersonID: id("karim")}, Role: mandates.RoleProxyHolder,
 		Areas: []mandates.Area{"argent"}, Granted: []mandates.Action{mandates.Consult}, Status: mandates.StatusActive,

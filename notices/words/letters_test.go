@@ -71,7 +71,7 @@ func letterCases() []letterCase {
 		{"created-measure-to-representative", notice(mandates.EventCreated, "jeanne", "marie", rep, paper, tutelle),
 			append([]string{"mesure de protection pour Jeanne Lefèvre.", "vous aidez Jeanne Lefèvre"}, court...)},
 		{"created-mandate-asked-to-person", notice(mandates.EventCreated, "jeanne", "jeanne", person, paper, mandate),
-			[]string{"France Services Nantes demande un mandat pour agir pour vous.", "papiers, citoyenneté, élections ; logement", "12 mois", "arrêter l’accès de France Services Nantes à tout moment"}},
+			[]string{"France Services Nantes demande un mandat pour agir pour vous.", "Marie Martin doit d’abord dire oui pour vous.", "papiers, citoyenneté, élections ; logement", "12 mois", "arrêter l’accès de France Services Nantes à tout moment"}},
 		{"created-mandate-asked-to-measure-representative", notice(mandates.EventCreated, "jeanne", "marie", measure, paper, mandate),
 			[]string{"France Services Nantes demande un mandat pour Jeanne Lefèvre.", "vous pouvez dire oui ou non", "Répondez dans « Mon espace »"}},
 		{"consent-given-to-person", notice(mandates.EventConsentGiven, "jeanne", "jeanne", person, paper, with(with(mandate, "actor_id", id("jeanne")), "status", "active")),

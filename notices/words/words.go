@@ -240,13 +240,19 @@ type facts struct {
 	Site      string // site.first_act: the site's name
 	Channel   string // notice.channel_confirmed: « par e-mail », « par SMS »
 	Asked     bool   // the representation waits for an answer (pending consent)
-	Active    bool   // the representation is in force after the event
-	ByYou     bool   // the person did it themselves
-	ByHolder  bool   // the representative (or their organisation) did it
-	Paper     bool   // a letter: it already says who to call
-	Code      string // a consent code, in its SMS only (never in the outbox)
-	Sender    string // Options.Sender
-	Contact   string // Options.Contact
+	// MeasureHolder is who holds the measure a mandate or a proxy is
+	// asked under; MeasureGives: they give it for the person (tutelle);
+	// MeasureAgrees: they agree after the person (curatelle renforcée).
+	MeasureHolder string
+	MeasureGives  bool
+	MeasureAgrees bool
+	Active        bool   // the representation is in force after the event
+	ByYou         bool   // the person did it themselves
+	ByHolder      bool   // the representative (or their organisation) did it
+	Paper         bool   // a letter: it already says who to call
+	Code          string // a consent code, in its SMS only (never in the outbox)
+	Sender        string // Options.Sender
+	Contact       string // Options.Contact
 }
 
 func (w *Writer) facts(ctx context.Context, n notices.Notice, lang string) (facts, notices.Recipient, error) {
@@ -333,6 +339,16 @@ func (w *Writer) personName(ctx context.Context, id string) (string, error) {
 	return mandates.DisplayName(p), nil
 }
 
+// holderName is a representative's name: the organisation's, or the
+// person's.
+func (w *Writer) holderName(ctx context.Context, h mandates.Representative) (string, error) {
+	if h.IsOrganisation() {
+		o, err := w.r.Organisation(ctx, h.OrganisationID)
+		return o.Name, err
+	}
+	return w.personName(ctx, h.PersonID)
+}
+
 // representation fills in the facts of the notice's representation.
 func (w *Writer) representation(ctx context.Context, f *facts, r mandates.Representation, lang string) error {
 	k := w.cat[lang].kinds[string(r.Kind)]
@@ -344,18 +360,21 @@ func (w *Writer) representation(ctx context.Context, f *facts, r mandates.Repres
 		r.Representative.IsOrganisation() && f.orgID == r.Representative.OrganisationID)
 	f.A, f.The, f.To = k.A, k.The, k.To
 	f.KindYou, f.KindOf = k.You, strings.ReplaceAll(k.About, "{{.Person}}", f.Person)
-	if r.Representative.IsOrganisation() {
-		o, err := w.r.Organisation(ctx, r.Representative.OrganisationID)
-		if err != nil {
+	var err error
+	if f.Holder, err = w.holderName(ctx, r.Representative); err != nil {
+		return err
+	}
+	if u := r.Source.Measure; u != nil && mandates.IsID(u.MeasureID) {
+		m, err := w.r.Representation(ctx, u.MeasureID)
+		switch {
+		case err == nil:
+			if f.MeasureHolder, err = w.holderName(ctx, m.Representative); err != nil {
+				return err
+			}
+			f.MeasureGives, f.MeasureAgrees = u.Giver == mandates.GivenByRepresentative, u.Giver == mandates.GivenWithAgreement
+		case !errors.Is(err, mandates.ErrNotFound):
 			return err
 		}
-		f.Holder = o.Name
-	} else {
-		name, err := w.personName(ctx, r.Representative.PersonID)
-		if err != nil {
-			return err
-		}
-		f.Holder = name
 	}
 	if d := r.Source.Decision; d != nil {
 		f.Court, f.Decision = d.Jurisdiction, d.Reference

@@ -91,6 +91,8 @@ func variants(e mandates.EventType) []variant {
 		{"mandate, by the person", "jeanne", "jeanne", notices.RolePerson, with(with(mandate, "actor_id", id("jeanne")), "organisation_id", "")},
 		{"mandate, to the organisation", "jeanne", "fs", notices.RoleRepresentative, with(with(mandate, "actor_id", id("jeanne")), "organisation_id", "")},
 		{"mandate, to the measure's representative", "jeanne", "marie", notices.RoleMeasure, mandate},
+		{"mandate asked under a curatelle renforcée", "paul", "paul", notices.RolePerson, with(mandate, "representation_id", id("mandate-paul"))},
+		{"mandate asked under a curatelle renforcée, to the curator", "paul", "sophie", notices.RoleMeasure, with(mandate, "representation_id", id("mandate-paul"))},
 		{"mandate, answered by the measure's representative", "jeanne", "jeanne", notices.RolePerson, with(with(mandate, "actor_id", id("marie")), "organisation_id", "")},
 		{"proxy, by the person", "jeanne", "jeanne", notices.RolePerson, proxy},
 		{"proxy, to the trusted person", "jeanne", "karim", notices.RoleRepresentative, proxy},
@@ -241,6 +243,16 @@ func TestShortSaysWhoAsksWhat(t *testing.T) {
 		if strings.Contains(m.Short, private) {
 			t.Errorf("the SMS holds %q: %q", private, m.Short)
 		}
+	}
+	// Who must agree: the tutor gives it for Jeanne; under Paul's
+	// curatelle renforcée, Paul then his curator.
+	if !slices.Contains(m.Lines, "Marie Martin doit d’abord dire oui pour vous.") {
+		t.Errorf("under the tutelle the words say %q", m.Lines)
+	}
+	n = notice(mandates.EventCreated, "paul", "paul", notices.RolePerson, notices.Paper,
+		map[string]string{"representation_id": id("mandate-paul"), "actor_id": id("aidant"), "organisation_id": id("fs"), "status": "pending_consent"})
+	if m, err = w.Write(t.Context(), n); err != nil || !slices.Contains(m.Lines, "Il faut votre accord, puis celui de Sophie Garnier.") {
+		t.Errorf("under a curatelle renforcée the words say %q, %v", m.Lines, err)
 	}
 }
 
