@@ -148,7 +148,7 @@ func plain(t *testing.T, m notices.Message) {
 
 // TestEveryNotifiedEventHasWordsForEveryRecipient writes every notified
 // event for every role and kind of representation the rules can give it,
-// in both languages, on paper, email and SMS: each has a subject, lines in
+// in French and in English, on paper, email and SMS: each has a subject, lines in
 // plain words, an SMS of at most 160 characters, and no template left
 // unfilled.
 func TestEveryNotifiedEventHasWordsForEveryRecipient(t *testing.T) {
@@ -156,43 +156,46 @@ func TestEveryNotifiedEventHasWordsForEveryRecipient(t *testing.T) {
 	for _, e := range notified() {
 		for _, v := range variants(e) {
 			for _, c := range []notices.Channel{notices.Paper, notices.Email, notices.SMS} {
-				t.Run(string(e)+"/"+v.name+"/"+string(c), func(t *testing.T) {
-					n := notice(e, v.person, v.recipient, v.role, c, v.data)
-					m, err := w.Write(t.Context(), n)
-					if v.recipient == "fs" && c != notices.Paper {
-						var p *notices.PermanentError
-						if !errors.As(err, &p) || p.Code == "" {
-							t.Fatalf("an organisation has no email or phone: want a permanent error, got %v", err)
+				for _, lang := range words.Languages {
+					t.Run(string(e)+"/"+v.name+"/"+string(c)+"/"+lang, func(t *testing.T) {
+						n := notice(e, v.person, v.recipient, v.role, c, v.data)
+						n.Lang = lang
+						m, err := w.Write(t.Context(), n)
+						if v.recipient == "fs" && c != notices.Paper {
+							var p *notices.PermanentError
+							if !errors.As(err, &p) || p.Code == "" {
+								t.Fatalf("an organisation has no email or phone: want a permanent error, got %v", err)
+							}
+							return
 						}
-						return
-					}
-					if err != nil {
-						t.Fatalf("Write: %v", err)
-					}
-					if m.Subject == "" || len(m.Lines) == 0 || m.Short == "" {
-						t.Fatalf("empty words: %+v", m)
-					}
-					all := append([]string{m.Subject, m.Short}, m.Lines...)
-					for _, s := range all {
-						if strings.Contains(s, "{{") || strings.Contains(s, "<no value>") || strings.Contains(s, "  ") || strings.Contains(s, " .") {
-							t.Errorf("unfilled or badly joined words: %q", s)
+						if err != nil {
+							t.Fatalf("Write: %v", err)
 						}
-					}
-					if n := utf8.RuneCountInString(m.Short); n > 160 {
-						t.Errorf("the SMS has %d characters, at most 160: %q", n, m.Short)
-					}
-					if (c == notices.Paper) == slices.ContainsFunc(m.Lines, func(l string) bool {
-						return strings.Contains(l, "France Services Nantes") && strings.Contains(l, "02 40 41 42 43")
-					}) {
-						t.Errorf("a letter prints its contact itself, an email or SMS says it: %q", m.Lines)
-					}
-					if m.ID != n.ID || m.Reference != words.Reference(n.ID) || m.Lang != n.Lang || !m.Date.Equal(day) {
-						t.Errorf("the message is not the notice's: %+v", m)
-					}
-					if c == notices.Paper {
-						plain(t, m)
-					}
-				})
+						if m.Subject == "" || len(m.Lines) == 0 || m.Short == "" {
+							t.Fatalf("empty words: %+v", m)
+						}
+						all := append([]string{m.Subject, m.Short}, m.Lines...)
+						for _, s := range all {
+							if strings.Contains(s, "{{") || strings.Contains(s, "<no value>") || strings.Contains(s, "  ") || strings.Contains(s, " .") {
+								t.Errorf("unfilled or badly joined words: %q", s)
+							}
+						}
+						if n := utf8.RuneCountInString(m.Short); n > 160 {
+							t.Errorf("the SMS has %d characters, at most 160: %q", n, m.Short)
+						}
+						if (c == notices.Paper) == slices.ContainsFunc(m.Lines, func(l string) bool {
+							return strings.Contains(l, "France Services Nantes") && strings.Contains(l, "02 40 41 42 43")
+						}) {
+							t.Errorf("a letter prints its contact itself, an email or SMS says it: %q", m.Lines)
+						}
+						if m.ID != n.ID || m.Reference != words.Reference(n.ID) || m.Lang != n.Lang || !m.Date.Equal(day) {
+							t.Errorf("the message is not the notice's: %+v", m)
+						}
+						if c == notices.Paper {
+							plain(t, m)
+						}
+					})
+				}
 			}
 		}
 	}
