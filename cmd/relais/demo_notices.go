@@ -32,12 +32,13 @@ func (c *NoticeConfig) demoDefaults() {
 }
 
 // demoLettersDir is where the demo writes its letters: beside the SQLite
-// file (relais.db gives relais-lettres), or in the working directory for
-// PostgreSQL.
+// file (relais.db gives relais-lettres); for PostgreSQL, which has no
+// file, relais-lettres in the system's temporary folder, so that a demo
+// run from a source tree leaves nothing in it.
 func demoLettersDir(db string) string {
-	_, path, err := storeKind(db)
-	if err != nil || !strings.HasPrefix(db, "sqlite:") {
-		return "relais-lettres"
+	kind, path, err := storeKind(db)
+	if err != nil || kind != "sqlite" {
+		return filepath.Join(os.TempDir(), "relais-lettres")
 	}
 	return strings.TrimSuffix(path, filepath.Ext(path)) + "-lettres"
 }

@@ -199,3 +199,16 @@ func TestTheDemoCasesWriteTheLettersTheREADMESays(t *testing.T) {
 		t.Errorf("%d letters in the folder, want 6: %v", len(files), files)
 	}
 }
+
+func TestTheDemoLettersFolderIsBesideTheDatabase(t *testing.T) {
+	for db, want := range map[string]string{
+		"sqlite:relais.db":                      "relais-lettres",
+		"sqlite:/var/lib/relais/essai.db":       "/var/lib/relais/essai-lettres",
+		"postgres://relais@localhost/relais":    filepath.Join(os.TempDir(), "relais-lettres"),
+		"postgresql://relais@localhost/relais2": filepath.Join(os.TempDir(), "relais-lettres"),
+	} {
+		if got := demoLettersDir(db); got != want {
+			t.Errorf("demoLettersDir(%q) = %q, want %q", db, got, want)
+		}
+	}
+}
