@@ -224,12 +224,10 @@ type facts struct {
 	Court     string // the court of the decision
 	Decided   string // the decision's date
 	Decision  string // the decision's number
-	From      string // the representation's first day
 	Until     string // its last day; empty when it has none
 	Length    string // a mandate's or proxy's length: « 12 mois »
 	Areas     string // the areas it covers, as a list; empty: all
 	AreasFew  string // the same in one word each, for an SMS
-	Action    string // what a requested agreement is for
 	Area      string // the area an agreement is for, or the area withdrawn
 	Act       string // the act an agreement is for, as the site describes it
 	Acting    string // who will do the act an agreement is for
@@ -382,9 +380,6 @@ func (w *Writer) representation(ctx context.Context, f *facts, r mandates.Repres
 			f.Decided = locales.FormatDate(d.Date, lang)
 		}
 	}
-	if !r.ValidFrom.IsZero() {
-		f.From = locales.FormatDate(r.ValidFrom, lang)
-	}
 	if !r.ValidUntil.IsZero() {
 		f.Until = locales.FormatDate(r.ValidUntil, lang)
 		for _, d := range mandates.Durations {
@@ -425,9 +420,6 @@ func (w *Writer) cosignature(ctx context.Context, f *facts, id, personID, recipi
 // details reads the notice's codes that need no store.
 func (w *Writer) details(f *facts, n notices.Notice, lang string) {
 	c := w.cat[lang]
-	if a := n.Data["action"]; a != "" {
-		f.Action = lowerFirst(locales.Action(mandates.Action(a)).In(lang))
-	}
 	if a := n.Data["area"]; a != "" {
 		f.Area = lowerFirst(locales.Area(mandates.Area(a)).In(lang))
 	}
