@@ -183,6 +183,11 @@ func TestEveryNotifiedEventHasWordsForEveryRecipient(t *testing.T) {
 						if n := utf8.RuneCountInString(m.Short); n > 160 {
 							t.Errorf("the SMS has %d characters, at most 160: %q", n, m.Short)
 						}
+						for _, private := range []string{"1941", "rue", "Résidence", "44000", "44100", "@"} {
+							if strings.Contains(m.Short, private) {
+								t.Errorf("the SMS holds %q, more than it needs: %q", private, m.Short)
+							}
+						}
 						if (c == notices.Paper) == slices.ContainsFunc(m.Lines, func(l string) bool {
 							return strings.Contains(l, "France Services Nantes") && strings.Contains(l, "02 40 41 42 43")
 						}) {
