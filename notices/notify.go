@@ -96,9 +96,12 @@ func (n *Notifier) write(ctx context.Context, e mandates.Event, f Facts, a Addre
 	if n.Channels != nil {
 		channels = n.Channels
 	}
-	c, err := channels.Channel(ctx, a)
-	if err != nil {
-		return err
+	c := Paper
+	if !AlwaysPaper(e.Type) {
+		var err error
+		if c, err = channels.Channel(ctx, a); err != nil {
+			return err
+		}
 	}
 	lang := "fr"
 	if a.Kind == ToPerson {
