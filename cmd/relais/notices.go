@@ -11,14 +11,15 @@ import (
 
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/notices"
+	"github.com/relais-fr/relais/notices/prefs"
 )
 
 // noticeSink is the service's event sink: the journal, wrapped so that
 // each act writes the notices it causes in its own transaction (the
-// outbox, docs/notices.md). Every notice is a letter until the
-// preferences let a person choose email or SMS (notices.PaperOnly).
+// outbox, docs/notices.md). Each notice takes the channel its recipient
+// chose and confirmed (notices/prefs), paper by default.
 func noticeSink(st store, events mandates.EventSink) mandates.EventSink {
-	return &notices.Notifier{Sink: events, Store: st, Reader: st}
+	return &notices.Notifier{Sink: events, Store: st, Reader: st, Channels: prefs.Lookup{Store: st}}
 }
 
 // startNotices runs the dispatcher of electronic notices until stop. No

@@ -138,7 +138,8 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 		// would send, so remote consent can be tried.
 		svcCfg.Codes = demoTexts{stdout}
 	}
-	service := mandates.NewService(st, noticeSink(st, jr), svcCfg)
+	sink := noticeSink(st, jr)
+	service := mandates.NewService(st, sink, svcCfg)
 	oidc, box, err := newOIDC(ctx, c, st, service, jr, log, stdout)
 	if err != nil {
 		return err
@@ -167,7 +168,9 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 		MaxBodyBytes:  c.MaxBodyBytes,
 		SecureCookies: strings.HasPrefix(c.Issuer, "https://"),
 		OIDC:          oidc,
-		Mandates:      &ui.Mandates{Service: service, Auth: oidc.Auth, Journal: st},
+		// No email or SMS sender is configured yet: the letters' page
+		// offers paper only (the senders of the dispatcher go here).
+		Mandates: &ui.Mandates{Service: service, Auth: oidc.Auth, Journal: st, Letters: noticeLetters(st, service, sink, nil)},
 	})
 	if err != nil {
 		return err
