@@ -143,13 +143,16 @@ func (s *letterPages) describe(r *http.Request, c prefs.Choice, d *lettersData) 
 		}
 	}
 	for _, ch := range []notices.Channel{notices.Email, notices.SMS} {
-		if svc.Offers(ch) && (d.Channel != string(ch) || d.Until != "") {
-			d.Offers = append(d.Offers, lettersOffer{Href: d.Base + "/" + string(ch), Label: "letters.offer." + string(ch),
-				Hint: "letters.offer." + string(ch) + "_hint"})
+		if !svc.Offers(ch) {
+			continue
 		}
+		o := lettersOffer{Href: d.Base + "/" + string(ch), Label: "letters.offer." + string(ch), Hint: "letters.offer." + string(ch) + "_hint"}
+		if c.Channel == ch {
+			o.Label += "_change"
+		}
+		d.Offers = append(d.Offers, o)
 	}
 	d.Minutes = int(svc.TTL().Minutes())
-	d.Now = "toujours"
 }
 
 // phoneWords writes a French number as people read it: "06 12 34 56 78".
