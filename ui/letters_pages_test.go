@@ -200,7 +200,7 @@ func TestLettersATutorChoosesForThePerson(t *testing.T) {
 // TestLettersRefusals: who may not choose learns nothing (404), what
 // cannot be an address or a number is refused next to the field, a code
 // that failed to go says so and changes nothing, an old code and too many
-// wrong codes are refused, and a Relais without senders offers paper only.
+// wrong codes are refused.
 func TestLettersRefusals(t *testing.T) {
 	app := newOIDCApp(t)
 	c := newCast(t, app)
@@ -300,8 +300,8 @@ func TestLettersRefusals(t *testing.T) {
 			t.Fatalf("%d\n%.2000s", a.status, a.body)
 		}
 		_, code := app.sent.code(t)
-		app.sent.svc.Now = func() time.Time { return time.Now().Add(16 * time.Minute) }
-		defer func() { app.sent.svc.Now = nil }()
+		app.sent.later.Store(int64(16 * time.Minute))
+		defer app.sent.later.Store(0)
 		a := postForm(t, app, jeanne, "/espace/courriers/code", url.Values{"code": {code}})
 		if a.status != http.StatusBadRequest || !a.has("Ce code ne marche plus. Demandez un nouveau code.") {
 			t.Fatalf("%d\n%.3000s", a.status, a.body)
@@ -330,19 +330,28 @@ func TestLettersRefusals(t *testing.T) {
 			t.Errorf("the channel changed:\n%.2000s", p.body)
 		}
 	})
-	t.Run("a Relais that cannot send offers paper only", func(t *testing.T) {
-		senders := app.sent.svc.Senders
-		app.sent.svc.Senders = nil
-		defer func() { app.sent.svc.Senders = senders }()
-		p := getPage(t, app, jeanne, "/espace/courriers")
-		if !p.has("Ce Relais ne peut pas envoyer d’e-mail ni de SMS pour l’instant.") || p.has(`href="/espace/courriers/email"`) {
-			t.Errorf("the page:\n%.3000s", p.body)
-		}
-		if a := getPage(t, app, jeanne, "/espace/courriers/sms"); a.status != http.StatusServiceUnavailable || !a.has("Ce Relais ne peut pas envoyer de SMS") {
-			t.Errorf("the number's form: %d\n%.2000s", a.status, a.body)
-		}
-		if a := postForm(t, app, jeanne, "/espace/courriers/sms", url.Values{"sms": {"06 12 34 56 78"}}); a.status != http.StatusServiceUnavailable {
-			t.Errorf("a number sent anyway: %d", a.status)
-		}
-	})
+
+}
+
+// TestLettersWithoutSenders: a Relais that cannot send email or SMS says
+// so and offers paper only; a form sent anyway sends nothing.
+func TestLettersWithoutSenders(t *testing.T) {
+	app := newOIDCApp(t)
+	app.sent.svc.Senders = nil // before the server serves anything
+	c := newCast(t, app)
+	jeanne := signedIn(t, app, c.jeanne)
+	p := getPage(t, app, jeanne, "/espace/courriers")
+	if !p.has("Ce Relais ne peut pas envoyer d’e-mail ni de SMS pour l’instant.") || p.has(`href="/espace/courriers/email"`) {
+		t.Errorf("the page:\n%.3000s", p.body)
+	}
+	if a := getPage(t, app, jeanne, "/espace/courriers/sms"); a.status != http.StatusServiceUnavailable || !a.has("Ce Relais ne peut pas envoyer de SMS") {
+		t.Errorf("the number's form: %d\n%.2000s", a.status, a.body)
+	}
+	if a := postForm(t, app, jeanne, "/espace/courriers/sms", url.Values{"sms": {"06 12 34 56 78"}}); a.status != http.StatusServiceUnavailable ||
+		!a.has("Les courriers restent sur papier.") {
+		t.Errorf("a number sent anyway: %d\n%.2000s", a.status, a.body)
+	}
+	if app.sent.count() != 0 {
+		t.Error("a code was sent")
+	}
 }

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/relais-fr/relais/notices"
 	"github.com/relais-fr/relais/notices/prefs"
@@ -16,10 +18,12 @@ import (
 // reçois mes courriers »: it keeps each message, or refuses while fail is
 // set.
 type sentBox struct {
-	svc  *prefs.Service // the service the pages use, to turn its clock
-	mu   sync.Mutex
-	msgs []notices.Message
-	fail bool
+	svc *prefs.Service // the service the pages use
+	// later turns the service's clock forward, safely while it serves.
+	later atomic.Int64
+	mu    sync.Mutex
+	msgs  []notices.Message
+	fail  bool
 }
 
 var errDown = errors.New("the gateway is down")
@@ -71,6 +75,7 @@ func (a *oidcApp) letters(st *sqlite.Store) *prefs.Service {
 	a.sent = &sentBox{}
 	a.sent.svc = &prefs.Service{Store: st, Rule: a.service, Persons: st,
 		Events:  &notices.Notifier{Sink: a.journal, Store: st, Reader: st, Channels: prefs.Lookup{Store: st}},
-		Senders: map[notices.Channel]notices.Sender{notices.Email: sentBy{a.sent, notices.Email}, notices.SMS: sentBy{a.sent, notices.SMS}}}
+		Senders: map[notices.Channel]notices.Sender{notices.Email: sentBy{a.sent, notices.Email}, notices.SMS: sentBy{a.sent, notices.SMS}},
+		Now:     func() time.Time { return time.Now().Add(time.Duration(a.sent.later.Load())) }}
 	return a.sent.svc
 }
