@@ -175,6 +175,8 @@ func (r Rule) describe(limit int) string {
 		return "must be active members of the organisation"
 	case RuleNamedActs:
 		return "must list the acts the mandataire spécial is named for"
+	case RuleNotMobile:
+		return "cannot receive a text message: give a French mobile number"
 	}
 	return "breaks the rule " + string(r)
 }

@@ -82,6 +82,20 @@ const (
 	// Detail: channel (the one that failed) and code (the failure's code),
 	// nothing else.
 	EventNoticeFallback EventType = "notice.fallback"
+	// How the person receives their notices (issue 15, point 3), in the
+	// person's journal. ActorID is who chose: the person, or the holder
+	// of their measure of representation (RepresentationID names it).
+	// EventNoticeChannelRequested: a new email address or mobile number
+	// was given and a code sent to it; nothing changes yet. Detail:
+	// channel (email or sms). EventNoticeChannelConfirmed: the code was
+	// right, the channel counts from now; notified to the person on paper
+	// always, so a taken-over account cannot divert the letters unseen.
+	// Detail: channel. EventNoticePaperChosen: back to paper at once, for
+	// good or until a date. Detail: until (YYYY-MM-DD) when set.
+	// Never the address or the number: the journal outlives them.
+	EventNoticeChannelRequested EventType = "notice.channel_requested"
+	EventNoticeChannelConfirmed EventType = "notice.channel_confirmed"
+	EventNoticePaperChosen      EventType = "notice.paper_chosen"
 
 	// Administrative events, in the journal's admin chain.
 	EventClientCreated EventType = "client.created"
@@ -99,6 +113,7 @@ var EventTypes = []EventType{
 	EventRecoveryCodeUsed, EventSecondFactorEnrolled, EventSecondFactorDisabled, EventTokenIssued, EventTokenExchanged,
 	EventRefreshTokenReused, EventTokenRevoked, EventSiteConsentGiven, EventSiteConsentWithdrawn, EventAccessEvaluated, EventActReported,
 	EventCosignRequested, EventCosignApproved, EventCosignRefused, EventCosignUsed, EventNoticeFallback,
+	EventNoticeChannelRequested, EventNoticeChannelConfirmed, EventNoticePaperChosen,
 	EventClientCreated, EventClientDeleted, EventKeyRotated,
 }
 

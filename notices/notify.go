@@ -12,8 +12,9 @@ import (
 // Channels says through which channel a recipient gets their notices.
 // Paper is the default for everyone (Défenseur des droits): a recipient
 // gets email or SMS only after choosing it and confirming the address,
-// which the preferences (issue 15, point 3) will record; their lookup
-// implements this interface.
+// which the preferences record (notices/prefs; prefs.Lookup implements
+// this interface). The Notifier does not ask it for the events that go on
+// paper whatever was chosen (AlwaysPaper).
 type Channels interface {
 	Channel(ctx context.Context, a Addressee) (Channel, error)
 }
@@ -96,9 +97,12 @@ func (n *Notifier) write(ctx context.Context, e mandates.Event, f Facts, a Addre
 	if n.Channels != nil {
 		channels = n.Channels
 	}
-	c, err := channels.Channel(ctx, a)
-	if err != nil {
-		return err
+	c := Paper
+	if !AlwaysPaper(e.Type) {
+		var err error
+		if c, err = channels.Channel(ctx, a); err != nil {
+			return err
+		}
 	}
 	lang := "fr"
 	if a.Kind == ToPerson {

@@ -77,6 +77,31 @@ func TestNotifierUsesTheChannelsChosen(t *testing.T) {
 	}
 }
 
+// TestNotifierSendsANewChannelsConfirmationOnPaper: the letter saying
+// that email now counts goes on paper, though Jeanne chose email, so
+// someone who took over her account cannot divert her letters unseen; the
+// channel and the date are kept for its words.
+func TestNotifierSendsANewChannelsConfirmationOnPaper(t *testing.T) {
+	st, n, r := notifierWorld()
+	n.Channels = emailFor(jeanne)
+	e := mandates.Event{Type: mandates.EventNoticeChannelConfirmed, At: t0, ActorID: paul, PersonID: jeanne, RepresentationID: r.ID,
+		Detail: map[string]string{"channel": "email"}}
+	if err := n.Emit(t.Context(), e); err != nil {
+		t.Fatal(err)
+	}
+	all := st.all()
+	if len(all) != 1 || all[0].RecipientID != jeanne || all[0].Channel != notices.Paper || all[0].Data["channel"] != "email" {
+		t.Fatalf("notices: %+v, want one letter to Jeanne", all)
+	}
+	// The same Channels still sends her other notices by email.
+	if err := n.Emit(t.Context(), mandates.Event{Type: mandates.EventResumed, At: t0, ActorID: operator, PersonID: jeanne, RepresentationID: r.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if all = st.all(); len(all) != 3 || all[1].Channel != notices.Email {
+		t.Fatalf("after a resume: %+v", all)
+	}
+}
+
 func TestNotifierFailsWithTheAct(t *testing.T) {
 	tests := []struct {
 		name  string

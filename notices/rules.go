@@ -49,6 +49,7 @@ var notified = map[mandates.EventType]struct {
 	representative bool // the holder of the event's representation
 	measure        bool // the representative under the measure a request follows
 	agreement      bool // for a co-signature: the holder whose agreement is asked
+	paper          bool // to the person only, always on paper, whatever channel they chose
 }{
 	// A representation registered (a measure), or a mandate or proxy asked
 	// or given.
@@ -74,7 +75,16 @@ var notified = map[mandates.EventType]struct {
 	mandates.EventCosignRequested: {agreement: true},
 	mandates.EventCosignApproved:  {agreement: true},
 	mandates.EventCosignRefused:   {agreement: true},
+	// A new email address or mobile number counts from now: told on paper,
+	// so someone who took over the account cannot divert the letters
+	// unseen (the new channel is never used for this one).
+	mandates.EventNoticeChannelConfirmed: {paper: true},
 }
+
+// AlwaysPaper says whether the notices of events of type t go on paper
+// whatever channel the recipient chose (the Notifier does not ask its
+// Channels for them).
+func AlwaysPaper(t mandates.EventType) bool { return notified[t].paper }
 
 // Notified says whether events of type t cause notices.
 func Notified(t mandates.EventType) bool {
@@ -148,7 +158,7 @@ func dataOf(e mandates.Event, r *mandates.Representation, role Role) map[string]
 		set("representation_kind", string(r.Kind))
 		set("status", string(r.Status))
 	}
-	for _, k := range []string{"cosignature_id", "action", "measure_id", "role", "rule", "by", "area", "replaced_by", "valid_until"} {
+	for _, k := range []string{"cosignature_id", "action", "measure_id", "role", "rule", "by", "area", "replaced_by", "valid_until", "channel", "until"} {
 		set(k, e.Detail[k])
 	}
 	if len(e.Areas) == 1 {

@@ -93,6 +93,12 @@ func TestRules(t *testing.T) {
 		{"a consent code sent is not notified", ev(mandates.EventConsentCodeSent, lina, franceSrv, mandate), notices.Facts{Representation: mandate}, nil},
 		{"a login is not notified", ev(mandates.EventLoginSucceeded, jeanne, "", nil), notices.Facts{}, nil},
 		{"a fallback is not notified again", ev(mandates.EventNoticeFallback, "", "", nil), notices.Facts{}, nil},
+		{"Jeanne's new channel confirmed by her tutor: Jeanne only", ev(mandates.EventNoticeChannelConfirmed, paul, "", tutelle),
+			notices.Facts{Representation: tutelle}, []notices.Addressee{person}},
+		{"Jeanne's new channel confirmed by herself: Jeanne", ev(mandates.EventNoticeChannelConfirmed, jeanne, "", nil),
+			notices.Facts{}, []notices.Addressee{person}},
+		{"a code sent to a new address is not notified", ev(mandates.EventNoticeChannelRequested, jeanne, "", nil), notices.Facts{}, nil},
+		{"back to paper is not notified", ev(mandates.EventNoticePaperChosen, jeanne, "", nil), notices.Facts{}, nil},
 		{"a representation of someone else names no representative", ev(mandates.EventSuspended, operator, "", elsewhere),
 			notices.Facts{Representation: elsewhere}, []notices.Addressee{person}},
 		{"an event without its representation still tells the person", ev(mandates.EventRevoked, operator, "", nil),
@@ -115,10 +121,14 @@ func TestNotifiedEvents(t *testing.T) {
 	want := []mandates.EventType{mandates.EventCreated, mandates.EventConsentGiven, mandates.EventActivated, mandates.EventSuspended,
 		mandates.EventResumed, mandates.EventRevoked, mandates.EventWithdrawn, mandates.EventAreaWithdrawn, mandates.EventUpdated,
 		mandates.EventAccepted, mandates.EventDeclined, mandates.EventAgreed, mandates.EventExpired,
-		mandates.EventCosignRequested, mandates.EventCosignApproved, mandates.EventCosignRefused}
+		mandates.EventCosignRequested, mandates.EventCosignApproved, mandates.EventCosignRefused,
+		mandates.EventNoticeChannelConfirmed}
 	for _, typ := range mandates.EventTypes {
 		if got := notices.Notified(typ); got != slices.Contains(want, typ) {
 			t.Errorf("Notified(%s) = %v", typ, got)
+		}
+		if got := notices.AlwaysPaper(typ); got != (typ == mandates.EventNoticeChannelConfirmed) {
+			t.Errorf("AlwaysPaper(%s) = %v", typ, got)
 		}
 	}
 }

@@ -41,7 +41,8 @@ const axtreeWidth = 1280
 // the "for whom?" chooser, the consent for oneself and when acting for
 // someone, the space, « qui peut agir pour moi », a new proxy, the stop of
 // a proxy, Jeanne's journal after her tutor's refund, the agreements and
-// one agreement, a refusal, an error page, two forms sent with errors,
+// one agreement, a refusal, an error page, three forms sent with errors,
+// « Comment je reçois mes courriers »,
 // and the attestation an aidant reads with the person. Pages a form post
 // answers with are kept and served at /test/key/<name>/<lang>.
 func keyPages(t *testing.T) (*oidcApp, func(lang string) []browsertest.Page) {
@@ -133,6 +134,7 @@ func keyPages(t *testing.T) (*oidcApp, func(lang string) []browsertest.Page) {
 		kept("proxy-new-errors", ahmed, "/espace/procuration/nouvelle", url.Values{"email": {"inconnu@example.fr"}}, http.StatusBadRequest)
 		kept("refusal", ahmed, "/espace/procuration/nouvelle", url.Values{"email": {c.karim.Email}, "domaines": {"social"},
 			"droits": {"consult"}, "duree": {string(mandates.SixMonths)}}, http.StatusConflict)
+		kept("letters-number-errors", jeanneC, "/espace/courriers/sms", url.Values{"sms": {"01 23 45 67 89"}}, http.StatusBadRequest)
 		return append(pages,
 			browsertest.Page{Name: "home", Path: "/", Lang: lang},
 			browsertest.Page{Name: "login", Path: "/login?" + url.Values{"return": {"/espace"}}.Encode(), Lang: lang},
@@ -143,6 +145,7 @@ func keyPages(t *testing.T) (*oidcApp, func(lang string) []browsertest.Page) {
 			browsertest.Page{Name: "consent-acting", Path: acting, Lang: lang, Cookies: map[string]string{"relais_session": marie}},
 			browsertest.Page{Name: "space-home", Path: "/espace", Lang: lang, Cookies: jeanneC},
 			browsertest.Page{Name: "space-of", Path: "/espace/qui-agit-pour-moi", Lang: lang, Cookies: jeanneC},
+			browsertest.Page{Name: "letters", Path: "/espace/courriers", Lang: lang, Cookies: jeanneC},
 			browsertest.Page{Name: "proxy-new", Path: "/espace/procuration/nouvelle", Lang: lang, Cookies: ahmed},
 			browsertest.Page{Name: "proxy-stop", Path: "/espace/representations/" + proxy.ID + "/arreter", Lang: lang, Cookies: ahmed},
 			browsertest.Page{Name: "journal-act", Path: "/espace/journal", Lang: lang, Cookies: jeanneC},

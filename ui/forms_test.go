@@ -339,6 +339,10 @@ func TestEachKeptFormComesBackFilledOnItsPage(t *testing.T) {
 			url.Values{"email": {"nora.roux@example.fr"}}, `value="nora.roux@example.fr"`},
 		{"an operator's new measure", "/operateur/mesures/nouvelle", c.operator, nil,
 			url.Values{"person_email": {"nora.roux@example.fr"}, "reference": {"RG 26/4242"}}, `value="nora.roux@example.fr"`},
+		{"the address of « Comment je reçois mes courriers »", "/espace/courriers/email", c.jeanne, nil,
+			url.Values{"email": {"jeanne@exemple.fr"}}, `value="jeanne@exemple.fr"`},
+		{"the number a tutor gives for the person", "/espace/pour/" + c.jeanne.ID + "/courriers/sms", c.marie, nil,
+			url.Values{"sms": {"06 12 34 56 78"}}, `value="06 12 34 56 78"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -357,6 +357,14 @@ func (v *journalView) sentence(e journal.Stored) string {
 		if t, err := time.Parse(time.RFC3339, fields["valid_until"]); err == nil {
 			data["Until"] = locales.FormatDate(t, v.lang)
 		}
+	case mandates.EventNoticeChannelRequested, mandates.EventNoticeChannelConfirmed:
+		if ch := fields["channel"]; ch == "email" || ch == "sms" {
+			data["Channel"] = v.msg("letters.channel."+ch, nil)
+		}
+	case mandates.EventNoticePaperChosen:
+		if t, err := time.Parse(time.DateOnly, fields["until"]); err == nil {
+			data["Until"] = locales.FormatDate(t, v.lang)
+		}
 	}
 	// Who gave or refused a mandate or a proxy, and how (journal_giving.go).
 	if out, ok := v.givingSentence(e, fields); ok {

@@ -70,7 +70,8 @@ const (
 // keptForms are the pages whose form is kept: the GET of each route shows
 // the form and fills it from a kept one (keptForm), the POST of the same
 // route takes it.
-var keptForms = map[string]bool{"/login": true, proxyNewPath: true, givingProxyPath: true, aidantNewPath: true, measureNewPath: true}
+var keptForms = map[string]bool{"/login": true, proxyNewPath: true, givingProxyPath: true, aidantNewPath: true, measureNewPath: true,
+	lettersPath + lettersToRoute: true, lettersForPath + lettersToRoute: true}
 
 // keptRoute says whether r's route is a page whose form is kept.
 func keptRoute(r *http.Request) bool {

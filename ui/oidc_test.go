@@ -42,6 +42,7 @@ type oidcApp struct {
 	codes    *codeBox
 	provider *authz.Provider
 	journal  *journal.Journal // every act of the app is journaled, as relais serve does
+	sent     *sentBox         // the codes of « Comment je reçois mes courriers » (letters_test.go)
 }
 
 const (
@@ -110,7 +111,7 @@ func newOIDCAppWithPolicy(t *testing.T, policy *mandates.Policy, opts ...authn.A
 	s, err := ui.New(ui.Options{Store: st, Sessions: authn.JournaledSessions(st, app.journal, st, nil), OIDC: &ui.OIDC{
 		Provider: provider, Auth: auth, Consents: authn.JournaledConsents(st, app.journal, st), Clients: st, TOTP: app.totp,
 		Forms: authn.NewFormKeeper(box, nil)},
-		Mandates: &ui.Mandates{Service: app.service, Auth: auth, Journal: st}})
+		Mandates: &ui.Mandates{Service: app.service, Auth: auth, Journal: st, Letters: app.letters(st)}})
 	if err != nil {
 		t.Fatal(err)
 	}

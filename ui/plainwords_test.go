@@ -180,6 +180,25 @@ func plainPages(t *testing.T, lang string) []plainPage {
 	get("journal printed, Jeanne", jeanne, "/espace/journal/imprimer", http.StatusOK, 1)
 	get("journal of Jeanne, read by Marie", marie, "/espace/journal/"+c.jeanne.ID, http.StatusOK, 1)
 
+	// How I receive my letters: the choice, a number refused, the code, a
+	// wrong code, the channel confirmed, a date refused; and for the tutor.
+	get("my letters, Jeanne", jeanne, "/espace/courriers", http.StatusOK, 0)
+	get("my letters by SMS: the number", jeanne, "/espace/courriers/sms", http.StatusOK, 0)
+	post("my letters by SMS: a landline refused", jeanne, "/espace/courriers/sms", url.Values{"sms": {"01 23 45 67 89"}}, http.StatusBadRequest, 1)
+	post("my letters by email: an address refused", jeanne, "/espace/courriers/email", url.Values{"email": {"jeanne@"}}, http.StatusBadRequest, 1)
+	if a = raw(jeanne, http.MethodPost, "/espace/courriers/sms", url.Values{"sms": {"06 12 34 56 78"}}); a.status != http.StatusSeeOther {
+		t.Fatalf("Jeanne's number: %d", a.status)
+	}
+	get("my letters: the code", jeanne, "/espace/courriers/code", http.StatusOK, 0)
+	_, code := app.sent.code(t)
+	post("my letters: a wrong code", jeanne, "/espace/courriers/code", url.Values{"code": {"12"}}, http.StatusBadRequest, 1)
+	if a = raw(jeanne, http.MethodPost, "/espace/courriers/code", url.Values{"code": {code}}); a.status != http.StatusSeeOther {
+		t.Fatalf("Jeanne's code: %d", a.status)
+	}
+	get("my letters by SMS, confirmed", jeanne, a.location, http.StatusOK, 0)
+	post("back to paper: a date refused", jeanne, "/espace/courriers/papier", url.Values{"quand": {"date"}, "date": {"hier"}}, http.StatusBadRequest, 1)
+	get("Jeanne's letters, for Marie", marie, "/espace/pour/"+c.jeanne.ID+"/courriers", http.StatusOK, 0)
+
 	// A mandate signed with an aidant: the attestation, a refusal.
 	a = postForm(t, app, aidant, "/aidant/mandats/nouveau", url.Values{"email": {c.ahmed.Email}, "domaines": {"social"},
 		"duree": {"12m"}, "accord": {"attestation"}})

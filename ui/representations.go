@@ -14,6 +14,7 @@ import (
 	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/locales"
 	"github.com/relais-fr/relais/mandates"
+	"github.com/relais-fr/relais/notices/prefs"
 )
 
 // Mandates is what the pages about representations need: the domain
@@ -24,6 +25,9 @@ type Mandates struct {
 	Auth    *authn.Authenticator
 	// Journal, when set, adds the journal's pages (journal.go).
 	Journal JournalReader
+	// Letters, when set, adds « Comment je reçois mes courriers »
+	// (letters.go); its Senders send the codes (none: paper only).
+	Letters *prefs.Service
 }
 
 // The pages about representations. Each group lives in its own file:
@@ -42,6 +46,7 @@ func (s *Server) mountRepresentations(pages *mux.Router) {
 	(&aidantPages{person}).mountAidant(pages)
 	(&cosignPages{s}).mountCosign(pages)
 	(&journalPages{s}).mountJournal(pages)
+	s.mountLetters(pages)
 }
 
 // requireSession returns the browser's session; without one, errSignIn

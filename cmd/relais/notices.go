@@ -11,15 +11,16 @@ import (
 
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/notices"
+	"github.com/relais-fr/relais/notices/prefs"
 	"github.com/relais-fr/relais/notices/words"
 )
 
 // noticeSink is the service's event sink: the journal, wrapped so that
 // each act writes the notices it causes in its own transaction (the
-// outbox, docs/notices.md). Every notice is a letter until the
-// preferences let a person choose email or SMS (notices.PaperOnly).
+// outbox, docs/notices.md). Each notice takes the channel its recipient
+// chose and confirmed (notices/prefs), paper by default.
 func noticeSink(st store, events mandates.EventSink) mandates.EventSink {
-	return &notices.Notifier{Sink: events, Store: st, Reader: st}
+	return &notices.Notifier{Sink: events, Store: st, Reader: st, Channels: prefs.Lookup{Store: st}}
 }
 
 // noticeChannels are what serve's dispatcher sends with: the senders of
@@ -34,11 +35,11 @@ type noticeChannels struct {
 // noticeWriter is the words of the notices, signed with the configured
 // name and contact; nil when notices are not configured (no sender then
 // needs it).
-func noticeWriter(st words.Reader, c *NoticeConfig) (notices.Writer, error) {
+func noticeWriter(st store, c *NoticeConfig) (notices.Writer, error) {
 	if c.From == "" {
 		return nil, nil
 	}
-	w, err := words.New(st, words.Options{Sender: c.From, Contact: c.contact(), Now: time.Now})
+	w, err := words.New(st, words.Options{Sender: c.From, Contact: c.contact(), Contacts: prefs.Lookup{Store: st}, Now: time.Now})
 	if err != nil {
 		return nil, err
 	}

@@ -146,7 +146,8 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 	if codes := consentCodes(c, writer, demoSMS{&demoOut, stdout}); codes != nil {
 		svcCfg.Codes = codes
 	}
-	service := mandates.NewService(st, noticeSink(st, jr), svcCfg)
+	sink := noticeSink(st, jr)
+	service := mandates.NewService(st, sink, svcCfg)
 	oidc, box, err := newOIDC(ctx, c, st, service, jr, log, stdout)
 	if err != nil {
 		return err
@@ -182,7 +183,9 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 		MaxBodyBytes:  c.MaxBodyBytes,
 		SecureCookies: strings.HasPrefix(c.Issuer, "https://"),
 		OIDC:          oidc,
-		Mandates:      &ui.Mandates{Service: service, Auth: oidc.Auth, Journal: st},
+		// The letters' page sends its codes with the dispatcher's email
+		// and SMS senders; without any it offers paper only.
+		Mandates: &ui.Mandates{Service: service, Auth: oidc.Auth, Journal: st, Letters: noticeLetters(st, service, sink, channels.Senders)},
 	})
 	if err != nil {
 		return err

@@ -17,6 +17,7 @@ import (
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/journal"
 	"github.com/relais-fr/relais/notices"
+	"github.com/relais-fr/relais/notices/prefs"
 	"github.com/relais-fr/relais/storage/postgres"
 	"github.com/relais-fr/relais/storage/sqlite"
 )
@@ -37,6 +38,7 @@ type store interface {
 	keyring.JournalKeyStore
 	journal.Store
 	notices.Store
+	prefs.Store
 	Ping(ctx context.Context) error
 	Migrations() (*goose.Provider, error)
 	Close() error

@@ -26,34 +26,19 @@ type Reader interface {
 	Cosignature(ctx context.Context, id string) (mandates.Cosignature, error)
 }
 
-// Contact is where a recipient's email and SMS go.
-type Contact struct {
-	Email string
-	Phone string
-}
-
-// Contacts gives the email address and phone number a recipient
-// confirmed for their notices (the preferences, issue 15 point 3, keep
-// them). A recipient without one has the zero Contact.
-type Contacts interface {
-	Contact(ctx context.Context, id string, kind notices.RecipientKind) (Contact, error)
-}
-
-// PersonContacts is the Contacts of a deployment without preferences: a
-// person's Email and Phone as their account holds them; none for an
-// organisation.
+// PersonContacts is the notices.Contacts of a deployment without
+// preferences: a person's Email and Phone as their account holds them.
+// serve passes the preferences' lookup (notices/prefs.Lookup) instead,
+// so an email or SMS goes only to an address the person confirmed.
 type PersonContacts struct{ Reader Reader }
 
-// Contact implements Contacts.
-func (c PersonContacts) Contact(ctx context.Context, id string, kind notices.RecipientKind) (Contact, error) {
-	if kind != notices.ToPerson {
-		return Contact{}, nil
-	}
-	p, err := c.Reader.Person(ctx, id)
+// Contact implements notices.Contacts.
+func (c PersonContacts) Contact(ctx context.Context, personID string) (notices.Contact, error) {
+	p, err := c.Reader.Person(ctx, personID)
 	if err != nil {
-		return Contact{}, err
+		return notices.Contact{}, err
 	}
-	return Contact{Email: p.Email, Phone: p.Phone}, nil
+	return notices.Contact{Email: p.Email, Phone: p.Phone}, nil
 }
 
 // Options is what the deployment configures.
@@ -67,7 +52,7 @@ type Options struct {
 	Contact string
 	// Contacts gives the confirmed email and phone; default
 	// PersonContacts over the Reader.
-	Contacts Contacts
+	Contacts notices.Contacts
 	// Now dates the messages; default time.Now.
 	Now func() time.Time
 }
@@ -279,8 +264,8 @@ func (w *Writer) facts(ctx context.Context, n notices.Notice, lang string) (fact
 		}
 		to.Name, to.Address = mandates.DisplayName(p), p.Address
 	}
-	if n.Channel == notices.Email || n.Channel == notices.SMS {
-		c, err := w.o.Contacts.Contact(ctx, n.RecipientID, n.RecipientKind)
+	if n.RecipientKind == notices.ToPerson && (n.Channel == notices.Email || n.Channel == notices.SMS) {
+		c, err := w.o.Contacts.Contact(ctx, n.RecipientID)
 		if err != nil {
 			return f, to, gone("recipient", err)
 		}

@@ -266,9 +266,9 @@ func TestShortSaysWhoAsksWhat(t *testing.T) {
 
 // contacts is the preferences' Contacts in the tests: the confirmed
 // address differs from the account's.
-type contacts map[string]words.Contact
+type contacts map[string]notices.Contact
 
-func (c contacts) Contact(_ context.Context, id string, _ notices.RecipientKind) (words.Contact, error) {
+func (c contacts) Contact(_ context.Context, id string) (notices.Contact, error) {
 	return c[id], nil
 }
 

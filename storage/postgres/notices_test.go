@@ -264,3 +264,10 @@ func TestNoticesTwoDispatchers(t *testing.T) {
 	t.Logf("%d notices, 2 dispatchers: %v, %.0f notices/s; %d Send calls (%d temporary failures, %d sent again after a lease expired); taken by the gateway: %v",
 		total, elapsed.Round(time.Millisecond), float64(total)/elapsed.Seconds(), calls, len(l.failFirst), again, byOwner)
 }
+
+func TestNoticeChoices(t *testing.T) {
+	tmpl := pgtest.Template(t, "relais_schema", func(dsn string) error { return migrate(context.Background(), dsn) })
+	storagetest.RunNoticeChoices(t, func(t *testing.T) storagetest.NoticeChoiceStore {
+		return open(t, pgtest.NewDatabaseFrom(t, tmpl))
+	})
+}

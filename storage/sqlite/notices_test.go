@@ -9,3 +9,7 @@ import (
 func TestNotices(t *testing.T) {
 	storagetest.RunNotices(t, func(t *testing.T) storagetest.NoticeStore { return openTemp(t) })
 }
+
+func TestNoticeChoices(t *testing.T) {
+	storagetest.RunNoticeChoices(t, func(t *testing.T) storagetest.NoticeChoiceStore { return openTemp(t) })
+}
