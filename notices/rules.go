@@ -73,12 +73,12 @@ var notified = map[mandates.EventType]struct {
 	mandates.EventExpired:   {representative: true, measure: true},
 	// Ending within 30 days: the person and the holder.
 	mandates.EventEndingSoon: {representative: true},
-	// The first time someone acts for the person at a site: the person;
-	// the measure's representative when the representation used was asked
-	// under the person's measure; the holder of the representation used
-	// only when someone else acted under it (an organisation's delegate
-	// acts for the organisation, which is left out as for every act).
-	mandates.EventSiteFirstAct: {representative: true, measure: true},
+	// The first time someone acts for the person at a site: the person,
+	// and the measure's representative when the representation used was
+	// asked under the person's measure (a mandate under a tutelle). The
+	// holder of the representation used is the actor, or the organisation
+	// the actor acts for: never told of their own act.
+	mandates.EventSiteFirstAct: {measure: true},
 	// The person's login details changed: the person alone.
 	mandates.EventSecondFactorEnrolled: {},
 	mandates.EventSecondFactorDisabled: {},

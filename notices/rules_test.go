@@ -99,6 +99,8 @@ func TestRules(t *testing.T) {
 		{"an aidant acts at a site for the first time under a mandate under the tutelle: Jeanne and the tutor, not the organisation",
 			ev(mandates.EventSiteFirstAct, lina, franceSrv, mandate), notices.Facts{Representation: mandate, Measure: tutelle},
 			[]notices.Addressee{person, to(paul, notices.ToPerson, notices.RoleMeasure)}},
+		{"a first act never tells the holder of the representation used", ev(mandates.EventSiteFirstAct, lina, franceSrv, tutelle),
+			notices.Facts{Representation: tutelle}, []notices.Addressee{person}},
 		{"Karim acts at a site under his proxy: Jeanne only", ev(mandates.EventSiteFirstAct, karim, "", proxy),
 			notices.Facts{Representation: proxy}, []notices.Addressee{person}},
 		{"Jeanne sets up her second factor: Jeanne only", ev(mandates.EventSecondFactorEnrolled, jeanne, "", nil),
