@@ -2,11 +2,17 @@ package authz
 
 import (
 	"context"
+	"errors"
 
 	"github.com/ory/fosite"
 
 	"github.com/relais-fr/relais/mandates"
 )
+
+// ErrNoFirstActs is what NewProvider returns without a store of first
+// acts (Stores.FirstActs, or a token store that is one): the person would
+// never be told who began acting for them at a site.
+var ErrNoFirstActs = errors.New("authz: a store of first acts is required")
 
 // firstAct records, in the transaction of a token a site gets for a
 // person with someone else acting, the first time that actor acts for

@@ -135,7 +135,7 @@ func NewProvider(cfg ProviderConfig, st Stores, keys *keyring.Keys, log *slog.Lo
 		st.FirstActs, _ = st.Tokens.(mandates.FirstActStore)
 	}
 	if st.FirstActs == nil {
-		return nil, errors.New("authz: a store of first acts is required")
+		return nil, ErrNoFirstActs
 	}
 	fstore := &fositeStorage{clients: st.Clients, tokens: st.Tokens, tx: st.Tx, now: cfg.Now, ev: ev, firstActs: st.FirstActs}
 	fconf := &fosite.Config{
