@@ -29,6 +29,8 @@ type fositeStorage struct {
 	tx      mandates.Transactor
 	now     func() time.Time
 	ev      events
+	// firstActs remembers who acted for whom at which site (first_act.go).
+	firstActs mandates.FirstActStore
 }
 
 var (

@@ -124,7 +124,10 @@ func (s *fositeStorage) tokenIssued(ctx context.Context, r fosite.Requester) err
 	if r.GetRequestForm().Get("grant_type") == GrantTypeTokenExchange {
 		t = mandates.EventTokenExchanged
 	}
-	return s.ev.emit(ctx, tokenEvent(t, s.now().UTC(), r.GetClient().GetID(), sess, grantDetail(r)))
+	if err := s.ev.emit(ctx, tokenEvent(t, s.now().UTC(), r.GetClient().GetID(), sess, grantDetail(r))); err != nil {
+		return err
+	}
+	return s.firstAct(ctx, r, sess)
 }
 
 // refreshReused journals a refresh token used again after its rotation:

@@ -57,6 +57,10 @@ type Stores struct {
 	// Proofs records the DPoP proofs used (dpop.go); nil: the token
 	// store's, which every Relais store implements.
 	Proofs oauth.ProofStore
+	// FirstActs remembers the first time each actor acts for a person at
+	// a site (first_act.go); nil: the token store's, which every Relais
+	// store implements.
+	FirstActs mandates.FirstActStore
 }
 
 // Provider is Relais's OpenID provider: fosite's handlers composed with
@@ -127,7 +131,13 @@ func NewProvider(cfg ProviderConfig, st Stores, keys *keyring.Keys, log *slog.Lo
 	if err != nil {
 		return nil, err
 	}
-	fstore := &fositeStorage{clients: st.Clients, tokens: st.Tokens, tx: st.Tx, now: cfg.Now, ev: ev}
+	if st.FirstActs == nil {
+		st.FirstActs, _ = st.Tokens.(mandates.FirstActStore)
+	}
+	if st.FirstActs == nil {
+		return nil, ErrNoFirstActs
+	}
+	fstore := &fositeStorage{clients: st.Clients, tokens: st.Tokens, tx: st.Tx, now: cfg.Now, ev: ev, firstActs: st.FirstActs}
 	fconf := &fosite.Config{
 		AccessTokenLifespan:             cfg.AccessTokenTTL,
 		RefreshTokenLifespan:            cfg.RefreshTokenTTL,

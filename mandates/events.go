@@ -41,6 +41,10 @@ const (
 	// status follows the clock at every reading; this entry records, once,
 	// that it happened. Detail: valid_until (RFC 3339).
 	EventExpired EventType = "representation.expired"
+	// EventEndingSoon: a representation in force ends within 30 days
+	// (Service.RecordEndingsSoon), recorded once per end date, by nobody.
+	// Detail: ends_on (YYYY-MM-DD, the end's date in France).
+	EventEndingSoon EventType = "representation.ending_soon"
 
 	EventOrganisationCreated EventType = "organisation.created"
 	EventMemberHabilitated   EventType = "organisation.member_habilitated"
@@ -63,6 +67,12 @@ const (
 	EventTokenRevoked         EventType = "token.revoked"
 	EventSiteConsentGiven     EventType = "site.consent_given"
 	EventSiteConsentWithdrawn EventType = "site.consent_withdrawn"
+	// EventSiteFirstAct: the first token a site got for the person with
+	// someone else acting (authz, FirstActStore): once per person, actor
+	// and site. ActorID: who acts; RepresentationID: the representation
+	// used. Detail: client_id, site_name (the site's registered name, when
+	// it has one).
+	EventSiteFirstAct EventType = "site.first_act"
 	// EventAccessEvaluated: a site asked whether the actor may do an act
 	// for the person (access evaluation) and got this answer. Detail:
 	// action, decision (allowed, refused, cosign), and cosignature_id when
@@ -108,10 +118,10 @@ const (
 var EventTypes = []EventType{
 	EventCreated, EventConsentGiven, EventConsentCodeSent, EventConsentCodeWrong, EventActivated, EventSuspended,
 	EventResumed, EventRevoked, EventWithdrawn, EventAreaWithdrawn, EventUpdated, EventDelegatesChanged, EventAccepted,
-	EventDeclined, EventAgreed, EventRefused, EventExpired, EventOrganisationCreated, EventMemberHabilitated, EventMemberWithdrawn,
+	EventDeclined, EventAgreed, EventRefused, EventExpired, EventEndingSoon, EventOrganisationCreated, EventMemberHabilitated, EventMemberWithdrawn,
 	EventLoginSucceeded, EventLoginFailed, EventLoggedOut, EventSecondFactorUsed, EventSecondFactorFailed,
 	EventRecoveryCodeUsed, EventSecondFactorEnrolled, EventSecondFactorDisabled, EventTokenIssued, EventTokenExchanged,
-	EventRefreshTokenReused, EventTokenRevoked, EventSiteConsentGiven, EventSiteConsentWithdrawn, EventAccessEvaluated, EventActReported,
+	EventRefreshTokenReused, EventTokenRevoked, EventSiteConsentGiven, EventSiteConsentWithdrawn, EventSiteFirstAct, EventAccessEvaluated, EventActReported,
 	EventCosignRequested, EventCosignApproved, EventCosignRefused, EventCosignUsed, EventNoticeFallback,
 	EventNoticeChannelRequested, EventNoticeChannelConfirmed, EventNoticePaperChosen,
 	EventClientCreated, EventClientDeleted, EventKeyRotated,

@@ -34,7 +34,8 @@ type memStore struct {
 
 	persons   map[string]Person
 	reps      map[string]Representation
-	expired   map[string]bool // representation id: its expiry is recorded
+	expired   map[string]bool      // representation id: its expiry is recorded
+	announced map[string]time.Time // representation id: the end last announced (EndingStore)
 	orgs      map[string]Organisation
 	members   map[[2]string]Membership // organisation id, person id
 	codes     map[string]ConsentCode
@@ -60,7 +61,8 @@ type memStore struct {
 
 func newMemStore(now func() time.Time) *memStore {
 	return &memStore{now: now, persons: map[string]Person{}, reps: map[string]Representation{}, expired: map[string]bool{},
-		orgs: map[string]Organisation{}, members: map[[2]string]Membership{}, codes: map[string]ConsentCode{},
+		announced: map[string]time.Time{},
+		orgs:      map[string]Organisation{}, members: map[[2]string]Membership{}, codes: map[string]ConsentCode{},
 		roles: map[string][]StaffRole{}, cosigns: map[string]Cosignature{}, twoFactor: map[string]bool{}, fail: map[string]error{},
 		sent: map[string][]string{}, calls: map[string]int{}}
 }
@@ -145,15 +147,16 @@ func (m *memStore) InTx(ctx context.Context, fn func(ctx context.Context) error)
 }
 
 type memSnapshot struct {
-	persons map[string]Person
-	reps    map[string]Representation
-	expired map[string]bool
-	orgs    map[string]Organisation
-	members map[[2]string]Membership
-	codes   map[string]ConsentCode
-	roles   map[string][]StaffRole
-	cosigns map[string]Cosignature
-	events  int
+	persons   map[string]Person
+	reps      map[string]Representation
+	expired   map[string]bool
+	announced map[string]time.Time
+	orgs      map[string]Organisation
+	members   map[[2]string]Membership
+	codes     map[string]ConsentCode
+	roles     map[string][]StaffRole
+	cosigns   map[string]Cosignature
+	events    int
 }
 
 func (m *memStore) snapshot() memSnapshot {
@@ -169,12 +172,13 @@ func (m *memStore) snapshot() memSnapshot {
 	for id, rs := range m.roles {
 		roles[id] = slices.Clone(rs)
 	}
-	return memSnapshot{persons: maps.Clone(m.persons), reps: reps, expired: maps.Clone(m.expired), orgs: orgs,
+	return memSnapshot{persons: maps.Clone(m.persons), reps: reps, expired: maps.Clone(m.expired), announced: maps.Clone(m.announced), orgs: orgs,
 		members: maps.Clone(m.members), codes: maps.Clone(m.codes), roles: roles, cosigns: maps.Clone(m.cosigns), events: len(m.events)}
 }
 
 func (m *memStore) restore(s memSnapshot) {
 	m.persons, m.reps, m.expired, m.orgs = s.persons, s.reps, s.expired, s.orgs
+	m.announced = s.announced
 	m.members, m.codes, m.roles, m.cosigns = s.members, s.codes, s.roles, s.cosigns
 	m.events = m.events[:s.events]
 }

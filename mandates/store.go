@@ -142,6 +142,7 @@ type Store interface {
 	GuardStore
 	RepresentationStore
 	ExpiryStore
+	EndingStore
 	OrganisationStore
 	ConsentCodeStore
 	RoleStore

@@ -44,7 +44,8 @@ type Addressee struct {
 
 // notified lists the events that cause notices, and to whom beside the
 // person. Every event here is about one representation (or a co-signature
-// request, which names the representation whose rule asks for it).
+// request, which names the representation whose rule asks for it), but
+// the changes of the person's login details, told to the person alone.
 var notified = map[mandates.EventType]struct {
 	representative bool // the holder of the event's representation
 	measure        bool // the representative under the measure a request follows
@@ -71,6 +72,17 @@ var notified = map[mandates.EventType]struct {
 	mandates.EventRevoked:   {representative: true, measure: true},
 	mandates.EventWithdrawn: {representative: true, measure: true},
 	mandates.EventExpired:   {representative: true, measure: true},
+	// Ending within 30 days: the person and the holder.
+	mandates.EventEndingSoon: {representative: true},
+	// The first time someone acts for the person at a site: the person,
+	// and the measure's representative when the representation used was
+	// asked under the person's measure (a mandate under a tutelle). The
+	// holder of the representation used is the actor, or the organisation
+	// the actor acts for: never told of their own act.
+	mandates.EventSiteFirstAct: {measure: true},
+	// The person's login details changed: the person alone.
+	mandates.EventSecondFactorEnrolled: {},
+	mandates.EventSecondFactorDisabled: {},
 	// An agreement (co-signature) asked, given or refused.
 	mandates.EventCosignRequested: {agreement: true},
 	mandates.EventCosignApproved:  {agreement: true},
@@ -158,7 +170,7 @@ func dataOf(e mandates.Event, r *mandates.Representation, role Role) map[string]
 		set("representation_kind", string(r.Kind))
 		set("status", string(r.Status))
 	}
-	for _, k := range []string{"cosignature_id", "action", "measure_id", "role", "rule", "by", "area", "replaced_by", "valid_until", "channel", "until"} {
+	for _, k := range []string{"cosignature_id", "action", "measure_id", "role", "rule", "by", "area", "replaced_by", "valid_until", "channel", "until", "ends_on", "site_name"} {
 		set(k, e.Detail[k])
 	}
 	if len(e.Areas) == 1 {

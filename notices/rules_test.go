@@ -89,6 +89,24 @@ func TestRules(t *testing.T) {
 			notices.Facts{Representation: tutelle}, []notices.Addressee{person}},
 		{"Jeanne gives her agreement: Jeanne", ev(mandates.EventCosignApproved, jeanne, "", tutelle),
 			notices.Facts{Representation: tutelle}, []notices.Addressee{person, to(paul, notices.ToPerson, notices.RoleAgreement)}},
+		{"a tutelle ending within 30 days: Jeanne and her tutor", ev(mandates.EventEndingSoon, "", "", tutelle),
+			notices.Facts{Representation: tutelle}, []notices.Addressee{person, to(paul, notices.ToPerson, notices.RoleRepresentative)}},
+		{"a mandate under the tutelle ending soon: Jeanne and the organisation, not the tutor", ev(mandates.EventEndingSoon, "", "", mandate),
+			notices.Facts{Representation: mandate, Measure: tutelle},
+			[]notices.Addressee{person, to(franceSrv, notices.ToOrganisation, notices.RoleRepresentative)}},
+		{"the tutor acts at a site for the first time: Jeanne only", ev(mandates.EventSiteFirstAct, paul, "", tutelle),
+			notices.Facts{Representation: tutelle}, []notices.Addressee{person}},
+		{"an aidant acts at a site for the first time under a mandate under the tutelle: Jeanne and the tutor, not the organisation",
+			ev(mandates.EventSiteFirstAct, lina, franceSrv, mandate), notices.Facts{Representation: mandate, Measure: tutelle},
+			[]notices.Addressee{person, to(paul, notices.ToPerson, notices.RoleMeasure)}},
+		{"a first act never tells the holder of the representation used", ev(mandates.EventSiteFirstAct, lina, franceSrv, tutelle),
+			notices.Facts{Representation: tutelle}, []notices.Addressee{person}},
+		{"Karim acts at a site under his proxy: Jeanne only", ev(mandates.EventSiteFirstAct, karim, "", proxy),
+			notices.Facts{Representation: proxy}, []notices.Addressee{person}},
+		{"Jeanne sets up her second factor: Jeanne only", ev(mandates.EventSecondFactorEnrolled, jeanne, "", nil),
+			notices.Facts{}, []notices.Addressee{person}},
+		{"Jeanne's second factor removed: Jeanne only", ev(mandates.EventSecondFactorDisabled, jeanne, "", nil),
+			notices.Facts{}, []notices.Addressee{person}},
 		{"an agreement used is not notified", ev(mandates.EventCosignUsed, paul, "", tutelle), notices.Facts{Representation: tutelle}, nil},
 		{"a consent code sent is not notified", ev(mandates.EventConsentCodeSent, lina, franceSrv, mandate), notices.Facts{Representation: mandate}, nil},
 		{"a login is not notified", ev(mandates.EventLoginSucceeded, jeanne, "", nil), notices.Facts{}, nil},
@@ -122,7 +140,7 @@ func TestNotifiedEvents(t *testing.T) {
 		mandates.EventResumed, mandates.EventRevoked, mandates.EventWithdrawn, mandates.EventAreaWithdrawn, mandates.EventUpdated,
 		mandates.EventAccepted, mandates.EventDeclined, mandates.EventAgreed, mandates.EventExpired,
 		mandates.EventCosignRequested, mandates.EventCosignApproved, mandates.EventCosignRefused,
-		mandates.EventNoticeChannelConfirmed}
+		mandates.EventNoticeChannelConfirmed, mandates.EventEndingSoon, mandates.EventSiteFirstAct, mandates.EventSecondFactorEnrolled, mandates.EventSecondFactorDisabled}
 	for _, typ := range mandates.EventTypes {
 		if got := notices.Notified(typ); got != slices.Contains(want, typ) {
 			t.Errorf("Notified(%s) = %v", typ, got)

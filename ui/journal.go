@@ -365,6 +365,8 @@ func (v *journalView) sentence(e journal.Stored) string {
 		if t, err := time.Parse(time.DateOnly, fields["until"]); err == nil {
 			data["Until"] = locales.FormatDate(t, v.lang)
 		}
+	case mandates.EventEndingSoon:
+		data["Until"] = endsOn(fields["ends_on"], v.lang)
 	}
 	// Who gave or refused a mandate or a proxy, and how (journal_giving.go).
 	if out, ok := v.givingSentence(e, fields); ok {

@@ -27,6 +27,7 @@ func TestTheDemoWritesLettersToFilesAndPrintsEmailsAndSMS(t *testing.T) {
 	w.register(t, chosen{w.marie: notices.SMS})
 	byTo := w.notices(t)
 	letter := byTo[w.jeanne+"/paper"]
+	w.confirm(t, w.jeanne, notices.Email)
 	email := letter
 	email.ID, email.Channel = mandates.NewID(w.now), notices.Email
 	if err := w.st.CreateNotice(ctx, email); err != nil {
@@ -68,7 +69,7 @@ func TestTheDemoWritesLettersToFilesAndPrintsEmailsAndSMS(t *testing.T) {
 		"--- E-mail de démonstration (non envoyé) ---\nÀ : Jeanne Lefèvre <jeanne@example.fr>\nObjet : Le juge a pris une mesure de protection pour vous.\n",
 		"Vous pouvez faire appel. Écrivez à : Tribunal judiciaire de Lyon.\n",
 		"Une question ? Contactez Relais (démonstration) : 01 99 00 12 34.\n",
-		"SMS de démonstration (non envoyé) à Marie Martin, 06 98 76 54 32 : « Le juge a décidé que vous aidez Jeanne Lefèvre. Plus d’informations dans « Mon espace » sur Relais. »\n",
+		"SMS de démonstration (non envoyé) à Marie Martin, +33698765432 : « Le juge a décidé que vous aidez Jeanne Lefèvre. Plus d’informations dans « Mon espace » sur Relais. »\n",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the terminal lacks %q:\n%s", want, out.String())

@@ -429,9 +429,11 @@ type firstKeyEndorser interface {
 }
 
 // expiryRecorder records the expiries of representations whose end date
-// passed (mandates.Service).
+// passed, and announces those whose end is near (mandates.Service;
+// endings.go).
 type expiryRecorder interface {
 	RecordExpiries(ctx context.Context, limit int) (int, error)
+	RecordEndingsSoon(ctx context.Context, limit int) (int, error)
 }
 
 // expiryBatch is how many expiries one call records; a round calls again
@@ -476,7 +478,7 @@ func (jj *journalJobs) once(ctx context.Context) (bool, error) {
 			jj.log.InfoContext(ctx, "journal details erased at the end of retention", "entries", n)
 		}
 	}
-	return true, jj.recordExpiries(ctx)
+	return true, errors.Join(jj.recordExpiries(ctx), jj.recordEndings(ctx))
 }
 
 // recordExpiries journals the expiries due. Readers do not wait for it:

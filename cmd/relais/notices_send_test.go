@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -35,6 +34,8 @@ import (
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/journal"
 	"github.com/relais-fr/relais/notices"
+	"github.com/relais-fr/relais/notices/prefs"
+	"github.com/relais-fr/relais/notices/sms"
 	"github.com/relais-fr/relais/storage/sqlite"
 )
 
@@ -133,14 +134,10 @@ func (g *gatewayHits) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // chosen stands for the preferences (issue 15, point 3): the channel each
 // recipient chose; paper for anyone else.
+// chosen are the channels the people of a noticeWorld confirmed on
+// « Comment je reçois mes courriers », with their account's address or
+// number; the others get paper.
 type chosen map[string]notices.Channel
-
-func (c chosen) Channel(_ context.Context, a notices.Addressee) (notices.Channel, error) {
-	if ch, ok := c[a.ID]; ok {
-		return ch, nil
-	}
-	return notices.Paper, nil
-}
 
 // noticeWorld is a store where an operator registers Jeanne's tutelle with
 // Marie as tutor: the act writes one notice to each, through the channel
@@ -184,14 +181,42 @@ func newNoticeWorld(t *testing.T) *noticeWorld {
 }
 
 // register registers the tutelle, each recipient told through ch.
-func (w *noticeWorld) register(t *testing.T, ch notices.Channels) {
+func (w *noticeWorld) register(t *testing.T, ch chosen) {
 	t.Helper()
-	sink := &notices.Notifier{Sink: w.j, Store: w.st, Reader: w.st, Channels: ch}
+	for id, c := range ch {
+		w.confirm(t, id, c)
+	}
+	sink := &notices.Notifier{Sink: w.j, Store: w.st, Reader: w.st, Channels: prefs.Lookup{Store: w.st}}
 	svc := mandates.NewService(w.st, sink, mandates.ServiceConfig{})
 	if _, err := svc.RegisterMeasure(t.Context(), mandates.Actor{PersonID: w.operator}, mandates.MeasureInput{Kind: mandates.Tutelle, PersonID: w.jeanne,
 		Representatives: []mandates.RepresentativeInput{{PersonID: w.marie, Role: mandates.RoleTuteur}},
 		ValidFrom:       w.now.AddDate(0, 0, -1), ValidUntil: w.now.AddDate(1, 0, 0),
 		Decision: mandates.CourtDecision{Jurisdiction: "Tribunal judiciaire de Lyon", Date: w.now.AddDate(0, 0, -10), Reference: "RG 25/00001"}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// confirm stores that the person confirmed channel c with their account's
+// address or number, as the preferences page does after the code.
+func (w *noticeWorld) confirm(t *testing.T, id string, c notices.Channel) {
+	t.Helper()
+	p, err := w.st.Person(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	phone, err := sms.Normalize(p.Phone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.st.UpdateNoticeChoice(t.Context(), id, func(x *prefs.Choice) error {
+		x.Channel, x.Email, x.Phone = c, "", ""
+		if c == notices.Email {
+			x.Email = p.Email
+		} else {
+			x.Phone = phone
+		}
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 }

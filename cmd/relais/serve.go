@@ -148,7 +148,9 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 	}
 	sink := noticeSink(st, jr)
 	service := mandates.NewService(st, sink, svcCfg)
-	oidc, box, err := newOIDC(ctx, c, st, service, jr, log, stdout)
+	// The provider's and the logins' events go through the notices too:
+	// a first act at a site, a second factor set up or removed.
+	oidc, box, err := newOIDC(ctx, c, st, service, sink, log, stdout)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 type ServiceStore interface {
 	mandates.Store
 	authn.TOTPStore
+	mandates.FirstActStore
 }
 
 // RunService runs the representation service's operations on a real
@@ -54,6 +55,10 @@ func RunService(t *testing.T, newStore func(t *testing.T) ServiceStore) {
 		{"instances recording expiries at once record each one once", testRecordExpiriesConcurrently},
 		{"a measure whose end an operator moves expires again at its new end", testExpiryAtNewEnd},
 		{"the store lists expiries due soonest first and records each once, on its version", testExpiryStore},
+		{"a representation in force is announced once per end date as its end nears", testRecordEndingsSoon},
+		{"the store lists endings due soonest first and marks each end once", testEndingStore},
+		{"instances announcing endings at once announce each end once", testRecordEndingsConcurrently},
+		{"a first act at a site is recorded once per person, actor and site, even at once", testFirstActs},
 		{"an event that cannot be recorded undoes its change", testEventFailureRollsBack},
 		{"others cannot see a representation", testVisibility},
 		{"under tutelle, the tutor gives the mandate; the person's word is refused and journaled", testTutorGivesTheMandate},
