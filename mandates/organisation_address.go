@@ -25,15 +25,15 @@ func RequirePostalAddress(a Address) error {
 		return invalid("address_postal_code", RuleRequired)
 	case strings.TrimSpace(a.Locality) == "":
 		return invalid("address_locality", RuleRequired)
-	case InFrance(a) && !isFrenchPostalCode(a.PostalCode):
+	case inFrance(a) && !isFrenchPostalCode(a.PostalCode):
 		return invalid("address_postal_code", RuleFormat)
 	}
 	return nil
 }
 
-// InFrance says whether the address is in France: its country is France
+// inFrance says whether the address is in France: its country is France
 // or not given.
-func InFrance(a Address) bool {
+func inFrance(a Address) bool {
 	switch strings.ToLower(strings.TrimSpace(a.Country)) {
 	case "", "france", "fr", "fra":
 		return true

@@ -43,6 +43,8 @@ func TestTheOrganisationFormRefusesAMissingOrBadAddress(t *testing.T) {
 		{"without a commune", url.Values{"address_locality": {""}}, "address_locality"},
 		{"with a country too long", url.Values{"address_country": {strings.Repeat("France ", 30)}}, "address_country"},
 		{"with a street too long", url.Values{"address_street": {strings.Repeat("rue ", 51)}}, "address_street"},
+		// Found by the domain, after the form's own checks.
+		{"with a commune that is not text", url.Values{"address_locality": {"Bron\xff"}}, "address_locality"},
 	} {
 		form := url.Values{"name": {"CCAS de Bron"}, "kind": {"ccas"}, "admin_email": {c.admin.Email}}
 		maps.Copy(form, formBronAddress())
@@ -56,7 +58,8 @@ func TestTheOrganisationFormRefusesAMissingOrBadAddress(t *testing.T) {
 				t.Errorf("organisation %s: %s is marked too", tt.name, other)
 			}
 		}
-		if !strings.Contains(text, `value="CCAS de Bron"`) || (tt.field != "address_locality" && !strings.Contains(text, `value="Bron"`)) {
+		if !strings.Contains(text, `value="CCAS de Bron"`) || (tt.field != "address_locality" && !strings.Contains(text, `value="Bron"`)) ||
+			!strings.Contains(text, `<textarea id="address_street"`) {
 			t.Errorf("organisation %s: the form lost what was typed", tt.name)
 		}
 		if strings.Count(text, `<li class="card">`) != 1 {
