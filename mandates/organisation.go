@@ -24,7 +24,11 @@ type Organisation struct {
 	Name string
 	Kind OrganisationKind
 	// Areas limits the procedure areas its members may act in; empty: all.
-	Areas     []Area
+	Areas []Area
+	// Address is where its letters go. Required for a new organisation
+	// (Service.CreateOrganisation); empty for one recorded before
+	// organisations had an address.
+	Address   Address
 	CreatedBy string // the operator
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -49,6 +53,12 @@ func (o *Organisation) Validate() error {
 	}
 	if !ok {
 		return invalid("kind", RuleUnknown)
+	}
+	for _, f := range []struct{ name, v string }{{"address_street", o.Address.Street}, {"address_postal_code", o.Address.PostalCode},
+		{"address_locality", o.Address.Locality}, {"address_country", o.Address.Country}} {
+		if err := checkText(f.name, f.v, 200, false); err != nil {
+			return err
+		}
 	}
 	return CheckAreas("procedure_areas", o.Areas)
 }

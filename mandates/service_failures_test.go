@@ -116,7 +116,7 @@ func failureCases() []failureCase {
 		}},
 		{"creating an organisation", func(w *searchWorld) func() error {
 			return func() error {
-				_, err := w.svc.CreateOrganisation(w.ctx, w.op, Organisation{Name: "CCAS", Kind: OrgCCAS}, w.paul)
+				_, err := w.svc.CreateOrganisation(w.ctx, w.op, Organisation{Name: "CCAS", Kind: OrgCCAS, Address: udafAddress}, w.paul)
 				return err
 			}
 		}},

@@ -13,8 +13,11 @@ func (s *Service) CreateOrganisation(ctx context.Context, op Actor, o Organisati
 		return Organisation{}, err
 	}
 	now := s.now()
-	o.ID, o.CreatedBy, o.Areas = NewID(now), op.PersonID, SortAreas(o.Areas)
+	o.ID, o.CreatedBy, o.Areas, o.Address = NewID(now), op.PersonID, SortAreas(o.Areas), trimAddress(o.Address)
 	if err := o.Validate(); err != nil {
+		return Organisation{}, err
+	}
+	if err := RequirePostalAddress(o.Address); err != nil {
 		return Organisation{}, err
 	}
 	err := s.store.InTx(ctx, func(ctx context.Context) error {

@@ -9,7 +9,7 @@ import (
 func TestCreatingAnOrganisation(t *testing.T) {
 	w := newMemWorld(t, ServiceConfig{})
 	admin := w.person("Alice", "Admin")
-	o, err := w.svc.CreateOrganisation(w.ctx, w.op, Organisation{Name: "UDAF du Rhône", Kind: OrgMJPMService, Areas: []Area{"social", "argent"}}, admin)
+	o, err := w.svc.CreateOrganisation(w.ctx, w.op, Organisation{Name: "UDAF du Rhône", Kind: OrgMJPMService, Areas: []Area{"social", "argent"}, Address: udafAddress}, admin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,13 +33,13 @@ func TestCreatingAnOrganisationIsRefused(t *testing.T) {
 		admin func(w *memWorld) string
 		want  error
 	}{
-		{"by someone who is not an operator", func(w *memWorld) Actor { return Actor{PersonID: w.jane} }, Organisation{Name: "X", Kind: OrgCCAS},
+		{"by someone who is not an operator", func(w *memWorld) Actor { return Actor{PersonID: w.jane} }, Organisation{Name: "X", Kind: OrgCCAS, Address: udafAddress},
 			func(w *memWorld) string { return w.jane }, ErrNotPermitted},
-		{"without a name", func(w *memWorld) Actor { return w.op }, Organisation{Name: " ", Kind: OrgCCAS}, func(w *memWorld) string { return w.jane }, ErrInvalid},
-		{"of an unknown kind", func(w *memWorld) Actor { return w.op }, Organisation{Name: "X", Kind: "club"}, func(w *memWorld) string { return w.jane }, ErrInvalid},
-		{"with an unknown area", func(w *memWorld) Actor { return w.op }, Organisation{Name: "X", Kind: OrgCCAS, Areas: []Area{"astrologie"}},
+		{"without a name", func(w *memWorld) Actor { return w.op }, Organisation{Name: " ", Kind: OrgCCAS, Address: udafAddress}, func(w *memWorld) string { return w.jane }, ErrInvalid},
+		{"of an unknown kind", func(w *memWorld) Actor { return w.op }, Organisation{Name: "X", Kind: "club", Address: udafAddress}, func(w *memWorld) string { return w.jane }, ErrInvalid},
+		{"with an unknown area", func(w *memWorld) Actor { return w.op }, Organisation{Name: "X", Kind: OrgCCAS, Areas: []Area{"astrologie"}, Address: udafAddress},
 			func(w *memWorld) string { return w.jane }, ErrInvalid},
-		{"with an unknown administrator", func(w *memWorld) Actor { return w.op }, Organisation{Name: "X", Kind: OrgCCAS},
+		{"with an unknown administrator", func(w *memWorld) Actor { return w.op }, Organisation{Name: "X", Kind: OrgCCAS, Address: udafAddress},
 			func(w *memWorld) string { return NewID(w.clock) }, ErrInvalid},
 	}
 	for _, tt := range tests {

@@ -140,6 +140,7 @@ type apiOrganisation struct {
 	CreatedBy      string                    `json:"created_by,omitempty"`
 	CreatedAt      time.Time                 `json:"created_at,omitzero"`
 	Version        int64                     `json:"version"`
+	apiOrgAddress                            // its postal address; empty strings for one recorded before addresses
 }
 
 func organisationJSON(o mandates.Organisation) apiOrganisation {
@@ -147,8 +148,8 @@ func organisationJSON(o mandates.Organisation) apiOrganisation {
 	if areas == nil {
 		areas = []mandates.Area{}
 	}
-	return apiOrganisation{ID: o.ID, Name: o.Name, Kind: o.Kind, ProcedureAreas: areas, CreatedBy: o.CreatedBy,
-		CreatedAt: o.CreatedAt.UTC(), Version: o.Version}
+	return apiOrganisation{ID: o.ID, Name: o.Name, Kind: o.Kind, ProcedureAreas: areas, apiOrgAddress: orgAddressJSON(o.Address),
+		CreatedBy: o.CreatedBy, CreatedAt: o.CreatedAt.UTC(), Version: o.Version}
 }
 
 type apiMember struct {
@@ -645,6 +646,7 @@ type apiOrganisationBody struct {
 	ProcedureAreas []mandates.Area           `json:"procedure_areas"`
 	AdminID        string                    `json:"admin_id"`
 	AdminEmail     string                    `json:"admin_email"`
+	apiOrgAddress                            // required
 }
 
 func (s *apiPages) apiCreateOrganisation(w http.ResponseWriter, r *http.Request) error {
@@ -665,7 +667,7 @@ func (s *apiPages) apiCreateOrganisation(w http.ResponseWriter, r *http.Request)
 		return &jsonProblem{http.StatusBadRequest, "invalid_request", "admin is missing: give admin_id or admin_email."}
 	}
 	o, err := s.mandates.Service.CreateOrganisation(ctx, actor(sess), mandates.Organisation{Name: strings.TrimSpace(b.Name), Kind: b.Kind,
-		Areas: b.ProcedureAreas}, admin)
+		Areas: b.ProcedureAreas, Address: b.address()}, admin)
 	if err != nil {
 		return err
 	}

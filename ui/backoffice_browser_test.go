@@ -251,6 +251,9 @@ func TestBackofficeOperatorAndOrganisationInChromium(t *testing.T) {
 	boDo(t, op, chromedp.Navigate(h.URL("/operateur/structures")),
 		chromedp.SendKeys(chromedp.CSS("#name"), "CCAS de Vénissieux"),
 		chromedp.SetValue(chromedp.CSS("#org_kind"), "ccas"),
+		chromedp.SendKeys(chromedp.CSS("#address_street"), "Mairie annexe\n2 place de la République"),
+		chromedp.SendKeys(chromedp.CSS("#address_postal_code"), "69200"),
+		chromedp.SendKeys(chromedp.CSS("#address_locality"), "Vénissieux"),
 		chromedp.Click(chromedp.CSS("#org-area-social")),
 		chromedp.SendKeys(chromedp.CSS("#admin_email"), lea.Email),
 		chromedp.Click(chromedp.CSS(`main form button[type="submit"]`)),
@@ -259,6 +262,9 @@ func TestBackofficeOperatorAndOrganisationInChromium(t *testing.T) {
 	orgPath := strings.TrimPrefix(strings.TrimSuffix(loc, "?fait=creee"), h.URL(""))
 	if h1 := boText(t, op, "h1"); h1 != "CCAS de Vénissieux" {
 		t.Errorf("organisation page heading %q", h1)
+	}
+	if facts := boText(t, op, "main dl.facts"); !strings.Contains(facts, "Mairie annexe\n2 place de la République\n69200 Vénissieux\nFrance") {
+		t.Errorf("the organisation's page does not show the address typed: %q", facts)
 	}
 
 	admin := boTab(t, h, 320, sessionFor(t, app, lea))

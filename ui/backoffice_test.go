@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -358,6 +359,7 @@ func TestBackofficeAPIOrganisationsAndMembers(t *testing.T) {
 		{"with an unknown administrator", map[string]any{"name": "CCAS de Bron", "kind": "ccas", "admin_email": "personne@example.fr"}},
 		{"without an administrator", map[string]any{"name": "CCAS de Bron", "kind": "ccas"}},
 	} {
+		maps.Copy(tt.body.(map[string]any), apiBronAddress())
 		if code, out := op.api(http.MethodPost, "/api/v1/organisations", tt.body); code != http.StatusBadRequest {
 			t.Errorf("organisation %s: %d %v, want 400", tt.name, code, out)
 		}
@@ -367,7 +369,8 @@ func TestBackofficeAPIOrganisationsAndMembers(t *testing.T) {
 		t.Fatalf("%d organisations after refused creations, want 1", n)
 	}
 	code, org := op.api(http.MethodPost, "/api/v1/organisations", map[string]any{"name": "Service MJPM du Rhône", "kind": "mjpm_service",
-		"procedure_areas": []string{"argent", "social"}, "admin_email": c.admin.Email})
+		"procedure_areas": []string{"argent", "social"}, "admin_email": c.admin.Email, "address_street": "35 rue de la Part-Dieu",
+		"address_postal_code": "69003", "address_locality": "Lyon", "address_country": "France"})
 	if code != http.StatusCreated || org["name"] != "Service MJPM du Rhône" {
 		t.Fatalf("create: %d %v", code, org)
 	}
@@ -679,6 +682,7 @@ func TestBackofficeOrganisationForms(t *testing.T) {
 		{"with an unknown area", url.Values{"name": {"CCAS de Bron"}, "kind": {"ccas"}, "areas": {"lune"}, "admin_email": {c.admin.Email}}, "org-area-papiers"},
 		{"with an unknown administrator", url.Values{"name": {"CCAS de Bron"}, "kind": {"ccas"}, "admin_email": {"personne@example.fr"}}, "admin_email"},
 	} {
+		maps.Copy(tt.form, formBronAddress())
 		code, text, _ := op.do(http.MethodPost, "/operateur/structures", tt.form)
 		if code != http.StatusBadRequest || !invalidInput(text, tt.field) || !strings.Contains(text, `role="alert"`) {
 			t.Errorf("organisation %s: %d", tt.name, code)
@@ -687,7 +691,9 @@ func TestBackofficeOrganisationForms(t *testing.T) {
 			t.Errorf("organisation %s: the list is not the one organisation", tt.name)
 		}
 	}
-	code, _, h := op.do(http.MethodPost, "/operateur/structures", url.Values{"name": {"CCAS de Bron"}, "kind": {"ccas"}, "areas": {"social"}, "admin_email": {c.admin.Email}})
+	created := url.Values{"name": {"CCAS de Bron"}, "kind": {"ccas"}, "areas": {"social"}, "admin_email": {c.admin.Email}}
+	maps.Copy(created, formBronAddress())
+	code, _, h := op.do(http.MethodPost, "/operateur/structures", created)
 	if code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/structure/") {
 		t.Fatalf("create: %d %q", code, h.Get("Location"))
 	}

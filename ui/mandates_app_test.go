@@ -76,7 +76,8 @@ func newCast(t *testing.T, app *oidcApp) *cast {
 		t.Fatal(err)
 	}
 	op := mandates.Actor{PersonID: c.operator.ID}
-	org, err := app.service.CreateOrganisation(ctx, op, mandates.Organisation{Name: "France Services Lyon 8e", Kind: mandates.OrgFranceServices}, c.admin.ID)
+	org, err := app.service.CreateOrganisation(ctx, op, mandates.Organisation{Name: "France Services Lyon 8e", Kind: mandates.OrgFranceServices,
+		Address: mandates.Address{Street: "12 rue Pierre Delore", PostalCode: "69008", Locality: "Lyon", Country: "France"}}, c.admin.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

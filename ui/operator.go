@@ -834,6 +834,7 @@ func (s *operatorPages) changeMeasure(w http.ResponseWriter, r *http.Request) er
 type orgForm struct {
 	Name, Kind, AdminEmail string
 	Areas                  []mandates.Area
+	Address                mandates.Address
 }
 
 type organisationsData struct {
@@ -858,7 +859,7 @@ func (s *operatorPages) organisationsPage(w http.ResponseWriter, r *http.Request
 	if err != nil {
 		return err
 	}
-	d, err := s.organisationsData(r.Context(), actor(sess), orgForm{}, nil)
+	d, err := s.organisationsData(r.Context(), actor(sess), orgForm{Address: mandates.Address{Country: "France"}}, nil)
 	if err != nil {
 		return err
 	}
@@ -876,14 +877,15 @@ func (s *operatorPages) createOrganisation(w http.ResponseWriter, r *http.Reques
 	}
 	ctx := r.Context()
 	f := orgForm{Name: strings.TrimSpace(r.PostForm.Get("name")), Kind: r.PostForm.Get("kind"), AdminEmail: strings.TrimSpace(r.PostForm.Get("admin_email")),
-		Areas: areasOf(r.PostForm["areas"])}
-	p := s.formProblems(r, "name", "org_kind", "org-area-papiers", "admin_email")
+		Areas: areasOf(r.PostForm["areas"]), Address: orgAddressOf(r.PostForm)}
+	p := s.formProblems(r, append(append([]string{"name", "org_kind"}, orgAddressInputs...), "org-area-papiers", "admin_email")...)
 	if f.Name == "" || len(f.Name) > 200 {
 		p.add("name", "operator.orgs.problem.name")
 	}
 	if !slices.Contains(mandates.OrganisationKinds, mandates.OrganisationKind(f.Kind)) {
 		p.add("org_kind", "operator.orgs.problem.kind")
 	}
+	orgAddressProblems(f.Address, p)
 	if !validAreas(f.Areas) {
 		p.add("org-area-papiers", "operator.problem.areas")
 	}
@@ -899,11 +901,12 @@ func (s *operatorPages) createOrganisation(w http.ResponseWriter, r *http.Reques
 	}
 	if p.empty() {
 		o, err := s.mandates.Service.CreateOrganisation(ctx, actor(sess), mandates.Organisation{Name: f.Name, Kind: mandates.OrganisationKind(f.Kind),
-			Areas: f.Areas}, adminID)
+			Areas: f.Areas, Address: f.Address}, adminID)
 		switch field := invalidField(err); {
 		case err == nil:
 			http.Redirect(w, r, "/structure/"+o.ID+"?fait=creee", http.StatusSeeOther)
 			return nil
+		case orgAddressProblem(invalidOf(err), p):
 		case field == "name":
 			p.add("name", "operator.orgs.problem.name")
 		case field == "kind":

@@ -63,7 +63,8 @@ type orgMandate struct {
 
 type orgData struct {
 	Org        mandates.Organisation
-	Name       string // for the title
+	Name       string   // for the title
+	Address    []string // its postal address, one line each; none when it has none
 	IsOperator bool
 	Self       string
 	Members    []mandates.MembershipView
@@ -78,7 +79,8 @@ type orgData struct {
 
 func (s *orgPages) orgData(ctx context.Context, sess authn.BrowserSession, o mandates.Organisation) (orgData, error) {
 	svc := s.mandates.Service
-	d := orgData{Org: o, Name: o.Name, Self: sess.PersonID, Role: string(mandates.MemberAidant), Errors: map[string]string{}}
+	d := orgData{Org: o, Name: o.Name, Address: addressLines(o.Address), Self: sess.PersonID, Role: string(mandates.MemberAidant),
+		Errors: map[string]string{}}
 	var err error
 	if d.IsOperator, err = svc.IsOperator(ctx, sess.PersonID); err != nil {
 		return d, err

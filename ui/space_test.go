@@ -506,7 +506,7 @@ func TestAidantMandateFormOffersTheOrganisationsAreas(t *testing.T) {
 	c := newCast(t, app)
 	op := mandates.Actor{PersonID: c.operator.ID}
 	ccas, err := app.service.CreateOrganisation(t.Context(), op, mandates.Organisation{Name: "CCAS de Vénissieux", Kind: mandates.OrgCCAS,
-		Areas: []mandates.Area{"social", "logement"}}, c.admin.ID)
+		Areas: []mandates.Area{"social", "logement"}, Address: mandates.Address{Street: "2 place de la Mairie", PostalCode: "69200", Locality: "Vénissieux"}}, c.admin.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -129,9 +129,11 @@ var demoOrganisations = []struct {
 	admin string
 }{
 	{mandates.Organisation{ID: demoFranceServices, Name: "France Services Nantes Bellevue", Kind: mandates.OrgFranceServices,
-		CreatedBy: demoOperator}, demoNadia},
+		CreatedBy: demoOperator, Address: mandates.Address{Street: "Maison de quartier Bellevue\n25 rue du Jamet", PostalCode: "44100",
+			Locality: "Nantes", Country: "France"}}, demoNadia},
 	{mandates.Organisation{ID: demoMJPMService, Name: "Service mandataire Entraide Nord", Kind: mandates.OrgMJPMService,
-		CreatedBy: demoOperator}, demoLucie},
+		CreatedBy: demoOperator, Address: mandates.Address{Street: "BP 40123\n18 rue Nationale", PostalCode: "59000",
+			Locality: "Lille", Country: "France"}}, demoLucie},
 }
 
 // demoRepresentations are one realistic case per way a representation

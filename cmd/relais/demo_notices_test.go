@@ -119,7 +119,7 @@ func TestServeDemoSaysWhereTheLettersAre(t *testing.T) {
 
 // TestTheDemoCasesWriteTheLettersTheREADMESays: on the demo's data, the
 // acts the README names write the letters it says, to files in the
-// folder; the desk's letter cannot be printed and is said so.
+// folder, the desk's too, at its postal address.
 func TestTheDemoCasesWriteTheLettersTheREADMESays(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
@@ -187,7 +187,7 @@ func TestTheDemoCasesWriteTheLettersTheREADMESays(t *testing.T) {
 		"Lettre de démonstration écrite pour Fatima Benali : Vous avez arrêté l’accès d’Ahmed Benali.",
 		"Lettre de démonstration écrite pour Ahmed Benali : Fatima Benali a arrêté votre accès.",
 		"Lettre de démonstration écrite pour Yvette Garnier : Vous avez arrêté l’accès de France Services Nantes Bellevue.",
-		"Lettre de démonstration non imprimée, pour France Services Nantes Bellevue : l’adresse postale est incomplète",
+		"Lettre de démonstration écrite pour France Services Nantes Bellevue : Yvette Garnier a arrêté votre accès.",
 		"Lettre de démonstration écrite pour Fatima Benali : France Services Nantes Bellevue demande un mandat pour agir pour vous.",
 		"SMS de démonstration (non envoyé) à Fatima Benali, 06 00 00 00 08 : « France Services Nantes Bellevue demande un mandat pour vos démarches : social, 12 mois. Code : ",
 	} {
@@ -196,8 +196,11 @@ func TestTheDemoCasesWriteTheLettersTheREADMESays(t *testing.T) {
 		}
 	}
 	files, _ := filepath.Glob(filepath.Join(post.Folder.Dir, "*.pdf"))
-	if len(files) != 6 {
-		t.Errorf("%d letters in the folder, want 6: %v", len(files), files)
+	if len(files) != 7 {
+		t.Errorf("%d letters in the folder, want 7: %v", len(files), files)
+	}
+	if strings.Contains(out.String(), "non imprimée") {
+		t.Errorf("a demo letter could not be printed:\n%s", out.String())
 	}
 }
 

@@ -195,10 +195,10 @@ func must[T any](v T, err error) T {
 	return v
 }
 
-// TestALetterToAnOrganisationWaitsForItsAddress: Relais keeps no postal
-// address for an organisation, so its letter is written (the words do
-// not refuse) and the paper channel refuses it with an address error,
-// which operators see.
+// TestALetterToAnOrganisationWaitsForItsAddress: an organisation
+// recorded before organisations had a postal address has none, so its
+// letter is written (the words do not refuse) and the paper channel
+// refuses it with an address error, which operators see.
 func TestALetterToAnOrganisationWaitsForItsAddress(t *testing.T) {
 	w := writer(t, fixture())
 	n := notice(mandates.EventWithdrawn, "jeanne", "fs", notices.RoleRepresentative, notices.Paper,

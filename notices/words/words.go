@@ -256,7 +256,7 @@ func (w *Writer) facts(ctx context.Context, n notices.Notice, lang string) (fact
 		if err != nil {
 			return f, to, gone("recipient", err)
 		}
-		to.Name = o.Name
+		to.Name, to.Address = o.Name, o.Address
 	default:
 		p, err := w.r.Person(ctx, n.RecipientID)
 		if err != nil {

@@ -17,7 +17,8 @@ var _ mandates.FactsStore = (*Store)(nil)
 // they are parsed once per connection.
 const (
 	factsRepresentationsSQL = `SELECT ` + representationColumns + `,
-		o.id::text, o.name, o.kind, o.areas, o.created_by, o.created_at, o.updated_at, o.version
+		o.id::text, o.name, o.kind, o.areas, o.created_by, o.created_at, o.updated_at, o.version,
+		o.address_street, o.address_postal_code, o.address_locality, o.address_country
 		FROM representations r LEFT JOIN organisations o ON o.id = r.representative_org_id
 		WHERE r.person_id = $1` + newestFirst
 	// The actor's memberships, each with whether the actor has a confirmed
@@ -66,7 +67,10 @@ func (s *Store) DecisionFacts(ctx context.Context, personID, actorID string) (ma
 			var areas []string
 			var created, updated *time.Time
 			var version *int64
-			r, err := scanRepresentation(withExtra{rows, []any{&id, &name, &kind, &areas, &createdBy, &created, &updated, &version}})
+			var address mandates.Address
+			var street, postalCode, locality, country *string
+			r, err := scanRepresentation(withExtra{rows, []any{&id, &name, &kind, &areas, &createdBy, &created, &updated, &version,
+				&street, &postalCode, &locality, &country}})
 			if err != nil {
 				return err
 			}
@@ -74,9 +78,10 @@ func (s *Store) DecisionFacts(ctx context.Context, personID, actorID string) (ma
 			if id == nil {
 				continue
 			}
+			address.Street, address.PostalCode, address.Locality, address.Country = *street, *postalCode, *locality, *country
 			f.Organisations[*id] = mandates.Organisation{ID: *id, Name: *name, Kind: mandates.OrganisationKind(*kind),
 				Areas: typed[mandates.Area](areas), CreatedBy: *createdBy, CreatedAt: created.UTC(), UpdatedAt: updated.UTC(),
-				Version: *version}
+				Version: *version, Address: address}
 		}
 		if err := rows.Err(); err != nil {
 			return mapErr(err, "representation")

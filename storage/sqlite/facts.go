@@ -19,7 +19,8 @@ var _ mandates.FactsStore = (*Store)(nil)
 // of their cost: SQLite has no statement cache of its own.
 const (
 	factsRepresentationsSQL = `SELECT ` + representationColumns + `,
-		o.id, o.name, o.kind, o.areas, o.created_by, o.created_at, o.updated_at, o.version
+		o.id, o.name, o.kind, o.areas, o.created_by, o.created_at, o.updated_at, o.version,
+		o.address_street, o.address_postal_code, o.address_locality, o.address_country
 		FROM representations r LEFT JOIN organisations o ON o.id = r.representative_org_id
 		WHERE r.person_id = ? ORDER BY r.created_at DESC, r.id DESC`
 	// The actor's memberships, each with whether the actor has a confirmed
@@ -221,7 +222,9 @@ func scanFacts(rows *sql.Rows) ([]mandates.Representation, map[string]mandates.O
 	for rows.Next() {
 		var id, name, kind, areas, createdBy sql.NullString
 		var created, updated, version sql.NullInt64
-		r, err := scanRepresentation(rows, &id, &name, &kind, &areas, &createdBy, &created, &updated, &version)
+		var street, postalCode, locality, country sql.NullString
+		r, err := scanRepresentation(rows, &id, &name, &kind, &areas, &createdBy, &created, &updated, &version,
+			&street, &postalCode, &locality, &country)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -230,7 +233,8 @@ func scanFacts(rows *sql.Rows) ([]mandates.Representation, map[string]mandates.O
 			continue
 		}
 		o := mandates.Organisation{ID: id.String, Name: name.String, Kind: mandates.OrganisationKind(kind.String),
-			CreatedBy: createdBy.String, CreatedAt: fromMS(created.Int64), UpdatedAt: fromMS(updated.Int64), Version: version.Int64}
+			CreatedBy: createdBy.String, CreatedAt: fromMS(created.Int64), UpdatedAt: fromMS(updated.Int64), Version: version.Int64,
+			Address: mandates.Address{Street: street.String, PostalCode: postalCode.String, Locality: locality.String, Country: country.String}}
 		if err := json.Unmarshal([]byte(areas.String), &o.Areas); err != nil {
 			return nil, nil, fmt.Errorf("organisation %s: stored areas: %w", o.ID, err)
 		}

@@ -421,7 +421,7 @@ func testCosignNotNeeded(t *testing.T, w *world, st CosignatureStore) {
 
 func testCosignOrganisation(t *testing.T, w *world, _ CosignatureStore) {
 	ctx := t.Context()
-	o, err := w.svc.CreateOrganisation(ctx, w.op(), mandates.Organisation{Name: "Service mandataire du Rhône", Kind: mandates.OrgMJPMService}, w.admin)
+	o, err := w.svc.CreateOrganisation(ctx, w.op(), mandates.Organisation{Name: "Service mandataire du Rhône", Kind: mandates.OrgMJPMService, Address: orgAddress}, w.admin)
 	if err != nil {
 		t.Fatal(err)
 	}

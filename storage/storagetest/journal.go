@@ -588,7 +588,7 @@ func testJournalService(t *testing.T, s JournalStore, op func(*testing.T, *world
 	rec := &recorder{}
 	j := journal.New(s, journal.Options{})
 	w := newWorldWith(t, s, teeSink{j, rec})
-	o, err := w.svc.CreateOrganisation(t.Context(), w.op(), mandates.Organisation{Name: "CCAS de Villeurbanne", Kind: mandates.OrgCCAS}, w.admin)
+	o, err := w.svc.CreateOrganisation(t.Context(), w.op(), mandates.Organisation{Name: "CCAS de Villeurbanne", Kind: mandates.OrgCCAS, Address: orgAddress}, w.admin)
 	if err != nil {
 		t.Fatal(err)
 	}

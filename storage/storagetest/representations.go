@@ -91,7 +91,7 @@ func mustPerson(t *testing.T, s RepresentationStore, given, family, email string
 func mustOrganisation(t *testing.T, s RepresentationStore, name string, createdBy string) mandates.Organisation {
 	t.Helper()
 	o := mandates.Organisation{ID: mandates.NewID(time.Now()), Name: name, Kind: mandates.OrgFranceServices,
-		Areas: []mandates.Area{"social", "papiers"}, CreatedBy: createdBy}
+		Areas: []mandates.Area{"social", "papiers"}, CreatedBy: createdBy, Address: orgAddress}
 	if err := s.CreateOrganisation(t.Context(), o); err != nil {
 		t.Fatalf("CreateOrganisation(%s): %v", name, err)
 	}
@@ -678,7 +678,7 @@ func testOrganisationLifecycle(t *testing.T, s RepresentationStore) {
 	ctx := t.Context()
 	op := mustPerson(t, s, "Odile", "Greffe", "")
 	fs := mandates.Organisation{ID: mandates.NewID(time.Now()), Name: "Espace France Services de Vénissieux", Kind: mandates.OrgFranceServices,
-		Areas: []mandates.Area{"social", "papiers"}, CreatedBy: op.ID}
+		Areas: []mandates.Area{"social", "papiers"}, CreatedBy: op.ID, Address: orgAddress}
 	ccas := mandates.Organisation{ID: mandates.NewID(time.Now()), Name: "CCAS de Bron", Kind: mandates.OrgCCAS}
 	for _, o := range []mandates.Organisation{fs, ccas} {
 		if err := s.CreateOrganisation(ctx, o); err != nil {
@@ -701,10 +701,15 @@ func testOrganisationLifecycle(t *testing.T, s RepresentationStore) {
 		t.Fatalf("Organisations() = %+v, want CCAS de Bron then Espace France Services", list)
 	}
 	sameOrganisation(t, list[0], ccas)
+	if !list[0].Address.IsZero() || list[1].Address != orgAddress {
+		t.Errorf("addresses listed %+v and %+v, want none and %+v", list[0].Address, list[1].Address, orgAddress)
+	}
 
+	moved := mandates.Address{Street: "Bâtiment A\n1 place de la Paix", PostalCode: "69200", Locality: "Vénissieux", Country: "France"}
 	upd, err := s.UpdateOrganisation(ctx, fs.ID, func(o *mandates.Organisation) error {
 		o.Name = "France Services Vénissieux"
 		o.Areas = nil
+		o.Address = moved
 		return nil
 	})
 	if err != nil {
@@ -717,7 +722,7 @@ func testOrganisationLifecycle(t *testing.T, s RepresentationStore) {
 	if !reflect.DeepEqual(upd, read) {
 		t.Errorf("UpdateOrganisation returned what is not stored:\n returned %+v\n stored   %+v", upd, read)
 	}
-	if read.Name != "France Services Vénissieux" || read.Areas != nil || read.Version != 2 || !read.CreatedAt.Equal(got.CreatedAt) {
+	if read.Name != "France Services Vénissieux" || read.Areas != nil || read.Address != moved || read.Version != 2 || !read.CreatedAt.Equal(got.CreatedAt) {
 		t.Errorf("after update: %+v", read)
 	}
 }
@@ -761,6 +766,7 @@ func testOrganisationRefused(t *testing.T, s RepresentationStore) {
 		"an unknown area":  {func(o *mandates.Organisation) error { o.Areas = []mandates.Area{"jeux"}; return nil }, mandates.ErrInvalid},
 		"an emptied name":  {func(o *mandates.Organisation) error { o.Name = ""; return nil }, mandates.ErrInvalid},
 		"an area repeated": {func(o *mandates.Organisation) error { o.Areas = []mandates.Area{"social", "social"}; return nil }, mandates.ErrInvalid},
+		"a long street":    {func(o *mandates.Organisation) error { o.Address.Street = strings.Repeat("rue ", 51); return nil }, mandates.ErrInvalid},
 	} {
 		if _, err := s.UpdateOrganisation(ctx, o.ID, tt.fn); !errors.Is(err, tt.want) {
 			t.Errorf("%s: %v, want %v", name, err, tt.want)

@@ -160,7 +160,7 @@ func buildWorld(t *testing.T, st ServiceStore, sink mandates.EventSink, rec *rec
 		t.Fatal(err)
 	}
 	o, err := w.svc.CreateOrganisation(ctx, w.op(), mandates.Organisation{Name: "France Services Lyon 8e", Kind: mandates.OrgFranceServices,
-		Areas: []mandates.Area{"social", "papiers", "logement"}}, w.admin)
+		Areas: []mandates.Area{"social", "papiers", "logement"}, Address: orgAddress}, w.admin)
 	if err != nil {
 		t.Fatal(err)
 	}
