@@ -72,16 +72,31 @@ func (e *AddressError) Is(target error) bool { return target == ErrAddress }
 // each line is placed by what it starts with: complements first, service
 // lines after the street, the others in the order given.
 func AddressBlock(name string, a mandates.Address) ([]string, error) {
-	lines, _, err := addressBlock(name, a)
-	return lines, err
+	b, err := addressBlock(name, a)
+	return b.lines, err
 }
 
-// addressBlock also says whether the address is in France (no country
-// line), so a later check names the right field.
-func addressBlock(name string, a mandates.Address) (lines []string, france bool, err error) {
+// block is an address block and what a later check needs to name the
+// field of a line: whether the address is in France (no country line),
+// and how many lines the name takes.
+type block struct {
+	lines  []string
+	france bool
+	names  int
+}
+
+// field names the field the block's i-th line comes from.
+func (b block) field(i int) string {
+	if i < b.names {
+		return "name"
+	}
+	return fieldOfLine(i-b.names, len(b.lines)-b.names, b.france)
+}
+
+func addressBlock(name string, a mandates.Address) (block, error) {
 	name = squeeze(name)
 	if name == "" {
-		return nil, false, &AddressError{Field: "name", Rule: RuleMissing}
+		return block{}, &AddressError{Field: "name", Rule: RuleMissing}
 	}
 	var complements, streets, services []string
 	for l := range strings.SplitSeq(a.Street, "\n") {
@@ -97,24 +112,28 @@ func addressBlock(name string, a mandates.Address) (lines []string, france bool,
 		}
 	}
 	if len(streets)+len(services) == 0 {
-		return nil, false, &AddressError{Field: "street", Rule: RuleMissing}
+		return block{}, &AddressError{Field: "street", Rule: RuleMissing}
 	}
 	code := squeeze(a.PostalCode)
 	if code == "" {
-		return nil, false, &AddressError{Field: "postal_code", Rule: RuleMissing}
+		return block{}, &AddressError{Field: "postal_code", Rule: RuleMissing}
 	}
 	locality := capitals(a.Locality)
 	if locality == "" {
-		return nil, false, &AddressError{Field: "locality", Rule: RuleMissing}
+		return block{}, &AddressError{Field: "locality", Rule: RuleMissing}
 	}
-	france = isFrance(a.Country)
+	france := isFrance(a.Country)
 	if france {
 		code = strings.ReplaceAll(code, " ", "")
 		if len(code) != 5 || strings.IndexFunc(code, func(r rune) bool { return r < '0' || r > '9' }) >= 0 {
-			return nil, false, &AddressError{Field: "postal_code", Rule: RuleFormat}
+			return block{}, &AddressError{Field: "postal_code", Rule: RuleFormat}
 		}
 	}
-	lines = []string{name}
+	lines, err := nameLines(name)
+	if err != nil {
+		return block{}, err
+	}
+	names := len(lines)
 	lines = append(lines, complements...)
 	lines = append(lines, streets...)
 	lines = append(lines, services...)
@@ -122,22 +141,51 @@ func addressBlock(name string, a mandates.Address) (lines []string, france bool,
 	if !france {
 		lines = append(lines, capitals(a.Country))
 	}
-	for i, l := range lines {
+	for i, l := range lines[names:] {
 		if utf8.RuneCountInString(l) > MaxLineChars {
-			return nil, false, &AddressError{Field: fieldOfLine(i, len(lines), france), Rule: RuleTooLong, Limit: MaxLineChars, Line: i + 1}
+			return block{}, &AddressError{Field: fieldOfLine(i, len(lines)-names, france), Rule: RuleTooLong, Limit: MaxLineChars, Line: names + i + 1}
 		}
 	}
 	if len(lines) > MaxAddressLines {
-		return nil, false, &AddressError{Field: "street", Rule: RuleTooMany, Limit: MaxAddressLines}
+		return block{}, &AddressError{Field: "street", Rule: RuleTooMany, Limit: MaxAddressLines}
 	}
-	return lines, france, nil
+	return block{lines: lines, france: france, names: names}, nil
 }
 
-// fieldOfLine names the field a line of the block comes from.
+// nameLines is the recipient's name as the block's first line, or its
+// first two when it is longer than a line (a long family name, an
+// organisation's name): cut between words, as much as fits on the first.
+// A word longer than a line, or a name too long for two lines, is
+// refused: the operator must write it shorter.
+func nameLines(name string) ([]string, error) {
+	if utf8.RuneCountInString(name) <= MaxLineChars {
+		return []string{name}, nil
+	}
+	var first, rest []string
+	width := 0
+	for _, w := range strings.Fields(name) {
+		n := utf8.RuneCountInString(w)
+		if n > MaxLineChars {
+			return nil, &AddressError{Field: "name", Rule: RuleTooLong, Limit: MaxLineChars, Line: 1}
+		}
+		if rest == nil && (width == 0 || width+1+n <= MaxLineChars) {
+			first = append(first, w)
+			width += min(width, 1) + n
+			continue
+		}
+		rest = append(rest, w)
+	}
+	second := strings.Join(rest, " ")
+	if utf8.RuneCountInString(second) > MaxLineChars {
+		return nil, &AddressError{Field: "name", Rule: RuleTooLong, Limit: MaxLineChars, Line: 2}
+	}
+	return []string{strings.Join(first, " "), second}, nil
+}
+
+// fieldOfLine names the field the i-th line after the name comes from,
+// of n such lines.
 func fieldOfLine(i, n int, france bool) string {
 	switch {
-	case i == 0:
-		return "name"
 	case !france && i == n-1:
 		return "country"
 	case france && i == n-1, !france && i == n-2:

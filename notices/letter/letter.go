@@ -204,11 +204,11 @@ func (p *Printer) layout(pdf *fpdf.Fpdf, m notices.Message) ([]page, error) {
 	if squeeze(m.Subject) == "" || m.Date.IsZero() {
 		return nil, ErrMessage
 	}
-	block, france, err := addressBlock(m.To.Name, m.To.Address)
+	block, err := addressBlock(m.To.Name, m.To.Address)
 	if err != nil {
 		return nil, err
 	}
-	size, err := addressSize(pdf, block, france)
+	size, err := addressSize(pdf, block)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +222,7 @@ func (p *Printer) layout(pdf *fpdf.Fpdf, m notices.Message) ([]page, error) {
 	}
 	// The first baseline sits one ascent (about 0.75 em) under the top.
 	ay := windowY + size*0.75*25.4/72
-	for _, l := range block {
+	for _, l := range block.lines {
 		first = append(first, item{windowX, ay, "", size, l})
 		ay += addressPitch
 	}
@@ -267,11 +267,11 @@ func (p *Printer) layout(pdf *fpdf.Fpdf, m notices.Message) ([]page, error) {
 
 // addressSize is the largest size, from 14 pt down to MinAddressSize by
 // half points, at which every line of the block fits the window.
-func addressSize(pdf *fpdf.Fpdf, block []string, france bool) (float64, error) {
+func addressSize(pdf *fpdf.Fpdf, b block) (float64, error) {
 	for size := TextSize; size >= MinAddressSize; size -= 0.5 {
 		pdf.SetFont(family, "", size)
 		fits := true
-		for _, l := range block {
+		for _, l := range b.lines {
 			if pdf.GetStringWidth(l) > windowW {
 				fits = false
 				break
@@ -282,9 +282,9 @@ func addressSize(pdf *fpdf.Fpdf, block []string, france bool) (float64, error) {
 		}
 	}
 	pdf.SetFont(family, "", MinAddressSize)
-	for i, l := range block {
+	for i, l := range b.lines {
 		if pdf.GetStringWidth(l) > windowW {
-			return 0, &AddressError{Field: fieldOfLine(i, len(block), france), Rule: RuleTooWide, Limit: int(math.Round(windowW)), Line: i + 1}
+			return 0, &AddressError{Field: b.field(i), Rule: RuleTooWide, Limit: int(math.Round(windowW)), Line: i + 1}
 		}
 	}
 	return MinAddressSize, nil
