@@ -82,6 +82,11 @@ const (
 	// Detail: channel (the one that failed) and code (the failure's code),
 	// nothing else.
 	EventNoticeFallback EventType = "notice.fallback"
+	// EventNoticeResent: an operator sent a notice again (a letter lost
+	// in the post). In the person's journal; ActorID is the operator.
+	// Detail: notice (the new notice's id), resent_of (the notice sent
+	// again) and channel, nothing else (Service.NoticesAccess).
+	EventNoticeResent EventType = "notice.resent"
 
 	// Administrative events, in the journal's admin chain.
 	EventClientCreated EventType = "client.created"
@@ -98,7 +103,7 @@ var EventTypes = []EventType{
 	EventLoginSucceeded, EventLoginFailed, EventLoggedOut, EventSecondFactorUsed, EventSecondFactorFailed,
 	EventRecoveryCodeUsed, EventSecondFactorEnrolled, EventSecondFactorDisabled, EventTokenIssued, EventTokenExchanged,
 	EventRefreshTokenReused, EventTokenRevoked, EventSiteConsentGiven, EventSiteConsentWithdrawn, EventAccessEvaluated, EventActReported,
-	EventCosignRequested, EventCosignApproved, EventCosignRefused, EventCosignUsed, EventNoticeFallback,
+	EventCosignRequested, EventCosignApproved, EventCosignRefused, EventCosignUsed, EventNoticeFallback, EventNoticeResent,
 	EventClientCreated, EventClientDeleted, EventKeyRotated,
 }
 
