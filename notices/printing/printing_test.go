@@ -311,15 +311,36 @@ func TestARunNeverReplacesAFile(t *testing.T) {
 func TestCheckerSaysWhichLettersCannotBePrinted(t *testing.T) {
 	o, run, _ := world(t, jeanne, karim)
 	c := printing.Checker{Writer: run.Writer}
-	for i, want := range []bool{true, false} {
-		ok, err := c.Printable(t.Context(), o.byID[o.order[i]])
-		if err != nil || ok != want {
-			t.Errorf("letter %d: %v, %v; want %v", i, ok, err, want)
+	for i, want := range []printing.Problem{printing.NoProblem, printing.ProblemAddress} {
+		got, err := c.Problem(t.Context(), o.byID[o.order[i]])
+		if err != nil || got != want {
+			t.Errorf("letter %d: %q, %v; want %q", i, got, err, want)
 		}
 	}
 	sent := o.byID[o.order[1]]
 	sent.Channel, sent.Status = notices.Email, notices.Sent
-	if ok, err := c.Printable(t.Context(), sent); !ok || err != nil {
-		t.Errorf("an email sent: %v, %v", ok, err)
+	if got, err := c.Problem(t.Context(), sent); got != printing.NoProblem || err != nil {
+		t.Errorf("an email sent: %q, %v", got, err)
+	}
+	gone := &words{failAt: 1, fail: &notices.PermanentError{Channel: notices.Paper, Code: "recipient", Err: mandates.ErrNotFound}}
+	if got, err := (printing.Checker{Writer: gone}).Problem(t.Context(), o.byID[o.order[0]]); got != printing.ProblemUnwritable || err != nil {
+		t.Errorf("a recipient who no longer exists: %q, %v", got, err)
+	}
+}
+
+func TestALetterThatCanNeverBeWrittenIsLeftOut(t *testing.T) {
+	o, run, w := world(t, jeanne, paul)
+	w.failAt, w.fail = 1, &notices.PermanentError{Channel: notices.Paper, Code: "recipient", Err: mandates.ErrNotFound}
+	dir := t.TempDir()
+	plan, err := run.Print(t.Context(), filepath.Join(dir, "batch.pdf"), filepath.Join(dir, "batch.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Unprintable) != 1 || plan.Unprintable[0].Notice.ID != o.order[0] ||
+		printing.ProblemOf(plan.Unprintable[0].Reason) != printing.ProblemUnwritable {
+		t.Errorf("unprintable = %+v", plan.Unprintable)
+	}
+	if got := o.handedOver(); !slices.Equal(got, o.order[1:]) {
+		t.Errorf("handed over %v", got)
 	}
 }
