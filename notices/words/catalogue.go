@@ -1,0 +1,189 @@
+package words
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"text/template"
+)
+
+//go:embed catalogue.*.json
+var files embed.FS
+
+// Languages are the catalogues' languages, French first.
+var Languages = []string{"fr", "en"}
+
+// source is one catalogue file as written.
+type source struct {
+	// Kinds: for each kind of representation, the words that name it.
+	Kinds map[string]kind `json:"kinds"`
+	// Channels: « par e-mail », « par SMS », by channel.
+	Channels map[string]string `json:"channels"`
+	// Blocks are lines several notices share (how to contest, how to
+	// stop); a notice's line "@name" is replaced by the block's lines.
+	Blocks map[string][]string `json:"blocks"`
+	// Notices, by key « event », « event/role » or « event/role/class »
+	// (Key): the words of each.
+	Notices map[string]entrySource `json:"notices"`
+}
+
+// kind names a kind of representation in sentences.
+type kind struct {
+	A   string `json:"a"`   // « un mandat »
+	The string `json:"the"` // « le mandat »
+	// You is the kind with its meaning, said to the person: « la tutelle
+	// (une personne choisie par le juge fait vos démarches) ».
+	You string `json:"you"`
+	// Of is the same about the person, named {{.Person}}.
+	Of string `json:"of"`
+}
+
+type entrySource struct {
+	Subject string   `json:"subject"`
+	Lines   []string `json:"lines"`
+	Short   string   `json:"short"`
+}
+
+// entry is a notice's words, parsed.
+type entry struct {
+	key     string
+	subject *template.Template
+	lines   []*template.Template
+	short   *template.Template
+}
+
+type catalogue struct {
+	lang     string
+	kinds    map[string]kind
+	channels map[string]string
+	notices  map[string]*entry
+}
+
+// Others is the role of a catalogue key that stands for every recipient
+// but the person.
+const Others = "others"
+
+// Key is the catalogue key of a notice's words: event, role and class,
+// the last two optional.
+func Key(event, role, class string) string {
+	k := event
+	if role != "" {
+		k += "/" + role
+		if class != "" {
+			k += "/" + class
+		}
+	}
+	return k
+}
+
+// entry finds the words of event for a recipient of role about a
+// representation of class, the most precise first: event/role/class,
+// event/role, then for anyone but the person event/others/class,
+// event/others, and last event alone.
+func (c *catalogue) entry(event, role, class string) (*entry, error) {
+	keys := []string{Key(event, role, class), Key(event, role, "")}
+	if role != "person" {
+		keys = append(keys, Key(event, Others, class), Key(event, Others, ""))
+	}
+	keys = append(keys, event)
+	for _, k := range keys {
+		if e, ok := c.notices[k]; ok {
+			return e, nil
+		}
+	}
+	return nil, fmt.Errorf("words: no %s words for %s to %s (%s)", c.lang, event, role, class)
+}
+
+// write executes e with f: the subject, the lines (a line that comes out
+// empty is left out) and the short text.
+func (c *catalogue) write(e *entry, f facts) (subject string, lines []string, short string, err error) {
+	run := func(t *template.Template) (string, error) {
+		var b bytes.Buffer
+		if err := t.Execute(&b, f); err != nil {
+			return "", fmt.Errorf("words: %s: %w", e.key, err)
+		}
+		return strings.Join(strings.Fields(b.String()), " "), nil
+	}
+	if subject, err = run(e.subject); err != nil {
+		return
+	}
+	for _, t := range e.lines {
+		l, err := run(t)
+		if err != nil {
+			return "", nil, "", err
+		}
+		if l != "" {
+			lines = append(lines, l)
+		}
+	}
+	short, err = run(e.short)
+	return subject, lines, short, err
+}
+
+// catalogues parses the embedded catalogues once. They are part of the
+// binary: one that does not parse is a build defect the tests catch.
+var catalogues = sync.OnceValues(func() (map[string]*catalogue, error) {
+	out := map[string]*catalogue{}
+	for _, lang := range Languages {
+		c, err := load(lang)
+		if err != nil {
+			return nil, err
+		}
+		out[lang] = c
+	}
+	return out, nil
+})
+
+func load(lang string) (*catalogue, error) {
+	name := "catalogue." + lang + ".json"
+	buf, err := files.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	var src source
+	dec := json.NewDecoder(bytes.NewReader(buf))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&src); err != nil {
+		return nil, fmt.Errorf("words: %s: %w", name, err)
+	}
+	c := &catalogue{lang: lang, kinds: src.Kinds, channels: src.Channels, notices: map[string]*entry{}}
+	parse := func(key, part, text string) (*template.Template, error) {
+		t, err := template.New(key + " " + part).Option("missingkey=error").Parse(text)
+		if err != nil {
+			return nil, fmt.Errorf("words: %s: %s %s: %w", name, key, part, err)
+		}
+		return t, nil
+	}
+	for key, s := range src.Notices {
+		if strings.TrimSpace(s.Subject) == "" || strings.TrimSpace(s.Short) == "" || len(s.Lines) == 0 {
+			return nil, fmt.Errorf("words: %s: %s needs a subject, lines and a short text", name, key)
+		}
+		e := &entry{key: key}
+		if e.subject, err = parse(key, "subject", s.Subject); err != nil {
+			return nil, err
+		}
+		if e.short, err = parse(key, "short", s.Short); err != nil {
+			return nil, err
+		}
+		for i, l := range s.Lines {
+			texts := []string{l}
+			if b, ok := strings.CutPrefix(l, "@"); ok {
+				if texts, ok = src.Blocks[b]; !ok {
+					return nil, fmt.Errorf("words: %s: %s line %d: no block %q", name, key, i+1, b)
+				}
+			}
+			for _, text := range texts {
+				t, err := parse(key, fmt.Sprint("line ", i+1), text)
+				if err != nil {
+					return nil, err
+				}
+				e.lines = append(e.lines, t)
+			}
+		}
+		c.notices[key] = e
+	}
+	return c, nil
+}

@@ -1,0 +1,337 @@
+package words
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/relais-fr/relais/locales"
+	"github.com/relais-fr/relais/mandates"
+	"github.com/relais-fr/relais/notices"
+)
+
+// Reader is what the Writer reads from the store: the recipient, the
+// names it gives and the representation a notice is about. The sqlite and
+// postgres stores implement it.
+type Reader interface {
+	Person(ctx context.Context, id string) (mandates.Person, error)
+	Organisation(ctx context.Context, id string) (mandates.Organisation, error)
+	Representation(ctx context.Context, id string) (mandates.Representation, error)
+}
+
+// Contact is where a recipient's email and SMS go.
+type Contact struct {
+	Email string
+	Phone string
+}
+
+// Contacts gives the email address and phone number a recipient
+// confirmed for their notices (the preferences, issue 15 point 3, keep
+// them). A recipient without one has the zero Contact.
+type Contacts interface {
+	Contact(ctx context.Context, id string, kind notices.RecipientKind) (Contact, error)
+}
+
+// PersonContacts is the Contacts of a deployment without preferences: a
+// person's Email and Phone as their account holds them; none for an
+// organisation.
+type PersonContacts struct{ Reader Reader }
+
+// Contact implements Contacts.
+func (c PersonContacts) Contact(ctx context.Context, id string, kind notices.RecipientKind) (Contact, error) {
+	if kind != notices.ToPerson {
+		return Contact{}, nil
+	}
+	p, err := c.Reader.Person(ctx, id)
+	if err != nil {
+		return Contact{}, err
+	}
+	return Contact{Email: p.Email, Phone: p.Phone}, nil
+}
+
+// Options is what the deployment configures.
+type Options struct {
+	// Sender is the name people know the notices come from, e.g. « France
+	// Services Nantes »; it signs emails and SMS. Required.
+	Sender string
+	// Contact is how to reach a person who answers: a phone number, or a
+	// desk's address, e.g. « 02 40 41 42 43 ». Required: every notice
+	// says who to call.
+	Contact string
+	// Contacts gives the confirmed email and phone; default
+	// PersonContacts over the Reader.
+	Contacts Contacts
+	// Now dates the messages; default time.Now.
+	Now func() time.Time
+}
+
+// Writer is the notices.Writer of Relais: it reads the notice's
+// recipient and representation and puts the event in words from the
+// catalogue.
+type Writer struct {
+	r   Reader
+	o   Options
+	cat map[string]*catalogue
+}
+
+var _ notices.Writer = (*Writer)(nil)
+
+// ErrOptions: a part of Options is missing.
+var ErrOptions = errors.New("words: the sender's name and a contact are required")
+
+// New checks o and loads the catalogues.
+func New(r Reader, o Options) (*Writer, error) {
+	if r == nil || strings.TrimSpace(o.Sender) == "" || strings.TrimSpace(o.Contact) == "" {
+		return nil, ErrOptions
+	}
+	if o.Contacts == nil {
+		o.Contacts = PersonContacts{Reader: r}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	cat, err := catalogues()
+	if err != nil {
+		return nil, err
+	}
+	return &Writer{r: r, o: o, cat: cat}, nil
+}
+
+// Reference is the reference printed on a notice and quoted in its email:
+// « N- » and the last twelve characters of the notice's id in capitals,
+// in groups of four, short enough to read out on the phone; an operator
+// finds the notice by it.
+func Reference(id string) string {
+	s := strings.ToUpper(strings.ReplaceAll(id, "-", ""))
+	if len(s) > 12 {
+		s = s[len(s)-12:]
+	}
+	var b strings.Builder
+	b.WriteString("N-")
+	for i, c := range s {
+		if i > 0 && i%4 == 0 {
+			b.WriteByte('-')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// Write implements notices.Writer. A recipient or representation that no
+// longer exists is a *notices.PermanentError (code "recipient",
+// "representation"); so is an email notice to a recipient without an
+// email address ("address") and an SMS notice without a phone ("phone").
+// A letter to someone without a postal address is written: the letter
+// channel refuses it, and operators see why.
+func (w *Writer) Write(ctx context.Context, n notices.Notice) (notices.Message, error) {
+	lang := "fr"
+	if n.Lang == "en" {
+		lang = "en"
+	}
+	cat := w.cat[lang]
+	f, to, err := w.facts(ctx, n, lang)
+	if err != nil {
+		return notices.Message{}, err
+	}
+	role := notices.Role(n.Data["recipient_role"])
+	if role == "" {
+		role = notices.RolePerson
+	}
+	e, err := cat.entry(string(n.Kind), string(role), f.class)
+	if err != nil {
+		return notices.Message{}, &notices.PermanentError{Channel: n.Channel, Code: "kind", Err: err}
+	}
+	m := notices.Message{ID: n.ID, Reference: Reference(n.ID), Lang: lang, Date: w.o.Now(), To: to}
+	if m.Subject, m.Lines, m.Short, err = cat.write(e, f); err != nil {
+		return notices.Message{}, &notices.PermanentError{Channel: n.Channel, Code: "words", Err: err}
+	}
+	switch {
+	case n.Channel == notices.Email && strings.TrimSpace(to.Email) == "":
+		return m, &notices.PermanentError{Channel: n.Channel, Code: "address", Err: errors.New("words: the recipient has no email address")}
+	case n.Channel == notices.SMS && strings.TrimSpace(to.Phone) == "":
+		return m, &notices.PermanentError{Channel: n.Channel, Code: "phone", Err: errors.New("words: the recipient has no phone number")}
+	}
+	return m, nil
+}
+
+// facts are what the templates read.
+type facts struct {
+	class string // "measure" or "consent"; "" when the notice names no representation
+
+	Person    string // the represented person's name
+	Recipient string // the recipient's name
+	Holder    string // who holds the representation: a person's or an organisation's name
+	By        string // who acted: the organisation they acted for, or their name
+	Actor     string // who acted, by their own name
+	KindYou   string // the kind, explained, said to the person
+	KindOf    string // the kind, explained, about the person
+	A         string // « un mandat », « une procuration », « une mesure de protection »
+	The       string // the same with its definite article
+	Court     string // the court of the decision
+	Decided   string // the decision's date
+	Decision  string // the decision's number
+	From      string // the representation's first day
+	Until     string // its last day; empty when it has none
+	Areas     string // the areas it covers, as a list; empty: all
+	AreasFew  string // the same in one word each, for an SMS
+	Action    string // what a requested agreement is for
+	AnswerBy  string // the day an agreement request expires
+	EndsOn    string // ending_soon: the last day
+	Site      string // site.first_act: the site's name
+	Channel   string // notice.channel_confirmed: « par e-mail », « par SMS »
+	Asked     bool   // the representation waits for an answer (pending consent)
+	ByYou     bool   // the person did it themselves
+	Paper     bool   // a letter: it already says who to call
+	Sender    string // Options.Sender
+	Contact   string // Options.Contact
+}
+
+func (w *Writer) facts(ctx context.Context, n notices.Notice, lang string) (facts, notices.Recipient, error) {
+	f := facts{Sender: w.o.Sender, Contact: w.o.Contact, Paper: n.Channel == notices.Paper,
+		Asked: n.Data["status"] == string(mandates.StatusPendingConsent), ByYou: n.Data["actor_id"] == n.PersonID}
+	var to notices.Recipient
+	gone := func(code string, err error) error {
+		if errors.Is(err, mandates.ErrNotFound) {
+			return &notices.PermanentError{Channel: n.Channel, Code: code, Err: err}
+		}
+		return fmt.Errorf("words: %s of notice %s: %w", code, n.ID, err)
+	}
+	switch n.RecipientKind {
+	case notices.ToOrganisation:
+		o, err := w.r.Organisation(ctx, n.RecipientID)
+		if err != nil {
+			return f, to, gone("recipient", err)
+		}
+		to.Name = o.Name
+	default:
+		p, err := w.r.Person(ctx, n.RecipientID)
+		if err != nil {
+			return f, to, gone("recipient", err)
+		}
+		to.Name, to.Address = mandates.DisplayName(p), p.Address
+	}
+	if n.Channel == notices.Email || n.Channel == notices.SMS {
+		c, err := w.o.Contacts.Contact(ctx, n.RecipientID, n.RecipientKind)
+		if err != nil {
+			return f, to, gone("recipient", err)
+		}
+		to.Email, to.Phone = c.Email, c.Phone
+	}
+	f.Recipient = to.Name
+	if n.PersonID == n.RecipientID {
+		f.Person = to.Name
+	} else {
+		p, err := w.r.Person(ctx, n.PersonID)
+		if err != nil {
+			return f, to, gone("person", err)
+		}
+		f.Person = mandates.DisplayName(p)
+	}
+	var err error
+	if f.Actor, err = w.personName(ctx, n.Data["actor_id"]); err != nil {
+		return f, to, gone("actor", err)
+	}
+	f.By = f.Actor
+	if id := n.Data["organisation_id"]; mandates.IsID(id) {
+		o, err := w.r.Organisation(ctx, id)
+		if err != nil {
+			return f, to, gone("organisation", err)
+		}
+		f.By = o.Name
+	}
+	if id := n.Data["representation_id"]; mandates.IsID(id) {
+		r, err := w.r.Representation(ctx, id)
+		if err != nil {
+			return f, to, gone("representation", err)
+		}
+		if err := w.representation(ctx, &f, r, lang); err != nil {
+			return f, to, gone("representative", err)
+		}
+	}
+	w.details(&f, n, lang)
+	return f, to, nil
+}
+
+func (w *Writer) personName(ctx context.Context, id string) (string, error) {
+	if !mandates.IsID(id) {
+		return "", nil
+	}
+	p, err := w.r.Person(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	return mandates.DisplayName(p), nil
+}
+
+// representation fills in the facts of the notice's representation.
+func (w *Writer) representation(ctx context.Context, f *facts, r mandates.Representation, lang string) error {
+	k := w.cat[lang].kinds[string(r.Kind)]
+	f.class = "consent"
+	if r.Kind.IsMeasure() {
+		f.class = "measure"
+	}
+	f.A, f.The = k.A, k.The
+	f.KindYou, f.KindOf = k.You, strings.ReplaceAll(k.Of, "{{.Person}}", f.Person)
+	if r.Representative.IsOrganisation() {
+		o, err := w.r.Organisation(ctx, r.Representative.OrganisationID)
+		if err != nil {
+			return err
+		}
+		f.Holder = o.Name
+	} else {
+		name, err := w.personName(ctx, r.Representative.PersonID)
+		if err != nil {
+			return err
+		}
+		f.Holder = name
+	}
+	if d := r.Source.Decision; d != nil {
+		f.Court, f.Decision = d.Jurisdiction, d.Reference
+		if !d.Date.IsZero() {
+			f.Decided = locales.FormatDate(d.Date, lang)
+		}
+	}
+	if !r.ValidFrom.IsZero() {
+		f.From = locales.FormatDate(r.ValidFrom, lang)
+	}
+	if !r.ValidUntil.IsZero() {
+		f.Until = locales.FormatDate(r.ValidUntil, lang)
+	}
+	var long, few []string
+	for _, a := range mandates.SortAreas(r.Areas) {
+		label := locales.Area(a).In(lang)
+		long = append(long, lowerFirst(label))
+		word, _, _ := strings.Cut(label, ",")
+		few = append(few, lowerFirst(word))
+	}
+	f.Areas, f.AreasFew = strings.Join(long, " ; "), strings.Join(few, ", ")
+	return nil
+}
+
+// details reads the notice's codes that need no store.
+func (w *Writer) details(f *facts, n notices.Notice, lang string) {
+	c := w.cat[lang]
+	if a := n.Data["action"]; a != "" {
+		f.Action = lowerFirst(locales.Action(mandates.Action(a)).In(lang))
+	}
+	if at, err := time.Parse(time.RFC3339Nano, n.Data["event_at"]); err == nil && n.Kind == mandates.EventCosignRequested {
+		f.AnswerBy = locales.FormatDate(at.Add(mandates.CosignaturePendingTTL), lang)
+	}
+	f.EndsOn = f.Until
+	if d, err := time.Parse(time.DateOnly, n.Data["ends_on"]); err == nil {
+		f.EndsOn = locales.FormatDate(d, lang)
+	}
+	f.Site = n.Data["site_name"]
+	f.Channel = c.channels[n.Data["channel"]]
+}
+
+func lowerFirst(s string) string {
+	for i, r := range s {
+		if i == 0 {
+			return strings.ToLower(string(r)) + s[len(string(r)):]
+		}
+	}
+	return s
+}
