@@ -79,6 +79,12 @@ type Plan struct {
 // already marked handed over.
 var ErrExists = errors.New("printing: the file already exists")
 
+// ExistsError names the file that is already there; it matches ErrExists.
+type ExistsError struct{ Path string }
+
+func (e *ExistsError) Error() string        { return e.Path + ": " + ErrExists.Error() }
+func (e *ExistsError) Is(target error) bool { return target == ErrExists }
+
 // Plan writes the letters waiting to be printed, oldest first, and sorts
 // out those that cannot be: what --dry-run shows. It marks nothing.
 func (r *Run) Plan(ctx context.Context) (Plan, error) {
@@ -120,13 +126,13 @@ func (r *Run) Plan(ctx context.Context) (Plan, error) {
 func (r *Run) Print(ctx context.Context, pdfPath, csvPath string) (Plan, error) {
 	for _, path := range []string{pdfPath, csvPath} {
 		if _, err := os.Lstat(path); err == nil {
-			return Plan{}, fmt.Errorf("%s: %w", path, ErrExists)
+			return Plan{}, &ExistsError{Path: path}
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return Plan{}, err
 		}
 	}
 	if filepath.Clean(pdfPath) == filepath.Clean(csvPath) {
-		return Plan{}, fmt.Errorf("%s: %w", csvPath, ErrExists)
+		return Plan{}, &ExistsError{Path: csvPath}
 	}
 	p, err := r.Plan(ctx)
 	if err != nil || len(p.Letters) == 0 {
