@@ -24,6 +24,9 @@ type Mandates struct {
 	Auth    *authn.Authenticator
 	// Journal, when set, adds the journal's pages (journal.go).
 	Journal JournalReader
+	// Notices, when set, adds the operators' view of a person's notices
+	// (operator_notices.go).
+	Notices *Notices
 }
 
 // The pages about representations. Each group lives in its own file:
@@ -42,6 +45,9 @@ func (s *Server) mountRepresentations(pages *mux.Router) {
 	(&aidantPages{person}).mountAidant(pages)
 	(&cosignPages{s}).mountCosign(pages)
 	(&journalPages{s}).mountJournal(pages)
+	if s.mandates.Notices != nil {
+		(&noticePages{s}).mountNotices(pages)
+	}
 }
 
 // requireSession returns the browser's session; without one, errSignIn
