@@ -36,7 +36,6 @@ func noticesOf(t *testing.T, st *sqlite.Store, app *oidcApp) *ui.Notices {
 	}
 }
 
-
 // noticesCast is the cast with four notices about Jeanne: her letter
 // about her tutelle waiting to be printed (she has no postal address), an
 // email to Marie sent, a letter to Marie printed, and an email to Jeanne
