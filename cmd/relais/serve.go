@@ -159,6 +159,10 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	opNotices, err := operatorNotices(st, service, jr)
+	if err != nil {
+		return err
+	}
 	site, err := ui.New(ui.Options{
 		Log:           log,
 		Store:         st,
@@ -167,7 +171,7 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 		MaxBodyBytes:  c.MaxBodyBytes,
 		SecureCookies: strings.HasPrefix(c.Issuer, "https://"),
 		OIDC:          oidc,
-		Mandates:      &ui.Mandates{Service: service, Auth: oidc.Auth, Journal: st},
+		Mandates:      &ui.Mandates{Service: service, Auth: oidc.Auth, Journal: st, Notices: opNotices},
 	})
 	if err != nil {
 		return err
