@@ -108,6 +108,12 @@ func noticesPath(personID string) string { return "/operateur/personnes/" + pers
 func TestOperatorSeesAPersonsNotices(t *testing.T) {
 	app := newOIDCApp(t)
 	c := newNoticesCast(t, app)
+	// A letter to an organisation, printed.
+	toOrg := c.printed
+	toOrg.ID, toOrg.RecipientID, toOrg.RecipientKind = mandates.NewID(time.Now()), c.org.ID, notices.ToOrganisation
+	if err := storeNotice(t, app, toOrg); err != nil {
+		t.Fatal(err)
+	}
 	op := boAs(t, app, &c.operator)
 	code, page, _ := op.do(http.MethodGet, noticesPath(c.jeanne.ID), nil)
 	if code != http.StatusOK {
@@ -117,7 +123,7 @@ func TestOperatorSeesAPersonsNotices(t *testing.T) {
 		"Les courriers au sujet de Jeanne Petit",
 		"ne peut pas être envoyé : adresse postale manquante ou incomplète",
 		"1 courrier(s) attendent une adresse postale complète",
-		"Marie Martin (qui la représente)", "Jeanne Petit (la personne elle-même)",
+		"Marie Martin (qui la représente)", "Jeanne Petit (la personne elle-même)", "France Services Lyon 8e (qui la représente)",
 		"en attente d’impression", "pas envoyé : remplacé par une lettre", "envoyé le ", "imprimé et remis à la poste le ",
 		"le service d’envoi a refusé le courrier (code 550)",
 		"Une mesure ou un mandat mis en pause",

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -262,8 +263,7 @@ func writeTemp(path string, fill func(io.Writer) error) (string, error) {
 func uniqueDirs(paths ...string) []string {
 	var out []string
 	for _, p := range paths {
-		d := filepath.Dir(p)
-		if len(out) == 0 || out[0] != d {
+		if d := filepath.Dir(p); !slices.Contains(out, d) {
 			out = append(out, d)
 		}
 	}
