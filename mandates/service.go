@@ -22,6 +22,14 @@ type CodeSender interface {
 	SendConsentCode(ctx context.Context, to Person, code string) error
 }
 
+// RequestCodeSender is a CodeSender that is also given the request the
+// code answers, so its text can say who asks what (« France Services
+// Nantes demande un mandat pour vos démarches : papiers, 12 mois. Code :
+// 123456 »). SendConsentCode calls it instead when the CodeSender has it.
+type RequestCodeSender interface {
+	SendRequestCode(ctx context.Context, to Person, r Representation, code string) error
+}
+
 // ServiceConfig tunes a Service; zero fields take the defaults.
 type ServiceConfig struct {
 	Policy *Policy          // default: DefaultPolicy()

@@ -290,6 +290,9 @@ func (s *Service) SendConsentCode(ctx context.Context, a Actor, id string) error
 	}
 	// Sent once the code is stored: a failed send leaves a code nobody
 	// has, which the aidant replaces by asking again.
+	if rs, ok := s.cfg.Codes.(RequestCodeSender); ok {
+		return rs.SendRequestCode(ctx, p, r, code)
+	}
 	return s.cfg.Codes.SendConsentCode(ctx, p, code)
 }
 

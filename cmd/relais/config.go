@@ -44,6 +44,8 @@ type Config struct {
 	JournalRetention          time.Duration // --journal-retention, RELAIS_JOURNAL_RETENTION: 0 keeps details
 	JournalWitnesses          []string      // --journal-witness, RELAIS_JOURNAL_WITNESS: "URL VKEY" of each witness
 
+	Notices NoticeConfig // --notice-*, --smtp-*, --sms-*: who notices come from, email and SMS (notices_config.go)
+
 	policy *mandates.Policy // the parsed --policy, or the default
 }
 
@@ -81,6 +83,7 @@ func bindServeFlags(fs *pflag.FlagSet, c *Config) {
 	fs.IntVar(&c.PasswordHashConcurrency, "password-hash-concurrency", runtime.NumCPU(),
 		"how many passwords are checked at once (each takes 19 MiB); past it and a short queue, logins answer 503")
 	bindJournalFlags(fs, c)
+	bindNoticeFlags(fs, &c.Notices)
 }
 
 // envName is the variable that gives a flag its default: --busy-timeout is
@@ -186,6 +189,12 @@ func (c *Config) validate() error {
 		return settingErr("--max-body-bytes (RELAIS_MAX_BODY_BYTES) must be at least 1024.")
 	}
 	if err := c.validateJournal(); err != nil {
+		return err
+	}
+	if c.Demo {
+		c.Notices.demoDefaults()
+	}
+	if err := c.Notices.validate(); err != nil {
 		return err
 	}
 	p, err := loadPolicy(c.Policy)

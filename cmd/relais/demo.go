@@ -319,12 +319,3 @@ func demoSecondFactor(ctx context.Context, st store, box *keyring.SecretBox, now
 	}
 	return nil
 }
-
-// demoTexts stands in for an SMS gateway in the demo: it prints the
-// consent code it would send.
-type demoTexts struct{ out io.Writer }
-
-func (d demoTexts) SendConsentCode(_ context.Context, to mandates.Person, code string) error {
-	_, err := fmt.Fprintf(d.out, "Demo text message (not sent) to %s, %s: your Relais consent code is %s\n", mandates.DisplayName(to), to.Phone, code)
-	return err
-}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/notices"
+	"github.com/relais-fr/relais/notices/words"
 )
 
 // noticeSink is the service's event sink: the journal, wrapped so that
@@ -21,11 +22,32 @@ func noticeSink(st store, events mandates.EventSink) mandates.EventSink {
 	return &notices.Notifier{Sink: events, Store: st, Reader: st}
 }
 
-// startNotices runs the dispatcher of electronic notices until stop. No
-// email or SMS sender is wired yet (the channels come next), so it
-// claims nothing: the letters wait in the outbox for the print command. Its owner names the
-// instance in leases: the host and a random suffix.
-func startNotices(ctx context.Context, st notices.Store, events mandates.EventSink, log *slog.Logger) (stop func()) {
+// noticeChannels are what serve's dispatcher sends with: the senders of
+// the channels the configuration gives (email, SMS; the demo's printers),
+// and the words. Without senders the dispatcher claims nothing, and the
+// letters wait in the outbox for the print command.
+type noticeChannels struct {
+	Senders map[notices.Channel]notices.Sender
+	Writer  notices.Writer
+}
+
+// noticeWriter is the words of the notices, signed with the configured
+// name and contact; nil when notices are not configured (no sender then
+// needs it).
+func noticeWriter(st words.Reader, c *NoticeConfig) (notices.Writer, error) {
+	if c.From == "" {
+		return nil, nil
+	}
+	w, err := words.New(st, words.Options{Sender: c.From, Contact: c.contact(), Now: time.Now})
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// newDispatcher is the dispatcher of serve. Its owner names the instance
+// in leases: the host and a random suffix.
+func newDispatcher(st notices.Store, events mandates.EventSink, log *slog.Logger, ch noticeChannels) *notices.Dispatcher {
 	host, _ := os.Hostname()
 	suffix := make([]byte, 4)
 	_, _ = rand.Read(suffix) // crypto/rand.Read never fails (Go 1.24+).
@@ -33,7 +55,12 @@ func startNotices(ctx context.Context, st notices.Store, events mandates.EventSi
 	if len(owner) > notices.MaxOwner {
 		owner = owner[len(owner)-notices.MaxOwner:]
 	}
-	d := &notices.Dispatcher{Store: st, Events: events, Owner: owner, Log: log, Now: time.Now}
+	return &notices.Dispatcher{Store: st, Events: events, Owner: owner, Log: log, Now: time.Now, Senders: ch.Senders, Writer: ch.Writer}
+}
+
+// startNotices runs serve's dispatcher until stop.
+func startNotices(ctx context.Context, st notices.Store, events mandates.EventSink, log *slog.Logger, ch noticeChannels) (stop func()) {
+	d := newDispatcher(st, events, log, ch)
 	dctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() {

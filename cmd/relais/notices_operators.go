@@ -16,12 +16,16 @@ import (
 // recipient's channel as the Notifier does (notices.PaperOnly until the
 // preferences are wired). A letter waiting to be printed is checked as
 // relais notices print checks it: written in words, then its address.
-// The check reads the recipient and the words only; the sender's name and
-// contact, which the print command takes, do not change its answer.
-func operatorNotices(st store, service *mandates.Service, events mandates.EventSink) (*ui.Notices, error) {
-	w, err := words.New(st, words.Options{Sender: "Relais", Contact: "Relais"})
-	if err != nil {
-		return nil, err
+// The check uses serve's words (w); when notices are not configured
+// (w is nil) it uses words signed « Relais »: the sender's name and
+// contact change the words, never whether a letter can be printed.
+func operatorNotices(st store, service *mandates.Service, events mandates.EventSink, w notices.Writer) (*ui.Notices, error) {
+	if w == nil {
+		ww, err := words.New(st, words.Options{Sender: "Relais", Contact: "Relais"})
+		if err != nil {
+			return nil, err
+		}
+		w = ww
 	}
 	check := printing.Checker{Writer: w}
 	return &ui.Notices{

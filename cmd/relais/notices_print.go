@@ -17,32 +17,20 @@ import (
 	"github.com/relais-fr/relais/notices/words"
 )
 
-// senderConfig is who the letters come from, as the deployment sets it:
-// printed at the top of each letter and under « Vous avez une question ? ».
-type senderConfig struct {
-	Name    string // --sender-name, RELAIS_SENDER_NAME
-	Address string // --sender-address, RELAIS_SENDER_ADDRESS: lines separated by ";"
-	Phone   string // --sender-phone, RELAIS_SENDER_PHONE
+// bindNoticeSenderFlags binds who the letters come from, with the names
+// and variables of serve's (bindNoticeFlags): a deployment sets them once.
+func bindNoticeSenderFlags(fs *pflag.FlagSet, c *NoticeConfig) {
+	fs.StringVar(&c.From, "notice-from", "", "the name letters come from, at their top, e.g. \"France Services Nantes\"")
+	fs.StringVar(&c.Address, "notice-address", "", "the postal address people write to, lines separated by ;, e.g. \"4 rue de la Maison Neuve; 44000 Nantes\"")
+	fs.StringVar(&c.Phone, "notice-phone", "", "the phone number people call about a letter, e.g. \"02 40 41 42 43\"")
 }
 
-func bindSenderFlags(fs *pflag.FlagSet, c *senderConfig) {
-	fs.StringVar(&c.Name, "sender-name", "", "who the letters come from, for example \"France Services Nantes\"")
-	fs.StringVar(&c.Address, "sender-address", "", "the sender's postal address, lines separated by \";\", for example \"4 rue de la Maison Neuve; 44000 Nantes\"")
-	fs.StringVar(&c.Phone, "sender-phone", "", "the phone number a person calls about a letter, for example \"02 40 41 42 43\"")
-}
-
-// letterhead checks the sender once: a setting to fix (exit 2) when a
+// printer checks the letterhead once: a setting to fix (exit 2) when a
 // part is missing or too wide for the letter.
-func (c senderConfig) letterhead() (*letter.Printer, error) {
-	var lines []string
-	for l := range strings.SplitSeq(c.Address, ";") {
-		if l = strings.TrimSpace(l); l != "" {
-			lines = append(lines, l)
-		}
-	}
-	p, err := letter.NewPrinter(letter.Letterhead{Name: strings.TrimSpace(c.Name), Address: lines, Phone: strings.TrimSpace(c.Phone)})
+func (c *NoticeConfig) printer() (*letter.Printer, error) {
+	p, err := letter.NewPrinter(c.letterhead())
 	if err != nil {
-		return nil, settingErr("--sender-name, --sender-address and --sender-phone (RELAIS_SENDER_NAME, RELAIS_SENDER_ADDRESS, RELAIS_SENDER_PHONE) must all be set, each line at most about 40 characters, for example --sender-name \"France Services Nantes\" --sender-address \"4 rue de la Maison Neuve; 44000 Nantes\" --sender-phone \"02 40 41 42 43\".")
+		return nil, settingErr("--notice-from, --notice-address and --notice-phone (RELAIS_NOTICE_FROM, RELAIS_NOTICE_ADDRESS, RELAIS_NOTICE_PHONE) must all be set, each line at most half a page wide; for example --notice-from \"France Services Nantes\" --notice-address \"4 rue de la Maison Neuve; 44000 Nantes\" --notice-phone \"02 40 41 42 43\".")
 	}
 	return p, nil
 }
@@ -60,7 +48,7 @@ func newNotices(stdout, stderr io.Writer, getenv func(string) string) *cobra.Com
 func newNoticesPrint(stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {
 	var (
 		c        Config
-		sender   senderConfig
+		sender   NoticeConfig
 		out      string
 		manifest string
 		dryRun   bool
@@ -92,7 +80,7 @@ run once the address is corrected. --dry-run lists what would be printed and mar
 			if manifest == "" && out != "" {
 				manifest = strings.TrimSuffix(out, filepath.Ext(out)) + ".csv"
 			}
-			printer, err := sender.letterhead()
+			printer, err := sender.printer()
 			if err != nil {
 				return err
 			}
@@ -109,7 +97,7 @@ run once the address is corrected. --dry-run lists what would be printed and mar
 			} else if err := schemaCurrent(ctx, st); err != nil {
 				return err
 			}
-			w, err := words.New(st, words.Options{Sender: strings.TrimSpace(sender.Name), Contact: strings.TrimSpace(sender.Phone)})
+			w, err := words.New(st, words.Options{Sender: strings.TrimSpace(sender.From), Contact: sender.contact(), Now: time.Now})
 			if err != nil {
 				return err
 			}
@@ -149,7 +137,7 @@ run once the address is corrected. --dry-run lists what would be printed and mar
 	}
 	fs := cmd.Flags()
 	bindStoreFlags(fs, &c)
-	bindSenderFlags(fs, &sender)
+	bindNoticeSenderFlags(fs, &sender)
 	fs.StringVar(&out, "out", "", "the PDF to write, for example batch.pdf; it must not exist")
 	fs.StringVar(&manifest, "manifest", "", "the CSV manifest to write (default: --out with .csv); it must not exist")
 	fs.BoolVar(&dryRun, "dry-run", false, "list the letters that would be printed (reference, recipient, kind) and mark nothing")

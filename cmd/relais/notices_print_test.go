@@ -72,8 +72,8 @@ func printWorld(t *testing.T) (db string, jeanneLetter, paulLetter notices.Notic
 	return "sqlite:" + path, jeanneLetter, paulLetter
 }
 
-var senderArgs = []string{"--sender-name", "France Services Nantes", "--sender-address", "4 rue de la Maison Neuve; 44000 Nantes",
-	"--sender-phone", "02 40 41 42 43"}
+var senderArgs = []string{"--notice-from", "France Services Nantes", "--notice-address", "4 rue de la Maison Neuve; 44000 Nantes",
+	"--notice-phone", "02 40 41 42 43"}
 
 func noticeOf(t *testing.T, db, id string) notices.Notice {
 	t.Helper()
@@ -144,8 +144,8 @@ func TestNoticesPrint(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr, out+" already exists") {
 		t.Errorf("onto an existing file: %d\n%s", code, stderr)
 	}
-	code, _, stderr = cmdline("--out", filepath.Join(dir, "b.pdf"), "--sender-phone", "")
-	if code != 2 || !strings.Contains(stderr, "--sender-phone") {
+	code, _, stderr = cmdline("--out", filepath.Join(dir, "b.pdf"), "--notice-phone", "", "--notice-address", "")
+	if code != 2 || !strings.Contains(stderr, "--notice-phone") {
 		t.Errorf("without a phone: %d\n%s", code, stderr)
 	}
 }

@@ -66,7 +66,7 @@ func TestServeWritesNoticesWithTheActs(t *testing.T) {
 	if err := st.CreateNotice(ctx, email); err != nil {
 		t.Fatal(err)
 	}
-	stop := startNotices(ctx, st, j, slog.New(slog.DiscardHandler))
+	stop := startNotices(ctx, st, j, slog.New(slog.DiscardHandler), noticeChannels{})
 	stop()
 	if got, err := st.Notice(ctx, email.ID); err != nil || got.Version != 1 || got.LeaseOwner != "" {
 		t.Errorf("an email was claimed by a dispatcher without senders: %+v, %v", got, err)

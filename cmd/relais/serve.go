@@ -132,11 +132,19 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 	}
 	decisions := journal.NewBatcher(jr, st, journal.BatchOptions{Workers: workers})
 	defer decisions.Close() // after the requests in flight, before the store
-	svcCfg := mandates.ServiceConfig{Policy: c.policy, Recorder: decisions}
 	if c.Demo {
-		// Without an SMS gateway, the demo prints the consent codes it
-		// would send, so remote consent can be tried.
-		svcCfg.Codes = demoTexts{stdout}
+		c.Notices.demoDefaults()
+	}
+	writer, err := noticeWriter(st, &c.Notices)
+	if err != nil {
+		return err
+	}
+	svcCfg := mandates.ServiceConfig{Policy: c.policy, Recorder: decisions}
+	// Remote-consent codes go by SMS: through the gateway when one is
+	// configured; without one, the demo prints them, so remote consent
+	// can be tried.
+	if codes := consentCodes(c, writer, demoSMS{&demoOut, stdout}); codes != nil {
+		svcCfg.Codes = codes
 	}
 	service := mandates.NewService(st, noticeSink(st, jr), svcCfg)
 	oidc, box, err := newOIDC(ctx, c, st, service, jr, log, stdout)
@@ -149,17 +157,24 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 	}
 	defer stopJournal()
 	defer startSweep(ctx, st, time.Now, log)()
-	defer startNotices(ctx, st, jr, log)()
+	channels := noticeChannels{Senders: c.Notices.senders, Writer: writer}
 	if c.Demo {
 		if err := loadDemo(ctx, st, box, c.policy, stdout, time.Now); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
+		// The demo prints emails and SMS, and writes letters to files.
+		var post *demoPost
+		if channels, post, err = demoNotices(&c.Notices, st, writer, demoLettersDir(c.DB), stdout, log); err != nil {
+			return err
+		}
+		defer startDemoPost(ctx, post)()
 	}
+	defer startNotices(ctx, st, jr, log, channels)()
 	log.Info("policy", "version", c.policy.Version, "file", orDefault(c.Policy, "default"))
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	opNotices, err := operatorNotices(st, service, jr)
+	opNotices, err := operatorNotices(st, service, jr, writer)
 	if err != nil {
 		return err
 	}

@@ -34,11 +34,12 @@ type source struct {
 type kind struct {
 	A   string `json:"a"`   // « un mandat »
 	The string `json:"the"` // « le mandat »
+	To  string `json:"to"`  // « au mandat »
 	// You is the kind with its meaning, said to the person: « la tutelle
 	// (une personne choisie par le juge fait vos démarches) ».
 	You string `json:"you"`
-	// Of is the same about the person, named {{.Person}}.
-	Of string `json:"of"`
+	// About is the same about the person, named {{.Person}}.
+	About string `json:"about"`
 }
 
 type entrySource struct {
@@ -80,13 +81,23 @@ func Key(event, role, class string) string {
 }
 
 // entry finds the words of event for a recipient of role about a
-// representation of class, the most precise first: event/role/class,
-// event/role, then for anyone but the person event/others/class,
-// event/others, and last event alone.
-func (c *catalogue) entry(event, role, class string) (*entry, error) {
-	keys := []string{Key(event, role, class), Key(event, role, "")}
+// representation of kind and class, the most precise first:
+// event/role/kind, event/role/class, event/role, then for anyone but the
+// person event/others/kind, event/others/class, event/others, and last
+// event alone.
+func (c *catalogue) entry(event, role, kind, class string) (*entry, error) {
+	var keys []string
+	roles := []string{role}
 	if role != "person" {
-		keys = append(keys, Key(event, Others, class), Key(event, Others, ""))
+		roles = append(roles, Others)
+	}
+	for _, r := range roles {
+		for _, k := range []string{kind, class} {
+			if k != "" {
+				keys = append(keys, Key(event, r, k))
+			}
+		}
+		keys = append(keys, Key(event, r, ""))
 	}
 	keys = append(keys, event)
 	for _, k := range keys {
@@ -123,6 +134,26 @@ func (c *catalogue) write(e *entry, f facts) (subject string, lines []string, sh
 	return subject, lines, short, err
 }
 
+// funcs are the templates' functions: cap puts the first letter in
+// capitals, for a sentence that starts with a kind's words; de is « de »
+// before a name, elided before a vowel (« d’Ahmed Benali »).
+var funcs = template.FuncMap{
+	"cap": func(s string) string {
+		for i, r := range s {
+			if i == 0 {
+				return strings.ToUpper(string(r)) + s[len(string(r)):]
+			}
+		}
+		return s
+	},
+	"de": func(s string) string {
+		if s != "" && strings.ContainsRune("AEIOUYÀÂÉÈÊÎÏÔÛaeiouyàâéèêîïôû", []rune(s)[0]) {
+			return "d’" + s
+		}
+		return "de " + s
+	},
+}
+
 // catalogues parses the embedded catalogues once. They are part of the
 // binary: one that does not parse is a build defect the tests catch.
 var catalogues = sync.OnceValues(func() (map[string]*catalogue, error) {
@@ -151,7 +182,7 @@ func load(lang string) (*catalogue, error) {
 	}
 	c := &catalogue{lang: lang, kinds: src.Kinds, channels: src.Channels, notices: map[string]*entry{}}
 	parse := func(key, part, text string) (*template.Template, error) {
-		t, err := template.New(key + " " + part).Option("missingkey=error").Parse(text)
+		t, err := template.New(key + " " + part).Option("missingkey=error").Funcs(funcs).Parse(text)
 		if err != nil {
 			return nil, fmt.Errorf("words: %s: %s %s: %w", name, key, part, err)
 		}

@@ -19,5 +19,7 @@
 // an SMS of one notice say the same thing. It imports notices, mandates
 // and locales (the domain's words: areas, actions, dates); it must not
 // import ui, authz, authn, cmd or a store: the stores satisfy its Reader,
-// and cmd wires it.
+// and cmd wires it. Its tests, in the package words_test, render letters
+// with notices/letter and check plain words with ui/plainwords; the
+// package itself imports neither.
 package words

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/relais-fr/relais/locales"
 	"github.com/relais-fr/relais/mandates"
@@ -13,12 +14,16 @@ import (
 )
 
 // Reader is what the Writer reads from the store: the recipient, the
-// names it gives and the representation a notice is about. The sqlite and
+// names it gives, the representation and the agreement request a notice
+// is about. The sqlite and
 // postgres stores implement it.
 type Reader interface {
 	Person(ctx context.Context, id string) (mandates.Person, error)
 	Organisation(ctx context.Context, id string) (mandates.Organisation, error)
 	Representation(ctx context.Context, id string) (mandates.Representation, error)
+	// Cosignature gives an agreement request: who must agree, by when,
+	// and the act as the site describes it.
+	Cosignature(ctx context.Context, id string) (mandates.Cosignature, error)
 }
 
 // Contact is where a recipient's email and SMS go.
@@ -139,7 +144,7 @@ func (w *Writer) Write(ctx context.Context, n notices.Notice) (notices.Message, 
 	if role == "" {
 		role = notices.RolePerson
 	}
-	e, err := cat.entry(string(n.Kind), string(role), f.class)
+	e, err := cat.entry(string(n.Kind), string(role), f.kind, f.class)
 	if err != nil {
 		return notices.Message{}, &notices.PermanentError{Channel: n.Channel, Code: "kind", Err: err}
 	}
@@ -156,9 +161,55 @@ func (w *Writer) Write(ctx context.Context, n notices.Notice) (notices.Message, 
 	return m, nil
 }
 
+// CodeLimit is the longest consent-code text: one SMS.
+const CodeLimit = 160
+
+// ConsentCode is the text that sends a consent code to the person a
+// mandate is asked for, in their language: who asks what, for how long,
+// the code, and that it is given only to agree (« France Services Nantes
+// demande un mandat pour vos démarches : papiers, 12 mois. Code :
+// 123456. … »). Its Short is the SMS, at most CodeLimit characters (the
+// areas are left out when they would not fit). The code is a secret: the
+// message goes to the channel and is never stored.
+func (w *Writer) ConsentCode(ctx context.Context, to mandates.Person, r mandates.Representation, code string) (notices.Message, error) {
+	lang := "fr"
+	if to.Language == "en" {
+		lang = "en"
+	}
+	cat := w.cat[lang]
+	f := facts{Sender: w.o.Sender, Contact: w.o.Contact, Person: mandates.DisplayName(to), Recipient: mandates.DisplayName(to), Code: code, Asked: true}
+	if err := w.representation(ctx, &f, r, lang); err != nil {
+		return notices.Message{}, err
+	}
+	now := w.o.Now()
+	m := notices.Message{ID: mandates.NewID(now), Lang: lang, Date: now,
+		To: notices.Recipient{Name: f.Recipient, Address: to.Address, Email: to.Email, Phone: to.Phone}}
+	m.Reference = Reference(m.ID)
+	for _, key := range []string{"consent_code", "consent_code/brief"} {
+		e, ok := cat.notices[key]
+		if !ok {
+			return notices.Message{}, fmt.Errorf("words: no %s words for %s", lang, key)
+		}
+		var err error
+		if m.Subject, m.Lines, m.Short, err = cat.write(e, f); err != nil {
+			return notices.Message{}, err
+		}
+		if utf8.RuneCountInString(m.Short) <= CodeLimit {
+			break
+		}
+	}
+	return m, nil
+}
+
 // facts are what the templates read.
 type facts struct {
-	class string // "measure" or "consent"; "" when the notice names no representation
+	// class picks the words beside the event and the role: "measure" or
+	// "consent" for a representation; for an agreement request, who must
+	// agree: "party_person" or "party_representative"; "" otherwise.
+	class string
+	kind  string // the representation's kind, for words of one kind only
+
+	actorID, orgID string
 
 	Person    string // the represented person's name
 	Recipient string // the recipient's name
@@ -169,28 +220,44 @@ type facts struct {
 	KindOf    string // the kind, explained, about the person
 	A         string // « un mandat », « une procuration », « une mesure de protection »
 	The       string // the same with its definite article
+	To        string // the same after « à »: « au mandat »
 	Court     string // the court of the decision
 	Decided   string // the decision's date
 	Decision  string // the decision's number
-	From      string // the representation's first day
 	Until     string // its last day; empty when it has none
+	Length    string // a mandate's or proxy's length: « 12 mois »
 	Areas     string // the areas it covers, as a list; empty: all
 	AreasFew  string // the same in one word each, for an SMS
-	Action    string // what a requested agreement is for
+	Area      string // the area an agreement is for, or the area withdrawn
+	Act       string // the act an agreement is for, as the site describes it
+	Acting    string // who will do the act an agreement is for
+	ActingYou bool   // the person will do it themselves
+	ActingMe  bool   // the recipient will do it
 	AnswerBy  string // the day an agreement request expires
 	EndsOn    string // ending_soon: the last day
 	Site      string // site.first_act: the site's name
 	Channel   string // notice.channel_confirmed: « par e-mail », « par SMS »
 	Asked     bool   // the representation waits for an answer (pending consent)
-	ByYou     bool   // the person did it themselves
-	Paper     bool   // a letter: it already says who to call
-	Sender    string // Options.Sender
-	Contact   string // Options.Contact
+	// MeasureHolder is who holds the measure a mandate or a proxy is
+	// asked under; MeasureGives: they give it for the person (tutelle);
+	// MeasureAgrees: they agree after the person (curatelle renforcée).
+	MeasureHolder string
+	MeasureGives  bool
+	MeasureAgrees bool
+	Active        bool   // the representation is in force after the event
+	ByYou         bool   // the person did it themselves
+	ByHolder      bool   // the representative (or their organisation) did it
+	Paper         bool   // a letter: it already says who to call
+	Code          string // a consent code, in its SMS only (never in the outbox)
+	Sender        string // Options.Sender
+	Contact       string // Options.Contact
 }
 
 func (w *Writer) facts(ctx context.Context, n notices.Notice, lang string) (facts, notices.Recipient, error) {
 	f := facts{Sender: w.o.Sender, Contact: w.o.Contact, Paper: n.Channel == notices.Paper,
-		Asked: n.Data["status"] == string(mandates.StatusPendingConsent), ByYou: n.Data["actor_id"] == n.PersonID}
+		Asked:  n.Data["status"] == string(mandates.StatusPendingConsent),
+		Active: n.Data["status"] == string(mandates.StatusActive), ByYou: n.Data["actor_id"] == n.PersonID,
+		actorID: n.Data["actor_id"], orgID: n.Data["organisation_id"]}
 	var to notices.Recipient
 	gone := func(code string, err error) error {
 		if errors.Is(err, mandates.ErrNotFound) {
@@ -250,6 +317,11 @@ func (w *Writer) facts(ctx context.Context, n notices.Notice, lang string) (fact
 			return f, to, gone("representative", err)
 		}
 	}
+	if id := n.Data["cosignature_id"]; mandates.IsID(id) {
+		if err := w.cosignature(ctx, &f, id, n.PersonID, n.RecipientID, lang); err != nil {
+			return f, to, gone("agreement", err)
+		}
+	}
 	w.details(&f, n, lang)
 	return f, to, nil
 }
@@ -265,27 +337,42 @@ func (w *Writer) personName(ctx context.Context, id string) (string, error) {
 	return mandates.DisplayName(p), nil
 }
 
+// holderName is a representative's name: the organisation's, or the
+// person's.
+func (w *Writer) holderName(ctx context.Context, h mandates.Representative) (string, error) {
+	if h.IsOrganisation() {
+		o, err := w.r.Organisation(ctx, h.OrganisationID)
+		return o.Name, err
+	}
+	return w.personName(ctx, h.PersonID)
+}
+
 // representation fills in the facts of the notice's representation.
 func (w *Writer) representation(ctx context.Context, f *facts, r mandates.Representation, lang string) error {
 	k := w.cat[lang].kinds[string(r.Kind)]
-	f.class = "consent"
+	f.kind, f.class = string(r.Kind), "consent"
 	if r.Kind.IsMeasure() {
 		f.class = "measure"
 	}
-	f.A, f.The = k.A, k.The
-	f.KindYou, f.KindOf = k.You, strings.ReplaceAll(k.Of, "{{.Person}}", f.Person)
-	if r.Representative.IsOrganisation() {
-		o, err := w.r.Organisation(ctx, r.Representative.OrganisationID)
-		if err != nil {
+	f.ByHolder = f.actorID != "" && (f.actorID == r.Representative.PersonID ||
+		r.Representative.IsOrganisation() && f.orgID == r.Representative.OrganisationID)
+	f.A, f.The, f.To = k.A, k.The, k.To
+	f.KindYou, f.KindOf = k.You, strings.ReplaceAll(k.About, "{{.Person}}", f.Person)
+	var err error
+	if f.Holder, err = w.holderName(ctx, r.Representative); err != nil {
+		return err
+	}
+	if u := r.Source.Measure; u != nil && mandates.IsID(u.MeasureID) {
+		m, err := w.r.Representation(ctx, u.MeasureID)
+		switch {
+		case err == nil:
+			if f.MeasureHolder, err = w.holderName(ctx, m.Representative); err != nil {
+				return err
+			}
+			f.MeasureGives, f.MeasureAgrees = u.Giver == mandates.GivenByRepresentative, u.Giver == mandates.GivenWithAgreement
+		case !errors.Is(err, mandates.ErrNotFound):
 			return err
 		}
-		f.Holder = o.Name
-	} else {
-		name, err := w.personName(ctx, r.Representative.PersonID)
-		if err != nil {
-			return err
-		}
-		f.Holder = name
 	}
 	if d := r.Source.Decision; d != nil {
 		f.Court, f.Decision = d.Jurisdiction, d.Reference
@@ -293,11 +380,13 @@ func (w *Writer) representation(ctx context.Context, f *facts, r mandates.Repres
 			f.Decided = locales.FormatDate(d.Date, lang)
 		}
 	}
-	if !r.ValidFrom.IsZero() {
-		f.From = locales.FormatDate(r.ValidFrom, lang)
-	}
 	if !r.ValidUntil.IsZero() {
 		f.Until = locales.FormatDate(r.ValidUntil, lang)
+		for _, d := range mandates.Durations {
+			if !r.Kind.IsMeasure() && d.End(r.ValidFrom).Equal(r.ValidUntil) {
+				f.Length = locales.Duration(d).In(lang)
+			}
+		}
 	}
 	var long, few []string
 	for _, a := range mandates.SortAreas(r.Areas) {
@@ -310,14 +399,29 @@ func (w *Writer) representation(ctx context.Context, f *facts, r mandates.Repres
 	return nil
 }
 
+// cosignature fills in the facts of an agreement request.
+func (w *Writer) cosignature(ctx context.Context, f *facts, id, personID, recipientID, lang string) error {
+	c, err := w.r.Cosignature(ctx, id)
+	if err != nil {
+		return err
+	}
+	f.class = "party_" + string(c.Party)
+	f.Act = strings.Join(strings.Fields(c.Description), " ")
+	f.ActingYou, f.ActingMe = c.ActorID == personID, c.ActorID == recipientID
+	if f.Acting, err = w.personName(ctx, c.ActorID); err != nil {
+		return err
+	}
+	if !c.ExpiresAt.IsZero() {
+		f.AnswerBy = locales.FormatDate(c.ExpiresAt, lang)
+	}
+	return nil
+}
+
 // details reads the notice's codes that need no store.
 func (w *Writer) details(f *facts, n notices.Notice, lang string) {
 	c := w.cat[lang]
-	if a := n.Data["action"]; a != "" {
-		f.Action = lowerFirst(locales.Action(mandates.Action(a)).In(lang))
-	}
-	if at, err := time.Parse(time.RFC3339Nano, n.Data["event_at"]); err == nil && n.Kind == mandates.EventCosignRequested {
-		f.AnswerBy = locales.FormatDate(at.Add(mandates.CosignaturePendingTTL), lang)
+	if a := n.Data["area"]; a != "" {
+		f.Area = lowerFirst(locales.Area(mandates.Area(a)).In(lang))
 	}
 	f.EndsOn = f.Until
 	if d, err := time.Parse(time.DateOnly, n.Data["ends_on"]); err == nil {
