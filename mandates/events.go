@@ -106,6 +106,11 @@ const (
 	EventNoticeChannelRequested EventType = "notice.channel_requested"
 	EventNoticeChannelConfirmed EventType = "notice.channel_confirmed"
 	EventNoticePaperChosen      EventType = "notice.paper_chosen"
+	// EventNoticeResent: an operator sent a notice again (a letter lost
+	// in the post). In the person's journal; ActorID is the operator.
+	// Detail: notice (the new notice's id), resent_of (the notice sent
+	// again) and channel, nothing else (Service.NoticesAccess).
+	EventNoticeResent EventType = "notice.resent"
 
 	// Administrative events, in the journal's admin chain.
 	EventClientCreated EventType = "client.created"
@@ -122,7 +127,7 @@ var EventTypes = []EventType{
 	EventLoginSucceeded, EventLoginFailed, EventLoggedOut, EventSecondFactorUsed, EventSecondFactorFailed,
 	EventRecoveryCodeUsed, EventSecondFactorEnrolled, EventSecondFactorDisabled, EventTokenIssued, EventTokenExchanged,
 	EventRefreshTokenReused, EventTokenRevoked, EventSiteConsentGiven, EventSiteConsentWithdrawn, EventSiteFirstAct, EventAccessEvaluated, EventActReported,
-	EventCosignRequested, EventCosignApproved, EventCosignRefused, EventCosignUsed, EventNoticeFallback,
+	EventCosignRequested, EventCosignApproved, EventCosignRefused, EventCosignUsed, EventNoticeFallback, EventNoticeResent,
 	EventNoticeChannelRequested, EventNoticeChannelConfirmed, EventNoticePaperChosen,
 	EventClientCreated, EventClientDeleted, EventKeyRotated,
 }

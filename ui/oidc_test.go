@@ -111,7 +111,8 @@ func newOIDCAppWithPolicy(t *testing.T, policy *mandates.Policy, opts ...authn.A
 	s, err := ui.New(ui.Options{Store: st, Sessions: authn.JournaledSessions(st, app.journal, st, nil), OIDC: &ui.OIDC{
 		Provider: provider, Auth: auth, Consents: authn.JournaledConsents(st, app.journal, st), Clients: st, TOTP: app.totp,
 		Forms: authn.NewFormKeeper(box, nil)},
-		Mandates: &ui.Mandates{Service: app.service, Auth: auth, Journal: st, Letters: app.letters(st)}})
+		Mandates: &ui.Mandates{Service: app.service, Auth: auth, Journal: st, Letters: app.letters(st),
+			Notices: noticesOf(t, st, app)}})
 	if err != nil {
 		t.Fatal(err)
 	}

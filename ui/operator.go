@@ -647,6 +647,8 @@ type measureData struct {
 	SuspendReason, EndReason           string
 	CanActivate, CanSuspend, CanResume bool
 	CanEnd, CanEdit                    bool
+	// Notices: the operators' view of the person's notices is mounted.
+	Notices bool
 }
 
 func (s *operatorPages) measureData(ctx context.Context, r *http.Request, op mandates.Actor, rep mandates.Representation) (measureData, error) {
@@ -659,7 +661,7 @@ func (s *operatorPages) measureData(ctx context.Context, r *http.Request, op man
 	}
 	v := views[0]
 	d := measureData{View: v, KindLabel: locales.Kind(rep.Kind).In(lang), PersonName: v.PersonName, Errors: map[string]string{},
-		InForce: rep.ActiveAt(s.now())}
+		InForce: rep.ActiveAt(s.now()), Notices: s.mandates.Notices != nil}
 	names := map[string]string{}
 	name := func(id string) (mandates.Person, string, error) {
 		p, err := svc.Person(ctx, id)

@@ -28,6 +28,9 @@ type Mandates struct {
 	// Letters, when set, adds « Comment je reçois mes courriers »
 	// (letters.go); its Senders send the codes (none: paper only).
 	Letters *prefs.Service
+	// Notices, when set, adds the operators' view of a person's notices
+	// (operator_notices.go).
+	Notices *Notices
 }
 
 // The pages about representations. Each group lives in its own file:
@@ -47,6 +50,9 @@ func (s *Server) mountRepresentations(pages *mux.Router) {
 	(&cosignPages{s}).mountCosign(pages)
 	(&journalPages{s}).mountJournal(pages)
 	s.mountLetters(pages)
+	if s.mandates.Notices != nil {
+		(&noticePages{s}).mountNotices(pages)
+	}
 }
 
 // requireSession returns the browser's session; without one, errSignIn

@@ -177,6 +177,10 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	opNotices, err := operatorNotices(st, service, jr, writer)
+	if err != nil {
+		return err
+	}
 	site, err := ui.New(ui.Options{
 		Log:           log,
 		Store:         st,
@@ -187,7 +191,8 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 		OIDC:          oidc,
 		// The letters' page sends its codes with the dispatcher's email
 		// and SMS senders; without any it offers paper only.
-		Mandates: &ui.Mandates{Service: service, Auth: oidc.Auth, Journal: st, Letters: noticeLetters(st, service, sink, channels.Senders)},
+		Mandates: &ui.Mandates{Service: service, Auth: oidc.Auth, Journal: st, Letters: noticeLetters(st, service, sink, channels.Senders),
+			Notices: opNotices},
 	})
 	if err != nil {
 		return err
