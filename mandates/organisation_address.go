@@ -1,6 +1,19 @@
 package mandates
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// An envelope's address block (NF Z 10-011) has at most 6 lines of at
+// most 38 characters: the name takes one or two (a long name is cut
+// between words), the postal code and commune one, the country one when
+// it is not France, which leaves 3 lines for the street part in France
+// and 2 abroad.
+const (
+	EnvelopeLineChars   = 38
+	envelopeStreetLines = 3
+)
 
 // An organisation's postal address is where its paper letters go: the
 // notices of the representations it holds (an MJPM service's measures, a
@@ -15,8 +28,9 @@ import "strings"
 // RequirePostalAddress reports the first part of a that a letter cannot
 // do without: the street, the postal code and the commune, and a French
 // postal code of 5 digits when the country is France (or not given,
-// which means France). Its errors name the fields as Person.Validate
-// does: address_street, address_postal_code, address_locality.
+// which means France); and lines that fit an envelope (envelopeFits).
+// Its errors name the fields as Person.Validate does: address_street,
+// address_postal_code, address_locality, address_country.
 func RequirePostalAddress(a Address) error {
 	switch {
 	case strings.TrimSpace(a.Street) == "":
@@ -27,6 +41,35 @@ func RequirePostalAddress(a Address) error {
 		return invalid("address_locality", RuleRequired)
 	case inFrance(a) && !isFrenchPostalCode(a.PostalCode):
 		return invalid("address_postal_code", RuleFormat)
+	}
+	return envelopeFits(a)
+}
+
+// envelopeFits reports the first part of a that would not fit an
+// envelope's address block, so every letter to it would be refused.
+func envelopeFits(a Address) error {
+	most := envelopeStreetLines
+	if !inFrance(a) {
+		most--
+	}
+	var lines int
+	for l := range strings.SplitSeq(a.Street, "\n") {
+		l = strings.Join(strings.Fields(l), " ")
+		if l == "" {
+			continue
+		}
+		if lines++; utf8.RuneCountInString(l) > EnvelopeLineChars {
+			return invalidLimit("address_street", RuleTooLong, EnvelopeLineChars)
+		}
+	}
+	code := strings.Join(strings.Fields(a.PostalCode), "")
+	switch {
+	case lines > most:
+		return invalidLimit("address_street", RuleTooMany, most)
+	case utf8.RuneCountInString(code)+1+utf8.RuneCountInString(strings.TrimSpace(a.Locality)) > EnvelopeLineChars:
+		return invalidLimit("address_locality", RuleTooLong, EnvelopeLineChars)
+	case utf8.RuneCountInString(strings.TrimSpace(a.Country)) > EnvelopeLineChars:
+		return invalidLimit("address_country", RuleTooLong, EnvelopeLineChars)
 	}
 	return nil
 }

@@ -43,6 +43,12 @@ func TestANewOrganisationWithoutAPostalAddressIsRefused(t *testing.T) {
 			"address_postal_code", RuleFormat},
 		{"a street longer than 200 bytes", Address{Street: string(make([]byte, 201)), PostalCode: "69003", Locality: "Lyon"},
 			"address_street", RuleTooLong},
+		{"a street line longer than an envelope's 38 characters", Address{Street: "Résidence des Grands Chênes du Val de Loire\n12 rue Servient",
+			PostalCode: "69003", Locality: "Lyon"}, "address_street", RuleTooLong},
+		{"more street lines than an envelope holds", Address{Street: "Bâtiment B\nEscalier 2\nRésidence Les Pins\n12 rue Servient\nBP 12",
+			PostalCode: "69003", Locality: "Lyon"}, "address_street", RuleTooMany},
+		{"a postal code and commune longer than 38 characters", Address{Street: "1 rue Haute", PostalCode: "51290",
+			Locality: "Saint-Remy-en-Bouzemont-Saint-Genest-et-Isson"}, "address_locality", RuleTooLong},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -42,6 +42,10 @@ func orgAddressProblem(inv *mandates.InvalidError, p *formProblems) bool {
 	switch {
 	case inv.Field == "address_postal_code" && inv.Rule == mandates.RuleFormat:
 		p.add(inv.Field, "org.address.problem.postal_code_format")
+	case inv.Rule == mandates.RuleTooLong && inv.Limit == mandates.EnvelopeLineChars:
+		p.add(inv.Field, "org.address.problem.envelope_line")
+	case inv.Field == "address_street" && inv.Rule == mandates.RuleTooMany:
+		p.add(inv.Field, "org.address.problem.envelope_lines")
 	case inv.Field == "address_street", inv.Field == "address_postal_code", inv.Field == "address_locality", inv.Field == "address_country":
 		p.add(inv.Field, "org.address.problem."+inv.Field[len("address_"):])
 	default:

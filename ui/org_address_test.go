@@ -71,6 +71,34 @@ func TestTheOrganisationFormRefusesAMissingOrBadAddress(t *testing.T) {
 	}
 }
 
+// TestAnOrganisationsAddressMustFitAnEnvelope: a line an envelope cannot
+// hold (38 characters, 3 street lines in France) is refused next to its
+// field, in words that say the rule, instead of every letter to the
+// organisation being refused later.
+func TestAnOrganisationsAddressMustFitAnEnvelope(t *testing.T) {
+	app := newOIDCApp(t)
+	c := newCast(t, app)
+	op := boAs(t, app, &c.operator)
+	for _, tt := range []struct {
+		name, field, value, says string
+	}{
+		{"a street line of 39 characters", "address_street", "Résidence des Grands Chênes du Val de Lo\r\n1 place Jean Jaurès", "38 caractères"},
+		{"four street lines", "address_street", "Bâtiment B\r\nEscalier 2\r\nHôtel de ville\r\n1 place Jean Jaurès", "3 lignes"},
+		{"a commune too long for its line", "address_locality", "Saint-Remy-en-Bouzemont-Saint-Genest-et-Isson", "38 caractères"},
+	} {
+		form := url.Values{"name": {"CCAS de Bron"}, "kind": {"ccas"}, "admin_email": {c.admin.Email}}
+		maps.Copy(form, formBronAddress())
+		form.Set(tt.field, tt.value)
+		code, text, _ := op.do(http.MethodPost, "/operateur/structures", form)
+		if code != http.StatusBadRequest || !invalidInput(text, tt.field) || !strings.Contains(text, tt.says) {
+			t.Errorf("%s: %d, want 400 with the problem at #%s saying %q", tt.name, code, tt.field, tt.says)
+		}
+	}
+	if orgs, err := app.service.Organisations(t.Context(), mandates.Actor{PersonID: c.operator.ID}); err != nil || len(orgs) != 1 {
+		t.Errorf("%d organisations after refused creations (%v), want only the cast's", len(orgs), err)
+	}
+}
+
 func TestAnOrganisationCreatedWithItsAddressShowsIt(t *testing.T) {
 	app := newOIDCApp(t)
 	c := newCast(t, app)
