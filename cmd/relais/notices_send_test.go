@@ -80,7 +80,7 @@ func (s *mailSession) Logout() error { return nil }
 // startMailbox serves m on a loopback port with a certificate for
 // localhost, and returns the port and a PEM file of the certificate (the
 // relay's own CA, for --smtp-ca-file).
-func startMailbox(t *testing.T, m *mailbox) (port int, caFile string) {
+func startMailbox(t *testing.T, m smtp.Backend) (port int, caFile string) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -132,8 +132,6 @@ func (g *gatewayHits) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusAccepted)
 }
 
-// chosen stands for the preferences (issue 15, point 3): the channel each
-// recipient chose; paper for anyone else.
 // chosen are the channels the people of a noticeWorld confirmed on
 // « Comment je reçois mes courriers », with their account's address or
 // number; the others get paper.
