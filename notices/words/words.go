@@ -129,6 +129,7 @@ func (w *Writer) Write(ctx context.Context, n notices.Notice) (notices.Message, 
 	if role == "" {
 		role = notices.RolePerson
 	}
+	f.LetterFollows = n.Channel == notices.SMS && notices.LetterToo(n.Kind, mandates.Kind(f.kind))
 	e, err := cat.entry(string(n.Kind), string(role), f.kind, f.class)
 	if err != nil {
 		return notices.Message{}, &notices.PermanentError{Channel: n.Channel, Code: "kind", Err: err}
@@ -236,6 +237,10 @@ type facts struct {
 	Code          string // a consent code, in its SMS only (never in the outbox)
 	Sender        string // Options.Sender
 	Contact       string // Options.Contact
+
+	// LetterFollows: an SMS that comes with a letter saying how to
+	// contest a court measure (notices.LetterToo).
+	LetterFollows bool
 }
 
 func (w *Writer) facts(ctx context.Context, n notices.Notice, lang string) (facts, notices.Recipient, error) {
