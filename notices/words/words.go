@@ -241,6 +241,9 @@ type facts struct {
 	// LetterFollows: an SMS that comes with a letter saying how to
 	// contest a court measure (notices.LetterToo).
 	LetterFollows bool
+	// Destination: notice.channel_confirmed: where the letters now go,
+	// masked (Mask).
+	Destination string
 }
 
 func (w *Writer) facts(ctx context.Context, n notices.Notice, lang string) (facts, notices.Recipient, error) {
@@ -313,6 +316,9 @@ func (w *Writer) facts(ctx context.Context, n notices.Notice, lang string) (fact
 		}
 	}
 	w.details(&f, n, lang)
+	if f.Destination, err = w.destination(ctx, n); err != nil {
+		return f, to, gone("recipient", err)
+	}
 	return f, to, nil
 }
 
