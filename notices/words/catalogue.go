@@ -153,12 +153,22 @@ var funcs = template.FuncMap{
 		}
 		return s
 	},
-	"de": func(s string) string {
+	"de": de("d’"),
+}
+
+// shortFuncs are the functions of the short texts (SMS): the same, but de
+// elides with the plain apostrophe of the GSM alphabet (« d'Ahmed
+// Benali »), so the text is not sent in UCS-2 for it (notices/sms
+// Segments).
+var shortFuncs = template.FuncMap{"cap": funcs["cap"], "de": de("d'")}
+
+func de(elided string) func(string) string {
+	return func(s string) string {
 		if s != "" && strings.ContainsRune("AEIOUYÀÂÉÈÊÎÏÔÛaeiouyàâéèêîïôû", []rune(s)[0]) {
-			return "d’" + s
+			return elided + s
 		}
 		return "de " + s
-	},
+	}
 }
 
 // catalogues parses the embedded catalogues once. They are part of the
@@ -192,7 +202,11 @@ func load(lang string) (*catalogue, error) {
 	}
 	c := &catalogue{lang: lang, kinds: src.Kinds, channels: src.Channels, letterFollows: src.LetterFollows, notices: map[string]*entry{}}
 	parse := func(key, part, text string) (*template.Template, error) {
-		t, err := template.New(key + " " + part).Option("missingkey=error").Funcs(funcs).Parse(text)
+		fm := funcs
+		if part == "short" {
+			fm = shortFuncs
+		}
+		t, err := template.New(key + " " + part).Option("missingkey=error").Funcs(fm).Parse(text)
 		if err != nil {
 			return nil, fmt.Errorf("words: %s: %s %s: %w", name, key, part, err)
 		}
