@@ -78,6 +78,9 @@ func (d *Desk) Resend(ctx context.Context, a mandates.Actor, personID, id string
 		if err != nil {
 			return err
 		}
+		if old.Channel == Paper && LetterToo(old.Kind, mandates.Kind(old.Data["representation_kind"])) {
+			c = Paper // the letter that says how to contest a court measure
+		}
 		now := time.Now
 		if d.Now != nil {
 			now = d.Now

@@ -36,7 +36,9 @@ type Reader interface {
 // the transaction of the act (the outbox): it passes each event to Sink
 // (the journal), then asks Rules who must be told and writes one notice
 // for each with Store.CreateNotice, with the same ctx. The act, its
-// journal entry and its notices commit together, or none does.
+// journal entry and its notices commit together, or none does. An SMS
+// about a court measure comes with a letter that says how to contest it
+// (LetterToo).
 type Notifier struct {
 	Sink     mandates.EventSink
 	Store    Store
@@ -119,7 +121,16 @@ func (n *Notifier) write(ctx context.Context, e mandates.Event, f Facts, a Addre
 		now = n.Now
 	}
 	at := now().UTC().Truncate(time.Millisecond)
-	return n.Store.CreateNotice(ctx, Notice{ID: mandates.NewID(at), PersonID: e.PersonID, RecipientID: a.ID, RecipientKind: a.Kind,
-		Kind: e.Type, Channel: c, Lang: lang, Data: dataOf(e, f.Representation, a.Role), Status: Pending,
-		NextAttemptAt: at, CreatedAt: at})
+	on := []Channel{c}
+	if r := f.Representation; c == SMS && r != nil && LetterToo(e.Type, r.Kind) {
+		on = append(on, Paper)
+	}
+	for _, c := range on {
+		if err := n.Store.CreateNotice(ctx, Notice{ID: mandates.NewID(at), PersonID: e.PersonID, RecipientID: a.ID, RecipientKind: a.Kind,
+			Kind: e.Type, Channel: c, Lang: lang, Data: dataOf(e, f.Representation, a.Role), Status: Pending,
+			NextAttemptAt: at, CreatedAt: at}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -51,10 +51,14 @@ var notified = map[mandates.EventType]struct {
 	measure        bool // the representative under the measure a request follows
 	agreement      bool // for a co-signature: the holder whose agreement is asked
 	paper          bool // to the person only, always on paper, whatever channel they chose
+	// contest: about a court measure, the letter says how to contest the
+	// decision, which an SMS cannot hold: an SMS comes with a letter
+	// (LetterToo).
+	contest bool
 }{
 	// A representation registered (a measure), or a mandate or proxy asked
 	// or given.
-	mandates.EventCreated: {representative: true, measure: true},
+	mandates.EventCreated: {representative: true, measure: true, contest: true},
 	// A mandate or a proxy given: the person's consent, the trusted
 	// person's acceptance, the measure's representative's agreement.
 	mandates.EventConsentGiven: {representative: true, measure: true},
@@ -63,13 +67,13 @@ var notified = map[mandates.EventType]struct {
 	// Refused.
 	mandates.EventDeclined: {representative: true, measure: true},
 	// In force, paused, resumed, changed.
-	mandates.EventActivated:     {representative: true, measure: true},
-	mandates.EventSuspended:     {representative: true, measure: true},
-	mandates.EventResumed:       {representative: true, measure: true},
-	mandates.EventUpdated:       {representative: true, measure: true},
-	mandates.EventAreaWithdrawn: {representative: true, measure: true},
+	mandates.EventActivated:     {representative: true, measure: true, contest: true},
+	mandates.EventSuspended:     {representative: true, measure: true, contest: true},
+	mandates.EventResumed:       {representative: true, measure: true, contest: true},
+	mandates.EventUpdated:       {representative: true, measure: true, contest: true},
+	mandates.EventAreaWithdrawn: {representative: true, measure: true, contest: true},
 	// Ended or stopped.
-	mandates.EventRevoked:   {representative: true, measure: true},
+	mandates.EventRevoked:   {representative: true, measure: true, contest: true},
 	mandates.EventWithdrawn: {representative: true, measure: true},
 	mandates.EventExpired:   {representative: true, measure: true},
 	// Ending within 30 days: the person and the holder.
@@ -97,6 +101,17 @@ var notified = map[mandates.EventType]struct {
 // whatever channel the recipient chose (the Notifier does not ask its
 // Channels for them).
 func AlwaysPaper(t mandates.EventType) bool { return notified[t].paper }
+
+// LetterToo says whether an SMS notice of an event of type t about a
+// representation of kind k comes with a letter: the events of a court
+// measure (registered, in force, paused, resumed, changed, an area
+// withdrawn, ended) whose letter says how to contest the decision (the
+// court, the 15 days). Issue 15 asks every notice to say how to contest;
+// an email holds the letter's lines, a text message cannot, so it says
+// that a letter follows, and the Notifier writes that letter.
+func LetterToo(t mandates.EventType, k mandates.Kind) bool {
+	return notified[t].contest && k.IsMeasure()
+}
 
 // Notified says whether events of type t cause notices.
 func Notified(t mandates.EventType) bool {

@@ -69,16 +69,18 @@ func TestTheDemoWritesLettersToFilesAndPrintsEmailsAndSMS(t *testing.T) {
 		"--- E-mail de démonstration (non envoyé) ---\nÀ : Jeanne Lefèvre <jeanne@example.fr>\nObjet : Le juge a pris une mesure de protection pour vous.\n",
 		"Vous pouvez faire appel. Écrivez à : Tribunal judiciaire de Lyon.\n",
 		"Une question ? Contactez Relais (démonstration) : 01 99 00 12 34.\n",
-		"SMS de démonstration (non envoyé) à Marie Martin, +33698765432 : « Le juge a décidé que vous aidez Jeanne Lefèvre. Plus d’informations dans « Mon espace » sur Relais. »\n",
+		"SMS de démonstration (non envoyé) à Marie Martin, +33698765432 : « Le juge a décidé que vous aidez Jeanne Lefèvre. Plus d'informations dans \"Mon espace\" sur Relais. Une lettre suit. »\n",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the terminal lacks %q:\n%s", want, out.String())
 		}
 	}
 
+	// Marie chose SMS, but the registration of a measure comes with a
+	// letter that says how to contest it (notices.LetterToo).
 	written, err := post.RunOnce(ctx)
-	if err != nil || written != 1 {
-		t.Fatalf("RunOnce = %d, %v; want Jeanne's letter", written, err)
+	if err != nil || written != 2 {
+		t.Fatalf("RunOnce = %d, %v; want Jeanne's letter and Marie's", written, err)
 	}
 	file := filepath.Join(dir, letter.ID+".pdf")
 	if b, err := os.ReadFile(file); err != nil || !strings.HasPrefix(string(b), "%PDF-") {

@@ -54,7 +54,7 @@ func TestConsentCodesGoBySMSSayingWhoAsksWhat(t *testing.T) {
 	text, _ := gw.body[0]["text"].(string)
 	to := gw.body[0]["to"]
 	gw.mu.Unlock()
-	m := regexp.MustCompile(`^France Services Nantes demande un mandat pour vos démarches : social, 6 mois\. Code : ([0-9]{6})\. Donnez-le seulement si vous êtes d’accord\.$`).FindStringSubmatch(text)
+	m := regexp.MustCompile(`^France Services Nantes demande un mandat pour vos démarches : social, 6 mois\. Code : ([0-9]{6})\. Donnez-le seulement si vous êtes d'accord\.$`).FindStringSubmatch(text)
 	if m == nil || to != "+33612345678" {
 		t.Fatalf("the text to %v says %q", to, text)
 	}

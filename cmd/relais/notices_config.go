@@ -44,7 +44,7 @@ type NoticeConfig struct {
 	SMSFieldSender  string // --sms-field-sender, RELAIS_SMS_FIELD_SENDER
 	SMSSender       string // --sms-sender, RELAIS_SMS_SENDER: the sender name shown on the phone
 	SMSExtra        string // --sms-extra, RELAIS_SMS_EXTRA: a JSON object of constant fields
-	SMSMaxLength    int    // --sms-max-length, RELAIS_SMS_MAX_LENGTH
+	SMSMaxParts     int    // --sms-max-parts, RELAIS_SMS_MAX_PARTS
 
 	// senders are the channels built from the settings, by validate.
 	senders map[notices.Channel]notices.Sender
@@ -72,7 +72,7 @@ func bindNoticeFlags(fs *pflag.FlagSet, c *NoticeConfig) {
 	fs.StringVar(&c.SMSFieldSender, "sms-field-sender", "sender", "name of the JSON field holding the sender name")
 	fs.StringVar(&c.SMSSender, "sms-sender", "", "sender name shown on the phone, as registered with the gateway; empty: the gateway's")
 	fs.StringVar(&c.SMSExtra, "sms-extra", "", "JSON object of fields added to every body, e.g. {\"type\":\"transactional\"}")
-	fs.IntVar(&c.SMSMaxLength, "sms-max-length", sms.DefaultLimit, "longest text the gateway takes, in characters")
+	fs.IntVar(&c.SMSMaxParts, "sms-max-parts", sms.DefaultSegments, "most parts a text may take (160 GSM characters or 70 others each; 1 if the gateway does not join texts)")
 }
 
 // secret is a setting given inline (a variable, or a flag) or in a file,
@@ -201,8 +201,8 @@ func (c *NoticeConfig) smsSender() (notices.Sender, error) {
 		return nil, settingErr("the SMS gateway needs either --sms-token (RELAIS_SMS_TOKEN or --sms-token-file) or --sms-user with --sms-password, not both and not neither.")
 	case c.SMSUser != "" && password == "":
 		return nil, settingErr("--sms-password (RELAIS_SMS_PASSWORD or --sms-password-file) is not set; the gateway's user %s needs it.", c.SMSUser)
-	case c.SMSMaxLength < 1:
-		return nil, settingErr("--sms-max-length (RELAIS_SMS_MAX_LENGTH) must be positive; %d is one text.", sms.DefaultLimit)
+	case c.SMSMaxParts < 1:
+		return nil, settingErr("--sms-max-parts (RELAIS_SMS_MAX_PARTS) must be 1 or more; %d is the usual value.", sms.DefaultSegments)
 	}
 	gw, err := sms.NewHTTP(cfg)
 	if errors.Is(err, sms.ErrConfig) {
@@ -211,5 +211,5 @@ func (c *NoticeConfig) smsSender() (notices.Sender, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sms.New(gw, c.SMSMaxLength)
+	return sms.New(gw, c.SMSMaxParts)
 }

@@ -326,7 +326,7 @@ func TestServeSendsEmailAndSMSOnceWhenConfigured(t *testing.T) {
 		t.Fatalf("the gateway got %d texts, want 1", len(gw.body))
 	}
 	want := map[string]any{"to": "+33698765432", "sender": "RELAIS", "type": "transactional",
-		"text": "Le juge a décidé que vous aidez Jeanne Lefèvre. Plus d’informations dans « Mon espace » sur Relais."}
+		"text": `Le juge a décidé que vous aidez Jeanne Lefèvre. Plus d'informations dans "Mon espace" sur Relais. Une lettre suit.`}
 	for k, v := range want {
 		if gw.body[0][k] != v {
 			t.Errorf("the text's %s = %v, want %v", k, gw.body[0][k], v)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/relais-fr/relais/notices"
 )
@@ -27,20 +26,22 @@ type Gateway interface {
 	Send(ctx context.Context, t Text) error
 }
 
-// DefaultLimit is the length of one SMS in the GSM 7-bit alphabet.
-const DefaultLimit = 160
+// DefaultSegments is the most parts a text may take unless the deployment
+// says otherwise (Segments): three, that is 459 characters of the GSM
+// 7-bit alphabet or 201 in UCS-2.
+const DefaultSegments = 3
 
 // ErrTooLong matches a *TooLongError.
 var ErrTooLong = errors.New("sms: the text is longer than the limit")
 
-// TooLongError is a Short longer than the deployment's limit: the notice's
-// wording must change, so it is permanent.
+// TooLongError is a Short of more parts than the deployment's limit: the
+// notice's wording must change, so it is permanent.
 type TooLongError struct {
-	Limit, Length int // in characters
+	Limit, Length int // in parts (Segments)
 }
 
 func (e *TooLongError) Error() string {
-	return "sms: the text has " + strconv.Itoa(e.Length) + " characters, more than " + strconv.Itoa(e.Limit)
+	return "sms: the text takes " + strconv.Itoa(e.Length) + " parts, more than " + strconv.Itoa(e.Limit)
 }
 func (e *TooLongError) Is(target error) bool { return target == ErrTooLong }
 
@@ -52,14 +53,14 @@ type Sender struct {
 
 var _ notices.Sender = (*Sender)(nil)
 
-// New sends through gw texts of at most limit characters (DefaultLimit
-// when 0; a deployment whose gateway joins longer texts sets more).
+// New sends through gw texts of at most limit parts (Segments;
+// DefaultSegments when 0; 1 for a gateway that does not join texts).
 func New(gw Gateway, limit int) (*Sender, error) {
 	if gw == nil {
 		return nil, errors.New("sms: no gateway")
 	}
 	if limit == 0 {
-		limit = DefaultLimit
+		limit = DefaultSegments
 	}
 	if limit < 0 {
 		return nil, fmt.Errorf("sms: a negative limit %d", limit)
@@ -79,7 +80,7 @@ func (s *Sender) Send(ctx context.Context, m notices.Message) error {
 	if m.Short == "" {
 		return &notices.PermanentError{Channel: notices.SMS, Code: "text", Err: errors.New("sms: the notice has no short text")}
 	}
-	if n := utf8.RuneCountInString(m.Short); n > s.limit {
+	if n := Segments(m.Short); n > s.limit {
 		return &notices.PermanentError{Channel: notices.SMS, Code: "text", Err: &TooLongError{Limit: s.limit, Length: n}}
 	}
 	if m.ID == "" {

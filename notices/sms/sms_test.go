@@ -269,7 +269,7 @@ func TestSendRefusesBeforeTheGateway(t *testing.T) {
 	}{
 		{"a landline", func(m *notices.Message) { m.To.Phone = "02 40 41 42 43" }, "phone", ErrPhone},
 		{"no number", func(m *notices.Message) { m.To.Phone = "" }, "phone", ErrPhone},
-		{"a text over the limit", func(m *notices.Message) { m.Short = strings.Repeat("é", 161) }, "text", ErrTooLong},
+		{"a text over the limit", func(m *notices.Message) { m.Short = strings.Repeat("ê", 202) }, "text", ErrTooLong},
 		{"no text", func(m *notices.Message) { m.Short = "" }, "text", nil},
 	}
 	for _, tt := range tests {

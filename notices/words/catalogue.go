@@ -22,6 +22,9 @@ type source struct {
 	Kinds map[string]kind `json:"kinds"`
 	// Channels: « par e-mail », « par SMS », by channel.
 	Channels map[string]string `json:"channels"`
+	// LetterFollows ends an SMS that comes with a letter (notices.LetterToo):
+	// « Une lettre suit. »
+	LetterFollows string `json:"letter_follows"`
 	// Blocks are lines several notices share (how to contest, how to
 	// stop); a notice's line "@name" is replaced by the block's lines.
 	Blocks map[string][]string `json:"blocks"`
@@ -57,10 +60,11 @@ type entry struct {
 }
 
 type catalogue struct {
-	lang     string
-	kinds    map[string]kind
-	channels map[string]string
-	notices  map[string]*entry
+	lang          string
+	kinds         map[string]kind
+	channels      map[string]string
+	letterFollows string
+	notices       map[string]*entry
 }
 
 // Others is the role of a catalogue key that stands for every recipient
@@ -109,7 +113,8 @@ func (c *catalogue) entry(event, role, kind, class string) (*entry, error) {
 }
 
 // write executes e with f: the subject, the lines (a line that comes out
-// empty is left out) and the short text.
+// empty is left out) and the short text, which ends with LetterFollows
+// when f.LetterFollows.
 func (c *catalogue) write(e *entry, f facts) (subject string, lines []string, short string, err error) {
 	run := func(t *template.Template) (string, error) {
 		var b bytes.Buffer
@@ -130,7 +135,9 @@ func (c *catalogue) write(e *entry, f facts) (subject string, lines []string, sh
 			lines = append(lines, l)
 		}
 	}
-	short, err = run(e.short)
+	if short, err = run(e.short); err == nil && f.LetterFollows {
+		short += " " + c.letterFollows
+	}
 	return subject, lines, short, err
 }
 
@@ -146,12 +153,22 @@ var funcs = template.FuncMap{
 		}
 		return s
 	},
-	"de": func(s string) string {
+	"de": de("d’"),
+}
+
+// shortFuncs are the functions of the short texts (SMS): the same, but de
+// elides with the plain apostrophe of the GSM alphabet (« d'Ahmed
+// Benali »), so the text is not sent in UCS-2 for it (notices/sms
+// Segments).
+var shortFuncs = template.FuncMap{"cap": funcs["cap"], "de": de("d'")}
+
+func de(elided string) func(string) string {
+	return func(s string) string {
 		if s != "" && strings.ContainsRune("AEIOUYÀÂÉÈÊÎÏÔÛaeiouyàâéèêîïôû", []rune(s)[0]) {
-			return "d’" + s
+			return elided + s
 		}
 		return "de " + s
-	},
+	}
 }
 
 // catalogues parses the embedded catalogues once. They are part of the
@@ -180,9 +197,16 @@ func load(lang string) (*catalogue, error) {
 	if err := dec.Decode(&src); err != nil {
 		return nil, fmt.Errorf("words: %s: %w", name, err)
 	}
-	c := &catalogue{lang: lang, kinds: src.Kinds, channels: src.Channels, notices: map[string]*entry{}}
+	if strings.TrimSpace(src.LetterFollows) == "" {
+		return nil, fmt.Errorf("words: %s: letter_follows is missing", name)
+	}
+	c := &catalogue{lang: lang, kinds: src.Kinds, channels: src.Channels, letterFollows: src.LetterFollows, notices: map[string]*entry{}}
 	parse := func(key, part, text string) (*template.Template, error) {
-		t, err := template.New(key + " " + part).Option("missingkey=error").Funcs(funcs).Parse(text)
+		fm := funcs
+		if part == "short" {
+			fm = shortFuncs
+		}
+		t, err := template.New(key + " " + part).Option("missingkey=error").Funcs(fm).Parse(text)
 		if err != nil {
 			return nil, fmt.Errorf("words: %s: %s %s: %w", name, key, part, err)
 		}

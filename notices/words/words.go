@@ -129,6 +129,7 @@ func (w *Writer) Write(ctx context.Context, n notices.Notice) (notices.Message, 
 	if role == "" {
 		role = notices.RolePerson
 	}
+	f.LetterFollows = n.Channel == notices.SMS && notices.LetterToo(n.Kind, mandates.Kind(f.kind))
 	e, err := cat.entry(string(n.Kind), string(role), f.kind, f.class)
 	if err != nil {
 		return notices.Message{}, &notices.PermanentError{Channel: n.Channel, Code: "kind", Err: err}
@@ -236,6 +237,13 @@ type facts struct {
 	Code          string // a consent code, in its SMS only (never in the outbox)
 	Sender        string // Options.Sender
 	Contact       string // Options.Contact
+
+	// LetterFollows: an SMS that comes with a letter saying how to
+	// contest a court measure (notices.LetterToo).
+	LetterFollows bool
+	// Destination: notice.channel_confirmed: where the letters now go,
+	// masked (Mask).
+	Destination string
 }
 
 func (w *Writer) facts(ctx context.Context, n notices.Notice, lang string) (facts, notices.Recipient, error) {
@@ -308,6 +316,9 @@ func (w *Writer) facts(ctx context.Context, n notices.Notice, lang string) (fact
 		}
 	}
 	w.details(&f, n, lang)
+	if f.Destination, err = w.destination(ctx, n); err != nil {
+		return f, to, gone("recipient", err)
+	}
 	return f, to, nil
 }
 

@@ -363,7 +363,7 @@ func TestTheConsentCodeSaysWhoAsksWhat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "France Services Nantes demande un mandat pour vos démarches : papiers, logement, 12 mois. Code : 123456. Donnez-le seulement si vous êtes d’accord."; m.Short != want {
+	if want := "France Services Nantes demande un mandat pour vos démarches : papiers, logement, 12 mois. Code : 123456. Donnez-le seulement si vous êtes d'accord."; m.Short != want {
 		t.Errorf("Short = %q, want %q", m.Short, want)
 	}
 	if m.To.Phone != "06 12 34 56 78" || !mandates.IsID(m.ID) {
@@ -374,7 +374,7 @@ func TestTheConsentCodeSaysWhoAsksWhat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "France Services Nantes demande un mandat, 12 mois. Code : 123456. Donnez-le seulement si vous êtes d’accord."; m.Short != want {
+	if want := "France Services Nantes demande un mandat, 12 mois. Code : 123456. Donnez-le seulement si vous êtes d'accord."; m.Short != want {
 		t.Errorf("with every area, Short = %q, want the brief text %q", m.Short, want)
 	}
 	m, err = w.ConsentCode(t.Context(), s.persons[id("anne")], s.reps[id("mandate")], "654321")
