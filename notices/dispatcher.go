@@ -311,7 +311,9 @@ func (d *Dispatcher) code(err error) string {
 }
 
 // fallback marks n failed and writes its paper letter and the journal
-// entry that says so, in one transaction.
+// entry that says so, in one transaction. A text about a court measure
+// came with its letter (LetterToo): that letter is the one the person
+// gets, not a second copy.
 func (d *Dispatcher) fallback(ctx context.Context, n Notice, attempts int, code string, now time.Time) error {
 	return d.Store.InTx(ctx, func(ctx context.Context) error {
 		failed, err := d.Store.Record(ctx, n, func(m *Notice) error {
@@ -321,8 +323,11 @@ func (d *Dispatcher) fallback(ctx context.Context, n Notice, attempts int, code 
 		if err != nil {
 			return err
 		}
-		if err := d.Store.CreateNotice(ctx, Fallback(failed, now)); err != nil {
-			return err
+		lettered := n.Channel == SMS && LetterToo(n.Kind, mandates.Kind(n.Data["representation_kind"]))
+		if !lettered {
+			if err := d.Store.CreateNotice(ctx, Fallback(failed, now)); err != nil {
+				return err
+			}
 		}
 		return d.Events.Emit(ctx, mandates.Event{Type: EventNoticeFallback, At: now, PersonID: n.PersonID,
 			Detail: map[string]string{"channel": string(n.Channel), "code": code}})

@@ -136,6 +136,34 @@ func TestDispatcherRetriesWithBackoff(t *testing.T) {
 	}
 }
 
+// TestDispatcherWritesNoSecondLetterForACourtMeasuresText: a text about
+// a court measure came with its letter (LetterToo); when the text fails
+// for good, the person is told in the journal and the letter already
+// written is the one they get, not a second copy.
+func TestDispatcherWritesNoSecondLetterForACourtMeasuresText(t *testing.T) {
+	st, c := newMemStore(), &clock{t0}
+	text := &fakeSender{answers: []error{&notices.PermanentError{Channel: notices.SMS, Code: "400", Err: errBoom}}}
+	d := newDispatcher(st, c, map[notices.Channel]notices.Sender{notices.SMS: text})
+	n := pending(notices.SMS)
+	n.Kind, n.Data = mandates.EventSuspended, map[string]string{"representation_kind": string(mandates.Tutelle)}
+	n = mustCreate(t, st, n)
+	letter := n
+	letter.ID, letter.Channel = mandates.NewID(t0), notices.Paper
+	mustCreate(t, st, letter)
+	if _, failed, err := d.RunOnce(t.Context()); failed != 1 || err != nil {
+		t.Fatalf("RunOnce = %d failed, %v; want the text failed", failed, err)
+	}
+	if got := st.byID[n.ID]; got.Status != notices.Failed {
+		t.Errorf("the text: %+v, want failed", got)
+	}
+	if all := st.all(); len(all) != 2 {
+		t.Errorf("%d notices, want the text and its one letter", len(all))
+	}
+	if len(st.events) != 1 || st.events[0].Type != mandates.EventNoticeFallback {
+		t.Errorf("journal: %+v, want the fallback said", st.events)
+	}
+}
+
 func TestDispatcherFallsBackToPaper(t *testing.T) {
 	refused := &notices.PermanentError{Channel: notices.Email, Code: "550", Err: errBoom}
 	tests := []struct {

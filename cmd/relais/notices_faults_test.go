@@ -91,7 +91,8 @@ func (g *flakyGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // that refuses Jeanne's address for good, and an SMS gateway that first
 // times out, then takes Marie's text and crashes before answering. Each
 // notice arrives exactly once: Marie's text once (the retries carry the
-// same Idempotency-Key), and Jeanne's email, refused, becomes a letter,
+// same Idempotency-Key) beside the letter every text about a court
+// measure comes with, and Jeanne's email, refused, becomes a letter,
 // said in her journal.
 func TestEveryNoticeArrivesOnceThroughItsChannelOrOnPaper(t *testing.T) {
 	ctx := t.Context()
@@ -148,7 +149,7 @@ func TestEveryNoticeArrivesOnceThroughItsChannelOrOnPaper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var email, text, letter notices.Notice
+	var email, text, letter, mariesLetter notices.Notice
 	for _, n := range all {
 		switch {
 		case n.RecipientID == w.jeanne && n.Channel == notices.Email:
@@ -157,10 +158,17 @@ func TestEveryNoticeArrivesOnceThroughItsChannelOrOnPaper(t *testing.T) {
 			letter = n
 		case n.RecipientID == w.marie && n.Channel == notices.SMS:
 			text = n
+		case n.RecipientID == w.marie && n.Channel == notices.Paper:
+			mariesLetter = n
 		}
 	}
-	if len(all) != 3 || email.Status != notices.Failed || text.Status != notices.Sent || text.Attempts != 3 {
-		t.Fatalf("notices %+v; want Jeanne's email failed, Marie's text sent at its third attempt, and one letter", all)
+	// A text about a court measure comes with its letter, which says how
+	// to contest the decision (notices.LetterToo).
+	if mariesLetter.FallbackOf != "" || mariesLetter.Status != notices.Pending {
+		t.Errorf("Marie's letter beside her text: %+v", mariesLetter)
+	}
+	if len(all) != 4 || email.Status != notices.Failed || text.Status != notices.Sent || text.Attempts != 3 {
+		t.Fatalf("notices %+v; want Jeanne's email failed and its letter, Marie's text sent at its third attempt and her letter", all)
 	}
 	if letter.FallbackOf != email.ID || letter.Status != notices.Pending || letter.Kind != email.Kind {
 		t.Errorf("Jeanne's letter %+v does not stand for her refused email %s", letter, email.ID)
