@@ -29,7 +29,7 @@ func operatorNotices(st store, service *mandates.Service, events mandates.EventS
 	}
 	check := printing.Checker{Writer: w}
 	return &ui.Notices{
-		Desk: &notices.Desk{Store: st, Access: service, Events: events, Channels: prefs.Lookup{Store: st}},
+		Desk: &notices.Desk{Store: st, Access: service, Events: events, Channels: prefs.Lookup{Store: st, Rule: service}},
 		Letters: func(ctx context.Context, n notices.Notice) (string, error) {
 			p, err := check.Problem(ctx, n)
 			return string(p), err

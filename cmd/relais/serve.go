@@ -135,7 +135,8 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 	if c.Demo {
 		c.Notices.demoDefaults()
 	}
-	writer, err := noticeWriter(st, &c.Notices)
+	look := noticeLookup(st, c.policy)
+	writer, err := noticeWriter(st, &c.Notices, look)
 	if err != nil {
 		return err
 	}
@@ -146,7 +147,7 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 	if codes := consentCodes(c, writer, demoSMS{&demoOut, stdout}); codes != nil {
 		svcCfg.Codes = codes
 	}
-	sink := noticeSink(st, jr)
+	sink := noticeSink(st, jr, look)
 	service := mandates.NewService(st, sink, svcCfg)
 	// The provider's and the logins' events go through the notices too:
 	// a first act at a site, a second factor set up or removed.

@@ -22,6 +22,15 @@ type Choice struct {
 	// electronic; from it, the electronic channel counts again. Zero when
 	// not set.
 	PaperUntil time.Time
+	// ChosenBy is who confirmed the electronic channel: the person, or
+	// a representative (their person id) the rule let choose, then under
+	// the measure ChosenUnder, held through the organisation
+	// ChosenOrganisation when one holds it. A representative's choice
+	// counts only while the rule still lets them choose (Lookup); empty
+	// is the person's own.
+	ChosenBy           string
+	ChosenUnder        string
+	ChosenOrganisation string
 	// Pending is a change waiting for its code; its zero value is none.
 	Pending Pending
 	// Sends and SendsFrom count the codes sent since SendsFrom, to bound
@@ -77,6 +86,12 @@ func (c *Choice) Validate() error {
 		return &mandates.InvalidError{Field: "to", Rule: mandates.RuleTooLong, Limit: MaxTo}
 	case c.Sends < 0:
 		return inv("sends", mandates.RuleFormat)
+	case c.ChosenBy != "" && !mandates.IsID(c.ChosenBy):
+		return inv("chosen_by", mandates.RuleFormat)
+	case c.ChosenUnder != "" && !mandates.IsID(c.ChosenUnder):
+		return inv("chosen_under", mandates.RuleFormat)
+	case c.ChosenOrganisation != "" && !mandates.IsID(c.ChosenOrganisation):
+		return inv("chosen_organisation", mandates.RuleFormat)
 	}
 	p := c.Pending
 	if !p.Waiting() {

@@ -88,14 +88,27 @@ func (m *memStore) Person(_ context.Context, id string) (mandates.Person, error)
 	return mandates.Person{ID: id, GivenNames: "Jeanne", FamilyName: "Lefèvre"}, nil
 }
 
-// rule lets Jeanne and Paul choose for Jeanne.
-type rule struct{ tutelle mandates.Representation }
+// rule lets Jeanne and Paul choose for Jeanne, Paul until his tutelle
+// ends.
+type rule struct {
+	mu      sync.Mutex
+	tutelle mandates.Representation
+	ended   bool
+}
 
-func (r rule) NoticesManagedBy(_ context.Context, a mandates.Actor, personID string) (mandates.NoticesManager, error) {
+func (r *rule) end() {
+	r.mu.Lock()
+	r.ended = true
+	r.mu.Unlock()
+}
+
+func (r *rule) NoticesManagedBy(_ context.Context, a mandates.Actor, personID string) (mandates.NoticesManager, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	switch {
 	case personID == jeanne && a.PersonID == jeanne:
 		return mandates.NoticesManager{}, nil
-	case personID == jeanne && a.PersonID == paul:
+	case personID == jeanne && a.PersonID == paul && !r.ended:
 		return mandates.NoticesManager{Measure: &r.tutelle}, nil
 	}
 	return mandates.NoticesManager{}, mandates.ErrNotPermitted
@@ -154,6 +167,7 @@ type world struct {
 	mail  *emails
 	clock *time.Time
 	look  prefs.Lookup
+	rule  *rule
 }
 
 func newWorld(t *testing.T) *world {
@@ -173,10 +187,11 @@ func newWorld(t *testing.T) *world {
 	w := &world{st: st, gw: g, mail: &emails{}, clock: &now}
 	tutelle := mandates.Representation{ID: mandates.NewID(t0), Kind: mandates.Tutelle, PersonID: jeanne,
 		Representative: mandates.Representative{PersonID: paul}}
-	w.svc = &prefs.Service{Store: st, Rule: rule{tutelle}, Persons: st, Events: st,
+	w.rule = &rule{tutelle: tutelle}
+	w.svc = &prefs.Service{Store: st, Rule: w.rule, Persons: st, Events: st,
 		Senders: map[notices.Channel]notices.Sender{notices.SMS: text, notices.Email: w.mail},
 		Now:     func() time.Time { return *w.clock }}
-	w.look = prefs.Lookup{Store: st, Now: func() time.Time { return *w.clock }}
+	w.look = prefs.Lookup{Store: st, Rule: w.rule, Now: func() time.Time { return *w.clock }}
 	return w
 }
 
@@ -509,4 +524,63 @@ func TestBackToPaper(t *testing.T) {
 			t.Errorf("Channel = %s, %v", c, err)
 		}
 	})
+}
+
+func TestAChoiceMadeByATutorEndsWithTheirRight(t *testing.T) {
+	w := newWorld(t)
+	ctx := t.Context()
+	tutor := mandates.Actor{PersonID: paul}
+	if err := w.svc.Request(ctx, tutor, jeanne, notices.Email, "paul@example.fr", "fr"); err != nil {
+		t.Fatal(err)
+	}
+	code := regexp.MustCompile(`\d{6}`).FindString(w.mail.sent[0].Subject)
+	c, err := w.svc.Confirm(ctx, tutor, jeanne, code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ChosenBy != paul || c.ChosenUnder != w.rule.tutelle.ID {
+		t.Errorf("stored: chosen by %q under %q, want Paul under the tutelle", c.ChosenBy, c.ChosenUnder)
+	}
+	if got := w.channel(t); got != notices.Email {
+		t.Fatalf("while the tutelle lasts: %s", got)
+	}
+	if ct, err := w.look.Contact(ctx, jeanne); err != nil || ct.Email != "paul@example.fr" {
+		t.Fatalf("contact while the tutelle lasts: %+v, %v", ct, err)
+	}
+	w.rule.end()
+	if got := w.channel(t); got != notices.Paper {
+		t.Errorf("after the tutelle: %s, want paper", got)
+	}
+	if ct, err := w.look.Contact(ctx, jeanne); err != nil || ct != (notices.Contact{}) {
+		t.Errorf("contact after the tutelle: %+v, %v, want none", ct, err)
+	}
+	t.Run("a lookup without the rule does not follow a representative's choice", func(t *testing.T) {
+		l := prefs.Lookup{Store: w.st}
+		w.rule.mu.Lock()
+		w.rule.ended = false
+		w.rule.mu.Unlock()
+		if got, err := l.Channel(ctx, notices.Addressee{ID: jeanne, Kind: notices.ToPerson}); err != nil || got != notices.Paper {
+			t.Errorf("Channel = %s, %v, want paper", got, err)
+		}
+	})
+}
+
+func TestAChoiceMadeByThePersonOutlivesAnyRule(t *testing.T) {
+	w := newWorld(t)
+	ctx := t.Context()
+	if err := w.svc.Request(ctx, me, jeanne, notices.Email, "jeanne@example.fr", "fr"); err != nil {
+		t.Fatal(err)
+	}
+	code := regexp.MustCompile(`\d{6}`).FindString(w.mail.sent[0].Subject)
+	c, err := w.svc.Confirm(ctx, me, jeanne, code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ChosenBy != jeanne || c.ChosenUnder != "" {
+		t.Errorf("stored: chosen by %q under %q", c.ChosenBy, c.ChosenUnder)
+	}
+	w.rule.end()
+	if got := w.channel(t); got != notices.Email {
+		t.Errorf("channel: %s, want email", got)
+	}
 }

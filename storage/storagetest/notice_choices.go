@@ -55,6 +55,7 @@ func testChoiceRoundTrip(t *testing.T, s NoticeChoiceStore) {
 		t.Fatalf("NoticeChoice before any choice = %v, want ErrNotFound", err)
 	}
 	hash := bytes.Repeat([]byte{0xa5, 0x00, 0x7f}, 16)
+	by, under, org := mandates.NewID(choiceT0), mandates.NewID(choiceT0), mandates.NewID(choiceT0)
 	got, err := s.UpdateNoticeChoice(ctx, id, func(c *prefs.Choice) error {
 		if c.Channel != notices.Paper || c.Version != 0 || c.PersonID != id {
 			t.Errorf("the first choice starts from %+v, want paper", c)
@@ -62,6 +63,7 @@ func testChoiceRoundTrip(t *testing.T, s NoticeChoiceStore) {
 		c.Channel, c.Email, c.PaperUntil = notices.Email, "jeanne@example.fr", time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC)
 		c.Pending = prefs.Pending{Channel: notices.SMS, To: "+33612345678", CodeHash: hash, ExpiresAt: choiceT0.Add(15 * time.Minute), Attempts: 2}
 		c.Sends, c.SendsFrom = 3, choiceT0
+		c.ChosenBy, c.ChosenUnder, c.ChosenOrganisation = by, under, org
 		return nil
 	})
 	if err != nil {
@@ -78,12 +80,14 @@ func testChoiceRoundTrip(t *testing.T, s NoticeChoiceStore) {
 		!read.PaperUntil.Equal(got.PaperUntil) || read.Pending.Channel != notices.SMS || read.Pending.To != "+33612345678" ||
 		!bytes.Equal(read.Pending.CodeHash, hash) || !read.Pending.ExpiresAt.Equal(choiceT0.Add(15*time.Minute)) ||
 		read.Pending.Attempts != 2 || read.Sends != 3 || !read.SendsFrom.Equal(choiceT0) || !read.UpdatedAt.Equal(got.UpdatedAt) ||
-		read.Version != 1 || read.PaperUntil.Location() != time.UTC {
+		read.Version != 1 || read.PaperUntil.Location() != time.UTC || read.ChosenBy != by || read.ChosenUnder != under ||
+		read.ChosenOrganisation != org {
 		t.Errorf("read back:\n%+v\nwritten:\n%+v", read, got)
 	}
 	// The change waiting is dropped: its hash and times are gone.
 	if _, err := s.UpdateNoticeChoice(ctx, id, func(c *prefs.Choice) error {
 		c.Pending, c.PaperUntil = prefs.Pending{}, time.Time{}
+		c.ChosenUnder, c.ChosenOrganisation = "", ""
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -92,7 +96,8 @@ func testChoiceRoundTrip(t *testing.T, s NoticeChoiceStore) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if read.Pending.Waiting() || len(read.Pending.CodeHash) != 0 || !read.Pending.ExpiresAt.IsZero() || !read.PaperUntil.IsZero() || read.Version != 2 {
+	if read.Pending.Waiting() || len(read.Pending.CodeHash) != 0 || !read.Pending.ExpiresAt.IsZero() || !read.PaperUntil.IsZero() || read.Version != 2 ||
+		read.ChosenBy != by || read.ChosenUnder != "" || read.ChosenOrganisation != "" {
 		t.Errorf("after dropping the change: %+v", read)
 	}
 }
