@@ -154,13 +154,17 @@ func event(typ mandates.EventType, a mandates.Actor, personID string, m mandates
 }
 
 // Request sends a code to a new address or number (to, as typed) for
-// channel c, then stores the change waiting for it and journals it
-// (EventNoticeChannelRequested) in one transaction. Refusals: the rule
+// channel c. It first reserves the send, in one transaction: the code is
+// counted against the hour's limit, the change waiting for it is stored
+// (its code hashed) and journaled (EventNoticeChannelRequested), so that
+// requests at the same time never send more codes than allowed; then it
+// sends. Refusals, with nothing stored: the rule
 // (mandates.ErrNotPermitted), what was typed (*mandates.InvalidError on
 // email or phone), a channel without a sender (ErrNoSender), too many
-// codes within the hour (mandates.ErrTooManyCodes), a send that failed
-// (*SendError): in each case nothing is stored and the channel in use is
-// unchanged. A new request replaces the one waiting.
+// codes within the hour (mandates.ErrTooManyCodes), a request changed at
+// the same time (mandates.ErrConflict). A send that failed (*SendError)
+// drops the change waiting but still counts. The channel in use is
+// unchanged in every case. A new request replaces the one waiting.
 func (s *Service) Request(ctx context.Context, a mandates.Actor, personID string, c notices.Channel, typed, lang string) error {
 	m, err := s.Rule.NoticesManagedBy(ctx, a, personID)
 	if err != nil {
@@ -173,26 +177,14 @@ func (s *Service) Request(ctx context.Context, a mandates.Actor, personID string
 	if !s.Offers(c) {
 		return fmt.Errorf("%w: %s", ErrNoSender, c)
 	}
-	now := s.now()
-	old, err := s.Store.NoticeChoice(ctx, personID)
-	if err != nil && !errors.Is(err, mandates.ErrNotFound) {
-		return err
-	}
-	if s.sendsLeft(old, now) <= 0 {
-		return fmt.Errorf("%w: %d codes sent within the hour", mandates.ErrTooManyCodes, old.Sends)
-	}
 	p, err := s.Persons.Person(ctx, personID)
 	if err != nil {
 		return err
 	}
+	now := s.now()
 	n, _ := rand.Int(rand.Reader, big.NewInt(1_000_000)) // crypto/rand never fails (Go 1.24+)
 	code := fmt.Sprintf("%06d", n.Int64())
-	msg := codeMessage(mandates.NewID(now), lang, now, mandates.DisplayName(p), c, to, code, s.ttl())
-	// Sent before anything is stored: a failed send leaves nothing that
-	// counts, and the person, who waits on the page, is told at once.
-	if err := s.Senders[c].Send(ctx, msg); err != nil {
-		return &SendError{Channel: c, Err: err}
-	}
+	hash := hashCode(nil, personID, c, to, code)
 	err = s.Store.InTx(ctx, func(ctx context.Context) error {
 		_, err := s.Store.UpdateNoticeChoice(ctx, personID, func(ch *Choice) error {
 			if s.sendsLeft(*ch, now) <= 0 {
@@ -202,7 +194,7 @@ func (s *Service) Request(ctx context.Context, a mandates.Actor, personID string
 				ch.Sends, ch.SendsFrom = 0, now
 			}
 			ch.Sends++
-			ch.Pending = Pending{Channel: c, To: to, CodeHash: hashCode(nil, personID, c, to, code), ExpiresAt: now.Add(s.ttl())}
+			ch.Pending = Pending{Channel: c, To: to, CodeHash: hash, ExpiresAt: now.Add(s.ttl())}
 			return nil
 		})
 		if err != nil {
@@ -212,6 +204,30 @@ func (s *Service) Request(ctx context.Context, a mandates.Actor, personID string
 	})
 	if err != nil {
 		return fmt.Errorf("request a notice channel: %w", err)
+	}
+	msg := codeMessage(mandates.NewID(now), lang, now, mandates.DisplayName(p), c, to, code, s.ttl())
+	if err := s.Senders[c].Send(ctx, msg); err != nil {
+		return errors.Join(&SendError{Channel: c, Err: err}, s.drop(ctx, personID, hash))
+	}
+	return nil
+}
+
+// errNotWaiting: the change to drop no longer waits (another request
+// replaced it); nothing is written.
+var errNotWaiting = errors.New("prefs: the change no longer waits")
+
+// drop forgets the change waiting for the code of hash, whose send
+// failed; the send still counts.
+func (s *Service) drop(ctx context.Context, personID string, hash []byte) error {
+	_, err := s.Store.UpdateNoticeChoice(ctx, personID, func(ch *Choice) error {
+		if subtle.ConstantTimeCompare(ch.Pending.CodeHash, hash) != 1 {
+			return errNotWaiting
+		}
+		ch.Pending = Pending{}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errNotWaiting) {
+		return fmt.Errorf("drop the change whose code was not sent: %w", err)
 	}
 	return nil
 }

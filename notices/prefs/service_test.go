@@ -29,6 +29,7 @@ var (
 // memStore keeps choices in memory; a transaction that fails leaves them
 // as they were, as the real stores do (storagetest.RunNoticeChoices).
 type memStore struct {
+	tx      sync.Mutex // one transaction at a time, as SQLite
 	mu      sync.Mutex
 	choices map[string]prefs.Choice
 	events  []mandates.Event
@@ -40,6 +41,8 @@ func (m *memStore) InTx(ctx context.Context, fn func(context.Context) error) err
 	if ctx.Value(txKey{}) != nil {
 		return fn(ctx)
 	}
+	m.tx.Lock()
+	defer m.tx.Unlock()
 	m.mu.Lock()
 	saved, events := maps.Clone(m.choices), len(m.events)
 	m.mu.Unlock()
@@ -348,16 +351,25 @@ func TestRefusals(t *testing.T) {
 			t.Errorf("the refusals changed something: %+v, %v", w.st.choices[jeanne], w.types())
 		}
 	})
-	t.Run("a gateway that fails: nothing counts", func(t *testing.T) {
+	t.Run("a gateway that fails: no code waits, but the send counts", func(t *testing.T) {
 		w := newWorld(t)
 		w.gw.fail = http.StatusBadGateway
-		err := w.svc.Request(ctx, me, jeanne, notices.SMS, "0612345678", "fr")
-		var se *prefs.SendError
-		if !errors.Is(err, prefs.ErrNotSent) || !errors.As(err, &se) || se.Channel != notices.SMS {
-			t.Fatalf("Request = %v, want a SendError", err)
+		for range 5 {
+			err := w.svc.Request(ctx, me, jeanne, notices.SMS, "0612345678", "fr")
+			var se *prefs.SendError
+			if !errors.Is(err, prefs.ErrNotSent) || !errors.As(err, &se) || se.Channel != notices.SMS {
+				t.Fatalf("Request = %v, want a SendError", err)
+			}
+			if c := w.st.choices[jeanne]; c.Pending.Waiting() || len(c.Pending.CodeHash) != 0 || c.Channel != notices.Paper {
+				t.Errorf("stored: %+v", c)
+			}
 		}
-		if len(w.st.choices) != 0 || len(w.st.events) != 0 {
-			t.Errorf("stored: %v %v", w.st.choices, w.st.events)
+		if c := w.st.choices[jeanne]; c.Sends != 5 {
+			t.Errorf("%d sends counted, want 5", c.Sends)
+		}
+		w.gw.fail = 0
+		if err := w.svc.Request(ctx, me, jeanne, notices.SMS, "0612345678", "fr"); !errors.Is(err, mandates.ErrTooManyCodes) {
+			t.Errorf("a sixth request within the hour: %v, want ErrTooManyCodes", err)
 		}
 	})
 	t.Run("a channel without a sender", func(t *testing.T) {
@@ -582,5 +594,61 @@ func TestAChoiceMadeByThePersonOutlivesAnyRule(t *testing.T) {
 	w.rule.end()
 	if got := w.channel(t); got != notices.Email {
 		t.Errorf("channel: %s, want email", got)
+	}
+}
+
+// barrier is a sender that holds every code until each of n requests
+// either called it or returned: without a reservation before the send,
+// every request would send.
+type barrier struct {
+	all   sync.WaitGroup
+	mu    sync.Mutex
+	sends int
+}
+
+type calledKey struct{}
+
+func (b *barrier) Send(ctx context.Context, _ notices.Message) error {
+	*ctx.Value(calledKey{}).(*bool) = true
+	b.mu.Lock()
+	b.sends++
+	b.mu.Unlock()
+	b.all.Done()
+	b.all.Wait()
+	return nil
+}
+
+func TestConcurrentRequestsSendAtMostTheCodesAllowed(t *testing.T) {
+	w := newWorld(t)
+	const n = 40
+	b := &barrier{}
+	b.all.Add(n)
+	w.svc.Senders[notices.Email] = b
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	refused := 0
+	for range n {
+		wg.Go(func() {
+			called := new(bool)
+			err := w.svc.Request(context.WithValue(t.Context(), calledKey{}, called), me, jeanne, notices.Email, "jeanne@example.fr", "fr")
+			if !*called {
+				b.all.Done()
+			}
+			switch {
+			case errors.Is(err, mandates.ErrTooManyCodes), errors.Is(err, mandates.ErrConflict):
+				mu.Lock()
+				refused++
+				mu.Unlock()
+			case err != nil:
+				t.Errorf("Request = %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if b.sends > 5 || b.sends+refused != n {
+		t.Errorf("%d codes sent and %d refused of %d requests, want at most 5 sent", b.sends, refused, n)
+	}
+	if c := w.st.choices[jeanne]; c.Sends != b.sends {
+		t.Errorf("%d codes counted, %d sent", c.Sends, b.sends)
 	}
 }
