@@ -22,6 +22,9 @@ type Choice struct {
 	// electronic; from it, the electronic channel counts again. Zero when
 	// not set.
 	PaperUntil time.Time
+	// ConfirmedAt is when the electronic channel and its address were
+	// confirmed; zero on paper.
+	ConfirmedAt time.Time
 	// ChosenBy is who confirmed the electronic channel: the person, or
 	// a representative (their person id) the rule let choose, then under
 	// the measure ChosenUnder, held through the organisation

@@ -93,11 +93,12 @@ func (l Lookup) Channel(ctx context.Context, a notices.Addressee) (notices.Chann
 // Contact implements notices.Contacts: the confirmed address and number,
 // also while a paper-until is in force (a notice written before it was
 // chosen still goes where it was meant to); none when a representative
-// chose them and the rule no longer lets them choose.
+// chose them and the rule no longer lets them choose. Since is when they
+// were confirmed: a notice written before went to another address.
 func (l Lookup) Contact(ctx context.Context, personID string) (notices.Contact, error) {
 	c, err := l.choice(ctx, personID)
 	if err != nil {
 		return notices.Contact{}, err
 	}
-	return notices.Contact{Email: c.Email, Phone: c.Phone}, nil
+	return notices.Contact{Email: c.Email, Phone: c.Phone, Since: c.ConfirmedAt}, nil
 }

@@ -287,7 +287,7 @@ func (s *Service) Confirm(ctx context.Context, a mandates.Actor, personID, code 
 			}
 			if len(code) == 6 && subtle.ConstantTimeCompare(p.CodeHash, hashCode(p.CodeHash[:16], personID, p.Channel, p.To, code)) == 1 {
 				ch.Channel, ch.Email, ch.Phone, ch.PaperUntil, ch.Pending = p.Channel, "", "", time.Time{}, Pending{}
-				ch.ChosenBy, ch.ChosenUnder, ch.ChosenOrganisation = a.PersonID, "", ""
+				ch.ChosenBy, ch.ChosenUnder, ch.ChosenOrganisation, ch.ConfirmedAt = a.PersonID, "", "", now
 				if m.Measure != nil {
 					ch.ChosenUnder, ch.ChosenOrganisation = m.Measure.ID, m.Measure.Representative.OrganisationID
 				}
@@ -361,7 +361,7 @@ func (s *Service) BackToPaper(ctx context.Context, a mandates.Actor, personID st
 			ch.Pending = Pending{}
 			if day.IsZero() {
 				ch.Channel, ch.Email, ch.Phone, ch.PaperUntil = notices.Paper, "", "", time.Time{}
-				ch.ChosenBy, ch.ChosenUnder, ch.ChosenOrganisation = "", "", ""
+				ch.ChosenBy, ch.ChosenUnder, ch.ChosenOrganisation, ch.ConfirmedAt = "", "", "", time.Time{}
 			} else {
 				ch.PaperUntil = day
 			}

@@ -256,7 +256,7 @@ func TestAPersonChoosesSMSWithTheCodeSentToTheirPhone(t *testing.T) {
 	if c := w.channel(t); c != notices.SMS {
 		t.Errorf("after the code, notices go by %s", c)
 	}
-	if ct, _ := w.look.Contact(ctx, jeanne); ct.Phone != "+33612345678" || ct.Email != "" {
+	if ct, _ := w.look.Contact(ctx, jeanne); ct.Phone != "+33612345678" || ct.Email != "" || !ct.Since.Equal(t0) {
 		t.Errorf("contact: %+v", ct)
 	}
 	want := []mandates.EventType{mandates.EventNoticeChannelRequested, mandates.EventNoticeChannelConfirmed}

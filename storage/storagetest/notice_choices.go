@@ -63,7 +63,7 @@ func testChoiceRoundTrip(t *testing.T, s NoticeChoiceStore) {
 		c.Channel, c.Email, c.PaperUntil = notices.Email, "jeanne@example.fr", time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC)
 		c.Pending = prefs.Pending{Channel: notices.SMS, To: "+33612345678", CodeHash: hash, ExpiresAt: choiceT0.Add(15 * time.Minute), Attempts: 2}
 		c.Sends, c.SendsFrom = 3, choiceT0
-		c.ChosenBy, c.ChosenUnder, c.ChosenOrganisation = by, under, org
+		c.ChosenBy, c.ChosenUnder, c.ChosenOrganisation, c.ConfirmedAt = by, under, org, choiceT0.Add(-time.Minute)
 		return nil
 	})
 	if err != nil {
@@ -81,13 +81,13 @@ func testChoiceRoundTrip(t *testing.T, s NoticeChoiceStore) {
 		!bytes.Equal(read.Pending.CodeHash, hash) || !read.Pending.ExpiresAt.Equal(choiceT0.Add(15*time.Minute)) ||
 		read.Pending.Attempts != 2 || read.Sends != 3 || !read.SendsFrom.Equal(choiceT0) || !read.UpdatedAt.Equal(got.UpdatedAt) ||
 		read.Version != 1 || read.PaperUntil.Location() != time.UTC || read.ChosenBy != by || read.ChosenUnder != under ||
-		read.ChosenOrganisation != org {
+		read.ChosenOrganisation != org || !read.ConfirmedAt.Equal(choiceT0.Add(-time.Minute)) || read.ConfirmedAt.Location() != time.UTC {
 		t.Errorf("read back:\n%+v\nwritten:\n%+v", read, got)
 	}
 	// The change waiting is dropped: its hash and times are gone.
 	if _, err := s.UpdateNoticeChoice(ctx, id, func(c *prefs.Choice) error {
 		c.Pending, c.PaperUntil = prefs.Pending{}, time.Time{}
-		c.ChosenUnder, c.ChosenOrganisation = "", ""
+		c.ChosenUnder, c.ChosenOrganisation, c.ConfirmedAt = "", "", time.Time{}
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -97,7 +97,7 @@ func testChoiceRoundTrip(t *testing.T, s NoticeChoiceStore) {
 		t.Fatal(err)
 	}
 	if read.Pending.Waiting() || len(read.Pending.CodeHash) != 0 || !read.Pending.ExpiresAt.IsZero() || !read.PaperUntil.IsZero() || read.Version != 2 ||
-		read.ChosenBy != by || read.ChosenUnder != "" || read.ChosenOrganisation != "" {
+		read.ChosenBy != by || read.ChosenUnder != "" || read.ChosenOrganisation != "" || !read.ConfirmedAt.IsZero() {
 		t.Errorf("after dropping the change: %+v", read)
 	}
 }
