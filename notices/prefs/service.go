@@ -154,11 +154,12 @@ func event(typ mandates.EventType, a mandates.Actor, personID string, m mandates
 }
 
 // Request sends a code to a new address or number (to, as typed) for
-// channel c. It first reserves the send, in one transaction: the code is
-// counted against the hour's limit, the change waiting for it is stored
-// (its code hashed) and journaled (EventNoticeChannelRequested), so that
-// requests at the same time never send more codes than allowed; then it
-// sends. Refusals, with nothing stored: the rule
+// channel c. It first reserves the send, in one write checked against
+// the version read: the code is counted against the hour's limit and the
+// change waiting for it is stored (its code hashed), so that requests at
+// the same time never send more codes than allowed; then it sends, and
+// journals the request (EventNoticeChannelRequested; a code whose entry
+// could not be written is dropped). Refusals, with nothing stored: the rule
 // (mandates.ErrNotPermitted), what was typed (*mandates.InvalidError on
 // email or phone), a channel without a sender (ErrNoSender), too many
 // codes within the hour (mandates.ErrTooManyCodes), a request changed at
@@ -185,22 +186,16 @@ func (s *Service) Request(ctx context.Context, a mandates.Actor, personID string
 	n, _ := rand.Int(rand.Reader, big.NewInt(1_000_000)) // crypto/rand never fails (Go 1.24+)
 	code := fmt.Sprintf("%06d", n.Int64())
 	hash := hashCode(nil, personID, c, to, code)
-	err = s.Store.InTx(ctx, func(ctx context.Context) error {
-		_, err := s.Store.UpdateNoticeChoice(ctx, personID, func(ch *Choice) error {
-			if s.sendsLeft(*ch, now) <= 0 {
-				return fmt.Errorf("%w: %d codes sent within the hour", mandates.ErrTooManyCodes, ch.Sends)
-			}
-			if now.Sub(ch.SendsFrom) >= time.Hour {
-				ch.Sends, ch.SendsFrom = 0, now
-			}
-			ch.Sends++
-			ch.Pending = Pending{Channel: c, To: to, CodeHash: hash, ExpiresAt: now.Add(s.ttl())}
-			return nil
-		})
-		if err != nil {
-			return err
+	_, err = s.Store.UpdateNoticeChoice(ctx, personID, func(ch *Choice) error {
+		if s.sendsLeft(*ch, now) <= 0 {
+			return fmt.Errorf("%w: %d codes sent within the hour", mandates.ErrTooManyCodes, ch.Sends)
 		}
-		return s.Events.Emit(ctx, event(mandates.EventNoticeChannelRequested, a, personID, m, now, map[string]string{"channel": string(c)}))
+		if now.Sub(ch.SendsFrom) >= time.Hour {
+			ch.Sends, ch.SendsFrom = 0, now
+		}
+		ch.Sends++
+		ch.Pending = Pending{Channel: c, To: to, CodeHash: hash, ExpiresAt: now.Add(s.ttl())}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("request a notice channel: %w", err)
@@ -208,6 +203,13 @@ func (s *Service) Request(ctx context.Context, a mandates.Actor, personID string
 	msg := codeMessage(mandates.NewID(now), lang, now, mandates.DisplayName(p), c, to, code, s.ttl())
 	if err := s.Senders[c].Send(ctx, msg); err != nil {
 		return errors.Join(&SendError{Channel: c, Err: err}, s.drop(ctx, personID, hash))
+	}
+	err = s.Store.InTx(ctx, func(ctx context.Context) error {
+		return s.Events.Emit(ctx, event(mandates.EventNoticeChannelRequested, a, personID, m, now, map[string]string{"channel": string(c)}))
+	})
+	if err != nil {
+		// A code that is not journaled must not work.
+		return errors.Join(fmt.Errorf("request a notice channel: %w", err), s.drop(ctx, personID, hash))
 	}
 	return nil
 }
@@ -217,7 +219,7 @@ func (s *Service) Request(ctx context.Context, a mandates.Actor, personID string
 var errNotWaiting = errors.New("prefs: the change no longer waits")
 
 // drop forgets the change waiting for the code of hash, whose send
-// failed; the send still counts.
+// failed or whose request could not be journaled; the send still counts.
 func (s *Service) drop(ctx context.Context, personID string, hash []byte) error {
 	_, err := s.Store.UpdateNoticeChoice(ctx, personID, func(ch *Choice) error {
 		if subtle.ConstantTimeCompare(ch.Pending.CodeHash, hash) != 1 {

@@ -364,8 +364,8 @@ func TestRefusals(t *testing.T) {
 				t.Errorf("stored: %+v", c)
 			}
 		}
-		if c := w.st.choices[jeanne]; c.Sends != 5 {
-			t.Errorf("%d sends counted, want 5", c.Sends)
+		if c := w.st.choices[jeanne]; c.Sends != 5 || len(w.st.events) != 0 {
+			t.Errorf("%d sends counted, want 5; journal %v, want nothing", c.Sends, w.types())
 		}
 		w.gw.fail = 0
 		if err := w.svc.Request(ctx, me, jeanne, notices.SMS, "0612345678", "fr"); !errors.Is(err, mandates.ErrTooManyCodes) {
@@ -650,5 +650,21 @@ func TestConcurrentRequestsSendAtMostTheCodesAllowed(t *testing.T) {
 	}
 	if c := w.st.choices[jeanne]; c.Sends != b.sends {
 		t.Errorf("%d codes counted, %d sent", c.Sends, b.sends)
+	}
+}
+
+type failingSink struct{ err error }
+
+func (f failingSink) Emit(context.Context, mandates.Event) error { return f.err }
+
+func TestACodeWhoseRequestCouldNotBeJournaledDoesNotWork(t *testing.T) {
+	w := newWorld(t)
+	errJournal := errors.New("the journal is full")
+	w.svc.Events = failingSink{errJournal}
+	if err := w.svc.Request(t.Context(), me, jeanne, notices.Email, "jeanne@example.fr", "fr"); !errors.Is(err, errJournal) {
+		t.Fatalf("Request = %v, want the journal's error", err)
+	}
+	if c := w.st.choices[jeanne]; c.Pending.Waiting() || c.Sends != 1 {
+		t.Errorf("stored: %+v, want nothing waiting and the send counted", c)
 	}
 }
