@@ -232,7 +232,10 @@ func (s *letterPages) to(w http.ResponseWriter, r *http.Request) error {
 		status = http.StatusServiceUnavailable
 		d.Problems.add("to", d.Form, "letters.err.no_sender."+d.Form, nil)
 	case errors.Is(err, prefs.ErrNotSent):
-		s.log.WarnContext(r.Context(), "notice channel code not sent", "channel", d.Form, "err", err)
+		// A code, never err's text: a mail server's answer names the
+		// address.
+		s.log.WarnContext(r.Context(), "notice channel code not sent", "channel", d.Form, "person_id", personID,
+			"code", notices.ErrorCode(err))
 		status = http.StatusServiceUnavailable
 		d.Problems.add("to", d.Form, "letters.err.not_sent."+d.Form, nil)
 	case errors.Is(err, mandates.ErrTooManyCodes):
