@@ -63,7 +63,7 @@ func TestServeSendsNoticesByTheChannelChosen(t *testing.T) {
 	if len(all) != 2 || by[jeanne] != notices.Paper || by[marie] != notices.Email {
 		t.Fatalf("channels %v, want paper for Jeanne and email for Marie", by)
 	}
-	letters := noticeLetters(st, svc, sink, nil)
+	letters := noticeLetters(st, svc, sink, nil, nil)
 	if letters.Offers(notices.Email) || letters.Offers(notices.SMS) {
 		t.Error("without senders, email or SMS is offered")
 	}
@@ -123,5 +123,22 @@ func TestServesLookupEndsATutorsChoiceWithTheMeasure(t *testing.T) {
 	}
 	if ct, err := look.Contact(ctx, jeanne); err != nil || ct != (notices.Contact{}) {
 		t.Errorf("contact once the tutelle ended: %+v, %v, want none", ct, err)
+	}
+}
+
+// TestNoticeDaysAreCountedInParis: the zone serve counts the days of
+// paper in is Paris's, winter and summer.
+func TestNoticeDaysAreCountedInParis(t *testing.T) {
+	days, err := noticeDays()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []struct {
+		t    time.Time
+		want int
+	}{{time.Date(2027, 1, 15, 12, 0, 0, 0, time.UTC), 3600}, {time.Date(2027, 7, 15, 12, 0, 0, 0, time.UTC), 7200}} {
+		if _, off := at.t.In(days).Zone(); off != at.want || days.String() != "Europe/Paris" {
+			t.Errorf("%s at %v: offset %d, want %d", days, at.t, off, at.want)
+		}
 	}
 }

@@ -135,7 +135,12 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 	if c.Demo {
 		c.Notices.demoDefaults()
 	}
+	days, err := noticeDays()
+	if err != nil {
+		return err
+	}
 	look := noticeLookup(st, c.policy)
+	look.Location = days
 	writer, err := noticeWriter(st, &c.Notices, look)
 	if err != nil {
 		return err
@@ -178,7 +183,7 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	opNotices, err := operatorNotices(st, service, jr, writer)
+	opNotices, err := operatorNotices(st, service, jr, writer, look)
 	if err != nil {
 		return err
 	}
@@ -192,7 +197,7 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 		OIDC:          oidc,
 		// The letters' page sends its codes with the dispatcher's email
 		// and SMS senders; without any it offers paper only.
-		Mandates: &ui.Mandates{Service: service, Auth: oidc.Auth, Journal: st, Letters: noticeLetters(st, service, sink, channels.Senders),
+		Mandates: &ui.Mandates{Service: service, Auth: oidc.Auth, Journal: st, Letters: noticeLetters(st, service, sink, channels.Senders, days),
 			Notices: opNotices},
 	})
 	if err != nil {

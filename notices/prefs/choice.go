@@ -17,10 +17,11 @@ type Choice struct {
 	Channel notices.Channel
 	Email   string // the confirmed address, when Channel is Email
 	Phone   string // the confirmed mobile number (E.164), when Channel is SMS
-	// PaperUntil: the person went back to paper until this day (UTC,
-	// midnight): before it, letters go on paper though Channel is
-	// electronic; from it, the electronic channel counts again. Zero when
-	// not set.
+	// PaperUntil: the person went back to paper until this day, the day
+	// included, in France (Day: the date kept as midnight UTC): until its
+	// end in Paris, letters go on paper though Channel is electronic; from
+	// the next day, the electronic channel counts again. Zero when not
+	// set.
 	PaperUntil time.Time
 	// ConfirmedAt is when the electronic channel and its address were
 	// confirmed; zero on paper.
@@ -60,10 +61,17 @@ type Pending struct {
 // Waiting says whether a change waits for its code.
 func (p Pending) Waiting() bool { return p.Channel != "" }
 
-// Effective is the channel a notice to the person takes at `at`: paper
-// unless an electronic channel is confirmed and no paper-until is in force.
-func (c Choice) Effective(at time.Time) notices.Channel {
-	if c.Channel == "" || c.Channel == notices.Paper || at.Before(c.PaperUntil) {
+// PaperUntilInForce says whether the paper-until covers `at`: its day in
+// loc is not after PaperUntil.
+func (c Choice) PaperUntilInForce(at time.Time, loc *time.Location) bool {
+	return !c.PaperUntil.IsZero() && !Day(at, loc).After(c.PaperUntil)
+}
+
+// Effective is the channel a notice to the person takes at `at`, the days
+// counted in loc: paper unless an electronic channel is confirmed and no
+// paper-until is in force.
+func (c Choice) Effective(at time.Time, loc *time.Location) notices.Channel {
+	if c.Channel == "" || c.Channel == notices.Paper || c.PaperUntilInForce(at, loc) {
 		return notices.Paper
 	}
 	return c.Channel

@@ -21,7 +21,10 @@ type Lookup struct {
 	// person's notices go on paper and their contact is none. Without a
 	// Rule, no representative's choice counts.
 	Rule Rule
-	Now  func() time.Time // default time.Now
+	// Location is where the days of a paper-until are counted:
+	// Europe/Paris, which is also what nil loads (never UTC).
+	Location *time.Location
+	Now      func() time.Time // default time.Now
 }
 
 var (
@@ -87,7 +90,11 @@ func (l Lookup) Channel(ctx context.Context, a notices.Addressee) (notices.Chann
 	if l.Now != nil {
 		now = l.Now
 	}
-	return c.Effective(now()), nil
+	loc, err := zone(l.Location)
+	if err != nil {
+		return "", err
+	}
+	return c.Effective(now(), loc), nil
 }
 
 // Contact implements notices.Contacts: the confirmed address and number,

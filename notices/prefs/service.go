@@ -60,6 +60,9 @@ type Service struct {
 	// offered (paper only when there are none).
 	Senders map[notices.Channel]notices.Sender
 	Now     func() time.Time // default time.Now
+	// Location is where the days of a paper-until are counted:
+	// Europe/Paris, which is also what nil loads (never UTC).
+	Location *time.Location
 	// CodeTTL is how long a code works. Default 15 minutes.
 	CodeTTL time.Duration
 	// MaxAttempts wrong codes drop the change waiting. Default 5.
@@ -97,6 +100,17 @@ func (s *Service) maxSends() int {
 		return 5
 	}
 	return s.MaxSends
+}
+
+// Effective is the channel a notice to the person takes at `at`
+// (Choice.Effective, the days counted where the Service counts them), and
+// whether a paper-until is in force then.
+func (s *Service) Effective(c Choice, at time.Time) (ch notices.Channel, paperUntil bool, err error) {
+	loc, err := zone(s.Location)
+	if err != nil {
+		return "", false, err
+	}
+	return c.Effective(at, loc), c.PaperUntilInForce(at, loc), nil
 }
 
 // Offers says whether a code can be sent by channel c here.
@@ -340,16 +354,20 @@ func digits(s string) string {
 
 // BackToPaper puts the person back on paper at once and journals it
 // (EventNoticePaperChosen): for good when until is zero (the confirmed
-// address or number is forgotten), or until that day (a date after today,
-// UTC; Detail until, YYYY-MM-DD), after which the confirmed channel counts
-// again. A change waiting for its code is dropped either way.
+// address or number is forgotten), or until that day included (its
+// calendar date, after today in France; Detail until, YYYY-MM-DD), after
+// which the confirmed channel counts again. A change waiting for its code is dropped either way.
 func (s *Service) BackToPaper(ctx context.Context, a mandates.Actor, personID string, until time.Time) (Choice, error) {
 	m, err := s.Rule.NoticesManagedBy(ctx, a, personID)
 	if err != nil {
 		return Choice{}, err
 	}
 	now := s.now()
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	loc, err := zone(s.Location)
+	if err != nil {
+		return Choice{}, err
+	}
+	today := Day(now, loc)
 	var day time.Time
 	if !until.IsZero() {
 		day = time.Date(until.Year(), until.Month(), until.Day(), 0, 0, 0, 0, time.UTC)

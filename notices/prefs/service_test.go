@@ -489,9 +489,13 @@ func TestBackToPaper(t *testing.T) {
 		if got := w.channel(t); got != notices.Paper {
 			t.Errorf("the day before: %s", got)
 		}
-		*w.clock = time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC)
-		if got := w.channel(t); got != notices.Email {
+		*w.clock = time.Date(2027, 4, 1, 21, 59, 0, 0, time.UTC) // 23:59 in Paris
+		if got := w.channel(t); got != notices.Paper {
 			t.Errorf("on the day: %s", got)
+		}
+		*w.clock = time.Date(2027, 4, 1, 22, 0, 0, 0, time.UTC) // 2 April in Paris
+		if got := w.channel(t); got != notices.Email {
+			t.Errorf("the day after: %s", got)
 		}
 		e := w.st.events[len(w.st.events)-1]
 		if e.Type != mandates.EventNoticePaperChosen || e.Detail["until"] != "2027-04-01" {
@@ -666,5 +670,46 @@ func TestACodeWhoseRequestCouldNotBeJournaledDoesNotWork(t *testing.T) {
 	}
 	if c := w.st.choices[jeanne]; c.Pending.Waiting() || c.Sends != 1 {
 		t.Errorf("stored: %+v, want nothing waiting and the send counted", c)
+	}
+}
+
+// TestPaperUntilCountsTheWholeDayInParis: « sur papier jusqu’au 10 mars »
+// is paper all of 10 March in France, and today is today in France.
+func TestPaperUntilCountsTheWholeDayInParis(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWorld(t)
+	w.svc.Location, w.look.Location = paris, paris
+	ctx := t.Context()
+	if err := w.svc.Request(ctx, me, jeanne, notices.Email, "jeanne@example.fr", "fr"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.Confirm(ctx, me, jeanne, regexp.MustCompile(`\d{6}`).FindString(w.mail.sent[0].Subject)); err != nil {
+		t.Fatal(err)
+	}
+	*w.clock = time.Date(2027, 3, 9, 10, 0, 0, 0, time.UTC)
+	if _, err := w.svc.BackToPaper(ctx, me, jeanne, time.Date(2027, 3, 10, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []struct {
+		utc  time.Time
+		want notices.Channel
+	}{
+		{time.Date(2027, 3, 10, 0, 30, 0, 0, time.UTC), notices.Paper},  // 01:30 on 10 March in Paris
+		{time.Date(2027, 3, 10, 22, 59, 0, 0, time.UTC), notices.Paper}, // 23:59 on 10 March in Paris
+		{time.Date(2027, 3, 10, 23, 0, 0, 0, time.UTC), notices.Email},  // 11 March in Paris
+	} {
+		*w.clock = at.utc
+		if got := w.channel(t); got != at.want {
+			t.Errorf("at %v: %s, want %s", at.utc, got, at.want)
+		}
+	}
+	// 23:30 UTC on 9 March is already 10 March in Paris: that day is not
+	// after today.
+	*w.clock = time.Date(2027, 3, 9, 23, 30, 0, 0, time.UTC)
+	if _, err := w.svc.BackToPaper(ctx, me, jeanne, time.Date(2027, 3, 10, 0, 0, 0, 0, time.UTC)); !invalidOn("until", mandates.RuleAfter)(err) {
+		t.Errorf("until today in Paris: %v, want refused", err)
 	}
 }
