@@ -76,7 +76,7 @@ func (b *sentBox) setFail(v bool) {
 // journal, so a confirmed channel writes its letter with the entry.
 func (a *oidcApp) letters(st *sqlite.Store) *prefs.Service {
 	a.sent = &sentBox{}
-	a.sent.svc = &prefs.Service{Store: st, Rule: a.service, Persons: st,
+	a.sent.svc = &prefs.Service{Store: st, Rule: a.service,
 		Events:  &notices.Notifier{Sink: a.journal, Store: st, Reader: st, Channels: prefs.Lookup{Store: st}},
 		Senders: map[notices.Channel]notices.Sender{notices.Email: sentBy{a.sent, notices.Email}, notices.SMS: sentBy{a.sent, notices.SMS}},
 		Now:     func() time.Time { return time.Now().Add(time.Duration(a.sent.later.Load())) }}

@@ -17,7 +17,7 @@ import (
 // page offers paper only and says why. The days of « sur papier
 // jusqu’au … » are counted in days (noticeDays).
 func noticeLetters(st store, rule *mandates.Service, sink mandates.EventSink, senders map[notices.Channel]notices.Sender, days *time.Location) *prefs.Service {
-	return &prefs.Service{Store: st, Rule: rule, Persons: st, Events: sink, Senders: senders, Location: days}
+	return &prefs.Service{Store: st, Rule: rule, Events: sink, Senders: senders, Location: days}
 }
 
 // noticeDays is where the days of « sur papier jusqu’au 10 mars » are

@@ -41,17 +41,11 @@ type Rule interface {
 	NoticesManagedBy(ctx context.Context, a mandates.Actor, personID string) (mandates.NoticesManager, error)
 }
 
-// Persons reads a person, for the name on the code's message.
-type Persons interface {
-	Person(ctx context.Context, id string) (mandates.Person, error)
-}
-
 // Service is every change of how a person receives their notices, each
 // asking Rule first and journaled with what it stores.
 type Service struct {
-	Store   Store
-	Rule    Rule
-	Persons Persons
+	Store Store
+	Rule  Rule
 	// Events journals each step in the transaction that stores it: the
 	// notices.Notifier around the journal, so that a confirmed channel
 	// is told on paper.
@@ -192,10 +186,6 @@ func (s *Service) Request(ctx context.Context, a mandates.Actor, personID string
 	if !s.Offers(c) {
 		return fmt.Errorf("%w: %s", ErrNoSender, c)
 	}
-	p, err := s.Persons.Person(ctx, personID)
-	if err != nil {
-		return err
-	}
 	now := s.now()
 	n, _ := rand.Int(rand.Reader, big.NewInt(1_000_000)) // crypto/rand never fails (Go 1.24+)
 	code := fmt.Sprintf("%06d", n.Int64())
@@ -214,7 +204,7 @@ func (s *Service) Request(ctx context.Context, a mandates.Actor, personID string
 	if err != nil {
 		return fmt.Errorf("request a notice channel: %w", err)
 	}
-	msg := codeMessage(mandates.NewID(now), lang, now, mandates.DisplayName(p), c, to, code, s.ttl())
+	msg := codeMessage(mandates.NewID(now), lang, now, c, to, code, s.ttl())
 	if err := s.Senders[c].Send(ctx, msg); err != nil {
 		return errors.Join(&SendError{Channel: c, Err: err}, s.drop(ctx, personID, hash))
 	}
