@@ -31,6 +31,7 @@ func RunNoticeChoices(t *testing.T, newStore func(t *testing.T) NoticeChoiceStor
 		{"a choice for an unknown person is refused", testChoiceUnknownPerson},
 		{"a choice written in a transaction that fails is not kept", testChoiceInTx},
 		{"concurrent changes never lose one", testChoiceConcurrent},
+		{"codes requested at the same time are never sent beyond the hour's limit", testChoiceRequestsAtOnce},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
@@ -198,5 +199,69 @@ func testChoiceConcurrent(t *testing.T, s NoticeChoiceStore) {
 	}
 	if done == 0 || read.Sends != done || read.Version != int64(done) {
 		t.Errorf("%d changes done, stored sends %d version %d", done, read.Sends, read.Version)
+	}
+}
+
+// selfRule lets each person choose for themselves only.
+type selfRule struct{}
+
+func (selfRule) NoticesManagedBy(_ context.Context, a mandates.Actor, personID string) (mandates.NoticesManager, error) {
+	if a.PersonID != personID {
+		return mandates.NoticesManager{}, mandates.ErrNotPermitted
+	}
+	return mandates.NoticesManager{}, nil
+}
+
+type noEvents struct{}
+
+func (noEvents) Emit(context.Context, mandates.Event) error { return nil }
+
+// heldSender holds every code until each request called it or returned.
+type heldSender struct {
+	all   sync.WaitGroup
+	mu    sync.Mutex
+	sends int
+}
+
+type calledKey struct{}
+
+func (h *heldSender) Send(ctx context.Context, _ notices.Message) error {
+	*ctx.Value(calledKey{}).(*bool) = true
+	h.mu.Lock()
+	h.sends++
+	h.mu.Unlock()
+	h.all.Done()
+	h.all.Wait()
+	return nil
+}
+
+func testChoiceRequestsAtOnce(t *testing.T, s NoticeChoiceStore) {
+	id := choicePerson(t, s)
+	const n = 20
+	h := &heldSender{}
+	h.all.Add(n)
+	svc := &prefs.Service{Store: s, Rule: selfRule{}, Events: noEvents{}, Senders: map[notices.Channel]notices.Sender{notices.Email: h}}
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			called := new(bool)
+			err := svc.Request(context.WithValue(t.Context(), calledKey{}, called), mandates.Actor{PersonID: id}, id, notices.Email, "jeanne@example.fr", "fr")
+			if !*called {
+				h.all.Done()
+			}
+			switch {
+			case err == nil, errors.Is(err, mandates.ErrTooManyCodes), errors.Is(err, mandates.ErrConflict), errors.Is(err, mandates.ErrUnavailable):
+			default:
+				t.Errorf("Request = %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	read, err := s.NoticeChoice(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.sends == 0 || h.sends > 5 || read.Sends != h.sends {
+		t.Errorf("%d codes sent, %d counted, want between 1 and 5, all counted", h.sends, read.Sends)
 	}
 }
