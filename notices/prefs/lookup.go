@@ -45,9 +45,17 @@ func (l Lookup) choice(ctx context.Context, personID string) (Choice, error) {
 		return c, err
 	}
 	if !ok {
-		return Paper(personID), nil
+		return c.lapsed(), nil
 	}
 	return c, nil
+}
+
+// lapsed is c once its chooser may no longer choose: paper, no address or
+// number; the change waiting, the codes counted and the version stay.
+func (c Choice) lapsed() Choice {
+	c.Channel, c.Email, c.Phone, c.PaperUntil, c.ConfirmedAt = notices.Paper, "", "", time.Time{}, time.Time{}
+	c.ChosenBy, c.ChosenUnder, c.ChosenOrganisation = "", "", ""
+	return c
 }
 
 // chooserMay says whether whoever chose c may still choose: the person

@@ -113,16 +113,15 @@ func (s *Service) Offers(c notices.Channel) bool {
 }
 
 // Choice reads the person's choice (paper when they never chose) for an
-// actor the rule lets choose, and what lets them.
+// actor the rule lets choose, and what lets them; a channel chosen by a
+// representative the rule no longer lets choose reads as paper, as the
+// Lookup answers.
 func (s *Service) Choice(ctx context.Context, a mandates.Actor, personID string) (Choice, mandates.NoticesManager, error) {
 	m, err := s.Rule.NoticesManagedBy(ctx, a, personID)
 	if err != nil {
 		return Choice{}, m, err
 	}
-	c, err := s.Store.NoticeChoice(ctx, personID)
-	if errors.Is(err, mandates.ErrNotFound) {
-		return Paper(personID), m, nil
-	}
+	c, err := Lookup{Store: s.Store, Rule: s.Rule}.choice(ctx, personID)
 	return c, m, err
 }
 

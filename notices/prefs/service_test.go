@@ -567,6 +567,10 @@ func TestAChoiceMadeByATutorEndsWithTheirRight(t *testing.T) {
 	if ct, err := w.look.Contact(ctx, jeanne); err != nil || ct != (notices.Contact{}) {
 		t.Errorf("contact after the tutelle: %+v, %v, want none", ct, err)
 	}
+	// Jeanne's page says paper too, not the tutor's address.
+	if c, _, err := w.svc.Choice(ctx, me, jeanne); err != nil || c.Channel != notices.Paper || c.Email != "" || c.Version == 0 {
+		t.Errorf("Jeanne's page after the tutelle: %+v, %v, want paper", c, err)
+	}
 	t.Run("a lookup without the rule does not follow a representative's choice", func(t *testing.T) {
 		l := prefs.Lookup{Store: w.st}
 		w.rule.mu.Lock()
