@@ -1,13 +1,19 @@
 package notices
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Contact is where a person confirmed they receive their notices: the
 // email address and the mobile number (E.164) they confirmed with a code,
-// each empty when none.
+// each empty when none; Since is when they were confirmed (zero when not
+// known): an email or SMS notice written before it was meant for another
+// address, and goes on paper instead (notices/words).
 type Contact struct {
 	Email string
 	Phone string
+	Since time.Time
 }
 
 // Contacts finds a recipient's confirmed email address and mobile number,

@@ -115,16 +115,19 @@ func (s *letterPages) load(r *http.Request) (mandates.Actor, string, prefs.Choic
 		}
 		d.For = mandates.DisplayName(p)
 	}
-	s.describe(r, c, &d)
-	return a, personID, c, d, nil
+	return a, personID, c, d, s.describe(r, c, &d)
 }
 
 // describe puts the choice in the page's words.
-func (s *letterPages) describe(r *http.Request, c prefs.Choice, d *lettersData) {
+func (s *letterPages) describe(r *http.Request, c prefs.Choice, d *lettersData) error {
 	lang, l := s.spaceLocalizer(r)
 	now := s.now()
 	svc := s.mandates.Letters
-	d.Channel = string(c.Effective(now))
+	ch, paperUntil, err := svc.Effective(c, now)
+	if err != nil {
+		return err
+	}
+	d.Channel = string(ch)
 	d.Electronic = c.Channel == notices.Email || c.Channel == notices.SMS
 	switch d.Channel {
 	case string(notices.Email):
@@ -132,7 +135,7 @@ func (s *letterPages) describe(r *http.Request, c prefs.Choice, d *lettersData) 
 	case string(notices.SMS):
 		d.To = phoneWords(c.Phone)
 	}
-	if d.Electronic && now.Before(c.PaperUntil) {
+	if d.Electronic && paperUntil {
 		d.Until = locales.FormatDate(c.PaperUntil, lang)
 		d.Then = translate(l, "letters.channel."+string(c.Channel))
 	}
@@ -153,6 +156,7 @@ func (s *letterPages) describe(r *http.Request, c prefs.Choice, d *lettersData) 
 		d.Offers = append(d.Offers, o)
 	}
 	d.Minutes = int(svc.TTL().Minutes())
+	return nil
 }
 
 // phoneWords writes a French number as people read it: "06 12 34 56 78".
@@ -232,7 +236,10 @@ func (s *letterPages) to(w http.ResponseWriter, r *http.Request) error {
 		status = http.StatusServiceUnavailable
 		d.Problems.add("to", d.Form, "letters.err.no_sender."+d.Form, nil)
 	case errors.Is(err, prefs.ErrNotSent):
-		s.log.WarnContext(r.Context(), "notice channel code not sent", "channel", d.Form, "err", err)
+		// A code, never err's text: a mail server's answer names the
+		// address.
+		s.log.WarnContext(r.Context(), "notice channel code not sent", "channel", d.Form, "person_id", personID,
+			"code", notices.ErrorCode(err))
 		status = http.StatusServiceUnavailable
 		d.Problems.add("to", d.Form, "letters.err.not_sent."+d.Form, nil)
 	case errors.Is(err, mandates.ErrTooManyCodes):

@@ -355,3 +355,31 @@ func TestLettersWithoutSenders(t *testing.T) {
 		t.Error("a code was sent")
 	}
 }
+
+// TestLettersAFailedSendLogsNoAddress: the sender's error names the
+// address (as an SMTP server's does); the log says the channel, whose
+// page it was and a code, never the address or the number.
+func TestLettersAFailedSendLogsNoAddress(t *testing.T) {
+	app := newOIDCApp(t)
+	c := newCast(t, app)
+	jeanne := signedIn(t, app, c.jeanne)
+	app.sent.setFail(true)
+	defer app.sent.setFail(false)
+	for _, f := range []struct{ ch, typed, secret string }{
+		{"email", "jeanne.secrete@exemple.fr", "jeanne.secrete"},
+		{"sms", "06 98 76 54 32", "698765432"},
+	} {
+		a := postForm(t, app, jeanne, "/espace/courriers/"+f.ch, url.Values{f.ch: {f.typed}})
+		if a.status != http.StatusServiceUnavailable {
+			t.Fatalf("%s: %d\n%.2000s", f.ch, a.status, a.body)
+		}
+		logs := app.logs.String()
+		if strings.Contains(logs, f.secret) {
+			t.Errorf("the log holds the %s: %s", f.ch, logs)
+		}
+		if !strings.Contains(logs, `"channel":"`+f.ch+`"`) || !strings.Contains(logs, `"person_id":"`+c.jeanne.ID+`"`) ||
+			!strings.Contains(logs, `"code":"`) {
+			t.Errorf("the log does not say the channel, the person and a code: %s", logs)
+		}
+	}
+}

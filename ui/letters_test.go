@@ -1,8 +1,10 @@
 package ui_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"sync"
 	"sync/atomic"
@@ -37,7 +39,8 @@ func (s sentBy) Send(_ context.Context, m notices.Message) error {
 	s.box.mu.Lock()
 	defer s.box.mu.Unlock()
 	if s.box.fail {
-		return errDown
+		// As an SMTP server's answer, the error names the recipient.
+		return fmt.Errorf("%w: 550 <%s%s> refused", errDown, m.To.Email, m.To.Phone)
 	}
 	s.box.msgs = append(s.box.msgs, m)
 	return nil
@@ -73,9 +76,27 @@ func (b *sentBox) setFail(v bool) {
 // journal, so a confirmed channel writes its letter with the entry.
 func (a *oidcApp) letters(st *sqlite.Store) *prefs.Service {
 	a.sent = &sentBox{}
-	a.sent.svc = &prefs.Service{Store: st, Rule: a.service, Persons: st,
+	a.sent.svc = &prefs.Service{Store: st, Rule: a.service,
 		Events:  &notices.Notifier{Sink: a.journal, Store: st, Reader: st, Channels: prefs.Lookup{Store: st}},
 		Senders: map[notices.Channel]notices.Sender{notices.Email: sentBy{a.sent, notices.Email}, notices.SMS: sentBy{a.sent, notices.SMS}},
 		Now:     func() time.Time { return time.Now().Add(time.Duration(a.sent.later.Load())) }}
 	return a.sent.svc
+}
+
+// logBox keeps what the server logs.
+type logBox struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBox) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBox) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

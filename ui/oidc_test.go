@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -43,6 +44,7 @@ type oidcApp struct {
 	provider *authz.Provider
 	journal  *journal.Journal // every act of the app is journaled, as relais serve does
 	sent     *sentBox         // the codes of « Comment je reçois mes courriers » (letters_test.go)
+	logs     *logBox          // what the server logs (letters_test.go)
 }
 
 const (
@@ -108,7 +110,8 @@ func newOIDCAppWithPolicy(t *testing.T, policy *mandates.Policy, opts ...authn.A
 	auth := authn.NewAuthenticator(st, st, authn.LoginLimits{}, nil, app.journal, st, opts...)
 	app.totp = authn.NewTOTP(st, st, box, auth, authn.TOTPConfig{})
 	app.provider = provider
-	s, err := ui.New(ui.Options{Store: st, Sessions: authn.JournaledSessions(st, app.journal, st, nil), OIDC: &ui.OIDC{
+	app.logs = &logBox{}
+	s, err := ui.New(ui.Options{Log: slog.New(slog.NewJSONHandler(app.logs, nil)), Store: st, Sessions: authn.JournaledSessions(st, app.journal, st, nil), OIDC: &ui.OIDC{
 		Provider: provider, Auth: auth, Consents: authn.JournaledConsents(st, app.journal, st), Clients: st, TOTP: app.totp,
 		Forms: authn.NewFormKeeper(box, nil)},
 		Mandates: &ui.Mandates{Service: app.service, Auth: auth, Journal: st, Letters: app.letters(st),

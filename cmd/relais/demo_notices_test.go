@@ -47,7 +47,7 @@ func TestTheDemoWritesLettersToFilesAndPrintsEmailsAndSMS(t *testing.T) {
 	if err := c.validate(); err != nil {
 		t.Fatal(err)
 	}
-	writer, err := noticeWriter(w.st, &c)
+	writer, err := noticeWriter(w.st, &c, noticeLookup(w.st, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,13 +146,13 @@ func TestTheDemoCasesWriteTheLettersTheREADMESays(t *testing.T) {
 	if err := c.Notices.validate(); err != nil {
 		t.Fatal(err)
 	}
-	writer, err := noticeWriter(st, &c.Notices)
+	writer, err := noticeWriter(st, &c.Notices, noticeLookup(st, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out syncBuffer
 	codes := consentCodes(c, writer, demoSMS{&demoOut, &out})
-	svc := mandates.NewService(st, noticeSink(st, j), mandates.ServiceConfig{Codes: codes})
+	svc := mandates.NewService(st, noticeSink(st, j, noticeLookup(st, nil)), mandates.ServiceConfig{Codes: codes})
 	_, post, err := demoNotices(&c.Notices, st, writer, demoLettersDir("sqlite:"+filepath.Join(dir, "relais.db")), &out, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)

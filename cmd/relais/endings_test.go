@@ -33,7 +33,7 @@ func TestJournalJobsAnnounceEndings(t *testing.T) {
 	now := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	j := journal.New(st, journal.Options{Now: clock})
-	svc := mandates.NewService(st, noticeSink(st, j), mandates.ServiceConfig{Now: clock})
+	svc := mandates.NewService(st, noticeSink(st, j, noticeLookup(st, nil)), mandates.ServiceConfig{Now: clock})
 	person := func(given string) string {
 		p := mandates.Person{ID: mandates.NewID(now), GivenNames: given, FamilyName: "Lefèvre", BirthDate: mandates.Date(1948, time.March, 12)}
 		if err := st.CreatePerson(ctx, p); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"os"
 	"sync"
@@ -18,10 +19,29 @@ import (
 // noticeSink is the service's event sink: the journal, wrapped so that
 // each act writes the notices it causes in its own transaction (the
 // outbox, docs/notices.md). Each notice takes the channel its recipient
-// chose and confirmed (notices/prefs), paper by default.
-func noticeSink(st store, events mandates.EventSink) mandates.EventSink {
-	return &notices.Notifier{Sink: events, Store: st, Reader: st, Channels: prefs.Lookup{Store: st}}
+// chose and confirmed (notices/prefs, through look), paper by default.
+func noticeSink(st store, events mandates.EventSink, look prefs.Lookup) mandates.EventSink {
+	return &notices.Notifier{Sink: events, Store: st, Reader: st, Channels: look}
 }
+
+// noticeLookup is the preferences' answer to the Notifier and the words:
+// the stored choices, and the rule of who may choose (policy; nil is the
+// default policy) asked at each notice, so that a channel a
+// representative chose ends with their right.
+func noticeLookup(st store, policy *mandates.Policy) prefs.Lookup {
+	return prefs.Lookup{Store: st, Rule: mandates.NewService(st, readOnly{}, mandates.ServiceConfig{Policy: policy})}
+}
+
+// readOnly is the event sink of the lookup's rule: a service of its own
+// over the store, because serve's service needs the lookup before it
+// exists (its sink, its codes' words). The rule only reads; an act
+// through it is refused.
+type readOnly struct{}
+
+// errReadOnly: an act was attempted through the lookup's rule.
+var errReadOnly = errors.New("relais: the notices' rule only reads")
+
+func (readOnly) Emit(context.Context, mandates.Event) error { return errReadOnly }
 
 // noticeChannels are what serve's dispatcher sends with: the senders of
 // the channels the configuration gives (email, SMS; the demo's printers),
@@ -35,11 +55,11 @@ type noticeChannels struct {
 // noticeWriter is the words of the notices, signed with the configured
 // name and contact; nil when notices are not configured (no sender then
 // needs it).
-func noticeWriter(st store, c *NoticeConfig) (notices.Writer, error) {
+func noticeWriter(st store, c *NoticeConfig, look prefs.Lookup) (notices.Writer, error) {
 	if c.From == "" {
 		return nil, nil
 	}
-	w, err := words.New(st, words.Options{Sender: c.From, Contact: c.contact(), Contacts: prefs.Lookup{Store: st}, Now: time.Now})
+	w, err := words.New(st, words.Options{Sender: c.From, Contact: c.contact(), Contacts: look, Now: time.Now})
 	if err != nil {
 		return nil, err
 	}

@@ -22,7 +22,7 @@ func TestConsentCodesGoBySMSSayingWhoAsksWhat(t *testing.T) {
 	c := serveConfig(t, []string{"--notice-from", "Relais", "--notice-address", "1 rue Kervégan; 44000 Nantes", "--notice-phone", "02 40 00 00 00",
 		"--sms-url", gateway.URL}, envOf("RELAIS_SMS_TOKEN", "gw-token"))
 	w := newNoticeWorld(t)
-	writer, err := noticeWriter(w.st, &c.Notices)
+	writer, err := noticeWriter(w.st, &c.Notices, noticeLookup(w.st, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func TestConsentCodesGoBySMSSayingWhoAsksWhat(t *testing.T) {
 	if codes == nil {
 		t.Fatal("no consent codes with an SMS gateway configured")
 	}
-	svc := mandates.NewService(w.st, noticeSink(w.st, w.j), mandates.ServiceConfig{Codes: codes})
+	svc := mandates.NewService(w.st, noticeSink(w.st, w.j, noticeLookup(w.st, nil)), mandates.ServiceConfig{Codes: codes})
 	desk := mandates.Organisation{ID: mandates.NewID(w.now), Name: "France Services Nantes", Kind: mandates.OrgFranceServices, CreatedBy: w.operator}
 	if err := w.st.CreateOrganisation(ctx, desk); err != nil {
 		t.Fatal(err)

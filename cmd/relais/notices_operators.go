@@ -14,12 +14,12 @@ import (
 // operatorNotices is the operators' view of a person's notices: the
 // desk asks the service's rule (mandates.Service.NoticesAccess) and
 // journals a resend in the person's journal; a resent notice takes the
-// recipient's channel as the Notifier does (the preferences' lookup). A letter waiting to be printed is checked as
+// recipient's channel as the Notifier does (look, the preferences' lookup). A letter waiting to be printed is checked as
 // relais notices print checks it: written in words, then its address.
 // The check uses serve's words (w); when notices are not configured
 // (w is nil) it uses words signed « Relais »: the sender's name and
 // contact change the words, never whether a letter can be printed.
-func operatorNotices(st store, service *mandates.Service, events mandates.EventSink, w notices.Writer) (*ui.Notices, error) {
+func operatorNotices(st store, service *mandates.Service, events mandates.EventSink, w notices.Writer, look prefs.Lookup) (*ui.Notices, error) {
 	if w == nil {
 		ww, err := words.New(st, words.Options{Sender: "Relais", Contact: "Relais"})
 		if err != nil {
@@ -29,7 +29,7 @@ func operatorNotices(st store, service *mandates.Service, events mandates.EventS
 	}
 	check := printing.Checker{Writer: w}
 	return &ui.Notices{
-		Desk: &notices.Desk{Store: st, Access: service, Events: events, Channels: prefs.Lookup{Store: st}},
+		Desk: &notices.Desk{Store: st, Access: service, Events: events, Channels: look},
 		Letters: func(ctx context.Context, n notices.Notice) (string, error) {
 			p, err := check.Problem(ctx, n)
 			return string(p), err

@@ -34,7 +34,7 @@ func printWorld(t *testing.T) (db string, jeanneLetter, paulLetter notices.Notic
 		t.Fatal(err)
 	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	svc := mandates.NewService(st, noticeSink(st, journal.New(st, journal.Options{})), mandates.ServiceConfig{})
+	svc := mandates.NewService(st, noticeSink(st, journal.New(st, journal.Options{}), noticeLookup(st, nil)), mandates.ServiceConfig{})
 	person := func(given string, a mandates.Address) string {
 		p := mandates.Person{ID: mandates.NewID(now), GivenNames: given, FamilyName: "Lefèvre", BirthDate: mandates.Date(1948, time.March, 12), Address: a}
 		if err := st.CreatePerson(ctx, p); err != nil {

@@ -282,7 +282,7 @@ func TestServeSendsEmailAndSMSOnceWhenConfigured(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	writer, err := noticeWriter(w.st, &c.Notices)
+	writer, err := noticeWriter(w.st, &c.Notices, noticeLookup(w.st, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

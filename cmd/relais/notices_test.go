@@ -28,7 +28,7 @@ func TestServeWritesNoticesWithTheActs(t *testing.T) {
 	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	j := journal.New(st, journal.Options{})
-	svc := mandates.NewService(st, noticeSink(st, j), mandates.ServiceConfig{})
+	svc := mandates.NewService(st, noticeSink(st, j, noticeLookup(st, nil)), mandates.ServiceConfig{})
 	person := func(given string) string {
 		p := mandates.Person{ID: mandates.NewID(now), GivenNames: given, FamilyName: "Lefèvre", BirthDate: mandates.Date(1948, time.March, 12)}
 		if err := st.CreatePerson(ctx, p); err != nil {

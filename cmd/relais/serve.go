@@ -135,7 +135,13 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 	if c.Demo {
 		c.Notices.demoDefaults()
 	}
-	writer, err := noticeWriter(st, &c.Notices)
+	days, err := noticeDays()
+	if err != nil {
+		return err
+	}
+	look := noticeLookup(st, c.policy)
+	look.Location = days
+	writer, err := noticeWriter(st, &c.Notices, look)
 	if err != nil {
 		return err
 	}
@@ -146,7 +152,7 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 	if codes := consentCodes(c, writer, demoSMS{&demoOut, stdout}); codes != nil {
 		svcCfg.Codes = codes
 	}
-	sink := noticeSink(st, jr)
+	sink := noticeSink(st, jr, look)
 	service := mandates.NewService(st, sink, svcCfg)
 	// The provider's and the logins' events go through the notices too:
 	// a first act at a site, a second factor set up or removed.
@@ -177,7 +183,7 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	opNotices, err := operatorNotices(st, service, jr, writer)
+	opNotices, err := operatorNotices(st, service, jr, writer, look)
 	if err != nil {
 		return err
 	}
@@ -191,7 +197,7 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 		OIDC:          oidc,
 		// The letters' page sends its codes with the dispatcher's email
 		// and SMS senders; without any it offers paper only.
-		Mandates: &ui.Mandates{Service: service, Auth: oidc.Auth, Journal: st, Letters: noticeLetters(st, service, sink, channels.Senders),
+		Mandates: &ui.Mandates{Service: service, Auth: oidc.Auth, Journal: st, Letters: noticeLetters(st, service, sink, channels.Senders, days),
 			Notices: opNotices},
 	})
 	if err != nil {

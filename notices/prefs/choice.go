@@ -17,11 +17,24 @@ type Choice struct {
 	Channel notices.Channel
 	Email   string // the confirmed address, when Channel is Email
 	Phone   string // the confirmed mobile number (E.164), when Channel is SMS
-	// PaperUntil: the person went back to paper until this day (UTC,
-	// midnight): before it, letters go on paper though Channel is
-	// electronic; from it, the electronic channel counts again. Zero when
-	// not set.
+	// PaperUntil: the person went back to paper until this day, the day
+	// included, in France (Day: the date kept as midnight UTC): until its
+	// end in Paris, letters go on paper though Channel is electronic; from
+	// the next day, the electronic channel counts again. Zero when not
+	// set.
 	PaperUntil time.Time
+	// ConfirmedAt is when the electronic channel and its address were
+	// confirmed; zero on paper.
+	ConfirmedAt time.Time
+	// ChosenBy is who confirmed the electronic channel: the person, or
+	// a representative (their person id) the rule let choose, then under
+	// the measure ChosenUnder, held through the organisation
+	// ChosenOrganisation when one holds it. A representative's choice
+	// counts only while the rule still lets them choose (Lookup); empty
+	// is the person's own.
+	ChosenBy           string
+	ChosenUnder        string
+	ChosenOrganisation string
 	// Pending is a change waiting for its code; its zero value is none.
 	Pending Pending
 	// Sends and SendsFrom count the codes sent since SendsFrom, to bound
@@ -48,10 +61,17 @@ type Pending struct {
 // Waiting says whether a change waits for its code.
 func (p Pending) Waiting() bool { return p.Channel != "" }
 
-// Effective is the channel a notice to the person takes at `at`: paper
-// unless an electronic channel is confirmed and no paper-until is in force.
-func (c Choice) Effective(at time.Time) notices.Channel {
-	if c.Channel == "" || c.Channel == notices.Paper || at.Before(c.PaperUntil) {
+// PaperUntilInForce says whether the paper-until covers `at`: its day in
+// loc is not after PaperUntil.
+func (c Choice) PaperUntilInForce(at time.Time, loc *time.Location) bool {
+	return !c.PaperUntil.IsZero() && !Day(at, loc).After(c.PaperUntil)
+}
+
+// Effective is the channel a notice to the person takes at `at`, the days
+// counted in loc: paper unless an electronic channel is confirmed and no
+// paper-until is in force.
+func (c Choice) Effective(at time.Time, loc *time.Location) notices.Channel {
+	if c.Channel == "" || c.Channel == notices.Paper || c.PaperUntilInForce(at, loc) {
 		return notices.Paper
 	}
 	return c.Channel
@@ -77,6 +97,12 @@ func (c *Choice) Validate() error {
 		return &mandates.InvalidError{Field: "to", Rule: mandates.RuleTooLong, Limit: MaxTo}
 	case c.Sends < 0:
 		return inv("sends", mandates.RuleFormat)
+	case c.ChosenBy != "" && !mandates.IsID(c.ChosenBy):
+		return inv("chosen_by", mandates.RuleFormat)
+	case c.ChosenUnder != "" && !mandates.IsID(c.ChosenUnder):
+		return inv("chosen_under", mandates.RuleFormat)
+	case c.ChosenOrganisation != "" && !mandates.IsID(c.ChosenOrganisation):
+		return inv("chosen_organisation", mandates.RuleFormat)
 	}
 	p := c.Pending
 	if !p.Waiting() {

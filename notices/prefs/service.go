@@ -41,17 +41,11 @@ type Rule interface {
 	NoticesManagedBy(ctx context.Context, a mandates.Actor, personID string) (mandates.NoticesManager, error)
 }
 
-// Persons reads a person, for the name on the code's message.
-type Persons interface {
-	Person(ctx context.Context, id string) (mandates.Person, error)
-}
-
 // Service is every change of how a person receives their notices, each
 // asking Rule first and journaled with what it stores.
 type Service struct {
-	Store   Store
-	Rule    Rule
-	Persons Persons
+	Store Store
+	Rule  Rule
 	// Events journals each step in the transaction that stores it: the
 	// notices.Notifier around the journal, so that a confirmed channel
 	// is told on paper.
@@ -60,6 +54,9 @@ type Service struct {
 	// offered (paper only when there are none).
 	Senders map[notices.Channel]notices.Sender
 	Now     func() time.Time // default time.Now
+	// Location is where the days of a paper-until are counted:
+	// Europe/Paris, which is also what nil loads (never UTC).
+	Location *time.Location
 	// CodeTTL is how long a code works. Default 15 minutes.
 	CodeTTL time.Duration
 	// MaxAttempts wrong codes drop the change waiting. Default 5.
@@ -99,22 +96,32 @@ func (s *Service) maxSends() int {
 	return s.MaxSends
 }
 
+// Effective is the channel a notice to the person takes at `at`
+// (Choice.Effective, the days counted where the Service counts them), and
+// whether a paper-until is in force then.
+func (s *Service) Effective(c Choice, at time.Time) (ch notices.Channel, paperUntil bool, err error) {
+	loc, err := zone(s.Location)
+	if err != nil {
+		return "", false, err
+	}
+	return c.Effective(at, loc), c.PaperUntilInForce(at, loc), nil
+}
+
 // Offers says whether a code can be sent by channel c here.
 func (s *Service) Offers(c notices.Channel) bool {
 	return (c == notices.Email || c == notices.SMS) && s.Senders[c] != nil
 }
 
 // Choice reads the person's choice (paper when they never chose) for an
-// actor the rule lets choose, and what lets them.
+// actor the rule lets choose, and what lets them; a channel chosen by a
+// representative the rule no longer lets choose reads as paper, as the
+// Lookup answers.
 func (s *Service) Choice(ctx context.Context, a mandates.Actor, personID string) (Choice, mandates.NoticesManager, error) {
 	m, err := s.Rule.NoticesManagedBy(ctx, a, personID)
 	if err != nil {
 		return Choice{}, m, err
 	}
-	c, err := s.Store.NoticeChoice(ctx, personID)
-	if errors.Is(err, mandates.ErrNotFound) {
-		return Paper(personID), m, nil
-	}
+	c, err := Lookup{Store: s.Store, Rule: s.Rule}.choice(ctx, personID)
 	return c, m, err
 }
 
@@ -154,13 +161,18 @@ func event(typ mandates.EventType, a mandates.Actor, personID string, m mandates
 }
 
 // Request sends a code to a new address or number (to, as typed) for
-// channel c, then stores the change waiting for it and journals it
-// (EventNoticeChannelRequested) in one transaction. Refusals: the rule
+// channel c. It first reserves the send, in one write checked against
+// the version read: the code is counted against the hour's limit and the
+// change waiting for it is stored (its code hashed), so that requests at
+// the same time never send more codes than allowed; then it sends, and
+// journals the request (EventNoticeChannelRequested; a code whose entry
+// could not be written is dropped). Refusals, with nothing stored: the rule
 // (mandates.ErrNotPermitted), what was typed (*mandates.InvalidError on
 // email or phone), a channel without a sender (ErrNoSender), too many
-// codes within the hour (mandates.ErrTooManyCodes), a send that failed
-// (*SendError): in each case nothing is stored and the channel in use is
-// unchanged. A new request replaces the one waiting.
+// codes within the hour (mandates.ErrTooManyCodes), a request changed at
+// the same time (mandates.ErrConflict). A send that failed (*SendError)
+// drops the change waiting but still counts. The channel in use is
+// unchanged in every case. A new request replaces the one waiting.
 func (s *Service) Request(ctx context.Context, a mandates.Actor, personID string, c notices.Channel, typed, lang string) error {
 	m, err := s.Rule.NoticesManagedBy(ctx, a, personID)
 	if err != nil {
@@ -174,44 +186,53 @@ func (s *Service) Request(ctx context.Context, a mandates.Actor, personID string
 		return fmt.Errorf("%w: %s", ErrNoSender, c)
 	}
 	now := s.now()
-	old, err := s.Store.NoticeChoice(ctx, personID)
-	if err != nil && !errors.Is(err, mandates.ErrNotFound) {
-		return err
-	}
-	if s.sendsLeft(old, now) <= 0 {
-		return fmt.Errorf("%w: %d codes sent within the hour", mandates.ErrTooManyCodes, old.Sends)
-	}
-	p, err := s.Persons.Person(ctx, personID)
-	if err != nil {
-		return err
-	}
 	n, _ := rand.Int(rand.Reader, big.NewInt(1_000_000)) // crypto/rand never fails (Go 1.24+)
 	code := fmt.Sprintf("%06d", n.Int64())
-	msg := codeMessage(mandates.NewID(now), lang, now, mandates.DisplayName(p), c, to, code, s.ttl())
-	// Sent before anything is stored: a failed send leaves nothing that
-	// counts, and the person, who waits on the page, is told at once.
-	if err := s.Senders[c].Send(ctx, msg); err != nil {
-		return &SendError{Channel: c, Err: err}
-	}
-	err = s.Store.InTx(ctx, func(ctx context.Context) error {
-		_, err := s.Store.UpdateNoticeChoice(ctx, personID, func(ch *Choice) error {
-			if s.sendsLeft(*ch, now) <= 0 {
-				return fmt.Errorf("%w: %d codes sent within the hour", mandates.ErrTooManyCodes, ch.Sends)
-			}
-			if now.Sub(ch.SendsFrom) >= time.Hour {
-				ch.Sends, ch.SendsFrom = 0, now
-			}
-			ch.Sends++
-			ch.Pending = Pending{Channel: c, To: to, CodeHash: hashCode(nil, personID, c, to, code), ExpiresAt: now.Add(s.ttl())}
-			return nil
-		})
-		if err != nil {
-			return err
+	hash := hashCode(nil, personID, c, to, code)
+	_, err = s.Store.UpdateNoticeChoice(ctx, personID, func(ch *Choice) error {
+		if s.sendsLeft(*ch, now) <= 0 {
+			return fmt.Errorf("%w: %d codes sent within the hour", mandates.ErrTooManyCodes, ch.Sends)
 		}
-		return s.Events.Emit(ctx, event(mandates.EventNoticeChannelRequested, a, personID, m, now, map[string]string{"channel": string(c)}))
+		if now.Sub(ch.SendsFrom) >= time.Hour {
+			ch.Sends, ch.SendsFrom = 0, now
+		}
+		ch.Sends++
+		ch.Pending = Pending{Channel: c, To: to, CodeHash: hash, ExpiresAt: now.Add(s.ttl())}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("request a notice channel: %w", err)
+	}
+	msg := codeMessage(mandates.NewID(now), lang, now, c, to, code, s.ttl())
+	if err := s.Senders[c].Send(ctx, msg); err != nil {
+		return errors.Join(&SendError{Channel: c, Err: err}, s.drop(ctx, personID, hash))
+	}
+	err = s.Store.InTx(ctx, func(ctx context.Context) error {
+		return s.Events.Emit(ctx, event(mandates.EventNoticeChannelRequested, a, personID, m, now, map[string]string{"channel": string(c)}))
+	})
+	if err != nil {
+		// A code that is not journaled must not work.
+		return errors.Join(fmt.Errorf("request a notice channel: %w", err), s.drop(ctx, personID, hash))
+	}
+	return nil
+}
+
+// errNotWaiting: the change to drop no longer waits (another request
+// replaced it); nothing is written.
+var errNotWaiting = errors.New("prefs: the change no longer waits")
+
+// drop forgets the change waiting for the code of hash, whose send
+// failed or whose request could not be journaled; the send still counts.
+func (s *Service) drop(ctx context.Context, personID string, hash []byte) error {
+	_, err := s.Store.UpdateNoticeChoice(ctx, personID, func(ch *Choice) error {
+		if subtle.ConstantTimeCompare(ch.Pending.CodeHash, hash) != 1 {
+			return errNotWaiting
+		}
+		ch.Pending = Pending{}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errNotWaiting) {
+		return fmt.Errorf("drop the change whose code was not sent: %w", err)
 	}
 	return nil
 }
@@ -271,6 +292,10 @@ func (s *Service) Confirm(ctx context.Context, a mandates.Actor, personID, code 
 			}
 			if len(code) == 6 && subtle.ConstantTimeCompare(p.CodeHash, hashCode(p.CodeHash[:16], personID, p.Channel, p.To, code)) == 1 {
 				ch.Channel, ch.Email, ch.Phone, ch.PaperUntil, ch.Pending = p.Channel, "", "", time.Time{}, Pending{}
+				ch.ChosenBy, ch.ChosenUnder, ch.ChosenOrganisation, ch.ConfirmedAt = a.PersonID, "", "", now
+				if m.Measure != nil {
+					ch.ChosenUnder, ch.ChosenOrganisation = m.Measure.ID, m.Measure.Representative.OrganisationID
+				}
 				if p.Channel == notices.Email {
 					ch.Email = p.To
 				} else {
@@ -318,16 +343,20 @@ func digits(s string) string {
 
 // BackToPaper puts the person back on paper at once and journals it
 // (EventNoticePaperChosen): for good when until is zero (the confirmed
-// address or number is forgotten), or until that day (a date after today,
-// UTC; Detail until, YYYY-MM-DD), after which the confirmed channel counts
-// again. A change waiting for its code is dropped either way.
+// address or number is forgotten), or until that day included (its
+// calendar date, after today in France; Detail until, YYYY-MM-DD), after
+// which the confirmed channel counts again. A change waiting for its code is dropped either way.
 func (s *Service) BackToPaper(ctx context.Context, a mandates.Actor, personID string, until time.Time) (Choice, error) {
 	m, err := s.Rule.NoticesManagedBy(ctx, a, personID)
 	if err != nil {
 		return Choice{}, err
 	}
 	now := s.now()
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	loc, err := zone(s.Location)
+	if err != nil {
+		return Choice{}, err
+	}
+	today := Day(now, loc)
 	var day time.Time
 	if !until.IsZero() {
 		day = time.Date(until.Year(), until.Month(), until.Day(), 0, 0, 0, 0, time.UTC)
@@ -341,6 +370,7 @@ func (s *Service) BackToPaper(ctx context.Context, a mandates.Actor, personID st
 			ch.Pending = Pending{}
 			if day.IsZero() {
 				ch.Channel, ch.Email, ch.Phone, ch.PaperUntil = notices.Paper, "", "", time.Time{}
+				ch.ChosenBy, ch.ChosenUnder, ch.ChosenOrganisation, ch.ConfirmedAt = "", "", "", time.Time{}
 			} else {
 				ch.PaperUntil = day
 			}

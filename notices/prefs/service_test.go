@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,6 +30,7 @@ var (
 // memStore keeps choices in memory; a transaction that fails leaves them
 // as they were, as the real stores do (storagetest.RunNoticeChoices).
 type memStore struct {
+	tx      sync.Mutex // one transaction at a time, as SQLite
 	mu      sync.Mutex
 	choices map[string]prefs.Choice
 	events  []mandates.Event
@@ -40,6 +42,8 @@ func (m *memStore) InTx(ctx context.Context, fn func(context.Context) error) err
 	if ctx.Value(txKey{}) != nil {
 		return fn(ctx)
 	}
+	m.tx.Lock()
+	defer m.tx.Unlock()
 	m.mu.Lock()
 	saved, events := maps.Clone(m.choices), len(m.events)
 	m.mu.Unlock()
@@ -84,18 +88,27 @@ func (m *memStore) Emit(_ context.Context, e mandates.Event) error {
 	return nil
 }
 
-func (m *memStore) Person(_ context.Context, id string) (mandates.Person, error) {
-	return mandates.Person{ID: id, GivenNames: "Jeanne", FamilyName: "Lefèvre"}, nil
+// rule lets Jeanne and Paul choose for Jeanne, Paul until his tutelle
+// ends.
+type rule struct {
+	mu      sync.Mutex
+	tutelle mandates.Representation
+	ended   bool
 }
 
-// rule lets Jeanne and Paul choose for Jeanne.
-type rule struct{ tutelle mandates.Representation }
+func (r *rule) end() {
+	r.mu.Lock()
+	r.ended = true
+	r.mu.Unlock()
+}
 
-func (r rule) NoticesManagedBy(_ context.Context, a mandates.Actor, personID string) (mandates.NoticesManager, error) {
+func (r *rule) NoticesManagedBy(_ context.Context, a mandates.Actor, personID string) (mandates.NoticesManager, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	switch {
 	case personID == jeanne && a.PersonID == jeanne:
 		return mandates.NoticesManager{}, nil
-	case personID == jeanne && a.PersonID == paul:
+	case personID == jeanne && a.PersonID == paul && !r.ended:
 		return mandates.NoticesManager{Measure: &r.tutelle}, nil
 	}
 	return mandates.NoticesManager{}, mandates.ErrNotPermitted
@@ -154,6 +167,7 @@ type world struct {
 	mail  *emails
 	clock *time.Time
 	look  prefs.Lookup
+	rule  *rule
 }
 
 func newWorld(t *testing.T) *world {
@@ -173,10 +187,11 @@ func newWorld(t *testing.T) *world {
 	w := &world{st: st, gw: g, mail: &emails{}, clock: &now}
 	tutelle := mandates.Representation{ID: mandates.NewID(t0), Kind: mandates.Tutelle, PersonID: jeanne,
 		Representative: mandates.Representative{PersonID: paul}}
-	w.svc = &prefs.Service{Store: st, Rule: rule{tutelle}, Persons: st, Events: st,
+	w.rule = &rule{tutelle: tutelle}
+	w.svc = &prefs.Service{Store: st, Rule: w.rule, Events: st,
 		Senders: map[notices.Channel]notices.Sender{notices.SMS: text, notices.Email: w.mail},
 		Now:     func() time.Time { return *w.clock }}
-	w.look = prefs.Lookup{Store: st, Now: func() time.Time { return *w.clock }}
+	w.look = prefs.Lookup{Store: st, Rule: w.rule, Now: func() time.Time { return *w.clock }}
 	return w
 }
 
@@ -238,7 +253,7 @@ func TestAPersonChoosesSMSWithTheCodeSentToTheirPhone(t *testing.T) {
 	if c := w.channel(t); c != notices.SMS {
 		t.Errorf("after the code, notices go by %s", c)
 	}
-	if ct, _ := w.look.Contact(ctx, jeanne); ct.Phone != "+33612345678" || ct.Email != "" {
+	if ct, _ := w.look.Contact(ctx, jeanne); ct.Phone != "+33612345678" || ct.Email != "" || !ct.Since.Equal(t0) {
 		t.Errorf("contact: %+v", ct)
 	}
 	want := []mandates.EventType{mandates.EventNoticeChannelRequested, mandates.EventNoticeChannelConfirmed}
@@ -267,7 +282,7 @@ func TestATutorChoosesEmailForThePerson(t *testing.T) {
 	}
 	m := w.mail.sent[0]
 	code := regexp.MustCompile(`\d{6}`).FindString(m.Subject)
-	if m.To.Email != "Jeanne@example.fr" || m.Lang != "en" || m.To.Name != "Jeanne Lefèvre" || code == "" {
+	if m.To.Email != "Jeanne@example.fr" || m.Lang != "en" || m.To.Name != "" || code == "" {
 		t.Fatalf("email: %+v", m)
 	}
 	if _, err := w.svc.Confirm(ctx, tutor, jeanne, code); err != nil {
@@ -333,16 +348,25 @@ func TestRefusals(t *testing.T) {
 			t.Errorf("the refusals changed something: %+v, %v", w.st.choices[jeanne], w.types())
 		}
 	})
-	t.Run("a gateway that fails: nothing counts", func(t *testing.T) {
+	t.Run("a gateway that fails: no code waits, but the send counts", func(t *testing.T) {
 		w := newWorld(t)
 		w.gw.fail = http.StatusBadGateway
-		err := w.svc.Request(ctx, me, jeanne, notices.SMS, "0612345678", "fr")
-		var se *prefs.SendError
-		if !errors.Is(err, prefs.ErrNotSent) || !errors.As(err, &se) || se.Channel != notices.SMS {
-			t.Fatalf("Request = %v, want a SendError", err)
+		for range 5 {
+			err := w.svc.Request(ctx, me, jeanne, notices.SMS, "0612345678", "fr")
+			var se *prefs.SendError
+			if !errors.Is(err, prefs.ErrNotSent) || !errors.As(err, &se) || se.Channel != notices.SMS {
+				t.Fatalf("Request = %v, want a SendError", err)
+			}
+			if c := w.st.choices[jeanne]; c.Pending.Waiting() || len(c.Pending.CodeHash) != 0 || c.Channel != notices.Paper {
+				t.Errorf("stored: %+v", c)
+			}
 		}
-		if len(w.st.choices) != 0 || len(w.st.events) != 0 {
-			t.Errorf("stored: %v %v", w.st.choices, w.st.events)
+		if c := w.st.choices[jeanne]; c.Sends != 5 || len(w.st.events) != 0 {
+			t.Errorf("%d sends counted, want 5; journal %v, want nothing", c.Sends, w.types())
+		}
+		w.gw.fail = 0
+		if err := w.svc.Request(ctx, me, jeanne, notices.SMS, "0612345678", "fr"); !errors.Is(err, mandates.ErrTooManyCodes) {
+			t.Errorf("a sixth request within the hour: %v, want ErrTooManyCodes", err)
 		}
 	})
 	t.Run("a channel without a sender", func(t *testing.T) {
@@ -462,9 +486,13 @@ func TestBackToPaper(t *testing.T) {
 		if got := w.channel(t); got != notices.Paper {
 			t.Errorf("the day before: %s", got)
 		}
-		*w.clock = time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC)
-		if got := w.channel(t); got != notices.Email {
+		*w.clock = time.Date(2027, 4, 1, 21, 59, 0, 0, time.UTC) // 23:59 in Paris
+		if got := w.channel(t); got != notices.Paper {
 			t.Errorf("on the day: %s", got)
+		}
+		*w.clock = time.Date(2027, 4, 1, 22, 0, 0, 0, time.UTC) // 2 April in Paris
+		if got := w.channel(t); got != notices.Email {
+			t.Errorf("the day after: %s", got)
 		}
 		e := w.st.events[len(w.st.events)-1]
 		if e.Type != mandates.EventNoticePaperChosen || e.Detail["until"] != "2027-04-01" {
@@ -509,4 +537,218 @@ func TestBackToPaper(t *testing.T) {
 			t.Errorf("Channel = %s, %v", c, err)
 		}
 	})
+}
+
+func TestAChoiceMadeByATutorEndsWithTheirRight(t *testing.T) {
+	w := newWorld(t)
+	ctx := t.Context()
+	tutor := mandates.Actor{PersonID: paul}
+	if err := w.svc.Request(ctx, tutor, jeanne, notices.Email, "paul@example.fr", "fr"); err != nil {
+		t.Fatal(err)
+	}
+	code := regexp.MustCompile(`\d{6}`).FindString(w.mail.sent[0].Subject)
+	c, err := w.svc.Confirm(ctx, tutor, jeanne, code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ChosenBy != paul || c.ChosenUnder != w.rule.tutelle.ID {
+		t.Errorf("stored: chosen by %q under %q, want Paul under the tutelle", c.ChosenBy, c.ChosenUnder)
+	}
+	if got := w.channel(t); got != notices.Email {
+		t.Fatalf("while the tutelle lasts: %s", got)
+	}
+	if ct, err := w.look.Contact(ctx, jeanne); err != nil || ct.Email != "paul@example.fr" {
+		t.Fatalf("contact while the tutelle lasts: %+v, %v", ct, err)
+	}
+	w.rule.end()
+	if got := w.channel(t); got != notices.Paper {
+		t.Errorf("after the tutelle: %s, want paper", got)
+	}
+	if ct, err := w.look.Contact(ctx, jeanne); err != nil || ct != (notices.Contact{}) {
+		t.Errorf("contact after the tutelle: %+v, %v, want none", ct, err)
+	}
+	// Jeanne's page says paper too, not the tutor's address.
+	if c, _, err := w.svc.Choice(ctx, me, jeanne); err != nil || c.Channel != notices.Paper || c.Email != "" || c.Version == 0 {
+		t.Errorf("Jeanne's page after the tutelle: %+v, %v, want paper", c, err)
+	}
+	t.Run("a lookup without the rule does not follow a representative's choice", func(t *testing.T) {
+		l := prefs.Lookup{Store: w.st}
+		w.rule.mu.Lock()
+		w.rule.ended = false
+		w.rule.mu.Unlock()
+		if got, err := l.Channel(ctx, notices.Addressee{ID: jeanne, Kind: notices.ToPerson}); err != nil || got != notices.Paper {
+			t.Errorf("Channel = %s, %v, want paper", got, err)
+		}
+	})
+}
+
+func TestAChoiceMadeByThePersonOutlivesAnyRule(t *testing.T) {
+	w := newWorld(t)
+	ctx := t.Context()
+	if err := w.svc.Request(ctx, me, jeanne, notices.Email, "jeanne@example.fr", "fr"); err != nil {
+		t.Fatal(err)
+	}
+	code := regexp.MustCompile(`\d{6}`).FindString(w.mail.sent[0].Subject)
+	c, err := w.svc.Confirm(ctx, me, jeanne, code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ChosenBy != jeanne || c.ChosenUnder != "" {
+		t.Errorf("stored: chosen by %q under %q", c.ChosenBy, c.ChosenUnder)
+	}
+	w.rule.end()
+	if got := w.channel(t); got != notices.Email {
+		t.Errorf("channel: %s, want email", got)
+	}
+}
+
+// barrier is a sender that holds every code until each of n requests
+// either called it or returned: without a reservation before the send,
+// every request would send.
+type barrier struct {
+	all   sync.WaitGroup
+	mu    sync.Mutex
+	sends int
+}
+
+type calledKey struct{}
+
+func (b *barrier) Send(ctx context.Context, _ notices.Message) error {
+	*ctx.Value(calledKey{}).(*bool) = true
+	b.mu.Lock()
+	b.sends++
+	b.mu.Unlock()
+	b.all.Done()
+	b.all.Wait()
+	return nil
+}
+
+func TestConcurrentRequestsSendAtMostTheCodesAllowed(t *testing.T) {
+	w := newWorld(t)
+	const n = 40
+	b := &barrier{}
+	b.all.Add(n)
+	w.svc.Senders[notices.Email] = b
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	refused := 0
+	for range n {
+		wg.Go(func() {
+			called := new(bool)
+			err := w.svc.Request(context.WithValue(t.Context(), calledKey{}, called), me, jeanne, notices.Email, "jeanne@example.fr", "fr")
+			if !*called {
+				b.all.Done()
+			}
+			switch {
+			case errors.Is(err, mandates.ErrTooManyCodes), errors.Is(err, mandates.ErrConflict):
+				mu.Lock()
+				refused++
+				mu.Unlock()
+			case err != nil:
+				t.Errorf("Request = %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if b.sends > 5 || b.sends+refused != n {
+		t.Errorf("%d codes sent and %d refused of %d requests, want at most 5 sent", b.sends, refused, n)
+	}
+	if c := w.st.choices[jeanne]; c.Sends != b.sends {
+		t.Errorf("%d codes counted, %d sent", c.Sends, b.sends)
+	}
+}
+
+type failingSink struct{ err error }
+
+func (f failingSink) Emit(context.Context, mandates.Event) error { return f.err }
+
+func TestACodeWhoseRequestCouldNotBeJournaledDoesNotWork(t *testing.T) {
+	w := newWorld(t)
+	errJournal := errors.New("the journal is full")
+	w.svc.Events = failingSink{errJournal}
+	if err := w.svc.Request(t.Context(), me, jeanne, notices.Email, "jeanne@example.fr", "fr"); !errors.Is(err, errJournal) {
+		t.Fatalf("Request = %v, want the journal's error", err)
+	}
+	if c := w.st.choices[jeanne]; c.Pending.Waiting() || c.Sends != 1 {
+		t.Errorf("stored: %+v, want nothing waiting and the send counted", c)
+	}
+}
+
+// TestPaperUntilCountsTheWholeDayInParis: « sur papier jusqu’au 10 mars »
+// is paper all of 10 March in France, and today is today in France.
+func TestPaperUntilCountsTheWholeDayInParis(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWorld(t)
+	w.svc.Location, w.look.Location = paris, paris
+	ctx := t.Context()
+	if err := w.svc.Request(ctx, me, jeanne, notices.Email, "jeanne@example.fr", "fr"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.Confirm(ctx, me, jeanne, regexp.MustCompile(`\d{6}`).FindString(w.mail.sent[0].Subject)); err != nil {
+		t.Fatal(err)
+	}
+	*w.clock = time.Date(2027, 3, 9, 10, 0, 0, 0, time.UTC)
+	if _, err := w.svc.BackToPaper(ctx, me, jeanne, time.Date(2027, 3, 10, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []struct {
+		utc  time.Time
+		want notices.Channel
+	}{
+		{time.Date(2027, 3, 10, 0, 30, 0, 0, time.UTC), notices.Paper},  // 01:30 on 10 March in Paris
+		{time.Date(2027, 3, 10, 22, 59, 0, 0, time.UTC), notices.Paper}, // 23:59 on 10 March in Paris
+		{time.Date(2027, 3, 10, 23, 0, 0, 0, time.UTC), notices.Email},  // 11 March in Paris
+	} {
+		*w.clock = at.utc
+		if got := w.channel(t); got != at.want {
+			t.Errorf("at %v: %s, want %s", at.utc, got, at.want)
+		}
+	}
+	// 23:30 UTC on 9 March is already 10 March in Paris: that day is not
+	// after today.
+	*w.clock = time.Date(2027, 3, 9, 23, 30, 0, 0, time.UTC)
+	if _, err := w.svc.BackToPaper(ctx, me, jeanne, time.Date(2027, 3, 10, 0, 0, 0, 0, time.UTC)); !invalidOn("until", mandates.RuleAfter)(err) {
+		t.Errorf("until today in Paris: %v, want refused", err)
+	}
+}
+
+// TestTheCodeMessageDoesNotNameThePerson: the address or number is not
+// confirmed yet, and a typo would tell a stranger whose letters these are.
+func TestTheCodeMessageDoesNotNameThePerson(t *testing.T) {
+	for _, lang := range []string{"fr", "en"} {
+		w := newWorld(t)
+		for _, who := range []mandates.Actor{me, {PersonID: paul}} {
+			if err := w.svc.Request(t.Context(), who, jeanne, notices.Email, "jeanne@example.fr", lang); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.svc.Request(t.Context(), who, jeanne, notices.SMS, "0612345678", lang); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var texts []string
+		for _, m := range w.mail.sent {
+			texts = append(texts, m.To.Name, m.Subject, m.Short)
+			texts = append(texts, m.Lines...)
+			if m.To.Name != "" {
+				t.Errorf("%s: the email is addressed to %q", lang, m.To.Name)
+			}
+		}
+		w.gw.mu.Lock()
+		for _, b := range w.gw.texts {
+			text, _ := b["text"].(string)
+			texts = append(texts, text)
+		}
+		w.gw.mu.Unlock()
+		if len(w.mail.sent) != 2 || len(texts) < 8 {
+			t.Fatalf("%s: %d emails, %d texts", lang, len(w.mail.sent), len(texts))
+		}
+		for _, text := range texts {
+			if strings.Contains(text, "Jeanne") || strings.Contains(text, "Lefèvre") {
+				t.Errorf("%s: the code message names the person: %q", lang, text)
+			}
+		}
+	}
 }

@@ -10,10 +10,13 @@ import (
 // codeMessage is the message that carries a code to a new address or
 // number, in plain words (PLAIN-LANGUAGE.md): what the code is for, where
 // to type it, how long it works, and what to do when nobody asked for it.
-// The SMS text says the same in at most 160 characters.
-func codeMessage(id, lang string, at time.Time, name string, c notices.Channel, to, code string, ttl time.Duration) notices.Message {
+// The SMS text says the same in at most 160 characters. Nothing in it,
+// not even the name on the envelope, says whose letters these are: the
+// address or number is not confirmed yet, and a typo would tell a
+// stranger.
+func codeMessage(id, lang string, at time.Time, c notices.Channel, to, code string, ttl time.Duration) notices.Message {
 	minutes := int(ttl.Minutes())
-	m := notices.Message{ID: id, Reference: id[len(id)-8:], Lang: lang, Date: at, To: notices.Recipient{Name: name}}
+	m := notices.Message{ID: id, Reference: id[len(id)-8:], Lang: lang, Date: at}
 	if c == notices.Email {
 		m.To.Email = to
 	} else {

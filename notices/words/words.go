@@ -112,7 +112,10 @@ func Reference(id string) string {
 // Write implements notices.Writer. A recipient or representation that no
 // longer exists is a *notices.PermanentError (code "recipient",
 // "representation"); so is an email notice to a recipient without an
-// email address ("address") and an SMS notice without a phone ("phone").
+// email address ("address") and an SMS notice without a phone ("phone"),
+// and an email or SMS notice written before its recipient confirmed the
+// address or number it would go to (CodeContactChanged): it was meant for
+// another, and goes on paper.
 // A letter to someone without a postal address is written: the letter
 // channel refuses it, and operators see why.
 func (w *Writer) Write(ctx context.Context, n notices.Notice) (notices.Message, error) {
@@ -143,9 +146,16 @@ func (w *Writer) Write(ctx context.Context, n notices.Notice) (notices.Message, 
 		return m, &notices.PermanentError{Channel: n.Channel, Code: "address", Err: errors.New("words: the recipient has no email address")}
 	case n.Channel == notices.SMS && strings.TrimSpace(to.Phone) == "":
 		return m, &notices.PermanentError{Channel: n.Channel, Code: "phone", Err: errors.New("words: the recipient has no phone number")}
+	case (n.Channel == notices.Email || n.Channel == notices.SMS) && n.CreatedAt.Before(f.since):
+		return m, &notices.PermanentError{Channel: n.Channel, Code: CodeContactChanged,
+			Err: errors.New("words: the notice was written before the recipient confirmed this address or number")}
 	}
 	return m, nil
 }
+
+// CodeContactChanged: an email or SMS notice written before its recipient
+// confirmed the address or number it would now go to.
+const CodeContactChanged = "contact_changed"
 
 // CodeLimit is the longest consent-code text: one SMS.
 const CodeLimit = 160
@@ -196,6 +206,7 @@ type facts struct {
 	kind  string // the representation's kind, for words of one kind only
 
 	actorID, orgID string
+	since          time.Time // when the recipient's contact was confirmed
 
 	Person    string // the represented person's name
 	Recipient string // the recipient's name
@@ -277,7 +288,7 @@ func (w *Writer) facts(ctx context.Context, n notices.Notice, lang string) (fact
 		if err != nil {
 			return f, to, gone("recipient", err)
 		}
-		to.Email, to.Phone = c.Email, c.Phone
+		to.Email, to.Phone, f.since = c.Email, c.Phone, c.Since
 	}
 	f.Recipient = to.Name
 	if n.PersonID == n.RecipientID {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/relais-fr/relais/mandates"
@@ -383,5 +384,30 @@ func TestTheConsentCodeSaysWhoAsksWhat(t *testing.T) {
 	}
 	if want := "France Services Nantes asks for a mandate for your procedures: papers, housing, 12 months. Code: 654321. Give it only if you agree."; m.Short != want {
 		t.Errorf("in English, Short = %q, want %q", m.Short, want)
+	}
+}
+
+func TestANoticeWrittenBeforeTheContactWasConfirmedIsNotSentToIt(t *testing.T) {
+	s := fixture()
+	confirmed := day.Add(time.Hour)
+	w, err := words.New(s, words.Options{Sender: "Relais", Contact: "02 40 41 42 43",
+		Contacts: contacts{id("jeanne"): {Email: "nouvelle@example.fr", Phone: "07 00 00 00 01", Since: confirmed}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range []notices.Channel{notices.Email, notices.SMS} {
+		n := notice(mandates.EventSecondFactorEnrolled, "jeanne", "jeanne", notices.RolePerson, ch, nil)
+		var p *notices.PermanentError
+		if m, err := w.Write(t.Context(), n); !errors.As(err, &p) || p.Code != "contact_changed" || p.Channel != ch {
+			t.Errorf("%s written before the contact was confirmed: %+v, %v, want a permanent error (contact_changed)", ch, m.To, err)
+		}
+		n.CreatedAt = confirmed
+		if m, err := w.Write(t.Context(), n); err != nil || (m.To.Email != "nouvelle@example.fr" && m.To.Phone != "07 00 00 00 01") {
+			t.Errorf("%s written once the contact was confirmed: %+v, %v", ch, m.To, err)
+		}
+	}
+	n := notice(mandates.EventSecondFactorEnrolled, "jeanne", "jeanne", notices.RolePerson, notices.Paper, nil)
+	if _, err := w.Write(t.Context(), n); err != nil {
+		t.Errorf("a letter written before: %v", err)
 	}
 }

@@ -19,10 +19,10 @@ func noticeChoice(ctx context.Context, q querier, personID string) (prefs.Choice
 	if !mandates.IsID(personID) {
 		return c, fmt.Errorf("notice choice of %q: %w", personID, mandates.ErrNotFound)
 	}
-	var paperUntil, expires, sendsFrom *time.Time
-	err := q.QueryRow(ctx, `SELECT channel, email, phone, paper_until, pending_channel, pending_to, pending_code_hash,
+	var paperUntil, confirmed, expires, sendsFrom *time.Time
+	err := q.QueryRow(ctx, `SELECT channel, email, phone, paper_until, confirmed_at, chosen_by, chosen_under, chosen_organisation, pending_channel, pending_to, pending_code_hash,
 		pending_expires_at, pending_attempts, sends, sends_from, updated_at, version FROM notice_choices WHERE person_id = $1`, personID).
-		Scan(&c.Channel, &c.Email, &c.Phone, &paperUntil, &c.Pending.Channel, &c.Pending.To, &c.Pending.CodeHash, &expires,
+		Scan(&c.Channel, &c.Email, &c.Phone, &paperUntil, &confirmed, &c.ChosenBy, &c.ChosenUnder, &c.ChosenOrganisation, &c.Pending.Channel, &c.Pending.To, &c.Pending.CodeHash, &expires,
 			&c.Pending.Attempts, &c.Sends, &sendsFrom, &c.UpdatedAt, &c.Version)
 	if err != nil {
 		return c, fmt.Errorf("notice choice of %s: %w", personID, mapErr(err, "notice choice"))
@@ -30,7 +30,7 @@ func noticeChoice(ctx context.Context, q querier, personID string) (prefs.Choice
 	for _, t := range []struct {
 		from *time.Time
 		to   *time.Time
-	}{{paperUntil, &c.PaperUntil}, {expires, &c.Pending.ExpiresAt}, {sendsFrom, &c.SendsFrom}} {
+	}{{paperUntil, &c.PaperUntil}, {confirmed, &c.ConfirmedAt}, {expires, &c.Pending.ExpiresAt}, {sendsFrom, &c.SendsFrom}} {
 		if t.from != nil {
 			*t.to = t.from.UTC()
 		}
@@ -66,16 +66,17 @@ func (s *Store) UpdateNoticeChoice(ctx context.Context, personID string, fn func
 		}
 		args := []any{string(c.Channel), c.Email, c.Phone, nullTime(c.PaperUntil), string(c.Pending.Channel), c.Pending.To,
 			c.Pending.CodeHash, nullTime(c.Pending.ExpiresAt), c.Pending.Attempts, c.Sends, nullTime(c.SendsFrom), c.UpdatedAt.UTC(),
-			c.Version, personID}
+			c.Version, c.ChosenBy, c.ChosenUnder, c.ChosenOrganisation, nullTime(c.ConfirmedAt), personID}
 		var tag pgconn.CommandTag
 		if old.Version == 0 {
 			tag, err = q.Exec(ctx, `INSERT INTO notice_choices (channel, email, phone, paper_until, pending_channel, pending_to,
-				pending_code_hash, pending_expires_at, pending_attempts, sends, sends_from, updated_at, version, person_id)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`, args...)
+				pending_code_hash, pending_expires_at, pending_attempts, sends, sends_from, updated_at, version, chosen_by, chosen_under, chosen_organisation, confirmed_at, person_id)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`, args...)
 		} else {
 			tag, err = q.Exec(ctx, `UPDATE notice_choices SET channel = $1, email = $2, phone = $3, paper_until = $4,
 				pending_channel = $5, pending_to = $6, pending_code_hash = $7, pending_expires_at = $8, pending_attempts = $9,
-				sends = $10, sends_from = $11, updated_at = $12, version = $13 WHERE person_id = $14 AND version = $15`,
+				sends = $10, sends_from = $11, updated_at = $12, version = $13, chosen_by = $14, chosen_under = $15,
+				chosen_organisation = $16, confirmed_at = $17 WHERE person_id = $18 AND version = $19`,
 				append(args, old.Version)...)
 		}
 		var unique *mandates.UniqueError

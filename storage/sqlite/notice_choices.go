@@ -14,16 +14,16 @@ var _ prefs.Store = (*Store)(nil)
 
 func noticeChoice(ctx context.Context, q querier, personID string) (prefs.Choice, error) {
 	c := prefs.Choice{PersonID: personID}
-	var paperUntil, expires, sendsFrom sql.NullInt64
+	var paperUntil, confirmed, expires, sendsFrom sql.NullInt64
 	var updated int64
-	err := q.QueryRowContext(ctx, `SELECT channel, email, phone, paper_until, pending_channel, pending_to, pending_code_hash,
+	err := q.QueryRowContext(ctx, `SELECT channel, email, phone, paper_until, confirmed_at, chosen_by, chosen_under, chosen_organisation, pending_channel, pending_to, pending_code_hash,
 		pending_expires_at, pending_attempts, sends, sends_from, updated_at, version FROM notice_choices WHERE person_id = ?`, personID).
-		Scan(&c.Channel, &c.Email, &c.Phone, &paperUntil, &c.Pending.Channel, &c.Pending.To, &c.Pending.CodeHash, &expires,
+		Scan(&c.Channel, &c.Email, &c.Phone, &paperUntil, &confirmed, &c.ChosenBy, &c.ChosenUnder, &c.ChosenOrganisation, &c.Pending.Channel, &c.Pending.To, &c.Pending.CodeHash, &expires,
 			&c.Pending.Attempts, &c.Sends, &sendsFrom, &updated, &c.Version)
 	if err != nil {
 		return c, fmt.Errorf("notice choice of %s: %w", personID, mapErr(err, "notice choice"))
 	}
-	c.PaperUntil, c.Pending.ExpiresAt, c.SendsFrom, c.UpdatedAt = fromNullMS(paperUntil), fromNullMS(expires), fromNullMS(sendsFrom), fromMS(updated)
+	c.PaperUntil, c.ConfirmedAt, c.Pending.ExpiresAt, c.SendsFrom, c.UpdatedAt = fromNullMS(paperUntil), fromNullMS(confirmed), fromNullMS(expires), fromNullMS(sendsFrom), fromMS(updated)
 	return c, nil
 }
 
@@ -54,16 +54,16 @@ func (s *Store) UpdateNoticeChoice(ctx context.Context, personID string, fn func
 		}
 		args := []any{string(c.Channel), c.Email, c.Phone, msOrNull(c.PaperUntil), string(c.Pending.Channel), c.Pending.To,
 			c.Pending.CodeHash, msOrNull(c.Pending.ExpiresAt), c.Pending.Attempts, c.Sends, msOrNull(c.SendsFrom), ms(c.UpdatedAt),
-			c.Version, personID}
+			c.Version, c.ChosenBy, c.ChosenUnder, c.ChosenOrganisation, msOrNull(c.ConfirmedAt), personID}
 		var res sql.Result
 		if old.Version == 0 {
 			res, err = q.ExecContext(ctx, `INSERT INTO notice_choices (channel, email, phone, paper_until, pending_channel, pending_to,
-				pending_code_hash, pending_expires_at, pending_attempts, sends, sends_from, updated_at, version, person_id)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+				pending_code_hash, pending_expires_at, pending_attempts, sends, sends_from, updated_at, version, chosen_by, chosen_under, chosen_organisation, confirmed_at, person_id)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 		} else {
 			res, err = q.ExecContext(ctx, `UPDATE notice_choices SET channel = ?, email = ?, phone = ?, paper_until = ?,
 				pending_channel = ?, pending_to = ?, pending_code_hash = ?, pending_expires_at = ?, pending_attempts = ?, sends = ?,
-				sends_from = ?, updated_at = ?, version = ? WHERE person_id = ? AND version = ?`, append(args, old.Version)...)
+				sends_from = ?, updated_at = ?, version = ?, chosen_by = ?, chosen_under = ?, chosen_organisation = ?, confirmed_at = ? WHERE person_id = ? AND version = ?`, append(args, old.Version)...)
 		}
 		var unique *mandates.UniqueError
 		if err = mapErr(err, "notice choice"); errors.As(err, &unique) {

@@ -31,6 +31,7 @@ func RunNoticeChoices(t *testing.T, newStore func(t *testing.T) NoticeChoiceStor
 		{"a choice for an unknown person is refused", testChoiceUnknownPerson},
 		{"a choice written in a transaction that fails is not kept", testChoiceInTx},
 		{"concurrent changes never lose one", testChoiceConcurrent},
+		{"codes requested at the same time are never sent beyond the hour's limit", testChoiceRequestsAtOnce},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
@@ -55,6 +56,7 @@ func testChoiceRoundTrip(t *testing.T, s NoticeChoiceStore) {
 		t.Fatalf("NoticeChoice before any choice = %v, want ErrNotFound", err)
 	}
 	hash := bytes.Repeat([]byte{0xa5, 0x00, 0x7f}, 16)
+	by, under, org := mandates.NewID(choiceT0), mandates.NewID(choiceT0), mandates.NewID(choiceT0)
 	got, err := s.UpdateNoticeChoice(ctx, id, func(c *prefs.Choice) error {
 		if c.Channel != notices.Paper || c.Version != 0 || c.PersonID != id {
 			t.Errorf("the first choice starts from %+v, want paper", c)
@@ -62,6 +64,7 @@ func testChoiceRoundTrip(t *testing.T, s NoticeChoiceStore) {
 		c.Channel, c.Email, c.PaperUntil = notices.Email, "jeanne@example.fr", time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC)
 		c.Pending = prefs.Pending{Channel: notices.SMS, To: "+33612345678", CodeHash: hash, ExpiresAt: choiceT0.Add(15 * time.Minute), Attempts: 2}
 		c.Sends, c.SendsFrom = 3, choiceT0
+		c.ChosenBy, c.ChosenUnder, c.ChosenOrganisation, c.ConfirmedAt = by, under, org, choiceT0.Add(-time.Minute)
 		return nil
 	})
 	if err != nil {
@@ -78,12 +81,14 @@ func testChoiceRoundTrip(t *testing.T, s NoticeChoiceStore) {
 		!read.PaperUntil.Equal(got.PaperUntil) || read.Pending.Channel != notices.SMS || read.Pending.To != "+33612345678" ||
 		!bytes.Equal(read.Pending.CodeHash, hash) || !read.Pending.ExpiresAt.Equal(choiceT0.Add(15*time.Minute)) ||
 		read.Pending.Attempts != 2 || read.Sends != 3 || !read.SendsFrom.Equal(choiceT0) || !read.UpdatedAt.Equal(got.UpdatedAt) ||
-		read.Version != 1 || read.PaperUntil.Location() != time.UTC {
+		read.Version != 1 || read.PaperUntil.Location() != time.UTC || read.ChosenBy != by || read.ChosenUnder != under ||
+		read.ChosenOrganisation != org || !read.ConfirmedAt.Equal(choiceT0.Add(-time.Minute)) || read.ConfirmedAt.Location() != time.UTC {
 		t.Errorf("read back:\n%+v\nwritten:\n%+v", read, got)
 	}
 	// The change waiting is dropped: its hash and times are gone.
 	if _, err := s.UpdateNoticeChoice(ctx, id, func(c *prefs.Choice) error {
 		c.Pending, c.PaperUntil = prefs.Pending{}, time.Time{}
+		c.ChosenUnder, c.ChosenOrganisation, c.ConfirmedAt = "", "", time.Time{}
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -92,7 +97,8 @@ func testChoiceRoundTrip(t *testing.T, s NoticeChoiceStore) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if read.Pending.Waiting() || len(read.Pending.CodeHash) != 0 || !read.Pending.ExpiresAt.IsZero() || !read.PaperUntil.IsZero() || read.Version != 2 {
+	if read.Pending.Waiting() || len(read.Pending.CodeHash) != 0 || !read.Pending.ExpiresAt.IsZero() || !read.PaperUntil.IsZero() || read.Version != 2 ||
+		read.ChosenBy != by || read.ChosenUnder != "" || read.ChosenOrganisation != "" || !read.ConfirmedAt.IsZero() {
 		t.Errorf("after dropping the change: %+v", read)
 	}
 }
@@ -193,5 +199,69 @@ func testChoiceConcurrent(t *testing.T, s NoticeChoiceStore) {
 	}
 	if done == 0 || read.Sends != done || read.Version != int64(done) {
 		t.Errorf("%d changes done, stored sends %d version %d", done, read.Sends, read.Version)
+	}
+}
+
+// selfRule lets each person choose for themselves only.
+type selfRule struct{}
+
+func (selfRule) NoticesManagedBy(_ context.Context, a mandates.Actor, personID string) (mandates.NoticesManager, error) {
+	if a.PersonID != personID {
+		return mandates.NoticesManager{}, mandates.ErrNotPermitted
+	}
+	return mandates.NoticesManager{}, nil
+}
+
+type noEvents struct{}
+
+func (noEvents) Emit(context.Context, mandates.Event) error { return nil }
+
+// heldSender holds every code until each request called it or returned.
+type heldSender struct {
+	all   sync.WaitGroup
+	mu    sync.Mutex
+	sends int
+}
+
+type calledKey struct{}
+
+func (h *heldSender) Send(ctx context.Context, _ notices.Message) error {
+	*ctx.Value(calledKey{}).(*bool) = true
+	h.mu.Lock()
+	h.sends++
+	h.mu.Unlock()
+	h.all.Done()
+	h.all.Wait()
+	return nil
+}
+
+func testChoiceRequestsAtOnce(t *testing.T, s NoticeChoiceStore) {
+	id := choicePerson(t, s)
+	const n = 20
+	h := &heldSender{}
+	h.all.Add(n)
+	svc := &prefs.Service{Store: s, Rule: selfRule{}, Events: noEvents{}, Senders: map[notices.Channel]notices.Sender{notices.Email: h}}
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			called := new(bool)
+			err := svc.Request(context.WithValue(t.Context(), calledKey{}, called), mandates.Actor{PersonID: id}, id, notices.Email, "jeanne@example.fr", "fr")
+			if !*called {
+				h.all.Done()
+			}
+			switch {
+			case err == nil, errors.Is(err, mandates.ErrTooManyCodes), errors.Is(err, mandates.ErrConflict), errors.Is(err, mandates.ErrUnavailable):
+			default:
+				t.Errorf("Request = %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	read, err := s.NoticeChoice(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.sends == 0 || h.sends > 5 || read.Sends != h.sends {
+		t.Errorf("%d codes sent, %d counted, want between 1 and 5, all counted", h.sends, read.Sends)
 	}
 }
