@@ -60,27 +60,7 @@ func (s *Service) RecordEndingsSoon(ctx context.Context, limit int) (int, error)
 	if err != nil {
 		return 0, fmt.Errorf("record endings soon: %w", err)
 	}
-	var recorded, failed int
-	var first error
-	for _, r := range due {
-		if err := ctx.Err(); err != nil {
-			return recorded, fmt.Errorf("record endings soon: %w", err)
-		}
-		ok, err := s.recordEnding(ctx, r, now)
-		switch {
-		case err != nil:
-			failed++
-			if first == nil {
-				first = err
-			}
-		case ok:
-			recorded++
-		}
-	}
-	if first != nil {
-		return recorded, fmt.Errorf("record endings soon: %d of %d failed: %w", failed, len(due), first)
-	}
-	return recorded, nil
+	return recordEach(ctx, "record endings soon", due, func(r Representation) (bool, error) { return s.recordEnding(ctx, r, now) })
 }
 
 // EndingSoon says whether r is one RecordEndingsSoon announces at now: in

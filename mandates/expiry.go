@@ -36,13 +36,22 @@ func (s *Service) RecordExpiries(ctx context.Context, limit int) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("record expiries: %w", err)
 	}
+	return recordEach(ctx, "record expiries", due, func(r Representation) (bool, error) { return s.recordExpiry(ctx, r, now) })
+}
+
+// recordEach records each of due with record, each in its own
+// transaction, and counts those recorded (record says false for one
+// another writer got first). It goes on after a failure and reports the
+// first with the count; it stops when ctx ends. what names the job in
+// its errors.
+func recordEach(ctx context.Context, what string, due []Representation, record func(Representation) (bool, error)) (int, error) {
 	var recorded, failed int
 	var first error
 	for _, r := range due {
 		if err := ctx.Err(); err != nil {
-			return recorded, fmt.Errorf("record expiries: %w", err)
+			return recorded, fmt.Errorf("%s: %w", what, err)
 		}
-		ok, err := s.recordExpiry(ctx, r, now)
+		ok, err := record(r)
 		switch {
 		case err != nil:
 			failed++
@@ -54,7 +63,7 @@ func (s *Service) RecordExpiries(ctx context.Context, limit int) (int, error) {
 		}
 	}
 	if first != nil {
-		return recorded, fmt.Errorf("record expiries: %d of %d failed: %w", failed, len(due), first)
+		return recorded, fmt.Errorf("%s: %d of %d failed: %w", what, failed, len(due), first)
 	}
 	return recorded, nil
 }
