@@ -3,9 +3,7 @@ package letter
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -15,32 +13,14 @@ import (
 
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/notices"
+	"github.com/relais-fr/relais/notices/letter/lettertest"
 )
 
-// poppler finds a tool of Debian's poppler-utils. Without it a developer
-// still gets the other tests, but in CI a skip would let a broken setup
-// pass silently, so there it fails (as ui/browsertest and pgtest decide).
-func poppler(t *testing.T, tool string) string {
-	t.Helper()
-	path, err := exec.LookPath(tool)
-	if err == nil {
-		return path
-	}
-	msg := fmt.Sprintf("letter: %s not found: apt-get install poppler-utils", tool)
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg + " (CI is set, so this is a failure and not a skip)")
-	}
-	t.Skip(msg)
-	return ""
-}
-
+// run runs a poppler-utils tool (lettertest: skipped without it, a
+// failure in CI).
 func run(t *testing.T, name string, args ...string) string {
 	t.Helper()
-	out, err := exec.CommandContext(t.Context(), poppler(t, name), args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %q: %v\n%s", name, args, err, out)
-	}
-	return string(out)
+	return lettertest.Run(t, name, args...)
 }
 
 func testPrinter(t *testing.T) *Printer {

@@ -3,9 +3,7 @@ package words_test
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,33 +11,15 @@ import (
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/notices"
 	"github.com/relais-fr/relais/notices/letter"
+	"github.com/relais-fr/relais/notices/letter/lettertest"
 	"github.com/relais-fr/relais/notices/words"
 )
 
-// poppler finds a tool of Debian's poppler-utils, as notices/letter's
-// tests do: skipped on a developer's machine without it, a failure when
-// CI is set.
-func poppler(t *testing.T, tool string) string {
-	t.Helper()
-	path, err := exec.LookPath(tool)
-	if err == nil {
-		return path
-	}
-	msg := fmt.Sprintf("words: %s not found: apt-get install poppler-utils", tool)
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg + " (CI is set, so this is a failure and not a skip)")
-	}
-	t.Skip(msg)
-	return ""
-}
-
+// run runs a poppler-utils tool (lettertest: skipped without it, a
+// failure in CI).
 func run(t *testing.T, name string, args ...string) string {
 	t.Helper()
-	out, err := exec.CommandContext(t.Context(), poppler(t, name), args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %q: %v\n%s", name, args, err, out)
-	}
-	return string(out)
+	return lettertest.Run(t, name, args...)
 }
 
 func squeeze(s string) string { return strings.Join(strings.Fields(s), " ") }
