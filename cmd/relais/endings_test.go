@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/journal"
 	"github.com/relais-fr/relais/notices"
-	"github.com/relais-fr/relais/storage/sqlite"
 )
 
 // TestJournalJobsAnnounceEndings: the journal's background work, with the
@@ -22,14 +20,7 @@ import (
 // nothing more. The clock is the test's.
 func TestJournalJobsAnnounceEndings(t *testing.T) {
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "relais.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := migrateUp(ctx, st); err != nil {
-		t.Fatal(err)
-	}
+	st := migratedSQLite(t)
 	now := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	j := journal.New(st, journal.Options{Now: clock})

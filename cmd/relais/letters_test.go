@@ -1,7 +1,6 @@
 package main
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -9,7 +8,6 @@ import (
 	"github.com/relais-fr/relais/mandates/journal"
 	"github.com/relais-fr/relais/notices"
 	"github.com/relais-fr/relais/notices/prefs"
-	"github.com/relais-fr/relais/storage/sqlite"
 )
 
 // TestServeSendsNoticesByTheChannelChosen: the sink serve builds reads
@@ -18,14 +16,7 @@ import (
 // on paper; and serve's letters service without senders offers paper only.
 func TestServeSendsNoticesByTheChannelChosen(t *testing.T) {
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "relais.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := migrateUp(ctx, st); err != nil {
-		t.Fatal(err)
-	}
+	st := migratedSQLite(t)
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	sink := noticeSink(st, journal.New(st, journal.Options{}), noticeLookup(st, nil))
 	svc := mandates.NewService(st, sink, mandates.ServiceConfig{})
@@ -75,14 +66,7 @@ func TestServeSendsNoticesByTheChannelChosen(t *testing.T) {
 // go on paper and the tutor's address is no longer given.
 func TestServesLookupEndsATutorsChoiceWithTheMeasure(t *testing.T) {
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "relais.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := migrateUp(ctx, st); err != nil {
-		t.Fatal(err)
-	}
+	st := migratedSQLite(t)
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	look := noticeLookup(st, nil)
 	svc := mandates.NewService(st, noticeSink(st, journal.New(st, journal.Options{}), look), mandates.ServiceConfig{})

@@ -150,14 +150,7 @@ type noticeWorld struct {
 func newNoticeWorld(t *testing.T) *noticeWorld {
 	t.Helper()
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "relais.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := migrateUp(ctx, st); err != nil {
-		t.Fatal(err)
-	}
+	st := migratedSQLite(t)
 	w := &noticeWorld{st: st, j: journal.New(st, journal.Options{}), now: time.Now().UTC().Truncate(time.Millisecond)}
 	person := func(given, family, email, phone string, a mandates.Address) string {
 		p := mandates.Person{ID: mandates.NewID(w.now), GivenNames: given, FamilyName: family, BirthDate: mandates.Date(1948, time.March, 12),

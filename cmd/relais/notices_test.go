@@ -2,14 +2,12 @@ package main
 
 import (
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/journal"
 	"github.com/relais-fr/relais/notices"
-	"github.com/relais-fr/relais/storage/sqlite"
 )
 
 // TestServeWritesNoticesWithTheActs: the service serve builds writes the
@@ -18,14 +16,7 @@ import (
 // SMS sender, claims no notice.
 func TestServeWritesNoticesWithTheActs(t *testing.T) {
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "relais.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := migrateUp(ctx, st); err != nil {
-		t.Fatal(err)
-	}
+	st := migratedSQLite(t)
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	j := journal.New(st, journal.Options{})
 	svc := mandates.NewService(st, noticeSink(st, j, noticeLookup(st, nil)), mandates.ServiceConfig{})

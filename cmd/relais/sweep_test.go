@@ -12,14 +12,7 @@ import (
 
 func TestSweepDeletesStaleDPoPProofsAtEachTick(t *testing.T) {
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "relais.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := migrateUp(ctx, st); err != nil {
-		t.Fatal(err)
-	}
+	st := migratedSQLite(t)
 	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
 	if err := st.UseDPoPProof(ctx, "stale", now.Add(-time.Second), now.Add(-time.Minute)); err != nil {
 		t.Fatal(err)
@@ -44,4 +37,19 @@ func TestSweepDeletesStaleDPoPProofsAtEachTick(t *testing.T) {
 	if n, err := st.DeleteExpiredDPoPProofs(ctx, now.Add(2*time.Minute)); err != nil || n != 1 {
 		t.Errorf("the fresh proof: %d deleted later (%v), want 1: the sweep deleted it too soon", n, err)
 	}
+}
+
+// migratedSQLite is a new SQLite store in the test's folder, migrated to
+// the last version, closed when the test ends.
+func migratedSQLite(t *testing.T) *sqlite.Store {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "relais.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := migrateUp(t.Context(), st); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
