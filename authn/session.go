@@ -19,7 +19,22 @@ type BrowserSession struct {
 	AMR       []string // how the person proved who they are: "pwd", "otp"
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// ACR is the authentication context class the upstream provider said
+	// its login met (FranceConnect's eidas1…); empty for Relais's own login.
+	ACR string
+	// Upstream names the provider the person logged in through
+	// (UpstreamFranceConnect, UpstreamProConnect); empty for a password.
+	Upstream string
+	// UpstreamIDToken is the provider's ID token, kept as the id_token_hint
+	// of the provider's logout (OIDC RP-Initiated Logout §2).
+	UpstreamIDToken string
 }
+
+// The upstream providers a person may log in through.
+const (
+	UpstreamFranceConnect = "franceconnect" // persons
+	UpstreamProConnect    = "proconnect"    // professionals
+)
 
 // SessionStore keeps browser sessions; every instance sharing the store sees
 // the same sessions (DESIGN.md §2: no state in memory).

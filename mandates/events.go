@@ -112,6 +112,32 @@ const (
 	// again) and channel, nothing else (Service.NoticesAccess).
 	EventNoticeResent EventType = "notice.resent"
 
+	// Accounts (issue 16). EventAccountOpened: an account was opened;
+	// ActorID is the operator or aidant, empty for a self sign-up; Detail
+	// by: desk, import, franceconnect, cli or api.
+	EventAccountOpened EventType = "account.opened"
+	// EventActivationSent: an activation code was written to the person
+	// (a letter by default).
+	EventActivationSent EventType = "account.activation_sent"
+	// EventAccountActivated: a password was set with the activation code,
+	// or FranceConnect was linked instead.
+	EventAccountActivated EventType = "account.activated"
+	// EventPasswordResetRequested: « mot de passe oublié » sent a code.
+	EventPasswordResetRequested EventType = "password.reset_requested"
+	// EventPasswordReset: a new password was set; Detail by: code or
+	// franceconnect.
+	EventPasswordReset EventType = "password.reset"
+	// EventSecondFactorReset: an operator removed a lost second factor
+	// after checking the person's identity at a desk.
+	EventSecondFactorReset EventType = "second_factor.reset"
+	// Logins through an upstream provider; Detail provider: franceconnect or
+	// proconnect. EventUpstreamRefused's Detail reason: ambiguous, no_match,
+	// forged, expired, replayed, state, nonce, issuer, unavailable or
+	// not_member.
+	EventUpstreamLinked   EventType = "login.upstream_linked"
+	EventUpstreamUnlinked EventType = "login.upstream_unlinked"
+	EventUpstreamRefused  EventType = "login.upstream_refused"
+
 	// Administrative events, in the journal's admin chain.
 	EventClientCreated EventType = "client.created"
 	EventClientDeleted EventType = "client.deleted"
@@ -129,6 +155,8 @@ var EventTypes = []EventType{
 	EventRefreshTokenReused, EventTokenRevoked, EventSiteConsentGiven, EventSiteConsentWithdrawn, EventSiteFirstAct, EventAccessEvaluated, EventActReported,
 	EventCosignRequested, EventCosignApproved, EventCosignRefused, EventCosignUsed, EventNoticeFallback, EventNoticeResent,
 	EventNoticeChannelRequested, EventNoticeChannelConfirmed, EventNoticePaperChosen,
+	EventAccountOpened, EventActivationSent, EventAccountActivated, EventPasswordResetRequested, EventPasswordReset,
+	EventSecondFactorReset, EventUpstreamLinked, EventUpstreamUnlinked, EventUpstreamRefused,
 	EventClientCreated, EventClientDeleted, EventKeyRotated,
 }
 

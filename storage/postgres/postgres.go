@@ -161,7 +161,7 @@ func (s *Store) Migrations() (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return goose.NewProvider(goose.DialectPostgres, stdlib.OpenDBFromPool(s.pool), fsys, goose.WithLocker(locker))
+	return goose.NewProvider(goose.DialectPostgres, stdlib.OpenDBFromPool(s.pool), fsys, goose.WithLocker(locker), goose.WithGoMigrations(pivotBackfill))
 }
 
 type querier interface {

@@ -11,8 +11,9 @@ import (
 // CreateSession implements authn.SessionStore.
 func (s *Store) CreateSession(ctx context.Context, b authn.BrowserSession) error {
 	return s.write(ctx, func(q querier) error {
-		_, err := q.Exec(ctx, `INSERT INTO browser_sessions (id, person_id, auth_time, amr, created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`, b.ID, b.PersonID, b.AuthTime.UTC(), list(b.AMR), b.CreatedAt.UTC(), b.ExpiresAt.UTC())
+		_, err := q.Exec(ctx, `INSERT INTO browser_sessions (id, person_id, auth_time, amr, created_at, expires_at, acr, upstream, upstream_id_token)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, b.ID, b.PersonID, b.AuthTime.UTC(), list(b.AMR), b.CreatedAt.UTC(), b.ExpiresAt.UTC(),
+			b.ACR, b.Upstream, b.UpstreamIDToken)
 		if err != nil {
 			return fmt.Errorf("create session: %w", mapErr(err, "session"))
 		}
@@ -23,8 +24,9 @@ func (s *Store) CreateSession(ctx context.Context, b authn.BrowserSession) error
 // Session implements authn.SessionStore.
 func (s *Store) Session(ctx context.Context, id string, now time.Time) (authn.BrowserSession, error) {
 	b := authn.BrowserSession{ID: id}
-	err := s.q(ctx).QueryRow(ctx, `SELECT person_id::text, auth_time, amr, created_at, expires_at
-		FROM browser_sessions WHERE id = $1 AND expires_at > $2`, id, now.UTC()).Scan(&b.PersonID, &b.AuthTime, &b.AMR, &b.CreatedAt, &b.ExpiresAt)
+	err := s.q(ctx).QueryRow(ctx, `SELECT person_id::text, auth_time, amr, created_at, expires_at, acr, upstream, upstream_id_token
+		FROM browser_sessions WHERE id = $1 AND expires_at > $2`, id, now.UTC()).Scan(&b.PersonID, &b.AuthTime, &b.AMR, &b.CreatedAt, &b.ExpiresAt,
+		&b.ACR, &b.Upstream, &b.UpstreamIDToken)
 	if err != nil {
 		return b, fmt.Errorf("session: %w", mapErr(err, "session"))
 	}
@@ -60,8 +62,9 @@ func (s *Store) RenewSession(ctx context.Context, oldID string, b authn.BrowserS
 			}
 			return nil // renewed already, by this request's first try
 		}
-		_, err = q.Exec(ctx, `INSERT INTO browser_sessions (id, person_id, auth_time, amr, created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`, b.ID, b.PersonID, b.AuthTime.UTC(), list(b.AMR), b.CreatedAt.UTC(), b.ExpiresAt.UTC())
+		_, err = q.Exec(ctx, `INSERT INTO browser_sessions (id, person_id, auth_time, amr, created_at, expires_at, acr, upstream, upstream_id_token)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, b.ID, b.PersonID, b.AuthTime.UTC(), list(b.AMR), b.CreatedAt.UTC(), b.ExpiresAt.UTC(),
+			b.ACR, b.Upstream, b.UpstreamIDToken)
 		if err != nil {
 			return fmt.Errorf("renew session: %w", mapErr(err, "session"))
 		}

@@ -40,6 +40,39 @@ func emailKey(email string) any {
 	return nil
 }
 
+// pivotKey is NULL when the person has no pivot identity, so that such
+// records match nobody.
+func pivotKey(p mandates.Person) any {
+	if k := mandates.PivotKey(p); k != "" {
+		return k
+	}
+	return nil
+}
+
+// PersonsByPivot implements mandates.PivotStore.
+func (s *Store) PersonsByPivot(ctx context.Context, key string) ([]mandates.Person, error) {
+	if key == "" {
+		return nil, nil
+	}
+	rows, err := s.reader(ctx).QueryContext(ctx, `SELECT `+personColumns+` FROM persons WHERE pivot_key = ? ORDER BY id`, key)
+	if err != nil {
+		return nil, fmt.Errorf("persons by pivot: %w", mapErr(err, "person"))
+	}
+	defer rows.Close()
+	var out []mandates.Person
+	for rows.Next() {
+		p, err := scanPerson(rows)
+		if err != nil {
+			return nil, fmt.Errorf("persons by pivot: %w", err)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("persons by pivot: %w", mapErr(err, "person"))
+	}
+	return out, nil
+}
+
 // CreatePerson implements mandates.PersonStore.
 func (s *Store) CreatePerson(ctx context.Context, p mandates.Person) error {
 	if err := p.Validate(); err != nil {
@@ -47,11 +80,11 @@ func (s *Store) CreatePerson(ctx context.Context, p mandates.Person) error {
 	}
 	now := ms(s.now())
 	return s.write(ctx, func(q querier) error {
-		_, err := q.ExecContext(ctx, `INSERT INTO persons (`+personColumns+`, email_key)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)`,
+		_, err := q.ExecContext(ctx, `INSERT INTO persons (`+personColumns+`, email_key, pivot_key)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)`,
 			p.ID, p.GivenNames, p.FamilyName, p.PreferredName, p.BirthDate.Format(dateLayout), p.BirthPlace.Code, p.BirthPlace.Label,
 			p.BirthCountry, string(p.Gender), p.Email, p.Phone, p.Language, p.PasswordHash, now, now,
-			p.Address.Street, p.Address.PostalCode, p.Address.Locality, p.Address.Country, emailKey(p.Email))
+			p.Address.Street, p.Address.PostalCode, p.Address.Locality, p.Address.Country, emailKey(p.Email), pivotKey(p))
 		if err != nil {
 			return fmt.Errorf("create person %s: %w", p.ID, mapErr(err, "person"))
 		}
@@ -94,10 +127,10 @@ func (s *Store) UpdatePerson(ctx context.Context, id string, fn func(*mandates.P
 		res, err := q.ExecContext(ctx, `UPDATE persons SET given_names = ?, family_name = ?, preferred_name = ?, birth_date = ?,
 			birth_place_code = ?, birth_place_label = ?, birth_country = ?, gender = ?, email = ?, email_key = ?, phone = ?,
 			language = ?, password_hash = ?, updated_at = ?, version = ?, address_street = ?, address_postal_code = ?,
-			address_locality = ?, address_country = ? WHERE id = ? AND version = ?`,
+			address_locality = ?, address_country = ?, pivot_key = ? WHERE id = ? AND version = ?`,
 			p.GivenNames, p.FamilyName, p.PreferredName, p.BirthDate.Format(dateLayout), p.BirthPlace.Code, p.BirthPlace.Label,
 			p.BirthCountry, string(p.Gender), p.Email, emailKey(p.Email), p.Phone, p.Language, p.PasswordHash,
-			ms(p.UpdatedAt), p.Version, p.Address.Street, p.Address.PostalCode, p.Address.Locality, p.Address.Country, id, old.Version)
+			ms(p.UpdatedAt), p.Version, p.Address.Street, p.Address.PostalCode, p.Address.Locality, p.Address.Country, pivotKey(p), id, old.Version)
 		if err != nil {
 			return fmt.Errorf("update person %s: %w", id, mapErr(err, "person"))
 		}

@@ -12,8 +12,9 @@ import (
 // CreateSession implements authn.SessionStore.
 func (s *Store) CreateSession(ctx context.Context, b authn.BrowserSession) error {
 	return s.write(ctx, func(q querier) error {
-		_, err := q.ExecContext(ctx, `INSERT INTO browser_sessions (id, person_id, auth_time, amr, created_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, b.ID, b.PersonID, ms(b.AuthTime), jsonList(b.AMR), ms(b.CreatedAt), ms(b.ExpiresAt))
+		_, err := q.ExecContext(ctx, `INSERT INTO browser_sessions (id, person_id, auth_time, amr, created_at, expires_at, acr, upstream, upstream_id_token)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, b.ID, b.PersonID, ms(b.AuthTime), jsonList(b.AMR), ms(b.CreatedAt), ms(b.ExpiresAt),
+			b.ACR, b.Upstream, b.UpstreamIDToken)
 		if err != nil {
 			return fmt.Errorf("create session: %w", mapErr(err, "session"))
 		}
@@ -26,8 +27,9 @@ func (s *Store) Session(ctx context.Context, id string, now time.Time) (authn.Br
 	b := authn.BrowserSession{ID: id}
 	var authTime, created, expires int64
 	var amr string
-	err := s.reader(ctx).QueryRowContext(ctx, `SELECT person_id, auth_time, amr, created_at, expires_at
-		FROM browser_sessions WHERE id = ? AND expires_at > ?`, id, ms(now)).Scan(&b.PersonID, &authTime, &amr, &created, &expires)
+	err := s.reader(ctx).QueryRowContext(ctx, `SELECT person_id, auth_time, amr, created_at, expires_at, acr, upstream, upstream_id_token
+		FROM browser_sessions WHERE id = ? AND expires_at > ?`, id, ms(now)).Scan(&b.PersonID, &authTime, &amr, &created, &expires,
+		&b.ACR, &b.Upstream, &b.UpstreamIDToken)
 	if err != nil {
 		return b, fmt.Errorf("session: %w", mapErr(err, "session"))
 	}
@@ -65,8 +67,9 @@ func (s *Store) RenewSession(ctx context.Context, oldID string, b authn.BrowserS
 			}
 			return nil // renewed already, by this request's first try
 		}
-		_, err = q.ExecContext(ctx, `INSERT INTO browser_sessions (id, person_id, auth_time, amr, created_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, b.ID, b.PersonID, ms(b.AuthTime), jsonList(b.AMR), ms(b.CreatedAt), ms(b.ExpiresAt))
+		_, err = q.ExecContext(ctx, `INSERT INTO browser_sessions (id, person_id, auth_time, amr, created_at, expires_at, acr, upstream, upstream_id_token)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, b.ID, b.PersonID, ms(b.AuthTime), jsonList(b.AMR), ms(b.CreatedAt), ms(b.ExpiresAt),
+			b.ACR, b.Upstream, b.UpstreamIDToken)
 		if err != nil {
 			return fmt.Errorf("renew session: %w", mapErr(err, "session"))
 		}

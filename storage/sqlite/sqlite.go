@@ -195,7 +195,7 @@ func (s *Store) Migrations() (*goose.Provider, error) {
 		return nil, err
 	}
 	db.SetMaxOpenConns(1)
-	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys)
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys, goose.WithGoMigrations(pivotBackfill))
 	if err != nil {
 		db.Close()
 		return nil, err

@@ -19,9 +19,11 @@ import (
 // Store is everything a Relais store implements.
 type Store interface {
 	mandates.PersonStore
+	mandates.PivotStore
 	mandates.Transactor
 	oauth.ClientStore
 	authn.SessionStore
+	authn.AccountCodeStore
 	Ping(ctx context.Context) error
 }
 
@@ -54,6 +56,9 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"a browser session lives until it expires", testSessionLifecycle},
 		{"a session renewed with its second factor replaces the old one, once", testSessionRenew},
 		{"a store that is up answers ping", testPing},
+		{"persons are found by their identité pivot, homonyms too", testPersonsByPivot},
+		{"a session keeps how an upstream provider logged the person in", testSessionUpstream},
+		{"an account code is found by its hash, voided by the next, used once", testAccountCodes},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
