@@ -29,6 +29,9 @@ func FormatDate(t time.Time, lang string) string {
 	return fmt.Sprintf("%s %s %d", day, monthsFR[t.Month()-1], t.Year())
 }
 
+// InFrance is t in France's time zone, as FormatDate shows it.
+func InFrance(t time.Time) time.Time { return t.In(paris) }
+
 // BornOn is the words before a birth date inside a sentence, agreeing
 // with the person's gender: « née le », « né le », "born on". French has
 // no word for an unknown gender (issue 17: never « né ou née »): the

@@ -47,7 +47,7 @@ func TestTheDemoWritesLettersToFilesAndPrintsEmailsAndSMS(t *testing.T) {
 	if err := c.validate(); err != nil {
 		t.Fatal(err)
 	}
-	writer, err := noticeWriter(w.st, &c, noticeLookup(w.st, nil))
+	writer, err := noticeWriter(w.st, &c, noticeLookup(w.st, nil), "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestTheDemoCasesWriteTheLettersTheREADMESays(t *testing.T) {
 	if err := c.Notices.validate(); err != nil {
 		t.Fatal(err)
 	}
-	writer, err := noticeWriter(st, &c.Notices, noticeLookup(st, nil))
+	writer, err := noticeWriter(st, &c.Notices, noticeLookup(st, nil), "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

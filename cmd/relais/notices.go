@@ -55,16 +55,21 @@ type noticeChannels struct {
 // noticeWriter is the words of the notices, signed with the configured
 // name and contact; nil when notices are not configured (no sender then
 // needs it).
-func noticeWriter(st store, c *NoticeConfig, look prefs.Lookup) (notices.Writer, error) {
+func noticeWriter(st store, c *NoticeConfig, look prefs.Lookup, site string, codes notices.Sealer) (notices.Writer, error) {
 	if c.From == "" {
 		return nil, nil
 	}
-	w, err := words.New(st, words.Options{Sender: c.From, Contact: c.contact(), Contacts: look, Now: time.Now})
+	w, err := words.New(st, words.Options{Sender: c.From, Contact: c.contact(), Contacts: look, Now: time.Now, Site: site, Codes: codes})
 	if err != nil {
 		return nil, err
 	}
 	return w, nil
 }
+
+// noticeCodesKey derives the key of the secret box that seals the codes
+// notices carry (notices.CodeNotices): a key of its own, apart from the
+// signing keys'.
+const noticeCodesKey = "notice codes"
 
 // newDispatcher is the dispatcher of serve. Its owner names the instance
 // in leases: the host and a random suffix.

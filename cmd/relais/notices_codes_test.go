@@ -22,7 +22,7 @@ func TestConsentCodesGoBySMSSayingWhoAsksWhat(t *testing.T) {
 	c := serveConfig(t, []string{"--notice-from", "Relais", "--notice-address", "1 rue Kervégan; 44000 Nantes", "--notice-phone", "02 40 00 00 00",
 		"--sms-url", gateway.URL}, envOf("RELAIS_SMS_TOKEN", "gw-token"))
 	w := newNoticeWorld(t)
-	writer, err := noticeWriter(w.st, &c.Notices, noticeLookup(w.st, nil))
+	writer, err := noticeWriter(w.st, &c.Notices, noticeLookup(w.st, nil), "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -115,7 +115,7 @@ func TestEveryNoticeArrivesOnceThroughItsChannelOrOnPaper(t *testing.T) {
 
 	w := newNoticeWorld(t)
 	w.register(t, chosen{w.jeanne: notices.Email, w.marie: notices.SMS})
-	writer, err := noticeWriter(w.st, &c.Notices, noticeLookup(w.st, nil))
+	writer, err := noticeWriter(w.st, &c.Notices, noticeLookup(w.st, nil), "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -275,7 +275,7 @@ func TestServeSendsEmailAndSMSOnceWhenConfigured(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	writer, err := noticeWriter(w.st, &c.Notices, noticeLookup(w.st, nil))
+	writer, err := noticeWriter(w.st, &c.Notices, noticeLookup(w.st, nil), "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

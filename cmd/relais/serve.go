@@ -139,9 +139,17 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 	if err != nil {
 		return err
 	}
+	key, err := secretKey(c, stdout)
+	if err != nil {
+		return err
+	}
+	box, err := keyring.NewSecretBox(key)
+	if err != nil {
+		return err
+	}
 	look := noticeLookup(st, c.policy)
 	look.Location = days
-	writer, err := noticeWriter(st, &c.Notices, look)
+	writer, err := noticeWriter(st, &c.Notices, look, c.Issuer, box.Derive(noticeCodesKey))
 	if err != nil {
 		return err
 	}
@@ -156,7 +164,7 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 	service := mandates.NewService(st, sink, svcCfg)
 	// The provider's and the logins' events go through the notices too:
 	// a first act at a site, a second factor set up or removed.
-	oidc, box, err := newOIDC(ctx, c, st, service, sink, log, stdout)
+	oidc, err := newOIDC(ctx, c, st, service, sink, key, box, log, stdout)
 	if err != nil {
 		return err
 	}
@@ -251,12 +259,10 @@ func schemaCurrent(ctx context.Context, st store) error {
 	return nil
 }
 
-// newOIDC builds the OpenID provider: the secret key, the signing keys
-// (made at first start, shared by every instance through the store), the
-// provider and what its pages need.
-// newOIDC journals the provider's acts (logins, second factors, tokens,
-// consents) in events, each in the transaction of its act.
-func newOIDC(ctx context.Context, c *Config, st store, service *mandates.Service, events mandates.EventSink, log *slog.Logger, stdout io.Writer) (*ui.OIDC, *keyring.SecretBox, error) {
+// secretKey is the deployment's secret key, from RELAIS_SECRET_KEY (or the
+// demo's key file). Its secret box seals signing keys, second-factor
+// secrets and the codes notices carry.
+func secretKey(c *Config, stdout io.Writer) ([]byte, error) {
 	var key []byte
 	var err error
 	switch {
@@ -274,20 +280,22 @@ func newOIDC(ctx context.Context, c *Config, st store, service *mandates.Service
 			fmt.Fprintf(stdout, "WARNING: %s the demo secret key in %s. It encrypts the signing keys and second-factor secrets: for a real deployment, set RELAIS_SECRET_KEY and keep it secret.\n", verb, path)
 		}
 	default:
-		return nil, nil, settingErr("RELAIS_SECRET_KEY is not set; set it to the base64 of 32 random bytes (for example: openssl rand -base64 32), or start with --demo for a trial.")
+		return nil, settingErr("RELAIS_SECRET_KEY is not set; set it to the base64 of 32 random bytes (for example: openssl rand -base64 32), or start with --demo for a trial.")
 	}
-	if err != nil {
-		return nil, nil, err
-	}
-	box, err := keyring.NewSecretBox(key)
-	if err != nil {
-		return nil, nil, err
-	}
+	return key, err
+}
+
+// newOIDC builds the OpenID provider: the signing keys (made at first
+// start, shared by every instance through the store, sealed by box), the
+// provider and what its pages need. It journals the provider's acts
+// (logins, second factors, tokens, consents) in events, each in the
+// transaction of its act.
+func newOIDC(ctx context.Context, c *Config, st store, service *mandates.Service, events mandates.EventSink, key []byte, box *keyring.SecretBox, log *slog.Logger, stdout io.Writer) (*ui.OIDC, error) {
 	// The same lead and lifetime as relais keys rotate, so a retirement that
 	// serve finishes is the one the command started.
 	keys := keyring.NewKeys(st, box, time.Now, defaultPublishLead, max(defaultMaxTokenLifetime, c.AccessTokenTTL, c.IDTokenTTL))
 	if err := keys.Ensure(ctx); err != nil {
-		return nil, nil, secretKeyMismatch(err)
+		return nil, secretKeyMismatch(err)
 	}
 	// The journal's checkpoint keys are published beside the token keys.
 	// Only the keys whose sealed private key opens under the secret key
@@ -295,7 +303,7 @@ func newOIDC(ctx context.Context, c *Config, st store, service *mandates.Service
 	keys.PublishAlso(keyring.NewJournalKeys(st, box, time.Now))
 	for _, alg := range keyring.SigningAlgs {
 		if _, _, err := keys.Active(ctx, alg); err != nil {
-			return nil, nil, secretKeyMismatch(err)
+			return nil, secretKeyMismatch(err)
 		}
 	}
 	provider, err := authz.NewProvider(authz.ProviderConfig{
@@ -303,7 +311,7 @@ func newOIDC(ctx context.Context, c *Config, st store, service *mandates.Service
 		IDTokenTTL: c.IDTokenTTL, RefreshTokenTTL: c.RefreshTokenTTL,
 	}, authz.Stores{Clients: st, Tokens: st, Persons: st, Tx: st, Delegation: service, Subjects: st, Events: events, Proofs: st}, keys, log)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	auth := authn.NewAuthenticator(st, st, authn.LoginLimits{}, time.Now, events, st,
 		authn.WithHashPool(authn.NewHashPool(authn.HashPoolConfig{Size: c.PasswordHashConcurrency})))
@@ -318,5 +326,5 @@ func newOIDC(ctx context.Context, c *Config, st store, service *mandates.Service
 		// A form sent after the session ended is sealed with the same key
 		// and comes back filled after the new login.
 		Forms: authn.NewFormKeeper(box.Derive("kept forms"), time.Now), // a key of its own: any visitor can have a form sealed
-	}, box, nil
+	}, nil
 }

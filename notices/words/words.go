@@ -55,6 +55,14 @@ type Options struct {
 	Contacts notices.Contacts
 	// Now dates the messages; default time.Now.
 	Now func() time.Time
+	// Site is Relais's public address (the issuer, e.g.
+	// « https://relais.example.fr »): a code notice says which page to
+	// type the code on. Optional: without it, the page is named.
+	Site string
+	// Codes opens the code a notice carries (notices.CodeNotices: an
+	// activation or reset code, sealed in the outbox). Without it, such a
+	// notice cannot be written and fails for good.
+	Codes notices.Sealer
 }
 
 // Writer is the notices.Writer of Relais: it reads the notice's
@@ -153,6 +161,27 @@ func (w *Writer) Write(ctx context.Context, n notices.Notice) (notices.Message, 
 	return m, nil
 }
 
+// CodePages are the pages where the code of each kind of code notice is
+// typed; ui serves them.
+var CodePages = map[mandates.EventType]string{
+	mandates.EventActivationSent:         "/activer",
+	mandates.EventPasswordResetRequested: "/nouveau-mot-de-passe",
+}
+
+// codeUntil says until when a code works: its day, and its hour in France
+// when it lasts less than two days (a reset code sent by SMS).
+func codeUntil(until, from time.Time, lang string) string {
+	day := locales.FormatDate(until, lang)
+	if until.Sub(from) >= 48*time.Hour {
+		return day
+	}
+	at := locales.InFrance(until)
+	if lang == "en" {
+		return day + ", " + at.Format("15:04")
+	}
+	return day + ", " + at.Format("15 h 04")
+}
+
 // CodeContactChanged: an email or SMS notice written before its recipient
 // confirmed the address or number it would now go to.
 const CodeContactChanged = "contact_changed"
@@ -245,7 +274,9 @@ type facts struct {
 	ByYou         bool   // the person did it themselves
 	ByHolder      bool   // the representative (or their organisation) did it
 	Paper         bool   // a letter: it already says who to call
-	Code          string // a consent code, in its SMS only (never in the outbox)
+	Code          string // a consent code, in its SMS only; or the sealed code of a code notice, opened to write it
+	CodeUntil     string // until when that code works: a day, with the hour for a code of less than two days
+	Link          string // the page to type that code on (Options.Site and CodePages)
 	Sender        string // Options.Sender
 	Contact       string // Options.Contact
 
@@ -327,6 +358,16 @@ func (w *Writer) facts(ctx context.Context, n notices.Notice, lang string) (fact
 		}
 	}
 	w.details(&f, n, lang)
+	if _, ok := n.Data[notices.DataSealedCode]; ok {
+		code, until, err := notices.OpenCode(w.o.Codes, n)
+		if err != nil {
+			return f, to, &notices.PermanentError{Channel: n.Channel, Code: "code", Err: err}
+		}
+		f.Code, f.CodeUntil = code, codeUntil(until, n.CreatedAt, lang)
+		if page := CodePages[n.Kind]; page != "" && w.o.Site != "" {
+			f.Link = strings.TrimRight(w.o.Site, "/") + page
+		}
+	}
 	if f.Destination, err = w.destination(ctx, n); err != nil {
 		return f, to, gone("recipient", err)
 	}
