@@ -65,7 +65,7 @@ func TestACodeNoticeKeepsItsCodeSealed(t *testing.T) {
 	other := stored
 	other.PersonID = mandates.NewID(now)
 	for name, try := range map[string]func() error{
-		"another person's notice": func() error { _, _, err := notices.OpenCode(box, other); return err },
+		"another person's notice":  func() error { _, _, err := notices.OpenCode(box, other); return err },
 		"another deployment's key": func() error { _, _, err := notices.OpenCode(testBox(t, 8), stored); return err },
 		"no sealer":                func() error { _, _, err := notices.OpenCode(nil, stored); return err },
 	} {
