@@ -248,8 +248,8 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		p.oauth.WriteAccessError(ctx, w, ar, err)
 		return
 	}
-	// Before the code or refresh token is used: a client whose ID token
-	// cannot be encrypted keeps it (encryption.go).
+	// Before any token is made: a client whose ID token cannot be
+	// encrypted gets none, and keeps its refresh token (encryption.go).
 	if err := p.checkIDTokenEncryption(ctx, ar); err != nil {
 		challenge(w, err)
 		p.oauth.WriteAccessError(ctx, w, ar, err)
