@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +20,7 @@ import (
 	josejwt "github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/relais-fr/relais/authz/oauth"
+	"github.com/relais-fr/relais/mandates"
 )
 
 // encryptingSite is a site that registered encryption: its private key,
@@ -289,5 +291,40 @@ func TestEncryptionKeyFirstDoesNotChangeTheAssertionAlg(t *testing.T) {
 		"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {assertion}}, "", "")
 	if status != 200 {
 		t.Errorf("private_key_jwt with the encryption key listed first: %d %v", status, body)
+	}
+}
+
+// Registration refuses what Relais could not honour, whatever the path:
+// here the provider's own store.
+func TestEncryptionRegistrationRefusals(t *testing.T) {
+	f := newFlow(t)
+	sig, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	sigOnly, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &sig.PublicKey, KeyID: "sig", Use: "sig", Algorithm: "ES256"}}})
+	enc, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &sig.PublicKey, KeyID: "enc", Use: "enc"}}})
+	tests := []struct {
+		name, field string
+		change      func(c *oauth.Client)
+	}{
+		{"a bad alg", "id_token_encrypted_response_alg", func(c *oauth.Client) { c.JWKS, c.IDTokenEncryptedResponseAlg = string(enc), "RSA1_5" }},
+		{"a bad enc", "userinfo_encrypted_response_enc", func(c *oauth.Client) {
+			c.JWKS, c.UserinfoEncryptedResponseAlg, c.UserinfoEncryptedResponseEnc = string(enc), oauth.EncAlgECDHES, "A128GCM"
+		}},
+		{"an alg but no keys", "id_token_encrypted_response_alg", func(c *oauth.Client) { c.IDTokenEncryptedResponseAlg = oauth.EncAlgECDHES }},
+		{"a key set with no usable encryption key", "jwks", func(c *oauth.Client) { c.JWKS, c.IDTokenEncryptedResponseAlg = string(sigOnly), oauth.EncAlgECDHES }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, hash := oauth.NewClientSecret()
+			c := oauth.Client{ID: "refused", Name: "Site", RedirectURIs: []string{"http://127.0.0.1/cb"}, Scopes: []string{"openid"},
+				GrantTypes: []string{"authorization_code"}, SecretHash: hash, SectorIdentifier: "refused.example.fr"}
+			tt.change(&c)
+			var ce *oauth.ClientError
+			if err := f.store.CreateClient(t.Context(), c); !errors.As(err, &ce) || ce.Field != tt.field {
+				t.Errorf("CreateClient = %v, want a ClientError on %s", err, tt.field)
+			}
+			if _, err := f.store.Client(t.Context(), "refused"); !errors.Is(err, mandates.ErrNotFound) {
+				t.Errorf("the refused client was stored: %v", err)
+			}
+		})
 	}
 }
