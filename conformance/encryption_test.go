@@ -1,6 +1,8 @@
 package conformance
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
@@ -16,15 +18,19 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// roleJWE is a site that registered an encryption key: its ID tokens and
-// userinfo answers come encrypted to it (OIDC Registration §2), as
-// FranceConnect asks of the identity providers it federates.
-const roleJWE role = "JWE_"
+// roleJWE and roleJWEEC are sites that registered an encryption key, RSA
+// and EC P-256: their ID tokens and userinfo answers come encrypted to it
+// (OIDC Registration §2), as FranceConnect asks of the identity providers
+// it federates.
+const (
+	roleJWE   role = "JWE_"
+	roleJWEEC role = "JWE_EC_"
+)
 
 // decrypter is the private half of the key a site registered for
 // encryption, and how it registered it.
 type decrypter struct {
-	key *rsa.PrivateKey
+	key any // *rsa.PrivateKey or *ecdsa.PrivateKey
 	kid string
 	alg string
 }
@@ -51,31 +57,47 @@ func (d *decrypter) open(t testing.TB, what, raw string) string {
 	return string(inner)
 }
 
-// registerEncrypting registers the site of roleJWE with `relais clients
-// create`: an RSA key for encryption in its key set, RSA-OAEP-256 for
-// its ID tokens and userinfo answers (A256GCM by default).
+// registerEncrypting registers the sites of roleJWE and roleJWEEC with
+// `relais clients create`: a key for encryption in each key set, and
+// RSA-OAEP-256 or ECDH-ES for their ID tokens and userinfo answers
+// (A256GCM by default).
 func (tg *target) registerEncrypting(t *testing.T, env []string, db string) {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &decrypter{key: key, kid: "conformance-jwe-enc-1", alg: "RSA-OAEP-256"}
-	set, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: d.kid, Algorithm: d.alg, Use: "enc"}}})
-	file := filepath.Join(t.TempDir(), "conformance-jwe.jwks.json")
-	if err := os.WriteFile(file, set, 0o600); err != nil {
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
 		t.Fatal(err)
 	}
-	c := &rp{ID: "conformance-jwe", RedirectURI: "http://127.0.0.1:8089/callback", AuthStyle: oauth2.AuthStyleInHeader,
-		Scopes: []string{"openid", "email"}}
-	out := relaisRun(t, env, "clients", "create", "--db", db, "--id", c.ID, "--redirect-uri", c.RedirectURI,
-		"--name", "Site receiving encrypted ID tokens (conformance)", "--scope", "openid email", "--grant-type", "authorization_code",
-		"--jwks-file", file, "--id-token-encryption-alg", d.alg, "--userinfo-encryption-alg", d.alg,
-		"--sector-identifier", "jwe.conformance.example")
-	if c.Secret = field(out, "client_secret:"); c.Secret == "" {
-		t.Fatalf("relais clients create printed no client_secret:\n%s", out)
+	for _, r := range []struct {
+		role     role
+		id, port string
+		private  any
+		public   any
+		alg      string
+	}{
+		{roleJWE, "conformance-jwe", "8089", rsaKey, &rsaKey.PublicKey, "RSA-OAEP-256"},
+		{roleJWEEC, "conformance-jwe-ec", "8090", ecKey, &ecKey.PublicKey, "ECDH-ES"},
+	} {
+		d := &decrypter{key: r.private, kid: r.id + "-enc-1", alg: r.alg}
+		set, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: r.public, KeyID: d.kid, Algorithm: d.alg, Use: "enc"}}})
+		file := filepath.Join(t.TempDir(), r.id+".jwks.json")
+		if err := os.WriteFile(file, set, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c := &rp{ID: r.id, RedirectURI: "http://127.0.0.1:" + r.port + "/callback", AuthStyle: oauth2.AuthStyleInHeader,
+			Scopes: []string{"openid", "email"}}
+		out := relaisRun(t, env, "clients", "create", "--db", db, "--id", c.ID, "--redirect-uri", c.RedirectURI,
+			"--name", "Site receiving encrypted ID tokens (conformance)", "--scope", "openid email", "--grant-type", "authorization_code",
+			"--jwks-file", file, "--id-token-encryption-alg", d.alg, "--userinfo-encryption-alg", d.alg,
+			"--sector-identifier", "jwe.conformance.example")
+		if c.Secret = field(out, "client_secret:"); c.Secret == "" {
+			t.Fatalf("relais clients create printed no client_secret:\n%s", out)
+		}
+		tg.clients[r.role], tg.decrypters[r.role] = c, d
 	}
-	tg.clients[roleJWE], tg.decrypters[roleJWE] = c, d
 }
 
 // testEncryptedIDToken: the site decrypts its ID token and its userinfo
@@ -97,7 +119,14 @@ func testEncryptedIDToken(t *testing.T, tg *target) {
 		t.Errorf("acr_values_supported = %v, want eidas1 and eidas2", acr)
 	}
 
-	c, d := tg.clients[roleJWE], tg.decrypters[roleJWE]
+	for _, r := range []role{roleJWE, roleJWEEC} {
+		t.Run(tg.decrypters[r].alg, func(t *testing.T) { decryptTokens(t, tg, r) })
+	}
+}
+
+// decryptTokens logs in at the site of r and opens what it receives.
+func decryptTokens(t *testing.T, tg *target, r role) {
+	c, d := tg.clients[r], tg.decrypters[r]
 	f, tok := tg.login(t, c, oauth2.SetAuthURLParam("acr_values", "eidas1"))
 	raw, _ := tok.Extra("id_token").(string)
 	inner := d.open(t, "the ID token", raw)
