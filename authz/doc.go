@@ -4,7 +4,9 @@
 // signer.go is fosite's JWT signer on go-jose v4, and the rest are the
 // endpoints Relais composes around fosite (discovery, JWKS, userinfo,
 // logout, token exchange, DPoP, request objects, AuthZEN access
-// evaluation and search).
+// evaluation and search), with encryption.go encrypting ID tokens and
+// userinfo answers to the clients that registered it, and acr.go the
+// eIDAS levels a login meets.
 //
 // Everything that needs fosite lives here, and nothing else does: the
 // records the provider keeps are in authz/oauth, how a person logs in is

@@ -69,10 +69,14 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 		"response_types_supported":                         []string{"code"},
 		"response_modes_supported":                         []string{"query"},
 		"grant_types_supported":                            []string{"authorization_code", "refresh_token", "client_credentials", GrantTypeTokenExchange},
-		"acr_values_supported":                             []string{"eidas1"},
+		"acr_values_supported":                             ACRValues,
 		"subject_types_supported":                          []string{oauth.SubjectPairwise, oauth.SubjectPublic},
 		"id_token_signing_alg_values_supported":            keyring.SigningAlgs,
 		"userinfo_signing_alg_values_supported":            keyring.SigningAlgs,
+		"id_token_encryption_alg_values_supported":         oauth.EncryptionAlgs, // encryption.go
+		"id_token_encryption_enc_values_supported":         oauth.EncryptionEncs,
+		"userinfo_encryption_alg_values_supported":         oauth.EncryptionAlgs,
+		"userinfo_encryption_enc_values_supported":         oauth.EncryptionEncs,
 		"token_endpoint_auth_methods_supported":            []string{oauth.AuthMethodSecretBasic, oauth.AuthMethodSecretPost, oauth.AuthMethodPrivateKeyJWT, oauth.AuthMethodNone},
 		"token_endpoint_auth_signing_alg_values_supported": keyring.SigningAlgs,
 		"introspection_endpoint_auth_methods_supported":    []string{oauth.AuthMethodSecretBasic, oauth.AuthMethodSecretPost, oauth.AuthMethodPrivateKeyJWT},
@@ -244,10 +248,18 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		p.oauth.WriteAccessError(ctx, w, ar, err)
 		return
 	}
+	// Before any token is made: a client whose ID token cannot be
+	// encrypted gets none, and keeps its refresh token (encryption.go).
+	if err := p.checkIDTokenEncryption(ctx, ar); err != nil {
+		challenge(w, err)
+		p.oauth.WriteAccessError(ctx, w, ar, err)
+		return
+	}
 	resp, err := p.oauth.NewAccessResponse(ctx, ar)
 	if err != nil {
 		err = protocolError(err)
 		p.logIfServerError(ctx, "token response", err)
+		challenge(w, err)
 		p.oauth.WriteAccessError(ctx, w, ar, err)
 		return
 	}
@@ -425,7 +437,8 @@ func (p *Provider) resourceToken(w http.ResponseWriter, r *http.Request, missing
 }
 
 // userinfo is OIDC Core §5.3's endpoint: the claims the granted scopes
-// allow, as JSON, or as a signed JWT when the client registered an alg.
+// allow, as JSON, or as a signed JWT when the client registered an alg,
+// signed then encrypted when it registered an encryption (encryption.go).
 func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	scheme, ar, sess, err := p.resourceToken(w, r, "An access token is required.")
@@ -458,15 +471,21 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	fc, _ := ar.GetClient().(*fositeClient)
-	if fc == nil || fc.c.UserinfoSignedResponseAlg == "" {
+	if fc == nil || fc.c.UserinfoSignedResponseAlg == "" && !fc.c.EncryptsUserinfo() {
 		writeJSON(w, http.StatusOK, claims)
 		return nil
 	}
 	claims["iss"] = p.cfg.Issuer
 	claims["aud"] = fc.c.ID
-	jwt, err := p.signJWT(ctx, fc.c.UserinfoSignedResponseAlg, claims, "")
+	jwt, err := p.signJWT(ctx, userinfoSigningAlg(fc.c), claims, "")
 	if err != nil {
 		return err
+	}
+	if fc.c.EncryptsUserinfo() {
+		if jwt, err = p.encryptTo(ctx, fc.c, fc.c.UserinfoEncryptedResponseAlg, fc.c.UserinfoEncryptedResponseEnc, jwt); err != nil {
+			p.log.WarnContext(ctx, "userinfo refused: the answer cannot be encrypted to the client", "client_id", fc.c.ID, "err", err)
+			return userinfoRefusal(scheme, err)
+		}
 	}
 	w.Header().Set("Content-Type", "application/jwt")
 	w.Header().Set("Cache-Control", "no-store")
@@ -679,9 +698,9 @@ func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request, a *Authoriz
 	sess.Claims.AuthTime = login.AuthTime.UTC()
 	sess.Claims.RequestedAt = now
 	sess.Claims.AuthenticationMethodsReferences = amr
-	// FranceConnect's answer to acr_values=eidas1, which a password login
-	// meets (eIDAS level "low").
-	sess.Claims.AuthenticationContextClassReference = "eidas1"
+	// What the login met, as FranceConnect answers acr_values: eidas1 for
+	// a password, eidas2 with the second factor (acr.go).
+	sess.Claims.AuthenticationContextClassReference = ACRFor(amr)
 	sess.AccessClaims.Subject = sub
 	sess.AccessClaims.Extra["client_id"] = a.client.ID
 	sess.AccessClaims.Extra["amr"] = amr      // RFC 9068 §2.2.1

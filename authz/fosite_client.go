@@ -76,13 +76,18 @@ func (f *fositeClient) GetTokenEndpointAuthMethod() string       { return f.c.To
 // GetTokenEndpointAuthSigningAlgorithm is the algorithm fosite requires of
 // a private_key_jwt assertion: the registered key's alg, or the one its key
 // type implies (RFC 7518 §3.1); ES256, Relais's own default, for a key set
-// given by URL.
+// given by URL. A key for encryption (use enc: ID tokens and userinfo
+// encrypted to the client, encryption.go) signs nothing: it is skipped.
 func (f *fositeClient) GetTokenEndpointAuthSigningAlgorithm() string {
 	set := f.GetJSONWebKeys()
-	if set == nil || len(set.Keys) == 0 {
+	if set == nil {
 		return oauth.AlgES256
 	}
-	k := set.Keys[0]
+	i := slices.IndexFunc(set.Keys, func(k josev3.JSONWebKey) bool { return k.Use != "enc" })
+	if i < 0 {
+		return oauth.AlgES256
+	}
+	k := set.Keys[i]
 	if k.Algorithm != "" {
 		return k.Algorithm
 	}
@@ -126,12 +131,19 @@ func (secretHasher) Hash(_ context.Context, data []byte) ([]byte, error) {
 // fetched by fosite's fetcher (the one that checks private_key_jwt
 // assertions, with its cache), as go-jose v4 keys.
 func (p *Provider) clientPublicKeys(ctx context.Context, c oauth.Client) ([]jose.JSONWebKey, error) {
+	return p.clientKeys(ctx, c, false)
+}
+
+// clientKeys is clientPublicKeys; fresh reads a jwks_uri again past the
+// fetcher's cache, as fosite does when an assertion names a key it has
+// not seen.
+func (p *Provider) clientKeys(ctx context.Context, c oauth.Client, fresh bool) ([]jose.JSONWebKey, error) {
 	var raw []byte
 	switch {
 	case c.JWKS != "":
 		raw = []byte(c.JWKS)
 	case c.JWKSURI != "":
-		set, err := p.fconf.GetJWKSFetcherStrategy(ctx).Resolve(ctx, c.JWKSURI, false)
+		set, err := p.fconf.GetJWKSFetcherStrategy(ctx).Resolve(ctx, c.JWKSURI, fresh)
 		if err != nil {
 			return nil, fmt.Errorf("fetch %s: %w", c.JWKSURI, err)
 		}

@@ -214,6 +214,7 @@ func NewProvider(cfg ProviderConfig, st Stores, keys *keyring.Keys, log *slog.Lo
 		return nil, err
 	}
 	exchange.p = p
+	idStrategy.encrypt = p.encryptIDToken
 	return p, nil
 }
 
@@ -221,6 +222,9 @@ func NewProvider(cfg ProviderConfig, st Stores, keys *keyring.Keys, log *slog.Lo
 // registered: ES256 by default, RS256 for older sites.
 type idTokenStrategy struct {
 	byAlg map[string]*openid.DefaultStrategy
+	// encrypt encrypts the signed token for a client that asked for it
+	// (encryption.go).
+	encrypt func(ctx context.Context, c oauth.Client, jws string) (string, error)
 }
 
 func newIDTokenStrategy(keys *keyring.Keys, fconf *fosite.Config) (*idTokenStrategy, error) {
@@ -244,5 +248,17 @@ func (s *idTokenStrategy) GenerateIDToken(ctx context.Context, lifespan time.Dur
 	if !ok {
 		return "", fmt.Errorf("authz: no signer for %s", alg)
 	}
-	return st.GenerateIDToken(ctx, lifespan, r)
+	jws, err := st.GenerateIDToken(ctx, lifespan, r)
+	if err != nil {
+		return "", err
+	}
+	fc, ok := r.GetClient().(*fositeClient)
+	if !ok || !fc.c.EncryptsIDToken() {
+		return jws, nil
+	}
+	if s.encrypt == nil {
+		// Never an ID token in clear to a client that asked for it encrypted.
+		return "", fosite.ErrServerError.WithDebug("authz: no encrypter for ID tokens")
+	}
+	return s.encrypt(ctx, fc.c, jws)
 }

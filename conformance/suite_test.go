@@ -106,6 +106,7 @@ func relaisCases() []conformanceCase {
 	return []conformanceCase{
 		{"a request object from a client without keys answers request_not_supported at its redirect URI", nil, testRequestObjectWithoutKeys},
 		{"DPoP: the access evaluation endpoint takes a server client's bound token with a proof by its key, not with another key", []role{roleService}, testDPoPAccessEvaluation},
+		{"a client with a registered encryption key receives ID tokens and userinfo answers it decrypts with go-jose, signed by the issuer's keys (RSA-OAEP-256 and ECDH-ES)", []role{roleJWE, roleJWEEC}, testEncryptedIDToken},
 	}
 }
 

@@ -82,6 +82,9 @@ type target struct {
 	// signers are the keys of the clients that sign (request objects,
 	// client assertions), by role; registered by registerSigners.
 	signers map[role]*signer
+	// decrypters are the keys of the clients that registered encryption,
+	// by role; registered by registerEncrypting.
+	decrypters map[role]*decrypter
 
 	metaMu sync.Mutex
 	meta   map[string]any // discovery, once fetched
@@ -278,7 +281,7 @@ func startRelais(t *testing.T, db string) *target {
 	env := relaisEnv(t)
 	relaisRun(t, env, "migrate", "up", "--db", db)
 
-	tg := &target{clients: map[role]*rp{}, relaisRules: true, transport: newTransport()}
+	tg := &target{clients: map[role]*rp{}, decrypters: map[role]*decrypter{}, relaisRules: true, transport: newTransport()}
 	// The demo client's sector is the host of its redirect URI (OIDC Core
 	// §8.1); the demo prints that URI only once serving, so the same host
 	// is assumed here and checked below.
@@ -299,6 +302,7 @@ func startRelais(t *testing.T, db string) *target {
 	}
 
 	tg.registerSigners(t, env, db)
+	tg.registerEncrypting(t, env, db)
 
 	srv := serveRelais(t, env, db)
 	tg.issuer = srv.issuer

@@ -116,6 +116,9 @@ func (s *signInPages) authorize(w http.ResponseWriter, r *http.Request) error {
 	// The login this request asked for was made (LoginSatisfies above):
 	// the request goes on without it.
 	a.LoginDone()
+	if asked, err := s.askSecondFactorForACR(w, r, a, sess); asked || err != nil {
+		return err
+	}
 	login := authz.Login{PersonID: sess.PersonID, AuthTime: sess.AuthTime, AMR: sess.AMR}
 	if s.mandates != nil {
 		repID, ok := s.actingChoice(w, r, a, sess)

@@ -38,6 +38,13 @@ type Client struct {
 	SubjectType               string // subject_type: SubjectPairwise or SubjectPublic
 	IDTokenSignedResponseAlg  string // id_token_signed_response_alg: AlgES256 or AlgRS256
 	UserinfoSignedResponseAlg string // userinfo_signed_response_alg: "" for plain JSON, or AlgES256, AlgRS256
+	// The encryption of ID tokens and userinfo answers (OIDC Registration
+	// §2), to a key of JWKS or JWKSURI (encryption.go): "" for none, or
+	// EncAlgRSAOAEP256, EncAlgECDHES, with EncA256GCM.
+	IDTokenEncryptedResponseAlg  string // id_token_encrypted_response_alg
+	IDTokenEncryptedResponseEnc  string // id_token_encrypted_response_enc
+	UserinfoEncryptedResponseAlg string // userinfo_encrypted_response_alg
+	UserinfoEncryptedResponseEnc string // userinfo_encrypted_response_enc
 	// ProcedureAreas are the procedure areas (mandates.Area) the site's
 	// procedures belong to: a representative sees, for this site, only
 	// the people whose representation covers one of them. Relais's own
@@ -119,8 +126,8 @@ type ClientStore interface {
 
 // Normalize writes out the defaults of the fields left empty, so stores
 // keep explicit values: client_secret_basic (RFC 7591 §2), pairwise
-// subjects (Relais's rule, for privacy; OIDC Core §8) and ES256 ID tokens.
-// Stores call it before Validate on create and update.
+// subjects (Relais's rule, for privacy; OIDC Core §8), ES256 ID tokens,
+// and A256GCM beside an encryption alg given alone. Stores call it before Validate on create and update.
 func (c *Client) Normalize() {
 	if c.TokenEndpointAuthMethod == "" {
 		c.TokenEndpointAuthMethod = AuthMethodSecretBasic
@@ -131,6 +138,7 @@ func (c *Client) Normalize() {
 	if c.IDTokenSignedResponseAlg == "" {
 		c.IDTokenSignedResponseAlg = AlgES256
 	}
+	c.normalizeEncryption()
 }
 
 // Validate reports the first field that breaks a rule, as a *ClientError.
@@ -188,6 +196,9 @@ func (c *Client) validate() error {
 	case "", AlgES256, AlgRS256:
 	default:
 		return invalid("userinfo_signed_response_alg", "userinfo signing algorithm %q is not offered; leave it empty for plain JSON, or use ES256 or RS256", c.UserinfoSignedResponseAlg)
+	}
+	if err := c.validEncryption(); err != nil {
+		return err
 	}
 	if c.RequireSignedRequestObject && c.JWKS == "" && c.JWKSURI == "" {
 		return invalid("require_signed_request_object", "signed request objects are required, but the client has no keys (jwks or jwks_uri) to sign them with")

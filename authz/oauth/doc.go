@@ -1,6 +1,7 @@
 // Package oauth holds the records the OpenID provider keeps and the stores
 // persist, as plain Go types: relying parties and the rules of their
-// registration (client.go), the stored parts of grants (tokens.go), the
+// registration (client.go; its encryption settings and the choice of the
+// key to encrypt to, encryption.go), the stored parts of grants (tokens.go), the
 // pairwise subjects issued (subjects.go) and the DPoP proofs used
 // (proofs.go), with the store interfaces for each.
 //

@@ -61,6 +61,8 @@ type clientFlags struct {
 	areas, audiences                  []string
 	requireSignedRequest              bool
 	dpopBound                         bool
+	// OIDC Registration §2 encryption of ID tokens and userinfo answers.
+	idTokenEncAlg, idTokenEnc, uinfoEncAlg, uinfoEnc string
 }
 
 func (f *clientFlags) bind(fs *pflag.FlagSet) {
@@ -80,6 +82,10 @@ func (f *clientFlags) bind(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.audiences, "exchange-audience", nil, "another client (an administration's API) this client may exchange a person's token for, by RFC 8693 token exchange (repeatable); also add --grant-type urn:ietf:params:oauth:grant-type:token-exchange")
 	fs.BoolVar(&f.requireSignedRequest, "require-signed-request-object", false, "accept this client's authorization requests only as request objects signed with its keys (RFC 9101 §10.5; needs --jwks-file or --jwks-uri)")
 	fs.BoolVar(&f.dpopBound, "dpop-bound-access-tokens", false, "the client sends a DPoP proof (RFC 9449) with every token request, and every token request without one is refused")
+	fs.StringVar(&f.idTokenEncAlg, "id-token-encryption-alg", "", "encrypt ID tokens to the client's key (--jwks-file or --jwks-uri, use enc): RSA-OAEP-256 or ECDH-ES (default: not encrypted)")
+	fs.StringVar(&f.idTokenEnc, "id-token-encryption-enc", "", "content encryption of ID tokens: A256GCM, the default with --id-token-encryption-alg")
+	fs.StringVar(&f.uinfoEncAlg, "userinfo-encryption-alg", "", "sign then encrypt userinfo answers to the client's key: RSA-OAEP-256 or ECDH-ES (default: not encrypted)")
+	fs.StringVar(&f.uinfoEnc, "userinfo-encryption-enc", "", "content encryption of userinfo answers: A256GCM, the default with --userinfo-encryption-alg")
 	fs.StringSliceVar(&f.areas, "procedure-area", nil, "procedure area the site's procedures belong to: papiers, famille, social, travail, logement, transports, argent, justice, etranger or loisirs (repeatable, or comma-separated)")
 }
 
@@ -102,6 +108,11 @@ func (f *clientFlags) client() (oauth.Client, error) {
 		ExchangeAudiences:          f.audiences,
 		RequireSignedRequestObject: f.requireSignedRequest,
 		DPoPBoundAccessTokens:      f.dpopBound,
+
+		IDTokenEncryptedResponseAlg:  f.idTokenEncAlg,
+		IDTokenEncryptedResponseEnc:  f.idTokenEnc,
+		UserinfoEncryptedResponseAlg: f.uinfoEncAlg,
+		UserinfoEncryptedResponseEnc: f.uinfoEnc,
 	}
 	if c.ID == "" {
 		c.ID = mandates.NewID(time.Now())
@@ -164,6 +175,14 @@ func clientFlag(field string) (string, bool) {
 		return "--exchange-audience", true
 	case "require_signed_request_object":
 		return "--require-signed-request-object", true
+	case "id_token_encrypted_response_alg":
+		return "--id-token-encryption-alg", true
+	case "id_token_encrypted_response_enc":
+		return "--id-token-encryption-enc", true
+	case "userinfo_encrypted_response_alg":
+		return "--userinfo-encryption-alg", true
+	case "userinfo_encrypted_response_enc":
+		return "--userinfo-encryption-enc", true
 	}
 	return "", false
 }
@@ -182,6 +201,9 @@ func invalidClientErr(c oauth.Client, err error) error {
 	switch {
 	case ce.Field == "jwks" && c.JWKS == "" && c.JWKSURI == "":
 		return settingErr("--auth-method private_key_jwt needs the client's public keys: give --jwks-file or --jwks-uri.")
+	case (ce.Field == "id_token_encrypted_response_alg" || ce.Field == "userinfo_encrypted_response_alg") && c.JWKS == "" && c.JWKSURI == "":
+		flag, _ := clientFlag(ce.Field)
+		return settingErr("%s needs the client's public keys to encrypt to: give --jwks-file or --jwks-uri, with a key for encryption (use enc).", flag)
 	case ce.Field == "sector_identifier" && c.SectorIdentifier == "":
 		return settingErr("--sector-identifier is needed without a --redirect-uri: pairwise subjects are computed from it (OIDC Core §8.1); or choose --subject-type public.")
 	}
@@ -383,6 +405,10 @@ func printClient(w io.Writer, c oauth.Client) {
 		{"token_exchange_audiences", listOrNone(c.ExchangeAudiences)},
 		{"require_signed_request_object", strconv.FormatBool(c.RequireSignedRequestObject)},
 		{"dpop_bound_access_tokens", strconv.FormatBool(c.DPoPBoundAccessTokens)},
+		{"id_token_encrypted_response_alg", orDefault(c.IDTokenEncryptedResponseAlg, "(none: signed only)")},
+		{"id_token_encrypted_response_enc", orDefault(c.IDTokenEncryptedResponseEnc, "(none)")},
+		{"userinfo_encrypted_response_alg", orDefault(c.UserinfoEncryptedResponseAlg, "(none: not encrypted)")},
+		{"userinfo_encrypted_response_enc", orDefault(c.UserinfoEncryptedResponseEnc, "(none)")},
 		{"created_at", c.CreatedAt.UTC().Format(time.RFC3339)},
 		{"updated_at", c.UpdatedAt.UTC().Format(time.RFC3339)},
 		{"version", strconv.FormatInt(c.Version, 10)},

@@ -13,7 +13,8 @@ import (
 const clientColumns = `id, name, redirect_uris, scopes, grant_types, sector_identifier, secret_hash,
 	post_logout_redirect_uris, token_endpoint_auth_method, jwks, jwks_uri, subject_type,
 	id_token_signed_response_alg, userinfo_signed_response_alg, created_at, updated_at, version, procedure_areas, exchange_audiences,
-	require_signed_request_object, dpop_bound_access_tokens`
+	require_signed_request_object, dpop_bound_access_tokens, id_token_encrypted_response_alg, id_token_encrypted_response_enc,
+	userinfo_encrypted_response_alg, userinfo_encrypted_response_enc`
 
 func jsonList(v []string) string {
 	if v == nil {
@@ -30,7 +31,8 @@ func scanClient(row interface{ Scan(...any) error }) (oauth.Client, error) {
 	if err := row.Scan(&c.ID, &c.Name, &uris, &scopes, &grants, &c.SectorIdentifier, &c.SecretHash,
 		&logoutURIs, &c.TokenEndpointAuthMethod, &c.JWKS, &c.JWKSURI, &c.SubjectType,
 		&c.IDTokenSignedResponseAlg, &c.UserinfoSignedResponseAlg, &created, &updated, &c.Version, &areas, &audiences, &c.RequireSignedRequestObject,
-		&c.DPoPBoundAccessTokens); err != nil {
+		&c.DPoPBoundAccessTokens, &c.IDTokenEncryptedResponseAlg, &c.IDTokenEncryptedResponseEnc,
+		&c.UserinfoEncryptedResponseAlg, &c.UserinfoEncryptedResponseEnc); err != nil {
 		return c, mapErr(err, "client")
 	}
 	for _, f := range []struct {
@@ -53,11 +55,12 @@ func (s *Store) CreateClient(ctx context.Context, c oauth.Client) error {
 	}
 	now := ms(s.now())
 	return s.write(ctx, func(q querier) error {
-		_, err := q.ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)`,
+		_, err := q.ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.Name, jsonList(c.RedirectURIs), jsonList(c.Scopes), jsonList(c.GrantTypes), c.SectorIdentifier, c.SecretHash,
 			jsonList(c.PostLogoutRedirectURIs), c.TokenEndpointAuthMethod, c.JWKS, c.JWKSURI, c.SubjectType,
 			c.IDTokenSignedResponseAlg, c.UserinfoSignedResponseAlg, now, now, jsonList(c.ProcedureAreas), jsonList(c.ExchangeAudiences),
-			c.RequireSignedRequestObject, c.DPoPBoundAccessTokens)
+			c.RequireSignedRequestObject, c.DPoPBoundAccessTokens, c.IDTokenEncryptedResponseAlg, c.IDTokenEncryptedResponseEnc,
+			c.UserinfoEncryptedResponseAlg, c.UserinfoEncryptedResponseEnc)
 		if err != nil {
 			return fmt.Errorf("create client %s: %w", c.ID, mapErr(err, "client"))
 		}
@@ -122,11 +125,14 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(*oauth.Clie
 			sector_identifier = ?, secret_hash = ?, post_logout_redirect_uris = ?, token_endpoint_auth_method = ?,
 			jwks = ?, jwks_uri = ?, subject_type = ?, id_token_signed_response_alg = ?, userinfo_signed_response_alg = ?,
 			updated_at = ?, version = ?, procedure_areas = ?, exchange_audiences = ?,
-			require_signed_request_object = ?, dpop_bound_access_tokens = ? WHERE id = ? AND version = ?`,
+			require_signed_request_object = ?, dpop_bound_access_tokens = ?, id_token_encrypted_response_alg = ?,
+			id_token_encrypted_response_enc = ?, userinfo_encrypted_response_alg = ?, userinfo_encrypted_response_enc = ?
+			WHERE id = ? AND version = ?`,
 			c.Name, jsonList(c.RedirectURIs), jsonList(c.Scopes), jsonList(c.GrantTypes), c.SectorIdentifier, c.SecretHash,
 			jsonList(c.PostLogoutRedirectURIs), c.TokenEndpointAuthMethod, c.JWKS, c.JWKSURI, c.SubjectType,
 			c.IDTokenSignedResponseAlg, c.UserinfoSignedResponseAlg, ms(c.UpdatedAt), c.Version, jsonList(c.ProcedureAreas), jsonList(c.ExchangeAudiences),
-			c.RequireSignedRequestObject, c.DPoPBoundAccessTokens, id, old.Version)
+			c.RequireSignedRequestObject, c.DPoPBoundAccessTokens, c.IDTokenEncryptedResponseAlg, c.IDTokenEncryptedResponseEnc,
+			c.UserinfoEncryptedResponseAlg, c.UserinfoEncryptedResponseEnc, id, old.Version)
 		if err != nil {
 			return fmt.Errorf("update client %s: %w", id, mapErr(err, "client"))
 		}

@@ -53,6 +53,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"an unknown client is not found", testClientNotFound},
 		{"a taken client id is refused", testClientUnique},
 		{"an invalid client is refused on create and on update", testClientInvalid},
+		{"a client's ID token and userinfo encryption settings are kept on create and update", testClientEncryption},
 		{"a browser session lives until it expires", testSessionLifecycle},
 		{"a session renewed with its second factor replaces the old one, once", testSessionRenew},
 		{"a store that is up answers ping", testPing},
