@@ -38,10 +38,8 @@ const MaxLines = 5000
 // one a field of the domain is read from; "" for the line as a whole.
 func Column(p mandates.ImportProblem) string {
 	switch p.Rule {
-	case RuleUnknownColumn, RuleMissingColumn, mandates.RuleDuplicate:
-		if p.Line == 1 {
-			return p.Field
-		}
+	case RuleUnknownColumn, RuleMissingColumn, RuleDuplicateColumn:
+		return p.Field
 	}
 	switch p.Field {
 	case "birth_place":
@@ -65,9 +63,10 @@ func Column(p mandates.ImportProblem) string {
 const (
 	// RuleMissingColumn, RuleUnknownColumn: the header misses a required
 	// column (Field) or names one the format does not have (a column
-	// named twice is mandates.RuleDuplicate).
-	RuleMissingColumn mandates.Rule = "missing_column"
-	RuleUnknownColumn mandates.Rule = "unknown_column"
+	// named twice is RuleDuplicateColumn).
+	RuleMissingColumn   mandates.Rule = "missing_column"
+	RuleUnknownColumn   mandates.Rule = "unknown_column"
+	RuleDuplicateColumn mandates.Rule = "duplicate_column"
 	// RuleFieldCount: a line has more or fewer values than the header.
 	RuleFieldCount mandates.Rule = "field_count"
 	// RuleQuotes: a line's quotes are not closed or are misplaced; the
@@ -123,7 +122,7 @@ func Read(r io.Reader) ([]mandates.ImportLine, []mandates.ImportProblem) {
 	for i, h := range header {
 		name := strings.ToLower(strings.TrimSpace(h))
 		if _, dup := cols[name]; dup {
-			add(1, name, mandates.RuleDuplicate)
+			add(1, name, RuleDuplicateColumn)
 			continue
 		}
 		if !slices.Contains(Columns, name) {
@@ -151,16 +150,16 @@ func Read(r io.Reader) ([]mandates.ImportLine, []mandates.ImportProblem) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
 			add(pe.StartLine, "line", RuleQuotes)
 			break
 		}
 		if err != nil {
-			add(line, "line", RuleQuotes)
+			add(1+len(lines)+len(problems), "line", RuleQuotes)
 			break
 		}
+		line, _ := cr.FieldPos(0)
 		if blank(rec) {
 			continue
 		}
@@ -257,6 +256,11 @@ func parseLine(n int, rec []string, cols map[string]int) (mandates.ImportLine, [
 	p.Address = mandates.Address{Street: get("address_street"), PostalCode: get("address_postal_code"), Locality: get("address_locality"), Country: get("address_country")}
 	p.Email, p.Phone, p.Language = get("email"), get("phone"), strings.ToLower(get("language"))
 	l.Kind = mandates.Kind(strings.ToLower(get("kind")))
+	if l.Kind != "" && !l.Kind.IsMeasure() {
+		// Said here too, so that a line with another bad value has this
+		// one reported with it (the service sees only readable lines).
+		bad("kind", mandates.RuleUnknown)
+	}
 	l.Areas = areas("procedure_areas")
 	l.ValidFrom, l.ValidUntil = date("valid_from"), date("valid_until")
 	l.Decision = mandates.CourtDecision{Jurisdiction: get("jurisdiction"), Reference: get("decision_reference"), Date: date("decision_date")}
