@@ -65,7 +65,7 @@ type ImportResult struct {
 	Line          int
 	Outcome       ImportOutcome
 	PersonID      string // found or created (in a dry run, the id it would have had)
-	PersonCreated bool   // the line's person is created by this import (the first line naming them)
+	PersonCreated bool   // the line's person has no account before this import, which opens it
 }
 
 // ImportReport is the outcome of an import: every good line, every
@@ -372,8 +372,8 @@ func (im *importer) write(ctx context.Context, groups map[string]*importGroup, o
 			}
 			rep.MeasuresCreated++
 		}
-		for i, l := range g.lines {
-			rep.Results = append(rep.Results, ImportResult{Line: l.Line, Outcome: outcome, PersonID: g.person.person.ID, PersonCreated: created && i == 0})
+		for _, l := range g.lines {
+			rep.Results = append(rep.Results, ImportResult{Line: l.Line, Outcome: outcome, PersonID: g.person.person.ID, PersonCreated: g.person.created})
 		}
 	}
 }
