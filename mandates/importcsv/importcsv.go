@@ -81,7 +81,10 @@ const (
 // every problem of both. When the reader found a problem, the service
 // only says what it would do (a dry run): nothing is stored.
 func Import(ctx context.Context, svc *mandates.Service, op mandates.Actor, r io.Reader, dryRun bool) (mandates.ImportReport, error) {
-	lines, problems := Read(r)
+	lines, problems, err := Read(r)
+	if err != nil {
+		return mandates.ImportReport{}, err
+	}
 	rep, err := svc.ImportMeasures(ctx, op, lines, dryRun || len(problems) > 0)
 	if err != nil {
 		return rep, err
@@ -95,7 +98,8 @@ func Import(ctx context.Context, svc *mandates.Service, op mandates.Actor, r io.
 // Read reads every line of the file it can, and a problem for each value
 // it cannot: all of them, not only the first. A problem that stops the
 // reading (a header that cannot be read, misplaced quotes) is the last.
-func Read(r io.Reader) ([]mandates.ImportLine, []mandates.ImportProblem) {
+// It fails only when r does.
+func Read(r io.Reader) ([]mandates.ImportLine, []mandates.ImportProblem, error) {
 	br := bufio.NewReader(r)
 	if bom, err := br.Peek(3); err == nil && bytes.Equal(bom, []byte("\ufeff")) {
 		_, _ = br.Discard(3)
@@ -110,13 +114,16 @@ func Read(r io.Reader) ([]mandates.ImportLine, []mandates.ImportProblem) {
 		problems = append(problems, mandates.ImportProblem{Line: line, InvalidError: mandates.InvalidError{Field: field, Rule: rule}})
 	}
 	header, err := cr.Read()
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			add(1, "header", RuleEmpty)
-		} else {
-			add(1, "header", RuleQuotes)
-		}
-		return nil, problems
+	var pe *csv.ParseError
+	switch {
+	case errors.Is(err, io.EOF):
+		add(1, "header", RuleEmpty)
+		return nil, problems, nil
+	case errors.As(err, &pe):
+		add(1, "header", RuleQuotes)
+		return nil, problems, nil
+	case err != nil:
+		return nil, nil, fmt.Errorf("read the file: %w", err)
 	}
 	cols := map[string]int{}
 	for i, h := range header {
@@ -142,7 +149,7 @@ func Read(r io.Reader) ([]mandates.ImportLine, []mandates.ImportProblem) {
 		add(1, "representative_email", RuleMissingColumn)
 	}
 	if len(problems) > 0 {
-		return nil, problems
+		return nil, problems, nil
 	}
 	var lines []mandates.ImportLine
 	for {
@@ -150,14 +157,12 @@ func Read(r io.Reader) ([]mandates.ImportLine, []mandates.ImportProblem) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		var pe *csv.ParseError
 		if errors.As(err, &pe) {
 			add(pe.StartLine, "line", RuleQuotes)
 			break
 		}
 		if err != nil {
-			add(1+len(lines)+len(problems), "line", RuleQuotes)
-			break
+			return nil, nil, fmt.Errorf("read the file: %w", err)
 		}
 		line, _ := cr.FieldPos(0)
 		if blank(rec) {
@@ -181,7 +186,7 @@ func Read(r io.Reader) ([]mandates.ImportLine, []mandates.ImportProblem) {
 	if len(lines) == 0 && len(problems) == 0 {
 		add(1, "line", RuleEmpty)
 	}
-	return lines, problems
+	return lines, problems, nil
 }
 
 // separator is « ; » when the header has more of them than commas, as a
