@@ -109,7 +109,7 @@ func (s *Service) ImportMeasures(ctx context.Context, op Actor, lines []ImportLi
 	}
 	var rep ImportReport
 	err := s.store.InTx(ctx, func(ctx context.Context) error {
-		im := &importer{s: s, op: op, pivots: pivots, persons: map[string]*importPerson{}, emails: map[string]int{}, failed: map[int]bool{}, repSaid: map[int]bool{}}
+		im := &importer{s: s, op: op, pivots: pivots, persons: map[string]*importPerson{}, emails: map[string]bool{}, failed: map[int]bool{}, repSaid: map[int]bool{}}
 		var err error
 		if rep, err = im.run(ctx, lines); err != nil {
 			return err
@@ -130,7 +130,6 @@ func (s *Service) ImportMeasures(ctx context.Context, op Actor, lines []ImportLi
 type importPerson struct {
 	person  Person
 	created bool
-	line    int // the first line naming them
 }
 
 // importGroup is one decision of the file and its lines.
@@ -147,7 +146,7 @@ type importer struct {
 	op       Actor
 	pivots   PivotStore
 	persons  map[string]*importPerson // by PivotKey
-	emails   map[string]int           // a new person's email key, by the line that gives it
+	emails   map[string]bool          // the email keys of the new persons
 	problems []ImportProblem
 	failed   map[int]bool // lines with a problem
 	repSaid  map[int]bool // lines whose representative's problem is reported
@@ -306,7 +305,7 @@ func (im *importer) person(ctx context.Context, l ImportLine) *importPerson {
 	switch len(found) {
 	case 0:
 	case 1:
-		ip := &importPerson{person: found[0], line: l.Line}
+		ip := &importPerson{person: found[0]}
 		im.persons[key] = ip
 		return ip
 	default:
@@ -322,13 +321,13 @@ func (im *importer) person(ctx context.Context, l ImportLine) *importPerson {
 			im.problem(l.Line, err)
 			return nil
 		}
-		if _, taken := im.emails[ek]; taken {
+		if im.emails[ek] {
 			im.problem(l.Line, invalid("email", RuleEmailTaken))
 			return nil
 		}
-		im.emails[ek] = l.Line
+		im.emails[ek] = true
 	}
-	ip := &importPerson{person: p, created: true, line: l.Line}
+	ip := &importPerson{person: p, created: true}
 	im.persons[key] = ip
 	return ip
 }
