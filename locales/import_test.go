@@ -26,7 +26,7 @@ func TestEveryImportProblemHasItsWords(t *testing.T) {
 	}
 }
 
-func TestAnImportProblemSaysWhereAndWhatToDo(t *testing.T) {
+func TestAnImportProblemSaysWhereAndHowToFixIt(t *testing.T) {
 	got := ImportProblem(4, "birth_date", "birth_date", mandates.RuleFormat, 0)
 	want := Text{"Ligne 4, colonne birth_date : écrivez la date ainsi : 12/03/1948 ou 1948-03-12.",
 		"Line 4, column birth_date: write the date like this: 12/03/1948 or 1948-03-12."}
