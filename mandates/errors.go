@@ -177,6 +177,14 @@ func (r Rule) describe(limit int) string {
 		return "must list the acts the mandataire spécial is named for"
 	case RuleNotMobile:
 		return "cannot receive a text message: give a French mobile number"
+	case RuleSeveralPersons:
+		return "matches several persons: register this measure on the operator's page"
+	case RuleRegisteredOtherwise:
+		return "is already registered with another content"
+	case RuleDisagrees:
+		return "differs from the first line of the same decision"
+	case RuleEmailTaken:
+		return "is already another account's address"
 	}
 	return "breaks the rule " + string(r)
 }

@@ -45,6 +45,7 @@ func (s *Server) mountRepresentations(pages *mux.Router) {
 	(&operatorPages{s}).mountOperator(pages)
 	(&orgPages{s}).mountOrganisation(pages)
 	(&apiPages{s}).mountAPI(pages)
+	(&importPages{s}).mountImport(pages)
 	person.mountSpace(pages)
 	(&aidantPages{person}).mountAidant(pages)
 	(&cosignPages{s}).mountCosign(pages)

@@ -76,7 +76,7 @@ func newJournal(stdout io.Writer, getenv func(string) string) *cobra.Command {
 		if c.BusyTimeout <= 0 {
 			return nil, settingErr("--busy-timeout (RELAIS_BUSY_TIMEOUT) must be positive, for example 5s.")
 		}
-		st, kind, err := openStore(cmd.Context(), &c)
+		st, kind, err := openDB(cmd.Context(), &c)
 		if err != nil {
 			return nil, err
 		}

@@ -21,7 +21,7 @@ func newMigrate(stdout io.Writer, getenv func(string) string) *cobra.Command {
 		if c.BusyTimeout <= 0 {
 			return nil, settingErr("--busy-timeout (RELAIS_BUSY_TIMEOUT) must be positive, for example 5s.")
 		}
-		st, _, err := openStore(cmd.Context(), &c)
+		st, _, err := openDB(cmd.Context(), &c)
 		return st, err
 	}
 	up := &cobra.Command{

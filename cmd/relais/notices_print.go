@@ -85,7 +85,7 @@ run once the address is corrected. --dry-run lists what would be printed and mar
 				return err
 			}
 			ctx := cmd.Context()
-			st, kind, err := openStore(ctx, &c)
+			st, kind, err := openDB(ctx, &c)
 			if err != nil {
 				return err
 			}

@@ -93,7 +93,7 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 	}
 	defer ln.Close()
 
-	st, kind, err := openStore(ctx, c)
+	st, kind, err := openDB(ctx, c)
 	if err != nil {
 		return err
 	}

@@ -49,9 +49,56 @@ var (
 	_ store = (*postgres.Store)(nil)
 )
 
-// openStore opens the store --db names; a store that cannot be opened is a
-// setting to fix (exit 2), said in one sentence.
+// openStore opens the store --db names, its schema set up and up to date:
+// a store that cannot be opened, or whose schema is not ready, is a
+// setting to fix (exit 2), said in one sentence with the fix, rather than
+// the first SQL statement's « no such table ». Only the commands that set
+// up the schema themselves (migrate, and serve, journal and notices print,
+// which bring a SQLite file up to date) open it with openDB.
 func openStore(ctx context.Context, c *Config) (store, string, error) {
+	st, kind, err := openDB(ctx, c)
+	if err != nil {
+		return nil, kind, err
+	}
+	if err := schemaReady(ctx, st, c.DB); err != nil {
+		st.Close()
+		return nil, kind, err
+	}
+	return st, kind, nil
+}
+
+// schemaReady says, as a setting to fix, that the database db names is not
+// set up yet (no schema: a new SQLite file, an empty PostgreSQL database)
+// or has migrations still to apply, and how to fix it.
+func schemaReady(ctx context.Context, st store, db string) error {
+	p, err := st.Migrations()
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	fix := "relais migrate up --db " + db
+	if kind, target, _ := storeKind(db); kind == "postgres" {
+		db, fix = "(the PostgreSQL database at "+postgres.Addr(target)+")", "relais migrate up and the same --db"
+	}
+	pending, err := p.HasPending(ctx)
+	if err != nil {
+		return settingErr("--db %s (RELAIS_DB): the version of this database's schema cannot be read (%s); check that it is a Relais database, or set it up with %s.", db, shortCause(err), fix)
+	}
+	if !pending {
+		return nil
+	}
+	// Pending with no version recorded (or no table to record it): nothing
+	// was ever migrated there, a new SQLite file or an empty PostgreSQL
+	// database.
+	if current, _, err := p.GetVersions(ctx); err != nil || current <= 0 {
+		return settingErr("--db %s (RELAIS_DB): this database is not set up yet; set it up with %s, then run this command again.", db, fix)
+	}
+	return settingErr("--db %s (RELAIS_DB): this database is not up to date for this version of relais (migrations are waiting); apply them with %s, then run this command again.", db, fix)
+}
+
+// openDB opens the store --db names, whatever its schema; a store that
+// cannot be opened is a setting to fix (exit 2), said in one sentence.
+func openDB(ctx context.Context, c *Config) (store, string, error) {
 	kind, target, err := storeKind(c.DB)
 	if err != nil {
 		return nil, "", err
