@@ -630,7 +630,11 @@ func (p *Provider) Deny(w http.ResponseWriter, r *http.Request, a *AuthorizeRequ
 type Login struct {
 	PersonID string
 	AuthTime time.Time
-	AMR      []string // "pwd", "otp" (RFC 8176)
+	AMR      []string // "pwd", "otp" (RFC 8176), or what an upstream provider said
+	// ACR is the authentication context class an upstream provider said
+	// its login met (FranceConnect's eidas1, eidas2…); empty for Relais's
+	// own password login, which meets eidas1.
+	ACR string
 	// RepresentationID, when set, is the representation the person chose
 	// to act under; the account is then the represented person's.
 	RepresentationID string
@@ -680,8 +684,12 @@ func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request, a *Authoriz
 	sess.Claims.RequestedAt = now
 	sess.Claims.AuthenticationMethodsReferences = amr
 	// FranceConnect's answer to acr_values=eidas1, which a password login
-	// meets (eIDAS level "low").
+	// meets (eIDAS level "low"); a login through an upstream provider
+	// carries the provider's own.
 	sess.Claims.AuthenticationContextClassReference = "eidas1"
+	if login.ACR != "" {
+		sess.Claims.AuthenticationContextClassReference = login.ACR
+	}
 	sess.AccessClaims.Subject = sub
 	sess.AccessClaims.Extra["client_id"] = a.client.ID
 	sess.AccessClaims.Extra["amr"] = amr      // RFC 9068 §2.2.1

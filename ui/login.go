@@ -43,6 +43,9 @@ func (s *signInPages) mountOIDC(r, pages *mux.Router) {
 	if s.oidc.TOTP != nil {
 		(&totpPages{s}).mountTOTP(pages)
 	}
+	if s.franceConnect() != nil {
+		(&upstreamPages{s}).mount(pages)
+	}
 }
 
 // authorizeQuery is the authorization request as a query string, without
@@ -116,7 +119,7 @@ func (s *signInPages) authorize(w http.ResponseWriter, r *http.Request) error {
 	// The login this request asked for was made (LoginSatisfies above):
 	// the request goes on without it.
 	a.LoginDone()
-	login := authz.Login{PersonID: sess.PersonID, AuthTime: sess.AuthTime, AMR: sess.AMR}
+	login := authz.Login{PersonID: sess.PersonID, AuthTime: sess.AuthTime, AMR: sess.AMR, ACR: sess.ACR}
 	if s.mandates != nil {
 		repID, ok := s.actingChoice(w, r, a, sess)
 		if !ok {
@@ -261,7 +264,7 @@ func (s *signInPages) consent(w http.ResponseWriter, r *http.Request) error {
 		// Acting for someone: the answer holds for this request only, and
 		// the grant is made now, with the choice checked once more.
 		if choice, ok := s.oidc.Provider.OpenChoice(original.URL.Query().Get(choiceParam), sess.ID, a.Client().ID); ok && choice != authz.ActingSelf {
-			s.oidc.Provider.Authorize(w, original, a, authz.Login{PersonID: sess.PersonID, AuthTime: sess.AuthTime, AMR: sess.AMR,
+			s.oidc.Provider.Authorize(w, original, a, authz.Login{PersonID: sess.PersonID, AuthTime: sess.AuthTime, AMR: sess.AMR, ACR: sess.ACR,
 				RepresentationID: choice})
 			return nil
 		}
@@ -286,6 +289,9 @@ type loginData struct {
 	// Kept says that what the person wrote on a form, sent after their
 	// session ended, waits for them after this login (a message id).
 	Kept string
+	// FranceConnect is the address of the FranceConnect button, or ""
+	// when the deployment offers none (upstream.go).
+	FranceConnect string
 }
 
 // emptyField is a required field left empty and the message id that asks
@@ -352,7 +358,7 @@ func (s *signInPages) loginForm(w http.ResponseWriter, r *http.Request) error {
 		allowFormTarget(w, u.Query().Get("redirect_uri"))
 	}
 	s.render(w, r, http.StatusOK, "login", "login.title", loginData{Return: ret, Email: email, Site: s.siteName(r.Context(), ret),
-		Kept: s.keeping().keptNotice(r, ret)})
+		Kept: s.keeping().keptNotice(r, ret), FranceConnect: s.franceConnectStart(ret)})
 	return nil
 }
 
@@ -372,6 +378,7 @@ func (s *signInPages) login(w http.ResponseWriter, r *http.Request) error {
 	d := loginData{Return: returnPath(r.PostForm.Get("return")), Email: strings.TrimSpace(r.PostForm.Get("email"))}
 	d.Site = s.siteName(ctx, d.Return)
 	d.Kept = s.keeping().keptNotice(r, d.Return)
+	d.FranceConnect = s.franceConnectStart(d.Return)
 	if u, err := url.Parse(d.Return); err == nil {
 		allowFormTarget(w, u.Query().Get("redirect_uri"))
 	}

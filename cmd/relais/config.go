@@ -46,6 +46,8 @@ type Config struct {
 
 	Notices NoticeConfig // --notice-*, --smtp-*, --sms-*: who notices come from, email and SMS (notices_config.go)
 
+	Upstream UpstreamConfig // --franceconnect-*, --self-signup: the login through FranceConnect (upstream.go)
+
 	policy *mandates.Policy // the parsed --policy, or the default
 }
 
@@ -84,6 +86,7 @@ func bindServeFlags(fs *pflag.FlagSet, c *Config) {
 		"how many passwords are checked at once (each takes 19 MiB); past it and a short queue, logins answer 503")
 	bindJournalFlags(fs, c)
 	bindNoticeFlags(fs, &c.Notices)
+	bindUpstreamFlags(fs, &c.Upstream)
 }
 
 // envName is the variable that gives a flag its default: --busy-timeout is
@@ -195,6 +198,9 @@ func (c *Config) validate() error {
 		c.Notices.demoDefaults()
 	}
 	if err := c.Notices.validate(); err != nil {
+		return err
+	}
+	if err := c.Upstream.validate(); err != nil {
 		return err
 	}
 	p, err := loadPolicy(c.Policy)

@@ -36,6 +36,7 @@ func newServe(stdout, stderr io.Writer, getenv func(string) string) *cobra.Comma
 			if err := applyEnv(cmd.Flags(), getenv); err != nil {
 				return err
 			}
+			c.Upstream.readSecrets(getenv)
 			if err := c.validate(); err != nil {
 				return err
 			}
@@ -159,6 +160,12 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 	oidc, box, err := newOIDC(ctx, c, st, service, sink, log, stdout)
 	if err != nil {
 		return err
+	}
+	if oidc.Upstream, err = newUpstream(c, st, sink); err != nil {
+		return err
+	}
+	if oidc.Upstream != nil {
+		defer startUpstreamSweep(ctx, st, time.Now, log)()
 	}
 	stopJournal, err := startJournal(ctx, c, st, jr, box, service, log)
 	if err != nil {
