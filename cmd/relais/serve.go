@@ -178,6 +178,11 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 		if err := loadDemo(ctx, st, box, c.policy, stdout, time.Now); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
+		if c.DemoPersons != "" {
+			if err := loadDemoPersons(ctx, st, c.DemoPersons, stdout); err != nil {
+				return fmt.Errorf("demo data: %w", err)
+			}
+		}
 		// The demo prints emails and SMS, and writes letters to files.
 		var post *demoPost
 		if channels, post, err = demoNotices(&c.Notices, st, writer, demoLettersDir(c.DB), stdout, log); err != nil {
