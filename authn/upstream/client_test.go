@@ -5,112 +5,19 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
-	josejwt "github.com/go-jose/go-jose/v4/jwt"
-
 	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/authn/upstream"
+	"github.com/relais-fr/relais/authn/upstream/upstreamtest"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/storage/sqlite"
 )
-
-// fakeProvider is an OpenID provider the tests control: what its token
-// endpoint and userinfo answer.
-type fakeProvider struct {
-	srv  *httptest.Server
-	key  *ecdsa.PrivateKey
-	mu   sync.Mutex
-	iss  bool // authorization_response_iss_parameter_supported
-	// nonce is the last authorization request's; tweak changes the ID
-	// token's claims before they are signed; sign signs them (another key
-	// for a forged token).
-	nonce    string
-	tweak    func(c map[string]any)
-	sign     *ecdsa.PrivateKey
-	infoSub  string // the sub userinfo answers; "" for the token's
-	claims   map[string]any
-	tokenErr string // an OAuth error code the token endpoint answers
-}
-
-func newFakeProvider(t *testing.T) *fakeProvider {
-	t.Helper()
-	f := &fakeProvider{claims: map[string]any{}}
-	f.key, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	mux := http.NewServeMux()
-	mux.HandleFunc("/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		iss := f.srv.URL
-		_ = json.NewEncoder(w).Encode(map[string]any{"issuer": iss, "authorization_endpoint": iss + "/authorize", "token_endpoint": iss + "/token",
-			"userinfo_endpoint": iss + "/userinfo", "jwks_uri": iss + "/jwks", "end_session_endpoint": iss + "/logout",
-			"id_token_signing_alg_values_supported": []string{"ES256"}, "authorization_response_iss_parameter_supported": f.iss})
-	})
-	mux.HandleFunc("/jwks", func(w http.ResponseWriter, r *http.Request) {
-		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &f.key.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
-	})
-	mux.HandleFunc("/token", func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		if f.tokenErr != "" {
-			w.WriteHeader(http.StatusBadRequest)
-			_ = json.NewEncoder(w).Encode(map[string]string{"error": f.tokenErr})
-			return
-		}
-		now := time.Now()
-		c := map[string]any{"iss": f.srv.URL, "sub": "fc-sub-1", "aud": "relais", "exp": now.Add(time.Minute).Unix(), "iat": now.Unix(),
-			"nonce": f.nonce, "acr": "eidas2", "amr": []string{"pwd", "mfa"}}
-		for k, v := range f.claims {
-			c[k] = v
-		}
-		if f.tweak != nil {
-			f.tweak(c)
-		}
-		key := f.key
-		if f.sign != nil {
-			key = f.sign
-		}
-		signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, (&jose.SignerOptions{}).WithHeader("kid", "k1").WithType("JWT"))
-		raw, err := josejwt.Signed(signer).Claims(c).Serialize()
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": "at", "token_type": "Bearer", "expires_in": 60, "id_token": raw})
-	})
-	mux.HandleFunc("/userinfo", func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		c := map[string]any{"sub": "fc-sub-1"}
-		if f.infoSub != "" {
-			c["sub"] = f.infoSub
-		}
-		for k, v := range f.claims {
-			c[k] = v
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(c)
-	})
-	f.srv = httptest.NewServer(mux)
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-func (f *fakeProvider) set(fn func(f *fakeProvider)) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	fn(f)
-}
 
 // jeanneClaims are the pivot claims of the store's Jeanne.
 func jeanneClaims() map[string]any {
@@ -144,7 +51,7 @@ func (r *recorder) of(t mandates.EventType) []mandates.Event {
 }
 
 type world struct {
-	f      *fakeProvider
+	f      *upstreamtest.Provider
 	st     *sqlite.Store
 	ev     *recorder
 	now    time.Time
@@ -165,15 +72,15 @@ func newWorld(t *testing.T, selfSignUp bool) *world {
 		t.Fatal(err)
 	}
 	mig.Close()
-	w := &world{f: newFakeProvider(t), st: st, ev: &recorder{}, now: time.Now()}
+	w := &world{f: upstreamtest.New(t, "relais"), st: st, ev: &recorder{}, now: time.Now()}
 	w.jeanne = mandates.Person{ID: mandates.NewID(time.Now()), GivenNames: "Jeanne Odette", FamilyName: "Lefèvre",
 		BirthDate: mandates.Date(1941, time.March, 12), BirthPlace: mandates.Place{Code: "69123"}, BirthCountry: "99100",
 		Gender: mandates.GenderFemale, Email: "jeanne@example.fr", PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$a2V5"}
 	if err := st.CreatePerson(ctx, w.jeanne); err != nil {
 		t.Fatal(err)
 	}
-	w.f.claims = jeanneClaims()
-	w.client, err = upstream.New(upstream.Config{Name: authn.UpstreamFranceConnect, Issuer: w.f.srv.URL, ClientID: "relais", ClientSecret: "s",
+	w.f.Set(func(s *upstreamtest.Settings) { s.Claims = jeanneClaims() })
+	w.client, err = upstream.New(upstream.Config{Name: authn.UpstreamFranceConnect, Issuer: w.f.URL, ClientID: "relais", ClientSecret: "s",
 		Scopes: []string{"openid"}, ACRValues: "eidas1", RedirectURL: "http://relais.test/connexion/franceconnect/retour",
 		LogoutReturnURL: "http://relais.test/connexion/franceconnect/deconnexion", SelfSignUp: selfSignUp,
 		Now: func() time.Time { return w.now }},
@@ -200,8 +107,8 @@ func (w *world) start(t *testing.T) (url.Values, string) {
 	if q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || q.Get("acr_values") != "eidas1" || q.Get("nonce") == "" {
 		t.Fatalf("authorization request %s lacks PKCE S256, acr_values or nonce", to)
 	}
-	w.f.set(func(f *fakeProvider) { f.nonce = q.Get("nonce") })
-	return url.Values{"code": {"the-code"}, "state": {q.Get("state")}, "iss": {w.f.srv.URL}}, binding
+	w.f.Set(func(s *upstreamtest.Settings) { s.Nonce = q.Get("nonce") })
+	return url.Values{"code": {"the-code"}, "state": {q.Get("state")}, "iss": {w.f.URL}}, binding
 }
 
 func refusal(err error) string {
@@ -232,30 +139,30 @@ func TestFinishRefusals(t *testing.T) {
 		}, upstream.ReasonIssuer},
 		{"iss missing where the provider says it sends it", nil, func(q url.Values, b string) (url.Values, string) { q.Del("iss"); return q, b },
 			upstream.ReasonIssuer},
-		{"a code the provider refuses (used before)", func(w *world) { w.f.set(func(f *fakeProvider) { f.tokenErr = "invalid_grant" }) }, nil, upstream.ReasonReplayed},
+		{"a code the provider refuses (used before)", func(w *world) { w.f.Set(func(f *upstreamtest.Settings) { f.TokenError = "invalid_grant" }) }, nil, upstream.ReasonReplayed},
 		{"an ID token signed by another key", func(w *world) {
-			w.f.set(func(f *fakeProvider) { f.sign, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader) })
+			w.f.Set(func(f *upstreamtest.Settings) { f.SignWith, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader) })
 		}, nil, upstream.ReasonForged},
 		{"an ID token for another client", func(w *world) {
-			w.f.set(func(f *fakeProvider) { f.tweak = func(c map[string]any) { c["aud"] = "someone-else" } })
+			w.f.Set(func(f *upstreamtest.Settings) { f.Tweak = func(c map[string]any) { c["aud"] = "someone-else" } })
 		}, nil, upstream.ReasonForged},
 		{"an expired ID token", func(w *world) {
-			w.f.set(func(f *fakeProvider) { f.tweak = func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() } })
+			w.f.Set(func(f *upstreamtest.Settings) { f.Tweak = func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() } })
 		}, nil, upstream.ReasonExpired},
 		{"an ID token of another issuer", func(w *world) {
-			w.f.set(func(f *fakeProvider) { f.tweak = func(c map[string]any) { c["iss"] = "https://attacker.example" } })
+			w.f.Set(func(f *upstreamtest.Settings) { f.Tweak = func(c map[string]any) { c["iss"] = "https://attacker.example" } })
 		}, nil, upstream.ReasonIssuer},
 		{"an ID token of another login (nonce)", func(w *world) {
-			w.f.set(func(f *fakeProvider) { f.tweak = func(c map[string]any) { c["nonce"] = "another" } })
+			w.f.Set(func(f *upstreamtest.Settings) { f.Tweak = func(c map[string]any) { c["nonce"] = "another" } })
 		}, nil, upstream.ReasonNonce},
-		{"userinfo about someone else", func(w *world) { w.f.set(func(f *fakeProvider) { f.infoSub = "fc-sub-2" }) }, nil, upstream.ReasonForged},
+		{"userinfo about someone else", func(w *world) { w.f.Set(func(f *upstreamtest.Settings) { f.InfoSub = "fc-sub-2" }) }, nil, upstream.ReasonForged},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newWorld(t, false)
 			// The provider's metadata, read at the first login, says it
 			// sends iss.
-			w.f.set(func(f *fakeProvider) { f.iss = true })
+			w.f.Set(func(f *upstreamtest.Settings) { f.IssParam = true })
 			q, binding := w.start(t)
 			if tt.before != nil {
 				tt.before(w)
@@ -288,7 +195,7 @@ func TestReplayedReturnIsRefused(t *testing.T) {
 
 func TestProviderDownIsRefusedAsUnavailable(t *testing.T) {
 	w := newWorld(t, false)
-	w.f.srv.Close()
+	w.f.Close()
 	if _, _, err := w.client.Start(t.Context(), "/"); refusal(err) != upstream.ReasonUnavailable {
 		t.Fatalf("Start with the provider down = %v, want refused as unavailable", err)
 	}
@@ -323,7 +230,7 @@ func TestResolve(t *testing.T) {
 			}
 			if i == 1 {
 				// The pivot no longer matches: only the link can find her.
-				w.f.set(func(f *fakeProvider) { f.claims["family_name"] = "Autre" })
+				w.f.Set(func(f *upstreamtest.Settings) { f.Claims["family_name"] = "Autre" })
 				id.Claims.FamilyName = "Autre"
 			}
 			out, err := w.client.Resolve(t.Context(), id)
@@ -363,7 +270,7 @@ func TestResolve(t *testing.T) {
 	})
 	t.Run("nobody with the pivot, self sign-up off: refused as no_match", func(t *testing.T) {
 		w := newWorld(t, false)
-		w.f.set(func(f *fakeProvider) { f.claims["given_name"] = "Nina" })
+		w.f.Set(func(f *upstreamtest.Settings) { f.Claims["given_name"] = "Nina" })
 		q, binding := w.start(t)
 		id, err := w.client.Finish(t.Context(), q, binding)
 		if err != nil {
@@ -375,7 +282,7 @@ func TestResolve(t *testing.T) {
 	})
 	t.Run("nobody with the pivot, self sign-up on: the account is opened and linked", func(t *testing.T) {
 		w := newWorld(t, true)
-		w.f.set(func(f *fakeProvider) { f.claims["given_name"] = "Nina"; f.claims["email"] = "jeanne@example.fr" })
+		w.f.Set(func(f *upstreamtest.Settings) { f.Claims["given_name"] = "Nina"; f.Claims["email"] = "jeanne@example.fr" })
 		q, binding := w.start(t)
 		id, err := w.client.Finish(t.Context(), q, binding)
 		if err != nil {
