@@ -260,3 +260,73 @@ func TestLogoutGoesThroughFranceConnect(t *testing.T) {
 		t.Errorf("after the logout, /espace answered %d: the session is still there", a.status)
 	}
 }
+
+// franceConnectPlainPages are the pages of the login through FranceConnect
+// a person may see, in lang, for TestEveryPageAPersonMaySeeIsInPlainWords:
+// the login page with its button, and each refusal.
+func franceConnectPlainPages(t *testing.T, lang string) []plainPage {
+	t.Helper()
+	var pages []plainPage
+	keep := func(name string, a answer, want int) {
+		t.Helper()
+		if a.status != want {
+			t.Errorf("%s: %d, want %d", name, a.status, want)
+		}
+		pages = append(pages, plainPage{name: name, status: a.status, body: a.body, refusals: 1})
+	}
+	raw := func(app *oidcApp, c *http.Client, path string) answer {
+		t.Helper()
+		res, err := c.Get(app.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return answer{status: res.StatusCode, body: readBody(t, res), location: res.Header.Get("Location")}
+	}
+	// refused runs a login whose return is refused, after setup.
+	refused := func(name string, want int, setup func(app *oidcApp, fc *upstreamtest.Provider)) {
+		t.Helper()
+		fc := upstreamtest.New(t, "relais")
+		app := newFranceConnectApp(t, fc, false)
+		setup(app, fc)
+		c := withLang(t, app, browserClient(t), lang)
+		start := raw(app, c, "/connexion/franceconnect?return=%2Fespace")
+		if start.status != http.StatusSeeOther {
+			keep(name, start, want)
+			return
+		}
+		res, err := c.Get(start.location)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		keep(name, raw(app, c, strings.TrimPrefix(res.Header.Get("Location"), app.srv.URL)), want)
+	}
+	fc := upstreamtest.New(t, "relais")
+	app := newFranceConnectApp(t, fc, false)
+	login := raw(app, withLang(t, app, browserClient(t), lang), "/login?return=%2Fespace")
+	if login.status != http.StatusOK {
+		t.Errorf("login with FranceConnect: %d", login.status)
+	}
+	pages = append(pages, plainPage{name: "login with FranceConnect", status: login.status, body: login.body})
+	c := withLang(t, app, browserClient(t), lang)
+	start := raw(app, c, "/connexion/franceconnect")
+	u, _ := url.Parse(start.location)
+	keep("FranceConnect: stopped at FranceConnect", raw(app, c, ui.FranceConnectReturnPath+"?"+url.Values{"state": {u.Query().Get("state")},
+		"error": {"access_denied"}}.Encode()), http.StatusOK)
+	keep("FranceConnect: an unknown return", raw(app, withLang(t, app, browserClient(t), lang), ui.FranceConnectReturnPath+"?state=x"), http.StatusBadRequest)
+	refused("FranceConnect: nobody has the identity", http.StatusForbidden, func(app *oidcApp, fc *upstreamtest.Provider) {
+		fc.Set(func(s *upstreamtest.Settings) { s.Claims["given_name"] = "Nina" })
+	})
+	refused("FranceConnect: two accounts have the identity", http.StatusConflict, func(app *oidcApp, fc *upstreamtest.Provider) {
+		homonym := app.person
+		homonym.ID, homonym.Email = mandates.NewID(time.Now()), "jeanne.homonyme@example.fr"
+		if err := app.store.CreatePerson(t.Context(), homonym); err != nil {
+			t.Fatal(err)
+		}
+	})
+	refused("FranceConnect: an expired answer", http.StatusBadRequest, func(app *oidcApp, fc *upstreamtest.Provider) {
+		fc.Set(func(s *upstreamtest.Settings) { s.Tweak = func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() } })
+	})
+	refused("FranceConnect: down", http.StatusServiceUnavailable, func(app *oidcApp, fc *upstreamtest.Provider) { fc.Close() })
+	return pages
+}
