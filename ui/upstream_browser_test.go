@@ -1,0 +1,39 @@
+package ui_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/relais-fr/relais/authn/upstream/upstreamtest"
+	"github.com/relais-fr/relais/ui"
+	"github.com/relais-fr/relais/ui/browsertest"
+)
+
+// TestFranceConnectPagesInABrowser: the login page with the FranceConnect
+// button and the refusals' pages, in chromium at 320 and 1280 px, French
+// and English: no axe violation, no sideways scroll, every control reached
+// with Tab and its focus visible. The browser follows the whole way (to
+// the provider the test plays and back) as a person's would.
+func TestFranceConnectPagesInABrowser(t *testing.T) {
+	// FranceConnect answers for someone Relais does not know.
+	fc := upstreamtest.New(t, "relais")
+	unknown := newFranceConnectApp(t, fc, false)
+	fc.Set(func(s *upstreamtest.Settings) { s.Claims["given_name"] = "Nina" })
+	// FranceConnect is down.
+	down := upstreamtest.New(t, "relais")
+	downApp := newFranceConnectApp(t, down, false)
+	down.Close()
+
+	var unknownPages, downPages []browsertest.Page
+	for _, lang := range []string{"fr", "en"} {
+		unknownPages = append(unknownPages,
+			browsertest.Page{Name: "franceconnect-no-match", Path: "/connexion/franceconnect?return=%2Fespace", Lang: lang, WantStatus: http.StatusForbidden})
+		downPages = append(downPages,
+			browsertest.Page{Name: "login-franceconnect", Path: "/login?return=%2Fespace", Lang: lang},
+			browsertest.Page{Name: "franceconnect-unavailable", Path: "/connexion/franceconnect?return=%2Fespace", Lang: lang,
+				WantStatus: http.StatusServiceUnavailable},
+			browsertest.Page{Name: "franceconnect-failed", Path: ui.FranceConnectReturnPath + "?state=made-up", Lang: lang, WantStatus: http.StatusBadRequest})
+	}
+	browsertest.Start(t, unknown.handler).Check(t, unknownPages...)
+	browsertest.Start(t, downApp.handler).Check(t, downPages...)
+}
