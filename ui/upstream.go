@@ -52,6 +52,9 @@ func (s *upstreamPages) mount(pages *mux.Router) {
 	pages.HandleFunc(franceConnectPath, s.page(s.startFranceConnect)).Methods(http.MethodGet)
 	pages.HandleFunc(franceConnectReturnPath, s.page(s.franceConnectReturn)).Methods(http.MethodGet)
 	pages.HandleFunc(FranceConnectLogoutPath, s.page(s.franceConnectLoggedOut)).Methods(http.MethodGet)
+	if s.mandates != nil {
+		(&loginWaysPages{s.Server}).mount(pages) // in the person's space
+	}
 }
 
 // franceConnect is the FranceConnect client, or nil when the deployment

@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"net/http"
+	"net/url"
 	"testing"
 
 	"github.com/relais-fr/relais/authn/upstream/upstreamtest"
@@ -34,6 +35,25 @@ func TestFranceConnectPagesInABrowser(t *testing.T) {
 				WantStatus: http.StatusServiceUnavailable},
 			browsertest.Page{Name: "franceconnect-failed", Path: ui.FranceConnectReturnPath + "?state=made-up", Lang: lang, WantStatus: http.StatusBadRequest})
 	}
+	// « Comment je me connecte », signed in through FranceConnect.
+	linked := newFranceConnectApp(t, upstreamtest.New(t, "relais"), false)
+	c := browserClient(t)
+	if a := franceConnectReturn(t, linked, c, "/espace"); a.status != http.StatusSeeOther {
+		t.Fatalf("login through FranceConnect: %d", a.status)
+	}
+	u, _ := url.Parse(linked.srv.URL)
+	session := map[string]string{}
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == "relais_session" {
+			session[ck.Name] = ck.Value
+		}
+	}
+	var linkedPages []browsertest.Page
+	for _, lang := range []string{"fr", "en"} {
+		linkedPages = append(linkedPages, browsertest.Page{Name: "how-i-log-in", Path: "/espace/connexions", Lang: lang, Cookies: session},
+			browsertest.Page{Name: "how-i-log-in-removed", Path: "/espace/connexions?fait=retire", Lang: lang, Cookies: session})
+	}
+	browsertest.Start(t, linked.handler).Check(t, linkedPages...)
 	browsertest.Start(t, unknown.handler).Check(t, unknownPages...)
 	browsertest.Start(t, downApp.handler).Check(t, downPages...)
 }

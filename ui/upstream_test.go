@@ -18,6 +18,7 @@ import (
 	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/authn/upstream"
 	"github.com/relais-fr/relais/authn/upstream/upstreamtest"
+	"github.com/relais-fr/relais/locales"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/ui"
 )
@@ -328,5 +329,87 @@ func franceConnectPlainPages(t *testing.T, lang string) []plainPage {
 		fc.Set(func(s *upstreamtest.Settings) { s.Tweak = func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() } })
 	})
 	refused("FranceConnect: down", http.StatusServiceUnavailable, func(app *oidcApp, fc *upstreamtest.Provider) { fc.Close() })
+
+	// « Comment je me connecte »: Jeanne, with her password, then a
+	// person whose only way in is FranceConnect.
+	jeanne := withLang(t, app, browserClient(t), lang)
+	if a := franceConnectReturn(t, app, jeanne, "/espace"); a.status != http.StatusSeeOther {
+		t.Fatalf("login through FranceConnect: %d", a.status)
+	}
+	pages = append(pages, plainPage{name: "how I log in", status: http.StatusOK, body: raw(app, jeanne, "/espace/connexions").body})
+	removed := raw(app, jeanne, "/espace/connexions?fait=retire")
+	pages = append(pages, plainPage{name: "how I log in, FranceConnect removed", status: removed.status, body: removed.body})
+	only := upstreamtest.New(t, "relais")
+	onlyApp := newFranceConnectApp(t, only, true)
+	only.Set(func(s *upstreamtest.Settings) { s.Claims["given_name"] = "Nina" })
+	nina := withLang(t, onlyApp, browserClient(t), lang)
+	if a := franceConnectReturn(t, onlyApp, nina, "/espace"); a.status != http.StatusSeeOther {
+		t.Fatalf("self sign-up through FranceConnect: %d", a.status)
+	}
+	pages = append(pages, plainPage{name: "how I log in, FranceConnect only", status: http.StatusOK, body: raw(onlyApp, nina, "/espace/connexions").body})
+	res, err := nina.PostForm(onlyApp.srv.URL+"/espace/connexions/franceconnect/retirer", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep("how I log in: the last way in stays", answer{status: res.StatusCode, body: readBody(t, res)}, http.StatusConflict)
 	return pages
+}
+
+// TestLoginWaysInMySpace: « Comment je me connecte » lists the password
+// and FranceConnect with the day it was linked; FranceConnect is removed
+// when a password is left, never when it is the last way in.
+func TestLoginWaysInMySpace(t *testing.T) {
+	t.Run("Jeanne has a password: FranceConnect may go", func(t *testing.T) {
+		fc := upstreamtest.New(t, "relais")
+		app := newFranceConnectApp(t, fc, false)
+		c := browserClient(t)
+		if a := franceConnectReturn(t, app, c, "/espace"); a.status != http.StatusSeeOther {
+			t.Fatalf("login: %d", a.status)
+		}
+		if home := getPage(t, app, c, "/espace"); !home.has(`href="/espace/connexions"`) {
+			t.Errorf("« Mon espace » has no link to « Comment je me connecte »")
+		}
+		p := getPage(t, app, c, "/espace/connexions")
+		today := locales.FormatDate(time.Now(), "fr")
+		if p.status != http.StatusOK || !p.has("Oui, vous avez un mot de passe.") || !p.has("Vous l’avez relié à Relais le "+today) ||
+			!p.has("Retirer FranceConnect") {
+			t.Fatalf("the page: %d\n%s", p.status, between(p.body, "<main", "</main>"))
+		}
+		out := postForm(t, app, c, "/espace/connexions/franceconnect/retirer", nil)
+		if out.status != http.StatusSeeOther || out.location != "/espace/connexions?fait=retire" {
+			t.Fatalf("removing: %d to %q", out.status, out.location)
+		}
+		if p := getPage(t, app, c, out.location); !p.has("FranceConnect est retiré.") || !p.has("Vous ne l’avez pas relié à Relais.") {
+			t.Errorf("after the removal:\n%s", between(p.body, "<main", "</main>"))
+		}
+		if ev := ofType(chainOf(t, app, app.person.ID), mandates.EventUpstreamUnlinked); len(ev) != 1 || ev[0].Detail == nil || ev[0].Detail.Fields["provider"] != "franceconnect" {
+			t.Errorf("journaled %d login.upstream_unlinked, want 1 for franceconnect", len(ev))
+		}
+	})
+	t.Run("an account opened through FranceConnect: it stays, its last way in", func(t *testing.T) {
+		fc := upstreamtest.New(t, "relais")
+		app := newFranceConnectApp(t, fc, true)
+		fc.Set(func(s *upstreamtest.Settings) { s.Claims["given_name"] = "Nina" })
+		c := browserClient(t)
+		if a := franceConnectReturn(t, app, c, "/espace"); a.status != http.StatusSeeOther {
+			t.Fatalf("login: %d", a.status)
+		}
+		p := getPage(t, app, c, "/espace/connexions")
+		if !p.has("Non, vous n’avez pas de mot de passe.") || p.has("Retirer FranceConnect") || !p.has("votre seule façon") {
+			t.Errorf("the page offers to remove the last way in:\n%s", between(p.body, "<main", "</main>"))
+		}
+		out := postForm(t, app, c, "/espace/connexions/franceconnect/retirer", nil)
+		if out.status != http.StatusConflict || !out.has("data-refusal") || !out.has("FranceConnect reste relié") {
+			t.Errorf("removing the last way in: %d\n%s", out.status, between(out.body, "<main", "</main>"))
+		}
+		if p := getPage(t, app, c, "/espace/connexions"); !p.has("Vous l’avez relié à Relais le") {
+			t.Error("the link is gone after the refusal")
+		}
+	})
+	t.Run("signed out: the login page", func(t *testing.T) {
+		app := newFranceConnectApp(t, upstreamtest.New(t, "relais"), false)
+		if p := getPage(t, app, browserClient(t), "/espace/connexions"); p.status != http.StatusSeeOther || !strings.HasPrefix(p.location, "/login") {
+			t.Errorf("signed out: %d to %q", p.status, p.location)
+		}
+	})
 }
