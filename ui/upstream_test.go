@@ -156,13 +156,17 @@ func TestFranceConnectRefusals(t *testing.T) {
 			fc.Set(func(s *upstreamtest.Settings) { s.SignWith = other })
 		}, http.StatusBadRequest, []string{"FranceConnect n’a pas marché"}, nil},
 		{"an expired ID token", func(t *testing.T, app *oidcApp, fc *upstreamtest.Provider) {
-			fc.Set(func(s *upstreamtest.Settings) { s.Tweak = func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() } })
+			fc.Set(func(s *upstreamtest.Settings) {
+				s.Tweak = func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() }
+			})
 		}, http.StatusBadRequest, []string{"Le temps est dépassé"}, nil},
 		{"an ID token of another login (nonce)", func(t *testing.T, app *oidcApp, fc *upstreamtest.Provider) {
 			fc.Set(func(s *upstreamtest.Settings) { s.Tweak = func(c map[string]any) { c["nonce"] = "another" } })
 		}, http.StatusBadRequest, []string{"FranceConnect n’a pas marché"}, nil},
 		{"an ID token of another issuer", func(t *testing.T, app *oidcApp, fc *upstreamtest.Provider) {
-			fc.Set(func(s *upstreamtest.Settings) { s.Tweak = func(c map[string]any) { c["iss"] = "https://attacker.example" } })
+			fc.Set(func(s *upstreamtest.Settings) {
+				s.Tweak = func(c map[string]any) { c["iss"] = "https://attacker.example" }
+			})
 		}, http.StatusBadRequest, []string{"FranceConnect n’a pas marché"}, nil},
 		{"FranceConnect down", func(t *testing.T, app *oidcApp, fc *upstreamtest.Provider) { fc.Close() },
 			http.StatusServiceUnavailable, []string{"FranceConnect ne répond pas"}, nil},
@@ -326,7 +330,9 @@ func franceConnectPlainPages(t *testing.T, lang string) []plainPage {
 		}
 	})
 	refused("FranceConnect: an expired answer", http.StatusBadRequest, func(app *oidcApp, fc *upstreamtest.Provider) {
-		fc.Set(func(s *upstreamtest.Settings) { s.Tweak = func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() } })
+		fc.Set(func(s *upstreamtest.Settings) {
+			s.Tweak = func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() }
+		})
 	})
 	refused("FranceConnect: down", http.StatusServiceUnavailable, func(app *oidcApp, fc *upstreamtest.Provider) { fc.Close() })
 

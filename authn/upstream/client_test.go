@@ -147,10 +147,14 @@ func TestFinishRefusals(t *testing.T) {
 			w.f.Set(func(f *upstreamtest.Settings) { f.Tweak = func(c map[string]any) { c["aud"] = "someone-else" } })
 		}, nil, upstream.ReasonForged},
 		{"an expired ID token", func(w *world) {
-			w.f.Set(func(f *upstreamtest.Settings) { f.Tweak = func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() } })
+			w.f.Set(func(f *upstreamtest.Settings) {
+				f.Tweak = func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() }
+			})
 		}, nil, upstream.ReasonExpired},
 		{"an ID token of another issuer", func(w *world) {
-			w.f.Set(func(f *upstreamtest.Settings) { f.Tweak = func(c map[string]any) { c["iss"] = "https://attacker.example" } })
+			w.f.Set(func(f *upstreamtest.Settings) {
+				f.Tweak = func(c map[string]any) { c["iss"] = "https://attacker.example" }
+			})
 		}, nil, upstream.ReasonIssuer},
 		{"an ID token of another login (nonce)", func(w *world) {
 			w.f.Set(func(f *upstreamtest.Settings) { f.Tweak = func(c map[string]any) { c["nonce"] = "another" } })
@@ -282,7 +286,10 @@ func TestResolve(t *testing.T) {
 	})
 	t.Run("nobody with the pivot, self sign-up on: the account is opened and linked", func(t *testing.T) {
 		w := newWorld(t, true)
-		w.f.Set(func(f *upstreamtest.Settings) { f.Claims["given_name"] = "Nina"; f.Claims["email"] = "jeanne@example.fr" })
+		w.f.Set(func(f *upstreamtest.Settings) {
+			f.Claims["given_name"] = "Nina"
+			f.Claims["email"] = "jeanne@example.fr"
+		})
 		q, binding := w.start(t)
 		id, err := w.client.Finish(t.Context(), q, binding)
 		if err != nil {
