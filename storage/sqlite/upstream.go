@@ -131,3 +131,17 @@ func (s *Store) DeleteUpstreamLink(ctx context.Context, personID, provider strin
 		return nil
 	})
 }
+
+var _ mandates.SIRETStore = (*Store)(nil)
+
+// OrganisationBySIRET implements mandates.SIRETStore.
+func (s *Store) OrganisationBySIRET(ctx context.Context, siret string) (mandates.Organisation, error) {
+	if siret == "" {
+		return mandates.Organisation{}, fmt.Errorf("organisation by SIRET: %w", mandates.ErrNotFound)
+	}
+	o, err := scanOrganisation(s.reader(ctx).QueryRowContext(ctx, `SELECT `+organisationColumns+` FROM organisations WHERE siret = ?`, siret))
+	if err != nil {
+		return o, fmt.Errorf("organisation by SIRET: %w", err)
+	}
+	return o, nil
+}

@@ -26,6 +26,8 @@ type Store interface {
 	authn.AccountCodeStore
 	authn.UpstreamLoginStore
 	authn.UpstreamLinkStore
+	mandates.OrganisationStore
+	mandates.SIRETStore
 	Ping(ctx context.Context) error
 }
 
@@ -63,6 +65,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"an account code is found by its hash, voided by the next, used once", testAccountCodes},
 		{"an upstream login is taken once, whoever returns first; expired ones are swept", testUpstreamLogins},
 		{"an upstream account links one person, one link per provider, removable", testUpstreamLinks},
+		{"an organisation is found by its SIRET, one organisation per SIRET", testOrganisationSIRET},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -102,3 +102,43 @@ func testUpstreamLinks(t *testing.T, s Store) {
 		t.Errorf("after the removal: %+v, %v; want ProConnect's alone", links, err)
 	}
 }
+
+func testOrganisationSIRET(t *testing.T, s Store) {
+	ctx := t.Context()
+	admin := newPerson("")
+	mustCreatePerson(t, s, admin)
+	org := mandates.Organisation{ID: mandates.NewID(time.Now()), Name: "France Services Nantes", Kind: mandates.OrgFranceServices,
+		SIRET: "73282932000074", CreatedBy: admin.ID}
+	if err := s.CreateOrganisation(ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.OrganisationBySIRET(ctx, "73282932000074")
+	if err != nil || got.ID != org.ID || got.SIRET != org.SIRET {
+		t.Fatalf("OrganisationBySIRET = %+v, %v; want the organisation", got, err)
+	}
+	if _, err := s.OrganisationBySIRET(ctx, ""); !errors.Is(err, mandates.ErrNotFound) {
+		t.Errorf("OrganisationBySIRET(\"\") = %v, want ErrNotFound", err)
+	}
+	// Organisations without a SIRET are many; one SIRET is one organisation.
+	for range 2 {
+		none := mandates.Organisation{ID: mandates.NewID(time.Now()), Name: "CCAS", Kind: mandates.OrgCCAS, CreatedBy: admin.ID}
+		if err := s.CreateOrganisation(ctx, none); err != nil {
+			t.Fatalf("an organisation without SIRET: %v", err)
+		}
+	}
+	twin := mandates.Organisation{ID: mandates.NewID(time.Now()), Name: "Twin", Kind: mandates.OrgOther, SIRET: org.SIRET, CreatedBy: admin.ID}
+	if err := s.CreateOrganisation(ctx, twin); !errors.Is(err, mandates.ErrAlreadyExists) {
+		t.Errorf("a second organisation with one SIRET = %v, want ErrAlreadyExists", err)
+	}
+	bad := mandates.Organisation{ID: mandates.NewID(time.Now()), Name: "Bad", Kind: mandates.OrgOther, SIRET: "73282932000075", CreatedBy: admin.ID}
+	if err := s.CreateOrganisation(ctx, bad); !errors.Is(err, mandates.ErrInvalid) {
+		t.Errorf("a SIRET whose key is wrong = %v, want ErrInvalid", err)
+	}
+	updated, err := s.UpdateOrganisation(ctx, org.ID, func(o *mandates.Organisation) error { o.SIRET = "35600000000048"; return nil })
+	if err != nil || updated.SIRET != "35600000000048" {
+		t.Fatalf("UpdateOrganisation(SIRET) = %+v, %v", updated, err)
+	}
+	if got, err := s.OrganisationBySIRET(ctx, "35600000000048"); err != nil || got.ID != org.ID {
+		t.Errorf("by the new SIRET = %+v, %v", got, err)
+	}
+}

@@ -24,6 +24,13 @@ CREATE TABLE upstream_links (
     UNIQUE (person_id, provider)
 );
 
+-- An organisation's SIRET (mandates.ValidSIRET), optional: ProConnect's
+-- siret claim finds the organisation by it.
+ALTER TABLE organisations ADD COLUMN siret text NOT NULL DEFAULT '';
+CREATE UNIQUE INDEX organisations_siret ON organisations (siret) WHERE siret <> '';
+
 -- +goose Down
+DROP INDEX organisations_siret;
+ALTER TABLE organisations DROP COLUMN siret;
 DROP TABLE upstream_links;
 DROP TABLE upstream_logins;
