@@ -55,6 +55,15 @@ type Stores struct {
 	Pivots  mandates.PivotStore
 	Tx      mandates.Transactor
 	Events  mandates.EventSink
+	// Orgs finds an organisation by its SIRET and a person's membership:
+	// required for ProConnect.
+	Orgs OrgStore
+}
+
+// OrgStore is what a ProConnect login reads of the organisations.
+type OrgStore interface {
+	mandates.SIRETStore
+	Membership(ctx context.Context, organisationID, personID string) (mandates.Membership, error)
 }
 
 // Client is Relais as a client of one upstream provider.
@@ -89,6 +98,9 @@ func New(cfg Config, st Stores) (*Client, error) {
 	}
 	if st.Logins == nil || st.Links == nil || st.Persons == nil || st.Pivots == nil || st.Tx == nil || st.Events == nil {
 		return nil, errors.New("upstream: every store and the event sink are required: every refusal is journaled")
+	}
+	if cfg.Name == authn.UpstreamProConnect && st.Orgs == nil {
+		return nil, errors.New("upstream: ProConnect needs the organisations, to match a membership")
 	}
 	if cfg.LoginTTL <= 0 {
 		cfg.LoginTTL = 10 * time.Minute

@@ -329,3 +329,66 @@ func TestLogoutURL(t *testing.T) {
 		t.Error("the logout's state was used twice")
 	}
 }
+
+// TestProConnectMatchesAnActiveMembership: the email and the SIRET
+// ProConnect gives must be a person's and the organisation's of an active
+// membership; anything else is refused (not_member).
+func TestProConnectMatchesAnActiveMembership(t *testing.T) {
+	tests := []struct {
+		name    string
+		email   string
+		siret   string
+		active  bool
+		want    string // refusal reason, "" for a login
+		inChain bool   // the refusal is in Jeanne's journal
+	}{
+		{"an active member", "jeanne@example.fr", "73282932000074", true, "", false},
+		{"the SIRET written with spaces", "jeanne@example.fr", "732 829 320 00074", true, "", false},
+		{"a withdrawn member", "jeanne@example.fr", "73282932000074", false, upstream.ReasonNotMember, true},
+		{"another organisation's SIRET", "jeanne@example.fr", "35600000000048", true, upstream.ReasonNotMember, true},
+		{"an email nobody has", "nobody@example.fr", "73282932000074", true, upstream.ReasonNotMember, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, false)
+			ctx := t.Context()
+			org := mandates.Organisation{ID: mandates.NewID(time.Now()), Name: "France Services", Kind: mandates.OrgFranceServices,
+				SIRET: "73282932000074", CreatedBy: w.jeanne.ID}
+			if err := w.st.CreateOrganisation(ctx, org); err != nil {
+				t.Fatal(err)
+			}
+			m := mandates.Membership{OrganisationID: org.ID, PersonID: w.jeanne.ID, Role: mandates.MemberAidant,
+				Active: tt.active, HabilitatedBy: w.jeanne.ID, HabilitatedAt: time.Now()}
+			if !tt.active {
+				m.WithdrawnBy, m.WithdrawnAt = w.jeanne.ID, time.Now()
+			}
+			if err := w.st.SaveMembership(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+			pro, err := upstream.New(upstream.Config{Name: authn.UpstreamProConnect, Issuer: w.f.URL, ClientID: "relais", ClientSecret: "s",
+				Scopes: []string{"openid"}, RedirectURL: "http://relais.test/connexion/proconnect/retour"},
+				upstream.Stores{Logins: w.st, Links: w.st, Persons: w.st, Pivots: w.st, Tx: w.st, Events: w.ev, Orgs: w.st})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := pro.Resolve(ctx, upstream.Identity{Provider: authn.UpstreamProConnect, Subject: "pc-1",
+				Claims: upstream.Claims{Email: tt.email, SIRET: tt.siret}})
+			if tt.want == "" {
+				if err != nil || out.PersonID != w.jeanne.ID {
+					t.Fatalf("Resolve = %+v, %v; want Jeanne", out, err)
+				}
+				if ev := w.ev.of(mandates.EventLoginSucceeded); len(ev) != 1 || ev[0].Detail["method"] != "proconnect" {
+					t.Errorf("journaled %+v, want login.succeeded by proconnect", ev)
+				}
+				return
+			}
+			if refusal(err) != tt.want {
+				t.Fatalf("Resolve = %v, want refused as %s", err, tt.want)
+			}
+			ev := w.ev.of(mandates.EventUpstreamRefused)
+			if len(ev) != 1 || (ev[0].PersonID == w.jeanne.ID) != tt.inChain || ev[0].Detail["provider"] != "proconnect" {
+				t.Errorf("journaled %+v; in Jeanne's chain: want %v", ev, tt.inChain)
+			}
+		})
+	}
+}

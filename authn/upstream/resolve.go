@@ -80,6 +80,9 @@ func (c *Client) Resolve(ctx context.Context, id Identity) (Outcome, error) {
 	if id.Subject == "" {
 		return Outcome{}, c.refuse(ctx, ReasonForged, nil, errors.New("no sub"))
 	}
+	if c.cfg.Name == authn.UpstreamProConnect {
+		return c.resolveProfessional(ctx, id)
+	}
 	link, err := c.st.Links.UpstreamLinkOf(ctx, c.cfg.Name, id.Subject)
 	switch {
 	case err == nil:
@@ -127,6 +130,40 @@ func (c *Client) Resolve(ctx context.Context, id Identity) (Outcome, error) {
 		return Outcome{}, c.refuse(ctx, ReasonNoMatch, nil, errors.New("nobody has this identité pivot"))
 	}
 	return c.open(ctx, id, claimed)
+}
+
+// resolveProfessional finds the professional a ProConnect login logs in:
+// the person with the email ProConnect gives, an active member of the
+// organisation with the SIRET it gives; else refused (not_member), in the
+// person's journal when the email is theirs. ProConnect logins are not
+// linked: the membership is checked at every login.
+func (c *Client) resolveProfessional(ctx context.Context, id Identity) (Outcome, error) {
+	siret, email := mandates.NormalSIRET(id.Claims.SIRET), id.Claims.Email
+	if siret == "" || email == "" {
+		return Outcome{}, c.refuse(ctx, ReasonNotMember, nil, errors.New("no siret or no email"))
+	}
+	p, err := c.st.Persons.PersonByEmail(ctx, email)
+	switch {
+	case errors.Is(err, mandates.ErrNotFound):
+		return Outcome{}, c.refuse(ctx, ReasonNotMember, nil, errors.New("no account has this email"))
+	case err != nil:
+		return Outcome{}, err
+	}
+	org, err := c.st.Orgs.OrganisationBySIRET(ctx, siret)
+	switch {
+	case errors.Is(err, mandates.ErrNotFound):
+		return Outcome{}, c.refuse(ctx, ReasonNotMember, []string{p.ID}, errors.New("no organisation has this SIRET"))
+	case err != nil:
+		return Outcome{}, err
+	}
+	m, err := c.st.Orgs.Membership(ctx, org.ID, p.ID)
+	switch {
+	case errors.Is(err, mandates.ErrNotFound) || err == nil && !m.Active:
+		return Outcome{}, c.refuse(ctx, ReasonNotMember, []string{p.ID}, errors.New("not an active member of the organisation"))
+	case err != nil:
+		return Outcome{}, err
+	}
+	return Outcome{PersonID: p.ID}, c.st.Tx.InTx(ctx, func(ctx context.Context) error { return c.loggedIn(ctx, p.ID) })
 }
 
 // open opens the account of a person nobody had, from the provider's
