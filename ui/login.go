@@ -43,7 +43,7 @@ func (s *signInPages) mountOIDC(r, pages *mux.Router) {
 	if s.oidc.TOTP != nil {
 		(&totpPages{s}).mountTOTP(pages)
 	}
-	if s.franceConnect() != nil {
+	if len(s.upstreams()) > 0 {
 		(&upstreamPages{s}).mount(pages)
 	}
 }
@@ -289,9 +289,9 @@ type loginData struct {
 	// Kept says that what the person wrote on a form, sent after their
 	// session ended, waits for them after this login (a message id).
 	Kept string
-	// FranceConnect is the address of the FranceConnect button, or ""
-	// when the deployment offers none (upstream.go).
-	FranceConnect string
+	// FranceConnect and ProConnect are the addresses of their buttons,
+	// or "" when the deployment offers none (upstream.go).
+	FranceConnect, ProConnect string
 }
 
 // emptyField is a required field left empty and the message id that asks
@@ -358,7 +358,7 @@ func (s *signInPages) loginForm(w http.ResponseWriter, r *http.Request) error {
 		allowFormTarget(w, u.Query().Get("redirect_uri"))
 	}
 	s.render(w, r, http.StatusOK, "login", "login.title", loginData{Return: ret, Email: email, Site: s.siteName(r.Context(), ret),
-		Kept: s.keeping().keptNotice(r, ret), FranceConnect: s.franceConnectStart(ret)})
+		Kept: s.keeping().keptNotice(r, ret), FranceConnect: s.franceConnectStart(ret), ProConnect: s.proConnectStart(ret)})
 	return nil
 }
 
@@ -378,7 +378,7 @@ func (s *signInPages) login(w http.ResponseWriter, r *http.Request) error {
 	d := loginData{Return: returnPath(r.PostForm.Get("return")), Email: strings.TrimSpace(r.PostForm.Get("email"))}
 	d.Site = s.siteName(ctx, d.Return)
 	d.Kept = s.keeping().keptNotice(r, d.Return)
-	d.FranceConnect = s.franceConnectStart(d.Return)
+	d.FranceConnect, d.ProConnect = s.franceConnectStart(d.Return), s.proConnectStart(d.Return)
 	if u, err := url.Parse(d.Return); err == nil {
 		allowFormTarget(w, u.Query().Get("redirect_uri"))
 	}
@@ -398,6 +398,10 @@ func (s *signInPages) login(w http.ResponseWriter, r *http.Request) error {
 		s.render(w, r, http.StatusTooManyRequests, "login", "login.title", d)
 		return nil
 	case err != nil:
+		return err
+	}
+	// A deployment may send professionals to ProConnect (upstream.go).
+	if ok, err := s.loginAllowed(w, r, person.ID, mandates.LoginPassword, d.Return); !ok || err != nil {
 		return err
 	}
 	if s.oidc.TOTP != nil {
