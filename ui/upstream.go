@@ -219,7 +219,9 @@ func (s *upstreamPages) upstreamRefused(w http.ResponseWriter, r *http.Request, 
 		return err
 	}
 	l := s.localizer(r)
-	words := func(id string) string { return translateData(l, id, map[string]string{"Provider": upstreamNames[c.Name()]}) }
+	words := func(id string) string {
+		return translateData(l, id, map[string]string{"Provider": upstreamNames[c.Name()]})
+	}
 	key, status, again := "upstream.failed", http.StatusBadRequest, true
 	switch reason {
 	case upstream.ReasonUnavailable:
