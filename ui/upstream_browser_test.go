@@ -54,6 +54,21 @@ func TestFranceConnectPagesInABrowser(t *testing.T) {
 			browsertest.Page{Name: "how-i-log-in-removed", Path: "/espace/connexions?fait=retire", Lang: lang, Cookies: session})
 	}
 	browsertest.Start(t, linked.handler).Check(t, linkedPages...)
+
+	// ProConnect: both buttons; someone who is not a member; an aidant
+	// through FranceConnect sent to ProConnect.
+	pw := newProConnectWorld(t)
+	pw.pc.Set(func(s *upstreamtest.Settings) { s.Claims = map[string]any{"email": pw.c.marie.Email, "siret": castSIRET} })
+	pw.fc.Set(func(s *upstreamtest.Settings) {
+		s.Claims = map[string]any{"given_name": "Sophie", "family_name": "Bernard", "birthdate": "1960-04-02"}
+	})
+	var proPages []browsertest.Page
+	for _, lang := range []string{"fr", "en"} {
+		proPages = append(proPages, browsertest.Page{Name: "login-both", Path: "/login?return=%2Fespace", Lang: lang},
+			browsertest.Page{Name: "proconnect-not-member", Path: "/connexion/proconnect?return=%2Fespace", Lang: lang, WantStatus: http.StatusForbidden},
+			browsertest.Page{Name: "proconnect-required", Path: "/connexion/franceconnect?return=%2Fespace", Lang: lang, WantStatus: http.StatusForbidden})
+	}
+	browsertest.Start(t, pw.app.handler).Check(t, proPages...)
 	browsertest.Start(t, unknown.handler).Check(t, unknownPages...)
 	browsertest.Start(t, downApp.handler).Check(t, downPages...)
 }

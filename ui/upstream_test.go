@@ -358,6 +358,20 @@ func franceConnectPlainPages(t *testing.T, lang string) []plainPage {
 		t.Fatal(err)
 	}
 	keep("how I log in: the last way in stays", answer{status: res.StatusCode, body: readBody(t, res)}, http.StatusConflict)
+
+	// ProConnect (proconnect_test.go): both buttons, someone who is not a
+	// member, and a professional sent to ProConnect.
+	pw := newProConnectWorld(t)
+	both := raw(pw.app, withLang(t, pw.app, browserClient(t), lang), "/login?return=%2Fespace")
+	pages = append(pages, plainPage{name: "login with FranceConnect and ProConnect", status: both.status, body: both.body})
+	pw.pc.Set(func(s *upstreamtest.Settings) { s.Claims = map[string]any{"email": pw.c.marie.Email, "siret": castSIRET} })
+	keep("ProConnect: not a member", upstreamReturn(t, pw.app, withLang(t, pw.app, browserClient(t), lang), "proconnect", "/espace"), http.StatusForbidden)
+	res, err = withLang(t, pw.app, browserClient(t), lang).PostForm(pw.app.srv.URL+"/login",
+		url.Values{"email": {pw.c.operator.Email}, "password": {testPassword}, "return": {"/operateur"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep("ProConnect required of the operator", answer{status: res.StatusCode, body: readBody(t, res)}, http.StatusForbidden)
 	return pages
 }
 
