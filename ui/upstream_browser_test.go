@@ -58,7 +58,9 @@ func TestFranceConnectPagesInABrowser(t *testing.T) {
 	// ProConnect: both buttons; someone who is not a member; an aidant
 	// through FranceConnect sent to ProConnect.
 	pw := newProConnectWorld(t)
-	pw.pc.Set(func(s *upstreamtest.Settings) { s.Claims = map[string]any{"email": pw.c.marie.Email, "siret": castSIRET} })
+	pw.pc.Set(func(s *upstreamtest.Settings) {
+		s.Claims = map[string]any{"email": pw.c.marie.Email, "siret": castSIRET}
+	})
 	pw.fc.Set(func(s *upstreamtest.Settings) {
 		s.Claims = map[string]any{"given_name": "Sophie", "family_name": "Bernard", "birthdate": "1960-04-02"}
 	})

@@ -364,7 +364,9 @@ func franceConnectPlainPages(t *testing.T, lang string) []plainPage {
 	pw := newProConnectWorld(t)
 	both := raw(pw.app, withLang(t, pw.app, browserClient(t), lang), "/login?return=%2Fespace")
 	pages = append(pages, plainPage{name: "login with FranceConnect and ProConnect", status: both.status, body: both.body})
-	pw.pc.Set(func(s *upstreamtest.Settings) { s.Claims = map[string]any{"email": pw.c.marie.Email, "siret": castSIRET} })
+	pw.pc.Set(func(s *upstreamtest.Settings) {
+		s.Claims = map[string]any{"email": pw.c.marie.Email, "siret": castSIRET}
+	})
 	keep("ProConnect: not a member", upstreamReturn(t, pw.app, withLang(t, pw.app, browserClient(t), lang), "proconnect", "/espace"), http.StatusForbidden)
 	res, err = withLang(t, pw.app, browserClient(t), lang).PostForm(pw.app.srv.URL+"/login",
 		url.Values{"email": {pw.c.operator.Email}, "password": {testPassword}, "return": {"/operateur"}})
