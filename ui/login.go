@@ -43,7 +43,7 @@ func (s *signInPages) mountOIDC(r, pages *mux.Router) {
 	if s.oidc.TOTP != nil {
 		(&totpPages{s}).mountTOTP(pages)
 	}
-	if len(s.upstreams()) > 0 {
+	if len(upstreamOf(s.oidc).clients()) > 0 {
 		(&upstreamPages{s}).mount(pages)
 	}
 }
@@ -358,7 +358,7 @@ func (s *signInPages) loginForm(w http.ResponseWriter, r *http.Request) error {
 		allowFormTarget(w, u.Query().Get("redirect_uri"))
 	}
 	s.render(w, r, http.StatusOK, "login", "login.title", loginData{Return: ret, Email: email, Site: s.siteName(r.Context(), ret),
-		Kept: s.keeping().keptNotice(r, ret), FranceConnect: s.franceConnectStart(ret), ProConnect: s.proConnectStart(ret)})
+		Kept: s.keeping().keptNotice(r, ret), FranceConnect: upstreamOf(s.oidc).franceConnectStart(ret), ProConnect: upstreamOf(s.oidc).proConnectStart(ret)})
 	return nil
 }
 
@@ -378,7 +378,7 @@ func (s *signInPages) login(w http.ResponseWriter, r *http.Request) error {
 	d := loginData{Return: returnPath(r.PostForm.Get("return")), Email: strings.TrimSpace(r.PostForm.Get("email"))}
 	d.Site = s.siteName(ctx, d.Return)
 	d.Kept = s.keeping().keptNotice(r, d.Return)
-	d.FranceConnect, d.ProConnect = s.franceConnectStart(d.Return), s.proConnectStart(d.Return)
+	d.FranceConnect, d.ProConnect = upstreamOf(s.oidc).franceConnectStart(d.Return), upstreamOf(s.oidc).proConnectStart(d.Return)
 	if u, err := url.Parse(d.Return); err == nil {
 		allowFormTarget(w, u.Query().Get("redirect_uri"))
 	}

@@ -40,7 +40,7 @@ func (s *loginWaysPages) loginWays(w http.ResponseWriter, r *http.Request) error
 	if !ok {
 		return errSignIn
 	}
-	ways, err := s.franceConnect().WaysOf(r.Context(), sess.PersonID)
+	ways, err := upstreamOf(s.oidc).franceConnect().WaysOf(r.Context(), sess.PersonID)
 	if err != nil {
 		return err
 	}
@@ -60,7 +60,7 @@ func (s *loginWaysPages) removeFranceConnect(w http.ResponseWriter, r *http.Requ
 	if !ok {
 		return errSignIn
 	}
-	err := s.franceConnect().Unlink(r.Context(), sess.PersonID)
+	err := upstreamOf(s.oidc).franceConnect().Unlink(r.Context(), sess.PersonID)
 	switch {
 	case errors.Is(err, mandates.ErrLastLogin):
 		l := s.localizer(r)

@@ -39,15 +39,13 @@ type Contact struct {
 	Phone   string
 }
 
-// The pages of the logins through an upstream provider: its button's
-// address, Relais's return address registered at the provider
-// (redirect_uri), and where the provider sends the browser back after its
-// own logout (post_logout_redirect_uri).
+// The pages of the logins through an upstream provider, under
+// /connexion/<provider>: Relais's return address registered at the
+// provider (redirect_uri), and where the provider sends the browser back
+// after its own logout (post_logout_redirect_uri).
 const (
-	franceConnectPath       = "/connexion/franceconnect"
 	FranceConnectReturnPath = "/connexion/franceconnect/retour"
 	FranceConnectLogoutPath = "/connexion/franceconnect/deconnexion"
-	proConnectPath          = "/connexion/proconnect"
 	ProConnectReturnPath    = "/connexion/proconnect/retour"
 	ProConnectLogoutPath    = "/connexion/proconnect/deconnexion"
 	upstreamCookie          = "relais_upstream"
@@ -60,24 +58,33 @@ var upstreamNames = map[string]string{authn.UpstreamFranceConnect: "FranceConnec
 type upstreamPages struct{ *signInPages }
 
 func (s *upstreamPages) mount(pages *mux.Router) {
-	for _, c := range s.upstreams() {
+	for _, c := range upstreamOf(s.oidc).clients() {
 		base := "/connexion/" + c.Name()
 		pages.HandleFunc(base, s.page(s.start(c))).Methods(http.MethodGet)
 		pages.HandleFunc(base+"/retour", s.page(s.back(c))).Methods(http.MethodGet)
 		pages.HandleFunc(base+"/deconnexion", s.page(s.loggedOutUpstream(c))).Methods(http.MethodGet)
 	}
-	if s.mandates != nil && s.franceConnect() != nil {
+	if s.mandates != nil && upstreamOf(s.oidc).franceConnect() != nil {
 		(&loginWaysPages{s.Server}).mount(pages) // in the person's space
 	}
 }
 
-// upstreams are the providers the deployment configured.
-func (s *Server) upstreams() []*upstream.Client {
-	if s.oidc == nil || s.oidc.Upstream == nil {
+// upstreamOf is the deployment's upstream logins; nil when it has none
+// (its methods answer for a nil one).
+func upstreamOf(o *OIDC) *Upstream {
+	if o == nil {
+		return nil
+	}
+	return o.Upstream
+}
+
+// clients are the providers the deployment configured.
+func (u *Upstream) clients() []*upstream.Client {
+	if u == nil {
 		return nil
 	}
 	var out []*upstream.Client
-	for _, c := range []*upstream.Client{s.oidc.Upstream.FranceConnect, s.oidc.Upstream.ProConnect} {
+	for _, c := range []*upstream.Client{u.FranceConnect, u.ProConnect} {
 		if c != nil {
 			out = append(out, c)
 		}
@@ -85,64 +92,57 @@ func (s *Server) upstreams() []*upstream.Client {
 	return out
 }
 
-// proConnect is the ProConnect client, or nil.
-func (s *Server) proConnect() *upstream.Client {
-	if s.oidc == nil || s.oidc.Upstream == nil {
+// franceConnect is the FranceConnect client, or nil.
+func (u *Upstream) franceConnect() *upstream.Client {
+	if u == nil {
 		return nil
 	}
-	return s.oidc.Upstream.ProConnect
+	return u.FranceConnect
 }
 
-// proConnectStart is the address of the ProConnect button, or "".
-func (s *Server) proConnectStart(ret string) string {
-	if s.proConnect() == nil {
+// startOf is the address of c's button for a login that goes back to
+// ret, or "" when c is not offered.
+func startOf(c *upstream.Client, ret string) string {
+	if c == nil {
 		return ""
 	}
-	return proConnectPath + "?" + url.Values{"return": {ret}}.Encode()
+	return "/connexion/" + c.Name() + "?" + url.Values{"return": {ret}}.Encode()
 }
 
-// loginRule is the deployment's rule of who logs in how.
-func (s *Server) loginRule() mandates.LoginRule {
-	return mandates.LoginRule{RequireProConnect: s.oidc != nil && s.oidc.Upstream != nil && s.oidc.Upstream.RequireProConnect}
+// franceConnectStart and proConnectStart are the addresses of the buttons.
+func (u *Upstream) franceConnectStart(ret string) string { return startOf(u.franceConnect(), ret) }
+
+func (u *Upstream) proConnectStart(ret string) string {
+	if u == nil {
+		return ""
+	}
+	return startOf(u.ProConnect, ret)
+}
+
+// rule is the deployment's rule of who logs in how.
+func (u *Upstream) rule() mandates.LoginRule {
+	return mandates.LoginRule{RequireProConnect: u != nil && u.RequireProConnect}
 }
 
 // loginAllowed asks the domain whether the person may log in by method
 // (mandates.LoginRule); when not, it answers the page that sends them to
 // ProConnect and says false.
-func (s *Server) loginAllowed(w http.ResponseWriter, r *http.Request, personID, method, ret string) (bool, error) {
+func (s *signInPages) loginAllowed(w http.ResponseWriter, r *http.Request, personID, method, ret string) (bool, error) {
 	if s.mandates == nil {
 		return true, nil
 	}
-	err := s.mandates.Service.LoginAllowed(r.Context(), s.loginRule(), personID, method)
+	err := s.mandates.Service.LoginAllowed(r.Context(), upstreamOf(s.oidc).rule(), personID, method)
 	switch {
 	case errors.Is(err, mandates.ErrProConnectRequired):
 		l := s.localizer(r)
 		s.refusal(w, r, http.StatusForbidden, refusalData{Heading: translate(l, "upstream.require.heading"),
 			Lead: translate(l, "upstream.require.lead"), NextSteps: []string{translate(l, "upstream.require.next")},
-			Links: []refusalLink{{Href: s.proConnectStart(ret), Text: translate(l, "upstream.pc.button")}}})
+			Links: []refusalLink{{Href: upstreamOf(s.oidc).proConnectStart(ret), Text: translate(l, "upstream.pc.button")}}})
 		return false, nil
 	case err != nil:
 		return false, err
 	}
 	return true, nil
-}
-
-// franceConnect is the FranceConnect client, or nil when the deployment
-// has none.
-func (s *Server) franceConnect() *upstream.Client {
-	if s.oidc == nil || s.oidc.Upstream == nil {
-		return nil
-	}
-	return s.oidc.Upstream.FranceConnect
-}
-
-// franceConnectStart is the address of the FranceConnect button for a
-// login that goes back to ret, or "" when FranceConnect is not offered.
-func (s *Server) franceConnectStart(ret string) string {
-	if s.franceConnect() == nil {
-		return ""
-	}
-	return franceConnectPath + "?" + url.Values{"return": {ret}}.Encode()
 }
 
 // start sends the browser to the provider, with a cookie that binds the
@@ -276,7 +276,7 @@ func (s *signInPages) upstreamLogout(w http.ResponseWriter, r *http.Request, ses
 	if sess.Upstream == "" || sess.UpstreamIDToken == "" {
 		return false
 	}
-	for _, c := range s.upstreams() {
+	for _, c := range upstreamOf(s.oidc).clients() {
 		if c.Name() != sess.Upstream {
 			continue
 		}
