@@ -47,7 +47,7 @@ type Config struct {
 
 	Notices NoticeConfig // --notice-*, --smtp-*, --sms-*: who notices come from, email and SMS (notices_config.go)
 
-	Upstream UpstreamConfig // --franceconnect-*, --self-signup: the login through FranceConnect (upstream.go)
+	Upstream UpstreamConfig // --franceconnect-*, --proconnect-*, --self-signup, --require-proconnect (upstream.go)
 
 	policy *mandates.Policy // the parsed --policy, or the default
 }
