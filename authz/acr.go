@@ -26,6 +26,18 @@ func ACRFor(amr []string) string {
 	return ACREidas1
 }
 
+// StrongerACR is the higher of two eIDAS classes (eidas1 < eidas2 <
+// eidas3): a login through an upstream provider keeps the provider's class
+// when it is higher than what Relais's own methods met. Any other value
+// of upstream is ignored.
+func StrongerACR(own, upstream string) string {
+	rank := map[string]int{ACREidas1: 1, ACREidas2: 2, "eidas3": 3}
+	if rank[upstream] > rank[own] {
+		return upstream
+	}
+	return own
+}
+
 // RequestsACR says whether the site listed class v in acr_values (OIDC
 // Core §3.1.2.1: space-separated, in order of preference). Relais treats
 // eidas2 asked this way as a reason to ask for the second factor when the

@@ -649,7 +649,11 @@ func (p *Provider) Deny(w http.ResponseWriter, r *http.Request, a *AuthorizeRequ
 type Login struct {
 	PersonID string
 	AuthTime time.Time
-	AMR      []string // "pwd", "otp" (RFC 8176)
+	AMR      []string // "pwd", "otp" (RFC 8176), or what an upstream provider said
+	// ACR is the authentication context class an upstream provider said
+	// its login met (FranceConnect's eidas1, eidas2…); empty for Relais's
+	// own password login, which meets eidas1.
+	ACR string
 	// RepresentationID, when set, is the representation the person chose
 	// to act under; the account is then the represented person's.
 	RepresentationID string
@@ -699,8 +703,9 @@ func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request, a *Authoriz
 	sess.Claims.RequestedAt = now
 	sess.Claims.AuthenticationMethodsReferences = amr
 	// What the login met, as FranceConnect answers acr_values: eidas1 for
-	// a password, eidas2 with the second factor (acr.go).
-	sess.Claims.AuthenticationContextClassReference = ACRFor(amr)
+	// a password, eidas2 with the second factor (acr.go); a login through
+	// an upstream provider carries the provider's own when it is higher.
+	sess.Claims.AuthenticationContextClassReference = StrongerACR(ACRFor(amr), login.ACR)
 	sess.AccessClaims.Subject = sub
 	sess.AccessClaims.Extra["client_id"] = a.client.ID
 	sess.AccessClaims.Extra["amr"] = amr      // RFC 9068 §2.2.1

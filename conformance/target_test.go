@@ -403,14 +403,19 @@ func tryServe(t *testing.T, env []string, db string) (*server, error) {
 		return nil, err
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	issuer := "http://" + addr
+	return tryServeOn(t, env, db, addr, "http://"+addr)
+}
+
+// tryServeOn starts relais serve --demo listening on addr with issuer
+// (another address when a proxy stands in front), and extra flags.
+func tryServeOn(t *testing.T, env []string, db, addr, issuer string, extra ...string) (*server, error) {
 	logPath := filepath.Join(t.TempDir(), "relais.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
 	stdout := &syncBuffer{}
-	cmd := exec.Command(relaisBinary, "serve", "--demo", "--listen", addr, "--issuer", issuer, "--db", db)
+	cmd := exec.Command(relaisBinary, append([]string{"serve", "--demo", "--listen", addr, "--issuer", issuer, "--db", db}, extra...)...)
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = stdout, logFile
 	if err := cmd.Start(); err != nil {
@@ -436,7 +441,7 @@ func tryServe(t *testing.T, env []string, db string) (*server, error) {
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		res, err := client.Get(issuer + "/readyz")
+		res, err := client.Get("http://" + addr + "/readyz")
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK && strings.Contains(stdout.String(), "Relais is running") {

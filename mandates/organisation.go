@@ -28,7 +28,11 @@ type Organisation struct {
 	// Address is where its letters go. Required for a new organisation
 	// (Service.CreateOrganisation); empty for one recorded before
 	// organisations had an address.
-	Address   Address
+	Address Address
+	// SIRET is the establishment's number (14 digits, ValidSIRET), by
+	// which a professional logging in through ProConnect is matched to
+	// their membership; empty when not given.
+	SIRET     string
 	CreatedBy string // the operator
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -53,6 +57,9 @@ func (o *Organisation) Validate() error {
 	}
 	if !ok {
 		return invalid("kind", RuleUnknown)
+	}
+	if o.SIRET != "" && !ValidSIRET(o.SIRET) {
+		return invalid("siret", RuleFormat)
 	}
 	for _, f := range []struct{ name, v string }{{"address_street", o.Address.Street}, {"address_postal_code", o.Address.PostalCode},
 		{"address_locality", o.Address.Locality}, {"address_country", o.Address.Country}} {

@@ -17,7 +17,7 @@ import (
 // the ID token says eidas1, what the login met, and the site decides
 // whether that will do. It reports whether it answered.
 func (s *signInPages) askSecondFactorForACR(w http.ResponseWriter, r *http.Request, a *authz.AuthorizeRequest, sess authn.BrowserSession) (bool, error) {
-	if !a.RequestsACR(authz.ACREidas2) || slices.Contains(sess.AMR, "otp") || a.HasPrompt("none") {
+	if !a.RequestsACR(authz.ACREidas2) || slices.Contains(sess.AMR, "otp") || authz.StrongerACR(authz.ACREidas1, sess.ACR) != authz.ACREidas1 || a.HasPrompt("none") {
 		return false, nil
 	}
 	on, err := s.secondFactorOn(r.Context(), sess.PersonID)

@@ -137,6 +137,7 @@ type apiOrganisation struct {
 	Name           string                    `json:"name"`
 	Kind           mandates.OrganisationKind `json:"kind"`
 	ProcedureAreas []mandates.Area           `json:"procedure_areas"` // empty: every area
+	SIRET          string                    `json:"siret,omitempty"`
 	CreatedBy      string                    `json:"created_by,omitempty"`
 	CreatedAt      time.Time                 `json:"created_at,omitzero"`
 	Version        int64                     `json:"version"`
@@ -149,7 +150,7 @@ func organisationJSON(o mandates.Organisation) apiOrganisation {
 		areas = []mandates.Area{}
 	}
 	return apiOrganisation{ID: o.ID, Name: o.Name, Kind: o.Kind, ProcedureAreas: areas, apiOrgAddress: orgAddressJSON(o.Address),
-		CreatedBy: o.CreatedBy, CreatedAt: o.CreatedAt.UTC(), Version: o.Version}
+		SIRET: o.SIRET, CreatedBy: o.CreatedBy, CreatedAt: o.CreatedAt.UTC(), Version: o.Version}
 }
 
 type apiMember struct {
@@ -646,6 +647,7 @@ type apiOrganisationBody struct {
 	ProcedureAreas []mandates.Area           `json:"procedure_areas"`
 	AdminID        string                    `json:"admin_id"`
 	AdminEmail     string                    `json:"admin_email"`
+	SIRET          string                    `json:"siret"` // optional
 	apiOrgAddress                            // required
 }
 
@@ -667,7 +669,7 @@ func (s *apiPages) apiCreateOrganisation(w http.ResponseWriter, r *http.Request)
 		return &jsonProblem{http.StatusBadRequest, "invalid_request", "admin is missing: give admin_id or admin_email."}
 	}
 	o, err := s.mandates.Service.CreateOrganisation(ctx, actor(sess), mandates.Organisation{Name: strings.TrimSpace(b.Name), Kind: b.Kind,
-		Areas: b.ProcedureAreas, Address: b.address()}, admin)
+		Areas: b.ProcedureAreas, Address: b.address(), SIRET: mandates.NormalSIRET(b.SIRET)}, admin)
 	if err != nil {
 		return err
 	}

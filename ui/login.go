@@ -43,6 +43,9 @@ func (s *signInPages) mountOIDC(r, pages *mux.Router) {
 	if s.oidc.TOTP != nil {
 		(&totpPages{s}).mountTOTP(pages)
 	}
+	if len(upstreamOf(s.oidc).clients()) > 0 {
+		(&upstreamPages{s}).mount(pages)
+	}
 }
 
 // authorizeQuery is the authorization request as a query string, without
@@ -119,7 +122,7 @@ func (s *signInPages) authorize(w http.ResponseWriter, r *http.Request) error {
 	if asked, err := s.askSecondFactorForACR(w, r, a, sess); asked || err != nil {
 		return err
 	}
-	login := authz.Login{PersonID: sess.PersonID, AuthTime: sess.AuthTime, AMR: sess.AMR}
+	login := authz.Login{PersonID: sess.PersonID, AuthTime: sess.AuthTime, AMR: sess.AMR, ACR: sess.ACR}
 	if s.mandates != nil {
 		repID, ok := s.actingChoice(w, r, a, sess)
 		if !ok {
@@ -264,7 +267,7 @@ func (s *signInPages) consent(w http.ResponseWriter, r *http.Request) error {
 		// Acting for someone: the answer holds for this request only, and
 		// the grant is made now, with the choice checked once more.
 		if choice, ok := s.oidc.Provider.OpenChoice(original.URL.Query().Get(choiceParam), sess.ID, a.Client().ID); ok && choice != authz.ActingSelf {
-			s.oidc.Provider.Authorize(w, original, a, authz.Login{PersonID: sess.PersonID, AuthTime: sess.AuthTime, AMR: sess.AMR,
+			s.oidc.Provider.Authorize(w, original, a, authz.Login{PersonID: sess.PersonID, AuthTime: sess.AuthTime, AMR: sess.AMR, ACR: sess.ACR,
 				RepresentationID: choice})
 			return nil
 		}
@@ -289,6 +292,9 @@ type loginData struct {
 	// Kept says that what the person wrote on a form, sent after their
 	// session ended, waits for them after this login (a message id).
 	Kept string
+	// FranceConnect and ProConnect are the addresses of their buttons,
+	// or "" when the deployment offers none (upstream.go).
+	FranceConnect, ProConnect string
 }
 
 // emptyField is a required field left empty and the message id that asks
@@ -355,7 +361,7 @@ func (s *signInPages) loginForm(w http.ResponseWriter, r *http.Request) error {
 		allowFormTarget(w, u.Query().Get("redirect_uri"))
 	}
 	s.render(w, r, http.StatusOK, "login", "login.title", loginData{Return: ret, Email: email, Site: s.siteName(r.Context(), ret),
-		Kept: s.keeping().keptNotice(r, ret)})
+		Kept: s.keeping().keptNotice(r, ret), FranceConnect: upstreamOf(s.oidc).franceConnectStart(ret), ProConnect: upstreamOf(s.oidc).proConnectStart(ret)})
 	return nil
 }
 
@@ -375,6 +381,7 @@ func (s *signInPages) login(w http.ResponseWriter, r *http.Request) error {
 	d := loginData{Return: returnPath(r.PostForm.Get("return")), Email: strings.TrimSpace(r.PostForm.Get("email"))}
 	d.Site = s.siteName(ctx, d.Return)
 	d.Kept = s.keeping().keptNotice(r, d.Return)
+	d.FranceConnect, d.ProConnect = upstreamOf(s.oidc).franceConnectStart(d.Return), upstreamOf(s.oidc).proConnectStart(d.Return)
 	if u, err := url.Parse(d.Return); err == nil {
 		allowFormTarget(w, u.Query().Get("redirect_uri"))
 	}
@@ -394,6 +401,10 @@ func (s *signInPages) login(w http.ResponseWriter, r *http.Request) error {
 		s.render(w, r, http.StatusTooManyRequests, "login", "login.title", d)
 		return nil
 	case err != nil:
+		return err
+	}
+	// A deployment may send professionals to ProConnect (upstream.go).
+	if ok, err := s.loginAllowed(w, r, person.ID, mandates.LoginPassword, d.Return); !ok || err != nil {
 		return err
 	}
 	if s.oidc.TOTP != nil {

@@ -56,6 +56,11 @@ func (s *signInPages) logout(w http.ResponseWriter, r *http.Request) error {
 	s.keeping().forgetKept(w, r) // the next person on this browser finds no form of the last one
 	if sess, ok := CurrentSession(r.Context()); ok {
 		s.log.InfoContext(r.Context(), "logout", "person_id", sess.PersonID)
+		// Logged in through FranceConnect or ProConnect: its logout
+		// next, then back to finish this one (upstream.go).
+		if s.upstreamLogout(w, r, sess, original) {
+			return nil
+		}
 	}
 	return s.loggedOut(w, r, lr)
 }

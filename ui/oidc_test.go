@@ -61,6 +61,13 @@ func newOIDCApp(t *testing.T) *oidcApp {
 // --policy does (nil: the default policy), its logins tuned by opts.
 func newOIDCAppWithPolicy(t *testing.T, policy *mandates.Policy, opts ...authn.AuthenticatorOption) *oidcApp {
 	t.Helper()
+	return newOIDCAppWithUpstream(t, policy, nil, opts...)
+}
+
+// newOIDCAppWithUpstream is newOIDCAppWithPolicy with the login through an
+// upstream provider that upstream builds (upstream_test.go); nil: none.
+func newOIDCAppWithUpstream(t *testing.T, policy *mandates.Policy, upstream func(app *oidcApp) *ui.Upstream, opts ...authn.AuthenticatorOption) *oidcApp {
+	t.Helper()
 	ctx := t.Context()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "relais.db"), sqlite.Options{})
 	if err != nil {
@@ -111,9 +118,13 @@ func newOIDCAppWithPolicy(t *testing.T, policy *mandates.Policy, opts ...authn.A
 	app.totp = authn.NewTOTP(st, st, box, auth, authn.TOTPConfig{})
 	app.provider = provider
 	app.logs = &logBox{}
+	var up *ui.Upstream
+	if upstream != nil {
+		up = upstream(app)
+	}
 	s, err := ui.New(ui.Options{Log: slog.New(slog.NewJSONHandler(app.logs, nil)), Store: st, Sessions: authn.JournaledSessions(st, app.journal, st, nil), OIDC: &ui.OIDC{
 		Provider: provider, Auth: auth, Consents: authn.JournaledConsents(st, app.journal, st), Clients: st, TOTP: app.totp,
-		Forms: authn.NewFormKeeper(box, nil)},
+		Forms: authn.NewFormKeeper(box, nil), Upstream: up},
 		Mandates: &ui.Mandates{Service: app.service, Auth: auth, Journal: st, Letters: app.letters(st),
 			Notices: noticesOf(t, st, app)}})
 	if err != nil {

@@ -835,6 +835,7 @@ func (s *operatorPages) changeMeasure(w http.ResponseWriter, r *http.Request) er
 
 type orgForm struct {
 	Name, Kind, AdminEmail string
+	SIRET                  string // optional (mandates.ValidSIRET)
 	Areas                  []mandates.Area
 	Address                mandates.Address
 }
@@ -879,13 +880,16 @@ func (s *operatorPages) createOrganisation(w http.ResponseWriter, r *http.Reques
 	}
 	ctx := r.Context()
 	f := orgForm{Name: strings.TrimSpace(r.PostForm.Get("name")), Kind: r.PostForm.Get("kind"), AdminEmail: strings.TrimSpace(r.PostForm.Get("admin_email")),
-		Areas: areasOf(r.PostForm["areas"]), Address: orgAddressOf(r.PostForm)}
-	p := s.formProblems(r, append(append([]string{"name", "org_kind"}, orgAddressInputs...), "org-area-papiers", "admin_email")...)
+		Areas: areasOf(r.PostForm["areas"]), Address: orgAddressOf(r.PostForm), SIRET: r.PostForm.Get("siret")}
+	p := s.formProblems(r, append(append([]string{"name", "siret", "org_kind"}, orgAddressInputs...), "org-area-papiers", "admin_email")...)
 	if f.Name == "" || len(f.Name) > 200 {
 		p.add("name", "operator.orgs.problem.name")
 	}
 	if !slices.Contains(mandates.OrganisationKinds, mandates.OrganisationKind(f.Kind)) {
 		p.add("org_kind", "operator.orgs.problem.kind")
+	}
+	if siret := mandates.NormalSIRET(f.SIRET); siret != "" && !mandates.ValidSIRET(siret) {
+		p.add("siret", "operator.orgs.problem.siret")
 	}
 	orgAddressProblems(f.Address, p)
 	if !validAreas(f.Areas) {
@@ -903,11 +907,15 @@ func (s *operatorPages) createOrganisation(w http.ResponseWriter, r *http.Reques
 	}
 	if p.empty() {
 		o, err := s.mandates.Service.CreateOrganisation(ctx, actor(sess), mandates.Organisation{Name: f.Name, Kind: mandates.OrganisationKind(f.Kind),
-			Areas: f.Areas, Address: f.Address}, adminID)
+			Areas: f.Areas, Address: f.Address, SIRET: mandates.NormalSIRET(f.SIRET)}, adminID)
 		switch field := invalidField(err); {
 		case err == nil:
 			http.Redirect(w, r, "/structure/"+o.ID+"?fait=creee", http.StatusSeeOther)
 			return nil
+		case errors.Is(err, mandates.ErrAlreadyExists):
+			p.add("siret", "operator.orgs.problem.siret_taken")
+		case field == "siret":
+			p.add("siret", "operator.orgs.problem.siret")
 		case orgAddressProblem(invalidOf(err), p):
 		case field == "name":
 			p.add("name", "operator.orgs.problem.name")

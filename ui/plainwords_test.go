@@ -240,7 +240,9 @@ func plainPages(t *testing.T, lang string) []plainPage {
 		t.Fatal(err)
 	}
 	keep("error 403, a form from another site", answer{status: res.StatusCode, body: readBody(t, res)}, http.StatusForbidden, 1)
-	return pages
+	// The login through FranceConnect, on a deployment that offers it
+	// (upstream_test.go).
+	return append(pages, franceConnectPlainPages(t, lang)...)
 }
 
 // TestEveryPageAPersonMaySeeIsInPlainWords reads each page a person under

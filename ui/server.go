@@ -65,6 +65,9 @@ type OIDC struct {
 	// ended, or when they switch language (keep.go). When nil, such a
 	// form is lost, as before.
 	Forms *authn.FormKeeper
+	// Upstream is the login through FranceConnect and ProConnect
+	// (upstream.go); when nil, the login page offers the password only.
+	Upstream *Upstream
 }
 
 // Server is Relais's whole HTTP handler.

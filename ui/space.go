@@ -312,6 +312,9 @@ func (s *personPages) spaceHome(w http.ResponseWriter, r *http.Request) error {
 		d.Links = append(d.Links, spaceLink{Href: "/espace/journal", Label: "space.home.journal", Text: "space.home.journal_text"})
 	}
 	d.Links = append(d.Links, spaceLink{Href: "/espace/accords", Label: "space.home.agreements", Text: "space.home.agreements_text"})
+	if upstreamOf(s.oidc).franceConnect() != nil {
+		d.Links = append(d.Links, spaceLink{Href: loginsPath, Label: "upstream.logins.link", Text: "upstream.logins.link_text"})
+	}
 	if s.mandates.Letters != nil {
 		letters, err := (&letterPages{s.Server}).links(r, actor(sess), forViews)
 		if err != nil {

@@ -24,6 +24,7 @@ type Config struct {
 	Issuer          string        // --issuer, RELAIS_ISSUER
 	DB              string        // --db, RELAIS_DB: "sqlite:FILE" or "postgres://…"
 	Demo            bool          // --demo, RELAIS_DEMO
+	DemoPersons     string        // --demo-persons, RELAIS_DEMO_PERSONS: a JSON file of more demo accounts (demo_persons.go)
 	AutoMigrate     bool          // --auto-migrate, RELAIS_AUTO_MIGRATE (always on for SQLite)
 	BusyTimeout     time.Duration // --busy-timeout, RELAIS_BUSY_TIMEOUT (SQLite)
 	LogFormat       string        // --log-format, RELAIS_LOG_FORMAT: text or json
@@ -45,6 +46,8 @@ type Config struct {
 	JournalWitnesses          []string      // --journal-witness, RELAIS_JOURNAL_WITNESS: "URL VKEY" of each witness
 
 	Notices NoticeConfig // --notice-*, --smtp-*, --sms-*: who notices come from, email and SMS (notices_config.go)
+
+	Upstream UpstreamConfig // --franceconnect-*, --proconnect-*, --self-signup, --require-proconnect (upstream.go)
 
 	policy *mandates.Policy // the parsed --policy, or the default
 }
@@ -68,6 +71,7 @@ func bindServeFlags(fs *pflag.FlagSet, c *Config) {
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "address to listen on, host:port")
 	fs.StringVar(&c.Issuer, "issuer", "http://localhost:8080", "public URL of this server (https, except on localhost)")
 	fs.BoolVar(&c.Demo, "demo", false, "load demo accounts and a demo client, and print them")
+	fs.StringVar(&c.DemoPersons, "demo-persons", "", "with --demo: a JSON file of more demo accounts (docs/accounts.md)")
 	fs.BoolVar(&c.AutoMigrate, "auto-migrate", false, "apply database migrations at start (always done for SQLite)")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -84,6 +88,7 @@ func bindServeFlags(fs *pflag.FlagSet, c *Config) {
 		"how many passwords are checked at once (each takes 19 MiB); past it and a short queue, logins answer 503")
 	bindJournalFlags(fs, c)
 	bindNoticeFlags(fs, &c.Notices)
+	bindUpstreamFlags(fs, &c.Upstream)
 }
 
 // envName is the variable that gives a flag its default: --busy-timeout is
@@ -196,6 +201,17 @@ func (c *Config) validate() error {
 	}
 	if err := c.Notices.validate(); err != nil {
 		return err
+	}
+	if err := c.Upstream.validate(); err != nil {
+		return err
+	}
+	if c.DemoPersons != "" {
+		if !c.Demo {
+			return settingErr("--demo-persons (RELAIS_DEMO_PERSONS) works with --demo only; add --demo, or remove --demo-persons.")
+		}
+		if _, _, err := readDemoPersons(c.DemoPersons); err != nil {
+			return err
+		}
 	}
 	p, err := loadPolicy(c.Policy)
 	if err != nil {

@@ -36,6 +36,7 @@ func newServe(stdout, stderr io.Writer, getenv func(string) string) *cobra.Comma
 			if err := applyEnv(cmd.Flags(), getenv); err != nil {
 				return err
 			}
+			c.Upstream.readSecrets(getenv)
 			if err := c.validate(); err != nil {
 				return err
 			}
@@ -168,6 +169,12 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 	if err != nil {
 		return err
 	}
+	if oidc.Upstream, err = newUpstream(c, st, sink); err != nil {
+		return err
+	}
+	if oidc.Upstream != nil {
+		defer startUpstreamSweep(ctx, st, time.Now, log)()
+	}
 	stopJournal, err := startJournal(ctx, c, st, jr, box, service, log)
 	if err != nil {
 		return err
@@ -178,6 +185,11 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 	if c.Demo {
 		if err := loadDemo(ctx, st, box, c.policy, stdout, time.Now); err != nil {
 			return fmt.Errorf("demo data: %w", err)
+		}
+		if c.DemoPersons != "" {
+			if err := loadDemoPersons(ctx, st, c.DemoPersons, stdout); err != nil {
+				return fmt.Errorf("demo data: %w", err)
+			}
 		}
 		// The demo prints emails and SMS, and writes letters to files.
 		var post *demoPost

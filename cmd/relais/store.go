@@ -39,6 +39,7 @@ type store interface {
 	journal.Store
 	notices.Store
 	prefs.Store
+	upstreamStore // the logins through FranceConnect and ProConnect (upstream.go)
 	Ping(ctx context.Context) error
 	Migrations() (*goose.Provider, error)
 	Close() error

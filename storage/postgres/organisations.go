@@ -9,13 +9,13 @@ import (
 )
 
 const organisationColumns = `id::text, name, kind, areas, created_by, created_at, updated_at, version,
-	address_street, address_postal_code, address_locality, address_country`
+	address_street, address_postal_code, address_locality, address_country, siret`
 
 func scanOrganisation(row interface{ Scan(...any) error }) (mandates.Organisation, error) {
 	var o mandates.Organisation
 	var areas []string
 	if err := row.Scan(&o.ID, &o.Name, &o.Kind, &areas, &o.CreatedBy, &o.CreatedAt, &o.UpdatedAt, &o.Version,
-		&o.Address.Street, &o.Address.PostalCode, &o.Address.Locality, &o.Address.Country); err != nil {
+		&o.Address.Street, &o.Address.PostalCode, &o.Address.Locality, &o.Address.Country, &o.SIRET); err != nil {
 		return o, mapErr(err, "organisation")
 	}
 	o.Areas = typed[mandates.Area](areas)
@@ -31,9 +31,9 @@ func (s *Store) CreateOrganisation(ctx context.Context, o mandates.Organisation)
 	now := s.now().UTC()
 	return s.write(ctx, func(q querier) error {
 		_, err := q.Exec(ctx, `INSERT INTO organisations (id, name, kind, areas, created_by, created_at, updated_at, version,
-			address_street, address_postal_code, address_locality, address_country)
-			VALUES ($1, $2, $3, $4, $5, $6, $6, 1, $7, $8, $9, $10)`, o.ID, o.Name, string(o.Kind), texts(o.Areas), o.CreatedBy, now,
-			o.Address.Street, o.Address.PostalCode, o.Address.Locality, o.Address.Country)
+			address_street, address_postal_code, address_locality, address_country, siret)
+			VALUES ($1, $2, $3, $4, $5, $6, $6, 1, $7, $8, $9, $10, $11)`, o.ID, o.Name, string(o.Kind), texts(o.Areas), o.CreatedBy, now,
+			o.Address.Street, o.Address.PostalCode, o.Address.Locality, o.Address.Country, o.SIRET)
 		if err != nil {
 			return fmt.Errorf("create organisation %s: %w", o.ID, mapErr(err, "organisation"))
 		}
@@ -92,10 +92,10 @@ func (s *Store) UpdateOrganisation(ctx context.Context, id string, fn func(*mand
 			return fmt.Errorf("update organisation %s: %w", id, err)
 		}
 		tag, err := q.Exec(ctx, `UPDATE organisations SET name = $1, kind = $2, areas = $3, created_by = $4, updated_at = $5,
-			version = $6, address_street = $9, address_postal_code = $10, address_locality = $11, address_country = $12
+			version = $6, address_street = $9, address_postal_code = $10, address_locality = $11, address_country = $12, siret = $13
 			WHERE id = $7 AND version = $8`,
 			o.Name, string(o.Kind), texts(o.Areas), o.CreatedBy, o.UpdatedAt, o.Version, id, old.Version,
-			o.Address.Street, o.Address.PostalCode, o.Address.Locality, o.Address.Country)
+			o.Address.Street, o.Address.PostalCode, o.Address.Locality, o.Address.Country, o.SIRET)
 		if err != nil {
 			return fmt.Errorf("update organisation %s: %w", id, mapErr(err, "organisation"))
 		}

@@ -11,14 +11,14 @@ import (
 )
 
 const organisationColumns = `id, name, kind, areas, created_by, created_at, updated_at, version,
-	address_street, address_postal_code, address_locality, address_country`
+	address_street, address_postal_code, address_locality, address_country, siret`
 
 func scanOrganisation(row interface{ Scan(...any) error }) (mandates.Organisation, error) {
 	var o mandates.Organisation
 	var areas string
 	var created, updated int64
 	if err := row.Scan(&o.ID, &o.Name, &o.Kind, &areas, &o.CreatedBy, &created, &updated, &o.Version,
-		&o.Address.Street, &o.Address.PostalCode, &o.Address.Locality, &o.Address.Country); err != nil {
+		&o.Address.Street, &o.Address.PostalCode, &o.Address.Locality, &o.Address.Country, &o.SIRET); err != nil {
 		return o, mapErr(err, "organisation")
 	}
 	if err := json.Unmarshal([]byte(areas), &o.Areas); err != nil {
@@ -36,9 +36,9 @@ func (s *Store) CreateOrganisation(ctx context.Context, o mandates.Organisation)
 	}
 	now := ms(s.now())
 	return s.write(ctx, func(q querier) error {
-		_, err := q.ExecContext(ctx, `INSERT INTO organisations (`+organisationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)`,
+		_, err := q.ExecContext(ctx, `INSERT INTO organisations (`+organisationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)`,
 			o.ID, o.Name, string(o.Kind), jsoncol.Array(o.Areas), o.CreatedBy, now, now,
-			o.Address.Street, o.Address.PostalCode, o.Address.Locality, o.Address.Country)
+			o.Address.Street, o.Address.PostalCode, o.Address.Locality, o.Address.Country, o.SIRET)
 		if err != nil {
 			return fmt.Errorf("create organisation %s: %w", o.ID, mapErr(err, "organisation"))
 		}
@@ -89,9 +89,9 @@ func (s *Store) UpdateOrganisation(ctx context.Context, id string, fn func(*mand
 			return fmt.Errorf("update organisation %s: %w", id, err)
 		}
 		res, err := q.ExecContext(ctx, `UPDATE organisations SET name = ?, kind = ?, areas = ?, created_by = ?, updated_at = ?,
-			version = ?, address_street = ?, address_postal_code = ?, address_locality = ?, address_country = ? WHERE id = ? AND version = ?`,
+			version = ?, address_street = ?, address_postal_code = ?, address_locality = ?, address_country = ?, siret = ? WHERE id = ? AND version = ?`,
 			o.Name, string(o.Kind), jsoncol.Array(o.Areas), o.CreatedBy, ms(o.UpdatedAt), o.Version,
-			o.Address.Street, o.Address.PostalCode, o.Address.Locality, o.Address.Country, id, old.Version)
+			o.Address.Street, o.Address.PostalCode, o.Address.Locality, o.Address.Country, o.SIRET, id, old.Version)
 		if err != nil {
 			return fmt.Errorf("update organisation %s: %w", id, mapErr(err, "organisation"))
 		}

@@ -24,6 +24,10 @@ type Store interface {
 	oauth.ClientStore
 	authn.SessionStore
 	authn.AccountCodeStore
+	authn.UpstreamLoginStore
+	authn.UpstreamLinkStore
+	mandates.OrganisationStore
+	mandates.SIRETStore
 	Ping(ctx context.Context) error
 }
 
@@ -60,6 +64,9 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"persons are found by their identité pivot, homonyms too", testPersonsByPivot},
 		{"a session keeps how an upstream provider logged the person in", testSessionUpstream},
 		{"an account code is found by its hash, voided by the next, used once", testAccountCodes},
+		{"an upstream login is taken once, whoever returns first; expired ones are swept", testUpstreamLogins},
+		{"an upstream account links one person, one link per provider, removable", testUpstreamLinks},
+		{"an organisation is found by its SIRET, one organisation per SIRET", testOrganisationSIRET},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
