@@ -25,6 +25,8 @@ type Store interface {
 	authn.SessionStore
 	authn.AccountCodeStore
 	Ping(ctx context.Context) error
+	// DeletePersonSessions ends a person's sessions but one (accounts).
+	DeletePersonSessions(ctx context.Context, personID, keep string) (int64, error)
 }
 
 // Run runs the whole suite. newStore must return a fresh, empty, migrated
@@ -59,6 +61,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"persons are found by their identité pivot, homonyms too", testPersonsByPivot},
 		{"a session keeps how an upstream provider logged the person in", testSessionUpstream},
 		{"an account code is found by its hash, voided by the next, used once", testAccountCodes},
+		{"a new password ends the person's other sessions, and nobody else's", testDeletePersonSessions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
