@@ -49,7 +49,9 @@ func (r *recorded) of(t mandates.EventType) []mandates.Event {
 // chosen is every person's channel.
 type chosen struct{ ch *notices.Channel }
 
-func (c chosen) Channel(context.Context, notices.Addressee) (notices.Channel, error) { return *c.ch, nil }
+func (c chosen) Channel(context.Context, notices.Addressee) (notices.Channel, error) {
+	return *c.ch, nil
+}
 
 type world struct {
 	t        *testing.T
