@@ -43,6 +43,9 @@ func (s *signInPages) mountOIDC(r, pages *mux.Router) {
 	if s.oidc.TOTP != nil {
 		(&totpPages{s}).mountTOTP(pages)
 	}
+	if s.oidc.Recovery != nil {
+		(&recoveryPages{s.Server}).mountRecovery(pages)
+	}
 }
 
 // authorizeQuery is the authorization request as a query string, without
@@ -286,6 +289,8 @@ type loginData struct {
 	// Kept says that what the person wrote on a form, sent after their
 	// session ended, waits for them after this login (a message id).
 	Kept string
+	// Forgot: « Mot de passe oublié » is offered (recovery.go).
+	Forgot bool
 }
 
 // emptyField is a required field left empty and the message id that asks
@@ -352,7 +357,7 @@ func (s *signInPages) loginForm(w http.ResponseWriter, r *http.Request) error {
 		allowFormTarget(w, u.Query().Get("redirect_uri"))
 	}
 	s.render(w, r, http.StatusOK, "login", "login.title", loginData{Return: ret, Email: email, Site: s.siteName(r.Context(), ret),
-		Kept: s.keeping().keptNotice(r, ret)})
+		Kept: s.keeping().keptNotice(r, ret), Forgot: s.oidc.Recovery != nil})
 	return nil
 }
 
@@ -369,7 +374,7 @@ func (s *signInPages) login(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return formError(err)
 	}
-	d := loginData{Return: returnPath(r.PostForm.Get("return")), Email: strings.TrimSpace(r.PostForm.Get("email"))}
+	d := loginData{Return: returnPath(r.PostForm.Get("return")), Email: strings.TrimSpace(r.PostForm.Get("email")), Forgot: s.oidc.Recovery != nil}
 	d.Site = s.siteName(ctx, d.Return)
 	d.Kept = s.keeping().keptNotice(r, d.Return)
 	if u, err := url.Parse(d.Return); err == nil {
