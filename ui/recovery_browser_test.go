@@ -187,18 +187,21 @@ func TestAPasswordIsRecoveredByLetterEmailAndSMS(t *testing.T) {
 			waitText(t, ctx, "Mot de passe oublié ?")
 			step(t, ctx, click(`main a[href="/mot-de-passe-oublie"]`))
 			waitFor(t, ctx, h.URL("/mot-de-passe-oublie"))
+			waitText(t, ctx, "Recevoir un code")
 			step(t, ctx, typeIn("#email", tt.p.Email), click(`main form button[type="submit"]`))
 			waitText(t, ctx, "Si un compte existe à cette adresse, nous avons envoyé un code")
 
 			code := post.codeBy(t, tt.p.ID, tt.ch)
 			step(t, ctx, click(`main a[href="/nouveau-mot-de-passe"]`))
 			waitFor(t, ctx, h.URL("/nouveau-mot-de-passe"))
+			waitText(t, ctx, "Code reçu")
 			step(t, ctx, typeIn("#code", code), typeIn("#password", tt.password), typeIn("#again", tt.password),
 				click(`main form button[type="submit"]`))
 			waitText(t, ctx, "Votre mot de passe est changé")
 
 			step(t, ctx, click(`main a[href="/login"]`))
 			waitFor(t, ctx, h.URL("/login"))
+			waitText(t, ctx, "Se connecter à Relais")
 			step(t, ctx, typeIn("#email", tt.p.Email), typeIn("#password", tt.password), click(`main form button[type="submit"]`))
 			waitText(t, ctx, "Me déconnecter")
 			step(t, ctx, chromedp.Navigate(h.URL("/espace")))
