@@ -54,7 +54,7 @@ func (c chosen) Channel(context.Context, notices.Addressee) (notices.Channel, er
 }
 
 type world struct {
-	t        *testing.T
+	t        testing.TB
 	ctx      context.Context
 	st       *sqlite.Store
 	clock    time.Time
@@ -63,11 +63,30 @@ type world struct {
 	events   *recorded
 	recovery *accounts.Recovery
 	jeanne   mandates.Person
+	waits    []time.Duration // what Request waited, instead of sleeping
 }
 
 const oldPassword = "l'ancien mot de passe"
 
 func newWorld(t *testing.T) *world {
+	t.Helper()
+	w := openWorld(t)
+	now := func() time.Time { return w.clock }
+	// The notices' sink, as relais serve has it: a new password is told
+	// to the person on paper (notices.Rules).
+	sink := &notices.Notifier{Sink: w.events, Store: w.st, Reader: w.st, Channels: chosen{&w.channel}, Now: now}
+	codes := authn.NewAccountCodes(w.st, w.st, authn.CodeLimits{}, now)
+	codeNotices := &notices.CodeNotices{Store: w.st, Reader: w.st, Channels: chosen{&w.channel}, Sealer: w.box, Now: now}
+	w.recovery = accounts.NewRecovery(w.st, codes, codeNotices, sink, nil, accounts.RecoveryLimits{}, now,
+		accounts.WithAnswerTime(accounts.DefaultAnswerTime, func(_ context.Context, d time.Duration) error {
+			w.waits = append(w.waits, d)
+			return nil
+		}))
+	return w
+}
+
+// openWorld is a migrated SQLite store with Jeanne, who has a password.
+func openWorld(t testing.TB) *world {
 	t.Helper()
 	ctx := t.Context()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "relais.db"), sqlite.Options{})
@@ -84,15 +103,8 @@ func newWorld(t *testing.T) *world {
 	}
 	mig.Close()
 	w := &world{t: t, ctx: ctx, st: st, clock: time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC), channel: notices.Paper, events: &recorded{}}
-	now := func() time.Time { return w.clock }
 	w.box, _ = keyring.NewSecretBox(bytes.Repeat([]byte{3}, 32))
 	w.jeanne = w.person("jeanne@example.fr")
-	// The notices' sink, as relais serve has it: a new password is told
-	// to the person on paper (notices.Rules).
-	sink := &notices.Notifier{Sink: w.events, Store: st, Reader: st, Channels: chosen{&w.channel}, Now: now}
-	codes := authn.NewAccountCodes(st, st, authn.CodeLimits{}, now)
-	codeNotices := &notices.CodeNotices{Store: st, Reader: st, Channels: chosen{&w.channel}, Sealer: w.box, Now: now}
-	w.recovery = accounts.NewRecovery(st, codes, codeNotices, sink, nil, accounts.RecoveryLimits{}, now)
 	return w
 }
 
@@ -228,6 +240,16 @@ func TestAnUnknownEmailGetsTheSameAnswerAndCountsTheSame(t *testing.T) {
 	}
 	if n := len(w.events.of(mandates.EventPasswordResetRequested)); n != 3 {
 		t.Errorf("%d requests journaled, want 3 (the refused and the unknown are not)", n)
+	}
+	// Every answer, sent, unknown or refused, waited for the same answer
+	// time (the test's clock stands still: the whole of it).
+	if len(w.waits) != 8 {
+		t.Errorf("%d waits for 8 requests", len(w.waits))
+	}
+	for i, d := range w.waits {
+		if d != accounts.DefaultAnswerTime {
+			t.Errorf("request %d waited %v, want %v", i+1, d, accounts.DefaultAnswerTime)
+		}
 	}
 	// An hour later, the count starts again.
 	w.clock = w.clock.Add(time.Hour)
