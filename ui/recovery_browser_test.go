@@ -26,8 +26,9 @@ import (
 	"github.com/relais-fr/relais/ui/browsertest"
 )
 
-// resetCodeText is a reset code as a letter, an email or an SMS writes it.
-var resetCodeText = regexp.MustCompile(`[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}`)
+// resetCodeText is a reset code as a letter, an email or an SMS writes it;
+// not the notice's reference (« N-0A1B-… »), which a hyphen precedes.
+var resetCodeText = regexp.MustCompile(`(?:^|[^-A-Z0-9])([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})(?:$|[^-A-Z0-9])`)
 
 // outbox stands for the email server and the SMS gateway of the
 // dispatcher: it keeps what it is given.
@@ -116,11 +117,14 @@ func (p *recoveryPost) codeBy(t *testing.T, personID string, ch notices.Channel)
 			text = strings.Join(m.Lines, "\n")
 		}
 	}
-	code := resetCodeText.FindString(text)
-	if code == "" {
+	m := resetCodeText.FindStringSubmatch(text)
+	if m == nil {
 		t.Fatalf("no code in the %s:\n%s", ch, text)
 	}
-	return code
+	if want := p.app.resetCode(t, personID); m[1] != want {
+		t.Fatalf("the %s says the code %s, the notice holds %s", ch, m[1], want)
+	}
+	return m[1]
 }
 
 // chooseChannel confirms p's choice of ch (email or SMS) as « Comment je
