@@ -346,14 +346,23 @@ func (r *Recovery) ResetAfterFranceConnect(ctx context.Context, sess authn.Brows
 	})
 }
 
-// setPassword writes the new hash, ends the person's sessions but keep,
-// and journals the reset, in the caller's transaction.
+// setPassword writes the new hash, forgets the failed logins, ends the
+// person's sessions but keep, and journals the reset, in the caller's
+// transaction.
 func (r *Recovery) setPassword(ctx context.Context, personID, hash, keep, by string) error {
-	if _, err := r.store.UpdatePerson(ctx, personID, func(p *mandates.Person) error {
+	p, err := r.store.UpdatePerson(ctx, personID, func(p *mandates.Person) error {
 		p.PasswordHash = hash
 		return nil
-	}); err != nil {
+	})
+	if err != nil {
 		return fmt.Errorf("set a new password: %w", err)
+	}
+	// The failed logins that may have locked the person out were with the
+	// old password: the new one works at once.
+	if p.Email != "" {
+		if err := r.store.ClearFailures(ctx, authn.LoginAccountKey(p.Email)); err != nil {
+			return fmt.Errorf("clear the failed logins: %w", err)
+		}
 	}
 	if _, err := r.store.DeletePersonSessions(ctx, personID, keep); err != nil {
 		return err

@@ -285,6 +285,16 @@ func TestANewPasswordWithTheCode(t *testing.T) {
 	}
 	_, code, _ := w.sentCode(w.jeanne.ID, mandates.EventPasswordResetRequested)
 	w.clock = w.clock.Add(time.Hour)
+	// Jeanne locked herself out trying old passwords.
+	auth := authn.NewAuthenticator(w.st, w.st, authn.LoginLimits{}, func() time.Time { return w.clock }, w.events, w.st)
+	for range 5 {
+		if _, err := auth.Authenticate(w.ctx, "jeanne@example.fr", "une vieille idée", "192.0.2.1"); !errors.Is(err, authn.ErrBadCredentials) {
+			t.Fatalf("a wrong password: %v", err)
+		}
+	}
+	if _, err := auth.Authenticate(w.ctx, "jeanne@example.fr", oldPassword, "192.0.2.1"); !errors.Is(err, authn.ErrTooManyAttempts) {
+		t.Fatalf("locked out: %v, want ErrTooManyAttempts", err)
+	}
 
 	got, err := w.recovery.ResetWithCode(w.ctx, strings.ToLower(code), newPassword, newPassword, "192.0.2.1", mine)
 	if err != nil || got != w.jeanne.ID {
@@ -292,6 +302,9 @@ func TestANewPasswordWithTheCode(t *testing.T) {
 	}
 	if !w.passwordIs(w.jeanne.ID, newPassword) {
 		t.Error("the new password does not work")
+	}
+	if _, err := auth.Authenticate(w.ctx, "jeanne@example.fr", newPassword, "192.0.2.1"); err != nil {
+		t.Errorf("the new password at once, after being locked out: %v", err)
 	}
 	if !w.alive(mine) || w.alive(other) || !w.alive(pauls) {
 		t.Errorf("sessions: the browser's %v, Jeanne's other %v, Paul's %v; want true, false, true", w.alive(mine), w.alive(other), w.alive(pauls))
