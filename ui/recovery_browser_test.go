@@ -127,6 +127,26 @@ func (p *recoveryPost) codeBy(t *testing.T, personID string, ch notices.Channel)
 	return m[1]
 }
 
+// follow goes where the page's link to path leads, once the link is
+// there; by navigation, which waits for the page to load, so that typing
+// never meets the page before.
+func follow(t *testing.T, ctx context.Context, h *browsertest.Harness, path string) {
+	t.Helper()
+	sel := `main a[href="` + path + `"]`
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!document.querySelector(`+jsString(sel)+`)`))
+		if err == nil && ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the page never had a link to %s (%v)", path, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	step(t, ctx, chromedp.Navigate(h.URL(path)))
+}
+
 // chooseChannel confirms p's choice of ch (email or SMS) as « Comment je
 // reçois mes courriers » does: a code to the new address, typed back.
 func chooseChannel(t *testing.T, app *oidcApp, p mandates.Person, ch notices.Channel, to string) {
@@ -189,22 +209,19 @@ func TestAPasswordIsRecoveredByLetterEmailAndSMS(t *testing.T) {
 			}
 			step(t, ctx, chromedp.Navigate(h.URL("/login")))
 			waitText(t, ctx, "Mot de passe oublié ?")
-			step(t, ctx, click(`main a[href="/mot-de-passe-oublie"]`))
-			waitFor(t, ctx, h.URL("/mot-de-passe-oublie"))
+			follow(t, ctx, h, "/mot-de-passe-oublie")
 			waitText(t, ctx, "Recevoir un code")
 			step(t, ctx, typeIn("#email", tt.p.Email), click(`main form button[type="submit"]`))
 			waitText(t, ctx, "Si un compte existe à cette adresse, nous avons envoyé un code")
 
 			code := post.codeBy(t, tt.p.ID, tt.ch)
-			step(t, ctx, click(`main a[href="/nouveau-mot-de-passe"]`))
-			waitFor(t, ctx, h.URL("/nouveau-mot-de-passe"))
+			follow(t, ctx, h, "/nouveau-mot-de-passe")
 			waitText(t, ctx, "Code reçu")
 			step(t, ctx, typeIn("#code", code), typeIn("#password", tt.password), typeIn("#again", tt.password),
 				click(`main form button[type="submit"]`))
 			waitText(t, ctx, "Votre mot de passe est changé")
 
-			step(t, ctx, click(`main a[href="/login"]`))
-			waitFor(t, ctx, h.URL("/login"))
+			follow(t, ctx, h, "/login")
 			waitText(t, ctx, "Se connecter à Relais")
 			step(t, ctx, typeIn("#email", tt.p.Email), typeIn("#password", tt.password), click(`main form button[type="submit"]`))
 			waitText(t, ctx, "Me déconnecter")
