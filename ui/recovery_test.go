@@ -265,7 +265,7 @@ func TestAnOperatorRemovesALostSecondFactorAtTheDesk(t *testing.T) {
 	if a := getPage(t, app, signedIn(t, app, c.marie), path); a.status != http.StatusNotFound {
 		t.Errorf("not an operator: %d, want 404", a.status)
 	}
-	if a := getPage(t, app, op, "/operateur/personnes/"+c.jeanne.ID+"/courriers"); !a.has(`href="`+path+`"`) {
+	if a := getPage(t, app, op, "/operateur/personnes/"+c.jeanne.ID+"/courriers"); !a.has(`href="` + path + `"`) {
 		t.Errorf("the person's notices page does not link to the second factor's")
 	}
 	if a := getPage(t, app, opOTP, path); a.status != http.StatusOK || !a.has("J’ai vérifié une pièce d’identité") {
