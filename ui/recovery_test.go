@@ -290,6 +290,9 @@ func TestAnOperatorRemovesALostSecondFactorAtTheDesk(t *testing.T) {
 	if n := app.resetNotice(t, c.jeanne.ID, mandates.EventSecondFactorReset); n.Channel != notices.Paper || n.Data["actor_id"] != c.operator.ID {
 		t.Errorf("the notice: %+v; want a letter naming the operator", n)
 	}
+	if a := getPage(t, app, opOTP, "/operateur/personnes/"+c.jeanne.ID+"/courriers"); !a.has("Un code de sécurité retiré au guichet") {
+		t.Errorf("the person's notices do not name the letter about the reset")
+	}
 	if a := getPage(t, app, opOTP, path+"?fait=retire"); !a.has("Le code de sécurité de Jeanne Petit est retiré.") {
 		t.Errorf("done: %s", between(a.body, "<main", "</main>"))
 	}
