@@ -251,7 +251,9 @@ func (r *Recovery) request(ctx context.Context, typed, address string) error {
 			return err
 		}
 		// Never the code: the journal is read by others than the person.
-		return r.events.Emit(ctx, mandates.Event{Type: mandates.EventPasswordResetRequested, At: now, ActorID: p.ID, PersonID: p.ID,
+		// No actor: whoever typed the address is not known (the journal
+		// says « quelqu'un a demandé un nouveau mot de passe »).
+		return r.events.Emit(ctx, mandates.Event{Type: mandates.EventPasswordResetRequested, At: now, PersonID: p.ID,
 			Detail: map[string]string{"channel": string(ch)}})
 	})
 }

@@ -178,6 +178,23 @@ func TestANewPasswordWithTheCodeThenALogin(t *testing.T) {
 	if got := login(recoveredPassword); got != http.StatusSeeOther {
 		t.Errorf("the new password: %d, want 303", got)
 	}
+	// Journaled in Jeanne's chain: a request by nobody known, then her new
+	// password, by code; neither holds the code.
+	chain := chainOf(t, app, app.person.ID)
+	asked, reset := ofType(chain, mandates.EventPasswordResetRequested), ofType(chain, mandates.EventPasswordReset)
+	if len(asked) != 1 || asked[0].ActorID != "" || asked[0].Detail == nil || asked[0].Detail.Fields["channel"] != "paper" {
+		t.Errorf("the request journaled: %+v", asked)
+	}
+	if len(reset) != 1 || reset[0].ActorID != app.person.ID || reset[0].Detail == nil || reset[0].Detail.Fields["by"] != "code" {
+		t.Errorf("the reset journaled: %+v", reset)
+	}
+	for _, e := range append(asked, reset...) {
+		for k, v := range e.Detail.Fields {
+			if strings.Contains(v, code) {
+				t.Errorf("the journal's %s holds the code", k)
+			}
+		}
+	}
 	// The code was used once.
 	if a := postForm(t, app, cl, "/nouveau-mot-de-passe", form(code, recoveredPassword, recoveredPassword)); a.status != http.StatusBadRequest || !a.has("déjà utilisé") {
 		t.Errorf("the code again: %d", a.status)
