@@ -104,7 +104,8 @@ type resetData struct {
 }
 
 func (s *recoveryPages) resetForm(w http.ResponseWriter, r *http.Request) error {
-	s.render(w, r, http.StatusOK, "recovery_reset", "recovery.reset.title", resetData{Action: resetPath, Code: r.URL.Query().Get("code")})
+	// Never a code from the address: it would stay in logs and history.
+	s.render(w, r, http.StatusOK, "recovery_reset", "recovery.reset.title", resetData{Action: resetPath})
 	return nil
 }
 
