@@ -139,7 +139,7 @@ func (a *Authenticator) Window() time.Duration { return a.limits.Window }
 // answer says nothing about who has an account.
 func (a *Authenticator) Authenticate(ctx context.Context, email, password, address string) (mandates.Person, error) {
 	window := a.now().UTC().Truncate(a.limits.Window)
-	accountKey, addressKey := "account:"+mandates.EmailKey(email), "address:"+address
+	accountKey, addressKey := LoginAccountKey(email), "address:"+address
 	// The attempt is counted before the password is checked: read first and
 	// counted after, concurrent guesses would all find room under the limit.
 	ok, err := a.attempts.ReserveAttempt(ctx, window,

@@ -95,6 +95,11 @@ var notified = map[mandates.EventType]struct {
 	// so someone who took over the account cannot divert the letters
 	// unseen (the new channel is never used for this one).
 	mandates.EventNoticeChannelConfirmed: {paper: true},
+	// A new password, and a lost second factor removed by an operator
+	// (issue 16): told on paper for the same reason, so that someone who
+	// took over the account, its email or its phone cannot hide it.
+	mandates.EventPasswordReset:     {paper: true},
+	mandates.EventSecondFactorReset: {paper: true},
 }
 
 // AlwaysPaper says whether the notices of events of type t go on paper

@@ -115,6 +115,10 @@ func TestRules(t *testing.T) {
 			notices.Facts{Representation: tutelle}, []notices.Addressee{person}},
 		{"Jeanne's new channel confirmed by herself: Jeanne", ev(mandates.EventNoticeChannelConfirmed, jeanne, "", nil),
 			notices.Facts{}, []notices.Addressee{person}},
+		{"Jeanne's new password: Jeanne only", ev(mandates.EventPasswordReset, jeanne, "", nil), notices.Facts{}, []notices.Addressee{person}},
+		{"Jeanne's second factor removed by an operator: Jeanne only, not the operator", ev(mandates.EventSecondFactorReset, operator, "", nil),
+			notices.Facts{}, []notices.Addressee{person}},
+		{"a reset code asked is not notified (the code notice is written apart)", ev(mandates.EventPasswordResetRequested, jeanne, "", nil), notices.Facts{}, nil},
 		{"a code sent to a new address is not notified", ev(mandates.EventNoticeChannelRequested, jeanne, "", nil), notices.Facts{}, nil},
 		{"back to paper is not notified", ev(mandates.EventNoticePaperChosen, jeanne, "", nil), notices.Facts{}, nil},
 		{"a representation of someone else names no representative", ev(mandates.EventSuspended, operator, "", elsewhere),
@@ -140,12 +144,14 @@ func TestNotifiedEvents(t *testing.T) {
 		mandates.EventResumed, mandates.EventRevoked, mandates.EventWithdrawn, mandates.EventAreaWithdrawn, mandates.EventUpdated,
 		mandates.EventAccepted, mandates.EventDeclined, mandates.EventAgreed, mandates.EventExpired,
 		mandates.EventCosignRequested, mandates.EventCosignApproved, mandates.EventCosignRefused,
-		mandates.EventNoticeChannelConfirmed, mandates.EventEndingSoon, mandates.EventSiteFirstAct, mandates.EventSecondFactorEnrolled, mandates.EventSecondFactorDisabled}
+		mandates.EventNoticeChannelConfirmed, mandates.EventEndingSoon, mandates.EventSiteFirstAct, mandates.EventSecondFactorEnrolled, mandates.EventSecondFactorDisabled,
+		mandates.EventPasswordReset, mandates.EventSecondFactorReset}
+	paper := []mandates.EventType{mandates.EventNoticeChannelConfirmed, mandates.EventPasswordReset, mandates.EventSecondFactorReset}
 	for _, typ := range mandates.EventTypes {
 		if got := notices.Notified(typ); got != slices.Contains(want, typ) {
 			t.Errorf("Notified(%s) = %v", typ, got)
 		}
-		if got := notices.AlwaysPaper(typ); got != (typ == mandates.EventNoticeChannelConfirmed) {
+		if got := notices.AlwaysPaper(typ); got != slices.Contains(paper, typ) {
 			t.Errorf("AlwaysPaper(%s) = %v", typ, got)
 		}
 	}

@@ -46,6 +46,9 @@ func (s *signInPages) mountOIDC(r, pages *mux.Router) {
 	if len(upstreamOf(s.oidc).clients()) > 0 {
 		(&upstreamPages{s}).mount(pages)
 	}
+	if s.oidc.Recovery != nil {
+		(&recoveryPages{s.Server}).mountRecovery(pages)
+	}
 }
 
 // authorizeQuery is the authorization request as a query string, without
@@ -295,6 +298,8 @@ type loginData struct {
 	// FranceConnect and ProConnect are the addresses of their buttons,
 	// or "" when the deployment offers none (upstream.go).
 	FranceConnect, ProConnect string
+	// Forgot: « Mot de passe oublié » is offered (recovery.go).
+	Forgot bool
 }
 
 // emptyField is a required field left empty and the message id that asks
@@ -361,7 +366,8 @@ func (s *signInPages) loginForm(w http.ResponseWriter, r *http.Request) error {
 		allowFormTarget(w, u.Query().Get("redirect_uri"))
 	}
 	s.render(w, r, http.StatusOK, "login", "login.title", loginData{Return: ret, Email: email, Site: s.siteName(r.Context(), ret),
-		Kept: s.keeping().keptNotice(r, ret), FranceConnect: upstreamOf(s.oidc).franceConnectStart(ret), ProConnect: upstreamOf(s.oidc).proConnectStart(ret)})
+		Kept: s.keeping().keptNotice(r, ret), FranceConnect: upstreamOf(s.oidc).franceConnectStart(ret), ProConnect: upstreamOf(s.oidc).proConnectStart(ret),
+		Forgot: s.oidc.Recovery != nil})
 	return nil
 }
 
@@ -378,7 +384,7 @@ func (s *signInPages) login(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return formError(err)
 	}
-	d := loginData{Return: returnPath(r.PostForm.Get("return")), Email: strings.TrimSpace(r.PostForm.Get("email"))}
+	d := loginData{Return: returnPath(r.PostForm.Get("return")), Email: strings.TrimSpace(r.PostForm.Get("email")), Forgot: s.oidc.Recovery != nil}
 	d.Site = s.siteName(ctx, d.Return)
 	d.Kept = s.keeping().keptNotice(r, d.Return)
 	d.FranceConnect, d.ProConnect = upstreamOf(s.oidc).franceConnectStart(d.Return), upstreamOf(s.oidc).proConnectStart(d.Return)

@@ -19,6 +19,7 @@ import (
 	"github.com/pquerna/otp/totp"
 	"golang.org/x/oauth2"
 
+	"github.com/relais-fr/relais/accounts"
 	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/authz"
 	"github.com/relais-fr/relais/authz/oauth"
@@ -45,6 +46,7 @@ type oidcApp struct {
 	journal  *journal.Journal // every act of the app is journaled, as relais serve does
 	sent     *sentBox         // the codes of « Comment je reçois mes courriers » (letters_test.go)
 	logs     *logBox          // what the server logs (letters_test.go)
+	reset    *resetBox        // the recovery's codes and clock (recovery_test.go)
 }
 
 const (
@@ -124,9 +126,10 @@ func newOIDCAppWithUpstream(t *testing.T, policy *mandates.Policy, upstream func
 	}
 	s, err := ui.New(ui.Options{Log: slog.New(slog.NewJSONHandler(app.logs, nil)), Store: st, Sessions: authn.JournaledSessions(st, app.journal, st, nil), OIDC: &ui.OIDC{
 		Provider: provider, Auth: auth, Consents: authn.JournaledConsents(st, app.journal, st), Clients: st, TOTP: app.totp,
-		Forms: authn.NewFormKeeper(box, nil), Upstream: up},
+		Forms: authn.NewFormKeeper(box, nil), Upstream: up,
+		Recovery: app.recovery(st, box, auth)},
 		Mandates: &ui.Mandates{Service: app.service, Auth: auth, Journal: st, Letters: app.letters(st),
-			Notices: noticesOf(t, st, app)}})
+			Notices: noticesOf(t, st, app), SecondFactors: accounts.NewSecondFactorReset(app.service, st, st, app.notifier(st), nil)}})
 	if err != nil {
 		t.Fatal(err)
 	}

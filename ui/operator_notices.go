@@ -60,8 +60,11 @@ type noticesData struct {
 	Rows                 []noticeRow
 	Unsendable           int // letters that cannot be sent
 	Done                 bool
-	ProblemTitle         string
-	Problems             []problem
+	// SecondFactorReset: the page that removes a lost second factor is
+	// mounted (operator_second_factor.go), and linked from here.
+	SecondFactorReset bool
+	ProblemTitle      string
+	Problems          []problem
 }
 
 func (s *noticePages) noticesData(r *http.Request, sess mandates.Actor, personID string) (noticesData, error) {
@@ -77,7 +80,7 @@ func (s *noticePages) noticesData(r *http.Request, sess mandates.Actor, personID
 	}
 	l := s.localizer(r)
 	lang := requestLang(r)
-	d := noticesData{PersonID: personID, PersonName: mandates.DisplayName(p)}
+	d := noticesData{PersonID: personID, PersonName: mandates.DisplayName(p), SecondFactorReset: s.mandates.SecondFactors != nil}
 	names := map[string]string{}
 	for _, n := range list {
 		name, ok := names[n.RecipientID]

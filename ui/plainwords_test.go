@@ -103,6 +103,21 @@ func plainPages(t *testing.T, lang string) []plainPage {
 	get("log out", jeanne, "/logout", http.StatusOK, 0)
 	get("logged out", browserClient(t), "/logout", http.StatusOK, 0)
 
+	// A forgotten password (recovery.go): the request, its one answer, the
+	// code's page, its refusals, the new password; and after FranceConnect.
+	get("forgotten password", browserClient(t), "/mot-de-passe-oublie", http.StatusOK, 0)
+	post("forgotten password with nothing typed", browserClient(t), "/mot-de-passe-oublie", url.Values{"email": {""}}, http.StatusBadRequest, 1)
+	post("forgotten password: the code is sent", browserClient(t), "/mot-de-passe-oublie", url.Values{"email": {c.karim.Email}}, http.StatusOK, 0)
+	get("new password: the code's page", browserClient(t), "/nouveau-mot-de-passe", http.StatusOK, 0)
+	post("new password with problems", browserClient(t), "/nouveau-mot-de-passe", url.Values{"code": {"ABCD"}, "password": {"court"}, "again": {"x"}},
+		http.StatusBadRequest, 1)
+	post("new password: a wrong code", browserClient(t), "/nouveau-mot-de-passe", url.Values{"code": {"ABCD-EFGH-JKMN"},
+		"password": {recoveredPassword}, "again": {recoveredPassword}}, http.StatusBadRequest, 1)
+	post("new password: done", browserClient(t), "/nouveau-mot-de-passe", url.Values{"code": {app.resetCode(t, c.karim.ID)},
+		"password": {recoveredPassword}, "again": {recoveredPassword}}, http.StatusOK, 0)
+	get("new password after FranceConnect", franceConnectSession(t, app, c.karim, time.Minute), "/espace/mot-de-passe", http.StatusOK, 0)
+	get("new password: log in with FranceConnect again", signedIn(t, app, c.karim), "/espace/mot-de-passe", http.StatusOK, 1)
+
 	// A site sends the person to Relais: for whom, then the consent.
 	reps, err := app.store.RepresentationsOf(ctx, c.jeanne.ID)
 	if err != nil || len(reps) != 1 {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/relais-fr/relais/accounts"
 	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/locales"
 	"github.com/relais-fr/relais/mandates"
@@ -31,6 +32,9 @@ type Mandates struct {
 	// Notices, when set, adds the operators' view of a person's notices
 	// (operator_notices.go).
 	Notices *Notices
+	// SecondFactors, when set, adds the operators' page and API that
+	// remove a person's lost second factor (operator_second_factor.go).
+	SecondFactors *accounts.SecondFactorReset
 }
 
 // The pages about representations. Each group lives in its own file:
@@ -53,6 +57,9 @@ func (s *Server) mountRepresentations(pages *mux.Router) {
 	s.mountLetters(pages)
 	if s.mandates.Notices != nil {
 		(&noticePages{s}).mountNotices(pages)
+	}
+	if s.mandates.SecondFactors != nil {
+		(&secondFactorResetPages{s}).mountSecondFactorReset(pages)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/relais-fr/relais/accounts"
 	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/authz"
 	"github.com/relais-fr/relais/authz/oauth"
@@ -68,6 +69,10 @@ type OIDC struct {
 	// Upstream is the login through FranceConnect and ProConnect
 	// (upstream.go); when nil, the login page offers the password only.
 	Upstream *Upstream
+	// Recovery, when set, adds « Mot de passe oublié », the page where a
+	// reset code is typed, and the new password after a FranceConnect
+	// login (recovery.go).
+	Recovery *accounts.Recovery
 }
 
 // Server is Relais's whole HTTP handler.

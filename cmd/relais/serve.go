@@ -16,11 +16,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
+	"github.com/relais-fr/relais/accounts"
 	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/authz"
 	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/journal"
+	"github.com/relais-fr/relais/notices"
 	"github.com/relais-fr/relais/ui"
 )
 
@@ -175,6 +177,11 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 	if oidc.Upstream != nil {
 		defer startUpstreamSweep(ctx, st, time.Now, log)()
 	}
+	// Account codes (issue 16): a reset code goes through the person's
+	// channel, sealed in its notice; a new password is told on paper.
+	accountCodes := authn.NewAccountCodes(st, st, authn.CodeLimits{}, time.Now)
+	codeNotices := &notices.CodeNotices{Store: st, Reader: st, Channels: look, Sealer: box.Derive(noticeCodesKey), Now: time.Now}
+	oidc.Recovery = accounts.NewRecovery(st, accountCodes, codeNotices, sink, oidc.Auth.HashPool(), accounts.RecoveryLimits{}, time.Now)
 	stopJournal, err := startJournal(ctx, c, st, jr, box, service, log)
 	if err != nil {
 		return err
@@ -218,7 +225,7 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 		// The letters' page sends its codes with the dispatcher's email
 		// and SMS senders; without any it offers paper only.
 		Mandates: &ui.Mandates{Service: service, Auth: oidc.Auth, Journal: st, Letters: noticeLetters(st, service, sink, channels.Senders, days),
-			Notices: opNotices},
+			Notices: opNotices, SecondFactors: accounts.NewSecondFactorReset(service, st, st, sink, time.Now)},
 	})
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	sqlitedriver "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/relais-fr/relais/accounts"
 	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/keyring"
@@ -34,6 +35,8 @@ type store interface {
 	authn.AttemptStore
 	authn.TOTPStore
 	authn.PendingLoginStore
+	authn.AccountCodeStore
+	accounts.PersonSessions
 	oauth.SubjectStore
 	keyring.JournalKeyStore
 	journal.Store

@@ -54,7 +54,8 @@ type variant struct {
 // the rules can give it, with the actors that change the words.
 func variants(e mandates.EventType) []variant {
 	switch {
-	case e == mandates.EventSecondFactorEnrolled || e == mandates.EventSecondFactorDisabled:
+	case e == mandates.EventSecondFactorEnrolled || e == mandates.EventSecondFactorDisabled ||
+		e == mandates.EventPasswordReset || e == mandates.EventSecondFactorReset:
 		return []variant{
 			{"by the person", "jeanne", "jeanne", notices.RolePerson, map[string]string{"actor_id": id("jeanne")}},
 			{"by someone else", "jeanne", "jeanne", notices.RolePerson, map[string]string{"actor_id": id("marie")}},

@@ -29,6 +29,8 @@ type Store interface {
 	mandates.OrganisationStore
 	mandates.SIRETStore
 	Ping(ctx context.Context) error
+	// DeletePersonSessions ends a person's sessions but one (accounts).
+	DeletePersonSessions(ctx context.Context, personID, keep string) (int64, error)
 }
 
 // Run runs the whole suite. newStore must return a fresh, empty, migrated
@@ -67,6 +69,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"an upstream login is taken once, whoever returns first; expired ones are swept", testUpstreamLogins},
 		{"an upstream account links one person, one link per provider, removable", testUpstreamLinks},
 		{"an organisation is found by its SIRET, one organisation per SIRET", testOrganisationSIRET},
+		{"a new password ends the person's other sessions, and nobody else's", testDeletePersonSessions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
