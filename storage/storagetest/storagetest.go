@@ -24,6 +24,8 @@ type Store interface {
 	oauth.ClientStore
 	authn.SessionStore
 	authn.AccountCodeStore
+	authn.LoginNameStore
+	mandates.PersonLister
 	Ping(ctx context.Context) error
 }
 
@@ -59,6 +61,8 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"persons are found by their identité pivot, homonyms too", testPersonsByPivot},
 		{"a session keeps how an upstream provider logged the person in", testSessionUpstream},
 		{"an account code is found by its hash, voided by the next, used once", testAccountCodes},
+		{"a login name is unique, found, replaced; a taken one leaves the transaction usable", testLoginNames},
+		{"persons are listed by folded name, by pages", testListPersons},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
