@@ -31,6 +31,10 @@ type Mandates struct {
 	// Notices, when set, adds the operators' view of a person's notices
 	// (operator_notices.go).
 	Notices *Notices
+	// Accounts, when set, adds the forms that open an account at a desk,
+	// the operator's page of a person, /api/v1/persons and /activer
+	// (accounts.go, activation.go).
+	Accounts *Accounts
 }
 
 // The pages about representations. Each group lives in its own file:
@@ -52,6 +56,10 @@ func (s *Server) mountRepresentations(pages *mux.Router) {
 	s.mountLetters(pages)
 	if s.mandates.Notices != nil {
 		(&noticePages{s}).mountNotices(pages)
+	}
+	if s.mandates.Accounts != nil {
+		(&deskPages{s}).mountDesk(pages)
+		(&activationPages{s}).mountActivation(pages)
 	}
 }
 
