@@ -21,6 +21,7 @@ import (
 	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/journal"
+	"github.com/relais-fr/relais/notices"
 	"github.com/relais-fr/relais/ui"
 )
 
@@ -191,10 +192,12 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	opNotices, err := operatorNotices(st, service, jr, writer, look)
+	opNotices, err := operatorNotices(st, service, jr, writer, look, box.Derive(noticeCodesKey))
 	if err != nil {
 		return err
 	}
+	accountCodes := authn.NewAccountCodes(st, st, authn.CodeLimits{}, time.Now)
+	codeNotices := &notices.CodeNotices{Store: st, Reader: st, Channels: look, Sealer: box.Derive(noticeCodesKey), Now: time.Now}
 	site, err := ui.New(ui.Options{
 		Log:           log,
 		Store:         st,
@@ -206,7 +209,7 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 		// The letters' page sends its codes with the dispatcher's email
 		// and SMS senders; without any it offers paper only.
 		Mandates: &ui.Mandates{Service: service, Auth: oidc.Auth, Journal: st, Letters: noticeLetters(st, service, sink, channels.Senders, days),
-			Notices: opNotices},
+			Notices: opNotices, Accounts: uiAccounts(st, service, sink, accountCodes, codeNotices, oidc.Auth)},
 	})
 	if err != nil {
 		return err

@@ -39,6 +39,10 @@ type store interface {
 	journal.Store
 	notices.Store
 	prefs.Store
+	mandates.PivotStore
+	mandates.PersonLister
+	authn.AccountCodeStore
+	authn.LoginNameStore
 	Ping(ctx context.Context) error
 	Migrations() (*goose.Provider, error)
 	Close() error
