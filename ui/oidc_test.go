@@ -45,6 +45,8 @@ type oidcApp struct {
 	journal  *journal.Journal // every act of the app is journaled, as relais serve does
 	sent     *sentBox         // the codes of « Comment je reçois mes courriers » (letters_test.go)
 	logs     *logBox          // what the server logs (letters_test.go)
+	// letterCodes opens the codes of activation letters (accounts_test.go).
+	letterCodes *keyring.SecretBox
 }
 
 const (
@@ -115,7 +117,7 @@ func newOIDCAppWithPolicy(t *testing.T, policy *mandates.Policy, opts ...authn.A
 		Provider: provider, Auth: auth, Consents: authn.JournaledConsents(st, app.journal, st), Clients: st, TOTP: app.totp,
 		Forms: authn.NewFormKeeper(box, nil)},
 		Mandates: &ui.Mandates{Service: app.service, Auth: auth, Journal: st, Letters: app.letters(st),
-			Notices: noticesOf(t, st, app)}})
+			Notices: noticesOf(t, st, app), Accounts: app.accounts(st, auth, box)}})
 	if err != nil {
 		t.Fatal(err)
 	}
