@@ -51,10 +51,10 @@ func (s *deskPages) mountDesk(pages *mux.Router) {
 
 // accountForm is the « Ouvrir un compte » form as typed.
 type accountForm struct {
-	GivenNames, FamilyName, PreferredName, Gender, BirthDate   string
-	BirthPlace, BirthPlaceCode, BirthCountry                   string
+	GivenNames, FamilyName, PreferredName, Gender, BirthDate  string
+	BirthPlace, BirthPlaceCode, BirthCountry                  string
 	Street, PostalCode, Locality, Country, Email, Phone, Lang string
-	IdentityChecked, Homonym                                   bool
+	IdentityChecked, Homonym                                  bool
 }
 
 func accountFormOf(v url.Values) accountForm {
