@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/gorilla/mux"
@@ -106,7 +107,8 @@ func (s *activationPages) activate(w http.ResponseWriter, r *http.Request) error
 		case err != nil:
 			return err
 		default:
-			out := activatedData{Name: mandates.DisplayName(done.Person), LoginName: done.LoginName, Email: done.Person.Email, Tutor: tutor != nil, Login: "/login"}
+			out := activatedData{Name: mandates.DisplayName(done.Person), LoginName: done.LoginName, Email: done.Person.Email, Tutor: tutor != nil,
+				Login: "/login?" + url.Values{"return": {spacePath}}.Encode()}
 			s.render(w, r, http.StatusOK, "activate_done", "activate.done.title", out)
 			return nil
 		}
