@@ -59,7 +59,9 @@ func TestTheActivationLetterGivesTheLoginName(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		has := slices.ContainsFunc(m.Lines, func(l string) bool { return bytes.Contains([]byte(l), []byte("identifiant")) || bytes.Contains([]byte(l), []byte("login name")) })
+		has := slices.ContainsFunc(m.Lines, func(l string) bool {
+			return bytes.Contains([]byte(l), []byte("identifiant")) || bytes.Contains([]byte(l), []byte("login name"))
+		})
 		if c.want != "" && !slices.Contains(m.Lines, c.want) || c.want == "" && has {
 			t.Errorf("%s, %s: lines %q; want the login name line %q", c.person, c.kind, m.Lines, c.want)
 		}
