@@ -38,6 +38,7 @@ func operatorPersonPath(id string) string { return "/operateur/personnes/" + id 
 
 func (s *deskPages) mountDesk(pages *mux.Router) {
 	get := []string{http.MethodGet, http.MethodHead}
+	pages.HandleFunc("/operateur/personnes", s.page(s.operatorPersons)).Methods(get...)
 	pages.HandleFunc(operatorNewAccountPath, s.page(s.operatorNewAccount)).Methods(get...)
 	pages.HandleFunc(operatorNewAccountPath, s.page(s.operatorOpenAccount)).Methods(http.MethodPost)
 	pages.HandleFunc("/operateur/personnes/{id:[0-9a-f-]{36}}", s.page(s.operatorPersonPage)).Methods(get...)
@@ -320,5 +321,35 @@ func (s *deskPages) aidantOpenAccount(w http.ResponseWriter, r *http.Request) er
 	}
 	s.render(w, r, http.StatusCreated, "account_opened", "accounts.opened.title",
 		accountOpenedData{Name: mandates.DisplayName(o.Person), LoginName: o.LoginName, Paper: o.Letter.Channel == "paper"})
+	return nil
+}
+
+type operatorPersonsData struct {
+	Name    string
+	Persons []samePerson
+	Next    string // the link to the next page; "" on the last
+}
+
+// operatorPersons is the operators' list of persons, by name, a page at a
+// time: the way to a person's page (a new activation letter).
+func (s *deskPages) operatorPersons(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.operatorOnly(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	d := operatorPersonsData{Name: strings.TrimSpace(q.Get("nom"))}
+	list, next, err := s.mandates.Service.ListPersons(r.Context(), actor(sess), mandates.PersonQuery{Name: d.Name, After: q.Get("apres"), Limit: 50})
+	if err != nil {
+		return err
+	}
+	lang := requestLang(r)
+	for _, p := range list {
+		d.Persons = append(d.Persons, samePerson{ID: p.ID, Name: p.GivenNames + " " + p.FamilyName, Born: locales.FormatDate(p.BirthDate, lang)})
+	}
+	if next != "" {
+		d.Next = "/operateur/personnes?" + url.Values{"nom": {d.Name}, "apres": {next}}.Encode()
+	}
+	s.render(w, r, http.StatusOK, "account_list", "accounts.list.title", d)
 	return nil
 }

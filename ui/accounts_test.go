@@ -24,11 +24,12 @@ func (a *oidcApp) accounts(st *sqlite.Store, auth *authn.Authenticator, box *key
 	codes := authn.NewAccountCodes(st, st, authn.CodeLimits{}, time.Now)
 	cn := &notices.CodeNotices{Store: st, Reader: st, Sealer: a.letterCodes, Now: time.Now}
 	events := &notices.Notifier{Sink: a.journal, Store: st, Reader: st}
-	return &ui.Accounts{
+	a.accountsUI = &ui.Accounts{
 		Desk: &accounts.Desk{Service: a.service, Tx: st, Events: events, Codes: codes, Notices: cn, Names: st, Persons: st},
 		Activation: &accounts.Activation{Service: a.service, Tx: st, Events: events, Codes: codes, Notices: cn, Auth: auth,
 			Persons: st, Names: st, Attempts: st, Now: time.Now},
 	}
+	return a.accountsUI
 }
 
 // activationCode is the code of the person's latest activation letter.
@@ -105,6 +106,12 @@ func TestAnOperatorOpensAnAccountAtTheDesk(t *testing.T) {
 		t.Errorf("a homonym the operator checked: %d to %q", code, h.Get("Location"))
 	}
 
+	// The operators' list finds her by a part of her name.
+	code, page, _ = op.do(http.MethodGet, "/operateur/personnes?nom=MARIE+dur", nil)
+	if code != http.StatusOK || !strings.Contains(page, `href="/operateur/personnes/`+rose+`"`) {
+		t.Errorf("the list: %d\n%.3000s", code, page)
+	}
+
 	// A new letter voids the old code.
 	old := app.activationCode(t, rose)
 	code, _, h = op.do(http.MethodPost, "/operateur/personnes/"+rose+"/lettre-activation", url.Values{})
@@ -118,7 +125,7 @@ func TestAnOperatorOpensAnAccountAtTheDesk(t *testing.T) {
 	// Nobody else sees these pages.
 	for _, who := range []*mandates.Person{&c.marie, nil} {
 		u := boAs(t, app, who)
-		for _, path := range []string{"/operateur/personnes/nouvelle", "/operateur/personnes/" + rose} {
+		for _, path := range []string{"/operateur/personnes", "/operateur/personnes/nouvelle", "/operateur/personnes/" + rose} {
 			if code, _, h := u.do(http.MethodGet, path, nil); code != http.StatusNotFound && !(who == nil && code == http.StatusSeeOther && strings.HasPrefix(h.Get("Location"), "/login")) {
 				t.Errorf("%s for %v: %d", path, who, code)
 			}
@@ -165,6 +172,10 @@ func TestThePersonActivatesTheirAccountAndLogsInWithTheirLoginName(t *testing.T)
 	visitor := boAs(t, app, nil)
 	if status, page, _ := visitor.do(http.MethodGet, "/activer", nil); status != http.StatusOK || !strings.Contains(page, "Je n’ai pas de code") || strings.Contains(page, "FranceConnect") {
 		t.Errorf("/activer: %d\n%.1500s", status, page)
+	}
+	app.accountsUI.ActivationFranceConnect = "/connexion/franceconnect?activer=1"
+	if status, page, _ := visitor.do(http.MethodGet, "/activer", nil); status != http.StatusOK || !strings.Contains(page, `href="/connexion/franceconnect?activer=1"`) {
+		t.Errorf("/activer with FranceConnect: %d\n%.1500s", status, page)
 	}
 	form := url.Values{"code": {code}, "password": {"un bon mot de passe"}, "password_again": {"un autre mot de passe"}}
 	if status, page, _ := visitor.do(http.MethodPost, "/activer", form); status != http.StatusBadRequest || !invalidInput(page, "password_again") {

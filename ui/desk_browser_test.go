@@ -66,6 +66,10 @@ func TestTheDeskPathInABrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 
+		op.open("/operateur/personnes?nom=durand")
+		op.reads(words{"Rose Marie Durand", "Rose Marie Durand"})
+		op.keep("account-list", http.StatusOK)
+
 		// The letter, as the print run lays it out.
 		code, login := r.activationLetter(t, rose)
 

@@ -45,8 +45,10 @@ type oidcApp struct {
 	journal  *journal.Journal // every act of the app is journaled, as relais serve does
 	sent     *sentBox         // the codes of « Comment je reçois mes courriers » (letters_test.go)
 	logs     *logBox          // what the server logs (letters_test.go)
-	// letterCodes opens the codes of activation letters (accounts_test.go).
+	// letterCodes opens the codes of activation letters, accountsUI is
+	// what the accounts' pages were given (accounts_test.go).
 	letterCodes *keyring.SecretBox
+	accountsUI  *ui.Accounts
 }
 
 const (
