@@ -108,8 +108,7 @@ type accountFormData struct {
 }
 
 func (s *deskPages) accountFormPage(w http.ResponseWriter, r *http.Request, status int, d accountFormData) {
-	title := "accounts.new.title"
-	s.render(w, r, status, "account_new", title, d)
+	s.render(w, r, status, "account_new", "accounts.new.title", d)
 }
 
 func (s *deskPages) operatorNewAccount(w http.ResponseWriter, r *http.Request) error {
@@ -211,7 +210,6 @@ type operatorPersonData struct {
 	Opened      bool // just opened: the letter is on its way
 	Resent      bool // a new letter was just written
 	Language    string
-	Homonym     bool
 	Problems    []problem
 	NoticesLink bool
 }

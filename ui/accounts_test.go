@@ -106,6 +106,10 @@ func TestAnOperatorOpensAnAccountAtTheDesk(t *testing.T) {
 		t.Errorf("a homonym the operator checked: %d to %q", code, h.Get("Location"))
 	}
 
+	if code, page, _ := op.do(http.MethodGet, "/operateur/personnes/"+rose+"/courriers", nil); code != http.StatusOK || !strings.Contains(page, "La lettre pour activer le compte") {
+		t.Errorf("her letters: %d\n%.3000s", code, page)
+	}
+
 	// The operators' list finds her by a part of her name.
 	code, page, _ = op.do(http.MethodGet, "/operateur/personnes?nom=MARIE+dur", nil)
 	if code != http.StatusOK || !strings.Contains(page, `href="/operateur/personnes/`+rose+`"`) {
