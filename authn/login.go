@@ -99,6 +99,9 @@ type Authenticator struct {
 	dummy    string // a hash to verify against for unknown accounts
 	ev       events
 	hashes   *HashPool
+	// loginNames finds accounts by their login name (identifiant);
+	// nil: by email only.
+	loginNames LoginNameStore
 }
 
 // NewAuthenticator makes an Authenticator that journals logins and
@@ -121,6 +124,7 @@ func NewAuthenticator(persons mandates.PersonStore, attempts AttemptStore, limit
 	}
 	a := &Authenticator{persons: persons, attempts: attempts, limits: limits, now: now, ev: ev,
 		dummy: HashPassword("relais: a password nobody has")}
+	a.loginNames, _ = persons.(LoginNameStore)
 	for _, o := range opts {
 		o(a)
 	}
@@ -133,8 +137,9 @@ func NewAuthenticator(persons mandates.PersonStore, attempts AttemptStore, limit
 // Window is how long a person waits after too many failures.
 func (a *Authenticator) Window() time.Duration { return a.limits.Window }
 
-// Authenticate returns the person whose email and password these are.
-// It fails with ErrBadCredentials or ErrTooManyAttempts (or a store error),
+// Authenticate returns the person whose email, or login name (an
+// identifiant without « @ », for accounts opened at a desk), and password
+// these are. It fails with ErrBadCredentials or ErrTooManyAttempts (or a store error),
 // and takes about the same time whether or not the account exists, so the
 // answer says nothing about who has an account.
 func (a *Authenticator) Authenticate(ctx context.Context, email, password, address string) (mandates.Person, error) {
@@ -150,7 +155,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, email, password, addre
 	if !ok {
 		return mandates.Person{}, ErrTooManyAttempts
 	}
-	p, err := a.persons.PersonByEmail(ctx, email)
+	p, err := a.account(ctx, email)
 	hash := a.dummy
 	switch {
 	case err == nil && p.PasswordHash != "":
@@ -195,6 +200,20 @@ func (a *Authenticator) Authenticate(ctx context.Context, email, password, addre
 		}
 	}
 	return mandates.Person{}, ErrBadCredentials
+}
+
+// account finds the person by email, or by login name: either way an
+// unknown account is mandates.ErrNotFound, checked against the dummy hash
+// like any other, so the time taken says nothing.
+func (a *Authenticator) account(ctx context.Context, login string) (mandates.Person, error) {
+	if a.loginNames == nil || !IsLoginName(login) {
+		return a.persons.PersonByEmail(ctx, login)
+	}
+	id, err := a.loginNames.PersonIDByLoginName(ctx, LoginNameKey(login))
+	if err != nil {
+		return mandates.Person{}, err
+	}
+	return a.persons.Person(ctx, id)
 }
 
 // release takes back the attempt counted on each key.

@@ -47,6 +47,10 @@ type oidcApp struct {
 	sent     *sentBox         // the codes of « Comment je reçois mes courriers » (letters_test.go)
 	logs     *logBox          // what the server logs (letters_test.go)
 	reset    *resetBox        // the recovery's codes and clock (recovery_test.go)
+	// letterCodes opens the codes of activation letters, accountsUI is
+	// what the accounts' pages were given (accounts_test.go).
+	letterCodes *keyring.SecretBox
+	accountsUI  *ui.Accounts
 }
 
 const (
@@ -129,7 +133,8 @@ func newOIDCAppWithUpstream(t *testing.T, policy *mandates.Policy, upstream func
 		Forms: authn.NewFormKeeper(box, nil), Upstream: up,
 		Recovery: app.recovery(st, box, auth)},
 		Mandates: &ui.Mandates{Service: app.service, Auth: auth, Journal: st, Letters: app.letters(st),
-			Notices: noticesOf(t, st, app), SecondFactors: accounts.NewSecondFactorReset(app.service, st, st, app.notifier(st), nil)}})
+			Notices: noticesOf(t, st, app), SecondFactors: accounts.NewSecondFactorReset(app.service, st, st, app.notifier(st), nil),
+			Accounts: app.accounts(st, auth, box)}})
 	if err != nil {
 		t.Fatal(err)
 	}

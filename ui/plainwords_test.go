@@ -240,6 +240,19 @@ func plainPages(t *testing.T, lang string) []plainPage {
 	}
 	get("session ended: the login page", ended, a.location, http.StatusOK, 0)
 
+	// An account opened at a desk: the person activates it with the code
+	// of the letter, or asks for a new letter (accounts_test.go).
+	if a = raw(signedIn(t, app, c.operator), http.MethodPost, "/operateur/personnes/nouvelle", roseForm()); a.status != http.StatusSeeOther {
+		t.Fatalf("Rose's account: %d", a.status)
+	}
+	rose := strings.TrimSuffix(strings.TrimPrefix(a.location, "/operateur/personnes/"), "?fait=ouvert")
+	get("activate an account", browserClient(t), "/activer", http.StatusOK, 0)
+	post("activate: a wrong code", browserClient(t), "/activer", url.Values{"code": {"AAAA-BBBB-CCCC"}, "password": {"court"}}, http.StatusBadRequest, 1)
+	post("activate: done", browserClient(t), "/activer", url.Values{"code": {app.activationCode(t, rose)}, "password": {testPassword},
+		"password_again": {testPassword}}, http.StatusOK, 0)
+	get("activate: no code", browserClient(t), "/activer/sans-code", http.StatusOK, 0)
+	post("activate: a new letter asked", browserClient(t), "/activer/sans-code", url.Values{"login": {"rose.durand.1234"}}, http.StatusOK, 0)
+
 	// Errors.
 	get("error 404", jeanne, "/cette-page-n-existe-pas", http.StatusNotFound, 1)
 	get("error 404, an agreement asked of someone else", signedIn(t, app, c.karim), "/espace/accords/"+waiting, http.StatusNotFound, 1)

@@ -35,6 +35,10 @@ type Mandates struct {
 	// SecondFactors, when set, adds the operators' page and API that
 	// remove a person's lost second factor (operator_second_factor.go).
 	SecondFactors *accounts.SecondFactorReset
+	// Accounts, when set, adds the forms that open an account at a desk,
+	// the operator's page of a person, /api/v1/persons and /activer
+	// (accounts.go, activation.go).
+	Accounts *Accounts
 }
 
 // The pages about representations. Each group lives in its own file:
@@ -60,6 +64,10 @@ func (s *Server) mountRepresentations(pages *mux.Router) {
 	}
 	if s.mandates.SecondFactors != nil {
 		(&secondFactorResetPages{s}).mountSecondFactorReset(pages)
+	}
+	if s.mandates.Accounts != nil {
+		(&deskPages{s}).mountDesk(pages)
+		(&activationPages{s}).mountActivation(pages)
 	}
 }
 

@@ -18,10 +18,11 @@ import (
 // relais notices print checks it: written in words, then its address.
 // The check uses serve's words (w); when notices are not configured
 // (w is nil) it uses words signed « Relais »: the sender's name and
-// contact change the words, never whether a letter can be printed.
-func operatorNotices(st store, service *mandates.Service, events mandates.EventSink, w notices.Writer, look prefs.Lookup) (*ui.Notices, error) {
+// contact change the words, never whether a letter can be printed; codes
+// (serve's secret box for notice codes) opens the code a letter carries.
+func operatorNotices(st store, service *mandates.Service, events mandates.EventSink, w notices.Writer, look prefs.Lookup, codes notices.Sealer) (*ui.Notices, error) {
 	if w == nil {
-		ww, err := words.New(st, words.Options{Sender: "Relais", Contact: "Relais"})
+		ww, err := words.New(st, words.Options{Sender: "Relais", Contact: "Relais", Codes: codes})
 		if err != nil {
 			return nil, err
 		}

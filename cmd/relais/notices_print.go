@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/relais-fr/relais/keyring"
 	"github.com/relais-fr/relais/notices"
 	"github.com/relais-fr/relais/notices/letter"
 	"github.com/relais-fr/relais/notices/printing"
@@ -97,7 +98,12 @@ run once the address is corrected. --dry-run lists what would be printed and mar
 			} else if err := schemaCurrent(ctx, st); err != nil {
 				return err
 			}
-			w, err := words.New(st, words.Options{Sender: strings.TrimSpace(sender.From), Contact: sender.contact(), Now: time.Now})
+			codes, err := printCodes(c.SecretKey)
+			if err != nil {
+				return err
+			}
+			w, err := words.New(st, words.Options{Sender: strings.TrimSpace(sender.From), Contact: sender.contact(), Now: time.Now,
+				Site: strings.TrimSpace(c.Issuer), Codes: codes})
 			if err != nil {
 				return err
 			}
@@ -142,7 +148,27 @@ run once the address is corrected. --dry-run lists what would be printed and mar
 	fs.StringVar(&manifest, "manifest", "", "the CSV manifest to write (default: --out with .csv); it must not exist")
 	fs.BoolVar(&dryRun, "dry-run", false, "list the letters that would be printed (reference, recipient, kind) and mark nothing")
 	fs.IntVar(&limit, "limit", printing.DefaultLimit, "at most this many letters in one batch, oldest first")
+	fs.StringVar(&c.SecretKey, "secret-key", "", "serve's key (prefer RELAIS_SECRET_KEY): it opens the codes of activation and reset letters; without it they are left out")
+	fs.StringVar(&c.Issuer, "issuer", "", "serve's public URL (RELAIS_ISSUER): a code letter names the page to type its code on")
 	return cmd
+}
+
+// printCodes opens the codes that activation and reset letters carry
+// (notices.CodeNotices), with serve's secret key; nil without a key, and
+// such letters are left out (reportUnprintable says why).
+func printCodes(secretKey string) (notices.Sealer, error) {
+	if strings.TrimSpace(secretKey) == "" {
+		return nil, nil
+	}
+	key, err := parseSecretKey(secretKey)
+	if err != nil {
+		return nil, err
+	}
+	box, err := keyring.NewSecretBox(key)
+	if err != nil {
+		return nil, err
+	}
+	return box.Derive(noticeCodesKey), nil
 }
 
 // reportUnprintable names each letter left out, and why, on stderr.
@@ -154,6 +180,8 @@ func reportUnprintable(stderr io.Writer, us []printing.Unprintable) {
 		switch {
 		case errors.As(u.Reason, &ae):
 			why = fmt.Sprintf("the postal address is missing or incomplete (%s: %s)", ae.Field, ae.Rule)
+		case errors.Is(u.Reason, notices.ErrNoCode):
+			why = "it carries an account code, which only serve's key opens: give --secret-key (RELAIS_SECRET_KEY) the key relais serve runs with"
 		case errors.As(u.Reason, &pe):
 			why = fmt.Sprintf("it cannot be written (%s)", pe.Code)
 		}

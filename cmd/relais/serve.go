@@ -210,7 +210,7 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	opNotices, err := operatorNotices(st, service, jr, writer, look)
+	opNotices, err := operatorNotices(st, service, jr, writer, look, box.Derive(noticeCodesKey))
 	if err != nil {
 		return err
 	}
@@ -225,7 +225,8 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 		// The letters' page sends its codes with the dispatcher's email
 		// and SMS senders; without any it offers paper only.
 		Mandates: &ui.Mandates{Service: service, Auth: oidc.Auth, Journal: st, Letters: noticeLetters(st, service, sink, channels.Senders, days),
-			Notices: opNotices, SecondFactors: accounts.NewSecondFactorReset(service, st, st, sink, time.Now)},
+			Notices: opNotices, SecondFactors: accounts.NewSecondFactorReset(service, st, st, sink, time.Now),
+			Accounts: uiAccounts(st, service, sink, accountCodes, codeNotices, oidc.Auth)},
 	})
 	if err != nil {
 		return err

@@ -43,6 +43,10 @@ type store interface {
 	notices.Store
 	prefs.Store
 	upstreamStore // the logins through FranceConnect and ProConnect (upstream.go)
+	mandates.PivotStore
+	mandates.PersonLister
+	authn.AccountCodeStore
+	authn.LoginNameStore
 	Ping(ctx context.Context) error
 	Migrations() (*goose.Provider, error)
 	Close() error

@@ -277,6 +277,7 @@ type facts struct {
 	Code          string // a consent code, in its SMS only; or the sealed code of a code notice, opened to write it
 	CodeUntil     string // until when that code works: a day, with the hour for a code of less than two days
 	Link          string // the page to type that code on (Options.Site and CodePages)
+	LoginName     string // account.activation_sent: the identifiant to log in with, when the account has one
 	Sender        string // Options.Sender
 	Contact       string // Options.Contact
 
@@ -366,6 +367,9 @@ func (w *Writer) facts(ctx context.Context, n notices.Notice, lang string) (fact
 		f.Code, f.CodeUntil = code, codeUntil(until, n.CreatedAt, lang)
 		if page := CodePages[n.Kind]; page != "" && w.o.Site != "" {
 			f.Link = strings.TrimRight(w.o.Site, "/") + page
+		}
+		if f.LoginName, err = w.loginName(ctx, n); err != nil {
+			return f, to, gone("recipient", err)
 		}
 	}
 	if f.Destination, err = w.destination(ctx, n); err != nil {

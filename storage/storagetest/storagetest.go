@@ -28,6 +28,8 @@ type Store interface {
 	authn.UpstreamLinkStore
 	mandates.OrganisationStore
 	mandates.SIRETStore
+	authn.LoginNameStore
+	mandates.PersonLister
 	Ping(ctx context.Context) error
 	// DeletePersonSessions ends a person's sessions but one (accounts).
 	DeletePersonSessions(ctx context.Context, personID, keep string) (int64, error)
@@ -70,6 +72,8 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"an upstream account links one person, one link per provider, removable", testUpstreamLinks},
 		{"an organisation is found by its SIRET, one organisation per SIRET", testOrganisationSIRET},
 		{"a new password ends the person's other sessions, and nobody else's", testDeletePersonSessions},
+		{"a login name is unique, found, replaced; a taken one leaves the transaction usable", testLoginNames},
+		{"persons are listed by folded name, by pages", testListPersons},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
