@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-	"unicode/utf8"
 
 	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/mandates"
@@ -39,22 +38,8 @@ const (
 // proof, so it must be fresh (a browser left open an hour later is not).
 const FranceConnectWindow = 10 * time.Minute
 
-// The new password's rules, the same wherever a password is chosen.
-const (
-	// MinPasswordLength: CNIL's recommendation of 2022 (délibération
-	// 2022-100) for a password alone, with the login limits Relais has:
-	// 12 characters, any kind; no rule of capitals or digits, which makes
-	// passwords harder to remember, not to guess (NIST SP 800-63B §3.1.1.2).
-	MinPasswordLength = 12
-	// MaxPasswordBytes bounds what is hashed.
-	MaxPasswordBytes = 256
-)
-
 // The refusals of a new password and of a reset.
 var (
-	ErrPasswordTooShort = errors.New("accounts: the new password is too short")
-	ErrPasswordTooLong  = errors.New("accounts: the new password is too long")
-	ErrPasswordMismatch = errors.New("accounts: the two passwords differ")
 	// ErrNotFranceConnect: the session was not opened through
 	// FranceConnect, so it proves nothing a password would not.
 	ErrNotFranceConnect = errors.New("accounts: the session is not a FranceConnect login")
@@ -62,21 +47,6 @@ var (
 	// FranceConnectWindow; the person logs in with FranceConnect again.
 	ErrLoginTooOld = errors.New("accounts: the FranceConnect login is too old to choose a new password")
 )
-
-// CheckNewPassword applies the new password's rules: at least
-// MinPasswordLength characters, at most MaxPasswordBytes bytes, typed the
-// same twice.
-func CheckNewPassword(password, again string) error {
-	switch {
-	case utf8.RuneCountInString(password) < MinPasswordLength:
-		return ErrPasswordTooShort
-	case len(password) > MaxPasswordBytes:
-		return ErrPasswordTooLong
-	case password != again:
-		return ErrPasswordMismatch
-	}
-	return nil
-}
 
 // RecoveryLimits bound the reset codes asked; the zero value is the
 // default. Every request counts, whether or not an account answers to
@@ -276,12 +246,12 @@ func (r *Recovery) channel(ctx context.Context, personID string) (notices.Channe
 // password, ends the person's other sessions (all but keep, the browser
 // that did it when it is the person's) and journals EventPasswordReset
 // (by code), so all commit or none does. It fails with
-// ErrPasswordTooShort, ErrPasswordTooLong, ErrPasswordMismatch (nothing
+// authn.ErrPasswordTooShort, ErrPasswordTooLong, ErrPasswordsDiffer (nothing
 // counted, the code kept), authn.ErrBadCode, authn.ErrCodeExpired,
 // authn.ErrTooManyAttempts (counted per address by authn.AccountCodes), an
 // authn.BusyError, or a store error.
 func (r *Recovery) ResetWithCode(ctx context.Context, code, password, again, address, keep string) (string, error) {
-	if err := CheckNewPassword(password, again); err != nil {
+	if err := authn.CheckNewPassword(password, again); err != nil {
 		return "", err
 	}
 	hash, err := r.hash(ctx, password)
@@ -336,7 +306,7 @@ func (r *Recovery) ResetAfterFranceConnect(ctx context.Context, sess authn.Brows
 	if err := r.FranceConnectReset(sess); err != nil {
 		return err
 	}
-	if err := CheckNewPassword(password, again); err != nil {
+	if err := authn.CheckNewPassword(password, again); err != nil {
 		return err
 	}
 	hash, err := r.hash(ctx, password)

@@ -337,11 +337,11 @@ func TestARefusedNewPasswordKeepsTheCode(t *testing.T) {
 		name, password, again string
 		want                  error
 	}{
-		{"too short", "court", "court", accounts.ErrPasswordTooShort},
-		{"eleven characters", "onze caract", "onze caract", accounts.ErrPasswordTooShort},
-		{"too long", strings.Repeat("é", 129), strings.Repeat("é", 129), accounts.ErrPasswordTooLong},
-		{"typed differently twice", newPassword, newPassword + "!", accounts.ErrPasswordMismatch},
-		{"not typed again", newPassword, "", accounts.ErrPasswordMismatch},
+		{"too short", "court", "court", authn.ErrPasswordTooShort},
+		{"eleven characters", "onze caract", "onze caract", authn.ErrPasswordTooShort},
+		{"too long", strings.Repeat("é", 129), strings.Repeat("é", 129), authn.ErrPasswordTooLong},
+		{"typed differently twice", newPassword, newPassword + "!", authn.ErrPasswordsDiffer},
+		{"not typed again", newPassword, "", authn.ErrPasswordsDiffer},
 	} {
 		if _, err := w.recovery.ResetWithCode(w.ctx, code, tt.password, tt.again, "192.0.2.1", ""); !errors.Is(err, tt.want) {
 			t.Errorf("%s: %v, want %v", tt.name, err, tt.want)
@@ -433,7 +433,7 @@ func TestANewPasswordAfterAFreshFranceConnectLogin(t *testing.T) {
 	if err := w.recovery.ResetAfterFranceConnect(w.ctx, pwd, newPassword, newPassword); !errors.Is(err, accounts.ErrNotFranceConnect) {
 		t.Errorf("a password login sets a password: %v, want ErrNotFranceConnect", err)
 	}
-	if err := w.recovery.ResetAfterFranceConnect(w.ctx, sess, "court", "court"); !errors.Is(err, accounts.ErrPasswordTooShort) {
+	if err := w.recovery.ResetAfterFranceConnect(w.ctx, sess, "court", "court"); !errors.Is(err, authn.ErrPasswordTooShort) {
 		t.Errorf("a short password: %v", err)
 	}
 	if err := w.recovery.ResetAfterFranceConnect(w.ctx, sess, newPassword, newPassword); err != nil {

@@ -39,10 +39,15 @@ func WithLoginNames(names LoginNameStore) AuthenticatorOption {
 	return func(a *Authenticator) { a.loginNames = names }
 }
 
-// The rule of a new password (activation, reset): long enough to resist
-// guessing with the login limits, short enough to bound argon2id's work.
+// The rule of a new password, the same wherever one is chosen
+// (activation, reset): long enough to resist guessing with the login
+// limits, short enough to bound argon2id's work.
 const (
-	MinPasswordLength = 10  // characters
+	// MinPasswordLength: CNIL's recommendation of 2022 (délibération
+	// 2022-100) for a password alone, with the login limits Relais has:
+	// 12 characters, any kind; no rule of capitals or digits, which makes
+	// passwords harder to remember, not to guess (NIST SP 800-63B §3.1.1.2).
+	MinPasswordLength = 12  // characters
 	MaxPasswordLength = 128 // characters
 )
 

@@ -112,11 +112,11 @@ func (s *recoveryPages) resetForm(w http.ResponseWriter, r *http.Request) error 
 // passwordProblems puts a refused new password in words, on its field.
 func (s *recoveryPages) passwordProblems(r *http.Request, err error, p *formProblems) bool {
 	switch {
-	case errors.Is(err, accounts.ErrPasswordTooShort):
-		p.add("password", "recovery.password.too_short", map[string]any{"Min": accounts.MinPasswordLength})
-	case errors.Is(err, accounts.ErrPasswordTooLong):
+	case errors.Is(err, authn.ErrPasswordTooShort):
+		p.add("password", "recovery.password.too_short", map[string]any{"Min": authn.MinPasswordLength})
+	case errors.Is(err, authn.ErrPasswordTooLong):
 		p.add("password", "recovery.password.too_long")
-	case errors.Is(err, accounts.ErrPasswordMismatch):
+	case errors.Is(err, authn.ErrPasswordsDiffer):
 		p.add("again", "recovery.password.mismatch")
 	default:
 		return false
