@@ -69,6 +69,7 @@ type RecoveryStore interface {
 	mandates.PersonStore
 	mandates.Transactor
 	authn.AttemptStore
+	authn.LoginNameStore // a person without an email types their login name
 	PersonSessions
 }
 
@@ -145,13 +146,12 @@ func NewRecovery(store RecoveryStore, codes *authn.AccountCodes, codeNotices *no
 	return r
 }
 
-// accountFor finds the account a person names on « Mot de passe oublié »;
-// accountKey is the key that name's request limit counts on. Today an
-// account is named by its email. Request looks accounts up through these
-// two only: a login identifier for persons without email is added here,
-// and nowhere else.
+// accountFor finds the account a person names on « Mot de passe oublié »:
+// by its email, or by its login name for a person without one, as the
+// login page does (authn.Account); accountKey is the key that name's
+// request limit counts on (both forms are trimmed and lower-cased).
 func (r *Recovery) accountFor(ctx context.Context, typed string) (mandates.Person, error) {
-	return r.store.PersonByEmail(ctx, typed)
+	return authn.Account(ctx, r.store, r.store, typed)
 }
 
 func accountKey(typed string) string { return "reset-account:" + mandates.EmailKey(typed) }

@@ -468,3 +468,23 @@ func TestARequestThatFailsWritesNothing(t *testing.T) {
 		t.Error("a code notice committed")
 	}
 }
+
+// A person without an email names their account by the login name of their
+// activation letter, as on the login page.
+func TestAResetCodeForAPersonKnownByTheirLoginName(t *testing.T) {
+	w := newWorld(t)
+	rose := w.person("")
+	if err := w.st.SetLoginName(w.ctx, rose.ID, "rose.durand.4821"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.recovery.Request(w.ctx, " Rose.Durand.4821 ", "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	n, code, _ := w.sentCode(rose.ID, mandates.EventPasswordResetRequested)
+	if code == "" || n.Channel != notices.Paper {
+		t.Fatalf("no letter with a code for the login name: %+v", n)
+	}
+	if got := len(w.notices(w.jeanne.ID)); got != 0 {
+		t.Errorf("Jeanne got %d notices", got)
+	}
+}

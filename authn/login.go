@@ -206,14 +206,21 @@ func (a *Authenticator) Authenticate(ctx context.Context, email, password, addre
 // unknown account is mandates.ErrNotFound, checked against the dummy hash
 // like any other, so the time taken says nothing.
 func (a *Authenticator) account(ctx context.Context, login string) (mandates.Person, error) {
-	if a.loginNames == nil || !IsLoginName(login) {
-		return a.persons.PersonByEmail(ctx, login)
+	return Account(ctx, a.persons, a.loginNames, login)
+}
+
+// Account is the person whose email, or login name (IsLoginName), login
+// is; mandates.ErrNotFound when nobody's. names may be nil: then only
+// emails are looked up.
+func Account(ctx context.Context, persons mandates.PersonStore, names LoginNameStore, login string) (mandates.Person, error) {
+	if names == nil || !IsLoginName(login) {
+		return persons.PersonByEmail(ctx, login)
 	}
-	id, err := a.loginNames.PersonIDByLoginName(ctx, LoginNameKey(login))
+	id, err := names.PersonIDByLoginName(ctx, LoginNameKey(login))
 	if err != nil {
 		return mandates.Person{}, err
 	}
-	return a.persons.Person(ctx, id)
+	return persons.Person(ctx, id)
 }
 
 // release takes back the attempt counted on each key.

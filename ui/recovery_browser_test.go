@@ -212,7 +212,7 @@ func TestAPasswordIsRecoveredByLetterEmailAndSMS(t *testing.T) {
 			follow(t, ctx, h, "/mot-de-passe-oublie")
 			waitText(t, ctx, "Recevoir un code")
 			step(t, ctx, typeIn("#email", tt.p.Email), click(`main form button[type="submit"]`))
-			waitText(t, ctx, "Si un compte existe à cette adresse, nous avons envoyé un code")
+			waitText(t, ctx, "Si ce compte existe, nous avons envoyé un code")
 
 			code := post.codeBy(t, tt.p.ID, tt.ch)
 			follow(t, ctx, h, "/nouveau-mot-de-passe")

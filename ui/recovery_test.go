@@ -101,14 +101,14 @@ func TestForgotPasswordAnswersTheSameWhateverIsTyped(t *testing.T) {
 	if known.status != http.StatusOK || unknown.status != known.status || unknown.body != known.body {
 		t.Fatalf("known: %d, unknown: %d; the bodies differ: %v", known.status, unknown.status, unknown.body != known.body)
 	}
-	if !known.has("Si un compte existe à cette adresse, nous avons envoyé un code") {
+	if !known.has("Si ce compte existe, nous avons envoyé un code") {
 		t.Errorf("the answer does not say a code was sent if an account exists:\n%s", between(known.body, "<main", "</main>"))
 	}
 	if app.countNotices(t, app.person.ID) != 1 {
 		t.Error("no code notice for Jeanne")
 	}
 	// An empty field is asked for, not answered.
-	if a := ask(""); a.status != http.StatusBadRequest || !a.has("Tapez l’adresse e-mail de votre compte.") {
+	if a := ask(""); a.status != http.StatusBadRequest || !a.has("Tapez l’adresse e-mail ou l’identifiant de votre compte.") {
 		t.Errorf("empty: %d\n%s", a.status, between(a.body, "<main", "</main>"))
 	}
 	// Three requests for one address an hour, known or not: the fourth is
