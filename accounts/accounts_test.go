@@ -71,7 +71,7 @@ func newDeskWorld(t *testing.T) *deskWorld {
 	cn := &notices.CodeNotices{Store: st, Reader: st, Sealer: box, Now: clock}
 	w.desk = &accounts.Desk{Service: w.svc, Tx: st, Events: w.ev, Codes: codes, Notices: cn, Names: st, Persons: st}
 	auth := authn.NewAuthenticator(st, st, authn.LoginLimits{}, clock, mandatestest.Discard{}, st)
-	w.act = &accounts.Activation{Service: w.svc, Tx: st, Events: w.ev, Codes: codes, Notices: cn, Auth: auth, Persons: st, Names: st, Attempts: st, Now: clock}
+	w.act = &accounts.Activation{Service: w.svc, Tx: st, Events: w.ev, Codes: codes, Notices: cn, Auth: auth, Persons: st, Names: st, Attempts: st, Links: st, Now: clock}
 	w.op = mandates.Actor{PersonID: w.person("Odile", "Opératrice")}
 	if err := st.GrantRole(ctx, w.op.PersonID, mandates.RoleOperator); err != nil {
 		t.Fatal(err)
@@ -337,5 +337,65 @@ func TestAskingForACodeSaysNothingOfTheAccount(t *testing.T) {
 	}
 	if err := w.act.AskAgain(w.ctx, "nobody.1234", "10.0.0.3"); !errors.Is(err, authn.ErrTooManyAttempts) {
 		t.Errorf("a sixth request in an hour = %v, want ErrTooManyAttempts", err)
+	}
+}
+
+// An activation letter found after the account got in another way (a
+// reset, a FranceConnect link) takes nothing over: the code is spent and
+// refused, the password kept.
+func TestAnOldActivationLetterTakesNoActiveAccountOver(t *testing.T) {
+	for _, how := range []string{"a password set by a reset", "a FranceConnect link"} {
+		t.Run(how, func(t *testing.T) {
+			w := newDeskWorld(t)
+			o, err := w.desk.Open(w.ctx, w.op, rose())
+			if err != nil {
+				t.Fatal(err)
+			}
+			code := w.code(w.letters(o.Person.ID)[0])
+			if how == "a password set by a reset" {
+				if _, err := w.st.UpdatePerson(w.ctx, o.Person.ID, func(p *mandates.Person) error {
+					p.PasswordHash = authn.HashPassword("le mot de passe de Rose")
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+			} else if err := w.st.SaveUpstreamLink(w.ctx, authn.UpstreamLink{Provider: authn.UpstreamFranceConnect, Subject: "fc-rose",
+				PersonID: o.Person.ID, LinkedAt: w.now}); err != nil {
+				t.Fatal(err)
+			}
+			before, err := w.st.Person(w.ctx, o.Person.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.act.Activate(w.ctx, nil, code, "le mot de passe du voleur", "le mot de passe du voleur", "10.0.0.9"); !errors.Is(err, accounts.ErrAlreadyActive) {
+				t.Fatalf("the old letter's code = %v, want ErrAlreadyActive", err)
+			}
+			after, err := w.st.Person(w.ctx, o.Person.ID)
+			if err != nil || after.PasswordHash != before.PasswordHash {
+				t.Errorf("the password changed (%v)", err)
+			}
+			if _, err := w.act.Activate(w.ctx, nil, code, "le mot de passe du voleur", "le mot de passe du voleur", "10.0.0.9"); !errors.Is(err, authn.ErrBadCode) {
+				t.Errorf("the same code again = %v, want ErrBadCode: the refused code is spent", err)
+			}
+		})
+	}
+}
+
+// The person signed in (through FranceConnect, say) types their own code:
+// they activate their account as themselves, not as their own tutor.
+func TestThePersonSignedInUsesTheirOwnCode(t *testing.T) {
+	w := newDeskWorld(t)
+	o, err := w.desk.Open(w.ctx, w.op, rose())
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := w.code(w.letters(o.Person.ID)[0])
+	self := mandates.Actor{PersonID: o.Person.ID}
+	if _, err := w.act.Activate(w.ctx, &self, code, "un bon mot de passe", "un bon mot de passe", "10.0.0.1"); err != nil {
+		t.Fatalf("Rose signed in, with her own code: %v", err)
+	}
+	last := w.ev.got[len(w.ev.got)-1]
+	if last.Type != mandates.EventAccountActivated || last.ActorID != o.Person.ID || last.Detail["by"] != "" {
+		t.Errorf("event %+v; want account.activated by Rose herself", last)
 	}
 }

@@ -24,10 +24,19 @@ type Activation struct {
 	Persons  mandates.PersonStore
 	Names    authn.LoginNameStore
 	Attempts authn.AttemptStore
-	Now      func() time.Time // default time.Now
+	// Links tells whether the account already has a linked login
+	// (FranceConnect): then it is active, and a code refused.
+	Links LinkedLogins
+	Now   func() time.Time // default time.Now
 	// AskLimits bound « Je n'ai pas de code »: per address, and per
 	// account (a new letter at most once a day).
 	AskPerAddress int // default 5 an hour
+}
+
+// LinkedLogins lists a person's logins through an upstream provider; the
+// stores implement it.
+type LinkedLogins interface {
+	UpstreamLinksOf(ctx context.Context, personID string) ([]authn.UpstreamLink, error)
 }
 
 // Activated is an account just activated, and the login name to log in
@@ -45,7 +54,11 @@ type Activated struct {
 //
 // A wrong, used or expired code fails with authn.ErrBadCode or
 // authn.ErrCodeExpired, and counts against the address
-// (authn.ErrTooManyAttempts past the limit).
+// (authn.ErrTooManyAttempts past the limit). A code of an account that got
+// in another way meanwhile (a password set by a reset, a FranceConnect
+// link) is spent and refused with ErrAlreadyActive: a letter found later
+// takes nothing over. The person signed in who types their own code acts
+// as themselves, whatever tutor says.
 func (ac *Activation) Activate(ctx context.Context, tutor *mandates.Actor, code, password, again, address string) (Activated, error) {
 	hash, err := ac.Auth.HashNewPassword(ctx, password, again)
 	if err != nil {
@@ -63,6 +76,14 @@ func (ac *Activation) Activate(ctx context.Context, tutor *mandates.Actor, code,
 		}
 		if err != nil {
 			return err
+		}
+		if err := ac.notActive(ctx, personID); err != nil {
+			// The code is spent with the refusal: it commits.
+			codeErr = err
+			return nil
+		}
+		if tutor != nil && tutor.PersonID == personID {
+			tutor = nil
 		}
 		actorID := personID
 		if tutor != nil {
@@ -97,6 +118,26 @@ func (ac *Activation) Activate(ctx context.Context, tutor *mandates.Actor, code,
 		return Activated{}, codeErr
 	}
 	return out, nil
+}
+
+// notActive refuses with ErrAlreadyActive an account that has a password
+// or a linked login.
+func (ac *Activation) notActive(ctx context.Context, personID string) error {
+	p, err := ac.Persons.Person(ctx, personID)
+	if err != nil {
+		return err
+	}
+	if p.PasswordHash != "" {
+		return ErrAlreadyActive
+	}
+	links, err := ac.Links.UpstreamLinksOf(ctx, personID)
+	if err != nil {
+		return err
+	}
+	if len(links) > 0 {
+		return ErrAlreadyActive
+	}
+	return nil
 }
 
 func (ac *Activation) now() time.Time {

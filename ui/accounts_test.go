@@ -27,7 +27,7 @@ func (a *oidcApp) accounts(st *sqlite.Store, auth *authn.Authenticator, box *key
 	a.accountsUI = &ui.Accounts{
 		Desk: &accounts.Desk{Service: a.service, Tx: st, Events: events, Codes: codes, Notices: cn, Names: st, Persons: st},
 		Activation: &accounts.Activation{Service: a.service, Tx: st, Events: events, Codes: codes, Notices: cn, Auth: auth,
-			Persons: st, Names: st, Attempts: st, Now: time.Now},
+			Persons: st, Names: st, Attempts: st, Links: st, Now: time.Now},
 	}
 	return a.accountsUI
 }
@@ -326,5 +326,28 @@ func TestThePersonsAPI(t *testing.T) {
 	}
 	if code, out := op.api(http.MethodGet, "/api/v1/persons/"+mandates.NewID(time.Now()), nil); code != http.StatusNotFound || out["error"] != "not_found" {
 		t.Errorf("an unknown person: %d %v", code, out)
+	}
+}
+
+// A letter's code typed after the account got a password another way:
+// a plain page that says so and where to sign in, not an error.
+func TestAnOldLetterOfAnActiveAccountGetsAPlainPage(t *testing.T) {
+	app := newOIDCApp(t)
+	c := newCast(t, app)
+	op := boAs(t, app, &c.operator)
+	_, _, h := op.do(http.MethodPost, "/operateur/personnes/nouvelle", roseForm())
+	rose := personPathRe.FindStringSubmatch(h.Get("Location"))[1]
+	code := app.activationCode(t, rose)
+	if _, err := app.store.UpdatePerson(t.Context(), rose, func(p *mandates.Person) error {
+		p.PasswordHash = authn.HashPassword("le mot de passe de Rose")
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	visitor := boAs(t, app, nil)
+	form := url.Values{"code": {code}, "password": {"le mot de passe du voleur"}, "password_again": {"le mot de passe du voleur"}}
+	status, page, _ := visitor.do(http.MethodPost, "/activer", form)
+	if status != http.StatusConflict || !strings.Contains(page, "Ce compte est déjà activé") || !strings.Contains(page, `href="/mot-de-passe-oublie"`) {
+		t.Errorf("an old letter's code: %d\n%.1500s", status, page)
 	}
 }

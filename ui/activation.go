@@ -8,6 +8,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/relais-fr/relais/accounts"
 	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/notices/words"
@@ -102,12 +103,17 @@ func (s *activationPages) activate(w http.ResponseWriter, r *http.Request) error
 			s.refusal(w, r, http.StatusTooManyRequests, refusalData{Heading: translate(l, "activate.too_many.heading"), Lead: translate(l, "activate.too_many.lead"),
 				NextSteps: []string{translate(l, "activate.too_many.wait"), translate(l, "activate.expired.desk")}})
 			return nil
+		case errors.Is(err, accounts.ErrAlreadyActive):
+			s.refusal(w, r, http.StatusConflict, refusalData{Heading: translate(l, "activate.active.heading"), Lead: translate(l, "activate.active.lead"),
+				NextSteps: []string{translate(l, "activate.active.login"), translate(l, "activate.expired.desk")},
+				Links:     []refusalLink{{Href: "/login", Text: translate(l, "activate.active.login_link")}, {Href: "/mot-de-passe-oublie", Text: translate(l, "activate.active.forgot_link")}}})
+			return nil
 		case errors.Is(err, mandates.ErrNotPermitted) && tutor != nil:
 			p.add("code", "activate.error.not_tutor")
 		case err != nil:
 			return err
 		default:
-			out := activatedData{Name: mandates.DisplayName(done.Person), LoginName: done.LoginName, Email: done.Person.Email, Tutor: tutor != nil,
+			out := activatedData{Name: mandates.DisplayName(done.Person), LoginName: done.LoginName, Email: done.Person.Email, Tutor: tutor != nil && tutor.PersonID != done.Person.ID,
 				Login: "/login?" + url.Values{"return": {spacePath}}.Encode()}
 			s.render(w, r, http.StatusOK, "activate_done", "activate.done.title", out)
 			return nil

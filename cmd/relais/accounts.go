@@ -21,6 +21,6 @@ func uiAccounts(st store, service *mandates.Service, events mandates.EventSink, 
 	return &ui.Accounts{
 		Desk: accountsDesk(st, service, events, codes, cn),
 		Activation: &accounts.Activation{Service: service, Tx: st, Events: events, Codes: codes, Notices: cn, Auth: auth,
-			Persons: st, Names: st, Attempts: st, Now: time.Now},
+			Persons: st, Names: st, Attempts: st, Links: st, Now: time.Now},
 	}
 }
