@@ -107,6 +107,9 @@ func checkAccount(in *AccountInput) error {
 	case strings.TrimSpace(p.Address.Locality) == "":
 		return invalid("address_locality", RuleRequired)
 	}
+	if err := checkPivotNames(*p); err != nil {
+		return err
+	}
 	switch in.By {
 	case "":
 		in.By = OpenedAtDesk

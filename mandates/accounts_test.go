@@ -91,6 +91,8 @@ func TestOpeningAnAccountIsRefused(t *testing.T) {
 		{"to an aidant who says it is a homonym", func(w *aidantWorld) Actor { return w.aidant }, func(in *AccountInput) { in.Homonym = true }, ErrInvalid, "homonym"},
 		{"without the identity check", func(w *aidantWorld) Actor { return w.op }, func(in *AccountInput) { in.IdentityChecked = false }, ErrInvalid, "identity_checked"},
 		{"without a family name", func(w *aidantWorld) Actor { return w.op }, func(in *AccountInput) { in.Person.FamilyName = " " }, ErrInvalid, "family_name"},
+		{"with given names that are only a hyphen", func(w *aidantWorld) Actor { return w.op }, func(in *AccountInput) { in.Person.GivenNames = "-" }, ErrInvalid, "given_names"},
+		{"with a family name that is only a dot", func(w *aidantWorld) Actor { return w.op }, func(in *AccountInput) { in.Person.FamilyName = "." }, ErrInvalid, "family_name"},
 		{"without a birth date", func(w *aidantWorld) Actor { return w.op }, func(in *AccountInput) { in.Person.BirthDate = time.Time{} }, ErrInvalid, "birth_date"},
 		{"without a gender", func(w *aidantWorld) Actor { return w.op }, func(in *AccountInput) { in.Person.Gender = "" }, ErrInvalid, "gender"},
 		{"without a street", func(w *aidantWorld) Actor { return w.op }, func(in *AccountInput) { in.Person.Address.Street = "" }, ErrInvalid, "address_street"},

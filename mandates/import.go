@@ -289,7 +289,11 @@ func (im *importer) person(ctx context.Context, l ImportLine) *importPerson {
 	if p.BirthPlace.Code != "" && p.BirthCountry == "" {
 		p.BirthCountry = FranceCountryCode
 	}
-	if err := p.Validate(); err != nil {
+	err := p.Validate()
+	if err == nil {
+		err = checkPivotNames(p)
+	}
+	if err != nil {
 		im.problem(l.Line, err)
 		return nil
 	}

@@ -41,6 +41,19 @@ type PivotStore interface {
 	PersonsByPivot(ctx context.Context, key string) ([]Person, error)
 }
 
+// checkPivotNames refuses names without a letter or a digit (« - »,
+// « . »): PivotKey would be empty, and the person could be matched with
+// nobody, or, in one import, taken for another such line's person.
+func checkPivotNames(p Person) error {
+	switch {
+	case pivotName(p.GivenNames) == "":
+		return invalid("given_names", RuleFormat)
+	case pivotName(p.FamilyName) == "":
+		return invalid("family_name", RuleFormat)
+	}
+	return nil
+}
+
 // pivotName folds a name as PivotKey compares it.
 func pivotName(s string) string {
 	var b strings.Builder

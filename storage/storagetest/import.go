@@ -236,7 +236,10 @@ func testImportBad(t *testing.T, w *importWorld) {
 		"Ambre;Roux;1970-05-05;69123;Lyon;;F;;;;;tutelle;Tribunal judiciaire de Lyon;RG 26/205;2026-10-20;2026-11-01;2030-10-01;;marie@example.fr;;tuteur\n" +
 		"too;few;values\n" +
 		"Lucie Anne;Bernard;1962-01-20;;;99134;F;;;;lucie.bernard@example.fr;habilitation_familiale_representation;Tribunal judiciaire de Lyon;RG 26/206;2026-10-21;2026-11-02;2026-10-01;papiers;fatima@example.fr;;personne_habilitee\n" +
-		"Jeanne;Lefèvre;1948-03-12;69123;Lyon;;F;;;;;tutelle;Tribunal judiciaire de Lyon;RG 26/207;2026-10-15;2026-10-29;2030-10-01;;marie@example.fr;;tuteur\n"
+		"Jeanne;Lefèvre;1948-03-12;69123;Lyon;;F;;;;;tutelle;Tribunal judiciaire de Lyon;RG 26/207;2026-10-15;2026-10-29;2030-10-01;;marie@example.fr;;tuteur\n" +
+		// Names without a letter match nobody, and are not one person.
+		"-;.;1950-06-01;75056;Paris;;M;;;;;tutelle;Tribunal judiciaire de Paris;RG 26/208;2026-10-20;2026-11-01;2030-10-01;;marie@example.fr;;tuteur\n" +
+		"-;Durand;1950-06-01;75056;Paris;;M;;;;;tutelle;Tribunal judiciaire de Paris;RG 26/209;2026-10-20;2026-11-01;2030-10-01;;marie@example.fr;;tuteur\n"
 	before := w.stored(t)
 	rep := w.importFile(t, file, false)
 	want := []string{
@@ -246,6 +249,8 @@ func testImportBad(t *testing.T, w *importWorld) {
 		"line 6, column given_names: several_persons",
 		"line 7: field_count",
 		"line 8, column valid_until: after",
+		"line 10, column given_names: format",
+		"line 11, column given_names: format",
 	}
 	if got := problemsOf(rep); !slices.Equal(got, want) {
 		t.Errorf("problems:\n got  %q\n want %q", got, want)
