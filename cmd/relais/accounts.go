@@ -16,11 +16,16 @@ func accountsDesk(st store, service *mandates.Service, events mandates.EventSink
 	return &accounts.Desk{Service: service, Tx: st, Events: events, Codes: codes, Notices: cn, Names: st, Persons: st}
 }
 
-// uiAccounts is what serve's pages about accounts need.
-func uiAccounts(st store, service *mandates.Service, events mandates.EventSink, codes *authn.AccountCodes, cn *notices.CodeNotices, auth *authn.Authenticator) *ui.Accounts {
-	return &ui.Accounts{
+// uiAccounts is what serve's pages about accounts need; with
+// franceConnect, /activer also offers to activate with FranceConnect.
+func uiAccounts(st store, service *mandates.Service, events mandates.EventSink, codes *authn.AccountCodes, cn *notices.CodeNotices, auth *authn.Authenticator, franceConnect bool) *ui.Accounts {
+	a := &ui.Accounts{
 		Desk: accountsDesk(st, service, events, codes, cn),
 		Activation: &accounts.Activation{Service: service, Tx: st, Events: events, Codes: codes, Notices: cn, Auth: auth,
 			Persons: st, Names: st, Attempts: st, Links: st, Now: time.Now},
 	}
+	if franceConnect {
+		a.ActivationFranceConnect = "/connexion/franceconnect?activer=1"
+	}
+	return a
 }

@@ -226,7 +226,7 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 		// and SMS senders; without any it offers paper only.
 		Mandates: &ui.Mandates{Service: service, Auth: oidc.Auth, Journal: st, Letters: noticeLetters(st, service, sink, channels.Senders, days),
 			Notices: opNotices, SecondFactors: accounts.NewSecondFactorReset(service, st, st, sink, time.Now),
-			Accounts: uiAccounts(st, service, sink, accountCodes, codeNotices, oidc.Auth)},
+			Accounts: uiAccounts(st, service, sink, accountCodes, codeNotices, oidc.Auth, c.Upstream.FCIssuer != "")},
 	})
 	if err != nil {
 		return err
