@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/relais-fr/relais/mandates"
 )
@@ -58,8 +59,12 @@ func testLoginNames(t *testing.T, s Store) {
 func testListPersons(t *testing.T, s Store) {
 	ctx := t.Context()
 	var ids []string
-	for _, family := range []string{"Lefébure", "Lefèvre-Moreau", "Durand", "LEFEVRE"} {
+	base := time.Now()
+	for i, family := range []string{"Lefébure", "Lefèvre-Moreau", "Durand", "LEFEVRE"} {
 		p := newPerson("")
+		// One millisecond apart: UUIDv7 ids made in one millisecond are in
+		// no particular order, and the list is in id order.
+		p.ID = mandates.NewID(base.Add(time.Duration(i) * time.Millisecond))
 		p.FamilyName = family
 		mustCreatePerson(t, s, p)
 		if family != "Durand" {
