@@ -105,6 +105,13 @@ type PendingLogin struct {
 	AMR       []string  // what was proved so far: "pwd"
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// ACR, Upstream and UpstreamIDToken are those of a login through an
+	// upstream provider (see BrowserSession): the session made after the
+	// code keeps them, so its level reaches the tokens and its logout goes
+	// through the provider. Empty for a login with a password.
+	ACR             string
+	Upstream        string
+	UpstreamIDToken string
 }
 
 // PendingLoginStore keeps logins half done.
@@ -398,10 +405,17 @@ func (t *TOTP) Disable(ctx context.Context, personID string) error {
 // StartLogin records that the person gave the right password and must now
 // give a code; the returned token goes in a cookie.
 func (t *TOTP) StartLogin(ctx context.Context, personID string, amr []string) (token string, err error) {
+	return t.StartLoginOf(ctx, PendingLogin{PersonID: personID, AMR: amr})
+}
+
+// StartLoginOf is StartLogin for a login that says more than the person
+// and the amr: one through an upstream provider (its ACR, Upstream and
+// UpstreamIDToken). Its ID and times are set here.
+func (t *TOTP) StartLoginOf(ctx context.Context, p PendingLogin) (token string, err error) {
 	now := t.auth.now().UTC()
-	token, id := NewSessionToken()
-	err = t.pending.CreatePendingLogin(ctx, PendingLogin{ID: id, PersonID: personID, AuthTime: now, AMR: amr,
-		CreatedAt: now, ExpiresAt: now.Add(t.cfg.PendingTTL)})
+	token, p.ID = NewSessionToken()
+	p.AuthTime, p.CreatedAt, p.ExpiresAt = now, now, now.Add(t.cfg.PendingTTL)
+	err = t.pending.CreatePendingLogin(ctx, p)
 	if err != nil {
 		return "", fmt.Errorf("start pending login: %w", err)
 	}

@@ -419,26 +419,28 @@ func (s *signInPages) login(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		if active {
-			return s.startPendingLogin(w, r, person, d.Return)
+			return s.startPendingLogin(w, r, authn.PendingLogin{PersonID: person.ID, AMR: []string{"pwd"}}, d.Return)
 		}
 	}
-	return s.startSession(w, r, person.ID, []string{"pwd"}, d.Return)
+	return s.startSession(w, r, authn.BrowserSession{PersonID: person.ID, AMR: []string{"pwd"}}, d.Return)
 }
 
-// startSession signs the browser in, amr saying how (RFC 8176), and
-// goes back to ret.
-func (s *signInPages) startSession(w http.ResponseWriter, r *http.Request, personID string, amr []string, ret string) error {
+// startSession signs the browser in as sess says (its person, its amr
+// saying how, RFC 8176, and for a login through an upstream provider its
+// ACR, Upstream and UpstreamIDToken), and goes back to ret. Its ID and
+// times are set here.
+func (s *signInPages) startSession(w http.ResponseWriter, r *http.Request, sess authn.BrowserSession, ret string) error {
 	ctx := r.Context()
 	now := s.now().UTC()
 	token, id := authn.NewSessionToken()
-	err := s.sessions.CreateSession(ctx, authn.BrowserSession{ID: id, PersonID: personID, AuthTime: now, AMR: amr,
-		CreatedAt: now, ExpiresAt: now.Add(s.oidc.SessionTTL)})
+	sess.ID, sess.AuthTime, sess.CreatedAt, sess.ExpiresAt = id, now, now, now.Add(s.oidc.SessionTTL)
+	err := s.sessions.CreateSession(ctx, sess)
 	if err != nil {
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", MaxAge: int(s.oidc.SessionTTL.Seconds()),
 		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
-	s.log.InfoContext(ctx, "login", "person_id", personID, "amr", strings.Join(amr, " "))
+	s.log.InfoContext(ctx, "login", "person_id", sess.PersonID, "amr", strings.Join(sess.AMR, " "), "upstream", sess.Upstream)
 	http.Redirect(w, r, ret, http.StatusSeeOther)
 	return nil
 }

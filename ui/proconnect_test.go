@@ -76,8 +76,14 @@ func TestProConnect(t *testing.T) {
 	t.Run("an aidant of the organisation with that SIRET logs in", func(t *testing.T) {
 		w.pc.Set(func(s *upstreamtest.Settings) { s.Claims = map[string]any{"email": c.aidant.Email, "siret": castSIRET} })
 		cl := browserClient(t)
-		if a := upstreamReturn(t, app, cl, "proconnect", "/espace"); a.status != http.StatusSeeOther || a.location != "/espace" {
+		// Her second factor is on: ProConnect leads to the code page, as
+		// her password would.
+		if a := upstreamReturn(t, app, cl, "proconnect", "/espace"); a.status != http.StatusSeeOther || a.location != "/login/code?return=%2Fespace" {
 			t.Fatalf("the return: %d to %q\n%s", a.status, a.location, between(a.body, "<main", "</main>"))
+		}
+		if res, page := app.codeStep(t, cl, "/login/code", totpCode(t, c.aidantTOTP, 1), "/espace"); res.StatusCode != http.StatusSeeOther ||
+			res.Header.Get("Location") != "/espace" {
+			t.Fatalf("the code: %d to %q\n%.1500s", res.StatusCode, res.Header.Get("Location"), page)
 		}
 		if p := getPage(t, app, cl, "/espace"); p.status != http.StatusOK {
 			t.Errorf("the aidant's space: %d", p.status)

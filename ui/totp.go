@@ -50,15 +50,17 @@ func (s *totpPages) mountTOTP(pages *mux.Router) {
 }
 
 // startPendingLogin keeps the login open until the second factor, and
-// sends the browser to the code page.
-func (s *signInPages) startPendingLogin(w http.ResponseWriter, r *http.Request, person mandates.Person, ret string) error {
-	token, err := s.oidc.TOTP.StartLogin(r.Context(), person.ID, []string{"pwd"})
+// sends the browser to the code page. p is what the first step proved:
+// the person and the amr, and for a login through an upstream provider
+// its ACR, Upstream and UpstreamIDToken, which the session keeps.
+func (s *signInPages) startPendingLogin(w http.ResponseWriter, r *http.Request, p authn.PendingLogin, ret string) error {
+	token, err := s.oidc.TOTP.StartLoginOf(r.Context(), p)
 	if err != nil {
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: pendingCookie, Value: token, Path: "/login", MaxAge: int(s.oidc.TOTP.PendingTTL().Seconds()),
 		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
-	s.log.InfoContext(r.Context(), "password accepted, code to come", "person_id", person.ID)
+	s.log.InfoContext(r.Context(), "first step accepted, code to come", "person_id", p.PersonID, "upstream", p.Upstream)
 	http.Redirect(w, r, codePath+"?"+url.Values{"return": {ret}}.Encode(), http.StatusSeeOther)
 	return nil
 }
@@ -212,7 +214,8 @@ func (s *totpPages) codeLogin(w http.ResponseWriter, r *http.Request) error {
 		s.log.InfoContext(ctx, "recovery code used", "person_id", pending.PersonID)
 	}
 	// A recovery code is a one-time password too (RFC 8176 §2: "otp").
-	return s.startSession(w, r, pending.PersonID, append(pending.AMR, "otp"), d.Return)
+	return s.startSession(w, r, authn.BrowserSession{PersonID: pending.PersonID, AMR: append(pending.AMR, "otp"),
+		ACR: pending.ACR, Upstream: pending.Upstream, UpstreamIDToken: pending.UpstreamIDToken}, d.Return)
 }
 
 // secondFactorOn says whether the person has turned the second factor on

@@ -188,19 +188,44 @@ func (s *upstreamPages) back(c *upstream.Client) handler {
 		if ok, err := s.loginAllowed(w, r, out.PersonID, c.Name(), ret); !ok || err != nil {
 			return err
 		}
-		now := s.now().UTC()
-		token, sid := authn.NewSessionToken()
-		err = s.sessions.CreateSession(ctx, authn.BrowserSession{ID: sid, PersonID: out.PersonID, AuthTime: now, AMR: id.AMR,
-			CreatedAt: now, ExpiresAt: now.Add(s.oidc.SessionTTL), ACR: id.ACR, Upstream: c.Name(), UpstreamIDToken: id.IDToken})
+		s.log.InfoContext(ctx, "upstream login", "person_id", out.PersonID, "upstream", c.Name(), "linked", out.Linked, "opened", out.Opened)
+		amr := relaisAMR(id.AMR)
+		// The provider proved who the person is, as a password does; a
+		// person who turned the second factor on gives its code next, on
+		// the same pages as after the password (DESIGN.md §4).
+		on, err := s.secondFactorOn(ctx, out.PersonID)
 		if err != nil {
 			return err
 		}
-		http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", MaxAge: int(s.oidc.SessionTTL.Seconds()),
-			HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
-		s.log.InfoContext(ctx, "login", "person_id", out.PersonID, "upstream", c.Name(), "linked", out.Linked, "opened", out.Opened)
-		http.Redirect(w, r, ret, http.StatusSeeOther)
-		return nil
+		if on {
+			return s.startPendingLogin(w, r, authn.PendingLogin{PersonID: out.PersonID, AMR: amr, ACR: id.ACR,
+				Upstream: c.Name(), UpstreamIDToken: id.IDToken}, ret)
+		}
+		return s.startSession(w, r, authn.BrowserSession{PersonID: out.PersonID, AMR: amr, ACR: id.ACR,
+			Upstream: c.Name(), UpstreamIDToken: id.IDToken}, ret)
 	}
+}
+
+// relaisAMR is the provider's amr as the session keeps it, without "otp".
+// In a session, "otp" means the person gave Relais the code of the app
+// they tied to their account: it is Relais's second factor (actor, in
+// representations.go: mandates.Actor.SecondFactor), which acting for an
+// organisation and the operators' sensitive acts need (DESIGN.md §4).
+// The provider's "otp" says only how the provider checked its own
+// account, which Relais cannot vouch for; so it is dropped here, the one
+// place an upstream amr enters a session, rather than having every reader
+// tell two kinds of sessions apart. The other values ("pwd", "mfa", ...)
+// stay, and the provider's level still reaches the tokens through the
+// session's ACR (authz.StrongerACR). After Relais's own code step the
+// session gets "otp" as the password login's does (codeLogin).
+func relaisAMR(amr []string) []string {
+	out := make([]string, 0, len(amr))
+	for _, v := range amr {
+		if v != "otp" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // upstreamRefused answers a refused upstream login with a plain page: what

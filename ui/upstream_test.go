@@ -435,3 +435,65 @@ func TestLoginWaysInMySpace(t *testing.T) {
 		}
 	})
 }
+
+// TestFranceConnectLoginAsksForTheCodeOfAPersonWhoTurnedItOn: FranceConnect
+// proves who Jeanne is, not that she holds the phone she tied to her
+// account: with her second factor on, the way back leads to the code
+// page, as the password does, and no session opens before the code. After
+// the right code the session has Relais's "otp" and still knows it came
+// through FranceConnect (the logout goes through it).
+func TestFranceConnectLoginAsksForTheCodeOfAPersonWhoTurnedItOn(t *testing.T) {
+	fc := upstreamtest.New(t, "relais")
+	app := newFranceConnectApp(t, fc, false)
+	secret, _ := app.enrolTOTP(t)
+	c := browserClient(t)
+	back := franceConnectReturn(t, app, c, "/espace")
+	u, err := url.Parse(back.location)
+	if back.status != http.StatusSeeOther || err != nil || u.Path != "/login/code" || u.Query().Get("return") != "/espace" {
+		t.Fatalf("the way back answered %d to %q, want the code page", back.status, back.location)
+	}
+	if a := getPage(t, app, c, "/espace"); a.status != http.StatusSeeOther || !strings.HasPrefix(a.location, "/login?") {
+		t.Fatalf("before the code, /espace answered %d to %q: a session opened", a.status, a.location)
+	}
+	if a := getPage(t, app, c, back.location); a.status != http.StatusOK || !a.has(`autocomplete="one-time-code"`) {
+		t.Fatalf("the code page answered %d:\n%.1500s", a.status, a.body)
+	}
+	res, page := app.codeStep(t, c, "/login/code", totpCode(t, secret, 1), "/espace")
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/espace" {
+		t.Fatalf("right code: %d to %q\n%.1500s", res.StatusCode, res.Header.Get("Location"), page)
+	}
+	if a := getPage(t, app, c, "/espace"); a.status != http.StatusOK {
+		t.Fatalf("after the code, /espace answered %d", a.status)
+	}
+	// The session has the second factor: the code page sends it straight
+	// back (stepUp asks for the code again of a session without it).
+	if a := getPage(t, app, c, "/login/code?return=%2Fespace"); a.status != http.StatusSeeOther || a.location != "/espace" {
+		t.Errorf("the code page answered a session after the code %d to %q, want back to /espace", a.status, a.location)
+	}
+	out := postForm(t, app, c, "/logout", url.Values{"request": {""}})
+	lo, err := url.Parse(out.location)
+	if out.status != http.StatusSeeOther || err != nil || !strings.HasPrefix(out.location, fc.URL+"/logout?") || lo.Query().Get("id_token_hint") == "" {
+		t.Errorf("logout answered %d to %q, want FranceConnect's logout with id_token_hint", out.status, out.location)
+	}
+}
+
+// TestAnUpstreamOTPIsNotRelaisSecondFactor: FranceConnect's amr "otp" says
+// how FranceConnect logged Jeanne in, not that she gave Relais the code of
+// the app she tied to her account: her session has no second factor.
+func TestAnUpstreamOTPIsNotRelaisSecondFactor(t *testing.T) {
+	fc := upstreamtest.New(t, "relais")
+	app := newFranceConnectApp(t, fc, false)
+	fc.Set(func(s *upstreamtest.Settings) {
+		s.Tweak = func(c map[string]any) { c["amr"] = []string{"pwd", "otp"} }
+	})
+	c := browserClient(t)
+	if a := franceConnectReturn(t, app, c, "/espace"); a.status != http.StatusSeeOther || a.location != "/espace" {
+		t.Fatalf("login: %d to %q", a.status, a.location)
+	}
+	// stepUp sends a session with the second factor back to where it was
+	// going; one without it, of a person who has none, to the page to
+	// turn it on.
+	if a := getPage(t, app, c, "/login/code?return=%2Fespace"); a.status != http.StatusSeeOther || a.location != "/compte/double-authentification" {
+		t.Errorf("the code page answered %d to %q, want the page to turn the second factor on: the upstream's otp counted as Relais's", a.status, a.location)
+	}
+}

@@ -148,8 +148,9 @@ func (s *Store) DeleteTOTP(ctx context.Context, personID string) error {
 // CreatePendingLogin implements authn.PendingLoginStore.
 func (s *Store) CreatePendingLogin(ctx context.Context, p authn.PendingLogin) error {
 	return s.write(ctx, func(q querier) error {
-		_, err := q.Exec(ctx, `INSERT INTO pending_logins (id, person_id, auth_time, amr, created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`, p.ID, p.PersonID, p.AuthTime.UTC(), list(p.AMR), p.CreatedAt.UTC(), p.ExpiresAt.UTC())
+		_, err := q.Exec(ctx, `INSERT INTO pending_logins (id, person_id, auth_time, amr, created_at, expires_at, acr, upstream, upstream_id_token)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, p.ID, p.PersonID, p.AuthTime.UTC(), list(p.AMR), p.CreatedAt.UTC(), p.ExpiresAt.UTC(),
+			p.ACR, p.Upstream, p.UpstreamIDToken)
 		if err != nil {
 			return fmt.Errorf("create pending login: %w", mapErr(err, "pending login"))
 		}
@@ -157,11 +158,11 @@ func (s *Store) CreatePendingLogin(ctx context.Context, p authn.PendingLogin) er
 	})
 }
 
-const pendingColumns = `person_id::text, auth_time, amr, created_at, expires_at`
+const pendingColumns = `person_id::text, auth_time, amr, created_at, expires_at, acr, upstream, upstream_id_token`
 
 func scanPending(row pgx.Row, id string) (authn.PendingLogin, error) {
 	p := authn.PendingLogin{ID: id}
-	if err := row.Scan(&p.PersonID, &p.AuthTime, &p.AMR, &p.CreatedAt, &p.ExpiresAt); err != nil {
+	if err := row.Scan(&p.PersonID, &p.AuthTime, &p.AMR, &p.CreatedAt, &p.ExpiresAt, &p.ACR, &p.Upstream, &p.UpstreamIDToken); err != nil {
 		return p, mapErr(err, "pending login")
 	}
 	p.AuthTime, p.CreatedAt, p.ExpiresAt = p.AuthTime.UTC(), p.CreatedAt.UTC(), p.ExpiresAt.UTC()

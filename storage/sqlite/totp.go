@@ -134,8 +134,9 @@ func (s *Store) DeleteTOTP(ctx context.Context, personID string) error {
 // CreatePendingLogin implements authn.PendingLoginStore.
 func (s *Store) CreatePendingLogin(ctx context.Context, p authn.PendingLogin) error {
 	return s.write(ctx, func(q querier) error {
-		_, err := q.ExecContext(ctx, `INSERT INTO pending_logins (id, person_id, auth_time, amr, created_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, p.ID, p.PersonID, ms(p.AuthTime), jsonList(p.AMR), ms(p.CreatedAt), ms(p.ExpiresAt))
+		_, err := q.ExecContext(ctx, `INSERT INTO pending_logins (id, person_id, auth_time, amr, created_at, expires_at, acr, upstream, upstream_id_token)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.ID, p.PersonID, ms(p.AuthTime), jsonList(p.AMR), ms(p.CreatedAt), ms(p.ExpiresAt),
+			p.ACR, p.Upstream, p.UpstreamIDToken)
 		if err != nil {
 			return fmt.Errorf("create pending login: %w", mapErr(err, "pending login"))
 		}
@@ -143,13 +144,13 @@ func (s *Store) CreatePendingLogin(ctx context.Context, p authn.PendingLogin) er
 	})
 }
 
-const pendingColumns = `person_id, auth_time, amr, created_at, expires_at`
+const pendingColumns = `person_id, auth_time, amr, created_at, expires_at, acr, upstream, upstream_id_token`
 
 func scanPending(row *sql.Row, id string) (authn.PendingLogin, error) {
 	p := authn.PendingLogin{ID: id}
 	var authTime, created, expires int64
 	var amr string
-	if err := row.Scan(&p.PersonID, &authTime, &amr, &created, &expires); err != nil {
+	if err := row.Scan(&p.PersonID, &authTime, &amr, &created, &expires, &p.ACR, &p.Upstream, &p.UpstreamIDToken); err != nil {
 		return p, mapErr(err, "pending login")
 	}
 	if err := json.Unmarshal([]byte(amr), &p.AMR); err != nil {

@@ -290,8 +290,8 @@ func testPendingLogin(t *testing.T, s TOTPStore) {
 		t.Fatal(err)
 	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	want := authn.PendingLogin{ID: authn.SessionID("token-1"), PersonID: p.ID, AuthTime: now, AMR: []string{"pwd"},
-		CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute)}
+	want := authn.PendingLogin{ID: authn.SessionID("token-1"), PersonID: p.ID, AuthTime: now, AMR: []string{"pwd", "mfa"},
+		CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute), ACR: "eidas2", Upstream: authn.UpstreamFranceConnect, UpstreamIDToken: "eyJ.id.token"}
 	if err := s.CreatePendingLogin(ctx, want); err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +302,8 @@ func testPendingLogin(t *testing.T, s TOTPStore) {
 	}
 	same := func(got authn.PendingLogin) bool {
 		return got.ID == want.ID && got.PersonID == want.PersonID && got.AuthTime.Equal(want.AuthTime) && slices.Equal(got.AMR, want.AMR) &&
-			got.CreatedAt.Equal(want.CreatedAt) && got.ExpiresAt.Equal(want.ExpiresAt)
+			got.CreatedAt.Equal(want.CreatedAt) && got.ExpiresAt.Equal(want.ExpiresAt) && got.ACR == want.ACR && got.Upstream == want.Upstream &&
+			got.UpstreamIDToken == want.UpstreamIDToken
 	}
 	if got, err := s.PendingLogin(ctx, want.ID, now); err != nil || !same(got) {
 		t.Errorf("PendingLogin read back as %+v, %v; want %+v", got, err, want)
