@@ -34,7 +34,7 @@ func TestServeOffersRecovery(t *testing.T) {
 	jeanne := demoPersons[0].person.Email
 	kc, kb := ask(jeanne)
 	uc, ub := ask("personne@demo.example")
-	if kc != http.StatusOK || uc != kc || ub != kb || !strings.Contains(kb, "Si un compte existe") {
+	if kc != http.StatusOK || uc != kc || ub != kb || !strings.Contains(kb, "Si ce compte existe") {
 		t.Errorf("an account: %d, an unknown email: %d, same body: %v", kc, uc, ub == kb)
 	}
 	if code, body := get(t, base+"/login"); code != http.StatusOK || !strings.Contains(body, `href="/mot-de-passe-oublie"`) {
