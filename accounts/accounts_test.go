@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/relais-fr/relais/mandates/mandatestest"
 	"github.com/relais-fr/relais/notices"
 	"github.com/relais-fr/relais/storage/sqlite"
+	"github.com/relais-fr/relais/storage/sqlite/sqlitetest"
 )
 
 // events records what was journaled, for the assertions.
@@ -50,16 +50,7 @@ type deskWorld struct {
 
 func newDeskWorld(t *testing.T) *deskWorld {
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "relais.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	mig, _ := st.Migrations()
-	if _, err := mig.Up(ctx); err != nil {
-		t.Fatal(err)
-	}
-	mig.Close()
+	st := sqlitetest.Migrated(t)
 	box, err := keyring.NewSecretBox(bytes.Repeat([]byte{7}, 32))
 	if err != nil {
 		t.Fatal(err)

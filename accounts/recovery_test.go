@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/notices"
 	"github.com/relais-fr/relais/storage/sqlite"
+	"github.com/relais-fr/relais/storage/sqlite/sqlitetest"
 )
 
 // recorded keeps the events emitted, as the journal would, in the
@@ -89,19 +89,7 @@ func newWorld(t *testing.T) *world {
 func openWorld(t testing.TB) *world {
 	t.Helper()
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "relais.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	mig, err := st.Migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := mig.Up(ctx); err != nil {
-		t.Fatal(err)
-	}
-	mig.Close()
+	st := sqlitetest.Migrated(t)
 	w := &world{t: t, ctx: ctx, st: st, clock: time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC), channel: notices.Paper, events: &recorded{}}
 	w.box, _ = keyring.NewSecretBox(bytes.Repeat([]byte{3}, 32))
 	w.jeanne = w.person("jeanne@example.fr")

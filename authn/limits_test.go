@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/mandatestest"
 	"github.com/relais-fr/relais/storage/sqlite"
+	"github.com/relais-fr/relais/storage/sqlite/sqlitetest"
 )
 
 // outcomes runs try n times at once and counts the errors it returns.
@@ -43,16 +43,7 @@ func outcomes(n int, try func(i int) error) map[error]int {
 func newLimitStore(t *testing.T) (*sqlite.Store, mandates.Person) {
 	t.Helper()
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "relais.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	mig, _ := st.Migrations()
-	if _, err := mig.Up(ctx); err != nil {
-		t.Fatal(err)
-	}
-	mig.Close()
+	st := sqlitetest.Migrated(t)
 	p := mandates.Person{ID: mandates.NewID(time.Now()), GivenNames: "Paul", FamilyName: "Durand", BirthDate: mandates.Date(1982, 1, 23),
 		Email: "paul.durand@example.fr", PasswordHash: authn.HashPassword("bon-mot-de-passe")}
 	if err := st.CreatePerson(ctx, p); err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"image/png"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -18,6 +17,7 @@ import (
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/mandatestest"
 	"github.com/relais-fr/relais/storage/sqlite"
+	"github.com/relais-fr/relais/storage/sqlite/sqlitetest"
 )
 
 type totpFixture struct {
@@ -37,16 +37,7 @@ func newTOTPFixture(t *testing.T) *totpFixture { return newTOTPFixtureWith(t, ni
 func newTOTPFixtureWith(t *testing.T, events func(*sqlite.Store) mandates.EventSink) *totpFixture {
 	t.Helper()
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "relais.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	mig, _ := st.Migrations()
-	if _, err := mig.Up(ctx); err != nil {
-		t.Fatal(err)
-	}
-	mig.Close()
+	st := sqlitetest.Migrated(t)
 	f := &totpFixture{st: st, now: time.Date(2026, 11, 23, 10, 0, 10, 0, time.UTC)}
 	f.person = mandates.Person{ID: mandates.NewID(f.now), GivenNames: "Paul", FamilyName: "Durand", BirthDate: mandates.Date(1982, 1, 23),
 		Email: "paul.durand@example.fr", PasswordHash: authn.HashPassword("bon-mot-de-passe")}

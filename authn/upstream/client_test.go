@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"net/url"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/relais-fr/relais/authn/upstream/upstreamtest"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/storage/sqlite"
+	"github.com/relais-fr/relais/storage/sqlite/sqlitetest"
 )
 
 // jeanneClaims are the pivot claims of the store's Jeanne.
@@ -62,16 +62,7 @@ type world struct {
 func newWorld(t *testing.T, selfSignUp bool) *world {
 	t.Helper()
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "relais.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	mig, _ := st.Migrations()
-	if _, err := mig.Up(ctx); err != nil {
-		t.Fatal(err)
-	}
-	mig.Close()
+	st := sqlitetest.Migrated(t)
 	w := &world{f: upstreamtest.New(t, "relais"), st: st, ev: &recorder{}, now: time.Now()}
 	w.jeanne = mandates.Person{ID: mandates.NewID(time.Now()), GivenNames: "Jeanne Odette", FamilyName: "Lefèvre",
 		BirthDate: mandates.Date(1941, time.March, 12), BirthPlace: mandates.Place{Code: "69123"}, BirthCountry: "99100",
@@ -80,6 +71,7 @@ func newWorld(t *testing.T, selfSignUp bool) *world {
 		t.Fatal(err)
 	}
 	w.f.Set(func(s *upstreamtest.Settings) { s.Claims = jeanneClaims() })
+	var err error
 	w.client, err = upstream.New(upstream.Config{Name: authn.UpstreamFranceConnect, Issuer: w.f.URL, ClientID: "relais", ClientSecret: "s",
 		Scopes: []string{"openid"}, ACRValues: "eidas1", RedirectURL: "http://relais.test/connexion/franceconnect/retour",
 		LogoutReturnURL: "http://relais.test/connexion/franceconnect/deconnexion", SelfSignUp: selfSignUp,
