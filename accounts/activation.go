@@ -68,7 +68,7 @@ func (ac *Activation) Activate(ctx context.Context, tutor *mandates.Actor, code,
 	var codeErr error
 	err = ac.Tx.InTx(ctx, func(ctx context.Context) error {
 		personID, err := ac.Codes.Redeem(ctx, code, authn.PurposeActivation, address)
-		if errors.Is(err, authn.ErrBadCode) || errors.Is(err, authn.ErrCodeExpired) || errors.Is(err, authn.ErrTooManyAttempts) {
+		if authn.CodeRefused(err) {
 			// The attempt counted for the address commits: a wrong code is
 			// a guess, and guesses are bounded.
 			codeErr = err

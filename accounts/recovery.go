@@ -263,7 +263,7 @@ func (r *Recovery) ResetWithCode(ctx context.Context, code, password, again, add
 	err = r.store.InTx(ctx, func(ctx context.Context) error {
 		personID, refused = "", nil
 		id, err := r.codes.Redeem(ctx, code, authn.PurposeReset, address)
-		if errors.Is(err, authn.ErrBadCode) || errors.Is(err, authn.ErrCodeExpired) || errors.Is(err, authn.ErrTooManyAttempts) {
+		if authn.CodeRefused(err) {
 			// The attempt Redeem counted must commit, or guesses would
 			// go uncounted: the refusal is returned after the commit.
 			refused = err

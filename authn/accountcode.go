@@ -143,6 +143,15 @@ func (c *AccountCodes) Redeem(ctx context.Context, code string, purpose CodePurp
 	return stored.PersonID, nil
 }
 
+// CodeRefused says whether Redeem refused the code itself (wrong, used,
+// expired, or too many tries from the address), as opposed to failing.
+// Such a refusal must still commit the attempt Redeem counted, or guesses
+// would go uncounted: callers end their transaction without error and
+// return the refusal after the commit.
+func CodeRefused(err error) bool {
+	return errors.Is(err, ErrBadCode) || errors.Is(err, ErrCodeExpired) || errors.Is(err, ErrTooManyAttempts)
+}
+
 // NormaliseCode is a typed code as it was issued: capitals, without the
 // spaces and hyphens a person may add or leave out.
 func NormaliseCode(code string) string {
