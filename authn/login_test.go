@@ -2,28 +2,18 @@ package authn_test
 
 import (
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/mandatestest"
-	"github.com/relais-fr/relais/storage/sqlite"
+	"github.com/relais-fr/relais/storage/sqlite/sqlitetest"
 )
 
 func TestAuthenticate(t *testing.T) {
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "relais.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	mig, _ := st.Migrations()
-	if _, err := mig.Up(ctx); err != nil {
-		t.Fatal(err)
-	}
-	mig.Close()
+	st := sqlitetest.Migrated(t)
 	p := mandates.Person{ID: mandates.NewID(time.Now()), GivenNames: "Paul", FamilyName: "Durand", BirthDate: mandates.Date(1982, 1, 23),
 		Email: "Paul.Durand@example.fr", PasswordHash: authn.HashPassword("bon-mot-de-passe")}
 	if err := st.CreatePerson(ctx, p); err != nil {

@@ -2,7 +2,6 @@ package authn_test
 
 import (
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +9,7 @@ import (
 	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/mandatestest"
-	"github.com/relais-fr/relais/storage/sqlite"
+	"github.com/relais-fr/relais/storage/sqlite/sqlitetest"
 )
 
 // TestALoginNameLogsInLikeAnEmail: a person opened at a desk without an
@@ -19,16 +18,7 @@ import (
 // password.
 func TestALoginNameLogsInLikeAnEmail(t *testing.T) {
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "relais.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	mig, _ := st.Migrations()
-	if _, err := mig.Up(ctx); err != nil {
-		t.Fatal(err)
-	}
-	mig.Close()
+	st := sqlitetest.Migrated(t)
 	p := mandates.Person{ID: mandates.NewID(time.Now()), GivenNames: "Rose", FamilyName: "Durand", BirthDate: mandates.Date(1944, 5, 2),
 		PasswordHash: authn.HashPassword("bon-mot-de-passe")}
 	if err := st.CreatePerson(ctx, p); err != nil {
