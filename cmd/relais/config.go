@@ -41,6 +41,8 @@ type Config struct {
 
 	PasswordHashConcurrency int // --password-hash-concurrency, RELAIS_PASSWORD_HASH_CONCURRENCY: default the number of cores
 
+	DebugListen string // --debug-listen, RELAIS_DEBUG_LISTEN: loopback host:port of /debug/pprof; empty: off (debug.go)
+
 	JournalCheckpointInterval time.Duration // --journal-checkpoint-interval, RELAIS_JOURNAL_CHECKPOINT_INTERVAL
 	JournalRetention          time.Duration // --journal-retention, RELAIS_JOURNAL_RETENTION: 0 keeps details
 	JournalWitnesses          []string      // --journal-witness, RELAIS_JOURNAL_WITNESS: "URL VKEY" of each witness
@@ -86,6 +88,7 @@ func bindServeFlags(fs *pflag.FlagSet, c *Config) {
 	fs.StringVar(&c.Policy, "policy", "", "policy file replacing the default table of who may do what (relais policy show prints the default)")
 	fs.IntVar(&c.PasswordHashConcurrency, "password-hash-concurrency", runtime.NumCPU(),
 		"how many passwords are checked at once (each takes 19 MiB); past it and a short queue, logins answer 503")
+	fs.StringVar(&c.DebugListen, "debug-listen", "", "loopback address (host:port) of a second listener serving /debug/pprof for profiling; empty: off")
 	bindJournalFlags(fs, c)
 	bindNoticeFlags(fs, &c.Notices)
 	bindUpstreamFlags(fs, &c.Upstream)
@@ -186,6 +189,9 @@ func (c *Config) validate() error {
 		if _, err := parseSecretKey(c.SecretKey); err != nil {
 			return err
 		}
+	}
+	if err := validDebugListen(c.DebugListen); err != nil {
+		return err
 	}
 	if c.PasswordHashConcurrency < 1 {
 		return settingErr("--password-hash-concurrency (RELAIS_PASSWORD_HASH_CONCURRENCY) must be at least 1; the default is the number of cores (%d).", runtime.NumCPU())

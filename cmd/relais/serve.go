@@ -95,6 +95,11 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 		return err
 	}
 	defer ln.Close()
+	stopDebug, err := startDebug(c.DebugListen, log)
+	if err != nil {
+		return err
+	}
+	defer stopDebug()
 
 	st, kind, err := openDB(ctx, c)
 	if err != nil {
