@@ -10,29 +10,33 @@ import (
 	"github.com/relais-fr/relais/authz/oauth"
 )
 
-// ClientCacheTTL bounds how long the access endpoints (/access/v1/…)
-// authenticate a client against a record read earlier. A site evaluates
-// before each act, so reading its record at every request was a third of
-// an evaluation's cost. The record says only who the site is (secret hash,
-// keys, procedure areas), so the one consequence is this: a client deleted,
-// re-keyed or narrowed by another instance or by `relais clients` is seen
-// by the access endpoints of this instance within ClientCacheTTL, as a
-// rotated signing key is (KeyCacheTTL). Nothing about people is cached:
-// subjects, representations, memberships and co-signatures are read at
-// every evaluation, so a revocation stops the very next one. The token,
-// authorization, introspection and revocation endpoints read the store
-// every time.
+// ClientCacheTTL bounds how long an instance authenticates a client
+// against a record read earlier. The access endpoints (/access/v1/…) always
+// cache; the token, authorization, introspection and revocation endpoints
+// do when ProviderConfig.ClientCacheTTL says so (relais serve sets it to
+// this). Reading the record at every request was a fifth of an
+// introspection's cost and a tenth of a token's. The record says only who
+// the site is (secret hash, keys, redirect URIs, grant types, procedure
+// areas), so the one consequence is this: a client deleted, re-keyed,
+// given a new secret or narrowed by another instance or by `relais
+// clients` is seen by this instance within ClientCacheTTL, as a rotated
+// signing key is (KeyCacheTTL). Changes made through this instance's
+// provider are seen at once. Nothing about people is cached: subjects,
+// tokens, representations, memberships and co-signatures are read at
+// every request, so a revocation stops the very next one.
 const ClientCacheTTL = 3 * time.Second
 
 // maxCachedClients bounds the cache; only registered clients ever enter
 // it (a failed read is not kept), so this is reached only by a deployment
-// with that many sites, which then read the store more often.
+// with that many sites, which then read the store more often. Each entry
+// is one client record (about a kilobyte), so the cache holds at most a
+// few megabytes.
 const maxCachedClients = 1024
 
-// clientCache keeps client records read by the access endpoints, each for
-// ClientCacheTTL.
+// clientCache keeps client records, each for ttl.
 type clientCache struct {
 	now func() time.Time
+	ttl time.Duration
 	mu  sync.RWMutex
 	m   map[string]cachedClient
 }
@@ -42,8 +46,8 @@ type cachedClient struct {
 	expires time.Time
 }
 
-func newClientCache(now func() time.Time) *clientCache {
-	return &clientCache{now: now, m: map[string]cachedClient{}}
+func newClientCache(now func() time.Time, ttl time.Duration) *clientCache {
+	return &clientCache{now: now, ttl: ttl, m: map[string]cachedClient{}}
 }
 
 // client is the record of id: from the cache while it is fresh, else from
@@ -72,8 +76,39 @@ func (cc *clientCache) client(ctx context.Context, st oauth.ClientStore, id stri
 			clear(cc.m)
 		}
 	}
-	cc.m[id] = cachedClient{c: c, expires: now.Add(ClientCacheTTL)}
+	cc.m[id] = cachedClient{c: c, expires: now.Add(cc.ttl)}
 	return c, nil
+}
+
+// forget drops id's record, so the next read is the store's.
+func (cc *clientCache) forget(id string) {
+	cc.mu.Lock()
+	delete(cc.m, id)
+	cc.mu.Unlock()
+}
+
+// cachedClients is a client store whose reads of one client come from the
+// cache; its writes go to the store and drop the client's record.
+type cachedClients struct {
+	oauth.ClientStore
+	cache *clientCache
+}
+
+// Client implements oauth.ClientStore.
+func (c cachedClients) Client(ctx context.Context, id string) (oauth.Client, error) {
+	return c.cache.client(ctx, c.ClientStore, id)
+}
+
+// UpdateClient implements oauth.ClientStore.
+func (c cachedClients) UpdateClient(ctx context.Context, id string, fn func(*oauth.Client) error) (oauth.Client, error) {
+	defer c.cache.forget(id)
+	return c.ClientStore.UpdateClient(ctx, id, fn)
+}
+
+// DeleteClient implements oauth.ClientStore.
+func (c cachedClients) DeleteClient(ctx context.Context, id string) error {
+	defer c.cache.forget(id)
+	return c.ClientStore.DeleteClient(ctx, id)
 }
 
 // accessClients is the storage fosite authenticates the access endpoints'

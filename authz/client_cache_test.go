@@ -98,7 +98,60 @@ func TestClientCache(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st := &countingClients{c: &oauth.Client{ID: "caf", SecretHash: "h"}}
-			tt.run(t, st, newClientCache(clock))
+			tt.run(t, st, newClientCache(clock, ClientCacheTTL))
 		})
+	}
+}
+
+// updatingClients is countingClients whose writes change its one client.
+type updatingClients struct{ *countingClients }
+
+func (s updatingClients) UpdateClient(_ context.Context, id string, fn func(*oauth.Client) error) (oauth.Client, error) {
+	if s.c == nil || s.c.ID != id {
+		return oauth.Client{}, mandates.ErrNotFound
+	}
+	c := *s.c
+	if err := fn(&c); err != nil {
+		return oauth.Client{}, err
+	}
+	s.c = &c
+	return c, nil
+}
+
+func (s updatingClients) DeleteClient(_ context.Context, id string) error {
+	if s.c == nil || s.c.ID != id {
+		return mandates.ErrNotFound
+	}
+	s.c = nil
+	return nil
+}
+
+// The token endpoints' cache (ProviderConfig.ClientCacheTTL): reads within
+// the TTL come from memory, but a change made through the same store is
+// seen by the very next read.
+func TestCachedClientsSeeTheirOwnChangesAtOnce(t *testing.T) {
+	now := time.Date(2026, time.March, 2, 9, 0, 0, 0, time.UTC)
+	ctx := t.Context()
+	st := updatingClients{&countingClients{c: &oauth.Client{ID: "caf", SecretHash: "old"}}}
+	cached := cachedClients{st, newClientCache(func() time.Time { return now }, time.Minute)}
+	for range 3 {
+		if c, err := cached.Client(ctx, "caf"); err != nil || c.SecretHash != "old" {
+			t.Fatalf("read: %+v, %v", c, err)
+		}
+	}
+	if st.reads != 1 {
+		t.Errorf("%d store reads for three within the TTL, want 1", st.reads)
+	}
+	if _, err := cached.UpdateClient(ctx, "caf", func(c *oauth.Client) error { c.SecretHash = "new"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := cached.Client(ctx, "caf"); err != nil || c.SecretHash != "new" {
+		t.Errorf("after an update: %q, %v; want the new secret hash at once", c.SecretHash, err)
+	}
+	if err := cached.DeleteClient(ctx, "caf"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cached.Client(ctx, "caf"); !errors.Is(err, mandates.ErrNotFound) {
+		t.Errorf("after a delete: %v, want ErrNotFound at once", err)
 	}
 }

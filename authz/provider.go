@@ -35,7 +35,12 @@ type ProviderConfig struct {
 	AccessTokenTTL  time.Duration // default 10 min
 	IDTokenTTL      time.Duration // default 10 min
 	RefreshTokenTTL time.Duration // default 30 days
-	Now             func() time.Time
+	// ClientCacheTTL is how long every endpoint may use a client record
+	// read earlier (client_cache.go says what that means); 0 reads the
+	// store at every request, except at the access endpoints, which
+	// always keep records for ClientCacheTTL.
+	ClientCacheTTL time.Duration
+	Now            func() time.Time
 }
 
 // Stores is what the provider reads and writes.
@@ -137,6 +142,9 @@ func NewProvider(cfg ProviderConfig, st Stores, keys *keyring.Keys, log *slog.Lo
 	if st.FirstActs == nil {
 		return nil, ErrNoFirstActs
 	}
+	if cfg.ClientCacheTTL > 0 {
+		st.Clients = cachedClients{st.Clients, newClientCache(cfg.Now, cfg.ClientCacheTTL)}
+	}
 	fstore := &fositeStorage{clients: st.Clients, tokens: st.Tokens, tx: st.Tx, now: cfg.Now, ev: ev, firstActs: st.FirstActs}
 	fconf := &fosite.Config{
 		AccessTokenLifespan:             cfg.AccessTokenTTL,
@@ -167,7 +175,7 @@ func NewProvider(cfg ProviderConfig, st Stores, keys *keyring.Keys, log *slog.Lo
 		return nil, err
 	}
 	hmacStrategy := oauth2.NewHMACSHAStrategy(&fositehmac.HMACStrategy{Config: fconf}, fconf)
-	jwtStrategy := &oauth2.DefaultJWTStrategy{Signer: atSigner, HMACSHAStrategy: hmacStrategy, Config: fconf}
+	jwtStrategy := &accessTokenStrategy{&oauth2.DefaultJWTStrategy{Signer: atSigner, HMACSHAStrategy: hmacStrategy, Config: fconf}, atSigner}
 	idStrategy, err := newIDTokenStrategy(keys, fconf)
 	if err != nil {
 		return nil, err
@@ -205,7 +213,7 @@ func NewProvider(cfg ProviderConfig, st Stores, keys *keyring.Keys, log *slog.Lo
 
 	p := &Provider{
 		cfg: cfg, log: log, oauth: fosite.NewOAuth2Provider(fstore, fconf), fconf: fconf, storage: fstore, keys: keys,
-		accessAuth: &fosite.Fosite{Store: accessClients{fstore, newClientCache(cfg.Now)}, Config: fconf},
+		accessAuth: &fosite.Fosite{Store: accessClients{fstore, newClientCache(cfg.Now, ClientCacheTTL)}, Config: fconf},
 		persons:    st.Persons, clients: st.Clients, atSigner: atSigner, pairwise: derive(cfg.SecretKey, "pairwise-subject"),
 		subjects: st.Subjects, delegation: st.Delegation, choiceKey: derive(cfg.SecretKey, "acting-choice"),
 		dpop: newDPoP(cfg.Issuer, cfg.SecretKey, st.Proofs, cfg.Now),

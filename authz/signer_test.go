@@ -9,6 +9,7 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/ory/fosite"
 	"github.com/ory/fosite/token/jwt"
 
 	"github.com/relais-fr/relais/authz"
@@ -192,19 +193,26 @@ func TestSignerRefusesBadTokens(t *testing.T) {
 	tampered := claims(time.Now().Add(time.Hour))
 	tampered["sub"] = "someone-else"
 
+	notYet := claims(time.Now().Add(time.Hour))
+	notYet["nbf"] = time.Now().Add(10 * time.Minute).Unix()
+
+	// access is what the access tokens' direct verification
+	// (access_token.go) answers for the same token: fosite's error for it.
 	tests := []struct {
-		name  string
-		token string
-		flag  uint32
+		name   string
+		token  string
+		flag   uint32
+		access error
 	}{
-		{"an expired token reports expiry", r.sign(t, claims(time.Now().Add(-time.Minute)), nil), jwt.ValidationErrorExpired},
-		{"a changed payload fails its signature", parts[0] + "." + enc(tampered) + "." + parts[2], jwt.ValidationErrorSignatureInvalid},
-		{"an unknown kid is refused", enc(map[string]string{"alg": "ES256", "kid": "nobody"}) + "." + parts[1] + "." + parts[2], jwt.ValidationErrorUnverifiable},
-		{"a token without kid is refused", enc(map[string]string{"alg": "ES256"}) + "." + parts[1] + "." + parts[2], jwt.ValidationErrorUnverifiable},
-		{"another key's kid fails the signature", enc(map[string]string{"alg": "RS256", "kid": rsKID}) + "." + parts[1] + "." + parts[2], jwt.ValidationErrorSignatureInvalid},
-		{"HS256 keyed with the public key is refused", hsToken, jwt.ValidationErrorUnverifiable},
-		{"alg none is refused", enc(map[string]string{"alg": "none", "kid": kid}) + "." + parts[1] + ".", jwt.ValidationErrorUnverifiable | jwt.ValidationErrorMalformed},
-		{"a token of two parts is malformed", parts[0] + "." + parts[1], jwt.ValidationErrorMalformed},
+		{"an expired token reports expiry", r.sign(t, claims(time.Now().Add(-time.Minute)), nil), jwt.ValidationErrorExpired, fosite.ErrTokenExpired},
+		{"a token not valid yet is refused", r.sign(t, notYet, nil), jwt.ValidationErrorNotValidYet, fosite.ErrTokenClaim},
+		{"a changed payload fails its signature", parts[0] + "." + enc(tampered) + "." + parts[2], jwt.ValidationErrorSignatureInvalid, fosite.ErrTokenSignatureMismatch},
+		{"an unknown kid is refused", enc(map[string]string{"alg": "ES256", "kid": "nobody"}) + "." + parts[1] + "." + parts[2], jwt.ValidationErrorUnverifiable, fosite.ErrTokenSignatureMismatch},
+		{"a token without kid is refused", enc(map[string]string{"alg": "ES256"}) + "." + parts[1] + "." + parts[2], jwt.ValidationErrorUnverifiable, fosite.ErrTokenSignatureMismatch},
+		{"another key's kid fails the signature", enc(map[string]string{"alg": "RS256", "kid": rsKID}) + "." + parts[1] + "." + parts[2], jwt.ValidationErrorSignatureInvalid, fosite.ErrTokenSignatureMismatch},
+		{"HS256 keyed with the public key is refused", hsToken, jwt.ValidationErrorUnverifiable, fosite.ErrInvalidTokenFormat},
+		{"alg none is refused", enc(map[string]string{"alg": "none", "kid": kid}) + "." + parts[1] + ".", jwt.ValidationErrorUnverifiable | jwt.ValidationErrorMalformed, fosite.ErrInvalidTokenFormat},
+		{"a token of two parts is malformed", parts[0] + "." + parts[1], jwt.ValidationErrorMalformed, fosite.ErrInvalidTokenFormat},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -216,8 +224,16 @@ func TestSignerRefusesBadTokens(t *testing.T) {
 			if _, err := r.signer.Validate(t.Context(), tt.token); err == nil {
 				t.Error("Validate accepted it")
 			}
+			if err := authz.VerifyAccessToken(r.signer, t.Context(), tt.token); !errors.Is(err, tt.access) {
+				t.Errorf("access token verification: %v, want %v", err, tt.access)
+			}
 		})
 	}
+	t.Run("the access tokens' verification accepts a good token", func(t *testing.T) {
+		if err := authz.VerifyAccessToken(r.signer, t.Context(), good); err != nil {
+			t.Errorf("good token: %v", err)
+		}
+	})
 
 	t.Run("an expired token still gives its claims, for id_token_hint", func(t *testing.T) {
 		tok, err := r.signer.Decode(t.Context(), r.sign(t, claims(time.Now().Add(-time.Minute)), nil))

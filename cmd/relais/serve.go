@@ -333,7 +333,7 @@ func newOIDC(ctx context.Context, c *Config, st store, service *mandates.Service
 	}
 	provider, err := authz.NewProvider(authz.ProviderConfig{
 		Issuer: c.Issuer, SecretKey: key, CodeTTL: c.CodeTTL, AccessTokenTTL: c.AccessTokenTTL,
-		IDTokenTTL: c.IDTokenTTL, RefreshTokenTTL: c.RefreshTokenTTL,
+		IDTokenTTL: c.IDTokenTTL, RefreshTokenTTL: c.RefreshTokenTTL, ClientCacheTTL: authz.ClientCacheTTL,
 	}, authz.Stores{Clients: st, Tokens: st, Persons: st, Tx: st, Delegation: service, Subjects: st, Events: events, Proofs: st}, keys, log)
 	if err != nil {
 		return nil, err
