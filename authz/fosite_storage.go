@@ -136,14 +136,18 @@ func encodeRequest(r fosite.Requester) ([]byte, error) {
 			sr.HandledResponseTypes = a.HandledResponseTypes
 		}
 	}
-	return json.Marshal(sr)
+	js, err := json.Marshal(sr)
+	if err != nil {
+		return nil, err
+	}
+	return compactRequest(js), nil
 }
 
 // decodeRequest rebuilds a request, reading the client anew so a client
 // deleted or changed since is seen as it is now.
 func (s *fositeStorage) decodeRequest(ctx context.Context, raw []byte, session fosite.Session) (*fosite.AuthorizeRequest, error) {
 	var sr storedRequest
-	if err := json.Unmarshal(raw, &sr); err != nil {
+	if err := json.Unmarshal(expandRequest(raw), &sr); err != nil {
 		return nil, fmt.Errorf("decode stored request: %w", err)
 	}
 	client, err := s.GetClient(ctx, sr.ClientID)
