@@ -31,12 +31,11 @@ const (
 // its reference measured in the same run, and prints one table at the end.
 func benchAll(ctx context.Context, o *options, out io.Writer) error {
 	srv := newServer(o.pid, out)
-	fmt.Fprintf(out, "reference: ES256 signatures on one core for %s\n", signReferenceTime)
 	signRate, err := es256Rate(ctx, signReferenceTime)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "reference: %.0f ES256 signatures/s on one core\n\n", signRate)
+	fmt.Fprintf(out, "reference: %.0f ES256 signatures/s on one core, over %s\n", signRate, signReferenceTime)
 	static, err := startStatic(ctx, o.issuer)
 	if err != nil {
 		return err
@@ -54,7 +53,7 @@ func benchAll(ctx context.Context, o *options, out io.Writer) error {
 			if name == "code" {
 				// Before the flows, while the server is idle.
 				ceiling = argon2Ceiling(ctx, argon2ReferenceTime)
-				fmt.Fprintf(out, "reference: %.1f argon2id verifications/s on %d goroutines for %s\n", ceiling, runtime.NumCPU(), argon2ReferenceTime)
+				fmt.Fprintf(out, "reference: %.1f argon2id verifications/s on %d goroutines, over %s\n", ceiling, runtime.NumCPU(), argon2ReferenceTime)
 			}
 			r, err := bench(ctx, &oc, srv, out)
 			if ctx.Err() != nil {

@@ -24,6 +24,37 @@
 //	                    code flow first (-for: whom the person acts for, or self);
 //	                    -action and -procedure-area say what is asked
 //
+// -scenario all runs every scenario above in turn, -repeat N rounds
+// (default 2: round 1 runs each once, then round 2…), each with the same
+// -warmup, -duration and -concurrency, prints each run's report as it ends
+// and then one markdown table, a row per scenario and round: req/s, flows/s
+// (code), p50 and p99, errors, and, with -pid, the server's CPU time per
+// request and its peak RSS, both read from /proc over the measured time only
+// (peak RSS is reset before it through /proc/PID/clear_refs, which needs the
+// process's owner or root; otherwise the lifetime peak is shown, and said).
+// The server's CPU is that of the process -pid: a PostgreSQL's own backends
+// are not counted. Each row of three scenarios has a reference measured in
+// the same run on the same machine, and its ratio to it (all.go):
+//
+//	client_credentials  ES256 signatures per second on one core of the load
+//	                    tool; ratio: the server's CPU per token in signatures
+//	discovery           the same bytes (discovery document and JWKS, same
+//	                    Content-Type) served by a static Go server, a child
+//	                    process of this tool (static.go), measured right after
+//	                    the issuer; ratio: issuer ÷ static
+//	code                argon2id checks per second on every core, measured just
+//	                    before the flows: each flow checks one password, so
+//	                    this is the most flows per second the machine allows;
+//	                    ratio: flows/s ÷ that ceiling
+//
+// -db sqlite:FILE or -db postgres://… (the server's store) adds, after the
+// runs, the rows, bytes with indexes and bytes per row of the tokens table
+// and of the journal's tables (storage.go). conformance/load/bench-stores.sh,
+// run from the repository root, does the whole measurement on both stores:
+// it builds relais and this tool, starts a throwaway PostgreSQL 15, and runs
+// -scenario all against relais serve --demo on SQLite and then on PostgreSQL
+// (DURATION, REPEAT and RELAIS_EXTRA in the environment).
+//
 // -seed N stores N access tokens through HTTP (client_credentials in a loop)
 // to measure a store that holds many, in batches recorded in a progress
 // file so that an interrupted run resumes: see seed.go. It runs at the
