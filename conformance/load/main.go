@@ -206,6 +206,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	default:
 		_, err = bench(ctx, &o, newServer(o.pid, stdout), stdout)
 		if err == nil && o.db != "" {
+			fmt.Fprintln(stdout)
 			err = printStorage(ctx, o.db, stdout)
 		}
 	}
