@@ -24,6 +24,37 @@
 //	                    code flow first (-for: whom the person acts for, or self);
 //	                    -action and -procedure-area say what is asked
 //
+// -scenario all runs every scenario above in turn, -repeat N rounds
+// (default 2: round 1 runs each once, then round 2…), each with the same
+// -warmup, -duration and -concurrency, prints each run's report as it ends
+// and then one markdown table, a row per scenario and round: req/s, flows/s
+// (code), p50 and p99, errors, and, with -pid, the server's CPU time per
+// request and its peak RSS, both read from /proc over the measured time only
+// (peak RSS is reset before it through /proc/PID/clear_refs, which needs the
+// process's owner or root; otherwise the lifetime peak is shown, and said).
+// The server's CPU is that of the process -pid: a PostgreSQL's own backends
+// are not counted. Each row of three scenarios has a reference measured in
+// the same run on the same machine, and its ratio to it (all.go):
+//
+//	client_credentials  ES256 signatures per second on one core of the load
+//	                    tool; ratio: the server's CPU per token in signatures
+//	discovery           the same bytes (discovery document and JWKS, same
+//	                    Content-Type) served by a static Go server, a child
+//	                    process of this tool (static.go), measured right after
+//	                    the issuer; ratio: issuer ÷ static
+//	code                argon2id checks per second on every core, measured just
+//	                    before the flows: each flow checks one password, so
+//	                    this is the most flows per second the machine allows;
+//	                    ratio: flows/s ÷ that ceiling
+//
+// -db sqlite:FILE or -db postgres://… (the server's store) adds, after the
+// runs, the rows, bytes with indexes and bytes per row of the tokens table
+// and of the journal's tables (storage.go). conformance/load/bench-stores.sh,
+// run from the repository root, does the whole measurement on both stores:
+// it builds relais and this tool, starts a throwaway PostgreSQL 15, and runs
+// -scenario all against relais serve --demo on SQLite and then on PostgreSQL
+// (DURATION, REPEAT and RELAIS_EXTRA in the environment).
+//
 // -seed N stores N access tokens through HTTP (client_credentials in a loop)
 // to measure a store that holds many, in batches recorded in a progress
 // file so that an interrupted run resumes: see seed.go. It runs at the
@@ -90,6 +121,13 @@ type options struct {
 	floodRequests int
 	pid           int
 
+	repeat int    // -scenario all: rounds of every scenario
+	db     string // the server's store, to measure its tables after the runs
+
+	// Explicit targets of the discovery scenario, instead of the issuer's
+	// discovery document and the jwks_uri it names: the static copy.
+	discoveryURL, jwksURL string
+
 	seed        int64
 	seedBatch   int64
 	seedState   string
@@ -101,6 +139,11 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	// The static copy of the discovery document runs as a child process of
+	// this same binary (static.go); its flags are not the tool's.
+	if len(args) > 0 && args[0] == staticFlag {
+		return staticMain(args, os.Stdin, stdout, stderr)
+	}
 	var o options
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -112,7 +155,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.email, "email", "", "account to log in with (code, refresh)")
 	fs.StringVar(&o.password, "password", "", "its password")
 	fs.StringVar(&o.scope, "scope", "", "scope to ask for (default: openid for code, openid offline_access for refresh, none for client_credentials)")
-	fs.StringVar(&o.scenario, "scenario", "client_credentials", "client_credentials, introspection, refresh, discovery, code or evaluation")
+	fs.StringVar(&o.scenario, "scenario", "client_credentials", "client_credentials, introspection, refresh, discovery, code, evaluation, or all of them (-repeat)")
 	fs.StringVar(&o.forWhom, "for", "", "evaluation: answer to the \"for whom?\" page: words of the represented person's name, or self (default)")
 	fs.StringVar(&o.action, "action", "consult", "evaluation: consult, manage, dispose or personal")
 	fs.StringVar(&o.area, "procedure-area", "social", "evaluation: the procedure area asked about")
@@ -127,7 +170,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.seedState, "seed-state", "", "seed: progress file (default: in the temporary directory, named after issuer and client)")
 	fs.DurationVar(&o.seedMaxTime, "seed-max-time", 12*time.Hour, "seed: stop after this long (run again to resume)")
 	fs.IntVar(&o.floodRequests, "login-flood", 0, "instead of a scenario, post this many wrong passwords to /login at once")
-	fs.IntVar(&o.pid, "pid", 0, "login-flood: the server's process id, to read its peak memory (VmHWM)")
+	fs.IntVar(&o.pid, "pid", 0, "the server's process id, to read its CPU time and peak memory (VmHWM) from /proc")
+	fs.IntVar(&o.repeat, "repeat", 2, "scenario all: how many rounds of every scenario")
+	fs.StringVar(&o.db, "db", "", "the server's store (sqlite:FILE or postgres://…), to print the size of its token and journal tables at the end")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -156,8 +201,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = loginFlood(ctx, &o, stdout)
 	case o.seed > 0:
 		err = seed(ctx, &o, stdout)
+	case o.scenario == "all":
+		err = benchAll(ctx, &o, stdout)
 	default:
-		err = bench(ctx, &o, stdout)
+		_, err = bench(ctx, &o, newServer(o.pid, stdout), stdout)
+		if err == nil && o.db != "" {
+			fmt.Fprintln(stdout)
+			err = printStorage(ctx, o.db, stdout)
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "load:", err)
@@ -187,6 +238,13 @@ func (o *options) validate() error {
 		return fmt.Errorf("-seed must be between 0 and %d", maxRequests)
 	case o.seedBatch < 1:
 		return errors.New("-seed-batch must be positive")
+	case o.repeat < 1 || o.repeat > 100:
+		return errors.New("-repeat must be between 1 and 100")
+	case o.pid < 0:
+		return errors.New("-pid must be a process id")
+	}
+	if o.db != "" && !strings.HasPrefix(o.db, "sqlite:") && !strings.HasPrefix(o.db, "postgres://") && !strings.HasPrefix(o.db, "postgresql://") {
+		return errors.New("-db must be sqlite:FILE or postgres://…")
 	}
 	if o.maxRequests == 0 {
 		o.maxRequests = maxRequests
@@ -206,22 +264,29 @@ func (o *options) validate() error {
 	}
 	switch o.scenario {
 	case "client_credentials", "introspection", "discovery":
-	case "refresh", "code", "evaluation":
+	case "refresh", "code", "evaluation", "all":
 		if o.redirectURI == "" || o.email == "" || o.password == "" {
 			return fmt.Errorf("-scenario %s logs in: give -redirect-uri, -email and -password", o.scenario)
 		}
 	default:
-		return fmt.Errorf("-scenario %q is unknown; use client_credentials, introspection, refresh, discovery, code or evaluation", o.scenario)
+		return fmt.Errorf("-scenario %q is unknown; use client_credentials, introspection, refresh, discovery, code, evaluation or all", o.scenario)
 	}
-	if o.scope == "" {
-		switch o.scenario {
-		case "code":
-			o.scope = "openid"
-		case "refresh":
-			o.scope = "openid offline_access"
-		}
-	}
+	o.scope = defaultScope(o.scenario, o.scope)
 	return nil
+}
+
+// defaultScope is the scope a scenario asks for when -scope is not given.
+func defaultScope(scenario, scope string) string {
+	if scope != "" {
+		return scope
+	}
+	switch scenario {
+	case "code":
+		return "openid"
+	case "refresh":
+		return "openid offline_access"
+	}
+	return ""
 }
 
 // loopbackOnly refuses a target that is not this machine.
@@ -255,8 +320,10 @@ func newTransport(concurrency int) *http.Transport {
 	return tr
 }
 
-// bench runs one scenario: set-up, warm-up, then the measured time.
-func bench(ctx context.Context, o *options, out io.Writer) error {
+// bench runs one scenario: set-up, warm-up, then the measured time, and
+// prints and returns what it measured. With srv (-pid), the server's CPU
+// time and peak memory are read around the measured time only.
+func bench(ctx context.Context, o *options, srv *server, out io.Writer) (result, error) {
 	tr := newTransport(o.concurrency)
 	defer tr.CloseIdleConnections()
 	rec := &recorder{}
@@ -265,7 +332,7 @@ func bench(ctx context.Context, o *options, out io.Writer) error {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	s, err := newScenario(ctx, o, client, tr)
 	if err != nil {
-		return fmt.Errorf("setting up %s: %w", o.scenario, err)
+		return result{}, fmt.Errorf("setting up %s: %w", o.scenario, err)
 	}
 	fmt.Fprintf(out, "scenario %s against %s: %d workers, %s warm-up, %s measured\n", o.scenario, o.issuer, o.concurrency, o.warmup, o.duration)
 
@@ -303,13 +370,35 @@ func bench(ctx context.Context, o *options, out io.Writer) error {
 	if o.warmup > 0 {
 		runFor(o.warmup, false)
 	}
+	var mark serverMark
+	if srv != nil {
+		if mark, err = srv.begin(); err != nil {
+			return result{}, err
+		}
+	}
 	elapsed := runFor(o.duration, true)
 	if ctx.Err() != nil {
-		return ctx.Err()
+		return result{}, ctx.Err()
 	}
-	rec.print(out, elapsed, s.perFlow())
+	var use *serverUse
+	if srv != nil {
+		u, err := srv.end(mark)
+		if err != nil {
+			return result{}, err
+		}
+		use = &u
+	}
+	r := rec.print(out, elapsed, s.perFlow())
+	r.scenario, r.server = o.scenario, use
 	fmt.Fprintf(out, "all        %d requests made through the measured client, warm-up included\n", tm.all.Load())
-	return nil
+	if perReq, ok := r.cpuPer(r.requests); ok {
+		fmt.Fprintf(out, "server     pid %d: CPU %s ms/request", srv.pid, msCell2(perReq))
+		if perFlow, ok := r.cpuPer(r.flows); ok && r.perFlow {
+			fmt.Fprintf(out, ", %s ms/flow", msCell(perFlow))
+		}
+		fmt.Fprintf(out, "; peak RSS %.1f MB\n", float64(use.peakKB)/1024)
+	}
+	return r, nil
 }
 
 // timing measures each request from its start to the end of its body, and

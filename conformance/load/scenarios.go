@@ -40,6 +40,12 @@ func newScenario(ctx context.Context, o *options, timed *http.Client, tr http.Ro
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	is := &issuer{o: o, timed: timed, raw: raw, rawTransport: tr, timedTransport: timed.Transport,
 		discoveryURL: o.issuer + "/.well-known/openid-configuration"}
+	if o.scenario == "discovery" && o.discoveryURL != "" {
+		// Explicit targets (the static copy): its document names the
+		// issuer's jwks_uri, which is not the one to fetch.
+		is.discoveryURL, is.jwksURL = o.discoveryURL, o.jwksURL
+		return &discovery{issuer: is, turn: make([]int, o.concurrency)}, nil
+	}
 	if err := is.discover(ctx); err != nil {
 		return nil, err
 	}

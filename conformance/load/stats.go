@@ -98,7 +98,8 @@ func percentile(d []time.Duration, p float64) time.Duration {
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 
-func (r *recorder) print(out io.Writer, elapsed time.Duration, perFlow bool) {
+// print writes the measured phase's report and returns it as a result.
+func (r *recorder) print(out io.Writer, elapsed time.Duration, perFlow bool) result {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	secs := elapsed.Seconds()
@@ -145,4 +146,6 @@ func (r *recorder) print(out io.Writer, elapsed time.Duration, perFlow bool) {
 			fmt.Fprintf(out, "  %d× %s\n", c, msg)
 		}
 	}
+	return result{requests: n, elapsed: elapsed, p50: percentile(r.latencies, .50), p99: percentile(r.latencies, .99),
+		errors: errs, perFlow: perFlow, flows: len(r.flows)}
 }

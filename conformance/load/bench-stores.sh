@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Measures Relais on both stores, SQLite then PostgreSQL, with the load
+# tool's -scenario all: every scenario, REPEAT rounds of DURATION each, with
+# the server's CPU per request, its peak memory, the references measured in
+# the same run, and the size of the token and journal tables at the end.
+#
+# Run from the repository root:
+#
+#	conformance/load/bench-stores.sh
+#	DURATION=3s REPEAT=1 conformance/load/bench-stores.sh    # a quick trial
+#
+# Settings from the environment: DURATION (default 20s), REPEAT (2),
+# CONCURRENCY (32), PORT of relais (8095), PGPORT of the throwaway
+# PostgreSQL 15 (5439), PGBIN (/usr/lib/postgresql/15/bin), RELAIS_EXTRA
+# (more arguments to relais serve, split on spaces).
+#
+# Everything lives in a temporary directory removed at the end: the
+# binaries, the SQLite file, the PostgreSQL cluster (fsync on, as in
+# production) and the logs, shown if something fails.
+set -euo pipefail
+
+DURATION=${DURATION:-20s}
+REPEAT=${REPEAT:-2}
+CONCURRENCY=${CONCURRENCY:-32}
+PORT=${PORT:-8095}
+PGPORT=${PGPORT:-5439}
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+read -r -a EXTRA <<<"${RELAIS_EXTRA:-}"
+
+if [[ ! -f go.mod || ! -d cmd/relais ]]; then
+	echo "bench-stores.sh: run it from the repository root" >&2
+	exit 2
+fi
+
+TMP=$(mktemp -d -t relais-bench.XXXXXX)
+RELAIS_PID=
+PG_STARTED=
+cleanup() {
+	if [[ -n $RELAIS_PID ]]; then
+		kill "$RELAIS_PID" 2>/dev/null || true
+		wait "$RELAIS_PID" 2>/dev/null || true
+	fi
+	if [[ -n $PG_STARTED ]]; then
+		as_pg "$PGBIN/pg_ctl" -D "$TMP/pg/data" -m fast -w stop >/dev/null || true
+	fi
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# PostgreSQL refuses to run as root: as root, its cluster belongs to the
+# postgres user.
+as_pg() {
+	if [[ $(id -u) == 0 ]]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+echo "## Machine"
+echo
+echo "- cores: $(nproc)"
+echo "- CPU: $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+echo "- memory: $(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+echo "- $(go version)"
+echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+echo "- rounds of every scenario: $REPEAT, $DURATION measured each, $CONCURRENCY workers"
+echo
+
+echo "building relais (release flags) and the load tool" >&2
+CGO_ENABLED=0 go build -trimpath -o "$TMP/relais" ./cmd/relais
+go build -o "$TMP/load" ./conformance/load
+
+echo "starting PostgreSQL 15 on port $PGPORT" >&2
+mkdir -p "$TMP/pg"
+if [[ $(id -u) == 0 ]]; then
+	# The postgres user must reach its cluster and socket inside $TMP.
+	chmod 711 "$TMP"
+	chown postgres "$TMP/pg"
+fi
+as_pg "$PGBIN/initdb" -D "$TMP/pg/data" -U postgres --auth=trust >"$TMP/pg-initdb.log"
+as_pg "$PGBIN/pg_ctl" -D "$TMP/pg/data" -l "$TMP/pg/log" -w \
+	-o "-p $PGPORT -k $TMP/pg -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=on" start >/dev/null
+PG_STARTED=1
+as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U postgres relais
+PGDSN="postgres://postgres@127.0.0.1:$PGPORT/relais?sslmode=disable"
+
+RELAIS_SECRET_KEY=$(head -c 32 /dev/urandom | base64)
+export RELAIS_SECRET_KEY
+ISSUER="http://localhost:$PORT"
+
+# bench STORE DSN [relais serve arguments…]
+bench() {
+	local store=$1 dsn=$2
+	shift 2
+	echo "## $store"
+	echo
+	"$TMP/relais" serve --demo --db "$dsn" --listen "127.0.0.1:$PORT" --issuer "$ISSUER" \
+		"$@" "${EXTRA[@]}" >"$TMP/relais-$store.log" 2>&1 &
+	RELAIS_PID=$!
+	local tries=0
+	until curl -fs -o /dev/null "$ISSUER/.well-known/openid-configuration"; do
+		if ! kill -0 "$RELAIS_PID" 2>/dev/null || ((++tries > 300)); then
+			echo "relais did not answer on $ISSUER; its log:" >&2
+			cat "$TMP/relais-$store.log" >&2
+			exit 1
+		fi
+		sleep 0.1
+	done
+	local secret
+	secret=$("$TMP/relais" clients create --db "$dsn" --id bench --name Bench \
+		--grant-type client_credentials --grant-type authorization_code --grant-type refresh_token \
+		--redirect-uri http://127.0.0.1:8082/callback --scope "openid offline_access" \
+		--procedure-area social | sed -n 's/^client_secret: //p')
+	if [[ -z $secret ]]; then
+		echo "relais clients create printed no client_secret" >&2
+		exit 1
+	fi
+	"$TMP/load" -issuer "$ISSUER" -scenario all -repeat "$REPEAT" -duration "$DURATION" \
+		-concurrency "$CONCURRENCY" -pid "$RELAIS_PID" -db "$dsn" \
+		-email jeanne.lefevre@demo.example -password jeanne-demo-2026 \
+		-redirect-uri http://127.0.0.1:8082/callback -client-id bench -client-secret "$secret"
+	kill "$RELAIS_PID"
+	wait "$RELAIS_PID" || true
+	RELAIS_PID=
+	echo
+}
+
+bench sqlite "sqlite:$TMP/relais.db"
+bench postgres "$PGDSN" --auto-migrate
