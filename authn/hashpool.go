@@ -27,7 +27,11 @@ type HashPoolConfig struct {
 	// of cores, since a hash keeps one core busy and more at once only
 	// makes each slower while holding its memory longer.
 	Size int
-	// Queue is how many more may wait for a turn. Default 4 × Size.
+	// Queue is how many more may wait for a turn. Default 32 × Size: a
+	// check waiting holds no hash memory, only its request, and Wait
+	// bounds how long it waits, so a burst of logins (a desk opening, a
+	// load of 32 at once) queues and is served instead of being refused,
+	// while a flood past the queue is still answered 503 at once.
 	Queue int
 	// Wait is how long one waits at most. Default 2 s.
 	Wait time.Duration
@@ -50,7 +54,7 @@ func NewHashPool(cfg HashPoolConfig) *HashPool {
 		cfg.Size = runtime.NumCPU()
 	}
 	if cfg.Queue <= 0 {
-		cfg.Queue = 4 * cfg.Size
+		cfg.Queue = 32 * cfg.Size
 	}
 	if cfg.Wait <= 0 {
 		cfg.Wait = 2 * time.Second

@@ -119,3 +119,31 @@ func TestHashPool(t *testing.T) {
 		})
 	})
 }
+
+// By default a pool of Size lets 32 × Size checks wait (a burst of logins
+// is served), and refuses the one past them at once.
+func TestHashPoolDefaultQueue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pool := authn.NewHashPool(authn.HashPoolConfig{Size: 1})
+		release := make(chan struct{})
+		var served atomic.Int32
+		for range 1 + 32 {
+			go func() {
+				if err := pool.Do(t.Context(), func() { <-release }); err != nil {
+					t.Errorf("a check within the queue: %v", err)
+				}
+				served.Add(1)
+			}()
+		}
+		synctest.Wait()
+		var busy *authn.BusyError
+		if err := pool.Do(t.Context(), func() {}); !errors.As(err, &busy) {
+			t.Errorf("the check past the default queue: %v, want a BusyError", err)
+		}
+		close(release)
+		synctest.Wait()
+		if n := served.Load(); n != 33 {
+			t.Errorf("%d checks served, want 33", n)
+		}
+	})
+}

@@ -87,7 +87,7 @@ func bindServeFlags(fs *pflag.FlagSet, c *Config) {
 	fs.DurationVar(&c.SessionTTL, "session-ttl", time.Hour, "how long a login at Relais lasts")
 	fs.StringVar(&c.Policy, "policy", "", "policy file replacing the default table of who may do what (relais policy show prints the default)")
 	fs.IntVar(&c.PasswordHashConcurrency, "password-hash-concurrency", runtime.NumCPU(),
-		"how many passwords are checked at once (each takes 19 MiB); past it and a short queue, logins answer 503")
+		"how many passwords are checked at once (each takes 19 MiB); past it, up to 32 times as many wait their turn for at most 2 s, and more logins answer 503")
 	fs.StringVar(&c.DebugListen, "debug-listen", "", "loopback address (host:port) of a second listener serving /debug/pprof for profiling; empty: off")
 	bindJournalFlags(fs, c)
 	bindNoticeFlags(fs, &c.Notices)
