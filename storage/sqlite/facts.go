@@ -31,12 +31,14 @@ const (
 		WHERE person_id = ? ORDER BY habilitated_at, organisation_id, person_id`
 	subjectPersonsSQL = `SELECT subject, person_id FROM pairwise_subjects WHERE sector = ? AND subject IN (?, ?)`
 	clientSQL         = `SELECT ` + clientColumns + ` FROM clients WHERE id = ?`
+	tokenSQL          = `SELECT request_id, client_id, subject, active, request, expires_at, created_at
+		FROM oauth_tokens WHERE kind = ? AND signature = ?`
 )
 
 // hot are the read pool's prepared statements, each prepared on first
 // use (the store opens before its migrations run).
 type hot struct {
-	facts, memberships, subjects, client hotStmt
+	facts, memberships, subjects, client, token hotStmt
 }
 
 // The journal's writes run with every journaled act (every token issued,
@@ -48,21 +50,27 @@ const (
 		representation_id, client_id, areas, detail_hash, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (chain, seq) DO NOTHING`
 	journalDetailSQL = `INSERT INTO journal_details (chain, seq, salt, detail) VALUES (?, ?, ?, ?)`
+	// Every token issued is one insert, also prepared once.
+	tokenInsertSQL = `INSERT INTO oauth_tokens (kind, signature, request_id, client_id, subject, active, request, expires_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
 // writeHot are the writer's prepared statements. They are prepared before
 // a transaction takes the writer's only connection (InTx): preparing
 // inside one would wait for that connection forever.
 type writeHot struct {
-	head, entry, detail hotStmt
-	ready               atomic.Bool
+	head, entry, detail, tokenInsert hotStmt
+	ready                            atomic.Bool
 }
 
 func newWriteHot() *writeHot {
 	h := &writeHot{}
-	h.head.text, h.entry.text, h.detail.text = journalHeadSQL, journalEntrySQL, journalDetailSQL
+	h.head.text, h.entry.text, h.detail.text, h.tokenInsert.text = journalHeadSQL, journalEntrySQL, journalDetailSQL, tokenInsertSQL
 	return h
 }
+
+// all are the writer's statements.
+func (h *writeHot) all() []*hotStmt { return []*hotStmt{&h.head, &h.entry, &h.detail, &h.tokenInsert} }
 
 // prepareWriter prepares the writer's statements once. Before the
 // migrations made their tables it fails, and statements then run as text
@@ -72,7 +80,7 @@ func (s *Store) prepareWriter(ctx context.Context) {
 	if h.ready.Load() {
 		return
 	}
-	for _, p := range []*hotStmt{&h.head, &h.entry, &h.detail} {
+	for _, p := range h.all() {
 		if p.st.Load() != nil {
 			continue
 		}
@@ -95,9 +103,20 @@ func inWriteTx(ctx context.Context, tx *sql.Tx, h *hotStmt) *sql.Stmt {
 	return nil
 }
 
+// execHot runs h on q: prepared when q is the writer's transaction and h
+// is prepared, else as text.
+func (s *Store) execHot(ctx context.Context, q querier, h *hotStmt, args ...any) (sql.Result, error) {
+	if tx, ok := q.(*sql.Tx); ok {
+		if st := inWriteTx(ctx, tx, h); st != nil {
+			return st.ExecContext(ctx, args...)
+		}
+	}
+	return q.ExecContext(ctx, h.text, args...)
+}
+
 func (h *writeHot) close() error {
 	var errs []error
-	for _, p := range []*hotStmt{&h.head, &h.entry, &h.detail} {
+	for _, p := range h.all() {
 		if st := p.st.Load(); st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -112,8 +131,8 @@ type hotStmt struct {
 
 func newHot() *hot {
 	h := &hot{}
-	h.facts.text, h.memberships.text, h.subjects.text, h.client.text =
-		factsRepresentationsSQL, membershipsOfSQL, subjectPersonsSQL, clientSQL
+	h.facts.text, h.memberships.text, h.subjects.text, h.client.text, h.token.text =
+		factsRepresentationsSQL, membershipsOfSQL, subjectPersonsSQL, clientSQL, tokenSQL
 	return h
 }
 
@@ -135,7 +154,7 @@ func (s *Store) stmt(ctx context.Context, h *hotStmt) (*sql.Stmt, error) {
 
 func (h *hot) close() error {
 	var errs []error
-	for _, p := range []*hotStmt{&h.facts, &h.memberships, &h.subjects, &h.client} {
+	for _, p := range []*hotStmt{&h.facts, &h.memberships, &h.subjects, &h.client, &h.token} {
 		if st := p.st.Load(); st != nil {
 			errs = append(errs, st.Close())
 		}

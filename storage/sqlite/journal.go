@@ -94,14 +94,7 @@ func detailJSON(f map[string]string) string {
 // the transaction usable when another writer took the number.
 func (s *Store) AppendJournal(ctx context.Context, e journal.Entry, d journal.Detail) error {
 	return s.write(ctx, func(q querier) error {
-		exec := func(h *hotStmt, args ...any) (sql.Result, error) {
-			if tx, ok := q.(*sql.Tx); ok {
-				if st := inWriteTx(ctx, tx, h); st != nil {
-					return st.ExecContext(ctx, args...)
-				}
-			}
-			return q.ExecContext(ctx, h.text, args...)
-		}
+		exec := func(h *hotStmt, args ...any) (sql.Result, error) { return s.execHot(ctx, q, h, args...) }
 		res, err := exec(&s.whot.entry,
 			e.Chain, e.Seq, string(e.Type), ms(e.At), e.ActorID, e.OrganisationID, e.PersonID, e.RepresentationID, e.ClientID,
 			areasJSON(e.Areas), e.DetailHash[:], e.Prev[:], e.Hash[:])

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -14,8 +15,7 @@ var _ oauth.TokenStore = (*Store)(nil)
 // CreateToken implements oauth.TokenStore.
 func (s *Store) CreateToken(ctx context.Context, r oauth.TokenRecord) error {
 	return s.write(ctx, func(q querier) error {
-		_, err := q.ExecContext(ctx, `INSERT INTO oauth_tokens (kind, signature, request_id, client_id, subject, active, request, expires_at, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, string(r.Kind), r.Signature, r.RequestID, r.ClientID, r.Subject, r.Active, r.Request,
+		_, err := s.execHot(ctx, q, &s.whot.tokenInsert, string(r.Kind), r.Signature, r.RequestID, r.ClientID, r.Subject, r.Active, r.Request,
 			ms(r.ExpiresAt), ms(s.now()))
 		if err != nil {
 			return fmt.Errorf("create %s token: %w", r.Kind, mapErr(err, "token"))
@@ -28,9 +28,18 @@ func (s *Store) CreateToken(ctx context.Context, r oauth.TokenRecord) error {
 func (s *Store) Token(ctx context.Context, kind oauth.TokenKind, signature string) (oauth.TokenRecord, error) {
 	r := oauth.TokenRecord{Kind: kind, Signature: signature}
 	var expires, created int64
-	err := s.reader(ctx).QueryRowContext(ctx, `SELECT request_id, client_id, subject, active, request, expires_at, created_at
-		FROM oauth_tokens WHERE kind = ? AND signature = ?`, string(kind), signature).
-		Scan(&r.RequestID, &r.ClientID, &r.Subject, &r.Active, &r.Request, &expires, &created)
+	rows, err := s.queryHot(ctx, &s.hot.token, string(kind), signature)
+	if err == nil {
+		defer rows.Close()
+		switch {
+		case rows.Next():
+			err = rows.Scan(&r.RequestID, &r.ClientID, &r.Subject, &r.Active, &r.Request, &expires, &created)
+		case rows.Err() != nil:
+			err = rows.Err()
+		default:
+			err = sql.ErrNoRows
+		}
+	}
 	if err != nil {
 		return r, fmt.Errorf("%s token: %w", kind, mapErr(err, "token"))
 	}
