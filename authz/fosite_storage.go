@@ -31,6 +31,9 @@ type fositeStorage struct {
 	ev      events
 	// firstActs remembers who acted for whom at which site (first_act.go).
 	firstActs mandates.FirstActStore
+	// grouped writes client-credentials tokens by group commit
+	// (token_group.go).
+	grouped *tokenGroup
 }
 
 var (
@@ -191,8 +194,20 @@ func (s *fositeStorage) create(ctx context.Context, kind oauth.TokenKind, sig st
 	if sess := r.GetSession(); sess != nil {
 		subject = sess.GetSubject()
 	}
-	return toFosite(s.tokens.CreateToken(ctx, oauth.TokenRecord{Kind: kind, Signature: sig, RequestID: r.GetID(),
-		ClientID: r.GetClient().GetID(), Subject: subject, Active: true, Request: raw, ExpiresAt: expires}))
+	rec := oauth.TokenRecord{Kind: kind, Signature: sig, RequestID: r.GetID(),
+		ClientID: r.GetClient().GetID(), Subject: subject, Active: true, Request: raw, ExpiresAt: expires}
+	if s.grouped != nil && kind == oauth.KindAccessToken && isClientCredentials(r) && ctx.Value(txHandleKey{}) == nil {
+		// A client's own token: the insert is all its request writes, and
+		// no transaction of fosite's is open (token_group.go).
+		return toFosite(s.grouped.create(ctx, rec))
+	}
+	return toFosite(s.tokens.CreateToken(ctx, rec))
+}
+
+// isClientCredentials says whether r is a client credentials grant.
+func isClientCredentials(r fosite.Requester) bool {
+	ar, ok := r.(fosite.AccessRequester)
+	return ok && ar.GetGrantTypes().ExactOne("client_credentials")
 }
 
 // get returns the request and whether it is still active.

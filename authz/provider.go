@@ -145,7 +145,8 @@ func NewProvider(cfg ProviderConfig, st Stores, keys *keyring.Keys, log *slog.Lo
 	if cfg.ClientCacheTTL > 0 {
 		st.Clients = cachedClients{st.Clients, newClientCache(cfg.Now, cfg.ClientCacheTTL)}
 	}
-	fstore := &fositeStorage{clients: st.Clients, tokens: st.Tokens, tx: st.Tx, now: cfg.Now, ev: ev, firstActs: st.FirstActs}
+	fstore := &fositeStorage{clients: st.Clients, tokens: st.Tokens, tx: st.Tx, now: cfg.Now, ev: ev, firstActs: st.FirstActs,
+		grouped: newTokenGroup(st.Tokens, st.Tx)}
 	fconf := &fosite.Config{
 		AccessTokenLifespan:             cfg.AccessTokenTTL,
 		RefreshTokenLifespan:            cfg.RefreshTokenTTL,

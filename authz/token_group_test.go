@@ -1,0 +1,110 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/relais-fr/relais/authz/oauth"
+	"github.com/relais-fr/relais/mandates"
+	"github.com/relais-fr/relais/storage/sqlite/sqlitetest"
+)
+
+// countingTx counts the transactions run through it.
+type countingTx struct {
+	mandates.Transactor
+	n atomic.Int32
+}
+
+func (c *countingTx) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	c.n.Add(1)
+	return c.Transactor.InTx(ctx, fn)
+}
+
+// refusingTokens fails the insert of one signature.
+type refusingTokens struct {
+	oauth.TokenStore
+	bad string
+}
+
+func (r refusingTokens) CreateToken(ctx context.Context, rec oauth.TokenRecord) error {
+	if rec.Signature == r.bad {
+		return fmt.Errorf("refused: %w", mandates.ErrInvalid)
+	}
+	return r.TokenStore.CreateToken(ctx, rec)
+}
+
+func groupRecord(i int) oauth.TokenRecord {
+	return oauth.TokenRecord{Kind: oauth.KindAccessToken, Signature: fmt.Sprintf("sig-%03d", i), RequestID: fmt.Sprintf("req-%03d", i),
+		ClientID: "caf", Subject: "caf", Active: true, Request: []byte("{}"), ExpiresAt: time.Now().Add(time.Hour)}
+}
+
+func TestTokenGroup(t *testing.T) {
+	const n = 64
+	t.Run("concurrent records are all stored, several to a transaction", func(t *testing.T) {
+		st := sqlitetest.Migrated(t)
+		tx := &countingTx{Transactor: st}
+		g := newTokenGroup(st, tx)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				if err := g.create(t.Context(), groupRecord(i)); err != nil {
+					t.Errorf("record %d: %v", i, err)
+				}
+			})
+		}
+		wg.Wait()
+		for i := range n {
+			if _, err := st.Token(t.Context(), oauth.KindAccessToken, groupRecord(i).Signature); err != nil {
+				t.Errorf("record %d after create returned: %v", i, err)
+			}
+		}
+		if c := tx.n.Load(); c >= n {
+			t.Errorf("%d transactions for %d records; want fewer, by group commit", c, n)
+		}
+		t.Logf("%d records in %d transactions", n, tx.n.Load())
+	})
+	t.Run("a record the store refuses fails alone", func(t *testing.T) {
+		st := sqlitetest.Migrated(t)
+		bad := groupRecord(7).Signature
+		g := newTokenGroup(refusingTokens{st, bad}, st)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				err := g.create(t.Context(), groupRecord(i))
+				switch {
+				case groupRecord(i).Signature == bad && !errors.Is(err, mandates.ErrInvalid):
+					t.Errorf("refused record: %v, want ErrInvalid", err)
+				case groupRecord(i).Signature != bad && err != nil:
+					t.Errorf("record %d: %v", i, err)
+				}
+			})
+		}
+		wg.Wait()
+		for i := range n {
+			_, err := st.Token(t.Context(), oauth.KindAccessToken, groupRecord(i).Signature)
+			if want := groupRecord(i).Signature != bad; (err == nil) != want {
+				t.Errorf("record %d stored: %v, want %v", i, err == nil, want)
+			}
+		}
+	})
+	t.Run("a request that ended before its turn stores nothing", func(t *testing.T) {
+		st := sqlitetest.Migrated(t)
+		g := newTokenGroup(st, st)
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		if err := g.create(ctx, groupRecord(1)); !errors.Is(err, context.Canceled) {
+			t.Errorf("ended request: %v, want context.Canceled", err)
+		}
+		if _, err := st.Token(t.Context(), oauth.KindAccessToken, groupRecord(1).Signature); !errors.Is(err, mandates.ErrNotFound) {
+			t.Errorf("record of an ended request: %v, want ErrNotFound", err)
+		}
+		if err := g.create(t.Context(), groupRecord(2)); err != nil {
+			t.Errorf("the next request: %v", err)
+		}
+	})
+}
