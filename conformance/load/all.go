@@ -99,6 +99,8 @@ func benchAll(ctx context.Context, o *options, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "%s, %d workers, %s warm-up and %s measured per run\n\n", o.issuer, o.concurrency, o.warmup, o.duration)
 	printTable(out, results)
+	fmt.Fprintln(out)
+	fmt.Fprintln(out, o.whoLine())
 	if o.db != "" {
 		fmt.Fprintln(out)
 		return printStorage(ctx, o.db, out)

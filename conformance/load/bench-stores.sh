@@ -12,7 +12,15 @@
 # Settings from the environment: DURATION (default 20s), REPEAT (2),
 # CONCURRENCY (32), PORT of relais (8095), PGPORT of the throwaway
 # PostgreSQL 15 (5439), PGBIN (/usr/lib/postgresql/15/bin), RELAIS_EXTRA
-# (more arguments to relais serve, split on spaces).
+# (more arguments to relais serve, split on spaces), ACCOUNTS (many or one).
+#
+# Who logs in: by default 64 demo persons (--demo-persons, generated here)
+# and the load tool's -accounts and -spread-addresses, so that worker w logs
+# in its own account from its own loopback address, as a deployment's many
+# people on many machines do; with 32 workers, 32 of the 64 are used. With
+# ACCOUNTS=one, every worker logs in the demo's Jeanne from one address:
+# one busy person, who meets Relais's limits on logins in flight per account
+# (5) and per address (30) and whose journal chain serialises her refreshes.
 #
 # Everything lives in a temporary directory removed at the end: the
 # binaries, the SQLite file, the PostgreSQL cluster (fsync on, as in
@@ -25,7 +33,22 @@ CONCURRENCY=${CONCURRENCY:-32}
 PORT=${PORT:-8095}
 PGPORT=${PGPORT:-5439}
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+ACCOUNTS=${ACCOUNTS:-many}
+PERSONS=64
 read -r -a EXTRA <<<"${RELAIS_EXTRA:-}"
+
+case $ACCOUNTS in
+many)
+	USED=$((CONCURRENCY < PERSONS ? CONCURRENCY : PERSONS))
+	ADDRESSES=$((CONCURRENCY < 250 ? CONCURRENCY : 250))
+	MODE="$USED accounts from $ADDRESSES loopback addresses (one per worker; $PERSONS demo persons in the file)"
+	;;
+one) MODE="one account from one address" ;;
+*)
+	echo "bench-stores.sh: ACCOUNTS must be many or one" >&2
+	exit 2
+	;;
+esac
 
 if [[ ! -f go.mod || ! -d cmd/relais ]]; then
 	echo "bench-stores.sh: run it from the repository root" >&2
@@ -65,6 +88,7 @@ echo "- memory: $(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/mem
 echo "- $(go version)"
 echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 echo "- rounds of every scenario: $REPEAT, $DURATION measured each, $CONCURRENCY workers"
+echo "- logins: $MODE"
 echo
 
 echo "building relais (release flags) and the load tool" >&2
@@ -87,7 +111,38 @@ PGDSN="postgres://postgres@127.0.0.1:$PGPORT/relais?sslmode=disable"
 
 RELAIS_SECRET_KEY=$(head -c 32 /dev/urandom | base64)
 export RELAIS_SECRET_KEY
-ISSUER="http://localhost:$PORT"
+# 127.0.0.1, not localhost: -spread-addresses connects from 127.0.0.2
+# onward, which reaches only an IPv4 loopback address.
+ISSUER="http://127.0.0.1:$PORT"
+
+# The persons for --demo-persons and the load tool's -accounts: distinct
+# names (8 given names by 8 family names) and birth dates, passwords of
+# more than 12 characters.
+SERVE_PERSONS=()
+LOAD_ACCOUNTS=(-email jeanne.lefevre@demo.example -password jeanne-demo-2026)
+if [[ $ACCOUNTS == many ]]; then
+	given=(Alice Bruno Chloé Damien Élise Fabien Gaëlle Hugo)
+	family=(Martin Bernard Dubois Thomas Robert Richard Petit Durand)
+	{
+		echo "# bench accounts: email password"
+		for ((i = 1; i <= PERSONS; i++)); do
+			printf 'bench-%02d@demo.example bench-%02d-password\n' "$i" "$i"
+		done
+	} >"$TMP/accounts.txt"
+	{
+		echo "["
+		for ((i = 1; i <= PERSONS; i++)); do
+			g=${given[$(((i - 1) % 8))]} f=${family[$(((i - 1) / 8))]}
+			gender=female
+			((i % 2 == 0)) && gender=male
+			printf '  {"given_names": "%s", "family_name": "%s", "birth_date": "19%02d-%02d-%02d", "birth_place": "75056", "birth_country": "99100", "gender": "%s", "email": "bench-%02d@demo.example", "password": "bench-%02d-password"}%s\n' \
+				"$g" "$f" $((50 + i / 12)) $((1 + i % 12)) $((1 + i % 28)) "$gender" "$i" "$i" "$([[ $i -lt $PERSONS ]] && echo ,)"
+		done
+		echo "]"
+	} >"$TMP/persons.json"
+	SERVE_PERSONS=(--demo-persons "$TMP/persons.json")
+	LOAD_ACCOUNTS=(-accounts "$TMP/accounts.txt" -spread-addresses)
+fi
 
 # bench STORE DSN [relais serve arguments…]
 bench() {
@@ -96,7 +151,7 @@ bench() {
 	echo "## $store"
 	echo
 	"$TMP/relais" serve --demo --db "$dsn" --listen "127.0.0.1:$PORT" --issuer "$ISSUER" \
-		"$@" "${EXTRA[@]}" >"$TMP/relais-$store.log" 2>&1 &
+		"${SERVE_PERSONS[@]}" "$@" "${EXTRA[@]}" >"$TMP/relais-$store.log" 2>&1 &
 	RELAIS_PID=$!
 	local tries=0
 	until curl -fs -o /dev/null "$ISSUER/.well-known/openid-configuration"; do
@@ -118,7 +173,7 @@ bench() {
 	fi
 	"$TMP/load" -issuer "$ISSUER" -scenario all -repeat "$REPEAT" -duration "$DURATION" \
 		-concurrency "$CONCURRENCY" -pid "$RELAIS_PID" -db "$dsn" \
-		-email jeanne.lefevre@demo.example -password jeanne-demo-2026 \
+		"${LOAD_ACCOUNTS[@]}" \
 		-redirect-uri http://127.0.0.1:8082/callback -client-id bench -client-secret "$secret"
 	kill "$RELAIS_PID"
 	wait "$RELAIS_PID" || true

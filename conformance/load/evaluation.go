@@ -20,11 +20,14 @@ import (
 // evaluation asks the AuthZEN access evaluation endpoint, with the
 // client's authentication, about the account opened by one code flow:
 // the actor is the ID token's act.sub when someone acts for another (-for),
-// else its sub; the resource is its sub.
+// else its sub; the resource is its sub. Each worker asks about its own
+// account (one code flow per account), except with -for naming a
+// represented person: represented persons are not per account, so one
+// flow of the first account gives the one question every worker asks.
 type evaluation struct {
 	*issuer
-	url  string
-	body []byte
+	url    string
+	bodies [][]byte // per account, or one for all
 }
 
 func newEvaluation(ctx context.Context, is *issuer) (*evaluation, error) {
@@ -44,23 +47,33 @@ func newEvaluation(ctx context.Context, is *issuer) (*evaluation, error) {
 	if is.o.scope == "" {
 		is.o.scope = "openid"
 	}
-	sub, actor, err := is.subjects(ctx)
-	if err != nil {
-		return nil, err
+	n := is.o.accountsUsed()
+	if is.o.forWhom != "" && is.o.forWhom != conformance.Self {
+		n = 1
 	}
-	body, _ := json.Marshal(map[string]any{
-		"subject":  map[string]any{"type": "user", "id": actor},
-		"resource": map[string]any{"type": "account", "id": sub, "properties": map[string]any{"procedure_area": is.o.area}},
-		"action":   map[string]any{"name": is.o.action},
-	})
-	return &evaluation{issuer: is, url: meta.Endpoint, body: body}, nil
+	s := &evaluation{issuer: is, url: meta.Endpoint}
+	// Worker a is the first whose account is account a.
+	for a := range n {
+		sub, actor, err := is.subjects(ctx, a)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", is.o.account(a).Email, err)
+		}
+		body, _ := json.Marshal(map[string]any{
+			"subject":  map[string]any{"type": "user", "id": actor},
+			"resource": map[string]any{"type": "account", "id": sub, "properties": map[string]any{"procedure_area": is.o.area}},
+			"action":   map[string]any{"name": is.o.action},
+		})
+		s.bodies = append(s.bodies, body)
+	}
+	return s, nil
 }
 
-// subjects runs one code flow and reads the ID token's sub and act.sub
-// (the token is not verified: this is a measuring tool, and the issuer
-// is on this machine).
-func (is *issuer) subjects(ctx context.Context) (sub, actor string, err error) {
-	b := conformance.NewBrowser(is.rawTransport)
+// subjects runs one code flow as worker w and reads the ID token's sub and
+// act.sub (the token is not verified: this is a measuring tool, and the
+// issuer is on this machine).
+func (is *issuer) subjects(ctx context.Context, w int) (sub, actor string, err error) {
+	c := is.conns[w]
+	b := conformance.NewBrowser(c.rawTransport)
 	verifier, state := oauth2.GenerateVerifier(), random()
 	q := url.Values{"response_type": {"code"}, "client_id": {is.o.clientID}, "redirect_uri": {is.o.redirectURI},
 		"scope": {is.o.scope}, "state": {state}, "nonce": {random()},
@@ -69,8 +82,9 @@ func (is *issuer) subjects(ctx context.Context) (sub, actor string, err error) {
 	if forWhom == "" {
 		forWhom = conformance.Self
 	}
-	v, err := b.Authorize(ctx, is.authURL+"?"+q.Encode(), is.o.redirectURI,
-		conformance.Account{Email: is.o.email, Password: is.o.password, ForWhom: forWhom}, conformance.Accept)
+	account := is.o.account(w)
+	account.ForWhom = forWhom
+	v, err := b.Authorize(ctx, is.authURL+"?"+q.Encode(), is.o.redirectURI, account, conformance.Accept)
 	if err != nil {
 		return "", "", err
 	}
@@ -78,7 +92,7 @@ func (is *issuer) subjects(ctx context.Context) (sub, actor string, err error) {
 	if cb.Get("code") == "" || cb.Get("state") != state {
 		return "", "", fmt.Errorf("authorization answered %v", cb)
 	}
-	m, err := is.post(ctx, is.raw, is.tokenURL, url.Values{"grant_type": {"authorization_code"}, "code": {cb.Get("code")},
+	m, err := is.post(ctx, c.raw, is.tokenURL, url.Values{"grant_type": {"authorization_code"}, "code": {cb.Get("code")},
 		"redirect_uri": {is.o.redirectURI}, "code_verifier": {verifier}})
 	if err != nil {
 		return "", "", err
@@ -109,14 +123,15 @@ func (is *issuer) subjects(ctx context.Context) (sub, actor string, err error) {
 }
 
 func (s *evaluation) perFlow() bool { return false }
-func (s *evaluation) step(ctx context.Context, _ int) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(s.body))
+func (s *evaluation) step(ctx context.Context, w int) error {
+	question := s.bodies[s.o.accountIndex(w)%len(s.bodies)]
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(question))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.SetBasicAuth(url.QueryEscape(s.o.clientID), url.QueryEscape(s.o.clientSecret))
-	res, err := s.timed.Do(req)
+	res, err := s.conns[w].timed.Do(req)
 	if err != nil {
 		return err
 	}

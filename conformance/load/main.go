@@ -24,6 +24,20 @@
 //	                    code flow first (-for: whom the person acts for, or self);
 //	                    -action and -procedure-area say what is asked
 //
+// Who logs in: by default every worker logs in -email with -password, all
+// from one address. Relais admits at most 5 logins in flight per account
+// and 30 per client address, and each person's journal is one hash chain,
+// so that measures one busy person. -accounts FILE (lines "email password";
+// blank lines and lines starting with # skipped) gives worker w account
+// w mod n for every login it makes: the code flows, the code flows that
+// open its refresh families, and the one code flow per account that gives
+// its evaluation subject (with -for naming a represented person, one flow
+// of the first account gives the subject of every worker, as before).
+// -spread-addresses connects worker w from 127.0.0.(2 + w mod 250), with
+// its own transport, as people on their own machines do; the issuer must
+// then be on an IPv4 loopback address (http://127.0.0.1:PORT). Introspection
+// and client_credentials log no one in and are the same either way.
+//
 // -scenario all runs every scenario above in turn, -repeat N rounds
 // (default 2: round 1 runs each once, then round 2…), each with the same
 // -warmup, -duration and -concurrency, prints each run's report as it ends
@@ -53,7 +67,10 @@
 // run from the repository root, does the whole measurement on both stores:
 // it builds relais and this tool, starts a throwaway PostgreSQL 15, and runs
 // -scenario all against relais serve --demo on SQLite and then on PostgreSQL
-// (DURATION, REPEAT and RELAIS_EXTRA in the environment).
+// (DURATION, REPEAT and RELAIS_EXTRA in the environment), as 64 demo persons
+// (--demo-persons, -accounts) from their own addresses (-spread-addresses),
+// or with ACCOUNTS=one as one person from one address. With -scenario all,
+// a line under the table says which accounts and addresses were used.
 //
 // -seed N stores N access tokens through HTTP (client_credentials in a loop)
 // to measure a store that holds many, in batches recorded in a progress
@@ -89,6 +106,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/relais-fr/relais/conformance"
 )
 
 // Bounds: a run is finite in time and in requests whatever the flags say.
@@ -106,17 +125,21 @@ type options struct {
 	redirectURI  string
 	email        string
 	password     string
-	scope        string
-	scenario     string
-	forWhom      string
-	action       string
-	area         string
-	duration     time.Duration
-	warmup       time.Duration
-	concurrency  int
-	maxRequests  int64
-	refreshPool  int
-	cpuProfile   string
+	accountsFile string
+	// Who logs in: -email and -password, or the lines of -accounts.
+	accounts        []conformance.Account
+	spreadAddresses bool
+	scope           string
+	scenario        string
+	forWhom         string
+	action          string
+	area            string
+	duration        time.Duration
+	warmup          time.Duration
+	concurrency     int
+	maxRequests     int64
+	refreshPool     int
+	cpuProfile      string
 
 	floodRequests int
 	pid           int
@@ -154,6 +177,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.redirectURI, "redirect-uri", "", "registered redirect URI (code, refresh)")
 	fs.StringVar(&o.email, "email", "", "account to log in with (code, refresh)")
 	fs.StringVar(&o.password, "password", "", "its password")
+	fs.StringVar(&o.accountsFile, "accounts", "", "file of lines \"email password\": worker w logs in with account w mod their number (instead of -email and -password)")
+	fs.BoolVar(&o.spreadAddresses, "spread-addresses", false, "connect worker w from 127.0.0.(2 + w mod 250) instead of one address (issuer on 127.0.0.1 only)")
 	fs.StringVar(&o.scope, "scope", "", "scope to ask for (default: openid for code, openid offline_access for refresh, none for client_credentials)")
 	fs.StringVar(&o.scenario, "scenario", "client_credentials", "client_credentials, introspection, refresh, discovery, code, evaluation, or all of them (-repeat)")
 	fs.StringVar(&o.forWhom, "for", "", "evaluation: answer to the \"for whom?\" page: words of the represented person's name, or self (default)")
@@ -246,6 +271,23 @@ func (o *options) validate() error {
 	if o.db != "" && !strings.HasPrefix(o.db, "sqlite:") && !strings.HasPrefix(o.db, "postgres://") && !strings.HasPrefix(o.db, "postgresql://") {
 		return errors.New("-db must be sqlite:FILE or postgres://…")
 	}
+	if o.spreadAddresses {
+		if err := spreadAllowed(o.issuer); err != nil {
+			return err
+		}
+	}
+	if o.accountsFile != "" {
+		if o.email != "" || o.password != "" {
+			return errors.New("give either -accounts or -email and -password, not both")
+		}
+		accounts, err := readAccounts(o.accountsFile)
+		if err != nil {
+			return err
+		}
+		o.accounts = accounts
+	} else if o.email != "" || o.password != "" {
+		o.accounts = []conformance.Account{{Email: o.email, Password: o.password}}
+	}
 	if o.maxRequests == 0 {
 		o.maxRequests = maxRequests
 	}
@@ -265,8 +307,8 @@ func (o *options) validate() error {
 	switch o.scenario {
 	case "client_credentials", "introspection", "discovery":
 	case "refresh", "code", "evaluation", "all":
-		if o.redirectURI == "" || o.email == "" || o.password == "" {
-			return fmt.Errorf("-scenario %s logs in: give -redirect-uri, -email and -password", o.scenario)
+		if o.redirectURI == "" || len(o.accounts) == 0 || o.accounts[0].Email == "" || o.accounts[0].Password == "" {
+			return fmt.Errorf("-scenario %s logs in: give -redirect-uri, and -email and -password or -accounts", o.scenario)
 		}
 	default:
 		return fmt.Errorf("-scenario %q is unknown; use client_credentials, introspection, refresh, discovery, code, evaluation or all", o.scenario)
@@ -324,13 +366,14 @@ func newTransport(concurrency int) *http.Transport {
 // prints and returns what it measured. With srv (-pid), the server's CPU
 // time and peak memory are read around the measured time only.
 func bench(ctx context.Context, o *options, srv *server, out io.Writer) (result, error) {
-	tr := newTransport(o.concurrency)
-	defer tr.CloseIdleConnections()
 	rec := &recorder{}
-	tm := &timing{base: tr, rec: rec}
-	client := &http.Client{Transport: tm, Timeout: 30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	s, err := newScenario(ctx, o, client, tr)
+	all := &atomic.Int64{}
+	conns := make([]conn, o.concurrency)
+	for w, tr := range workerTransports(o) {
+		defer tr.CloseIdleConnections()
+		conns[w] = newConn(tr, rec, all)
+	}
+	s, err := newScenario(ctx, o, conns)
 	if err != nil {
 		return result{}, fmt.Errorf("setting up %s: %w", o.scenario, err)
 	}
@@ -390,7 +433,7 @@ func bench(ctx context.Context, o *options, srv *server, out io.Writer) (result,
 	}
 	r := rec.print(out, elapsed, s.perFlow())
 	r.scenario, r.server = o.scenario, use
-	fmt.Fprintf(out, "all        %d requests made through the measured client, warm-up included\n", tm.all.Load())
+	fmt.Fprintf(out, "all        %d requests made through the measured client, warm-up included\n", all.Load())
 	if perReq, ok := r.cpuPer(r.requests); ok {
 		fmt.Fprintf(out, "server     pid %d: CPU %s ms/request", srv.pid, msCell2(perReq))
 		if perFlow, ok := r.cpuPer(r.flows); ok && r.perFlow {
@@ -406,7 +449,7 @@ func bench(ctx context.Context, o *options, srv *server, out io.Writer) (result,
 type timing struct {
 	base http.RoundTripper
 	rec  *recorder
-	all  atomic.Int64 // every request, warm-up included: to share out CPU time
+	all  *atomic.Int64 // every request of every worker, warm-up included: to share out CPU time
 }
 
 func (t *timing) RoundTrip(r *http.Request) (*http.Response, error) {

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"golang.org/x/oauth2"
 
@@ -26,20 +25,21 @@ type scenario interface {
 }
 
 // issuer is the target with its endpoints from discovery, and the client.
+// Its own clients are worker 0's, for set-up that belongs to no worker.
 type issuer struct {
 	o                                        *options
 	timed, raw                               *http.Client // measured, and not (set-up, recovery)
 	rawTransport                             http.RoundTripper
 	timedTransport                           http.RoundTripper
+	conns                                    []conn // per worker
 	discoveryURL, jwksURL, authURL, tokenURL string
 	introspectURL                            string
 }
 
-func newScenario(ctx context.Context, o *options, timed *http.Client, tr http.RoundTripper) (scenario, error) {
-	raw := &http.Client{Transport: tr, Timeout: 30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	is := &issuer{o: o, timed: timed, raw: raw, rawTransport: tr, timedTransport: timed.Transport,
-		discoveryURL: o.issuer + "/.well-known/openid-configuration"}
+func newScenario(ctx context.Context, o *options, conns []conn) (scenario, error) {
+	c := conns[0]
+	is := &issuer{o: o, timed: c.timed, raw: c.raw, rawTransport: c.rawTransport, timedTransport: c.timedTransport,
+		conns: conns, discoveryURL: o.issuer + "/.well-known/openid-configuration"}
 	if o.scenario == "discovery" && o.discoveryURL != "" {
 		// Explicit targets (the static copy): its document names the
 		// issuer's jwks_uri, which is not the one to fetch.
@@ -83,6 +83,11 @@ func (is *issuer) discover(ctx context.Context) error {
 		}
 		if err := loopbackOnly(u); err != nil {
 			return fmt.Errorf("discovery points elsewhere: %w", err)
+		}
+		if is.o.spreadAddresses {
+			if err := spreadAllowed(u); err != nil {
+				return fmt.Errorf("discovery points elsewhere: %w", err)
+			}
 		}
 	}
 	return nil
@@ -174,9 +179,9 @@ func random() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// codeTokens runs the code flow in b (logging in and consenting when the
-// pages are shown) and exchanges the code through c.
-func (is *issuer) codeTokens(ctx context.Context, b *conformance.Browser, c *http.Client, extra url.Values) (map[string]any, error) {
+// codeTokens runs the code flow in b (logging in as worker w's account and
+// consenting when the pages are shown) and exchanges the code through c.
+func (is *issuer) codeTokens(ctx context.Context, w int, b *conformance.Browser, c *http.Client, extra url.Values) (map[string]any, error) {
 	verifier, state := oauth2.GenerateVerifier(), random()
 	q := url.Values{"response_type": {"code"}, "client_id": {is.o.clientID}, "redirect_uri": {is.o.redirectURI},
 		"scope": {is.o.scope}, "state": {state}, "nonce": {random()},
@@ -184,8 +189,7 @@ func (is *issuer) codeTokens(ctx context.Context, b *conformance.Browser, c *htt
 	for k, v := range extra {
 		q[k] = v
 	}
-	v, err := b.Authorize(ctx, is.authURL+"?"+q.Encode(), is.o.redirectURI,
-		conformance.Account{Email: is.o.email, Password: is.o.password}, conformance.Accept)
+	v, err := b.Authorize(ctx, is.authURL+"?"+q.Encode(), is.o.redirectURI, is.o.account(w), conformance.Accept)
 	if err != nil {
 		return nil, err
 	}
@@ -200,8 +204,8 @@ func (is *issuer) codeTokens(ctx context.Context, b *conformance.Browser, c *htt
 type clientCredentials struct{ *issuer }
 
 func (s *clientCredentials) perFlow() bool { return false }
-func (s *clientCredentials) step(ctx context.Context, _ int) error {
-	_, err := s.clientCredentials(ctx, s.timed)
+func (s *clientCredentials) step(ctx context.Context, w int) error {
+	_, err := s.clientCredentials(ctx, s.conns[w].timed)
 	return err
 }
 
@@ -219,11 +223,11 @@ func (s *discovery) step(ctx context.Context, w int) error {
 	if s.turn[w]%2 == 0 {
 		u = s.jwksURL
 	}
-	_, err := s.get(ctx, s.timed, u)
+	_, err := s.get(ctx, s.conns[w].timed, u)
 	return err
 }
 
-// introspection asks about live tokens, one per worker.
+// introspection asks about live tokens, one per worker, all got by worker 0.
 type introspection struct {
 	*issuer
 	tokens []string
@@ -239,7 +243,7 @@ func newIntrospection(ctx context.Context, is *issuer) (*introspection, error) {
 		at, err := is.clientCredentials(ctx, is.raw)
 		if err != nil {
 			// A client without client_credentials: a person's tokens.
-			if is.o.email == "" {
+			if len(is.o.accounts) == 0 {
 				return nil, fmt.Errorf("client_credentials failed (%v); give -email, -password and -redirect-uri to get tokens by the code flow", err)
 			}
 			if b == nil {
@@ -248,7 +252,7 @@ func newIntrospection(ctx context.Context, is *issuer) (*introspection, error) {
 			if is.o.scope == "" {
 				is.o.scope = "openid"
 			}
-			m, err := is.codeTokens(ctx, b, is.raw, nil)
+			m, err := is.codeTokens(ctx, 0, b, is.raw, nil)
 			if err != nil {
 				return nil, err
 			}
@@ -261,7 +265,7 @@ func newIntrospection(ctx context.Context, is *issuer) (*introspection, error) {
 
 func (s *introspection) perFlow() bool { return false }
 func (s *introspection) step(ctx context.Context, w int) error {
-	m, err := s.post(ctx, s.timed, s.introspectURL, url.Values{"token": {s.tokens[w%len(s.tokens)]}})
+	m, err := s.post(ctx, s.conns[w].timed, s.introspectURL, url.Values{"token": {s.tokens[w%len(s.tokens)]}})
 	if err != nil {
 		return err
 	}
@@ -272,18 +276,19 @@ func (s *introspection) step(ctx context.Context, w int) error {
 }
 
 // refresh rotates refresh tokens; each family belongs to one worker, as a
-// family used by two at once is a reuse, which revokes it.
+// family used by two at once is a reuse, which revokes it, and comes from a
+// login of that worker's account.
 type refresh struct {
 	*issuer
-	browser *conformance.Browser
-	tokens  []string
-	next    []int // per worker: which of its families comes next
+	browsers *browsers
+	tokens   []string
+	next     []int // per worker: which of its families comes next
 }
 
 func newRefresh(ctx context.Context, is *issuer) (*refresh, error) {
-	s := &refresh{issuer: is, browser: conformance.NewBrowser(is.rawTransport), next: make([]int, is.o.concurrency)}
-	for range is.o.refreshPool {
-		rt, err := s.family(ctx)
+	s := &refresh{issuer: is, browsers: &browsers{o: is.o}, next: make([]int, is.o.concurrency)}
+	for i := range is.o.refreshPool {
+		rt, err := s.family(ctx, i%is.o.concurrency)
 		if err != nil {
 			return nil, fmt.Errorf("getting refresh tokens: %w", err)
 		}
@@ -292,9 +297,11 @@ func newRefresh(ctx context.Context, is *issuer) (*refresh, error) {
 	return s, nil
 }
 
-// family gets a new refresh token: one login, then the session serves.
-func (s *refresh) family(ctx context.Context) (string, error) {
-	m, err := s.codeTokens(ctx, s.browser, s.raw, nil)
+// family gets a new refresh token for worker w: one login per account and
+// address, then the session serves.
+func (s *refresh) family(ctx context.Context, w int) (string, error) {
+	c := s.conns[w]
+	m, err := s.codeTokens(ctx, w, s.browsers.forWorker(w, c.rawTransport), c.raw, nil)
 	if err != nil {
 		return "", err
 	}
@@ -311,7 +318,7 @@ func (s *refresh) step(ctx context.Context, w int) error {
 	n := (len(s.tokens) - w + c - 1) / c // families of worker w: w, w+c, w+2c…
 	i := w + c*(s.next[w]%n)
 	s.next[w]++
-	m, err := s.post(ctx, s.timed, s.tokenURL, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {s.tokens[i]}})
+	m, err := s.post(ctx, s.conns[w].timed, s.tokenURL, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {s.tokens[i]}})
 	if err == nil {
 		if rt, _ := m["refresh_token"].(string); rt != "" {
 			s.tokens[i] = rt
@@ -323,20 +330,22 @@ func (s *refresh) step(ctx context.Context, w int) error {
 		return err
 	}
 	// The family is dead: start another, outside the measure.
-	if rt, ferr := s.family(context.WithoutCancel(ctx)); ferr == nil {
+	if rt, ferr := s.family(context.WithoutCancel(ctx), w); ferr == nil {
 		s.tokens[i] = rt
 	}
 	return err
 }
 
-// codeFlow is a new person's browser each time, through login and
-// consent (prompt=consent, so the page shows even after the first time).
+// codeFlow is a new browser each time, through login as the worker's
+// account and consent (prompt=consent, so the page shows even after the
+// first time).
 type codeFlow struct{ *issuer }
 
 func (s *codeFlow) perFlow() bool { return true }
-func (s *codeFlow) step(ctx context.Context, _ int) error {
-	b := conformance.NewBrowser(s.timedTransport)
-	m, err := s.codeTokens(ctx, b, s.timed, url.Values{"prompt": {"consent"}})
+func (s *codeFlow) step(ctx context.Context, w int) error {
+	c := s.conns[w]
+	b := conformance.NewBrowser(c.timedTransport)
+	m, err := s.codeTokens(ctx, w, b, c.timed, url.Values{"prompt": {"consent"}})
 	if err != nil {
 		return err
 	}
