@@ -204,10 +204,11 @@ func (s *fositeStorage) create(ctx context.Context, kind oauth.TokenKind, sig st
 	return toFosite(s.tokens.CreateToken(ctx, rec))
 }
 
-// isClientCredentials says whether r is a client credentials grant.
+// isClientCredentials says whether r is a client credentials grant. fosite
+// stores a sanitized copy of the request, which keeps grant_type in its
+// form but is no fosite.AccessRequester.
 func isClientCredentials(r fosite.Requester) bool {
-	ar, ok := r.(fosite.AccessRequester)
-	return ok && ar.GetGrantTypes().ExactOne("client_credentials")
+	return r.GetRequestForm().Get("grant_type") == "client_credentials"
 }
 
 // get returns the request and whether it is still active.

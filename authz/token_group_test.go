@@ -4,24 +4,30 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ory/fosite"
 
 	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/storage/sqlite/sqlitetest"
 )
 
-// countingTx counts the transactions run through it.
+// countingTx counts the transactions run through it; each takes at least
+// delay, as a commit to disk would, so that requests arrive meanwhile.
 type countingTx struct {
 	mandates.Transactor
-	n atomic.Int32
+	n     atomic.Int32
+	delay time.Duration
 }
 
 func (c *countingTx) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
 	c.n.Add(1)
+	time.Sleep(c.delay)
 	return c.Transactor.InTx(ctx, fn)
 }
 
@@ -47,7 +53,7 @@ func TestTokenGroup(t *testing.T) {
 	const n = 64
 	t.Run("concurrent records are all stored, several to a transaction", func(t *testing.T) {
 		st := sqlitetest.Migrated(t)
-		tx := &countingTx{Transactor: st}
+		tx := &countingTx{Transactor: st, delay: 20 * time.Millisecond}
 		g := newTokenGroup(st, tx)
 		var wg sync.WaitGroup
 		for i := range n {
@@ -107,4 +113,37 @@ func TestTokenGroup(t *testing.T) {
 			t.Errorf("the next request: %v", err)
 		}
 	})
+}
+
+// The token endpoint's storage writes a client's own access token through
+// the group, whatever copy of the request fosite hands it; other tokens it
+// writes directly.
+func TestClientCredentialsTokensGoThroughTheGroup(t *testing.T) {
+	st := sqlitetest.Migrated(t)
+	tx := &countingTx{Transactor: st}
+	fs := &fositeStorage{tokens: st, tx: st, now: time.Now, grouped: newTokenGroup(st, tx)}
+	request := func(grant string) fosite.Requester {
+		ar := fosite.NewAccessRequest(NewSession())
+		ar.Client = &fositeClient{oauth.Client{ID: "caf"}}
+		ar.GrantTypes = fosite.Arguments{grant}
+		ar.Form = url.Values{"grant_type": {grant}}
+		return ar.Sanitize(nil) // as fosite's HandleHelper stores it
+	}
+	if err := fs.create(t.Context(), oauth.KindAccessToken, "sig-cc", request("client_credentials"), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if n := tx.n.Load(); n != 1 {
+		t.Errorf("a client credentials token: %d group transactions, want 1", n)
+	}
+	if err := fs.create(t.Context(), oauth.KindAccessToken, "sig-code", request("authorization_code"), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if n := tx.n.Load(); n != 1 {
+		t.Errorf("after a code flow's token: %d group transactions, want still 1", n)
+	}
+	for _, sig := range []string{"sig-cc", "sig-code"} {
+		if _, err := st.Token(t.Context(), oauth.KindAccessToken, sig); err != nil {
+			t.Errorf("%s: %v", sig, err)
+		}
+	}
 }
