@@ -2,8 +2,11 @@ package authz
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"sync"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/ory/fosite"
@@ -24,14 +27,88 @@ import (
 // own (RFC 8725 §3.1), then exp, iat and nbf as fosite reads them; the
 // store is read as before (introspection answers from the stored grant,
 // never from the token's claims).
+//
+// A resource server introspects the same token at each request it serves,
+// and the ECDSA verification of a token was a quarter of an
+// introspection's cost. What it proves of the same bytes does not change,
+// so a token verified is remembered (verifiedTokens) and only its expiry
+// is checked again, for at most verifiedTokenTTL. Nothing of the grant is
+// remembered: the store is read at every introspection, so a token
+// revoked, or of a representation withdrawn, is refused at once.
 type accessTokenStrategy struct {
 	*oauth2.DefaultJWTStrategy
-	signer *Signer
+	signer   *Signer
+	verified *verifiedTokens
 }
 
 // ValidateAccessToken implements oauth2.AccessTokenStrategy.
 func (s *accessTokenStrategy) ValidateAccessToken(ctx context.Context, _ fosite.Requester, token string) error {
-	return s.signer.verifyAccessToken(ctx, token)
+	key := sha256Of(token)
+	now := jwt.TimeFunc()
+	if exp, ok := s.verified.get(key, now); ok {
+		if exp != 0 && now.Unix() > exp {
+			return fosite.ErrTokenExpired
+		}
+		return nil
+	}
+	exp, err := s.signer.verifyAccessToken(ctx, token)
+	if err == nil {
+		s.verified.put(key, exp, now)
+	}
+	return err
+}
+
+func sha256Of(token string) [sha256.Size]byte { return sha256.Sum256([]byte(token)) }
+
+// verifiedTokenTTL bounds how long a verification is remembered, and
+// maxVerifiedTokens how many are: 32 bytes of hash and two numbers each,
+// about 2 MiB when full.
+const (
+	verifiedTokenTTL  = time.Minute
+	maxVerifiedTokens = 1 << 15
+)
+
+// verifiedTokens remembers the hashes of tokens whose signature was
+// verified, with their exp (0: none) and until when the memory lasts.
+type verifiedTokens struct {
+	mu sync.Mutex
+	m  map[[sha256.Size]byte]verifiedToken
+}
+
+type verifiedToken struct{ exp, until int64 }
+
+func newVerifiedTokens() *verifiedTokens {
+	return &verifiedTokens{m: map[[sha256.Size]byte]verifiedToken{}}
+}
+
+func (v *verifiedTokens) get(key [sha256.Size]byte, now time.Time) (exp int64, ok bool) {
+	v.mu.Lock()
+	e, ok := v.m[key]
+	v.mu.Unlock()
+	if !ok || now.Unix() >= e.until {
+		return 0, false
+	}
+	return e.exp, true
+}
+
+func (v *verifiedTokens) put(key [sha256.Size]byte, exp int64, now time.Time) {
+	until := now.Add(verifiedTokenTTL).Unix()
+	if exp != 0 {
+		until = min(until, exp+1)
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(v.m) >= maxVerifiedTokens {
+		for k, e := range v.m {
+			if now.Unix() >= e.until {
+				delete(v.m, k)
+			}
+		}
+		if len(v.m) >= maxVerifiedTokens {
+			clear(v.m)
+		}
+	}
+	v.m[key] = verifiedToken{exp: exp, until: until}
 }
 
 // tokenAlgs are the algorithms a Relais key signs with; a token naming any
@@ -52,37 +129,37 @@ type timeClaims struct {
 // ErrTokenExpired, and ErrTokenClaim for a token used before its iat or
 // nbf. A store that cannot be read is mandates.ErrUnavailable, as
 // elsewhere.
-func (s *Signer) verifyAccessToken(ctx context.Context, token string) error {
+func (s *Signer) verifyAccessToken(ctx context.Context, token string) (exp int64, err error) {
 	jws, err := jose.ParseSignedCompact(token, tokenAlgs)
 	if err != nil {
-		return fosite.ErrInvalidTokenFormat.WithWrap(err)
+		return 0, fosite.ErrInvalidTokenFormat.WithWrap(err)
 	}
 	if len(jws.Signatures) != 1 {
-		return fosite.ErrInvalidTokenFormat.WithHint("The token must carry one signature.")
+		return 0, fosite.ErrInvalidTokenFormat.WithHint("The token must carry one signature.")
 	}
 	h := jws.Signatures[0].Header
 	if h.KeyID == "" {
-		return fosite.ErrTokenSignatureMismatch.WithHint("The token names no key (kid).")
+		return 0, fosite.ErrTokenSignatureMismatch.WithHint("The token names no key (kid).")
 	}
 	jwk, err := s.keys.Verifier(ctx, h.KeyID)
 	switch {
 	case errors.Is(err, keyring.ErrUnknownKey):
-		return fosite.ErrTokenSignatureMismatch.WithWrap(err)
+		return 0, fosite.ErrTokenSignatureMismatch.WithWrap(err)
 	case errors.Is(err, mandates.ErrUnavailable):
-		return err
+		return 0, err
 	case err != nil:
-		return fosite.ErrServerError.WithWrap(err)
+		return 0, fosite.ErrServerError.WithWrap(err)
 	}
 	if h.Algorithm != jwk.Algorithm {
-		return fosite.ErrTokenSignatureMismatch.WithHintf("The token's algorithm is not that of key %s.", h.KeyID)
+		return 0, fosite.ErrTokenSignatureMismatch.WithHintf("The token's algorithm is not that of key %s.", h.KeyID)
 	}
 	payload, err := jws.Verify(jwk.Key)
 	if err != nil {
-		return fosite.ErrTokenSignatureMismatch.WithWrap(err)
+		return 0, fosite.ErrTokenSignatureMismatch.WithWrap(err)
 	}
 	var c timeClaims
 	if err := json.Unmarshal(payload, &c); err != nil {
-		return fosite.ErrInvalidTokenFormat.WithWrap(err)
+		return 0, fosite.ErrInvalidTokenFormat.WithWrap(err)
 	}
 	now := jwt.TimeFunc().Unix()
 	claim := func(n json.Number) (int64, bool) {
@@ -97,11 +174,11 @@ func (s *Signer) verifyAccessToken(ctx context.Context, token string) error {
 	nbf, okNbf := claim(c.Nbf)
 	switch {
 	case !okExp || !okIat || !okNbf:
-		return fosite.ErrInvalidTokenFormat.WithHint("A time claim of the token is not a number.")
+		return 0, fosite.ErrInvalidTokenFormat.WithHint("A time claim of the token is not a number.")
 	case exp != 0 && now > exp:
-		return fosite.ErrTokenExpired
+		return 0, fosite.ErrTokenExpired
 	case iat != 0 && now < iat, nbf != 0 && now < nbf:
-		return fosite.ErrTokenClaim.WithHint("The token is not valid yet.")
+		return 0, fosite.ErrTokenClaim.WithHint("The token is not valid yet.")
 	}
-	return nil
+	return exp, nil
 }

@@ -176,7 +176,7 @@ func NewProvider(cfg ProviderConfig, st Stores, keys *keyring.Keys, log *slog.Lo
 		return nil, err
 	}
 	hmacStrategy := oauth2.NewHMACSHAStrategy(&fositehmac.HMACStrategy{Config: fconf}, fconf)
-	jwtStrategy := &accessTokenStrategy{&oauth2.DefaultJWTStrategy{Signer: atSigner, HMACSHAStrategy: hmacStrategy, Config: fconf}, atSigner}
+	jwtStrategy := &accessTokenStrategy{&oauth2.DefaultJWTStrategy{Signer: atSigner, HMACSHAStrategy: hmacStrategy, Config: fconf}, atSigner, newVerifiedTokens()}
 	idStrategy, err := newIDTokenStrategy(keys, fconf)
 	if err != nil {
 		return nil, err
