@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -50,7 +52,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // discovery is OpenID Connect Discovery 1.0 §3's document.
+// discovery serves the metadata, encoded once: nothing in it changes
+// while the provider runs.
 func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
+	p.discoveryOnce.Do(func() { p.discoveryDoc = p.discoveryJSON() })
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(p.discoveryDoc)
+}
+
+// discoveryJSON is the metadata of OpenID Connect Discovery 1.0 §3 and
+// RFC 8414 §2.
+func (p *Provider) discoveryJSON() []byte {
 	iss := p.cfg.Issuer
 	doc := map[string]any{
 		"issuer":                                           iss,
@@ -97,22 +110,55 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 	}
 	// RFC 8414 §2: the algorithms of private_key_jwt at introspection.
 	doc["introspection_endpoint_auth_signing_alg_values_supported"] = keyring.SigningAlgs
-	w.Header().Set("Cache-Control", "public, max-age=300")
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(doc)
+	b, _ := json.Marshal(doc) // maps of strings, lists and booleans
+	return append(b, '\n')
 }
 
 // jwks publishes every key that may have signed a live token, and the next
 // key before it signs anything.
+// The set is read from the keys at each request (they keep it for
+// KeyCacheTTL); its encoding is kept while the same keys are published, as
+// a key never changes under its kid.
 func (p *Provider) jwks(w http.ResponseWriter, r *http.Request) {
 	set, err := p.keys.Public(r.Context())
 	if err != nil {
 		p.serverError(w, r, err)
 		return
 	}
+	body, err := p.jwksJSON.encode(set)
+	if err != nil {
+		p.serverError(w, r, err)
+		return
+	}
 	w.Header().Set("Content-Type", "application/jwk-set+json")
 	w.Header().Set("Cache-Control", "public, max-age=60")
-	_ = json.NewEncoder(w).Encode(set)
+	_, _ = w.Write(body)
+}
+
+// encodedKeys keeps the JSON of the last key set served, by its kids.
+type encodedKeys struct {
+	mu   sync.Mutex
+	kids string
+	body []byte
+}
+
+func (e *encodedKeys) encode(set jose.JSONWebKeySet) ([]byte, error) {
+	var kids strings.Builder
+	for _, k := range set.Keys {
+		kids.WriteString(k.KeyID)
+		kids.WriteByte(0)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.body != nil && e.kids == kids.String() {
+		return e.body, nil
+	}
+	b, err := json.Marshal(set)
+	if err != nil {
+		return nil, fmt.Errorf("encode the key set: %w", err)
+	}
+	e.kids, e.body = kids.String(), append(b, '\n')
+	return e.body, nil
 }
 
 func (p *Provider) serverError(w http.ResponseWriter, r *http.Request, err error) {

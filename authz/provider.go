@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ory/fosite"
@@ -87,6 +88,10 @@ type Provider struct {
 	choiceKey  []byte
 	dpop       *dpop
 	pageBox    *keyring.SecretBox // seals the AuthZEN searches' page tokens
+
+	discoveryOnce sync.Once
+	discoveryDoc  []byte      // the discovery document, encoded once
+	jwksJSON      encodedKeys // the key set last served, encoded
 }
 
 // derive gives each use of the secret key its own key (HMAC as a simple
