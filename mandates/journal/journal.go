@@ -154,6 +154,9 @@ func (j *Journal) Emit(ctx context.Context, e mandates.Event) error {
 // ErrSeqTaken and the caller must roll the transaction back, since part of
 // the batch may be written.
 func (j *Journal) EmitBatch(ctx context.Context, events []mandates.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
 	byChain := map[string][]mandates.Event{}
 	for _, e := range events {
 		if e.Type == "" {
