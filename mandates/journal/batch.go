@@ -176,15 +176,19 @@ func (b *Batcher) write(batch []*pending) {
 	}
 }
 
+// commit writes ps in one transaction: several through EmitBatch, which
+// reads each chain's head once and writes the entries together; one
+// through Emit, whose retries win a race another instance started for the
+// chain's next entry (write falls back to that when a batch failed).
 func (b *Batcher) commit(ps []*pending) error {
 	ctx, cancel := context.WithTimeout(context.Background(), b.opt.Timeout)
 	defer cancel()
-	return b.tx.InTx(ctx, func(ctx context.Context) error {
-		for _, p := range ps {
-			if err := b.j.Emit(ctx, p.e); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	if len(ps) == 1 {
+		return b.tx.InTx(ctx, func(ctx context.Context) error { return b.j.Emit(ctx, ps[0].e) })
+	}
+	events := make([]mandates.Event, len(ps))
+	for i, p := range ps {
+		events[i] = p.e
+	}
+	return b.tx.InTx(ctx, func(ctx context.Context) error { return b.j.EmitBatch(ctx, events) })
 }

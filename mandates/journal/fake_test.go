@@ -22,6 +22,7 @@ type memStore struct {
 	mu      sync.Mutex
 	entries map[string][]journal.Stored // by chain, in seq order
 	cps     []journal.Checkpoint
+	reads   int // JournalHead calls
 	lease   struct {
 		holder string
 		until  time.Time
@@ -33,6 +34,7 @@ func newMemStore() *memStore { return &memStore{entries: map[string][]journal.St
 func (m *memStore) JournalHead(_ context.Context, chain string) (journal.Entry, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.reads++
 	c := m.entries[chain]
 	if len(c) == 0 {
 		return journal.Entry{}, mandates.ErrNotFound
@@ -50,6 +52,25 @@ func (m *memStore) AppendJournal(_ context.Context, e journal.Entry, d journal.D
 	}
 	m.entries[e.Chain] = append(m.entries[e.Chain], journal.Stored{Entry: e, Detail: &d})
 	return nil
+}
+
+// InTx implements mandates.Transactor: what fn wrote is undone when it
+// fails. Transactions are not isolated from one another; the Batcher's
+// single worker runs them one at a time.
+func (m *memStore) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	m.mu.Lock()
+	saved := maps.Clone(m.entries)
+	for c, rows := range saved {
+		saved[c] = slices.Clone(rows)
+	}
+	m.mu.Unlock()
+	err := fn(ctx)
+	if err != nil {
+		m.mu.Lock()
+		m.entries = saved
+		m.mu.Unlock()
+	}
+	return err
 }
 
 func (m *memStore) chains() []string {

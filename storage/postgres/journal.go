@@ -413,3 +413,104 @@ func (s *Store) JournalKeys(ctx context.Context) ([]keyring.JournalKey, error) {
 	}
 	return out, nil
 }
+
+var (
+	_ journal.BatchAppender = (*Store)(nil)
+	_ journal.HeadsReader   = (*Store)(nil)
+)
+
+// JournalHeadsOf implements journal.HeadsReader in one statement: for each
+// chain, the last row of its primary key (a chain's whole history is
+// never read).
+func (s *Store) JournalHeadsOf(ctx context.Context, chains []string) (map[string]journal.Entry, error) {
+	rows, err := s.q(ctx).Query(ctx, `SELECT c.chain, h.seq, h.hash FROM unnest($1::text[]) AS c(chain)
+		CROSS JOIN LATERAL (SELECT seq, hash FROM journal_entries WHERE chain = c.chain ORDER BY seq DESC LIMIT 1) h`, chains)
+	if err != nil {
+		return nil, fmt.Errorf("journal heads: %w", mapErr(err, "journal entry"))
+	}
+	defer rows.Close()
+	out := make(map[string]journal.Entry, len(chains))
+	for rows.Next() {
+		var e journal.Entry
+		var h []byte
+		if err := rows.Scan(&e.Chain, &e.Seq, &h); err != nil {
+			return nil, fmt.Errorf("journal heads: %w", mapErr(err, "journal entry"))
+		}
+		if e.Hash, err = journal.HashOf(h); err != nil {
+			return nil, fmt.Errorf("journal head %s: %w", e.Chain, err)
+		}
+		out[e.Chain] = e
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("journal heads: %w", mapErr(err, "journal entry"))
+	}
+	return out, nil
+}
+
+// AppendJournalBatch implements journal.BatchAppender in one statement:
+// the entries and their details, one array per column. Areas travel as
+// one JSON array per entry, an array of arrays being no SQL array. The
+// insert has no ON CONFLICT: a (chain, seq) another writer holds fails the
+// whole statement, so no entry of the batch is written and none after a
+// gap; the transaction is then aborted, and its caller rolls it back.
+// Measured with BenchmarkBatcher (32 recorders, one chain), this writes
+// about 11,000 entries/s where a pipelined pgx.Batch of AppendJournal's
+// statement wrote about 8,500: one statement executed once, not N.
+func (s *Store) AppendJournalBatch(ctx context.Context, entries []journal.Entry, details []journal.Detail) error {
+	if len(entries) != len(details) {
+		return fmt.Errorf("append journal: %d entries, %d details", len(entries), len(details))
+	}
+	n := len(entries)
+	var (
+		chains, types, actors, orgs, persons, reps, clients, areas, fields = make([]string, n), make([]string, n),
+			make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		seqs                               = make([]int64, n)
+		ats                                = make([]time.Time, n)
+		detailHashes, prevs, hashes, salts = make([][]byte, n), make([][]byte, n), make([][]byte, n), make([][]byte, n)
+	)
+	for i := range entries {
+		e, d := &entries[i], &details[i]
+		chains[i], seqs[i], types[i], ats[i] = e.Chain, e.Seq, string(e.Type), e.At.UTC()
+		actors[i], orgs[i], persons[i], reps[i], clients[i] = e.ActorID, e.OrganisationID, e.PersonID, e.RepresentationID, e.ClientID
+		a := e.Areas
+		if a == nil {
+			a = []mandates.Area{}
+		}
+		b, err := json.Marshal(a)
+		if err != nil {
+			return err
+		}
+		areas[i] = string(b)
+		f := d.Fields
+		if f == nil {
+			f = map[string]string{}
+		}
+		if b, err = json.Marshal(f); err != nil {
+			return err
+		}
+		fields[i] = string(b)
+		detailHashes[i], prevs[i], hashes[i], salts[i] = e.DetailHash[:], e.Prev[:], e.Hash[:], d.Salt
+	}
+	return s.write(ctx, func(q querier) error {
+		_, err := q.Exec(ctx, `WITH r AS (
+			SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[],
+				$8::text[], $9::text[], $10::text[], $11::bytea[], $12::bytea[], $13::bytea[], $14::bytea[], $15::text[])
+			AS r(chain, seq, type, at, actor_id, organisation_id, person_id, representation_id, client_id, areas,
+				detail_hash, prev_hash, hash, salt, detail)
+		), entry AS (
+			INSERT INTO journal_entries (chain, seq, type, at, actor_id, organisation_id, person_id,
+			representation_id, client_id, areas, detail_hash, prev_hash, hash)
+			SELECT chain, seq, type, at, actor_id, organisation_id, person_id, representation_id, client_id,
+				ARRAY(SELECT jsonb_array_elements_text(areas::jsonb)), detail_hash, prev_hash, hash FROM r)
+		INSERT INTO journal_details (chain, seq, salt, detail) SELECT chain, seq, salt, detail FROM r`,
+			chains, seqs, types, ats, actors, orgs, persons, reps, clients, areas, detailHashes, prevs, hashes, salts, fields)
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "23505" && (pe.ConstraintName == "journal_entries_pkey" || pe.ConstraintName == "journal_details_pkey") {
+			return fmt.Errorf("append journal: %w", journal.ErrSeqTaken)
+		}
+		if err != nil {
+			return fmt.Errorf("append journal: %w", mapErr(err, "journal entry"))
+		}
+		return nil
+	})
+}

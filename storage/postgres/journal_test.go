@@ -214,3 +214,16 @@ func BenchmarkCheckpoint(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkBatcher: see storage/sqlite's; four workers, as relais serve
+// runs on PostgreSQL.
+//
+//	CI=1 go test ./storage/postgres -run '^$' -bench BenchmarkBatcher -benchtime 3s
+func BenchmarkBatcher(b *testing.B) {
+	tmpl := pgtest.Template(b, "relais_schema", func(dsn string) error { return migrate(context.Background(), dsn) })
+	for _, chains := range []int{1, 64} {
+		b.Run(fmt.Sprintf("32 recorders, %d chains", chains), func(b *testing.B) {
+			storagetest.BenchBatcher(b, open(b, pgtest.NewDatabaseFrom(b, tmpl)), 32, chains, journal.BatchOptions{Workers: 4})
+		})
+	}
+}

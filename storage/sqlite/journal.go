@@ -420,3 +420,34 @@ func (s *Store) JournalKeys(ctx context.Context) ([]keyring.JournalKey, error) {
 	}
 	return out, nil
 }
+
+var _ journal.BatchAppender = (*Store)(nil)
+
+// AppendJournalBatch implements journal.BatchAppender with the writer's
+// prepared statements, one entry after the other: inside the writer's
+// transaction each is a call into SQLite, not a round trip. A (chain,
+// seq) already held stops it with ErrSeqTaken; the entries written before
+// stay in the transaction, which the caller rolls back.
+func (s *Store) AppendJournalBatch(ctx context.Context, entries []journal.Entry, details []journal.Detail) error {
+	if len(entries) != len(details) {
+		return fmt.Errorf("append journal: %d entries, %d details", len(entries), len(details))
+	}
+	return s.write(ctx, func(q querier) error {
+		for i := range entries {
+			e, d := &entries[i], &details[i]
+			res, err := s.execHot(ctx, q, &s.whot.entry,
+				e.Chain, e.Seq, string(e.Type), ms(e.At), e.ActorID, e.OrganisationID, e.PersonID, e.RepresentationID, e.ClientID,
+				areasJSON(e.Areas), e.DetailHash[:], e.Prev[:], e.Hash[:])
+			if err != nil {
+				return fmt.Errorf("append journal %s entry %d: %w", e.Chain, e.Seq, mapErr(err, "journal entry"))
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return fmt.Errorf("append journal %s entry %d: %w", e.Chain, e.Seq, journal.ErrSeqTaken)
+			}
+			if _, err := s.execHot(ctx, q, &s.whot.detail, e.Chain, e.Seq, d.Salt, detailJSON(d.Fields)); err != nil {
+				return fmt.Errorf("append journal %s detail %d: %w", e.Chain, e.Seq, mapErr(err, "journal detail"))
+			}
+		}
+		return nil
+	})
+}

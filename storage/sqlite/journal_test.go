@@ -2,10 +2,12 @@ package sqlite_test
 
 import (
 	"database/sql"
+	"fmt"
 	"net/url"
 	"path/filepath"
 	"testing"
 
+	"github.com/relais-fr/relais/mandates/journal"
 	"github.com/relais-fr/relais/storage/sqlite"
 	"github.com/relais-fr/relais/storage/storagetest"
 )
@@ -81,6 +83,19 @@ func BenchmarkCheckpoint(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			s, _ := openWithSQL(b)
 			storagetest.BenchCheckpoint(b, s, bc.chains, bc.changed, bc.history)
+		})
+	}
+}
+
+// BenchmarkBatcher is the group commit of access evaluations' entries:
+// 32 recorders at once on one person's chain and on 64 chains.
+//
+//	go test ./storage/sqlite -run '^$' -bench BenchmarkBatcher -benchtime 3s
+func BenchmarkBatcher(b *testing.B) {
+	for _, chains := range []int{1, 64} {
+		b.Run(fmt.Sprintf("32 recorders, %d chains", chains), func(b *testing.B) {
+			s, _ := openWithSQL(b)
+			storagetest.BenchBatcher(b, s, 32, chains, journal.BatchOptions{})
 		})
 	}
 }

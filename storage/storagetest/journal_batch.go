@@ -23,6 +23,9 @@ func RunJournalBatcher(t *testing.T, newStore func(t *testing.T) (JournalStore, 
 		{"an event the store refuses fails alone; the others of its batch are written once", testBatcherFailsAlone},
 		{"an event whose request ended before its turn is not written", testBatcherCancelled},
 		{"Close writes what is queued, then refuses", testBatcherClose},
+		{"a batch over several chains lands in whole chains, in the events' order, and verifies", testEmitBatchSeveralChains},
+		{"a batch holding a taken sequence number fails whole: nothing of it stays after rollback", testAppendBatchSeqTaken},
+		{"a batch that lost a race to a rival is written event by event: each once, in order", testBatchLosesARace},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

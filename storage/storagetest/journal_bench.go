@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"os"
+	"slices"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -119,4 +122,46 @@ func seqOf(e *journal.Entry) int64 {
 		return 0
 	}
 	return e.Seq
+}
+
+// BenchBatcher measures journal.Batcher as relais serve runs it for access
+// evaluations: recorders goroutines record events at once, spread over
+// chains people's chains, through a batcher with opt. Each operation is one
+// recorded event, committed. It reports entries/s (wall clock, all
+// recorders together) and the 99th percentile of one Record's latency.
+func BenchBatcher(b *testing.B, s JournalStore, recorders, chains int, opt journal.BatchOptions) {
+	ctx := b.Context()
+	people := make([]string, chains)
+	for i := range people {
+		people[i] = mandates.NewID(time.Now())
+	}
+	bt := journal.NewBatcher(journal.New(s, journal.Options{}), s, opt)
+	defer bt.Close()
+	lat := make([]time.Duration, b.N)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	for range recorders {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= b.N {
+					return
+				}
+				t0 := time.Now()
+				if err := bt.Record(ctx, journalEvent(people[i%chains], i)); err != nil {
+					b.Error(err)
+					return
+				}
+				lat[i] = time.Since(t0)
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "entries/s")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 }
