@@ -89,6 +89,8 @@ type Provider struct {
 	dpop       *dpop
 	pageBox    *keyring.SecretBox // seals the AuthZEN searches' page tokens
 
+	subjectPersons subjectCache // pairwise subjects already read (subjects.go)
+
 	discoveryOnce sync.Once
 	discoveryDoc  []byte      // the discovery document, encoded once
 	jwksJSON      encodedKeys // the key set last served, encoded

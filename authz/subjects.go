@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/relais-fr/relais/authz/oauth"
 	"github.com/relais-fr/relais/mandates"
@@ -45,9 +46,18 @@ func (p *Provider) PersonOf(ctx context.Context, c oauth.Client, sub string) (st
 func (p *Provider) PersonsOf(ctx context.Context, c oauth.Client, actorSub, personSub string) (actor, person string, err error) {
 	var ids map[string]string
 	if c.SubjectType != oauth.SubjectPublic && p.subjects != nil {
-		ids, err = p.subjects.SubjectPersons(ctx, sector(c), actorSub, personSub)
+		sec := sector(c)
+		if a, ok := p.subjectPersons.get(sec, actorSub); ok {
+			if b, ok := p.subjectPersons.get(sec, personSub); ok {
+				return a, b, nil
+			}
+		}
+		ids, err = p.subjects.SubjectPersons(ctx, sec, actorSub, personSub)
 		if err != nil && !errors.Is(err, mandates.ErrNotFound) && !errors.Is(err, mandates.ErrInvalid) {
 			return "", "", err
+		}
+		for sub, id := range ids {
+			p.subjectPersons.put(sec, sub, id)
 		}
 	}
 	if ids == nil {
@@ -85,3 +95,35 @@ func (e *SubError) Error() string {
 }
 
 func (e *SubError) Unwrap() error { return e.Err }
+
+// A pairwise subject, once given, stands for the same person for ever:
+// subjects and persons are never deleted, so that a site's records keep
+// their meaning. An access evaluation names two; reading them was a
+// seventh of an evaluation on PostgreSQL. subjectCache remembers the
+// subjects read, and never a subject not found (it may be given later).
+// Only the mapping is remembered: what the person may do is read at every
+// evaluation.
+type subjectCache struct {
+	mu sync.RWMutex
+	m  map[string]string // sector NUL sub -> person id
+}
+
+// maxCachedSubjects bounds the cache: an entry is two identifiers and a
+// host, about 150 bytes, so at most about 5 MiB.
+const maxCachedSubjects = 1 << 15
+
+func (c *subjectCache) get(sector, sub string) (string, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	id, ok := c.m[sector+"\x00"+sub]
+	return id, ok
+}
+
+func (c *subjectCache) put(sector, sub, personID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxCachedSubjects {
+		c.m = make(map[string]string)
+	}
+	c.m[sector+"\x00"+sub] = personID
+}
