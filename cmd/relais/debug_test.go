@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -64,5 +65,19 @@ func TestServeOffersProfilesOnItsDebugAddressOnly(t *testing.T) {
 	}
 	if _, err := http.Get("http://" + debugAddr + "/debug/pprof/"); err == nil {
 		t.Error("the debug listener still answers after serve stopped")
+	}
+}
+
+// serve collects garbage less often than Go's default, unless GOGC says
+// otherwise.
+func TestServeTunesTheCollectorUnlessGOGCIsSet(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	tuneGC(envOf("GOGC", "50"))
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("with GOGC set, the target became %d; want it left alone", got)
+	}
+	tuneGC(noEnv)
+	if got := debug.SetGCPercent(100); got != gcPercent {
+		t.Errorf("without GOGC, the target is %d, want %d", got, gcPercent)
 	}
 }

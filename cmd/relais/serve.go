@@ -42,6 +42,7 @@ func newServe(stdout, stderr io.Writer, getenv func(string) string) *cobra.Comma
 			if err := c.validate(); err != nil {
 				return err
 			}
+			tuneGC(getenv)
 			return serve(cmd.Context(), &c, stdout, stderr, nil)
 		},
 	}
