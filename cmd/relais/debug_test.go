@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -68,16 +69,23 @@ func TestServeOffersProfilesOnItsDebugAddressOnly(t *testing.T) {
 	}
 }
 
-// serve collects garbage less often than Go's default, unless GOGC says
-// otherwise.
+// serve collects garbage less often than Go's default, with a soft memory
+// limit, unless GOGC and GOMEMLIMIT say otherwise.
 func TestServeTunesTheCollectorUnlessGOGCIsSet(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
-	tuneGC(envOf("GOGC", "50"))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
+	tuneGC(envOf("GOGC", "50", "GOMEMLIMIT", "1GiB"))
 	if got := debug.SetGCPercent(100); got != 100 {
 		t.Errorf("with GOGC set, the target became %d; want it left alone", got)
+	}
+	if got := debug.SetMemoryLimit(math.MaxInt64); got != math.MaxInt64 {
+		t.Errorf("with GOMEMLIMIT set, the limit became %d; want it left alone", got)
 	}
 	tuneGC(noEnv)
 	if got := debug.SetGCPercent(100); got != gcPercent {
 		t.Errorf("without GOGC, the target is %d, want %d", got, gcPercent)
+	}
+	if got := debug.SetMemoryLimit(math.MaxInt64); got != memoryLimit {
+		t.Errorf("without GOMEMLIMIT, the limit is %d, want %d", got, memoryLimit)
 	}
 }
