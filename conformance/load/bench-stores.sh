@@ -86,13 +86,18 @@ echo "- cores: $(nproc)"
 echo "- CPU: $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 echo "- memory: $(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
 echo "- $(go version)"
-echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)${RELAIS_BIN:+ (load tool; relais from $RELAIS_BIN)}"
 echo "- rounds of every scenario: $REPEAT, $DURATION measured each, $CONCURRENCY workers"
 echo "- logins: $MODE"
 echo
 
 echo "building relais (release flags) and the load tool" >&2
-CGO_ENABLED=0 go build -trimpath -o "$TMP/relais" ./cmd/relais
+if [[ -n ${RELAIS_BIN:-} ]]; then
+	# Another build of relais, to compare: an older commit, say.
+	cp "$RELAIS_BIN" "$TMP/relais"
+else
+	CGO_ENABLED=0 go build -trimpath -o "$TMP/relais" ./cmd/relais
+fi
 go build -o "$TMP/load" ./conformance/load
 
 echo "starting PostgreSQL 15 on port $PGPORT" >&2
