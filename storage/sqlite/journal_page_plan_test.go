@@ -34,8 +34,15 @@ func migratedForPlans(t *testing.T) (*Store, *goose.Provider) {
 // pagePlan is SQLite's plan for the page q asks, one step a line.
 func pagePlan(t *testing.T, s *Store, q journal.Query) string {
 	t.Helper()
-	ctx := t.Context()
 	text, args := journalPageQuery(q)
+	return queryPlan(t, s, text, args...)
+}
+
+// queryPlan is SQLite's plan for the statement text with args, one step a
+// line, as a reader connection sees the current schema.
+func queryPlan(t *testing.T, s *Store, text string, args ...any) string {
+	t.Helper()
+	ctx := t.Context()
 	conn, err := s.r.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
