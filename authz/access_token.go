@@ -21,8 +21,8 @@ import (
 // change: an access token is verified by go-jose v4 directly, with the key
 // it names, instead of through fosite's generic parser (go-jose v3, the
 // claims decoded into a map, then checked). Every introspection, userinfo,
-// token exchange and access evaluation with a bearer token verifies one,
-// and that parser was a quarter of an introspection's cost. The checks are
+// token exchange and access evaluation with a bearer token verifies one.
+// The checks are
 // the same: the signature by a published key whose algorithm is the key's
 // own (RFC 8725 §3.1), then exp, iat and nbf as fosite reads them; the
 // store is read as before (introspection answers from the stored grant,

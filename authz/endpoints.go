@@ -51,9 +51,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// discovery is OpenID Connect Discovery 1.0 §3's document.
-// discovery serves the metadata, encoded once: nothing in it changes
-// while the provider runs.
+// discovery serves OpenID Connect Discovery 1.0 §3's document, encoded
+// once: nothing in it changes while the provider runs.
 func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 	p.discoveryOnce.Do(func() { p.discoveryDoc = p.discoveryJSON() })
 	w.Header().Set("Cache-Control", "public, max-age=300")
@@ -115,10 +114,9 @@ func (p *Provider) discoveryJSON() []byte {
 }
 
 // jwks publishes every key that may have signed a live token, and the next
-// key before it signs anything.
-// The set is read from the keys at each request (they keep it for
-// KeyCacheTTL); its encoding is kept while the same keys are published, as
-// a key never changes under its kid.
+// key before it signs anything. The set is read from the keys at each
+// request (they keep it for KeyCacheTTL); its encoding is kept while the
+// same keys are published, as a key never changes under its kid.
 func (p *Provider) jwks(w http.ResponseWriter, r *http.Request) {
 	set, err := p.keys.Public(r.Context())
 	if err != nil {
