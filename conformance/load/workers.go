@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -25,6 +26,24 @@ import (
 // spreadAddresses is how many source addresses -spread-addresses uses:
 // 127.0.0.2 to 127.0.0.251, as flood.go does.
 const spreadAddresses = 250
+
+// accountsError is an -accounts file that cannot be used: Line is the
+// line that is not "email password", 0 when the file holds no account.
+type accountsError struct {
+	File string
+	Line int
+}
+
+func (e *accountsError) Error() string {
+	if e.Line == 0 {
+		return fmt.Sprintf("-accounts %s holds no account", e.File)
+	}
+	return fmt.Sprintf("-accounts %s, line %d: want \"email password\"", e.File, e.Line)
+}
+
+// errSpreadNeedsIPv4: -spread-addresses was given with an issuer that a
+// connection from 127.0.0.x cannot reach.
+var errSpreadNeedsIPv4 = errors.New("-spread-addresses connects from 127.0.0.2 onward, which reaches only an IPv4 loopback address: give the issuer as http://127.0.0.1:PORT")
 
 // readAccounts reads the -accounts file.
 func readAccounts(path string) ([]conformance.Account, error) {
@@ -50,7 +69,7 @@ func parseAccounts(r io.Reader, name string) ([]conformance.Account, error) {
 		email, password, _ := strings.Cut(strings.ReplaceAll(line, "\t", " "), " ")
 		password = strings.TrimSpace(password)
 		if !strings.Contains(email, "@") || password == "" {
-			return nil, fmt.Errorf("-accounts %s, line %d: want \"email password\"", name, n)
+			return nil, &accountsError{File: name, Line: n}
 		}
 		accounts = append(accounts, conformance.Account{Email: email, Password: password})
 	}
@@ -58,7 +77,7 @@ func parseAccounts(r io.Reader, name string) ([]conformance.Account, error) {
 		return nil, fmt.Errorf("-accounts %s: %w", name, err)
 	}
 	if len(accounts) == 0 {
-		return nil, fmt.Errorf("-accounts %s holds no account", name)
+		return nil, &accountsError{File: name}
 	}
 	return accounts, nil
 }
@@ -92,11 +111,11 @@ func workerAddress(w int) net.IP {
 func spreadAllowed(target string) error {
 	u, err := url.Parse(target)
 	if err != nil {
-		return fmt.Errorf("-spread-addresses: %q is not a URL", target)
+		return fmt.Errorf("%w, not %q", errSpreadNeedsIPv4, target)
 	}
 	ip := net.ParseIP(u.Hostname())
 	if ip == nil || ip.To4() == nil || !ip.IsLoopback() {
-		return fmt.Errorf("-spread-addresses connects from 127.0.0.2 onward, which reaches only an IPv4 loopback address: give the issuer as http://127.0.0.1:PORT, not %s", target)
+		return fmt.Errorf("%w, not %s", errSpreadNeedsIPv4, target)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
@@ -15,25 +16,26 @@ func TestParseAccounts(t *testing.T) {
 		name    string
 		file    string
 		want    []conformance.Account
-		wantErr string // a part of the error, empty when none is expected
+		wantErr *accountsError // nil when none is expected
 	}{
 		{"lines of email and password, with comments and blank lines skipped",
 			"# bench accounts\n\nbench-01@demo.example bench-01-password\n  bench-02@demo.example\tsecret with spaces  \n",
 			[]conformance.Account{{Email: "bench-01@demo.example", Password: "bench-01-password"},
-				{Email: "bench-02@demo.example", Password: "secret with spaces"}}, ""},
-		{"an empty file is refused", "", nil, "holds no account"},
-		{"a file of comments only is refused", "# nobody\n\n", nil, "holds no account"},
+				{Email: "bench-02@demo.example", Password: "secret with spaces"}}, nil},
+		{"an empty file is refused", "", nil, &accountsError{File: "accounts.txt"}},
+		{"a file of comments only is refused", "# nobody\n\n", nil, &accountsError{File: "accounts.txt"}},
 		{"a line without a password is refused with its number",
-			"# header\na@demo.example pw-a-123456\nb@demo.example\n", nil, "line 3:"},
+			"# header\na@demo.example pw-a-123456\nb@demo.example\n", nil, &accountsError{File: "accounts.txt", Line: 3}},
 		{"a line whose first word is not an email is refused with its number",
-			"a@demo.example pw-a-123456\n\npassword-first a@demo.example\n", nil, "line 3:"},
+			"a@demo.example pw-a-123456\n\npassword-first a@demo.example\n", nil, &accountsError{File: "accounts.txt", Line: 3}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := parseAccounts(strings.NewReader(tt.file), "accounts.txt")
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("parseAccounts = %v, %v; want an error with %q", got, err, tt.wantErr)
+			if tt.wantErr != nil {
+				var ae *accountsError
+				if !errors.As(err, &ae) || *ae != *tt.wantErr {
+					t.Fatalf("parseAccounts = %v, %v; want %#v", got, err, tt.wantErr)
 				}
 				return
 			}
@@ -136,7 +138,7 @@ func TestSpreadAddressesNeedsIPv4Loopback(t *testing.T) {
 			if tt.ok && err != nil {
 				t.Errorf("validate = %v; want it accepted", err)
 			}
-			if !tt.ok && (err == nil || !strings.Contains(err.Error(), "-spread-addresses")) {
+			if !tt.ok && !errors.Is(err, errSpreadNeedsIPv4) {
 				t.Errorf("validate = %v; want a refusal naming -spread-addresses", err)
 			}
 		})
