@@ -93,22 +93,25 @@ func detailJSON(f map[string]string) string {
 // AppendJournal implements journal.Store. ON CONFLICT DO NOTHING leaves
 // the transaction usable when another writer took the number.
 func (s *Store) AppendJournal(ctx context.Context, e journal.Entry, d journal.Detail) error {
-	return s.write(ctx, func(q querier) error {
-		exec := func(h *hotStmt, args ...any) (sql.Result, error) { return s.execHot(ctx, q, h, args...) }
-		res, err := exec(&s.whot.entry,
-			e.Chain, e.Seq, string(e.Type), ms(e.At), e.ActorID, e.OrganisationID, e.PersonID, e.RepresentationID, e.ClientID,
-			areasJSON(e.Areas), e.DetailHash[:], e.Prev[:], e.Hash[:])
-		if err != nil {
-			return fmt.Errorf("append journal %s entry %d: %w", e.Chain, e.Seq, mapErr(err, "journal entry"))
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return journal.ErrSeqTaken
-		}
-		if _, err := exec(&s.whot.detail, e.Chain, e.Seq, d.Salt, detailJSON(d.Fields)); err != nil {
-			return fmt.Errorf("append journal %s detail %d: %w", e.Chain, e.Seq, mapErr(err, "journal detail"))
-		}
-		return nil
-	})
+	return s.write(ctx, func(q querier) error { return s.appendEntry(ctx, q, &e, &d) })
+}
+
+// appendEntry writes e and its detail with the writer's prepared
+// statements; journal.ErrSeqTaken when the chain already holds e.Seq.
+func (s *Store) appendEntry(ctx context.Context, q querier, e *journal.Entry, d *journal.Detail) error {
+	res, err := s.execHot(ctx, q, &s.whot.entry,
+		e.Chain, e.Seq, string(e.Type), ms(e.At), e.ActorID, e.OrganisationID, e.PersonID, e.RepresentationID, e.ClientID,
+		areasJSON(e.Areas), e.DetailHash[:], e.Prev[:], e.Hash[:])
+	if err != nil {
+		return fmt.Errorf("append journal %s entry %d: %w", e.Chain, e.Seq, mapErr(err, "journal entry"))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return journal.ErrSeqTaken
+	}
+	if _, err := s.execHot(ctx, q, &s.whot.detail, e.Chain, e.Seq, d.Salt, detailJSON(d.Fields)); err != nil {
+		return fmt.Errorf("append journal %s detail %d: %w", e.Chain, e.Seq, mapErr(err, "journal detail"))
+	}
+	return nil
 }
 
 // JournalEntries implements journal.Reader. It reads from one snapshot.
@@ -434,18 +437,8 @@ func (s *Store) AppendJournalBatch(ctx context.Context, entries []journal.Entry,
 	}
 	return s.write(ctx, func(q querier) error {
 		for i := range entries {
-			e, d := &entries[i], &details[i]
-			res, err := s.execHot(ctx, q, &s.whot.entry,
-				e.Chain, e.Seq, string(e.Type), ms(e.At), e.ActorID, e.OrganisationID, e.PersonID, e.RepresentationID, e.ClientID,
-				areasJSON(e.Areas), e.DetailHash[:], e.Prev[:], e.Hash[:])
-			if err != nil {
-				return fmt.Errorf("append journal %s entry %d: %w", e.Chain, e.Seq, mapErr(err, "journal entry"))
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				return fmt.Errorf("append journal %s entry %d: %w", e.Chain, e.Seq, journal.ErrSeqTaken)
-			}
-			if _, err := s.execHot(ctx, q, &s.whot.detail, e.Chain, e.Seq, d.Salt, detailJSON(d.Fields)); err != nil {
-				return fmt.Errorf("append journal %s detail %d: %w", e.Chain, e.Seq, mapErr(err, "journal detail"))
+			if err := s.appendEntry(ctx, q, &entries[i], &details[i]); err != nil {
+				return fmt.Errorf("append journal batch: %w", err)
 			}
 		}
 		return nil
