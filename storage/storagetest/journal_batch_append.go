@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -162,6 +163,20 @@ func (s *staleHeads) JournalHeadsOf(ctx context.Context, chains []string) (map[s
 	return out, nil
 }
 
+// firstTxWaits holds its first transaction until open is closed.
+type firstTxWaits struct {
+	mandates.Transactor
+	open    chan struct{}
+	waiting atomic.Int32
+}
+
+func (g *firstTxWaits) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if g.waiting.Add(1) == 1 {
+		<-g.open
+	}
+	return g.Transactor.InTx(ctx, fn)
+}
+
 // testBatchLosesARace: a rival appended to the chain since the batch read
 // its head. EmitBatch fails whole with ErrSeqTaken; the Batcher then
 // writes each event alone, so every event is journaled once, each
@@ -196,8 +211,12 @@ func testBatchLosesARace(t *testing.T, s JournalStore) {
 	}
 
 	// Through a Batcher: the batch that meets the stale head falls back.
+	// The first transaction waits until the other recorders' events are
+	// queued, so that the next batch holds several and reads heads through
+	// st, however busy the machine.
 	st.stale, st.used = map[string]journal.Entry{person: before}, 0
-	b := journal.NewBatcher(journal.New(st, journal.Options{}), s, journal.BatchOptions{Workers: 1, MaxBatch: 64})
+	gate := &firstTxWaits{Transactor: s, open: make(chan struct{})}
+	b := journal.NewBatcher(journal.New(st, journal.Options{}), gate, journal.BatchOptions{Workers: 1, MaxBatch: 64})
 	const recorders, each = 8, 5
 	var wg sync.WaitGroup
 	for r := range recorders {
@@ -209,10 +228,13 @@ func testBatchLosesARace(t *testing.T, s JournalStore) {
 			}
 		})
 	}
+	for gate.waiting.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // the other recorders queue meanwhile
+	close(gate.open)
 	wg.Wait()
 	b.Close()
-	// Eight recorders at once fill the queue while the first transaction
-	// commits, so some batch holds several events and reads the stale head.
 	if st.used != 1 {
 		t.Fatalf("the stale head was read by %d batches, want 1: the race was not run", st.used)
 	}
