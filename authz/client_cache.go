@@ -111,6 +111,18 @@ func (c cachedClients) DeleteClient(ctx context.Context, id string) error {
 	return c.ClientStore.DeleteClient(ctx, id)
 }
 
+// accessStorage is what fosite authenticates the access endpoints' clients
+// with: the provider's own storage when it already keeps client records
+// (ProviderConfig.ClientCacheTTL), so that a record is never cached twice
+// and a change through the provider is seen there too; else the provider's
+// storage with a cache of its own.
+func accessStorage(fstore *fositeStorage, cfg ProviderConfig) fosite.ClientManager {
+	if _, cached := fstore.clients.(cachedClients); cached {
+		return fstore
+	}
+	return accessClients{fstore, newClientCache(cfg.Now, ClientCacheTTL)}
+}
+
 // accessClients is the storage fosite authenticates the access endpoints'
 // clients with: the provider's, with client records from the cache.
 type accessClients struct {

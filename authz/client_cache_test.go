@@ -155,3 +155,36 @@ func TestCachedClientsSeeTheirOwnChangesAtOnce(t *testing.T) {
 		t.Errorf("after a delete: %v, want ErrNotFound at once", err)
 	}
 }
+
+// The access endpoints keep client records once: in the provider's cache
+// when it has one (so the staleness stays ClientCacheTTL, and a change
+// through the provider is seen there at once), else in their own.
+func TestAccessEndpointsCacheClientsOnce(t *testing.T) {
+	now := time.Date(2026, time.March, 2, 9, 0, 0, 0, time.UTC)
+	cfg := ProviderConfig{Now: func() time.Time { return now }}
+	st := updatingClients{&countingClients{c: &oauth.Client{ID: "caf", SecretHash: "old"}}}
+	cached := &fositeStorage{clients: cachedClients{st, newClientCache(cfg.Now, ClientCacheTTL)}}
+	access := accessStorage(cached, cfg)
+	if _, err := access.GetClient(t.Context(), "caf"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cached.clients.UpdateClient(t.Context(), "caf", func(c *oauth.Client) error { c.SecretHash = "new"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	c, err := access.GetClient(t.Context(), "caf")
+	if err != nil || c.(*fositeClient).c.SecretHash != "new" {
+		t.Errorf("after an update through the provider: %+v, %v; want the new record at once", c, err)
+	}
+
+	plain := &fositeStorage{clients: st}
+	access = accessStorage(plain, cfg)
+	reads := st.reads
+	for range 3 {
+		if _, err := access.GetClient(t.Context(), "caf"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st.reads-reads != 1 {
+		t.Errorf("without the provider's cache: %d reads for three, want 1 (the access endpoints' own cache)", st.reads-reads)
+	}
+}

@@ -221,7 +221,7 @@ func NewProvider(cfg ProviderConfig, st Stores, keys *keyring.Keys, log *slog.Lo
 
 	p := &Provider{
 		cfg: cfg, log: log, oauth: fosite.NewOAuth2Provider(fstore, fconf), fconf: fconf, storage: fstore, keys: keys,
-		accessAuth: &fosite.Fosite{Store: accessClients{fstore, newClientCache(cfg.Now, ClientCacheTTL)}, Config: fconf},
+		accessAuth: &fosite.Fosite{Store: accessStorage(fstore, cfg), Config: fconf},
 		persons:    st.Persons, clients: st.Clients, atSigner: atSigner, pairwise: derive(cfg.SecretKey, "pairwise-subject"),
 		subjects: st.Subjects, delegation: st.Delegation, choiceKey: derive(cfg.SecretKey, "acting-choice"),
 		dpop: newDPoP(cfg.Issuer, cfg.SecretKey, st.Proofs, cfg.Now),
