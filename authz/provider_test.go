@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +21,7 @@ import (
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/mandatestest"
 	"github.com/relais-fr/relais/storage/sqlite"
+	"github.com/relais-fr/relais/storage/sqlite/sqlitetest"
 )
 
 // flow is a provider on a real embedded store, served over HTTP, with an
@@ -64,20 +64,7 @@ func newFlowEvents(t testing.TB, configure func(*authz.ProviderConfig), events f
 func newFlowStores(t testing.TB, configure func(*authz.ProviderConfig), add func(*sqlite.Store, *authz.Stores)) *flow {
 	t.Helper()
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "relais.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	mig, err := st.Migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := mig.Up(ctx); err != nil {
-		t.Fatal(err)
-	}
-	mig.Close()
-
+	st := sqlitetest.Migrated(t)
 	f := &flow{store: st, now: time.Now()}
 	key := make([]byte, 32)
 	rand.Read(key)
