@@ -54,6 +54,17 @@ func (a *oidcApp) activationCode(t *testing.T, personID string) string {
 
 // roseForm is the « Ouvrir un compte » form for Rose Durand, who has no
 // email.
+// opensRose has the operator op open Rose's account and returns its id.
+func opensRose(t *testing.T, op *boUser) string {
+	t.Helper()
+	_, _, h := op.do(http.MethodPost, "/operateur/personnes/nouvelle", roseForm())
+	m := personPathRe.FindStringSubmatch(h.Get("Location"))
+	if m == nil {
+		t.Fatalf("opening Rose's account went to %q", h.Get("Location"))
+	}
+	return m[1]
+}
+
 func roseForm() url.Values {
 	return url.Values{"identity_checked": {"oui"}, "given_names": {"Rose Marie"}, "family_name": {"Durand"}, "gender": {"female"},
 		"birth_date": {"1944-05-02"}, "birth_place": {"Nantes"}, "birth_place_code": {"44109"},
@@ -169,8 +180,7 @@ func TestThePersonActivatesTheirAccountAndLogsInWithTheirLoginName(t *testing.T)
 	app := newOIDCApp(t)
 	c := newCast(t, app)
 	op := boAs(t, app, &c.operator)
-	_, _, h := op.do(http.MethodPost, "/operateur/personnes/nouvelle", roseForm())
-	rose := personPathRe.FindStringSubmatch(h.Get("Location"))[1]
+	rose := opensRose(t, op)
 	code := app.activationCode(t, rose)
 
 	visitor := boAs(t, app, nil)
@@ -196,7 +206,7 @@ func TestThePersonActivatesTheirAccountAndLogsInWithTheirLoginName(t *testing.T)
 	if status, page, _ := visitor.do(http.MethodPost, "/activer", withForm(form, "password_again", "un bon mot de passe")); status != http.StatusBadRequest || !invalidInput(page, "code") {
 		t.Errorf("the code used twice: %d\n%.1500s", status, page)
 	}
-	status, _, h = visitor.do(http.MethodPost, "/login", url.Values{"email": {login}, "password": {"un bon mot de passe"}, "return": {"/espace"}})
+	status, _, h := visitor.do(http.MethodPost, "/login", url.Values{"email": {login}, "password": {"un bon mot de passe"}, "return": {"/espace"}})
 	if status != http.StatusSeeOther || h.Get("Location") != "/espace" {
 		t.Errorf("login with the login name: %d to %q", status, h.Get("Location"))
 	}
@@ -239,8 +249,7 @@ func TestTheTutorActivatesTheAccountForThePerson(t *testing.T) {
 	app := newOIDCApp(t)
 	c := newCast(t, app)
 	op := boAs(t, app, &c.operator)
-	_, _, h := op.do(http.MethodPost, "/operateur/personnes/nouvelle", roseForm())
-	rose := personPathRe.FindStringSubmatch(h.Get("Location"))[1]
+	rose := opensRose(t, op)
 	now := time.Now().UTC()
 	if _, err := app.service.RegisterMeasure(t.Context(), mandates.Actor{PersonID: c.operator.ID}, mandates.MeasureInput{Kind: mandates.Tutelle, PersonID: rose,
 		Representatives: []mandates.RepresentativeInput{{PersonID: c.marie.ID, Role: mandates.RoleTuteur}},
@@ -335,8 +344,7 @@ func TestAnOldLetterOfAnActiveAccountGetsAPlainPage(t *testing.T) {
 	app := newOIDCApp(t)
 	c := newCast(t, app)
 	op := boAs(t, app, &c.operator)
-	_, _, h := op.do(http.MethodPost, "/operateur/personnes/nouvelle", roseForm())
-	rose := personPathRe.FindStringSubmatch(h.Get("Location"))[1]
+	rose := opensRose(t, op)
 	code := app.activationCode(t, rose)
 	if _, err := app.store.UpdatePerson(t.Context(), rose, func(p *mandates.Person) error {
 		p.PasswordHash = authn.HashPassword("le mot de passe de Rose")
