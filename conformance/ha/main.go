@@ -97,6 +97,9 @@ func run(o options, out io.Writer) int {
 	began := time.Now()
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
+	// The bound is 10 minutes in CI; a normal run takes about 2.
+	ctx, cancelRun := context.WithTimeout(ctx, 8*time.Minute)
+	defer cancelRun()
 	h := &harness{o: o, out: out}
 	err := h.main(ctx)
 	h.cleanup()
