@@ -125,7 +125,9 @@ func occurrences(w write, f found) int {
 // fault to the next.
 type phase struct {
 	Name  string
-	Start time.Time // a write belongs to the phase it started in
+	// Start: the fault. A write belongs to the phase it ended in: one under
+	// way when the fault came is counted with the fault.
+	Start time.Time
 	// Outage: from the fault to the end of the first acknowledged write
 	// started after it; Served false when none came.
 	Outage time.Duration
@@ -159,7 +161,7 @@ func compare(ws []write, f found, phases []phase) (tallies []tally, unexplained 
 		return i
 	}
 	for _, w := range ws {
-		t := &tallies[phaseOf(w.Start)]
+		t := &tallies[phaseOf(w.Done)]
 		n := occurrences(w, f)
 		id := w.Key
 		if w.Kind.timed() {

@@ -155,3 +155,12 @@ func TestOccurrencesOf(t *testing.T) {
 		t.Errorf("mode = %d, want 1", got)
 	}
 }
+
+func TestAWriteUnderWayAtTheFaultCountsWithTheFault(t *testing.T) {
+	phases := []phase{{Name: "before", Start: at(0)}, {Name: "fault", Start: at(1000)}}
+	ws := []write{{Kind: kindToken, Start: at(900), Done: at(1100), Result: failed, Detail: "HTTP 503"}}
+	got, _ := compare(ws, newFound(), phases)
+	if got[0].Failed != 0 || got[1].Failed != 1 {
+		t.Errorf("failed before the fault %d, after %d; want 0 and 1", got[0].Failed, got[1].Failed)
+	}
+}

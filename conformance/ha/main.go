@@ -350,13 +350,18 @@ func (h *harness) check(ctx context.Context, ws []write, phases []phase, workers
 	}
 	fmt.Fprintf(h.out, "  notices queued per registration: %d, per end: %d\n", nc, ne)
 	failedBy := map[string]int{}
+	var reasons []string
 	for _, w := range ws {
 		if w.Result == failed {
-			failedBy[string(w.Kind)+": "+shorten(w.Detail)]++
+			what := fmt.Sprintf("%s, %s: %s", phaseName(phases, w.Done), w.Kind, shorten(w.Detail))
+			if failedBy[what] == 0 {
+				reasons = append(reasons, what)
+			}
+			failedBy[what]++
 		}
 	}
-	for what, n := range failedBy {
-		fmt.Fprintf(h.out, "  failed %4d × %s\n", n, what)
+	for _, what := range reasons {
+		fmt.Fprintf(h.out, "  failed %4d × %s\n", failedBy[what], what)
 	}
 	fmt.Fprintln(h.out)
 
@@ -392,6 +397,17 @@ func (h *harness) check(ctx context.Context, ws []write, phases []phase, workers
 			fmt.Fprintln(h.out, "relais log:", line)
 		}
 	}
+}
+
+// phaseName is the name of the phase t falls in.
+func phaseName(phases []phase, t time.Time) string {
+	name := ""
+	for _, p := range phases {
+		if !t.Before(p.Start) {
+			name = p.Name
+		}
+	}
+	return name
 }
 
 // shorten keeps the start of an error's text for the failure counts.
