@@ -124,7 +124,7 @@ func occurrences(w write, f found) int {
 // phase is a stretch of the run: before the first fault, then from each
 // fault to the next.
 type phase struct {
-	Name  string
+	Name string
 	// Start: the fault. A write belongs to the phase it ended in: one under
 	// way when the fault came is counted with the fault.
 	Start time.Time
