@@ -47,12 +47,18 @@ type Options struct {
 	ConnectTimeout time.Duration
 	// Now is the clock for created/updated times. Default time.Now.
 	Now func() time.Time
+	// FailoverWait bounds how long a transaction waits for a read-write
+	// server when the one it used went away, as during a failover.
+	// Default 15 s; negative: do not wait.
+	FailoverWait time.Duration
 }
 
 // Store is the PostgreSQL store.
 type Store struct {
-	pool *pgxpool.Pool
-	now  func() time.Time
+	pool         *pgxpool.Pool
+	now          func() time.Time
+	failoverWait time.Duration
+	commit       func(context.Context, pgx.Tx) error // tx.Commit; tests pretend a lost server
 }
 
 // ErrDSN: the connection string cannot be parsed.
@@ -94,7 +100,10 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", mapErr(err, ""))
 	}
-	s := &Store{pool: pool, now: opt.Now}
+	if opt.FailoverWait == 0 {
+		opt.FailoverWait = defaultFailoverWait
+	}
+	s := &Store{pool: pool, now: opt.Now, failoverWait: opt.FailoverWait, commit: func(ctx context.Context, tx pgx.Tx) error { return tx.Commit(ctx) }}
 	if err := s.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -190,36 +199,138 @@ func (s *Store) q(ctx context.Context) querier {
 // report under contention.
 const maxAttempts = 5
 
+// defaultFailoverWait bounds how long a transaction waits for a
+// read-write server when the one it used went away: a failover under
+// Patroni takes seconds, and a request served late beats one refused.
+const defaultFailoverWait = 15 * time.Second
+
 // InTx implements mandates.Transactor. A nested InTx joins the outer
 // transaction. fn may run more than once when the server asks for a retry,
-// so it must only act on the store through its ctx.
+// or lost the connection before COMMIT, so it must only act on the store
+// through its ctx; under mandates.WithoutRetry it runs at most once.
+//
+// Every transaction carries a write key, chosen here before its first
+// attempt and inserted first (write_keys, migration 00036). A COMMIT that
+// reports a lost connection may still have committed; the next attempt's
+// insert of the same key then finds it (committed: done, not applied
+// twice) or takes it (not committed, and now never will be, since the
+// first attempt's insert of the key can no longer succeed).
 func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
 	if s.txFrom(ctx) != nil {
 		return fn(ctx)
 	}
-	attempts := maxAttempts
-	if !mandates.RetryAllowed(ctx) {
-		attempts = 1
+	rerun := mandates.RetryAllowed(ctx)
+	key := mandates.NewID(time.Now())
+	var lostSince time.Time
+	var unknown error // a COMMIT that may have gone through, when fn may not run again
+	conflicts := 0
+	for {
+		run := fn
+		if unknown != nil {
+			// Only find out whether that COMMIT went through: take the
+			// key, which fails if it did, and keep it, so that it never
+			// will.
+			run = func(context.Context) error { return nil }
+		}
+		err := s.inTxOnce(ctx, key, run)
+		var lost *lostError
+		switch {
+		case errors.Is(err, errAlreadyWritten):
+			return nil
+		case err == nil && unknown != nil:
+			return unknown
+		case err == nil:
+			return nil
+		case retryable(err) && rerun:
+			conflicts++
+			if conflicts >= maxAttempts {
+				return err
+			}
+			if !pause(ctx, time.Duration(conflicts*conflicts)*5*time.Millisecond) {
+				return err
+			}
+			continue
+		case !errors.As(err, &lost):
+			return err
+		}
+		// The server went away. Before COMMIT nothing was written; fn may
+		// run again only when the caller allows it, but an attempt that
+		// never reached fn can always be made again.
+		switch {
+		case lost.stage == stageWork && !rerun:
+			return err
+		case lost.stage == stageCommit && !rerun && unknown == nil:
+			unknown = err
+		}
+		if lostSince.IsZero() {
+			lostSince = time.Now()
+		}
+		if s.failoverWait <= 0 || time.Since(lostSince) >= s.failoverWait || !pause(ctx, failoverBackoff(time.Since(lostSince))) {
+			if unknown != nil {
+				return unknown
+			}
+			return err
+		}
 	}
-	var err error
-	for attempt := 1; attempt <= attempts; attempt++ {
-		err = s.inTxOnce(ctx, fn)
-		if !retryable(err) || attempt == attempts {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(time.Duration(attempt*attempt) * 5 * time.Millisecond):
-		}
+}
+
+// failoverBackoff grows from 50 ms to 500 ms while the server is away, so
+// a new primary is found within half a second of its promotion.
+func failoverBackoff(waited time.Duration) time.Duration {
+	return min(50*time.Millisecond+waited/4, 500*time.Millisecond)
+}
+
+// pause waits d, or less when ctx ends; it says whether to go on.
+func pause(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// errAlreadyWritten: the transaction's write key is in the store, so an
+// earlier attempt of it committed.
+var errAlreadyWritten = errors.New("postgres: the transaction was already written")
+
+// stage says how far an attempt got before the server went away.
+type stage int
+
+const (
+	stageBegin  stage = iota // before fn ran: nothing happened
+	stageWork                // during fn: rolled back by the server
+	stageCommit              // during COMMIT: committed or not, unknown
+)
+
+// lostError: the attempt lost its server at stage. It is ErrUnavailable.
+type lostError struct {
+	stage stage
+	err   error
+}
+
+func (e *lostError) Error() string { return e.err.Error() }
+func (e *lostError) Unwrap() error { return e.err }
+
+func lostAt(st stage, err error) error {
+	if errors.Is(err, mandates.ErrUnavailable) {
+		return &lostError{stage: st, err: err}
 	}
 	return err
 }
 
-func (s *Store) inTxOnce(ctx context.Context, fn func(ctx context.Context) error) (err error) {
-	tx, err := s.pool.Begin(ctx)
+func (s *Store) inTxOnce(ctx context.Context, key string, fn func(ctx context.Context) error) (err error) {
+	// One round trip: the key is a UUID made by mandates.NewID, so it can
+	// be written into the statement.
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: "BEGIN; INSERT INTO write_keys (key) VALUES ('" + key + "')"})
 	if err != nil {
-		return fmt.Errorf("begin: %w", mapErr(err, ""))
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "write_keys_pkey" {
+			return errAlreadyWritten
+		}
+		return lostAt(stageBegin, fmt.Errorf("begin: %w", mapErr(err, "")))
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -229,10 +340,10 @@ func (s *Store) inTxOnce(ctx context.Context, fn func(ctx context.Context) error
 	}()
 	if err := fn(context.WithValue(ctx, txKey{s}, tx)); err != nil {
 		_ = tx.Rollback(context.WithoutCancel(ctx))
-		return err
+		return lostAt(stageWork, err)
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit: %w", mapErr(err, ""))
+	if err := s.commit(ctx, tx); err != nil {
+		return lostAt(stageCommit, fmt.Errorf("commit: %w", mapErr(err, "")))
 	}
 	return nil
 }
@@ -294,7 +405,8 @@ func mapErr(err error, entity string) error {
 			return fmt.Errorf("%w: %s", mandates.ErrInvalid, pe.Message)
 		case pe.Code == "40001" || pe.Code == "40P01":
 			return &retryError{err}
-		case strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P") || pe.Code == "53300":
+		case strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P") || pe.Code == "53300" ||
+			pe.Code == "25006": // read-only: this server is a standby now
 			return fmt.Errorf("%w: %w", mandates.ErrUnavailable, err)
 		}
 		return err

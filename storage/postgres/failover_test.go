@@ -1,0 +1,116 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/relais-fr/relais/mandates"
+	"github.com/relais-fr/relais/storage/postgres"
+	"github.com/relais-fr/relais/storage/postgres/pgtest"
+)
+
+func newPerson(family string) mandates.Person {
+	return mandates.Person{ID: mandates.NewID(time.Now()), GivenNames: "Louis", FamilyName: family, BirthDate: mandates.Date(1961, 6, 30)}
+}
+
+// TestALostCommit: a COMMIT that reports a lost server (as during a
+// failover) may have gone through or not. The transaction's write key,
+// chosen before its first attempt, tells which: a write that went through
+// is not applied twice, one that did not is applied once, and a
+// transaction whose fn may not run again (mandates.WithoutRetry) learns
+// the truth instead of an error when its COMMIT did go through.
+func TestALostCommit(t *testing.T) {
+	tmpl := pgtest.Template(t, "relais_schema", func(dsn string) error { return migrate(context.Background(), dsn) })
+	for _, tc := range []struct {
+		name               string
+		committed, noRetry bool
+		wantRuns           int
+		wantErr            error
+		wantWritten        bool
+	}{
+		{"went through", true, false, 1, nil, true},
+		{"did not go through", false, false, 2, nil, true},
+		{"went through, fn runs once", true, true, 1, nil, true},
+		{"did not go through, fn runs once", false, true, 1, mandates.ErrUnavailable, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := open(t, pgtest.NewDatabaseFrom(t, tmpl))
+			lost := s.LoseCommits(1, tc.committed)
+			p := newPerson("Petit")
+			ctx := t.Context()
+			if tc.noRetry {
+				ctx = mandates.WithoutRetry(ctx)
+			}
+			runs := 0
+			err := s.InTx(ctx, func(ctx context.Context) error {
+				runs++
+				return s.CreatePerson(ctx, p)
+			})
+			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && err != nil) {
+				t.Errorf("InTx = %v, want %v", err, tc.wantErr)
+			}
+			if lost() != 1 {
+				t.Fatalf("%d commits lost, want 1", lost())
+			}
+			if runs != tc.wantRuns {
+				t.Errorf("fn ran %d times, want %d", runs, tc.wantRuns)
+			}
+			_, err = s.Person(t.Context(), p.ID)
+			if written := err == nil; written != tc.wantWritten {
+				t.Errorf("person written: %v (%v), want %v", written, err, tc.wantWritten)
+			}
+			// Each attempt that committed holds the one key.
+			if n, err := s.WriteKeys(t.Context()); err != nil || n != 1 {
+				t.Errorf("write keys: %d, %v; want 1", n, err)
+			}
+		})
+	}
+}
+
+// TestAWriteWaitsForTheServer: a write made while the server is away
+// (a failover in progress) waits for it, within FailoverWait, instead of
+// failing; with no wait allowed it fails at once with ErrUnavailable.
+func TestAWriteWaitsForTheServer(t *testing.T) {
+	c := pgtest.StartCluster(t)
+	dsn := c.DSN("postgres")
+	if err := migrate(t.Context(), dsn); err != nil {
+		t.Fatal(err)
+	}
+	waits, err := postgres.Open(t.Context(), dsn, postgres.Options{FailoverWait: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer waits.Close()
+	impatient, err := postgres.Open(t.Context(), dsn, postgres.Options{FailoverWait: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer impatient.Close()
+
+	c.Stop(t)
+	if err := impatient.CreatePerson(t.Context(), newPerson("Sans-attente")); !errors.Is(err, mandates.ErrUnavailable) {
+		t.Errorf("CreatePerson with no wait while down = %v, want ErrUnavailable", err)
+	}
+	p := newPerson("Patient")
+	done := make(chan error, 1)
+	go func() { done <- waits.CreatePerson(t.Context(), p) }()
+	select {
+	case err := <-done:
+		t.Fatalf("CreatePerson returned while the server was down: %v", err)
+	case <-time.After(time.Second):
+	}
+	c.Start(t)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("CreatePerson after the server came back: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("CreatePerson still waiting 30 s after the server came back")
+	}
+	if got, err := waits.Person(t.Context(), p.ID); err != nil || got.FamilyName != "Patient" {
+		t.Errorf("Person after the wait: %+v, %v", got, err)
+	}
+}
