@@ -128,8 +128,9 @@ type phase struct {
 	// Start: the fault. A write belongs to the phase it ended in: one under
 	// way when the fault came is counted with the fault.
 	Start time.Time
-	// Outage: from the fault to the end of the first acknowledged write
-	// started after it; Served false when none came.
+	// Outage: the longest time in the phase without an acknowledged
+	// write, counted from the fault (outages says why); Served false
+	// when no write was acknowledged after the fault.
 	Outage time.Duration
 	Served bool
 	Limit  time.Duration // the most Outage may be; 0: no limit
@@ -219,17 +220,47 @@ func (w write) outcomeText() string {
 	return "failure: " + w.Detail
 }
 
-// outage measures each fault's phase: from its start (the fault) to the
-// end of the first acknowledged write started at or after it.
+// outages measures each fault's phase: the longest time, from the fault
+// to the next one, during which no write was acknowledged. From the
+// fault, not from the first write that failed: a postmaster killed stops
+// service at once, so the first gap starts at the kill. The longest gap,
+// not the first: a switchover asked through Patroni stops service only
+// when Patroni demotes the primary, a moment after the request. Under
+// the steady load (tens of writes a second), the other gaps are tens of
+// milliseconds.
 func outages(ws []write, phases []phase) []phase {
 	out := slices.Clone(phases)
 	for i := range out {
 		if i == 0 {
 			continue // the load before any fault
 		}
-		if done, ok := firstAck(ws, out[i].Start); ok {
-			out[i].Outage, out[i].Served = done.Sub(out[i].Start), true
+		end := time.Time{}
+		if i+1 < len(out) {
+			end = out[i+1].Start
 		}
+		out[i].Outage, out[i].Served = longestGap(ws, out[i].Start, end)
 	}
 	return out
+}
+
+// longestGap is the longest time between from and an acknowledged
+// write's end, or between two, before end (zero: no end); false when no
+// write was acknowledged in that time.
+func longestGap(ws []write, from, end time.Time) (time.Duration, bool) {
+	var dones []time.Time
+	for _, w := range ws {
+		if w.Result == acked && !w.Done.Before(from) && (end.IsZero() || w.Done.Before(end)) {
+			dones = append(dones, w.Done)
+		}
+	}
+	if len(dones) == 0 {
+		return 0, false
+	}
+	slices.SortFunc(dones, time.Time.Compare)
+	longest, prev := time.Duration(0), from
+	for _, d := range dones {
+		longest = max(longest, d.Sub(prev))
+		prev = d
+	}
+	return longest, true
 }

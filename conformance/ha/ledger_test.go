@@ -112,22 +112,34 @@ func TestCompare(t *testing.T) {
 }
 
 func TestOutages(t *testing.T) {
-	phases := []phase{{Name: "before", Start: at(0)}, {Name: "kill", Start: at(1000)}, {Name: "switchover", Start: at(9000)}}
+	phases := []phase{{Name: "before", Start: at(0)}, {Name: "kill", Start: at(1000)}, {Name: "switchover", Start: at(9000)},
+		{Name: "node lost", Start: at(20000)}}
 	ws := []write{
-		{Kind: kindToken, Start: at(900), Done: at(1500), Result: acked},   // began before the fault: does not count
-		{Kind: kindToken, Start: at(1100), Done: at(1200), Result: failed}, // failed
-		{Kind: kindToken, Start: at(1300), Done: at(7000), Result: acked},  // waited across the failover
-		{Kind: kindToken, Start: at(6000), Done: at(6500), Result: acked},  // began later, ended first
+		{Kind: kindToken, Start: at(800), Done: at(900), Result: acked},    // before the fault
+		{Kind: kindToken, Start: at(1100), Done: at(1200), Result: failed}, // failed: not service
+		{Kind: kindToken, Start: at(1300), Done: at(6500), Result: acked},  // waited across the failover
+		{Kind: kindToken, Start: at(6000), Done: at(6600), Result: acked},
+		// The switchover: still served a moment after the request, then
+		// 3 s without service.
+		{Kind: kindToken, Start: at(9000), Done: at(9100), Result: acked},
+		{Kind: kindToken, Start: at(9100), Done: at(9200), Result: acked},
+		{Kind: kindToken, Start: at(9300), Done: at(12200), Result: acked},
+		{Kind: kindToken, Start: at(12200), Done: at(12300), Result: acked},
+		// The node lost: nothing acknowledged after it.
+		{Kind: kindToken, Start: at(20100), Done: at(20200), Result: failed},
 	}
 	got := outages(ws, phases)
 	if got[0].Served {
 		t.Errorf("the phase before the faults has an outage: %+v", got[0])
 	}
 	if !got[1].Served || got[1].Outage != 5500*time.Millisecond {
-		t.Errorf("kill: %+v, want served after 5.5 s (the first acknowledged write to end)", got[1])
+		t.Errorf("kill: %+v, want served after 5.5 s (from the kill to the first acknowledged write's end)", got[1])
 	}
-	if got[2].Served {
-		t.Errorf("switchover: %+v, want not served (no write acknowledged after it)", got[2])
+	if !got[2].Served || got[2].Outage != 3000*time.Millisecond {
+		t.Errorf("switchover: %+v, want 3 s (the longest gap, after the writes acknowledged just after the request)", got[2])
+	}
+	if got[3].Served {
+		t.Errorf("node lost: %+v, want not served (no write acknowledged after it)", got[3])
 	}
 }
 
