@@ -103,7 +103,12 @@ func run(o options, out io.Writer) int {
 	h := &harness{o: o, out: out}
 	err := h.main(ctx)
 	h.cleanup()
-	if err != nil {
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		h.fail("the run took more than 8 minutes and was stopped: %v", err)
+	case ctx.Err() != nil:
+		h.fail("interrupted (Ctrl-C or SIGTERM); everything started was stopped")
+	case err != nil:
 		h.fail("%v", err)
 	}
 	fmt.Fprintf(out, "ha: %d failures, %s in all\n", len(h.failures), time.Since(began).Round(time.Second))
