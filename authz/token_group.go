@@ -22,10 +22,12 @@ import (
 // transaction running writes; when it is done and more are waiting, it
 // hands the turn to the first of them.
 
-// Bounds of one group commit.
+// Bounds of one group commit. The time is longer than storage/postgres's
+// wait for a new primary (FailoverWait, 15 s): a group caught by a
+// failover is written on the new primary instead of failing first.
 const (
 	maxTokenGroup     = 128
-	tokenGroupTimeout = 10 * time.Second
+	tokenGroupTimeout = 30 * time.Second
 )
 
 type tokenGroup struct {

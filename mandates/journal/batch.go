@@ -36,7 +36,10 @@ type BatchOptions struct {
 	Workers int
 	// MaxBatch bounds the entries of one transaction. Default 128.
 	MaxBatch int
-	// Timeout bounds one transaction. Default 10 s.
+	// Timeout bounds one transaction. Default 30 s: longer than
+	// storage/postgres's wait for a new primary (FailoverWait, 15 s), so
+	// that a batch caught by a failover is written on the new primary
+	// instead of failing first.
 	Timeout time.Duration
 }
 
@@ -71,7 +74,7 @@ func NewBatcher(j *Journal, tx mandates.Transactor, opt BatchOptions) *Batcher {
 		opt.MaxBatch = 128
 	}
 	if opt.Timeout <= 0 {
-		opt.Timeout = 10 * time.Second
+		opt.Timeout = 30 * time.Second
 	}
 	b := &Batcher{j: j, tx: tx, opt: opt, queues: make([]chan *pending, opt.Workers)}
 	b.wg.Add(opt.Workers)

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/journal"
@@ -213,5 +214,39 @@ func TestABatchThatLostARaceIsWrittenEventByEvent(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("chain holds %v, want %v", got, want)
 		}
+	})
+}
+
+// failoverTx is a store across a failover: its InTx waits away for a new
+// primary, as storage/postgres waits for one up to its FailoverWait
+// (15 s), unless ctx ends first.
+type failoverTx struct {
+	mandates.Transactor
+	away time.Duration
+}
+
+func (f failoverTx) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	select {
+	case <-time.After(f.away):
+		return f.Transactor.InTx(ctx, fn)
+	case <-ctx.Done():
+		return fmt.Errorf("no primary yet: %w", mandates.ErrUnavailable)
+	}
+}
+
+// TestABatchWaitsOutAFailover: the Batcher's default bound on a
+// transaction is longer than the store's wait for a new primary, so an
+// evaluation's entry recorded while PostgreSQL fails over is written once
+// the new primary is there (issue 19: a node lost took 9 to 11 s, and a
+// 10 s bound failed entries the store would have written).
+func TestABatchWaitsOutAFailover(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newMemStore()
+		b := journal.NewBatcher(journal.New(m, journal.Options{}), failoverTx{Transactor: m, away: 14 * time.Second}, journal.BatchOptions{})
+		defer b.Close()
+		if err := b.Record(t.Context(), event("p1", 0)); err != nil {
+			t.Fatalf("an entry recorded while the primary fails over (14 s): %v", err)
+		}
+		checkChain(t, m, "p1", []string{"0"})
 	})
 }
