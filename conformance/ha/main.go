@@ -26,6 +26,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -81,6 +82,7 @@ type harness struct {
 	cluster  *cluster
 	relais   *relais
 	failures []string
+	cleaned  bool
 }
 
 func (h *harness) fail(format string, args ...any) {
@@ -102,7 +104,7 @@ func run(o options, out io.Writer) int {
 	defer cancelRun()
 	h := &harness{o: o, out: out}
 	err := h.main(ctx)
-	h.cleanup()
+	defer h.cleanup()
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		h.fail("the run took more than 8 minutes and was stopped: %v", err)
@@ -111,11 +113,49 @@ func run(o options, out io.Writer) int {
 	case err != nil:
 		h.fail("%v", err)
 	}
+	if len(h.failures) > 0 && !h.o.keep {
+		h.printLogs()
+	}
+	h.cleanup()
 	fmt.Fprintf(out, "ha: %d failures, %s in all\n", len(h.failures), time.Since(began).Round(time.Second))
 	if len(h.failures) > 0 {
 		return 1
 	}
 	return 0
+}
+
+// printLogs shows the end of each log before the directory goes.
+func (h *harness) printLogs() {
+	if h.dir == "" {
+		return
+	}
+	logs, _ := filepath.Glob(filepath.Join(h.dir, "*.log"))
+	more, _ := filepath.Glob(filepath.Join(h.dir, "node*", "patroni.log"))
+	for _, name := range append(logs, more...) {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			continue
+		}
+		lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+		lines = lines[max(0, len(lines)-15):]
+		fmt.Fprintf(h.out, "--- the end of %s\n%s\n", strings.TrimPrefix(name, h.dir+"/"), strings.Join(lines, "\n"))
+	}
+}
+
+// portsFree says which of the test's ports another program holds.
+func portsFree() error {
+	ports := []int{etcdClientPort, etcdPeerPort, relaisPort}
+	for i := range 3 {
+		ports = append(ports, firstAPIPort+i, firstPGPort+i)
+	}
+	for _, p := range ports {
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			return fmt.Errorf("port %d is taken (another run of this test, or another program): %w", p, err)
+		}
+		ln.Close()
+	}
+	return nil
 }
 
 // prerequisites names what is missing to run the test.
@@ -140,6 +180,9 @@ func prerequisites() error {
 
 func (h *harness) main(ctx context.Context) error {
 	if err := prerequisites(); err != nil {
+		return err
+	}
+	if err := portsFree(); err != nil {
 		return err
 	}
 	cred, err := postgresCredential()
@@ -447,6 +490,10 @@ func shorten(s string) string {
 }
 
 func (h *harness) cleanup() {
+	if h.cleaned {
+		return
+	}
+	h.cleaned = true
 	if h.relais != nil {
 		h.relais.stop()
 	}
