@@ -269,13 +269,22 @@ func (l *loader) run(ctx context.Context) (stop func()) {
 	}
 }
 
-// newAPIClient is the sites' client. Its timeout is above the 15 s for
-// which Relais retries a transaction across a failover.
+// clientTimeout is above relais serve's own limit on an answer (its
+// WriteTimeout, 60 s), so a write is never given up on while Relais may
+// still apply it: a row written after its request ended would look like
+// a doubled write.
+const clientTimeout = 90 * time.Second
+
+// newAPIClient is the sites' client.
 func newAPIClient() *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 8
-	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	return &http.Client{Transport: tr, Timeout: clientTimeout}
 }
 
 // newOperatorBrowser is a browser for the operator's JSON API.
-func newOperatorBrowser() *conformance.Browser { return conformance.NewBrowser(nil) }
+func newOperatorBrowser() *conformance.Browser {
+	b := conformance.NewBrowser(nil)
+	b.HTTPClient().Timeout = clientTimeout
+	return b
+}

@@ -450,7 +450,7 @@ func (h *harness) check(ctx context.Context, ws []write, phases []phase, workers
 		}
 	}
 	for _, u := range unexplained {
-		h.fail("a row no write explains (doubled): %s", u)
+		h.fail("a row no request explains (a doubled write, or one applied after its request ended): %s", u)
 	}
 	if total.Acked == 0 {
 		h.fail("no write was acknowledged at all")
