@@ -63,9 +63,11 @@ func postgresCredential() (*syscall.Credential, error) {
 }
 
 // start runs bin with args, its output in logFile; asPostgres runs it as
-// the postgres user. Each process gets its own process group, so a
-// Ctrl-C at the terminal reaches this program only, which then stops
-// them in order.
+// the postgres user, by the process's credentials rather than through
+// runuser: runuser forks, so the PID here would be runuser's, and a kill
+// -9 of it would leave Patroni running. Each process gets its own process
+// group, so a Ctrl-C at the terminal reaches this program only, which
+// then stops them in order.
 func (ps *procs) start(name, logFile string, env []string, asPostgres bool, bin string, args ...string) (*proc, error) {
 	f, err := os.Create(logFile)
 	if err != nil {
