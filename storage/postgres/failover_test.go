@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -69,10 +70,11 @@ func TestALostCommit(t *testing.T) {
 	}
 }
 
-// TestAWriteWaitsForTheServer: a write made while the server is away
-// (a failover in progress) waits for it, within FailoverWait, instead of
-// failing; with no wait allowed it fails at once with ErrUnavailable.
-func TestAWriteWaitsForTheServer(t *testing.T) {
+// TestAStatementWaitsForTheServer: a write (a transaction) or a read
+// made while the server is away (a failover in progress) waits for it,
+// within FailoverWait, instead of failing; with no wait allowed it fails
+// at once with ErrUnavailable.
+func TestAStatementWaitsForTheServer(t *testing.T) {
 	c := pgtest.StartCluster(t)
 	dsn := c.DSN("postgres")
 	if err := migrate(t.Context(), dsn); err != nil {
@@ -89,26 +91,46 @@ func TestAWriteWaitsForTheServer(t *testing.T) {
 	}
 	defer impatient.Close()
 
+	known := newPerson("Connu")
+	if err := waits.CreatePerson(t.Context(), known); err != nil {
+		t.Fatal(err)
+	}
+
 	c.Stop(t)
 	if err := impatient.CreatePerson(t.Context(), newPerson("Sans-attente")); !errors.Is(err, mandates.ErrUnavailable) {
 		t.Errorf("CreatePerson with no wait while down = %v, want ErrUnavailable", err)
 	}
+	if _, err := impatient.Person(t.Context(), known.ID); !errors.Is(err, mandates.ErrUnavailable) {
+		t.Errorf("Person with no wait while down = %v, want ErrUnavailable", err)
+	}
 	p := newPerson("Patient")
-	done := make(chan error, 1)
-	go func() { done <- waits.CreatePerson(t.Context(), p) }()
+	wrote := make(chan error, 1)
+	go func() { wrote <- waits.CreatePerson(t.Context(), p) }()
+	read := make(chan error, 1)
+	go func() {
+		got, err := waits.Person(t.Context(), known.ID)
+		if err == nil && got.FamilyName != "Connu" {
+			err = fmt.Errorf("read %q", got.FamilyName)
+		}
+		read <- err
+	}()
 	select {
-	case err := <-done:
+	case err := <-wrote:
 		t.Fatalf("CreatePerson returned while the server was down: %v", err)
+	case err := <-read:
+		t.Fatalf("Person returned while the server was down: %v", err)
 	case <-time.After(time.Second):
 	}
 	c.Start(t)
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("CreatePerson after the server came back: %v", err)
+	for name, done := range map[string]chan error{"CreatePerson": wrote, "Person": read} {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("%s after the server came back: %v", name, err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Errorf("%s still waiting 30 s after the server came back", name)
 		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("CreatePerson still waiting 30 s after the server came back")
 	}
 	if got, err := waits.Person(t.Context(), p.ID); err != nil || got.FamilyName != "Patient" {
 		t.Errorf("Person after the wait: %+v, %v", got, err)

@@ -186,12 +186,85 @@ func (s *Store) txFrom(ctx context.Context) pgx.Tx {
 	return tx
 }
 
-// q is the transaction in ctx, or the pool.
+// q is the transaction in ctx, or the pool, through waiting.
 func (s *Store) q(ctx context.Context) querier {
 	if tx := s.txFrom(ctx); tx != nil {
 		return tx
 	}
-	return s.pool
+	return waiting{s}
+}
+
+// waiting is the pool for statements outside a transaction: when the
+// server went away (a failover), a statement that can safely run again
+// waits for a read-write server, up to FailoverWait, as InTx does. Safe
+// are a SELECT, and any statement the server never received (no
+// connection, or pgconn says nothing was sent). Any other write whose
+// answer was lost may have happened, so its error is returned.
+type waiting struct{ s *Store }
+
+func (w waiting) Exec(ctx context.Context, sql string, args ...any) (tag pgconn.CommandTag, err error) {
+	err = w.s.await(ctx, isRead(sql), func() error {
+		tag, err = w.s.pool.Exec(ctx, sql, args...)
+		return err
+	})
+	return tag, err
+}
+
+func (w waiting) Query(ctx context.Context, sql string, args ...any) (rows pgx.Rows, err error) {
+	err = w.s.await(ctx, isRead(sql), func() error {
+		rows, err = w.s.pool.Query(ctx, sql, args...)
+		return err
+	})
+	return rows, err
+}
+
+func (w waiting) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	return waitingRow{w: w, ctx: ctx, sql: sql, args: args}
+}
+
+type waitingRow struct {
+	w    waiting
+	ctx  context.Context
+	sql  string
+	args []any
+}
+
+func (r waitingRow) Scan(dest ...any) error {
+	return r.w.s.await(r.ctx, isRead(r.sql), func() error {
+		return r.w.s.pool.QueryRow(r.ctx, r.sql, r.args...).Scan(dest...)
+	})
+}
+
+// await runs do, and again while the server is away and running it again
+// is safe (read, or nothing sent), up to FailoverWait. It returns do's
+// own error, for the caller to map.
+func (s *Store) await(ctx context.Context, read bool, do func() error) error {
+	var since time.Time
+	for {
+		err := do()
+		if err == nil || !errors.Is(mapErr(err, ""), mandates.ErrUnavailable) || !(read || notSent(err)) ||
+			errors.Is(err, puddle.ErrClosedPool) {
+			return err
+		}
+		if since.IsZero() {
+			since = time.Now()
+		}
+		if s.failoverWait <= 0 || time.Since(since) >= s.failoverWait || !pause(ctx, failoverBackoff(time.Since(since))) {
+			return err
+		}
+	}
+}
+
+// notSent: the statement never reached a server.
+func notSent(err error) bool {
+	var ce *pgconn.ConnectError
+	return errors.As(err, &ce) || pgconn.SafeToRetry(err)
+}
+
+// isRead: the statement is a SELECT, which changes nothing.
+func isRead(sql string) bool {
+	sql = strings.TrimSpace(sql)
+	return len(sql) >= 6 && strings.EqualFold(sql[:6], "SELECT")
 }
 
 // maxAttempts bounds retries of a transaction the server says did not
@@ -315,7 +388,8 @@ func (e *lostError) Error() string { return e.err.Error() }
 func (e *lostError) Unwrap() error { return e.err }
 
 func lostAt(st stage, err error) error {
-	if errors.Is(err, mandates.ErrUnavailable) {
+	// A closed store never comes back.
+	if errors.Is(err, mandates.ErrUnavailable) && !errors.Is(err, puddle.ErrClosedPool) {
 		return &lostError{stage: st, err: err}
 	}
 	return err

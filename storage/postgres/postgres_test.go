@@ -79,14 +79,19 @@ func TestMigrationsAreIdempotent(t *testing.T) {
 
 // TestOutageAndRecovery: while the server is down, calls fail with
 // ErrUnavailable (not a hang, not a panic); when it is back, the same store
-// works again without being reopened.
+// works again without being reopened. The store does not wait for a new
+// server here: TestAStatementWaitsForTheServer shows the wait.
 func TestOutageAndRecovery(t *testing.T) {
 	c := pgtest.StartCluster(t)
 	dsn := c.DSN("postgres")
 	if err := migrate(t.Context(), dsn); err != nil {
 		t.Fatal(err)
 	}
-	s := open(t, dsn)
+	s, err := postgres.Open(t.Context(), dsn, postgres.Options{FailoverWait: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
 	p := mandates.Person{ID: mandates.NewID(time.Now()), GivenNames: "Louis", FamilyName: "Petit", BirthDate: mandates.Date(1961, 6, 30)}
 	if err := s.CreatePerson(t.Context(), p); err != nil {
 		t.Fatal(err)
