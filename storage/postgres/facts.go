@@ -46,15 +46,37 @@ func (s *Store) DecisionFacts(ctx context.Context, personID, actorID string) (ma
 	if !mandates.IsID(personID) {
 		return f, nil // no stored row has another id
 	}
+	read := func() error {
+		f = mandates.Facts{Organisations: map[string]mandates.Organisation{}}
+		return s.factsBatch(ctx, personID, actorID, &f)
+	}
+	var err error
+	if s.txFrom(ctx) != nil {
+		err = read()
+	} else {
+		err = s.await(ctx, true, read) // only SELECTs: safe to send again
+	}
+	if err != nil {
+		return mandates.Facts{}, fmt.Errorf("facts of a decision: %w", err)
+	}
+	return f, nil
+}
+
+// factsBatch sends DecisionFacts' statements in one round trip and reads
+// their rows into f.
+func (s *Store) factsBatch(ctx context.Context, personID, actorID string, f *mandates.Facts) error {
 	b := &pgx.Batch{}
 	b.Queue(factsRepresentationsSQL, personID)
 	withMembers := mandates.IsID(actorID)
 	if withMembers {
 		b.Queue(membershipsOfSQL, actorID)
 	}
-	res := s.q(ctx).(interface {
-		SendBatch(context.Context, *pgx.Batch) pgx.BatchResults
-	}).SendBatch(ctx, b)
+	var res pgx.BatchResults
+	if tx := s.txFrom(ctx); tx != nil {
+		res = tx.SendBatch(ctx, b)
+	} else {
+		res = s.pool.SendBatch(ctx, b)
+	}
 	defer res.Close()
 	err := func() error {
 		rows, err := res.Query()
@@ -105,8 +127,5 @@ func (s *Store) DecisionFacts(ctx context.Context, personID, actorID string) (ma
 	if cerr := res.Close(); err == nil && cerr != nil {
 		err = mapErr(cerr, "")
 	}
-	if err != nil {
-		return mandates.Facts{}, fmt.Errorf("facts of a decision: %w", err)
-	}
-	return f, nil
+	return err
 }
