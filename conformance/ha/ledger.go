@@ -50,6 +50,7 @@ type write struct {
 	Done   time.Time
 	Result outcome
 	Detail string // for a failure: the status or the error
+	Status int    // the HTTP status of the answer; 0 when none came
 }
 
 // ledger is every write attempted, safe for concurrent workers.

@@ -176,3 +176,23 @@ func TestAWriteUnderWayAtTheFaultCountsWithTheFault(t *testing.T) {
 		t.Errorf("failed before the fault %d, after %d; want 0 and 1", got[0].Failed, got[1].Failed)
 	}
 }
+
+// TestUnexpectedFailures: during a fault a write may fail with 503 or
+// with no answer; a 500, or any failure before the first fault, is a
+// defect the run reports.
+func TestUnexpectedFailures(t *testing.T) {
+	phases := []phase{{Name: "before", Start: at(0)}, {Name: "fault", Start: at(1000)}}
+	ws := []write{
+		{Kind: "evaluation", Done: at(1500), Result: failed, Status: 503},
+		{Kind: "evaluation", Done: at(1600), Result: failed, Detail: "EOF"},
+		{Kind: "evaluation", Done: at(1700), Result: acked, Status: 200},
+		{Kind: "evaluation", Done: at(1800), Result: failed, Status: 500},
+		{Kind: "evaluation", Done: at(1900), Result: failed, Status: 500},
+		{Kind: "token", Done: at(500), Result: failed, Status: 503, Detail: "HTTP 503"},
+	}
+	got := unexpectedFailures(ws, phases)
+	want := []string{"2 × fault, evaluation answered 500, not 503", "1 × before, token failed with no fault (HTTP 503)"}
+	if !slices.Equal(got, want) {
+		t.Errorf("unexpectedFailures = %q, want %q", got, want)
+	}
+}

@@ -146,6 +146,9 @@ func (l *loader) do(c *http.Client, req *http.Request) (int, map[string]any, err
 // want.
 func (l *loader) record(w write, status int, want int, m map[string]any, err error) bool {
 	w.Done = time.Now()
+	if err == nil {
+		w.Status = status
+	}
 	ok := err == nil && status == want
 	if ok {
 		w.Result = acked

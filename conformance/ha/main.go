@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -449,6 +450,11 @@ func (h *harness) check(ctx context.Context, ws []write, phases []phase, workers
 			h.fail("%s: relais served again after %s, more than %s", p.Name, p.Outage.Round(10*time.Millisecond), p.Limit)
 		}
 	}
+	// A store away is answered 503; any other failure is a defect, and
+	// before the first fault nothing may fail.
+	for _, what := range unexpectedFailures(ws, phases) {
+		h.fail("%s", what)
+	}
 	for _, u := range unexplained {
 		h.fail("a row no request explains (a doubled write, or one applied after its request ended): %s", u)
 	}
@@ -530,4 +536,35 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-time.After(d):
 		return nil
 	}
+}
+
+// unexpectedFailures names, with their counts, the failed writes that an
+// outage does not explain: any answered with another status than 503, and
+// any before the first fault.
+func unexpectedFailures(ws []write, phases []phase) []string {
+	count := map[string]int{}
+	var order []string
+	for _, w := range ws {
+		if w.Result != failed {
+			continue
+		}
+		var what string
+		switch name := phaseName(phases, w.Done); {
+		case w.Status != 0 && w.Status != http.StatusServiceUnavailable:
+			what = fmt.Sprintf("%s, %s answered %d, not 503", name, w.Kind, w.Status)
+		case len(phases) > 0 && name == phases[0].Name:
+			what = fmt.Sprintf("%s, %s failed with no fault (%s)", name, w.Kind, shorten(w.Detail))
+		default:
+			continue
+		}
+		if count[what] == 0 {
+			order = append(order, what)
+		}
+		count[what]++
+	}
+	out := make([]string, len(order))
+	for i, what := range order {
+		out[i] = fmt.Sprintf("%d × %s", count[what], what)
+	}
+	return out
 }
