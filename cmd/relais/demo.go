@@ -186,7 +186,7 @@ var demoCases = []string{
 // who changed a demo record keeps the change.
 func loadDemo(ctx context.Context, st store, box *keyring.SecretBox, policy *mandates.Policy, out io.Writer, now func() time.Time) error {
 	added, total := 0, 0
-	err := st.InTx(ctx, func(ctx context.Context) error {
+	load := func(ctx context.Context) error {
 		added, total = 0, 0
 		// missing counts a record and says whether it must be written.
 		missing := func(err error) (bool, error) {
@@ -271,7 +271,14 @@ func loadDemo(ctx context.Context, st store, box *keyring.SecretBox, policy *man
 			}
 		}
 		return demoSecondFactor(ctx, st, box, t)
-	})
+	}
+	// Instances started together on one PostgreSQL database load the demo
+	// at the same time: the one that commits second finds an id taken.
+	// Read again: this time it finds what the other wrote.
+	err := st.InTx(ctx, load)
+	for retry := 0; errors.Is(err, mandates.ErrAlreadyExists) && retry < 2; retry++ {
+		err = st.InTx(ctx, load)
+	}
 	if err != nil {
 		return err
 	}
