@@ -27,7 +27,7 @@ func TestTheDemoWritesLettersToFilesAndPrintsEmailsAndSMS(t *testing.T) {
 	w.register(t, chosen{w.marie: notices.SMS})
 	byTo := w.notices(t)
 	letter := byTo[w.jeanne+"/paper"]
-	w.confirm(t, w.jeanne, notices.Email)
+	confirmChannel(t, w.st, w.jeanne, notices.Email)
 	email := letter
 	email.ID, email.Channel = mandates.NewID(w.now), notices.Email
 	if err := w.st.CreateNotice(ctx, email); err != nil {
