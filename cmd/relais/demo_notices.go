@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/notices"
 	"github.com/relais-fr/relais/notices/letter"
 )
@@ -79,6 +80,10 @@ func (d demoSMS) Send(_ context.Context, m notices.Message) error {
 	return err
 }
 
+// stagingDir is where, inside the demo's letters folder, a letter waits
+// until its instance has handed it over.
+const stagingDir = ".en-cours"
+
 // demoPost is the demo's print service: it takes the letters as they are
 // written (Store.ToPrint), writes each to a PDF file in the folder
 // (letter.Folder) and marks it handed over, as `relais notices print`
@@ -107,10 +112,16 @@ func (p *demoPost) RunOnce(ctx context.Context) (int, error) {
 		if p.told[n.ID] {
 			continue
 		}
+		// The letter is written aside, and moved into the folder only once
+		// this instance has handed it over: every serve --demo on one
+		// database runs a print service, and another may take it meanwhile.
+		staged := &letter.Folder{Dir: filepath.Join(p.Folder.Dir, stagingDir), Printer: p.Folder.Printer}
 		m, err := p.Writer.Write(ctx, n)
 		if err == nil {
 			m.ID = n.ID
-			err = p.Folder.Send(ctx, m)
+			if err = os.MkdirAll(staged.Dir, 0o755); err == nil {
+				err = staged.Send(ctx, m)
+			}
 		}
 		if notices.IsPermanent(err) {
 			p.told[n.ID] = true
@@ -125,8 +136,20 @@ func (p *demoPost) RunOnce(ctx context.Context) (int, error) {
 		if err != nil {
 			return written, err
 		}
-		if err := p.Store.MarkHandedOver(ctx, []string{n.ID}, p.Now()); err != nil {
+		file := n.ID + ".pdf"
+		err = p.Store.MarkHandedOver(ctx, []string{n.ID}, p.Now())
+		var taken *notices.TransitionError
+		if errors.As(err, &taken) || errors.Is(err, mandates.ErrConflict) {
+			// Another instance handed it over: its file is the letter.
+			os.Remove(filepath.Join(staged.Dir, file))
+			continue
+		}
+		if err != nil {
+			os.Remove(filepath.Join(staged.Dir, file))
 			return written, err
+		}
+		if err := os.Rename(filepath.Join(staged.Dir, file), filepath.Join(p.Folder.Dir, file)); err != nil {
+			return written, fmt.Errorf("demo letter %s: %w", n.ID, err)
 		}
 		written++
 		p.say("Lettre de démonstration écrite pour %s : %s\n  %s\n", m.To.Name, m.Subject, filepath.Join(p.Folder.Dir, n.ID+".pdf"))
