@@ -305,28 +305,15 @@ func TestThreeInstancesBehindABalancer(t *testing.T) {
 		act, _ := claims["act"].(map[string]any)
 		return act
 	}
+	// evaluate asks base's access evaluation endpoint (AuthZEN) as the
+	// demo site.
 	evaluate := func(base, subject, resource, action, area string) (int, map[string]any) {
 		t.Helper()
 		body, _ := json.Marshal(map[string]any{
 			"subject":  map[string]any{"type": "user", "id": subject},
 			"resource": map[string]any{"type": "account", "id": resource, "properties": map[string]any{"procedure_area": area}},
 			"action":   map[string]any{"name": action}})
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/access/v1/evaluation", bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.SetBasicAuth(url.QueryEscape(demoSite.clientID), url.QueryEscape(demoSite.secret))
-		res, err := apiClient.Do(req)
-		if err != nil {
-			t.Fatalf("evaluation at %s: %v", base, err)
-		}
-		defer res.Body.Close()
-		m := map[string]any{}
-		if err := json.NewDecoder(res.Body).Decode(&m); err != nil {
-			t.Fatalf("evaluation at %s: %d, not JSON: %v", base, res.StatusCode, err)
-		}
-		return res.StatusCode, m
+		return postAs(t, demoSite, base+"/access/v1/evaluation", "application/json", body)
 	}
 
 	// The code flow: Jeanne for herself, then Marie, her tutor, choosing

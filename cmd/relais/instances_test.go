@@ -125,26 +125,33 @@ func postForm(t *testing.T, browser *http.Client, target string, form url.Values
 // callAPI posts form to a protocol endpoint as s, with HTTP Basic auth.
 func callAPI(t *testing.T, s site, endpoint string, form url.Values) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	return postAs(t, s, endpoint, "application/x-www-form-urlencoded", []byte(form.Encode()))
+}
+
+// postAs posts body to endpoint as s, with HTTP Basic auth, and returns
+// the status and the JSON answer.
+func postAs(t *testing.T, s site, endpoint, contentType string, body []byte) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Content-Type", contentType)
 	req.SetBasicAuth(url.QueryEscape(s.clientID), url.QueryEscape(s.secret))
 	res, err := apiClient.Do(req)
 	if err != nil {
 		t.Fatalf("POST %s: %v", endpoint, err)
 	}
 	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
+	answer, err := io.ReadAll(res.Body)
 	if err != nil {
 		t.Fatalf("POST %s: %v", endpoint, err)
 	}
 	m := map[string]any{}
 	// RFC 7009 §2.2: a revocation answers 200 with no body.
-	if len(body) > 0 {
-		if err := json.Unmarshal(body, &m); err != nil {
-			t.Errorf("POST %s: %d with a body that is not JSON: %.300s", endpoint, res.StatusCode, body)
+	if len(answer) > 0 {
+		if err := json.Unmarshal(answer, &m); err != nil {
+			t.Errorf("POST %s: %d with a body that is not JSON: %.300s", endpoint, res.StatusCode, answer)
 		}
 	}
 	return res.StatusCode, m
