@@ -80,13 +80,9 @@ func (d demoSMS) Send(_ context.Context, m notices.Message) error {
 	return err
 }
 
-// stagingDir is where, inside the demo's letters folder, a letter waits
-// until its instance has handed it over.
-const stagingDir = ".en-cours"
-
 // demoPost is the demo's print service: it takes the letters as they are
-// written (Store.ToPrint), writes each to a PDF file in the folder
-// (letter.Folder) and marks it handed over, as `relais notices print`
+// written (Store.ToPrint), marks each handed over and writes it to a PDF
+// file in the folder (letter.Folder), as `relais notices print`
 // hands letters to a print-and-post service. The dispatcher still never
 // claims paper. A letter that cannot be printed (an incomplete postal
 // address) stays pending, as operators see it, and is said once.
@@ -112,16 +108,10 @@ func (p *demoPost) RunOnce(ctx context.Context) (int, error) {
 		if p.told[n.ID] {
 			continue
 		}
-		// The letter is written aside, and moved into the folder only once
-		// this instance has handed it over: every serve --demo on one
-		// database runs a print service, and another may take it meanwhile.
-		staged := &letter.Folder{Dir: filepath.Join(p.Folder.Dir, stagingDir), Printer: p.Folder.Printer}
 		m, err := p.Writer.Write(ctx, n)
 		if err == nil {
 			m.ID = n.ID
-			if err = os.MkdirAll(staged.Dir, 0o755); err == nil {
-				err = staged.Send(ctx, m)
-			}
+			err = p.Folder.Check(m)
 		}
 		if notices.IsPermanent(err) {
 			p.told[n.ID] = true
@@ -136,20 +126,19 @@ func (p *demoPost) RunOnce(ctx context.Context) (int, error) {
 		if err != nil {
 			return written, err
 		}
-		file := n.ID + ".pdf"
+		// Every serve --demo on one database runs a print service: the
+		// letter is taken (handed over) before it is written, and left to
+		// the instance that took it first.
 		err = p.Store.MarkHandedOver(ctx, []string{n.ID}, p.Now())
 		var taken *notices.TransitionError
 		if errors.As(err, &taken) || errors.Is(err, mandates.ErrConflict) {
-			// Another instance handed it over: its file is the letter.
-			os.Remove(filepath.Join(staged.Dir, file))
 			continue
 		}
 		if err != nil {
-			os.Remove(filepath.Join(staged.Dir, file))
 			return written, err
 		}
-		if err := os.Rename(filepath.Join(staged.Dir, file), filepath.Join(p.Folder.Dir, file)); err != nil {
-			return written, fmt.Errorf("demo letter %s: %w", n.ID, err)
+		if err := p.Folder.Send(ctx, m); err != nil {
+			return written, fmt.Errorf("demo letter %s, handed over: %w", n.ID, err)
 		}
 		written++
 		p.say("Lettre de démonstration écrite pour %s : %s\n  %s\n", m.To.Name, m.Subject, filepath.Join(p.Folder.Dir, n.ID+".pdf"))
