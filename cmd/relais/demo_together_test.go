@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"sync"
@@ -20,7 +22,8 @@ var demoLoadedRe = regexp.MustCompile(`Demo data: (\d+) records added, (\d+) alr
 // --demo started together on one PostgreSQL database each load the demo
 // data at the same time. Each must start, and each record be written
 // once: the instance that commits second finds the ids taken and reads
-// again, instead of stopping on « person id already exists ».
+// again, instead of stopping on « person id already exists » (or, for
+// the accounts of --demo-persons, « person email already exists »).
 func TestTheDemoLoadsOnceWhenInstancesStartTogether(t *testing.T) {
 	ctx := t.Context()
 	db := pgtest.StartCluster(t).DSN("postgres")
@@ -31,24 +34,43 @@ func TestTheDemoLoadsOnceWhenInstancesStartTogether(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// More demo accounts, as --demo-persons gives them to every instance.
+	more := filepath.Join(t.TempDir(), "persons.json")
+	if err := os.WriteFile(more, []byte(`[{"given_names": "Rose", "family_name": "Dupont", "birth_date": "1950-04-02",
+		"birth_place": "44109", "birth_country": "99100", "gender": "female", "email": "rose.dupont@demo.example", "password": "rose-demo-2026"}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	const instances = 3
 	outs := make([]bytes.Buffer, instances)
 	errs := make([]error, instances)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range instances {
+	var stores []store
+	for range instances {
 		st, err := postgres.Open(ctx, db, postgres.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer st.Close()
-		wg.Go(func() {
-			<-start
-			errs[i] = loadDemo(ctx, st, box, mandates.DefaultPolicy(), &outs[i], time.Now)
-		})
+		stores = append(stores, st)
 	}
-	close(start)
-	wg.Wait()
+	// together runs load on every instance at once.
+	together := func(load func(i int, st store) error) {
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i, st := range stores {
+			wg.Go(func() {
+				<-start
+				if errs[i] == nil {
+					errs[i] = load(i, st)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+	}
+	together(func(i int, st store) error {
+		return loadDemo(ctx, st, box, mandates.DefaultPolicy(), &outs[i], time.Now)
+	})
+	together(func(i int, st store) error { return loadDemoPersons(ctx, st, more, &outs[i]) })
 	added, total := 0, -1
 	for i := range instances {
 		if errs[i] != nil {
