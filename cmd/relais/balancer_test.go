@@ -167,8 +167,8 @@ func threeInstancesBehindABalancer(t *testing.T, bin, db string) {
 	issuer := "http://" + front.Addr().String()
 
 	// The three start at once: each seeds the demo data, makes or finds
-	// the signing and journal keys, and runs a notices dispatcher. Each
-	// has its own temporary folder, where the demo writes its letters.
+	// the signing and journal keys, and runs a notices dispatcher and the
+	// demo's print service. Each has its own temporary folder.
 	var ins []*instance
 	var folders []string
 	var started []*launching
@@ -314,7 +314,7 @@ func threeInstancesBehindABalancer(t *testing.T, bin, db string) {
 		}
 		return m
 	}
-	// actor is the sub inside a token's act claim (RFC 8693 §4.1).
+	// actor is a token's act claim (RFC 8693 §4.1): who acts.
 	actor := func(claims map[string]any) map[string]any {
 		act, _ := claims["act"].(map[string]any)
 		return act
@@ -475,8 +475,8 @@ func threeInstancesBehindABalancer(t *testing.T, bin, db string) {
 	}
 	status, m = operatorCall(http.MethodPost, "/api/v1/representations/"+repID+"/end",
 		map[string]any{"version": created["version"], "reason": "mainlevée de la mesure par le juge"})
-	if status != http.StatusOK || m["status"] == "active" {
-		t.Fatalf("ending the tutelle: %d %v", status, m)
+	if status != http.StatusOK || m["status"] != "revoked" {
+		t.Fatalf("ending the tutelle: %d %v, want it revoked", status, m)
 	}
 	for i, in := range ins {
 		if introspectActive(t, demoSite, in.base, olivierAccess) {
