@@ -186,7 +186,7 @@ var demoCases = []string{
 // who changed a demo record keeps the change.
 func loadDemo(ctx context.Context, st store, box *keyring.SecretBox, policy *mandates.Policy, out io.Writer, now func() time.Time) error {
 	added, total := 0, 0
-	err := st.InTx(ctx, func(ctx context.Context) error {
+	load := func(ctx context.Context) error {
 		added, total = 0, 0
 		// missing counts a record and says whether it must be written.
 		missing := func(err error) (bool, error) {
@@ -271,8 +271,8 @@ func loadDemo(ctx context.Context, st store, box *keyring.SecretBox, policy *man
 			}
 		}
 		return demoSecondFactor(ctx, st, box, t)
-	})
-	if err != nil {
+	}
+	if err := inTxReadAgain(ctx, st, load); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "Demo data: %d records added, %d already there.\n", added, total-added)
@@ -294,6 +294,18 @@ func loadDemo(ctx context.Context, st store, box *keyring.SecretBox, policy *man
 		demoLucieTOTPSecret, demoLucieTOTPSecret)
 	fmt.Fprintf(out, "Demo client: client_id=%s client_secret=%s redirect_uri=%s\n", demoClient.ID, demoClientSecret, demoClient.RedirectURIs[0])
 	return nil
+}
+
+// inTxReadAgain runs load in a transaction, and again when it found an id
+// or a unique value taken: instances started together on one PostgreSQL
+// database load the demo at the same time, and the one that commits
+// second, reading again, finds what the other wrote.
+func inTxReadAgain(ctx context.Context, st store, load func(context.Context) error) error {
+	err := st.InTx(ctx, load)
+	for retry := 0; errors.Is(err, mandates.ErrAlreadyExists) && retry < 2; retry++ {
+		err = st.InTx(ctx, load)
+	}
+	return err
 }
 
 // demoSecondFactor turns the second factor of the demo aidant and of the

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/notices"
 	"github.com/relais-fr/relais/notices/letter"
 )
@@ -80,8 +81,8 @@ func (d demoSMS) Send(_ context.Context, m notices.Message) error {
 }
 
 // demoPost is the demo's print service: it takes the letters as they are
-// written (Store.ToPrint), writes each to a PDF file in the folder
-// (letter.Folder) and marks it handed over, as `relais notices print`
+// written (Store.ToPrint), marks each handed over and writes it to a PDF
+// file in the folder (letter.Folder), as `relais notices print`
 // hands letters to a print-and-post service. The dispatcher still never
 // claims paper. A letter that cannot be printed (an incomplete postal
 // address) stays pending, as operators see it, and is said once.
@@ -110,7 +111,7 @@ func (p *demoPost) RunOnce(ctx context.Context) (int, error) {
 		m, err := p.Writer.Write(ctx, n)
 		if err == nil {
 			m.ID = n.ID
-			err = p.Folder.Send(ctx, m)
+			err = p.Folder.Check(m)
 		}
 		if notices.IsPermanent(err) {
 			p.told[n.ID] = true
@@ -125,8 +126,19 @@ func (p *demoPost) RunOnce(ctx context.Context) (int, error) {
 		if err != nil {
 			return written, err
 		}
-		if err := p.Store.MarkHandedOver(ctx, []string{n.ID}, p.Now()); err != nil {
+		// Every serve --demo on one database runs a print service: the
+		// letter is taken (handed over) before it is written, and left to
+		// the instance that took it first.
+		err = p.Store.MarkHandedOver(ctx, []string{n.ID}, p.Now())
+		var taken *notices.TransitionError
+		if errors.As(err, &taken) || errors.Is(err, mandates.ErrConflict) {
+			continue
+		}
+		if err != nil {
 			return written, err
+		}
+		if err := p.Folder.Send(ctx, m); err != nil {
+			return written, fmt.Errorf("demo letter %s, handed over: %w", n.ID, err)
 		}
 		written++
 		p.say("Lettre de démonstration écrite pour %s : %s\n  %s\n", m.To.Name, m.Subject, filepath.Join(p.Folder.Dir, n.ID+".pdf"))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"os"
@@ -27,7 +28,7 @@ func TestTheDemoWritesLettersToFilesAndPrintsEmailsAndSMS(t *testing.T) {
 	w.register(t, chosen{w.marie: notices.SMS})
 	byTo := w.notices(t)
 	letter := byTo[w.jeanne+"/paper"]
-	w.confirm(t, w.jeanne, notices.Email)
+	confirmChannel(t, w.st, w.jeanne, notices.Email)
 	email := letter
 	email.ID, email.Channel = mandates.NewID(w.now), notices.Email
 	if err := w.st.CreateNotice(ctx, email); err != nil {
@@ -119,17 +120,27 @@ func TestServeDemoSaysWhereTheLettersAre(t *testing.T) {
 	}
 }
 
-// TestTheDemoCasesWriteTheLettersTheREADMESays: on the demo's data, the
-// acts the README names write the letters it says, to files in the
-// folder, the desk's too, at its postal address.
-func TestTheDemoCasesWriteTheLettersTheREADMESays(t *testing.T) {
+// demoWorld is the demo's data in a SQLite store, its service writing
+// notices as serve --demo does, and what the demo prints.
+type demoWorld struct {
+	dir    string
+	st     *sqlite.Store
+	svc    *mandates.Service
+	out    *syncBuffer
+	c      *Config
+	writer notices.Writer
+}
+
+func newDemoWorld(t *testing.T) *demoWorld {
+	t.Helper()
 	ctx := t.Context()
-	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "relais.db"), sqlite.Options{})
+	d := &demoWorld{dir: t.TempDir(), out: &syncBuffer{}, c: &Config{Demo: true}}
+	st, err := sqlite.Open(ctx, filepath.Join(d.dir, "relais.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
+	d.st = st
 	if _, err := migrateUp(ctx, st); err != nil {
 		t.Fatal(err)
 	}
@@ -141,22 +152,35 @@ func TestTheDemoCasesWriteTheLettersTheREADMESays(t *testing.T) {
 		t.Fatal(err)
 	}
 	j := journal.New(st, journal.Options{})
-	c := &Config{Demo: true}
-	c.Notices.demoDefaults()
-	if err := c.Notices.validate(); err != nil {
+	d.c.Notices.demoDefaults()
+	if err := d.c.Notices.validate(); err != nil {
 		t.Fatal(err)
 	}
-	writer, err := noticeWriter(st, &c.Notices, noticeLookup(st, nil), "", nil)
+	if d.writer, err = noticeWriter(st, &d.c.Notices, noticeLookup(st, nil), "", nil); err != nil {
+		t.Fatal(err)
+	}
+	codes := consentCodes(d.c, d.writer, demoSMS{&demoOut, d.out})
+	d.svc = mandates.NewService(st, noticeSink(st, j, noticeLookup(st, nil)), mandates.ServiceConfig{Codes: codes})
+	return d
+}
+
+// post is the demo's print service writing to folder.
+func (d *demoWorld) post(t *testing.T, folder string) *demoPost {
+	t.Helper()
+	_, post, err := demoNotices(&d.c.Notices, d.st, d.writer, folder, d.out, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out syncBuffer
-	codes := consentCodes(c, writer, demoSMS{&demoOut, &out})
-	svc := mandates.NewService(st, noticeSink(st, j, noticeLookup(st, nil)), mandates.ServiceConfig{Codes: codes})
-	_, post, err := demoNotices(&c.Notices, st, writer, demoLettersDir("sqlite:"+filepath.Join(dir, "relais.db")), &out, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	return post
+}
+
+// TestTheDemoCasesWriteTheLettersTheREADMESays: on the demo's data, the
+// acts the README names write the letters it says, to files in the
+// folder, the desk's too, at its postal address.
+func TestTheDemoCasesWriteTheLettersTheREADMESays(t *testing.T) {
+	ctx := t.Context()
+	d := newDemoWorld(t)
+	st, svc, out, post := d.st, d.svc, d.out, d.post(t, demoLettersDir("sqlite:"+filepath.Join(d.dir, "relais.db")))
 
 	tutelle := "0193a000-0000-7000-8000-0000000001a1"
 	r, err := st.Representation(ctx, tutelle)
@@ -216,5 +240,59 @@ func TestTheDemoLettersFolderIsBesideTheDatabase(t *testing.T) {
 		if got := demoLettersDir(db); got != want {
 			t.Errorf("demoLettersDir(%q) = %q, want %q", db, got, want)
 		}
+	}
+}
+
+// listedThen is a store whose ToPrint runs then after listing: what
+// another instance does between this one's listing and its writing.
+type listedThen struct {
+	notices.Store
+	then func(ctx context.Context)
+}
+
+func (l listedThen) ToPrint(ctx context.Context, limit int) ([]notices.Notice, error) {
+	waiting, err := l.Store.ToPrint(ctx, limit)
+	l.then(ctx)
+	return waiting, err
+}
+
+// TestTheDemoPrintServicesOfSeveralInstancesWriteEachLetterOnce: every
+// serve --demo instance on one database runs the demo's print service.
+// The letters one lists, while another writes and hands them over, are
+// not written a second time.
+func TestTheDemoPrintServicesOfSeveralInstancesWriteEachLetterOnce(t *testing.T) {
+	ctx := t.Context()
+	d := newDemoWorld(t)
+	first, second := d.post(t, t.TempDir()), d.post(t, t.TempDir())
+	secondWrote := -1
+	first.Store = listedThen{Store: d.st, then: func(ctx context.Context) {
+		var err error
+		if secondWrote, err = second.RunOnce(ctx); err != nil {
+			t.Errorf("the second print service: %v", err)
+		}
+	}}
+	tutelle := "0193a000-0000-7000-8000-0000000001a1"
+	r, err := d.st.Representation(ctx, tutelle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.svc.Suspend(ctx, mandates.Actor{PersonID: demoOperator}, tutelle, r.Version, "demo"); err != nil {
+		t.Fatal(err)
+	}
+	firstWrote, err := first.RunOnce(ctx)
+	if err != nil {
+		t.Fatalf("the first print service: %v", err)
+	}
+	if secondWrote != 2 || firstWrote != 0 {
+		t.Errorf("the print services wrote %d and %d letters, want the suspension's two by the second alone", secondWrote, firstWrote)
+	}
+	for name, dir := range map[string]string{"first": first.Folder.Dir, "second": second.Folder.Dir} {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.pdf"))
+		if want := map[string]int{"first": 0, "second": 2}[name]; len(files) != want {
+			t.Errorf("the %s print service's folder holds %d letters, want %d: %v", name, len(files), want, files)
+		}
+	}
+	if waiting, err := d.st.ToPrint(ctx, 10); err != nil || len(waiting) != 0 {
+		t.Errorf("letters still waiting: %v, %v", waiting, err)
 	}
 }

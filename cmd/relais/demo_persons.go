@@ -63,7 +63,7 @@ func loadDemoPersons(ctx context.Context, st store, path string, out io.Writer) 
 	if err != nil {
 		return err
 	}
-	err = st.InTx(ctx, func(ctx context.Context) error {
+	err = inTxReadAgain(ctx, st, func(ctx context.Context) error {
 		for i, p := range persons {
 			_, err := st.PersonByEmail(ctx, p.Email)
 			if err == nil {

@@ -59,9 +59,7 @@ var requestField = regexp.MustCompile(`name="request" value="([^"]*)"`)
 // query the site's redirect URI receives.
 func authorizeCode(t *testing.T, browser *http.Client, base string, s site, scope, verifier, email, password string) url.Values {
 	t.Helper()
-	q := url.Values{"response_type": {"code"}, "client_id": {s.clientID}, "redirect_uri": {s.redirect}, "scope": {scope},
-		"state": {"state-" + verifier[:12]}, "nonce": {"nonce-" + verifier[:12]}, "code_challenge": {pkceChallenge(verifier)},
-		"code_challenge_method": {"S256"}}
+	q := authorizeQuery(s, scope, verifier)
 	next := base + "/authorize?" + q.Encode()
 	for step := 0; step < 8; step++ {
 		res, err := browser.Get(next)
@@ -100,6 +98,15 @@ func authorizeCode(t *testing.T, browser *http.Client, base string, s site, scop
 	return nil
 }
 
+// authorizeQuery is s's authorization request for scope, with PKCE
+// (RFC 9700 §2.1.1: S256) from verifier, and a state and a nonce made of
+// its first characters.
+func authorizeQuery(s site, scope, verifier string) url.Values {
+	return url.Values{"response_type": {"code"}, "client_id": {s.clientID}, "redirect_uri": {s.redirect}, "scope": {scope},
+		"state": {"state-" + verifier[:12]}, "nonce": {"nonce-" + verifier[:12]}, "code_challenge": {pkceChallenge(verifier)},
+		"code_challenge_method": {"S256"}}
+}
+
 // postForm posts a page's form and returns where the answer redirects.
 func postForm(t *testing.T, browser *http.Client, target string, form url.Values) string {
 	t.Helper()
@@ -118,26 +125,33 @@ func postForm(t *testing.T, browser *http.Client, target string, form url.Values
 // callAPI posts form to a protocol endpoint as s, with HTTP Basic auth.
 func callAPI(t *testing.T, s site, endpoint string, form url.Values) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	return postAs(t, s, endpoint, "application/x-www-form-urlencoded", []byte(form.Encode()))
+}
+
+// postAs posts body to endpoint as s, with HTTP Basic auth, and returns
+// the status and the JSON answer.
+func postAs(t *testing.T, s site, endpoint, contentType string, body []byte) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Content-Type", contentType)
 	req.SetBasicAuth(url.QueryEscape(s.clientID), url.QueryEscape(s.secret))
 	res, err := apiClient.Do(req)
 	if err != nil {
 		t.Fatalf("POST %s: %v", endpoint, err)
 	}
 	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
+	answer, err := io.ReadAll(res.Body)
 	if err != nil {
 		t.Fatalf("POST %s: %v", endpoint, err)
 	}
 	m := map[string]any{}
 	// RFC 7009 §2.2: a revocation answers 200 with no body.
-	if len(body) > 0 {
-		if err := json.Unmarshal(body, &m); err != nil {
-			t.Errorf("POST %s: %d with a body that is not JSON: %.300s", endpoint, res.StatusCode, body)
+	if len(answer) > 0 {
+		if err := json.Unmarshal(answer, &m); err != nil {
+			t.Errorf("POST %s: %d with a body that is not JSON: %.300s", endpoint, res.StatusCode, answer)
 		}
 	}
 	return res.StatusCode, m
@@ -210,55 +224,76 @@ type instance struct {
 // status. errInUse reports that the port of --listen was taken meanwhile.
 func startProcess(t *testing.T, bin string, env []string, args ...string) (*instance, error) {
 	t.Helper()
+	return launchProcess(t, bin, env, args...).listening(t)
+}
+
+// launching is a relais serve process started, not yet known to listen.
+type launching struct {
+	in      *instance
+	exited  chan int
+	code    int
+	stopped bool
+}
+
+// launchProcess starts bin serve with args and returns at once, so that
+// several processes can start together (and seed, and make keys, at the
+// same time); listening waits for one.
+func launchProcess(t *testing.T, bin string, env []string, args ...string) *launching {
+	t.Helper()
 	in := &instance{stdout: &syncBuffer{}, stderr: &syncBuffer{}}
 	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
 	cmd.Env, cmd.Stdout, cmd.Stderr = env, in.stdout, in.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan int, 1)
+	l := &launching{in: in, exited: make(chan int, 1), code: -1}
 	go func() {
 		err := cmd.Wait()
 		var ee *exec.ExitError
 		switch {
 		case err == nil:
-			exited <- 0
+			l.exited <- 0
 		case errors.As(err, &ee):
-			exited <- ee.ExitCode()
+			l.exited <- ee.ExitCode()
 		default:
-			exited <- -1
+			l.exited <- -1
 		}
 	}()
-	code := -1
-	stopped := false
 	in.stop = func() int {
-		if stopped {
-			return code
+		if l.stopped {
+			return l.code
 		}
-		stopped = true
+		l.stopped = true
 		cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case code = <-exited:
+		case l.code = <-l.exited:
 		case <-time.After(30 * time.Second):
 			cmd.Process.Kill()
-			code = <-exited
+			l.code = <-l.exited
 			t.Errorf("relais serve did not stop within 30 s of SIGTERM: %s", in.stderr)
 		}
-		return code
+		return l.code
 	}
 	t.Cleanup(func() { in.stop() })
+	return l
+}
+
+// listening waits until the process listens, and returns it.
+func (l *launching) listening(t *testing.T) (*instance, error) {
+	t.Helper()
+	in := l.in
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if m := runningRe.FindStringSubmatch(in.stdout.String()); m != nil {
 			in.base = m[1]
 			return in, nil
 		}
 		select {
-		case code = <-exited:
-			stopped = true
+		case l.code = <-l.exited:
+			l.stopped = true
 			if strings.Contains(in.stderr.String(), "already in use") {
 				return nil, errInUse
 			}
-			t.Fatalf("relais serve exited with %d before listening:\n%s", code, in.stderr)
+			t.Fatalf("relais serve exited with %d before listening:\n%s", l.code, in.stderr)
 		default:
 		}
 		if time.Now().After(deadline) {

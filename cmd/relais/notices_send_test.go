@@ -175,7 +175,7 @@ func newNoticeWorld(t *testing.T) *noticeWorld {
 func (w *noticeWorld) register(t *testing.T, ch chosen) {
 	t.Helper()
 	for id, c := range ch {
-		w.confirm(t, id, c)
+		confirmChannel(t, w.st, id, c)
 	}
 	sink := &notices.Notifier{Sink: w.j, Store: w.st, Reader: w.st, Channels: prefs.Lookup{Store: w.st}}
 	svc := mandates.NewService(w.st, sink, mandates.ServiceConfig{})
@@ -187,26 +187,23 @@ func (w *noticeWorld) register(t *testing.T, ch chosen) {
 	}
 }
 
-// confirm stores that the person confirmed channel c with their account's
-// address or number, as the preferences page does after the code.
-func (w *noticeWorld) confirm(t *testing.T, id string, c notices.Channel) {
+// confirmChannel stores in st that the person confirmed channel c with
+// their account's address or number, as the preferences page does after
+// the code.
+func confirmChannel(t *testing.T, st store, id string, c notices.Channel) {
 	t.Helper()
-	p, err := w.st.Person(t.Context(), id)
+	p, err := st.Person(t.Context(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	phone, err := sms.Normalize(p.Phone)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.st.UpdateNoticeChoice(t.Context(), id, func(x *prefs.Choice) error {
+	if _, err := st.UpdateNoticeChoice(t.Context(), id, func(x *prefs.Choice) error {
 		x.Channel, x.Email, x.Phone = c, "", ""
 		if c == notices.Email {
 			x.Email = p.Email
-		} else {
-			x.Phone = phone
+			return nil
 		}
-		return nil
+		x.Phone, err = sms.Normalize(p.Phone)
+		return err
 	}); err != nil {
 		t.Fatal(err)
 	}

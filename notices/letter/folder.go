@@ -32,18 +32,8 @@ func (f *Folder) Send(ctx context.Context, m notices.Message) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if !safeID(m.ID) {
-		return &notices.PermanentError{Channel: notices.Paper, Code: "id", Err: fmt.Errorf("letter: notice id %q cannot name a file", m.ID)}
-	}
-	var buf bytes.Buffer
-	if _, err := f.Printer.Render(&buf, m); err != nil {
-		if errors.Is(err, ErrAddress) || errors.Is(err, ErrMessage) {
-			code := "address"
-			if errors.Is(err, ErrMessage) {
-				code = "message"
-			}
-			return &notices.PermanentError{Channel: notices.Paper, Code: code, Err: err}
-		}
+	buf, err := f.render(m)
+	if err != nil {
 		return err
 	}
 	tmp, err := os.CreateTemp(f.Dir, "."+m.ID+"-*.pdf")
@@ -66,6 +56,35 @@ func (f *Folder) Send(ctx context.Context, m notices.Message) error {
 		return fmt.Errorf("letter %s: %w", m.ID, err)
 	}
 	return nil
+}
+
+// Check renders m's letter without writing it, and returns the error Send
+// would return for a letter that cannot be printed: a caller that must
+// take the notice before writing it (the demo's print service, with
+// several instances) knows first whether it can.
+func (f *Folder) Check(m notices.Message) error {
+	_, err := f.render(m)
+	return err
+}
+
+// render is m's letter, or a *notices.PermanentError when it cannot be
+// printed.
+func (f *Folder) render(m notices.Message) (*bytes.Buffer, error) {
+	if !safeID(m.ID) {
+		return nil, &notices.PermanentError{Channel: notices.Paper, Code: "id", Err: fmt.Errorf("letter: notice id %q cannot name a file", m.ID)}
+	}
+	var buf bytes.Buffer
+	if _, err := f.Printer.Render(&buf, m); err != nil {
+		if errors.Is(err, ErrAddress) || errors.Is(err, ErrMessage) {
+			code := "address"
+			if errors.Is(err, ErrMessage) {
+				code = "message"
+			}
+			return nil, &notices.PermanentError{Channel: notices.Paper, Code: code, Err: err}
+		}
+		return nil, err
+	}
+	return &buf, nil
 }
 
 // safeID keeps file names portable and inside Dir.
