@@ -8,6 +8,7 @@ import (
 	"net/mail"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -46,9 +47,20 @@ type NoticeConfig struct {
 	SMSExtra        string // --sms-extra, RELAIS_SMS_EXTRA: a JSON object of constant fields
 	SMSMaxParts     int    // --sms-max-parts, RELAIS_SMS_MAX_PARTS
 
+	// Lease and Interval pace serve's dispatcher (notices.Dispatcher): how
+	// long a claim holds a notice, so how soon another instance (or this
+	// one, restarted) sends what a stopped one had claimed; and how often
+	// it looks for notices when the outbox was empty.
+	Lease    time.Duration // --notice-lease, RELAIS_NOTICE_LEASE, default 5m
+	Interval time.Duration // --notice-interval, RELAIS_NOTICE_INTERVAL, default 10s
+
 	// senders are the channels built from the settings, by validate.
 	senders map[notices.Channel]notices.Sender
 }
+
+// minNoticeLease is the shortest --notice-lease: twice the margin a
+// dispatcher keeps to record an outcome.
+const minNoticeLease = 2 * notices.LeaseMargin
 
 func bindNoticeFlags(fs *pflag.FlagSet, c *NoticeConfig) {
 	fs.StringVar(&c.From, "notice-from", "", "the name notices come from, at the top of letters and in emails, e.g. \"France Services Nantes\"")
@@ -73,6 +85,8 @@ func bindNoticeFlags(fs *pflag.FlagSet, c *NoticeConfig) {
 	fs.StringVar(&c.SMSSender, "sms-sender", "", "sender name shown on the phone, as registered with the gateway; empty: the gateway's")
 	fs.StringVar(&c.SMSExtra, "sms-extra", "", "JSON object of fields added to every body, e.g. {\"type\":\"transactional\"}")
 	fs.IntVar(&c.SMSMaxParts, "sms-max-parts", sms.DefaultSegments, "most parts a text may take (160 GSM characters or 70 others each; 1 if the gateway does not join texts)")
+	fs.DurationVar(&c.Lease, "notice-lease", 5*time.Minute, "how long a claim holds an email or SMS notice: an instance that stops while sending leaves it to others for that long")
+	fs.DurationVar(&c.Interval, "notice-interval", 10*time.Second, "how often to look for email and SMS notices to send when there were none")
 }
 
 // secret is a setting given inline (a variable, or a flag) or in a file,
@@ -121,6 +135,14 @@ func (c *NoticeConfig) configured() bool {
 // senders, so that a setting that cannot work stops serve at start.
 func (c *NoticeConfig) validate() error {
 	c.senders = map[notices.Channel]notices.Sender{}
+	// A send is bounded by the lease less notices.LeaseMargin; below
+	// minNoticeLease there is hardly time to send.
+	if c.Lease < minNoticeLease {
+		return settingErr("--notice-lease %s (RELAIS_NOTICE_LEASE) must be at least %s: a claim must outlast a send and the %s kept to record it; 5m is usual.", c.Lease, minNoticeLease, notices.LeaseMargin)
+	}
+	if c.Interval < time.Second {
+		return settingErr("--notice-interval %s (RELAIS_NOTICE_INTERVAL) must be at least 1s; 10s is usual.", c.Interval)
+	}
 	if c.configured() {
 		if _, err := letter.NewPrinter(c.letterhead()); err != nil {
 			return settingErr("--notice-from, --notice-address and --notice-phone (RELAIS_NOTICE_FROM, RELAIS_NOTICE_ADDRESS, RELAIS_NOTICE_PHONE) must all be set, each line at most half a page wide; for example --notice-from \"France Services Nantes\" --notice-address \"4 rue de la Maison Neuve; 44000 Nantes\" --notice-phone \"02 40 41 42 43\".")
