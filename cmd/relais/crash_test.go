@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -50,7 +51,7 @@ import (
 func TestKillNineUnderLoad(t *testing.T) {
 	bin := buildRelais(t)
 	t.Run("sqlite", func(t *testing.T) {
-		crashRounds(t, bin, "sqlite:"+filepath.Join(t.TempDir(), "relais.db"), "127.0.0.1:8141")
+		crashRounds(t, bin, "sqlite:"+filepath.Join(t.TempDir(), "relais.db"), "127.0.0.1:8141", "127.0.0.1:8143")
 	})
 	t.Run("postgres", func(t *testing.T) {
 		db := pgtest.StartCluster(t).DSN("postgres")
@@ -58,7 +59,7 @@ func TestKillNineUnderLoad(t *testing.T) {
 		if code := run(t.Context(), []string{"migrate", "up", "--db", db}, &out, &errOut, noEnv); code != 0 {
 			t.Fatalf("migrate up: exit %d: %s%s", code, out.String(), errOut.String())
 		}
-		crashRounds(t, bin, db, "127.0.0.1:8142")
+		crashRounds(t, bin, db, "127.0.0.1:8142", "127.0.0.1:8144")
 	})
 }
 
@@ -80,10 +81,19 @@ var (
 	crashOperatorID = "0193a000-0000-7000-8000-000000000009"
 )
 
-func crashRounds(t *testing.T, bin, db, addr string) {
+// crashRounds runs the rounds with relais serve on addr and the SMS
+// gateway on gwAddr.
+func crashRounds(t *testing.T, bin, db, addr, gwAddr string) {
 	ctx := t.Context()
 	gw := &smsLives{got: map[string][]int{}}
-	gateway := httptest.NewServer(gw)
+	gateway := httptest.NewUnstartedServer(gw)
+	ln, err := net.Listen("tcp", gwAddr)
+	if err != nil {
+		t.Fatalf("the SMS gateway cannot listen on %s: %v", gwAddr, err)
+	}
+	gateway.Listener.Close()
+	gateway.Listener = ln
+	gateway.Start()
 	defer gateway.Close()
 	env := processEnv("RELAIS_SECRET_KEY="+testSecretKey, "RELAIS_SMS_TOKEN=gw-token", "TMPDIR="+t.TempDir())
 	args := []string{"--listen", addr, "--issuer", "http://" + addr, "--db", db, "--demo", "--sms-url", gateway.URL + "/send",
