@@ -131,18 +131,23 @@ func (c *NoticeConfig) configured() bool {
 	return c.From != "" || c.Address != "" || c.Phone != "" || c.SMTPHost != "" || c.SMSURL != ""
 }
 
-// validate checks the notice settings and builds the email and SMS
-// senders, so that a setting that cannot work stops serve at start.
-func (c *NoticeConfig) validate() error {
-	c.senders = map[notices.Channel]notices.Sender{}
-	// A send is bounded by the lease less notices.LeaseMargin; below
-	// minNoticeLease there is hardly time to send.
+// validatePace checks serve's dispatcher's pace. A send is bounded by the
+// lease less notices.LeaseMargin; below minNoticeLease there is hardly
+// time to send.
+func (c *NoticeConfig) validatePace() error {
 	if c.Lease < minNoticeLease {
 		return settingErr("--notice-lease %s (RELAIS_NOTICE_LEASE) must be at least %s: a claim must outlast a send and the %s kept to record it; 5m is usual.", c.Lease, minNoticeLease, notices.LeaseMargin)
 	}
 	if c.Interval < time.Second {
 		return settingErr("--notice-interval %s (RELAIS_NOTICE_INTERVAL) must be at least 1s; 10s is usual.", c.Interval)
 	}
+	return nil
+}
+
+// validate checks the notice settings and builds the email and SMS
+// senders, so that a setting that cannot work stops serve at start.
+func (c *NoticeConfig) validate() error {
+	c.senders = map[notices.Channel]notices.Sender{}
 	if c.configured() {
 		if _, err := letter.NewPrinter(c.letterhead()); err != nil {
 			return settingErr("--notice-from, --notice-address and --notice-phone (RELAIS_NOTICE_FROM, RELAIS_NOTICE_ADDRESS, RELAIS_NOTICE_PHONE) must all be set, each line at most half a page wide; for example --notice-from \"France Services Nantes\" --notice-address \"4 rue de la Maison Neuve; 44000 Nantes\" --notice-phone \"02 40 41 42 43\".")
