@@ -137,16 +137,32 @@ func crashRounds(t *testing.T, bin, db, addr, gwAddr string) {
 		var wg sync.WaitGroup
 		for i, person := range crashSigners {
 			password := demoPersons[personIndex(t, person)].password
-			wg.Go(func() { load.signIn(lctx, in.base, person, password, i) })
+			load.running.Add(1)
+			wg.Go(func() {
+				defer load.running.Add(-1)
+				load.signIn(lctx, in.base, person, password, i)
+			})
 		}
 		for i := range 2 {
-			wg.Go(func() { load.registerMeasures(lctx, in.base, i) })
+			load.running.Add(1)
+			wg.Go(func() {
+				defer load.running.Add(-1)
+				load.registerMeasures(lctx, in.base, i)
+			})
 		}
 		// A random moment under load: after 15 to 45 more acknowledged
 		// writes, 4 to 9 of them the sign-in workers'.
 		target, signed := load.acked.Load()+15+randN(31), load.signed.Load()+4+randN(6)
 		waitFor(t, fmt.Sprintf("%d acknowledged writes, %d of the sign-ins, in life %d", target, signed, life), func() bool {
-			return load.acked.Load() >= target && load.signed.Load() >= signed
+			if load.acked.Load() >= target && load.signed.Load() >= signed {
+				return true
+			}
+			if load.running.Load() == 0 {
+				load.mu.Lock()
+				defer load.mu.Unlock()
+				t.Fatalf("the load stopped in life %d before the kill, on:\n%s\nrelais said:\n%.3000s", life, strings.Join(load.stops, "\n"), in.stderr)
+			}
+			return false
 		})
 		if life < crashKills {
 			in.kill()
@@ -204,6 +220,9 @@ func crashRounds(t *testing.T, bin, db, addr, gwAddr string) {
 	}
 	load.mu.Lock()
 	defer load.mu.Unlock()
+	for _, why := range load.refused {
+		t.Errorf("a live relais serve did not answer the load as expected: %s", why)
+	}
 	ended := 0
 	for _, r := range load.reps {
 		if r.ended {
@@ -323,8 +342,9 @@ func (g *smsLives) nextLife() {
 
 // crashLoad is the load and what it was acknowledged.
 type crashLoad struct {
-	acked  atomic.Int64
-	signed atomic.Int64 // of which, the sign-in workers'
+	acked   atomic.Int64
+	signed  atomic.Int64 // of which, the sign-in workers'
+	running atomic.Int32 // workers still running
 
 	mu           sync.Mutex
 	reps         map[string]*ackedRep
@@ -333,13 +353,19 @@ type crashLoad struct {
 	clientTokens []string
 	evaluated    map[string]int // by person
 	stops        []string       // why each worker stopped, for a failure's message
+	refused      []string       // answers that were not the one expected: never a kill's doing
 }
 
-// stopped notes why a worker stopped: a kill, or a failure to explain.
+// stopped notes why a worker stopped: a kill (no answer, status 0), or
+// an answer other than the one expected, which a live process gave.
 func (l *crashLoad) stopped(what string, status int, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.stops = append(l.stops, fmt.Sprintf("%s: %d %v", what, status, err))
+	why := fmt.Sprintf("%s: %d %v", what, status, err)
+	l.stops = append(l.stops, why)
+	if status != 0 {
+		l.refused = append(l.refused, why)
+	}
 }
 
 type ackedRep struct {
@@ -412,7 +438,7 @@ func (l *crashLoad) signIn(ctx context.Context, base, person, password string, w
 		l.ackSigned(func() {})
 		if n%3 == 2 {
 			// A new grant next time, this one kept as acknowledged.
-			l.ackSigned(func() { l.grants = append(l.grants, *g) })
+			l.keep(g)
 			g = nil
 		}
 		// Three at once: the journal's group commit writes them together.
@@ -427,30 +453,28 @@ func (l *crashLoad) signIn(ctx context.Context, base, person, password string, w
 		}
 		wg.Wait()
 		if evaluated.Load() != 3 {
-			if g != nil {
-				l.mu.Lock()
-				l.grants = append(l.grants, *g)
-				l.mu.Unlock()
-			}
+			l.keep(g)
 			return
 		}
 		status, m, err = postAPI(ctx, demoSite, base+"/token", url.Values{"grant_type": {"client_credentials"}})
 		if err != nil || status != http.StatusOK {
 			l.stopped("client credentials", status, fmt.Errorf("%w; %v", err, m))
-			if g != nil {
-				l.mu.Lock()
-				l.grants = append(l.grants, *g)
-				l.mu.Unlock()
-			}
+			l.keep(g)
 			return
 		}
 		l.ackSigned(func() { l.clientTokens = append(l.clientTokens, stringOf(m["access_token"])) })
 	}
-	if g != nil {
-		l.mu.Lock()
-		l.grants = append(l.grants, *g)
-		l.mu.Unlock()
+	l.keep(g)
+}
+
+// keep notes g's tokens as the last the load was given for it.
+func (l *crashLoad) keep(g *ackedGrant) {
+	if g == nil {
+		return
 	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.grants = append(l.grants, *g)
 }
 
 // evaluate asks the access evaluation endpoint whether the person may
