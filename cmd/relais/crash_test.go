@@ -31,8 +31,6 @@ import (
 	"github.com/relais-fr/relais/mandates"
 	"github.com/relais-fr/relais/mandates/journal"
 	"github.com/relais-fr/relais/notices"
-	"github.com/relais-fr/relais/notices/prefs"
-	"github.com/relais-fr/relais/notices/sms"
 	"github.com/relais-fr/relais/storage/postgres/pgtest"
 )
 
@@ -120,7 +118,7 @@ func crashRounds(t *testing.T, bin, db, addr, gwAddr string) {
 			if life == 0 {
 				// The demo people exist once the first process loaded them.
 				for _, id := range crashSMS {
-					chooseSMS(t, st, id)
+					confirmChannel(t, st, id, notices.SMS)
 				}
 				return
 			}
@@ -270,26 +268,6 @@ func openCrashStore(t *testing.T, db string) store {
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
-}
-
-// chooseSMS stores that the person confirmed SMS with their account's
-// number, as the preferences page does after the code.
-func chooseSMS(t *testing.T, st store, id string) {
-	t.Helper()
-	p, err := st.Person(t.Context(), id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	phone, err := sms.Normalize(p.Phone)
-	if err != nil {
-		t.Fatalf("%s's phone %q: %v", id, p.Phone, err)
-	}
-	if _, err := st.UpdateNoticeChoice(t.Context(), id, func(c *prefs.Choice) error {
-		c.Channel, c.Email, c.Phone = notices.SMS, "", phone
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // smsLives is an SMS gateway that notes, for each Idempotency-Key, the

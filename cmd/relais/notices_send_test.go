@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -191,15 +192,24 @@ func (w *noticeWorld) register(t *testing.T, ch chosen) {
 // address or number, as the preferences page does after the code.
 func (w *noticeWorld) confirm(t *testing.T, id string, c notices.Channel) {
 	t.Helper()
-	p, err := w.st.Person(t.Context(), id)
+	confirmChannel(t, w.st, id, c)
+}
+
+// confirmChannel is confirm on any store.
+func confirmChannel(t *testing.T, st interface {
+	Person(ctx context.Context, id string) (mandates.Person, error)
+	prefs.Store
+}, id string, c notices.Channel) {
+	t.Helper()
+	p, err := st.Person(t.Context(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	phone, err := sms.Normalize(p.Phone)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s's phone %q: %v", id, p.Phone, err)
 	}
-	if _, err := w.st.UpdateNoticeChoice(t.Context(), id, func(x *prefs.Choice) error {
+	if _, err := st.UpdateNoticeChoice(t.Context(), id, func(x *prefs.Choice) error {
 		x.Channel, x.Email, x.Phone = c, "", ""
 		if c == notices.Email {
 			x.Email = p.Email
