@@ -208,6 +208,9 @@ func (c *Config) validate() error {
 	if err := c.Notices.validate(); err != nil {
 		return err
 	}
+	if err := c.Notices.validatePace(); err != nil {
+		return err
+	}
 	if err := c.Upstream.validate(); err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html"
 	"io"
 	"net"
@@ -59,12 +60,22 @@ var requestField = regexp.MustCompile(`name="request" value="([^"]*)"`)
 // query the site's redirect URI receives.
 func authorizeCode(t *testing.T, browser *http.Client, base string, s site, scope, verifier, email, password string) url.Values {
 	t.Helper()
+	got, err := authorize(browser, base, s, scope, verifier, email, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// authorize is authorizeCode for a caller that may see the server go
+// away (crash_test.go): it returns what went wrong instead of failing.
+func authorize(browser *http.Client, base string, s site, scope, verifier, email, password string) (url.Values, error) {
 	q := authorizeQuery(s, scope, verifier)
 	next := base + "/authorize?" + q.Encode()
 	for step := 0; step < 8; step++ {
 		res, err := browser.Get(next)
 		if err != nil {
-			t.Fatalf("GET %s: %v", next, err)
+			return nil, fmt.Errorf("GET %s: %w", next, err)
 		}
 		body, _ := io.ReadAll(res.Body)
 		res.Body.Close()
@@ -74,28 +85,33 @@ func authorizeCode(t *testing.T, browser *http.Client, base string, s site, scop
 			if strings.HasPrefix(loc, s.redirect) {
 				u, err := url.Parse(loc)
 				if err != nil {
-					t.Fatal(err)
+					return nil, err
 				}
 				got := u.Query()
 				if got.Get("code") == "" || got.Get("state") != q.Get("state") {
-					t.Fatalf("the site got %q, want a code and its state", loc)
+					return nil, fmt.Errorf("the site got %q, want a code and its state", loc)
 				}
-				return got
+				return got, nil
 			}
 			if strings.HasPrefix(loc, "/login?") {
 				lu, _ := url.Parse(loc)
-				loc = postForm(t, browser, base+"/login", url.Values{"email": {email}, "password": {password}, "return": {lu.Query().Get("return")}})
+				if loc, err = submitForm(browser, base+"/login", url.Values{"email": {email}, "password": {password}, "return": {lu.Query().Get("return")}}); err != nil {
+					return nil, err
+				}
 			}
 			next = base + loc
 		case res.StatusCode == http.StatusOK && requestField.Match(body):
 			request := html.UnescapeString(string(requestField.FindSubmatch(body)[1]))
-			next = base + postForm(t, browser, base+"/consent", url.Values{"request": {request}, "decision": {"accept"}})
+			loc, err := submitForm(browser, base+"/consent", url.Values{"request": {request}, "decision": {"accept"}})
+			if err != nil {
+				return nil, err
+			}
+			next = base + loc
 		default:
-			t.Fatalf("GET %s: %d %q\n%.1000s", next, res.StatusCode, loc, body)
+			return nil, fmt.Errorf("GET %s: %d %q\n%.1000s", next, res.StatusCode, loc, body)
 		}
 	}
-	t.Fatalf("no code after 8 steps from %s", base)
-	return nil
+	return nil, fmt.Errorf("no code after 8 steps from %s", base)
 }
 
 // authorizeQuery is s's authorization request for scope, with PKCE
@@ -110,16 +126,25 @@ func authorizeQuery(s site, scope, verifier string) url.Values {
 // postForm posts a page's form and returns where the answer redirects.
 func postForm(t *testing.T, browser *http.Client, target string, form url.Values) string {
 	t.Helper()
+	loc, err := submitForm(browser, target, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+// submitForm is postForm returning what went wrong.
+func submitForm(browser *http.Client, target string, form url.Values) (string, error) {
 	res, err := browser.PostForm(target, form)
 	if err != nil {
-		t.Fatalf("POST %s: %v", target, err)
+		return "", fmt.Errorf("POST %s: %w", target, err)
 	}
 	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	if res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("POST %s: %d, want a redirect\n%.1000s", target, res.StatusCode, body)
+		return "", fmt.Errorf("POST %s: %d, want a redirect\n%.1000s", target, res.StatusCode, body)
 	}
-	return res.Header.Get("Location")
+	return res.Header.Get("Location"), nil
 }
 
 // callAPI posts form to a protocol endpoint as s, with HTTP Basic auth.
@@ -132,29 +157,59 @@ func callAPI(t *testing.T, s site, endpoint string, form url.Values) (int, map[s
 // the status and the JSON answer.
 func postAs(t *testing.T, s site, endpoint, contentType string, body []byte) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, endpoint, bytes.NewReader(body))
-	if err != nil {
+	status, m, err := post(t.Context(), s, endpoint, contentType, body)
+	var notJSON *notJSONError
+	switch {
+	case errors.As(err, &notJSON):
+		t.Error(err)
+	case err != nil:
 		t.Fatal(err)
+	}
+	return status, m
+}
+
+// notJSONError: an endpoint answered with a body that is not JSON.
+type notJSONError struct {
+	endpoint string
+	status   int
+	body     []byte
+}
+
+func (e *notJSONError) Error() string {
+	return fmt.Sprintf("POST %s: %d with a body that is not JSON: %.300s", e.endpoint, e.status, e.body)
+}
+
+// postAPI is callAPI returning what went wrong: no answer, or an answer
+// that is not JSON (a *notJSONError, with the status).
+func postAPI(ctx context.Context, s site, endpoint string, form url.Values) (int, map[string]any, error) {
+	return post(ctx, s, endpoint, "application/x-www-form-urlencoded", []byte(form.Encode()))
+}
+
+// post is postAs returning what went wrong.
+func post(ctx context.Context, s site, endpoint, contentType string, body []byte) (int, map[string]any, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
 	}
 	req.Header.Set("Content-Type", contentType)
 	req.SetBasicAuth(url.QueryEscape(s.clientID), url.QueryEscape(s.secret))
 	res, err := apiClient.Do(req)
 	if err != nil {
-		t.Fatalf("POST %s: %v", endpoint, err)
+		return 0, nil, fmt.Errorf("POST %s: %w", endpoint, err)
 	}
 	defer res.Body.Close()
 	answer, err := io.ReadAll(res.Body)
 	if err != nil {
-		t.Fatalf("POST %s: %v", endpoint, err)
+		return 0, nil, fmt.Errorf("POST %s: %w", endpoint, err)
 	}
 	m := map[string]any{}
 	// RFC 7009 §2.2: a revocation answers 200 with no body.
 	if len(answer) > 0 {
 		if err := json.Unmarshal(answer, &m); err != nil {
-			t.Errorf("POST %s: %d with a body that is not JSON: %.300s", endpoint, res.StatusCode, answer)
+			return res.StatusCode, m, &notJSONError{endpoint, res.StatusCode, answer}
 		}
 	}
-	return res.StatusCode, m
+	return res.StatusCode, m, nil
 }
 
 func mustToken(t *testing.T, what string, status int, m map[string]any) (access, refresh, id string) {
@@ -217,6 +272,10 @@ type instance struct {
 	stdout *syncBuffer
 	stderr *syncBuffer
 	stop   func() int
+	// kill sends SIGKILL, as a crash or the OOM killer would: the
+	// process ends at once, whatever it was doing. It returns once the
+	// process is gone.
+	kill func()
 }
 
 // startProcess starts bin serve with args and waits until it listens.
@@ -273,6 +332,14 @@ func launchProcess(t *testing.T, bin string, env []string, args ...string) *laun
 			t.Errorf("relais serve did not stop within 30 s of SIGTERM: %s", in.stderr)
 		}
 		return l.code
+	}
+	in.kill = func() {
+		if l.stopped {
+			return
+		}
+		l.stopped = true
+		cmd.Process.Kill()
+		l.code = <-l.exited
 	}
 	t.Cleanup(func() { in.stop() })
 	return l

@@ -90,6 +90,8 @@ func TestBadSettingsExitWithStatus2AndOneSentence(t *testing.T) {
 		{"profiles on a public address", []string{"serve", "--debug-listen", "0.0.0.0:6060"}, noEnv, "not a loopback address"},
 		{"profiles on a name", []string{"serve"}, envOf("RELAIS_DEBUG_LISTEN", "relais.example.fr:6060"), "RELAIS_DEBUG_LISTEN"},
 		{"profiles without a port", []string{"serve", "--debug-listen", "127.0.0.1"}, noEnv, "--debug-listen"},
+		{"a notice lease too short to send", []string{"serve", "--notice-lease", "3s"}, noEnv, "--notice-lease"},
+		{"notices looked for more than once a second", []string{"serve"}, envOf("RELAIS_NOTICE_INTERVAL", "100ms"), "RELAIS_NOTICE_INTERVAL"},
 		{"an unknown flag", []string{"serve", "--bogus"}, noEnv, "--bogus"},
 		{"an unknown command", []string{"serve-me"}, noEnv, "serve-me"},
 		{"migrate on an unknown store", []string{"migrate", "up", "--db", "oracle://x"}, noEnv, "unknown store"},

@@ -84,9 +84,10 @@ func newDispatcher(st notices.Store, events mandates.EventSink, log *slog.Logger
 	return &notices.Dispatcher{Store: st, Events: events, Owner: owner, Log: log, Now: time.Now, Senders: ch.Senders, Writer: ch.Writer}
 }
 
-// startNotices runs serve's dispatcher until stop.
-func startNotices(ctx context.Context, st notices.Store, events mandates.EventSink, log *slog.Logger, ch noticeChannels) (stop func()) {
+// startNotices runs serve's dispatcher until stop, at the pace c sets.
+func startNotices(ctx context.Context, st notices.Store, events mandates.EventSink, log *slog.Logger, ch noticeChannels, c *NoticeConfig) (stop func()) {
 	d := newDispatcher(st, events, log, ch)
+	d.Lease, d.Interval = c.Lease, c.Interval
 	dctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() {

@@ -8,6 +8,7 @@ import (
 	"net/mail"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -46,9 +47,20 @@ type NoticeConfig struct {
 	SMSExtra        string // --sms-extra, RELAIS_SMS_EXTRA: a JSON object of constant fields
 	SMSMaxParts     int    // --sms-max-parts, RELAIS_SMS_MAX_PARTS
 
+	// Lease and Interval pace serve's dispatcher (notices.Dispatcher): how
+	// long a claim holds a notice, so how soon another instance (or this
+	// one, restarted) sends what a stopped one had claimed; and how often
+	// it looks for notices when the outbox was empty.
+	Lease    time.Duration // --notice-lease, RELAIS_NOTICE_LEASE, default 5m
+	Interval time.Duration // --notice-interval, RELAIS_NOTICE_INTERVAL, default 10s
+
 	// senders are the channels built from the settings, by validate.
 	senders map[notices.Channel]notices.Sender
 }
+
+// minNoticeLease is the shortest --notice-lease: twice the margin a
+// dispatcher keeps to record an outcome.
+const minNoticeLease = 2 * notices.LeaseMargin
 
 func bindNoticeFlags(fs *pflag.FlagSet, c *NoticeConfig) {
 	fs.StringVar(&c.From, "notice-from", "", "the name notices come from, at the top of letters and in emails, e.g. \"France Services Nantes\"")
@@ -73,6 +85,8 @@ func bindNoticeFlags(fs *pflag.FlagSet, c *NoticeConfig) {
 	fs.StringVar(&c.SMSSender, "sms-sender", "", "sender name shown on the phone, as registered with the gateway; empty: the gateway's")
 	fs.StringVar(&c.SMSExtra, "sms-extra", "", "JSON object of fields added to every body, e.g. {\"type\":\"transactional\"}")
 	fs.IntVar(&c.SMSMaxParts, "sms-max-parts", sms.DefaultSegments, "most parts a text may take (160 GSM characters or 70 others each; 1 if the gateway does not join texts)")
+	fs.DurationVar(&c.Lease, "notice-lease", 5*time.Minute, "how long a claim holds an email or SMS notice: an instance that stops while sending leaves it to others for that long")
+	fs.DurationVar(&c.Interval, "notice-interval", 10*time.Second, "how often to look for email and SMS notices to send when there were none")
 }
 
 // secret is a setting given inline (a variable, or a flag) or in a file,
@@ -115,6 +129,19 @@ func (c *NoticeConfig) contact() string {
 // configured says whether any notice setting is given.
 func (c *NoticeConfig) configured() bool {
 	return c.From != "" || c.Address != "" || c.Phone != "" || c.SMTPHost != "" || c.SMSURL != ""
+}
+
+// validatePace checks serve's dispatcher's pace. A send is bounded by the
+// lease less notices.LeaseMargin; below minNoticeLease there is hardly
+// time to send.
+func (c *NoticeConfig) validatePace() error {
+	if c.Lease < minNoticeLease {
+		return settingErr("--notice-lease %s (RELAIS_NOTICE_LEASE) must be at least %s: a claim must outlast a send and the %s kept to record it; 5m is usual.", c.Lease, minNoticeLease, notices.LeaseMargin)
+	}
+	if c.Interval < time.Second {
+		return settingErr("--notice-interval %s (RELAIS_NOTICE_INTERVAL) must be at least 1s; 10s is usual.", c.Interval)
+	}
+	return nil
 }
 
 // validate checks the notice settings and builds the email and SMS

@@ -57,7 +57,7 @@ func TestServeWritesNoticesWithTheActs(t *testing.T) {
 	if err := st.CreateNotice(ctx, email); err != nil {
 		t.Fatal(err)
 	}
-	stop := startNotices(ctx, st, j, slog.New(slog.DiscardHandler), noticeChannels{})
+	stop := startNotices(ctx, st, j, slog.New(slog.DiscardHandler), noticeChannels{}, &NoticeConfig{Lease: time.Minute, Interval: time.Second})
 	stop()
 	if got, err := st.Notice(ctx, email.ID); err != nil || got.Version != 1 || got.LeaseOwner != "" {
 		t.Errorf("an email was claimed by a dispatcher without senders: %+v, %v", got, err)

@@ -211,7 +211,7 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 		}
 		defer startDemoPost(ctx, post)()
 	}
-	defer startNotices(ctx, st, jr, log, channels)()
+	defer startNotices(ctx, st, jr, log, channels, &c.Notices)()
 	log.Info("policy", "version", c.policy.Version, "file", orDefault(c.Policy, "default"))
 
 	reg := prometheus.NewRegistry()
