@@ -76,6 +76,9 @@ func backup(ctx context.Context, stdout io.Writer, c Config, path, out string, r
 	if fi, err := os.Stat(filepath.Dir(out)); err != nil || !fi.IsDir() {
 		return settingErr("--out %s: the folder %s does not exist; create it or choose another file.", out, filepath.Dir(out))
 	}
+	if fi, err := os.Stat(out); err == nil && fi.IsDir() {
+		return settingErr("--out %s is a folder; name a file in it, for example --out %s.", out, filepath.Join(out, "relais-"+time.Now().UTC().Format("20060102")+".db"))
+	}
 	if _, err := os.Lstat(out); err == nil && !replace {
 		return settingErr("--out %s already exists; choose another file, or add --replace to overwrite it.", out)
 	}

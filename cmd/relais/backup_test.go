@@ -326,3 +326,29 @@ func TestBackupAndRestoreOnPostgreSQLPointToItsTools(t *testing.T) {
 		}
 	}
 }
+
+func TestBackupRefusesBadSettings(t *testing.T) {
+	db, _, _ := journalDB(t)
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no --out", []string{"--db", db}, "--out is required"},
+		{"--out a folder", []string{"--db", db, "--out", dir}, "is a folder; name a file in it"},
+		{"--out in a folder that does not exist", []string{"--db", db, "--out", filepath.Join(dir, "no", "copy.db")}, "does not exist; create it"},
+		{"no store to copy", []string{"--db", "sqlite:" + filepath.Join(dir, "none.db"), "--out", filepath.Join(dir, "copy.db")}, "there is no database file to back up there"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, stderr := runRelais(t, noEnv, append([]string{"backup"}, tt.args...)...)
+			if code != 2 || out != "" || !strings.Contains(stderr, tt.want) || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("exit %d, %q %q; want 2 and one sentence saying %q", code, out, stderr, tt.want)
+			}
+		})
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("a refused backup left files: %v", entries)
+	}
+}
