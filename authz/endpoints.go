@@ -428,7 +428,10 @@ func (p *Provider) pushedAuthorize(w http.ResponseWriter, r *http.Request) {
 	ar, err := p.oauth.NewPushedAuthorizeRequest(ctx, r)
 	if err == nil {
 		if fc, ok := ar.GetClient().(*fositeClient); ok {
-			err = p.checkRequestObjectRequired(fc.c, ar.GetRequestForm())
+			err = checkRedirectURI(fc, ar.GetRequestForm())
+			if err == nil {
+				err = p.checkRequestObjectRequired(fc.c, ar.GetRequestForm())
+			}
 		}
 	}
 	if err != nil {
@@ -621,6 +624,14 @@ func (p *Provider) ParseAuthorize(ctx context.Context, r *http.Request) (*Author
 	}
 	ar, err := p.oauth.NewAuthorizeRequest(ctx, r)
 	if err == nil {
+		if fc, ok := ar.GetClient().(*fositeClient); ok {
+			if err := checkRedirectURI(fc, ar.GetRequestForm()); err != nil {
+				// No request comes back: the error must not be sent to
+				// an address the client did not register (RFC 6749
+				// §4.1.2.1), and fosite took it as checked.
+				return nil, protocolError(err)
+			}
+		}
 		if k := duplicated(r.Form); k != "" {
 			err = fosite.ErrInvalidRequest.WithHintf("The parameter '%s' is included more than once.", k)
 		}

@@ -1,6 +1,8 @@
 package conformance
 
 import (
+	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -35,10 +37,15 @@ func testUnknownClient(t *testing.T, tg *target) {
 // redirectVariant is a case sending the main client's request with its
 // redirect URI changed by change: exact matching refuses every variant.
 func redirectVariant(change func(string) string) func(*testing.T, *target) {
+	return clientRedirectVariant(roleWeb, change)
+}
+
+// clientRedirectVariant is redirectVariant for the client of role r.
+func clientRedirectVariant(r role, change func(string) string) func(*testing.T, *target) {
 	return func(t *testing.T, tg *target) {
-		web := tg.clients[roleWeb]
-		q := baseQuery(web)
-		q.Set("redirect_uri", change(web.RedirectURI))
+		c := tg.clients[r]
+		q := baseQuery(c)
+		q.Set("redirect_uri", change(c.RedirectURI))
 		res, _ := tg.authorizeOnce(t, q)
 		errorPage(t, tg, "redirect_uri "+q.Get("redirect_uri"), res)
 	}
@@ -50,6 +57,32 @@ func upperPath(raw string) string {
 		return strings.ToUpper(raw)
 	}
 	u.Path = strings.ToUpper(u.Path)
+	return u.String()
+}
+
+// encodeLetter writes the last path segment's first letter as its
+// percent-encoding: the same resource to most servers, but not the
+// registered string (RFC 9700 §2.1).
+func encodeLetter(raw string) string {
+	i := strings.LastIndex(raw, "/")
+	if i < 0 || i+1 >= len(raw) {
+		return raw + "%61"
+	}
+	return fmt.Sprintf("%s%%%02X%s", raw[:i+1], raw[i+1], raw[i+2:])
+}
+
+// otherPort moves the redirect URI to another port: only a native app, a
+// public client, may vary a loopback URI's port (RFC 8252 §7.3).
+func otherPort(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw + ":1"
+	}
+	port := "1"
+	if u.Port() == "1" {
+		port = "2"
+	}
+	u.Host = net.JoinHostPort(u.Hostname(), port)
 	return u.String()
 }
 

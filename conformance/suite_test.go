@@ -74,6 +74,8 @@ func cases() []conformanceCase {
 		{"redirect_uri with a trailing slash added gets an error page", nil, redirectVariant(func(u string) string { return u + "/" })},
 		{"redirect_uri differing in case gets an error page", nil, redirectVariant(upperPath)},
 		{"redirect_uri with an extra query parameter gets an error page", nil, redirectVariant(addQuery)},
+		{"a loopback redirect_uri with a letter percent-encoded gets an error page", []role{roleFC}, clientRedirectVariant(roleFC, encodeLetter)},
+		{"a web site's loopback redirect_uri on another port gets an error page (only a native app's may vary)", []role{roleFC}, clientRedirectVariant(roleFC, otherPort)},
 		{"missing PKCE answers invalid_request", nil, testMissingPKCE},
 		{"plain PKCE answers invalid_request", nil, testPlainPKCE},
 		{"code_challenge without a method (plain by default) answers invalid_request", nil, testPKCEDefaultPlain},

@@ -179,11 +179,11 @@ func newJournalVerify(stdout io.Writer, getenv func(string) string, open openFun
 				return settingErr("--jwks is for checking an export: add --file EXPORT.")
 			}
 			return withJournalKeys(cmd, open, secret, getenv, func(st store, keys *keyring.JournalKeys) error {
-				v, err := keys.Verifier(cmd.Context())
-				if err != nil {
-					return keysFailed(err)
+				rep, err := verifyStore(cmd.Context(), st, keys, person)
+				var kf *keysFailure
+				if errors.As(err, &kf) {
+					return keysFailed(kf.err)
 				}
-				rep, err := journal.Verify(cmd.Context(), st, v, person)
 				if err != nil {
 					return err
 				}
@@ -207,6 +207,28 @@ func newJournalVerify(stdout io.Writer, getenv func(string) string, open openFun
 	cmd.Flags().StringVar(&secret, "secret-key", "", "base64 of the deployment's 32-byte secret key, which tells its journal keys from rows added to the database (prefer RELAIS_SECRET_KEY; not needed with --jwks)")
 	return cmd
 }
+
+// verifyStore is what relais journal verify checks in a store (and
+// relais restore in a copy): the journal keys' history, then every chain
+// and checkpoint, or one person's chain when person is set. A key that is
+// not trusted, or a checkpoint the keys' history names that is gone, is
+// a *keysFailure (over a *keyring.UntrustedKeyError, a *journal.Failure,
+// or a secret key that does not open them); tampering
+// with the entries or checkpoints is the report's Failure.
+func verifyStore(ctx context.Context, st store, keys *keyring.JournalKeys, person string) (journal.Report, error) {
+	v, err := keys.Verifier(ctx)
+	if err != nil {
+		return journal.Report{}, &keysFailure{err}
+	}
+	return journal.Verify(ctx, st, v, person)
+}
+
+// keysFailure is verifyStore's failure to trust the journal keys, told
+// from a failure to read the store: keysFailed says which.
+type keysFailure struct{ err error }
+
+func (e *keysFailure) Error() string { return e.err.Error() }
+func (e *keysFailure) Unwrap() error { return e.err }
 
 func verifyExportFile(cmd *cobra.Command, stdout io.Writer, getenv func(string) string, open openFunc, file, jwksFile, secret string, witnesses []journal.NoteVerifier, k int) error {
 	b, err := os.ReadFile(file)

@@ -84,7 +84,7 @@ func newRoot(stdout, stderr io.Writer, getenv func(string) string) *cobra.Comman
 		SilenceUsage:  true,
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(newServe(stdout, stderr, getenv), newMigrate(stdout, getenv), newClients(stdout, getenv), newKeys(stdout, getenv), newJournal(stdout, getenv), newNotices(stdout, stderr, getenv), newMeasures(stdout, stderr, getenv), newPersons(stdout, getenv), newPolicy(stdout), newVersion(stdout))
+	root.AddCommand(newServe(stdout, stderr, getenv), newMigrate(stdout, getenv), newClients(stdout, getenv), newKeys(stdout, getenv), newJournal(stdout, getenv), newNotices(stdout, stderr, getenv), newMeasures(stdout, stderr, getenv), newPersons(stdout, getenv), newPolicy(stdout), newBackup(stdout, getenv), newRestore(stdout, getenv), newVersion(stdout))
 	markUsageErrors(root)
 	return root
 }
