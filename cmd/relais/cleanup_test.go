@@ -240,3 +240,48 @@ func TestServeRefusesABadCleanupInterval(t *testing.T) {
 		})
 	}
 }
+
+// serve runs the cleanup: records seeded expired in its store are gone
+// after a round, and /metrics counts them.
+func TestServeDeletesExpiredRecordsAndCountsThem(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "relais.db")
+	st, err := sqlite.Open(t.Context(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := migrateUp(t.Context(), st); err != nil {
+		t.Fatal(err)
+	}
+	past := time.Now().Add(-time.Minute)
+	seedProofs(t, st, "stale-", 3, past)
+	seedProofs(t, st, "live-", 2, time.Now().Add(time.Hour))
+	st.Close()
+
+	base, _, stop := startServe(t, []string{"--demo", "--db", "sqlite:" + path, "--listen", "127.0.0.1:8103", "--cleanup-interval", "1s"})
+	want := `relais_cleanup_deleted_total{kind="dpop_proofs"} 3`
+	var metrics string
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(metrics, want); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics never said %s:\n%s", want, metrics)
+		}
+		_, metrics = get(t, base+"/metrics")
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("serve exited %d", code)
+	}
+	st = openedAt(t, path)
+	if left := leftProofs(t, st, time.Now().Add(2*time.Hour)); left != 2 {
+		t.Errorf("%d proofs left after the cleanup, want the 2 live ones", left)
+	}
+}
+
+// openedAt opens the SQLite store at path, closed when the test ends.
+func openedAt(t *testing.T, path string) *sqlite.Store {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
