@@ -47,6 +47,8 @@ type Config struct {
 	JournalRetention          time.Duration // --journal-retention, RELAIS_JOURNAL_RETENTION: 0 keeps details
 	JournalWitnesses          []string      // --journal-witness, RELAIS_JOURNAL_WITNESS: "URL VKEY" of each witness
 
+	CleanupInterval time.Duration // --cleanup-interval, RELAIS_CLEANUP_INTERVAL: how often expired records are deleted (cleanup.go)
+
 	Notices NoticeConfig // --notice-*, --smtp-*, --sms-*: who notices come from, email and SMS (notices_config.go)
 
 	Upstream UpstreamConfig // --franceconnect-*, --proconnect-*, --self-signup, --require-proconnect (upstream.go)
@@ -90,6 +92,7 @@ func bindServeFlags(fs *pflag.FlagSet, c *Config) {
 		"how many passwords are checked at once (each takes 19 MiB); past it, up to 32 times as many wait their turn for at most 2 s, and more logins answer 503")
 	fs.StringVar(&c.DebugListen, "debug-listen", "", "loopback address (host:port) of a second listener serving /debug/pprof for profiling; empty: off")
 	bindJournalFlags(fs, c)
+	bindCleanupFlags(fs, c)
 	bindNoticeFlags(fs, &c.Notices)
 	bindUpstreamFlags(fs, &c.Upstream)
 }
@@ -200,6 +203,9 @@ func (c *Config) validate() error {
 		return settingErr("--max-body-bytes (RELAIS_MAX_BODY_BYTES) must be at least 1024.")
 	}
 	if err := c.validateJournal(); err != nil {
+		return err
+	}
+	if err := c.validateCleanup(); err != nil {
 		return err
 	}
 	if c.Demo {

@@ -180,9 +180,6 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 	if oidc.Upstream, err = newUpstream(c, st, sink); err != nil {
 		return err
 	}
-	if oidc.Upstream != nil {
-		defer startUpstreamSweep(ctx, st, time.Now, log)()
-	}
 	// Account codes (issue 16): a reset code goes through the person's
 	// channel, sealed in its notice; a new password is told on paper.
 	accountCodes := authn.NewAccountCodes(st, st, authn.CodeLimits{}, time.Now)
@@ -193,7 +190,6 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 		return err
 	}
 	defer stopJournal()
-	defer startSweep(ctx, st, time.Now, log)()
 	channels := noticeChannels{Senders: c.Notices.senders, Writer: writer}
 	if c.Demo {
 		if err := loadDemo(ctx, st, box, c.policy, stdout, time.Now); err != nil {
@@ -216,6 +212,11 @@ func serve(ctx context.Context, c *Config, stdout, stderr io.Writer, mount func(
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	cleanupEvery := c.CleanupInterval
+	if cleanupEvery <= 0 { // a Config that skipped validate, as tests build
+		cleanupEvery = defaultCleanupInterval
+	}
+	defer startCleanup(ctx, newCleanup(st, cleanupEvery, reg, time.Now, log))()
 	opNotices, err := operatorNotices(st, service, jr, writer, look, box.Derive(noticeCodesKey))
 	if err != nil {
 		return err

@@ -43,6 +43,7 @@ type store interface {
 	notices.Store
 	prefs.Store
 	upstreamStore // the logins through FranceConnect and ProConnect (upstream.go)
+	cleanupStore  // expired records and the lease of their cleanup (cleanup.go)
 	mandates.PivotStore
 	mandates.PersonLister
 	authn.AccountCodeStore

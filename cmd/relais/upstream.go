@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
-	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -175,29 +172,4 @@ func newUpstream(c *Config, st upstreamStore, events mandates.EventSink) (*ui.Up
 		}
 	}
 	return out, nil
-}
-
-// startUpstreamSweep forgets, at each tick, the upstream logins that
-// expired; every instance runs it (deleting what expired is idempotent).
-func startUpstreamSweep(ctx context.Context, st authn.UpstreamLoginStore, now func() time.Time, log *slog.Logger) (stop func()) {
-	ticker := time.NewTicker(sweepInterval)
-	sctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			select {
-			case <-sctx.Done():
-				return
-			case <-ticker.C:
-				if _, err := st.DeleteExpiredUpstreamLogins(sctx, now()); err != nil {
-					log.WarnContext(sctx, "delete expired upstream logins", "err", err)
-				}
-			}
-		}
-	})
-	return func() {
-		cancel()
-		ticker.Stop()
-		wg.Wait()
-	}
 }

@@ -346,15 +346,22 @@ func (s *Store) Checkpoints(ctx context.Context) ([]journal.Checkpoint, error) {
 
 const journalLease = "journal"
 
-// AcquireJournalLease implements journal.Store: one row, taken over only
-// once expired; no advisory lock (DESIGN.md §6).
+// AcquireJournalLease implements journal.Store: the lease named journal.
 func (s *Store) AcquireJournalLease(ctx context.Context, holder string, now, until time.Time) (bool, error) {
+	return s.AcquireLease(ctx, journalLease, holder, now, until)
+}
+
+// AcquireLease takes or renews the lease name for holder until until: one
+// row per name in journal_lease, taken over only once expired; no
+// advisory lock (DESIGN.md §6). Each background job has its own name, so
+// one instance may hold the journal's and another the cleanup's.
+func (s *Store) AcquireLease(ctx context.Context, name, holder string, now, until time.Time) (bool, error) {
 	tag, err := s.q(ctx).Exec(ctx, `INSERT INTO journal_lease (name, holder, expires_at) VALUES ($1, $2, $3)
 		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
 		WHERE journal_lease.expires_at <= $4 OR journal_lease.holder = excluded.holder`,
-		journalLease, holder, until.UTC(), now.UTC())
+		name, holder, until.UTC(), now.UTC())
 	if err != nil {
-		return false, fmt.Errorf("journal lease: %w", mapErr(err, ""))
+		return false, fmt.Errorf("lease %s: %w", name, mapErr(err, ""))
 	}
 	return tag.RowsAffected() == 1, nil
 }

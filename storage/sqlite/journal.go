@@ -346,16 +346,23 @@ func (s *Store) readTx(ctx context.Context, fn func(q querier) error) error {
 
 const journalLease = "journal"
 
-// AcquireJournalLease implements journal.Store.
+// AcquireJournalLease implements journal.Store: the lease named journal.
 func (s *Store) AcquireJournalLease(ctx context.Context, holder string, now, until time.Time) (bool, error) {
+	return s.AcquireLease(ctx, journalLease, holder, now, until)
+}
+
+// AcquireLease takes or renews the lease name for holder until until: one
+// row per name in journal_lease, taken over only once expired. Each
+// background job has its own name.
+func (s *Store) AcquireLease(ctx context.Context, name, holder string, now, until time.Time) (bool, error) {
 	var got bool
 	err := s.write(ctx, func(q querier) error {
 		res, err := q.ExecContext(ctx, `INSERT INTO journal_lease (name, holder, expires_at) VALUES (?, ?, ?)
 			ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
 			WHERE journal_lease.expires_at <= ? OR journal_lease.holder = excluded.holder`,
-			journalLease, holder, ms(until), ms(now))
+			name, holder, ms(until), ms(now))
 		if err != nil {
-			return fmt.Errorf("journal lease: %w", mapErr(err, ""))
+			return fmt.Errorf("lease %s: %w", name, mapErr(err, ""))
 		}
 		n, _ := res.RowsAffected()
 		got = n == 1
