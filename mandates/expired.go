@@ -28,6 +28,10 @@ const (
 	// time. An answered one (approved, refused, used) stays: the person's
 	// page shows it and the journal's entries about it name it.
 	ExpiredCosignatures ExpiredKind = "cosignatures"
+	// ExpiredWriteKeys are the keys PostgreSQL's transactions write so
+	// that a retry after a failover is not applied twice; past any retry
+	// they serve nothing. The embedded store has none.
+	ExpiredWriteKeys ExpiredKind = "write_keys"
 )
 
 // ExpiredKinds lists every kind, in the order the cleanup job takes them.
@@ -35,7 +39,7 @@ func ExpiredKinds() []ExpiredKind {
 	return []ExpiredKind{
 		ExpiredSessions, ExpiredPendingLogins, ExpiredUpstreamLogins, ExpiredAccountCodes, ExpiredLoginAttempts,
 		ExpiredCodes, ExpiredAccessTokens, ExpiredRefreshTokens, ExpiredJTIs, ExpiredDPoPProofs,
-		ExpiredConsentCodes, ExpiredCosignatures,
+		ExpiredConsentCodes, ExpiredCosignatures, ExpiredWriteKeys,
 	}
 }
 
@@ -55,8 +59,9 @@ func (k ExpiredKind) Valid() bool {
 type ExpiredStore interface {
 	// DeleteExpired deletes at most limit records of kind whose end is at
 	// or before before, and says how many. The end is the record's
-	// expires_at, or for ExpiredLoginAttempts the start of its window (the
-	// caller subtracts the window's length). Rotated refresh tokens and
+	// expires_at, or for ExpiredLoginAttempts the start of its window and
+	// for ExpiredWriteKeys the time of its write (the caller subtracts the
+	// window's or the retention's length). Rotated refresh tokens and
 	// used codes are ordinary records here: the caller chooses before so
 	// that reuse detection keeps what it needs. An unknown kind is an
 	// *InvalidError on "kind"; limit must be at least 1.

@@ -13,8 +13,8 @@ func TestExpiredKindsAreValidAndDistinct(t *testing.T) {
 		}
 		seen[k] = true
 	}
-	if len(seen) != 12 {
-		t.Errorf("%d kinds, want the 12 the cleanup deletes", len(seen))
+	if len(seen) != 13 {
+		t.Errorf("%d kinds, want the 13 the cleanup deletes", len(seen))
 	}
 }
 

@@ -40,6 +40,9 @@ const (
 	// recovery by the hour. A counter is deleted only once that window is
 	// over, so no limit is reset early.
 	longestAttemptWindow = 24 * time.Hour
+	// writeKeyRetention keeps a PostgreSQL transaction's write key far
+	// longer than any retry of it (postgres.Options.FailoverWait, 15 s).
+	writeKeyRetention = time.Hour
 )
 
 func bindCleanupFlags(fs *pflag.FlagSet, c *Config) {
@@ -145,8 +148,11 @@ func (c *cleanup) round(ctx context.Context) bool {
 // grant (oauth.TokenRecord.Active; RFC 9700 §4.14.2): past it, a replay
 // is refused as unknown, with nothing left to revoke it for.
 func cutoff(kind mandates.ExpiredKind, now time.Time) time.Time {
-	if kind == mandates.ExpiredLoginAttempts {
+	switch kind {
+	case mandates.ExpiredLoginAttempts:
 		return now.Add(-longestAttemptWindow)
+	case mandates.ExpiredWriteKeys:
+		return now.Add(-writeKeyRetention)
 	}
 	return now
 }

@@ -285,3 +285,20 @@ func openedAt(t *testing.T, path string) *sqlite.Store {
 	t.Cleanup(func() { st.Close() })
 	return st
 }
+
+// TestCutoff: most records are deleted once past their end; a failed-login
+// counter only once its longest window is over, and a PostgreSQL write
+// key only long after any retry of its transaction.
+func TestCutoff(t *testing.T) {
+	now := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
+	for kind, want := range map[mandates.ExpiredKind]time.Time{
+		mandates.ExpiredSessions:      now,
+		mandates.ExpiredRefreshTokens: now,
+		mandates.ExpiredLoginAttempts: now.Add(-24 * time.Hour),
+		mandates.ExpiredWriteKeys:     now.Add(-time.Hour),
+	} {
+		if got := cutoff(kind, now); !got.Equal(want) {
+			t.Errorf("cutoff(%s) = %v, want %v", kind, got, want)
+		}
+	}
+}

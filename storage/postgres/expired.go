@@ -28,6 +28,7 @@ var expiredTables = map[mandates.ExpiredKind]struct{ table, where string }{
 	mandates.ExpiredDPoPProofs:    {"dpop_proofs", "expires_at <= $1"},
 	mandates.ExpiredConsentCodes:  {"consent_codes", "expires_at <= $1"},
 	mandates.ExpiredCosignatures:  {"cosignatures", "status = '" + string(mandates.CosignPending) + "' AND expires_at <= $1"},
+	mandates.ExpiredWriteKeys:     {"write_keys", "written_at <= $1"},
 }
 
 // DeleteExpired implements mandates.ExpiredStore: one statement, which

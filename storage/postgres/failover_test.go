@@ -136,3 +136,29 @@ func TestAStatementWaitsForTheServer(t *testing.T) {
 		t.Errorf("Person after the wait: %+v, %v", got, err)
 	}
 }
+
+// TestWriteKeysAreDeletedWhenOld: the cleanup deletes the keys written
+// before its cut-off, in batches, and keeps the newer ones.
+func TestWriteKeysAreDeletedWhenOld(t *testing.T) {
+	tmpl := pgtest.Template(t, "relais_schema", func(dsn string) error { return migrate(context.Background(), dsn) })
+	s := open(t, pgtest.NewDatabaseFrom(t, tmpl))
+	for range 3 {
+		if err := s.CreatePerson(t.Context(), newPerson("Clé")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, err := s.WriteKeys(t.Context())
+	if err != nil || before < 3 {
+		t.Fatalf("write keys after three writes: %d, %v", before, err)
+	}
+	if n, err := s.DeleteExpired(t.Context(), mandates.ExpiredWriteKeys, time.Now().Add(-time.Hour), 10); err != nil || n != 0 {
+		t.Errorf("DeleteExpired(an hour ago) = %d, %v; want 0: the keys are new", n, err)
+	}
+	if n, err := s.DeleteExpired(t.Context(), mandates.ExpiredWriteKeys, time.Now().Add(time.Minute), 2); err != nil || n != 2 {
+		t.Errorf("DeleteExpired(limit 2) = %d, %v; want 2", n, err)
+	}
+	// Each of the two deletions' own transactions wrote a key too.
+	if left, err := s.WriteKeys(t.Context()); err != nil || left != before-2+2 {
+		t.Errorf("write keys left: %d, %v; want %d", left, err, before-2+2)
+	}
+}

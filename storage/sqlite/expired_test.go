@@ -4,8 +4,12 @@ import (
 	"database/sql"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/relais-fr/relais/mandates"
 
 	"github.com/relais-fr/relais/storage/sqlite"
+	"github.com/relais-fr/relais/storage/sqlite/sqlitetest"
 	"github.com/relais-fr/relais/storage/storagetest"
 )
 
@@ -39,4 +43,13 @@ func TestExpiredStore(t *testing.T) {
 			return n
 		}
 	})
+}
+
+// TestNoWriteKeysHere: the embedded store has no write keys (one process,
+// no failover), so the cleanup's kind deletes nothing and is no error.
+func TestNoWriteKeysHere(t *testing.T) {
+	s := sqlitetest.Migrated(t)
+	if n, err := s.DeleteExpired(t.Context(), mandates.ExpiredWriteKeys, time.Now(), 10); err != nil || n != 0 {
+		t.Errorf("DeleteExpired(write keys) = %d, %v; want 0, nil", n, err)
+	}
 }
