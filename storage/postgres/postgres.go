@@ -255,6 +255,13 @@ func (s *Store) await(ctx context.Context, read bool, do func() error) error {
 	}
 }
 
+// readOnly: the server refused a write as a standby does (25006), which a
+// primary demoted under a connection says.
+func readOnly(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "25006"
+}
+
 // notSent: the statement never reached a server.
 func notSent(err error) bool {
 	var ce *pgconn.ConnectError
@@ -298,21 +305,28 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context) error) er
 	var unknown error // a COMMIT that may have gone through, when fn may not run again
 	conflicts := 0
 	for {
-		run := fn
-		if unknown != nil {
-			// Only find out whether that COMMIT went through: take the
-			// key, which fails if it did, and keep it, so that it never
-			// will.
-			run = func(context.Context) error { return nil }
+		var keyWait time.Duration
+		if !lostSince.IsZero() {
+			// An earlier attempt may still hold the key on a server that
+			// has not yet seen its connection go: wait for it no longer
+			// than the failover may last.
+			keyWait = max(s.failoverWait-time.Since(lostSince), time.Millisecond)
 		}
-		err := s.inTxOnce(ctx, key, run)
+		var err error
+		if unknown != nil {
+			var written bool
+			if written, err = s.askWritten(ctx, key, keyWait); err == nil {
+				if written {
+					return nil
+				}
+				return unknown
+			}
+		} else {
+			err = s.inTxOnce(ctx, key, keyWait, fn)
+		}
 		var lost *lostError
 		switch {
-		case errors.Is(err, errAlreadyWritten):
-			return nil
-		case err == nil && unknown != nil:
-			return unknown
-		case err == nil:
+		case err == nil, errors.Is(err, errAlreadyWritten):
 			return nil
 		case retryable(err) && rerun:
 			conflicts++
@@ -332,19 +346,34 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context) error) er
 		switch {
 		case lost.stage == stageWork && !rerun:
 			return err
-		case lost.stage == stageCommit && !rerun && unknown == nil:
+		case lost.stage == stageCommit && !rerun:
 			unknown = err
 		}
 		if lostSince.IsZero() {
 			lostSince = time.Now()
 		}
 		if s.failoverWait <= 0 || time.Since(lostSince) >= s.failoverWait || !pause(ctx, failoverBackoff(time.Since(lostSince))) {
-			if unknown != nil {
-				return unknown
-			}
 			return err
 		}
 	}
+}
+
+// askWritten finds out whether a COMMIT whose answer was lost went
+// through, without running anything again: it takes the transaction's key
+// and keeps it, so that the attempt that COMMIT ended can never commit.
+// Taking the key is the answer (no), whatever becomes of this COMMIT; the
+// key already there is yes. An error (the server lost before the key was
+// taken) asks to ask again.
+func (s *Store) askWritten(ctx context.Context, key string, keyWait time.Duration) (written bool, err error) {
+	err = s.inTxOnce(ctx, key, keyWait, func(context.Context) error { return nil })
+	var lost *lostError
+	switch {
+	case errors.Is(err, errAlreadyWritten):
+		return true, nil
+	case errors.As(err, &lost) && lost.stage == stageBegin:
+		return false, err
+	}
+	return false, nil
 }
 
 // failoverBackoff grows from 50 ms to 500 ms while the server is away, so
@@ -395,14 +424,25 @@ func lostAt(st stage, err error) error {
 	return err
 }
 
-func (s *Store) inTxOnce(ctx context.Context, key string, fn func(ctx context.Context) error) (err error) {
-	// One round trip: the key is a UUID made by mandates.NewID, so it can
-	// be written into the statement.
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: "BEGIN; INSERT INTO write_keys (key) VALUES ('" + key + "')"})
+// inTxOnce is one attempt of a transaction. keyWait, when not zero, bounds
+// how long taking the key may wait for an earlier attempt that holds it.
+func (s *Store) inTxOnce(ctx context.Context, key string, keyWait time.Duration, fn func(ctx context.Context) error) (err error) {
+	// One round trip: the key is a UUID made by mandates.NewID and the
+	// wait a number, so both can be written into the statement.
+	begin := "BEGIN; INSERT INTO write_keys (key) VALUES ('" + key + "')"
+	if keyWait > 0 {
+		begin = fmt.Sprintf("BEGIN; SET LOCAL lock_timeout = %d; INSERT INTO write_keys (key) VALUES ('%s'); SET LOCAL lock_timeout TO DEFAULT",
+			keyWait.Milliseconds()+1, key)
+	}
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: begin})
 	if err != nil {
 		var pe *pgconn.PgError
-		if errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "write_keys_pkey" {
+		switch {
+		case errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "write_keys_pkey":
 			return errAlreadyWritten
+		case errors.As(err, &pe) && pe.Code == "55P03":
+			// lock_not_available: the earlier attempt still holds the key.
+			return &lostError{stage: stageBegin, err: fmt.Errorf("begin: %w: an earlier attempt holds the key: %w", mandates.ErrUnavailable, err)}
 		}
 		return lostAt(stageBegin, fmt.Errorf("begin: %w", mapErr(err, "")))
 	}
@@ -414,6 +454,11 @@ func (s *Store) inTxOnce(ctx context.Context, key string, fn func(ctx context.Co
 	}()
 	if err := fn(context.WithValue(ctx, txKey{s}, tx)); err != nil {
 		_ = tx.Rollback(context.WithoutCancel(ctx))
+		if !tx.Conn().IsClosed() && !readOnly(err) {
+			// The server is still there (an ErrUnavailable from
+			// elsewhere, such as a busy password hasher): no failover.
+			return err
+		}
 		return lostAt(stageWork, err)
 	}
 	if err := s.commit(ctx, tx); err != nil {
