@@ -667,8 +667,19 @@ func (p *Provider) ParseAuthorize(ctx context.Context, r *http.Request) (*Author
 // checked as registered, and says so. Otherwise it writes nothing and
 // returns false: the person must see Relais's own error page, never a
 // redirect to an unverified address (RFC 6749 §4.1.2.1).
+//
+// fosite's IsRedirectURIValid is not enough: fosite checks the redirect
+// URI before the scope, the state or the response type, with its loose
+// loopback match (any port, the decoded path), so a request refused after
+// that check carries a redirect only fosite accepted. Every authorization
+// error passes here, so here the URI as sent is also matched against the
+// client's registered ones, character for character (RFC 9700 §2.1).
 func (p *Provider) AuthorizeError(w http.ResponseWriter, r *http.Request, a *AuthorizeRequest, err error) bool {
 	if a == nil || a.ar == nil || !a.ar.IsRedirectURIValid() {
+		return false
+	}
+	fc, ok := a.ar.GetClient().(*fositeClient)
+	if !ok || checkRedirectURI(fc, a.ar.GetRequestForm()) != nil {
 		return false
 	}
 	p.oauth.WriteAuthorizeError(r.Context(), issWriter{w, p.cfg.Issuer}, a.ar, err)

@@ -533,6 +533,10 @@ func (ft *fuzzTarget) authorizeSeeds(tb testing.TB) []authorizeInput {
 		{"a short state", false, with("state", "s"), "", "", 0},
 		{"a short nonce", false, with("nonce", "n"), "", "", 0},
 		{"a request object", false, q + "&request=a.b.c", "", "", 0},
+		{"another loopback port and a bad scope", false, authorizeQuery(fuzzSecretClient, "http://127.0.0.1:4444/cb", "openid phone", verifier).Encode(), "", "", 0},
+		{"another loopback port and a short state", false, strings.Replace(with("redirect_uri", "http://127.0.0.1:4444/cb"), "state=state-123456", "state=s", 1), "", "", 0},
+		{"a percent-encoded path and a refused request object", false, url.Values{"client_id": {fuzzSecretClient}, "request": {fuzzUnsigned(map[string]any{
+			"iss": fuzzSecretClient, "aud": fuzzIssuer, "redirect_uri": "http://127.0.0.1/%63b", "state": "state-123456", "response_type": "code"})}}.Encode(), "", "", 0},
 		{"an alg none request object naming its redirect URI", false, url.Values{"client_id": {fuzzKeyClient}, "request": {fuzzUnsigned(map[string]any{
 			"iss": fuzzKeyClient, "aud": fuzzIssuer, "redirect_uri": fuzzSecretRedirect, "state": "state-123456", "response_type": "code"})}}.Encode(), "", "", 0},
 		{"a request object whose claims are not parameters", false, url.Values{"client_id": {fuzzSecretClient}, "request": {fuzzUnsigned(map[string]any{

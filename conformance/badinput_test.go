@@ -42,12 +42,25 @@ func redirectVariant(change func(string) string) func(*testing.T, *target) {
 
 // clientRedirectVariant is redirectVariant for the client of role r.
 func clientRedirectVariant(r role, change func(string) string) func(*testing.T, *target) {
+	return spoiledRedirectVariant(r, change, nil)
+}
+
+// spoiledRedirectVariant is clientRedirectVariant with the request also
+// spoiled by spoil, when not nil: fosite checks the redirect URI before the
+// scope, the state or a request object, with a looser match than Relais's,
+// so a request refused for one of those must still not be redirected to
+// the variant (RFC 9700 §2.1).
+func spoiledRedirectVariant(r role, change func(string) string, spoil func(url.Values)) func(*testing.T, *target) {
 	return func(t *testing.T, tg *target) {
 		c := tg.clients[r]
 		q := baseQuery(c)
 		q.Set("redirect_uri", change(c.RedirectURI))
+		what := "redirect_uri " + q.Get("redirect_uri")
+		if spoil != nil {
+			spoil(q)
+		}
 		res, _ := tg.authorizeOnce(t, q)
-		errorPage(t, tg, "redirect_uri "+q.Get("redirect_uri"), res)
+		errorPage(t, tg, what, res)
 	}
 }
 
@@ -84,6 +97,27 @@ func otherPort(raw string) string {
 	}
 	u.Host = net.JoinHostPort(u.Hostname(), port)
 	return u.String()
+}
+
+// unknownScope adds a scope no client may ask for (invalid_scope).
+func unknownScope(q url.Values) { q.Set("scope", "openid scope_inconnu_"+random()) }
+
+// shortState makes the state shorter than fosite's eight characters
+// (invalid_state).
+func shortState(q url.Values) { q.Set("state", "s") }
+
+// unsignedRequestObject moves the request's redirect URI and state into an
+// alg none request object, which Relais refuses; only client_id stays
+// beside it.
+func unsignedRequestObject(q url.Values) {
+	claims := map[string]any{"iss": q.Get("client_id"), "client_id": q.Get("client_id"), "response_type": "code",
+		"redirect_uri": q.Get("redirect_uri"), "state": q.Get("state"), "scope": q.Get("scope")}
+	for k := range q {
+		if k != "client_id" {
+			q.Del(k)
+		}
+	}
+	q.Set("request", unsignedJWT(claims))
 }
 
 func addQuery(raw string) string {

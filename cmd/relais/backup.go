@@ -206,13 +206,21 @@ func restore(ctx context.Context, stdout io.Writer, getenv func(string) string, 
 	if _, err := syncFile(staged); err != nil {
 		return err
 	}
-	kept, err := setAside(ctx, c, path)
+	kept, held, err := setAside(ctx, c, path)
 	if err != nil {
 		return err
 	}
 	// Rename replaces the store in one step: at every moment the path
-	// holds either the previous store or the whole copy.
-	if err := os.Rename(staged, path); err != nil {
+	// holds either the previous store or the whole copy. The previous
+	// store stays locked until the copy is in place, so no process can
+	// start using it between the check that no one did and the rename.
+	err = os.Rename(staged, path)
+	if held != nil {
+		if rerr := held.Release(); err == nil && rerr != nil {
+			return rerr
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("put the copy at %s: %w", path, err)
 	}
 	if err := syncDir(dir); err != nil {
@@ -314,33 +322,33 @@ func checkCopy(ctx context.Context, getenv func(string) string, c Config, staged
 // setAside makes sure no one uses the store at path (a relais serve holds
 // it open while it runs), folds its write-ahead log into the file, and
 // keeps it under a second name, path.before-restore-TIME; it says that
-// name, or "" when there was no store. The -wal must be folded in first:
-// SQLite would replay a -wal left beside the restored file into it, and
-// the kept file alone must hold the whole previous store.
-func setAside(ctx context.Context, c Config, path string) (string, error) {
+// name, or "" when there was no store, and holds the store locked until
+// the caller releases it (nil when there was no store). The -wal must be
+// folded in first: SQLite would replay a -wal left beside the restored
+// file into it, and the kept file alone must hold the whole previous
+// store.
+func setAside(ctx context.Context, c Config, path string) (string, *sqlite.Settled, error) {
 	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
 		if err := removeSidecars(path); err != nil {
-			return "", err
+			return "", nil, err
 		}
-		return "", nil
+		return "", nil, nil
 	}
-	err := sqlite.Settle(ctx, path)
+	held, err := sqlite.Settle(ctx, path)
 	switch {
 	case errors.Is(err, sqlite.ErrInUse):
-		return "", settingErr("--db %s (RELAIS_DB) is in use, by relais serve most likely; stop it, restore, then start it again.", c.DB)
+		return "", nil, settingErr("--db %s (RELAIS_DB) is in use, by relais serve most likely; stop it, restore, then start it again.", c.DB)
 	case err != nil:
-		return "", err
-	}
-	if err := os.Remove(path + "-shm"); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return "", err
+		return "", nil, err
 	}
 	kept := path + ".before-restore-" + time.Now().UTC().Format("20060102T150405Z")
 	// A link, not a rename: the path never goes missing, and an earlier
 	// kept file of the same second is never overwritten.
 	if err := os.Link(path, kept); err != nil {
-		return "", fmt.Errorf("keep the previous store as %s: %w", kept, err)
+		held.Release()
+		return "", nil, fmt.Errorf("keep the previous store as %s: %w", kept, err)
 	}
-	return kept, nil
+	return kept, held, nil
 }
 
 // removeSidecars removes what SQLite may leave beside a database file no

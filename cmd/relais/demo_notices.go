@@ -109,9 +109,10 @@ func (p *demoPost) RunOnce(ctx context.Context) (int, error) {
 			continue
 		}
 		m, err := p.Writer.Write(ctx, n)
+		var l *letter.Letter
 		if err == nil {
 			m.ID = n.ID
-			err = p.Folder.Check(m)
+			l, err = p.Folder.Draft(ctx, m)
 		}
 		if notices.IsPermanent(err) {
 			p.told[n.ID] = true
@@ -127,17 +128,22 @@ func (p *demoPost) RunOnce(ctx context.Context) (int, error) {
 			return written, err
 		}
 		// Every serve --demo on one database runs a print service: the
-		// letter is taken (handed over) before it is written, and left to
-		// the instance that took it first.
+		// letter, written under a temporary name, is taken (handed over)
+		// before it gets its name, and left to the instance that took it
+		// first. What can fail after the taking is the rename alone.
 		err = p.Store.MarkHandedOver(ctx, []string{n.ID}, p.Now())
 		var taken *notices.TransitionError
 		if errors.As(err, &taken) || errors.Is(err, mandates.ErrConflict) {
+			l.Discard()
 			continue
 		}
 		if err != nil {
+			l.Discard()
 			return written, err
 		}
-		if err := p.Folder.Send(ctx, m); err != nil {
+		err = l.Put()
+		l.Discard()
+		if err != nil {
 			return written, fmt.Errorf("demo letter %s, handed over: %w", n.ID, err)
 		}
 		written++

@@ -29,42 +29,66 @@ var _ notices.Sender = (*Folder)(nil)
 // wraps the *AddressError, so the outbox shows the notice as one that
 // cannot be sent until the address is corrected.
 func (f *Folder) Send(ctx context.Context, m notices.Message) error {
-	if err := ctx.Err(); err != nil {
+	d, err := f.Draft(ctx, m)
+	if err != nil {
 		return err
+	}
+	defer d.Discard()
+	return d.Put()
+}
+
+// Letter is a letter rendered and written under a temporary name in its
+// folder: Put gives it its name, Discard removes it.
+type Letter struct {
+	id, tmp, final string
+}
+
+// Draft renders m's letter once and writes it under a temporary name, with
+// Send's errors: a caller that must take the notice before the letter is
+// in the folder (the demo's print service, with several instances) knows
+// first whether it can be printed, and has little left that can fail.
+func (f *Folder) Draft(ctx context.Context, m notices.Message) (*Letter, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	buf, err := f.render(m)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	tmp, err := os.CreateTemp(f.Dir, "."+m.ID+"-*.pdf")
 	if err != nil {
-		return fmt.Errorf("letter %s: %w", m.ID, err)
+		return nil, fmt.Errorf("letter %s: %w", m.ID, err)
 	}
-	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
+	l := &Letter{id: m.ID, tmp: tmp.Name(), final: filepath.Join(f.Dir, m.ID+".pdf")}
 	if _, err := tmp.Write(buf.Bytes()); err != nil {
 		tmp.Close()
-		return fmt.Errorf("letter %s: %w", m.ID, err)
+		l.Discard()
+		return nil, fmt.Errorf("letter %s: %w", m.ID, err)
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return fmt.Errorf("letter %s: %w", m.ID, err)
+		l.Discard()
+		return nil, fmt.Errorf("letter %s: %w", m.ID, err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("letter %s: %w", m.ID, err)
+		l.Discard()
+		return nil, fmt.Errorf("letter %s: %w", m.ID, err)
 	}
-	if err := os.Rename(tmp.Name(), filepath.Join(f.Dir, m.ID+".pdf")); err != nil {
-		return fmt.Errorf("letter %s: %w", m.ID, err)
+	return l, nil
+}
+
+// Put renames the letter into place, Dir/<ID>.pdf, in one step.
+func (l *Letter) Put() error {
+	if err := os.Rename(l.tmp, l.final); err != nil {
+		return fmt.Errorf("letter %s: %w", l.id, err)
 	}
 	return nil
 }
 
-// Check renders m's letter without writing it, and returns the error Send
-// would return for a letter that cannot be printed: a caller that must
-// take the notice before writing it (the demo's print service, with
-// several instances) knows first whether it can.
-func (f *Folder) Check(m notices.Message) error {
-	_, err := f.render(m)
-	return err
+// Discard removes the letter's temporary file; after Put there is none,
+// and it does nothing.
+func (l *Letter) Discard() {
+	os.Remove(l.tmp)
 }
 
 // render is m's letter, or a *notices.PermanentError when it cannot be

@@ -172,42 +172,77 @@ func knownVersion() (int64, error) {
 	return max, nil
 }
 
+// Settled is a database Settle holds: until Release, no other connection
+// can open it, in this process or another.
+type Settled struct {
+	db   *sql.DB
+	conn *sql.Conn
+}
+
 // Settle proves that no other connection has the database at path open,
-// and folds its write-ahead log into the file, so that the file alone is
-// the whole database and may be moved or replaced. In exclusive locking
-// mode SQLite opens a WAL database only once it holds the exclusive lock
-// on the file, which fails while any other connection (each keeps a
-// shared lock in WAL mode) has it open: that is ErrInUse, at once, without
-// waiting. Closing the connection deletes the -wal file; the -shm file,
-// which exclusive mode does not use, may stay: SQLite rebuilds it from the
-// -wal, so a stale one is harmless once the -wal is gone.
-func Settle(ctx context.Context, path string) error {
+// folds its write-ahead log into the file and removes the -wal and -shm
+// files, so that the file alone is the whole database and may be moved or
+// replaced; it keeps the file locked until Release, so that no one opens
+// it in between (relais restore keeps it and puts another in its place).
+// In exclusive locking mode SQLite opens a WAL database only once it holds
+// the exclusive lock on the file, which fails while any other connection
+// (each keeps a shared lock in WAL mode) has it open: that is ErrInUse, at
+// once, without waiting; and it keeps that lock while it stays open.
+// Exclusive mode keeps the WAL index in memory, so the -shm is unused.
+func Settle(ctx context.Context, path string) (*Settled, error) {
 	db, err := sql.Open("sqlite", rawDSN(path, "busy_timeout(0)", "locking_mode(EXCLUSIVE)"))
 	if err != nil {
-		return fmt.Errorf("settle %s: %w", path, err)
+		return nil, fmt.Errorf("settle %s: %w", path, err)
 	}
-	defer db.Close()
 	db.SetMaxOpenConns(1)
 	conn, err := db.Conn(ctx)
 	if err != nil {
-		return settleErr(path, err)
+		db.Close()
+		return nil, settleErr(path, err)
 	}
-	defer conn.Close()
+	held := &Settled{db: db, conn: conn}
 	var busy, logged, moved int
 	if err := conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logged, &moved); err != nil {
-		return settleErr(path, err)
+		held.Release()
+		return nil, settleErr(path, err)
 	}
 	if busy != 0 {
-		return ErrInUse
+		held.Release()
+		return nil, ErrInUse
 	}
-	if err := conn.Close(); err != nil {
-		return settleErr(path, err)
+	// Closing a WAL connection deletes the -wal by its name, which by
+	// Release may be another store's (the one put in this one's place).
+	// With the log persistent, the connection keeps its own, emptied
+	// above, and removed here by name while the name is still this file's.
+	if err := conn.Raw(func(dc any) error {
+		fc, ok := dc.(sqlite.FileControl)
+		if !ok {
+			return fmt.Errorf("the driver's connection %T has no file control", dc)
+		}
+		_, err := fc.FileControlPersistWAL("main", 1)
+		return err
+	}); err != nil {
+		held.Release()
+		return nil, fmt.Errorf("settle %s: keep the write-ahead log on close: %w", path, err)
 	}
-	if err := db.Close(); err != nil {
-		return settleErr(path, err)
+	for _, f := range []string{path + "-wal", path + "-shm"} {
+		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			held.Release()
+			return nil, fmt.Errorf("settle %s: %w", path, err)
+		}
 	}
-	if _, err := os.Stat(path + "-wal"); err == nil {
-		return fmt.Errorf("settle %s: its write-ahead log %s-wal is still there after closing", path, path)
+	return held, nil
+}
+
+// Release closes the connection Settle holds, and with it the lock; it
+// removes no file.
+func (s *Settled) Release() error {
+	err := s.conn.Close()
+	if cerr := s.db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("release the settled database: %w", mapErr(err, ""))
 	}
 	return nil
 }

@@ -153,7 +153,7 @@ func TestSettleRefusesADatabaseInUse(t *testing.T) {
 	if err := st.Ping(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if err := sqlite.Settle(t.Context(), path); !errors.Is(err, sqlite.ErrInUse) {
+	if _, err := sqlite.Settle(t.Context(), path); !errors.Is(err, sqlite.ErrInUse) {
 		t.Errorf("Settle while a store has it open: %v, want ErrInUse", err)
 	}
 	// Committed pages in the WAL, as a stopped process may leave them:
@@ -168,18 +168,25 @@ func TestSettleRefusesADatabaseInUse(t *testing.T) {
 	copyFile(t, path, crashed)
 	copyFile(t, path+"-wal", crashed+"-wal")
 	st.Close()
-	if err := sqlite.Settle(t.Context(), path); err != nil {
+	if held, err := sqlite.Settle(t.Context(), path); err != nil {
 		t.Errorf("Settle once the store is closed: %v", err)
+	} else if err := held.Release(); err != nil {
+		t.Errorf("Release: %v", err)
 	}
-	if err := sqlite.Settle(t.Context(), crashed); err != nil {
+	held, err := sqlite.Settle(t.Context(), crashed)
+	if err != nil {
 		t.Fatalf("Settle of a file left with its -wal: %v", err)
 	}
+
 	if _, err := os.Stat(crashed + "-wal"); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the -wal file is still there: %v", err)
 	}
 	// The file alone holds everything.
 	moved := filepath.Join(t.TempDir(), "moved.db")
 	if err := os.Rename(crashed, moved); err != nil {
+		t.Fatal(err)
+	}
+	if err := held.Release(); err != nil {
 		t.Fatal(err)
 	}
 	db, err := sql.Open("sqlite", moved)
@@ -190,6 +197,69 @@ func TestSettleRefusesADatabaseInUse(t *testing.T) {
 	var holder string
 	if err := db.QueryRow("SELECT holder FROM journal_lease").Scan(&holder); err != nil || holder != "settle-test" {
 		t.Errorf("the settled file without its -wal: %q, %v", holder, err)
+	}
+}
+
+// TestSettleHoldsTheStoreUntilReleased: between Settle and Release no
+// other connection can use the file (relais restore links and replaces it
+// then), and Release deletes nothing by name: by then the name may be a
+// restored store's, whose -wal is another process's.
+func TestSettleHoldsTheStoreUntilReleased(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "relais.db")
+	st, err := sqlite.Open(t.Context(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mig, err := st.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mig.Up(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	mig.Close()
+	st.Close()
+
+	held, err := sqlite.Settle(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path + "-wal"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the -wal file is still there while settled: %v", err)
+	}
+	write := func() error {
+		st, err := sqlite.Open(t.Context(), path, sqlite.Options{BusyTimeout: time.Millisecond})
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		return st.InTx(t.Context(), func(ctx context.Context) error {
+			_, err := st.AcquireJournalLease(ctx, "settle-hold-test", time.Now(), time.Now().Add(time.Hour))
+			return err
+		})
+	}
+	if err := write(); !errors.Is(err, mandates.ErrUnavailable) {
+		t.Errorf("a write while Settle holds the file: %v, want ErrUnavailable", err)
+	}
+	if _, err := sqlite.Settle(t.Context(), path); !errors.Is(err, sqlite.ErrInUse) {
+		t.Errorf("a second Settle while the first holds the file: %v, want ErrInUse", err)
+	}
+	// Another process's -wal, as a relais serve started on a restored
+	// file would create it.
+	if err := os.WriteFile(path+"-wal", []byte("another store's log"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := held.Release(); err != nil {
+		t.Fatalf("Release: %v", err)
+	}
+	if b, err := os.ReadFile(path + "-wal"); err != nil || string(b) != "another store's log" {
+		t.Errorf("Release touched the -wal now beside the file: %q, %v", b, err)
+	}
+	if err := os.Remove(path + "-wal"); err != nil {
+		t.Fatal(err)
+	}
+	if err := write(); err != nil {
+		t.Errorf("a write once released: %v", err)
 	}
 }
 
