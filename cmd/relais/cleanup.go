@@ -16,7 +16,8 @@ import (
 
 // The cleanup job of relais serve deletes what has expired (issue 19):
 // sessions, logins on their way, codes, tokens, replay records and
-// unanswered co-signature requests (mandates.ExpiredKinds). It replaces
+// co-signature requests a month past their unanswered expiry
+// (mandates.ExpiredKinds). It replaces
 // the sweeps of DPoP proofs and upstream logins that every instance ran.
 
 const (
@@ -43,6 +44,14 @@ const (
 	// writeKeyRetention keeps a PostgreSQL transaction's write key far
 	// longer than any retry of it (postgres.Options.FailoverWait, 15 s).
 	writeKeyRetention = time.Hour
+	// cosignatureRetention keeps a request nobody answered for a month
+	// after it expired: the site that opened it still reads it as
+	// expired (GET /access/v1/cosignatures/{id}) when its actor comes
+	// back to the act, and the notices and letters about it still find
+	// its words. Past that, the site's own record of the request has long
+	// expired; an evaluation naming it is answered as before
+	// (mandates.Service.Evaluate) and the GET answers 404.
+	cosignatureRetention = 30 * 24 * time.Hour
 )
 
 func bindCleanupFlags(fs *pflag.FlagSet, c *Config) {
@@ -153,6 +162,8 @@ func cutoff(kind mandates.ExpiredKind, now time.Time) time.Time {
 		return now.Add(-longestAttemptWindow)
 	case mandates.ExpiredWriteKeys:
 		return now.Add(-writeKeyRetention)
+	case mandates.ExpiredCosignatures:
+		return now.Add(-cosignatureRetention)
 	}
 	return now
 }

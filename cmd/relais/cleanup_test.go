@@ -287,8 +287,9 @@ func openedAt(t *testing.T, path string) *sqlite.Store {
 }
 
 // TestCutoff: most records are deleted once past their end; a failed-login
-// counter only once its longest window is over, and a PostgreSQL write
-// key only long after any retry of its transaction.
+// counter only once its longest window is over, a PostgreSQL write key
+// only long after any retry of its transaction, and an unanswered
+// co-signature request a month after it expired.
 func TestCutoff(t *testing.T) {
 	now := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
 	for kind, want := range map[mandates.ExpiredKind]time.Time{
@@ -296,6 +297,7 @@ func TestCutoff(t *testing.T) {
 		mandates.ExpiredRefreshTokens: now,
 		mandates.ExpiredLoginAttempts: now.Add(-24 * time.Hour),
 		mandates.ExpiredWriteKeys:     now.Add(-time.Hour),
+		mandates.ExpiredCosignatures:  now.Add(-30 * 24 * time.Hour),
 	} {
 		if got := cutoff(kind, now); !got.Equal(want) {
 			t.Errorf("cutoff(%s) = %v, want %v", kind, got, want)
