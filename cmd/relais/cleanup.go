@@ -131,8 +131,27 @@ func (c *cleanup) run(ctx context.Context, tick <-chan time.Time) {
 // again.
 func (c *cleanup) round(ctx context.Context) bool {
 	now := c.now()
-	// Held for most of an interval and not released, as the journal's:
-	// whichever instance ticks next after it expires does the next round.
+	if !c.hold(ctx) {
+		return false
+	}
+	for i, kind := range mandates.ExpiredKinds() {
+		if !c.deleteKind(ctx, kind, cutoff(kind, now), i == 0) {
+			break
+		}
+	}
+	return true
+}
+
+// hold takes or renews the lease, for nine tenths of an interval from
+// now, and says whether this instance holds it. Not released, as the
+// journal's: whichever instance ticks next after it expires does the
+// next round. It is renewed before each batch, so that a round longer
+// than its first lease keeps it, and ends as soon as another instance
+// took the lease over (its clock said ours was over) or the store cannot
+// tell: two rounds at once would compete for the store, on SQLite for
+// its single writer.
+func (c *cleanup) hold(ctx context.Context) bool {
+	now := c.now()
 	ok, err := c.store.AcquireLease(ctx, cleanupLease, c.holder, now, now.Add(c.interval*9/10))
 	if err != nil {
 		if ctx.Err() == nil {
@@ -140,15 +159,7 @@ func (c *cleanup) round(ctx context.Context) bool {
 		}
 		return false
 	}
-	if !ok {
-		return false
-	}
-	for _, kind := range mandates.ExpiredKinds() {
-		if !c.deleteKind(ctx, kind, cutoff(kind, now)) {
-			return true
-		}
-	}
-	return true
+	return ok
 }
 
 // cutoff is the end before which a record of kind is deleted at now.
@@ -169,10 +180,15 @@ func cutoff(kind mandates.ExpiredKind, now time.Time) time.Time {
 }
 
 // deleteKind deletes kind's records in batches until one comes back
-// short, and says whether to go on with the next kind (false once ctx
-// ends).
-func (c *cleanup) deleteKind(ctx context.Context, kind mandates.ExpiredKind, before time.Time) bool {
+// short, renewing the lease before each batch (but the first when held
+// says the round has just taken it), and says whether to go on with the
+// next kind (false once ctx ends or the lease is lost).
+func (c *cleanup) deleteKind(ctx context.Context, kind mandates.ExpiredKind, before time.Time, held bool) bool {
 	for {
+		if !held && !c.hold(ctx) {
+			return false
+		}
+		held = false
 		n, err := c.batchOnce(ctx, kind, before)
 		if err != nil {
 			c.log.WarnContext(ctx, "delete expired records", "kind", string(kind), "err", err)
