@@ -50,8 +50,6 @@ type AccountCodeStore interface {
 	// DeleteAccountCode deletes the code with this hash; mandates.ErrNotFound
 	// when it is already gone, so that of two uses at once only one wins.
 	DeleteAccountCode(ctx context.Context, hash []byte) error
-	// DeleteExpiredAccountCodes removes codes that expired before now.
-	DeleteExpiredAccountCodes(ctx context.Context, now time.Time) (int64, error)
 }
 
 // CodeLimits bound the codes typed from one address, whatever the account:

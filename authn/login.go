@@ -56,8 +56,6 @@ type AttemptStore interface {
 	Failures(ctx context.Context, key string, window time.Time) (int, error)
 	// ClearFailures forgets key's failures.
 	ClearFailures(ctx context.Context, key string) error
-	// DeleteOldAttempts forgets windows that started before t.
-	DeleteOldAttempts(ctx context.Context, t time.Time) (int64, error)
 }
 
 // AttemptLimit is a counter an attempt is counted against, and how many

@@ -47,9 +47,6 @@ type SessionStore interface {
 	// factor is given) in one transaction, so the old token stops working
 	// when the new one starts. mandates.ErrNotFound when oldID is gone.
 	RenewSession(ctx context.Context, oldID string, s BrowserSession) error
-	// DeleteExpiredSessions removes sessions that expired before now and
-	// says how many.
-	DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error)
 }
 
 // NewSessionToken returns a cookie token and the session id it maps to.

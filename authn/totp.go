@@ -123,8 +123,6 @@ type PendingLoginStore interface {
 	// in at most one session: of two concurrent calls, one gets
 	// mandates.ErrNotFound, as does an unknown or expired id.
 	TakePendingLogin(ctx context.Context, id string, now time.Time) (PendingLogin, error)
-	// DeleteExpiredPendingLogins removes those that expired before now.
-	DeleteExpiredPendingLogins(ctx context.Context, now time.Time) (int64, error)
 }
 
 // TOTPConfig tunes the second factor; the zero value is the default.

@@ -41,9 +41,6 @@ type UpstreamLoginStore interface {
 	// ErrUpstreamLoginUsed when it was taken before. An expired one is
 	// returned (and used up): the caller compares ExpiresAt.
 	TakeUpstreamLogin(ctx context.Context, stateHash []byte, now time.Time) (UpstreamLogin, error)
-	// DeleteExpiredUpstreamLogins forgets the logins that expired before
-	// now, used or not, and says how many.
-	DeleteExpiredUpstreamLogins(ctx context.Context, now time.Time) (int64, error)
 }
 
 // UpstreamLink says that an upstream provider's account (its sub) is this

@@ -16,9 +16,6 @@ import (
 type noProofs struct{}
 
 func (noProofs) UseDPoPProof(context.Context, string, time.Time, time.Time) error { return nil }
-func (noProofs) DeleteExpiredDPoPProofs(context.Context, time.Time) (int64, error) {
-	return 0, nil
-}
 
 // oneTx stands for a transactor, which NewProvider also requires.
 type oneTx struct{}

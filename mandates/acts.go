@@ -119,7 +119,8 @@ func (s *Service) ReportAct(ctx context.Context, a ActReport) (Answer, error) {
 // CosignatureTTL and that backs no act yet, and marks it as backing this
 // one, in one transaction: an agreement backs one act, and of concurrent
 // reports exactly one is allowed. Otherwise it answers why the agreement
-// cannot serve (the zero Reason for an unknown one) and journals nothing.
+// cannot serve and journals nothing; an id no longer stored, unknown or
+// another site's is answered as an expired request, as Evaluate does.
 func (s *Service) reportWithAgreement(ctx context.Context, a ActReport, ans Answer) (Answer, Reason, error) {
 	var why Reason
 	var allowed Answer
@@ -128,7 +129,7 @@ func (s *Service) reportWithAgreement(ctx context.Context, a ActReport, ans Answ
 		c, err := s.store.UpdateCosignature(ctx, a.CosignatureID, func(c *Cosignature) error {
 			switch {
 			case c.ClientID != a.ClientID:
-				return ErrNotFound
+				why = Reason{Code: ReasonCosignExpired}
 			case !c.Matches(a.Question, a.ClientID):
 				why = Reason{Code: ReasonCosignOtherAct}
 			case c.Status != CosignUsed || a.At.Sub(c.UsedAt) > CosignatureTTL:
@@ -152,7 +153,11 @@ func (s *Service) reportWithAgreement(ctx context.Context, a ActReport, ans Answ
 		return s.emit(ctx, actEvent(a, allowed))
 	})
 	switch {
-	case errors.Is(err, ErrNotFound), errors.Is(err, errUnusable):
+	case errors.Is(err, ErrNotFound):
+		// As Evaluate answers it: deleted after it expired unanswered,
+		// or never this site's.
+		return Answer{}, Reason{Code: ReasonCosignExpired}, nil
+	case errors.Is(err, errUnusable):
 		return Answer{}, why, nil
 	case errors.Is(err, ErrConflict):
 		// A concurrent report used it first.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestASiteReportsAnActTheActorMayDo(t *testing.T) {
@@ -145,5 +146,42 @@ func TestAnAgreementBacksOneReportedActOnly(t *testing.T) {
 	stored, err := w.st.Cosignature(w.ctx, c.ID)
 	if err != nil || stored.ActReportedAt.IsZero() {
 		t.Errorf("stored agreement %+v, %v: want the time of the act it backed", stored, err)
+	}
+}
+
+// A report naming an id no longer stored (a request the cleanup deleted a
+// month after it expired unanswered), one that never was, or another
+// site's request is refused as a report naming the expired request was,
+// as Evaluate answers them.
+func TestAReportNamingARequestNoLongerStoredIsRefusedAsExpired(t *testing.T) {
+	tests := []struct {
+		name   string
+		client string
+		id     func(w *cosignWorld, c Cosignature) string
+	}{
+		{"the expired request, still stored", "caf", func(w *cosignWorld, c Cosignature) string { return c.ID }},
+		{"the expired request, deleted", "caf", func(w *cosignWorld, c Cosignature) string {
+			delete(w.st.cosigns, c.ID)
+			return c.ID
+		}},
+		{"an id that never was", "caf", func(w *cosignWorld, c Cosignature) string { return NewID(w.clock) }},
+		{"another site's request", "impots", func(w *cosignWorld, c Cosignature) string { return c.ID }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newCosignWorld(t)
+			c := w.request(w.jane)
+			w.advance(CosignaturePendingTTL + time.Second)
+			report := ActReport{Question: Question{ActorID: w.jane, PersonID: w.jane, Action: Dispose, Area: "argent"}, ClientID: tt.client,
+				Label: "Voiture vendue", CosignatureID: tt.id(w, c)}
+			before := len(w.st.events)
+			ans, err := w.svc.ReportAct(w.ctx, report)
+			if err != nil || ans.Decision != Cosign || ans.Reason.Code != ReasonCosignExpired {
+				t.Fatalf("ReportAct = %s (%s), %v; want cosign, %s", ans.Decision, ans.Reason.Code, err, ReasonCosignExpired)
+			}
+			if evs := w.st.events[before:]; len(evs) != 1 || evs[0].Type != EventAccessEvaluated || evs[0].Detail["report"] != "act" {
+				t.Errorf("journaled %+v, want the refusal as an evaluation", evs)
+			}
+		})
 	}
 }

@@ -410,8 +410,13 @@ func (s *Service) AnswerCosignature(ctx context.Context, a Actor, id string, app
 // (same actor, person, action, area and site), unused and unexpired, the
 // answer is allowed and the approval is used up, in one transaction: of
 // concurrent evaluations, exactly one is allowed. A co-signature that
-// cannot be used leaves the answer at cosign and says why; an unknown one
-// (or another site's) is ErrNotFound.
+// cannot be used leaves the answer at cosign and says why. An id no
+// longer stored is answered as an expired request: the cleanup deletes a
+// request some time after it expired unanswered, while sites still hold
+// its id (ExpiredCosignatures). An unknown id and another site's request
+// get that same answer, so that a site can tell none of them from the
+// others; none makes the act allowed. Each is journaled as any
+// evaluation, naming the id the site sent.
 func (s *Service) Evaluate(ctx context.Context, q Question, clientID, cosignatureID string) (Answer, error) {
 	if q.At.IsZero() {
 		q.At = s.now()
@@ -435,7 +440,8 @@ func (s *Service) Evaluate(ctx context.Context, q Question, clientID, cosignatur
 		why = Reason{}
 		c, err := s.store.UpdateCosignature(ctx, cosignatureID, func(c *Cosignature) error {
 			if c.ClientID != clientID {
-				return fmt.Errorf("co-signature %s: %w", cosignatureID, ErrNotFound)
+				why = Reason{Code: ReasonCosignExpired}
+				return errUnusable
 			}
 			why = cosignUnusable(c, q, clientID)
 			if why != (Reason{}) {
@@ -444,6 +450,10 @@ func (s *Service) Evaluate(ctx context.Context, q Question, clientID, cosignatur
 			c.Status, c.UsedAt = CosignUsed, q.At
 			return nil
 		})
+		if errors.Is(err, ErrNotFound) {
+			why = Reason{Code: ReasonCosignExpired}
+			return errUnusable
+		}
 		if err != nil {
 			return err
 		}

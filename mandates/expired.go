@@ -25,8 +25,12 @@ const (
 	ExpiredDPoPProofs    ExpiredKind = "dpop_proofs" // DPoP proof ids recorded against replay
 	ExpiredConsentCodes  ExpiredKind = "consent_codes"
 	// ExpiredCosignatures are co-signature requests nobody answered in
-	// time. An answered one (approved, refused, used) stays: the person's
-	// page shows it and the journal's entries about it name it.
+	// time. The journal names them too (cosignature.requested, and
+	// access.evaluated when a site offered one), and the site that opened
+	// one holds its id: the cleanup keeps them a while past their expiry,
+	// and Service.Evaluate answers an id no longer stored as an expired
+	// request. An answered one (approved, refused, used) stays: the
+	// person's page shows it.
 	ExpiredCosignatures ExpiredKind = "cosignatures"
 	// ExpiredWriteKeys are the keys PostgreSQL's transactions write so
 	// that a retry after a failover is not applied twice; past any retry

@@ -183,9 +183,9 @@ func TestAnApprovalMakesTheActAllowedOnce(t *testing.T) {
 		q        func(Question) Question
 		usedOnce bool
 	}{
-		{"another site cannot use it", "impots", c.ID, "", ErrNotFound, nil, false},
+		{"another site cannot use it", "impots", c.ID, Cosign, nil, nil, false},
 		{"an id that is not an id is not found", "caf", "x", "", ErrNotFound, nil, false},
-		{"an unknown id is not found", "caf", NewID(w.clock), "", ErrNotFound, nil, false},
+		{"an unknown id cannot be used", "caf", NewID(w.clock), Cosign, nil, nil, false},
 		{"for another area it is not used", "caf", c.ID, Cosign, nil, func(q Question) Question {
 			q.Area = "logement"
 			return q
@@ -217,6 +217,58 @@ func TestAnApprovalMakesTheActAllowedOnce(t *testing.T) {
 	}
 	if _, err := w.svc.CosignatureOf(w.ctx, "caf", "x"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("CosignatureOf(malformed) = %v, want ErrNotFound", err)
+	}
+}
+
+// The cleanup deletes a request some time after it expired unanswered
+// (mandates.ExpiredCosignatures), while sites and journal entries still
+// name it: an evaluation naming an id no longer stored is answered, and
+// journaled, as one naming the expired request was. An unknown id and
+// another site's get that same answer, so a site cannot tell them apart
+// from a deleted one, nor learn that another site's request exists, and
+// none of them makes the act allowed.
+func TestAnEvaluationNamingARequestNoLongerStoredIsAnsweredAsExpired(t *testing.T) {
+	tests := []struct {
+		name   string
+		client string
+		id     func(w *cosignWorld, c Cosignature) string
+	}{
+		{"the expired request, still stored", "caf", func(w *cosignWorld, c Cosignature) string { return c.ID }},
+		{"the expired request, deleted", "caf", func(w *cosignWorld, c Cosignature) string {
+			delete(w.st.cosigns, c.ID)
+			return c.ID
+		}},
+		{"an id that never was", "caf", func(w *cosignWorld, c Cosignature) string { return NewID(w.clock) }},
+		{"another site's request", "impots", func(w *cosignWorld, c Cosignature) string { return c.ID }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newCosignWorld(t)
+			c := w.request(w.jane)
+			if tt.client != "caf" {
+				// Another site's request, pending: only its own site may
+				// learn that it exists.
+				w.advance(time.Minute)
+			} else {
+				w.advance(CosignaturePendingTTL + time.Second)
+			}
+			id := tt.id(w, c)
+			before := len(w.st.events)
+			ans, err := w.svc.Evaluate(w.ctx, Question{ActorID: w.jane, PersonID: w.jane, Action: Dispose, Area: "argent"}, tt.client, id)
+			if err != nil || ans.Decision != Cosign || ans.Reason.Code != ReasonCosignExpired {
+				t.Fatalf("Evaluate = %s (%s), %v; want cosign, %s", ans.Decision, ans.Reason.Code, err, ReasonCosignExpired)
+			}
+			if len(w.st.events) != before+1 {
+				t.Fatalf("%d events written, want the evaluation's", len(w.st.events)-before)
+			}
+			e := w.st.events[before]
+			if e.Type != EventAccessEvaluated || e.Detail["decision"] != "cosign" || e.Detail["cosignature_id"] != id || e.ClientID != tt.client {
+				t.Errorf("event %+v, want the evaluation answered cosign, naming %s", e, id)
+			}
+			if got, ok := w.st.cosigns[c.ID]; ok && got.Status != CosignPending {
+				t.Errorf("the request is now %s, want it left pending", got.Status)
+			}
+		})
 	}
 }
 

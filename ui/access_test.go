@@ -13,6 +13,7 @@ import (
 
 	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/authz/oauth"
+	"github.com/relais-fr/relais/locales"
 	"github.com/relais-fr/relais/mandates"
 )
 
@@ -263,11 +264,6 @@ func TestAccessEvaluationBadInput(t *testing.T) {
 		{"a person's local id instead of the sub", "caf", w.app.secret, with(func(q map[string]any) { q["resource"].(map[string]any)["id"] = w.jeanne.ID }), 400, "invalid_request", false},
 		{"a subject of another type", "caf", w.app.secret, with(func(q map[string]any) { q["subject"].(map[string]any)["type"] = "group" }), 400, "invalid_request", false},
 		{"a malformed co-signature id", "caf", w.app.secret, with(func(q map[string]any) { q["context"] = map[string]any{"cosignature_id": "x"} }), 400, "invalid_request", false},
-		{"an unknown co-signature id, where the act calls for one", "caf", w.app.secret, func() map[string]any {
-			q := w.question(w.paul, w.paul, "dispose", "argent")
-			q["context"] = map[string]any{"cosignature_id": mandates.NewID(time.Now())}
-			return q
-		}(), 400, "invalid_request", false},
 		{"no client authentication", "", "", good, 401, "invalid_client", true},
 		{"a wrong secret", "caf", "wrong", good, 401, "invalid_client", true},
 		{"an unknown client", "nobody", "secret", good, 401, "invalid_client", true},
@@ -416,6 +412,46 @@ func (w *accessWorld) evaluateWith(t *testing.T, id string) (bool, string) {
 		t.Fatalf("%d %v", code, m)
 	}
 	return answerOf(m)
+}
+
+// TestAnUnknownCosignatureIsAnsweredAsExpired: an id that names no request
+// of the site (deleted a month after it expired unanswered, never made, or
+// another site's) is answered as an expired request, the act still
+// calling for an agreement; the GET of it answers 404.
+func TestAnUnknownCosignatureIsAnsweredAsExpired(t *testing.T) {
+	w := newAccessWorld(t)
+	other := w.openCosign(t) // caf's: impots names it below
+	expired := locales.Reason(mandates.Reason{Code: mandates.ReasonCosignExpired})
+	for _, tc := range []struct {
+		name, client, secret, id string
+	}{
+		{"an id that never was", "caf", w.app.secret, mandates.NewID(time.Now())},
+		{"another site's request", "impots", w.impotsSecret, other},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q := w.question(w.paul, w.paul, "dispose", "argent")
+			if tc.client == "impots" {
+				// Paul as impots knows him, for impots's question to reach
+				// the co-signature.
+				sub := w.app.provider.Subject(oauth.Client{ID: "impots", SectorIdentifier: "impots.example.fr"}, w.paul.ID)
+				if err := w.app.store.SaveSubject(t.Context(), "impots.example.fr", sub, w.paul.ID); err != nil {
+					t.Fatal(err)
+				}
+				q["subject"] = map[string]any{"type": "user", "id": sub}
+				q["resource"] = map[string]any{"type": "account", "id": sub, "properties": map[string]any{"procedure_area": "argent"}}
+			}
+			q["context"] = map[string]any{"cosignature_id": tc.id}
+			code, _, m := w.call(t, http.MethodPost, "/access/v1/evaluation", tc.client, tc.secret, q)
+			ctx, _ := m["context"].(map[string]any)
+			reason, _ := ctx["reason"].(map[string]any)
+			if d, a := answerOf(m); code != 200 || d || a != "cosign" || reason["en"] != expired.EN {
+				t.Errorf("%d %v; want 200, false, cosign, the reason %q", code, m, expired.EN)
+			}
+			if code, _, m := w.call(t, http.MethodGet, "/access/v1/cosignatures/"+tc.id, tc.client, tc.secret, nil); code != 404 {
+				t.Errorf("GET: %d %v, want 404", code, m)
+			}
+		})
+	}
 }
 
 // TestCosignedAct: the site opens a request, the service's delegate agrees

@@ -57,9 +57,6 @@ func (f *fakeStore) RenewSession(_ context.Context, old string, s authn.BrowserS
 	f.sessions[s.ID] = s
 	return nil
 }
-func (f *fakeStore) DeleteExpiredSessions(context.Context, time.Time) (int64, error) {
-	return 0, nil
-}
 
 func newServer(t *testing.T, logs io.Writer) (*ui.Server, *fakeStore) {
 	t.Helper()

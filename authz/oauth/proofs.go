@@ -11,7 +11,4 @@ type ProofStore interface {
 	// UseDPoPProof records a proof id until expiresAt;
 	// mandates.ErrAlreadyExists when it is recorded and not expired at now.
 	UseDPoPProof(ctx context.Context, id string, expiresAt, now time.Time) error
-	// DeleteExpiredDPoPProofs removes the records expired at now and says
-	// how many.
-	DeleteExpiredDPoPProofs(ctx context.Context, now time.Time) (int64, error)
 }

@@ -52,8 +52,6 @@ type TokenStore interface {
 	// DeactivateGrant marks every record of kind in one grant inactive
 	// (revocation, reuse) and says how many changed.
 	DeactivateGrant(ctx context.Context, kind TokenKind, requestID string) (int64, error)
-	// DeleteExpiredTokens removes records that expired before t.
-	DeleteExpiredTokens(ctx context.Context, t time.Time) (int64, error)
 	// UseJTI records a JWT id until it expires; mandates.ErrAlreadyExists
 	// when it is already recorded and not expired at now (RFC 7523 §3:
 	// a client assertion is used once).

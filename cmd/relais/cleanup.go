@@ -16,7 +16,8 @@ import (
 
 // The cleanup job of relais serve deletes what has expired (issue 19):
 // sessions, logins on their way, codes, tokens, replay records and
-// unanswered co-signature requests (mandates.ExpiredKinds). It replaces
+// co-signature requests a month past their unanswered expiry
+// (mandates.ExpiredKinds). It replaces
 // the sweeps of DPoP proofs and upstream logins that every instance ran.
 
 const (
@@ -43,6 +44,14 @@ const (
 	// writeKeyRetention keeps a PostgreSQL transaction's write key far
 	// longer than any retry of it (postgres.Options.FailoverWait, 15 s).
 	writeKeyRetention = time.Hour
+	// cosignatureRetention keeps a request nobody answered for a month
+	// after it expired: the site that opened it still reads it as
+	// expired (GET /access/v1/cosignatures/{id}) when its actor comes
+	// back to the act, and the notices and letters about it still find
+	// its words. Past that, the site's own record of the request has long
+	// expired; an evaluation naming it is answered as before
+	// (mandates.Service.Evaluate) and the GET answers 404.
+	cosignatureRetention = 30 * 24 * time.Hour
 )
 
 func bindCleanupFlags(fs *pflag.FlagSet, c *Config) {
@@ -122,8 +131,27 @@ func (c *cleanup) run(ctx context.Context, tick <-chan time.Time) {
 // again.
 func (c *cleanup) round(ctx context.Context) bool {
 	now := c.now()
-	// Held for most of an interval and not released, as the journal's:
-	// whichever instance ticks next after it expires does the next round.
+	if !c.hold(ctx) {
+		return false
+	}
+	for i, kind := range mandates.ExpiredKinds() {
+		if !c.deleteKind(ctx, kind, cutoff(kind, now), i == 0) {
+			break
+		}
+	}
+	return true
+}
+
+// hold takes or renews the lease, for nine tenths of an interval from
+// now, and says whether this instance holds it. Not released, as the
+// journal's: whichever instance ticks next after it expires does the
+// next round. It is renewed before each batch, so that a round longer
+// than its first lease keeps it, and ends as soon as another instance
+// took the lease over (its clock said ours was over) or the store cannot
+// tell: two rounds at once would compete for the store, on SQLite for
+// its single writer.
+func (c *cleanup) hold(ctx context.Context) bool {
+	now := c.now()
 	ok, err := c.store.AcquireLease(ctx, cleanupLease, c.holder, now, now.Add(c.interval*9/10))
 	if err != nil {
 		if ctx.Err() == nil {
@@ -131,15 +159,7 @@ func (c *cleanup) round(ctx context.Context) bool {
 		}
 		return false
 	}
-	if !ok {
-		return false
-	}
-	for _, kind := range mandates.ExpiredKinds() {
-		if !c.deleteKind(ctx, kind, cutoff(kind, now)) {
-			return true
-		}
-	}
-	return true
+	return ok
 }
 
 // cutoff is the end before which a record of kind is deleted at now.
@@ -153,15 +173,22 @@ func cutoff(kind mandates.ExpiredKind, now time.Time) time.Time {
 		return now.Add(-longestAttemptWindow)
 	case mandates.ExpiredWriteKeys:
 		return now.Add(-writeKeyRetention)
+	case mandates.ExpiredCosignatures:
+		return now.Add(-cosignatureRetention)
 	}
 	return now
 }
 
 // deleteKind deletes kind's records in batches until one comes back
-// short, and says whether to go on with the next kind (false once ctx
-// ends).
-func (c *cleanup) deleteKind(ctx context.Context, kind mandates.ExpiredKind, before time.Time) bool {
+// short, renewing the lease before each batch (but the first when held
+// says the round has just taken it), and says whether to go on with the
+// next kind (false once ctx ends or the lease is lost).
+func (c *cleanup) deleteKind(ctx context.Context, kind mandates.ExpiredKind, before time.Time, held bool) bool {
 	for {
+		if !held && !c.hold(ctx) {
+			return false
+		}
+		held = false
 		n, err := c.batchOnce(ctx, kind, before)
 		if err != nil {
 			c.log.WarnContext(ctx, "delete expired records", "kind", string(kind), "err", err)

@@ -70,11 +70,11 @@ func seedProofs(t *testing.T, st *sqlite.Store, prefix string, n int, expires ti
 // them at a time when all have expired.
 func leftProofs(t *testing.T, st *sqlite.Store, at time.Time) int64 {
 	t.Helper()
-	n, err := st.DeleteExpiredDPoPProofs(t.Context(), at)
+	n, err := st.DeleteExpired(t.Context(), mandates.ExpiredDPoPProofs, at, 1_000_000)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return n
+	return int64(n)
 }
 
 func TestCleanupRunsOnTheLeaseHolderOnly(t *testing.T) {
@@ -127,6 +127,76 @@ func (c *countingStore) DeleteExpired(ctx context.Context, kind mandates.Expired
 	defer c.mu.Unlock()
 	c.batches[kind] = append(c.batches[kind], n)
 	return n, err
+}
+
+// hookStore calls after once each batch is deleted, with its kind.
+type hookStore struct {
+	cleanupStore
+	after func(kind mandates.ExpiredKind)
+}
+
+func (h *hookStore) DeleteExpired(ctx context.Context, kind mandates.ExpiredKind, before time.Time, limit int) (int, error) {
+	n, err := h.cleanupStore.DeleteExpired(ctx, kind, before, limit)
+	h.after(kind)
+	return n, err
+}
+
+// A round longer than its lease: another instance whose clock says the
+// lease is over takes it, and the round stops deleting at its next batch
+// rather than competing with the new holder's.
+func TestCleanupStopsWhenAnotherHolderTakesTheLeaseOver(t *testing.T) {
+	st := migratedSQLite(t)
+	t0 := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
+	now := t0
+	seedProofs(t, st, "stale-", 3, t0.Add(-time.Second))
+	var kinds []mandates.ExpiredKind
+	hook := &hookStore{cleanupStore: st, after: func(kind mandates.ExpiredKind) {
+		kinds = append(kinds, kind)
+		if len(kinds) == 1 {
+			// The first batch took past the lease; b ticks and takes it.
+			now = t0.Add(2 * time.Minute)
+			if ok, err := st.AcquireLease(t.Context(), cleanupLease, "b", now, now.Add(time.Minute)); err != nil || !ok {
+				t.Fatalf("b could not take the expired lease: %v, %v", ok, err)
+			}
+		}
+	}}
+	c := newCleanup(hook, time.Minute, prometheus.NewRegistry(), func() time.Time { return now }, slog.New(slog.DiscardHandler))
+	if !c.round(t.Context()) {
+		t.Fatal("the round did not start on a free lease")
+	}
+	if want := []mandates.ExpiredKind{mandates.ExpiredSessions}; !slices.Equal(kinds, want) {
+		t.Errorf("batches deleted %v, want only %v: the lease was b's after it", kinds, want)
+	}
+	if left := leftProofs(t, st, t0.Add(time.Hour)); left != 3 {
+		t.Errorf("%d expired proofs left, want the 3 the round no longer held the lease to delete", left)
+	}
+}
+
+// A round that runs past its first lease renews it at each batch, so that
+// no other instance starts a round alongside it.
+func TestCleanupRenewsItsLeaseAtEachBatch(t *testing.T) {
+	st := migratedSQLite(t)
+	t0 := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
+	now := t0
+	var batches, taken int
+	hook := &hookStore{cleanupStore: st, after: func(mandates.ExpiredKind) {
+		batches++
+		now = now.Add(40 * time.Second) // each batch is slow: the round lasts minutes
+		ok, err := st.AcquireLease(t.Context(), cleanupLease, "b", now, now.Add(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			taken++
+		}
+	}}
+	c := newCleanup(hook, time.Minute, prometheus.NewRegistry(), func() time.Time { return now }, slog.New(slog.DiscardHandler))
+	if !c.round(t.Context()) {
+		t.Fatal("the round did not start on a free lease")
+	}
+	if n := len(mandates.ExpiredKinds()); batches != n || taken != 0 {
+		t.Errorf("%d batches, another holder took the lease %d times; want %d batches and never", batches, taken, n)
+	}
 }
 
 func TestCleanupTickDeletesInBatchesAndCountsThem(t *testing.T) {
@@ -287,8 +357,9 @@ func openedAt(t *testing.T, path string) *sqlite.Store {
 }
 
 // TestCutoff: most records are deleted once past their end; a failed-login
-// counter only once its longest window is over, and a PostgreSQL write
-// key only long after any retry of its transaction.
+// counter only once its longest window is over, a PostgreSQL write key
+// only long after any retry of its transaction, and an unanswered
+// co-signature request a month after it expired.
 func TestCutoff(t *testing.T) {
 	now := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
 	for kind, want := range map[mandates.ExpiredKind]time.Time{
@@ -296,6 +367,7 @@ func TestCutoff(t *testing.T) {
 		mandates.ExpiredRefreshTokens: now,
 		mandates.ExpiredLoginAttempts: now.Add(-24 * time.Hour),
 		mandates.ExpiredWriteKeys:     now.Add(-time.Hour),
+		mandates.ExpiredCosignatures:  now.Add(-30 * 24 * time.Hour),
 	} {
 		if got := cutoff(kind, now); !got.Equal(want) {
 			t.Errorf("cutoff(%s) = %v, want %v", kind, got, want)

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/mandates"
@@ -51,18 +50,4 @@ func (s *Store) DeleteAccountCode(ctx context.Context, hash []byte) error {
 		}
 		return nil
 	})
-}
-
-// DeleteExpiredAccountCodes implements authn.AccountCodeStore.
-func (s *Store) DeleteExpiredAccountCodes(ctx context.Context, now time.Time) (int64, error) {
-	var n int64
-	err := s.write(ctx, func(q querier) error {
-		tag, err := q.Exec(ctx, `DELETE FROM account_codes WHERE expires_at <= $1`, now.UTC())
-		if err != nil {
-			return fmt.Errorf("delete expired account codes: %w", mapErr(err, "account code"))
-		}
-		n = tag.RowsAffected()
-		return nil
-	})
-	return n, err
 }

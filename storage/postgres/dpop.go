@@ -26,17 +26,3 @@ func (s *Store) UseDPoPProof(ctx context.Context, id string, expiresAt, now time
 		return nil
 	})
 }
-
-// DeleteExpiredDPoPProofs implements oauth.ProofStore.
-func (s *Store) DeleteExpiredDPoPProofs(ctx context.Context, now time.Time) (int64, error) {
-	var n int64
-	err := s.write(ctx, func(q querier) error {
-		tag, err := q.Exec(ctx, `DELETE FROM dpop_proofs WHERE expires_at <= $1`, now.UTC())
-		if err != nil {
-			return fmt.Errorf("delete expired DPoP proofs: %w", mapErr(err, "dpop proof"))
-		}
-		n = tag.RowsAffected()
-		return nil
-	})
-	return n, err
-}

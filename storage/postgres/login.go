@@ -136,17 +136,3 @@ func (s *Store) ClearFailures(ctx context.Context, key string) error {
 		return nil
 	})
 }
-
-// DeleteOldAttempts implements authn.AttemptStore.
-func (s *Store) DeleteOldAttempts(ctx context.Context, t time.Time) (int64, error) {
-	var n int64
-	err := s.write(ctx, func(q querier) error {
-		tag, err := q.Exec(ctx, `DELETE FROM login_attempts WHERE window_start < $1`, t.UTC())
-		if err != nil {
-			return fmt.Errorf("delete old login attempts: %w", mapErr(err, "attempt"))
-		}
-		n = tag.RowsAffected()
-		return nil
-	})
-	return n, err
-}

@@ -71,17 +71,3 @@ func (s *Store) RenewSession(ctx context.Context, oldID string, b authn.BrowserS
 		return nil
 	})
 }
-
-// DeleteExpiredSessions implements authn.SessionStore.
-func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
-	var n int64
-	err := s.write(ctx, func(q querier) error {
-		tag, err := q.Exec(ctx, `DELETE FROM browser_sessions WHERE expires_at <= $1`, now.UTC())
-		if err != nil {
-			return fmt.Errorf("delete expired sessions: %w", mapErr(err, "session"))
-		}
-		n = tag.RowsAffected()
-		return nil
-	})
-	return n, err
-}

@@ -54,20 +54,6 @@ func (s *Store) TakeUpstreamLogin(ctx context.Context, stateHash []byte, now tim
 	return l, err
 }
 
-// DeleteExpiredUpstreamLogins implements authn.UpstreamLoginStore.
-func (s *Store) DeleteExpiredUpstreamLogins(ctx context.Context, now time.Time) (int64, error) {
-	var n int64
-	err := s.write(ctx, func(q querier) error {
-		tag, err := q.Exec(ctx, `DELETE FROM upstream_logins WHERE expires_at <= $1`, now.UTC())
-		if err != nil {
-			return fmt.Errorf("delete expired upstream logins: %w", mapErr(err, "upstream login"))
-		}
-		n = tag.RowsAffected()
-		return nil
-	})
-	return n, err
-}
-
 // UpstreamLinkOf implements authn.UpstreamLinkStore.
 func (s *Store) UpstreamLinkOf(ctx context.Context, provider, subject string) (authn.UpstreamLink, error) {
 	l := authn.UpstreamLink{Provider: provider, Subject: subject}

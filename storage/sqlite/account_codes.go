@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/relais-fr/relais/authn"
 	"github.com/relais-fr/relais/mandates"
@@ -52,18 +51,4 @@ func (s *Store) DeleteAccountCode(ctx context.Context, hash []byte) error {
 		}
 		return nil
 	})
-}
-
-// DeleteExpiredAccountCodes implements authn.AccountCodeStore.
-func (s *Store) DeleteExpiredAccountCodes(ctx context.Context, now time.Time) (int64, error) {
-	var n int64
-	err := s.write(ctx, func(q querier) error {
-		res, err := q.ExecContext(ctx, `DELETE FROM account_codes WHERE expires_at <= ?`, ms(now))
-		if err != nil {
-			return fmt.Errorf("delete expired account codes: %w", mapErr(err, "account code"))
-		}
-		n, _ = res.RowsAffected()
-		return nil
-	})
-	return n, err
 }

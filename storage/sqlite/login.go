@@ -129,17 +129,3 @@ func (s *Store) ClearFailures(ctx context.Context, key string) error {
 		return nil
 	})
 }
-
-// DeleteOldAttempts implements authn.AttemptStore.
-func (s *Store) DeleteOldAttempts(ctx context.Context, t time.Time) (int64, error) {
-	var n int64
-	err := s.write(ctx, func(q querier) error {
-		res, err := q.ExecContext(ctx, `DELETE FROM login_attempts WHERE window_start < ?`, ms(t))
-		if err != nil {
-			return fmt.Errorf("delete old login attempts: %w", mapErr(err, "attempt"))
-		}
-		n, _ = res.RowsAffected()
-		return nil
-	})
-	return n, err
-}

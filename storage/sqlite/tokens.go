@@ -94,23 +94,6 @@ func (s *Store) DeactivateGrant(ctx context.Context, kind oauth.TokenKind, reque
 	return n, err
 }
 
-// DeleteExpiredTokens implements oauth.TokenStore.
-func (s *Store) DeleteExpiredTokens(ctx context.Context, t time.Time) (int64, error) {
-	var n int64
-	err := s.write(ctx, func(q querier) error {
-		res, err := q.ExecContext(ctx, `DELETE FROM oauth_tokens WHERE expires_at < ?`, ms(t))
-		if err != nil {
-			return fmt.Errorf("delete expired tokens: %w", mapErr(err, "token"))
-		}
-		n, _ = res.RowsAffected()
-		if _, err := q.ExecContext(ctx, `DELETE FROM oauth_jtis WHERE expires_at < ?`, ms(t)); err != nil {
-			return fmt.Errorf("delete expired jtis: %w", mapErr(err, "jti"))
-		}
-		return nil
-	})
-	return n, err
-}
-
 // UseJTI implements oauth.TokenStore: an expired record of the same id is
 // replaced, a live one is a replay.
 func (s *Store) UseJTI(ctx context.Context, jti string, expiresAt, now time.Time) error {

@@ -184,17 +184,3 @@ func (s *Store) TakePendingLogin(ctx context.Context, id string, now time.Time) 
 	}
 	return p, nil
 }
-
-// DeleteExpiredPendingLogins implements authn.PendingLoginStore.
-func (s *Store) DeleteExpiredPendingLogins(ctx context.Context, now time.Time) (int64, error) {
-	var n int64
-	err := s.write(ctx, func(q querier) error {
-		res, err := q.ExecContext(ctx, `DELETE FROM pending_logins WHERE expires_at <= ?`, ms(now))
-		if err != nil {
-			return fmt.Errorf("delete expired pending logins: %w", mapErr(err, "pending login"))
-		}
-		n, _ = res.RowsAffected()
-		return nil
-	})
-	return n, err
-}

@@ -129,8 +129,8 @@ func testAccountCodes(t *testing.T, s Store) {
 		t.Errorf("two deletes of one code: %v; want one success and one ErrNotFound", errs)
 	}
 
-	if n, err := s.DeleteExpiredAccountCodes(ctx, now.Add(2*time.Hour)); err != nil || n != 1 {
-		t.Errorf("DeleteExpiredAccountCodes = %d, %v; want the reset code", n, err)
+	if n, err := s.DeleteExpired(ctx, mandates.ExpiredAccountCodes, now.Add(2*time.Hour), 100); err != nil || n != 1 {
+		t.Errorf("DeleteExpired(account codes) = %d, %v; want the reset code", n, err)
 	}
 	if _, err := s.AccountCodeByHash(ctx, reset.Hash); !errors.Is(err, mandates.ErrNotFound) {
 		t.Errorf("the expired code: %v, want ErrNotFound", err)

@@ -15,6 +15,7 @@ import (
 type ProofStore interface {
 	oauth.ProofStore
 	oauth.ClientStore
+	mandates.ExpiredStore
 }
 
 // RunProofStore runs the DPoP behaviour suite (RFC 9449). newStore
@@ -87,9 +88,9 @@ func testProofExpiry(t *testing.T, s ProofStore) {
 			t.Fatal(err)
 		}
 	}
-	n, err := s.DeleteExpiredDPoPProofs(ctx, now)
+	n, err := s.DeleteExpired(ctx, mandates.ExpiredDPoPProofs, now, 100)
 	if err != nil || n != 2 {
-		t.Fatalf("DeleteExpiredDPoPProofs = %d, %v; want the 2 expired", n, err)
+		t.Fatalf("DeleteExpired(DPoP proofs) = %d, %v; want the 2 expired", n, err)
 	}
 	if err := s.UseDPoPProof(ctx, "live", now.Add(time.Minute), now); !errors.Is(err, mandates.ErrAlreadyExists) {
 		t.Errorf("the live proof after the sweep: %v, want ErrAlreadyExists (it was deleted)", err)

@@ -283,6 +283,17 @@ func testExpiredCosignatures(t *testing.T, f *expiredFixture, rows Rows) {
 	if n := rows(t, "cosignatures"); n != 4 {
 		t.Errorf("%d co-signatures left, want 4", n)
 	}
+	// The site that opened the deleted request may still name it: it is
+	// answered, and journaled, as the expired request was.
+	f.w.now = now
+	before := len(f.w.events.events)
+	a := f.w.evaluate(t, f.w.jeanne, f.w.jeanne, mandates.Dispose, "caf", pending.ID)
+	if a.Decision != mandates.Cosign || a.Reason.Code != mandates.ReasonCosignExpired {
+		t.Errorf("evaluating the deleted request: %s (%s), want cosign, %s", a.Decision, a.Reason.Code, mandates.ReasonCosignExpired)
+	}
+	if evs := f.w.events.events[before:]; len(evs) != 1 || evs[0].Type != mandates.EventAccessEvaluated || evs[0].Detail["cosignature_id"] != pending.ID {
+		t.Errorf("journaled %+v, want one access.evaluated naming %s", evs, pending.ID)
+	}
 }
 
 func testExpiredReferences(t *testing.T, f *expiredFixture, rows Rows) {

@@ -19,6 +19,7 @@ type LoginStore interface {
 	authn.AttemptStore
 	mandates.PersonStore
 	oauth.ClientStore
+	mandates.ExpiredStore
 }
 
 // RunLoginStore runs the consent and login-attempt behaviour suite.
@@ -206,8 +207,16 @@ func testFailuresWindows(t *testing.T, s LoginStore) {
 	if n, _ := s.Failures(ctx, "address:5.6.7.8", w1); n != 1 {
 		t.Errorf("another key starts at %d", n)
 	}
-	if n, err := s.DeleteOldAttempts(ctx, w2); err != nil || n != 2 {
-		t.Errorf("DeleteOldAttempts = %d, %v; want 2", n, err)
+	// DeleteExpired takes the windows started at or before its time: the
+	// last millisecond before w2 leaves w2's.
+	if n, err := s.DeleteExpired(ctx, mandates.ExpiredLoginAttempts, w2.Add(-time.Millisecond), 100); err != nil || n != 2 {
+		t.Errorf("DeleteExpired(login attempts) = %d, %v; want 2", n, err)
+	}
+	if n, _ := s.Failures(ctx, "address:1.2.3.4", w1); n != 0 {
+		t.Errorf("the old window after the deletion: %d, want 0", n)
+	}
+	if n, _ := s.Failures(ctx, "address:1.2.3.4", w2); n != 1 {
+		t.Errorf("the current window after the deletion: %d, want 1 (kept)", n)
 	}
 	if err := s.ClearFailures(ctx, "address:1.2.3.4"); err != nil {
 		t.Fatal(err)

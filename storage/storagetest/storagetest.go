@@ -21,6 +21,7 @@ type Store interface {
 	mandates.PersonStore
 	mandates.PivotStore
 	mandates.Transactor
+	mandates.ExpiredStore
 	oauth.ClientStore
 	authn.SessionStore
 	authn.AccountCodeStore
@@ -730,9 +731,12 @@ func testSessionLifecycle(t *testing.T, s Store) {
 	if err := s.CreateSession(ctx, authn.BrowserSession{ID: old, PersonID: p.ID, AuthTime: now, CreatedAt: now, ExpiresAt: now.Add(-time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
-	n, err := s.DeleteExpiredSessions(ctx, now)
+	n, err := s.DeleteExpired(ctx, mandates.ExpiredSessions, now, 100)
 	if err != nil || n != 1 {
-		t.Errorf("DeleteExpiredSessions = %d, %v; want 1", n, err)
+		t.Errorf("DeleteExpired(sessions) = %d, %v; want 1", n, err)
+	}
+	if _, err := s.Session(ctx, id, now); err != nil {
+		t.Errorf("the live session after deleting the expired: %v", err)
 	}
 	if err := s.DeleteSession(ctx, id); err != nil {
 		t.Fatal(err)

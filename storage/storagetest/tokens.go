@@ -15,6 +15,7 @@ import (
 type TokenStore interface {
 	oauth.TokenStore
 	mandates.Transactor
+	mandates.ExpiredStore
 }
 
 // RunTokenStore runs the grant-record behaviour suite. newStore returns a
@@ -167,9 +168,12 @@ func testTokenExpiry(t *testing.T, s TokenStore) {
 	old.ExpiresAt = time.Now().Add(-time.Minute)
 	mustCreateToken(t, s, old)
 	mustCreateToken(t, s, newRecord(oauth.KindAccessToken, "live", "req-1"))
-	n, err := s.DeleteExpiredTokens(ctx, time.Now())
+	n, err := s.DeleteExpired(ctx, mandates.ExpiredAccessTokens, time.Now(), 100)
 	if err != nil || n != 1 {
-		t.Errorf("DeleteExpiredTokens = %d, %v; want 1", n, err)
+		t.Errorf("DeleteExpired(access tokens) = %d, %v; want 1", n, err)
+	}
+	if _, err := s.Token(ctx, oauth.KindAccessToken, "old"); !errors.Is(err, mandates.ErrNotFound) {
+		t.Errorf("expired record: %v, want ErrNotFound", err)
 	}
 	if _, err := s.Token(ctx, oauth.KindAccessToken, "live"); err != nil {
 		t.Errorf("live record: %v", err)

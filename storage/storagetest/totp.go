@@ -19,6 +19,7 @@ type TOTPStore interface {
 	authn.TOTPStore
 	authn.PendingLoginStore
 	mandates.PersonStore
+	mandates.ExpiredStore
 }
 
 // RunTOTPStore runs the second-factor and pending-login behaviour suite.
@@ -340,7 +341,7 @@ func testPendingLogin(t *testing.T, s TOTPStore) {
 	if _, err := s.PendingLogin(ctx, want.ID, now); !errors.Is(err, mandates.ErrNotFound) {
 		t.Errorf("after take: %v, want ErrNotFound", err)
 	}
-	if n, err := s.DeleteExpiredPendingLogins(ctx, now); err != nil || n != 1 {
-		t.Errorf("DeleteExpiredPendingLogins = %d, %v; want 1", n, err)
+	if n, err := s.DeleteExpired(ctx, mandates.ExpiredPendingLogins, now, 100); err != nil || n != 1 {
+		t.Errorf("DeleteExpired(pending logins) = %d, %v; want 1", n, err)
 	}
 }

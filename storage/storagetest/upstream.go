@@ -52,8 +52,8 @@ func testUpstreamLogins(t *testing.T, s Store) {
 	if _, err := s.TakeUpstreamLogin(ctx, unknown[:], now); !errors.Is(err, mandates.ErrNotFound) {
 		t.Errorf("TakeUpstreamLogin(unknown) = %v, want ErrNotFound", err)
 	}
-	if n, err := s.DeleteExpiredUpstreamLogins(ctx, now.Add(11*time.Minute)); err != nil || n != 1 {
-		t.Errorf("DeleteExpiredUpstreamLogins = %d, %v; want 1", n, err)
+	if n, err := s.DeleteExpired(ctx, mandates.ExpiredUpstreamLogins, now.Add(11*time.Minute), 100); err != nil || n != 1 {
+		t.Errorf("DeleteExpired(upstream logins) = %d, %v; want 1", n, err)
 	}
 	if _, err := s.TakeUpstreamLogin(ctx, state[:], now); !errors.Is(err, mandates.ErrNotFound) {
 		t.Errorf("TakeUpstreamLogin after the sweep = %v, want ErrNotFound", err)
