@@ -327,7 +327,7 @@ func TestServeDeletesExpiredRecordsAndCountsThem(t *testing.T) {
 	seedProofs(t, st, "live-", 2, time.Now().Add(time.Hour))
 	st.Close()
 
-	base, _, stop := startServe(t, []string{"--demo", "--db", "sqlite:" + path, "--listen", "127.0.0.1:8103", "--cleanup-interval", "1s"})
+	base, _, stop := startServe(t, []string{"--demo", "--db", "sqlite:" + path, "--cleanup-interval", "1s"})
 	want := `relais_cleanup_deleted_total{kind="dpop_proofs"} 3`
 	var metrics string
 	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(metrics, want); time.Sleep(50 * time.Millisecond) {
