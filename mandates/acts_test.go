@@ -154,20 +154,7 @@ func TestAnAgreementBacksOneReportedActOnly(t *testing.T) {
 // site's request is refused as a report naming the expired request was,
 // as Evaluate answers them.
 func TestAReportNamingARequestNoLongerStoredIsRefusedAsExpired(t *testing.T) {
-	tests := []struct {
-		name   string
-		client string
-		id     func(w *cosignWorld, c Cosignature) string
-	}{
-		{"the expired request, still stored", "caf", func(w *cosignWorld, c Cosignature) string { return c.ID }},
-		{"the expired request, deleted", "caf", func(w *cosignWorld, c Cosignature) string {
-			delete(w.st.cosigns, c.ID)
-			return c.ID
-		}},
-		{"an id that never was", "caf", func(w *cosignWorld, c Cosignature) string { return NewID(w.clock) }},
-		{"another site's request", "impots", func(w *cosignWorld, c Cosignature) string { return c.ID }},
-	}
-	for _, tt := range tests {
+	for _, tt := range requestsNoLongerUsable {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newCosignWorld(t)
 			c := w.request(w.jane)

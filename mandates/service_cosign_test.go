@@ -228,20 +228,7 @@ func TestAnApprovalMakesTheActAllowedOnce(t *testing.T) {
 // from a deleted one, nor learn that another site's request exists, and
 // none of them makes the act allowed.
 func TestAnEvaluationNamingARequestNoLongerStoredIsAnsweredAsExpired(t *testing.T) {
-	tests := []struct {
-		name   string
-		client string
-		id     func(w *cosignWorld, c Cosignature) string
-	}{
-		{"the expired request, still stored", "caf", func(w *cosignWorld, c Cosignature) string { return c.ID }},
-		{"the expired request, deleted", "caf", func(w *cosignWorld, c Cosignature) string {
-			delete(w.st.cosigns, c.ID)
-			return c.ID
-		}},
-		{"an id that never was", "caf", func(w *cosignWorld, c Cosignature) string { return NewID(w.clock) }},
-		{"another site's request", "impots", func(w *cosignWorld, c Cosignature) string { return c.ID }},
-	}
-	for _, tt := range tests {
+	for _, tt := range requestsNoLongerUsable {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newCosignWorld(t)
 			c := w.request(w.jane)
@@ -336,4 +323,21 @@ func TestAnApprovalIsUsableForAQuarterOfAnHour(t *testing.T) {
 	if err != nil || ans.Decision != Cosign {
 		t.Errorf("Evaluate after the approval's end = %s, %v; want cosign", ans.Decision, err)
 	}
+}
+
+// requestsNoLongerUsable are the co-signature ids an evaluation and a
+// reported act answer as an expired request: the client that names it and
+// the id, made from the request w opened for c.
+var requestsNoLongerUsable = []struct {
+	name   string
+	client string
+	id     func(w *cosignWorld, c Cosignature) string
+}{
+	{"the expired request, still stored", "caf", func(w *cosignWorld, c Cosignature) string { return c.ID }},
+	{"the expired request, deleted", "caf", func(w *cosignWorld, c Cosignature) string {
+		delete(w.st.cosigns, c.ID)
+		return c.ID
+	}},
+	{"an id that never was", "caf", func(w *cosignWorld, c Cosignature) string { return NewID(w.clock) }},
+	{"another site's request", "impots", func(w *cosignWorld, c Cosignature) string { return c.ID }},
 }
