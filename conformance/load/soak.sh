@@ -65,7 +65,7 @@ for tool in curl sqlite3 psql; do
 	fi
 done
 
-TMP=$(mktemp -d -t relais-soak.XXXXXX)
+TMP=$(mktemp -d)
 RELAIS_PID=
 LOAD_PID=
 PG_STARTED=
