@@ -23,62 +23,76 @@ func seedJournal(ctx context.Context, st store, c config, persons []string, t0 t
 	}
 	per, extra := total/len(persons), total%len(persons)
 	from, until := t0.Add(48*time.Hour), c.Now.Add(-time.Hour)
-	var entries []journal.Entry
-	var details []journal.Detail
-	var chains []string
-	flush := func() error {
-		if len(chains) == 0 {
-			return nil
-		}
-		heads, err := readHeads(ctx, st, chains)
-		if err != nil {
-			return err
-		}
-		// Link each chain's new entries after its head: they were built
-		// as a chain of their own, from seq 1.
-		for i := range entries {
-			e := &entries[i]
-			if e.Seq == 1 {
-				if h, ok := heads[e.Chain]; ok {
-					relink(entries[i:], h)
+	type batch struct {
+		entries []journal.Entry
+		details []journal.Detail
+		chains  []string
+	}
+	batches := make(chan batch, 2)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// Building and hashing the entries runs beside the writes.
+	go func() {
+		defer close(batches)
+		var b batch
+		for i, p := range persons {
+			n := per
+			if i < extra {
+				n++
+			}
+			if n == 0 {
+				continue
+			}
+			step := until.Sub(from) / time.Duration(n+1)
+			var head *journal.Entry
+			for k := range n {
+				ev := bulkEvent(i+k, p, from.Add(step*time.Duration(k+1)))
+				d := journal.NewDetail(ev.Detail)
+				e := journal.Next(head, p, ev, journal.DetailHash(d.Salt, d.Fields))
+				b.entries, b.details = append(b.entries, e), append(b.details, d)
+				head = &e
+			}
+			b.chains = append(b.chains, p)
+			if len(b.entries) >= c.Batch || i == len(persons)-1 {
+				select {
+				case batches <- b:
+				case <-ctx.Done():
+					return
 				}
+				b = batch{}
 			}
 		}
-		if err := st.LoadJournal(ctx, entries, details); err != nil {
-			return err
-		}
-		pr.add(len(entries))
-		entries, details, chains = entries[:0], details[:0], chains[:0]
-		return nil
-	}
-	for i, p := range persons {
-		n := per
-		if i < extra {
-			n++
-		}
-		if n == 0 {
-			continue
-		}
-		step := until.Sub(from) / time.Duration(n+1)
-		var head *journal.Entry
-		for k := range n {
-			ev := bulkEvent(i+k, p, from.Add(step*time.Duration(k+1)))
-			d := journal.NewDetail(ev.Detail)
-			e := journal.Next(head, p, ev, journal.DetailHash(d.Salt, d.Fields))
-			entries, details = append(entries, e), append(details, d)
-			head = &entries[len(entries)-1]
-		}
-		chains = append(chains, p)
-		if len(entries) >= c.Batch {
-			if err := flush(); err != nil {
-				return pr.n, err
+	}()
+	for b := range batches {
+		if err := writeJournal(ctx, st, b.entries, b.details, b.chains); err != nil {
+			cancel()
+			for range batches {
 			}
+			return pr.n, err
 		}
-	}
-	if err := flush(); err != nil {
-		return pr.n, err
+		pr.add(len(b.entries))
 	}
 	return pr.done(), nil
+}
+
+// writeJournal links each chain's new entries after its head (they were
+// built as chains of their own, from seq 1) and writes them.
+func writeJournal(ctx context.Context, st store, entries []journal.Entry, details []journal.Detail, chains []string) error {
+	if len(chains) == 0 {
+		return nil
+	}
+	heads, err := readHeads(ctx, st, chains)
+	if err != nil {
+		return err
+	}
+	for i := range entries {
+		if e := &entries[i]; e.Seq == 1 {
+			if h, ok := heads[e.Chain]; ok {
+				relink(entries[i:], h)
+			}
+		}
+	}
+	return st.LoadJournal(ctx, entries, details)
 }
 
 // relink renumbers and rehashes the run of entries of one chain starting

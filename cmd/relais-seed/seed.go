@@ -11,6 +11,8 @@ import (
 	mrand "math/rand/v2"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -166,77 +168,34 @@ func seed(ctx context.Context, st store, c config, out io.Writer) (result, error
 	sink := &countingSink{next: journal.New(st, journal.Options{})}
 	svc := mandates.NewService(st, sink, mandates.ServiceConfig{Now: func() time.Time { return t0.Add(24 * time.Hour) }})
 	pr = newProgress(out, "representations", c.Representations)
-	const importChunk = 1000
-	for from := 0; from < c.Representations; from += importChunk {
-		n := min(importChunk, c.Representations-from)
-		lines := make([]mandates.ImportLine, n)
-		for i := range lines {
-			k := from + i
-			represented := seedPerson(r.Run, 1+2*k, t0)
-			represented.ID = ""
-			lines[i] = mandates.ImportLine{Line: i + 1, Person: represented, Kind: mandates.Tutelle,
-				ValidFrom: t0.Truncate(24 * time.Hour), ValidUntil: t0.Add(10 * 365 * 24 * time.Hour).Truncate(24 * time.Hour),
-				Decision: mandates.CourtDecision{Jurisdiction: "Tribunal judiciaire de Lyon", Date: t0.Add(-10 * 24 * time.Hour).Truncate(24 * time.Hour),
-					Reference: fmt.Sprintf("SEED %s-%d", r.Run, k)},
-				RepresentativeEmail: seedEmail(r.Run, 2+2*k), Role: mandates.RoleTuteur}
-			r.Represented = append(r.Represented, r.PersonIDs[1+2*k])
-		}
-		rep, err := svc.ImportMeasures(ctx, mandates.Actor{PersonID: r.OperatorID}, lines, false)
-		if err != nil {
-			return r, err
-		}
-		if len(rep.Problems) > 0 {
-			p := rep.Problems[0]
-			return r, fmt.Errorf("register measures: line %d: %s %s", p.Line, p.Field, p.Rule)
-		}
-		pr.add(n)
+	for k := range c.Representations {
+		r.Represented = append(r.Represented, r.PersonIDs[1+2*k])
+	}
+	if err := importMeasures(ctx, svc, r, c, t0, pr); err != nil {
+		return r, err
 	}
 	r.Representations = pr.done()
-	r.ImportEntries = sink.n
-	if sink.n > c.Journal {
-		return r, usagef("--journal must be at least %d: registering %d measures wrote that many entries.", sink.n, c.Representations)
+	imported := int(sink.n.Load())
+	r.ImportEntries = imported
+	if imported > c.Journal {
+		return r, usagef("--journal must be at least %d: registering %d measures wrote that many entries.", imported, c.Representations)
 	}
 
 	// The rest of the journal: logins, tokens and evaluations, spread over
 	// every person's chain after what the import wrote there.
-	bulk, err := seedJournal(ctx, st, c, r.PersonIDs, t0, c.Journal-sink.n, out)
+	bulk, err := seedJournal(ctx, st, c, r.PersonIDs, t0, c.Journal-imported, out)
 	if err != nil {
 		return r, err
 	}
-	r.Journal = sink.n + bulk
+	r.Journal = imported + bulk
 
 	// Tokens: grants spread over the persons and the year, most of them
 	// long expired, a fifth of the refresh tokens not rotated.
-	grants := c.Tokens / 2
-	pr = newProgress(out, "tokens", c.Tokens)
-	rng := mrand.New(mrand.NewPCG(uint64(c.Now.UnixNano()), 19))
-	span := c.Now.Add(-time.Minute).Sub(t0)
-	for from := 0; from < grants; from += c.Batch / 2 {
-		n := min(max(c.Batch/2, 1), grants-from)
-		recs := make([]oauth.TokenRecord, 0, 2*n)
-		for i := range n {
-			g := from + i
-			person := r.PersonIDs[g%len(r.PersonIDs)]
-			mg := authz.MintedGrant{Client: client, PersonID: person, IssuedAt: t0.Add(time.Duration(rng.Int64N(int64(span)))), Rotated: rng.IntN(5) != 0}
-			last := g == grants-1
-			if last {
-				mg.IssuedAt, mg.Rotated = c.Now.Add(-time.Minute), false
-			}
-			token, two, err := minter.Mint(ctx, mg)
-			if err != nil {
-				return r, err
-			}
-			if last {
-				r.ActiveRefresh, r.ActivePersonID = token, person
-			}
-			recs = append(recs, two[0], two[1])
-		}
-		if err := st.LoadTokens(ctx, recs); err != nil {
-			return r, err
-		}
-		pr.add(len(recs))
+	n, err := seedTokens(ctx, st, c, minter, client, &r, t0, out)
+	if err != nil {
+		return r, err
 	}
-	r.Tokens = pr.done()
+	r.Tokens = n
 	fmt.Fprintf(out, "seeded run %s: %d persons (operator %s), %d representations, %d token records, %d journal entries (%d by the measures' registration); client %s\n",
 		r.Run, r.Persons, r.OperatorID, r.Representations, r.Tokens, r.Journal, r.ImportEntries, SeedClientID)
 	return r, nil
@@ -299,13 +258,135 @@ func seedPerson(run string, i int, t0 time.Time) mandates.Person {
 // countingSink counts the entries the import journals.
 type countingSink struct {
 	next mandates.EventSink
-	n    int
+	n    atomic.Int64
 }
 
 func (c *countingSink) Emit(ctx context.Context, e mandates.Event) error {
 	if err := c.next.Emit(ctx, e); err != nil {
 		return err
 	}
-	c.n++
+	c.n.Add(1)
 	return nil
+}
+
+// importMeasures registers measure k between persons 1+2k (represented)
+// and 2+2k (their tutor, by email), a thousand per import, four imports
+// at a time: each is one transaction, and on PostgreSQL most of its time
+// is round trips.
+func importMeasures(ctx context.Context, svc *mandates.Service, r result, c config, t0 time.Time, pr *progress) error {
+	const chunk, workers = 1000, 4
+	from := make(chan int)
+	errs := make(chan error, workers)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range from {
+				n := min(chunk, c.Representations-f)
+				lines := make([]mandates.ImportLine, n)
+				for i := range lines {
+					k := f + i
+					represented := seedPerson(r.Run, 1+2*k, t0)
+					represented.ID = ""
+					lines[i] = mandates.ImportLine{Line: i + 1, Person: represented, Kind: mandates.Tutelle,
+						ValidFrom: t0.Truncate(24 * time.Hour), ValidUntil: t0.Add(10 * 365 * 24 * time.Hour).Truncate(24 * time.Hour),
+						Decision: mandates.CourtDecision{Jurisdiction: "Tribunal judiciaire de Lyon", Date: t0.Add(-10 * 24 * time.Hour).Truncate(24 * time.Hour),
+							Reference: fmt.Sprintf("SEED %s-%d", r.Run, k)},
+						RepresentativeEmail: seedEmail(r.Run, 2+2*k), Role: mandates.RoleTuteur}
+				}
+				rep, err := svc.ImportMeasures(ctx, mandates.Actor{PersonID: r.OperatorID}, lines, false)
+				if err == nil && len(rep.Problems) > 0 {
+					p := rep.Problems[0]
+					err = fmt.Errorf("register measures: measure %d: %s %s", f+p.Line-1, p.Field, p.Rule)
+				}
+				if err != nil {
+					errs <- err
+					cancel()
+					return
+				}
+				mu.Lock()
+				pr.add(n)
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for f := 0; f < c.Representations; f += chunk {
+		select {
+		case from <- f:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(from)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return ctx.Err()
+	}
+}
+
+// seedTokens mints c.Tokens/2 grants spread over the persons and the
+// year, most of them long expired, a fifth of the refresh tokens not
+// rotated; the last is minted a minute ago and kept active, and its
+// refresh token returned in r. Minting runs beside the writes.
+func seedTokens(ctx context.Context, st store, c config, minter *authz.TokenMinter, client oauth.Client, r *result, t0 time.Time, out io.Writer) (int, error) {
+	grants := c.Tokens / 2
+	pr := newProgress(out, "tokens", c.Tokens)
+	per := max(c.Batch/2, 1)
+	batches := make(chan []oauth.TokenRecord, 2)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var mintErr error
+	go func() {
+		defer close(batches)
+		rng := mrand.New(mrand.NewPCG(uint64(c.Now.UnixNano()), 19))
+		span := c.Now.Add(-time.Minute).Sub(t0)
+		for from := 0; from < grants; from += per {
+			n := min(per, grants-from)
+			recs := make([]oauth.TokenRecord, 0, 2*n)
+			for i := range n {
+				g := from + i
+				person := r.PersonIDs[g%len(r.PersonIDs)]
+				mg := authz.MintedGrant{Client: client, PersonID: person, IssuedAt: t0.Add(time.Duration(rng.Int64N(int64(span)))), Rotated: rng.IntN(5) != 0}
+				last := g == grants-1
+				if last {
+					mg.IssuedAt, mg.Rotated = c.Now.Add(-time.Minute), false
+				}
+				token, two, err := minter.Mint(ctx, mg)
+				if err != nil {
+					mintErr = err
+					return
+				}
+				if last {
+					r.ActiveRefresh, r.ActivePersonID = token, person
+				}
+				recs = append(recs, two[0], two[1])
+			}
+			select {
+			case batches <- recs:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for recs := range batches {
+		if err := st.LoadTokens(ctx, recs); err != nil {
+			cancel()
+			for range batches {
+			}
+			return pr.n, err
+		}
+		pr.add(len(recs))
+	}
+	if mintErr != nil {
+		return pr.n, mintErr
+	}
+	return pr.done(), nil
 }
