@@ -13,7 +13,8 @@
 # CONCURRENCY (32), PORT of relais (8095), PGPORT of the throwaway
 # PostgreSQL 15 (5439), PGBIN (/usr/lib/postgresql/15/bin), RELAIS_EXTRA
 # (more arguments to relais serve, split on spaces), ACCOUNTS (many or one),
-# STORES (which stores, default "sqlite postgres"), SQLITE_DB (an existing
+# SCENARIO (the load tool's -scenario, default all; one scenario to
+# profile it), STORES (which stores, default "sqlite postgres"), SQLITE_DB (an existing
 # SQLite file to measure instead of a new one; kept), PG_DSN (an existing
 # PostgreSQL database to measure instead of a throwaway cluster's; kept),
 # RELAIS_SECRET_KEY (the store's, when it holds data already; default a
@@ -41,6 +42,7 @@ PGPORT=${PGPORT:-5439}
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 ACCOUNTS=${ACCOUNTS:-many}
 STORES=${STORES:-sqlite postgres}
+SCENARIO=${SCENARIO:-all}
 SQLITE_DB=${SQLITE_DB:-}
 PG_DSN=${PG_DSN:-}
 PERSONS=64
@@ -191,7 +193,7 @@ bench() {
 		echo "relais clients create printed no client_secret" >&2
 		exit 1
 	fi
-	"$TMP/load" -issuer "$ISSUER" -scenario all -repeat "$REPEAT" -duration "$DURATION" \
+	"$TMP/load" -issuer "$ISSUER" -scenario "$SCENARIO" -repeat "$REPEAT" -duration "$DURATION" \
 		-concurrency "$CONCURRENCY" -pid "$RELAIS_PID" -db "$dsn" \
 		"${LOAD_ACCOUNTS[@]}" \
 		-redirect-uri http://127.0.0.1:8082/callback -client-id bench -client-secret "$secret"
