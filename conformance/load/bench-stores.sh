@@ -12,7 +12,14 @@
 # Settings from the environment: DURATION (default 20s), REPEAT (2),
 # CONCURRENCY (32), PORT of relais (8095), PGPORT of the throwaway
 # PostgreSQL 15 (5439), PGBIN (/usr/lib/postgresql/15/bin), RELAIS_EXTRA
-# (more arguments to relais serve, split on spaces), ACCOUNTS (many or one).
+# (more arguments to relais serve, split on spaces), ACCOUNTS (many or one),
+# SCENARIO (the load tool's -scenario, default all; one scenario to
+# profile it), STORES (which stores, default "sqlite postgres"), SQLITE_DB (an existing
+# SQLite file to measure instead of a new one; kept), PG_DSN (an existing
+# PostgreSQL database to measure instead of a throwaway cluster's; kept),
+# RELAIS_SECRET_KEY (the store's, when it holds data already; default a
+# new one). conformance/load/bench-scale.sh uses these to measure stores
+# filled by cmd/relais-seed against empty ones.
 #
 # Who logs in: by default 64 demo persons (--demo-persons, generated here)
 # and the load tool's -accounts and -spread-addresses, so that worker w logs
@@ -34,6 +41,10 @@ PORT=${PORT:-8095}
 PGPORT=${PGPORT:-5439}
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 ACCOUNTS=${ACCOUNTS:-many}
+STORES=${STORES:-sqlite postgres}
+SCENARIO=${SCENARIO:-all}
+SQLITE_DB=${SQLITE_DB:-}
+PG_DSN=${PG_DSN:-}
 PERSONS=64
 read -r -a EXTRA <<<"${RELAIS_EXTRA:-}"
 
@@ -100,21 +111,24 @@ else
 fi
 go build -o "$TMP/load" ./conformance/load
 
-echo "starting PostgreSQL 15 on port $PGPORT" >&2
-mkdir -p "$TMP/pg"
-if [[ $(id -u) == 0 ]]; then
-	# The postgres user must reach its cluster and socket inside $TMP.
-	chmod 711 "$TMP"
-	chown postgres "$TMP/pg"
+PGDSN=$PG_DSN
+if [[ -z $PGDSN && $STORES == *postgres* ]]; then
+	echo "starting PostgreSQL 15 on port $PGPORT" >&2
+	mkdir -p "$TMP/pg"
+	if [[ $(id -u) == 0 ]]; then
+		# The postgres user must reach its cluster and socket inside $TMP.
+		chmod 711 "$TMP"
+		chown postgres "$TMP/pg"
+	fi
+	as_pg "$PGBIN/initdb" -D "$TMP/pg/data" -U postgres --auth=trust >"$TMP/pg-initdb.log"
+	as_pg "$PGBIN/pg_ctl" -D "$TMP/pg/data" -l "$TMP/pg/log" -w \
+		-o "-p $PGPORT -k $TMP/pg -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=on" start >/dev/null
+	PG_STARTED=1
+	as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U postgres relais
+	PGDSN="postgres://postgres@127.0.0.1:$PGPORT/relais?sslmode=disable"
 fi
-as_pg "$PGBIN/initdb" -D "$TMP/pg/data" -U postgres --auth=trust >"$TMP/pg-initdb.log"
-as_pg "$PGBIN/pg_ctl" -D "$TMP/pg/data" -l "$TMP/pg/log" -w \
-	-o "-p $PGPORT -k $TMP/pg -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=on" start >/dev/null
-PG_STARTED=1
-as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U postgres relais
-PGDSN="postgres://postgres@127.0.0.1:$PGPORT/relais?sslmode=disable"
 
-RELAIS_SECRET_KEY=$(head -c 32 /dev/urandom | base64)
+RELAIS_SECRET_KEY=${RELAIS_SECRET_KEY:-$(head -c 32 /dev/urandom | base64)}
 export RELAIS_SECRET_KEY
 # 127.0.0.1, not localhost: -spread-addresses connects from 127.0.0.2
 # onward, which reaches only an IPv4 loopback address.
@@ -168,6 +182,9 @@ bench() {
 		sleep 0.1
 	done
 	local secret
+	# A store kept from an earlier run (SQLITE_DB, PG_DSN) has its bench
+	# client already: registered again, with a new secret.
+	"$TMP/relais" clients delete --db "$dsn" bench >/dev/null 2>&1 || true
 	secret=$("$TMP/relais" clients create --db "$dsn" --id bench --name Bench \
 		--grant-type client_credentials --grant-type authorization_code --grant-type refresh_token \
 		--redirect-uri http://127.0.0.1:8082/callback --scope "openid offline_access" \
@@ -176,7 +193,7 @@ bench() {
 		echo "relais clients create printed no client_secret" >&2
 		exit 1
 	fi
-	"$TMP/load" -issuer "$ISSUER" -scenario all -repeat "$REPEAT" -duration "$DURATION" \
+	"$TMP/load" -issuer "$ISSUER" -scenario "$SCENARIO" -repeat "$REPEAT" -duration "$DURATION" \
 		-concurrency "$CONCURRENCY" -pid "$RELAIS_PID" -db "$dsn" \
 		"${LOAD_ACCOUNTS[@]}" \
 		-redirect-uri http://127.0.0.1:8082/callback -client-id bench -client-secret "$secret"
@@ -186,5 +203,13 @@ bench() {
 	echo
 }
 
-bench sqlite "sqlite:$TMP/relais.db"
-bench postgres "$PGDSN" --auto-migrate
+for store in $STORES; do
+	case $store in
+	sqlite) bench sqlite "sqlite:${SQLITE_DB:-$TMP/relais.db}" ;;
+	postgres) bench postgres "$PGDSN" --auto-migrate ;;
+	*)
+		echo "bench-stores.sh: STORES lists sqlite or postgres, not $store" >&2
+		exit 2
+		;;
+	esac
+done
