@@ -26,7 +26,7 @@ import (
 	"time"
 )
 
-// errUsage: a bad setting, said in one sentence (exit 2).
+// usageError is a bad setting, said in one sentence (exit 2).
 type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }

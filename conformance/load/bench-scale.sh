@@ -46,7 +46,7 @@ if [[ -z $SEEDED_SQLITE && -z $SEEDED_PG ]]; then
 fi
 export RELAIS_SECRET_KEY
 
-TMP=$(mktemp -d -t relais-scale.XXXXXX)
+TMP=$(mktemp -d)
 EMPTY_DB=
 as_pg() {
 	if [[ $(id -u) == 0 ]]; then
