@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -81,7 +80,7 @@ func writeJournal(ctx context.Context, st store, entries []journal.Entry, detail
 	if len(chains) == 0 {
 		return nil
 	}
-	heads, err := readHeads(ctx, st, chains)
+	heads, err := journal.Heads(ctx, st, chains)
 	if err != nil {
 		return err
 	}
@@ -109,24 +108,6 @@ func relink(es []journal.Entry, head journal.Entry) {
 		e.Hash = e.ComputeHash()
 		prev = *e
 	}
-}
-
-// readHeads reads the heads of chains: in one query when the store can.
-func readHeads(ctx context.Context, st store, chains []string) (map[string]journal.Entry, error) {
-	if hr, ok := st.(journal.HeadsReader); ok {
-		return hr.JournalHeadsOf(ctx, chains)
-	}
-	heads := map[string]journal.Entry{}
-	for _, c := range chains {
-		h, err := st.JournalHead(ctx, c)
-		switch {
-		case err == nil:
-			heads[c] = h
-		case !errors.Is(err, mandates.ErrNotFound):
-			return nil, fmt.Errorf("journal %s: read head: %w", c, err)
-		}
-	}
-	return heads, nil
 }
 
 // bulkEvent is the k-th kind of everyday act in a person's chain: a

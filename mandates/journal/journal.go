@@ -169,7 +169,7 @@ func (j *Journal) EmitBatch(ctx context.Context, events []mandates.Event) error 
 		byChain[c] = append(byChain[c], e)
 	}
 	chains := slices.Sorted(maps.Keys(byChain))
-	heads, err := j.heads(ctx, chains)
+	heads, err := Heads(ctx, j.store, chains)
 	if err != nil {
 		return err
 	}
@@ -201,10 +201,10 @@ func (j *Journal) EmitBatch(ctx context.Context, events []mandates.Event) error 
 	return nil
 }
 
-// heads reads the head of each of chains, in one round trip when the
-// store is a HeadsReader; a chain without entries is not in the map.
-func (j *Journal) heads(ctx context.Context, chains []string) (map[string]Entry, error) {
-	if hr, ok := j.store.(HeadsReader); ok {
+// Heads reads the head of each of chains in st, in one round trip when
+// st is a HeadsReader; a chain without entries is not in the map.
+func Heads(ctx context.Context, st Store, chains []string) (map[string]Entry, error) {
+	if hr, ok := st.(HeadsReader); ok {
 		heads, err := hr.JournalHeadsOf(ctx, chains)
 		if err != nil {
 			return nil, fmt.Errorf("journal: read %d heads: %w", len(chains), err)
@@ -213,7 +213,7 @@ func (j *Journal) heads(ctx context.Context, chains []string) (map[string]Entry,
 	}
 	heads := make(map[string]Entry, len(chains))
 	for _, c := range chains {
-		h, err := j.store.JournalHead(ctx, c)
+		h, err := st.JournalHead(ctx, c)
 		switch {
 		case err == nil:
 			heads[c] = h
