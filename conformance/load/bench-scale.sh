@@ -48,13 +48,8 @@ export RELAIS_SECRET_KEY
 
 TMP=$(mktemp -d)
 EMPTY_DB=
-as_pg() {
-	if [[ $(id -u) == 0 ]]; then
-		runuser -u postgres -- "$@"
-	else
-		"$@"
-	fi
-}
+# as_pg
+source "$(dirname "$0")/pg.sh"
 cleanup() {
 	if [[ -n $EMPTY_DB ]]; then
 		as_pg "$PGBIN/dropdb" -h 127.0.0.1 -p "$PGPORT" -U postgres --if-exists "$EMPTY_DB" || true

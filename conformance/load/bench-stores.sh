@@ -74,22 +74,13 @@ cleanup() {
 		kill "$RELAIS_PID" 2>/dev/null || true
 		wait "$RELAIS_PID" 2>/dev/null || true
 	fi
-	if [[ -n $PG_STARTED ]]; then
-		as_pg "$PGBIN/pg_ctl" -D "$TMP/pg/data" -m fast -w stop >/dev/null || true
-	fi
+	stop_pg
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
 
-# PostgreSQL refuses to run as root: as root, its cluster belongs to the
-# postgres user.
-as_pg() {
-	if [[ $(id -u) == 0 ]]; then
-		runuser -u postgres -- "$@"
-	else
-		"$@"
-	fi
-}
+# as_pg, start_pg, stop_pg
+source "$(dirname "$0")/pg.sh"
 
 echo "## Machine"
 echo
@@ -113,19 +104,8 @@ go build -o "$TMP/load" ./conformance/load
 
 PGDSN=$PG_DSN
 if [[ -z $PGDSN && $STORES == *postgres* ]]; then
-	echo "starting PostgreSQL 15 on port $PGPORT" >&2
-	mkdir -p "$TMP/pg"
-	if [[ $(id -u) == 0 ]]; then
-		# The postgres user must reach its cluster and socket inside $TMP.
-		chmod 711 "$TMP"
-		chown postgres "$TMP/pg"
-	fi
-	as_pg "$PGBIN/initdb" -D "$TMP/pg/data" -U postgres --auth=trust >"$TMP/pg-initdb.log"
-	as_pg "$PGBIN/pg_ctl" -D "$TMP/pg/data" -l "$TMP/pg/log" -w \
-		-o "-p $PGPORT -k $TMP/pg -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=on" start >/dev/null
-	PG_STARTED=1
-	as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U postgres relais
-	PGDSN="postgres://postgres@127.0.0.1:$PGPORT/relais?sslmode=disable"
+	start_pg "$PGPORT" -c max_connections=200
+	PGDSN=$STARTED_DSN
 fi
 
 RELAIS_SECRET_KEY=${RELAIS_SECRET_KEY:-$(head -c 32 /dev/urandom | base64)}

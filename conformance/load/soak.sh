@@ -74,22 +74,13 @@ cleanup() {
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
-	if [[ -n $PG_STARTED ]]; then
-		as_pg "$PGBIN/pg_ctl" -D "$TMP/pg/data" -m fast -w stop >/dev/null || true
-	fi
+	stop_pg
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
 
-# PostgreSQL refuses to run as root: as root, its cluster belongs to the
-# postgres user.
-as_pg() {
-	if [[ $(id -u) == 0 ]]; then
-		runuser -u postgres -- "$@"
-	else
-		"$@"
-	fi
-}
+# as_pg, start_pg, stop_pg
+source "$(dirname "$0")/pg.sh"
 
 if [[ -n ${RELAIS_BIN:-} ]]; then
 	cp "$RELAIS_BIN" "$TMP/relais"
@@ -109,18 +100,8 @@ if [[ $STORE == postgres ]]; then
 		echo "soak.sh: no PostgreSQL in $PGBIN; install postgresql-15 or set PGBIN" >&2
 		exit 2
 	fi
-	echo "starting PostgreSQL 15 on port $PGPORT" >&2
-	mkdir -p "$TMP/pg"
-	if [[ $(id -u) == 0 ]]; then
-		chmod 711 "$TMP"
-		chown postgres "$TMP/pg"
-	fi
-	as_pg "$PGBIN/initdb" -D "$TMP/pg/data" -U postgres --auth=trust >"$TMP/pg-initdb.log"
-	as_pg "$PGBIN/pg_ctl" -D "$TMP/pg/data" -l "$TMP/pg/log" -w \
-		-o "-p $PGPORT -k $TMP/pg -c listen_addresses=127.0.0.1 -c fsync=on" start >/dev/null
-	PG_STARTED=1
-	as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U postgres relais
-	DB="postgres://postgres@127.0.0.1:$PGPORT/relais?sslmode=disable"
+	start_pg "$PGPORT"
+	DB=$STARTED_DSN
 	SERVE_DB=(--db "$DB" --auto-migrate)
 else
 	DB="sqlite:$TMP/relais.db"
